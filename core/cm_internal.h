@@ -1,0 +1,553 @@
+/*
+ * cm_internal.h — the world's insides, shared by the core's .c files only.
+ *
+ * Layers, from the bottom:
+ *   kernel  (cm_kernel.c)   kernel ports ("kports") with receive rights,
+ *                            FIFO queues with a queue limit, send-once
+ *                            reply rights, dead names, bootstrap names;
+ *   CF      (cm_port.c, cm_name.c, cm_send.c, cm_runloop.c, cm_dispatch.c)
+ *                            CFMessagePort objects, CFMachPort wrappers,
+ *                            run loops, sources, dispatch queues;
+ *   threads (cm_thread.c)   the interpreter of programs, one frame stack
+ *                            per thread;
+ *   world   (cm_world.c)    allocation, the clock, timers, the scheduler
+ *                            and its choice points, the trace.
+ * Every object lives in a pool (a growable array) and is named by its
+ * index, so the trace never depends on memory addresses.
+ */
+#ifndef CM_INTERNAL_H
+#define CM_INTERNAL_H
+
+#include "cm_world.h"
+
+#include <assert.h>
+
+#define CM_STACK_MAX 24        /* frames per thread */
+#define CM_INLINE_DEPTH_MAX 8  /* nested inline callbacks */
+#define CM_NAME_CAP 1024       /* distinct port names per world */
+
+/* ---- pools ------------------------------------------------------------- */
+
+typedef struct cm_pool {
+    void *items;
+    uint32_t count;
+    uint32_t capacity;
+    uint32_t item_size;
+    int32_t free_head; /* first free item, -1 */
+} cm_pool;
+
+/* ---- kernel ------------------------------------------------------------ */
+
+typedef enum cm_msg_kind {
+    CM_MSG_REQUEST = 1,
+    CM_MSG_REPLY = 2,
+    CM_MSG_NOTIFY = 3, /* a send-once notification (the request died) */
+} cm_msg_kind;
+
+typedef struct cm_msg {
+    int32_t next;
+    uint8_t kind;
+    uint8_t malformed;
+    uint16_t src_process;
+    int32_t msgid;
+    int32_t convid;
+    cm_data data;
+    int32_t reply_kport; /* the send-once right it carries, -1 */
+    cm_time_ns visible_ns;
+} cm_msg;
+
+typedef struct cm_kport {
+    uint8_t alive;
+    uint8_t is_reply;       /* a remote's reply port */
+    uint8_t launchd_held;   /* R15: launchd holds the receive right */
+    uint8_t checkin;        /* R15: a launchd MachServices port */
+    uint16_t owner;         /* process holding the receive right */
+    uint8_t owner_incarnation;
+    uint8_t qlimit;
+    int32_t q_head;
+    int32_t q_tail;
+    uint32_t q_count;
+    int32_t port;           /* the CFMessagePort it belongs to, -1 */
+    uint16_t dq_queue;      /* dispatch queue delivering it, CM_NONE16 */
+    int32_t waiters;        /* blocked senders (waiter list), -1 */
+} cm_kport;
+
+typedef struct cm_waiter {
+    int32_t next;
+    uint32_t thread; /* global thread index */
+} cm_waiter;
+
+typedef enum cm_bootstrap_state {
+    CM_BS_FREE = 0,
+    CM_BS_REGISTERED = 1,
+    CM_BS_RELEASING = 2, /* the right died; launchd has not noticed yet (R62) */
+} cm_bootstrap_state;
+
+typedef struct cm_bootstrap_entry {
+    int32_t kport;     /* first: pool free-list link when free */
+    uint8_t state;
+    uint32_t name;
+    uint32_t pid;      /* per-PID services (R20): the owner's pid, else 0 */
+} cm_bootstrap_entry;
+
+/* ---- CF objects -------------------------------------------------------- */
+
+typedef enum cm_port_state {
+    CM_PS_NEW = 0,
+    CM_PS_VALID = 1,
+    CM_PS_INVALID = 2,
+    CM_PS_DEALLOCATED = 3,
+    CM_PS_COUNT
+} cm_port_state;
+
+typedef struct cm_reply_entry {
+    int32_t next;
+    int32_t convid;
+    uint8_t arrived;
+    cm_data data;
+} cm_reply_entry;
+
+typedef struct cm_port {
+    uint8_t state;
+    uint8_t remote;
+    uint8_t per_pid;
+    uint8_t extra_refs;   /* R3: name came from bootstrap_check_in */
+    uint8_t deallocating;
+    uint8_t ctx_flags;    /* CM_OPF_CTX_* */
+    uint8_t incarnation;
+    uint16_t process;
+    int32_t refcount;
+    uint32_t name;        /* name id, CM_NONE32 */
+    int32_t wrapper;      /* CFMachPort wrapper, -1 */
+    int32_t reply_kport;  /* remote: reply port, -1 (R25, R27) */
+    int32_t reply_source; /* remote: the reply port's run-loop source, -1 */
+    int32_t source;       /* local: cached run-loop source, -1 (R47) */
+    uint16_t queue;       /* local: dispatch queue, CM_NONE16 (R49) */
+    uint16_t handler;     /* local: callout program */
+    uint16_t icallback;   /* invalidation callback program, CM_NONE16 */
+    int64_t info;         /* context info; NULL (0) after invalidation (R52) */
+    int32_t conv_counter; /* remote (R27) */
+    int32_t replies;      /* remote: reply entries, -1 */
+    uint32_t retain_calls;
+    uint32_t release_calls;
+    uint32_t copydesc_calls;
+    uint32_t icallback_calls;
+} cm_port;
+
+typedef struct cm_wrapper {
+    int32_t next;      /* in its process */
+    int32_t kport;
+    uint8_t valid;
+    uint8_t receive;   /* holds the receive right (local) */
+    uint8_t noticed;   /* dead name noticed (R56) */
+} cm_wrapper;
+
+typedef enum cm_source_kind {
+    CM_SRC_LOCAL = 1, /* a local port's run-loop source */
+    CM_SRC_REPLY = 2, /* a remote's reply-port source */
+} cm_source_kind;
+
+typedef struct cm_source {
+    uint8_t kind;
+    uint8_t valid;
+    int32_t port;
+} cm_source;
+
+typedef struct cm_reg {
+    int32_t next;       /* in its thread's run loop */
+    int32_t source;
+    int32_t kport;      /* read once when added (R41) */
+    uint32_t modes;     /* bit per mode; CM_MODE_COMMON's bit: common modes */
+} cm_reg;
+
+typedef struct cm_rltimer {
+    int32_t next;
+    uint16_t program;
+    uint16_t mode;
+    cm_time_ns fire_ns;
+    cm_duration_ns interval_ns;
+    uint8_t valid;
+} cm_rltimer;
+
+typedef enum cm_block_kind {
+    CM_BLK_PERFORM = 1,     /* a message for a port's callout (R49) */
+    CM_BLK_DEATH = 2,       /* invalidate a remote whose server died (R56) */
+    CM_BLK_PROGRAM = 3,     /* dispatch_async of a program */
+} cm_block_kind;
+
+typedef struct cm_block {
+    int32_t next;
+    uint8_t kind;
+    int32_t port;
+    int32_t msg;
+    uint16_t program;
+} cm_block;
+
+typedef struct cm_queue {
+    uint8_t kind;        /* 0: main queue, else cm_queue_kind */
+    uint8_t width;
+    uint16_t running;    /* blocks running now */
+    int32_t head;
+    int32_t tail;
+    uint32_t count;
+} cm_queue;
+
+/* ---- threads ----------------------------------------------------------- */
+
+typedef enum cm_frame_kind {
+    CM_FR_PROGRAM = 1, /* a thread's own program */
+    CM_FR_CALLOUT = 2, /* a local port's handler (R40) */
+    CM_FR_TIMER = 3,   /* a run-loop timer's program */
+    CM_FR_BLOCK = 4,   /* a dispatch block's program */
+    CM_FR_SEND = 5,    /* CFMessagePortSendRequest (R27–R32) */
+    CM_FR_RUNLOOP = 6, /* CFRunLoopRunInMode / CFRunLoopRun */
+    CM_FR_SLEEP = 7,   /* sleep / work */
+} cm_frame_kind;
+
+typedef enum cm_send_phase {
+    CM_SEND_BLOCKED = 1, /* waiting for queue space (R28, R29) */
+    CM_SEND_WAITING = 2, /* two-way: waiting for the reply (R32) */
+} cm_send_phase;
+
+#define CM_FRF_DID_REGISTER 0x01u /* send: added the reply source */
+#define CM_FRF_HANDLED 0x02u      /* runloop: a source was handled */
+#define CM_FRF_RETURN_AFTER 0x04u /* runloop: returnAfterSourceHandled */
+#define CM_FRF_FOREVER 0x08u      /* runloop: CFRunLoopRun */
+#define CM_FRF_REPLY_SET 0x10u    /* callout: a reply was chosen */
+
+typedef struct cm_frame {
+    uint8_t kind;
+    uint8_t phase;
+    uint8_t flags;
+    uint16_t mode;
+    uint16_t program;   /* program frames: the program; others: caller's */
+    uint32_t pc;        /* program frames: next op; others: caller's op */
+    cm_time_ns start_ns;
+    cm_time_ns deadline_ns;
+    int32_t port;       /* send: remote; callout: local; program: self */
+    int32_t msg;        /* callout: the request (holds its reply right) */
+    int32_t convid;
+    int32_t kport;      /* send: destination */
+    uint16_t queue;     /* block frames: the queue it runs on */
+    cm_data reply;      /* callout: the callout's return value */
+    int64_t value;      /* callout: the retained info (R40) */
+    int32_t result;
+} cm_frame;
+
+typedef struct cm_thread {
+    uint16_t process;
+    uint16_t index;     /* in the process */
+    uint8_t alive;
+    uint8_t executor;   /* a dispatch queue's worker */
+    uint16_t queue;     /* executor: its queue */
+    uint8_t depth;
+    uint8_t candidate;  /* in the scheduler's candidate list */
+    uint8_t stop_requested;
+    uint8_t wake_requested;
+    uint8_t inline_depth;
+    uint32_t common_modes; /* R36: modes in the common set */
+    int32_t regs;        /* run-loop source registrations */
+    int32_t timers;      /* run-loop timers */
+    cm_frame frames[CM_STACK_MAX];
+} cm_thread;
+
+typedef enum cm_process_state {
+    CM_PROC_NOT_STARTED = 0,
+    CM_PROC_RUNNING = 1,
+    CM_PROC_DEAD = 2,
+} cm_process_state;
+
+typedef struct cm_process {
+    uint8_t state;
+    uint8_t incarnation;
+    uint32_t pid;
+    uint32_t thread_base;   /* global index of thread 0 */
+    uint16_t thread_count;  /* program threads + executors */
+    uint16_t user_threads;
+    uint32_t slot_base;     /* into w->slots / w->slot_sources */
+    uint32_t queue_base;    /* into w->queues (0 = main queue) */
+    uint16_t queue_count;   /* including the main queue */
+    int32_t wrappers;
+    int32_t leaked;         /* R44: leaked reply rights (message list) */
+} cm_process;
+
+/* ---- timers and the scheduler ----------------------------------------- */
+
+typedef enum cm_timer_kind {
+    CM_TM_WAKE = 1,         /* a = global thread: a deadline or sleep end */
+    CM_TM_VISIBLE = 2,      /* a = kport: a message becomes visible */
+    CM_TM_FAULT = 3,        /* a = fault index */
+    CM_TM_START = 4,        /* a = process */
+    CM_TM_DEATH_NOTICE = 5, /* a = process, b = wrapper (R56) */
+    CM_TM_RIGHTS_GONE = 6,  /* a = kport: deferred receive-right teardown (R62) */
+    CM_TM_NAME_FREE = 7,    /* a = bootstrap entry (R62) */
+} cm_timer_kind;
+
+typedef struct cm_timer {
+    cm_time_ns at_ns;
+    uint64_t seq;
+    uint8_t kind;
+    int32_t a;
+    int32_t b;
+} cm_timer;
+
+struct cm_world {
+    cm_world_config cfg;
+    const cm_strategy *strategy;
+    void *strategy_ctx;
+    cm_time_ns now_ns;
+    uint8_t end_reason;
+    uint8_t nomem;
+    uint64_t timer_seq;
+    uint64_t choice_ordinal;
+    uint32_t pid_next;
+
+    /* trace */
+    uint64_t trace_hash;
+    uint64_t event_count;
+    cm_event *events;
+    uint32_t events_kept;
+
+    /* names: interned sanitized names */
+    uint32_t name_count;
+    uint32_t *name_blob;      /* [name] source blob */
+    uint32_t *name_size;      /* [name] bytes used */
+    uint32_t *blob_name;      /* [blob] sanitized name id, CM_NONE32 (NUL) */
+    uint8_t *blob_name128;    /* [blob] exactly 128 bytes after sanitizing */
+    cm_bootstrap_entry *bootstrap; /* [name] */
+    int32_t *local_table;     /* [process * name_count + name] port */
+    int32_t *remote_table;    /* [process * name_count + name] port */
+
+    /* processes, threads, queues */
+    cm_process *processes;
+    cm_thread *threads;
+    uint32_t thread_total;
+    cm_queue *queues;
+    uint32_t queue_total;
+    int32_t *slots;           /* port ids */
+    int32_t *slot_sources;    /* source ids */
+    uint32_t slot_total;
+
+    /* pools */
+    cm_pool ports;       /* cm_port */
+    cm_pool kports;      /* cm_kport */
+    cm_pool msgs;        /* cm_msg */
+    cm_pool wrappers;    /* cm_wrapper */
+    cm_pool sources;     /* cm_source */
+    cm_pool regs;        /* cm_reg */
+    cm_pool rltimers;    /* cm_rltimer */
+    cm_pool blocks;      /* cm_block */
+    cm_pool replies;     /* cm_reply_entry */
+    cm_pool waiters;     /* cm_waiter */
+    cm_pool perpid;      /* cm_bootstrap_entry with pid, plus name in kport field */
+
+    /* timers: a binary min-heap on (at_ns, seq) */
+    cm_timer *heap;
+    uint32_t heap_count;
+    uint32_t heap_capacity;
+
+    /* scheduler */
+    uint32_t *candidates;     /* global thread indices, in wake order */
+    uint32_t candidate_count;
+    cm_timer *due;            /* world events due now */
+    uint32_t due_count;
+    uint32_t due_capacity;
+    cm_choice_option *options;
+    uint32_t options_capacity;
+    uint32_t *option_ref;     /* what each option stands for */
+};
+
+/* ---- cm_world.c: memory, trace, timers, scheduling ---------------------- */
+
+void *cm_mem_realloc(cm_world *w, void *ptr, size_t old_size, size_t new_size);
+void cm_pool_init(cm_pool *pool, uint32_t item_size);
+int32_t cm_pool_alloc(cm_world *w, cm_pool *pool); /* -1 on failure */
+void cm_pool_free(cm_pool *pool, int32_t index);
+void cm_pool_clear(cm_pool *pool);
+void cm_pool_fini(cm_world *w, cm_pool *pool);
+static inline void *cm_pool_at(const cm_pool *pool, int32_t index)
+{
+    assert(index >= 0 && (uint32_t)index < pool->count);
+    return (char *)pool->items + (size_t)index * pool->item_size;
+}
+
+#define CM_PORT(w, i) ((cm_port *)cm_pool_at(&(w)->ports, (i)))
+#define CM_KPORT(w, i) ((cm_kport *)cm_pool_at(&(w)->kports, (i)))
+#define CM_MSG(w, i) ((cm_msg *)cm_pool_at(&(w)->msgs, (i)))
+#define CM_WRAPPER(w, i) ((cm_wrapper *)cm_pool_at(&(w)->wrappers, (i)))
+#define CM_SOURCE(w, i) ((cm_source *)cm_pool_at(&(w)->sources, (i)))
+#define CM_REG(w, i) ((cm_reg *)cm_pool_at(&(w)->regs, (i)))
+#define CM_RLTIMER(w, i) ((cm_rltimer *)cm_pool_at(&(w)->rltimers, (i)))
+#define CM_BLOCK(w, i) ((cm_block *)cm_pool_at(&(w)->blocks, (i)))
+#define CM_REPLY(w, i) ((cm_reply_entry *)cm_pool_at(&(w)->replies, (i)))
+#define CM_WAITER(w, i) ((cm_waiter *)cm_pool_at(&(w)->waiters, (i)))
+
+/* Records an event (process/thread from t, may be NULL). */
+void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32_t a,
+             int32_t b, int64_t c);
+void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
+                uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c);
+void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port,
+                     int32_t a, int32_t b, int64_t c);
+void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_t b);
+void cm_wake(cm_world *w, uint32_t thread);
+void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns);
+uint32_t cm_choose(cm_world *w, uint8_t kind, uint32_t count);
+cm_choice_option *cm_options(cm_world *w, uint32_t count);
+void cm_fail_nomem(cm_world *w);
+
+static inline cm_thread *cm_thread_at(cm_world *w, uint32_t global)
+{
+    assert(global < w->thread_total);
+    return &w->threads[global];
+}
+static inline uint32_t cm_thread_global(const cm_world *w, const cm_thread *t)
+{
+    return (uint32_t)(t - w->threads);
+}
+static inline cm_process *cm_process_at(cm_world *w, uint16_t p)
+{
+    assert(p < w->cfg.process_count);
+    return &w->processes[p];
+}
+static inline cm_queue *cm_queue_at(cm_world *w, uint16_t p, uint16_t q)
+{
+    cm_process *proc = cm_process_at(w, p);
+    assert(q < proc->queue_count);
+    return &w->queues[proc->queue_base + q];
+}
+static inline cm_frame *cm_top(cm_thread *t)
+{
+    assert(t->depth > 0);
+    return &t->frames[t->depth - 1];
+}
+
+/* ---- cm_api.c: the operations ----------------------------------------- */
+
+typedef enum cm_opr {
+    CM_OPR_DONE = 1,   /* finished now: *ret holds the result */
+    CM_OPR_PUSHED = 2, /* an operation frame was pushed; it reports later */
+    CM_OPR_DEAD = 3,   /* the process died in the operation */
+} cm_opr;
+
+typedef struct cm_ret {
+    int32_t port;
+    int32_t a;
+    int32_t b;
+} cm_ret;
+
+/* Executes one operation of the program frame f on thread t. */
+cm_opr cm_exec_op(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret);
+/* A CF precondition violation (R13, R38, a NULL port): the process dies. */
+cm_opr cm_precondition(cm_world *w, cm_thread *t);
+/* The latency of a message: the profile's, or a choice (CM_CHOICE_LATENCY). */
+cm_duration_ns cm_message_latency(cm_world *w);
+cm_time_ns cm_time_add(cm_time_ns t, cm_duration_ns d);
+
+/* ---- cm_kernel.c ------------------------------------------------------- */
+
+int32_t cm_kport_create(cm_world *w, uint16_t owner, bool is_reply);
+/* Queues a message; returns false when the queue is full (requests only). */
+bool cm_kport_has_space(const cm_world *w, int32_t kport);
+void cm_kport_enqueue(cm_world *w, int32_t kport, int32_t msg);
+int32_t cm_kport_dequeue(cm_world *w, int32_t kport);
+bool cm_kport_head_visible(const cm_world *w, int32_t kport);
+/* Destroys the receive right: queued messages die, senders see dead names. */
+void cm_kport_destroy(cm_world *w, int32_t kport);
+/* Destroys a message: its reply right turns into a send-once notification. */
+void cm_msg_destroy(cm_world *w, int32_t msg);
+int32_t cm_msg_new(cm_world *w, uint8_t kind);
+void cm_msg_free(cm_world *w, int32_t msg);
+void cm_send_once_notify(cm_world *w, int32_t reply_kport);
+void cm_waiter_add(cm_world *w, int32_t kport, uint32_t thread);
+void cm_waiter_remove(cm_world *w, int32_t kport, uint32_t thread);
+void cm_waiters_wake(cm_world *w, int32_t kport);
+void cm_rights_gone(cm_world *w, int32_t kport);
+void cm_name_free(cm_world *w, int32_t entry);
+
+/* ---- cm_name.c --------------------------------------------------------- */
+
+/* Interns the sanitized names of all blobs; allocates the name tables. */
+cm_result cm_names_init(cm_world *w);
+/* Empties the tables and the registry; registers launchd's services. */
+void cm_names_reset(cm_world *w);
+void cm_names_fini(cm_world *w);
+/* Sanitized name id of a blob (R10–R12), CM_NONE32 for an embedded NUL. */
+uint32_t cm_name_of_blob(const cm_world *w, uint32_t blob);
+int32_t *cm_local_table(cm_world *w, uint16_t process, uint32_t name);
+int32_t *cm_remote_table(cm_world *w, uint16_t process, uint32_t name);
+/* bootstrap */
+bool cm_bootstrap_register(cm_world *w, uint16_t process, uint32_t name, int32_t kport);
+int32_t cm_bootstrap_look_up(cm_world *w, uint16_t process, uint32_t name);
+int32_t cm_bootstrap_check_in(cm_world *w, uint16_t process, uint32_t name);
+bool cm_bootstrap_register_per_pid(cm_world *w, uint16_t process, uint32_t name,
+                                   int32_t kport);
+int32_t cm_bootstrap_look_up_per_pid(cm_world *w, uint32_t name, uint32_t pid);
+void cm_bootstrap_port_died(cm_world *w, int32_t kport);
+bool cm_sandbox_allows(const cm_world *w, uint16_t process, uint32_t name);
+
+/* ---- cm_port.c --------------------------------------------------------- */
+
+void cm_port_set_state(cm_world *w, int32_t port, uint8_t to);
+bool cm_port_validate(const cm_world *w, int32_t port);
+int32_t cm_port_new(cm_world *w, const cm_thread *t, bool remote);
+void cm_port_retain(cm_world *w, int32_t port);
+void cm_port_release(cm_world *w, cm_thread *t, int32_t port);
+bool cm_port_is_valid(cm_world *w, cm_thread *t, int32_t port); /* R7 */
+void cm_port_invalidate(cm_world *w, cm_thread *t, int32_t port); /* R52 */
+bool cm_wrapper_is_valid(const cm_world *w, int32_t wrapper);
+int32_t cm_wrapper_get(cm_world *w, uint16_t process, int32_t kport, bool receive);
+void cm_process_notice_death(cm_world *w, uint16_t process, int32_t wrapper);
+void cm_run_callback(cm_world *w, cm_thread *t, uint16_t program, int32_t self_port);
+
+/* ---- cm_runloop.c ------------------------------------------------------ */
+
+int32_t cm_source_for_port(cm_world *w, cm_thread *t, int32_t port);
+void cm_source_invalidate(cm_world *w, int32_t source);
+bool cm_rl_add_source(cm_world *w, cm_thread *rl, int32_t source, uint16_t mode);
+bool cm_rl_remove_source(cm_world *w, cm_thread *rl, int32_t source, uint16_t mode);
+bool cm_rl_contains_source(cm_world *w, const cm_thread *rl, int32_t source, uint16_t mode);
+bool cm_rl_mode_empty(cm_world *w, const cm_thread *rl, uint16_t mode);
+bool cm_rl_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f);
+void cm_rl_step(cm_world *w, cm_thread *t, cm_frame *f);
+void cm_rl_wake_watchers(cm_world *w, int32_t kport);
+void cm_rl_add_timer(cm_world *w, cm_thread *t, const cm_op *op);
+bool cm_mode_matches(const cm_thread *rl, uint32_t reg_modes, uint16_t mode);
+
+/* ---- cm_dispatch.c ----------------------------------------------------- */
+
+void cm_queue_push(cm_world *w, uint16_t process, uint16_t queue, uint8_t kind,
+                   int32_t port, int32_t msg, uint16_t program);
+bool cm_executor_runnable(cm_world *w, cm_thread *t);
+void cm_executor_step(cm_world *w, cm_thread *t);
+bool cm_main_queue_ready(cm_world *w, const cm_thread *t, uint16_t mode);
+void cm_main_queue_service(cm_world *w, cm_thread *t);
+void cm_dispatch_deliver(cm_world *w, int32_t kport);
+void cm_block_run(cm_world *w, cm_thread *t, uint16_t queue, int32_t block);
+
+/* ---- cm_send.c --------------------------------------------------------- */
+
+/* Starts a SendRequest: CM_OPR_DONE with *status when it finished at once. */
+cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm_op *op,
+                     int32_t remote, int32_t *status);
+bool cm_send_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f);
+void cm_send_step(cm_world *w, cm_thread *t, cm_frame *f);
+void cm_reply_port_receive(cm_world *w, cm_thread *t, int32_t remote, int32_t msg);
+
+/* ---- cm_thread.c ------------------------------------------------------- */
+
+cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind);
+void cm_frame_return(cm_world *w, cm_thread *t, int32_t a, int32_t b, int64_t c);
+bool cm_thread_runnable(cm_world *w, cm_thread *t);
+void cm_thread_step(cm_world *w, cm_thread *t);
+/*
+ * A port's perform function (R40, R44, R45): pushes a callout frame and
+ * returns true, or drops the request (invalid port, malformed) and
+ * returns false.
+ */
+bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t queue);
+void cm_process_start(cm_world *w, uint16_t process);
+void cm_process_kill(cm_world *w, uint16_t process, uint8_t reason, bool crash);
+const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f);
+
+#endif /* CM_INTERNAL_H */

@@ -1,0 +1,402 @@
+/*
+ * cm_thread.c — the interpreter of simulated threads, and process start,
+ * exit and crash.
+ *
+ * Each thread has a bounded stack of frames. Program-like frames (the
+ * thread's own program, a callout, a run-loop timer, a dispatch block)
+ * execute one operation per step. Operation frames (a SendRequest, a run
+ * loop, a sleep) sit on top of the program frame that called them and
+ * report the operation's result when they pop. A thread is runnable when
+ * its top frame can make progress now; otherwise it waits for a wake-up.
+ */
+#include "cm_internal.h"
+
+#include <string.h>
+
+cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind)
+{
+    if (t->depth >= CM_STACK_MAX) {
+        cm_process_kill(w, t->process, CM_CRASH_STACK, true);
+        return NULL;
+    }
+    cm_frame *f = &t->frames[t->depth++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->port = CM_NO_PORT;
+    f->msg = -1;
+    f->kport = -1;
+    f->queue = CM_NONE16;
+    f->mode = CM_MODE_NONE;
+    f->start_ns = w->now_ns;
+    f->deadline_ns = CM_DURATION_FOREVER;
+    f->reply = CM_DATA_NULL;
+    return f;
+}
+
+static bool is_program_frame(uint8_t kind)
+{
+    return kind == CM_FR_PROGRAM || kind == CM_FR_CALLOUT || kind == CM_FR_TIMER ||
+           kind == CM_FR_BLOCK;
+}
+
+const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f)
+{
+    const cm_program *prog = &w->cfg.programs[f->program];
+    assert(f->pc < prog->count);
+    return &prog->ops[f->pc];
+}
+
+/* An operation frame finished: report, pop, advance the caller. */
+void cm_frame_return(cm_world *w, cm_thread *t, int32_t a, int32_t b, int64_t c)
+{
+    cm_frame *f = cm_top(t);
+    assert(!is_program_frame(f->kind));
+    cm_emit_op(w, CM_EV_RETURN, t, f->program, f->pc, f->port, a, b, c);
+    t->depth--;
+    assert(t->depth > 0);
+    cm_frame *caller = cm_top(t);
+    assert(is_program_frame(caller->kind) || caller->kind == CM_FR_SEND);
+    if (is_program_frame(caller->kind)) caller->pc++;
+}
+
+/* ---- callouts (R40, R42, R43) ------------------------------------------ */
+
+/* R44: no callout, no reply; the reply right leaks until the process dies. */
+static void leak_request(cm_world *w, cm_thread *t, int32_t port, int32_t msg)
+{
+    cm_process *proc = cm_process_at(w, t->process);
+    cm_msg *m = CM_MSG(w, msg);
+    cm_emit(w, CM_EV_REQUEST_DROPPED, t, port, CM_DROP_INVALID_ON_ARRIVAL, m->convid, 0);
+    m->next = proc->leaked;
+    proc->leaked = msg;
+}
+
+bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t queue)
+{
+    cm_port *p = CM_PORT(w, port);
+    const cm_msg *m = CM_MSG(w, msg);
+    if (p->state != CM_PS_VALID) {
+        leak_request(w, t, port, msg);
+        return false;
+    }
+    if (p->handler == CM_NONE16) { /* R40: a NULL callout crashes */
+        cm_msg_destroy(w, msg);
+        cm_precondition(w, t);
+        return false;
+    }
+    int64_t info = p->info;
+    bool retain = p->ctx_flags & CM_OPF_CTX_RETAIN;
+    uint16_t handler = p->handler;
+    if (retain) { /* R40, R60: retained for the callout */
+        p->retain_calls++;
+        cm_emit(w, CM_EV_CTX_RETAIN, t, port, 0, 0, info);
+    }
+    if (m->malformed) { /* R45: dropped after the retain, never released */
+        cm_emit(w, CM_EV_REQUEST_DROPPED, t, port, CM_DROP_MALFORMED, m->convid, 0);
+        cm_msg_destroy(w, msg);
+        return false;
+    }
+    cm_emit(w, CM_EV_CALLOUT, t, port, m->msgid, m->convid, m->data.size_bytes);
+    cm_frame *f = cm_push(w, t, CM_FR_CALLOUT);
+    if (f == NULL) return false;
+    f->program = handler;
+    f->pc = 0;
+    f->port = port;
+    f->msg = msg;
+    f->queue = queue;
+    f->value = info;
+    return true;
+}
+
+/* The reply goes out right after the callout (R42), always when asked (R43). */
+static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
+{
+    cm_port *p = CM_PORT(w, f->port);
+    cm_msg *m = CM_MSG(w, f->msg);
+    cm_data reply = f->reply;
+    int32_t reply_kport = m->reply_kport;
+    int32_t convid = m->convid;
+    int32_t msgid = m->msgid;
+    bool retain = p->ctx_flags & CM_OPF_CTX_RETAIN;
+    bool release = retain && (p->ctx_flags & CM_OPF_CTX_RELEASE);
+    cm_emit(w, CM_EV_CALLOUT_DONE, t, f->port, cm_data_encode(reply), 0, reply.size_bytes);
+    m->reply_kport = -1;
+    cm_msg_free(w, f->msg);
+    f->msg = -1;
+    if (reply.size_bytes > CM_MAX_DATA_BYTES) { /* R43: an empty reply instead */
+        cm_emit(w, CM_EV_WARNING, t, f->port, CM_WARN_REPLY_TOO_BIG, 0, reply.size_bytes);
+        reply = (cm_data){.size_bytes = 0, .blob = CM_NONE32};
+    }
+    if (reply_kport >= 0) {
+        bool delivered = CM_KPORT(w, reply_kport)->alive;
+        cm_emit(w, CM_EV_REPLY_SENT, t, f->port, -convid, delivered, reply.size_bytes);
+        int32_t rmsg = delivered ? cm_msg_new(w, CM_MSG_REPLY) : -1;
+        if (rmsg >= 0) {
+            cm_msg *r = CM_MSG(w, rmsg);
+            r->convid = -convid;
+            r->msgid = msgid;
+            r->data = reply;
+            r->src_process = t->process;
+            r->visible_ns = w->now_ns + cm_message_latency(w);
+            cm_kport_enqueue(w, reply_kport, rmsg);
+        }
+    }
+    if (release) {
+        CM_PORT(w, f->port)->release_calls++;
+        cm_emit(w, CM_EV_CTX_RELEASE, t, f->port, 0, 0, f->value);
+    }
+}
+
+/* A program-like frame ran past its last operation. */
+static void program_end(cm_world *w, cm_thread *t)
+{
+    cm_frame *f = cm_top(t);
+    uint8_t kind = f->kind;
+    uint16_t queue = f->queue;
+    if (kind == CM_FR_CALLOUT) callout_finish(w, t, f);
+    t->depth--;
+    if (kind == CM_FR_PROGRAM) {
+        assert(t->depth == 0);
+        cm_emit(w, CM_EV_THREAD_END, t, CM_NO_PORT, 0, 0, 0);
+        if (t->index == 0 && !t->executor) cm_process_kill(w, t->process, 0, false);
+        return;
+    }
+    if ((kind == CM_FR_CALLOUT || kind == CM_FR_BLOCK) && queue != CM_NONE16) {
+        cm_queue *q = cm_queue_at(w, t->process, queue);
+        assert(q->running > 0);
+        q->running--;
+        cm_wake(w, cm_thread_global(w, t));
+        return;
+    }
+    if (t->depth > 0 && cm_top(t)->kind == CM_FR_RUNLOOP && kind != CM_FR_TIMER) {
+        cm_top(t)->flags |= CM_FRF_HANDLED;
+    }
+}
+
+/* ---- stepping ---------------------------------------------------------- */
+
+bool cm_thread_runnable(cm_world *w, cm_thread *t)
+{
+    if (!t->alive) return false;
+    if (t->depth == 0) return t->executor && cm_executor_runnable(w, t);
+    cm_frame *f = cm_top(t);
+    switch (f->kind) {
+    case CM_FR_PROGRAM:
+    case CM_FR_CALLOUT:
+    case CM_FR_TIMER:
+    case CM_FR_BLOCK:
+        return true;
+    case CM_FR_SLEEP:
+        return w->now_ns >= f->deadline_ns;
+    case CM_FR_SEND:
+        return cm_send_frame_runnable(w, t, f);
+    case CM_FR_RUNLOOP:
+        return cm_rl_frame_runnable(w, t, f);
+    default:
+        assert(0 && "unknown frame");
+        return false;
+    }
+}
+
+static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
+{
+    const cm_program *prog = &w->cfg.programs[f->program];
+    if (f->pc >= prog->count) {
+        program_end(w, t);
+        return;
+    }
+    const cm_op *op = &prog->ops[f->pc];
+    uint16_t program = f->program;
+    uint32_t pc = f->pc;
+    cm_ret ret = {0, 0, 0};
+    cm_emit_op(w, CM_EV_CALL, t, program, pc, CM_NO_PORT, op->kind, 0, 0);
+    cm_opr r = cm_exec_op(w, t, f, op, &ret);
+    if (r != CM_OPR_DONE) return;
+    cm_emit_op(w, CM_EV_RETURN, t, program, pc, ret.port, ret.a, ret.b, 0);
+    f->pc++;
+}
+
+void cm_thread_step(cm_world *w, cm_thread *t)
+{
+    assert(t->alive);
+    if (t->depth == 0) {
+        cm_executor_step(w, t);
+        return;
+    }
+    cm_frame *f = cm_top(t);
+    switch (f->kind) {
+    case CM_FR_PROGRAM:
+    case CM_FR_CALLOUT:
+    case CM_FR_TIMER:
+    case CM_FR_BLOCK:
+        program_step(w, t, f);
+        break;
+    case CM_FR_SLEEP:
+        cm_frame_return(w, t, 0, 0, w->now_ns - f->start_ns);
+        break;
+    case CM_FR_SEND:
+        cm_send_step(w, t, f);
+        break;
+    case CM_FR_RUNLOOP:
+        cm_rl_step(w, t, f);
+        break;
+    default:
+        assert(0 && "unknown frame");
+    }
+}
+
+/*
+ * Invalidation callbacks run synchronously inside the call that
+ * invalidated (R52), so their programs run inline; the configuration
+ * guarantees they never block.
+ */
+void cm_run_callback(cm_world *w, cm_thread *t, uint16_t program, int32_t self_port)
+{
+    if (program == CM_NONE16 || t == NULL || !t->alive) return;
+    if (t->inline_depth >= CM_INLINE_DEPTH_MAX) {
+        cm_process_kill(w, t->process, CM_CRASH_STACK, true);
+        return;
+    }
+    t->inline_depth++;
+    cm_frame f = {.kind = CM_FR_PROGRAM, .program = program, .port = self_port,
+                  .msg = -1, .kport = -1, .queue = CM_NONE16, .reply = CM_DATA_NULL};
+    const cm_program *prog = &w->cfg.programs[program];
+    for (f.pc = 0; f.pc < prog->count && t->alive; f.pc++) {
+        const cm_op *op = &prog->ops[f.pc];
+        cm_ret ret = {0, 0, 0};
+        cm_emit_op(w, CM_EV_CALL, t, program, f.pc, CM_NO_PORT, op->kind, 0, 0);
+        cm_opr r = cm_exec_op(w, t, &f, op, &ret);
+        assert(r != CM_OPR_PUSHED);
+        if (r != CM_OPR_DONE) break;
+        cm_emit_op(w, CM_EV_RETURN, t, program, f.pc, ret.port, ret.a, ret.b, 0);
+    }
+    t->inline_depth--;
+}
+
+/* ---- processes --------------------------------------------------------- */
+
+static void reset_process_state(cm_world *w, uint16_t process)
+{
+    cm_process *proc = cm_process_at(w, process);
+    const cm_process_config *pc = &w->cfg.processes[process];
+    for (uint16_t s = 0; s < pc->slot_count; s++) {
+        w->slots[proc->slot_base + s] = CM_NO_PORT;
+        w->slot_sources[proc->slot_base + s] = -1;
+    }
+    for (uint32_t n = 0; n < w->name_count; n++) {
+        *cm_local_table(w, process, n) = CM_NO_PORT;
+        *cm_remote_table(w, process, n) = CM_NO_PORT;
+    }
+    proc->wrappers = -1;
+    proc->leaked = -1;
+    for (uint16_t q = 0; q < proc->queue_count; q++) {
+        cm_queue *queue = &w->queues[proc->queue_base + q];
+        queue->head = -1;
+        queue->tail = -1;
+        queue->count = 0;
+        queue->running = 0;
+    }
+}
+
+void cm_process_start(cm_world *w, uint16_t process)
+{
+    cm_process *proc = cm_process_at(w, process);
+    const cm_process_config *pc = &w->cfg.processes[process];
+    assert(proc->state != CM_PROC_RUNNING);
+    proc->state = CM_PROC_RUNNING;
+    proc->incarnation++;
+    proc->pid = w->pid_next++;
+    reset_process_state(w, process);
+    cm_emit_process(w, CM_EV_START, process, CM_NO_PORT, proc->incarnation,
+                    (int32_t)proc->pid, 0);
+    for (uint16_t i = 0; i < proc->thread_count; i++) {
+        uint32_t g = proc->thread_base + i;
+        cm_thread *t = cm_thread_at(w, g);
+        uint16_t index = t->index, queue = t->queue;
+        uint8_t executor = t->executor;
+        memset(t, 0, sizeof *t);
+        t->process = process;
+        t->index = index;
+        t->queue = queue;
+        t->executor = executor;
+        t->alive = 1;
+        t->regs = -1;
+        t->timers = -1;
+        t->common_modes = UINT32_C(1) << CM_MODE_DEFAULT;
+        if (!executor) {
+            cm_frame *f = cm_push(w, t, CM_FR_PROGRAM);
+            f->program = pc->threads[i].program;
+        }
+        cm_wake(w, g);
+    }
+}
+
+/* Whatever the dead process held in memory dies with it. */
+static void drop_thread_messages(cm_world *w, cm_thread *t)
+{
+    for (uint32_t d = 0; d < t->depth; d++) {
+        cm_frame *f = &t->frames[d];
+        if (f->kind == CM_FR_CALLOUT && f->msg >= 0) cm_msg_destroy(w, f->msg);
+        if (f->kind == CM_FR_SEND && f->phase == CM_SEND_BLOCKED && f->kport >= 0) {
+            cm_waiter_remove(w, f->kport, cm_thread_global(w, t));
+        }
+        f->msg = -1;
+    }
+    t->alive = 0;
+    t->depth = 0;
+}
+
+static void drop_queues(cm_world *w, cm_process *proc)
+{
+    for (uint16_t q = 0; q < proc->queue_count; q++) {
+        cm_queue *queue = &w->queues[proc->queue_base + q];
+        for (int32_t b = queue->head; b >= 0;) {
+            cm_block *blk = CM_BLOCK(w, b);
+            int32_t next = blk->next;
+            if (blk->msg >= 0) cm_msg_destroy(w, blk->msg);
+            cm_pool_free(&w->blocks, b);
+            b = next;
+        }
+        queue->head = queue->tail = -1;
+        queue->count = 0;
+        queue->running = 0;
+    }
+    for (int32_t m = proc->leaked; m >= 0;) { /* R44: leaked reply rights die now */
+        int32_t next = CM_MSG(w, m)->next;
+        cm_msg_destroy(w, m);
+        m = next;
+    }
+    proc->leaked = -1;
+}
+
+/* The kernel tears down every receive right the process held. */
+static void drop_receive_rights(cm_world *w, uint16_t process, uint8_t incarnation)
+{
+    for (uint32_t i = 0; i < w->kports.count; i++) {
+        cm_kport *k = CM_KPORT(w, (int32_t)i);
+        if (!k->alive || k->launchd_held) continue;
+        if (k->owner != process || k->owner_incarnation != incarnation) continue;
+        if (k->checkin) { /* R15: back to launchd, queue kept */
+            k->launchd_held = 1;
+            k->owner = CM_NONE16;
+            k->port = CM_NO_PORT;
+            k->dq_queue = CM_NONE16;
+            continue;
+        }
+        cm_kport_destroy(w, (int32_t)i);
+    }
+}
+
+void cm_process_kill(cm_world *w, uint16_t process, uint8_t reason, bool crash)
+{
+    cm_process *proc = cm_process_at(w, process);
+    if (proc->state != CM_PROC_RUNNING) return;
+    proc->state = CM_PROC_DEAD;
+    cm_emit_process(w, crash ? CM_EV_CRASH : CM_EV_EXIT, process, CM_NO_PORT, reason, 0, 0);
+    for (uint16_t i = 0; i < proc->thread_count; i++) {
+        drop_thread_messages(w, cm_thread_at(w, proc->thread_base + i));
+    }
+    drop_queues(w, proc);
+    drop_receive_rights(w, process, proc->incarnation);
+    proc->wrappers = -1;
+}

@@ -1,0 +1,107 @@
+/*
+ * cm_trace.h — the event trace: every observable event of a run.
+ *
+ * Each event has its virtual time, the process and thread it happened on,
+ * the program operation that caused it (when there is one), the port
+ * object involved and three kind-specific values. The canonical text form
+ * is one line per event (cm_event_format); the trace hash is a stable
+ * 64-bit hash over the canonical binary encoding of the same fields
+ * (cm_trace_hash_event): little-endian, field by field, independent of
+ * struct layout, compiler, optimisation level and machine.
+ */
+#ifndef CM_TRACE_H
+#define CM_TRACE_H
+
+#include "cm_types.h"
+
+typedef enum cm_event_kind {
+    CM_EV_NONE = 0,
+    CM_EV_START,        /* process started: a = incarnation, b = pid */
+    CM_EV_CALL,         /* an operation began: a = op kind */
+    CM_EV_RETURN,       /* it returned: a = result, b = aux, c = elapsed ns */
+    CM_EV_STATE,        /* port state change: a = from, b = to */
+    CM_EV_ENQUEUE,      /* request queued: a = msgid, b = convid, c = size */
+    CM_EV_SEND_BLOCKED, /* sender waits for queue space: a = msgid, b = convid */
+    CM_EV_CALLOUT,      /* callout begins: a = msgid, b = convid, c = size */
+    CM_EV_CALLOUT_DONE, /* callout returned: a = reply blob, c = reply size */
+    CM_EV_REPLY_SENT,   /* reply queued to the client: a = convid, c = size */
+    CM_EV_REPLY_FILED,  /* reply matched to its pending request: a = convid */
+    CM_EV_REPLY_DROPPED,   /* late reply with no pending entry (R34): a = convid */
+    CM_EV_CORRUPT_REPLY,   /* send-once notification dropped (R33, R45) */
+    CM_EV_MSG_DESTROYED,   /* queued request destroyed (port died): a = msgid, b = convid */
+    CM_EV_REQUEST_DROPPED, /* request not delivered: a = reason (R44, R45) */
+    CM_EV_INVALIDATION_CB, /* invalidation callback runs: a = callback, c = info */
+    CM_EV_CTX_RETAIN,      /* context.retain(info): c = info */
+    CM_EV_CTX_RELEASE,     /* context.release(info): c = info */
+    CM_EV_CTX_COPYDESC,    /* context.copyDescription(info): c = info */
+    CM_EV_TIMER,           /* run-loop timer fires: a = timer */
+    CM_EV_BLOCK,           /* dispatch block runs: a = queue, b = block kind */
+    CM_EV_CRASH,           /* process dies: a = reason */
+    CM_EV_EXIT,            /* process exits normally */
+    CM_EV_THREAD_END,      /* a thread's program is finished */
+    CM_EV_NAME_REGISTERED, /* bootstrap: a = name blob, b = kernel port */
+    CM_EV_NAME_RELEASED,   /* bootstrap: a = name blob */
+    CM_EV_PORT_DIED,       /* receive right destroyed: b = kernel port */
+    CM_EV_DEATH_NOTICE,    /* dead-name noticed by a process (R56): b = kernel port */
+    CM_EV_DEALLOC,         /* last release: the object is deallocated (R54) */
+    CM_EV_WARNING,         /* CF logs a warning: a = cm_warning */
+    CM_EV_CHOICE,          /* a choice point: a = kind, b = chosen, c = options */
+    CM_EV_BLOCKED_AT_END,  /* at the end, a thread is still inside an operation */
+    CM_EV_END,             /* the run ended: a = cm_end_reason */
+    CM_EV_KIND_COUNT
+} cm_event_kind;
+
+/* CM_EV_CRASH reasons. */
+typedef enum cm_crash_reason {
+    CM_CRASH_FAULT = 1,        /* a scenario fault */
+    CM_CRASH_OP = 2,           /* the program crashed itself */
+    CM_CRASH_PRECONDITION = 3, /* a CF precondition violation (R13, R38, NULL port) */
+    CM_CRASH_STACK = 4,        /* nesting deeper than the model's bound */
+} cm_crash_reason;
+
+/* CM_EV_REQUEST_DROPPED reasons. */
+typedef enum cm_drop_reason {
+    CM_DROP_INVALID_ON_ARRIVAL = 1, /* R44 */
+    CM_DROP_MALFORMED = 2,          /* R45 */
+} cm_drop_reason;
+
+/* CM_EV_WARNING codes: messages CF logs. */
+typedef enum cm_warning {
+    CM_WARN_UNNAMED_SCHEDULED = 1, /* R41 */
+    CM_WARN_QUEUE_INVALID = 2,     /* R49 */
+    CM_WARN_QUEUE_REMOTE = 3,      /* R49 */
+    CM_WARN_QUEUE_HAS_SOURCE = 4,  /* R49 */
+    CM_WARN_QUEUE_UNNAMED = 5,     /* R49 */
+    CM_WARN_REGISTER_FAILED = 6,   /* R15 */
+    CM_WARN_DATA_TOO_BIG = 7,      /* R27 */
+    CM_WARN_REPLY_TOO_BIG = 8,     /* R43 */
+    CM_WARN_SETNAME_QUEUE = 9,     /* R19 [S] */
+} cm_warning;
+
+typedef enum cm_end_reason {
+    CM_END_NONE = 0,
+    CM_END_QUIESCENT = 1,  /* nothing can happen any more */
+    CM_END_TIME_LIMIT = 2, /* the configured time limit was reached */
+    CM_END_ERROR = 3,      /* the model ran out of memory */
+} cm_end_reason;
+
+typedef struct cm_event {
+    cm_time_ns time_ns;
+    uint32_t seq;        /* 0, 1, 2, ... in order */
+    uint16_t kind;       /* cm_event_kind */
+    uint16_t process;    /* process index, CM_NONE16 for world events */
+    uint16_t thread;     /* thread index in the process, CM_NONE16 */
+    uint16_t program;    /* program of the operation, CM_NONE16 */
+    uint32_t op_index;   /* operation index in that program */
+    int32_t port;        /* port object id, CM_NO_PORT */
+    int32_t a;
+    int32_t b;
+    int64_t c;
+} cm_event;
+
+const char *cm_event_kind_name(uint16_t kind);
+/* Folds one event into a running trace hash (start from CM_TRACE_HASH_SEED). */
+uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev);
+#define CM_TRACE_HASH_SEED UINT64_C(0x9E3779B97F4A7C15)
+
+#endif /* CM_TRACE_H */

@@ -1,0 +1,686 @@
+/*
+ * cm_world.c — world life cycle, memory pools, the trace, timers and the
+ * scheduler with its choice points.
+ *
+ * The scheduler: at the current instant, the options are the due world
+ * events (faults, process starts, messages becoming visible, death
+ * notices, deferred teardown) and the runnable threads, in canonical
+ * order (events by timer order, then threads in the order they became
+ * runnable; a thread that stays runnable keeps its place, so `fifo` runs
+ * a thread until it blocks). With two or more options the strategy
+ * chooses. When nothing can run, the clock jumps to the next timer.
+ */
+#include "cm_internal.h"
+
+#include <string.h>
+
+/* ---- memory ------------------------------------------------------------ */
+
+void *cm_mem_realloc(cm_world *w, void *ptr, size_t old_size, size_t new_size)
+{
+    void *p = w->cfg.alloc.realloc(w->cfg.alloc.ctx, ptr, old_size, new_size);
+    if (new_size > 0 && p == NULL) cm_fail_nomem(w);
+    return p;
+}
+
+void cm_fail_nomem(cm_world *w)
+{
+    w->nomem = 1;
+}
+
+void cm_pool_init(cm_pool *pool, uint32_t item_size)
+{
+    assert(item_size >= sizeof(int32_t));
+    memset(pool, 0, sizeof *pool);
+    pool->item_size = item_size;
+    pool->free_head = -1;
+}
+
+/*
+ * Items are never moved between runs' logical ids: a freed item goes to a
+ * free list whose first word is the link, and is handed out again first.
+ * The allocation order is deterministic, so ids are too.
+ */
+int32_t cm_pool_alloc(cm_world *w, cm_pool *pool)
+{
+    if (pool->free_head >= 0) {
+        int32_t index = pool->free_head;
+        void *item = cm_pool_at(pool, index);
+        memcpy(&pool->free_head, item, sizeof(int32_t));
+        memset(item, 0, pool->item_size);
+        return index;
+    }
+    if (pool->count == pool->capacity) {
+        uint32_t capacity = pool->capacity ? pool->capacity * 2 : 16;
+        if (capacity > (uint32_t)INT32_MAX / 2) return -1;
+        void *items = cm_mem_realloc(w, pool->items, (size_t)pool->capacity * pool->item_size,
+                                     (size_t)capacity * pool->item_size);
+        if (items == NULL) return -1;
+        pool->items = items;
+        pool->capacity = capacity;
+    }
+    int32_t index = (int32_t)pool->count++;
+    memset(cm_pool_at(pool, index), 0, pool->item_size);
+    return index;
+}
+
+void cm_pool_free(cm_pool *pool, int32_t index)
+{
+    void *item = cm_pool_at(pool, index);
+    memcpy(item, &pool->free_head, sizeof(int32_t));
+    pool->free_head = index;
+}
+
+void cm_pool_clear(cm_pool *pool)
+{
+    pool->count = 0;
+    pool->free_head = -1;
+}
+
+void cm_pool_fini(cm_world *w, cm_pool *pool)
+{
+    if (pool->items != NULL) {
+        cm_mem_realloc(w, pool->items, (size_t)pool->capacity * pool->item_size, 0);
+    }
+    pool->items = NULL;
+    pool->capacity = 0;
+    pool->count = 0;
+}
+
+static void *alloc_array(cm_world *w, size_t count, size_t size)
+{
+    if (count == 0) count = 1;
+    void *p = cm_mem_realloc(w, NULL, 0, count * size);
+    if (p != NULL) memset(p, 0, count * size);
+    return p;
+}
+
+static void free_array(cm_world *w, void *p, size_t count, size_t size)
+{
+    if (p == NULL) return;
+    if (count == 0) count = 1;
+    cm_mem_realloc(w, p, count * size, 0);
+}
+
+/* ---- trace ------------------------------------------------------------- */
+
+static uint64_t hash_word(uint64_t h, uint64_t v)
+{
+    h ^= v;
+    h *= UINT64_C(0xFF51AFD7ED558CCD);
+    h ^= h >> 32;
+    return h;
+}
+
+/* The canonical encoding: these six words, in this order, by value. */
+uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
+{
+    uint64_t h = hash;
+    h = hash_word(h, (uint64_t)ev->time_ns);
+    h = hash_word(h, (uint64_t)ev->seq | (uint64_t)ev->kind << 32 | (uint64_t)ev->process << 48);
+    h = hash_word(h, (uint64_t)ev->thread | (uint64_t)ev->program << 16 |
+                         (uint64_t)ev->op_index << 32);
+    h = hash_word(h, (uint64_t)(uint32_t)ev->port | (uint64_t)(uint32_t)ev->a << 32);
+    h = hash_word(h, (uint64_t)(uint32_t)ev->b);
+    h = hash_word(h, (uint64_t)ev->c);
+    return h;
+}
+
+static void record(cm_world *w, cm_event *ev)
+{
+    assert(ev->kind > CM_EV_NONE && ev->kind < CM_EV_KIND_COUNT);
+    ev->time_ns = w->now_ns;
+    ev->seq = (uint32_t)w->event_count;
+    w->event_count++;
+    w->trace_hash = cm_trace_hash_event(w->trace_hash, ev);
+    if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = *ev;
+    if (w->cfg.on_event != NULL) w->cfg.on_event(w->cfg.on_event_ctx, ev);
+}
+
+void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
+                uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c)
+{
+    cm_event ev = {
+        .kind = kind,
+        .process = t ? t->process : CM_NONE16,
+        .thread = t ? t->index : CM_NONE16,
+        .program = program,
+        .op_index = op_index,
+        .port = port,
+        .a = a,
+        .b = b,
+        .c = c,
+    };
+    record(w, &ev);
+}
+
+void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32_t a,
+             int32_t b, int64_t c)
+{
+    cm_emit_op(w, kind, t, CM_NONE16, CM_NONE32, port, a, b, c);
+}
+
+void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port, int32_t a,
+                     int32_t b, int64_t c)
+{
+    cm_event ev = {
+        .kind = kind,
+        .process = process,
+        .thread = CM_NONE16,
+        .program = CM_NONE16,
+        .op_index = CM_NONE32,
+        .port = port,
+        .a = a,
+        .b = b,
+        .c = c,
+    };
+    record(w, &ev);
+}
+
+/* ---- timers: a binary min-heap on (at_ns, seq) -------------------------- */
+
+static bool timer_before(const cm_timer *x, const cm_timer *y)
+{
+    if (x->at_ns != y->at_ns) return x->at_ns < y->at_ns;
+    return x->seq < y->seq;
+}
+
+void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_t b)
+{
+    assert(at_ns >= w->now_ns);
+    if (w->heap_count == w->heap_capacity) {
+        uint32_t capacity = w->heap_capacity ? w->heap_capacity * 2 : 64;
+        cm_timer *heap = cm_mem_realloc(w, w->heap, (size_t)w->heap_capacity * sizeof *heap,
+                                        (size_t)capacity * sizeof *heap);
+        if (heap == NULL) return;
+        w->heap = heap;
+        w->heap_capacity = capacity;
+    }
+    uint32_t i = w->heap_count++;
+    cm_timer tm = {.at_ns = at_ns, .seq = w->timer_seq++, .kind = kind, .a = a, .b = b};
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!timer_before(&tm, &w->heap[parent])) break;
+        w->heap[i] = w->heap[parent];
+        i = parent;
+    }
+    w->heap[i] = tm;
+}
+
+static cm_timer timer_pop(cm_world *w)
+{
+    assert(w->heap_count > 0);
+    cm_timer top = w->heap[0];
+    cm_timer last = w->heap[--w->heap_count];
+    uint32_t i = 0;
+    uint32_t n = w->heap_count;
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && timer_before(&w->heap[child + 1], &w->heap[child])) child++;
+        if (!timer_before(&w->heap[child], &last)) break;
+        w->heap[i] = w->heap[child];
+        i = child;
+    }
+    if (n > 0) w->heap[i] = last;
+    return top;
+}
+
+/* ---- scheduler --------------------------------------------------------- */
+
+void cm_wake(cm_world *w, uint32_t thread)
+{
+    cm_thread *t = cm_thread_at(w, thread);
+    if (!t->alive || t->candidate) return;
+    t->candidate = 1;
+    w->candidates[w->candidate_count++] = thread;
+    assert(w->candidate_count <= w->thread_total);
+}
+
+void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns)
+{
+    if (at_ns == CM_DURATION_FOREVER) return;
+    if (at_ns <= w->now_ns) {
+        cm_wake(w, thread);
+        return;
+    }
+    cm_timer_add(w, at_ns, CM_TM_WAKE, (int32_t)thread, 0);
+}
+
+cm_choice_option *cm_options(cm_world *w, uint32_t count)
+{
+    if (count <= w->options_capacity) return w->options;
+    uint32_t capacity = count < 64 ? 64 : count * 2;
+    cm_choice_option *options =
+        cm_mem_realloc(w, w->options, (size_t)w->options_capacity * sizeof *options,
+                       (size_t)capacity * sizeof *options);
+    uint32_t *refs = cm_mem_realloc(w, w->option_ref,
+                                    (size_t)w->options_capacity * sizeof *refs,
+                                    (size_t)capacity * sizeof *refs);
+    if (options != NULL) w->options = options;
+    if (refs != NULL) w->option_ref = refs;
+    if (options == NULL || refs == NULL) return NULL;
+    w->options_capacity = capacity;
+    return w->options;
+}
+
+/* Asks the strategy to pick one of the `count` options already filled in. */
+uint32_t cm_choose(cm_world *w, uint8_t kind, uint32_t count)
+{
+    assert(count >= 2);
+    cm_choice choice = {
+        .kind = kind,
+        .count = count,
+        .options = w->options,
+        .now_ns = w->now_ns,
+        .ordinal = w->choice_ordinal++,
+        .world = w,
+    };
+    uint32_t pick = w->strategy->choose(w->strategy_ctx, &choice);
+    assert(pick < count);
+    if (pick >= count) pick = 0;
+    cm_emit(w, CM_EV_CHOICE, NULL, CM_NO_PORT, kind, (int32_t)pick, count);
+    return pick;
+}
+
+static void due_push(cm_world *w, const cm_timer *tm)
+{
+    if (w->due_count == w->due_capacity) {
+        uint32_t capacity = w->due_capacity ? w->due_capacity * 2 : 16;
+        cm_timer *due = cm_mem_realloc(w, w->due, (size_t)w->due_capacity * sizeof *due,
+                                       (size_t)capacity * sizeof *due);
+        if (due == NULL) return;
+        w->due = due;
+        w->due_capacity = capacity;
+    }
+    w->due[w->due_count++] = *tm;
+}
+
+/* Moves every timer due now out of the heap: wake-ups mark threads. */
+static void collect_due(cm_world *w)
+{
+    while (w->heap_count > 0 && w->heap[0].at_ns <= w->now_ns) {
+        cm_timer tm = timer_pop(w);
+        if (tm.kind == CM_TM_WAKE) {
+            cm_wake(w, (uint32_t)tm.a);
+        } else {
+            due_push(w, &tm);
+        }
+    }
+}
+
+static void run_world_event(cm_world *w, cm_timer tm)
+{
+    switch (tm.kind) {
+    case CM_TM_START:
+        cm_process_start(w, (uint16_t)tm.a);
+        break;
+    case CM_TM_FAULT: {
+        const cm_fault *f = &w->cfg.faults[tm.a];
+        cm_process *p = cm_process_at(w, f->process);
+        if (p->state == CM_PROC_RUNNING) cm_process_kill(w, f->process, CM_CRASH_FAULT, true);
+        if (f->kind == CM_FAULT_RESTART) cm_process_start(w, f->process);
+        break;
+    }
+    case CM_TM_VISIBLE: {
+        cm_kport *k = CM_KPORT(w, tm.a);
+        if (!k->alive) break;
+        if (k->dq_queue != CM_NONE16) {
+            cm_dispatch_deliver(w, tm.a);
+        } else {
+            cm_rl_wake_watchers(w, tm.a);
+        }
+        break;
+    }
+    case CM_TM_DEATH_NOTICE:
+        cm_process_notice_death(w, (uint16_t)tm.a, tm.b);
+        break;
+    case CM_TM_RIGHTS_GONE:
+        cm_rights_gone(w, tm.a);
+        break;
+    case CM_TM_NAME_FREE:
+        cm_name_free(w, tm.a);
+        break;
+    default:
+        assert(0 && "unknown world event");
+    }
+}
+
+static void end_run(cm_world *w, uint8_t reason)
+{
+    assert(w->end_reason == CM_END_NONE);
+    for (uint32_t i = 0; i < w->thread_total; i++) {
+        cm_thread *t = &w->threads[i];
+        if (!t->alive) continue;
+        for (uint32_t d = 0; d < t->depth; d++) {
+            const cm_frame *f = &t->frames[d];
+            if (f->kind < CM_FR_SEND) continue;
+            cm_emit_op(w, CM_EV_BLOCKED_AT_END, t, f->program, f->pc, f->port, f->kind, 0,
+                       w->now_ns - f->start_ns);
+        }
+    }
+    w->end_reason = reason;
+    cm_emit(w, CM_EV_END, NULL, CM_NO_PORT, reason, 0, 0);
+}
+
+/* Fills the options; returns how many (0: nothing can happen now). */
+static uint32_t gather_options(cm_world *w)
+{
+    uint32_t n = 0;
+    cm_choice_option *opt = cm_options(w, w->due_count + w->candidate_count);
+    if (opt == NULL) return 0;
+    for (uint32_t i = 0; i < w->due_count; i++) {
+        opt[n] = (cm_choice_option){.actor = CM_ACTOR_EVENT,
+                                    .process = CM_NONE16,
+                                    .thread = CM_NONE16,
+                                    .value = w->due[i].kind};
+        w->option_ref[n++] = i;
+    }
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < w->candidate_count; i++) {
+        uint32_t g = w->candidates[i];
+        cm_thread *t = cm_thread_at(w, g);
+        if (!t->alive || !cm_thread_runnable(w, t)) {
+            t->candidate = 0;
+            continue;
+        }
+        w->candidates[kept++] = g;
+        opt[n] = (cm_choice_option){.actor = CM_ACTOR_THREAD,
+                                    .process = t->process,
+                                    .thread = t->index,
+                                    .value = 0};
+        w->option_ref[n++] = g | UINT32_C(0x80000000);
+    }
+    w->candidate_count = kept;
+    return n;
+}
+
+bool cm_world_step(cm_world *w)
+{
+    for (uint32_t guard = 0; guard < 4; guard++) {
+        if (w->end_reason != CM_END_NONE) return false;
+        if (w->nomem) {
+            w->end_reason = CM_END_ERROR;
+            return false;
+        }
+        collect_due(w);
+        uint32_t n = gather_options(w);
+        if (w->nomem) continue;
+        if (n == 0) {
+            if (w->heap_count == 0) {
+                end_run(w, CM_END_QUIESCENT);
+                return false;
+            }
+            cm_time_ns next = w->heap[0].at_ns;
+            if (w->cfg.time_limit_ns > 0 && next > w->cfg.time_limit_ns) {
+                w->now_ns = w->cfg.time_limit_ns;
+                end_run(w, CM_END_TIME_LIMIT);
+                return false;
+            }
+            w->now_ns = next;
+            continue;
+        }
+        uint32_t pick = n > 1 ? cm_choose(w, CM_CHOICE_NEXT, n) : 0;
+        uint32_t ref = w->option_ref[pick];
+        if (ref & UINT32_C(0x80000000)) {
+            cm_thread_step(w, cm_thread_at(w, ref & UINT32_C(0x7FFFFFFF)));
+        } else {
+            cm_timer tm = w->due[ref];
+            w->due[ref] = w->due[--w->due_count];
+            /* keep the remaining due events in timer order */
+            for (uint32_t i = ref; i + 1 < w->due_count; i++) {
+                if (timer_before(&w->due[i + 1], &w->due[i])) {
+                    cm_timer x = w->due[i];
+                    w->due[i] = w->due[i + 1];
+                    w->due[i + 1] = x;
+                }
+            }
+            run_world_event(w, tm);
+        }
+        return true;
+    }
+    /* Only reached after repeated jumps in time: the loop resumes next call. */
+    return w->end_reason == CM_END_NONE;
+}
+
+cm_end_reason cm_world_run(cm_world *w)
+{
+    while (cm_world_step(w)) {
+    }
+    return (cm_end_reason)w->end_reason;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+static cm_result allocate_processes(cm_world *w)
+{
+    const cm_world_config *cfg = &w->cfg;
+    uint32_t threads = 0, queues = 0, slots = 0;
+    for (uint16_t p = 0; p < cfg->process_count; p++) {
+        const cm_process_config *pc = &cfg->processes[p];
+        threads += pc->thread_count;
+        queues += 1u + pc->queue_count;
+        slots += pc->slot_count;
+        for (uint16_t q = 0; q < pc->queue_count; q++) {
+            threads += pc->queues[q].kind == CM_QUEUE_CONCURRENT ? pc->queues[q].width : 1u;
+        }
+    }
+    w->thread_total = threads;
+    w->queue_total = queues;
+    w->slot_total = slots;
+    w->processes = alloc_array(w, cfg->process_count, sizeof *w->processes);
+    w->threads = alloc_array(w, threads, sizeof *w->threads);
+    w->queues = alloc_array(w, queues, sizeof *w->queues);
+    w->slots = alloc_array(w, slots, sizeof *w->slots);
+    w->slot_sources = alloc_array(w, slots, sizeof *w->slot_sources);
+    w->candidates = alloc_array(w, threads, sizeof *w->candidates);
+    return w->nomem ? CM_ERR_NOMEM : CM_OK;
+}
+
+static void layout_processes(cm_world *w)
+{
+    const cm_world_config *cfg = &w->cfg;
+    uint32_t thread = 0, queue = 0, slot = 0;
+    for (uint16_t p = 0; p < cfg->process_count; p++) {
+        const cm_process_config *pc = &cfg->processes[p];
+        cm_process *proc = &w->processes[p];
+        proc->thread_base = thread;
+        proc->user_threads = pc->thread_count;
+        proc->slot_base = slot;
+        proc->queue_base = queue;
+        proc->queue_count = (uint16_t)(1u + pc->queue_count);
+        proc->wrappers = -1;
+        proc->leaked = -1;
+        for (uint16_t i = 0; i < pc->thread_count; i++) {
+            cm_thread *t = &w->threads[thread++];
+            t->process = p;
+            t->index = i;
+            t->queue = CM_NONE16;
+        }
+        w->queues[queue++] = (cm_queue){.kind = 0, .width = 1, .head = -1, .tail = -1};
+        for (uint16_t q = 0; q < pc->queue_count; q++) {
+            const cm_queue_config *qc = &pc->queues[q];
+            uint8_t width = qc->kind == CM_QUEUE_CONCURRENT ? qc->width : 1;
+            w->queues[queue++] =
+                (cm_queue){.kind = qc->kind, .width = width, .head = -1, .tail = -1};
+            for (uint8_t k = 0; k < width; k++) {
+                cm_thread *t = &w->threads[thread];
+                t->process = p;
+                t->index = (uint16_t)(thread - proc->thread_base);
+                t->executor = 1;
+                t->queue = (uint16_t)(q + 1);
+                thread++;
+            }
+        }
+        proc->thread_count = (uint16_t)(thread - proc->thread_base);
+        slot += pc->slot_count;
+    }
+}
+
+static void init_pools(cm_world *w)
+{
+    cm_pool_init(&w->ports, sizeof(cm_port));
+    cm_pool_init(&w->kports, sizeof(cm_kport));
+    cm_pool_init(&w->msgs, sizeof(cm_msg));
+    cm_pool_init(&w->wrappers, sizeof(cm_wrapper));
+    cm_pool_init(&w->sources, sizeof(cm_source));
+    cm_pool_init(&w->regs, sizeof(cm_reg));
+    cm_pool_init(&w->rltimers, sizeof(cm_rltimer));
+    cm_pool_init(&w->blocks, sizeof(cm_block));
+    cm_pool_init(&w->replies, sizeof(cm_reply_entry));
+    cm_pool_init(&w->waiters, sizeof(cm_waiter));
+    cm_pool_init(&w->perpid, sizeof(cm_bootstrap_entry));
+}
+
+static cm_pool *pool_list(cm_world *w, uint32_t i)
+{
+    cm_pool *pools[] = {&w->ports,   &w->kports, &w->msgs,     &w->wrappers,
+                        &w->sources, &w->regs,   &w->rltimers, &w->blocks,
+                        &w->replies, &w->waiters, &w->perpid};
+    return i < sizeof pools / sizeof pools[0] ? pools[i] : NULL;
+}
+
+/* Puts every piece of run state back to time 0 and schedules the starts. */
+static void start_run(cm_world *w)
+{
+    const cm_world_config *cfg = &w->cfg;
+    for (uint32_t i = 0; pool_list(w, i) != NULL; i++) cm_pool_clear(pool_list(w, i));
+    w->now_ns = 0;
+    w->end_reason = CM_END_NONE;
+    w->timer_seq = 0;
+    w->choice_ordinal = 0;
+    w->pid_next = 100;
+    w->trace_hash = CM_TRACE_HASH_SEED;
+    w->event_count = 0;
+    w->events_kept = 0;
+    w->heap_count = 0;
+    w->due_count = 0;
+    w->candidate_count = 0;
+    memset(w->threads, 0, (size_t)w->thread_total * sizeof *w->threads);
+    memset(w->processes, 0, (size_t)cfg->process_count * sizeof *w->processes);
+    layout_processes(w);
+    for (uint32_t s = 0; s < w->slot_total; s++) {
+        w->slots[s] = CM_NO_PORT;
+        w->slot_sources[s] = -1;
+    }
+    cm_names_reset(w);
+    for (uint16_t p = 0; p < cfg->process_count; p++) {
+        cm_timer_add(w, cfg->processes[p].start_ns, CM_TM_START, p, 0);
+    }
+    for (uint16_t f = 0; f < cfg->fault_count; f++) {
+        cm_timer_add(w, cfg->faults[f].at_ns, CM_TM_FAULT, f, 0);
+    }
+}
+
+cm_result cm_world_create(const cm_world_config *cfg, cm_world **out)
+{
+    assert(cfg != NULL && out != NULL);
+    *out = NULL;
+    cm_config_error err;
+    if (!cm_world_config_validate(cfg, &err)) return CM_ERR_CONFIG;
+    cm_world *w = cfg->alloc.realloc(cfg->alloc.ctx, NULL, 0, sizeof *w);
+    if (w == NULL) return CM_ERR_NOMEM;
+    memset(w, 0, sizeof *w);
+    w->cfg = *cfg;
+    w->strategy = cfg->strategy;
+    w->strategy_ctx = cfg->strategy_ctx;
+    init_pools(w);
+    if (cfg->trace_capacity > 0) {
+        w->events = alloc_array(w, cfg->trace_capacity, sizeof *w->events);
+    }
+    if (allocate_processes(w) != CM_OK || cm_names_init(w) != CM_OK || w->nomem) {
+        cm_world_destroy(w);
+        return CM_ERR_NOMEM;
+    }
+    start_run(w);
+    if (w->nomem) {
+        cm_world_destroy(w);
+        return CM_ERR_NOMEM;
+    }
+    *out = w;
+    return CM_OK;
+}
+
+cm_result cm_world_reset(cm_world *w, const cm_strategy *strategy, void *strategy_ctx)
+{
+    assert(w != NULL && strategy != NULL);
+    w->strategy = strategy;
+    w->strategy_ctx = strategy_ctx;
+    w->nomem = 0;
+    start_run(w);
+    return w->nomem ? CM_ERR_NOMEM : CM_OK;
+}
+
+void cm_world_destroy(cm_world *w)
+{
+    if (w == NULL) return;
+    const cm_world_config *cfg = &w->cfg;
+    for (uint32_t i = 0; pool_list(w, i) != NULL; i++) cm_pool_fini(w, pool_list(w, i));
+    cm_names_fini(w);
+    free_array(w, w->events, cfg->trace_capacity, sizeof *w->events);
+    free_array(w, w->processes, cfg->process_count, sizeof *w->processes);
+    free_array(w, w->threads, w->thread_total, sizeof *w->threads);
+    free_array(w, w->queues, w->queue_total, sizeof *w->queues);
+    free_array(w, w->slots, w->slot_total, sizeof *w->slots);
+    free_array(w, w->slot_sources, w->slot_total, sizeof *w->slot_sources);
+    free_array(w, w->candidates, w->thread_total, sizeof *w->candidates);
+    if (w->heap) cm_mem_realloc(w, w->heap, (size_t)w->heap_capacity * sizeof *w->heap, 0);
+    if (w->due) cm_mem_realloc(w, w->due, (size_t)w->due_capacity * sizeof *w->due, 0);
+    if (w->options) {
+        cm_mem_realloc(w, w->options, (size_t)w->options_capacity * sizeof *w->options, 0);
+    }
+    if (w->option_ref) {
+        cm_mem_realloc(w, w->option_ref, (size_t)w->options_capacity * sizeof *w->option_ref,
+                       0);
+    }
+    cm_alloc alloc = cfg->alloc;
+    alloc.realloc(alloc.ctx, w, sizeof *w, 0);
+}
+
+/* ---- accessors --------------------------------------------------------- */
+
+cm_time_ns cm_world_now_ns(const cm_world *w) { return w->now_ns; }
+cm_end_reason cm_world_end_reason(const cm_world *w) { return (cm_end_reason)w->end_reason; }
+uint64_t cm_world_trace_hash(const cm_world *w) { return w->trace_hash; }
+uint64_t cm_world_event_count(const cm_world *w) { return w->event_count; }
+uint64_t cm_world_choice_count(const cm_world *w) { return w->choice_ordinal; }
+const cm_world_config *cm_world_config_of(const cm_world *w) { return &w->cfg; }
+
+const cm_event *cm_world_events(const cm_world *w, uint32_t *count)
+{
+    *count = w->events_kept;
+    return w->events;
+}
+
+uint32_t cm_world_port_count(const cm_world *w) { return w->ports.count; }
+
+cm_port_info cm_world_port_info(const cm_world *w, int32_t port)
+{
+    cm_port_info info = {.exists = false, .name_blob = CM_NONE32};
+    if (port < 0 || (uint32_t)port >= w->ports.count) return info;
+    const cm_port *p = cm_pool_at(&w->ports, port);
+    info.exists = true;
+    info.remote = p->remote;
+    info.valid = p->state == CM_PS_VALID;
+    info.deallocated = p->state == CM_PS_DEALLOCATED;
+    info.process = p->process;
+    info.refcount = p->refcount;
+    info.name_blob = p->name;
+    info.retain_calls = p->retain_calls;
+    info.release_calls = p->release_calls;
+    info.copydesc_calls = p->copydesc_calls;
+    info.invalidation_callbacks = p->icallback_calls;
+    info.conv_counter = p->conv_counter;
+    return info;
+}
+
+cm_blob cm_world_mode_name(const cm_world *w, uint16_t mode)
+{
+    static const uint8_t def[] = "kCFRunLoopDefaultMode";
+    static const uint8_t common[] = "kCFRunLoopCommonModes";
+    static const uint8_t none[] = "NULL";
+    if (mode == CM_MODE_DEFAULT) return (cm_blob){def, sizeof def - 1};
+    if (mode == CM_MODE_COMMON) return (cm_blob){common, sizeof common - 1};
+    if (mode == CM_MODE_NONE || mode - 2u >= w->cfg.mode_count) return (cm_blob){none, 4};
+    return w->cfg.blobs[w->cfg.mode_names[mode - 2u]];
+}

@@ -1,0 +1,161 @@
+/*
+ * cm_world.h — the world: everything one simulated run holds.
+ *
+ * A world is made from a cm_world_config (plain data the caller owns and
+ * keeps alive for the world's lifetime: blobs, programs, processes). It
+ * holds the processes with their threads, run loops and dispatch queues,
+ * the CFMessagePort objects, the per-process name caches (R14, R23), the
+ * machine-wide bootstrap registry (R15, R62), the kernel ports with their
+ * message queues (R29), pending timers, the virtual clock and the trace.
+ *
+ * Usage:
+ *     cm_world *w;
+ *     if (cm_world_create(&config, &w) != CM_OK) ...;
+ *     cm_world_run(w);             // or cm_world_step() in a loop
+ *     hash = cm_world_trace_hash(w);
+ *     cm_world_reset(w, strategy, ctx);  // run again, no reallocation
+ *     cm_world_destroy(w);
+ *
+ * Thread safety: none; a world is used by one thread at a time. Different
+ * worlds share nothing and may run on different threads.
+ */
+#ifndef CM_WORLD_H
+#define CM_WORLD_H
+
+#include "cm_profile.h"
+#include "cm_program.h"
+#include "cm_strategy.h"
+#include "cm_trace.h"
+#include "cm_types.h"
+
+typedef struct cm_world cm_world;
+
+/* Return codes of the world API (not CF status codes). */
+typedef enum cm_result {
+    CM_OK = 0,
+    CM_ERR_CONFIG = 1, /* the configuration is invalid (see cm_config_error) */
+    CM_ERR_NOMEM = 2,  /* the allocator failed */
+} cm_result;
+
+typedef enum cm_queue_kind {
+    CM_QUEUE_SERIAL = 1,
+    CM_QUEUE_CONCURRENT = 2,
+} cm_queue_kind;
+
+typedef struct cm_thread_config {
+    uint32_t name;    /* blob */
+    uint16_t program; /* program the thread runs; thread 0 is the main thread */
+} cm_thread_config;
+
+/* Queue index 0 is the process's main queue; configured queues are 1..n. */
+typedef struct cm_queue_config {
+    uint32_t name;  /* blob */
+    uint8_t kind;   /* cm_queue_kind */
+    uint8_t width;  /* concurrent queues: how many blocks run at once */
+} cm_queue_config;
+
+typedef struct cm_process_config {
+    uint32_t name; /* blob */
+    uint16_t thread_count;
+    const cm_thread_config *threads;
+    uint16_t queue_count;
+    const cm_queue_config *queues;
+    uint16_t slot_count; /* port variables */
+    cm_time_ns start_ns;
+    uint32_t sandbox_group; /* R21: blob of the app group, CM_NONE32 */
+} cm_process_config;
+
+typedef enum cm_fault_kind {
+    CM_FAULT_CRASH = 1,   /* SIGKILL the process */
+    CM_FAULT_RESTART = 2, /* start a new incarnation (crashing a live one first) */
+} cm_fault_kind;
+
+typedef struct cm_fault {
+    cm_time_ns at_ns;
+    uint8_t kind;
+    uint16_t process;
+} cm_fault;
+
+typedef struct cm_world_config {
+    cm_alloc alloc;
+    const cm_strategy *strategy;
+    void *strategy_ctx;
+    cm_profile profile;
+    const cm_blob *blobs;
+    uint32_t blob_count;
+    const uint32_t *mode_names; /* blobs of modes 2.. (0: default, 1: common) */
+    uint16_t mode_count;        /* entries in mode_names */
+    const cm_program *programs;
+    uint16_t program_count;
+    const cm_process_config *processes;
+    uint16_t process_count;
+    const cm_fault *faults;
+    uint16_t fault_count;
+    const uint32_t *mach_services; /* R15: names launchd pre-declares (blobs) */
+    uint16_t mach_service_count;
+    cm_time_ns time_limit_ns;      /* 0: no limit */
+    uint32_t trace_capacity;       /* events kept in memory; 0: hash only */
+    bool explore_latency;          /* CM_CHOICE_LATENCY choice points */
+    void (*on_event)(void *ctx, const cm_event *ev);
+    void *on_event_ctx;
+} cm_world_config;
+
+/* Where a configuration is wrong. */
+typedef struct cm_config_error {
+    uint16_t program; /* CM_NONE16 when not about an operation */
+    uint32_t op_index;
+    uint16_t process;
+    const char *message; /* static text */
+} cm_config_error;
+
+/* Checks indices, kinds and placement rules; fills *err on failure. */
+bool cm_world_config_validate(const cm_world_config *cfg, cm_config_error *err);
+
+cm_result cm_world_create(const cm_world_config *cfg, cm_world **out);
+void cm_world_destroy(cm_world *w);
+/* Starts over from time 0 with another strategy; keeps the memory. */
+cm_result cm_world_reset(cm_world *w, const cm_strategy *strategy, void *strategy_ctx);
+
+/* One scheduling step. Returns true while the run goes on. */
+bool cm_world_step(cm_world *w);
+/* Runs to the end; returns why it ended. */
+cm_end_reason cm_world_run(cm_world *w);
+
+cm_time_ns cm_world_now_ns(const cm_world *w);
+cm_end_reason cm_world_end_reason(const cm_world *w);
+uint64_t cm_world_trace_hash(const cm_world *w);
+uint64_t cm_world_event_count(const cm_world *w);
+uint64_t cm_world_choice_count(const cm_world *w);
+/* The kept events (at most trace_capacity; the hash covers all of them). */
+const cm_event *cm_world_events(const cm_world *w, uint32_t *count);
+/* A hash of the world's state (for pruning states already explored). */
+uint64_t cm_world_state_hash(const cm_world *w);
+const cm_world_config *cm_world_config_of(const cm_world *w);
+
+/*
+ * Canonical text of one event, without a newline, NUL-terminated.
+ * Returns the length it needed (as snprintf: may exceed cap - 1).
+ */
+size_t cm_event_format(const cm_world *w, const cm_event *ev, char *buf, size_t cap);
+/* The name of a mode, process or thread, from the configuration. */
+cm_blob cm_world_mode_name(const cm_world *w, uint16_t mode);
+
+/* Per-port counters for tests and reports (R60). */
+typedef struct cm_port_info {
+    bool exists;
+    bool remote;
+    bool valid;
+    bool deallocated;
+    uint16_t process;
+    int32_t refcount;
+    uint32_t name_blob; /* sanitized name, CM_NONE32 */
+    uint32_t retain_calls;
+    uint32_t release_calls;
+    uint32_t copydesc_calls;
+    uint32_t invalidation_callbacks;
+    int32_t conv_counter;
+} cm_port_info;
+cm_port_info cm_world_port_info(const cm_world *w, int32_t port);
+uint32_t cm_world_port_count(const cm_world *w);
+
+#endif /* CM_WORLD_H */
