@@ -1,0 +1,123 @@
+/*
+ * CFBase.h — libcfmp: the base types of CoreFoundation that CFMessagePort needs.
+ *
+ * Names, types and semantics follow Apple's CoreFoundation so that code written for macOS
+ * compiles unchanged. Ownership follows CF's rules: functions with Create or Copy in their
+ * name return a +1 reference the caller must CFRelease; Get functions return a borrowed one.
+ * Thread-safety: CFRetain/CFRelease are atomic and may be called from any thread; immutable
+ * objects (CFString, CFData) may be shared freely between threads.
+ */
+#ifndef __COREFOUNDATION_CFBASE__
+#define __COREFOUNDATION_CFBASE__ 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__cplusplus)
+#define CF_EXTERN_C_BEGIN extern "C" {
+#define CF_EXTERN_C_END }
+#else
+#define CF_EXTERN_C_BEGIN
+#define CF_EXTERN_C_END
+#endif
+
+#if defined(__cplusplus)
+#define CF_EXPORT extern "C" __attribute__((visibility("default")))
+#else
+#define CF_EXPORT extern __attribute__((visibility("default")))
+#endif
+
+/* Annotations that Apple's headers use; they carry no meaning here. */
+#define CF_INLINE static __inline__
+/* CF_ENUM(type) opens an anonymous enum; CF_ENUM(type, Name) also typedefs Name to type, as
+ * Apple's headers do for compilers without fixed-type enums. */
+#define __CF_ENUM_GET_MACRO(_1, _2, NAME, ...) NAME
+#define __CF_NAMED_ENUM(_type, _name) _type _name; enum
+#define __CF_ANON_ENUM(_type) enum
+#define CF_ENUM(...) __CF_ENUM_GET_MACRO(__VA_ARGS__, __CF_NAMED_ENUM, __CF_ANON_ENUM, )(__VA_ARGS__)
+#define CF_OPTIONS(...) CF_ENUM(__VA_ARGS__)
+#define CF_RETURNS_RETAINED
+#define CF_RETURNS_NOT_RETAINED
+#define CF_RELEASES_ARGUMENT
+#define CF_IMPLICIT_BRIDGING_ENABLED
+#define CF_IMPLICIT_BRIDGING_DISABLED
+#define CF_ASSUME_NONNULL_BEGIN
+#define CF_ASSUME_NONNULL_END
+#define CF_BRIDGED_TYPE(T)
+#define CF_BRIDGED_MUTABLE_TYPE(T)
+#define CF_SWIFT_NAME(N)
+#ifndef API_AVAILABLE
+#define API_AVAILABLE(...)
+#endif
+#ifndef API_DEPRECATED
+#define API_DEPRECATED(...)
+#endif
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+
+CF_EXTERN_C_BEGIN
+
+typedef unsigned char Boolean;
+typedef uint8_t UInt8;
+typedef int8_t SInt8;
+typedef uint16_t UInt16;
+typedef int16_t SInt16;
+typedef uint32_t UInt32;
+typedef int32_t SInt32;
+typedef uint64_t UInt64;
+typedef int64_t SInt64;
+typedef uint16_t UniChar;
+
+typedef signed long CFIndex;
+typedef unsigned long CFTypeID;
+typedef unsigned long CFOptionFlags;
+typedef unsigned long CFHashCode;
+typedef double CFTimeInterval;
+typedef double CFAbsoluteTime;
+
+typedef const void *CFTypeRef;
+typedef const struct __CFString *CFStringRef;
+typedef struct __CFString *CFMutableStringRef;
+typedef const struct __CFAllocator *CFAllocatorRef;
+
+typedef struct {
+    CFIndex location;
+    CFIndex length;
+} CFRange;
+
+CF_INLINE CFRange CFRangeMake(CFIndex loc, CFIndex len) {
+    CFRange range;
+    range.location = loc;
+    range.length = len;
+    return range;
+}
+
+enum { kCFNotFound = -1 };
+
+/* Allocators. Only the default behaviour exists: kCFAllocatorDefault (NULL),
+ * kCFAllocatorSystemDefault and kCFAllocatorMalloc allocate with malloc; kCFAllocatorNull, as
+ * the deallocator of a no-copy object, means "do not free the bytes". */
+CF_EXPORT const CFAllocatorRef kCFAllocatorDefault;
+CF_EXPORT const CFAllocatorRef kCFAllocatorSystemDefault;
+CF_EXPORT const CFAllocatorRef kCFAllocatorMalloc;
+CF_EXPORT const CFAllocatorRef kCFAllocatorNull;
+
+/* Polymorphic functions. CFRetain returns its argument; passing NULL to CFRetain or CFRelease
+ * is a precondition violation (it aborts, as CF crashes). The last CFRelease finalizes. */
+CF_EXPORT CFTypeRef CFRetain(CFTypeRef cf);
+CF_EXPORT void CFRelease(CFTypeRef cf);
+CF_EXPORT CFIndex CFGetRetainCount(CFTypeRef cf);
+CF_EXPORT CFTypeID CFGetTypeID(CFTypeRef cf);
+/* CFEqual compares strings and data by content, everything else by identity. */
+CF_EXPORT Boolean CFEqual(CFTypeRef cf1, CFTypeRef cf2);
+CF_EXPORT CFHashCode CFHash(CFTypeRef cf);
+
+CF_EXTERN_C_END
+
+#endif /* __COREFOUNDATION_CFBASE__ */

@@ -1,0 +1,672 @@
+/*
+ * cf_runloop.c — CFRunLoop and CFRunLoopSource.
+ *
+ * Each (run loop, mode) pair owns an epoll instance. A version 0 source is a flag checked at the
+ * top of every pass; an internal fd source (a message port, a reply connection) registers its
+ * fd in the epoll of every mode it is added to. An eventfd, present in every mode's epoll,
+ * carries CFRunLoopWakeUp. Events carry an entry id that is looked up again under the lock, so
+ * an event for a source removed meanwhile is ignored safely.
+ * Sources keep weak back-pointers to the run loops they are in (one per mode entry) so that
+ * CFRunLoopSourceInvalidate can remove them everywhere; a finalizing run loop removes itself.
+ */
+#include "cfmp_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define CFMP_WAKE_ID 0u
+#define CFMP_EVENTS_PER_WAIT 8
+
+CFMP_STATIC_STRING(cfmp_default_mode_string, "kCFRunLoopDefaultMode");
+CFMP_STATIC_STRING(cfmp_common_modes_string, "kCFRunLoopCommonModes");
+const CFRunLoopMode kCFRunLoopDefaultMode = &cfmp_default_mode_string;
+const CFRunLoopMode kCFRunLoopCommonModes = &cfmp_common_modes_string;
+
+struct cfmp_rl_entry {
+    CFRunLoopSourceRef source; /* retained */
+    struct cfmp_fdref *fdref;  /* retained; NULL for version 0 sources */
+    uint64_t id;
+};
+
+struct cfmp_rl_mode {
+    CFStringRef name; /* retained */
+    int epoll_fd;
+    struct cfmp_rl_entry *entries;
+    size_t count;
+    size_t capacity;
+};
+
+struct __CFRunLoop {
+    struct cfmp_object base;
+    pthread_mutex_t lock;
+    int wake_fd;
+    struct cfmp_rl_mode **modes;
+    size_t mode_count;
+    size_t mode_capacity;
+    CFStringRef *common_modes; /* retained names */
+    size_t common_count;
+    size_t common_capacity;
+    CFRunLoopSourceRef *common_items; /* retained sources added to kCFRunLoopCommonModes */
+    size_t item_count;
+    size_t item_capacity;
+    CFStringRef current_mode; /* retained while running */
+    uint64_t next_entry_id;
+    _Atomic bool stop_requested;
+    _Atomic bool poked;
+    _Atomic bool waiting;
+};
+
+struct __CFRunLoopSource {
+    struct cfmp_object base;
+    pthread_mutex_t lock;
+    _Atomic bool valid;
+    _Atomic bool signaled;
+    CFIndex order;
+    CFRunLoopSourceContext context;   /* version 0 sources */
+    const struct cfmp_source_ops *ops; /* internal fd sources */
+    void *fd_info;
+    CFRunLoopRef *loops; /* weak; one per (run loop, mode) entry */
+    size_t loop_count;
+    size_t loop_capacity;
+};
+
+static void *cfmp_grow(void *array, size_t *capacity, size_t needed, size_t element_size) {
+    if (needed <= *capacity) return array;
+    size_t next = *capacity == 0 ? 4 : *capacity * 2;
+    while (next < needed) next *= 2;
+    void *grown = realloc(array, next * element_size);
+    if (grown == NULL) abort();
+    *capacity = next;
+    return grown;
+}
+
+static bool cfmp_mode_name_equal(CFStringRef a, CFStringRef b) {
+    return a == b || CFEqual(a, b);
+}
+
+/* ---- sources ----------------------------------------------------------------------------- */
+
+static void cfmp_source_finalize(void *object) {
+    struct __CFRunLoopSource *source = object;
+    assert(source->loop_count == 0);
+    if (source->ops != NULL) {
+        CFRelease(source->fd_info);
+    } else if (source->context.release != NULL) {
+        source->context.release(source->context.info);
+    }
+    free(source->loops);
+    pthread_mutex_destroy(&source->lock);
+}
+
+const struct cfmp_class cfmp_source_class = {"CFRunLoopSource", cfmp_source_finalize, NULL, NULL};
+
+CFTypeID CFRunLoopSourceGetTypeID(void) { return CFMP_TYPE_RUN_LOOP_SOURCE; }
+
+static struct __CFRunLoopSource *cfmp_source_alloc(CFIndex order) {
+    struct __CFRunLoopSource *source =
+        cfmp_object_create(sizeof *source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    pthread_mutex_init(&source->lock, NULL);
+    atomic_init(&source->valid, true);
+    atomic_init(&source->signaled, false);
+    source->order = order;
+    return source;
+}
+
+CFRunLoopSourceRef CFRunLoopSourceCreate(CFAllocatorRef allocator, CFIndex order,
+                                         CFRunLoopSourceContext *context) {
+    (void)allocator;
+    assert(context != NULL);
+    if (context->version != 0) return NULL; /* version 1 (Mach) sources do not exist here */
+    struct __CFRunLoopSource *source = cfmp_source_alloc(order);
+    source->context = *context;
+    if (context->retain != NULL) {
+        source->context.info = (void *)context->retain(context->info);
+    }
+    return source;
+}
+
+CFRunLoopSourceRef cfmp_source_create_fd(CFIndex order, const struct cfmp_source_ops *ops,
+                                         CFTypeRef info) {
+    assert(ops != NULL && ops->perform != NULL && ops->copy_fdref != NULL);
+    assert(info != NULL);
+    struct __CFRunLoopSource *source = cfmp_source_alloc(order);
+    source->ops = ops;
+    source->fd_info = (void *)(uintptr_t)CFRetain(info);
+    return source;
+}
+
+CFIndex CFRunLoopSourceGetOrder(CFRunLoopSourceRef source) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    return source->order;
+}
+
+Boolean CFRunLoopSourceIsValid(CFRunLoopSourceRef source) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    return atomic_load(&source->valid);
+}
+
+void CFRunLoopSourceGetContext(CFRunLoopSourceRef source, CFRunLoopSourceContext *context) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    assert(context != NULL);
+    *context = source->context;
+}
+
+void CFRunLoopSourceSignal(CFRunLoopSourceRef source) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    if (atomic_load(&source->valid)) atomic_store(&source->signaled, true);
+}
+
+static void cfmp_source_add_loop(CFRunLoopSourceRef source, CFRunLoopRef rl) {
+    pthread_mutex_lock(&source->lock);
+    source->loops = cfmp_grow(source->loops, &source->loop_capacity, source->loop_count + 1,
+                              sizeof *source->loops);
+    source->loops[source->loop_count++] = rl;
+    pthread_mutex_unlock(&source->lock);
+}
+
+static void cfmp_source_remove_loop(CFRunLoopSourceRef source, CFRunLoopRef rl) {
+    pthread_mutex_lock(&source->lock);
+    for (size_t i = 0; i < source->loop_count; i++) {
+        if (source->loops[i] == rl) {
+            source->loops[i] = source->loops[--source->loop_count];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&source->lock);
+}
+
+/* ---- run loop objects --------------------------------------------------------------------- */
+
+static void cfmp_mode_destroy(struct cfmp_rl_mode *mode, CFRunLoopRef rl) {
+    for (size_t i = 0; i < mode->count; i++) {
+        cfmp_source_remove_loop(mode->entries[i].source, rl);
+        cfmp_fdref_release(mode->entries[i].fdref);
+        CFRelease(mode->entries[i].source);
+    }
+    free(mode->entries);
+    cfmp_close(mode->epoll_fd);
+    CFRelease(mode->name);
+    free(mode);
+}
+
+static void cfmp_runloop_finalize(void *object) {
+    struct __CFRunLoop *rl = object;
+    for (size_t i = 0; i < rl->mode_count; i++) cfmp_mode_destroy(rl->modes[i], rl);
+    for (size_t i = 0; i < rl->common_count; i++) CFRelease(rl->common_modes[i]);
+    for (size_t i = 0; i < rl->item_count; i++) CFRelease(rl->common_items[i]);
+    free(rl->modes);
+    free(rl->common_modes);
+    free(rl->common_items);
+    cfmp_close(rl->wake_fd);
+    pthread_mutex_destroy(&rl->lock);
+}
+
+const struct cfmp_class cfmp_runloop_class = {"CFRunLoop", cfmp_runloop_finalize, NULL, NULL};
+
+CFTypeID CFRunLoopGetTypeID(void) { return CFMP_TYPE_RUN_LOOP; }
+
+/* Finds a mode by name, creating it when create is set. Called with rl->lock held. */
+static struct cfmp_rl_mode *cfmp_runloop_mode(CFRunLoopRef rl, CFStringRef name, bool create) {
+    for (size_t i = 0; i < rl->mode_count; i++) {
+        if (cfmp_mode_name_equal(rl->modes[i]->name, name)) return rl->modes[i];
+    }
+    if (!create) return NULL;
+    struct cfmp_rl_mode *mode = calloc(1, sizeof *mode);
+    if (mode == NULL) abort();
+    mode->name = CFRetain(name);
+    mode->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (mode->epoll_fd < 0) {
+        perror("libcfmp: epoll_create1");
+        abort();
+    }
+    struct epoll_event event = {.events = EPOLLIN, .data.u64 = CFMP_WAKE_ID};
+    if (epoll_ctl(mode->epoll_fd, EPOLL_CTL_ADD, rl->wake_fd, &event) != 0) abort();
+    rl->modes = cfmp_grow(rl->modes, &rl->mode_capacity, rl->mode_count + 1, sizeof *rl->modes);
+    rl->modes[rl->mode_count++] = mode;
+    return mode;
+}
+
+static CFRunLoopRef cfmp_runloop_create(bool is_main) {
+    struct __CFRunLoop *rl = cfmp_object_create(sizeof *rl, CFMP_TYPE_RUN_LOOP);
+    pthread_mutex_init(&rl->lock, NULL);
+    rl->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (rl->wake_fd < 0) {
+        perror("libcfmp: eventfd");
+        abort();
+    }
+    rl->next_entry_id = 1;
+    rl->common_modes = cfmp_grow(NULL, &rl->common_capacity, 1, sizeof *rl->common_modes);
+    rl->common_modes[rl->common_count++] = CFRetain(kCFRunLoopDefaultMode);
+    pthread_mutex_lock(&rl->lock);
+    (void)cfmp_runloop_mode(rl, kCFRunLoopDefaultMode, true);
+    pthread_mutex_unlock(&rl->lock);
+    if (is_main) {
+        atomic_store(&rl->base.refs, CFMP_REFS_IMMORTAL);
+        CFRunLoopAddSource(rl, cfmp_main_queue_source(), kCFRunLoopCommonModes);
+    }
+    return rl;
+}
+
+static pthread_once_t cfmp_runloop_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cfmp_runloop_key;
+static pthread_mutex_t cfmp_main_lock = PTHREAD_MUTEX_INITIALIZER;
+static CFRunLoopRef cfmp_main_runloop;
+
+static void cfmp_runloop_thread_exit(void *value) {
+    CFRunLoopRef rl = value;
+    if (rl != NULL && rl != cfmp_main_runloop) CFRelease(rl);
+}
+
+static void cfmp_runloop_init_key(void) {
+    if (pthread_key_create(&cfmp_runloop_key, cfmp_runloop_thread_exit) != 0) abort();
+}
+
+CFRunLoopRef CFRunLoopGetMain(void) {
+    pthread_mutex_lock(&cfmp_main_lock);
+    if (cfmp_main_runloop == NULL) cfmp_main_runloop = cfmp_runloop_create(true);
+    CFRunLoopRef rl = cfmp_main_runloop;
+    pthread_mutex_unlock(&cfmp_main_lock);
+    return rl;
+}
+
+CFRunLoopRef CFRunLoopGetCurrent(void) {
+    pthread_once(&cfmp_runloop_once, cfmp_runloop_init_key);
+    CFRunLoopRef rl = pthread_getspecific(cfmp_runloop_key);
+    if (rl != NULL) return rl;
+    rl = cfmp_is_main_thread() ? CFRunLoopGetMain() : cfmp_runloop_create(false);
+    if (pthread_setspecific(cfmp_runloop_key, rl) != 0) abort();
+    return rl;
+}
+
+CFRunLoopMode CFRunLoopCopyCurrentMode(CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    pthread_mutex_lock(&rl->lock);
+    CFStringRef mode = rl->current_mode != NULL ? CFRetain(rl->current_mode) : NULL;
+    pthread_mutex_unlock(&rl->lock);
+    return mode;
+}
+
+Boolean CFRunLoopIsWaiting(CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    return atomic_load(&rl->waiting);
+}
+
+void CFRunLoopWakeUp(CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    uint64_t one = 1;
+    ssize_t written = write(rl->wake_fd, &one, sizeof one);
+    (void)written; /* EAGAIN means the counter is already non-zero: the loop will wake */
+}
+
+void CFRunLoopStop(CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    atomic_store(&rl->stop_requested, true);
+    CFRunLoopWakeUp(rl);
+}
+
+void cfmp_runloop_poke(CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    atomic_store(&rl->poked, true);
+    CFRunLoopWakeUp(rl);
+}
+
+/* ---- adding and removing sources ------------------------------------------------------- */
+
+static ssize_t cfmp_mode_find_source(const struct cfmp_rl_mode *mode, CFRunLoopSourceRef source) {
+    for (size_t i = 0; i < mode->count; i++) {
+        if (mode->entries[i].source == source) return (ssize_t)i;
+    }
+    return -1;
+}
+
+static void cfmp_runloop_add_to_mode(CFRunLoopRef rl, CFRunLoopSourceRef source,
+                                     CFStringRef mode_name) {
+    if (!atomic_load(&source->valid)) return;
+    struct cfmp_fdref *fdref = source->ops != NULL ? source->ops->copy_fdref(source->fd_info)
+                                                   : NULL;
+    pthread_mutex_lock(&rl->lock);
+    struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, true);
+    if (cfmp_mode_find_source(mode, source) >= 0) {
+        pthread_mutex_unlock(&rl->lock);
+        cfmp_fdref_release(fdref);
+        return;
+    }
+    uint64_t id = rl->next_entry_id++;
+    if (fdref != NULL) {
+        struct epoll_event event = {.events = EPOLLIN, .data.u64 = id};
+        if (epoll_ctl(mode->epoll_fd, EPOLL_CTL_ADD, fdref->fd, &event) != 0) {
+            cfmp_log("run loop: epoll_ctl ADD fd %d failed: %s", fdref->fd, strerror(errno));
+        }
+    }
+    mode->entries = cfmp_grow(mode->entries, &mode->capacity, mode->count + 1,
+                              sizeof *mode->entries);
+    mode->entries[mode->count++] = (struct cfmp_rl_entry){CFMP_RETAIN(source), fdref, id};
+    pthread_mutex_unlock(&rl->lock);
+    cfmp_source_add_loop(source, rl);
+    if (source->ops == NULL && source->context.schedule != NULL) {
+        source->context.schedule(source->context.info, rl, mode_name);
+    }
+    CFRunLoopWakeUp(rl); /* a sleeping loop re-evaluates (e.g. an already signalled source) */
+}
+
+/* Detaches the entry of source from mode; the caller releases it outside the lock. */
+static bool cfmp_mode_detach(struct cfmp_rl_mode *mode, CFRunLoopSourceRef source,
+                             struct cfmp_rl_entry *detached) {
+    ssize_t index = cfmp_mode_find_source(mode, source);
+    if (index < 0) return false;
+    *detached = mode->entries[index];
+    memmove(&mode->entries[index], &mode->entries[index + 1],
+            (mode->count - (size_t)index - 1) * sizeof *mode->entries);
+    mode->count--;
+    if (detached->fdref != NULL) {
+        (void)epoll_ctl(mode->epoll_fd, EPOLL_CTL_DEL, detached->fdref->fd, NULL);
+    }
+    return true;
+}
+
+static void cfmp_entry_dispose(CFRunLoopRef rl, struct cfmp_rl_entry *entry, CFStringRef mode) {
+    CFRunLoopSourceRef source = entry->source;
+    cfmp_source_remove_loop(source, rl);
+    if (source->ops == NULL && source->context.cancel != NULL) {
+        source->context.cancel(source->context.info, rl, mode);
+    }
+    cfmp_fdref_release(entry->fdref);
+    CFRelease(source);
+}
+
+static void cfmp_runloop_remove_from_mode(CFRunLoopRef rl, CFRunLoopSourceRef source,
+                                          CFStringRef mode_name) {
+    struct cfmp_rl_entry detached;
+    pthread_mutex_lock(&rl->lock);
+    struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, false);
+    bool found = mode != NULL && cfmp_mode_detach(mode, source, &detached);
+    pthread_mutex_unlock(&rl->lock);
+    if (found) cfmp_entry_dispose(rl, &detached, mode_name);
+}
+
+/* Copies the common mode names (retained) under the lock. */
+static CFStringRef *cfmp_runloop_copy_common_modes(CFRunLoopRef rl, size_t *count) {
+    CFStringRef *names = malloc((rl->common_count + 1) * sizeof *names);
+    if (names == NULL) abort();
+    for (size_t i = 0; i < rl->common_count; i++) names[i] = CFRetain(rl->common_modes[i]);
+    *count = rl->common_count;
+    return names;
+}
+
+static void cfmp_release_names(CFStringRef *names, size_t count) {
+    for (size_t i = 0; i < count; i++) CFRelease(names[i]);
+    free(names);
+}
+
+void CFRunLoopAddSource(CFRunLoopRef rl, CFRunLoopSourceRef source, CFRunLoopMode mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    assert(mode != NULL);
+    if (!cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
+        cfmp_runloop_add_to_mode(rl, source, mode);
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    bool present = false;
+    for (size_t i = 0; i < rl->item_count; i++) present = present || rl->common_items[i] == source;
+    if (!present) {
+        rl->common_items = cfmp_grow(rl->common_items, &rl->item_capacity, rl->item_count + 1,
+                                     sizeof *rl->common_items);
+        rl->common_items[rl->item_count++] = CFMP_RETAIN(source);
+    }
+    size_t count = 0;
+    CFStringRef *names = cfmp_runloop_copy_common_modes(rl, &count);
+    pthread_mutex_unlock(&rl->lock);
+    for (size_t i = 0; i < count; i++) cfmp_runloop_add_to_mode(rl, source, names[i]);
+    cfmp_release_names(names, count);
+}
+
+void cfmp_runloop_add_source_once(CFRunLoopRef rl, CFRunLoopSourceRef source, CFStringRef mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    if (!cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
+        pthread_mutex_lock(&rl->lock);
+        struct cfmp_rl_mode *found = cfmp_runloop_mode(rl, mode, false);
+        bool present = found != NULL && cfmp_mode_find_source(found, source) >= 0;
+        pthread_mutex_unlock(&rl->lock);
+        if (present) return; /* the fast path of every two-way send after the first */
+    }
+    CFRunLoopAddSource(rl, source, mode);
+}
+
+static bool cfmp_runloop_drop_common_item(CFRunLoopRef rl, CFRunLoopSourceRef source) {
+    for (size_t i = 0; i < rl->item_count; i++) {
+        if (rl->common_items[i] == source) {
+            rl->common_items[i] = rl->common_items[--rl->item_count];
+            return true;
+        }
+    }
+    return false;
+}
+
+void CFRunLoopRemoveSource(CFRunLoopRef rl, CFRunLoopSourceRef source, CFRunLoopMode mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    if (!cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
+        cfmp_runloop_remove_from_mode(rl, source, mode);
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    bool was_item = cfmp_runloop_drop_common_item(rl, source);
+    size_t count = 0;
+    CFStringRef *names = cfmp_runloop_copy_common_modes(rl, &count);
+    pthread_mutex_unlock(&rl->lock);
+    for (size_t i = 0; i < count; i++) cfmp_runloop_remove_from_mode(rl, source, names[i]);
+    cfmp_release_names(names, count);
+    if (was_item) CFRelease(source);
+}
+
+void cfmp_runloop_remove_source_everywhere(CFRunLoopRef rl, CFRunLoopSourceRef source) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    pthread_mutex_lock(&rl->lock);
+    bool was_item = cfmp_runloop_drop_common_item(rl, source);
+    size_t count = 0;
+    struct cfmp_rl_entry *detached = malloc((rl->mode_count + 1) * sizeof *detached);
+    CFStringRef *names = malloc((rl->mode_count + 1) * sizeof *names);
+    if (detached == NULL || names == NULL) abort();
+    for (size_t i = 0; i < rl->mode_count; i++) {
+        if (cfmp_mode_detach(rl->modes[i], source, &detached[count])) {
+            names[count++] = CFRetain(rl->modes[i]->name);
+        }
+    }
+    pthread_mutex_unlock(&rl->lock);
+    for (size_t i = 0; i < count; i++) cfmp_entry_dispose(rl, &detached[i], names[i]);
+    cfmp_release_names(names, count);
+    free(detached);
+    if (was_item) CFRelease(source);
+}
+
+void CFRunLoopAddCommonMode(CFRunLoopRef rl, CFRunLoopMode mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    pthread_mutex_lock(&rl->lock);
+    for (size_t i = 0; i < rl->common_count; i++) {
+        if (cfmp_mode_name_equal(rl->common_modes[i], mode)) {
+            pthread_mutex_unlock(&rl->lock);
+            return;
+        }
+    }
+    rl->common_modes = cfmp_grow(rl->common_modes, &rl->common_capacity, rl->common_count + 1,
+                                 sizeof *rl->common_modes);
+    rl->common_modes[rl->common_count++] = CFRetain(mode);
+    size_t count = rl->item_count;
+    CFRunLoopSourceRef *items = malloc((count + 1) * sizeof *items);
+    if (items == NULL) abort();
+    for (size_t i = 0; i < count; i++) items[i] = CFMP_RETAIN(rl->common_items[i]);
+    pthread_mutex_unlock(&rl->lock);
+    for (size_t i = 0; i < count; i++) {
+        cfmp_runloop_add_to_mode(rl, items[i], mode);
+        CFRelease(items[i]);
+    }
+    free(items);
+}
+
+Boolean CFRunLoopContainsSource(CFRunLoopRef rl, CFRunLoopSourceRef source, CFRunLoopMode mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    pthread_mutex_lock(&rl->lock);
+    bool found = false;
+    if (cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
+        for (size_t i = 0; i < rl->item_count; i++) found = found || rl->common_items[i] == source;
+    } else {
+        struct cfmp_rl_mode *entry_mode = cfmp_runloop_mode(rl, mode, false);
+        found = entry_mode != NULL && cfmp_mode_find_source(entry_mode, source) >= 0;
+    }
+    pthread_mutex_unlock(&rl->lock);
+    return found;
+}
+
+void CFRunLoopSourceInvalidate(CFRunLoopSourceRef source) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    if (!atomic_exchange(&source->valid, false)) return;
+    CFMP_RETAIN(source);
+    pthread_mutex_lock(&source->lock);
+    size_t count = 0;
+    CFRunLoopRef *loops = malloc((source->loop_count + 1) * sizeof *loops);
+    if (loops == NULL) abort();
+    for (size_t i = 0; i < source->loop_count; i++) {
+        if (cfmp_object_try_retain(source->loops[i])) loops[count++] = source->loops[i];
+    }
+    pthread_mutex_unlock(&source->lock);
+    for (size_t i = 0; i < count; i++) {
+        cfmp_runloop_remove_source_everywhere(loops[i], source); /* no wake-up (R52 step 8) */
+        CFRelease(loops[i]);
+    }
+    free(loops);
+    CFRelease(source);
+}
+
+/* ---- running ------------------------------------------------------------------------------ */
+
+/* Performs every signalled version 0 source of mode; returns whether any ran. */
+static bool cfmp_runloop_do_v0(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
+    CFRunLoopSourceRef ready[16];
+    size_t count = 0;
+    pthread_mutex_lock(&rl->lock);
+    for (size_t i = 0; i < mode->count && count < 16; i++) {
+        CFRunLoopSourceRef source = mode->entries[i].source;
+        if (source->ops == NULL && atomic_load(&source->signaled)) ready[count++] = CFMP_RETAIN(source);
+    }
+    pthread_mutex_unlock(&rl->lock);
+    bool handled = false;
+    for (size_t i = 0; i < count; i++) {
+        CFRunLoopSourceRef source = ready[i];
+        if (atomic_load(&source->valid) && atomic_exchange(&source->signaled, false)) {
+            if (source->context.perform != NULL) source->context.perform(source->context.info);
+            handled = true;
+        }
+        CFRelease(source);
+    }
+    return handled;
+}
+
+/* Performs the fd source of entry id (if it is still in mode); returns whether it ran. */
+static bool cfmp_runloop_do_fd(CFRunLoopRef rl, struct cfmp_rl_mode *mode, uint64_t id) {
+    CFRunLoopSourceRef source = NULL;
+    struct cfmp_fdref *fdref = NULL;
+    pthread_mutex_lock(&rl->lock);
+    for (size_t i = 0; i < mode->count; i++) {
+        if (mode->entries[i].id == id) {
+            source = CFMP_RETAIN(mode->entries[i].source);
+            fdref = cfmp_fdref_retain(mode->entries[i].fdref);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&rl->lock);
+    if (source == NULL) return false;
+    bool handled = false;
+    if (atomic_load(&source->valid)) {
+        source->ops->perform(source->fd_info, fdref);
+        handled = true;
+    }
+    cfmp_fdref_release(fdref);
+    CFRelease(source);
+    return handled;
+}
+
+static void cfmp_runloop_drain_wake(CFRunLoopRef rl) {
+    uint64_t value = 0;
+    ssize_t got = read(rl->wake_fd, &value, sizeof value);
+    (void)got;
+}
+
+/* One wait on the mode's epoll and the fd sources it reports; returns whether one ran. */
+static bool cfmp_runloop_wait_once(CFRunLoopRef rl, struct cfmp_rl_mode *mode, int timeout_ms,
+                                   bool stop_after_handle) {
+    struct epoll_event events[CFMP_EVENTS_PER_WAIT];
+    atomic_store(&rl->waiting, timeout_ms != 0);
+    int count = epoll_wait(mode->epoll_fd, events, CFMP_EVENTS_PER_WAIT, timeout_ms);
+    atomic_store(&rl->waiting, false);
+    if (count < 0) {
+        if (errno != EINTR) cfmp_log("run loop: epoll_wait: %s", strerror(errno));
+        return false;
+    }
+    bool handled = false;
+    for (int i = 0; i < count; i++) {
+        if (events[i].data.u64 == CFMP_WAKE_ID) {
+            cfmp_runloop_drain_wake(rl);
+            continue;
+        }
+        if (handled && stop_after_handle) continue; /* level-triggered: it stays ready */
+        handled = cfmp_runloop_do_fd(rl, mode, events[i].data.u64) || handled;
+    }
+    return handled;
+}
+
+static CFRunLoopRunResult cfmp_runloop_run_mode(CFRunLoopRef rl, struct cfmp_rl_mode *mode,
+                                                uint64_t deadline_ns, bool stop_after_handle) {
+    for (;;) { /* ends by stop, deadline, a handled source or an empty mode */
+        if (atomic_exchange(&rl->stop_requested, false)) return kCFRunLoopRunStopped;
+        bool handled = cfmp_runloop_do_v0(rl, mode);
+        handled = atomic_exchange(&rl->poked, false) || handled;
+        if (handled && stop_after_handle) return kCFRunLoopRunHandledSource;
+        int timeout_ms = handled ? 0 : cfmp_timeout_ms_until(deadline_ns);
+        handled = cfmp_runloop_wait_once(rl, mode, timeout_ms, stop_after_handle) || handled;
+        handled = atomic_exchange(&rl->poked, false) || handled;
+        if (handled && stop_after_handle) return kCFRunLoopRunHandledSource;
+        if (atomic_load(&rl->stop_requested)) continue;
+        if (cfmp_now_ns() >= deadline_ns) return kCFRunLoopRunTimedOut;
+        pthread_mutex_lock(&rl->lock);
+        bool empty = mode->count == 0;
+        pthread_mutex_unlock(&rl->lock);
+        if (empty) return kCFRunLoopRunFinished;
+    }
+}
+
+CFRunLoopRunResult CFRunLoopRunInMode(CFRunLoopMode mode_name, CFTimeInterval seconds,
+                                      Boolean returnAfterSourceHandled) {
+    assert(mode_name != NULL);
+    CFRunLoopRef rl = CFRunLoopGetCurrent();
+    uint64_t deadline_ns = seconds > 0 ? cfmp_deadline_after_s(seconds) : cfmp_now_ns();
+    pthread_mutex_lock(&rl->lock);
+    struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, false);
+    if (mode == NULL || mode->count == 0) { /* also kCFRunLoopCommonModes itself (R36) */
+        pthread_mutex_unlock(&rl->lock);
+        return kCFRunLoopRunFinished;
+    }
+    CFStringRef previous = rl->current_mode;
+    rl->current_mode = CFRetain(mode->name);
+    pthread_mutex_unlock(&rl->lock);
+    CFRunLoopRunResult result =
+        cfmp_runloop_run_mode(rl, mode, deadline_ns, returnAfterSourceHandled);
+    pthread_mutex_lock(&rl->lock);
+    CFStringRef running = rl->current_mode;
+    rl->current_mode = previous;
+    pthread_mutex_unlock(&rl->lock);
+    CFRelease(running);
+    return result;
+}
+
+void CFRunLoopRun(void) {
+    CFRunLoopRunResult result;
+    do {
+        result = CFRunLoopRunInMode(kCFRunLoopDefaultMode, 1.0e10, false);
+    } while (result != kCFRunLoopRunStopped && result != kCFRunLoopRunFinished);
+}

@@ -1,0 +1,203 @@
+/*
+ * cf_runtime.c — the CF object header, CFRetain/CFRelease, the type table, allocators,
+ * logging, clocks and reference-counted file descriptors.
+ */
+#include "cfmp_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+struct __CFAllocator {
+    struct cfmp_object base;
+    const char *name;
+};
+
+#define CFMP_STATIC_ALLOCATOR(symbol, label)                                                    \
+    static const struct __CFAllocator symbol = {                                               \
+        {CFMP_OBJECT_MAGIC, CFMP_TYPE_ALLOCATOR, CFMP_REFS_IMMORTAL}, label}
+
+CFMP_STATIC_ALLOCATOR(cfmp_allocator_system, "kCFAllocatorSystemDefault");
+CFMP_STATIC_ALLOCATOR(cfmp_allocator_malloc, "kCFAllocatorMalloc");
+CFMP_STATIC_ALLOCATOR(cfmp_allocator_null, "kCFAllocatorNull");
+
+const CFAllocatorRef kCFAllocatorDefault = NULL;
+const CFAllocatorRef kCFAllocatorSystemDefault = &cfmp_allocator_system;
+const CFAllocatorRef kCFAllocatorMalloc = &cfmp_allocator_malloc;
+const CFAllocatorRef kCFAllocatorNull = &cfmp_allocator_null;
+
+static const struct cfmp_class *cfmp_class_for(uint32_t type_id) {
+    switch (type_id) {
+    case CFMP_TYPE_STRING: return &cfmp_string_class;
+    case CFMP_TYPE_DATA: return &cfmp_data_class;
+    case CFMP_TYPE_MESSAGE_PORT: return &cfmp_port_class;
+    case CFMP_TYPE_RUN_LOOP: return &cfmp_runloop_class;
+    case CFMP_TYPE_RUN_LOOP_SOURCE: return &cfmp_source_class;
+    default: return NULL;
+    }
+}
+
+static const struct cfmp_object *cfmp_object_checked(CFTypeRef cf) {
+    const struct cfmp_object *object = cf;
+    if (object == NULL || object->magic != CFMP_OBJECT_MAGIC) {
+        fprintf(stderr, "libcfmp: %p is not a CF object (precondition violation)\n", cf);
+        abort();
+    }
+    return object;
+}
+
+void *cfmp_object_create(size_t size, enum cfmp_type type_id) {
+    assert(size >= sizeof(struct cfmp_object));
+    assert(cfmp_class_for(type_id) != NULL);
+    struct cfmp_object *object = calloc(1, size);
+    if (object == NULL) {
+        fprintf(stderr, "libcfmp: out of memory\n");
+        abort();
+    }
+    object->magic = CFMP_OBJECT_MAGIC;
+    object->type_id = type_id;
+    atomic_init(&object->refs, 1);
+    return object;
+}
+
+bool cfmp_object_is(const void *object, enum cfmp_type type_id) {
+    const struct cfmp_object *header = object;
+    return header != NULL && header->magic == CFMP_OBJECT_MAGIC && header->type_id == type_id;
+}
+
+bool cfmp_object_try_retain(const void *cf) {
+    struct cfmp_object *object = (struct cfmp_object *)cfmp_object_checked(cf);
+    int32_t refs = atomic_load(&object->refs);
+    for (;;) { /* bounded by contention only: each failed CAS means another thread progressed */
+        if (refs == CFMP_REFS_IMMORTAL) return true;
+        if (refs <= 0) return false;
+        if (atomic_compare_exchange_weak(&object->refs, &refs, refs + 1)) return true;
+    }
+}
+
+CFTypeRef CFRetain(CFTypeRef cf) {
+    struct cfmp_object *object = (struct cfmp_object *)cfmp_object_checked(cf);
+    if (atomic_load_explicit(&object->refs, memory_order_relaxed) == CFMP_REFS_IMMORTAL) {
+        return cf;
+    }
+    int32_t before = atomic_fetch_add(&object->refs, 1);
+    assert(before > 0);
+    (void)before;
+    return cf;
+}
+
+void CFRelease(CFTypeRef cf) {
+    struct cfmp_object *object = (struct cfmp_object *)cfmp_object_checked(cf);
+    if (atomic_load_explicit(&object->refs, memory_order_relaxed) == CFMP_REFS_IMMORTAL) {
+        return;
+    }
+    int32_t before = atomic_fetch_sub(&object->refs, 1);
+    assert(before > 0);
+    if (before != 1) return;
+    const struct cfmp_class *klass = cfmp_class_for(object->type_id);
+    assert(klass != NULL);
+    if (klass->finalize != NULL) klass->finalize(object);
+    object->magic = 0;
+    free(object);
+}
+
+CFIndex CFGetRetainCount(CFTypeRef cf) {
+    const struct cfmp_object *object = cfmp_object_checked(cf);
+    return (CFIndex)atomic_load(&((struct cfmp_object *)object)->refs);
+}
+
+CFTypeID CFGetTypeID(CFTypeRef cf) {
+    return cfmp_object_checked(cf)->type_id;
+}
+
+Boolean CFEqual(CFTypeRef cf1, CFTypeRef cf2) {
+    const struct cfmp_object *a = cfmp_object_checked(cf1);
+    const struct cfmp_object *b = cfmp_object_checked(cf2);
+    if (a == b) return true;
+    if (a->type_id != b->type_id) return false;
+    const struct cfmp_class *klass = cfmp_class_for(a->type_id);
+    if (klass == NULL || klass->equal == NULL) return false;
+    return klass->equal(a, b);
+}
+
+CFHashCode CFHash(CFTypeRef cf) {
+    const struct cfmp_object *object = cfmp_object_checked(cf);
+    const struct cfmp_class *klass = cfmp_class_for(object->type_id);
+    if (klass == NULL || klass->hash == NULL) return (CFHashCode)(uintptr_t)cf;
+    return klass->hash(object);
+}
+
+/* ---- logging and time ---------------------------------------------------------------- */
+
+void cfmp_log(const char *format, ...) {
+    static int enabled = -1;
+    if (enabled < 0) enabled = getenv("CFMP_LOG") != NULL;
+    if (!enabled) return;
+    char line[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    fprintf(stderr, "libcfmp[%ld]: %s\n", (long)getpid(), line);
+}
+
+uint64_t cfmp_now_ns(void) {
+    struct timespec now;
+    int rc = clock_gettime(CLOCK_MONOTONIC, &now);
+    assert(rc == 0);
+    (void)rc;
+    return (uint64_t)now.tv_sec * CFMP_NS_PER_S + (uint64_t)now.tv_nsec;
+}
+
+uint64_t cfmp_deadline_after_s(double seconds) {
+    uint64_t now_ns = cfmp_now_ns();
+    if (isnan(seconds)) return CFMP_DEADLINE_NEVER;
+    if (seconds <= 0) return now_ns;
+    if (seconds >= 1e9) return CFMP_DEADLINE_NEVER;
+    uint64_t delta_ns = (uint64_t)(seconds * 1e9);
+    return now_ns + delta_ns;
+}
+
+int cfmp_timeout_ms_until(uint64_t deadline_ns) {
+    if (deadline_ns == CFMP_DEADLINE_NEVER) return -1;
+    uint64_t now_ns = cfmp_now_ns();
+    if (deadline_ns <= now_ns) return 0;
+    uint64_t remaining_ms = (deadline_ns - now_ns + 999999u) / 1000000u; /* round up */
+    if (remaining_ms > 24u * 3600u * 1000u) remaining_ms = 24u * 3600u * 1000u;
+    return (int)remaining_ms;
+}
+
+/* ---- fd references --------------------------------------------------------------------- */
+
+struct cfmp_fdref *cfmp_fdref_create(int fd) {
+    assert(fd >= 0);
+    struct cfmp_fdref *fdref = malloc(sizeof *fdref);
+    if (fdref == NULL) {
+        fprintf(stderr, "libcfmp: out of memory\n");
+        abort();
+    }
+    atomic_init(&fdref->refs, 1);
+    fdref->fd = fd;
+    return fdref;
+}
+
+struct cfmp_fdref *cfmp_fdref_retain(struct cfmp_fdref *fdref) {
+    assert(fdref != NULL);
+    int32_t before = atomic_fetch_add(&fdref->refs, 1);
+    assert(before > 0);
+    (void)before;
+    return fdref;
+}
+
+void cfmp_fdref_release(struct cfmp_fdref *fdref) {
+    if (fdref == NULL) return;
+    int32_t before = atomic_fetch_sub(&fdref->refs, 1);
+    assert(before > 0);
+    if (before != 1) return;
+    cfmp_close(fdref->fd);
+    free(fdref);
+}

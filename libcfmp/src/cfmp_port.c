@@ -1,0 +1,510 @@
+/*
+ * cfmp_port.c — CFMessagePort objects: creation, the per-process name caches (R14, R23),
+ * names (R10–R13, R19), contexts (R59–R60), validity (R7) and invalidation (R52–R56).
+ */
+#include "cfmp_port.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CFMP_NAME_BYTES_MAX 128u /* BOOTSTRAP_MAX_NAME_LEN (R10) */
+
+/* ---- the name tables (R14, R23): weak references, entries removed at invalidation ------- */
+
+struct cfmp_table {
+    CFMessagePortRef *ports;
+    size_t count;
+    size_t capacity;
+};
+
+static pthread_mutex_t cfmp_tables_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cfmp_table cfmp_local_table;
+static struct cfmp_table cfmp_remote_table;
+
+/* Called with cfmp_tables_lock held. */
+static CFMessagePortRef cfmp_table_find(struct cfmp_table *table, CFStringRef name) {
+    for (size_t i = 0; i < table->count; i++) {
+        if (CFEqual(table->ports[i]->name, name)) return table->ports[i];
+    }
+    return NULL;
+}
+
+static void cfmp_table_insert(struct cfmp_table *table, CFMessagePortRef port) {
+    if (table->count == table->capacity) {
+        size_t capacity = table->capacity ? table->capacity * 2 : 16;
+        CFMessagePortRef *grown = realloc(table->ports, capacity * sizeof *grown);
+        if (grown == NULL) abort();
+        table->ports = grown;
+        table->capacity = capacity;
+    }
+    table->ports[table->count++] = port;
+}
+
+static void cfmp_table_remove(struct cfmp_table *table, CFMessagePortRef port) {
+    for (size_t i = 0; i < table->count; i++) {
+        if (table->ports[i] == port) {
+            table->ports[i] = table->ports[--table->count];
+            return;
+        }
+    }
+}
+
+/* The cached port for name, retained, or NULL (also when it is being deallocated). */
+static CFMessagePortRef cfmp_table_copy(struct cfmp_table *table, CFStringRef name) {
+    pthread_mutex_lock(&cfmp_tables_lock);
+    CFMessagePortRef port = cfmp_table_find(table, name);
+    if (port != NULL && !cfmp_object_try_retain(port)) port = NULL;
+    pthread_mutex_unlock(&cfmp_tables_lock);
+    return port;
+}
+
+/* ---- object ------------------------------------------------------------------------------- */
+
+bool cfmp_port_validate(CFMessagePortRef port) {
+    if (!cfmp_object_is(port, CFMP_TYPE_MESSAGE_PORT)) return false;
+    if (port->remote && (port->listener != NULL || port->source != NULL)) return false;
+    if (!port->remote && (port->client != NULL || port->reply_source != NULL)) return false;
+    if (port->pending_count > port->pending_capacity) return false;
+    if (port->valid && port->remote && port->client == NULL) return false;
+    return true;
+}
+
+static void cfmp_port_finalize(void *object) {
+    struct __CFMessagePort *port = object;
+    atomic_store(&port->deallocating, true);
+    CFMessagePortInvalidate(port); /* R54: callbacks run during deallocation */
+    for (size_t i = 0; i < port->pending_count; i++) {
+        if (port->pending[i].data != NULL) CFRelease(port->pending[i].data);
+        if (port->pending[i].waiter != NULL) CFRelease(port->pending[i].waiter);
+    }
+    free(port->pending);
+    if (port->name != NULL) CFRelease(port->name);
+    pthread_mutex_destroy(&port->lock);
+}
+
+const struct cfmp_class cfmp_port_class = {"CFMessagePort", cfmp_port_finalize, NULL, NULL};
+
+CFTypeID CFMessagePortGetTypeID(void) { return CFMP_TYPE_MESSAGE_PORT; }
+
+static struct __CFMessagePort *cfmp_port_alloc(bool remote, CFStringRef name) {
+    struct __CFMessagePort *port = cfmp_object_create(sizeof *port, CFMP_TYPE_MESSAGE_PORT);
+    pthread_mutex_init(&port->lock, NULL);
+    port->remote = remote;
+    port->name = name;
+    return port;
+}
+
+/* R10–R12: the UTF-8 bytes cut to the longest whole-character prefix of at most 128 bytes,
+ * re-created as a fresh string; NULL when they contain a NUL (R11). A name of exactly 128
+ * bytes is kept (UNCERTAIN in R12; launchd might reject it). */
+static CFStringRef cfmp_sanitize_name(CFStringRef name) {
+    size_t length = 0;
+    const char *bytes = cfmp_string_utf8(name, &length);
+    size_t cut = length;
+    if (cut > CFMP_NAME_BYTES_MAX) {
+        cut = CFMP_NAME_BYTES_MAX;
+        while (cut > 0 && ((uint8_t)bytes[cut] & 0xc0) == 0x80) cut--;
+    }
+    if (memchr(bytes, '\0', cut) != NULL) return NULL;
+    return cfmp_string_create_utf8(bytes, cut);
+}
+
+/* ---- creation ------------------------------------------------------------------------------ */
+
+/* R14: a live cached local port of that name is returned (+1); a dead one gives NULL once. */
+static bool cfmp_local_cache_hit(CFStringRef name, CFMessagePortRef *result) {
+    CFMessagePortRef existing = cfmp_table_copy(&cfmp_local_table, name);
+    if (existing == NULL) return false;
+    *result = existing;
+    if (!CFMessagePortIsValid(existing)) {
+        CFRelease(existing);
+        *result = NULL;
+    }
+    return true;
+}
+
+CFMessagePortRef CFMessagePortCreateLocal(CFAllocatorRef allocator, CFStringRef name,
+                                          CFMessagePortCallBack callout,
+                                          CFMessagePortContext *context,
+                                          Boolean *shouldFreeInfo) {
+    (void)allocator;
+    if (shouldFreeInfo != NULL) *shouldFreeInfo = true;
+    CFStringRef sanitized = name != NULL ? cfmp_sanitize_name(name) : NULL; /* R11: unnamed */
+    CFMessagePortRef result = NULL;
+    if (sanitized != NULL && cfmp_local_cache_hit(sanitized, &result)) {
+        CFRelease(sanitized); /* callout and context ignored, shouldFreeInfo stays true */
+        return result;
+    }
+    struct cfmp_listener *listener = NULL;
+    if (sanitized != NULL) {
+        size_t length = 0;
+        const char *bytes = cfmp_string_utf8(sanitized, &length);
+        listener = cfmp_listener_open(bytes, length);
+        if (listener == NULL) { /* R15/R16: the name is taken (or the system failed) */
+            cfmp_log("CreateLocal: cannot register '%s'", bytes);
+            CFRelease(sanitized);
+            return NULL;
+        }
+    }
+    struct __CFMessagePort *port = cfmp_port_alloc(false, sanitized);
+    port->listener = listener;
+    port->callout = callout;
+    if (context != NULL) {
+        port->context = *context; /* R18, R59: copied; retained once on success */
+        if (context->retain != NULL) port->context.info = (void *)context->retain(context->info);
+    }
+    port->valid = true;
+    pthread_mutex_lock(&cfmp_tables_lock);
+    CFMessagePortRef existing = sanitized ? cfmp_table_find(&cfmp_local_table, sanitized) : NULL;
+    if (existing != NULL && cfmp_object_try_retain(existing)) {
+        pthread_mutex_unlock(&cfmp_tables_lock);
+        CFRelease(port); /* R17: invalidated, so context.release has already run */
+        return existing;
+    }
+    if (sanitized != NULL) cfmp_table_insert(&cfmp_local_table, port);
+    pthread_mutex_unlock(&cfmp_tables_lock);
+    if (listener != NULL) {
+        uint64_t watch = cfmp_manager_watch_accept(listener);
+        pthread_mutex_lock(&port->lock);
+        port->accept_watch = watch;
+        pthread_mutex_unlock(&port->lock);
+    }
+    if (shouldFreeInfo != NULL) *shouldFreeInfo = false;
+    assert(cfmp_port_validate(port));
+    return port;
+}
+
+/* R23: a live cached remote is returned (+1); a dead one is invalidated and gives NULL once. */
+static bool cfmp_remote_cache_hit(CFStringRef name, CFMessagePortRef *result) {
+    CFMessagePortRef existing = cfmp_table_copy(&cfmp_remote_table, name);
+    if (existing == NULL) return false;
+    *result = existing;
+    if (!CFMessagePortIsValid(existing)) {
+        CFRelease(existing);
+        *result = NULL;
+    }
+    return true;
+}
+
+CFMessagePortRef CFMessagePortCreateRemote(CFAllocatorRef allocator, CFStringRef name) {
+    (void)allocator;
+    assert(name != NULL); /* R13: a precondition violation */
+    CFStringRef sanitized = cfmp_sanitize_name(name);
+    if (sanitized == NULL) return NULL; /* R11 */
+    CFMessagePortRef result = NULL;
+    if (cfmp_remote_cache_hit(sanitized, &result)) {
+        CFRelease(sanitized);
+        return result;
+    }
+    size_t length = 0;
+    const char *bytes = cfmp_string_utf8(sanitized, &length);
+    struct cfmp_client *client = cfmp_client_connect(bytes, length);
+    if (client == NULL) { /* R22: nobody serves the name; no retry, no wait */
+        CFRelease(sanitized);
+        return NULL;
+    }
+    struct __CFMessagePort *port = cfmp_port_alloc(true, sanitized);
+    port->client = client;
+    port->valid = true;
+    pthread_mutex_lock(&cfmp_tables_lock);
+    CFMessagePortRef existing = cfmp_table_find(&cfmp_remote_table, sanitized);
+    if (existing != NULL && cfmp_object_try_retain(existing)) {
+        pthread_mutex_unlock(&cfmp_tables_lock);
+        CFRelease(port); /* another thread won the race: use its object */
+        return existing;
+    }
+    cfmp_table_insert(&cfmp_remote_table, port);
+    pthread_mutex_unlock(&cfmp_tables_lock);
+    uint64_t watch = cfmp_manager_watch_peer(port, client);
+    pthread_mutex_lock(&port->lock);
+    port->peer_watch = watch;
+    pthread_mutex_unlock(&port->lock);
+    if (cfmp_client_probe_dead(client)) { /* R24: died while we were setting up */
+        CFRelease(port);
+        return NULL;
+    }
+    assert(cfmp_port_validate(port));
+    return port;
+}
+
+/* ---- queries ------------------------------------------------------------------------------- */
+
+Boolean CFMessagePortIsRemote(CFMessagePortRef ms) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    return ms->remote;
+}
+
+CFStringRef CFMessagePortGetName(CFMessagePortRef ms) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    return ms->name; /* R5: the sanitized copy, readable after invalidation */
+}
+
+void CFMessagePortGetContext(CFMessagePortRef ms, CFMessagePortContext *context) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    assert(context != NULL);
+    assert(context->version == 0); /* R6 */
+    pthread_mutex_lock(&ms->lock);
+    *context = ms->context; /* a remote has an all-zero context here (R6 says undefined) */
+    pthread_mutex_unlock(&ms->lock);
+}
+
+CFMessagePortInvalidationCallBack CFMessagePortGetInvalidationCallBack(CFMessagePortRef ms) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    return ms->icallout;
+}
+
+/* R8: on a valid port the callback is stored; on an invalid one a non-NULL callback is called
+ * at once with the current info (NULL after invalidation) and not stored. */
+void CFMessagePortSetInvalidationCallBack(CFMessagePortRef ms,
+                                          CFMessagePortInvalidationCallBack callout) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    pthread_mutex_lock(&ms->lock);
+    bool valid = ms->valid;
+    void *info = ms->context.info;
+    if (valid) ms->icallout = callout;
+    pthread_mutex_unlock(&ms->lock);
+    if (!valid && callout != NULL) callout(ms, info);
+}
+
+/* R7: a live check of the transport; a dead server invalidates the port right here. */
+Boolean CFMessagePortIsValid(CFMessagePortRef ms) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    pthread_mutex_lock(&ms->lock);
+    bool valid = ms->valid;
+    struct cfmp_client *client = valid && ms->client ? cfmp_client_retain(ms->client) : NULL;
+    pthread_mutex_unlock(&ms->lock);
+    if (!valid) return false;
+    if (client == NULL) return true;
+    bool dead = cfmp_client_probe_dead(client);
+    cfmp_client_release(client);
+    if (!dead) return true;
+    CFMessagePortInvalidate(ms);
+    return false;
+}
+
+/* ---- invalidation (R52) --------------------------------------------------------------------- */
+
+struct cfmp_teardown {
+    CFMessagePortInvalidationCallBack icallout;
+    void *info;
+    void (*release)(const void *info);
+    CFRunLoopSourceRef source;
+    CFRunLoopSourceRef reply_source;
+    struct cfmp_listener *listener;
+    struct cfmp_client *client;
+    struct cfmp_client *self_client;
+    dispatch_queue_t queue;
+    uint64_t watches[3];
+};
+
+/* R52 steps 3–4, under the port lock: snapshot and clear. */
+static void cfmp_port_detach(struct __CFMessagePort *port, struct cfmp_teardown *teardown) {
+    teardown->icallout = port->icallout;
+    teardown->info = port->context.info;
+    teardown->release = port->remote ? NULL : port->context.release;
+    teardown->source = port->source;
+    teardown->reply_source = port->reply_source;
+    teardown->listener = port->listener;
+    teardown->client = port->client;
+    teardown->self_client = port->self_client;
+    teardown->queue = port->queue;
+    teardown->watches[0] = port->accept_watch;
+    teardown->watches[1] = port->queue_watch;
+    teardown->watches[2] = port->peer_watch;
+    port->valid = false;
+    port->context.info = NULL;
+    port->source = port->reply_source = NULL;
+    port->listener = NULL;
+    port->client = port->self_client = NULL;
+    port->queue = NULL;
+    port->accept_watch = port->queue_watch = port->peer_watch = 0;
+}
+
+static void cfmp_port_teardown(CFMessagePortRef port, struct cfmp_teardown *teardown) {
+    for (size_t i = 0; i < 3; i++) cfmp_manager_unwatch(teardown->watches[i]);
+    if (teardown->queue != NULL) dispatch_release(teardown->queue);
+    if (port->name != NULL) { /* step 5 */
+        pthread_mutex_lock(&cfmp_tables_lock);
+        cfmp_table_remove(port->remote ? &cfmp_remote_table : &cfmp_local_table, port);
+        pthread_mutex_unlock(&cfmp_tables_lock);
+    }
+    if (teardown->icallout != NULL) { /* step 6 */
+        teardown->icallout(port, port->remote ? NULL : teardown->info);
+    }
+    if (teardown->release != NULL) teardown->release(teardown->info); /* step 7, even if NULL */
+    if (teardown->source != NULL) {                                   /* step 8 */
+        CFRunLoopSourceInvalidate(teardown->source);
+        CFRelease(teardown->source);
+    }
+    if (teardown->reply_source != NULL) { /* step 9: no run loop is woken (R55) */
+        CFRunLoopSourceInvalidate(teardown->reply_source);
+        CFRelease(teardown->reply_source);
+    }
+    if (teardown->listener != NULL) { /* step 10: the name is free again */
+        cfmp_listener_close(teardown->listener);
+        cfmp_listener_release(teardown->listener);
+    }
+    if (teardown->client != NULL) atomic_store(&teardown->client->dead, true);
+    cfmp_client_release(teardown->client);
+    cfmp_client_release(teardown->self_client);
+}
+
+void CFMessagePortInvalidate(CFMessagePortRef ms) {
+    if (ms == NULL) return;
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    bool deallocating = atomic_load(&ms->deallocating);
+    if (!deallocating) CFMP_RETAIN(ms);
+    pthread_mutex_lock(&ms->lock);
+    if (!ms->valid) { /* step 2: idempotent */
+        pthread_mutex_unlock(&ms->lock);
+        if (!deallocating) CFRelease(ms);
+        return;
+    }
+    struct cfmp_teardown teardown;
+    cfmp_port_detach(ms, &teardown);
+    pthread_mutex_unlock(&ms->lock);
+    cfmp_port_teardown(ms, &teardown);
+    if (!deallocating) CFRelease(ms);
+}
+
+static void cfmp_port_invalidate_on_main(void *context) {
+    CFMessagePortRef port = context;
+    CFMessagePortInvalidate(port); /* a no-op if a thread got there first (R56) */
+    CFRelease(port);
+}
+
+void cfmp_port_peer_died(CFMessagePortRef port) {
+    CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    dispatch_async_f(dispatch_get_main_queue(), (void *)(uintptr_t)CFRetain(port),
+                     cfmp_port_invalidate_on_main);
+}
+
+/* ---- names ------------------------------------------------------------------------------- */
+
+/* R19. Refused (false): remote; embedded NUL; a name already in the local table (including
+ * the port's own); a dispatch queue attached ([S]); registration failure. An invalid port
+ * renamed to its own name returns true and does nothing; to another name, false (R19 calls
+ * that case undefined; libcfmp refuses it). */
+Boolean CFMessagePortSetName(CFMessagePortRef ms, CFStringRef newName) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    assert(newName != NULL); /* R13 */
+    if (ms->remote) return false;
+    CFStringRef sanitized = cfmp_sanitize_name(newName);
+    if (sanitized == NULL) return false;
+    pthread_mutex_lock(&cfmp_tables_lock);
+    bool taken = cfmp_table_find(&cfmp_local_table, sanitized) != NULL;
+    pthread_mutex_unlock(&cfmp_tables_lock);
+    pthread_mutex_lock(&ms->lock);
+    bool valid = ms->valid;
+    bool has_queue = ms->queue != NULL;
+    bool same = ms->name != NULL && CFEqual(ms->name, sanitized);
+    pthread_mutex_unlock(&ms->lock);
+    if (taken || has_queue || !valid) {
+        CFRelease(sanitized);
+        return !valid && same;
+    }
+    size_t length = 0;
+    const char *bytes = cfmp_string_utf8(sanitized, &length);
+    struct cfmp_listener *listener = cfmp_listener_open(bytes, length);
+    if (listener == NULL) {
+        CFRelease(sanitized);
+        return false; /* the old name and port stay */
+    }
+    uint64_t watch = cfmp_manager_watch_accept(listener);
+    pthread_mutex_lock(&ms->lock);
+    struct cfmp_listener *old_listener = ms->listener;
+    CFStringRef old_name = ms->name;
+    uint64_t old_watch = ms->accept_watch;
+    ms->listener = listener;
+    ms->name = sanitized;
+    ms->accept_watch = watch;
+    pthread_mutex_unlock(&ms->lock);
+    pthread_mutex_lock(&cfmp_tables_lock);
+    if (old_name != NULL) cfmp_table_remove(&cfmp_local_table, ms);
+    cfmp_table_insert(&cfmp_local_table, ms);
+    pthread_mutex_unlock(&cfmp_tables_lock);
+    cfmp_manager_unwatch(old_watch);
+    if (old_listener != NULL) { /* its connections die: their remotes become invalid */
+        cfmp_listener_close(old_listener);
+        cfmp_listener_release(old_listener);
+    }
+    if (old_name != NULL) CFRelease(old_name);
+    return true;
+}
+
+/* ---- scheduling ---------------------------------------------------------------------------- */
+
+/* R47: NULL for an invalid or remote port or one with a queue; otherwise the cached source. */
+CFRunLoopSourceRef CFMessagePortCreateRunLoopSource(CFAllocatorRef allocator,
+                                                    CFMessagePortRef local, CFIndex order) {
+    (void)allocator;
+    CFMP_ASSERT_TYPE(local, CFMP_TYPE_MESSAGE_PORT);
+    if (!CFMessagePortIsValid(local) || local->remote) return NULL;
+    CFRunLoopSourceRef stale = NULL;
+    pthread_mutex_lock(&local->lock);
+    if (local->queue != NULL || !local->valid) {
+        pthread_mutex_unlock(&local->lock);
+        return NULL;
+    }
+    if (local->source != NULL && !CFRunLoopSourceIsValid(local->source)) {
+        stale = local->source; /* invalidated from outside: make a new one */
+        local->source = NULL;
+    }
+    if (local->source == NULL) {
+        local->source = cfmp_source_create_fd(order, &cfmp_local_source_ops, local);
+    }
+    CFRunLoopSourceRef source = CFMP_RETAIN(local->source);
+    pthread_mutex_unlock(&local->lock);
+    if (stale != NULL) CFRelease(stale);
+    return source;
+}
+
+static bool cfmp_queue_refused(CFMessagePortRef ms) {
+    if (!ms->valid) {
+        cfmp_log("SetDispatchQueue: port is invalid");
+        return true;
+    }
+    if (ms->remote) {
+        cfmp_log("SetDispatchQueue: port is not a local port, queue cannot be set");
+        return true;
+    }
+    if (ms->source != NULL) {
+        cfmp_log("SetDispatchQueue: port already has a CFRunLoopSourceRef, queue cannot be set");
+        return true;
+    }
+    return false;
+}
+
+/* R49: cancels any previous queue first, so NULL unschedules; an unnamed port logs only. */
+void CFMessagePortSetDispatchQueue(CFMessagePortRef ms, dispatch_queue_t queue) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    pthread_mutex_lock(&ms->lock);
+    if (cfmp_queue_refused(ms)) {
+        pthread_mutex_unlock(&ms->lock);
+        return;
+    }
+    dispatch_queue_t old_queue = ms->queue;
+    uint64_t old_watch = ms->queue_watch;
+    ms->queue = NULL;
+    ms->queue_watch = 0;
+    struct cfmp_listener *listener = NULL;
+    if (queue != NULL && ms->listener == NULL) {
+        cfmp_log("SetDispatchQueue: dispatch source could not be created (unnamed port)");
+    } else if (queue != NULL) {
+        dispatch_retain(queue);
+        ms->queue = queue;
+        listener = cfmp_listener_retain(ms->listener);
+    }
+    pthread_mutex_unlock(&ms->lock);
+    cfmp_manager_unwatch(old_watch);
+    if (old_queue != NULL) dispatch_release(old_queue);
+    if (listener == NULL) return;
+    uint64_t watch = cfmp_manager_watch_queue(ms, listener);
+    cfmp_listener_release(listener);
+    pthread_mutex_lock(&ms->lock);
+    bool current = ms->valid && ms->queue == queue && ms->queue_watch == 0;
+    if (current) ms->queue_watch = watch;
+    pthread_mutex_unlock(&ms->lock);
+    if (!current) cfmp_manager_unwatch(watch);
+}

@@ -1,0 +1,506 @@
+/*
+ * cfmp_transport.c — name registration, listeners and client connections.
+ * See cfmp_transport.h.
+ */
+#include "cfmp_transport.h"
+#include "cfmp_wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CFMP_LOCK_ATTEMPTS 8
+#define CFMP_ACCEPT_BATCH 32
+#define CFMP_HELLO_TIMEOUT_NS (2ull * CFMP_NS_PER_S)
+#define CFMP_HELLO_SEND_NS (200ull * 1000ull * 1000ull)
+#define CFMP_SLOT_WAIT_SLICE_NS (50ull * 1000ull * 1000ull)
+
+/* ---- names to paths ------------------------------------------------------------------------ */
+
+static uint64_t cfmp_fnv1a(const char *bytes, size_t length, uint64_t seed) {
+    uint64_t hash = seed;
+    for (size_t i = 0; i < length; i++) hash = (hash ^ (uint8_t)bytes[i]) * 1099511628211ull;
+    hash ^= hash >> 33;
+    hash *= 0xff51afd7ed558ccdull;
+    hash ^= hash >> 33;
+    return hash;
+}
+
+/* <base>: "p-" + the name with bytes outside [A-Za-z0-9._-] as %XX, or "h-" + 128-bit hash
+ * when the socket path would not fit. */
+static bool cfmp_name_base(const char *dir, const char *name, size_t length, char *base,
+                           size_t base_size, size_t sun_path_size) {
+    static const char hex[] = "0123456789abcdef";
+    size_t out = 0;
+    base[out++] = 'p';
+    base[out++] = '-';
+    for (size_t i = 0; i < length && out + 4 < base_size; i++) {
+        unsigned char c = (unsigned char)name[i];
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        if (plain) {
+            base[out++] = (char)c;
+        } else {
+            base[out++] = '%';
+            base[out++] = hex[c >> 4];
+            base[out++] = hex[c & 15];
+        }
+    }
+    base[out] = '\0';
+    bool escaped_whole = out + 4 < base_size;
+    if (escaped_whole && strlen(dir) + 1 + out + strlen(".sock") < sun_path_size) return true;
+    uint64_t high = cfmp_fnv1a(name, length, 1469598103934665603ull);
+    uint64_t low = cfmp_fnv1a(name, length, 0x9e3779b97f4a7c15ull);
+    int written = snprintf(base, base_size, "h-%016llx%016llx", (unsigned long long)high,
+                           (unsigned long long)low);
+    return written > 0 && strlen(dir) + 1 + (size_t)written + strlen(".sock") < sun_path_size;
+}
+
+static bool cfmp_name_paths(const char *name, size_t length, char *sock_path,
+                            size_t sock_path_size, char *lock_path, size_t lock_path_size) {
+    char dir[PATH_MAX];
+    char base[3 * 256 + 8];
+    if (!cfmp_runtime_dir(dir, sizeof dir)) return false;
+    if (!cfmp_name_base(dir, name, length, base, sizeof base, sock_path_size)) {
+        cfmp_log("runtime dir %s is too long for socket paths", dir);
+        return false;
+    }
+    int a = snprintf(sock_path, sock_path_size, "%s/%s.sock", dir, base);
+    int b = snprintf(lock_path, lock_path_size, "%s/%s.lock", dir, base);
+    return a > 0 && (size_t)a < sock_path_size && b > 0 && (size_t)b < lock_path_size;
+}
+
+/* ---- connections ----------------------------------------------------------------------------- */
+
+struct cfmp_conn *cfmp_conn_retain(struct cfmp_conn *conn) {
+    int32_t before = atomic_fetch_add(&conn->refs, 1);
+    assert(before > 0);
+    (void)before;
+    return conn;
+}
+
+void cfmp_conn_release(struct cfmp_conn *conn) {
+    if (conn == NULL) return;
+    int32_t before = atomic_fetch_sub(&conn->refs, 1);
+    assert(before > 0);
+    if (before != 1) return;
+    cfmp_fdref_release(conn->fdref);
+    free(conn);
+}
+
+/* ---- listeners ------------------------------------------------------------------------------- */
+
+bool cfmp_listener_validate(const struct cfmp_listener *listener) {
+    if (listener == NULL || atomic_load(&listener->refs) <= 0) return false;
+    if (listener->pollset == NULL || listener->queue == NULL) return false;
+    if (listener->conn_count > listener->conn_capacity) return false;
+    return listener->closed || listener->listen_fdref != NULL;
+}
+
+/* Takes the flock of lock_path; retries when the file was replaced under us. */
+static int cfmp_lock_name(const char *lock_path) {
+    for (int attempt = 0; attempt < CFMP_LOCK_ATTEMPTS; attempt++) {
+        int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            cfmp_log("open %s: %s", lock_path, strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            cfmp_close(fd); /* a live owner holds it (R16) */
+            return -1;
+        }
+        struct stat held;
+        struct stat named;
+        if (fstat(fd, &held) == 0 && stat(lock_path, &named) == 0 &&
+            held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+            return fd;
+        }
+        cfmp_close(fd); /* the previous owner unlinked it after we opened it: try again */
+    }
+    return -1;
+}
+
+static int cfmp_listen_socket(const char *sock_path) {
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", sock_path);
+    if (unlink(sock_path) != 0 && errno != ENOENT) cfmp_log("unlink %s: %s", sock_path, strerror(errno));
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, 128) != 0) {
+        cfmp_log("bind/listen %s: %s", sock_path, strerror(errno));
+        cfmp_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The queue counter lives in a sealed memfd (size fixed, so a mapping can never SIGBUS). */
+static struct cfmp_shared_queue *cfmp_queue_create(int *queue_fd) {
+    int fd = cfmp_memfd_create("cfmp-queue");
+    if (fd < 0 || ftruncate(fd, CFMP_SHARED_QUEUE_SIZE) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+        cfmp_close(fd);
+        return NULL;
+    }
+    void *mapping = mmap(NULL, CFMP_SHARED_QUEUE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mapping == MAP_FAILED) {
+        cfmp_close(fd);
+        return NULL;
+    }
+    struct cfmp_shared_queue *queue = mapping;
+    queue->magic = CFMP_SHARED_QUEUE_MAGIC;
+    queue->limit = CFMP_QUEUE_LIMIT;
+    *queue_fd = fd;
+    return queue;
+}
+
+static struct cfmp_listener *cfmp_listener_alloc(const char *name, size_t length) {
+    struct cfmp_listener *listener = calloc(1, sizeof *listener);
+    if (listener == NULL) abort();
+    atomic_init(&listener->refs, 1);
+    pthread_mutex_init(&listener->lock, NULL);
+    listener->name = malloc(length + 1);
+    if (listener->name == NULL) abort();
+    memcpy(listener->name, name, length);
+    listener->name[length] = '\0';
+    listener->name_length = length;
+    listener->lock_fd = -1;
+    listener->queue_fd = -1;
+    listener->next_conn_id = 1;
+    return listener;
+}
+
+struct cfmp_listener *cfmp_listener_open(const char *name, size_t length) {
+    assert(name != NULL);
+    struct cfmp_listener *listener = cfmp_listener_alloc(name, length);
+    if (!cfmp_name_paths(name, length, listener->sock_path, sizeof listener->sock_path,
+                         listener->lock_path, sizeof listener->lock_path)) {
+        goto fail;
+    }
+    listener->lock_fd = cfmp_lock_name(listener->lock_path);
+    if (listener->lock_fd < 0) goto fail;
+    int listen_fd = cfmp_listen_socket(listener->sock_path);
+    int pollset_fd = epoll_create1(EPOLL_CLOEXEC);
+    listener->queue = cfmp_queue_create(&listener->queue_fd);
+    if (listen_fd >= 0) listener->listen_fdref = cfmp_fdref_create(listen_fd);
+    if (pollset_fd >= 0) listener->pollset = cfmp_fdref_create(pollset_fd);
+    if (listen_fd < 0 || pollset_fd < 0 || listener->queue == NULL) {
+        cfmp_listener_close(listener);
+        cfmp_listener_release(listener);
+        return NULL;
+    }
+    assert(cfmp_listener_validate(listener));
+    return listener;
+fail:
+    listener->closed = true;
+    cfmp_listener_release(listener);
+    return NULL;
+}
+
+struct cfmp_listener *cfmp_listener_retain(struct cfmp_listener *listener) {
+    int32_t before = atomic_fetch_add(&listener->refs, 1);
+    assert(before > 0);
+    (void)before;
+    return listener;
+}
+
+void cfmp_listener_release(struct cfmp_listener *listener) {
+    if (listener == NULL) return;
+    int32_t before = atomic_fetch_sub(&listener->refs, 1);
+    assert(before > 0);
+    if (before != 1) return;
+    assert(listener->closed && listener->conn_count == 0);
+    cfmp_fdref_release(listener->listen_fdref);
+    cfmp_fdref_release(listener->pollset);
+    if (listener->queue != NULL) munmap(listener->queue, CFMP_SHARED_QUEUE_SIZE);
+    cfmp_close(listener->queue_fd);
+    cfmp_close(listener->lock_fd);
+    free(listener->conns);
+    free(listener->name);
+    pthread_mutex_destroy(&listener->lock);
+    free(listener);
+}
+
+void cfmp_listener_close(struct cfmp_listener *listener) {
+    assert(listener != NULL);
+    pthread_mutex_lock(&listener->lock);
+    if (listener->closed && listener->lock_fd < 0) {
+        pthread_mutex_unlock(&listener->lock);
+        return;
+    }
+    listener->closed = true;
+    struct cfmp_conn **conns = listener->conns;
+    size_t count = listener->conn_count;
+    listener->conns = NULL;
+    listener->conn_count = listener->conn_capacity = 0;
+    struct cfmp_fdref *listen_fdref = listener->listen_fdref;
+    listener->listen_fdref = NULL;
+    /* Unlink the socket before giving up the lock: the next owner binds a fresh one. */
+    if (listen_fdref != NULL) (void)unlink(listener->sock_path);
+    (void)unlink(listener->lock_path);
+    cfmp_close(listener->lock_fd);
+    listener->lock_fd = -1;
+    pthread_mutex_unlock(&listener->lock);
+    cfmp_fdref_release(listen_fdref);
+    for (size_t i = 0; i < count; i++) {
+        if (listener->pollset != NULL) {
+            (void)epoll_ctl(listener->pollset->fd, EPOLL_CTL_DEL, conns[i]->fdref->fd, NULL);
+        }
+        (void)shutdown(conns[i]->fdref->fd, SHUT_RD); /* queued requests die with it (R46) */
+        cfmp_conn_release(conns[i]);
+    }
+    free(conns);
+}
+
+struct cfmp_fdref *cfmp_listener_copy_listen_fd(struct cfmp_listener *listener) {
+    pthread_mutex_lock(&listener->lock);
+    struct cfmp_fdref *fdref = listener->listen_fdref != NULL
+                                   ? cfmp_fdref_retain(listener->listen_fdref)
+                                   : NULL;
+    pthread_mutex_unlock(&listener->lock);
+    return fdref;
+}
+
+static bool cfmp_send_hello(struct cfmp_listener *listener, int fd) {
+    uint8_t payload[8 + 256];
+    int32_t pid = (int32_t)getpid();
+    uint32_t name_length = (uint32_t)listener->name_length;
+    assert(name_length <= 255);
+    memcpy(payload, &pid, 4);
+    memcpy(payload + 4, &name_length, 4);
+    memcpy(payload + 8, listener->name, name_length);
+    struct cfmp_frame_header header = cfmp_frame_header_make(CFMP_FRAME_HELLO, 0, 0);
+    uint64_t deadline_ns = cfmp_now_ns() + CFMP_HELLO_SEND_NS;
+    return cfmp_wire_send(fd, header, payload, 8 + name_length, listener->queue_fd,
+                          deadline_ns) == CFMP_WIRE_OK;
+}
+
+static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t peer_pid) {
+    struct cfmp_conn *conn = calloc(1, sizeof *conn);
+    if (conn == NULL) abort();
+    atomic_init(&conn->refs, 1);
+    conn->fdref = cfmp_fdref_create(fd);
+    conn->peer_pid = peer_pid;
+    pthread_mutex_lock(&listener->lock);
+    bool full = listener->closed || listener->conn_count >= CFMP_CONNECTIONS_MAX;
+    if (!full) {
+        conn->id = listener->next_conn_id++;
+        if (listener->conn_count == listener->conn_capacity) {
+            size_t capacity = listener->conn_capacity ? listener->conn_capacity * 2 : 8;
+            struct cfmp_conn **grown = realloc(listener->conns, capacity * sizeof *grown);
+            if (grown == NULL) abort();
+            listener->conns = grown;
+            listener->conn_capacity = capacity;
+        }
+        listener->conns[listener->conn_count++] = conn;
+        struct epoll_event event = {.events = EPOLLIN, .data.u64 = conn->id};
+        if (epoll_ctl(listener->pollset->fd, EPOLL_CTL_ADD, fd, &event) != 0) abort();
+    }
+    pthread_mutex_unlock(&listener->lock);
+    if (full) {
+        cfmp_log("port %s: refusing connection (closed or %u connections)", listener->name,
+                 CFMP_CONNECTIONS_MAX);
+        cfmp_conn_release(conn);
+    }
+}
+
+void cfmp_listener_accept(struct cfmp_listener *listener) {
+    struct cfmp_fdref *listen_fdref = cfmp_listener_copy_listen_fd(listener);
+    if (listen_fdref == NULL) return;
+    for (int i = 0; i < CFMP_ACCEPT_BATCH; i++) {
+        int fd = accept4(listen_fdref->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) break;
+        uid_t uid = (uid_t)-1;
+        pid_t pid = 0;
+        if (!cfmp_peer_uid(fd, &uid, &pid) || uid != geteuid()) {
+            cfmp_log("port %s: refusing a connection from uid %ld", listener->name, (long)uid);
+            cfmp_close(fd);
+            continue;
+        }
+        if (!cfmp_send_hello(listener, fd)) {
+            cfmp_close(fd);
+            continue;
+        }
+        cfmp_listener_add_conn(listener, fd, pid);
+    }
+    cfmp_fdref_release(listen_fdref);
+}
+
+struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener) {
+    struct epoll_event event;
+    if (epoll_wait(listener->pollset->fd, &event, 1, 0) != 1) return NULL;
+    struct cfmp_conn *found = NULL;
+    pthread_mutex_lock(&listener->lock);
+    for (size_t i = 0; i < listener->conn_count; i++) {
+        if (listener->conns[i]->id == event.data.u64) {
+            found = cfmp_conn_retain(listener->conns[i]);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&listener->lock);
+    return found;
+}
+
+void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *conn) {
+    bool found = false;
+    pthread_mutex_lock(&listener->lock);
+    for (size_t i = 0; i < listener->conn_count; i++) {
+        if (listener->conns[i] == conn) {
+            listener->conns[i] = listener->conns[--listener->conn_count];
+            found = true;
+            break;
+        }
+    }
+    if (found) (void)epoll_ctl(listener->pollset->fd, EPOLL_CTL_DEL, conn->fdref->fd, NULL);
+    pthread_mutex_unlock(&listener->lock);
+    if (found) cfmp_conn_release(conn);
+}
+
+void cfmp_queue_dequeued(struct cfmp_shared_queue *queue) {
+    uint32_t count = atomic_load(&queue->count);
+    while (count > 0 && !atomic_compare_exchange_weak(&queue->count, &count, count - 1)) {
+    }
+    if (atomic_load(&queue->waiters) > 0) cfmp_futex_wake_all(&queue->count);
+}
+
+/* ---- clients ---------------------------------------------------------------------------------- */
+
+static int cfmp_connect_socket(const char *sock_path) {
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", sock_path);
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        cfmp_close(fd);
+        return -1;
+    }
+    uid_t uid = (uid_t)-1;
+    if (!cfmp_peer_uid(fd, &uid, NULL) || uid != geteuid()) {
+        cfmp_log("refusing server %s of uid %ld", sock_path, (long)uid);
+        cfmp_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static struct cfmp_shared_queue *cfmp_queue_map(int fd) {
+    struct stat status;
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (fstat(fd, &status) != 0 || status.st_size < (off_t)CFMP_SHARED_QUEUE_SIZE || seals < 0 ||
+        (seals & (F_SEAL_SHRINK)) == 0) {
+        return NULL;
+    }
+    void *mapping = mmap(NULL, CFMP_SHARED_QUEUE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mapping == MAP_FAILED) return NULL;
+    struct cfmp_shared_queue *queue = mapping;
+    if (queue->magic != CFMP_SHARED_QUEUE_MAGIC) {
+        munmap(mapping, CFMP_SHARED_QUEUE_SIZE);
+        return NULL;
+    }
+    return queue;
+}
+
+/* Waits for the server's HELLO and checks it names the port we asked for. */
+static bool cfmp_receive_hello(struct cfmp_client *client, const char *name, size_t length) {
+    int fd = client->fdref->fd;
+    struct pollfd poll_fd = {fd, POLLIN, 0};
+    uint64_t deadline_ns = cfmp_now_ns() + CFMP_HELLO_TIMEOUT_NS;
+    if (poll(&poll_fd, 1, cfmp_timeout_ms_until(deadline_ns)) != 1) return false;
+    struct cfmp_message message;
+    if (cfmp_wire_receive(fd, &message) != CFMP_WIRE_OK) return false;
+    bool ok = message.header.kind == CFMP_FRAME_HELLO && message.length >= 8;
+    if (ok) {
+        int32_t pid;
+        uint32_t name_length;
+        memcpy(&pid, message.bytes, 4);
+        memcpy(&name_length, message.bytes + 4, 4);
+        ok = name_length == length && message.length == 8 + (size_t)name_length &&
+             memcmp(message.bytes + 8, name, length) == 0;
+        client->server_pid = pid;
+    }
+    if (ok) client->queue = cfmp_queue_map(message.passed_fd);
+    ok = ok && client->queue != NULL;
+    cfmp_message_dispose(&message);
+    return ok;
+}
+
+struct cfmp_client *cfmp_client_connect(const char *name, size_t length) {
+    char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char lock_path[PATH_MAX];
+    if (!cfmp_name_paths(name, length, sock_path, sizeof sock_path, lock_path, sizeof lock_path)) {
+        return NULL;
+    }
+    int fd = cfmp_connect_socket(sock_path);
+    if (fd < 0) return NULL;
+    struct cfmp_client *client = calloc(1, sizeof *client);
+    if (client == NULL) abort();
+    atomic_init(&client->refs, 1);
+    client->fdref = cfmp_fdref_create(fd);
+    if (!cfmp_receive_hello(client, name, length)) {
+        cfmp_log("no valid HELLO from %s", sock_path);
+        cfmp_client_release(client);
+        return NULL;
+    }
+    return client;
+}
+
+struct cfmp_client *cfmp_client_retain(struct cfmp_client *client) {
+    int32_t before = atomic_fetch_add(&client->refs, 1);
+    assert(before > 0);
+    (void)before;
+    return client;
+}
+
+void cfmp_client_release(struct cfmp_client *client) {
+    if (client == NULL) return;
+    int32_t before = atomic_fetch_sub(&client->refs, 1);
+    assert(before > 0);
+    if (before != 1) return;
+    if (client->queue != NULL) munmap(client->queue, CFMP_SHARED_QUEUE_SIZE);
+    cfmp_fdref_release(client->fdref);
+    free(client);
+}
+
+bool cfmp_client_probe_dead(struct cfmp_client *client) {
+    if (atomic_load(&client->dead)) return true;
+    struct pollfd poll_fd = {client->fdref->fd, POLLRDHUP, 0};
+    if (poll(&poll_fd, 1, 0) == 1 && (poll_fd.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
+        atomic_store(&client->dead, true);
+    }
+    return atomic_load(&client->dead);
+}
+
+enum cfmp_slot_result cfmp_client_acquire_slot(struct cfmp_client *client, uint64_t deadline_ns) {
+    struct cfmp_shared_queue *queue = client->queue;
+    for (;;) { /* bounded by deadline_ns */
+        uint32_t count = atomic_load(&queue->count);
+        if (count < CFMP_QUEUE_LIMIT) {
+            if (atomic_compare_exchange_weak(&queue->count, &count, count + 1)) {
+                return CFMP_SLOT_TAKEN;
+            }
+            continue;
+        }
+        if (atomic_load(&client->dead)) return CFMP_SLOT_PEER_DEAD;
+        uint64_t now_ns = cfmp_now_ns();
+        if (now_ns >= deadline_ns) return CFMP_SLOT_TIMEOUT;
+        uint64_t wait_ns = deadline_ns - now_ns;
+        if (wait_ns > CFMP_SLOT_WAIT_SLICE_NS) wait_ns = CFMP_SLOT_WAIT_SLICE_NS;
+        atomic_fetch_add(&queue->waiters, 1);
+        (void)cfmp_futex_wait(&queue->count, count, wait_ns);
+        atomic_fetch_sub(&queue->waiters, 1);
+        if (cfmp_client_probe_dead(client)) return CFMP_SLOT_PEER_DEAD;
+    }
+}
+
+void cfmp_client_return_slot(struct cfmp_client *client) {
+    cfmp_queue_dequeued(client->queue);
+}

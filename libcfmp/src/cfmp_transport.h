@@ -1,0 +1,91 @@
+/*
+ * cfmp_transport.h — names on the file system, listeners (the receive side of a named local
+ * port) and client connections (the send side of a remote port).
+ *
+ * A name owns <dir>/<base>.lock (held with flock for the owner's lifetime, so a crashed
+ * owner's name is reclaimable and two live owners are impossible) and <dir>/<base>.sock (a
+ * SOCK_SEQPACKET listener, replaced by each new owner). <base> is the escaped name, or a hash
+ * when the path would not fit in sun_path; the HELLO carries the full name, which the client
+ * checks, so a hash collision cannot connect a client to the wrong port.
+ * Every connection checks the peer's uid (SO_PEERCRED) on both sides.
+ * Reference counting: listeners, connections and clients are shared between the port, the
+ * manager thread and threads serving requests; each holder owns one reference.
+ */
+#ifndef CFMP_TRANSPORT_H
+#define CFMP_TRANSPORT_H
+
+#include "cfmp_internal.h"
+
+#include <limits.h>
+#include <sys/un.h>
+
+#define CFMP_CONNECTIONS_MAX 1024u
+
+struct cfmp_conn {
+    _Atomic int32_t refs;
+    uint64_t id;
+    struct cfmp_fdref *fdref;
+    pid_t peer_pid;
+};
+
+struct cfmp_listener {
+    _Atomic int32_t refs;
+    pthread_mutex_t lock;
+    char *name; /* sanitized UTF-8 name */
+    size_t name_length;
+    char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char lock_path[PATH_MAX];
+    int lock_fd;
+    struct cfmp_fdref *listen_fdref; /* NULL once closed */
+    struct cfmp_fdref *pollset;      /* epoll over the accepted connections */
+    int queue_fd;
+    struct cfmp_shared_queue *queue;
+    struct cfmp_conn **conns;
+    size_t conn_count;
+    size_t conn_capacity;
+    uint64_t next_conn_id;
+    bool closed;
+};
+
+struct cfmp_client {
+    _Atomic int32_t refs;
+    struct cfmp_fdref *fdref;
+    struct cfmp_shared_queue *queue; /* the server's counter, mapped shared */
+    pid_t server_pid;
+    _Atomic bool dead;
+};
+
+CFMP_HIDDEN bool cfmp_listener_validate(const struct cfmp_listener *listener);
+/* Registers name; NULL when another live owner has it or on a system error (logged). */
+CFMP_HIDDEN struct cfmp_listener *cfmp_listener_open(const char *name, size_t length);
+/* Unregisters the name and closes every connection (a connection in use closes when its
+ * user releases it, so a reply in progress still goes out, R46). Idempotent. */
+CFMP_HIDDEN void cfmp_listener_close(struct cfmp_listener *listener);
+CFMP_HIDDEN struct cfmp_listener *cfmp_listener_retain(struct cfmp_listener *listener);
+CFMP_HIDDEN void cfmp_listener_release(struct cfmp_listener *listener);
+/* Manager thread: accepts pending connections, checks uid, sends HELLO. */
+CFMP_HIDDEN void cfmp_listener_accept(struct cfmp_listener *listener);
+CFMP_HIDDEN struct cfmp_fdref *cfmp_listener_copy_listen_fd(struct cfmp_listener *listener);
+/* A connection with something to read (retained), or NULL. Nonblocking. */
+CFMP_HIDDEN struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener);
+CFMP_HIDDEN void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *conn);
+/* The receiver took one request off its queue (R29): frees a slot, wakes blocked senders. */
+CFMP_HIDDEN void cfmp_queue_dequeued(struct cfmp_shared_queue *queue);
+
+CFMP_HIDDEN struct cfmp_conn *cfmp_conn_retain(struct cfmp_conn *conn);
+CFMP_HIDDEN void cfmp_conn_release(struct cfmp_conn *conn);
+
+/* Connects to name; NULL when nobody serves it, the server is another user, or on error. */
+CFMP_HIDDEN struct cfmp_client *cfmp_client_connect(const char *name, size_t length);
+CFMP_HIDDEN struct cfmp_client *cfmp_client_retain(struct cfmp_client *client);
+CFMP_HIDDEN void cfmp_client_release(struct cfmp_client *client);
+/* True when the server end is gone (HUP seen now or earlier). */
+CFMP_HIDDEN bool cfmp_client_probe_dead(struct cfmp_client *client);
+
+enum cfmp_slot_result { CFMP_SLOT_TAKEN, CFMP_SLOT_TIMEOUT, CFMP_SLOT_PEER_DEAD };
+/* Waits for room in the server's queue (limit 5) until deadline_ns. */
+CFMP_HIDDEN enum cfmp_slot_result cfmp_client_acquire_slot(struct cfmp_client *client,
+                                                           uint64_t deadline_ns);
+CFMP_HIDDEN void cfmp_client_return_slot(struct cfmp_client *client);
+
+#endif /* CFMP_TRANSPORT_H */

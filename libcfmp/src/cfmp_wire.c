@@ -1,0 +1,294 @@
+/*
+ * cfmp_wire.c — frame encoding, validation, and memfd payloads. See cfmp_wire.h.
+ */
+#include "cfmp_wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CFMP_WIRE_FDS_MAX 4
+#define CFMP_WIRE_DEFAULT_INLINE_MAX (32u * 1024u)
+#define CFMP_SEALS_REQUIRED (F_SEAL_SHRINK | F_SEAL_WRITE)
+
+size_t cfmp_wire_inline_max(void) {
+    static _Atomic size_t cached;
+    size_t value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value != 0) return value;
+    value = CFMP_WIRE_DEFAULT_INLINE_MAX;
+    const char *override = getenv("CFMP_INLINE_MAX");
+    if (override != NULL) {
+        long parsed = strtol(override, NULL, 10);
+        if (parsed > 0 && parsed <= (long)CFMP_WIRE_INLINE_CAP) value = (size_t)parsed;
+    }
+    atomic_store(&cached, value);
+    return value;
+}
+
+struct cfmp_frame_header cfmp_frame_header_make(enum cfmp_frame_kind kind, int32_t msgid,
+                                               int32_t convid) {
+    struct cfmp_frame_header header = {CFMP_WIRE_MAGIC, CFMP_WIRE_VERSION, (uint8_t)kind, 0,
+                                       msgid, convid, 0};
+    return header;
+}
+
+/* ---- receive ------------------------------------------------------------------------------ */
+
+static pthread_once_t cfmp_scratch_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cfmp_scratch_key;
+
+static void cfmp_scratch_init(void) {
+    if (pthread_key_create(&cfmp_scratch_key, free) != 0) abort();
+}
+
+/* A per-thread receive buffer big enough for any valid inline frame plus one byte. */
+static uint8_t *cfmp_scratch(void) {
+    pthread_once(&cfmp_scratch_once, cfmp_scratch_init);
+    uint8_t *scratch = pthread_getspecific(cfmp_scratch_key);
+    if (scratch == NULL) {
+        scratch = malloc(sizeof(struct cfmp_frame_header) + CFMP_WIRE_INLINE_CAP + 1);
+        if (scratch == NULL) abort();
+        if (pthread_setspecific(cfmp_scratch_key, scratch) != 0) abort();
+    }
+    return scratch;
+}
+
+static void cfmp_close_fds(const int *fds, size_t count) {
+    for (size_t i = 0; i < count; i++) cfmp_close(fds[i]);
+}
+
+/* Collects the fds of every SCM_RIGHTS message (so that none leaks, even from a hostile peer). */
+static size_t cfmp_collect_fds(struct msghdr *header, int *fds, bool *too_many) {
+    size_t count = 0;
+    *too_many = false;
+    for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(header); cmsg; cmsg = CMSG_NXTHDR(header, cmsg)) {
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+        size_t n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof fd);
+            if (count < CFMP_WIRE_FDS_MAX) {
+                fds[count++] = fd;
+            } else {
+                cfmp_close(fd);
+                *too_many = true;
+            }
+        }
+    }
+    return count;
+}
+
+static bool cfmp_header_valid(const struct cfmp_frame_header *header) {
+    if (header->magic != CFMP_WIRE_MAGIC || header->version != CFMP_WIRE_VERSION) return false;
+    if (header->kind < CFMP_FRAME_HELLO || header->kind > CFMP_FRAME_REPLY) return false;
+    if ((header->flags & ~CFMP_FLAGS_KNOWN) != 0) return false;
+    if (header->length < 0 || header->length > CFMP_MAX_DATA_BYTES) return false;
+    if (header->kind != CFMP_FRAME_HELLO && header->convid <= 0) return false;
+    if ((header->flags & CFMP_FLAG_NO_DATA) && header->length != 0) return false;
+    if ((header->flags & CFMP_FLAG_NO_DATA) && (header->flags & CFMP_FLAG_MEMFD)) return false;
+    if (header->kind != CFMP_FRAME_REQUEST && (header->flags & CFMP_FLAG_ONEWAY)) return false;
+    return true;
+}
+
+/* Maps a sealed memfd payload read-only. */
+static bool cfmp_map_payload(int fd, size_t length, struct cfmp_message *message) {
+    struct stat status;
+    if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) return false;
+    if (status.st_size < 0 || (uint64_t)status.st_size < length) return false;
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0 || (seals & CFMP_SEALS_REQUIRED) != CFMP_SEALS_REQUIRED) return false;
+    void *mapping = mmap(NULL, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (mapping == MAP_FAILED) return false;
+    message->bytes = mapping;
+    message->length = length;
+    message->mapped = true;
+    return true;
+}
+
+/* Checks the frame in scratch (size bytes, fds) and fills message; consumes the fds. */
+static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t size, int *fds,
+                                              size_t fd_count, struct cfmp_message *message) {
+    const size_t header_size = sizeof(struct cfmp_frame_header);
+    struct cfmp_frame_header *header = &message->header;
+    if (size < header_size) goto bad;
+    memcpy(header, scratch, header_size);
+    if (!cfmp_header_valid(header)) goto bad;
+    size_t length = (size_t)header->length;
+    if (header->kind == CFMP_FRAME_HELLO) {
+        if (fd_count != 1 || header->flags != 0 || size != header_size + length) goto bad;
+        message->passed_fd = fds[0];
+        fd_count = 0;
+    } else if (header->flags & CFMP_FLAG_MEMFD) {
+        if (fd_count != 1 || size != header_size || length == 0) goto bad;
+        bool mapped = cfmp_map_payload(fds[0], length, message);
+        cfmp_close_fds(fds, fd_count);
+        return mapped ? CFMP_WIRE_OK : CFMP_WIRE_BAD;
+    } else if (fd_count != 0 || size != header_size + length) {
+        goto bad;
+    }
+    if (!(header->flags & CFMP_FLAG_NO_DATA)) {
+        message->bytes = malloc(length + 1);
+        if (message->bytes == NULL) abort();
+        memcpy(message->bytes, scratch + header_size, length);
+        message->length = length;
+    }
+    return CFMP_WIRE_OK;
+bad:
+    cfmp_close_fds(fds, fd_count);
+    if (message->passed_fd >= 0) cfmp_close(message->passed_fd);
+    message->passed_fd = -1;
+    return CFMP_WIRE_BAD;
+}
+
+enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message) {
+    assert(fd >= 0 && message != NULL);
+    memset(message, 0, sizeof *message);
+    message->passed_fd = -1;
+    uint8_t *scratch = cfmp_scratch();
+    struct iovec iov = {scratch, sizeof(struct cfmp_frame_header) + CFMP_WIRE_INLINE_CAP + 1};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int) * CFMP_WIRE_FDS_MAX)];
+        struct cmsghdr align;
+    } control;
+    struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = control.buffer, .msg_controllen = sizeof control};
+    ssize_t size = recvmsg(fd, &header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (size < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return CFMP_WIRE_AGAIN;
+        return CFMP_WIRE_CLOSED;
+    }
+    int fds[CFMP_WIRE_FDS_MAX];
+    bool too_many = false;
+    size_t fd_count = cfmp_collect_fds(&header, fds, &too_many);
+    if (size == 0 && fd_count == 0) return CFMP_WIRE_CLOSED; /* EOF (or an empty record) */
+    if (too_many || (header.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        cfmp_close_fds(fds, fd_count);
+        return CFMP_WIRE_BAD;
+    }
+    return cfmp_wire_accept(scratch, (size_t)size, fds, fd_count, message);
+}
+
+static void cfmp_unmap(void *context, void *bytes, size_t length) {
+    (void)context;
+    munmap(bytes, length);
+}
+
+static void cfmp_free_bytes(void *context, void *bytes, size_t length) {
+    (void)context;
+    (void)length;
+    free(bytes);
+}
+
+CFDataRef cfmp_message_take_data(struct cfmp_message *message) {
+    assert(message != NULL);
+    CFDataRef data;
+    if (message->bytes == NULL) {
+        data = CFDataCreate(NULL, NULL, 0);
+    } else {
+        data = cfmp_data_create_external(message->bytes, message->length,
+                                         message->mapped ? cfmp_unmap : cfmp_free_bytes, NULL);
+    }
+    message->bytes = NULL;
+    message->length = 0;
+    return data;
+}
+
+void cfmp_message_dispose(struct cfmp_message *message) {
+    if (message == NULL) return;
+    if (message->bytes != NULL) {
+        if (message->mapped) {
+            munmap(message->bytes, message->length);
+        } else {
+            free(message->bytes);
+        }
+    }
+    message->bytes = NULL;
+    if (message->passed_fd >= 0) cfmp_close(message->passed_fd);
+    message->passed_fd = -1;
+}
+
+/* ---- send --------------------------------------------------------------------------------- */
+
+/* Copies payload into a new memfd and seals it (immutable, fixed size). Returns fd or -1. */
+static int cfmp_payload_memfd(const void *payload, size_t length) {
+    int fd = cfmp_memfd_create("cfmp-payload");
+    if (fd < 0) return -1;
+    size_t done = 0;
+    while (done < length) { /* bounded: each write makes progress or fails */
+        ssize_t written = write(fd, (const uint8_t *)payload + done, length - done);
+        if (written <= 0) {
+            if (written < 0 && errno == EINTR) continue;
+            cfmp_close(fd);
+            return -1;
+        }
+        done += (size_t)written;
+    }
+    int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+    if (fcntl(fd, F_ADD_SEALS, seals) != 0) {
+        cfmp_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static enum cfmp_wire_result cfmp_wait_writable(int fd, uint64_t deadline_ns) {
+    struct pollfd poll_fd = {fd, POLLOUT, 0};
+    int rc = poll(&poll_fd, 1, cfmp_timeout_ms_until(deadline_ns));
+    if (rc == 0) return CFMP_WIRE_TIMEOUT;
+    if (rc < 0 && errno != EINTR) return CFMP_WIRE_BROKEN;
+    return CFMP_WIRE_OK;
+}
+
+static enum cfmp_wire_result cfmp_sendmsg(int fd, struct msghdr *header, uint64_t deadline_ns) {
+    for (;;) { /* bounded by the deadline */
+        ssize_t sent = sendmsg(fd, header, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (sent >= 0) return CFMP_WIRE_OK;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return CFMP_WIRE_BROKEN;
+        if (cfmp_now_ns() >= deadline_ns) return CFMP_WIRE_TIMEOUT;
+        enum cfmp_wire_result waited = cfmp_wait_writable(fd, deadline_ns);
+        if (waited != CFMP_WIRE_OK) return waited;
+    }
+}
+
+enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
+                                     const void *payload, size_t length, int pass_fd,
+                                     uint64_t deadline_ns) {
+    assert(fd >= 0);
+    assert(length <= (size_t)CFMP_MAX_DATA_BYTES);
+    assert(pass_fd < 0 || length <= cfmp_wire_inline_max());
+    int memfd = -1;
+    header.length = (int64_t)length;
+    if (length > cfmp_wire_inline_max()) {
+        memfd = cfmp_payload_memfd(payload, length);
+        if (memfd < 0) return CFMP_WIRE_BROKEN;
+        header.flags |= CFMP_FLAG_MEMFD;
+        pass_fd = memfd;
+    }
+    struct iovec iov[2] = {{&header, sizeof header}, {(void *)payload, length}};
+    struct msghdr message = {.msg_iov = iov, .msg_iovlen = (memfd < 0 && length > 0) ? 2 : 1};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    if (pass_fd >= 0) {
+        memset(&control, 0, sizeof control);
+        message.msg_control = control.buffer;
+        message.msg_controllen = sizeof control.buffer;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof pass_fd);
+    }
+    enum cfmp_wire_result result = cfmp_sendmsg(fd, &message, deadline_ns);
+    cfmp_close(memfd);
+    return result;
+}

@@ -1,0 +1,83 @@
+/*
+ * cfmp_wire.h — libcfmp's frames on AF_UNIX SOCK_SEQPACKET connections.
+ *
+ * Every frame is one SEQPACKET record: a 24-byte little-endian header, then the payload
+ * inline, or no payload and one memfd passed with SCM_RIGHTS (large payloads), sealed against
+ * writes and shrinking so the receiver can map it safely. This file is the only code that
+ * parses bytes from a peer; anything malformed is reported as CFMP_WIRE_BAD and the caller
+ * closes that connection (R45's "dropping corrupt message", but per connection).
+ *
+ *   HELLO    server → client once after accept: pid, the port's name, the queue memfd (fd)
+ *   REQUEST  client → server: msgid, convid > 0, ONEWAY flag when no reply is wanted
+ *   REPLY    server → client: the request's convid; NO_DATA never appears in replies
+ */
+#ifndef CFMP_WIRE_H
+#define CFMP_WIRE_H
+
+#include "cfmp_internal.h"
+
+#define CFMP_WIRE_MAGIC 0x706d6663u /* "cfmp" in memory order on little-endian */
+#define CFMP_WIRE_VERSION 1u
+#define CFMP_MAX_DATA_BYTES 0x60000000ll /* R27 */
+#define CFMP_WIRE_INLINE_CAP (64u * 1024u) /* the most a peer may send inline */
+
+enum cfmp_frame_kind {
+    CFMP_FRAME_HELLO = 1,
+    CFMP_FRAME_REQUEST = 2,
+    CFMP_FRAME_REPLY = 3,
+};
+
+enum cfmp_frame_flags {
+    CFMP_FLAG_ONEWAY = 1u,
+    CFMP_FLAG_NO_DATA = 2u,
+    CFMP_FLAG_MEMFD = 4u,
+};
+#define CFMP_FLAGS_KNOWN (CFMP_FLAG_ONEWAY | CFMP_FLAG_NO_DATA | CFMP_FLAG_MEMFD)
+
+struct cfmp_frame_header {
+    uint32_t magic;
+    uint8_t version;
+    uint8_t kind;
+    uint16_t flags;
+    int32_t msgid;
+    int32_t convid;
+    int64_t length; /* payload bytes, inline or in the memfd */
+};
+_Static_assert(sizeof(struct cfmp_frame_header) == 24, "wire header is 24 bytes");
+
+enum cfmp_wire_result {
+    CFMP_WIRE_OK = 0,
+    CFMP_WIRE_AGAIN = 1,   /* nothing to read now */
+    CFMP_WIRE_CLOSED = 2,  /* orderly end of stream or reset by the peer */
+    CFMP_WIRE_BAD = 3,     /* malformed frame: close the connection */
+    CFMP_WIRE_TIMEOUT = 4, /* the send deadline passed with the socket still full */
+    CFMP_WIRE_BROKEN = 5,  /* the send failed: the peer is gone */
+};
+
+/* A received frame. Owns its payload storage (malloc'd copy or a read-only mapping) and an fd
+ * received with a HELLO, until cfmp_message_take_data / cfmp_message_dispose. */
+struct cfmp_message {
+    struct cfmp_frame_header header;
+    uint8_t *bytes; /* NULL for NO_DATA */
+    size_t length;
+    bool mapped;
+    int passed_fd; /* HELLO only, else -1 */
+};
+
+/* Bytes above which a payload goes through a memfd (CFMP_INLINE_MAX overrides; bench only). */
+CFMP_HIDDEN size_t cfmp_wire_inline_max(void);
+
+/* Nonblocking: reads one frame from fd and validates it. */
+CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message);
+/* Sends one frame, waiting for socket space until deadline_ns (CFMP_DEADLINE_NEVER: forever).
+ * header->flags gets CFMP_FLAG_MEMFD added when the payload is large. */
+CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
+                                                 const void *payload, size_t length,
+                                                 int pass_fd, uint64_t deadline_ns);
+CFMP_HIDDEN struct cfmp_frame_header cfmp_frame_header_make(enum cfmp_frame_kind kind,
+                                                           int32_t msgid, int32_t convid);
+/* Moves the payload into a +1 CFData (a zero-length one for NO_DATA, R39). */
+CFMP_HIDDEN CFDataRef cfmp_message_take_data(struct cfmp_message *message);
+CFMP_HIDDEN void cfmp_message_dispose(struct cfmp_message *message);
+
+#endif /* CFMP_WIRE_H */
