@@ -248,6 +248,8 @@ static cm_opr op_query(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, 
         return done(ret, port, p->name == CM_NONE32 ? -1 : (int32_t)p->name, 0);
     case CM_OP_IS_REMOTE: /* R1 */
         return done(ret, port, p->remote, 0);
+    case CM_OP_GET_TYPE_ID: /* R4: shared by local and remote ports */
+        return done(ret, port, CM_TYPE_ID, 0);
     case CM_OP_GET_CONTEXT: /* R6: info NULL after invalidation; remote: garbage */
         return done(ret, port, 0, p->remote ? CM_INFO_UNDEFINED : (int32_t)p->info);
     case CM_OP_GET_INVALIDATION_CALLBACK: /* R8 */
@@ -498,6 +500,7 @@ static const cm_op_fn op_table[CM_OP_KIND_COUNT] = {
     [CM_OP_GET_INVALIDATION_CALLBACK] = op_query,
     [CM_OP_SET_INVALIDATION_CALLBACK] = op_set_callback,
     [CM_OP_COPY_DESCRIPTION] = op_query,
+    [CM_OP_GET_TYPE_ID] = op_query,
     [CM_OP_INVALIDATE] = op_lifecycle,
     [CM_OP_RETAIN] = op_lifecycle,
     [CM_OP_RELEASE] = op_lifecycle,

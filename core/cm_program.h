@@ -27,6 +27,9 @@
 #define CM_SLOT_SELF UINT16_C(0xFFFE) /* the port a callout is handling */
 #define CM_QUEUE_MAIN UINT16_C(0)     /* a process's main dispatch queue */
 
+/* CFMessagePortGetTypeID: one id for local and remote ports (R4). */
+#define CM_TYPE_ID 35
+
 /* GetContext on a remote port reads past the object (R6): undefined. */
 #define CM_INFO_UNDEFINED INT32_MIN
 
@@ -46,6 +49,7 @@ typedef enum cm_op_kind {
     CM_OP_GET_INVALIDATION_CALLBACK, /* -> callback program or -1 */
     CM_OP_SET_INVALIDATION_CALLBACK, /* slot, target=callback program or CM_NONE16 */
     CM_OP_COPY_DESCRIPTION,          /* slot (R9) */
+    CM_OP_GET_TYPE_ID,               /* slot -> CM_TYPE_ID (R4) */
     /* Life cycle (R48, R52–R54). */
     CM_OP_INVALIDATE, /* slot */
     CM_OP_RETAIN,     /* slot */

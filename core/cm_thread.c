@@ -96,6 +96,9 @@ bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t q
         cm_msg_destroy(w, msg);
         return false;
     }
+    if (m->data.size_bytes < 0) { /* R39: "length -1" arrives as an empty CFData */
+        CM_MSG(w, msg)->data = (cm_data){.size_bytes = 0, .blob = CM_NONE32};
+    }
     cm_emit(w, CM_EV_CALLOUT, t, port, m->msgid, m->convid, m->data.size_bytes);
     cm_frame *f = cm_push(w, t, CM_FR_CALLOUT);
     if (f == NULL) return false;

@@ -65,6 +65,7 @@ static const char *const op_names[CM_OP_KIND_COUNT] = {
     [CM_OP_GET_INVALIDATION_CALLBACK] = "get_invalidation_callback",
     [CM_OP_SET_INVALIDATION_CALLBACK] = "set_invalidation_callback",
     [CM_OP_COPY_DESCRIPTION] = "copy_description",
+    [CM_OP_GET_TYPE_ID] = "get_type_id",
     [CM_OP_INVALIDATE] = "invalidate",
     [CM_OP_RETAIN] = "retain",
     [CM_OP_RELEASE] = "release",
@@ -306,6 +307,10 @@ static void put_return(text *t, const cm_world *w, const cm_event *ev)
     case CM_OP_CREATE_LOCAL_PER_PID:
         put_kv(t, "port", ev->a);
         put_kv(t, "should_free_info", ev->b);
+        return;
+    case CM_OP_CREATE_REMOTE:
+    case CM_OP_CREATE_REMOTE_PER_PID:
+        put_kv(t, "port", ev->a);
         return;
     case CM_OP_GET_NAME:
         put_str(t, " name=");

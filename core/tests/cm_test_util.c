@@ -255,6 +255,44 @@ uint32_t tb_simple(tb *b, uint16_t prog, uint8_t kind, uint16_t slot)
     return last(b, prog);
 }
 
+uint16_t tb_echo_handler(tb *b, int64_t work_ns)
+{
+    uint16_t h = tb_program(b);
+    if (work_ns > 0) tb_sleep(b, h, work_ns);
+    tb_reply_echo(b, h);
+    return h;
+}
+
+uint16_t tb_server(tb *b, const char *name, uint16_t handler, int64_t run_ns)
+{
+    uint16_t p = tb_program(b);
+    tb_create_local(b, p, 0, name, handler);
+    tb_schedule(b, p, 0, CM_MODE_DEFAULT);
+    tb_run_mode(b, p, CM_MODE_DEFAULT, run_ns);
+    return p;
+}
+
+uint32_t tb_set_callback(tb *b, uint16_t prog, uint16_t slot, uint16_t callback)
+{
+    cm_op *op = tb_op(b, prog, CM_OP_SET_INVALIDATION_CALLBACK);
+    op->slot = slot;
+    op->target = callback;
+    return last(b, prog);
+}
+
+void tb_context(tb *b, uint16_t prog, uint32_t op, int64_t info, uint8_t flags)
+{
+    cm_op *o = &b->ops[prog][op];
+    assert_true(o->kind == CM_OP_CREATE_LOCAL || o->kind == CM_OP_CREATE_LOCAL_PER_PID);
+    o->value = info;
+    o->flags = flags;
+}
+
+uint32_t tb_callbacks(tb *b, int32_t port)
+{
+    return tb_count(b, CM_EV_INVALIDATION_CB, port);
+}
+
 /* ---- queries ----------------------------------------------------------- */
 
 const cm_event *tb_return(tb *b, uint16_t prog, uint32_t op, uint32_t nth)

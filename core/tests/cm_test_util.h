@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "cm.h"
 
@@ -97,6 +98,19 @@ uint32_t tb_sleep(tb *b, uint16_t prog, int64_t duration_ns);
 uint32_t tb_reply(tb *b, uint16_t prog, const char *data);
 uint32_t tb_reply_echo(tb *b, uint16_t prog);
 uint32_t tb_simple(tb *b, uint16_t prog, uint8_t kind, uint16_t slot);
+/* SetInvalidationCallBack(slot, callback program, or CM_NONE16 for NULL). */
+uint32_t tb_set_callback(tb *b, uint16_t prog, uint16_t slot, uint16_t callback);
+/* The context of the create_local at op: info and CM_OPF_CTX_* flags. */
+void tb_context(tb *b, uint16_t prog, uint32_t op, int64_t info, uint8_t flags);
+/* Number of invalidation callbacks that ran for port. */
+uint32_t tb_callbacks(tb *b, int32_t port);
+
+/* Fixtures. */
+/* A handler that works work_ns (if > 0), then echoes the request. */
+uint16_t tb_echo_handler(tb *b, int64_t work_ns);
+/* A server program: create_local(slot 0, name, handler), schedule it in the
+ * default mode, run the default mode for run_ns. */
+uint16_t tb_server(tb *b, const char *name, uint16_t handler, int64_t run_ns);
 
 /* Queries over the kept trace. */
 const cm_event *tb_return(tb *b, uint16_t prog, uint32_t op, uint32_t nth);
