@@ -354,7 +354,8 @@ void CFMessagePortInvalidate(CFMessagePortRef ms) {
     if (ms == NULL) return;
     CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
     bool deallocating = atomic_load(&ms->deallocating);
-    if (!deallocating) CFMP_RETAIN(ms);
+    if (!deallocating) CFRetain(ms);
+    if (ms->remote && !deallocating) cfmp_port_drain_replies(ms); /* replies win (R32) */
     pthread_mutex_lock(&ms->lock);
     if (!ms->valid) { /* step 2: idempotent */
         pthread_mutex_unlock(&ms->lock);

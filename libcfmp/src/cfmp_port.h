@@ -51,6 +51,7 @@ CFMP_HIDDEN bool cfmp_port_validate(CFMessagePortRef port);
 extern CFMP_HIDDEN const struct cfmp_source_ops cfmp_local_source_ops;
 extern CFMP_HIDDEN const struct cfmp_source_ops cfmp_reply_source_ops;
 /* Manager thread: the listener of a port with a dispatch queue has requests (R49, R50a). */
+CFMP_HIDDEN void cfmp_port_drain_replies(CFMessagePortRef remote);
 CFMP_HIDDEN void cfmp_port_queue_readable(CFMessagePortRef port, struct cfmp_listener *listener);
 
 /* cfmp_port.c */

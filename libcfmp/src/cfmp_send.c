@@ -203,6 +203,28 @@ static void cfmp_reply_perform(void *info, struct cfmp_fdref *fdref) {
 
 const struct cfmp_source_ops cfmp_reply_source_ops = {cfmp_reply_copy_fdref, cfmp_reply_perform};
 
+/* Files replies already delivered to the socket before the remote is torn down, so a reply
+ * that arrived before the server's death wins over the death (R32, R46). */
+void cfmp_port_drain_replies(CFMessagePortRef remote) {
+    pthread_mutex_lock(&remote->lock);
+    struct cfmp_client *client = remote->valid && remote->client && remote->pending_count > 0
+                                     ? cfmp_client_retain(remote->client)
+                                     : NULL;
+    pthread_mutex_unlock(&remote->lock);
+    if (client == NULL) return;
+    for (int i = 0; i < CFMP_QUEUE_BATCH; i++) {
+        struct cfmp_message message;
+        enum cfmp_wire_result result = cfmp_wire_receive(client->fdref->fd, &message);
+        if (result != CFMP_WIRE_OK) break;
+        if (message.header.kind != CFMP_FRAME_REPLY) {
+            cfmp_message_dispose(&message);
+            break;
+        }
+        cfmp_file_reply(remote, &message);
+    }
+    cfmp_client_release(client);
+}
+
 /* ---- SendRequest ---------------------------------------------------------------------------- */
 
 /* R28: floor to milliseconds; under 1 ms fails at once on a full queue; ≥ 10 days or NaN never
@@ -229,6 +251,8 @@ static SInt32 cfmp_send_frame(struct cfmp_client *client, int32_t msgid, int32_t
         cfmp_wire_send(client->fdref->fd, header, bytes, length, -1, deadline_ns);
     if (result == CFMP_WIRE_OK) return kCFMessagePortSuccess;
     cfmp_client_return_slot(client);
+    /* A broken pipe is Mach's dead name: not invalid yet (R33), but the next probe sees it. */
+    if (result == CFMP_WIRE_BROKEN) atomic_store(&client->dead, true);
     return result == CFMP_WIRE_TIMEOUT ? kCFMessagePortSendTimeout : kCFMessagePortTransportError;
 }
 

@@ -20,7 +20,7 @@
 
 #define CFMP_LOCK_ATTEMPTS 8
 #define CFMP_ACCEPT_BATCH 32
-#define CFMP_HELLO_TIMEOUT_NS (2ull * CFMP_NS_PER_S)
+#define CFMP_HELLO_TIMEOUT_MS_DEFAULT 5000
 #define CFMP_HELLO_SEND_NS (200ull * 1000ull * 1000ull)
 #define CFMP_SLOT_WAIT_SLICE_NS (50ull * 1000ull * 1000ull)
 
@@ -255,7 +255,8 @@ void cfmp_listener_close(struct cfmp_listener *listener) {
         if (listener->pollset != NULL) {
             (void)epoll_ctl(listener->pollset->fd, EPOLL_CTL_DEL, conns[i]->fdref->fd, NULL);
         }
-        (void)shutdown(conns[i]->fdref->fd, SHUT_RD); /* queued requests die with it (R46) */
+        /* A connection in use (a callout running) closes when released, after its reply (R46);
+         * no shutdown here: a half-closed socket makes the client see the death too early. */
         cfmp_conn_release(conns[i]);
     }
     free(conns);
@@ -413,8 +414,10 @@ static struct cfmp_shared_queue *cfmp_queue_map(int fd) {
 static bool cfmp_receive_hello(struct cfmp_client *client, const char *name, size_t length) {
     int fd = client->fdref->fd;
     struct pollfd poll_fd = {fd, POLLIN, 0};
-    uint64_t deadline_ns = cfmp_now_ns() + CFMP_HELLO_TIMEOUT_NS;
-    if (poll(&poll_fd, 1, cfmp_timeout_ms_until(deadline_ns)) != 1) return false;
+    int timeout_ms = CFMP_HELLO_TIMEOUT_MS_DEFAULT;
+    const char *override = getenv("CFMP_CONNECT_TIMEOUT_MS"); /* tests of silent servers */
+    if (override != NULL && atoi(override) > 0) timeout_ms = atoi(override);
+    if (poll(&poll_fd, 1, timeout_ms) != 1) return false;
     struct cfmp_message message;
     if (cfmp_wire_receive(fd, &message) != CFMP_WIRE_OK) return false;
     bool ok = message.header.kind == CFMP_FRAME_HELLO && message.length >= 8;

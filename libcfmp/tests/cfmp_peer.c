@@ -1,0 +1,171 @@
+/*
+ * cfmp_peer.c — the helper process of libcfmp's tests. Usage: cfmp_peer ROLE NAME [ARG].
+ * It prints "READY" on stdout once set up, so the test knows when to go on.
+ *
+ *   server NAME        local port on the main run loop (default mode); the callout below
+ *   queue-server NAME  the same, delivered through a serial dispatch queue (R49)
+ *   claim NAME         exit 0 if CreateLocal(NAME) fails (name in use, R16), 1 if it works
+ *   register-and-die NAME   CreateLocal(NAME), print READY, then SIGKILL itself (stale name)
+ *   refused-client NAME MODE   drop to uid 65534 (MODE "full", or "fsuid": keep file access as
+ *                      root so the connection reaches the server) and check the server refuses
+ *
+ * Server callout by msgid: 1 echo; 2 sleep ARG ms (data, decimal) then echo; 3 reply NULL;
+ * 4 SIGKILL itself before replying (a crash during a request); 5 invalidate the port, then
+ * echo (R46); 6 count and reply the count; 99 stop the run loop (one-way), then exit 0.
+ */
+#include <CoreFoundation/CoreFoundation.h>
+#include <dispatch/dispatch.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static int cfmp_peer_count;
+
+static void cfmp_peer_sleep_ms(long ms) {
+    struct timespec delay = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
+    }
+}
+
+static CFDataRef cfmp_peer_callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data,
+                                   void *info) {
+    (void)info;
+    switch (msgid) {
+    case 2: {
+        char text[32] = "";
+        CFIndex length = CFDataGetLength(data) < 31 ? CFDataGetLength(data) : 31;
+        memcpy(text, CFDataGetBytePtr(data), (size_t)length);
+        cfmp_peer_sleep_ms(atol(text));
+        return CFDataCreateCopy(NULL, data);
+    }
+    case 3:
+        return NULL;
+    case 4:
+        kill(getpid(), SIGKILL);
+        return NULL;
+    case 5:
+        CFMessagePortInvalidate(local);
+        return CFDataCreateCopy(NULL, data);
+    case 6: {
+        char text[32];
+        snprintf(text, sizeof text, "%d", ++cfmp_peer_count);
+        return CFDataCreate(NULL, (const UInt8 *)text, (CFIndex)strlen(text));
+    }
+    case 99:
+        CFRunLoopStop(CFRunLoopGetMain());
+        return NULL;
+    default:
+        return CFDataCreateCopy(NULL, data);
+    }
+}
+
+static void cfmp_peer_ready(void) {
+    printf("READY\n");
+    fflush(stdout);
+}
+
+static int cfmp_peer_server(CFStringRef name, bool use_queue) {
+    Boolean should_free = true;
+    CFMessagePortRef port = CFMessagePortCreateLocal(NULL, name, cfmp_peer_callout, NULL,
+                                                     &should_free);
+    if (port == NULL) return 2;
+    dispatch_queue_t queue = NULL;
+    if (use_queue) {
+        queue = dispatch_queue_create("cfmp.peer", DISPATCH_QUEUE_SERIAL);
+        CFMessagePortSetDispatchQueue(port, queue);
+    } else {
+        CFRunLoopSourceRef source = CFMessagePortCreateRunLoopSource(NULL, port, 0);
+        CFRunLoopAddSource(CFRunLoopGetCurrent(), source, kCFRunLoopDefaultMode);
+        CFRelease(source);
+    }
+    cfmp_peer_ready();
+    CFRunLoopRun();
+    CFMessagePortInvalidate(port);
+    CFRelease(port);
+    if (queue != NULL) dispatch_release(queue);
+    return 0;
+}
+
+static int cfmp_peer_claim(CFStringRef name) {
+    Boolean should_free = false;
+    cfmp_peer_ready();
+    CFMessagePortRef port = CFMessagePortCreateLocal(NULL, name, cfmp_peer_callout, NULL,
+                                                     &should_free);
+    if (port == NULL) return should_free ? 0 : 3;
+    CFMessagePortInvalidate(port);
+    CFRelease(port);
+    return 1;
+}
+
+static int cfmp_peer_register_and_die(CFStringRef name) {
+    CFMessagePortRef port = CFMessagePortCreateLocal(NULL, name, cfmp_peer_callout, NULL, NULL);
+    if (port == NULL) return 2;
+    cfmp_peer_ready();
+    kill(getpid(), SIGKILL);
+    return 3;
+}
+
+/* Connects to the socket without libcfmp and reports whether the server said HELLO. */
+static bool cfmp_peer_raw_hello(CFStringRef name) {
+    char text[256];
+    char path[512];
+    CFStringGetCString(name, text, sizeof text, kCFStringEncodingUTF8);
+    snprintf(path, sizeof path, "%s/p-%s.sock", getenv("CFMP_RUNTIME_DIR"), text);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof address.sun_path) return false;
+    memcpy(address.sun_path, path, strlen(path) + 1);
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        close(fd);
+        return false;
+    }
+    struct timeval timeout = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    char buffer[512];
+    ssize_t got = recv(fd, buffer, sizeof buffer, 0);
+    close(fd);
+    return got > 0;
+}
+
+/* Exit 0: refused as expected; 1: connected (a failure); 4: could not drop privileges. */
+static int cfmp_peer_refused_client(CFStringRef name, const char *mode) {
+    if (setresgid(65534, 65534, 65534) != 0) return 4;
+    bool keep_files = strcmp(mode, "fsuid") == 0;
+    if (setresuid(65534, 65534, keep_files ? 0 : 65534) != 0) return 4;
+    if (keep_files) {
+        setfsuid(0);
+        if ((int)setfsuid((uid_t)-1) != 0) return 4;
+    }
+    cfmp_peer_ready();
+    if (keep_files && cfmp_peer_raw_hello(name)) return 1; /* the server must not greet us */
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    if (remote == NULL) return 0;
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: cfmp_peer ROLE NAME [ARG]\n");
+        return 64;
+    }
+    CFStringRef name = CFStringCreateWithCString(NULL, argv[2], kCFStringEncodingUTF8);
+    int status = 64;
+    if (strcmp(argv[1], "server") == 0) status = cfmp_peer_server(name, false);
+    if (strcmp(argv[1], "queue-server") == 0) status = cfmp_peer_server(name, true);
+    if (strcmp(argv[1], "claim") == 0) status = cfmp_peer_claim(name);
+    if (strcmp(argv[1], "register-and-die") == 0) status = cfmp_peer_register_and_die(name);
+    if (strcmp(argv[1], "refused-client") == 0 && argc > 3) {
+        status = cfmp_peer_refused_client(name, argv[3]);
+    }
+    CFRelease(name);
+    return status;
+}

@@ -1,0 +1,701 @@
+/*
+ * test_cfmp_port.c — CFMessagePort within one process: servers on other threads (or on the
+ * test's own thread for re-entrancy), real sockets underneath. Each test names its rules.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "cfmp_test_util.h"
+
+#include <dispatch/dispatch.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static CFDataRef cfmp_echo(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info) {
+    (void)local;
+    (void)info;
+    if (msgid == 3) return NULL;
+    if (msgid == 7) { /* report the length the callout saw */
+        char text[32];
+        snprintf(text, sizeof text, "len=%ld", (long)CFDataGetLength(data));
+        return cfmp_test_data(text);
+    }
+    return CFDataCreateCopy(NULL, data);
+}
+
+static int cfmp_invalidations;
+static void *cfmp_invalidation_info;
+static CFMessagePortRef cfmp_invalidated_port;
+
+static void cfmp_on_invalidate(CFMessagePortRef ms, void *info) {
+    cfmp_invalidations++;
+    cfmp_invalidation_info = info;
+    cfmp_invalidated_port = ms;
+}
+
+static void cfmp_reset_invalidations(void) {
+    cfmp_invalidations = 0;
+    cfmp_invalidation_info = NULL;
+    cfmp_invalidated_port = NULL;
+}
+
+static int cfmp_setup(void **state) {
+    (void)state;
+    cfmp_test_runtime_dir_setup();
+    return 0;
+}
+
+static int cfmp_teardown(void **state) {
+    (void)state;
+    cfmp_test_runtime_dir_teardown();
+    return 0;
+}
+
+static void test_R1_R4_kind_and_type(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("kind");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    assert_non_null(local);
+    assert_false(CFMessagePortIsRemote(local));
+    assert_int_equal(CFGetTypeID(local), CFMessagePortGetTypeID());
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(remote);
+    assert_true(CFMessagePortIsRemote(remote));
+    assert_int_equal(CFGetTypeID(remote), CFMessagePortGetTypeID());
+    assert_ptr_not_equal(local, remote);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+static void test_R5_R10_R12_name_is_a_sanitized_copy_cut_at_128_bytes(void **state) {
+    (void)state;
+    char text[200];
+    memset(text, 'a', 127);
+    memcpy(text + 127, "\xc3\xa9zzzz", 7); /* é straddles byte 128: cut before it */
+    CFStringRef name = CFStringCreateWithCString(NULL, text, kCFStringEncodingUTF8);
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    assert_non_null(local);
+    CFStringRef got = CFMessagePortGetName(local);
+    assert_ptr_not_equal(got, name);
+    assert_int_equal(CFStringGetLength(got), 127);
+    /* A name that differs only after byte 128 collides (R12): same cached object (R14). */
+    memcpy(text + 127, "\xc3\xa9yyyy", 7);
+    CFStringRef other = CFStringCreateWithCString(NULL, text, kCFStringEncodingUTF8);
+    CFMessagePortRef again = CFMessagePortCreateLocal(NULL, other, cfmp_echo, NULL, NULL);
+    assert_ptr_equal(again, local);
+    CFRelease(again);
+    /* A remote to the long name works through the hashed socket path. */
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, other);
+    assert_non_null(remote);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFMessagePortInvalidate(local);
+    assert_int_equal(CFStringGetLength(CFMessagePortGetName(local)), 127); /* R5 after R52 */
+    CFRelease(local);
+    CFRelease(other);
+    CFRelease(name);
+}
+
+static void test_R11_R13_embedded_nul_gives_unnamed_local_and_null_remote(void **state) {
+    (void)state;
+    CFStringRef name = CFStringCreateWithBytes(NULL, (const UInt8 *)"a\0b", 3,
+                                               kCFStringEncodingUTF8, false);
+    Boolean should_free = true;
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, &should_free);
+    assert_non_null(local);
+    assert_false(should_free);
+    assert_null(CFMessagePortGetName(local));
+    assert_true(CFMessagePortIsValid(local));
+    assert_null(CFMessagePortCreateRemote(NULL, name));
+    assert_false(CFMessagePortSetName(local, name));
+    CFMessagePortRef unnamed = CFMessagePortCreateLocal(NULL, NULL, cfmp_echo, NULL, NULL);
+    assert_non_null(unnamed);
+    assert_null(CFMessagePortGetName(unnamed));
+    CFMessagePortInvalidate(unnamed);
+    CFRelease(unnamed);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+static int cfmp_retains;
+static int cfmp_releases;
+
+static const void *cfmp_info_retain(const void *info) {
+    cfmp_retains++;
+    return info;
+}
+
+static void cfmp_info_release(const void *info) {
+    (void)info;
+    cfmp_releases++;
+}
+
+static void test_R14_R18_R60_same_name_returns_existing_and_ignores_context(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("cache");
+    cfmp_retains = cfmp_releases = 0;
+    int marker = 0;
+    CFMessagePortContext context = {0, &marker, cfmp_info_retain, cfmp_info_release, NULL};
+    Boolean should_free = true;
+    CFMessagePortRef first = CFMessagePortCreateLocal(NULL, name, cfmp_echo, &context,
+                                                      &should_free);
+    assert_false(should_free);
+    assert_int_equal(cfmp_retains, 1); /* R18: once, on success */
+    should_free = false;
+    CFMessagePortRef second = CFMessagePortCreateLocal(NULL, name, cfmp_echo, &context,
+                                                       &should_free);
+    assert_ptr_equal(first, second);
+    assert_true(should_free); /* R14 */
+    assert_int_equal(cfmp_retains, 1);
+    CFMessagePortContext got = {0, NULL, NULL, NULL, NULL};
+    CFMessagePortGetContext(first, &got);
+    assert_ptr_equal(got.info, &marker);
+    CFRelease(second);
+    cfmp_reset_invalidations();
+    CFMessagePortSetInvalidationCallBack(first, cfmp_on_invalidate);
+    assert_ptr_equal(CFMessagePortGetInvalidationCallBack(first), cfmp_on_invalidate);
+    CFMessagePortInvalidate(first);
+    assert_int_equal(cfmp_invalidations, 1);
+    assert_ptr_equal(cfmp_invalidation_info, &marker); /* R52 step 6: local info */
+    assert_int_equal(cfmp_releases, 1);                /* R52 step 7, after the callback */
+    CFMessagePortGetContext(first, &got);
+    assert_null(got.info); /* R6/R53 */
+    CFMessagePortInvalidate(first); /* idempotent */
+    assert_int_equal(cfmp_invalidations, 1);
+    /* R8: a callback set on an invalid port runs at once with NULL info and is not stored. */
+    CFMessagePortSetInvalidationCallBack(first, cfmp_on_invalidate);
+    assert_int_equal(cfmp_invalidations, 2);
+    assert_null(cfmp_invalidation_info);
+    /* R53: the name is free again in this process. */
+    CFMessagePortRef third = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    assert_non_null(third);
+    assert_ptr_not_equal(third, first);
+    CFMessagePortInvalidate(third);
+    CFRelease(third);
+    CFRelease(first);
+    CFRelease(name);
+}
+
+static void test_R19_set_name_rules(void **state) {
+    (void)state;
+    CFStringRef a = cfmp_test_name("seta");
+    CFStringRef b = cfmp_test_name("setb");
+    CFMessagePortRef port = CFMessagePortCreateLocal(NULL, a, cfmp_echo, NULL, NULL);
+    CFMessagePortRef other = CFMessagePortCreateLocal(NULL, b, cfmp_echo, NULL, NULL);
+    assert_false(CFMessagePortSetName(port, a)); /* its own current name */
+    assert_false(CFMessagePortSetName(port, b)); /* taken in this process */
+    CFStringRef c = cfmp_test_name("setc");
+    assert_true(CFMessagePortSetName(port, c));
+    assert_true(CFEqual(CFMessagePortGetName(port), c));
+    CFMessagePortRef remote_old = CFMessagePortCreateRemote(NULL, a);
+    assert_null(remote_old); /* the old name was released */
+    CFMessagePortRef remote_new = CFMessagePortCreateRemote(NULL, c);
+    assert_non_null(remote_new);
+    assert_false(CFMessagePortSetName(remote_new, a)); /* remote */
+    CFMessagePortInvalidate(remote_new);
+    CFRelease(remote_new);
+    CFMessagePortInvalidate(port);
+    assert_true(CFMessagePortSetName(port, c));  /* invalid, same name: true, nothing */
+    CFMessagePortInvalidate(other);
+    CFRelease(other);
+    CFRelease(port);
+    CFRelease(a);
+    CFRelease(b);
+    CFRelease(c);
+}
+
+static void test_R22_R23_remote_lookup_and_cache(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("remote");
+    assert_null(CFMessagePortCreateRemote(NULL, name)); /* nobody serves it */
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFMessagePortRef r1 = CFMessagePortCreateRemote(NULL, name);
+    CFMessagePortRef r2 = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(r1);
+    assert_ptr_equal(r1, r2);
+    CFRelease(r2);
+    /* The server goes away: the cached remote is found dead, invalidated, NULL once (R23). */
+    cfmp_reset_invalidations();
+    CFMessagePortSetInvalidationCallBack(r1, cfmp_on_invalidate);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    double deadline = cfmp_test_now_s() + 5 * cfmp_test_scale();
+    CFMessagePortRef again = NULL;
+    while (cfmp_test_now_s() < deadline) { /* the remote notices the HUP asynchronously */
+        again = CFMessagePortCreateRemote(NULL, name);
+        if (again == NULL) break;
+        CFRelease(again);
+        cfmp_test_sleep_s(0.01);
+    }
+    assert_null(again);
+    assert_int_equal(cfmp_invalidations, 1);
+    assert_ptr_equal(cfmp_invalidated_port, r1);
+    assert_null(cfmp_invalidation_info); /* remote: NULL info */
+    assert_false(CFMessagePortIsValid(r1));
+    /* A new server: the next look-up is fresh. */
+    local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFMessagePortRef fresh = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(fresh);
+    assert_ptr_not_equal(fresh, r1);
+    CFMessagePortInvalidate(fresh);
+    CFRelease(fresh);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFRelease(r1);
+    CFRelease(name);
+}
+
+static void test_R47_R48_run_loop_source_is_cached_and_refused_when_invalid(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("source");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFRunLoopSourceRef s1 = CFMessagePortCreateRunLoopSource(NULL, local, 0);
+    CFRunLoopSourceRef s2 = CFMessagePortCreateRunLoopSource(NULL, local, 5);
+    assert_non_null(s1);
+    assert_ptr_equal(s1, s2);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    assert_null(CFMessagePortCreateRunLoopSource(NULL, remote, 0));
+    /* R49: a port with a source refuses a queue (it only logs). */
+    dispatch_queue_t queue = dispatch_queue_create("q", DISPATCH_QUEUE_SERIAL);
+    CFMessagePortSetDispatchQueue(local, queue);
+    CFMessagePortInvalidate(local);
+    assert_false(CFRunLoopSourceIsValid(s1)); /* R52 step 8 */
+    assert_null(CFMessagePortCreateRunLoopSource(NULL, local, 0));
+    CFRelease(s1);
+    CFRelease(s2);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFRelease(local);
+    dispatch_release(queue);
+    CFRelease(name);
+}
+
+static void test_R27_R53_codes_on_invalid_ports(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("codes");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    CFMessagePortInvalidate(remote);
+    CFDataRef small = cfmp_test_data("x");
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, small, 1, 1, kCFRunLoopDefaultMode, NULL),
+                     kCFMessagePortIsInvalid);
+    /* R27 step 1: oversized data gives -4 before the validity check. The bytes are never read. */
+    CFDataRef huge = CFDataCreateWithBytesNoCopy(NULL, (const UInt8 *)small, 0x60000001,
+                                                 kCFAllocatorNull);
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, huge, 1, 1, kCFRunLoopDefaultMode, NULL),
+                     kCFMessagePortTransportError);
+    CFRelease(huge);
+    CFRelease(small);
+    CFRelease(remote);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+static void test_R32_R35_R39_two_way_roundtrip_with_thread_server(void **state) {
+    (void)state;
+    struct cfmp_thread_server server = {.name = cfmp_test_name("rt"), .callout = cfmp_echo};
+    cfmp_thread_server_start(&server);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, server.name);
+    assert_non_null(remote);
+    CFDataRef request = cfmp_test_data("ping");
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, request, 1, 5 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_true(cfmp_test_data_equals(reply, "ping"));
+    CFRelease(reply);
+    /* R35: a NULL reply arrives as empty, non-NULL data with status 0. */
+    reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 3, request, 1, 5 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_non_null(reply);
+    assert_int_equal(CFDataGetLength(reply), 0);
+    CFRelease(reply);
+    /* R39: NULL data reaches the callout as zero-length data. */
+    reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 7, NULL, 1, 5 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_true(cfmp_test_data_equals(reply, "len=0"));
+    CFRelease(reply);
+    /* R31: NULL returnData with a mode still waits, then discards. */
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, request, 1, 5 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, NULL),
+                     kCFMessagePortSuccess);
+    /* A large payload goes through a memfd and comes back intact. */
+    size_t big = 3u << 20;
+    UInt8 *bytes = malloc(big);
+    for (size_t i = 0; i < big; i++) bytes[i] = (UInt8)(i * 7);
+    CFDataRef large = CFDataCreate(NULL, bytes, (CFIndex)big);
+    reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, large, 5, 10 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_int_equal(CFDataGetLength(reply), (CFIndex)big);
+    assert_memory_equal(CFDataGetBytePtr(reply), bytes, big);
+    CFRelease(reply);
+    CFRelease(large);
+    free(bytes);
+    CFRelease(request);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    cfmp_thread_server_stop(&server);
+    CFRelease(server.name);
+}
+
+static int cfmp_one_way_seen;
+
+static CFDataRef cfmp_count_callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data,
+                                    void *info) {
+    (void)local;
+    (void)data;
+    (void)info;
+    __atomic_add_fetch(&cfmp_one_way_seen, 1, __ATOMIC_SEQ_CST);
+    return msgid == 42 ? cfmp_test_data("unused") : NULL;
+}
+
+static void test_R31_one_way_returns_success_and_leaves_returnData(void **state) {
+    (void)state;
+    cfmp_one_way_seen = 0;
+    struct cfmp_thread_server server = {.name = cfmp_test_name("oneway"),
+                                        .callout = cfmp_count_callout};
+    cfmp_thread_server_start(&server);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, server.name);
+    CFDataRef sentinel = cfmp_test_data("untouched");
+    CFDataRef returned = sentinel;
+    assert_int_equal(CFMessagePortSendRequest(remote, 42, sentinel, 1, 5, NULL, &returned),
+                     kCFMessagePortSuccess);
+    assert_ptr_equal(returned, sentinel);
+    double deadline = cfmp_test_now_s() + 5 * cfmp_test_scale();
+    while (__atomic_load_n(&cfmp_one_way_seen, __ATOMIC_SEQ_CST) < 1 && cfmp_test_now_s() < deadline) {
+        cfmp_test_sleep_s(0.002);
+    }
+    assert_int_equal(cfmp_one_way_seen, 1);
+    CFRelease(sentinel);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    cfmp_thread_server_stop(&server);
+    CFRelease(server.name);
+}
+
+static void test_R38_one_way_send_to_own_named_local_port(void **state) {
+    (void)state;
+    cfmp_one_way_seen = 0;
+    CFStringRef name = cfmp_test_name("self");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_count_callout, NULL, NULL);
+    CFRunLoopSourceRef source = CFMessagePortCreateRunLoopSource(NULL, local, 0);
+    CFRunLoopAddSource(CFRunLoopGetCurrent(), source, kCFRunLoopDefaultMode);
+    assert_int_equal(CFMessagePortSendRequest(local, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortSuccess);
+    CFRunLoopRunInMode(kCFRunLoopDefaultMode, 5 * cfmp_test_scale(), true);
+    assert_int_equal(cfmp_one_way_seen, 1);
+    CFMessagePortInvalidate(local);
+    CFRelease(source);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+/* An unscheduled server never dequeues: 5 requests fill its queue, the 6th waits out its
+ * send timeout and gets -1 (R28, R29, R51). A two-way request gets -2 at its deadline (R32). */
+static void test_R29_R51_queue_full_gives_send_timeout(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("full");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    CFDataRef data = cfmp_test_data("x");
+    double start = cfmp_test_now_s();
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 0.05, kCFRunLoopDefaultMode, NULL),
+                     kCFMessagePortReceiveTimeout);
+    double elapsed = cfmp_test_now_s() - start;
+    assert_true(elapsed >= 0.045);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 0, 0, NULL, NULL),
+                         kCFMessagePortSuccess);
+    }
+    start = cfmp_test_now_s();
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 0.2, 0, NULL, NULL),
+                     kCFMessagePortSendTimeout);
+    elapsed = cfmp_test_now_s() - start;
+    assert_true(elapsed >= 0.19);
+    assert_true(elapsed < 0.2 + 2.0 * cfmp_test_scale());
+    /* sendTimeout 0: fail at once. */
+    start = cfmp_test_now_s();
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 0, 0, NULL, NULL),
+                     kCFMessagePortSendTimeout);
+    assert_true(cfmp_test_now_s() - start < 0.5 * cfmp_test_scale());
+    /* Scheduling the port drains the backlog (R51); room appears again. */
+    CFRunLoopSourceRef source = CFMessagePortCreateRunLoopSource(NULL, local, 0);
+    CFRunLoopAddSource(CFRunLoopGetCurrent(), source, CFSTR("cfmp.drain"));
+    for (int i = 0; i < 5; i++) CFRunLoopRunInMode(CFSTR("cfmp.drain"), 1.0, true);
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 0, 0, NULL, NULL),
+                     kCFMessagePortSuccess);
+    CFRelease(data);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFMessagePortInvalidate(local);
+    CFRelease(source);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+/* R34: a reply arriving after -2 is dropped by the next two-way send, which gets its own. */
+static void test_R32_R34_timeout_then_late_reply_is_dropped(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("late");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    CFDataRef first = cfmp_test_data("first");
+    CFDataRef second = cfmp_test_data("second");
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, first, 1, 0.02, CFSTR("cfmp.wait"), &reply),
+                     kCFMessagePortReceiveTimeout);
+    assert_null(reply);
+    /* The server now answers "first" (late) on another mode of this thread. */
+    CFRunLoopSourceRef source = CFMessagePortCreateRunLoopSource(NULL, local, 0);
+    CFRunLoopAddSource(CFRunLoopGetCurrent(), source, CFSTR("cfmp.serve"));
+    CFRunLoopRunInMode(CFSTR("cfmp.serve"), 1.0, true);
+    CFRunLoopAddSource(CFRunLoopGetCurrent(), source, CFSTR("cfmp.wait"));
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, second, 1, 5 * cfmp_test_scale(),
+                                              CFSTR("cfmp.wait"), &reply),
+                     kCFMessagePortSuccess);
+    assert_true(cfmp_test_data_equals(reply, "second"));
+    CFRelease(reply);
+    CFRelease(first);
+    CFRelease(second);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFMessagePortInvalidate(local);
+    CFRelease(source);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+/* R26a/R36: the server's port is on this thread's run loop in the reply mode, so the wait runs
+ * it: the callout (which itself sends a nested request to the same port) runs re-entrantly. */
+static CFMessagePortRef cfmp_nested_remote;
+static int cfmp_nested_depth;
+
+static CFDataRef cfmp_nested_callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data,
+                                     void *info) {
+    (void)local;
+    (void)info;
+    if (msgid == 1) return CFDataCreateCopy(NULL, data);
+    cfmp_nested_depth++;
+    CFDataRef inner = NULL;
+    SInt32 status = CFMessagePortSendRequest(cfmp_nested_remote, 1, data, 1, 5 * cfmp_test_scale(),
+                                             kCFRunLoopDefaultMode, &inner);
+    CFDataRef result = cfmp_test_data(status == 0 && inner ? "nested-ok" : "nested-failed");
+    if (inner != NULL) CFRelease(inner);
+    return result;
+}
+
+static void test_R26_R36_reentrant_wait_serves_own_port_in_reply_mode(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("reenter");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_nested_callout, NULL, NULL);
+    CFRunLoopSourceRef source = CFMessagePortCreateRunLoopSource(NULL, local, 0);
+    CFRunLoopAddSource(CFRunLoopGetCurrent(), source, kCFRunLoopDefaultMode);
+    cfmp_nested_remote = CFMessagePortCreateRemote(NULL, name);
+    cfmp_nested_depth = 0;
+    CFDataRef data = cfmp_test_data("deep");
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(cfmp_nested_remote, 2, data, 1, 5 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_true(cfmp_test_data_equals(reply, "nested-ok"));
+    assert_int_equal(cfmp_nested_depth, 1);
+    CFRelease(reply);
+    /* In a private reply mode the port is not run: the wait ends with -2 (R36). */
+    reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(cfmp_nested_remote, 1, data, 1, 0.05,
+                                              CFSTR("cfmp.private"), &reply),
+                     kCFMessagePortReceiveTimeout);
+    CFRelease(data);
+    CFMessagePortInvalidate(cfmp_nested_remote);
+    CFRelease(cfmp_nested_remote);
+    CFMessagePortInvalidate(local);
+    CFRelease(source);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+static CFDataRef cfmp_self_invalidating(CFMessagePortRef local, SInt32 msgid, CFDataRef data,
+                                        void *info) {
+    (void)msgid;
+    (void)info;
+    CFMessagePortInvalidate(local);
+    return CFDataCreateCopy(NULL, data);
+}
+
+static void test_R46_invalidate_inside_callout_still_replies(void **state) {
+    (void)state;
+    cfmp_retains = cfmp_releases = 0;
+    struct cfmp_thread_server server = {.name = cfmp_test_name("selfinv"),
+                                        .callout = cfmp_self_invalidating};
+    cfmp_thread_server_start(&server);
+    CFMessagePortSetInvalidationCallBack(server.port, cfmp_on_invalidate);
+    cfmp_reset_invalidations();
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, server.name);
+    CFDataRef data = cfmp_test_data("last");
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 5 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_true(cfmp_test_data_equals(reply, "last"));
+    CFRelease(reply);
+    assert_int_equal(cfmp_invalidations, 1);
+    assert_false(CFMessagePortIsValid(server.port));
+    /* The remote learns of the death: a later send gives -4 or -3, then -3 (R33). */
+    SInt32 status = CFMessagePortSendRequest(remote, 1, data, 1, 1, kCFRunLoopDefaultMode, NULL);
+    assert_true(status == kCFMessagePortTransportError || status == kCFMessagePortIsInvalid ||
+                status == kCFMessagePortBecameInvalidError);
+    assert_false(CFMessagePortIsValid(remote));
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 1, kCFRunLoopDefaultMode, NULL),
+                     kCFMessagePortIsInvalid);
+    CFRelease(data);
+    CFRelease(remote);
+    cfmp_thread_server_stop(&server);
+    CFRelease(server.name);
+}
+
+/* R58: invalidating the remote from a callout that runs during SendRequest gives -5. */
+static CFMessagePortRef cfmp_victim;
+
+static void cfmp_invalidate_victim(void *info) {
+    (void)info;
+    CFMessagePortInvalidate(cfmp_victim);
+}
+
+static void test_R55_R58_remote_invalidated_during_wait_gives_became_invalid(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("victim");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    cfmp_victim = CFMessagePortCreateRemote(NULL, name);
+    CFRunLoopSourceContext context;
+    memset(&context, 0, sizeof context);
+    context.perform = cfmp_invalidate_victim;
+    CFRunLoopSourceRef trigger = CFRunLoopSourceCreate(NULL, 0, &context);
+    CFRunLoopAddSource(CFRunLoopGetCurrent(), trigger, CFSTR("cfmp.victim"));
+    CFRunLoopSourceSignal(trigger);
+    CFDataRef data = cfmp_test_data("x");
+    double start = cfmp_test_now_s();
+    assert_int_equal(CFMessagePortSendRequest(cfmp_victim, 1, data, 1, 10, CFSTR("cfmp.victim"), NULL),
+                     kCFMessagePortBecameInvalidError);
+    assert_true(cfmp_test_now_s() - start < 5.0);
+    CFRelease(data);
+    CFRunLoopRemoveSource(CFRunLoopGetCurrent(), trigger, CFSTR("cfmp.victim"));
+    CFRelease(trigger);
+    CFRelease(cfmp_victim);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+static pthread_t cfmp_queue_thread;
+static int cfmp_queue_calls;
+
+static CFDataRef cfmp_queue_callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data,
+                                    void *info) {
+    (void)local;
+    (void)msgid;
+    (void)info;
+    cfmp_queue_thread = pthread_self();
+    cfmp_queue_calls++;
+    return CFDataCreateCopy(NULL, data);
+}
+
+static void test_R49_R50_dispatch_queue_delivery(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("queue");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_queue_callout, NULL, NULL);
+    dispatch_queue_t queue = dispatch_queue_create("cfmp.q", DISPATCH_QUEUE_SERIAL);
+    CFMessagePortSetDispatchQueue(local, queue);
+    assert_null(CFMessagePortCreateRunLoopSource(NULL, local, 0)); /* R47 */
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    cfmp_queue_calls = 0;
+    /* R50a: the queue takes requests off at once, so 20 one-way sends never time out. */
+    CFDataRef data = cfmp_test_data("q");
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 0, NULL, NULL),
+                         kCFMessagePortSuccess);
+    }
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 5 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_true(cfmp_test_data_equals(reply, "q"));
+    assert_int_equal(cfmp_queue_calls, 21); /* serial queue, FIFO */
+    assert_false(pthread_equal(cfmp_queue_thread, pthread_self()));
+    CFRelease(reply);
+    /* NULL unschedules: requests wait again (R49, R51). */
+    CFMessagePortSetDispatchQueue(local, NULL);
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 0.05, kCFRunLoopDefaultMode, NULL),
+                     kCFMessagePortReceiveTimeout);
+    CFRelease(data);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    dispatch_release(queue);
+    CFRelease(name);
+}
+
+/* R7, R33: the server goes away; a new send first gives -4 (transport), IsValid then
+ * invalidates the remote (callback on this thread) and later sends give -3. */
+static void test_R7_R33_dead_server_gives_transport_error_then_invalid(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("dead");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    cfmp_reset_invalidations();
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFDataRef data = cfmp_test_data("x");
+    cfmp_test_sleep_s(0.05);
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 1, NULL, NULL),
+                     kCFMessagePortTransportError);
+    assert_int_equal(cfmp_invalidations, 0); /* -4 does not invalidate */
+    assert_false(CFMessagePortIsValid(remote));
+    assert_int_equal(cfmp_invalidations, 1);
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 1, NULL, NULL),
+                     kCFMessagePortIsInvalid);
+    CFRelease(data);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_R1_R4_kind_and_type),
+        cmocka_unit_test(test_R5_R10_R12_name_is_a_sanitized_copy_cut_at_128_bytes),
+        cmocka_unit_test(test_R11_R13_embedded_nul_gives_unnamed_local_and_null_remote),
+        cmocka_unit_test(test_R14_R18_R60_same_name_returns_existing_and_ignores_context),
+        cmocka_unit_test(test_R19_set_name_rules),
+        cmocka_unit_test(test_R22_R23_remote_lookup_and_cache),
+        cmocka_unit_test(test_R47_R48_run_loop_source_is_cached_and_refused_when_invalid),
+        cmocka_unit_test(test_R27_R53_codes_on_invalid_ports),
+        cmocka_unit_test(test_R32_R35_R39_two_way_roundtrip_with_thread_server),
+        cmocka_unit_test(test_R31_one_way_returns_success_and_leaves_returnData),
+        cmocka_unit_test(test_R38_one_way_send_to_own_named_local_port),
+        cmocka_unit_test(test_R29_R51_queue_full_gives_send_timeout),
+        cmocka_unit_test(test_R32_R34_timeout_then_late_reply_is_dropped),
+        cmocka_unit_test(test_R26_R36_reentrant_wait_serves_own_port_in_reply_mode),
+        cmocka_unit_test(test_R46_invalidate_inside_callout_still_replies),
+        cmocka_unit_test(test_R55_R58_remote_invalidated_during_wait_gives_became_invalid),
+        cmocka_unit_test(test_R49_R50_dispatch_queue_delivery),
+        cmocka_unit_test(test_R7_R33_dead_server_gives_transport_error_then_invalid),
+    };
+    return cmocka_run_group_tests_name("libcfmp_port", tests, cfmp_setup, cfmp_teardown);
+}
