@@ -1,1 +1,350 @@
-int main(void){return 0;}
+/*
+ * test_cfmp_process.c — CFMessagePort between real processes: the cfmp_peer helper is
+ * started with fork/exec (through valgrind in the valgrind preset). Each test names its rules.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "cfmp_test_util.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int cfmp_setup(void **state) {
+    (void)state;
+    cfmp_test_runtime_dir_setup();
+    return 0;
+}
+
+static int cfmp_teardown(void **state) {
+    (void)state;
+    cfmp_test_runtime_dir_teardown();
+    return 0;
+}
+
+static CFMessagePortRef cfmp_connect(CFStringRef name) {
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(remote);
+    return remote;
+}
+
+static void cfmp_stop_peer(CFMessagePortRef remote, struct cfmp_peer *peer) {
+    assert_int_equal(CFMessagePortSendRequest(remote, 99, NULL, 5, 0, NULL, NULL),
+                     kCFMessagePortSuccess);
+    assert_int_equal(cfmp_peer_wait(peer, 30 * cfmp_test_scale()), 0); /* 99 = valgrind error */
+}
+
+static void test_R16_name_conflict_across_processes(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("conflict");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    /* Here: a second owner is refused (NULL, shouldFreeInfo true). */
+    Boolean should_free = false;
+    assert_null(CFMessagePortCreateLocal(NULL, name, NULL, NULL, &should_free));
+    assert_true(should_free);
+    /* And in a third process. */
+    struct cfmp_peer claimer;
+    assert_true(cfmp_peer_start(&claimer, "claim", name, NULL));
+    assert_int_equal(cfmp_peer_wait(&claimer, 30 * cfmp_test_scale()), 0);
+    CFMessagePortRef remote = cfmp_connect(name);
+    cfmp_stop_peer(remote, &server);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+static void test_R15_R62_stale_name_of_crashed_process_is_reclaimed(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("stale");
+    struct cfmp_peer dead;
+    assert_true(cfmp_peer_start(&dead, "register-and-die", name, NULL));
+    assert_int_equal(cfmp_peer_wait(&dead, 30 * cfmp_test_scale()), 128 + SIGKILL);
+    assert_null(CFMessagePortCreateRemote(NULL, name)); /* the stale socket refuses */
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, NULL, NULL, NULL);
+    assert_non_null(local);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(remote);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+static void test_R32_R35_request_reply_between_processes(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("echo");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    size_t sizes[] = {0, 1, 64, 4000, 40000, 70000, 1u << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        UInt8 *bytes = malloc(sizes[i] + 1);
+        for (size_t j = 0; j < sizes[i]; j++) bytes[j] = (UInt8)(j * 13 + i);
+        CFDataRef data = CFDataCreate(NULL, bytes, (CFIndex)sizes[i]);
+        CFDataRef reply = NULL;
+        assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 5, 10 * cfmp_test_scale(),
+                                                  kCFRunLoopDefaultMode, &reply),
+                         kCFMessagePortSuccess);
+        assert_int_equal(CFDataGetLength(reply), (CFIndex)sizes[i]);
+        if (sizes[i] > 0) assert_memory_equal(CFDataGetBytePtr(reply), bytes, sizes[i]);
+        CFRelease(reply);
+        CFRelease(data);
+        free(bytes);
+    }
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 3, NULL, 5, 10 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_int_equal(CFDataGetLength(reply), 0); /* R35 */
+    CFRelease(reply);
+    cfmp_stop_peer(remote, &server);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+static int cfmp_invalidations;
+static pthread_t cfmp_invalidated_on;
+
+static void cfmp_on_invalidate(CFMessagePortRef ms, void *info) {
+    (void)ms;
+    (void)info;
+    cfmp_invalidations++;
+    cfmp_invalidated_on = pthread_self();
+}
+
+/* R33: the server dies during the callout; the waiting client gets -5 long before its
+ * receive timeout, and its invalidation callback runs on the waiting thread. */
+static void test_R33_server_crash_during_request_gives_became_invalid(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("crash1");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    cfmp_invalidations = 0;
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    double rcv_timeout = 30 * cfmp_test_scale();
+    double start = cfmp_test_now_s();
+    assert_int_equal(CFMessagePortSendRequest(remote, 4, NULL, 5, rcv_timeout, CFSTR("cfmp.wait"),
+                                              NULL),
+                     kCFMessagePortBecameInvalidError);
+    assert_true(cfmp_test_now_s() - start < rcv_timeout / 2);
+    assert_int_equal(cfmp_invalidations, 1);
+    assert_true(pthread_equal(cfmp_invalidated_on, pthread_self()));
+    assert_int_equal(cfmp_peer_wait(&server, 30 * cfmp_test_scale()), 128 + SIGKILL);
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortIsInvalid);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+/* R33, R56: the server dies between requests. A send before the death is processed gives -4;
+ * the main queue (drained by this main thread's run loop) then invalidates the remote, the
+ * callback runs on the main thread, and sends give -3. */
+static void test_R33_R56_server_crash_after_request_gives_transport_then_invalid(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("crash2");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    cfmp_invalidations = 0;
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 5, 10 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    CFRelease(reply);
+    cfmp_peer_kill(&server);
+    cfmp_test_sleep_s(0.1);
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortTransportError);
+    assert_int_equal(cfmp_invalidations, 0);
+    /* Let the main queue run: the death is processed there (R56). */
+    double deadline = cfmp_test_now_s() + 10 * cfmp_test_scale();
+    while (cfmp_invalidations == 0 && cfmp_test_now_s() < deadline) {
+        CFRunLoopRunInMode(kCFRunLoopDefaultMode, 0.05, true);
+    }
+    assert_int_equal(cfmp_invalidations, 1);
+    assert_true(pthread_equal(cfmp_invalidated_on, pthread_self()));
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortIsInvalid);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+/* R23: after a server restart a cached remote gives NULL once, then a fresh look-up works. */
+static void test_R23_server_restart_first_reconnect_fails_then_works(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("restart");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 5, 10 * cfmp_test_scale(),
+                                              CFSTR("cfmp.private"), &reply),
+                     kCFMessagePortSuccess);
+    CFRelease(reply);
+    cfmp_peer_kill(&server);
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    assert_null(CFMessagePortCreateRemote(NULL, name));
+    CFMessagePortRef fresh = cfmp_connect(name);
+    assert_ptr_not_equal(fresh, remote);
+    cfmp_stop_peer(fresh, &server);
+    CFMessagePortInvalidate(fresh);
+    CFRelease(fresh);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+struct cfmp_sender {
+    CFMessagePortRef remote;
+    SInt32 status;
+    double send_timeout;
+    SInt32 msgid;
+    const char *payload;
+};
+
+static void *cfmp_sender_main(void *argument) {
+    struct cfmp_sender *sender = argument;
+    CFDataRef data = cfmp_test_data(sender->payload);
+    sender->status = CFMessagePortSendRequest(sender->remote, sender->msgid, data,
+                                              sender->send_timeout, 0, NULL, NULL);
+    CFRelease(data);
+    return NULL;
+}
+
+/* R29, R42: a server busy in its callout (1 request) with 5 queued: the 7th sender waits its
+ * send timeout and gets -1. Replies are exempt: the busy request still completes. */
+static void test_R29_queue_full_across_processes(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("busy");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    char busy_ms[32];
+    snprintf(busy_ms, sizeof busy_ms, "%d", (int)(1500 * cfmp_test_scale()));
+    struct cfmp_sender first = {remote, 99, 5, 2, busy_ms};
+    cfmp_sender_main(&first); /* one-way: the server sleeps in its callout */
+    assert_int_equal(first.status, kCFMessagePortSuccess);
+    cfmp_test_sleep_s(0.3 * cfmp_test_scale()); /* let it be dequeued */
+    for (int i = 0; i < 5; i++) {
+        struct cfmp_sender queued = {remote, 99, 0.5, 1, "q"};
+        cfmp_sender_main(&queued);
+        assert_int_equal(queued.status, kCFMessagePortSuccess);
+    }
+    struct cfmp_sender seventh = {remote, 99, 0.2, 1, "late"};
+    double start = cfmp_test_now_s();
+    cfmp_sender_main(&seventh);
+    double elapsed = cfmp_test_now_s() - start;
+    assert_int_equal(seventh.status, kCFMessagePortSendTimeout);
+    assert_true(elapsed >= 0.19);
+    /* Once the callout returns, the queue drains and a two-way request works. */
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 30 * cfmp_test_scale(),
+                                              30 * cfmp_test_scale(), kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    CFRelease(reply);
+    cfmp_stop_peer(remote, &server);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+static void test_R49_dispatch_queue_server_process(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("qserver");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "queue-server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    for (int i = 1; i <= 20; i++) {
+        CFDataRef reply = NULL;
+        assert_int_equal(CFMessagePortSendRequest(remote, 6, NULL, 5, 10 * cfmp_test_scale(),
+                                                  kCFRunLoopDefaultMode, &reply),
+                         kCFMessagePortSuccess);
+        char expected[16];
+        snprintf(expected, sizeof expected, "%d", i);
+        assert_true(cfmp_test_data_equals(reply, expected)); /* serial, in order */
+        CFRelease(reply);
+    }
+    cfmp_stop_peer(remote, &server);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+struct cfmp_client_thread {
+    CFStringRef name;
+    int requests;
+    int thread_index;
+    int failures;
+};
+
+static void *cfmp_client_thread_main(void *argument) {
+    struct cfmp_client_thread *client = argument;
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, client->name);
+    if (remote == NULL) {
+        client->failures = client->requests;
+        return NULL;
+    }
+    for (int i = 0; i < client->requests; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "%d:%d", client->thread_index, i);
+        CFDataRef data = cfmp_test_data(text);
+        CFDataRef reply = NULL;
+        SInt32 status = CFMessagePortSendRequest(remote, 1, data, 30, 30, kCFRunLoopDefaultMode,
+                                                 &reply);
+        if (status != 0 || !cfmp_test_data_equals(reply, text)) client->failures++;
+        if (reply != NULL) CFRelease(reply);
+        CFRelease(data);
+    }
+    CFRelease(remote);
+    return NULL;
+}
+
+/* R37: threads sharing one cached remote each get their own reply, none lost or swapped. */
+static void test_R37_concurrent_threads_on_one_remote_get_their_own_replies(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("many");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    enum { threads = 8 };
+    struct cfmp_client_thread clients[threads];
+    pthread_t ids[threads];
+    for (int i = 0; i < threads; i++) {
+        clients[i] = (struct cfmp_client_thread){name, 100, i, 0};
+        pthread_create(&ids[i], NULL, cfmp_client_thread_main, &clients[i]);
+    }
+    for (int i = 0; i < threads; i++) {
+        pthread_join(ids[i], NULL);
+        assert_int_equal(clients[i].failures, 0);
+    }
+    CFMessagePortRef remote = cfmp_connect(name);
+    cfmp_stop_peer(remote, &server);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_R16_name_conflict_across_processes),
+        cmocka_unit_test(test_R15_R62_stale_name_of_crashed_process_is_reclaimed),
+        cmocka_unit_test(test_R32_R35_request_reply_between_processes),
+        cmocka_unit_test(test_R33_server_crash_during_request_gives_became_invalid),
+        cmocka_unit_test(test_R33_R56_server_crash_after_request_gives_transport_then_invalid),
+        cmocka_unit_test(test_R23_server_restart_first_reconnect_fails_then_works),
+        cmocka_unit_test(test_R29_queue_full_across_processes),
+        cmocka_unit_test(test_R49_dispatch_queue_server_process),
+        cmocka_unit_test(test_R37_concurrent_threads_on_one_remote_get_their_own_replies),
+    };
+    return cmocka_run_group_tests_name("libcfmp_process", tests, cfmp_setup, cfmp_teardown);
+}
