@@ -335,7 +335,7 @@ static cm_opr op_source(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
         if (!t->alive) return CM_OPR_DEAD;
         if (op->kind == CM_OP_CREATE_SOURCE) {
             if (src != NULL) *src = source;
-            return done(ret, port, source >= 0, 0);
+            return done(ret, port, source, 0); /* the source, or -1 for NULL */
         }
         if (source >= 0) cm_rl_add_source(w, t, source, op->mode);
         return done(ret, port, source >= 0, 0);

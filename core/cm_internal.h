@@ -355,6 +355,7 @@ struct cm_world {
     cm_choice_option *options;
     uint32_t options_capacity;
     uint32_t *option_ref;     /* what each option stands for */
+    uint32_t refs_capacity;
 };
 
 /* ---- cm_world.c: memory, trace, timers, scheduling ---------------------- */

@@ -187,6 +187,24 @@ static void run_invalidation_callback(cm_world *w, cm_thread *t, int32_t port,
     cm_run_callback(w, t, callback, port);
 }
 
+/* R55 UNCERTAIN: whether waiters on other threads are woken (an option). */
+static void wake_other_waiters(cm_world *w, const cm_thread *t, int32_t port)
+{
+    if (!w->cfg.profile.cross_thread_invalidate_wakes) return;
+    const cm_process *proc = &w->processes[CM_PORT(w, port)->process];
+    for (uint16_t i = 0; i < proc->thread_count; i++) {
+        cm_thread *other = cm_thread_at(w, proc->thread_base + i);
+        if (other == t || !other->alive) continue;
+        for (uint32_t d = 0; d < other->depth; d++) {
+            const cm_frame *f = &other->frames[d];
+            if (f->kind != CM_FR_SEND || f->port != port || d + 2 != other->depth) continue;
+            if (other->frames[d + 1].kind != CM_FR_RUNLOOP) continue;
+            other->frames[d + 1].flags |= CM_FRF_HANDLED; /* its RunInMode returns */
+            cm_wake(w, proc->thread_base + i);
+        }
+    }
+}
+
 void cm_port_invalidate(cm_world *w, cm_thread *t, int32_t port)
 {
     cm_port *p = CM_PORT(w, port);
@@ -228,6 +246,7 @@ void cm_port_invalidate(cm_world *w, cm_thread *t, int32_t port)
         wr->valid = 0; /* shared with a same-process local port: R26b */
         if (receive) drop_receive_right(w, kport);
     }
+    wake_other_waiters(w, t, port);
     if (keep) cm_port_release(w, t, port);
 }
 

@@ -55,7 +55,7 @@ typedef enum cm_op_kind {
     CM_OP_RETAIN,     /* slot */
     CM_OP_RELEASE,    /* slot; the slot is cleared */
     /* Run-loop sources and dispatch queues (R41, R47–R51). */
-    CM_OP_CREATE_SOURCE, /* slot -> bool; the slot holds the source */
+    CM_OP_CREATE_SOURCE, /* slot -> source id or -1 (NULL); the slot holds it */
     CM_OP_ADD_SOURCE,    /* slot, mode, target=thread (CM_NONE16: this one) */
     CM_OP_REMOVE_SOURCE, /* slot, mode, target=thread */
     CM_OP_SCHEDULE,      /* slot, mode: create source, add to this run loop, release */

@@ -247,20 +247,25 @@ void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns)
     cm_timer_add(w, at_ns, CM_TM_WAKE, (int32_t)thread, 0);
 }
 
+/* Room for count options (and their refs); NULL when out of memory. */
 cm_choice_option *cm_options(cm_world *w, uint32_t count)
 {
-    if (count <= w->options_capacity) return w->options;
     uint32_t capacity = count < 64 ? 64 : count * 2;
-    cm_choice_option *options =
-        cm_mem_realloc(w, w->options, (size_t)w->options_capacity * sizeof *options,
-                       (size_t)capacity * sizeof *options);
-    uint32_t *refs = cm_mem_realloc(w, w->option_ref,
-                                    (size_t)w->options_capacity * sizeof *refs,
-                                    (size_t)capacity * sizeof *refs);
-    if (options != NULL) w->options = options;
-    if (refs != NULL) w->option_ref = refs;
-    if (options == NULL || refs == NULL) return NULL;
-    w->options_capacity = capacity;
+    if (count > w->options_capacity) {
+        cm_choice_option *options =
+            cm_mem_realloc(w, w->options, (size_t)w->options_capacity * sizeof *options,
+                           (size_t)capacity * sizeof *options);
+        if (options == NULL) return NULL;
+        w->options = options;
+        w->options_capacity = capacity;
+    }
+    if (count > w->refs_capacity) {
+        uint32_t *refs = cm_mem_realloc(w, w->option_ref, (size_t)w->refs_capacity * sizeof *refs,
+                                        (size_t)capacity * sizeof *refs);
+        if (refs == NULL) return NULL;
+        w->option_ref = refs;
+        w->refs_capacity = capacity;
+    }
     return w->options;
 }
 
@@ -630,8 +635,7 @@ void cm_world_destroy(cm_world *w)
         cm_mem_realloc(w, w->options, (size_t)w->options_capacity * sizeof *w->options, 0);
     }
     if (w->option_ref) {
-        cm_mem_realloc(w, w->option_ref, (size_t)w->options_capacity * sizeof *w->option_ref,
-                       0);
+        cm_mem_realloc(w, w->option_ref, (size_t)w->refs_capacity * sizeof *w->option_ref, 0);
     }
     cm_alloc alloc = cfg->alloc;
     alloc.realloc(alloc.ctx, w, sizeof *w, 0);

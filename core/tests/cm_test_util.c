@@ -135,7 +135,7 @@ void tb_service(tb *b, const char *name)
     b->services[b->service_count++] = tb_blob(b, name);
 }
 
-void tb_make(tb *b, const cm_strategy *strategy, void *ctx)
+static void fill_config(tb *b, const cm_strategy *strategy, void *ctx)
 {
     cm_world_config *c = &b->cfg;
     c->alloc = (cm_alloc){.realloc = tb_realloc, .ctx = &b->alloc};
@@ -153,6 +153,20 @@ void tb_make(tb *b, const cm_strategy *strategy, void *ctx)
     c->fault_count = b->fault_count;
     c->mach_services = b->services;
     c->mach_service_count = b->service_count;
+}
+
+void tb_make_fallible(tb *b)
+{
+    cm_rng_seed(&b->rng, 1);
+    fill_config(b, &cm_strategy_random, &b->rng);
+    b->w = NULL;
+    if (cm_world_create(&b->cfg, &b->w) != CM_OK) b->w = NULL;
+}
+
+void tb_make(tb *b, const cm_strategy *strategy, void *ctx)
+{
+    fill_config(b, strategy, ctx);
+    cm_world_config *c = &b->cfg;
     cm_config_error err;
     if (!cm_world_config_validate(c, &err)) fail_msg("config: %s", err.message);
     assert_int_equal(cm_world_create(c, &b->w), CM_OK);

@@ -84,6 +84,8 @@ void tb_service(tb *b, const char *name);
 void tb_run(tb *b);
 void tb_run_seed(tb *b, uint64_t seed);
 void tb_make(tb *b, const cm_strategy *strategy, void *ctx);
+/* As tb_make (random strategy, seed 1), but creation may fail: b->w is NULL then. */
+void tb_make_fallible(tb *b);
 
 /* Operations, appended to a program; each returns the op index. */
 uint32_t tb_create_local(tb *b, uint16_t prog, uint16_t slot, const char *name, uint16_t handler);
