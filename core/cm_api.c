@@ -380,6 +380,7 @@ static cm_opr op_set_queue(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *
     int32_t kport = CM_WRAPPER(w, p->wrapper)->kport;
     p->queue = op->target;
     CM_KPORT(w, kport)->dq_queue = op->target;
+    w->epoch++; /* its queued messages are no longer the run loops' */
     cm_dispatch_deliver(w, kport); /* what already waits is handed over now */
     return done(ret, port, 1, 0);
 }

@@ -42,6 +42,7 @@ static int32_t queue_pop(cm_world *w, cm_queue *q)
 {
     int32_t index = q->head;
     assert(index >= 0 && q->count > 0);
+    if (q->width > 1) w->epoch++; /* another worker may have counted on it */
     q->head = CM_BLOCK(w, index)->next;
     if (q->head < 0) q->tail = -1;
     q->count--;

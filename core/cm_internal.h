@@ -245,6 +245,10 @@ typedef struct cm_thread {
     uint8_t stop_requested;
     uint8_t wake_requested;
     uint8_t inline_depth;
+    uint8_t dirty;        /* stepped or woken since its runnability was cached */
+    uint8_t cached_runnable;
+    uint32_t cached_epoch;
+    cm_time_ns wake_ns;   /* its one pending timer wake-up, CM_DURATION_FOREVER */
     uint32_t common_modes; /* R36: modes in the common set */
     int32_t regs;        /* run-loop source registrations */
     int32_t timers;      /* run-loop timers */
@@ -301,6 +305,14 @@ struct cm_world {
     uint64_t timer_seq;
     uint64_t choice_ordinal;
     uint32_t pid_next;
+    /*
+     * Bumped whenever something can make a runnable thread unrunnable
+     * without waking it: a message dequeued (another watcher may have
+     * counted on it), a port destroyed, a queue slot taken from blocked
+     * senders, a dispatch block taken by one of several workers. A cached
+     * "runnable" is trusted only within the same epoch.
+     */
+    uint32_t epoch;
 
     /* trace */
     uint64_t trace_hash;
@@ -372,6 +384,8 @@ static inline void *cm_pool_at(const cm_pool *pool, int32_t index)
     return (char *)pool->items + (size_t)index * pool->item_size;
 }
 
+static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport);
+
 #define CM_PORT(w, i) ((cm_port *)cm_pool_at(&(w)->ports, (i)))
 #define CM_KPORT(w, i) ((cm_kport *)cm_pool_at(&(w)->kports, (i)))
 #define CM_MSG(w, i) ((cm_msg *)cm_pool_at(&(w)->msgs, (i)))
@@ -382,6 +396,15 @@ static inline void *cm_pool_at(const cm_pool *pool, int32_t index)
 #define CM_BLOCK(w, i) ((cm_block *)cm_pool_at(&(w)->blocks, (i)))
 #define CM_REPLY(w, i) ((cm_reply_entry *)cm_pool_at(&(w)->replies, (i)))
 #define CM_WAITER(w, i) ((cm_waiter *)cm_pool_at(&(w)->waiters, (i)))
+
+/* True when the first queued message of kport may be received now. */
+static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport)
+{
+    const cm_kport *k = cm_pool_at(&w->kports, kport);
+    if (k->q_head < 0) return false;
+    const cm_msg *m = cm_pool_at(&w->msgs, k->q_head);
+    return m->visible_ns <= w->now_ns;
+}
 
 /* Records an event (process/thread from t, may be NULL). */
 void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32_t a,
@@ -452,7 +475,6 @@ int32_t cm_kport_create(cm_world *w, uint16_t owner, bool is_reply);
 bool cm_kport_has_space(const cm_world *w, int32_t kport);
 void cm_kport_enqueue(cm_world *w, int32_t kport, int32_t msg);
 int32_t cm_kport_dequeue(cm_world *w, int32_t kport);
-bool cm_kport_head_visible(const cm_world *w, int32_t kport);
 /* Destroys the receive right: queued messages die, senders see dead names. */
 void cm_kport_destroy(cm_world *w, int32_t kport);
 /* Destroys a message: its reply right turns into a send-once notification. */

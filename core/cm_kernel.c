@@ -50,14 +50,6 @@ bool cm_kport_has_space(const cm_world *w, int32_t kport)
     return k->q_count < k->qlimit;
 }
 
-bool cm_kport_head_visible(const cm_world *w, int32_t kport)
-{
-    const cm_kport *k = cm_pool_at(&w->kports, kport);
-    if (k->q_head < 0) return false;
-    const cm_msg *m = cm_pool_at(&w->msgs, k->q_head);
-    return m->visible_ns <= w->now_ns;
-}
-
 static void became_visible(cm_world *w, int32_t kport)
 {
     cm_kport *k = CM_KPORT(w, kport);
@@ -81,6 +73,7 @@ void cm_kport_enqueue(cm_world *w, int32_t kport, int32_t msg)
     }
     k->q_tail = msg;
     k->q_count++;
+    if (k->waiters >= 0) w->epoch++; /* a blocked sender may have lost its slot */
     if (m->visible_ns <= w->now_ns) {
         became_visible(w, kport);
     } else {
@@ -94,6 +87,7 @@ int32_t cm_kport_dequeue(cm_world *w, int32_t kport)
     assert(cm_kport_head_visible(w, kport));
     int32_t msg = k->q_head;
     cm_msg *m = CM_MSG(w, msg);
+    w->epoch++; /* another watcher may have counted on this message */
     k->q_head = m->next;
     if (k->q_head < 0) k->q_tail = -1;
     assert(k->q_count > 0);
@@ -148,6 +142,7 @@ void cm_kport_destroy(cm_world *w, int32_t kport)
     cm_kport *k = CM_KPORT(w, kport);
     if (!k->alive) return;
     k->alive = 0;
+    w->epoch++;
     cm_emit_process(w, CM_EV_PORT_DIED, k->owner, k->port, 0, kport, 0);
     for (uint32_t guard = 0; k->q_head >= 0; guard++) {
         assert(guard <= w->msgs.count);

@@ -41,6 +41,7 @@ int32_t cm_source_for_port(cm_world *w, cm_thread *t, int32_t port)
 static void unlink_regs(cm_world *w, cm_thread *rl, int32_t source, uint32_t clear_modes)
 {
     int32_t *link = &rl->regs;
+    w->epoch++; /* the run loop may lose a ready source without being woken */
     for (uint32_t guard = 0; *link >= 0; guard++) {
         assert(guard <= w->regs.count);
         cm_reg *r = CM_REG(w, *link);

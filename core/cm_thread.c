@@ -325,6 +325,7 @@ void cm_process_start(cm_world *w, uint16_t process)
         t->alive = 1;
         t->regs = -1;
         t->timers = -1;
+        t->wake_ns = CM_DURATION_FOREVER;
         t->common_modes = UINT32_C(1) << CM_MODE_DEFAULT;
         if (!executor) {
             cm_frame *f = cm_push(w, t, CM_FR_PROGRAM);

@@ -104,26 +104,28 @@ static void free_array(cm_world *w, void *p, size_t count, size_t size)
 
 /* ---- trace ------------------------------------------------------------- */
 
-static uint64_t hash_word(uint64_t h, uint64_t v)
-{
-    h ^= v;
-    h *= UINT64_C(0xFF51AFD7ED558CCD);
-    h ^= h >> 32;
-    return h;
-}
-
-/* The canonical encoding: these six words, in this order, by value. */
+/*
+ * The canonical encoding is these six 64-bit words, built from the fields
+ * by value (never from struct memory). Each word gets its own odd
+ * multiplier (independent, so they run in parallel); their sum is folded
+ * into the running hash with one multiply-xorshift step.
+ */
 uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
 {
-    uint64_t h = hash;
-    h = hash_word(h, (uint64_t)ev->time_ns);
-    h = hash_word(h, (uint64_t)ev->seq | (uint64_t)ev->kind << 32 | (uint64_t)ev->process << 48);
-    h = hash_word(h, (uint64_t)ev->thread | (uint64_t)ev->program << 16 |
-                         (uint64_t)ev->op_index << 32);
-    h = hash_word(h, (uint64_t)(uint32_t)ev->port | (uint64_t)(uint32_t)ev->a << 32);
-    h = hash_word(h, (uint64_t)(uint32_t)ev->b);
-    h = hash_word(h, (uint64_t)ev->c);
-    return h;
+    uint64_t w0 = (uint64_t)ev->time_ns;
+    uint64_t w1 = (uint64_t)ev->seq | (uint64_t)ev->kind << 32 | (uint64_t)ev->process << 48;
+    uint64_t w2 = (uint64_t)ev->thread | (uint64_t)ev->program << 16 | (uint64_t)ev->op_index << 32;
+    uint64_t w3 = (uint64_t)(uint32_t)ev->port | (uint64_t)(uint32_t)ev->a << 32;
+    uint64_t w4 = (uint64_t)(uint32_t)ev->b;
+    uint64_t w5 = (uint64_t)ev->c;
+    uint64_t d = (w0 ^ (w0 >> 29)) * UINT64_C(0x9E3779B97F4A7C15) +
+                 (w1 ^ (w1 >> 31)) * UINT64_C(0xC2B2AE3D27D4EB4F) +
+                 (w2 ^ (w2 >> 27)) * UINT64_C(0x165667B19E3779F9) +
+                 (w3 ^ (w3 >> 33)) * UINT64_C(0xD6E8FEB86659FD93) +
+                 (w4 ^ (w4 >> 30)) * UINT64_C(0xFF51AFD7ED558CCD) +
+                 (w5 ^ (w5 >> 28)) * UINT64_C(0x94D049BB133111EB);
+    uint64_t h = (hash ^ d) * UINT64_C(0xBF58476D1CE4E5B9);
+    return h ^ (h >> 32);
 }
 
 static void record(cm_world *w, cm_event *ev)
@@ -231,12 +233,18 @@ static cm_timer timer_pop(cm_world *w)
 void cm_wake(cm_world *w, uint32_t thread)
 {
     cm_thread *t = cm_thread_at(w, thread);
+    t->dirty = 1;
     if (!t->alive || t->candidate) return;
     t->candidate = 1;
     w->candidates[w->candidate_count++] = thread;
     assert(w->candidate_count <= w->thread_total);
 }
 
+/*
+ * A thread keeps at most one timer wake-up in the heap: the earliest one
+ * asked for. When it fires, the thread is woken and a timer is set for its
+ * next deadline, so deadlines that were never reached cost nothing.
+ */
 void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns)
 {
     if (at_ns == CM_DURATION_FOREVER) return;
@@ -244,7 +252,35 @@ void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns)
         cm_wake(w, thread);
         return;
     }
+    cm_thread *t = cm_thread_at(w, thread);
+    if (at_ns >= t->wake_ns) return;
+    t->wake_ns = at_ns;
     cm_timer_add(w, at_ns, CM_TM_WAKE, (int32_t)thread, 0);
+}
+
+/* The earliest deadline of the thread's frames and run-loop timers after now. */
+static cm_time_ns next_deadline(const cm_world *w, const cm_thread *t)
+{
+    cm_time_ns next = CM_DURATION_FOREVER;
+    for (uint32_t d = 0; d < t->depth; d++) {
+        cm_time_ns at = t->frames[d].deadline_ns;
+        if (at > w->now_ns && at < next) next = at;
+    }
+    for (int32_t i = t->timers; i >= 0;) {
+        const cm_rltimer *tm = cm_pool_at(&w->rltimers, i);
+        if (tm->valid && tm->fire_ns > w->now_ns && tm->fire_ns < next) next = tm->fire_ns;
+        i = tm->next;
+    }
+    return next;
+}
+
+static void wake_fired(cm_world *w, const cm_timer *tm)
+{
+    cm_thread *t = cm_thread_at(w, (uint32_t)tm->a);
+    if (tm->at_ns != t->wake_ns || !t->alive) return; /* superseded */
+    t->wake_ns = CM_DURATION_FOREVER;
+    cm_wake(w, (uint32_t)tm->a);
+    cm_wake_at(w, (uint32_t)tm->a, next_deadline(w, t));
 }
 
 /* Room for count options (and their refs); NULL when out of memory. */
@@ -307,7 +343,7 @@ static void collect_due(cm_world *w)
     while (w->heap_count > 0 && w->heap[0].at_ns <= w->now_ns) {
         cm_timer tm = timer_pop(w);
         if (tm.kind == CM_TM_WAKE) {
-            cm_wake(w, (uint32_t)tm.a);
+            wake_fired(w, &tm);
         } else {
             due_push(w, &tm);
         }
@@ -385,7 +421,12 @@ static uint32_t gather_options(cm_world *w)
     for (uint32_t i = 0; i < w->candidate_count; i++) {
         uint32_t g = w->candidates[i];
         cm_thread *t = cm_thread_at(w, g);
-        if (!t->alive || !cm_thread_runnable(w, t)) {
+        if (t->dirty || t->cached_epoch != w->epoch) {
+            t->cached_runnable = t->alive && cm_thread_runnable(w, t);
+            t->cached_epoch = w->epoch;
+            t->dirty = 0;
+        }
+        if (!t->alive || !t->cached_runnable) {
             t->candidate = 0;
             continue;
         }
@@ -428,7 +469,9 @@ bool cm_world_step(cm_world *w)
         uint32_t pick = n > 1 ? cm_choose(w, CM_CHOICE_NEXT, n) : 0;
         uint32_t ref = w->option_ref[pick];
         if (ref & UINT32_C(0x80000000)) {
-            cm_thread_step(w, cm_thread_at(w, ref & UINT32_C(0x7FFFFFFF)));
+            cm_thread *t = cm_thread_at(w, ref & UINT32_C(0x7FFFFFFF));
+            t->dirty = 1;
+            cm_thread_step(w, t);
         } else {
             cm_timer tm = w->due[ref];
             w->due[ref] = w->due[--w->due_count];
@@ -555,6 +598,7 @@ static void start_run(cm_world *w)
     w->timer_seq = 0;
     w->choice_ordinal = 0;
     w->pid_next = 100;
+    w->epoch = 0;
     w->trace_hash = CM_TRACE_HASH_SEED;
     w->event_count = 0;
     w->events_kept = 0;

@@ -210,6 +210,36 @@ static void test_R33_dead_server_gives_transport_error_then_is_invalid(void **st
     tb_fini(&b);
 }
 
+/* R30: a failed send (-1 or -4) removes the reply source it added (an empty
+ * mode again) and does not roll the conversation counter back. */
+static void test_R30_failed_send_cleans_up_but_keeps_counter(void **state)
+{
+    (void)state;
+    tb b;
+    tb_init(&b);
+    uint16_t priv = tb_mode(&b, "private");
+    uint16_t srv = idle_server(&b, 20 * MS);
+    uint16_t cli = client(&b);
+    for (int i = 0; i < CM_QLIMIT_DEFAULT; i++) tb_oneway(&b, cli, 0, i, "x", 0);
+    uint32_t full = tb_send(&b, cli, 0, 9, "x", 0, SEC, priv);
+    uint32_t run1 = tb_run_mode(&b, cli, priv, SEC); /* nothing in the mode: finished */
+    tb_sleep(&b, cli, 30 * MS);                      /* the server is gone */
+    uint32_t dead = tb_send(&b, cli, 0, 9, "x", SEC, SEC, priv);
+    uint32_t run2 = tb_run_mode(&b, cli, priv, SEC);
+    tb_process(&b, "server", srv);
+    tb_process(&b, "client", cli);
+    b.cfg.profile.main_queue_death_callbacks = false;
+    tb_run(&b);
+    assert_int_equal(tb_return(&b, cli, full, 0)->a, CM_SEND_TIMEOUT);
+    assert_int_equal(tb_return(&b, cli, run1, 0)->a, CM_RUN_FINISHED);
+    assert_int_equal(tb_return(&b, cli, run1, 0)->c, 0);
+    assert_int_equal(tb_return(&b, cli, dead, 0)->a, CM_TRANSPORT_ERROR);
+    assert_int_equal(tb_return(&b, cli, run2, 0)->a, CM_RUN_FINISHED);
+    cm_port_info info = cm_world_port_info(b.w, tb_return(&b, cli, dead, 0)->port);
+    assert_int_equal(info.conv_counter, CM_QLIMIT_DEFAULT + 2);
+    tb_fini(&b);
+}
+
 /* R31: one-way returns at enqueue, ignores rcvTimeout, leaves returnData alone. */
 static void test_R31_one_way_returns_on_enqueue(void **state)
 {
@@ -432,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_R29_queue_limit_five_then_room_after_dequeue),
         cmocka_unit_test(test_R29_replies_exempt_from_queue_limit),
         cmocka_unit_test(test_R33_dead_server_gives_transport_error_then_is_invalid),
+        cmocka_unit_test(test_R30_failed_send_cleans_up_but_keeps_counter),
         cmocka_unit_test(test_R31_one_way_returns_on_enqueue),
         cmocka_unit_test(test_R32_deadline_counts_from_after_the_send),
         cmocka_unit_test(test_R32_zero_receive_timeout_polls_once),
