@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #define CFMP_MANAGER_EVENTS 16
@@ -28,15 +29,21 @@ struct cfmp_watch {
     CFMessagePortRef port;          /* PEER, QUEUE: weak */
 };
 
+#define CFMP_MANAGER_QUIT_ID 0u
+
 static struct {
     pthread_once_t once;
     pthread_mutex_t lock;
     int epoll_fd;
+    int quit_fd;
+    pid_t pid;
+    pthread_t thread;
     struct cfmp_watch *watches;
     size_t count;
     size_t capacity;
     uint64_t next_id;
-} cfmp_manager = {PTHREAD_ONCE_INIT, PTHREAD_MUTEX_INITIALIZER, -1, NULL, 0, 0, 1};
+} cfmp_manager = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER, .epoll_fd = -1,
+                  .quit_fd = -1, .next_id = 1};
 
 static void cfmp_watch_release(struct cfmp_watch *watch) {
     cfmp_fdref_release(watch->fdref);
@@ -88,15 +95,27 @@ static void cfmp_manager_handle(uint64_t id) {
 static void *cfmp_manager_main(void *argument) {
     (void)argument;
     struct epoll_event events[CFMP_MANAGER_EVENTS];
-    for (;;) { /* the manager lives as long as the process */
+    for (;;) { /* the manager lives until the process exits */
         int count = epoll_wait(cfmp_manager.epoll_fd, events, CFMP_MANAGER_EVENTS, -1);
         if (count < 0 && errno != EINTR) {
             perror("libcfmp: manager epoll_wait");
             abort();
         }
-        for (int i = 0; i < count; i++) cfmp_manager_handle(events[i].data.u64);
+        for (int i = 0; i < count; i++) {
+            if (events[i].data.u64 == CFMP_MANAGER_QUIT_ID) return NULL;
+            cfmp_manager_handle(events[i].data.u64);
+        }
     }
-    return NULL;
+}
+
+/* At exit the thread is stopped and joined, so that a clean process leaves nothing behind
+ * (Valgrind reports the stacks of live threads as possibly lost). Not in a forked child,
+ * which has no manager thread. */
+static void cfmp_manager_shutdown(void) {
+    if (getpid() != cfmp_manager.pid) return;
+    uint64_t one = 1;
+    if (write(cfmp_manager.quit_fd, &one, sizeof one) != (ssize_t)sizeof one) return;
+    pthread_join(cfmp_manager.thread, NULL);
 }
 
 static void cfmp_manager_start(void) {
@@ -105,16 +124,20 @@ static void cfmp_manager_start(void) {
         perror("libcfmp: epoll_create1");
         abort();
     }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t thread;
-    int rc = pthread_create(&thread, &attr, cfmp_manager_main, NULL);
-    pthread_attr_destroy(&attr);
+    cfmp_manager.quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event event = {.events = EPOLLIN, .data.u64 = CFMP_MANAGER_QUIT_ID};
+    if (cfmp_manager.quit_fd < 0 ||
+        epoll_ctl(cfmp_manager.epoll_fd, EPOLL_CTL_ADD, cfmp_manager.quit_fd, &event) != 0) {
+        perror("libcfmp: manager eventfd");
+        abort();
+    }
+    int rc = pthread_create(&cfmp_manager.thread, NULL, cfmp_manager_main, NULL);
     if (rc != 0) {
         fprintf(stderr, "libcfmp: cannot start the manager thread: %s\n", strerror(rc));
         abort();
     }
+    cfmp_manager.pid = getpid();
+    atexit(cfmp_manager_shutdown);
 }
 
 static uint64_t cfmp_manager_add(struct cfmp_watch watch, uint32_t events) {

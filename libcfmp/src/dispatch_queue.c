@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CFMP_QUEUE_IDLE_NS (200u * 1000u * 1000u)
 #define CFMP_QUEUE_LABEL_MAX 64
@@ -34,6 +35,12 @@ struct dispatch_queue_s {
     struct cfmp_work *tail;
     char label[CFMP_QUEUE_LABEL_MAX];
 };
+
+/* Live worker threads, so that exit can wait for them (see cfmp_workers_wait_at_exit). */
+static pthread_mutex_t cfmp_workers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cfmp_workers_cond = PTHREAD_COND_INITIALIZER;
+static int cfmp_workers_live;
+static pid_t cfmp_workers_pid;
 
 static struct dispatch_queue_s cfmp_main_queue = {
     .refs = CFMP_REFS_IMMORTAL,
@@ -126,7 +133,33 @@ static void *cfmp_queue_worker(void *argument) {
         free(work);
     }
     dispatch_release(queue); /* the worker's reference */
+    pthread_mutex_lock(&cfmp_workers_lock);
+    cfmp_workers_live--;
+    pthread_cond_broadcast(&cfmp_workers_cond);
+    pthread_mutex_unlock(&cfmp_workers_lock);
     return NULL;
+}
+
+/* Idle workers end within CFMP_QUEUE_IDLE_NS; exit waits (bounded) so none is left running
+ * (Valgrind reports live threads' stacks as possibly lost). */
+static void cfmp_workers_wait_at_exit(void) {
+    if (getpid() != cfmp_workers_pid) return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_mutex_lock(&cfmp_workers_lock);
+    int rc = 0;
+    while (cfmp_workers_live > 0 && rc != ETIMEDOUT) {
+        rc = pthread_cond_timedwait(&cfmp_workers_cond, &cfmp_workers_lock, &until);
+    }
+    pthread_mutex_unlock(&cfmp_workers_lock);
+}
+
+static pthread_once_t cfmp_workers_once = PTHREAD_ONCE_INIT;
+
+static void cfmp_workers_init(void) {
+    cfmp_workers_pid = getpid();
+    atexit(cfmp_workers_wait_at_exit);
 }
 
 static void cfmp_queue_start_worker(struct dispatch_queue_s *queue) {
@@ -134,7 +167,11 @@ static void cfmp_queue_start_worker(struct dispatch_queue_s *queue) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t thread;
+    pthread_once(&cfmp_workers_once, cfmp_workers_init);
     dispatch_retain(queue);
+    pthread_mutex_lock(&cfmp_workers_lock);
+    cfmp_workers_live++;
+    pthread_mutex_unlock(&cfmp_workers_lock);
     int rc = pthread_create(&thread, &attr, cfmp_queue_worker, queue);
     pthread_attr_destroy(&attr);
     if (rc != 0) {

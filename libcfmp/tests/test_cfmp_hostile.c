@@ -153,7 +153,7 @@ static void test_R45_bad_frames_close_only_that_connection_and_leak_nothing(void
     for (size_t i = 0; i < sizeof garbage; i++) garbage[i] = (uint8_t)(i * 37 + 11);
     cfmp_bad_frame(server.name, remote, garbage, sizeof garbage, NULL, 0);
     cfmp_bad_frame(server.name, remote, garbage, 10, NULL, 0); /* shorter than a header */
-    uint8_t frame[sizeof(struct cfmp_frame_header) + 16];
+    uint8_t frame[sizeof(struct cfmp_frame_header) + 16] = {0};
     struct cfmp_frame_header header = cfmp_request_header(1000); /* claims 1000, has 16 */
     memcpy(frame, &header, sizeof header);
     cfmp_bad_frame(server.name, remote, frame, sizeof frame, NULL, 0);
