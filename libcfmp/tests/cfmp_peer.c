@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -143,13 +144,21 @@ static int cfmp_peer_refused_client(CFStringRef name, const char *mode) {
         setfsuid(0);
         if ((int)setfsuid((uid_t)-1) != 0) return 4;
     }
+    /* Changing credentials clears "dumpable", which stops LeakSanitizer's exit-time scan
+     * (it attaches to its own threads); this process has nothing to hide. */
+    prctl(PR_SET_DUMPABLE, 1);
     cfmp_peer_ready();
-    if (keep_files && cfmp_peer_raw_hello(name)) return 1; /* the server must not greet us */
+    bool greeted = keep_files && cfmp_peer_raw_hello(name); /* the server must not greet us */
     CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
-    if (remote == NULL) return 0;
-    CFMessagePortInvalidate(remote);
-    CFRelease(remote);
-    return 1;
+    bool connected = remote != NULL;
+    if (connected) {
+        CFMessagePortInvalidate(remote);
+        CFRelease(remote);
+    }
+    /* Drop the saved root uid too, so that LeakSanitizer may attach at exit. */
+    if (setresuid(65534, 65534, 65534) != 0) return 4;
+    prctl(PR_SET_DUMPABLE, 1);
+    return greeted || connected ? 1 : 0;
 }
 
 int main(int argc, char **argv) {
