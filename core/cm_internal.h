@@ -46,6 +46,7 @@ typedef enum cm_msg_kind {
 
 typedef struct cm_msg {
     int32_t next;
+    int32_t serial;      /* world-unique, for the trace */
     uint8_t kind;
     uint8_t malformed;
     uint16_t src_process;
@@ -313,6 +314,7 @@ struct cm_world {
      * "runnable" is trusted only within the same epoch.
      */
     uint32_t epoch;
+    int32_t msg_serial;
 
     /* trace */
     uint64_t trace_hash;
@@ -413,6 +415,9 @@ void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program
                 uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c);
 void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port,
                      int32_t a, int32_t b, int64_t c);
+/* A message event: as cm_emit (t may be NULL: then process), with the serial. */
+void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process, int32_t port,
+                 int32_t a, int32_t b, int64_t c, int32_t serial);
 void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_t b);
 void cm_wake(cm_world *w, uint32_t thread);
 void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns);
@@ -481,7 +486,7 @@ void cm_kport_destroy(cm_world *w, int32_t kport);
 void cm_msg_destroy(cm_world *w, int32_t msg);
 int32_t cm_msg_new(cm_world *w, uint8_t kind);
 void cm_msg_free(cm_world *w, int32_t msg);
-void cm_send_once_notify(cm_world *w, int32_t reply_kport);
+void cm_send_once_notify(cm_world *w, int32_t reply_kport, int32_t serial);
 void cm_waiter_add(cm_world *w, int32_t kport, uint32_t thread);
 void cm_waiter_remove(cm_world *w, int32_t kport, uint32_t thread);
 void cm_waiters_wake(cm_world *w, int32_t kport);

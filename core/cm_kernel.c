@@ -31,6 +31,7 @@ int32_t cm_msg_new(cm_world *w, uint8_t kind)
     if (index < 0) return -1;
     cm_msg *m = CM_MSG(w, index);
     m->next = -1;
+    m->serial = w->msg_serial++;
     m->kind = kind;
     m->reply_kport = -1;
     m->data = CM_DATA_NULL;
@@ -101,12 +102,13 @@ int32_t cm_kport_dequeue(cm_world *w, int32_t kport)
 }
 
 /* The kernel's MACH_NOTIFY_SEND_ONCE when a reply right dies unused. */
-void cm_send_once_notify(cm_world *w, int32_t reply_kport)
+void cm_send_once_notify(cm_world *w, int32_t reply_kport, int32_t serial)
 {
     if (reply_kport < 0 || !CM_KPORT(w, reply_kport)->alive) return;
     int32_t msg = cm_msg_new(w, CM_MSG_NOTIFY);
     if (msg < 0) return;
     CM_MSG(w, msg)->visible_ns = w->now_ns;
+    if (serial >= 0) CM_MSG(w, msg)->serial = serial; /* the request that died */
     cm_kport_enqueue(w, reply_kport, msg);
 }
 
@@ -114,12 +116,13 @@ void cm_msg_destroy(cm_world *w, int32_t msg)
 {
     cm_msg *m = CM_MSG(w, msg);
     int32_t reply = m->reply_kport;
+    int32_t serial = m->serial;
     if (m->kind == CM_MSG_REQUEST) {
-        cm_emit_process(w, CM_EV_MSG_DESTROYED, m->src_process, CM_NO_PORT, m->msgid,
-                        m->convid, m->data.size_bytes);
+        cm_emit_msg(w, CM_EV_MSG_DESTROYED, NULL, m->src_process, CM_NO_PORT, m->msgid,
+                    m->convid, m->data.size_bytes, serial);
     }
     cm_msg_free(w, msg);
-    cm_send_once_notify(w, reply);
+    cm_send_once_notify(w, reply, serial);
 }
 
 /* Every process holding a send right to the port notices its death (R56). */

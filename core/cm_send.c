@@ -53,21 +53,22 @@ void cm_reply_port_receive(cm_world *w, cm_thread *t, int32_t remote, int32_t ms
     cm_msg *m = CM_MSG(w, msg);
     uint8_t kind = m->kind;
     int32_t convid = -m->convid;
+    int32_t serial = m->serial;
     cm_data data = m->data;
     cm_msg_free(w, msg);
     if (CM_PORT(w, remote)->state != CM_PS_VALID) return;
     if (kind == CM_MSG_NOTIFY) { /* "dropping corrupt reply Mach message" */
-        cm_emit(w, CM_EV_CORRUPT_REPLY, t, remote, 0, 0, 0);
+        cm_emit_msg(w, CM_EV_CORRUPT_REPLY, t, 0, remote, 0, 0, 0, serial);
         return;
     }
     cm_reply_entry *e = find_entry(w, remote, convid, NULL);
     if (e == NULL || e->arrived) {
-        cm_emit(w, CM_EV_REPLY_DROPPED, t, remote, convid, 0, data.size_bytes);
+        cm_emit_msg(w, CM_EV_REPLY_DROPPED, t, 0, remote, convid, 0, data.size_bytes, serial);
         return;
     }
     e->arrived = 1;
     e->data = data.size_bytes < 0 ? (cm_data){.size_bytes = 0, .blob = CM_NONE32} : data;
-    cm_emit(w, CM_EV_REPLY_FILED, t, remote, convid, 0, e->data.size_bytes);
+    cm_emit_msg(w, CM_EV_REPLY_FILED, t, 0, remote, convid, 0, e->data.size_bytes, serial);
 }
 
 /* ---- the send ---------------------------------------------------------- */
@@ -104,7 +105,8 @@ static void enqueue_request(cm_world *w, cm_thread *t, int32_t remote, int32_t k
 {
     cm_msg *m = CM_MSG(w, msg);
     m->visible_ns = cm_time_add(w->now_ns, cm_message_latency(w));
-    cm_emit(w, CM_EV_ENQUEUE, t, remote, m->msgid, m->convid, m->data.size_bytes);
+    cm_emit_msg(w, CM_EV_ENQUEUE, t, 0, remote, m->msgid, m->convid, m->data.size_bytes,
+                m->serial);
     cm_kport_enqueue(w, kport, msg);
 }
 
@@ -144,7 +146,7 @@ static int32_t send_failed(cm_world *w, cm_thread *t, int32_t remote, int32_t ms
     int32_t reply_kport = m->reply_kport;
     cm_msg_free(w, msg);
     /* A timed-out send hands back the reply right; CF deallocates it. */
-    if (status == CM_SEND_TIMEOUT) cm_send_once_notify(w, reply_kport);
+    if (status == CM_SEND_TIMEOUT) cm_send_once_notify(w, reply_kport, -1);
     if (did_register) cm_rl_remove_source(w, t, CM_PORT(w, remote)->reply_source, mode);
     return status;
 }
@@ -228,7 +230,8 @@ cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm
     f->phase = CM_SEND_BLOCKED;
     f->deadline_ns = send_deadline_ns;
     cm_waiter_add(w, kport, cm_thread_global(w, t));
-    cm_emit(w, CM_EV_SEND_BLOCKED, t, remote, op->msgid, convid, 0);
+    cm_emit_msg(w, CM_EV_SEND_BLOCKED, t, 0, remote, op->msgid, convid, 0,
+                CM_MSG(w, f->msg)->serial);
     cm_wake_at(w, cm_thread_global(w, t), send_deadline_ns);
     return CM_OPR_PUSHED;
 }

@@ -66,7 +66,8 @@ static void leak_request(cm_world *w, cm_thread *t, int32_t port, int32_t msg)
 {
     cm_process *proc = cm_process_at(w, t->process);
     cm_msg *m = CM_MSG(w, msg);
-    cm_emit(w, CM_EV_REQUEST_DROPPED, t, port, CM_DROP_INVALID_ON_ARRIVAL, m->convid, 0);
+    cm_emit_msg(w, CM_EV_REQUEST_DROPPED, t, 0, port, CM_DROP_INVALID_ON_ARRIVAL, m->convid, 0,
+                m->serial);
     m->next = proc->leaked;
     proc->leaked = msg;
 }
@@ -92,14 +93,15 @@ bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t q
         cm_emit(w, CM_EV_CTX_RETAIN, t, port, 0, 0, info);
     }
     if (m->malformed) { /* R45: dropped after the retain, never released */
-        cm_emit(w, CM_EV_REQUEST_DROPPED, t, port, CM_DROP_MALFORMED, m->convid, 0);
+        cm_emit_msg(w, CM_EV_REQUEST_DROPPED, t, 0, port, CM_DROP_MALFORMED, m->convid, 0,
+                    m->serial);
         cm_msg_destroy(w, msg);
         return false;
     }
     if (m->data.size_bytes < 0) { /* R39: "length -1" arrives as an empty CFData */
         CM_MSG(w, msg)->data = (cm_data){.size_bytes = 0, .blob = CM_NONE32};
     }
-    cm_emit(w, CM_EV_CALLOUT, t, port, m->msgid, m->convid, m->data.size_bytes);
+    cm_emit_msg(w, CM_EV_CALLOUT, t, 0, port, m->msgid, m->convid, m->data.size_bytes, m->serial);
     cm_frame *f = cm_push(w, t, CM_FR_CALLOUT);
     if (f == NULL) return false;
     f->program = handler;
@@ -132,9 +134,12 @@ static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
     }
     if (reply_kport >= 0) {
         bool delivered = CM_KPORT(w, reply_kport)->alive;
-        cm_emit(w, CM_EV_REPLY_SENT, t, f->port, -convid, delivered, reply.size_bytes);
-        int32_t rmsg = delivered ? cm_msg_new(w, CM_MSG_REPLY) : -1;
-        if (rmsg >= 0) {
+        int32_t rmsg = cm_msg_new(w, CM_MSG_REPLY);
+        int32_t serial = rmsg >= 0 ? CM_MSG(w, rmsg)->serial : -1;
+        cm_emit_msg(w, CM_EV_REPLY_SENT, t, 0, f->port, -convid, delivered, reply.size_bytes,
+                    serial);
+        if (rmsg >= 0 && !delivered) cm_msg_free(w, rmsg);
+        if (rmsg >= 0 && delivered) {
             cm_msg *r = CM_MSG(w, rmsg);
             r->convid = -convid;
             r->msgid = msgid;

@@ -435,6 +435,7 @@ size_t cm_event_format(const cm_world *w, const cm_event *ev, char *buf, size_t 
         put_i64(&t, ev->port);
     }
     put_fields(&t, w, ev);
+    if (ev->msg >= 0) put_kv(&t, "m", ev->msg);
     if (cap > 0) buf[t.len < cap ? t.len : cap - 1] = '\0';
     return t.len;
 }

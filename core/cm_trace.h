@@ -3,7 +3,9 @@
  *
  * Each event has its virtual time, the process and thread it happened on,
  * the program operation that caused it (when there is one), the port
- * object involved and three kind-specific values. The canonical text form
+ * object involved, three kind-specific values, and for message events the
+ * message's serial, so a request's enqueue can be matched with its callout
+ * and a reply's sending with its filing. The canonical text form
  * is one line per event (cm_event_format); the trace hash is a stable
  * 64-bit hash over the canonical binary encoding of the same fields
  * (cm_trace_hash_event): little-endian, field by field, independent of
@@ -97,6 +99,7 @@ typedef struct cm_event {
     int32_t a;
     int32_t b;
     int64_t c;
+    int32_t msg;         /* the message involved (a world-unique serial), -1 */
 } cm_event;
 
 const char *cm_event_kind_name(uint16_t kind);

@@ -116,7 +116,7 @@ uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
     uint64_t w1 = (uint64_t)ev->seq | (uint64_t)ev->kind << 32 | (uint64_t)ev->process << 48;
     uint64_t w2 = (uint64_t)ev->thread | (uint64_t)ev->program << 16 | (uint64_t)ev->op_index << 32;
     uint64_t w3 = (uint64_t)(uint32_t)ev->port | (uint64_t)(uint32_t)ev->a << 32;
-    uint64_t w4 = (uint64_t)(uint32_t)ev->b;
+    uint64_t w4 = (uint64_t)(uint32_t)ev->b | (uint64_t)(uint32_t)ev->msg << 32;
     uint64_t w5 = (uint64_t)ev->c;
     uint64_t d = (w0 ^ (w0 >> 29)) * UINT64_C(0x9E3779B97F4A7C15) +
                  (w1 ^ (w1 >> 31)) * UINT64_C(0xC2B2AE3D27D4EB4F) +
@@ -152,6 +152,25 @@ void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program
         .a = a,
         .b = b,
         .c = c,
+        .msg = -1,
+    };
+    record(w, &ev);
+}
+
+void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process, int32_t port,
+                 int32_t a, int32_t b, int64_t c, int32_t serial)
+{
+    cm_event ev = {
+        .kind = kind,
+        .process = t ? t->process : process,
+        .thread = t ? t->index : CM_NONE16,
+        .program = CM_NONE16,
+        .op_index = CM_NONE32,
+        .port = port,
+        .a = a,
+        .b = b,
+        .c = c,
+        .msg = serial,
     };
     record(w, &ev);
 }
@@ -175,6 +194,7 @@ void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port,
         .a = a,
         .b = b,
         .c = c,
+        .msg = -1,
     };
     record(w, &ev);
 }
@@ -599,6 +619,7 @@ static void start_run(cm_world *w)
     w->choice_ordinal = 0;
     w->pid_next = 100;
     w->epoch = 0;
+    w->msg_serial = 0;
     w->trace_hash = CM_TRACE_HASH_SEED;
     w->event_count = 0;
     w->events_kept = 0;
