@@ -1,0 +1,676 @@
+/*
+ * sim_check.c — expectations, expected events and invariants (see
+ * sim_check.h). Every failure points at the YAML: the expectation's own
+ * key where there is one, else the step, else the scenario.
+ */
+#include "sim_check.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct checker {
+    const sim_scenario *sc;
+    const sim_obs *obs;
+    sim_result *res;
+    uint32_t *order;  /* exec indices grouped by step */
+    uint32_t *first;  /* [step]: offset into order; [step_count]: total */
+    /* (object, var, process, exec) of every create that returned an object */
+    struct binding {
+        int64_t port;
+        uint32_t var;
+        uint16_t process;
+        uint32_t exec;
+    } *bindings;
+    uint32_t binding_count;
+} checker;
+
+/* ---- text ------------------------------------------------------------------ */
+
+static void put_duration(sim_buf *b, int64_t ns)
+{
+    char text[40];
+    sim_format_duration(ns, text, sizeof text);
+    sim_buf_puts(b, text);
+}
+
+char *sim_exec_describe(const sim_scenario *sc, const sim_exec *e)
+{
+    sim_buf b;
+    sim_buf_init(&b);
+    const sim_step *s = &sc->steps[e->step];
+    sim_result_type type = sim_op_result_type(s->op);
+    char num[24];
+    if (e->outcome == SIM_OUTCOME_BLOCKED || e->outcome == SIM_OUTCOME_KILLED) {
+        sim_buf_puts(&b, e->outcome == SIM_OUTCOME_BLOCKED ? "blocked" : "killed");
+        sim_buf_puts(&b, " after ");
+        put_duration(&b, e->end_ns - e->start_ns);
+        return sim_buf_take(&b);
+    }
+    switch (type) {
+    case SIM_RT_NAME:
+        sim_buf_puts(&b, "name=");
+        sim_data_format(&e->data, &b);
+        break;
+    case SIM_RT_INFO:
+        if (e->info == SIM_INFO_UNDEFINED) {
+            sim_buf_puts(&b, "info=undefined");
+        } else {
+            sim_buf_printf(&b, "info=%lld", (long long)e->info);
+        }
+        break;
+    case SIM_RT_CALLBACK:
+        sim_buf_printf(&b, "callback=%s", e->callback < sc->program_count
+                                              ? sc->programs[e->callback].name : "null");
+        break;
+    case SIM_RT_NONE:
+        sim_buf_puts(&b, s->op == CM_OP_REPLY ? "reply=" : "returned");
+        if (s->op == CM_OP_REPLY) sim_data_format(&e->data, &b);
+        break;
+    default:
+        sim_buf_puts(&b, sim_result_text(type, e->value, num, sizeof num));
+        break;
+    }
+    if (type == SIM_RT_CREATED && e->value) sim_buf_printf(&b, " #%lld", (long long)e->port);
+    if (s->op == CM_OP_CREATE_LOCAL || s->op == CM_OP_CREATE_LOCAL_PER_PID) {
+        sim_buf_printf(&b, " should_free_info=%s", e->should_free_info ? "true" : "false");
+    }
+    if (s->op == CM_OP_SEND && e->data.kind != SIM_DATA_NULL) {
+        sim_buf_puts(&b, " reply=");
+        sim_data_format(&e->data, &b);
+    }
+    if (e->end_ns > e->start_ns) {
+        sim_buf_puts(&b, " elapsed=");
+        put_duration(&b, e->end_ns - e->start_ns);
+    }
+    return sim_buf_take(&b);
+}
+
+static const char *step_keyword(const sim_step *s)
+{
+    if (s->op == CM_OP_SLEEP && (s->flags & CM_OPF_WORK)) return "work";
+    const char *k = sim_op_keyword(s->op);
+    return k != NULL ? k : "?";
+}
+
+static char *where_text(const sim_scenario *sc, const sim_step *s)
+{
+    const sim_program *p = &sc->programs[s->program];
+    if (p->kind == SIM_PROG_THREAD && p->process < sc->process_count) {
+        return sim_strdup_printf("%s/%s", sc->processes[p->process].name, p->name);
+    }
+    return sim_strdup_printf("%s %s", sim_program_kind_name(p->kind), p->name);
+}
+
+/* ---- grouping executions by step ----------------------------------------------- */
+
+static bool group_execs(checker *c)
+{
+    uint32_t steps = c->sc->step_count, n = c->obs->exec_count;
+    c->first = calloc((size_t)steps + 2, sizeof *c->first);
+    c->order = malloc(((size_t)n + 1) * sizeof *c->order);
+    if (c->first == NULL || c->order == NULL) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t step = c->obs->execs[i].step;
+        if (step < steps) c->first[step + 1]++;
+    }
+    for (uint32_t s = 0; s < steps; s++) c->first[s + 1] += c->first[s];
+    uint32_t *fill = calloc((size_t)steps + 1, sizeof *fill);
+    if (fill == NULL) return false;
+    for (uint32_t i = 0; i < n; i++) { /* stable: executions stay in order */
+        uint32_t step = c->obs->execs[i].step;
+        if (step < steps) c->order[c->first[step] + fill[step]++] = i;
+    }
+    free(fill);
+    return true;
+}
+
+static int binding_cmp(const void *x, const void *y)
+{
+    const struct binding *a = x, *b = y;
+    if (a->port != b->port) return a->port < b->port ? -1 : 1;
+    return a->exec < b->exec ? -1 : (a->exec > b->exec);
+}
+
+static bool is_create(uint8_t op)
+{
+    return op == CM_OP_CREATE_LOCAL || op == CM_OP_CREATE_LOCAL_PER_PID ||
+           op == CM_OP_CREATE_REMOTE || op == CM_OP_CREATE_REMOTE_PER_PID;
+}
+
+static bool collect_bindings(checker *c)
+{
+    const sim_obs *o = c->obs;
+    c->bindings = malloc(((size_t)o->exec_count + 1) * sizeof *c->bindings);
+    if (c->bindings == NULL) return false;
+    for (uint32_t i = 0; i < o->exec_count; i++) {
+        const sim_exec *e = &o->execs[i];
+        if (e->step >= c->sc->step_count) continue;
+        const sim_step *s = &c->sc->steps[e->step];
+        if (!is_create(s->op) || e->outcome != SIM_OUTCOME_RETURNED || e->port == SIM_PORT_NONE ||
+            s->port.index >= c->sc->var_count) {
+            continue;
+        }
+        c->bindings[c->binding_count++] = (struct binding){
+            .port = e->port, .var = s->port.index, .process = e->process, .exec = i};
+    }
+    qsort(c->bindings, c->binding_count, sizeof *c->bindings, binding_cmp);
+    return true;
+}
+
+/* First binding of an object, or NULL. */
+static const struct binding *binding_of(const checker *c, int64_t port)
+{
+    uint32_t lo = 0, hi = c->binding_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->bindings[mid].port < port) lo = mid + 1; else hi = mid;
+    }
+    return lo < c->binding_count && c->bindings[lo].port == port ? &c->bindings[lo] : NULL;
+}
+
+static bool port_is_var(const checker *c, int64_t port, uint32_t var, uint32_t process)
+{
+    const struct binding *b = binding_of(c, port);
+    const struct binding *end = c->bindings + c->binding_count;
+    for (; b != NULL && b < end && b->port == port; b++) {
+        if (b->var == var && (process == SIM_NONE || b->process == process)) return true;
+    }
+    return false;
+}
+
+/* The object var held in e's process when e started: the last create into it. */
+static int64_t var_object_before(const checker *c, const sim_exec *e, uint32_t var)
+{
+    int64_t port = SIM_PORT_NONE;
+    uint64_t best = 0;
+    for (uint32_t i = 0; i < c->binding_count; i++) {
+        const struct binding *b = &c->bindings[i];
+        const sim_exec *x = &c->obs->execs[b->exec];
+        if (b->var != var || b->process != e->process || x->end_seq >= e->start_seq) continue;
+        if (port == SIM_PORT_NONE || x->end_seq > best) {
+            best = x->end_seq;
+            port = b->port;
+        }
+    }
+    return port;
+}
+
+/* ---- failures ------------------------------------------------------------------- */
+
+static sim_failure *fail(checker *c, uint8_t kind, sim_loc loc, uint32_t step, const char *message,
+                         const char *expected, const char *observed)
+{
+    sim_failure *f = sim_result_add_failure(c->res, kind, loc.line, loc.col, message, expected,
+                                            observed);
+    if (f != NULL) f->step = step;
+    if (step < c->res->step_count) c->res->steps[step].failed = true;
+    return f;
+}
+
+/* One kind of check over all executions of a step: the first failure, and how many. */
+typedef struct tally {
+    uint32_t failed;
+    uint32_t first_exec;
+    char *expected;
+    char *observed;
+} tally;
+
+static void tally_add(tally *t, uint32_t exec, char *expected, char *observed)
+{
+    if (t->failed++ == 0) {
+        t->first_exec = exec;
+        t->expected = expected;
+        t->observed = observed;
+        return;
+    }
+    free(expected);
+    free(observed);
+}
+
+static void tally_report(checker *c, tally *t, sim_loc loc, uint32_t step, const char *what)
+{
+    if (t->failed == 0) return;
+    const sim_step *s = &c->sc->steps[step];
+    char message[160];
+    if (t->failed > 1) {
+        snprintf(message, sizeof message, "%s %s (%u executions fail)", step_keyword(s), what,
+                 t->failed);
+    } else {
+        snprintf(message, sizeof message, "%s %s", step_keyword(s), what);
+    }
+    uint32_t index = t->first_exec;
+    const sim_exec *e = &c->obs->execs[c->order[c->first[step] + index]];
+    sim_failure *f = fail(c, SIM_FAIL_EXPECT, loc, step, message, t->expected, t->observed);
+    if (f != NULL) {
+        f->execution = index;
+        f->time_ns = e->end_ns;
+    }
+    free(t->expected);
+    free(t->observed);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- a step's expectations -------------------------------------------------------- */
+
+static char *results_text(const sim_expect *x, sim_result_type type)
+{
+    sim_buf b;
+    sim_buf_init(&b);
+    char num[24];
+    for (uint32_t i = 0; i < x->result_count; i++) {
+        if (i > 0) sim_buf_puts(&b, i + 1 == x->result_count ? " or " : ", ");
+        sim_buf_puts(&b, sim_result_text(type, x->results[i], num, sizeof num));
+    }
+    return sim_buf_take(&b);
+}
+
+static int32_t exec_value(const sim_exec *e)
+{
+    if (e->outcome == SIM_OUTCOME_BLOCKED) return SIM_VALUE_BLOCKED;
+    if (e->outcome == SIM_OUTCOME_KILLED) return SIM_VALUE_KILLED;
+    return e->value;
+}
+
+static bool value_allowed(const sim_expect *x, int32_t value)
+{
+    for (uint32_t i = 0; i < x->result_count; i++) {
+        if (x->results[i] == value) return true;
+    }
+    return false;
+}
+
+static char *data_text(const sim_data *d)
+{
+    sim_buf b;
+    sim_buf_init(&b);
+    sim_data_format(d, &b);
+    return sim_buf_take(&b);
+}
+
+static char *window_text(const sim_expect *x)
+{
+    char lo[40], hi[40];
+    sim_format_duration(x->elapsed_min_ns, lo, sizeof lo);
+    sim_format_duration(x->elapsed_max_ns, hi, sizeof hi);
+    if (x->elapsed_max_ns == CM_DURATION_FOREVER) return sim_strdup_printf("at least %s", lo);
+    if (x->elapsed_min_ns == x->elapsed_max_ns) return sim_strdup_printf("exactly %s", lo);
+    if (x->elapsed_min_ns == 0) return sim_strdup_printf("at most %s", hi);
+    return sim_strdup_printf("between %s and %s", lo, hi);
+}
+
+typedef struct step_tallies {
+    tally result, returned, reply, elapsed, free_info, same, not_same, name, info, callback;
+} step_tallies;
+
+/* Checks of values that only exist when the call returned. */
+static void check_returned(checker *c, const sim_exec *e, uint32_t n, const sim_expect *x,
+                           step_tallies *t)
+{
+    const sim_scenario *sc = c->sc;
+    char buf[40];
+    if (x->has_reply && !sim_data_equal(&x->reply, &e->data)) {
+        tally_add(&t->reply, n, data_text(&x->reply), data_text(&e->data));
+    }
+    int64_t elapsed = e->end_ns - e->start_ns;
+    if (x->has_elapsed && (elapsed < x->elapsed_min_ns || elapsed > x->elapsed_max_ns)) {
+        sim_format_duration(elapsed, buf, sizeof buf);
+        tally_add(&t->elapsed, n, window_text(x), sim_strdup(buf));
+    }
+    if (x->should_free_info >= 0 && (bool)x->should_free_info != e->should_free_info) {
+        tally_add(&t->free_info, n, sim_strdup(x->should_free_info ? "true" : "false"),
+                  sim_strdup(e->should_free_info ? "true" : "false"));
+    }
+    if (x->same_as.index < sc->var_count) {
+        int64_t want = var_object_before(c, e, x->same_as.index);
+        if (want == SIM_PORT_NONE || want != e->port) {
+            tally_add(&t->same, n, sim_strdup_printf("the object in '%s' (#%lld)", x->same_as.name, (long long)want),
+                      sim_strdup_printf("#%lld", (long long)e->port));
+        }
+    }
+    if (x->not_same_as.index < sc->var_count) {
+        int64_t other = var_object_before(c, e, x->not_same_as.index);
+        if (e->port == SIM_PORT_NONE || other == e->port) {
+            tally_add(&t->not_same, n,
+                      sim_strdup_printf("a new object, not '%s' (#%lld)", x->not_same_as.name, (long long)other),
+                      sim_strdup_printf("#%lld", (long long)e->port));
+        }
+    }
+    if (x->has_name && !sim_data_equal(&x->name, &e->data)) {
+        tally_add(&t->name, n, data_text(&x->name), data_text(&e->data));
+    }
+    if (x->has_info && x->info != e->info) {
+        tally_add(&t->info, n,
+                  x->info == SIM_INFO_UNDEFINED ? sim_strdup("undefined") : sim_strdup_printf("%lld", (long long)x->info),
+                  e->info == SIM_INFO_UNDEFINED ? sim_strdup("undefined") : sim_strdup_printf("%lld", (long long)e->info));
+    }
+    if (x->has_callback) {
+        uint32_t want = x->callback.name == NULL ? SIM_NONE : x->callback.index;
+        if (want != e->callback) {
+            tally_add(&t->callback, n, sim_strdup(x->callback.name ? x->callback.name : "null"),
+                      sim_strdup(e->callback < sc->program_count ? sc->programs[e->callback].name : "null"));
+        }
+    }
+}
+
+static bool needs_return(const sim_expect *x)
+{
+    return x->has_reply || x->has_elapsed || x->should_free_info >= 0 || x->same_as.name ||
+           x->not_same_as.name || x->has_name || x->has_info || x->has_callback;
+}
+
+static void check_runs(checker *c, uint32_t step, const sim_expect *x, uint32_t runs)
+{
+    const sim_step *s = &c->sc->steps[step];
+    const sim_program *p = &c->sc->programs[s->program];
+    char message[96];
+    if (x->has_runs) {
+        if (runs >= x->runs_min && runs <= x->runs_max) return;
+        char *want = x->runs_min == x->runs_max ? sim_strdup_printf("exactly %u", x->runs_min)
+                     : x->runs_max == UINT32_MAX ? sim_strdup_printf("at least %u", x->runs_min)
+                                                 : sim_strdup_printf("%u to %u", x->runs_min, x->runs_max);
+        char *got = sim_strdup_printf("%u", runs);
+        snprintf(message, sizeof message, "%s executions", step_keyword(s));
+        fail(c, SIM_FAIL_EXPECT, x->runs_loc, step, message, want, got);
+        free(want);
+        free(got);
+        return;
+    }
+    if (runs == 0 && p->kind == SIM_PROG_THREAD) {
+        snprintf(message, sizeof message, "%s never ran (its expectation was not checked)",
+                 step_keyword(s));
+        fail(c, SIM_FAIL_EXPECT, x->loc, step, message, "at least 1 execution", "0");
+    }
+}
+
+static void check_step(checker *c, uint32_t step)
+{
+    const sim_step *s = &c->sc->steps[step];
+    const sim_expect *x = s->expect;
+    sim_result_type type = sim_op_result_type(s->op);
+    uint32_t runs = c->first[step + 1] - c->first[step];
+    check_runs(c, step, x, runs);
+    step_tallies t;
+    memset(&t, 0, sizeof t);
+    char num[24];
+    for (uint32_t n = 0; n < runs; n++) {
+        const sim_exec *e = &c->obs->execs[c->order[c->first[step] + n]];
+        int32_t value = exec_value(e);
+        if (x->result_count > 0 && !value_allowed(x, value)) {
+            tally_add(&t.result, n, results_text(x, type),
+                      sim_strdup(sim_result_text(type, value, num, sizeof num)));
+            continue;
+        }
+        if (e->outcome != SIM_OUTCOME_RETURNED) {
+            if (needs_return(x) && !value_allowed(x, value)) {
+                tally_add(&t.returned, n, sim_strdup("the call to return"),
+                          sim_strdup(sim_result_text(type, value, num, sizeof num)));
+            }
+            continue;
+        }
+        check_returned(c, e, n, x, &t);
+    }
+    tally_report(c, &t.result, x->result_loc, step, "result");
+    tally_report(c, &t.returned, x->loc, step, "did not return");
+    tally_report(c, &t.reply, x->reply_loc, step, "reply");
+    tally_report(c, &t.elapsed, x->elapsed_loc, step, "elapsed time");
+    tally_report(c, &t.free_info, x->should_free_info_loc, step, "should_free_info");
+    tally_report(c, &t.same, x->same_as.loc, step, "object identity (same_as)");
+    tally_report(c, &t.not_same, x->not_same_as.loc, step, "object identity (not_same_as)");
+    tally_report(c, &t.name, x->name_loc, step, "name");
+    tally_report(c, &t.info, x->info_loc, step, "context info");
+    tally_report(c, &t.callback, x->callback.loc, step, "invalidation callback");
+}
+
+/* ---- expected events ------------------------------------------------------------------ */
+
+static bool event_matches(const checker *c, const sim_event_expect *x, const sim_event *ev)
+{
+    if (ev->kind != x->kind) return false;
+    if (x->process.index != SIM_NONE && ev->process != x->process.index) return false;
+    if (x->thread.index != SIM_NONE && ev->thread != x->thread.index) return false;
+    if (x->has_msgid && ev->msgid != x->msgid) return false;
+    if (x->has_code && ev->code != x->code) return false;
+    if (x->port.index != SIM_NONE && !port_is_var(c, ev->port, x->port.index, x->process.index)) {
+        return false;
+    }
+    return true;
+}
+
+static void check_event_expect(checker *c, const sim_event_expect *x)
+{
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < c->obs->event_count; i++) {
+        if (event_matches(c, x, &c->obs->events[i])) count++;
+    }
+    if (count >= x->count_min && count <= x->count_max) return;
+    char *want = x->count_min == x->count_max ? sim_strdup_printf("%u", x->count_min)
+                 : x->count_max == UINT32_MAX ? sim_strdup_printf("at least %u", x->count_min)
+                                              : sim_strdup_printf("%u to %u", x->count_min, x->count_max);
+    char *got = sim_strdup_printf("%u", count);
+    char message[96];
+    snprintf(message, sizeof message, "%s count", sim_event_kind_name(x->kind));
+    fail(c, SIM_FAIL_EVENTS, x->count_loc.line ? x->count_loc : x->loc, SIM_NONE, message, want, got);
+    free(want);
+    free(got);
+}
+
+/* ---- invariants --------------------------------------------------------------------------- */
+
+/* Where to point for a port object: the step that created it, else the scenario. */
+static sim_loc port_loc(const checker *c, int64_t port)
+{
+    const struct binding *b = binding_of(c, port);
+    if (b != NULL) return c->sc->steps[c->obs->execs[b->exec].step].loc;
+    return c->sc->loc;
+}
+
+static int i64_cmp(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : (a > b);
+}
+
+static void invariant_callback_once(checker *c)
+{
+    const sim_obs *o = c->obs;
+    int64_t *ports = malloc(((size_t)o->event_count + 1) * sizeof *ports);
+    if (ports == NULL) return;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < o->event_count; i++) {
+        const sim_event *ev = &o->events[i];
+        if (ev->kind == SIM_EV_INVALIDATION_CALLBACK && !(ev->flags & SIM_EVF_VIA_SET)) {
+            ports[n++] = ev->port;
+        }
+    }
+    qsort(ports, n, sizeof *ports, i64_cmp);
+    for (uint32_t i = 0; i < n;) {
+        uint32_t j = i;
+        while (j < n && ports[j] == ports[i]) j++;
+        if (j - i > 1) {
+            char *got = sim_strdup_printf("%u times on port #%lld", j - i, (long long)ports[i]);
+            fail(c, SIM_FAIL_INVARIANT, port_loc(c, ports[i]), SIM_NONE,
+                 "an invalidation callback runs at most once per port", "at most once", got);
+            free(got);
+        }
+        i = j;
+    }
+    free(ports);
+}
+
+static bool in_sorted(const int64_t *set, uint32_t n, int64_t v)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (set[mid] < v) lo = mid + 1; else hi = mid;
+    }
+    return lo < n && set[lo] == v;
+}
+
+/* Inserts v keeping set sorted (n < capacity). */
+static void sorted_insert(int64_t *set, uint32_t *n, int64_t v)
+{
+    uint32_t i = *n;
+    while (i > 0 && set[i - 1] > v) {
+        set[i] = set[i - 1];
+        i--;
+    }
+    set[i] = v;
+    (*n)++;
+}
+
+static void invariant_no_callout_after_invalid(checker *c)
+{
+    const sim_obs *o = c->obs;
+    int64_t *invalid = malloc(((size_t)o->event_count + 1) * sizeof *invalid);
+    int64_t *reported = malloc(((size_t)o->event_count + 1) * sizeof *reported);
+    uint32_t n = 0, r = 0;
+    for (uint32_t i = 0; invalid != NULL && reported != NULL && i < o->event_count; i++) {
+        const sim_event *ev = &o->events[i];
+        if (ev->kind == SIM_EV_INVALIDATED && !in_sorted(invalid, n, ev->port)) {
+            sorted_insert(invalid, &n, ev->port);
+        } else if (ev->kind == SIM_EV_CALLOUT && in_sorted(invalid, n, ev->port) &&
+                   !in_sorted(reported, r, ev->port)) {
+            sorted_insert(reported, &r, ev->port);
+            char *got = sim_strdup_printf("a callout on port #%lld (msgid %d) after it became invalid",
+                                          (long long)ev->port, ev->msgid);
+            sim_failure *f = fail(c, SIM_FAIL_INVARIANT, port_loc(c, ev->port), SIM_NONE,
+                                  "no callout runs after a port became invalid", "no callout", got);
+            if (f != NULL) f->time_ns = ev->time_ns;
+            free(got);
+        }
+    }
+    free(invalid);
+    free(reported);
+}
+
+static void invariant_anomalies(checker *c)
+{
+    for (uint32_t i = 0; i < c->obs->event_count; i++) {
+        const sim_event *ev = &c->obs->events[i];
+        if (ev->kind != SIM_EV_ANOMALY) continue;
+        uint32_t step = ev->step < c->sc->step_count ? ev->step : SIM_NONE;
+        sim_loc loc = step != SIM_NONE ? c->sc->steps[step].loc : c->sc->loc;
+        sim_failure *f = fail(c, SIM_FAIL_INVARIANT, loc, step, "every call returns exactly once",
+                              "one return per call", ev->note ? ev->note : "a mismatch");
+        if (f != NULL) f->time_ns = ev->time_ns;
+    }
+}
+
+static void invariant_blocked_sends(checker *c)
+{
+    for (uint32_t i = 0; i < c->obs->exec_count; i++) {
+        const sim_exec *e = &c->obs->execs[i];
+        if (e->step >= c->sc->step_count || e->outcome != SIM_OUTCOME_BLOCKED) continue;
+        const sim_step *s = &c->sc->steps[e->step];
+        if (s->op != CM_OP_SEND) continue;
+        if (s->expect != NULL && s->expect->result_count > 0) continue; /* checked there */
+        char *got = sim_strdup_printf("still blocked after %lldns", (long long)(e->end_ns - e->start_ns));
+        sim_failure *f = fail(c, SIM_FAIL_INVARIANT, s->loc, e->step,
+                              "every send returns (or says expect: blocked)", "a return", got);
+        if (f != NULL) f->time_ns = e->end_ns;
+        free(got);
+    }
+}
+
+/* What the client must get for a callout's reply (R35, R43). */
+static sim_data delivered_reply(const sim_data *callout_reply)
+{
+    if (callout_reply->kind == SIM_DATA_NULL) return (sim_data){.kind = SIM_DATA_BYTES};
+    int64_t size = callout_reply->kind == SIM_DATA_BYTES ? (int64_t)callout_reply->len
+                                                         : callout_reply->size;
+    if (size > CM_MAX_DATA_BYTES) return (sim_data){.kind = SIM_DATA_BYTES};
+    return *callout_reply;
+}
+
+static void check_reply_match(checker *c, const sim_exec *e, uint32_t exec)
+{
+    const sim_obs *o = c->obs;
+    uint32_t candidates = 0;
+    for (uint32_t i = 0; i < o->event_count; i++) {
+        const sim_event *ev = &o->events[i];
+        if (ev->kind != SIM_EV_CALLOUT || ev->convid != e->convid || ev->msgid != e->msgid) continue;
+        if ((ev->flags & (SIM_EVF_DONE | SIM_EVF_DELIVERED)) != (SIM_EVF_DONE | SIM_EVF_DELIVERED)) continue;
+        if (ev->seq > e->end_seq) continue;
+        candidates++;
+        sim_data want = delivered_reply(&ev->data);
+        if (sim_data_equal(&want, &e->data)) return;
+    }
+    const sim_step *s = &c->sc->steps[e->step];
+    char *got = data_text(&e->data);
+    char *want = sim_strdup_printf(candidates ? "the reply of a callout for convid %d"
+                                              : "a callout that replied to convid %d", e->convid);
+    sim_failure *f = fail(c, SIM_FAIL_INVARIANT, s->loc, e->step,
+                          "no reply is matched to the wrong request", want, got);
+    if (f != NULL) {
+        f->time_ns = e->end_ns;
+        f->execution = exec;
+    }
+    free(got);
+    free(want);
+}
+
+static void invariant_replies(checker *c)
+{
+    for (uint32_t i = 0; i < c->obs->exec_count; i++) {
+        const sim_exec *e = &c->obs->execs[i];
+        if (e->step >= c->sc->step_count || e->outcome != SIM_OUTCOME_RETURNED) continue;
+        if (c->sc->steps[e->step].op != CM_OP_SEND || e->value != CM_SUCCESS) continue;
+        if (e->convid == 0 || e->data.kind == SIM_DATA_NULL) continue; /* one-way, not written */
+        uint32_t n = 0;
+        for (uint32_t k = c->first[e->step]; k < c->first[e->step + 1] && c->order[k] != i; k++) n++;
+        check_reply_match(c, e, n);
+    }
+}
+
+/* ---- steps summary and the whole check ----------------------------------------------------- */
+
+static bool fill_steps(checker *c)
+{
+    const sim_scenario *sc = c->sc;
+    sim_result *res = c->res;
+    res->steps = calloc((size_t)sc->step_count + 1, sizeof *res->steps);
+    if (res->steps == NULL) return false;
+    res->step_count = sc->step_count;
+    for (uint32_t i = 0; i < sc->step_count; i++) {
+        const sim_step *s = &sc->steps[i];
+        sim_step_result *r = &res->steps[i];
+        r->line = s->loc.line;
+        r->col = s->loc.col;
+        r->op = step_keyword(s);
+        r->where = where_text(sc, s);
+        r->label = s->label ? sim_strdup(s->label) : NULL;
+        r->executions = c->first[i + 1] - c->first[i];
+        r->has_expect = s->expect != NULL;
+        if (r->executions > 0) r->observed = sim_exec_describe(sc, &c->obs->execs[c->order[c->first[i]]]);
+    }
+    return true;
+}
+
+void sim_check(const sim_scenario *sc, const sim_obs *obs, sim_result *res)
+{
+    assert(sc != NULL && obs != NULL && res != NULL);
+    checker c = {.sc = sc, .obs = obs, .res = res};
+    if (!group_execs(&c) || !collect_bindings(&c) || !fill_steps(&c)) {
+        sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col,
+                               "out of memory checking the run", NULL, NULL);
+    } else {
+        if (obs->failed) {
+            sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col,
+                                   "out of memory observing the run", NULL, NULL);
+        }
+        for (uint32_t i = 0; i < sc->step_count; i++) {
+            if (sc->steps[i].expect != NULL) check_step(&c, i);
+        }
+        for (uint32_t i = 0; i < sc->event_expect_count; i++) check_event_expect(&c, &sc->event_expects[i]);
+        invariant_callback_once(&c);
+        invariant_no_callout_after_invalid(&c);
+        invariant_anomalies(&c);
+        invariant_blocked_sends(&c);
+        invariant_replies(&c);
+    }
+    free(c.order);
+    free(c.first);
+    free(c.bindings);
+}

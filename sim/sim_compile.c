@@ -1,0 +1,287 @@
+/* sim_compile.c — see sim_compile.h. */
+#include "sim_compile.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- blobs: byte strings interned in insertion order ----------------------- */
+
+typedef struct blob_table {
+    sim_compiled *c;
+    uint32_t capacity;
+    uint32_t *slots; /* blob + 1, 0 = empty; power-of-two size */
+    uint32_t slot_count;
+    bool failed;
+} blob_table;
+
+static uint32_t hash_bytes(const uint8_t *bytes, uint32_t len)
+{
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < len; i++) h = (h ^ bytes[i]) * 16777619u;
+    return h;
+}
+
+static uint32_t blob_intern(blob_table *t, const uint8_t *bytes, uint32_t len)
+{
+    sim_compiled *c = t->c;
+    if (t->failed) return 0;
+    uint32_t mask = t->slot_count - 1;
+    uint32_t i = hash_bytes(bytes, len) & mask;
+    for (; t->slots[i] != 0; i = (i + 1) & mask) {
+        const cm_blob *b = &c->blobs[t->slots[i] - 1];
+        if (b->size_bytes == len && (len == 0 || memcmp(b->bytes, bytes, len) == 0)) {
+            return t->slots[i] - 1;
+        }
+    }
+    assert(c->blob_count < t->capacity);
+    uint8_t *copy = sim_arena_alloc(&c->arena, len + 1);
+    if (copy == NULL) {
+        t->failed = true;
+        return 0;
+    }
+    if (len > 0) memcpy(copy, bytes, len);
+    uint32_t index = c->blob_count++;
+    c->blobs[index] = (cm_blob){.bytes = copy, .size_bytes = len};
+    t->slots[i] = index + 1;
+    return index;
+}
+
+static uint32_t blob_text(blob_table *t, const char *s)
+{
+    return blob_intern(t, (const uint8_t *)s, (uint32_t)strlen(s));
+}
+
+static uint32_t blob_name(blob_table *t, const sim_step *s)
+{
+    if (!s->has_name || s->name.kind != SIM_DATA_BYTES) return CM_NONE32;
+    return blob_intern(t, s->name.bytes, s->name.len);
+}
+
+static cm_data blob_data(blob_table *t, const sim_data *d)
+{
+    switch (d->kind) {
+    case SIM_DATA_BYTES:
+        return (cm_data){.size_bytes = d->len, .blob = blob_intern(t, d->bytes, d->len)};
+    case SIM_DATA_SIZE:
+        return (cm_data){.size_bytes = d->size, .blob = CM_NONE32};
+    default:
+        return CM_DATA_NULL;
+    }
+}
+
+/* An upper bound on the blobs a scenario can need. */
+static uint32_t blob_bound(const sim_scenario *sc)
+{
+    uint32_t n = sc->mode_count + sc->service_count + sc->program_count + 2 * sc->step_count;
+    for (uint32_t p = 0; p < sc->process_count; p++) {
+        n += 2 + sc->processes[p].thread_count + sc->processes[p].queue_count;
+    }
+    return n + 8;
+}
+
+/* ---- operations ------------------------------------------------------------- */
+
+static uint16_t index16(uint32_t index)
+{
+    return index == SIM_NONE ? CM_NONE16 : (uint16_t)index;
+}
+
+static cm_op compile_op(blob_table *t, const sim_step *s)
+{
+    cm_op op = {.kind = s->op, .flags = s->flags, .slot = 0, .mode = CM_MODE_NONE,
+                .target = CM_NONE16, .msgid = s->msgid, .name = blob_name(t, s),
+                .data = blob_data(t, &s->data), .t1_ns = s->t1_ns, .t2_ns = s->t2_ns,
+                .value = 0};
+    if (s->port.index == SIM_VAR_SELF) {
+        op.slot = CM_SLOT_SELF;
+    } else if (s->port.index != SIM_NONE) {
+        op.slot = (uint16_t)s->port.index;
+    }
+    if (s->mode.index != SIM_NONE) op.mode = (uint16_t)s->mode.index;
+    switch (s->op) {
+    case CM_OP_CREATE_LOCAL:
+    case CM_OP_CREATE_LOCAL_PER_PID:
+        op.target = index16(s->target.index);
+        op.value = s->info;
+        break;
+    case CM_OP_CREATE_REMOTE_PER_PID:
+        op.target = index16(s->process.index);
+        break;
+    case CM_OP_SET_INVALIDATION_CALLBACK:
+    case CM_OP_ADD_TIMER:
+        op.target = index16(s->target.index);
+        break;
+    case CM_OP_ASYNC:
+        op.target = index16(s->queue.index);
+        op.value = s->target.index;
+        break;
+    case CM_OP_SET_DISPATCH_QUEUE:
+        op.target = index16(s->queue.index);
+        break;
+    case CM_OP_ADD_SOURCE:
+    case CM_OP_REMOVE_SOURCE:
+    case CM_OP_STOP:
+    case CM_OP_WAKE_UP:
+        op.target = index16(s->thread.index);
+        break;
+    default:
+        break;
+    }
+    return op;
+}
+
+static bool compile_programs(blob_table *t, sim_compiled *c)
+{
+    const sim_scenario *sc = c->sc;
+    cm_program *programs = sim_arena_alloc(&c->arena, (sc->program_count + 1) * sizeof *programs);
+    cm_op *ops = sim_arena_alloc(&c->arena, (sc->step_count + 1) * sizeof *ops);
+    if (programs == NULL || ops == NULL) return false;
+    for (uint32_t i = 0; i < sc->step_count; i++) ops[i] = compile_op(t, &sc->steps[i]);
+    for (uint32_t p = 0; p < sc->program_count; p++) {
+        const sim_program *prog = &sc->programs[p];
+        programs[p] = (cm_program){.ops = ops + prog->first_step, .count = prog->step_count,
+                                   .name = blob_text(t, prog->name)};
+    }
+    c->cfg.programs = programs;
+    c->cfg.program_count = (uint16_t)sc->program_count;
+    return true;
+}
+
+static bool compile_process(blob_table *t, sim_compiled *c, const sim_process *p,
+                            cm_process_config *out)
+{
+    const sim_scenario *sc = c->sc;
+    cm_thread_config *threads = sim_arena_alloc(&c->arena, (p->thread_count + 1) * sizeof *threads);
+    cm_queue_config *queues = sim_arena_alloc(&c->arena, (p->queue_count + 1) * sizeof *queues);
+    if (threads == NULL || queues == NULL) return false;
+    for (uint32_t i = 0; i < p->thread_count; i++) {
+        threads[i] = (cm_thread_config){.name = blob_text(t, p->threads[i].name),
+                                        .program = (uint16_t)p->threads[i].program};
+    }
+    for (uint32_t i = 0; i < p->queue_count; i++) {
+        queues[i] = (cm_queue_config){.name = blob_text(t, p->queues[i].name),
+                                      .kind = p->queues[i].kind, .width = p->queues[i].width};
+    }
+    uint32_t group = CM_NONE32;
+    if (p->has_sandbox_group) group = blob_intern(t, p->sandbox_group.bytes, p->sandbox_group.len);
+    *out = (cm_process_config){.name = blob_text(t, p->name), .thread_count = (uint16_t)p->thread_count,
+                               .threads = threads, .queue_count = (uint16_t)p->queue_count,
+                               .queues = queues,
+                               .slot_count = (uint16_t)(sc->var_count ? sc->var_count : 1),
+                               .start_ns = p->start_ns, .sandbox_group = group};
+    return true;
+}
+
+static bool compile_world(blob_table *t, sim_compiled *c)
+{
+    const sim_scenario *sc = c->sc;
+    cm_world_config *cfg = &c->cfg;
+    cm_process_config *procs = sim_arena_alloc(&c->arena, (sc->process_count + 1) * sizeof *procs);
+    uint32_t *modes = sim_arena_alloc(&c->arena, (sc->mode_count + 1) * sizeof *modes);
+    cm_fault *faults = sim_arena_alloc(&c->arena, (sc->fault_count + 1) * sizeof *faults);
+    uint32_t *services = sim_arena_alloc(&c->arena, (sc->service_count + 1) * sizeof *services);
+    if (procs == NULL || modes == NULL || faults == NULL || services == NULL) return false;
+    for (uint32_t p = 0; p < sc->process_count; p++) {
+        if (!compile_process(t, c, &sc->processes[p], &procs[p])) return false;
+    }
+    for (uint32_t m = 0; m < sc->mode_count; m++) modes[m] = blob_text(t, sc->modes[m]);
+    for (uint32_t f = 0; f < sc->fault_count; f++) {
+        faults[f] = (cm_fault){.at_ns = sc->faults[f].at_ns, .kind = sc->faults[f].kind,
+                               .process = (uint16_t)sc->faults[f].process.index};
+    }
+    for (uint32_t s = 0; s < sc->service_count; s++) {
+        services[s] = blob_intern(t, sc->services[s].bytes, sc->services[s].len);
+    }
+    cfg->processes = procs;
+    cfg->process_count = (uint16_t)sc->process_count;
+    cfg->mode_names = modes;
+    cfg->mode_count = (uint16_t)sc->mode_count;
+    cfg->faults = faults;
+    cfg->fault_count = (uint16_t)sc->fault_count;
+    cfg->mach_services = services;
+    cfg->mach_service_count = (uint16_t)sc->service_count;
+    cfg->time_limit_ns = sc->time_limit_ns;
+    return compile_programs(t, c);
+}
+
+/* A stand-in so the configuration can be validated before a strategy is chosen. */
+static void *check_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    (void)ctx;
+    (void)old_size;
+    if (new_size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, new_size);
+}
+
+bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled *out, char *err,
+                 size_t err_cap)
+{
+    assert(sc != NULL && out != NULL);
+    memset(out, 0, sizeof *out);
+    out->sc = sc;
+    sim_arena_init(&out->arena);
+    out->profile_id = sim_scenario_profile_id(sc, profile_override);
+    out->cfg.profile = sim_scenario_profile(sc, profile_override);
+    uint32_t bound = blob_bound(sc);
+    blob_table t = {.c = out, .capacity = bound};
+    t.slot_count = 64;
+    while (t.slot_count < 2 * bound) t.slot_count *= 2;
+    t.slots = calloc(t.slot_count, sizeof *t.slots);
+    out->blobs = sim_arena_alloc(&out->arena, (size_t)bound * sizeof *out->blobs);
+    bool ok = t.slots != NULL && out->blobs != NULL && compile_world(&t, out) && !t.failed;
+    free(t.slots);
+    if (!ok) {
+        snprintf(err, err_cap, "out of memory compiling the scenario");
+        sim_compiled_free(out);
+        return false;
+    }
+    out->cfg.blobs = out->blobs;
+    out->cfg.blob_count = out->blob_count;
+    out->cfg.alloc = (cm_alloc){.realloc = check_realloc, .ctx = NULL};
+    out->cfg.strategy = &cm_strategy_fifo;
+    cm_config_error cerr;
+    if (!cm_world_config_validate(&out->cfg, &cerr)) {
+        uint32_t step = cerr.program != CM_NONE16 ? sim_compiled_step(out, cerr.program, cerr.op_index)
+                                                  : SIM_NONE;
+        if (step != SIM_NONE) {
+            snprintf(err, err_cap, "%u:%u: the core rejects this step: %s", sc->steps[step].loc.line,
+                     sc->steps[step].loc.col, cerr.message);
+        } else {
+            snprintf(err, err_cap, "the core rejects the scenario: %s", cerr.message);
+        }
+        sim_compiled_free(out);
+        return false;
+    }
+    return true;
+}
+
+void sim_compiled_free(sim_compiled *c)
+{
+    if (c == NULL) return;
+    sim_arena_fini(&c->arena);
+    memset(c, 0, sizeof *c);
+}
+
+uint32_t sim_compiled_step(const sim_compiled *c, uint16_t program, uint32_t op_index)
+{
+    const sim_scenario *sc = c->sc;
+    if (program >= sc->program_count) return SIM_NONE;
+    const sim_program *p = &sc->programs[program];
+    return op_index < p->step_count ? p->first_step + op_index : SIM_NONE;
+}
+
+sim_data sim_compiled_data(const sim_compiled *c, int32_t code)
+{
+    cm_data d = cm_data_decode(code, c->blobs, c->blob_count);
+    if (d.size_bytes < 0) return (sim_data){.kind = SIM_DATA_NULL};
+    if (d.blob != CM_NONE32 && d.blob < c->blob_count) {
+        const cm_blob *b = &c->blobs[d.blob];
+        return (sim_data){.kind = SIM_DATA_BYTES, .bytes = b->bytes, .len = b->size_bytes,
+                          .size = b->size_bytes};
+    }
+    return (sim_data){.kind = SIM_DATA_SIZE, .size = d.size_bytes};
+}

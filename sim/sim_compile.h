@@ -1,0 +1,43 @@
+/*
+ * sim_compile.h — a scenario turned into the core's world configuration.
+ *
+ * Program i of the configuration is program i of the scenario, and
+ * operation j of a program is its step j, so (program, op_index) in any
+ * trace event maps straight back to a step (and its file:line:col) with
+ * sim_compiled_step. Byte strings (names, data) become deduplicated blobs.
+ *
+ * Ownership: a sim_compiled owns the configuration's arrays (sim_compiled_free)
+ * and points at the scenario, which must outlive it. The caller fills in
+ * cfg.alloc, cfg.strategy, cfg.on_event and cfg.trace_capacity before
+ * making a world; everything else is set here.
+ */
+#ifndef SIM_COMPILE_H
+#define SIM_COMPILE_H
+
+#include "sim_scenario.h"
+
+typedef struct sim_compiled {
+    const sim_scenario *sc;
+    cm_world_config cfg;
+    uint8_t profile_id; /* the profile the configuration uses */
+    sim_arena arena;    /* every array below */
+    cm_blob *blobs;
+    uint32_t blob_count;
+} sim_compiled;
+
+/*
+ * Compiles sc with the profile (0: the scenario's own). Returns false and a
+ * message in err when the configuration is out of the core's limits or the
+ * core rejects it (which a loaded scenario should never cause).
+ */
+bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled *out, char *err,
+                 size_t err_cap);
+void sim_compiled_free(sim_compiled *c);
+
+/* The step an event's (program, op_index) refers to, or SIM_NONE. */
+uint32_t sim_compiled_step(const sim_compiled *c, uint16_t program, uint32_t op_index);
+
+/* A cm_data (as RETURN events encode it) as a sim_data over the blobs. */
+sim_data sim_compiled_data(const sim_compiled *c, int32_t code);
+
+#endif /* SIM_COMPILE_H */

@@ -1,0 +1,181 @@
+/* sim_json.c — see sim_json.h. */
+#include "sim_json.h"
+
+#include <string.h>
+
+/* Length of a valid UTF-8 sequence at s (strict), or 0. */
+static size_t utf8_ok(const unsigned char *s)
+{
+    unsigned char b = s[0];
+    size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
+    if (n <= 1) return n;
+    unsigned long cp = b & (0x3Fu >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3Fu);
+    }
+    static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+static void str(FILE *out, const char *s)
+{
+    if (s == NULL) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            fprintf(out, "\\%c", c);
+            p++;
+        } else if (c == '\n') {
+            fputs("\\n", out);
+            p++;
+        } else if (c == '\t') {
+            fputs("\\t", out);
+            p++;
+        } else if (c < 0x20 || c == 0x7F) {
+            fprintf(out, "\\u%04x", c);
+            p++;
+        } else {
+            size_t n = utf8_ok(p);
+            if (n == 0) {
+                fprintf(out, "\\u%04x", c); /* a stray byte, shown as its Latin-1 value */
+                p++;
+            } else {
+                fwrite(p, 1, n, out);
+                p += n;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+static void num_or_null(FILE *out, uint32_t v)
+{
+    if (v == SIM_RESULT_NONE) {
+        fputs("null", out);
+    } else {
+        fprintf(out, "%u", v);
+    }
+}
+
+static void failure(FILE *out, const sim_result *r, const sim_failure *f)
+{
+    fputs("{\"kind\": ", out);
+    str(out, sim_failure_kind_name(f->kind));
+    fputs(", \"file\": ", out);
+    str(out, r->file);
+    fprintf(out, ", \"line\": %u, \"column\": %u, \"step\": ", f->line, f->col);
+    num_or_null(out, f->step);
+    fputs(", \"execution\": ", out);
+    num_or_null(out, f->execution);
+    if (f->time_ns == SIM_RESULT_NO_TIME) {
+        fputs(", \"time_ns\": null", out);
+    } else {
+        fprintf(out, ", \"time_ns\": %lld", (long long)f->time_ns);
+    }
+    fputs(", \"message\": ", out);
+    str(out, f->message);
+    fputs(", \"expected\": ", out);
+    str(out, f->expected);
+    fputs(", \"observed\": ", out);
+    str(out, f->observed);
+    fputs("}", out);
+}
+
+static void step(FILE *out, uint32_t index, const sim_step_result *s)
+{
+    fprintf(out, "{\"index\": %u, \"op\": ", index);
+    str(out, s->op);
+    fputs(", \"where\": ", out);
+    str(out, s->where);
+    fputs(", \"label\": ", out);
+    str(out, s->label);
+    fprintf(out, ", \"line\": %u, \"column\": %u, \"executions\": %u, \"has_expect\": %s, "
+                 "\"failed\": %s, \"observed\": ",
+            s->line, s->col, s->executions, s->has_expect ? "true" : "false",
+            s->failed ? "true" : "false");
+    str(out, s->observed);
+    fputs("}", out);
+}
+
+static void scenario(FILE *out, const sim_result *r)
+{
+    fputs("    {\"id\": ", out);
+    str(out, r->scenario);
+    fputs(", \"file\": ", out);
+    str(out, r->file);
+    fprintf(out, ", \"line\": %u, \"column\": %u, \"verdict\": ", r->line, r->col);
+    str(out, sim_verdict_name(r->verdict));
+    fputs(", \"skip_reason\": ", out);
+    str(out, r->skip_reason);
+    fputs(",\n     \"about\": ", out);
+    str(out, r->about);
+    fputs(", \"rules\": [", out);
+    for (uint32_t i = 0; i < r->rule_count; i++) {
+        if (i) fputs(", ", out);
+        str(out, r->rules[i]);
+    }
+    fputs("],\n     \"backend\": ", out);
+    str(out, r->backend);
+    fprintf(out, ", \"seed\": %llu, \"strategy\": ", (unsigned long long)r->seed);
+    str(out, r->strategy);
+    fputs(", \"profile\": ", out);
+    str(out, r->profile);
+    fprintf(out, ",\n     \"trace_hash\": \"0x%016llx\", \"event_count\": %llu, "
+                 "\"virtual_time_ns\": %lld, \"end_reason\": ",
+            (unsigned long long)r->trace_hash, (unsigned long long)r->event_count,
+            (long long)r->virtual_time_ns);
+    str(out, r->end_reason);
+    fprintf(out, ", \"wall_time_ns\": %llu,\n     \"replay\": ", (unsigned long long)r->wall_time_ns);
+    str(out, r->replay);
+    fputs(",\n     \"failures\": [", out);
+    for (uint32_t i = 0; i < r->failure_count; i++) {
+        fputs(i ? ",\n       " : "\n       ", out);
+        failure(out, r, &r->failures[i]);
+    }
+    fputs(r->failure_count ? "],\n     \"steps\": [" : "],\n     \"steps\": [", out);
+    for (uint32_t i = 0; i < r->step_count; i++) {
+        fputs(i ? ",\n       " : "\n       ", out);
+        step(out, i, &r->steps[i]);
+    }
+    fputs("]}", out);
+}
+
+bool sim_json_write(FILE *out, const sim_run_info *info, const sim_result *results, uint32_t count)
+{
+    uint32_t passed = 0, failed = 0, skipped = 0, errors = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        switch (results[i].verdict) {
+        case SIM_VERDICT_PASS: passed++; break;
+        case SIM_VERDICT_SKIP: skipped++; break;
+        case SIM_VERDICT_ERROR: errors++; break;
+        default: failed++; break;
+        }
+    }
+    fprintf(out, "{\"schema_version\": %d,\n \"tool\": {\"name\": \"portsim\", \"version\": ",
+            SIM_JSON_SCHEMA_VERSION);
+    str(out, info->version);
+    fputs("},\n \"command\": ", out);
+    str(out, info->command);
+    fprintf(out, ",\n \"options\": {\"seed\": %llu, \"strategy\": ", (unsigned long long)info->seed);
+    str(out, info->strategy);
+    fputs(", \"profile\": ", out);
+    str(out, info->profile);
+    fputs(", \"backend\": ", out);
+    str(out, info->backend);
+    fprintf(out, "},\n \"summary\": {\"passed\": %u, \"failed\": %u, \"skipped\": %u, \"errors\": %u},\n"
+                 " \"scenarios\": [\n",
+            passed, failed, skipped, errors);
+    for (uint32_t i = 0; i < count; i++) {
+        scenario(out, &results[i]);
+        fputs(i + 1 < count ? ",\n" : "\n", out);
+    }
+    fputs(" ]}\n", out);
+    return !ferror(out);
+}

@@ -1,0 +1,51 @@
+/*
+ * sim_json.h — the versioned JSON form of a run's results: the single
+ * source of truth other report formats can be derived from.
+ *
+ * Shape (schema_version 1):
+ *   {"schema_version": 1,
+ *    "tool": {"name": "portsim", "version": "0.1.0"},
+ *    "command": "run",
+ *    "options": {"seed": 1, "strategy": "fifo", "profile": null | "ventura", "backend": "model"},
+ *    "summary": {"passed": N, "failed": N, "skipped": N, "errors": N},
+ *    "scenarios": [
+ *      {"id": "name" | null, "file": "...", "line": N, "column": N,
+ *       "verdict": "pass" | "fail" | "skip" | "error", "skip_reason": "..." | null,
+ *       "about": ... | null, "rules": ["R33", ...],
+ *       "backend": "model", "seed": N, "strategy": "...", "profile": "...",
+ *       "trace_hash": "0x0123456789abcdef", "event_count": N,
+ *       "virtual_time_ns": N, "end_reason": "quiescent", "wall_time_ns": N,
+ *       "replay": "portsim run ...",
+ *       "failures": [{"kind": "expect" | "events" | "invariant" | "run" | "load",
+ *                     "file": "...", "line": N, "column": N, "step": N | null,
+ *                     "execution": N | null, "time_ns": N | null,
+ *                     "message": "...", "expected": ... | null, "observed": ... | null}],
+ *       "steps": [{"index": N, "op": "send", "where": "client/main", "label": ... | null,
+ *                  "line": N, "column": N, "executions": N, "has_expect": bool,
+ *                  "failed": bool, "observed": "..." | null}]}]}
+ * Object keys always appear in this order; the trace hash is a string (64
+ * bits do not fit a JSON number safely). Non-UTF-8 bytes are written as
+ * \u00XX escapes so the output is always valid JSON.
+ */
+#ifndef SIM_JSON_H
+#define SIM_JSON_H
+
+#include <stdio.h>
+
+#include "sim_result.h"
+
+#define SIM_JSON_SCHEMA_VERSION 1
+
+typedef struct sim_run_info {
+    const char *command;  /* "run" */
+    const char *version;  /* the tool's version */
+    uint64_t seed;
+    const char *strategy;
+    const char *profile;  /* NULL: each scenario's own */
+    const char *backend;
+} sim_run_info;
+
+/* Writes the document; returns false on a write error. */
+bool sim_json_write(FILE *out, const sim_run_info *info, const sim_result *results, uint32_t count);
+
+#endif /* SIM_JSON_H */

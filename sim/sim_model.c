@@ -1,0 +1,478 @@
+/*
+ * sim_model.c — runs a compiled scenario on the core and turns its trace
+ * into observations (sim_obs.h), event by event, through the world's
+ * on_event hook.
+ *
+ * Calls nest per thread (a callout runs inside a run loop, which may run
+ * inside a send; invalidation callbacks run inside the call that
+ * invalidated), so each thread keeps a stack of open executions: CALL
+ * pushes, RETURN pops and must match, BLOCKED_AT_END marks, and a crash or
+ * exit of the process closes them as killed. Callouts keep a stack too,
+ * so each callout event learns its reply and whether it was delivered.
+ */
+#include "sim_run.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STACK_MAX 64u
+
+typedef struct thread_state {
+    uint32_t calls[STACK_MAX];    /* exec indices */
+    uint32_t call_depth;
+    uint32_t callouts[STACK_MAX]; /* event indices */
+    uint32_t callout_depth;
+    uint32_t last_callout;        /* the callout that just finished, SIM_NONE */
+} thread_state;
+
+typedef struct observer {
+    const sim_compiled *c;
+    const sim_run_options *opt;
+    sim_obs *obs;
+    const cm_world *w;        /* set once the world exists */
+    uint32_t *thread_base;    /* [process] first thread_state */
+    uint16_t *thread_count;   /* [process] threads incl. dispatch workers */
+    thread_state *threads;
+    cm_event *pending;        /* trace events seen before w was known */
+    uint32_t pending_count;
+    uint32_t pending_capacity;
+    char line[1024];
+} observer;
+
+/* ---- set-up --------------------------------------------------------------- */
+
+static bool observer_init(observer *o, const sim_compiled *c, const sim_run_options *opt,
+                          sim_obs *obs)
+{
+    memset(o, 0, sizeof *o);
+    o->c = c;
+    o->opt = opt;
+    o->obs = obs;
+    const cm_world_config *cfg = &c->cfg;
+    o->thread_base = calloc((size_t)cfg->process_count + 1, sizeof *o->thread_base);
+    o->thread_count = calloc((size_t)cfg->process_count + 1, sizeof *o->thread_count);
+    if (o->thread_base == NULL || o->thread_count == NULL) return false;
+    uint32_t total = 0;
+    for (uint16_t p = 0; p < cfg->process_count; p++) {
+        const cm_process_config *pc = &cfg->processes[p];
+        uint32_t n = pc->thread_count;
+        for (uint16_t q = 0; q < pc->queue_count; q++) {
+            n += pc->queues[q].kind == CM_QUEUE_CONCURRENT ? pc->queues[q].width : 1u;
+        }
+        o->thread_base[p] = total;
+        o->thread_count[p] = (uint16_t)n;
+        total += n;
+    }
+    o->threads = calloc((size_t)total + 1, sizeof *o->threads);
+    if (o->threads == NULL) return false;
+    for (uint32_t i = 0; i < total; i++) o->threads[i].last_callout = SIM_NONE;
+    return true;
+}
+
+static void observer_fini(observer *o)
+{
+    free(o->thread_base);
+    free(o->thread_count);
+    free(o->threads);
+    free(o->pending);
+}
+
+static thread_state *thread_of(observer *o, uint16_t process, uint16_t thread)
+{
+    if (process >= o->c->cfg.process_count || thread >= o->thread_count[process]) return NULL;
+    return &o->threads[o->thread_base[process] + thread];
+}
+
+/* ---- anomalies and closing calls ---------------------------------------------- */
+
+static void anomaly(observer *o, const cm_event *ev, uint32_t step, const char *note)
+{
+    sim_event e = {.kind = SIM_EV_ANOMALY, .process = ev->process, .thread = ev->thread,
+                   .time_ns = ev->time_ns, .seq = ev->seq, .port = SIM_PORT_NONE,
+                   .step = step, .note = note};
+    sim_obs_add_event(o->obs, &e);
+}
+
+static void close_exec(observer *o, uint32_t exec, uint8_t outcome, const cm_event *ev)
+{
+    sim_exec *e = &o->obs->execs[exec];
+    if (e->outcome != SIM_OUTCOME_OPEN) return;
+    e->outcome = outcome;
+    e->end_ns = ev->time_ns;
+    e->end_seq = ev->seq;
+}
+
+/* The process died: whatever its threads were doing never returns. */
+static void kill_process(observer *o, const cm_event *ev)
+{
+    if (ev->process >= o->c->cfg.process_count) return;
+    for (uint16_t t = 0; t < o->thread_count[ev->process]; t++) {
+        thread_state *ts = thread_of(o, ev->process, t);
+        for (uint32_t d = 0; d < ts->call_depth; d++) {
+            close_exec(o, ts->calls[d], SIM_OUTCOME_KILLED, ev);
+        }
+        ts->call_depth = 0;
+        ts->callout_depth = 0;
+        ts->last_callout = SIM_NONE;
+    }
+}
+
+/* The run ended: calls still open should all have been reported blocked. */
+static void end_run(observer *o, const cm_event *ev)
+{
+    uint32_t total = o->thread_base[o->c->cfg.process_count];
+    for (uint32_t i = 0; i < total; i++) {
+        thread_state *ts = &o->threads[i];
+        for (uint32_t d = 0; d < ts->call_depth; d++) {
+            sim_exec *e = &o->obs->execs[ts->calls[d]];
+            if (e->outcome == SIM_OUTCOME_OPEN) {
+                anomaly(o, ev, e->step, "a call neither returned nor was reported blocked");
+                close_exec(o, ts->calls[d], SIM_OUTCOME_BLOCKED, ev);
+            }
+        }
+        ts->call_depth = 0;
+    }
+}
+
+/* ---- calls and returns ------------------------------------------------------------ */
+
+static uint8_t step_op(const observer *o, uint32_t step)
+{
+    return step < o->c->sc->step_count ? o->c->sc->steps[step].op : CM_OP_NONE;
+}
+
+static void on_call(observer *o, const cm_event *ev)
+{
+    thread_state *ts = thread_of(o, ev->process, ev->thread);
+    uint32_t step = sim_compiled_step(o->c, ev->program, ev->op_index);
+    if (ts == NULL || step == SIM_NONE) {
+        anomaly(o, ev, step, "a call on an unknown thread or step");
+        return;
+    }
+    sim_exec e = {.step = step, .outcome = SIM_OUTCOME_OPEN, .port = SIM_PORT_NONE,
+                  .callback = SIM_NONE, .start_ns = ev->time_ns, .end_ns = ev->time_ns,
+                  .start_seq = ev->seq, .end_seq = ev->seq, .process = ev->process,
+                  .thread = ev->thread};
+    uint32_t exec = sim_obs_add_exec(o->obs, &e);
+    if (exec == SIM_NONE) return;
+    if (ts->call_depth >= STACK_MAX) {
+        anomaly(o, ev, step, "calls nested deeper than the observer tracks");
+        return;
+    }
+    ts->calls[ts->call_depth++] = exec;
+}
+
+/* The text after " name=" in the canonical line: NULL or a quoted string. */
+static sim_data name_from_line(observer *o, const cm_event *ev, uint8_t *bytes, size_t cap)
+{
+    cm_event_format(o->w, ev, o->line, sizeof o->line);
+    const char *p = strstr(o->line, " name=");
+    if (p == NULL || strncmp(p + 6, "NULL", 4) == 0 || p[6] != '"') {
+        return (sim_data){.kind = SIM_DATA_NULL};
+    }
+    p += 7;
+    size_t n = 0;
+    for (; *p != '\0' && *p != '"' && n < cap; p++) {
+        if (p[0] == '\\' && p[1] == 'x' && p[2] != '\0' && p[3] != '\0') {
+            char hex[3] = {p[2], p[3], '\0'};
+            bytes[n++] = (uint8_t)strtoul(hex, NULL, 16);
+            p += 3;
+        } else {
+            bytes[n++] = (uint8_t)*p;
+        }
+    }
+    return (sim_data){.kind = SIM_DATA_BYTES, .bytes = bytes, .len = (uint32_t)n, .size = (int64_t)n};
+}
+
+static void fill_return(observer *o, sim_exec *e, const cm_event *ev)
+{
+    uint8_t op = step_op(o, e->step);
+    e->value = ev->a;
+    e->port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port;
+    switch (op) {
+    case CM_OP_SEND:
+        e->data = ev->b == -1 ? (sim_data){.kind = SIM_DATA_NULL} : sim_compiled_data(o->c, ev->b);
+        break;
+    case CM_OP_CREATE_LOCAL:
+    case CM_OP_CREATE_LOCAL_PER_PID:
+        e->should_free_info = ev->b != 0;
+        /* fall through */
+    case CM_OP_CREATE_REMOTE:
+    case CM_OP_CREATE_REMOTE_PER_PID:
+        e->value = ev->a >= 0;
+        e->port = ev->a >= 0 ? ev->a : SIM_PORT_NONE;
+        break;
+    case CM_OP_GET_CONTEXT:
+        e->info = ev->b == CM_INFO_UNDEFINED ? SIM_INFO_UNDEFINED : ev->b;
+        break;
+    case CM_OP_GET_INVALIDATION_CALLBACK:
+        e->callback = ev->a < 0 ? SIM_NONE : (uint32_t)ev->a;
+        break;
+    case CM_OP_REPLY:
+        e->data = sim_compiled_data(o->c, ev->a);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_return(observer *o, const cm_event *ev)
+{
+    thread_state *ts = thread_of(o, ev->process, ev->thread);
+    uint32_t step = sim_compiled_step(o->c, ev->program, ev->op_index);
+    if (ts == NULL || ts->call_depth == 0) {
+        anomaly(o, ev, step, "a return without a call");
+        return;
+    }
+    uint32_t exec = ts->calls[ts->call_depth - 1];
+    sim_exec *e = &o->obs->execs[exec];
+    if (e->step != step || e->outcome != SIM_OUTCOME_OPEN) {
+        anomaly(o, ev, step, "a return that does not match the innermost call");
+        return;
+    }
+    ts->call_depth--;
+    fill_return(o, e, ev);
+    uint8_t name[CM_NAME_MAX_BYTES + 8];
+    if (step_op(o, step) == CM_OP_GET_NAME) e->data = name_from_line(o, ev, name, sizeof name);
+    e->data = sim_obs_copy_data(o->obs, &e->data);
+    close_exec(o, exec, SIM_OUTCOME_RETURNED, ev);
+}
+
+static void on_blocked_at_end(observer *o, const cm_event *ev)
+{
+    thread_state *ts = thread_of(o, ev->process, ev->thread);
+    uint32_t step = sim_compiled_step(o->c, ev->program, ev->op_index);
+    if (ts == NULL) return;
+    for (uint32_t d = ts->call_depth; d > 0; d--) {
+        sim_exec *e = &o->obs->execs[ts->calls[d - 1]];
+        if (e->step == step && e->outcome == SIM_OUTCOME_OPEN) {
+            close_exec(o, ts->calls[d - 1], SIM_OUTCOME_BLOCKED, ev);
+            return;
+        }
+    }
+}
+
+/* ---- events -------------------------------------------------------------------------- */
+
+static uint8_t sim_kind_of(const cm_event *ev)
+{
+    switch (ev->kind) {
+    case CM_EV_START: return SIM_EV_START;
+    case CM_EV_CALLOUT: return SIM_EV_CALLOUT;
+    case CM_EV_CALLOUT_DONE: return SIM_EV_CALLOUT_DONE;
+    case CM_EV_INVALIDATION_CB: return SIM_EV_INVALIDATION_CALLBACK;
+    case CM_EV_CTX_RETAIN: return SIM_EV_CONTEXT_RETAIN;
+    case CM_EV_CTX_RELEASE: return SIM_EV_CONTEXT_RELEASE;
+    case CM_EV_CTX_COPYDESC: return SIM_EV_CONTEXT_COPY_DESCRIPTION;
+    case CM_EV_ENQUEUE: return SIM_EV_ENQUEUE;
+    case CM_EV_SEND_BLOCKED: return SIM_EV_SEND_BLOCKED;
+    case CM_EV_REPLY_SENT: return SIM_EV_REPLY_SENT;
+    case CM_EV_REPLY_FILED: return SIM_EV_REPLY_FILED;
+    case CM_EV_REPLY_DROPPED: return SIM_EV_REPLY_DROPPED;
+    case CM_EV_CORRUPT_REPLY: return SIM_EV_CORRUPT_REPLY_DROPPED;
+    case CM_EV_MSG_DESTROYED: return SIM_EV_MESSAGE_DESTROYED;
+    case CM_EV_REQUEST_DROPPED: return SIM_EV_REQUEST_DROPPED;
+    case CM_EV_STATE: return ev->b == 2 /* invalid */ ? SIM_EV_INVALIDATED : SIM_EV_NONE;
+    case CM_EV_DEALLOC: return SIM_EV_DEALLOC;
+    case CM_EV_TIMER: return SIM_EV_TIMER;
+    case CM_EV_BLOCK: return SIM_EV_BLOCK;
+    case CM_EV_CRASH: return SIM_EV_CRASH;
+    case CM_EV_EXIT: return SIM_EV_EXIT;
+    case CM_EV_WARNING: return SIM_EV_WARNING;
+    case CM_EV_DEATH_NOTICE: return SIM_EV_DEATH_NOTICE;
+    case CM_EV_PORT_DIED: return SIM_EV_PORT_DIED;
+    case CM_EV_NAME_REGISTERED: return SIM_EV_NAME_REGISTERED;
+    case CM_EV_NAME_RELEASED: return SIM_EV_NAME_RELEASED;
+    default: return SIM_EV_NONE;
+    }
+}
+
+static void fill_event_fields(const observer *o, sim_event *e, const cm_event *ev)
+{
+    switch (ev->kind) {
+    case CM_EV_CALLOUT:
+    case CM_EV_ENQUEUE:
+    case CM_EV_SEND_BLOCKED:
+    case CM_EV_MSG_DESTROYED:
+        e->msgid = ev->a;
+        e->convid = ev->b;
+        break;
+    case CM_EV_CALLOUT_DONE:
+        e->data = sim_compiled_data(o->c, ev->a);
+        break;
+    case CM_EV_REPLY_SENT:
+        e->convid = -ev->a;
+        if (ev->b) e->flags |= SIM_EVF_DELIVERED;
+        break;
+    case CM_EV_REPLY_FILED:
+    case CM_EV_REPLY_DROPPED:
+        e->convid = ev->a;
+        break;
+    case CM_EV_REQUEST_DROPPED:
+        e->code = ev->a;
+        e->convid = ev->b;
+        break;
+    default:
+        e->code = ev->a;
+        break;
+    }
+}
+
+/* Callouts learn their reply (CALLOUT_DONE) and delivery (REPLY_SENT). */
+static void track_callout(observer *o, thread_state *ts, const cm_event *ev, uint32_t index)
+{
+    if (ts == NULL) return;
+    if (ev->kind == CM_EV_CALLOUT && index != SIM_NONE && ts->callout_depth < STACK_MAX) {
+        ts->callouts[ts->callout_depth++] = index;
+    } else if (ev->kind == CM_EV_CALLOUT_DONE && ts->callout_depth > 0) {
+        sim_event *callout = &o->obs->events[ts->callouts[--ts->callout_depth]];
+        callout->flags |= SIM_EVF_DONE;
+        callout->data = o->obs->events[index].data; /* already a copy owned by obs */
+        ts->last_callout = ts->callouts[ts->callout_depth];
+    } else if (ev->kind == CM_EV_REPLY_SENT && ts->last_callout != SIM_NONE && ev->b) {
+        o->obs->events[ts->last_callout].flags |= SIM_EVF_DELIVERED;
+    }
+}
+
+static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
+{
+    thread_state *ts = thread_of(o, ev->process, ev->thread);
+    sim_event e = {.kind = kind, .process = ev->process, .thread = ev->thread,
+                   .time_ns = ev->time_ns, .seq = ev->seq,
+                   .port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port, .step = SIM_NONE};
+    fill_event_fields(o, &e, ev);
+    if (kind == SIM_EV_INVALIDATION_CALLBACK && ts != NULL && ts->call_depth > 0) {
+        const sim_exec *top = &o->obs->execs[ts->calls[ts->call_depth - 1]];
+        if (step_op(o, top->step) == CM_OP_SET_INVALIDATION_CALLBACK) e.flags |= SIM_EVF_VIA_SET;
+    }
+    if ((kind == SIM_EV_ENQUEUE || kind == SIM_EV_SEND_BLOCKED) && ts != NULL && ts->call_depth > 0) {
+        sim_exec *top = &o->obs->execs[ts->calls[ts->call_depth - 1]];
+        if (step_op(o, top->step) == CM_OP_SEND && top->convid == 0) {
+            top->convid = ev->b;
+            top->msgid = ev->a;
+        }
+    }
+    uint32_t index = sim_obs_add_event(o->obs, &e);
+    if (index == SIM_NONE) return;
+    track_callout(o, ts, ev, index);
+    if (kind == SIM_EV_CRASH || kind == SIM_EV_EXIT) kill_process(o, ev);
+}
+
+static void observe(observer *o, const cm_event *ev)
+{
+    switch (ev->kind) {
+    case CM_EV_CALL:
+        on_call(o, ev);
+        return;
+    case CM_EV_RETURN:
+        on_return(o, ev);
+        return;
+    case CM_EV_BLOCKED_AT_END:
+        on_blocked_at_end(o, ev);
+        return;
+    case CM_EV_END:
+        end_run(o, ev);
+        return;
+    default:
+        break;
+    }
+    uint8_t kind = sim_kind_of(ev);
+    if (kind != SIM_EV_NONE) on_sim_event(o, ev, kind);
+}
+
+/* ---- the trace text ------------------------------------------------------------------------ */
+
+static void print_line(observer *o, const cm_event *ev)
+{
+    cm_event_format(o->w, ev, o->line, sizeof o->line);
+    o->opt->trace_line(o->opt->trace_ctx, o->line);
+}
+
+static void flush_pending(observer *o)
+{
+    for (uint32_t i = 0; i < o->pending_count; i++) print_line(o, &o->pending[i]);
+    o->pending_count = 0;
+}
+
+static void keep_pending(observer *o, const cm_event *ev)
+{
+    if (o->pending_count == o->pending_capacity) {
+        uint32_t capacity = o->pending_capacity ? o->pending_capacity * 2 : 16;
+        cm_event *p = realloc(o->pending, capacity * sizeof *p);
+        if (p == NULL) return;
+        o->pending = p;
+        o->pending_capacity = capacity;
+    }
+    o->pending[o->pending_count++] = *ev;
+}
+
+static void on_event(void *ctx, const cm_event *ev)
+{
+    observer *o = ctx;
+    if (o->opt->trace_line != NULL) {
+        if (o->w == NULL) {
+            keep_pending(o, ev);
+        } else {
+            flush_pending(o);
+            print_line(o, ev);
+        }
+    }
+    observe(o, ev);
+}
+
+/* ---- a run ----------------------------------------------------------------------------------- */
+
+static void *model_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    (void)ctx;
+    (void)old_size;
+    if (new_size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, new_size);
+}
+
+static const char *end_reason_name(cm_end_reason reason)
+{
+    switch (reason) {
+    case CM_END_QUIESCENT: return "quiescent";
+    case CM_END_TIME_LIMIT: return "time_limit";
+    case CM_END_ERROR: return "error";
+    default: return "none";
+    }
+}
+
+bool sim_model_observe(const sim_compiled *c, const sim_run_options *opt, sim_obs *obs)
+{
+    sim_obs_init(obs);
+    observer o;
+    cm_rng rng;
+    cm_rng_seed(&rng, opt->seed);
+    bool ok = observer_init(&o, c, opt, obs);
+    cm_world_config cfg = c->cfg;
+    cfg.alloc = (cm_alloc){.realloc = model_realloc, .ctx = NULL};
+    cfg.strategy = opt->strategy == SIM_STRATEGY_RANDOM ? &cm_strategy_random : &cm_strategy_fifo;
+    cfg.strategy_ctx = &rng;
+    cfg.trace_capacity = 0;
+    cfg.on_event = on_event;
+    cfg.on_event_ctx = &o;
+    cm_world *w = NULL;
+    if (ok && cm_world_create(&cfg, &w) != CM_OK) ok = false;
+    if (ok) {
+        o.w = w;
+        uint64_t budget = opt->max_events ? opt->max_events : SIM_MAX_EVENTS_DEFAULT;
+        while (cm_world_event_count(w) < budget && cm_world_step(w)) {
+        }
+        if (o.opt->trace_line != NULL) flush_pending(&o);
+        cm_end_reason reason = cm_world_end_reason(w);
+        obs->end_reason = reason == CM_END_NONE ? "event_budget" : end_reason_name(reason);
+        obs->end_ns = cm_world_now_ns(w);
+        obs->trace_hash = cm_world_trace_hash(w);
+        obs->trace_events = cm_world_event_count(w);
+    }
+    cm_world_destroy(w);
+    observer_fini(&o);
+    return ok;
+}

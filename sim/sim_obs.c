@@ -1,0 +1,73 @@
+/* sim_obs.c — see sim_obs.h. */
+#include "sim_obs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sim_obs_init(sim_obs *o)
+{
+    memset(o, 0, sizeof *o);
+    sim_arena_init(&o->bytes);
+    o->end_reason = "none";
+}
+
+void sim_obs_fini(sim_obs *o)
+{
+    free(o->execs);
+    free(o->events);
+    sim_arena_fini(&o->bytes);
+    memset(o, 0, sizeof *o);
+}
+
+sim_data sim_obs_copy_data(sim_obs *o, const sim_data *d)
+{
+    sim_data copy = *d;
+    if (d->kind != SIM_DATA_BYTES || d->len == 0) return copy;
+    uint8_t *bytes = sim_arena_alloc(&o->bytes, d->len);
+    if (bytes == NULL) {
+        o->failed = true;
+        copy.bytes = NULL;
+        copy.len = 0;
+        return copy;
+    }
+    memcpy(bytes, d->bytes, d->len);
+    copy.bytes = bytes;
+    return copy;
+}
+
+static bool grow(void **items, uint32_t *capacity, size_t item_size)
+{
+    uint32_t n = *capacity ? *capacity * 2 : 64;
+    if (n < *capacity) return false;
+    void *p = realloc(*items, (size_t)n * item_size);
+    if (p == NULL) return false;
+    *items = p;
+    *capacity = n;
+    return true;
+}
+
+uint32_t sim_obs_add_exec(sim_obs *o, const sim_exec *e)
+{
+    if (o->exec_count == o->exec_capacity &&
+        !grow((void **)&o->execs, &o->exec_capacity, sizeof *o->execs)) {
+        o->failed = true;
+        return SIM_NONE;
+    }
+    sim_exec *x = &o->execs[o->exec_count];
+    *x = *e;
+    x->data = sim_obs_copy_data(o, &e->data);
+    return o->exec_count++;
+}
+
+uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e)
+{
+    if (o->event_count == o->event_capacity &&
+        !grow((void **)&o->events, &o->event_capacity, sizeof *o->events)) {
+        o->failed = true;
+        return SIM_NONE;
+    }
+    sim_event *x = &o->events[o->event_count];
+    *x = *e;
+    x->data = sim_obs_copy_data(o, &e->data);
+    return o->event_count++;
+}

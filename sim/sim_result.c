@@ -1,0 +1,85 @@
+/* sim_result.c — see sim_result.h. */
+#include "sim_result.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_util.h"
+
+void sim_result_init(sim_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->line = 1;
+    r->col = 1;
+    r->backend = "model";
+    r->strategy = "fifo";
+    r->profile = "ventura";
+    r->end_reason = "none";
+}
+
+void sim_result_free(sim_result *r)
+{
+    if (r == NULL) return;
+    for (uint32_t i = 0; i < r->failure_count; i++) {
+        free(r->failures[i].message);
+        free(r->failures[i].expected);
+        free(r->failures[i].observed);
+    }
+    free(r->failures);
+    for (uint32_t i = 0; i < r->step_count; i++) {
+        free(r->steps[i].where);
+        free(r->steps[i].label);
+        free(r->steps[i].observed);
+    }
+    free(r->steps);
+    for (uint32_t i = 0; i < r->rule_count; i++) free(r->rules[i]);
+    free(r->rules);
+    free(r->file);
+    free(r->scenario);
+    free(r->about);
+    free(r->skip_reason);
+    free(r->replay);
+    memset(r, 0, sizeof *r);
+}
+
+sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, uint32_t col,
+                                    const char *message, const char *expected,
+                                    const char *observed)
+{
+    sim_failure *grown = realloc(r->failures, (r->failure_count + 1) * sizeof *grown);
+    if (grown == NULL) return NULL;
+    r->failures = grown;
+    sim_failure *f = &r->failures[r->failure_count++];
+    *f = (sim_failure){.kind = kind, .line = line ? line : 1, .col = col ? col : 1,
+                       .step = SIM_RESULT_NONE, .execution = SIM_RESULT_NONE,
+                       .time_ns = SIM_RESULT_NO_TIME,
+                       .message = sim_strdup(message != NULL ? message : ""),
+                       .expected = expected != NULL ? sim_strdup(expected) : NULL,
+                       .observed = observed != NULL ? sim_strdup(observed) : NULL};
+    if (kind != SIM_FAIL_LOAD && r->verdict == SIM_VERDICT_PASS) r->verdict = SIM_VERDICT_FAIL;
+    if (kind == SIM_FAIL_LOAD) r->verdict = SIM_VERDICT_ERROR;
+    return f;
+}
+
+const char *sim_verdict_name(uint8_t verdict)
+{
+    switch (verdict) {
+    case SIM_VERDICT_PASS: return "pass";
+    case SIM_VERDICT_FAIL: return "fail";
+    case SIM_VERDICT_SKIP: return "skip";
+    case SIM_VERDICT_ERROR: return "error";
+    default: return "?";
+    }
+}
+
+const char *sim_failure_kind_name(uint8_t kind)
+{
+    switch (kind) {
+    case SIM_FAIL_EXPECT: return "expect";
+    case SIM_FAIL_EVENTS: return "events";
+    case SIM_FAIL_INVARIANT: return "invariant";
+    case SIM_FAIL_RUN: return "run";
+    case SIM_FAIL_LOAD: return "load";
+    default: return "?";
+    }
+}

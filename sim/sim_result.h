@@ -1,0 +1,104 @@
+/*
+ * sim_result.h — the outcome of running one scenario once: the single
+ * structure every report (terminal, JSON, JUnit, TAP, HTML) is made from.
+ *
+ * A result says which scenario ran (file, name, line), how (backend, seed,
+ * strategy, profile), what happened (verdict, virtual time, trace hash,
+ * event count, per-step observations) and what went wrong (failures, each
+ * with file:line:col, expected and observed text), plus the one-line
+ * command that replays it. Load errors of a file that could not be loaded
+ * are failures of kind SIM_FAIL_LOAD with verdict SIM_VERDICT_ERROR.
+ *
+ * Ownership: a sim_result owns every string and array in it, all malloc'd;
+ * sim_result_free releases them. Static strings are marked "static".
+ * Strings are ASCII (data bytes appear escaped as \xNN) except `file`,
+ * `scenario`, `about` and load-error messages, which come from the input.
+ */
+#ifndef SIM_RESULT_H
+#define SIM_RESULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum sim_verdict {
+    SIM_VERDICT_PASS = 0,
+    SIM_VERDICT_FAIL = 1,  /* an expectation or invariant failed */
+    SIM_VERDICT_SKIP = 2,  /* skip:/only: excluded this backend or profile */
+    SIM_VERDICT_ERROR = 3, /* the file could not be loaded or run */
+} sim_verdict;
+
+typedef enum sim_failure_kind {
+    SIM_FAIL_EXPECT = 1,    /* a step's expect: */
+    SIM_FAIL_EVENTS = 2,    /* an expect_events: count */
+    SIM_FAIL_INVARIANT = 3, /* an always-on invariant */
+    SIM_FAIL_RUN = 4,       /* the run itself (event budget, model out of memory) */
+    SIM_FAIL_LOAD = 5,      /* the file: YAML, unknown key, bad reference... */
+} sim_failure_kind;
+
+#define SIM_RESULT_NONE UINT32_MAX
+#define SIM_RESULT_NO_TIME INT64_MIN
+
+typedef struct sim_failure {
+    uint8_t kind;        /* sim_failure_kind */
+    uint32_t line;       /* in the result's file, 1-based */
+    uint32_t col;
+    uint32_t step;       /* index into steps[], or SIM_RESULT_NONE */
+    uint32_t execution;  /* which execution of that step (0-based), or SIM_RESULT_NONE */
+    int64_t time_ns;     /* virtual time of the observation, or SIM_RESULT_NO_TIME */
+    char *message;       /* one line, e.g. "send result" or "callout count" */
+    char *expected;      /* text, or NULL */
+    char *observed;      /* text, or NULL */
+} sim_failure;
+
+typedef struct sim_step_result {
+    uint32_t line;
+    uint32_t col;
+    const char *op;       /* static: the scenario keyword ("send", "run_loop", ...) */
+    char *where;          /* "client/main", "handler echo", "callback on_gone"... */
+    char *label;          /* the step's label:, or NULL */
+    uint32_t executions;  /* how many times it ran */
+    bool has_expect;
+    bool failed;          /* some failure points at this step */
+    char *observed;       /* the first execution, e.g. "success reply=\"hi\" elapsed=3ms", or NULL */
+} sim_step_result;
+
+typedef struct sim_result {
+    /* what */
+    char *file;
+    char *scenario;       /* the scenario: name; NULL if the file did not load */
+    uint32_t line;        /* of the scenario: key (1 if unknown) */
+    uint32_t col;
+    char *about;          /* NULL */
+    char **rules;         /* "R33", ... */
+    uint32_t rule_count;
+    /* how */
+    const char *backend;  /* static: "model" */
+    uint64_t seed;
+    const char *strategy; /* static: "fifo", "random" */
+    const char *profile;  /* static: "ventura", "cf-1153" */
+    /* what happened */
+    uint8_t verdict;      /* sim_verdict */
+    char *skip_reason;    /* SIM_VERDICT_SKIP */
+    uint64_t trace_hash;
+    uint64_t event_count;
+    int64_t virtual_time_ns;
+    const char *end_reason; /* static: "quiescent", "time_limit", "event_budget", "error", "none" */
+    uint64_t wall_time_ns;  /* not deterministic; for reports only */
+    sim_failure *failures;
+    uint32_t failure_count;
+    sim_step_result *steps;
+    uint32_t step_count;
+    char *replay;         /* "portsim run FILE --seed N --strategy S --profile P" */
+} sim_result;
+
+void sim_result_init(sim_result *r);
+void sim_result_free(sim_result *r);
+/* Appends a failure (strings copied; expected/observed may be NULL). */
+sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, uint32_t col,
+                                    const char *message, const char *expected,
+                                    const char *observed);
+
+const char *sim_verdict_name(uint8_t verdict);        /* "pass", "fail", "skip", "error" */
+const char *sim_failure_kind_name(uint8_t kind);      /* "expect", "events", ... */
+
+#endif /* SIM_RESULT_H */

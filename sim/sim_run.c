@@ -1,0 +1,170 @@
+/* sim_run.c — a scenario run on the model, checked, as a sim_result. */
+#define _POSIX_C_SOURCE 200809L
+#include "sim_run.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+sim_run_options sim_run_options_default(void)
+{
+    return (sim_run_options){.seed = 1, .strategy = SIM_STRATEGY_FIFO, .profile = 0,
+                             .max_events = SIM_MAX_EVENTS_DEFAULT};
+}
+
+const char *sim_strategy_name(uint8_t strategy)
+{
+    switch (strategy) {
+    case SIM_STRATEGY_FIFO: return "fifo";
+    case SIM_STRATEGY_RANDOM: return "random";
+    default: return "?";
+    }
+}
+
+uint8_t sim_strategy_by_name(const char *name)
+{
+    if (strcmp(name, "fifo") == 0) return SIM_STRATEGY_FIFO;
+    if (strcmp(name, "random") == 0) return SIM_STRATEGY_RANDOM;
+    return 0;
+}
+
+/* ---- replay command --------------------------------------------------------- */
+
+static bool shell_safe(const char *s)
+{
+    if (*s == '\0') return false;
+    for (; *s; s++) {
+        char c = *s;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '/' || c == '.' || c == '_' || c == '-' || c == '+' || c == ',' || c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static void put_shell_word(sim_buf *b, const char *s)
+{
+    if (shell_safe(s) && s[0] != '-') {
+        sim_buf_puts(b, s);
+        return;
+    }
+    sim_buf_puts(b, "'");
+    for (; *s; s++) {
+        if (*s == '\'') {
+            sim_buf_puts(b, "'\\''");
+        } else {
+            sim_buf_append(b, s, 1);
+        }
+    }
+    sim_buf_puts(b, "'");
+}
+
+char *sim_replay_command(const char *file, const sim_run_options *opt, const char *profile)
+{
+    sim_buf b;
+    sim_buf_init(&b);
+    sim_buf_puts(&b, "portsim run ");
+    if (file[0] == '-') sim_buf_puts(&b, "./"); /* never mistaken for an option */
+    put_shell_word(&b, file);
+    sim_buf_printf(&b, " --seed %llu --strategy %s --profile %s", (unsigned long long)opt->seed,
+                   sim_strategy_name(opt->strategy), profile);
+    return sim_buf_take(&b);
+}
+
+/* ---- results ------------------------------------------------------------------ */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+static void describe_scenario(const sim_scenario *sc, const sim_run_options *opt, sim_result *res)
+{
+    res->file = sim_strdup(sc->file);
+    res->scenario = sc->name ? sim_strdup(sc->name) : NULL;
+    res->line = sc->loc.line ? sc->loc.line : 1;
+    res->col = sc->loc.col ? sc->loc.col : 1;
+    res->about = sc->about ? sim_strdup(sc->about) : NULL;
+    res->rules = calloc((size_t)sc->rule_count + 1, sizeof *res->rules);
+    for (uint32_t i = 0; res->rules != NULL && i < sc->rule_count; i++) {
+        res->rules[i] = sim_strdup(sc->rules[i]);
+        res->rule_count++;
+    }
+    res->backend = "model";
+    res->seed = opt->seed;
+    res->strategy = sim_strategy_name(opt->strategy);
+    res->profile = cm_profile_name(sim_scenario_profile_id(sc, opt->profile));
+    res->replay = sim_replay_command(sc->file, opt, res->profile);
+}
+
+void sim_result_from_diag(const sim_diag *diag, sim_result *res)
+{
+    sim_result_init(res);
+    res->file = sim_strdup(diag->file);
+    for (uint32_t i = 0; i < diag->count; i++) {
+        const sim_diag_entry *e = &diag->entries[i];
+        sim_result_add_failure(res, SIM_FAIL_LOAD, e->line, e->col, e->message, NULL, NULL);
+    }
+    if (diag->dropped > 0) {
+        char text[64];
+        snprintf(text, sizeof text, "%u more error(s) not shown", diag->dropped);
+        sim_result_add_failure(res, SIM_FAIL_LOAD, 1, 1, text, NULL, NULL);
+    }
+    res->verdict = SIM_VERDICT_ERROR;
+}
+
+static void run_checked(const sim_scenario *sc, const sim_run_options *opt, sim_result *res)
+{
+    char err[256];
+    sim_compiled c;
+    if (!sim_compile(sc, opt->profile, &c, err, sizeof err)) {
+        sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col, err, NULL, NULL);
+        res->verdict = SIM_VERDICT_ERROR;
+        return;
+    }
+    sim_obs obs;
+    bool ok = sim_model_observe(&c, opt, &obs);
+    res->trace_hash = obs.trace_hash;
+    res->event_count = obs.trace_events;
+    res->virtual_time_ns = obs.end_ns;
+    res->end_reason = obs.end_reason;
+    if (!ok) {
+        sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col,
+                               "the model could not be started (out of memory)", NULL, NULL);
+        res->verdict = SIM_VERDICT_ERROR;
+    } else {
+        if (strcmp(obs.end_reason, "event_budget") == 0) {
+            char *got = sim_strdup_printf("%llu events by t=%lldns", (unsigned long long)obs.trace_events,
+                                          (long long)obs.end_ns);
+            sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col,
+                                   "the run exceeded its event budget (a timer firing too often?)",
+                                   "the run to end", got);
+            free(got);
+        } else if (strcmp(obs.end_reason, "error") == 0) {
+            sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col,
+                                   "the model ran out of memory", NULL, NULL);
+        }
+        sim_check(sc, &obs, res);
+    }
+    sim_obs_fini(&obs);
+    sim_compiled_free(&c);
+}
+
+void sim_run_model(const sim_scenario *sc, const sim_run_options *opt, sim_result *res)
+{
+    assert(sc != NULL && opt != NULL && res != NULL);
+    sim_result_init(res);
+    describe_scenario(sc, opt, res);
+    uint64_t start = now_ns();
+    const char *skip = sim_scenario_skip_reason(sc, "model", sim_scenario_profile_id(sc, opt->profile));
+    if (skip != NULL) {
+        res->verdict = SIM_VERDICT_SKIP;
+        res->skip_reason = sim_strdup(skip);
+        return;
+    }
+    run_checked(sc, opt, res);
+    res->wall_time_ns = now_ns() - start;
+}

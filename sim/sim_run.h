@@ -1,0 +1,62 @@
+/*
+ * sim_run.h — running a scenario on the model (core/) and checking it.
+ *
+ *     sim_run_options opt = sim_run_options_default();
+ *     opt.seed = 7; opt.strategy = SIM_STRATEGY_RANDOM;
+ *     sim_result res;
+ *     sim_run_model(&scenario, &opt, &res);   // compile, run, observe, check
+ *     ... res.verdict, res.trace_hash, res.failures ...
+ *     sim_result_free(&res);
+ *
+ * The lower layers are public too, for explorers and tests:
+ * sim_model_observe runs one compiled world and records a sim_obs.
+ *
+ * Determinism: same scenario, seed, strategy and profile give the same
+ * trace hash, events and result (wall_time_ns aside).
+ */
+#ifndef SIM_RUN_H
+#define SIM_RUN_H
+
+#include "sim_check.h"
+#include "sim_compile.h"
+#include "sim_obs.h"
+#include "sim_result.h"
+
+typedef enum sim_strategy_id {
+    SIM_STRATEGY_FIFO = 1,
+    SIM_STRATEGY_RANDOM = 2,
+} sim_strategy_id;
+
+#define SIM_MAX_EVENTS_DEFAULT UINT64_C(5000000)
+
+typedef struct sim_run_options {
+    uint64_t seed;
+    uint8_t strategy;    /* sim_strategy_id */
+    uint8_t profile;     /* cm_profile_id; 0: the scenario's own */
+    uint64_t max_events; /* a run stops (and fails) after this many trace events */
+    /* Called with each canonical trace line (no newline), when set. */
+    void (*trace_line)(void *ctx, const char *line);
+    void *trace_ctx;
+} sim_run_options;
+
+sim_run_options sim_run_options_default(void);
+const char *sim_strategy_name(uint8_t strategy);
+uint8_t sim_strategy_by_name(const char *name); /* 0 if unknown */
+
+/*
+ * Runs a compiled scenario once and records what happened in *obs
+ * (initialised here; the caller frees it with sim_obs_fini).
+ * Returns false only when the world could not be made (out of memory).
+ */
+bool sim_model_observe(const sim_compiled *c, const sim_run_options *opt, sim_obs *obs);
+
+/* Skip check, compile, observe, check: a complete result (sim_result_free). */
+void sim_run_model(const sim_scenario *sc, const sim_run_options *opt, sim_result *res);
+
+/* The result of a file that did not load: verdict error, one failure per diagnostic. */
+void sim_result_from_diag(const sim_diag *diag, sim_result *res);
+
+/* "portsim run FILE --seed N --strategy S --profile P", shell-quoted; malloc'd. */
+char *sim_replay_command(const char *file, const sim_run_options *opt, const char *profile);
+
+#endif /* SIM_RUN_H */

@@ -1,0 +1,284 @@
+/* sim_scenario.c — names, profiles and conditions of a loaded scenario. */
+#include "sim_scenario.h"
+
+#include <assert.h>
+#include <string.h>
+
+void sim_scenario_free(sim_scenario *sc)
+{
+    if (sc == NULL) return;
+    sim_arena_fini(&sc->arena);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static const char *const event_names[SIM_EV_KIND_COUNT] = {
+    [SIM_EV_NONE] = "none",
+    [SIM_EV_START] = "start",
+    [SIM_EV_CALLOUT] = "callout",
+    [SIM_EV_CALLOUT_DONE] = "callout_done",
+    [SIM_EV_INVALIDATION_CALLBACK] = "invalidation_callback",
+    [SIM_EV_CONTEXT_RETAIN] = "context_retain",
+    [SIM_EV_CONTEXT_RELEASE] = "context_release",
+    [SIM_EV_CONTEXT_COPY_DESCRIPTION] = "context_copy_description",
+    [SIM_EV_ENQUEUE] = "enqueue",
+    [SIM_EV_SEND_BLOCKED] = "send_blocked",
+    [SIM_EV_REPLY_SENT] = "reply_sent",
+    [SIM_EV_REPLY_FILED] = "reply_filed",
+    [SIM_EV_REPLY_DROPPED] = "reply_dropped",
+    [SIM_EV_CORRUPT_REPLY_DROPPED] = "corrupt_reply_dropped",
+    [SIM_EV_MESSAGE_DESTROYED] = "message_destroyed",
+    [SIM_EV_REQUEST_DROPPED] = "request_dropped",
+    [SIM_EV_INVALIDATED] = "invalidated",
+    [SIM_EV_DEALLOC] = "dealloc",
+    [SIM_EV_TIMER] = "timer",
+    [SIM_EV_BLOCK] = "block",
+    [SIM_EV_CRASH] = "crash",
+    [SIM_EV_EXIT] = "exit",
+    [SIM_EV_WARNING] = "warning",
+    [SIM_EV_DEATH_NOTICE] = "death_notice",
+    [SIM_EV_PORT_DIED] = "port_died",
+    [SIM_EV_NAME_REGISTERED] = "name_registered",
+    [SIM_EV_NAME_RELEASED] = "name_released",
+    [SIM_EV_ANOMALY] = "anomaly",
+};
+
+const char *sim_event_kind_name(uint8_t kind)
+{
+    return kind < SIM_EV_KIND_COUNT && event_names[kind] ? event_names[kind] : "?";
+}
+
+uint8_t sim_event_kind_by_name(const char *name)
+{
+    for (uint8_t k = 1; k < SIM_EV_KIND_COUNT; k++) {
+        if (k != SIM_EV_ANOMALY && strcmp(event_names[k], name) == 0) return k;
+    }
+    return SIM_EV_NONE;
+}
+
+const char *sim_program_kind_name(uint8_t kind)
+{
+    switch (kind) {
+    case SIM_PROG_THREAD: return "thread";
+    case SIM_PROG_HANDLER: return "handler";
+    case SIM_PROG_CALLBACK: return "callback";
+    case SIM_PROG_TIMER: return "timer";
+    case SIM_PROG_BLOCK: return "block";
+    default: return "?";
+    }
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+typedef struct op_keyword {
+    const char *keyword;
+    uint8_t op;
+    uint8_t result_type;
+} op_keyword;
+
+static const op_keyword op_keywords[] = {
+    {"create_local", CM_OP_CREATE_LOCAL, SIM_RT_CREATED},
+    {"create_local_per_pid", CM_OP_CREATE_LOCAL_PER_PID, SIM_RT_CREATED},
+    {"create_remote", CM_OP_CREATE_REMOTE, SIM_RT_CREATED},
+    {"create_remote_per_pid", CM_OP_CREATE_REMOTE_PER_PID, SIM_RT_CREATED},
+    {"set_name", CM_OP_SET_NAME, SIM_RT_BOOL},
+    {"get_name", CM_OP_GET_NAME, SIM_RT_NAME},
+    {"is_valid", CM_OP_IS_VALID, SIM_RT_BOOL},
+    {"is_remote", CM_OP_IS_REMOTE, SIM_RT_BOOL},
+    {"get_context", CM_OP_GET_CONTEXT, SIM_RT_INFO},
+    {"get_invalidation_callback", CM_OP_GET_INVALIDATION_CALLBACK, SIM_RT_CALLBACK},
+    {"set_invalidation_callback", CM_OP_SET_INVALIDATION_CALLBACK, SIM_RT_BOOL},
+    {"copy_description", CM_OP_COPY_DESCRIPTION, SIM_RT_NONE},
+#ifdef CM_TYPE_ID
+    {"get_type_id", CM_OP_GET_TYPE_ID, SIM_RT_INT},
+#endif
+    {"invalidate", CM_OP_INVALIDATE, SIM_RT_NONE},
+    {"retain", CM_OP_RETAIN, SIM_RT_NONE},
+    {"release", CM_OP_RELEASE, SIM_RT_NONE},
+    {"create_source", CM_OP_CREATE_SOURCE, SIM_RT_BOOL},
+    {"add_source", CM_OP_ADD_SOURCE, SIM_RT_BOOL},
+    {"remove_source", CM_OP_REMOVE_SOURCE, SIM_RT_BOOL},
+    {"schedule", CM_OP_SCHEDULE, SIM_RT_BOOL},
+    {"set_dispatch_queue", CM_OP_SET_DISPATCH_QUEUE, SIM_RT_BOOL},
+    {"send", CM_OP_SEND, SIM_RT_STATUS},
+    {"run_loop", CM_OP_RUN_IN_MODE, SIM_RT_RUN},
+    {"run", CM_OP_RUN, SIM_RT_RUN},
+    {"stop", CM_OP_STOP, SIM_RT_NONE},
+    {"wake_up", CM_OP_WAKE_UP, SIM_RT_NONE},
+    {"add_common_mode", CM_OP_ADD_COMMON_MODE, SIM_RT_NONE},
+    {"add_timer", CM_OP_ADD_TIMER, SIM_RT_NONE},
+    {"async", CM_OP_ASYNC, SIM_RT_NONE},
+    {"sleep", CM_OP_SLEEP, SIM_RT_NONE},
+    {"work", CM_OP_SLEEP, SIM_RT_NONE}, /* sleep with CM_OPF_WORK */
+    {"reply", CM_OP_REPLY, SIM_RT_NONE},
+    {"crash", CM_OP_CRASH, SIM_RT_NONE},
+    {"exit", CM_OP_EXIT, SIM_RT_NONE},
+};
+
+#define OP_KEYWORD_COUNT (sizeof op_keywords / sizeof op_keywords[0])
+
+const char *sim_op_keyword(uint8_t op)
+{
+    for (size_t i = 0; i < OP_KEYWORD_COUNT; i++) {
+        if (op_keywords[i].op == op) return op_keywords[i].keyword;
+    }
+    return NULL;
+}
+
+uint8_t sim_op_by_keyword(const char *keyword)
+{
+    for (size_t i = 0; i < OP_KEYWORD_COUNT; i++) {
+        if (strcmp(op_keywords[i].keyword, keyword) == 0) return op_keywords[i].op;
+    }
+    return CM_OP_NONE;
+}
+
+sim_result_type sim_op_result_type(uint8_t op)
+{
+    for (size_t i = 0; i < OP_KEYWORD_COUNT; i++) {
+        if (op_keywords[i].op == op) return (sim_result_type)op_keywords[i].result_type;
+    }
+    return SIM_RT_NONE;
+}
+
+const char *sim_result_text(sim_result_type type, int32_t value, char *buf, size_t cap)
+{
+    if (value == SIM_VALUE_BLOCKED) return "blocked";
+    if (value == SIM_VALUE_KILLED) return "killed";
+    switch (type) {
+    case SIM_RT_STATUS:
+        if (value <= 0 && value >= -5) return cm_status_name(value);
+        break;
+    case SIM_RT_CREATED:
+        return value ? "created" : "null";
+    case SIM_RT_BOOL:
+        return value ? "true" : "false";
+    case SIM_RT_RUN:
+        switch (value) {
+        case CM_RUN_FINISHED: return "finished";
+        case CM_RUN_STOPPED: return "stopped";
+        case CM_RUN_TIMED_OUT: return "timed_out";
+        case CM_RUN_HANDLED_SOURCE: return "handled_source";
+        default: break;
+        }
+        break;
+    default:
+        break;
+    }
+    snprintf(buf, cap, "%d", (int)value);
+    return buf;
+}
+
+static const char *const warning_names[] = {
+    [CM_WARN_UNNAMED_SCHEDULED] = "unnamed_scheduled",
+    [CM_WARN_QUEUE_INVALID] = "queue_invalid",
+    [CM_WARN_QUEUE_REMOTE] = "queue_remote",
+    [CM_WARN_QUEUE_HAS_SOURCE] = "queue_has_source",
+    [CM_WARN_QUEUE_UNNAMED] = "queue_unnamed",
+    [CM_WARN_REGISTER_FAILED] = "register_failed",
+    [CM_WARN_DATA_TOO_BIG] = "data_too_big",
+    [CM_WARN_REPLY_TOO_BIG] = "reply_too_big",
+    [CM_WARN_SETNAME_QUEUE] = "setname_queue",
+};
+
+#define WARNING_NAME_COUNT (sizeof warning_names / sizeof warning_names[0])
+
+const char *sim_warning_name(int32_t code)
+{
+    if (code > 0 && (size_t)code < WARNING_NAME_COUNT && warning_names[code]) {
+        return warning_names[code];
+    }
+    return "?";
+}
+
+int32_t sim_warning_by_name(const char *name)
+{
+    for (size_t i = 1; i < WARNING_NAME_COUNT; i++) {
+        if (warning_names[i] != NULL && strcmp(warning_names[i], name) == 0) return (int32_t)i;
+    }
+    return 0;
+}
+
+/* ---- profiles and conditions ------------------------------------------- */
+
+uint8_t sim_scenario_profile_id(const sim_scenario *sc, uint8_t profile_override)
+{
+    if (profile_override != 0) return profile_override;
+    if (sc->profile != 0) return sc->profile;
+    return CM_PROFILE_VENTURA;
+}
+
+cm_profile sim_scenario_profile(const sim_scenario *sc, uint8_t profile_override)
+{
+    cm_profile p;
+    bool ok = cm_profile_init(&p, (cm_profile_id)sim_scenario_profile_id(sc, profile_override));
+    assert(ok);
+    (void)ok;
+    uint32_t m = sc->option_mask;
+    const cm_profile *o = &sc->options;
+    if (m & SIM_OPT_NAME_RELEASE_DELAY) p.name_release_delay_ns = o->name_release_delay_ns;
+    if (m & SIM_OPT_RIGHTS_RELEASE_DELAY) p.rights_release_delay_ns = o->rights_release_delay_ns;
+    if (m & SIM_OPT_DEATH_NOTICE_DELAY) p.death_notice_delay_ns = o->death_notice_delay_ns;
+    if (m & SIM_OPT_HOP_LATENCY) p.hop_latency_ns = o->hop_latency_ns;
+    if (m & SIM_OPT_QLIMIT) p.qlimit = o->qlimit;
+    if (m & SIM_OPT_NAME128) p.name128 = o->name128;
+    if (m & SIM_OPT_SETNAME_REFUSED) p.setname_refused_with_queue = o->setname_refused_with_queue;
+    if (m & SIM_OPT_MAIN_QUEUE_DEATH) p.main_queue_death_callbacks = o->main_queue_death_callbacks;
+    if (m & SIM_OPT_CROSS_THREAD_WAKES) {
+        p.cross_thread_invalidate_wakes = o->cross_thread_invalidate_wakes;
+    }
+    if (m & SIM_OPT_REMOTE_SHARES) {
+        p.same_process_remote_shares_wrapper = o->same_process_remote_shares_wrapper;
+    }
+    assert(cm_profile_validate(&p));
+    return p;
+}
+
+static bool condition_matches(const sim_condition *c, const char *backend, uint8_t profile)
+{
+    if (c->backend != NULL && (backend == NULL || strcmp(c->backend, backend) != 0)) return false;
+    if (c->profile != 0 && c->profile != profile) return false;
+    return true;
+}
+
+const char *sim_scenario_skip_reason(const sim_scenario *sc, const char *backend, uint8_t profile)
+{
+    for (uint32_t i = 0; i < sc->skip_count; i++) {
+        if (condition_matches(&sc->skips[i], backend, profile)) return sc->skips[i].reason;
+    }
+    if (sc->only_count == 0) return NULL;
+    for (uint32_t i = 0; i < sc->only_count; i++) {
+        if (condition_matches(&sc->onlys[i], backend, profile)) return NULL;
+    }
+    return sc->onlys[0].reason;
+}
+
+/* ---- data -------------------------------------------------------------- */
+
+bool sim_data_equal(const sim_data *a, const sim_data *b)
+{
+    if (a->kind == SIM_DATA_NULL || b->kind == SIM_DATA_NULL) return a->kind == b->kind;
+    int64_t size_a = a->kind == SIM_DATA_BYTES ? (int64_t)a->len : a->size;
+    int64_t size_b = b->kind == SIM_DATA_BYTES ? (int64_t)b->len : b->size;
+    if (size_a != size_b) return false;
+    if (a->kind == SIM_DATA_BYTES && b->kind == SIM_DATA_BYTES && a->len > 0) {
+        return memcmp(a->bytes, b->bytes, a->len) == 0;
+    }
+    return true; /* a size-only side matches any content of that size */
+}
+
+void sim_data_format(const sim_data *d, sim_buf *out)
+{
+    switch (d->kind) {
+    case SIM_DATA_NULL:
+        sim_buf_puts(out, "null");
+        return;
+    case SIM_DATA_BYTES:
+        sim_buf_quote_bytes(out, d->bytes, d->len, 80);
+        return;
+    default:
+        sim_buf_printf(out, "{size: %lld}", (long long)d->size);
+        return;
+    }
+}

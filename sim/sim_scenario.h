@@ -1,0 +1,308 @@
+/*
+ * sim_scenario.h — a loaded scenario as plain C data (no libfyaml).
+ *
+ * The format is documented in docs/scenario-format.md. Every step and
+ * every expectation keeps the line and column it came from, so results
+ * point back at the YAML. All programs (thread bodies, handlers,
+ * invalidation callbacks, timers, dispatch blocks) share one step array;
+ * program i owns steps [first_step, first_step + step_count).
+ *
+ * Ownership: a sim_scenario owns all its memory through its arena;
+ * sim_scenario_free releases it. Nothing in it points outside it.
+ */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include "cm.h"
+#include "sim_util.h"
+
+/* Limits of a scenario (errors when exceeded). */
+#define SIM_MAX_PROCESSES 64u
+#define SIM_MAX_THREADS 64u   /* per process */
+#define SIM_MAX_QUEUES 16u    /* per process, besides main */
+#define SIM_MAX_PROGRAMS 4096u
+#define SIM_MAX_STEPS 65536u
+#define SIM_MAX_VARS 4096u
+#define SIM_MAX_MODES (CM_MODE_MAX - 2u)
+#define SIM_MAX_ALTERNATIVES 8u
+#define SIM_MAX_DATA_BYTES ((uint32_t)1 << 20)
+
+#define SIM_VAR_SELF (SIM_NONE - 1u) /* the port a handler / callback runs for */
+
+typedef struct sim_loc {
+    uint32_t line;
+    uint32_t col;
+} sim_loc;
+
+/* A data value (a CFData, a name): NULL, known bytes, or a size only. */
+typedef enum sim_data_kind {
+    SIM_DATA_NULL = 0,  /* no CFData (or "not written" for replies) */
+    SIM_DATA_BYTES = 1, /* content known: bytes[0..len) */
+    SIM_DATA_SIZE = 2,  /* untracked content of `size` bytes (R27) */
+} sim_data_kind;
+
+typedef struct sim_data {
+    uint8_t kind; /* sim_data_kind */
+    const uint8_t *bytes;
+    uint32_t len;
+    int64_t size; /* SIM_DATA_SIZE: the size; SIM_DATA_BYTES: len */
+} sim_data;
+
+/* A reference by name, resolved after loading (index SIM_NONE until then). */
+typedef struct sim_ref {
+    const char *name; /* NULL: absent */
+    sim_loc loc;
+    uint32_t index;
+} sim_ref;
+
+/* What an operation returns, which decides what `expect:` may say. */
+typedef enum sim_result_type {
+    SIM_RT_NONE = 0,    /* nothing to compare (only blocked / killed) */
+    SIM_RT_STATUS = 1,  /* send: success | send_timeout | ... */
+    SIM_RT_CREATED = 2, /* creates: created | null */
+    SIM_RT_BOOL = 3,    /* true | false */
+    SIM_RT_RUN = 4,     /* run loops: finished | stopped | timed_out | handled_source */
+    SIM_RT_NAME = 5,    /* get_name: {name: ...} */
+    SIM_RT_INFO = 6,    /* get_context: {info: ...} */
+    SIM_RT_CALLBACK = 7, /* get_invalidation_callback: {callback: ...} */
+    SIM_RT_INT = 8,     /* an integer (get_type_id) */
+} sim_result_type;
+
+/* Outcome codes beyond an operation's own values. */
+#define SIM_VALUE_BLOCKED (INT32_MIN + 1) /* still inside the call at the end */
+#define SIM_VALUE_KILLED (INT32_MIN + 2)  /* its process died during the call */
+#define SIM_INFO_UNDEFINED INT64_MIN      /* get_context on a remote port (R6) */
+
+typedef struct sim_expect {
+    sim_loc loc;
+    /* allowed results (op values, SIM_VALUE_BLOCKED, SIM_VALUE_KILLED) */
+    uint32_t result_count;
+    int32_t results[SIM_MAX_ALTERNATIVES];
+    sim_loc result_loc;
+    bool has_reply;
+    sim_data reply;
+    sim_loc reply_loc;
+    bool has_elapsed;
+    int64_t elapsed_min_ns;
+    int64_t elapsed_max_ns; /* CM_DURATION_FOREVER: no maximum */
+    sim_loc elapsed_loc;
+    int8_t should_free_info; /* -1: not checked */
+    sim_loc should_free_info_loc;
+    sim_ref same_as;     /* the object last created into this variable */
+    sim_ref not_same_as;
+    bool has_name;
+    sim_data name;
+    sim_loc name_loc;
+    bool has_info;
+    int64_t info; /* SIM_INFO_UNDEFINED for "undefined" */
+    sim_loc info_loc;
+    bool has_callback;
+    sim_ref callback; /* name NULL: expect NULL */
+    bool has_runs;
+    uint32_t runs_min;
+    uint32_t runs_max;
+    sim_loc runs_loc;
+} sim_expect;
+
+typedef struct sim_step {
+    sim_loc loc;
+    uint8_t op;    /* cm_op_kind */
+    uint8_t flags; /* CM_OPF_* for the op */
+    uint32_t program;
+    const char *label; /* NULL */
+    sim_ref port;      /* variable; index SIM_VAR_SELF for `self` */
+    sim_ref target;    /* handler / callback / timer / block program */
+    sim_ref thread;    /* stop, wake_up, add_source, remove_source */
+    sim_ref queue;     /* set_dispatch_queue, async ("main": index 0) */
+    sim_ref process;   /* create_remote_per_pid */
+    sim_ref mode;      /* a run-loop mode; send: reply mode (name NULL: one-way) */
+    bool has_name;
+    sim_data name;     /* port name (kind NULL: a NULL name) */
+    sim_data data;     /* send data, reply data */
+    int32_t msgid;
+    int64_t t1_ns;     /* send timeout, run duration, sleep, first timer fire */
+    int64_t t2_ns;     /* receive timeout, timer interval */
+    int64_t info;      /* create_local context info */
+    const sim_expect *expect; /* NULL: none */
+} sim_step;
+
+typedef enum sim_program_kind {
+    SIM_PROG_THREAD = 1,
+    SIM_PROG_HANDLER = 2,
+    SIM_PROG_CALLBACK = 3, /* invalidation callback: never blocks */
+    SIM_PROG_TIMER = 4,
+    SIM_PROG_BLOCK = 5,
+} sim_program_kind;
+
+typedef struct sim_program {
+    const char *name; /* thread name, or the handler's / callback's / ... name */
+    sim_loc loc;
+    uint8_t kind;     /* sim_program_kind */
+    uint32_t process; /* thread programs: the process; else SIM_NONE */
+    uint32_t first_step;
+    uint32_t step_count;
+} sim_program;
+
+typedef struct sim_thread {
+    const char *name;
+    sim_loc loc;
+    uint32_t program;
+} sim_thread;
+
+typedef struct sim_queue {
+    const char *name;
+    sim_loc loc;
+    uint8_t kind; /* cm_queue_kind */
+    uint8_t width;
+} sim_queue;
+
+typedef struct sim_process {
+    const char *name;
+    sim_loc loc;
+    int64_t start_ns;
+    bool has_sandbox_group;
+    sim_data sandbox_group;
+    uint32_t thread_count;
+    sim_thread *threads; /* [0] is the main thread */
+    uint32_t queue_count;
+    sim_queue *queues;   /* queue i is core queue i + 1; 0 is the main queue */
+} sim_process;
+
+typedef struct sim_fault {
+    sim_loc loc;
+    int64_t at_ns;
+    uint8_t kind; /* cm_fault_kind */
+    sim_ref process;
+} sim_fault;
+
+/* Event kinds a scenario can count, with the trace's names. */
+typedef enum sim_event_kind {
+    SIM_EV_NONE = 0,
+    SIM_EV_START,
+    SIM_EV_CALLOUT,
+    SIM_EV_CALLOUT_DONE,
+    SIM_EV_INVALIDATION_CALLBACK,
+    SIM_EV_CONTEXT_RETAIN,
+    SIM_EV_CONTEXT_RELEASE,
+    SIM_EV_CONTEXT_COPY_DESCRIPTION,
+    SIM_EV_ENQUEUE,
+    SIM_EV_SEND_BLOCKED,
+    SIM_EV_REPLY_SENT,
+    SIM_EV_REPLY_FILED,
+    SIM_EV_REPLY_DROPPED,
+    SIM_EV_CORRUPT_REPLY_DROPPED,
+    SIM_EV_MESSAGE_DESTROYED,
+    SIM_EV_REQUEST_DROPPED,
+    SIM_EV_INVALIDATED, /* a port's state became invalid */
+    SIM_EV_DEALLOC,
+    SIM_EV_TIMER,
+    SIM_EV_BLOCK,
+    SIM_EV_CRASH,
+    SIM_EV_EXIT,
+    SIM_EV_WARNING,
+    SIM_EV_DEATH_NOTICE,
+    SIM_EV_PORT_DIED,
+    SIM_EV_NAME_REGISTERED,
+    SIM_EV_NAME_RELEASED,
+    SIM_EV_ANOMALY, /* a call/return mismatch seen while observing (invariant) */
+    SIM_EV_KIND_COUNT
+} sim_event_kind;
+
+typedef struct sim_event_expect {
+    sim_loc loc;
+    uint8_t kind; /* sim_event_kind */
+    sim_ref process;
+    sim_ref thread; /* needs process */
+    sim_ref port;   /* a variable */
+    bool has_msgid;
+    int32_t msgid;
+    bool has_code; /* warning code / crash or drop reason */
+    int32_t code;
+    uint32_t count_min;
+    uint32_t count_max;
+    sim_loc count_loc;
+} sim_event_expect;
+
+/* A skip: or only: entry. */
+typedef struct sim_condition {
+    sim_loc loc;
+    const char *backend; /* NULL: any */
+    uint8_t profile;     /* cm_profile_id, 0: any */
+    const char *reason;
+} sim_condition;
+
+/* Profile fields a scenario overrides (options:). */
+#define SIM_OPT_NAME_RELEASE_DELAY 0x001u
+#define SIM_OPT_RIGHTS_RELEASE_DELAY 0x002u
+#define SIM_OPT_DEATH_NOTICE_DELAY 0x004u
+#define SIM_OPT_HOP_LATENCY 0x008u
+#define SIM_OPT_QLIMIT 0x010u
+#define SIM_OPT_NAME128 0x020u
+#define SIM_OPT_SETNAME_REFUSED 0x040u
+#define SIM_OPT_MAIN_QUEUE_DEATH 0x080u
+#define SIM_OPT_CROSS_THREAD_WAKES 0x100u
+#define SIM_OPT_REMOTE_SHARES 0x200u
+
+typedef struct sim_scenario {
+    sim_arena arena;
+    const char *file;  /* as given to the loader */
+    const char *name;  /* scenario: */
+    sim_loc loc;       /* of the scenario: key */
+    const char *about; /* NULL */
+    uint32_t rule_count;
+    const char **rules;
+    uint8_t profile;   /* cm_profile_id, 0: not given (ventura) */
+    uint32_t option_mask;
+    cm_profile options; /* the overriding values */
+    int64_t time_limit_ns;
+    uint32_t service_count;
+    sim_data *services;
+    uint32_t mode_count;
+    const char **modes; /* mode i has id i + 2 */
+    uint32_t var_count;
+    const char **vars;
+    uint32_t process_count;
+    sim_process *processes;
+    uint32_t program_count;
+    sim_program *programs;
+    uint32_t step_count;
+    sim_step *steps;
+    uint32_t fault_count;
+    sim_fault *faults;
+    uint32_t event_expect_count;
+    sim_event_expect *event_expects;
+    uint32_t skip_count;
+    sim_condition *skips;
+    uint32_t only_count;
+    sim_condition *onlys;
+} sim_scenario;
+
+#define SIM_TIME_LIMIT_DEFAULT_NS (INT64_C(3600) * CM_NS_PER_S)
+
+void sim_scenario_free(sim_scenario *sc);
+
+/* Names of things, for messages and reports (static strings). */
+const char *sim_event_kind_name(uint8_t kind);
+uint8_t sim_event_kind_by_name(const char *name); /* SIM_EV_NONE if unknown */
+const char *sim_program_kind_name(uint8_t kind);
+/* The keyword a scenario uses for an operation ("create_local", "run_loop", ...). */
+const char *sim_op_keyword(uint8_t op);
+uint8_t sim_op_by_keyword(const char *keyword); /* CM_OP_NONE if unknown */
+sim_result_type sim_op_result_type(uint8_t op);
+/* Text of a result value for an op's result type ("success", "created", "true"...). */
+const char *sim_result_text(sim_result_type type, int32_t value, char *buf, size_t cap);
+const char *sim_warning_name(int32_t code);
+int32_t sim_warning_by_name(const char *name); /* 0 if unknown */
+
+/* The profile a run uses: the named one (0: the scenario's, then ventura) plus options. */
+cm_profile sim_scenario_profile(const sim_scenario *sc, uint8_t profile_override);
+uint8_t sim_scenario_profile_id(const sim_scenario *sc, uint8_t profile_override);
+
+/* Whether a scenario runs on (backend, profile): NULL if it runs, else the reason. */
+const char *sim_scenario_skip_reason(const sim_scenario *sc, const char *backend, uint8_t profile);
+
+/* The thread name of a thread program, or the program's name. */
+bool sim_data_equal(const sim_data *a, const sim_data *b);
+void sim_data_format(const sim_data *d, sim_buf *out);
+
+#endif /* SIM_SCENARIO_H */

@@ -1,0 +1,103 @@
+/*
+ * sim_util.h — small building blocks of the simulator (prefix sim_):
+ * an arena, a list of located diagnostics and a growable text buffer.
+ *
+ * Ownership: each struct owns everything it allocated; the matching
+ * *_fini / *_free function releases it all. None is thread-safe; none
+ * keeps a pointer to caller memory unless its comment says so.
+ */
+#ifndef SIM_UTIL_H
+#define SIM_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SIM_NONE UINT32_MAX
+
+#if defined(__GNUC__)
+#define SIM_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define SIM_PRINTF(fmt, args)
+#endif
+
+/* ---- arena: many small zeroed allocations, freed all at once ----------- */
+
+typedef struct sim_arena_chunk sim_arena_chunk;
+
+typedef struct sim_arena {
+    sim_arena_chunk *head;
+    size_t used_bytes; /* total handed out, for limits */
+    bool failed;       /* an allocation failed at least once */
+} sim_arena;
+
+void sim_arena_init(sim_arena *a);
+void sim_arena_fini(sim_arena *a);
+/* Zeroed, 16-byte aligned memory, or NULL (and a->failed) when out of memory. */
+void *sim_arena_alloc(sim_arena *a, size_t size);
+/* Copies size bytes and adds a NUL (so text can be used as a C string). */
+char *sim_arena_strndup(sim_arena *a, const char *s, size_t size);
+char *sim_arena_strdup(sim_arena *a, const char *s);
+
+/* ---- diagnostics: file:line:col: error: message ------------------------- */
+
+typedef struct sim_diag_entry {
+    uint32_t line;
+    uint32_t col;
+    uint32_t order; /* emission order, for a stable sort */
+    char *message;  /* owned */
+} sim_diag_entry;
+
+typedef struct sim_diag {
+    char *file; /* owned copy of the file name the entries refer to */
+    sim_diag_entry *entries;
+    uint32_t count;
+    uint32_t capacity;
+    uint32_t limit;    /* entries kept; later ones are only counted */
+    uint32_t dropped;  /* errors beyond the limit */
+} sim_diag;
+
+#define SIM_DIAG_LIMIT_DEFAULT 100u
+
+void sim_diag_init(sim_diag *d, const char *file);
+void sim_diag_fini(sim_diag *d);
+void sim_diag_error(sim_diag *d, uint32_t line, uint32_t col, const char *fmt, ...)
+    SIM_PRINTF(4, 5);
+void sim_diag_verror(sim_diag *d, uint32_t line, uint32_t col, const char *fmt, va_list ap);
+uint32_t sim_diag_total(const sim_diag *d);
+/* Sorts by (line, col, emission order). */
+void sim_diag_sort(sim_diag *d);
+/* Prints every entry as "file:line:col: error: message\n". */
+void sim_diag_print(const sim_diag *d, FILE *out);
+
+/* ---- text buffer -------------------------------------------------------- */
+
+typedef struct sim_buf {
+    char *data; /* NUL-terminated when len > 0 or after any append */
+    size_t len;
+    size_t capacity;
+    bool failed;
+} sim_buf;
+
+void sim_buf_init(sim_buf *b);
+void sim_buf_fini(sim_buf *b);
+void sim_buf_clear(sim_buf *b);
+void sim_buf_append(sim_buf *b, const char *s, size_t n);
+void sim_buf_puts(sim_buf *b, const char *s);
+void sim_buf_printf(sim_buf *b, const char *fmt, ...) SIM_PRINTF(2, 3);
+/* Bytes as a quoted string; unprintable and non-ASCII bytes as \xNN. */
+void sim_buf_quote_bytes(sim_buf *b, const uint8_t *bytes, size_t size, size_t max_shown);
+/* Hands the text over (malloc'd, never NULL unless out of memory); b is empty after. */
+char *sim_buf_take(sim_buf *b);
+const char *sim_buf_str(const sim_buf *b);
+
+/* malloc'd copy of a printf result, or NULL when out of memory. */
+char *sim_strdup_printf(const char *fmt, ...) SIM_PRINTF(1, 2);
+char *sim_strdup(const char *s);
+
+/* Durations as text: "1.5ms", "2s", "forever", "nan". buf >= 32 bytes. */
+void sim_format_duration(int64_t ns, char *buf, size_t cap);
+
+#endif /* SIM_UTIL_H */

@@ -1,0 +1,401 @@
+/*
+ * sim_yaml.c — byte checks and the event-built YAML tree (see sim_yaml.h).
+ */
+#include "sim_yaml.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libfyaml.h>
+
+/* ---- byte checks ------------------------------------------------------- */
+
+#define BYTE_ERRORS_MAX 5u
+
+/*
+ * Decodes one strict UTF-8 character at bytes[i]: no overlongs, no
+ * surrogates, nothing above U+10FFFF. Returns its length, 0 if invalid.
+ */
+static size_t utf8_decode(const uint8_t *bytes, size_t len, size_t i, uint32_t *cp)
+{
+    uint8_t b = bytes[i];
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    size_t n;
+    uint32_t min, c;
+    if ((b & 0xE0) == 0xC0) {
+        n = 2, min = 0x80, c = b & 0x1Fu;
+    } else if ((b & 0xF0) == 0xE0) {
+        n = 3, min = 0x800, c = b & 0x0Fu;
+    } else if ((b & 0xF8) == 0xF0) {
+        n = 4, min = 0x10000, c = b & 0x07u;
+    } else {
+        return 0;
+    }
+    if (len - i < n) return 0;
+    for (size_t k = 1; k < n; k++) {
+        uint8_t cont = bytes[i + k];
+        if ((cont & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (cont & 0x3Fu);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return n;
+}
+
+/* YAML's printable set, narrowed: no C1 controls (NEL included), no DEL. */
+static bool char_allowed(uint32_t cp)
+{
+    if (cp == '\t' || cp == '\n' || cp == '\r') return true;
+    if (cp < 0x20 || cp == 0x7F) return false;
+    if (cp >= 0x80 && cp <= 0x9F) return false;
+    if (cp == 0xFFFE || cp == 0xFFFF) return false;
+    return true;
+}
+
+bool sim_yaml_check_bytes(const uint8_t *bytes, size_t len, sim_diag *diag)
+{
+    assert(bytes != NULL || len == 0);
+    if (len > SIM_YAML_MAX_BYTES) {
+        sim_diag_error(diag, 1, 1, "file too large: %zu bytes (the limit is %zu)", len,
+                       SIM_YAML_MAX_BYTES);
+        return false;
+    }
+    uint32_t errors = 0, line = 1, col = 1;
+    bool line_start = true;
+    for (size_t i = 0; i < len && errors < BYTE_ERRORS_MAX;) {
+        uint32_t cp = 0;
+        size_t n = utf8_decode(bytes, len, i, &cp);
+        if (n == 0) {
+            sim_diag_error(diag, line, col, "invalid UTF-8 byte 0x%02x", bytes[i]);
+            errors++;
+            i++;
+            col++;
+            continue;
+        }
+        if (cp == 0) {
+            sim_diag_error(diag, line, col, "NUL byte in the file");
+            errors++;
+        } else if (!char_allowed(cp)) {
+            sim_diag_error(diag, line, col, "control character U+%04X is not allowed", cp);
+            errors++;
+        } else if (line_start && cp == '%') {
+            sim_diag_error(diag, line, col, "YAML directives (lines starting with %%) are not allowed");
+            errors++;
+        }
+        line_start = cp == '\n';
+        if (cp == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+        i += n;
+    }
+    return errors == 0;
+}
+
+/* ---- tree -------------------------------------------------------------- */
+
+void sim_ydoc_fini(sim_ydoc *doc)
+{
+    free(doc->nodes);
+    sim_arena_fini(&doc->text);
+    memset(doc, 0, sizeof *doc);
+    doc->root = SIM_NONE;
+}
+
+typedef struct frame {
+    uint32_t node;
+    uint32_t last_child;
+} frame;
+
+typedef struct builder {
+    sim_ydoc *doc;
+    sim_diag *diag;
+    frame stack[SIM_YAML_MAX_DEPTH + 1];
+    uint32_t depth;
+    uint32_t documents;
+    uint32_t last_line;
+    uint32_t last_col;
+    bool failed;
+} builder;
+
+static void position(builder *b, struct fy_event *ev, uint32_t *line, uint32_t *col)
+{
+    const struct fy_mark *m = fy_event_start_mark(ev);
+    if (m != NULL && m->line >= 0 && m->column >= 0) {
+        b->last_line = (uint32_t)m->line + 1;
+        b->last_col = (uint32_t)m->column + 1;
+    }
+    *line = b->last_line;
+    *col = b->last_col;
+}
+
+static uint32_t new_node(builder *b, uint8_t type, uint32_t line, uint32_t col)
+{
+    sim_ydoc *doc = b->doc;
+    if (doc->count >= SIM_YAML_MAX_NODES) {
+        sim_diag_error(b->diag, line, col, "too many YAML nodes (the limit is %u)",
+                       SIM_YAML_MAX_NODES);
+        b->failed = true;
+        return SIM_NONE;
+    }
+    if (doc->count == doc->capacity) {
+        uint32_t capacity = doc->capacity ? doc->capacity * 2 : 64;
+        sim_ynode *nodes = realloc(doc->nodes, capacity * sizeof *nodes);
+        if (nodes == NULL) {
+            sim_diag_error(b->diag, line, col, "out of memory");
+            b->failed = true;
+            return SIM_NONE;
+        }
+        doc->nodes = nodes;
+        doc->capacity = capacity;
+    }
+    uint32_t index = doc->count++;
+    doc->nodes[index] = (sim_ynode){.type = type, .style = SIM_YS_PLAIN, .line = line,
+                                    .col = col, .first = SIM_NONE, .next = SIM_NONE};
+    return index;
+}
+
+/* Links a finished or new node under the innermost open collection. */
+static void attach(builder *b, uint32_t node)
+{
+    if (b->depth == 0) {
+        b->doc->root = node;
+        return;
+    }
+    frame *f = &b->stack[b->depth - 1];
+    sim_ynode *parent = &b->doc->nodes[f->node];
+    if (f->last_child == SIM_NONE) {
+        parent->first = node;
+    } else {
+        b->doc->nodes[f->last_child].next = node;
+    }
+    f->last_child = node;
+    parent->count++;
+}
+
+/* The position of a token, or the fallback. */
+static void token_position(struct fy_token *tok, uint32_t *line, uint32_t *col)
+{
+    const struct fy_mark *m = tok != NULL ? fy_token_start_mark(tok) : NULL;
+    if (m != NULL && m->line >= 0 && m->column >= 0) {
+        *line = (uint32_t)m->line + 1;
+        *col = (uint32_t)m->column + 1;
+    }
+}
+
+static bool reject_decorations(builder *b, struct fy_event *ev, uint32_t line, uint32_t col)
+{
+    struct fy_token *anchor = fy_event_get_anchor_token(ev);
+    if (anchor != NULL) {
+        token_position(anchor, &line, &col);
+        sim_diag_error(b->diag, line, col, "anchors (&name) are not allowed in scenarios");
+        return false;
+    }
+    struct fy_token *tag = fy_event_get_tag_token(ev);
+    if (tag != NULL) { /* (0.7.12 leaves scalar.tag_implicit uninitialised: not read) */
+        token_position(tag, &line, &col);
+        sim_diag_error(b->diag, line, col, "tags (!tag) are not allowed in scenarios");
+        return false;
+    }
+    return true;
+}
+
+static void on_scalar(builder *b, struct fy_event *ev)
+{
+    uint32_t line, col;
+    position(b, ev, &line, &col);
+    if (!reject_decorations(b, ev, line, col)) {
+        b->failed = true;
+        return;
+    }
+    uint32_t node = new_node(b, SIM_Y_SCALAR, line, col);
+    if (node == SIM_NONE) return;
+    size_t len = 0;
+    const char *text = fy_token_get_text(ev->scalar.value, &len);
+    if (text == NULL) len = 0;
+    char *copy = sim_arena_strndup(&b->doc->text, text != NULL ? text : "", len);
+    if (copy == NULL) {
+        sim_diag_error(b->diag, line, col, "out of memory");
+        b->failed = true;
+        return;
+    }
+    sim_ynode *n = &b->doc->nodes[node];
+    n->text = copy;
+    n->len = len;
+    enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
+    n->style = style == FYSS_PLAIN || style == FYSS_ANY ? SIM_YS_PLAIN : SIM_YS_QUOTED;
+    attach(b, node);
+}
+
+static void on_start(builder *b, struct fy_event *ev, uint8_t type)
+{
+    uint32_t line, col;
+    position(b, ev, &line, &col);
+    if (!reject_decorations(b, ev, line, col)) {
+        b->failed = true;
+        return;
+    }
+    if (b->depth >= SIM_YAML_MAX_DEPTH) {
+        sim_diag_error(b->diag, line, col, "nesting deeper than %u levels", SIM_YAML_MAX_DEPTH);
+        b->failed = true;
+        return;
+    }
+    uint32_t node = new_node(b, type, line, col);
+    if (node == SIM_NONE) return;
+    attach(b, node);
+    b->stack[b->depth++] = (frame){.node = node, .last_child = SIM_NONE};
+}
+
+static void on_end(builder *b)
+{
+    assert(b->depth > 0);
+    if (b->depth > 0) b->depth--;
+}
+
+static void on_event(builder *b, struct fy_event *ev)
+{
+    uint32_t line, col;
+    switch (ev->type) {
+    case FYET_DOCUMENT_START:
+        position(b, ev, &line, &col);
+        if (++b->documents > 1) {
+            sim_diag_error(b->diag, line, col, "only one YAML document per scenario file");
+            b->failed = true;
+        }
+        return;
+    case FYET_MAPPING_START:
+        on_start(b, ev, SIM_Y_MAP);
+        return;
+    case FYET_SEQUENCE_START:
+        on_start(b, ev, SIM_Y_SEQ);
+        return;
+    case FYET_MAPPING_END:
+    case FYET_SEQUENCE_END:
+        position(b, ev, &line, &col);
+        on_end(b);
+        return;
+    case FYET_SCALAR:
+        on_scalar(b, ev);
+        return;
+    case FYET_ALIAS:
+        position(b, ev, &line, &col);
+        sim_diag_error(b->diag, line, col, "aliases (*name) are not allowed in scenarios");
+        b->failed = true;
+        return;
+    default:
+        position(b, ev, &line, &col);
+        return;
+    }
+}
+
+typedef struct raw_output {
+    char text[256];
+    size_t len;
+} raw_output;
+
+/* Messages libfyaml prints without a token (so without a position). */
+static void capture_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    raw_output *out = user;
+    size_t room = sizeof out->text - 1 - out->len;
+    size_t n = len < room ? len : room;
+    memcpy(out->text + out->len, buf, n);
+    out->len += n;
+    out->text[out->len] = '\0';
+}
+
+static struct fy_diag *make_diag(raw_output *raw)
+{
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = capture_output;
+    dcfg.user = raw;
+    dcfg.colorize = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    if (diag != NULL) fy_diag_set_collect_errors(diag, true);
+    return diag;
+}
+
+/* Copies libfyaml's collected errors; returns how many. */
+static uint32_t copy_parse_errors(struct fy_diag *fd, sim_diag *diag)
+{
+    uint32_t n = 0;
+    void *iter = NULL;
+    struct fy_diag_error *e;
+    while ((e = fy_diag_errors_iterate(fd, &iter)) != NULL && n < 16) {
+        if (e->type < FYET_ERROR) continue;
+        uint32_t line = e->line > 0 ? (uint32_t)e->line : 1; /* already 1-based */
+        uint32_t col = e->column > 0 ? (uint32_t)e->column : 1;
+        sim_diag_error(diag, line, col, "YAML: %s", e->msg != NULL ? e->msg : "syntax error");
+        n++;
+    }
+    return n;
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r')) s[--n] = '\0';
+}
+
+/* Runs the parser over the bytes, building the tree; true when it ended cleanly. */
+static bool run_parser(struct fy_parser *parser, builder *b)
+{
+    struct fy_event *ev;
+    for (uint32_t guard = 0; guard <= 2 * SIM_YAML_MAX_NODES + 16; guard++) {
+        ev = fy_parser_parse(parser);
+        if (ev == NULL) break;
+        bool end = ev->type == FYET_STREAM_END;
+        on_event(b, ev);
+        fy_parser_event_free(parser, ev);
+        if (end) return true;
+        if (b->failed) return false;
+    }
+    return false;
+}
+
+bool sim_yaml_parse(const uint8_t *bytes, size_t len, sim_ydoc *doc, sim_diag *diag)
+{
+    memset(doc, 0, sizeof *doc);
+    doc->root = SIM_NONE;
+    sim_arena_init(&doc->text);
+    if (!sim_yaml_check_bytes(bytes, len, diag)) return false;
+    raw_output raw = {.len = 0};
+    raw.text[0] = '\0';
+    struct fy_diag *fd = make_diag(&raw);
+    if (fd == NULL) {
+        sim_diag_error(diag, 1, 1, "out of memory");
+        return false;
+    }
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 |
+                                        FYPCF_DISABLE_MMAP_OPT | FYPCF_JSON_NONE,
+                               .diag = fd};
+    struct fy_parser *parser = fy_parser_create(&cfg);
+    builder b = {.doc = doc, .diag = diag, .last_line = 1, .last_col = 1};
+    bool ok = false;
+    if (parser == NULL) {
+        sim_diag_error(diag, 1, 1, "out of memory");
+    } else if (fy_parser_set_string(parser, len ? (const char *)bytes : "", len) != 0) {
+        sim_diag_error(diag, 1, 1, "cannot start the YAML parser");
+    } else {
+        bool clean = run_parser(parser, &b);
+        bool stream_error = fy_parser_get_stream_error(parser);
+        ok = clean && !stream_error && !b.failed;
+        if (!b.failed && !ok && copy_parse_errors(fd, diag) == 0) {
+            trim(raw.text);
+            sim_diag_error(diag, b.last_line, b.last_col, "YAML: %s",
+                           raw.text[0] ? raw.text : "syntax error");
+        }
+    }
+    if (parser != NULL) fy_parser_destroy(parser);
+    fy_diag_destroy(fd);
+    return ok;
+}
