@@ -584,13 +584,25 @@ static sim_data delivered_reply(const sim_data *callout_reply)
     return *callout_reply;
 }
 
+/*
+ * The callout that handled a send's request: by message id when the backend
+ * reports one, else (weaker) any callout with the same conversation id and
+ * message id that replied before the send returned.
+ */
+static bool callout_for(const sim_exec *e, const sim_event *ev)
+{
+    if (ev->kind != SIM_EV_CALLOUT) return false;
+    if (e->request >= 0 && ev->msg >= 0) return ev->msg == e->request;
+    return ev->convid == e->convid && ev->msgid == e->msgid;
+}
+
 static void check_reply_match(checker *c, const sim_exec *e, uint32_t exec)
 {
     const sim_obs *o = c->obs;
     uint32_t candidates = 0;
     for (uint32_t i = 0; i < o->event_count; i++) {
         const sim_event *ev = &o->events[i];
-        if (ev->kind != SIM_EV_CALLOUT || ev->convid != e->convid || ev->msgid != e->msgid) continue;
+        if (!callout_for(e, ev)) continue;
         if ((ev->flags & (SIM_EVF_DONE | SIM_EVF_DELIVERED)) != (SIM_EVF_DONE | SIM_EVF_DELIVERED)) continue;
         if (ev->seq > e->end_seq) continue;
         candidates++;

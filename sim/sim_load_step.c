@@ -524,7 +524,7 @@ static void expect_map(ld *L, uint32_t node, const sim_step *s, const char *keyw
 {
     if (!ld_check_map(L, node, "expect", k_expect)) return;
     sim_result_type type = sim_op_result_type(s->op);
-    bool create = type == SIM_RT_CREATED;
+    bool create = type == SIM_RT_CREATED && s->op != CM_OP_CREATE_SOURCE;
     uint32_t result = ld_get(L, node, "result"), status = ld_get(L, node, "status");
     if (result != SIM_NONE && status != SIM_NONE) {
         ld_error(L, status, "give 'result' or 'status', not both");

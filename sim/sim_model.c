@@ -89,7 +89,7 @@ static thread_state *thread_of(observer *o, uint16_t process, uint16_t thread)
 static void anomaly(observer *o, const cm_event *ev, uint32_t step, const char *note)
 {
     sim_event e = {.kind = SIM_EV_ANOMALY, .process = ev->process, .thread = ev->thread,
-                   .time_ns = ev->time_ns, .seq = ev->seq, .port = SIM_PORT_NONE,
+                   .time_ns = ev->time_ns, .seq = ev->seq, .port = SIM_PORT_NONE, .msg = -1,
                    .step = step, .note = note};
     sim_obs_add_event(o->obs, &e);
 }
@@ -151,7 +151,7 @@ static void on_call(observer *o, const cm_event *ev)
         return;
     }
     sim_exec e = {.step = step, .outcome = SIM_OUTCOME_OPEN, .port = SIM_PORT_NONE,
-                  .callback = SIM_NONE, .start_ns = ev->time_ns, .end_ns = ev->time_ns,
+                  .callback = SIM_NONE, .request = -1, .start_ns = ev->time_ns, .end_ns = ev->time_ns,
                   .start_seq = ev->seq, .end_seq = ev->seq, .process = ev->process,
                   .thread = ev->thread};
     uint32_t exec = sim_obs_add_exec(o->obs, &e);
@@ -202,6 +202,9 @@ static void fill_return(observer *o, sim_exec *e, const cm_event *ev)
     case CM_OP_CREATE_REMOTE_PER_PID:
         e->value = ev->a >= 0;
         e->port = ev->a >= 0 ? ev->a : SIM_PORT_NONE;
+        break;
+    case CM_OP_CREATE_SOURCE: /* the source, or -1 for NULL (R47) */
+        e->value = ev->a >= 0;
         break;
     case CM_OP_GET_CONTEXT:
         e->info = ev->b == CM_INFO_UNDEFINED ? SIM_INFO_UNDEFINED : ev->b;
@@ -340,7 +343,8 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
     thread_state *ts = thread_of(o, ev->process, ev->thread);
     sim_event e = {.kind = kind, .process = ev->process, .thread = ev->thread,
                    .time_ns = ev->time_ns, .seq = ev->seq,
-                   .port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port, .step = SIM_NONE};
+                   .port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port,
+                   .msg = ev->msg < 0 ? -1 : ev->msg, .step = SIM_NONE};
     fill_event_fields(o, &e, ev);
     if (kind == SIM_EV_INVALIDATION_CALLBACK && ts != NULL && ts->call_depth > 0) {
         const sim_exec *top = &o->obs->execs[ts->calls[ts->call_depth - 1]];
@@ -351,6 +355,7 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
         if (step_op(o, top->step) == CM_OP_SEND && top->convid == 0) {
             top->convid = ev->b;
             top->msgid = ev->a;
+            top->request = ev->msg < 0 ? -1 : ev->msg;
         }
     }
     uint32_t index = sim_obs_add_event(o->obs, &e);

@@ -11,8 +11,9 @@
  * The checker (sim_check.h) compares them with the scenario's
  * expectations and the always-on invariants. It never looks at the core.
  *
- * Identity: `port` values are object ids chosen by the backend; they only
- * need to be equal for the same object within one run. `seq` orders all
+ * Identity: `port` values are object ids and `msg` / `request` values
+ * message ids chosen by the backend; they only need to be equal for the
+ * same object or message within one run (-1: unknown). `seq` orders all
  * records of one run (the model uses the trace's event sequence numbers).
  *
  * Ownership: a sim_obs owns its arrays and copies of all data bytes
@@ -42,6 +43,7 @@ typedef struct sim_exec {
     int64_t info;           /* get_context; SIM_INFO_UNDEFINED */
     uint32_t callback;      /* get_invalidation_callback: program, SIM_NONE */
     int32_t convid;         /* send: the request's conversation id, 0 if none */
+    int64_t request;        /* send: the request message's id (backend-chosen), -1 if unknown */
     int32_t msgid;
     int64_t start_ns;
     int64_t end_ns;         /* when it returned, or when the run ended / process died */
@@ -66,6 +68,7 @@ typedef struct sim_event {
     int32_t msgid;
     int32_t convid;
     int32_t code;    /* warning code, crash / drop reason */
+    int64_t msg;     /* message events: the message's id (backend-chosen), -1 */
     sim_data data;   /* callout: the callout's reply */
     uint32_t step;   /* anomalies: the step involved, else SIM_NONE */
     const char *note; /* anomalies: static text */

@@ -96,7 +96,7 @@ static const op_keyword op_keywords[] = {
     {"invalidate", CM_OP_INVALIDATE, SIM_RT_NONE},
     {"retain", CM_OP_RETAIN, SIM_RT_NONE},
     {"release", CM_OP_RELEASE, SIM_RT_NONE},
-    {"create_source", CM_OP_CREATE_SOURCE, SIM_RT_BOOL},
+    {"create_source", CM_OP_CREATE_SOURCE, SIM_RT_CREATED},
     {"add_source", CM_OP_ADD_SOURCE, SIM_RT_BOOL},
     {"remove_source", CM_OP_REMOVE_SOURCE, SIM_RT_BOOL},
     {"schedule", CM_OP_SCHEDULE, SIM_RT_BOOL},
@@ -278,7 +278,11 @@ void sim_data_format(const sim_data *d, sim_buf *out)
         sim_buf_quote_bytes(out, d->bytes, d->len, 80);
         return;
     default:
-        sim_buf_printf(out, "{size: %lld}", (long long)d->size);
+        if (d->size == 0) {
+            sim_buf_puts(out, "\"\"");
+        } else {
+            sim_buf_printf(out, "{size: %lld}", (long long)d->size);
+        }
         return;
     }
 }
