@@ -527,11 +527,13 @@ static void load_event_expect(ld *L, uint32_t node, sim_event_expect *e)
     e->process.index = e->thread.index = e->port.index = SIM_NONE;
     if (!ld_check_map(L, node, "an expected event", NULL)) return;
     uint32_t kind_key = SIM_NONE;
+    bool unknown = false;
     FOR_PAIRS(L, node, k, v) {
         const char *key = ld_node(L, k)->text;
         if (strcmp(key, "count") == 0) continue;
         if (sim_event_kind_by_name(key) == SIM_EV_NONE) {
             ld_error(L, k, "unknown event kind '%.40s'", key);
+            unknown = true;
         } else if (kind_key != SIM_NONE) {
             ld_error(L, k, "an expected event names one kind");
         } else {
@@ -544,7 +546,9 @@ static void load_event_expect(ld *L, uint32_t node, sim_event_expect *e)
         ld_count_range(L, count, "count", &e->count_min, &e->count_max);
     }
     if (kind_key == SIM_NONE) {
-        ld_error(L, node, "an expected event names its kind, e.g. '{callout: {...}, count: 1}'");
+        if (!unknown) {
+            ld_error(L, node, "an expected event names its kind, e.g. '{callout: {...}, count: 1}'");
+        }
         return;
     }
     e->kind = sim_event_kind_by_name(ld_node(L, kind_key)->text);

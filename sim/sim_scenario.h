@@ -21,7 +21,7 @@
 #define SIM_MAX_THREADS 64u   /* per process */
 #define SIM_MAX_QUEUES 16u    /* per process, besides main */
 #define SIM_MAX_PROGRAMS 4096u
-#define SIM_MAX_STEPS 65536u
+#define SIM_MAX_STEPS 16384u
 #define SIM_MAX_VARS 4096u
 #define SIM_MAX_MODES (CM_MODE_MAX - 2u)
 #define SIM_MAX_ALTERNATIVES 8u

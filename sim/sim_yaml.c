@@ -194,6 +194,7 @@ static bool reject_decorations(builder *b, struct fy_event *ev, uint32_t line, u
     struct fy_token *anchor = fy_event_get_anchor_token(ev);
     if (anchor != NULL) {
         token_position(anchor, &line, &col);
+        if (col > 1) col--; /* the mark is the name's; point at the '&' */
         sim_diag_error(b->diag, line, col, "anchors (&name) are not allowed in scenarios");
         return false;
     }
@@ -285,6 +286,7 @@ static void on_event(builder *b, struct fy_event *ev)
         return;
     case FYET_ALIAS:
         position(b, ev, &line, &col);
+        if (col > 1) col--; /* the mark is the name's; point at the '*' */
         sim_diag_error(b->diag, line, col, "aliases (*name) are not allowed in scenarios");
         b->failed = true;
         return;

@@ -19,7 +19,7 @@
 
 #define SIM_YAML_MAX_BYTES ((size_t)1 << 20) /* 1 MiB */
 #define SIM_YAML_MAX_DEPTH 24u
-#define SIM_YAML_MAX_NODES 200000u
+#define SIM_YAML_MAX_NODES 100000u
 
 typedef enum sim_ytype {
     SIM_Y_SCALAR = 1,

@@ -1,0 +1,169 @@
+/* sim_test_util.c — see sim_test_util.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "sim_test_util.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+char *st_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    size_t capacity = 4096, n = 0;
+    char *buf = malloc(capacity + 1);
+    for (size_t got = 1; buf != NULL && got > 0;) {
+        if (n == capacity) {
+            char *bigger = realloc(buf, capacity * 2 + 1);
+            if (bigger == NULL) break;
+            buf = bigger;
+            capacity *= 2;
+        }
+        got = fread(buf + n, 1, capacity - n, f);
+        n += got;
+    }
+    fclose(f);
+    if (buf != NULL) buf[n] = '\0';
+    if (len != NULL) *len = n;
+    return buf;
+}
+
+char **st_yaml_blocks(const char *markdown_path, uint32_t *count)
+{
+    *count = 0;
+    char *text = st_read_file(markdown_path, NULL);
+    assert_non_null(text);
+    char **blocks = calloc(256, sizeof *blocks);
+    assert_non_null(blocks);
+    const char *p = text;
+    while (*count < 256 && (p = strstr(p, "```yaml\n")) != NULL) {
+        p += strlen("```yaml\n");
+        const char *end = strstr(p, "```");
+        assert_non_null(end);
+        blocks[*count] = strndup(p, (size_t)(end - p));
+        (*count)++;
+        p = end + 3;
+    }
+    free(text);
+    return blocks;
+}
+
+void st_free_blocks(char **blocks, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) free(blocks[i]);
+    free(blocks);
+}
+
+static char *slurp(FILE *f)
+{
+    fflush(f);
+    long size = ftell(f);
+    assert_true(size >= 0);
+    rewind(f);
+    char *buf = malloc((size_t)size + 1);
+    assert_non_null(buf);
+    size_t got = fread(buf, 1, (size_t)size, f);
+    buf[got] = '\0';
+    fclose(f);
+    return buf;
+}
+
+st_cli st_run_cli(const char *const *argv)
+{
+    int argc = 0;
+    while (argv[argc] != NULL) argc++;
+    char **copy = calloc((size_t)argc + 1, sizeof *copy);
+    assert_non_null(copy);
+    for (int i = 0; i < argc; i++) copy[i] = strdup(argv[i]);
+    FILE *out = tmpfile(), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    st_cli r = {.code = sim_cli_main(argc, copy, out, err)};
+    r.out = slurp(out);
+    r.err = slurp(err);
+    for (int i = 0; i < argc; i++) free(copy[i]);
+    free(copy);
+    return r;
+}
+
+void st_cli_free(st_cli *r)
+{
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof *r);
+}
+
+void st_load_text(const char *name, const char *text, sim_scenario *out)
+{
+    sim_diag diag;
+    sim_diag_init(&diag, name);
+    bool ok = sim_load_buffer(name, (const uint8_t *)text, strlen(text), out, &diag);
+    if (!ok) {
+        sim_diag_sort(&diag);
+        sim_diag_print(&diag, stderr);
+    }
+    sim_diag_fini(&diag);
+    if (!ok) fail_msg("%s does not load", name);
+}
+
+char *st_load_errors(const char *name, const uint8_t *bytes, size_t len)
+{
+    sim_diag diag;
+    sim_diag_init(&diag, name);
+    sim_scenario sc;
+    bool ok = sim_load_buffer(name, bytes, len, &sc, &diag);
+    if (ok) sim_scenario_free(&sc);
+    assert_false(ok);
+    assert_true(sim_diag_total(&diag) > 0);
+    sim_diag_sort(&diag);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    sim_diag_print(&diag, f);
+    sim_diag_fini(&diag);
+    return slurp(f);
+}
+
+static int cmp_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **st_scenario_files(const char *dir, uint32_t *count)
+{
+    *count = 0;
+    uint32_t capacity = 256, dirs = 1, next_dir = 0;
+    char **files = calloc(capacity, sizeof *files);
+    char **todo = calloc(1024, sizeof *todo);
+    assert_non_null(files);
+    assert_non_null(todo);
+    todo[0] = strdup(dir);
+    while (next_dir < dirs) {
+        char *d = todo[next_dir++];
+        DIR *h = opendir(d);
+        assert_non_null(h);
+        struct dirent *e;
+        while ((e = readdir(h)) != NULL) {
+            if (e->d_name[0] == '.') continue;
+            size_t n = strlen(d) + strlen(e->d_name) + 2;
+            char *path = malloc(n);
+            snprintf(path, n, "%s/%s", d, e->d_name);
+            struct stat st;
+            assert_int_equal(stat(path, &st), 0);
+            size_t len = strlen(e->d_name);
+            if (S_ISDIR(st.st_mode) && dirs < 1024) {
+                todo[dirs++] = path;
+            } else if (len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0 && *count < capacity) {
+                files[(*count)++] = path;
+            } else {
+                free(path);
+            }
+        }
+        closedir(h);
+    }
+    for (uint32_t i = 0; i < dirs; i++) free(todo[i]);
+    free(todo);
+    qsort(files, *count, sizeof *files, cmp_paths);
+    return files;
+}
