@@ -621,18 +621,23 @@ static bool cfmp_runloop_wait_once(CFRunLoopRef rl, struct cfmp_rl_mode *mode, i
 }
 
 static CFRunLoopRunResult cfmp_runloop_run_mode(CFRunLoopRef rl, struct cfmp_rl_mode *mode,
-                                                uint64_t deadline_ns, bool stop_after_handle) {
+                                                uint64_t deadline_ns, bool stop_after_handle,
+                                                uint64_t spin_until_ns) {
     for (;;) { /* ends by stop, deadline, a handled source or an empty mode */
         if (atomic_exchange(&rl->stop_requested, false)) return kCFRunLoopRunStopped;
         bool handled = cfmp_runloop_do_v0(rl, mode);
         handled = atomic_exchange(&rl->poked, false) || handled;
         if (handled && stop_after_handle) return kCFRunLoopRunHandledSource;
-        int timeout_ms = handled ? 0 : cfmp_timeout_ms_until(deadline_ns);
+        /* While spinning, poll instead of sleeping: the wake-up of a sleeping thread costs more
+         * than a short round trip on an idle CPU (see cfmp_runloop_spin_ns). */
+        bool spinning = spin_until_ns != 0 && cfmp_now_ns() < spin_until_ns;
+        int timeout_ms = handled || spinning ? 0 : cfmp_timeout_ms_until(deadline_ns);
         handled = cfmp_runloop_wait_once(rl, mode, timeout_ms, stop_after_handle) || handled;
         handled = atomic_exchange(&rl->poked, false) || handled;
         if (handled && stop_after_handle) return kCFRunLoopRunHandledSource;
         if (atomic_load(&rl->stop_requested)) continue;
         if (cfmp_now_ns() >= deadline_ns) return kCFRunLoopRunTimedOut;
+        if (spinning) continue;
         pthread_mutex_lock(&rl->lock);
         bool empty = mode->count == 0;
         pthread_mutex_unlock(&rl->lock);
@@ -640,8 +645,20 @@ static CFRunLoopRunResult cfmp_runloop_run_mode(CFRunLoopRef rl, struct cfmp_rl_
     }
 }
 
-CFRunLoopRunResult CFRunLoopRunInMode(CFRunLoopMode mode_name, CFTimeInterval seconds,
-                                      Boolean returnAfterSourceHandled) {
+uint64_t cfmp_runloop_spin_ns(void) {
+    static _Atomic int64_t cached = -1;
+    int64_t value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value >= 0) return (uint64_t)value;
+    value = CFMP_SPIN_NS_DEFAULT;
+    const char *override = getenv("CFMP_SPIN_US");
+    if (override != NULL) value = (int64_t)strtol(override, NULL, 10) * 1000;
+    if (value < 0) value = 0;
+    atomic_store(&cached, value);
+    return (uint64_t)value;
+}
+
+static CFRunLoopRunResult cfmp_runloop_run_in_mode(CFRunLoopMode mode_name, CFTimeInterval seconds,
+                                                   bool stop_after_handle, uint64_t spin_ns) {
     assert(mode_name != NULL);
     CFRunLoopRef rl = CFRunLoopGetCurrent();
     uint64_t deadline_ns = seconds > 0 ? cfmp_deadline_after_s(seconds) : cfmp_now_ns();
@@ -652,16 +669,27 @@ CFRunLoopRunResult CFRunLoopRunInMode(CFRunLoopMode mode_name, CFTimeInterval se
         return kCFRunLoopRunFinished;
     }
     CFStringRef previous = rl->current_mode;
-    rl->current_mode = CFRetain(mode->name);
+    rl->current_mode = CFMP_RETAIN(mode->name);
     pthread_mutex_unlock(&rl->lock);
+    uint64_t spin_until_ns = spin_ns != 0 ? cfmp_now_ns() + spin_ns : 0;
     CFRunLoopRunResult result =
-        cfmp_runloop_run_mode(rl, mode, deadline_ns, returnAfterSourceHandled);
+        cfmp_runloop_run_mode(rl, mode, deadline_ns, stop_after_handle, spin_until_ns);
     pthread_mutex_lock(&rl->lock);
     CFStringRef running = rl->current_mode;
     rl->current_mode = previous;
     pthread_mutex_unlock(&rl->lock);
     CFRelease(running);
     return result;
+}
+
+CFRunLoopRunResult cfmp_runloop_run_spinning(CFRunLoopMode mode, CFTimeInterval seconds,
+                                             uint64_t spin_ns) {
+    return cfmp_runloop_run_in_mode(mode, seconds, true, spin_ns);
+}
+
+CFRunLoopRunResult CFRunLoopRunInMode(CFRunLoopMode mode_name, CFTimeInterval seconds,
+                                      Boolean returnAfterSourceHandled) {
+    return cfmp_runloop_run_in_mode(mode_name, seconds, returnAfterSourceHandled, 0);
 }
 
 void CFRunLoopRun(void) {

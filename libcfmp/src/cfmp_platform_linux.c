@@ -33,6 +33,10 @@ int cfmp_futex_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t timeout_
     return rc == 0 ? 0 : errno;
 }
 
+void cfmp_futex_wake_one(_Atomic uint32_t *word) {
+    (void)syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
 void cfmp_futex_wake_all(_Atomic uint32_t *word) {
     (void)syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }

@@ -20,8 +20,10 @@
  * others, R45 per connection). Counts the request off the queue (R29). */
 static bool cfmp_serve_receive(struct cfmp_listener *listener, struct cfmp_conn *conn,
                                struct cfmp_message *message) {
-    enum cfmp_wire_result result = cfmp_wire_receive(conn->fdref->fd, message);
-    if (result == CFMP_WIRE_AGAIN) return false;
+    pthread_mutex_lock(&conn->lock);
+    enum cfmp_wire_result result = cfmp_wire_receive(conn->fdref->fd, message, &conn->region);
+    pthread_mutex_unlock(&conn->lock);
+    if (result == CFMP_WIRE_AGAIN || result == CFMP_WIRE_CONTROL) return false;
     if (result == CFMP_WIRE_OK && message->header.kind == CFMP_FRAME_REQUEST) {
         cfmp_queue_dequeued(listener->queue);
         return true;
@@ -93,9 +95,16 @@ static void cfmp_local_perform(void *info, struct cfmp_fdref *fdref) {
                                          : NULL;
     pthread_mutex_unlock(&port->lock);
     if (listener == NULL) return;
-    struct cfmp_conn *conn = cfmp_listener_next_ready(listener);
     struct cfmp_message message;
-    if (conn != NULL && cfmp_serve_receive(listener, conn, &message)) {
+    struct cfmp_conn *conn = cfmp_listener_recent(listener);
+    bool received = conn != NULL && cfmp_serve_receive(listener, conn, &message);
+    if (!received) {
+        cfmp_conn_release(conn);
+        conn = cfmp_listener_next_ready(listener);
+        received = conn != NULL && cfmp_serve_receive(listener, conn, &message);
+    }
+    if (received) {
+        cfmp_listener_note_recent(listener, conn);
         cfmp_perform_request(port, conn, &message);
     }
     cfmp_conn_release(conn);
@@ -191,7 +200,7 @@ static void cfmp_reply_connection_lost(CFMessagePortRef port, struct cfmp_fdref 
 static void cfmp_reply_perform(void *info, struct cfmp_fdref *fdref) {
     CFMessagePortRef port = info;
     struct cfmp_message message;
-    enum cfmp_wire_result result = cfmp_wire_receive(fdref->fd, &message);
+    enum cfmp_wire_result result = cfmp_wire_receive(fdref->fd, &message, NULL);
     if (result == CFMP_WIRE_AGAIN) return;
     if (result == CFMP_WIRE_OK && message.header.kind == CFMP_FRAME_REPLY) {
         cfmp_file_reply(port, &message);
@@ -214,7 +223,7 @@ void cfmp_port_drain_replies(CFMessagePortRef remote) {
     if (client == NULL) return;
     for (int i = 0; i < CFMP_QUEUE_BATCH; i++) {
         struct cfmp_message message;
-        enum cfmp_wire_result result = cfmp_wire_receive(client->fdref->fd, &message);
+        enum cfmp_wire_result result = cfmp_wire_receive(client->fdref->fd, &message, NULL);
         if (result != CFMP_WIRE_OK) break;
         if (message.header.kind != CFMP_FRAME_REPLY) {
             cfmp_message_dispose(&message);
@@ -247,8 +256,16 @@ static SInt32 cfmp_send_frame(struct cfmp_client *client, int32_t msgid, int32_t
     if (data == NULL) header.flags |= CFMP_FLAG_NO_DATA; /* R39 */
     const UInt8 *bytes = data ? CFDataGetBytePtr(data) : NULL;
     size_t length = data ? (size_t)CFDataGetLength(data) : 0;
-    enum cfmp_wire_result result =
-        cfmp_wire_send(client->fdref->fd, header, bytes, length, -1, deadline_ns);
+    uint64_t offset = 0;
+    enum cfmp_wire_result result;
+    if (length > cfmp_wire_inline_max() &&
+        cfmp_client_bulk_put(client, bytes, length, deadline_ns, &offset)) {
+        header.flags |= CFMP_FLAG_SHARED; /* one copy, into memory the server already maps */
+        result = cfmp_wire_send_shared(client->fdref->fd, header, offset, length, deadline_ns);
+        if (result != CFMP_WIRE_OK) cfmp_client_bulk_abandon(client, offset);
+    } else {
+        result = cfmp_wire_send(client->fdref->fd, header, bytes, length, -1, deadline_ns);
+    }
     if (result == CFMP_WIRE_OK) return kCFMessagePortSuccess;
     cfmp_client_return_slot(client);
     /* A broken pipe is Mach's dead name: not invalid yet (R33), but the next probe sees it. */
@@ -328,10 +345,12 @@ static bool cfmp_pending_arrived(CFMessagePortRef remote, int32_t convid) {
 static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rcv_timeout_s,
                               CFStringRef reply_mode, CFDataRef *returnData) {
     uint64_t deadline_ns = cfmp_deadline_after_s(rcv_timeout_s > 0 ? rcv_timeout_s : 0);
+    uint64_t spin_ns = cfmp_runloop_spin_ns(); /* only on the first pass */
     for (;;) { /* bounded by deadline_ns */
         uint64_t now_ns = cfmp_now_ns();
         double left_s = deadline_ns > now_ns ? (double)(deadline_ns - now_ns) / 1e9 : 0;
-        (void)CFRunLoopRunInMode(reply_mode, left_s, true);
+        (void)cfmp_runloop_run_spinning(reply_mode, left_s, spin_ns);
+        spin_ns = 0;
         if (cfmp_pending_arrived(remote, convid) || cfmp_now_ns() > deadline_ns) break;
         if (!CFMessagePortIsValid(remote)) break;
     }

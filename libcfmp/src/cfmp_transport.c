@@ -94,10 +94,14 @@ void cfmp_conn_release(struct cfmp_conn *conn) {
     assert(before > 0);
     if (before != 1) return;
     cfmp_fdref_release(conn->fdref);
+    cfmp_region_release(conn->region);
+    pthread_mutex_destroy(&conn->lock);
     free(conn);
 }
 
 /* ---- listeners ------------------------------------------------------------------------------- */
+
+static void cfmp_listener_forget_recent(struct cfmp_listener *listener, struct cfmp_conn *conn);
 
 bool cfmp_listener_validate(const struct cfmp_listener *listener) {
     if (listener == NULL || atomic_load(&listener->refs) <= 0) return false;
@@ -251,6 +255,7 @@ void cfmp_listener_close(struct cfmp_listener *listener) {
     listener->lock_fd = -1;
     pthread_mutex_unlock(&listener->lock);
     cfmp_fdref_release(listen_fdref);
+    cfmp_listener_forget_recent(listener, NULL);
     for (size_t i = 0; i < count; i++) {
         if (listener->pollset != NULL) {
             (void)epoll_ctl(listener->pollset->fd, EPOLL_CTL_DEL, conns[i]->fdref->fd, NULL);
@@ -289,6 +294,7 @@ static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t
     struct cfmp_conn *conn = calloc(1, sizeof *conn);
     if (conn == NULL) abort();
     atomic_init(&conn->refs, 1);
+    pthread_mutex_init(&conn->lock, NULL);
     conn->fdref = cfmp_fdref_create(fd);
     conn->peer_pid = peer_pid;
     pthread_mutex_lock(&listener->lock);
@@ -336,11 +342,50 @@ void cfmp_listener_accept(struct cfmp_listener *listener) {
     cfmp_fdref_release(listen_fdref);
 }
 
+/* The connection that delivered the last request usually delivers the next one (a client in
+ * a request loop); trying it first saves an epoll_wait per request. After a streak of
+ * CFMP_RECENT_STREAK_MAX the pollset decides, so other connections are not starved. */
+#define CFMP_RECENT_STREAK_MAX 8u
+
+struct cfmp_conn *cfmp_listener_recent(struct cfmp_listener *listener) {
+    pthread_mutex_lock(&listener->lock);
+    struct cfmp_conn *recent = NULL;
+    if (listener->recent != NULL && listener->recent_streak < CFMP_RECENT_STREAK_MAX) {
+        recent = cfmp_conn_retain(listener->recent);
+        listener->recent_streak++;
+    }
+    pthread_mutex_unlock(&listener->lock);
+    return recent;
+}
+
+void cfmp_listener_note_recent(struct cfmp_listener *listener, struct cfmp_conn *conn) {
+    pthread_mutex_lock(&listener->lock);
+    struct cfmp_conn *previous = listener->recent;
+    if (previous != conn) {
+        listener->recent = listener->closed ? NULL : cfmp_conn_retain(conn);
+        listener->recent_streak = 0;
+    } else {
+        previous = NULL;
+    }
+    pthread_mutex_unlock(&listener->lock);
+    cfmp_conn_release(previous);
+}
+
+static void cfmp_listener_forget_recent(struct cfmp_listener *listener, struct cfmp_conn *conn) {
+    pthread_mutex_lock(&listener->lock);
+    struct cfmp_conn *recent = listener->recent;
+    bool drop = recent != NULL && (conn == NULL || recent == conn);
+    if (drop) listener->recent = NULL;
+    pthread_mutex_unlock(&listener->lock);
+    if (drop) cfmp_conn_release(recent);
+}
+
 struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener) {
     struct epoll_event event;
     if (epoll_wait(listener->pollset->fd, &event, 1, 0) != 1) return NULL;
     struct cfmp_conn *found = NULL;
     pthread_mutex_lock(&listener->lock);
+    listener->recent_streak = 0;
     for (size_t i = 0; i < listener->conn_count; i++) {
         if (listener->conns[i]->id == event.data.u64) {
             found = cfmp_conn_retain(listener->conns[i]);
@@ -363,6 +408,7 @@ void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *c
     }
     if (found) (void)epoll_ctl(listener->pollset->fd, EPOLL_CTL_DEL, conn->fdref->fd, NULL);
     pthread_mutex_unlock(&listener->lock);
+    cfmp_listener_forget_recent(listener, conn);
     if (found) cfmp_conn_release(conn);
 }
 
@@ -370,7 +416,7 @@ void cfmp_queue_dequeued(struct cfmp_shared_queue *queue) {
     uint32_t count = atomic_load(&queue->count);
     while (count > 0 && !atomic_compare_exchange_weak(&queue->count, &count, count - 1)) {
     }
-    if (atomic_load(&queue->waiters) > 0) cfmp_futex_wake_all(&queue->count);
+    if (atomic_load(&queue->waiters) > 0) cfmp_futex_wake_one(&queue->count);
 }
 
 /* ---- clients ---------------------------------------------------------------------------------- */
@@ -419,7 +465,7 @@ static bool cfmp_receive_hello(struct cfmp_client *client, const char *name, siz
     if (override != NULL && atoi(override) > 0) timeout_ms = atoi(override);
     if (poll(&poll_fd, 1, timeout_ms) != 1) return false;
     struct cfmp_message message;
-    if (cfmp_wire_receive(fd, &message) != CFMP_WIRE_OK) return false;
+    if (cfmp_wire_receive(fd, &message, NULL) != CFMP_WIRE_OK) return false;
     bool ok = message.header.kind == CFMP_FRAME_HELLO && message.length >= 8;
     if (ok) {
         int32_t pid;
@@ -447,6 +493,7 @@ struct cfmp_client *cfmp_client_connect(const char *name, size_t length) {
     struct cfmp_client *client = calloc(1, sizeof *client);
     if (client == NULL) abort();
     atomic_init(&client->refs, 1);
+    pthread_mutex_init(&client->bulk_lock, NULL);
     client->fdref = cfmp_fdref_create(fd);
     if (!cfmp_receive_hello(client, name, length)) {
         cfmp_log("no valid HELLO from %s", sock_path);
@@ -470,6 +517,8 @@ void cfmp_client_release(struct cfmp_client *client) {
     if (before != 1) return;
     if (client->queue != NULL) munmap(client->queue, CFMP_SHARED_QUEUE_SIZE);
     cfmp_fdref_release(client->fdref);
+    cfmp_region_release(client->bulk);
+    pthread_mutex_destroy(&client->bulk_lock);
     free(client);
 }
 
@@ -506,4 +555,77 @@ enum cfmp_slot_result cfmp_client_acquire_slot(struct cfmp_client *client, uint6
 
 void cfmp_client_return_slot(struct cfmp_client *client) {
     cfmp_queue_dequeued(client->queue);
+}
+
+/* ---- bulk region (client side) ---------------------------------------------------------------- */
+
+static _Atomic uint32_t *cfmp_chunk_busy(struct cfmp_region *region, size_t offset) {
+    return (_Atomic uint32_t *)(region->base + offset);
+}
+
+/* Drops chunks the server has finished with, oldest first. Called with bulk_lock held. */
+static void cfmp_bulk_reclaim(struct cfmp_client *client) {
+    while (client->bulk_count > 0) {
+        struct cfmp_bulk_chunk *oldest = &client->bulk_chunks[client->bulk_first];
+        if (atomic_load_explicit(cfmp_chunk_busy(client->bulk, oldest->offset),
+                                 memory_order_acquire) != 0) {
+            break;
+        }
+        client->bulk_first = (client->bulk_first + 1) % CFMP_BULK_OUTSTANDING_MAX;
+        client->bulk_count--;
+    }
+    if (client->bulk_count == 0) client->bulk_head = 0;
+}
+
+/* Finds room for size bytes in the ring; returns the offset or SIZE_MAX. bulk_lock held. */
+static size_t cfmp_bulk_place(struct cfmp_client *client, size_t size) {
+    size_t capacity = client->bulk->size;
+    if (client->bulk_count == CFMP_BULK_OUTSTANDING_MAX || size > capacity / 2) return SIZE_MAX;
+    if (client->bulk_count == 0) return 0;
+    size_t tail = client->bulk_chunks[client->bulk_first].offset;
+    size_t head = client->bulk_head;
+    if (head >= tail) {
+        if (capacity - head >= size) return head;
+        return size < tail ? 0 : SIZE_MAX; /* wrap to the start */
+    }
+    return tail - head > size ? head : SIZE_MAX;
+}
+
+static bool cfmp_bulk_ready(struct cfmp_client *client, uint64_t deadline_ns) {
+    if (client->bulk == NULL) client->bulk = cfmp_region_create(CFMP_BULK_SIZE);
+    if (client->bulk == NULL) return false;
+    if (!client->bulk_sent) {
+        client->bulk_sent = cfmp_wire_send_region(client->fdref->fd, client->bulk, deadline_ns) ==
+                            CFMP_WIRE_OK;
+    }
+    return client->bulk_sent;
+}
+
+bool cfmp_client_bulk_put(struct cfmp_client *client, const void *bytes, size_t length,
+                          uint64_t deadline_ns, uint64_t *offset) {
+    size_t size = CFMP_BULK_CHUNK_HEADER + ((length + 63u) & ~(size_t)63u);
+    pthread_mutex_lock(&client->bulk_lock);
+    bool ready = cfmp_bulk_ready(client, deadline_ns);
+    size_t place = SIZE_MAX;
+    if (ready) {
+        cfmp_bulk_reclaim(client);
+        place = cfmp_bulk_place(client, size);
+    }
+    if (place != SIZE_MAX) {
+        size_t slot = (client->bulk_first + client->bulk_count) % CFMP_BULK_OUTSTANDING_MAX;
+        client->bulk_chunks[slot] = (struct cfmp_bulk_chunk){place, size};
+        client->bulk_count++;
+        client->bulk_head = place + size;
+        atomic_store_explicit(cfmp_chunk_busy(client->bulk, place), 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&client->bulk_lock);
+    if (place == SIZE_MAX) return false;
+    /* Copy outside the lock: the chunk is ours until the server clears its busy word. */
+    memcpy(client->bulk->base + place + CFMP_BULK_CHUNK_HEADER, bytes, length);
+    *offset = place;
+    return true;
+}
+
+void cfmp_client_bulk_abandon(struct cfmp_client *client, uint64_t offset) {
+    atomic_store_explicit(cfmp_chunk_busy(client->bulk, (size_t)offset), 0, memory_order_release);
 }

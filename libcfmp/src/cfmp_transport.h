@@ -26,6 +26,8 @@ struct cfmp_conn {
     uint64_t id;
     struct cfmp_fdref *fdref;
     pid_t peer_pid;
+    pthread_mutex_t lock;       /* serializes reads, so a REGION frame is in place before use */
+    struct cfmp_region *region; /* the client's bulk region, once sent */
 };
 
 struct cfmp_listener {
@@ -45,6 +47,15 @@ struct cfmp_listener {
     size_t conn_capacity;
     uint64_t next_conn_id;
     bool closed;
+    struct cfmp_conn *recent; /* the last connection that had a request (retained), tried first */
+    uint32_t recent_streak;   /* requests served from it in a row, for fairness */
+};
+
+#define CFMP_BULK_OUTSTANDING_MAX 64u
+
+struct cfmp_bulk_chunk {
+    size_t offset;
+    size_t size;
 };
 
 struct cfmp_client {
@@ -53,6 +64,15 @@ struct cfmp_client {
     struct cfmp_shared_queue *queue; /* the server's counter, mapped shared */
     pid_t server_pid;
     _Atomic bool dead;
+    /* Bulk region for large requests: a ring of chunks, reclaimed in order once the server
+     * has cleared their busy word. The bookkeeping is private; only busy words are shared. */
+    pthread_mutex_t bulk_lock;
+    struct cfmp_region *bulk;
+    bool bulk_sent;
+    size_t bulk_head;
+    struct cfmp_bulk_chunk bulk_chunks[CFMP_BULK_OUTSTANDING_MAX];
+    size_t bulk_first;
+    size_t bulk_count;
 };
 
 CFMP_HIDDEN bool cfmp_listener_validate(const struct cfmp_listener *listener);
@@ -68,6 +88,10 @@ CFMP_HIDDEN void cfmp_listener_accept(struct cfmp_listener *listener);
 CFMP_HIDDEN struct cfmp_fdref *cfmp_listener_copy_listen_fd(struct cfmp_listener *listener);
 /* A connection with something to read (retained), or NULL. Nonblocking. */
 CFMP_HIDDEN struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener);
+/* The connection that had the last request (retained), if it may be tried first; and the
+ * note of which one that was. */
+CFMP_HIDDEN struct cfmp_conn *cfmp_listener_recent(struct cfmp_listener *listener);
+CFMP_HIDDEN void cfmp_listener_note_recent(struct cfmp_listener *listener, struct cfmp_conn *conn);
 CFMP_HIDDEN void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *conn);
 /* The receiver took one request off its queue (R29): frees a slot, wakes blocked senders. */
 CFMP_HIDDEN void cfmp_queue_dequeued(struct cfmp_shared_queue *queue);
@@ -87,5 +111,11 @@ enum cfmp_slot_result { CFMP_SLOT_TAKEN, CFMP_SLOT_TIMEOUT, CFMP_SLOT_PEER_DEAD 
 CFMP_HIDDEN enum cfmp_slot_result cfmp_client_acquire_slot(struct cfmp_client *client,
                                                            uint64_t deadline_ns);
 CFMP_HIDDEN void cfmp_client_return_slot(struct cfmp_client *client);
+/* Copies length bytes into a new chunk of the bulk region (made and sent to the server on
+ * first use); false when it does not fit now (the caller falls back to a one-off memfd). */
+CFMP_HIDDEN bool cfmp_client_bulk_put(struct cfmp_client *client, const void *bytes, size_t length,
+                                      uint64_t deadline_ns, uint64_t *offset);
+/* The chunk at offset was not delivered after all. */
+CFMP_HIDDEN void cfmp_client_bulk_abandon(struct cfmp_client *client, uint64_t offset);
 
 #endif /* CFMP_TRANSPORT_H */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define CFMP_WIRE_FDS_MAX 4
-#define CFMP_WIRE_DEFAULT_INLINE_MAX (32u * 1024u)
+#define CFMP_WIRE_DEFAULT_INLINE_MAX CFMP_WIRE_INLINE_CAP /* measured: inline wins to 64 KiB */
 #define CFMP_SEALS_REQUIRED (F_SEAL_SHRINK | F_SEAL_WRITE)
 
 size_t cfmp_wire_inline_max(void) {
@@ -87,14 +87,79 @@ static size_t cfmp_collect_fds(struct msghdr *header, int *fds, bool *too_many) 
 
 static bool cfmp_header_valid(const struct cfmp_frame_header *header) {
     if (header->magic != CFMP_WIRE_MAGIC || header->version != CFMP_WIRE_VERSION) return false;
-    if (header->kind < CFMP_FRAME_HELLO || header->kind > CFMP_FRAME_REPLY) return false;
+    if (header->kind < CFMP_FRAME_HELLO || header->kind > CFMP_FRAME_REGION) return false;
     if ((header->flags & ~CFMP_FLAGS_KNOWN) != 0) return false;
     if (header->length < 0 || header->length > CFMP_MAX_DATA_BYTES) return false;
     if (header->kind != CFMP_FRAME_HELLO && header->convid <= 0) return false;
     if ((header->flags & CFMP_FLAG_NO_DATA) && header->length != 0) return false;
     if ((header->flags & CFMP_FLAG_NO_DATA) && (header->flags & CFMP_FLAG_MEMFD)) return false;
     if (header->kind != CFMP_FRAME_REQUEST && (header->flags & CFMP_FLAG_ONEWAY)) return false;
+    if ((header->flags & CFMP_FLAG_SHARED) &&
+        (header->kind != CFMP_FRAME_REQUEST || (header->flags & (CFMP_FLAG_NO_DATA | CFMP_FLAG_MEMFD)) ||
+         header->length == 0)) {
+        return false;
+    }
     return true;
+}
+
+/* ---- bulk regions ------------------------------------------------------------------------- */
+
+struct cfmp_region *cfmp_region_create(size_t size) {
+    int fd = cfmp_memfd_create("cfmp-bulk");
+    if (fd < 0 || ftruncate(fd, (off_t)size) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+        cfmp_close(fd);
+        return NULL;
+    }
+    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        cfmp_close(fd);
+        return NULL;
+    }
+    struct cfmp_region *region = malloc(sizeof *region);
+    if (region == NULL) abort();
+    atomic_init(&region->refs, 1);
+    region->base = base;
+    region->size = size;
+    region->fd = fd;
+    return region;
+}
+
+/* Maps a peer's region: sealed against shrinking, so a mapping can never fault. */
+static struct cfmp_region *cfmp_region_map(int fd) {
+    struct stat status;
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode) || seals < 0 ||
+        !(seals & F_SEAL_SHRINK) || status.st_size < (off_t)CFMP_BULK_CHUNK_HEADER ||
+        status.st_size > (off_t)(256u << 20)) {
+        return NULL;
+    }
+    void *base = mmap(NULL, (size_t)status.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) return NULL;
+    struct cfmp_region *region = malloc(sizeof *region);
+    if (region == NULL) abort();
+    atomic_init(&region->refs, 1);
+    region->base = base;
+    region->size = (size_t)status.st_size;
+    region->fd = -1;
+    return region;
+}
+
+struct cfmp_region *cfmp_region_retain(struct cfmp_region *region) {
+    int32_t before = atomic_fetch_add(&region->refs, 1);
+    assert(before > 0);
+    (void)before;
+    return region;
+}
+
+void cfmp_region_release(struct cfmp_region *region) {
+    if (region == NULL) return;
+    int32_t before = atomic_fetch_sub(&region->refs, 1);
+    assert(before > 0);
+    if (before != 1) return;
+    munmap(region->base, region->size);
+    cfmp_close(region->fd);
+    free(region);
 }
 
 /* Maps a sealed memfd payload read-only. */
@@ -112,15 +177,47 @@ static bool cfmp_map_payload(int fd, size_t length, struct cfmp_message *message
     return true;
 }
 
+/* SHARED: the payload is a chunk of the connection's region, at the offset sent inline. */
+static enum cfmp_wire_result cfmp_wire_accept_shared(const uint8_t *inline_bytes,
+                                                     struct cfmp_region *region,
+                                                     struct cfmp_message *message) {
+    uint64_t offset;
+    memcpy(&offset, inline_bytes, sizeof offset);
+    size_t length = (size_t)message->header.length;
+    if (region == NULL || offset % CFMP_BULK_CHUNK_HEADER != 0 || offset >= region->size ||
+        region->size - offset < CFMP_BULK_CHUNK_HEADER ||
+        region->size - offset - CFMP_BULK_CHUNK_HEADER < length) {
+        return CFMP_WIRE_BAD;
+    }
+    message->bytes = region->base + offset + CFMP_BULK_CHUNK_HEADER;
+    message->length = length;
+    message->region = cfmp_region_retain(region);
+    return CFMP_WIRE_OK;
+}
+
 /* Checks the frame in scratch (size bytes, fds) and fills message; consumes the fds. */
 static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t size, int *fds,
-                                              size_t fd_count, struct cfmp_message *message) {
+                                              size_t fd_count, struct cfmp_message *message,
+                                              struct cfmp_region **region) {
     const size_t header_size = sizeof(struct cfmp_frame_header);
     struct cfmp_frame_header *header = &message->header;
     if (size < header_size) goto bad;
     memcpy(header, scratch, header_size);
     if (!cfmp_header_valid(header)) goto bad;
     size_t length = (size_t)header->length;
+    if (header->kind == CFMP_FRAME_REGION) {
+        if (region == NULL || fd_count != 1 || size != header_size || header->flags != 0) goto bad;
+        struct cfmp_region *mapped = cfmp_region_map(fds[0]);
+        cfmp_close_fds(fds, fd_count);
+        if (mapped == NULL) return CFMP_WIRE_BAD;
+        cfmp_region_release(*region);
+        *region = mapped;
+        return CFMP_WIRE_CONTROL;
+    }
+    if (header->flags & CFMP_FLAG_SHARED) {
+        if (fd_count != 0 || size != header_size + 8) goto bad;
+        return cfmp_wire_accept_shared(scratch + header_size, region ? *region : NULL, message);
+    }
     if (header->kind == CFMP_FRAME_HELLO) {
         if (fd_count != 1 || header->flags != 0 || size != header_size + length) goto bad;
         message->passed_fd = fds[0];
@@ -147,7 +244,8 @@ bad:
     return CFMP_WIRE_BAD;
 }
 
-enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message) {
+enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message,
+                                        struct cfmp_region **region) {
     assert(fd >= 0 && message != NULL);
     memset(message, 0, sizeof *message);
     message->passed_fd = -1;
@@ -172,7 +270,7 @@ enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message) {
         cfmp_close_fds(fds, fd_count);
         return CFMP_WIRE_BAD;
     }
-    return cfmp_wire_accept(scratch, (size_t)size, fds, fd_count, message);
+    return cfmp_wire_accept(scratch, (size_t)size, fds, fd_count, message, region);
 }
 
 static void cfmp_unmap(void *context, void *bytes, size_t length) {
@@ -186,10 +284,23 @@ static void cfmp_free_bytes(void *context, void *bytes, size_t length) {
     free(bytes);
 }
 
+/* The data of a SHARED request is done with: free its chunk for the sender. */
+static void cfmp_release_chunk(void *context, void *bytes, size_t length) {
+    struct cfmp_region *region = context;
+    (void)length;
+    _Atomic uint32_t *busy = (_Atomic uint32_t *)((uint8_t *)bytes - CFMP_BULK_CHUNK_HEADER);
+    atomic_store_explicit(busy, 0, memory_order_release);
+    cfmp_region_release(region);
+}
+
 CFDataRef cfmp_message_take_data(struct cfmp_message *message) {
     assert(message != NULL);
     CFDataRef data;
-    if (message->bytes == NULL) {
+    if (message->region != NULL) {
+        data = cfmp_data_create_external(message->bytes, message->length, cfmp_release_chunk,
+                                         message->region);
+        message->region = NULL;
+    } else if (message->bytes == NULL) {
         data = CFDataCreate(NULL, NULL, 0);
     } else {
         data = cfmp_data_create_external(message->bytes, message->length,
@@ -202,6 +313,11 @@ CFDataRef cfmp_message_take_data(struct cfmp_message *message) {
 
 void cfmp_message_dispose(struct cfmp_message *message) {
     if (message == NULL) return;
+    if (message->region != NULL) {
+        cfmp_release_chunk(message->region, message->bytes, message->length);
+        message->region = NULL;
+        message->bytes = NULL;
+    }
     if (message->bytes != NULL) {
         if (message->mapped) {
             munmap(message->bytes, message->length);
@@ -258,15 +374,45 @@ static enum cfmp_wire_result cfmp_sendmsg(int fd, struct msghdr *header, uint64_
     }
 }
 
+enum cfmp_wire_result cfmp_wire_send_shared(int fd, struct cfmp_frame_header header,
+                                            uint64_t offset, size_t length,
+                                            uint64_t deadline_ns) {
+    assert(header.flags & CFMP_FLAG_SHARED);
+    header.length = (int64_t)length;
+    struct iovec iov[2] = {{&header, sizeof header}, {&offset, sizeof offset}};
+    struct msghdr message = {.msg_iov = iov, .msg_iovlen = 2};
+    return cfmp_sendmsg(fd, &message, deadline_ns);
+}
+
+enum cfmp_wire_result cfmp_wire_send_region(int fd, const struct cfmp_region *region,
+                                            uint64_t deadline_ns) {
+    struct cfmp_frame_header header = cfmp_frame_header_make(CFMP_FRAME_REGION, 0, 1);
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec iov = {&header, sizeof header};
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer,
+                             .msg_controllen = sizeof control.buffer};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    assert(cmsg != NULL);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &region->fd, sizeof region->fd);
+    return cfmp_sendmsg(fd, &message, deadline_ns);
+}
+
 enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
                                      const void *payload, size_t length, int pass_fd,
                                      uint64_t deadline_ns) {
     assert(fd >= 0);
     assert(length <= (size_t)CFMP_MAX_DATA_BYTES);
-    assert(pass_fd < 0 || length <= cfmp_wire_inline_max());
+    assert(pass_fd < 0 || length <= CFMP_WIRE_INLINE_CAP); /* HELLO: always inline */
     int memfd = -1;
     header.length = (int64_t)length;
-    if (length > cfmp_wire_inline_max()) {
+    if (pass_fd < 0 && length > cfmp_wire_inline_max()) {
         memfd = cfmp_payload_memfd(payload, length);
         if (memfd < 0) return CFMP_WIRE_BROKEN;
         header.flags |= CFMP_FLAG_MEMFD;

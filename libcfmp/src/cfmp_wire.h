@@ -25,14 +25,17 @@ enum cfmp_frame_kind {
     CFMP_FRAME_HELLO = 1,
     CFMP_FRAME_REQUEST = 2,
     CFMP_FRAME_REPLY = 3,
+    CFMP_FRAME_REGION = 4, /* client → server: its bulk region (one memfd), before any SHARED */
 };
 
 enum cfmp_frame_flags {
     CFMP_FLAG_ONEWAY = 1u,
     CFMP_FLAG_NO_DATA = 2u,
     CFMP_FLAG_MEMFD = 4u,
+    CFMP_FLAG_SHARED = 8u, /* payload in the sender's bulk region; inline: its 8-byte offset */
 };
-#define CFMP_FLAGS_KNOWN (CFMP_FLAG_ONEWAY | CFMP_FLAG_NO_DATA | CFMP_FLAG_MEMFD)
+#define CFMP_FLAGS_KNOWN \
+    (CFMP_FLAG_ONEWAY | CFMP_FLAG_NO_DATA | CFMP_FLAG_MEMFD | CFMP_FLAG_SHARED)
 
 struct cfmp_frame_header {
     uint32_t magic;
@@ -52,7 +55,23 @@ enum cfmp_wire_result {
     CFMP_WIRE_BAD = 3,     /* malformed frame: close the connection */
     CFMP_WIRE_TIMEOUT = 4, /* the send deadline passed with the socket still full */
     CFMP_WIRE_BROKEN = 5,  /* the send failed: the peer is gone */
+    CFMP_WIRE_CONTROL = 6, /* a REGION frame was taken in; nothing to deliver */
 };
+
+/* A bulk region: a sealed memfd mapped shared by a client and the server. Large requests are
+ * copied into a chunk of it once; the chunk's first word is its busy flag, cleared by the
+ * receiver when the request's data is released (after the callout, R40). */
+#define CFMP_BULK_SIZE (8u << 20)
+#define CFMP_BULK_CHUNK_HEADER 64u
+struct cfmp_region {
+    _Atomic int32_t refs;
+    uint8_t *base;
+    size_t size;
+    int fd;
+};
+CFMP_HIDDEN struct cfmp_region *cfmp_region_create(size_t size);
+CFMP_HIDDEN struct cfmp_region *cfmp_region_retain(struct cfmp_region *region);
+CFMP_HIDDEN void cfmp_region_release(struct cfmp_region *region);
 
 /* A received frame. Owns its payload storage (malloc'd copy or a read-only mapping) and an fd
  * received with a HELLO, until cfmp_message_take_data / cfmp_message_dispose. */
@@ -62,18 +81,28 @@ struct cfmp_message {
     size_t length;
     bool mapped;
     int passed_fd; /* HELLO only, else -1 */
+    struct cfmp_region *region; /* SHARED payloads: the region holding the bytes (retained) */
 };
 
 /* Bytes above which a payload goes through a memfd (CFMP_INLINE_MAX overrides; bench only). */
 CFMP_HIDDEN size_t cfmp_wire_inline_max(void);
 
-/* Nonblocking: reads one frame from fd and validates it. */
-CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message);
+/* Nonblocking: reads one frame from fd and validates it. A server passes its connection's
+ * region slot: REGION frames update it (CFMP_WIRE_CONTROL), SHARED frames are read from it.
+ * Clients pass NULL: neither may then appear. */
+CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message,
+                                                    struct cfmp_region **region);
 /* Sends one frame, waiting for socket space until deadline_ns (CFMP_DEADLINE_NEVER: forever).
  * header->flags gets CFMP_FLAG_MEMFD added when the payload is large. */
 CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
                                                  const void *payload, size_t length,
                                                  int pass_fd, uint64_t deadline_ns);
+/* Sends the bytes of a SHARED request: header.flags must have CFMP_FLAG_SHARED. */
+CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_send_shared(int fd, struct cfmp_frame_header header,
+                                                        uint64_t offset, size_t length,
+                                                        uint64_t deadline_ns);
+CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_send_region(int fd, const struct cfmp_region *region,
+                                                        uint64_t deadline_ns);
 CFMP_HIDDEN struct cfmp_frame_header cfmp_frame_header_make(enum cfmp_frame_kind kind,
                                                            int32_t msgid, int32_t convid);
 /* Moves the payload into a +1 CFData (a zero-length one for NO_DATA, R39). */

@@ -198,6 +198,30 @@ static void test_R45_bad_frames_close_only_that_connection_and_leak_nothing(void
     for (int i = 0; i < 5; i++) close(extra[i]);
     /* An empty record. */
     cfmp_bad_frame(server.name, remote, "", 0, NULL, 0);
+    /* Bulk-region frames that lie: a SHARED request with no region sent, a REGION that is a
+     * pipe, and a SHARED offset outside a real region. */
+    uint8_t shared[sizeof(struct cfmp_frame_header) + 8] = {0};
+    header = cfmp_request_header(100);
+    header.flags = CFMP_FLAG_SHARED;
+    memcpy(shared, &header, sizeof header);
+    cfmp_bad_frame(server.name, remote, shared, sizeof shared, NULL, 0);
+    struct cfmp_frame_header region_header = {CFMP_WIRE_MAGIC, CFMP_WIRE_VERSION,
+                                              CFMP_FRAME_REGION, 0, 0, 1, 0};
+    assert_int_equal(pipe(pipe_fds), 0);
+    cfmp_bad_frame(server.name, remote, &region_header, sizeof region_header, &pipe_fds[0], 1);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    int region = cfmp_memfd_with(1u << 16, false);
+    assert_int_equal(fcntl(region, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+    int fd = cfmp_raw_connect(server.name);
+    cfmp_send_with_fds(fd, &region_header, sizeof region_header, &region, 1);
+    uint64_t outside = 1u << 20;
+    memcpy(shared + sizeof header, &outside, sizeof outside);
+    cfmp_send_with_fds(fd, shared, sizeof shared, NULL, 0);
+    assert_true(cfmp_closed_by_server(fd));
+    close(fd);
+    close(region);
+    cfmp_assert_still_serves(remote);
 
     cfmp_wait_fds(baseline);
     CFMessagePortInvalidate(remote);

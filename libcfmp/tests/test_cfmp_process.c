@@ -85,7 +85,7 @@ static void test_R32_R35_request_reply_between_processes(void **state) {
     struct cfmp_peer server;
     assert_true(cfmp_peer_start(&server, "server", name, NULL));
     CFMessagePortRef remote = cfmp_connect(name);
-    size_t sizes[] = {0, 1, 64, 4000, 40000, 70000, 1u << 20};
+    size_t sizes[] = {0, 1, 64, 4000, 40000, 70000, 1u << 20, 5u << 20}; /* inline, bulk, memfd */
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         UInt8 *bytes = malloc(sizes[i] + 1);
         for (size_t j = 0; j < sizes[i]; j++) bytes[j] = (UInt8)(j * 13 + i);
