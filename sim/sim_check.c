@@ -663,6 +663,7 @@ static bool fill_steps(checker *c)
 void sim_check(const sim_scenario *sc, const sim_obs *obs, sim_result *res)
 {
     assert(sc != NULL && obs != NULL && res != NULL);
+    assert(sim_scenario_validate(sc) && sim_obs_validate(obs, sc));
     checker c = {.sc = sc, .obs = obs, .res = res};
     if (!group_execs(&c) || !collect_bindings(&c) || !fill_steps(&c)) {
         sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col,

@@ -220,7 +220,7 @@ static void *check_realloc(void *ctx, void *ptr, size_t old_size, size_t new_siz
 bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled *out, char *err,
                  size_t err_cap)
 {
-    assert(sc != NULL && out != NULL);
+    assert(sc != NULL && out != NULL && sim_scenario_validate(sc));
     memset(out, 0, sizeof *out);
     out->sc = sc;
     sim_arena_init(&out->arena);

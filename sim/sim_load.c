@@ -740,6 +740,7 @@ bool sim_load_buffer(const char *file, const uint8_t *bytes, size_t len, sim_sce
     sim_ydoc_fini(&doc);
     bool ok = sim_diag_total(diag) == errors_before && out->file != NULL;
     if (!ok) sim_scenario_free(out);
+    assert(!ok || sim_scenario_validate(out));
     return ok;
 }
 

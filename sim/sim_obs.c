@@ -71,3 +71,17 @@ uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e)
     x->data = sim_obs_copy_data(o, &e->data);
     return o->event_count++;
 }
+
+bool sim_obs_validate(const sim_obs *o, const sim_scenario *sc)
+{
+    for (uint32_t i = 0; i < o->exec_count; i++) {
+        const sim_exec *e = &o->execs[i];
+        if (e->step >= sc->step_count) return false;
+        if (e->outcome < SIM_OUTCOME_RETURNED || e->outcome > SIM_OUTCOME_KILLED) return false;
+        if (e->end_ns < e->start_ns || e->end_seq < e->start_seq) return false;
+    }
+    for (uint32_t i = 0; i < o->event_count; i++) {
+        if (o->events[i].kind == SIM_EV_NONE || o->events[i].kind >= SIM_EV_KIND_COUNT) return false;
+    }
+    return true;
+}

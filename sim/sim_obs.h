@@ -95,6 +95,8 @@ void sim_obs_fini(sim_obs *o);
 /* Appends a copy (data bytes are copied); returns its index or SIM_NONE. */
 uint32_t sim_obs_add_exec(sim_obs *o, const sim_exec *e);
 uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e);
+/* Every execution names a step of sc, has a final outcome and ends after it starts. */
+bool sim_obs_validate(const sim_obs *o, const sim_scenario *sc);
 /* A copy of d whose bytes live in o. */
 sim_data sim_obs_copy_data(sim_obs *o, const sim_data *d);
 

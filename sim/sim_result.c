@@ -61,6 +61,25 @@ sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, 
     return f;
 }
 
+bool sim_result_validate(const sim_result *r)
+{
+    if (r == NULL || r->file == NULL || r->verdict > SIM_VERDICT_ERROR) return false;
+    if (r->verdict == SIM_VERDICT_PASS && r->failure_count != 0) return false;
+    if ((r->verdict == SIM_VERDICT_FAIL || r->verdict == SIM_VERDICT_ERROR) && r->failure_count == 0) {
+        return false;
+    }
+    if (r->verdict == SIM_VERDICT_SKIP && r->skip_reason == NULL) return false;
+    for (uint32_t i = 0; i < r->failure_count; i++) {
+        const sim_failure *f = &r->failures[i];
+        if (f->line == 0 || f->col == 0 || f->message == NULL) return false;
+        if (f->step != SIM_RESULT_NONE && f->step >= r->step_count) return false;
+    }
+    for (uint32_t i = 0; i < r->step_count; i++) {
+        if (r->steps[i].op == NULL || r->steps[i].where == NULL) return false;
+    }
+    return true;
+}
+
 const char *sim_verdict_name(uint8_t verdict)
 {
     switch (verdict) {

@@ -98,6 +98,13 @@ sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, 
                                     const char *message, const char *expected,
                                     const char *observed);
 
+/*
+ * Consistency, for assertions and report writers: a file; a known verdict;
+ * pass has no failures, fail and error have some; skip has a reason; every
+ * failure has a position and a message; step indices are in range.
+ */
+bool sim_result_validate(const sim_result *r);
+
 const char *sim_verdict_name(uint8_t verdict);        /* "pass", "fail", "skip", "error" */
 const char *sim_failure_kind_name(uint8_t kind);      /* "expect", "events", ... */
 

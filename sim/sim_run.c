@@ -114,6 +114,10 @@ void sim_result_from_diag(const sim_diag *diag, sim_result *res)
         sim_result_add_failure(res, SIM_FAIL_LOAD, 1, 1, text, NULL, NULL);
     }
     res->verdict = SIM_VERDICT_ERROR;
+    if (res->failure_count == 0) { /* no diagnostic kept: still an error with a reason */
+        sim_result_add_failure(res, SIM_FAIL_LOAD, 1, 1, "the file could not be loaded", NULL, NULL);
+    }
+    assert(sim_result_validate(res));
 }
 
 static void run_checked(const sim_scenario *sc, const sim_run_options *opt, sim_result *res)
@@ -163,8 +167,10 @@ void sim_run_model(const sim_scenario *sc, const sim_run_options *opt, sim_resul
     if (skip != NULL) {
         res->verdict = SIM_VERDICT_SKIP;
         res->skip_reason = sim_strdup(skip);
+        assert(sim_result_validate(res));
         return;
     }
     run_checked(sc, opt, res);
     res->wall_time_ns = now_ns() - start;
+    assert(sim_result_validate(res));
 }

@@ -11,6 +11,70 @@ void sim_scenario_free(sim_scenario *sc)
     memset(sc, 0, sizeof *sc);
 }
 
+/* ---- validation ---------------------------------------------------------- */
+
+static bool index_ok(uint32_t index, uint32_t count)
+{
+    return index == SIM_NONE || index < count;
+}
+
+static bool data_ok(const sim_data *d)
+{
+    if (d->kind == SIM_DATA_NULL) return true;
+    if (d->kind == SIM_DATA_SIZE) return d->size >= 0;
+    return d->kind == SIM_DATA_BYTES && (d->len == 0 || d->bytes != NULL) && d->size == d->len;
+}
+
+static bool step_ok(const sim_scenario *sc, const sim_step *s)
+{
+    if (s->program >= sc->program_count || s->op == CM_OP_NONE || s->op >= CM_OP_KIND_COUNT) {
+        return false;
+    }
+    bool port_ok = s->port.index == SIM_VAR_SELF || index_ok(s->port.index, sc->var_count);
+    bool mode_ok = index_ok(s->mode.index, 2u + sc->mode_count);
+    bool refs_ok = index_ok(s->target.index, sc->program_count) &&
+                   index_ok(s->process.index, sc->process_count) &&
+                   index_ok(s->thread.index, SIM_MAX_THREADS) &&
+                   index_ok(s->queue.index, SIM_MAX_QUEUES + 1u);
+    bool expect_ok = s->expect == NULL || (s->expect->result_count <= SIM_MAX_ALTERNATIVES &&
+                                           data_ok(&s->expect->reply) && data_ok(&s->expect->name));
+    return port_ok && mode_ok && refs_ok && expect_ok && data_ok(&s->data) && data_ok(&s->name);
+}
+
+bool sim_scenario_validate(const sim_scenario *sc)
+{
+    if (sc == NULL || sc->name == NULL || sc->process_count == 0) return false;
+    if (sc->process_count > SIM_MAX_PROCESSES || sc->mode_count > SIM_MAX_MODES) return false;
+    for (uint32_t p = 0; p < sc->program_count; p++) {
+        const sim_program *prog = &sc->programs[p];
+        if (prog->first_step > sc->step_count || prog->step_count > sc->step_count - prog->first_step) {
+            return false;
+        }
+    }
+    for (uint32_t i = 0; i < sc->step_count; i++) {
+        if (!step_ok(sc, &sc->steps[i])) return false;
+    }
+    for (uint32_t p = 0; p < sc->process_count; p++) {
+        const sim_process *proc = &sc->processes[p];
+        if (proc->thread_count == 0 || proc->thread_count > SIM_MAX_THREADS) return false;
+        for (uint32_t t = 0; t < proc->thread_count; t++) {
+            if (proc->threads[t].program >= sc->program_count) return false;
+        }
+    }
+    for (uint32_t f = 0; f < sc->fault_count; f++) {
+        if (sc->faults[f].process.index >= sc->process_count) return false;
+    }
+    for (uint32_t i = 0; i < sc->event_expect_count; i++) {
+        const sim_event_expect *e = &sc->event_expects[i];
+        if (e->kind == SIM_EV_NONE || e->kind >= SIM_EV_KIND_COUNT) return false;
+        if (!index_ok(e->process.index, sc->process_count) || !index_ok(e->port.index, sc->var_count)) {
+            return false;
+        }
+        if (e->count_min > e->count_max) return false;
+    }
+    return true;
+}
+
 /* ---- events ------------------------------------------------------------ */
 
 static const char *const event_names[SIM_EV_KIND_COUNT] = {

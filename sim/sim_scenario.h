@@ -280,6 +280,8 @@ typedef struct sim_scenario {
 #define SIM_TIME_LIMIT_DEFAULT_NS (INT64_C(3600) * CM_NS_PER_S)
 
 void sim_scenario_free(sim_scenario *sc);
+/* Every index in range, every range inside its array (for assertions). */
+bool sim_scenario_validate(const sim_scenario *sc);
 
 /* Names of things, for messages and reports (static strings). */
 const char *sim_event_kind_name(uint8_t kind);
@@ -301,7 +303,7 @@ uint8_t sim_scenario_profile_id(const sim_scenario *sc, uint8_t profile_override
 /* Whether a scenario runs on (backend, profile): NULL if it runs, else the reason. */
 const char *sim_scenario_skip_reason(const sim_scenario *sc, const char *backend, uint8_t profile);
 
-/* The thread name of a thread program, or the program's name. */
+/* Data equality: a size-only side matches any content of that size. */
 bool sim_data_equal(const sim_data *a, const sim_data *b);
 void sim_data_format(const sim_data *d, sim_buf *out);
 

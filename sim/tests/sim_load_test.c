@@ -311,6 +311,88 @@ static void test_missing_file(void **state)
     sim_diag_fini(&diag);
 }
 
+/* Mutated copies of good scenarios (deterministic): never a crash or a hang;
+ * those that still load run, with a small event budget. */
+#ifndef SIM_TEST_MUTATIONS
+#define SIM_TEST_MUTATIONS 300
+#endif
+
+static void mutate(cm_rng *rng, char *buf, size_t *len, size_t cap)
+{
+    static const char *const tokens[] = {"{", "}", "[", "]", ":", "- ", "\n", "  ", "\"", "'", "&a ",
+                                         "*a", "!!", "null", "~", "0", "-1", "forever", "nan",
+                                         "self", "main", "1ms", "#", "? ", "|", "expect: ",
+                                         "reply: echo", "\t", "%"};
+    uint32_t edits = 1 + (uint32_t)cm_rng_below(rng, 6);
+    for (uint32_t e = 0; e < edits && *len > 1; e++) {
+        size_t at = (size_t)cm_rng_below(rng, *len);
+        switch (cm_rng_below(rng, 4)) {
+        case 0: { /* delete a run */
+            size_t n = 1 + (size_t)cm_rng_below(rng, 20);
+            if (at + n > *len) n = *len - at;
+            memmove(buf + at, buf + at + n, *len - at - n);
+            *len -= n;
+            break;
+        }
+        case 1: { /* insert a token */
+            const char *t = tokens[cm_rng_below(rng, sizeof tokens / sizeof tokens[0])];
+            size_t n = strlen(t);
+            if (*len + n >= cap) break;
+            memmove(buf + at + n, buf + at, *len - at);
+            memcpy(buf + at, t, n);
+            *len += n;
+            break;
+        }
+        case 2: /* overwrite a byte with printable ASCII */
+            buf[at] = (char)(32 + cm_rng_below(rng, 95));
+            break;
+        default: /* truncate */
+            *len = at;
+            break;
+        }
+    }
+}
+
+static void test_mutated_scenarios_never_crash(void **state)
+{
+    (void)state;
+    const char *paths[] = {SIM_TEST_DIR "/good/all-features.yaml",
+                           PORTSIM_SOURCE_DIR "/scenarios/invalidation/server-crash-during-request.yaml",
+                           PORTSIM_SOURCE_DIR "/scenarios/timeouts/queue-limit.yaml"};
+    cm_rng rng;
+    cm_rng_seed(&rng, 2024);
+    uint32_t loaded = 0;
+    for (uint32_t i = 0; i < SIM_TEST_MUTATIONS; i++) {
+        size_t len = 0;
+        char *text = st_read_file(paths[i % 3], &len);
+        assert_non_null(text);
+        size_t cap = len + 256;
+        char *buf = malloc(cap);
+        assert_non_null(buf);
+        memcpy(buf, text, len);
+        mutate(&rng, buf, &len, cap);
+        sim_diag diag;
+        sim_diag_init(&diag, "mutant.yaml");
+        sim_scenario sc;
+        if (sim_load_buffer("mutant.yaml", (const uint8_t *)buf, len, &sc, &diag)) {
+            loaded++;
+            sim_run_options opt = sim_run_options_default();
+            opt.max_events = 20000;
+            sim_result res;
+            sim_run_model(&sc, &opt, &res);
+            assert_true(sim_result_validate(&res));
+            sim_result_free(&res);
+            sim_scenario_free(&sc);
+        } else {
+            assert_true(sim_diag_total(&diag) > 0);
+        }
+        sim_diag_fini(&diag);
+        free(buf);
+        free(text);
+    }
+    assert_true(loaded > 0); /* some mutants stay valid and run */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_generated_hostile_inputs),
         cmocka_unit_test(test_all_errors_of_a_file_are_reported),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_mutated_scenarios_never_crash),
     };
     return cmocka_run_group_tests_name("sim_load", tests, NULL, NULL);
 }
