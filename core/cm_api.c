@@ -281,7 +281,7 @@ static cm_opr op_set_callback(cm_world *w, cm_thread *t, cm_frame *f, const cm_o
     if (!valid_flag(w, port) && op->target != CM_NONE16) {
         int64_t info = p->remote ? CM_INFO_UNDEFINED : p->info;
         p->icallback_calls++;
-        cm_emit(w, CM_EV_INVALIDATION_CB, t, port, op->target, 0, info);
+        cm_emit(w, CM_EV_INVALIDATION_CB, t, port, op->target, 1, info);
         cm_run_callback(w, t, op->target, port);
         if (!t->alive) return CM_OPR_DEAD;
         return done(ret, port, 1, 0);

@@ -93,14 +93,6 @@ typedef struct cm_bootstrap_entry {
 
 /* ---- CF objects -------------------------------------------------------- */
 
-typedef enum cm_port_state {
-    CM_PS_NEW = 0,
-    CM_PS_VALID = 1,
-    CM_PS_INVALID = 2,
-    CM_PS_DEALLOCATED = 3,
-    CM_PS_COUNT
-} cm_port_state;
-
 typedef struct cm_reply_entry {
     int32_t next;
     int32_t convid;

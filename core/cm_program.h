@@ -58,7 +58,7 @@ typedef enum cm_op_kind {
     CM_OP_CREATE_SOURCE, /* slot -> source id or -1 (NULL); the slot holds it */
     CM_OP_ADD_SOURCE,    /* slot, mode, target=thread (CM_NONE16: this one) */
     CM_OP_REMOVE_SOURCE, /* slot, mode, target=thread */
-    CM_OP_SCHEDULE,      /* slot, mode: create source, add to this run loop, release */
+    CM_OP_SCHEDULE,      /* slot, mode: create source, add to this run loop -> bool */
     CM_OP_SET_DISPATCH_QUEUE, /* slot, target=queue or CM_NONE16 (NULL) */
     /* Messaging (R27–R39). Result: status, b = reply blob, c = elapsed. */
     CM_OP_SEND, /* slot, msgid, data, t1=send timeout, t2=rcv timeout, mode */

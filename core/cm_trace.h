@@ -16,6 +16,15 @@
 
 #include "cm_types.h"
 
+/* Port life-cycle states, as CM_EV_STATE carries them (a = from, b = to). */
+typedef enum cm_port_state {
+    CM_PS_NEW = 0,         /* allocated, not yet valid (R3) */
+    CM_PS_VALID = 1,
+    CM_PS_INVALID = 2,     /* a one-way latch (R3, R53) */
+    CM_PS_DEALLOCATED = 3, /* the last reference went away (R54) */
+    CM_PS_COUNT
+} cm_port_state;
+
 typedef enum cm_event_kind {
     CM_EV_NONE = 0,
     CM_EV_START,        /* process started: a = incarnation, b = pid */
@@ -32,7 +41,8 @@ typedef enum cm_event_kind {
     CM_EV_CORRUPT_REPLY,   /* send-once notification dropped (R33, R45) */
     CM_EV_MSG_DESTROYED,   /* queued request destroyed (port died): a = msgid, b = convid */
     CM_EV_REQUEST_DROPPED, /* request not delivered: a = reason (R44, R45) */
-    CM_EV_INVALIDATION_CB, /* invalidation callback runs: a = callback, c = info */
+    CM_EV_INVALIDATION_CB, /* invalidation callback runs: a = callback, c = info,
+                              b = 1 when SetInvalidationCallBack ran it at once (R8) */
     CM_EV_CTX_RETAIN,      /* context.retain(info): c = info */
     CM_EV_CTX_RELEASE,     /* context.release(info): c = info */
     CM_EV_CTX_COPYDESC,    /* context.copyDescription(info): c = info */
@@ -85,6 +95,7 @@ typedef enum cm_end_reason {
     CM_END_QUIESCENT = 1,  /* nothing can happen any more */
     CM_END_TIME_LIMIT = 2, /* the configured time limit was reached */
     CM_END_ERROR = 3,      /* the model ran out of memory */
+    CM_END_BUDGET = 4,     /* the configured event budget was spent */
 } cm_end_reason;
 
 typedef struct cm_event {

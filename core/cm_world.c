@@ -136,7 +136,7 @@ static void record(cm_world *w, cm_event *ev)
     w->event_count++;
     w->trace_hash = cm_trace_hash_event(w->trace_hash, ev);
     if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = *ev;
-    if (w->cfg.on_event != NULL) w->cfg.on_event(w->cfg.on_event_ctx, ev);
+    if (w->cfg.on_event != NULL) w->cfg.on_event(w->cfg.on_event_ctx, w, ev);
 }
 
 void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
@@ -469,6 +469,10 @@ bool cm_world_step(cm_world *w)
             w->end_reason = CM_END_ERROR;
             return false;
         }
+        if (w->cfg.max_events > 0 && w->event_count >= w->cfg.max_events) {
+            end_run(w, CM_END_BUDGET);
+            return false;
+        }
         collect_due(w);
         uint32_t n = gather_options(w);
         if (w->nomem) continue;
@@ -725,7 +729,7 @@ uint32_t cm_world_port_count(const cm_world *w) { return w->ports.count; }
 
 cm_port_info cm_world_port_info(const cm_world *w, int32_t port)
 {
-    cm_port_info info = {.exists = false, .name_blob = CM_NONE32};
+    cm_port_info info = {.exists = false, .name_id = CM_NONE32};
     if (port < 0 || (uint32_t)port >= w->ports.count) return info;
     const cm_port *p = cm_pool_at(&w->ports, port);
     info.exists = true;
@@ -734,13 +738,20 @@ cm_port_info cm_world_port_info(const cm_world *w, int32_t port)
     info.deallocated = p->state == CM_PS_DEALLOCATED;
     info.process = p->process;
     info.refcount = p->refcount;
-    info.name_blob = p->name;
+    info.name_id = p->name;
     info.retain_calls = p->retain_calls;
     info.release_calls = p->release_calls;
     info.copydesc_calls = p->copydesc_calls;
     info.invalidation_callbacks = p->icallback_calls;
     info.conv_counter = p->conv_counter;
     return info;
+}
+
+cm_blob cm_world_name(const cm_world *w, int32_t name_id)
+{
+    if (name_id < 0 || (uint32_t)name_id >= w->name_count) return (cm_blob){NULL, 0};
+    const cm_blob *b = &w->cfg.blobs[w->name_blob[name_id]];
+    return (cm_blob){b->bytes, w->name_size[name_id]};
 }
 
 cm_blob cm_world_mode_name(const cm_world *w, uint16_t mode)

@@ -95,8 +95,10 @@ typedef struct cm_world_config {
     uint16_t mach_service_count;
     cm_time_ns time_limit_ns;      /* 0: no limit */
     uint32_t trace_capacity;       /* events kept in memory; 0: hash only */
+    uint64_t max_events;           /* the run ends (CM_END_BUDGET) after this many; 0: none */
     bool explore_latency;          /* CM_CHOICE_LATENCY choice points */
-    void (*on_event)(void *ctx, const cm_event *ev);
+    /* Called for every event, the world included (also during cm_world_create). */
+    void (*on_event)(void *ctx, const struct cm_world *w, const cm_event *ev);
     void *on_event_ctx;
 } cm_world_config;
 
@@ -140,6 +142,13 @@ size_t cm_event_format(const cm_world *w, const cm_event *ev, char *buf, size_t 
 /* The name of a mode, process or thread, from the configuration. */
 cm_blob cm_world_mode_name(const cm_world *w, uint16_t mode);
 
+/*
+ * The bytes of a sanitized name id, as GET_NAME's RETURN (a), NAME_*
+ * events (a) and cm_port_info carry them; {NULL, 0} for an unknown id.
+ * The bytes belong to the configuration's blobs.
+ */
+cm_blob cm_world_name(const cm_world *w, int32_t name_id);
+
 /* Per-port counters for tests and reports (R60). */
 typedef struct cm_port_info {
     bool exists;
@@ -148,7 +157,7 @@ typedef struct cm_port_info {
     bool deallocated;
     uint16_t process;
     int32_t refcount;
-    uint32_t name_blob; /* sanitized name, CM_NONE32 */
+    uint32_t name_id;   /* sanitized name (see cm_world_name), CM_NONE32 */
     uint32_t retain_calls;
     uint32_t release_calls;
     uint32_t copydesc_calls;

@@ -34,9 +34,6 @@ typedef struct observer {
     uint32_t *thread_base;    /* [process] first thread_state */
     uint16_t *thread_count;   /* [process] threads incl. dispatch workers */
     thread_state *threads;
-    cm_event *pending;        /* trace events seen before w was known */
-    uint32_t pending_count;
-    uint32_t pending_capacity;
     char line[1024];
 } observer;
 
@@ -75,7 +72,6 @@ static void observer_fini(observer *o)
     free(o->thread_base);
     free(o->thread_count);
     free(o->threads);
-    free(o->pending);
 }
 
 static thread_state *thread_of(observer *o, uint16_t process, uint16_t thread)
@@ -163,25 +159,13 @@ static void on_call(observer *o, const cm_event *ev)
     ts->calls[ts->call_depth++] = exec;
 }
 
-/* The text after " name=" in the canonical line: NULL or a quoted string. */
-static sim_data name_from_line(observer *o, const cm_event *ev, uint8_t *bytes, size_t cap)
+/* GetName's result: the sanitized name's bytes, or NULL. */
+static sim_data name_of(observer *o, const cm_event *ev, uint8_t *bytes, size_t cap)
 {
-    cm_event_format(o->w, ev, o->line, sizeof o->line);
-    const char *p = strstr(o->line, " name=");
-    if (p == NULL || strncmp(p + 6, "NULL", 4) == 0 || p[6] != '"') {
-        return (sim_data){.kind = SIM_DATA_NULL};
-    }
-    p += 7;
-    size_t n = 0;
-    for (; *p != '\0' && *p != '"' && n < cap; p++) {
-        if (p[0] == '\\' && p[1] == 'x' && p[2] != '\0' && p[3] != '\0') {
-            char hex[3] = {p[2], p[3], '\0'};
-            bytes[n++] = (uint8_t)strtoul(hex, NULL, 16);
-            p += 3;
-        } else {
-            bytes[n++] = (uint8_t)*p;
-        }
-    }
+    cm_blob name = cm_world_name(o->w, ev->a);
+    if (name.bytes == NULL) return (sim_data){.kind = SIM_DATA_NULL};
+    size_t n = name.size_bytes < cap ? name.size_bytes : cap;
+    memcpy(bytes, name.bytes, n);
     return (sim_data){.kind = SIM_DATA_BYTES, .bytes = bytes, .len = (uint32_t)n, .size = (int64_t)n};
 }
 
@@ -237,7 +221,7 @@ static void on_return(observer *o, const cm_event *ev)
     ts->call_depth--;
     fill_return(o, e, ev);
     uint8_t name[CM_NAME_MAX_BYTES + 8];
-    if (step_op(o, step) == CM_OP_GET_NAME) e->data = name_from_line(o, ev, name, sizeof name);
+    if (step_op(o, step) == CM_OP_GET_NAME) e->data = name_of(o, ev, name, sizeof name);
     e->data = sim_obs_copy_data(o->obs, &e->data);
     close_exec(o, exec, SIM_OUTCOME_RETURNED, ev);
 }
@@ -276,7 +260,7 @@ static uint8_t sim_kind_of(const cm_event *ev)
     case CM_EV_CORRUPT_REPLY: return SIM_EV_CORRUPT_REPLY_DROPPED;
     case CM_EV_MSG_DESTROYED: return SIM_EV_MESSAGE_DESTROYED;
     case CM_EV_REQUEST_DROPPED: return SIM_EV_REQUEST_DROPPED;
-    case CM_EV_STATE: return ev->b == 2 /* invalid */ ? SIM_EV_INVALIDATED : SIM_EV_NONE;
+    case CM_EV_STATE: return ev->b == CM_PS_INVALID ? SIM_EV_INVALIDATED : SIM_EV_NONE;
     case CM_EV_DEALLOC: return SIM_EV_DEALLOC;
     case CM_EV_TIMER: return SIM_EV_TIMER;
     case CM_EV_BLOCK: return SIM_EV_BLOCK;
@@ -346,10 +330,7 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
                    .port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port,
                    .msg = ev->msg < 0 ? -1 : ev->msg, .step = SIM_NONE};
     fill_event_fields(o, &e, ev);
-    if (kind == SIM_EV_INVALIDATION_CALLBACK && ts != NULL && ts->call_depth > 0) {
-        const sim_exec *top = &o->obs->execs[ts->calls[ts->call_depth - 1]];
-        if (step_op(o, top->step) == CM_OP_SET_INVALIDATION_CALLBACK) e.flags |= SIM_EVF_VIA_SET;
-    }
+    if (kind == SIM_EV_INVALIDATION_CALLBACK && ev->b == 1) e.flags |= SIM_EVF_VIA_SET; /* R8 */
     if ((kind == SIM_EV_ENQUEUE || kind == SIM_EV_SEND_BLOCKED) && ts != NULL && ts->call_depth > 0) {
         sim_exec *top = &o->obs->execs[ts->calls[ts->call_depth - 1]];
         if (step_op(o, top->step) == CM_OP_SEND && top->convid == 0) {
@@ -394,35 +375,11 @@ static void print_line(observer *o, const cm_event *ev)
     o->opt->trace_line(o->opt->trace_ctx, o->line);
 }
 
-static void flush_pending(observer *o)
-{
-    for (uint32_t i = 0; i < o->pending_count; i++) print_line(o, &o->pending[i]);
-    o->pending_count = 0;
-}
-
-static void keep_pending(observer *o, const cm_event *ev)
-{
-    if (o->pending_count == o->pending_capacity) {
-        uint32_t capacity = o->pending_capacity ? o->pending_capacity * 2 : 16;
-        cm_event *p = realloc(o->pending, capacity * sizeof *p);
-        if (p == NULL) return;
-        o->pending = p;
-        o->pending_capacity = capacity;
-    }
-    o->pending[o->pending_count++] = *ev;
-}
-
-static void on_event(void *ctx, const cm_event *ev)
+static void on_event(void *ctx, const cm_world *w, const cm_event *ev)
 {
     observer *o = ctx;
-    if (o->opt->trace_line != NULL) {
-        if (o->w == NULL) {
-            keep_pending(o, ev);
-        } else {
-            flush_pending(o);
-            print_line(o, ev);
-        }
-    }
+    o->w = w;
+    if (o->opt->trace_line != NULL) print_line(o, ev);
     observe(o, ev);
 }
 
@@ -470,7 +427,6 @@ bool sim_model_observe(const sim_compiled *c, const sim_run_options *opt, sim_ob
         uint64_t budget = opt->max_events ? opt->max_events : SIM_MAX_EVENTS_DEFAULT;
         while (cm_world_event_count(w) < budget && cm_world_step(w)) {
         }
-        if (o.opt->trace_line != NULL) flush_pending(&o);
         cm_end_reason reason = cm_world_end_reason(w);
         obs->end_reason = reason == CM_END_NONE ? "event_budget" : end_reason_name(reason);
         obs->end_ns = cm_world_now_ns(w);

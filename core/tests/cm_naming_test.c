@@ -326,7 +326,7 @@ static void test_R19_set_name_rules(void **state)
     assert_int_equal(tb_return(&b, p, taken, 0)->a, 0);
     assert_int_equal(tb_return(&b, p, remote, 0)->a, 0);
     assert_int_equal(tb_return(&b, p, ok, 0)->a, 1);
-    assert_int_equal(tb_return(&b, p, name, 0)->a, (int32_t)cm_world_port_info(b.w, 0).name_blob);
+    assert_int_equal(tb_return(&b, p, name, 0)->a, (int32_t)cm_world_port_info(b.w, 0).name_id);
     assert_int_equal(tb_return(&b, p, reuse_now, 0)->a, -1); /* bootstrap still has "a" */
     assert_true(tb_return(&b, p, reuse_later, 0)->a >= 0);
     tb_fini(&b);
