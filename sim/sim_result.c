@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_obs.h"
 #include "sim_util.h"
+
+#include <stdio.h>
 
 void sim_result_init(sim_result *r)
 {
@@ -39,6 +42,18 @@ void sim_result_free(sim_result *r)
     free(r->about);
     free(r->skip_reason);
     free(r->replay);
+    if (r->obs != NULL) sim_obs_fini(r->obs);
+    free(r->obs);
+    for (uint32_t p = 0; p < r->process_count; p++) {
+        for (uint32_t t = 0; r->thread_names != NULL && t < r->thread_counts[p]; t++) {
+            free(r->thread_names[p][t]);
+        }
+        if (r->thread_names != NULL) free(r->thread_names[p]);
+        free(r->process_names[p]);
+    }
+    free(r->process_names);
+    free(r->thread_names);
+    free(r->thread_counts);
     memset(r, 0, sizeof *r);
 }
 
@@ -59,6 +74,17 @@ sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, 
     if (kind != SIM_FAIL_LOAD && r->verdict == SIM_VERDICT_PASS) r->verdict = SIM_VERDICT_FAIL;
     if (kind == SIM_FAIL_LOAD) r->verdict = SIM_VERDICT_ERROR;
     return f;
+}
+
+char *sim_result_actor_name(const sim_result *r, uint32_t process, uint32_t thread)
+{
+    if (process >= r->process_count) return sim_strdup_printf("p%u/t%u", process, thread);
+    const char *p = r->process_names[process];
+    if (thread == UINT16_MAX) return sim_strdup(p);
+    if (thread < r->thread_counts[process]) {
+        return sim_strdup_printf("%s/%s", p, r->thread_names[process][thread]);
+    }
+    return sim_strdup_printf("%s/worker%u", p, thread);
 }
 
 bool sim_result_validate(const sim_result *r)

@@ -89,7 +89,22 @@ typedef struct sim_result {
     sim_step_result *steps;
     uint32_t step_count;
     char *replay;         /* "portsim run FILE --seed N --strategy S --profile P" */
+    /*
+     * Optional (sim_run_options.keep_obs): what the run observed, for
+     * reports that draw it (the HTML sequence diagrams), and the names of
+     * its processes and declared threads. obs->events / obs->execs carry
+     * (process, thread) indices into these; a thread index at or past
+     * thread_counts[process] is a dispatch queue's worker.
+     */
+    struct sim_obs *obs;
+    char **process_names;
+    uint32_t process_count;
+    char ***thread_names;   /* [process][thread] */
+    uint32_t *thread_counts;
 } sim_result;
+
+/* "server/main", "server/worker2" or "p3/t1": the name of an actor (malloc'd). */
+char *sim_result_actor_name(const sim_result *r, uint32_t process, uint32_t thread);
 
 void sim_result_init(sim_result *r);
 void sim_result_free(sim_result *r);

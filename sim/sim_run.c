@@ -81,6 +81,26 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
 }
 
+/* The names of the scenario's processes and threads, for reports. */
+static void name_actors(const sim_scenario *sc, sim_result *res)
+{
+    uint32_t n = sc->process_count;
+    res->process_names = calloc((size_t)n + 1, sizeof *res->process_names);
+    res->thread_names = calloc((size_t)n + 1, sizeof *res->thread_names);
+    res->thread_counts = calloc((size_t)n + 1, sizeof *res->thread_counts);
+    if (res->process_names == NULL || res->thread_names == NULL || res->thread_counts == NULL) return;
+    for (uint32_t p = 0; p < n; p++) {
+        const sim_process *proc = &sc->processes[p];
+        res->process_names[p] = sim_strdup(proc->name);
+        res->thread_names[p] = calloc((size_t)proc->thread_count + 1, sizeof(char *));
+        for (uint32_t t = 0; res->thread_names[p] != NULL && t < proc->thread_count; t++) {
+            res->thread_names[p][t] = sim_strdup(proc->threads[t].name);
+            res->thread_counts[p]++;
+        }
+        res->process_count++;
+    }
+}
+
 static void describe_scenario(const sim_scenario *sc, const sim_run_options *opt, sim_result *res)
 {
     res->file = sim_strdup(sc->file);
@@ -98,6 +118,7 @@ static void describe_scenario(const sim_scenario *sc, const sim_run_options *opt
     res->strategy = sim_strategy_name(opt->strategy);
     res->profile = cm_profile_name(sim_scenario_profile_id(sc, opt->profile));
     res->replay = sim_replay_command(sc->file, opt, res->profile);
+    if (opt->keep_obs) name_actors(sc, res);
 }
 
 void sim_result_from_diag(const sim_diag *diag, sim_result *res)
@@ -152,6 +173,13 @@ static void run_checked(const sim_scenario *sc, const sim_run_options *opt, sim_
                                    "the model ran out of memory", NULL, NULL);
         }
         sim_check(sc, &obs, res);
+    }
+    if (opt->keep_obs && ok) {
+        res->obs = malloc(sizeof *res->obs);
+        if (res->obs != NULL) {
+            *res->obs = obs; /* moved: the result owns it now */
+            sim_obs_init(&obs);
+        }
     }
     sim_obs_fini(&obs);
     sim_compiled_free(&c);

@@ -34,6 +34,7 @@ typedef struct sim_run_options {
     uint8_t strategy;    /* sim_strategy_id */
     uint8_t profile;     /* cm_profile_id; 0: the scenario's own */
     uint64_t max_events; /* a run stops (and fails) after this many trace events */
+    bool keep_obs;       /* keep the observation and actor names in the result */
     /* Called with each canonical trace line (no newline), when set. */
     void (*trace_line)(void *ctx, const char *line);
     void *trace_ctx;

@@ -1,0 +1,294 @@
+/* sim_explore.c — see sim_explore.h. */
+#include "sim_explore.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- pct --------------------------------------------------------------- */
+
+void sim_pct_init(sim_pct *p, uint64_t seed, uint32_t depth, uint64_t steps_estimate)
+{
+    assert(depth >= 1);
+    memset(p, 0, sizeof *p);
+    cm_rng_seed(&p->rng, seed);
+    p->depth = depth > SIM_PCT_DEPTH_MAX ? SIM_PCT_DEPTH_MAX : depth;
+    uint64_t k = steps_estimate > 0 ? steps_estimate : 1;
+    for (uint32_t i = 0; i + 1 < p->depth; i++) p->change_at[i] = cm_rng_below(&p->rng, k);
+    p->lowest = 0;
+}
+
+static uint64_t actor_key(const cm_choice_option *o)
+{
+    return (uint64_t)o->actor << 56 ^ (uint64_t)o->process << 40 ^ (uint64_t)o->thread << 24 ^
+           (uint64_t)o->value;
+}
+
+/* Initial priorities are random and positive; change points hand out
+ * ever lower (negative) ones, below every initial priority. */
+static int64_t *priority_of(sim_pct *p, uint64_t key)
+{
+    for (uint32_t i = 0; i < p->actor_count; i++) {
+        if (p->actor_key[i] == key) return &p->actor_priority[i];
+    }
+    if (p->actor_count == SIM_PCT_ACTORS_MAX) return &p->actor_priority[0];
+    uint32_t i = p->actor_count++;
+    p->actor_key[i] = key;
+    p->actor_priority[i] = 1 + (int64_t)cm_rng_below(&p->rng, UINT64_C(1) << 40);
+    return &p->actor_priority[i];
+}
+
+static uint32_t highest(sim_pct *p, const cm_choice *choice)
+{
+    uint32_t best = 0;
+    int64_t best_priority = INT64_MIN;
+    for (uint32_t i = 0; i < choice->count; i++) {
+        int64_t pr = *priority_of(p, actor_key(&choice->options[i]));
+        if (pr > best_priority) {
+            best_priority = pr;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static uint32_t pct_choose(void *ctx, const cm_choice *choice)
+{
+    sim_pct *p = ctx;
+    assert(choice->count >= 2);
+    if (choice->kind != CM_CHOICE_NEXT) return (uint32_t)cm_rng_below(&p->rng, choice->count);
+    uint32_t pick = highest(p, choice);
+    for (uint32_t i = 0; i + 1 < p->depth; i++) {
+        if (p->change_at[i] != choice->ordinal) continue;
+        *priority_of(p, actor_key(&choice->options[pick])) = --p->lowest;
+        pick = highest(p, choice);
+    }
+    assert(pick < choice->count);
+    return pick;
+}
+
+const cm_strategy sim_strategy_pct = {.name = "pct", .choose = pct_choose};
+
+/* ---- visited states: an open-addressing set of 64-bit hashes ------------ */
+
+typedef struct sim_visited {
+    uint64_t *slots; /* 0 = empty; hashes of 0 are stored as 1 */
+    uint64_t capacity;
+    uint64_t count;
+} sim_visited;
+
+static bool visited_grow(sim_visited *v)
+{
+    uint64_t capacity = v->capacity ? v->capacity * 2 : 4096;
+    uint64_t *slots = calloc(capacity, sizeof *slots);
+    if (slots == NULL) return false;
+    for (uint64_t i = 0; i < v->capacity; i++) {
+        uint64_t h = v->slots[i];
+        if (h == 0) continue;
+        uint64_t j = h & (capacity - 1);
+        while (slots[j] != 0) j = (j + 1) & (capacity - 1);
+        slots[j] = h;
+    }
+    free(v->slots);
+    v->slots = slots;
+    v->capacity = capacity;
+    return true;
+}
+
+/* Inserts h; returns true when it was already there. */
+static bool visited_check_insert(sim_visited *v, uint64_t h)
+{
+    if (h == 0) h = 1;
+    if ((v->count + 1) * 2 > v->capacity && !visited_grow(v)) return false;
+    uint64_t j = h & (v->capacity - 1);
+    for (uint64_t probes = 0; probes < v->capacity; probes++) {
+        if (v->slots[j] == h) return true;
+        if (v->slots[j] == 0) {
+            v->slots[j] = h;
+            v->count++;
+            return false;
+        }
+        j = (j + 1) & (v->capacity - 1);
+    }
+    return false;
+}
+
+/* ---- schedules --------------------------------------------------------- */
+
+#define NOT_PRUNED UINT32_MAX
+
+void sim_schedule_init(sim_schedule *s, const uint32_t *follow, uint32_t follow_count,
+                       sim_choice_record *seen, uint32_t seen_capacity)
+{
+    memset(s, 0, sizeof *s);
+    s->follow = follow;
+    s->follow_count = follow_count;
+    s->seen = seen;
+    s->seen_capacity = seen_capacity;
+    s->branch_depth = UINT32_MAX;
+    s->pruned_at = NOT_PRUNED;
+}
+
+static void check_state(sim_schedule *s, const cm_choice *choice)
+{
+    if (s->visited == NULL || s->pruned_at != NOT_PRUNED) return;
+    if (choice->ordinal < s->follow_count || choice->ordinal >= s->branch_depth) return;
+    uint64_t h = cm_world_state_hash(choice->world) ^ (uint64_t)choice->kind << 60 ^
+                 (uint64_t)choice->count << 48;
+    if (visited_check_insert(s->visited, h)) s->pruned_at = (uint32_t)choice->ordinal;
+}
+
+static uint32_t schedule_choose(void *ctx, const cm_choice *choice)
+{
+    sim_schedule *s = ctx;
+    assert(choice->count >= 2);
+    check_state(s, choice);
+    uint32_t pick = 0;
+    if (choice->ordinal < s->follow_count) {
+        pick = s->follow[choice->ordinal];
+        if (pick >= choice->count) {
+            s->diverged = true;
+            pick = 0;
+        }
+    }
+    if (s->seen_count < s->seen_capacity) {
+        s->seen[s->seen_count] =
+            (sim_choice_record){.pick = pick, .count = choice->count, .kind = choice->kind};
+    }
+    s->seen_count++;
+    return pick;
+}
+
+const cm_strategy sim_strategy_schedule = {.name = "schedule", .choose = schedule_choose};
+
+size_t sim_schedule_format(const sim_choice_record *seen, uint32_t count, char *buf, size_t cap)
+{
+    uint32_t end = count;
+    while (end > 0 && seen[end - 1].pick == 0) end--; /* trailing fifo picks */
+    size_t len = 0;
+    char tmp[32];
+    for (uint32_t i = 0; i < end;) {
+        int n;
+        if (seen[i].pick == 0) {
+            uint32_t run = 0;
+            while (i + run < end && seen[i + run].pick == 0) run++;
+            n = snprintf(tmp, sizeof tmp, "%s_%u", len ? "." : "", run);
+            i += run;
+        } else {
+            n = snprintf(tmp, sizeof tmp, "%s%u", len ? "." : "", seen[i].pick);
+            i++;
+        }
+        for (int k = 0; k < n; k++, len++) {
+            if (len + 1 < cap) buf[len] = tmp[k];
+        }
+    }
+    if (cap > 0) buf[len < cap ? len : cap - 1] = '\0';
+    return len;
+}
+
+bool sim_schedule_parse(const char *text, uint32_t *picks, uint32_t cap, uint32_t *count)
+{
+    uint32_t n = 0;
+    const char *p = text;
+    while (*p != '\0') {
+        bool zeros = *p == '_';
+        if (zeros) p++;
+        if (*p < '0' || *p > '9') return false;
+        char *end = NULL;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || v > UINT32_MAX / 2) return false;
+        p = end;
+        if (zeros) {
+            if (v == 0 || v > cap - n) return false;
+            for (unsigned long k = 0; k < v; k++) picks[n++] = 0;
+        } else {
+            if (n >= cap) return false;
+            picks[n++] = (uint32_t)v;
+        }
+        if (*p == '.') {
+            p++;
+            if (*p == '\0') return false;
+        } else if (*p != '\0') {
+            return false;
+        }
+    }
+    *count = n;
+    return true;
+}
+
+/* ---- exhaustive search ------------------------------------------------- */
+
+#define SEEN_MAX 65536
+
+/* The deepest branch point below the bounds whose pick can still grow. */
+static bool next_prefix(const sim_schedule *s, uint32_t limit, uint32_t *prefix, uint32_t *len)
+{
+    uint32_t n = s->seen_count < s->seen_capacity ? s->seen_count : s->seen_capacity;
+    if (n > limit) n = limit;
+    if (s->pruned_at != NOT_PRUNED && s->pruned_at < n) n = s->pruned_at;
+    for (uint32_t i = n; i > 0; i--) {
+        const sim_choice_record *r = &s->seen[i - 1];
+        if (r->pick + 1 >= r->count) continue;
+        for (uint32_t j = 0; j + 1 < i; j++) prefix[j] = s->seen[j].pick;
+        prefix[i - 1] = r->pick + 1;
+        *len = i;
+        return true;
+    }
+    return false;
+}
+
+static bool branches_past(const sim_schedule *s, uint32_t depth)
+{
+    uint32_t n = s->seen_count < s->seen_capacity ? s->seen_count : s->seen_capacity;
+    for (uint32_t i = depth; i < n; i++) {
+        if (s->seen[i].count > 1) return true;
+    }
+    return s->seen_count > s->seen_capacity;
+}
+
+bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_limits *limits,
+                            sim_exhaustive_result *out)
+{
+    memset(out, 0, sizeof *out);
+    sim_choice_record *seen = calloc(SEEN_MAX, sizeof *seen);
+    uint32_t *prefix = calloc(SEEN_MAX, sizeof *prefix);
+    sim_visited visited = {0};
+    if (seen == NULL || prefix == NULL) {
+        free(seen);
+        free(prefix);
+        return false;
+    }
+    /* past depth_max every pick is 0, so 1024 recorded picks replay exactly */
+    uint32_t depth = limits->depth_max < 1024 ? limits->depth_max : 1024;
+    uint32_t len = 0;
+    for (;;) {
+        sim_schedule s;
+        sim_schedule_init(&s, prefix, len, seen, SEEN_MAX);
+        s.branch_depth = depth;
+        s.visited = limits->prune_states ? &visited : NULL;
+        bool ok = run(user, &sim_strategy_schedule, &s);
+        out->schedules++;
+        if (s.pruned_at != NOT_PRUNED) out->pruned++;
+        if (branches_past(&s, depth)) out->cut_by_depth = true;
+        if (!ok && out->failures++ == 0) {
+            uint32_t n = s.seen_count < SEEN_MAX ? s.seen_count : SEEN_MAX;
+            out->failing_count = n < depth ? n : depth;
+            for (uint32_t i = 0; i < out->failing_count; i++) out->failing[i] = seen[i].pick;
+        }
+        if (!ok && limits->stop_at_failure) break;
+        if (!next_prefix(&s, depth, prefix, &len)) {
+            out->complete = true;
+            break;
+        }
+        if (out->schedules >= limits->schedules_max) {
+            out->cut_by_schedules = true;
+            break;
+        }
+    }
+    out->states = visited.count;
+    free(visited.slots);
+    free(seen);
+    free(prefix);
+    return true;
+}

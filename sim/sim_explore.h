@@ -1,0 +1,112 @@
+/*
+ * sim_explore.h — exploration strategies over the core's choice points.
+ *
+ *   pct         probabilistic concurrency testing (Burckhardt et al. 2010):
+ *               random actor priorities, the highest runnable one runs, and
+ *               at `depth - 1` random choice points the running actor drops
+ *               to the lowest priority. Finds bugs of depth d with
+ *               probability >= 1 / (n * k^(d-1)).
+ *   schedule    replays a recorded list of picks; past its end it takes
+ *               option 0 (fifo). Records every choice it sees, so a run can
+ *               be printed as a schedule and replayed exactly.
+ *   exhaustive  bounded depth-first search over every choice point, one
+ *               run per schedule (stateless model checking), pruning
+ *               states already seen (cm_world_state_hash), with a depth and
+ *               a schedule bound, and saying when a bound cut it short.
+ *
+ * Everything here is deterministic: the same seed and scenario give the
+ * same schedules, on any machine.
+ */
+#ifndef SIM_EXPLORE_H
+#define SIM_EXPLORE_H
+
+#include "cm.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- pct --------------------------------------------------------------- */
+
+#define SIM_PCT_ACTORS_MAX 256
+#define SIM_PCT_DEPTH_MAX 16
+
+typedef struct sim_pct {
+    cm_rng rng;
+    uint32_t depth;            /* d: number of priority change points + 1 */
+    uint64_t change_at[SIM_PCT_DEPTH_MAX]; /* choice ordinals */
+    uint32_t actor_count;
+    uint64_t actor_key[SIM_PCT_ACTORS_MAX];
+    int64_t actor_priority[SIM_PCT_ACTORS_MAX];
+    int64_t lowest;            /* next priority handed out at a change point */
+} sim_pct;
+
+/* depth >= 1; steps_estimate: the expected number of choice points (k). */
+void sim_pct_init(sim_pct *p, uint64_t seed, uint32_t depth, uint64_t steps_estimate);
+extern const cm_strategy sim_strategy_pct;
+
+/* ---- schedules --------------------------------------------------------- */
+
+typedef struct sim_choice_record {
+    uint32_t pick;
+    uint32_t count;
+    uint8_t kind;
+} sim_choice_record;
+
+typedef struct sim_schedule {
+    const uint32_t *follow; /* picks to replay; may be NULL */
+    uint32_t follow_count;
+    sim_choice_record *seen; /* every choice met, caller-owned storage */
+    uint32_t seen_capacity;
+    uint32_t seen_count;     /* may exceed capacity: then records stop */
+    bool diverged;           /* a replayed pick was out of range */
+    /* exhaustive search hooks */
+    uint32_t branch_depth;   /* choices past this are not branched */
+    void *visited;           /* sim_visited set, or NULL */
+    uint32_t pruned_at;      /* first ordinal below a state already seen */
+    const struct cm_world *world;
+} sim_schedule;
+
+void sim_schedule_init(sim_schedule *s, const uint32_t *follow, uint32_t follow_count,
+                       sim_choice_record *seen, uint32_t seen_capacity);
+extern const cm_strategy sim_strategy_schedule;
+
+/* Text form of a schedule: picks separated by '.', e.g. "0.2.1" ("" = fifo).
+ * Returns the length needed (as snprintf). */
+size_t sim_schedule_format(const sim_choice_record *seen, uint32_t count, char *buf, size_t cap);
+/* Parses the text form into picks; returns false on a malformed string. */
+bool sim_schedule_parse(const char *text, uint32_t *picks, uint32_t cap, uint32_t *count);
+
+/* ---- exhaustive search ------------------------------------------------- */
+
+/*
+ * Runs one schedule: make a world for the scenario with `strategy`/`ctx`,
+ * run it to the end, and return true when it passed. The explorer calls it
+ * once per schedule. `user` is passed through.
+ */
+typedef bool (*sim_run_fn)(void *user, const cm_strategy *strategy, void *ctx);
+
+typedef struct sim_exhaustive_limits {
+    uint32_t depth_max;     /* choice points that are branched (at most 1024) */
+    uint64_t schedules_max; /* runs */
+    bool prune_states;      /* skip subtrees below a state already seen */
+    bool stop_at_failure;
+} sim_exhaustive_limits;
+
+typedef struct sim_exhaustive_result {
+    uint64_t schedules;        /* runs made */
+    uint64_t failures;
+    uint64_t states;           /* distinct states seen at choice points */
+    uint64_t pruned;           /* runs whose subtree was cut by a seen state */
+    bool cut_by_depth;         /* some choice past depth_max had options */
+    bool cut_by_schedules;     /* schedules_max was reached */
+    bool complete;             /* every schedule within the bounds was run */
+    /* the first failing schedule, as picks (valid when failures > 0) */
+    uint32_t failing[1024];
+    uint32_t failing_count;
+} sim_exhaustive_result;
+
+/* Explores; allocation through malloc (sim/ may use libc). */
+bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_limits *limits,
+                            sim_exhaustive_result *out);
+
+#endif /* SIM_EXPLORE_H */
