@@ -162,21 +162,21 @@ static uint32_t schedule_choose(void *ctx, const cm_choice *choice)
 
 const cm_strategy sim_strategy_schedule = {.name = "schedule", .choose = schedule_choose};
 
-size_t sim_schedule_format(const sim_choice_record *seen, uint32_t count, char *buf, size_t cap)
+size_t sim_schedule_format_picks(const uint32_t *picks, uint32_t count, char *buf, size_t cap)
 {
     uint32_t end = count;
-    while (end > 0 && seen[end - 1].pick == 0) end--; /* trailing fifo picks */
+    while (end > 0 && picks[end - 1] == 0) end--; /* trailing fifo picks */
     size_t len = 0;
     char tmp[32];
     for (uint32_t i = 0; i < end;) {
         int n;
-        if (seen[i].pick == 0) {
+        if (picks[i] == 0) {
             uint32_t run = 0;
-            while (i + run < end && seen[i + run].pick == 0) run++;
+            while (i + run < end && picks[i + run] == 0) run++;
             n = snprintf(tmp, sizeof tmp, "%s_%u", len ? "." : "", run);
             i += run;
         } else {
-            n = snprintf(tmp, sizeof tmp, "%s%u", len ? "." : "", seen[i].pick);
+            n = snprintf(tmp, sizeof tmp, "%s%u", len ? "." : "", picks[i]);
             i++;
         }
         for (int k = 0; k < n; k++, len++) {
@@ -184,6 +184,19 @@ size_t sim_schedule_format(const sim_choice_record *seen, uint32_t count, char *
         }
     }
     if (cap > 0) buf[len < cap ? len : cap - 1] = '\0';
+    return len;
+}
+
+size_t sim_schedule_format(const sim_choice_record *seen, uint32_t count, char *buf, size_t cap)
+{
+    uint32_t *picks = malloc(((size_t)count + 1) * sizeof *picks);
+    if (picks == NULL) {
+        if (cap > 0) buf[0] = '\0';
+        return 0;
+    }
+    for (uint32_t i = 0; i < count; i++) picks[i] = seen[i].pick;
+    size_t len = sim_schedule_format_picks(picks, count, buf, cap);
+    free(picks);
     return len;
 }
 

@@ -73,6 +73,7 @@ extern const cm_strategy sim_strategy_schedule;
 /* Text form of a schedule: picks separated by '.', e.g. "0.2.1" ("" = fifo).
  * Returns the length needed (as snprintf). */
 size_t sim_schedule_format(const sim_choice_record *seen, uint32_t count, char *buf, size_t cap);
+size_t sim_schedule_format_picks(const uint32_t *picks, uint32_t count, char *buf, size_t cap);
 /* Parses the text form into picks; returns false on a malformed string. */
 bool sim_schedule_parse(const char *text, uint32_t *picks, uint32_t cap, uint32_t *count);
 

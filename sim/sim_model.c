@@ -12,6 +12,8 @@
  */
 #include "sim_run.h"
 
+#include "sim_explore.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +408,41 @@ static const char *end_reason_name(cm_end_reason reason)
     }
 }
 
+/* The strategy a run uses, and its state (which lives on the caller's stack). */
+typedef struct strategy_state {
+    sim_pct pct;
+    sim_schedule schedule;
+} strategy_state;
+
+static void choose_strategy(const sim_run_options *opt, cm_rng *rng, strategy_state *st,
+                            cm_world_config *cfg)
+{
+    switch (opt->strategy) {
+    case SIM_STRATEGY_RANDOM:
+        cfg->strategy = &cm_strategy_random;
+        cfg->strategy_ctx = rng;
+        break;
+    case SIM_STRATEGY_PCT:
+        sim_pct_init(&st->pct, opt->seed, opt->pct_depth ? opt->pct_depth : 1, opt->pct_steps);
+        cfg->strategy = &sim_strategy_pct;
+        cfg->strategy_ctx = &st->pct;
+        break;
+    case SIM_STRATEGY_SCHEDULE:
+        sim_schedule_init(&st->schedule, opt->schedule, opt->schedule_count, NULL, 0);
+        cfg->strategy = &sim_strategy_schedule;
+        cfg->strategy_ctx = &st->schedule;
+        break;
+    default:
+        cfg->strategy = &cm_strategy_fifo;
+        cfg->strategy_ctx = NULL;
+        break;
+    }
+    if (opt->custom != NULL) {
+        cfg->strategy = opt->custom;
+        cfg->strategy_ctx = opt->custom_ctx;
+    }
+}
+
 bool sim_model_observe(const sim_compiled *c, const sim_run_options *opt, sim_obs *obs)
 {
     sim_obs_init(obs);
@@ -415,8 +452,9 @@ bool sim_model_observe(const sim_compiled *c, const sim_run_options *opt, sim_ob
     bool ok = observer_init(&o, c, opt, obs);
     cm_world_config cfg = c->cfg;
     cfg.alloc = (cm_alloc){.realloc = model_realloc, .ctx = NULL};
-    cfg.strategy = opt->strategy == SIM_STRATEGY_RANDOM ? &cm_strategy_random : &cm_strategy_fifo;
-    cfg.strategy_ctx = &rng;
+    strategy_state st;
+    choose_strategy(opt, &rng, &st, &cfg);
+    cfg.explore_latency = opt->explore_latency;
     cfg.trace_capacity = 0;
     cfg.on_event = on_event;
     cfg.on_event_ctx = &o;

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sim_run.h"
 
+#include "sim_explore.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,9 @@
 sim_run_options sim_run_options_default(void)
 {
     return (sim_run_options){.seed = 1, .strategy = SIM_STRATEGY_FIFO, .profile = 0,
-                             .max_events = SIM_MAX_EVENTS_DEFAULT};
+                             .max_events = SIM_MAX_EVENTS_DEFAULT,
+                             .pct_depth = SIM_PCT_DEPTH_DEFAULT,
+                             .pct_steps = SIM_PCT_STEPS_DEFAULT};
 }
 
 const char *sim_strategy_name(uint8_t strategy)
@@ -18,6 +22,8 @@ const char *sim_strategy_name(uint8_t strategy)
     switch (strategy) {
     case SIM_STRATEGY_FIFO: return "fifo";
     case SIM_STRATEGY_RANDOM: return "random";
+    case SIM_STRATEGY_PCT: return "pct";
+    case SIM_STRATEGY_SCHEDULE: return "schedule";
     default: return "?";
     }
 }
@@ -26,6 +32,8 @@ uint8_t sim_strategy_by_name(const char *name)
 {
     if (strcmp(name, "fifo") == 0) return SIM_STRATEGY_FIFO;
     if (strcmp(name, "random") == 0) return SIM_STRATEGY_RANDOM;
+    if (strcmp(name, "pct") == 0) return SIM_STRATEGY_PCT;
+    if (strcmp(name, "schedule") == 0) return SIM_STRATEGY_SCHEDULE;
     return 0;
 }
 
@@ -69,6 +77,25 @@ char *sim_replay_command(const char *file, const sim_run_options *opt, const cha
     put_shell_word(&b, file);
     sim_buf_printf(&b, " --seed %llu --strategy %s --profile %s", (unsigned long long)opt->seed,
                    sim_strategy_name(opt->strategy), profile);
+    if (opt->strategy == SIM_STRATEGY_PCT) {
+        sim_buf_printf(&b, " --pct-depth %u --pct-steps %llu", opt->pct_depth,
+                       (unsigned long long)opt->pct_steps);
+    }
+    if (opt->strategy == SIM_STRATEGY_SCHEDULE) {
+        size_t need = sim_schedule_format_picks(opt->schedule, opt->schedule_count, NULL, 0);
+        char *text = malloc(need + 1);
+        if (text != NULL) {
+            sim_schedule_format_picks(opt->schedule, opt->schedule_count, text, need + 1);
+            sim_buf_puts(&b, " --schedule ");
+            if (text[0] == '\0') {
+                sim_buf_puts(&b, "''");
+            } else {
+                sim_buf_puts(&b, text);
+            }
+            free(text);
+        }
+    }
+    if (opt->explore_latency) sim_buf_puts(&b, " --latency");
     return sim_buf_take(&b);
 }
 

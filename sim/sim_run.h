@@ -23,9 +23,14 @@
 #include "sim_result.h"
 
 typedef enum sim_strategy_id {
-    SIM_STRATEGY_FIFO = 1,
-    SIM_STRATEGY_RANDOM = 2,
+    SIM_STRATEGY_FIFO = 1,     /* the canonical order */
+    SIM_STRATEGY_RANDOM = 2,   /* uniform at every choice point, seeded */
+    SIM_STRATEGY_PCT = 3,      /* probabilistic concurrency testing (sim_explore.h) */
+    SIM_STRATEGY_SCHEDULE = 4, /* a recorded list of picks, then fifo */
 } sim_strategy_id;
+
+#define SIM_PCT_DEPTH_DEFAULT 3u
+#define SIM_PCT_STEPS_DEFAULT UINT64_C(1000)
 
 #define SIM_MAX_EVENTS_DEFAULT UINT64_C(5000000)
 
@@ -34,6 +39,15 @@ typedef struct sim_run_options {
     uint8_t strategy;    /* sim_strategy_id */
     uint8_t profile;     /* cm_profile_id; 0: the scenario's own */
     uint64_t max_events; /* a run stops (and fails) after this many trace events */
+    uint32_t pct_depth;  /* pct: d, one more than the priority change points */
+    uint64_t pct_steps;  /* pct: k, the expected number of choice points */
+    const uint32_t *schedule; /* schedule: the picks (caller-owned) */
+    uint32_t schedule_count;
+    bool explore_latency;     /* choice points for message latencies near deadlines */
+    /* Explorers: a strategy to use instead of the one named by `strategy`
+     * (which still names it in results and replay commands). */
+    const cm_strategy *custom;
+    void *custom_ctx;
     bool keep_obs;       /* keep the observation and actor names in the result */
     /* Called with each canonical trace line (no newline), when set. */
     void (*trace_line)(void *ctx, const char *line);

@@ -418,7 +418,7 @@ static void test_cli_usage_and_exit_codes(void **state)
         {{"portsim", "run", "--help", NULL}, 0, "--strategy", ""},
         {{"portsim", "run", "--bogus", "x", NULL}, 2, "", "unknown option '--bogus'"},
         {{"portsim", "run", "--seed", "x1", "y", NULL}, 2, "", "bad seed"},
-        {{"portsim", "run", "--strategy", "pct", "y", NULL}, 2, "", "unknown strategy"},
+        {{"portsim", "run", "--strategy", "bogus", "y", NULL}, 2, "", "unknown strategy"},
         {{"portsim", "run", "--profile", "sonoma", "y", NULL}, 2, "", "unknown profile"},
         {{"portsim", "run", "--seed", NULL}, 2, "", "needs a value"},
         {{"portsim", "run", "/no/such/path.yaml", NULL}, 2, "", "/no/such/path.yaml: No such file"},
