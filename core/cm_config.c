@@ -173,6 +173,7 @@ static uint64_t hash_threads(const cm_world *w, uint64_t h)
             h = mix(h, (uint64_t)(f->deadline_ns == CM_DURATION_FOREVER
                                       ? -1
                                       : f->deadline_ns - w->now_ns));
+            h = mix(h, (uint64_t)(w->now_ns - f->start_ns)); /* elapsed so far */
         }
     }
     return h;
@@ -199,9 +200,15 @@ static uint64_t hash_objects(const cm_world *w, uint64_t h)
     return h;
 }
 
+/*
+ * Two runs that reach the same state hash have the same future *and* have
+ * observed the same things so far (as a multiset: results, callouts,
+ * callbacks with their times), so an explorer may prune one of them
+ * without missing a failure that depends on the past.
+ */
 uint64_t cm_world_state_hash(const cm_world *w)
 {
-    uint64_t h = mix(0, (uint64_t)w->now_ns);
+    uint64_t h = mix(w->history, (uint64_t)w->now_ns);
     for (uint16_t p = 0; p < w->cfg.process_count; p++) {
         h = mix(h, (uint64_t)w->processes[p].state | (uint64_t)w->processes[p].incarnation << 8);
     }

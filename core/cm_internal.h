@@ -310,6 +310,7 @@ struct cm_world {
 
     /* trace */
     uint64_t trace_hash;
+    uint64_t history;     /* order-free digest of what was observed (state hash) */
     uint64_t event_count;
     cm_event *events;
     uint32_t events_kept;

@@ -135,6 +135,13 @@ static void record(cm_world *w, cm_event *ev)
     ev->seq = (uint32_t)w->event_count;
     w->event_count++;
     w->trace_hash = cm_trace_hash_event(w->trace_hash, ev);
+    if (ev->kind != CM_EV_CHOICE) {
+        /* the same observations in another order give the same digest */
+        uint32_t seq = ev->seq;
+        ev->seq = 0;
+        w->history += cm_trace_hash_event(CM_TRACE_HASH_SEED, ev);
+        ev->seq = seq;
+    }
     if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = *ev;
     if (w->cfg.on_event != NULL) w->cfg.on_event(w->cfg.on_event_ctx, w, ev);
 }
@@ -625,6 +632,7 @@ static void start_run(cm_world *w)
     w->epoch = 0;
     w->msg_serial = 0;
     w->trace_hash = CM_TRACE_HASH_SEED;
+    w->history = 0;
     w->event_count = 0;
     w->events_kept = 0;
     w->heap_count = 0;

@@ -12,58 +12,65 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim_cli_internal.h"
+#include "sim_explore.h"
 #include "sim_json.h"
-#include "sim_load.h"
-#include "sim_run.h"
 
 #define MAX_FILES 100000u
+#define SCHEDULE_MAX 65536u
 
 static const char usage_text[] =
-    "usage: portsim run [options] PATH...\n"
+    "usage: portsim run [options] PATH...        run scenarios on the model and check them\n"
+    "       portsim replay [options] FILE        rerun one scenario exactly, trace printed\n"
+    "       portsim explore [options] PATH...    run scenarios under many schedules\n"
+    "       portsim shrink [options] -o OUT FILE reduce a failing scenario\n"
+    "       portsim coverage PATH...             which SEMANTICS.md rules the scenarios cover\n"
     "       portsim --help | --version\n"
     "\n"
-    "Runs scenario files (or every *.yaml / *.yml under a folder, recursively,\n"
-    "in byte order) on the CFMessagePort model and checks their expectations.\n"
+    "PATH: a scenario file, or a folder searched recursively for *.yaml / *.yml\n"
+    "(in byte order).\n"
     "\n"
-    "options of run:\n"
-    "  --seed N            seed for the random strategy (default 1)\n"
-    "  --strategy NAME     fifo (canonical order, default) or random\n"
+    "options of run, replay, explore and shrink:\n"
+    "  --seed N            seed (default 1); explore: the first seed\n"
+    "  --strategy NAME     fifo (canonical order, default), random, pct,\n"
+    "                      schedule (with --schedule); explore: random (default),\n"
+    "                      pct or exhaustive\n"
     "  --profile NAME      ventura or cf-1153 (default: each scenario's own)\n"
-    "  --trace             print each scenario's canonical trace\n"
+    "  --pct-depth D       pct: bug depth, D-1 priority change points (default 3)\n"
+    "  --pct-steps K       pct: expected number of choice points (default 1000)\n"
+    "  --schedule PICKS    schedule: the picks a failure printed (e.g. _3.2._1.1)\n"
+    "  --latency           deadline ties: also choose message latencies 1 ns before,\n"
+    "                      at and 1 ns after pending deadlines\n"
+    "options of run and replay:\n"
+    "  --trace             print the canonical trace (replay: always)\n"
     "  --json FILE         write the results as versioned JSON to FILE\n"
     "  --color, --no-color force colour on or off (default: on a terminal,\n"
     "                      unless NO_COLOR is set)\n"
+    "options of explore:\n"
+    "  --seeds N           runs per scenario for random and pct (default 1000)\n"
+    "  --depth D           exhaustive: choice points branched (default 200, max 1024)\n"
+    "  --schedules N       exhaustive: at most N runs per scenario (default 100000)\n"
+    "  -j N, --jobs N      run on N threads; the results equal -j 1's\n"
+    "  --shard K/N         run the K-th of N parts of the seeds (or, exhaustive,\n"
+    "                      of the files) for CI matrices\n"
+    "  --stop-at-failure   stop a scenario at its first failing run\n"
+    "  --json FILE         as for run\n"
+    "options of shrink:\n"
+    "  -o FILE, --output FILE  where to write the smaller scenario (required)\n"
+    "  --max-runs N        give up after N candidate runs (default 20000)\n"
     "\n"
     "exit status: 0 all passed, 1 a check failed, 2 a usage or input error.\n"
     "Every failure prints a replay command that reproduces it exactly.\n"
     "The scenario format: docs/scenario-format.md.\n";
 
-typedef struct cli {
-    FILE *out;
-    FILE *err;
-    sim_run_options run;
-    bool trace;
-    const char *json;
-    int color; /* -1 auto */
-    bool use_color;
-    char **paths;
-    size_t path_count;
-} cli;
-
-typedef struct file_list {
-    char **items;
-    size_t count;
-    size_t capacity;
-} file_list;
-
-static void files_free(file_list *f)
+void sim_cli_files_free(sim_file_list *f)
 {
     for (size_t i = 0; i < f->count; i++) free(f->items[i]);
     free(f->items);
     memset(f, 0, sizeof *f);
 }
 
-static bool files_add(file_list *f, char *path)
+static bool files_add(sim_file_list *f, char *path)
 {
     if (path == NULL) return false;
     if (f->count == f->capacity) {
@@ -82,14 +89,14 @@ static bool files_add(file_list *f, char *path)
 
 /* ---- arguments -------------------------------------------------------------- */
 
-static int usage_error(cli *c, const char *what, const char *arg)
+int sim_cli_usage_error(sim_cli *c, const char *what, const char *arg)
 {
     fprintf(c->err, "portsim: %s%s%s%s\nTry 'portsim --help'.\n", what, arg ? " '" : "",
             arg ? arg : "", arg ? "'" : "");
     return SIM_EXIT_USAGE;
 }
 
-static bool parse_seed(const char *text, uint64_t *out)
+static bool parse_u64(const char *text, uint64_t *out)
 {
     if (text[0] < '0' || text[0] > '9') return false;
     errno = 0;
@@ -116,52 +123,162 @@ static bool is_option(const char *arg, const char *name)
     return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
-static int parse_value_option(cli *c, int argc, char **argv, int *i)
+static int parse_strategy(sim_cli *c, const char *v)
 {
-    const char *arg = argv[*i];
-    const char *names[] = {"--seed", "--strategy", "--profile", "--json"};
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-        if (!is_option(arg, names[k])) continue;
-        const char *v = option_value(argc, argv, i, names[k]);
-        if (v == NULL) return usage_error(c, "this option needs a value:", names[k]);
-        if (k == 0 && !parse_seed(v, &c->run.seed)) return usage_error(c, "bad seed (a decimal number):", v);
-        if (k == 1 && (c->run.strategy = sim_strategy_by_name(v)) == 0) {
-            return usage_error(c, "unknown strategy (fifo or random):", v);
-        }
-        if (k == 2 && (c->run.profile = (uint8_t)cm_profile_by_name(v)) == 0) {
-            return usage_error(c, "unknown profile (ventura or cf-1153):", v);
-        }
-        if (k == 3) c->json = v;
+    bool explore = strcmp(c->command, "explore") == 0;
+    if (explore && strcmp(v, "exhaustive") == 0) {
+        c->exhaustive = true;
+        c->run.strategy = SIM_STRATEGY_SCHEDULE;
         return -1;
     }
-    return usage_error(c, "unknown option", arg);
+    uint8_t s = sim_strategy_by_name(v);
+    if (s == 0 || (explore && s != SIM_STRATEGY_RANDOM && s != SIM_STRATEGY_PCT)) {
+        return sim_cli_usage_error(
+            c, explore ? "unknown strategy (random, pct or exhaustive):"
+                       : "unknown strategy (fifo, random, pct or schedule):", v);
+    }
+    c->run.strategy = s;
+    return -1;
 }
 
-/* Returns -1 to go on, or an exit code. */
-static int parse_run_args(cli *c, int argc, char **argv)
+static int parse_schedule(sim_cli *c, const char *v)
+{
+    free(c->schedule);
+    c->schedule = calloc(SCHEDULE_MAX, sizeof *c->schedule);
+    uint32_t n = 0;
+    if (c->schedule == NULL || !sim_schedule_parse(v, c->schedule, SCHEDULE_MAX, &n)) {
+        return sim_cli_usage_error(c, "bad schedule (picks like _3.2._1.1):", v);
+    }
+    c->run.schedule = c->schedule;
+    c->run.schedule_count = n;
+    if (c->run.strategy == SIM_STRATEGY_FIFO) c->run.strategy = SIM_STRATEGY_SCHEDULE;
+    return -1;
+}
+
+static int parse_shard(sim_cli *c, const char *v)
+{
+    unsigned k = 0, n = 0;
+    char extra = 0;
+    if (sscanf(v, "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k == 0 || k > n) {
+        return sim_cli_usage_error(c, "bad shard (K/N with 1 <= K <= N):", v);
+    }
+    c->shard_index = k - 1;
+    c->shard_count = n;
+    return -1;
+}
+
+typedef struct option_spec {
+    const char *name;
+    uint32_t group;
+} option_spec;
+
+static const option_spec value_options[] = {
+    {"--seed", SIM_OPT_RUN},         {"--strategy", SIM_OPT_RUN},
+    {"--profile", SIM_OPT_RUN},      {"--pct-depth", SIM_OPT_RUN},
+    {"--pct-steps", SIM_OPT_RUN},    {"--schedule", SIM_OPT_RUN},
+    {"--json", SIM_OPT_REPORT},      {"--junit", SIM_OPT_REPORT},
+    {"--html", SIM_OPT_REPORT},      {"--seeds", SIM_OPT_EXPLORE},
+    {"--depth", SIM_OPT_EXPLORE},    {"--schedules", SIM_OPT_EXPLORE},
+    {"--jobs", SIM_OPT_EXPLORE},     {"-j", SIM_OPT_EXPLORE},
+    {"--shard", SIM_OPT_EXPLORE},    {"--output", SIM_OPT_OUTPUT},
+    {"-o", SIM_OPT_OUTPUT},          {"--max-runs", SIM_OPT_OUTPUT},
+};
+
+static int set_number(sim_cli *c, const char *name, const char *v)
+{
+    uint64_t n = 0;
+    if (!parse_u64(v, &n)) {
+        return sim_cli_usage_error(c, strcmp(name, "--seed") == 0 ? "bad seed (a decimal number):"
+                                                                  : "not a number:", v);
+    }
+    if (strcmp(name, "--seed") == 0) c->run.seed = n;
+    else if (strcmp(name, "--pct-depth") == 0 && n >= 1 && n <= SIM_PCT_DEPTH_MAX) c->run.pct_depth = (uint32_t)n;
+    else if (strcmp(name, "--pct-steps") == 0 && n >= 1) c->run.pct_steps = n;
+    else if (strcmp(name, "--seeds") == 0 && n >= 1) c->seeds = n;
+    else if (strcmp(name, "--depth") == 0 && n >= 1 && n <= 1024) c->depth = (uint32_t)n;
+    else if (strcmp(name, "--schedules") == 0 && n >= 1) c->schedules = n;
+    else if ((strcmp(name, "--jobs") == 0 || strcmp(name, "-j") == 0) && n >= 1 && n <= 256) c->jobs = (uint32_t)n;
+    else if (strcmp(name, "--max-runs") == 0 && n >= 1) c->max_runs = n;
+    else return sim_cli_usage_error(c, "value out of range for", name);
+    return -1;
+}
+
+static int parse_value_option(sim_cli *c, int argc, char **argv, int *i, uint32_t allowed)
+{
+    const char *arg = argv[*i];
+    for (size_t k = 0; k < sizeof value_options / sizeof value_options[0]; k++) {
+        const char *name = value_options[k].name;
+        if (!is_option(arg, name)) continue;
+        if (!(value_options[k].group & allowed)) break;
+        const char *v = option_value(argc, argv, i, name);
+        if (v == NULL) return sim_cli_usage_error(c, "this option needs a value:", name);
+        if (strcmp(name, "--strategy") == 0) return parse_strategy(c, v);
+        if (strcmp(name, "--schedule") == 0) return parse_schedule(c, v);
+        if (strcmp(name, "--shard") == 0) return parse_shard(c, v);
+        if (strcmp(name, "--profile") == 0) {
+            c->run.profile = (uint8_t)cm_profile_by_name(v);
+            return c->run.profile ? -1 : sim_cli_usage_error(c, "unknown profile (ventura or cf-1153):", v);
+        }
+        if (strcmp(name, "--json") == 0) c->json = v;
+        else if (strcmp(name, "--junit") == 0) c->junit = v;
+        else if (strcmp(name, "--html") == 0) c->html = v;
+        else if (strcmp(name, "--output") == 0 || strcmp(name, "-o") == 0) c->output = v;
+        else return set_number(c, name, v);
+        return -1;
+    }
+    return sim_cli_usage_error(c, "unknown option", arg);
+}
+
+static int parse_flag(sim_cli *c, const char *arg, uint32_t allowed, bool *matched)
+{
+    *matched = true;
+    if ((allowed & SIM_OPT_REPORT) && strcmp(arg, "--trace") == 0) {
+        c->trace = true;
+    } else if ((allowed & SIM_OPT_REPORT) && strcmp(arg, "--tap") == 0) {
+        c->tap = true;
+    } else if ((allowed & (SIM_OPT_REPORT | SIM_OPT_EXPLORE)) &&
+               (strcmp(arg, "--color") == 0 || strcmp(arg, "--no-color") == 0)) {
+        c->color = arg[2] == 'c';
+    } else if ((allowed & SIM_OPT_RUN) && strcmp(arg, "--latency") == 0) {
+        c->run.explore_latency = true;
+    } else if ((allowed & SIM_OPT_EXPLORE) && strcmp(arg, "--stop-at-failure") == 0) {
+        c->stop_at_failure = true;
+    } else {
+        *matched = false;
+    }
+    return -1;
+}
+
+int sim_cli_parse(sim_cli *c, int argc, char **argv, uint32_t allowed, const char *usage)
 {
     c->paths = calloc((size_t)argc + 1, sizeof *c->paths);
     if (c->paths == NULL) return SIM_EXIT_USAGE;
     bool options_done = false;
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
+        bool matched = false;
         if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
             c->paths[c->path_count++] = argv[i];
         } else if (strcmp(arg, "--") == 0) {
             options_done = true;
         } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(usage_text, c->out);
+            fputs(usage, c->out);
             return SIM_EXIT_OK;
-        } else if (strcmp(arg, "--trace") == 0) {
-            c->trace = true;
-        } else if (strcmp(arg, "--color") == 0 || strcmp(arg, "--no-color") == 0) {
-            c->color = arg[2] == 'c';
         } else {
-            int r = parse_value_option(c, argc, argv, &i);
+            parse_flag(c, arg, allowed, &matched);
+            if (matched) continue;
+            int r = parse_value_option(c, argc, argv, &i, allowed);
             if (r >= 0) return r;
         }
     }
-    if (c->path_count == 0) return usage_error(c, "run needs at least one PATH", NULL);
+    if (c->run.strategy == SIM_STRATEGY_SCHEDULE && c->run.schedule == NULL && !c->exhaustive) {
+        return sim_cli_usage_error(c, "the schedule strategy needs --schedule", NULL);
+    }
+    if (c->path_count == 0) {
+        char what[64];
+        snprintf(what, sizeof what, "%s needs at least one PATH", c->command);
+        return sim_cli_usage_error(c, what, NULL);
+    }
     return -1;
 }
 
@@ -186,7 +303,7 @@ static char *join(const char *dir, const char *name)
 }
 
 /* Reads one folder: files into out, sub-folders onto the work stack. */
-static bool scan_dir(cli *c, const char *dir, file_list *work, file_list *out)
+static bool scan_dir(sim_cli *c, const char *dir, sim_file_list *work, sim_file_list *out)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -216,9 +333,9 @@ static bool scan_dir(cli *c, const char *dir, file_list *work, file_list *out)
 }
 
 /* A folder's scenario files, recursively (an explicit work list, no recursion). */
-static bool scan_tree(cli *c, const char *root, file_list *out)
+static bool scan_tree(sim_cli *c, const char *root, sim_file_list *out)
 {
-    file_list work = {0};
+    sim_file_list work = {0};
     size_t first = out->count;
     bool ok = files_add(&work, sim_strdup(root));
     while (ok && work.count > 0) {
@@ -226,12 +343,12 @@ static bool scan_tree(cli *c, const char *root, file_list *out)
         ok = scan_dir(c, dir, &work, out);
         free(dir);
     }
-    files_free(&work);
+    sim_cli_files_free(&work);
     qsort(out->items + first, out->count - first, sizeof *out->items, path_cmp);
     return ok;
 }
 
-static int collect_files(cli *c, file_list *out)
+int sim_cli_collect(sim_cli *c, sim_file_list *out)
 {
     for (size_t i = 0; i < c->path_count; i++) {
         const char *path = c->paths[i];
@@ -255,7 +372,7 @@ static int collect_files(cli *c, file_list *out)
 
 /* ---- printing ----------------------------------------------------------------- */
 
-static const char *paint(const cli *c, uint8_t verdict)
+const char *sim_cli_paint(const sim_cli *c, uint8_t verdict)
 {
     if (!c->use_color) return "";
     switch (verdict) {
@@ -265,7 +382,12 @@ static const char *paint(const cli *c, uint8_t verdict)
     }
 }
 
-static void print_failure(const cli *c, const sim_result *r, const sim_failure *f)
+const char *sim_cli_plain(const sim_cli *c)
+{
+    return c->use_color ? "\033[0m" : "";
+}
+
+void sim_cli_print_failure(const sim_cli *c, const sim_result *r, const sim_failure *f)
 {
     fprintf(c->out, "    %s:%u:%u: %s: %s", r->file, f->line, f->col,
             f->kind == SIM_FAIL_INVARIANT ? "invariant" : "fail", f->message ? f->message : "");
@@ -286,9 +408,9 @@ static void print_failure(const cli *c, const sim_result *r, const sim_failure *
     fputc('\n', c->out);
 }
 
-static void print_result(const cli *c, const sim_result *r)
+void sim_cli_print_result(const sim_cli *c, const sim_result *r)
 {
-    const char *on = paint(c, r->verdict), *off = c->use_color ? "\033[0m" : "";
+    const char *on = sim_cli_paint(c, r->verdict), *off = sim_cli_plain(c);
     const char *word = r->verdict == SIM_VERDICT_PASS   ? "PASS "
                        : r->verdict == SIM_VERDICT_SKIP ? "SKIP "
                        : r->verdict == SIM_VERDICT_FAIL ? "FAIL "
@@ -307,7 +429,7 @@ static void print_result(const cli *c, const sim_result *r)
     sim_format_duration(r->virtual_time_ns, t, sizeof t);
     fprintf(c->out, "  hash=0x%016llx events=%llu t=%s\n", (unsigned long long)r->trace_hash,
             (unsigned long long)r->event_count, t);
-    for (uint32_t i = 0; i < r->failure_count; i++) print_failure(c, r, &r->failures[i]);
+    for (uint32_t i = 0; i < r->failure_count; i++) sim_cli_print_failure(c, r, &r->failures[i]);
     if (r->verdict != SIM_VERDICT_PASS && r->replay != NULL) {
         fprintf(c->out, "    replay: %s\n", r->replay);
     }
@@ -315,42 +437,48 @@ static void print_result(const cli *c, const sim_result *r)
 
 static void trace_to_out(void *ctx, const char *line)
 {
-    const cli *c = ctx;
+    const sim_cli *c = ctx;
     fprintf(c->out, "%s\n", line);
 }
 
 /* ---- running ------------------------------------------------------------------- */
 
-static void run_file(cli *c, const char *path, sim_result *res)
+bool sim_cli_load(sim_cli *c, const char *path, sim_scenario *sc, sim_result *res)
 {
     sim_diag diag;
     sim_diag_init(&diag, path);
-    sim_scenario sc;
-    if (!sim_load_file(path, &sc, &diag)) {
+    bool ok = sim_load_file(path, sc, &diag);
+    if (!ok) {
         sim_diag_sort(&diag);
         sim_diag_print(&diag, c->err);
         sim_result_from_diag(&diag, res);
-        sim_diag_fini(&diag);
-        return;
     }
     sim_diag_fini(&diag);
+    return ok;
+}
+
+static void run_file(sim_cli *c, const char *path, sim_result *res)
+{
+    sim_scenario sc;
+    if (!sim_cli_load(c, path, &sc, res)) return;
     sim_run_options opt = c->run;
     if (c->trace) {
         opt.trace_line = trace_to_out;
         opt.trace_ctx = c;
     }
+    opt.keep_obs = c->html != NULL;
     sim_run_model(&sc, &opt, res);
     sim_scenario_free(&sc);
 }
 
-static int write_json(cli *c, const sim_result *results, uint32_t count)
+static int write_json(sim_cli *c, const sim_result *results, uint32_t count)
 {
     FILE *f = fopen(c->json, "w");
     if (f == NULL) {
         fprintf(c->err, "portsim: %s: %s\n", c->json, strerror(errno));
         return SIM_EXIT_USAGE;
     }
-    sim_run_info info = {.command = "run", .version = PORTSIM_VERSION, .seed = c->run.seed,
+    sim_run_info info = {.command = c->command, .version = PORTSIM_VERSION, .seed = c->run.seed,
                          .strategy = sim_strategy_name(c->run.strategy),
                          .profile = c->run.profile ? cm_profile_name(c->run.profile) : NULL,
                          .backend = "model"};
@@ -363,14 +491,14 @@ static int write_json(cli *c, const sim_result *results, uint32_t count)
     return -1;
 }
 
-static int run_all(cli *c, const file_list *files)
+static int run_all(sim_cli *c, const sim_file_list *files)
 {
     sim_result *results = calloc(files->count + 1, sizeof *results);
     if (results == NULL) return SIM_EXIT_USAGE;
     uint32_t passed = 0, failed = 0, skipped = 0, errors = 0;
     for (size_t i = 0; i < files->count; i++) {
         run_file(c, files->items[i], &results[i]);
-        print_result(c, &results[i]);
+        sim_cli_print_result(c, &results[i]);
         switch (results[i].verdict) {
         case SIM_VERDICT_PASS: passed++; break;
         case SIM_VERDICT_SKIP: skipped++; break;
@@ -388,7 +516,7 @@ static int run_all(cli *c, const file_list *files)
     return failed > 0 ? SIM_EXIT_FAILED : SIM_EXIT_OK;
 }
 
-static bool color_wanted(const cli *c)
+bool sim_cli_color_wanted(const sim_cli *c)
 {
     if (c->color >= 0) return c->color == 1;
     const char *no_color = getenv("NO_COLOR");
@@ -397,38 +525,61 @@ static bool color_wanted(const cli *c)
     return fd >= 0 && isatty(fd);
 }
 
-static int command_run(cli *c, int argc, char **argv)
+/* run, and replay (one file, the trace printed). */
+static int command_run(sim_cli *c, int argc, char **argv)
 {
-    int code = parse_run_args(c, argc, argv);
+    int code = sim_cli_parse(c, argc, argv, SIM_OPT_RUN | SIM_OPT_REPORT, usage_text);
     if (code >= 0) return code;
-    c->use_color = color_wanted(c);
-    file_list files = {0};
-    code = collect_files(c, &files);
+    if (strcmp(c->command, "replay") == 0) {
+        if (c->path_count != 1) return sim_cli_usage_error(c, "replay takes exactly one FILE", NULL);
+        c->trace = true;
+    }
+    c->use_color = sim_cli_color_wanted(c);
+    sim_file_list files = {0};
+    code = sim_cli_collect(c, &files);
     if (code < 0) code = run_all(c, &files);
-    files_free(&files);
+    sim_cli_files_free(&files);
     return code;
+}
+
+static int dispatch(sim_cli *c, int argc, char **argv)
+{
+    const char *cmd = argv[1];
+    c->command = cmd;
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, c->out);
+        return SIM_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        fprintf(c->out, "portsim %s\n", PORTSIM_VERSION);
+        return SIM_EXIT_OK;
+    }
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "replay") == 0) return command_run(c, argc, argv);
+    if (strcmp(cmd, "explore") == 0) return sim_cli_explore(c, argc, argv);
+    if (strcmp(cmd, "shrink") == 0) return sim_cli_shrink(c, argc, argv);
+    if (strcmp(cmd, "coverage") == 0) return sim_cli_coverage(c, argc, argv);
+    return sim_cli_usage_error(c, "unknown command", cmd);
+}
+
+const char *sim_cli_usage(void)
+{
+    return usage_text;
 }
 
 int sim_cli_main(int argc, char **argv, FILE *out, FILE *err)
 {
-    cli c = {.out = out, .err = err, .run = sim_run_options_default(), .color = -1};
+    sim_cli c = {.out = out, .err = err, .command = "run", .run = sim_run_options_default(),
+                 .color = -1, .seeds = 1000, .depth = 200, .schedules = 100000, .jobs = 1,
+                 .shard_count = 1, .max_runs = 20000};
     int code;
     if (argc < 2) {
         fputs(usage_text, err);
         code = SIM_EXIT_USAGE;
-    } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-               strcmp(argv[1], "help") == 0) {
-        fputs(usage_text, out);
-        code = SIM_EXIT_OK;
-    } else if (strcmp(argv[1], "--version") == 0) {
-        fprintf(out, "portsim %s\n", PORTSIM_VERSION);
-        code = SIM_EXIT_OK;
-    } else if (strcmp(argv[1], "run") == 0) {
-        code = command_run(&c, argc, argv);
     } else {
-        code = usage_error(&c, "unknown command", argv[1]);
+        code = dispatch(&c, argc, argv);
     }
     free(c.paths);
+    free(c.schedule);
     fflush(out);
     fflush(err);
     return code;

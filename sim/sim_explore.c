@@ -70,15 +70,9 @@ static uint32_t pct_choose(void *ctx, const cm_choice *choice)
 
 const cm_strategy sim_strategy_pct = {.name = "pct", .choose = pct_choose};
 
-/* ---- visited states: an open-addressing set of 64-bit hashes ------------ */
+/* ---- sets of 64-bit hashes: open addressing, linear probing ------------ */
 
-typedef struct sim_visited {
-    uint64_t *slots; /* 0 = empty; hashes of 0 are stored as 1 */
-    uint64_t capacity;
-    uint64_t count;
-} sim_visited;
-
-static bool visited_grow(sim_visited *v)
+static bool visited_grow(sim_hashset *v)
 {
     uint64_t capacity = v->capacity ? v->capacity * 2 : 4096;
     uint64_t *slots = calloc(capacity, sizeof *slots);
@@ -96,8 +90,7 @@ static bool visited_grow(sim_visited *v)
     return true;
 }
 
-/* Inserts h; returns true when it was already there. */
-static bool visited_check_insert(sim_visited *v, uint64_t h)
+bool sim_hashset_insert(sim_hashset *v, uint64_t h)
 {
     if (h == 0) h = 1;
     if ((v->count + 1) * 2 > v->capacity && !visited_grow(v)) return false;
@@ -112,6 +105,12 @@ static bool visited_check_insert(sim_visited *v, uint64_t h)
         j = (j + 1) & (v->capacity - 1);
     }
     return false;
+}
+
+void sim_hashset_fini(sim_hashset *s)
+{
+    free(s->slots);
+    memset(s, 0, sizeof *s);
 }
 
 /* ---- schedules --------------------------------------------------------- */
@@ -136,7 +135,7 @@ static void check_state(sim_schedule *s, const cm_choice *choice)
     if (choice->ordinal < s->follow_count || choice->ordinal >= s->branch_depth) return;
     uint64_t h = cm_world_state_hash(choice->world) ^ (uint64_t)choice->kind << 60 ^
                  (uint64_t)choice->count << 48;
-    if (visited_check_insert(s->visited, h)) s->pruned_at = (uint32_t)choice->ordinal;
+    if (sim_hashset_insert(s->visited, h)) s->pruned_at = (uint32_t)choice->ordinal;
 }
 
 static uint32_t schedule_choose(void *ctx, const cm_choice *choice)
@@ -266,7 +265,7 @@ bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_lim
     memset(out, 0, sizeof *out);
     sim_choice_record *seen = calloc(SEEN_MAX, sizeof *seen);
     uint32_t *prefix = calloc(SEEN_MAX, sizeof *prefix);
-    sim_visited visited = {0};
+    sim_hashset visited = {0};
     if (seen == NULL || prefix == NULL) {
         free(seen);
         free(prefix);
@@ -300,7 +299,7 @@ bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_lim
         }
     }
     out->states = visited.count;
-    free(visited.slots);
+    sim_hashset_fini(&visited);
     free(seen);
     free(prefix);
     return true;

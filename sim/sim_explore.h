@@ -44,6 +44,18 @@ typedef struct sim_pct {
 void sim_pct_init(sim_pct *p, uint64_t seed, uint32_t depth, uint64_t steps_estimate);
 extern const cm_strategy sim_strategy_pct;
 
+/* ---- a set of 64-bit hashes (visited states, distinct traces) ---------- */
+
+typedef struct sim_hashset {
+    uint64_t *slots; /* 0 = empty; a hash of 0 is stored as 1 */
+    uint64_t capacity;
+    uint64_t count;
+} sim_hashset;
+
+/* Inserts h; true when it was already there. (Out of memory: false, not kept.) */
+bool sim_hashset_insert(sim_hashset *s, uint64_t h);
+void sim_hashset_fini(sim_hashset *s);
+
 /* ---- schedules --------------------------------------------------------- */
 
 typedef struct sim_choice_record {
@@ -61,7 +73,7 @@ typedef struct sim_schedule {
     bool diverged;           /* a replayed pick was out of range */
     /* exhaustive search hooks */
     uint32_t branch_depth;   /* choices past this are not branched */
-    void *visited;           /* sim_visited set, or NULL */
+    sim_hashset *visited;    /* states seen (exhaustive search), or NULL */
     uint32_t pruned_at;      /* first ordinal below a state already seen */
     const struct cm_world *world;
 } sim_schedule;
