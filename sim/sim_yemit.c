@@ -1,0 +1,188 @@
+/* sim_yemit.c — see sim_yemit.h. */
+#include "sim_yemit.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool sim_yedit_init(sim_yedit *e, const sim_ydoc *doc)
+{
+    e->doc = doc;
+    e->deleted = calloc((size_t)doc->count + 1, 1);
+    e->replace = calloc((size_t)doc->count + 1, sizeof *e->replace);
+    return e->deleted != NULL && e->replace != NULL;
+}
+
+void sim_yedit_fini(sim_yedit *e)
+{
+    for (uint32_t i = 0; e->replace != NULL && i < e->doc->count; i++) free(e->replace[i]);
+    free(e->replace);
+    free(e->deleted);
+    memset(e, 0, sizeof *e);
+}
+
+/* Could this text be written as a plain block scalar and read back the same? */
+static bool plain_safe(const char *s, size_t len)
+{
+    if (len == 0 || strlen(s) != len) return false;
+    if (strchr("-?:,[]{}#&*!|>'\"%@` \t", s[0]) != NULL && !(s[0] == '-' && len > 1 && s[1] != ' ')) {
+        return false;
+    }
+    if (s[len - 1] == ' ' || s[len - 1] == ':') return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t') return false;
+        if (s[i] == ':' && (s[i + 1] == ' ' || s[i + 1] == '\0')) return false;
+        if (s[i] == '#' && i > 0 && s[i - 1] == ' ') return false;
+    }
+    return true;
+}
+
+static void put_quoted(sim_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    sim_buf_puts(b, "\"");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[5] = {0};
+        switch (c) {
+        case '"': sim_buf_puts(b, "\\\""); continue;
+        case '\\': sim_buf_puts(b, "\\\\"); continue;
+        case '\n': sim_buf_puts(b, "\\n"); continue;
+        case '\t': sim_buf_puts(b, "\\t"); continue;
+        case '\r': sim_buf_puts(b, "\\r"); continue;
+        case 0: sim_buf_puts(b, "\\0"); continue;
+        default: break;
+        }
+        if (c < 0x20 || c == 0x7F) {
+            esc[0] = '\\';
+            esc[1] = 'x';
+            esc[2] = hex[c >> 4];
+            esc[3] = hex[c & 15];
+            sim_buf_puts(b, esc);
+        } else {
+            esc[0] = (char)c;
+            sim_buf_puts(b, esc);
+        }
+    }
+    sim_buf_puts(b, "\"");
+}
+
+static void put_scalar(const sim_yedit *e, sim_buf *b, uint32_t index)
+{
+    const sim_ynode *n = &e->doc->nodes[index];
+    if (e->replace[index] != NULL) {
+        sim_buf_puts(b, e->replace[index]);
+    } else if (n->style == SIM_YS_PLAIN && plain_safe(n->text, n->len)) {
+        sim_buf_puts(b, n->text);
+    } else if (n->style == SIM_YS_PLAIN && n->len == 0) {
+        /* an empty plain scalar: write nothing (the value is null-ish) */
+    } else {
+        put_quoted(b, n->text, n->len);
+    }
+}
+
+static void indent(sim_buf *b, uint32_t level)
+{
+    for (uint32_t i = 0; i < level; i++) sim_buf_puts(b, "  ");
+}
+
+static uint32_t kept_children(const sim_yedit *e, const sim_ynode *n)
+{
+    uint32_t kept = 0;
+    for (uint32_t c = n->first; c != SIM_NONE; c = e->doc->nodes[c].next) kept += !e->deleted[c];
+    return kept;
+}
+
+static void put_node(const sim_yedit *e, sim_buf *b, uint32_t index, uint32_t level, bool inline_first);
+
+/* After "key:" or "- ": a scalar on the same line, a collection below. */
+static void put_value(const sim_yedit *e, sim_buf *b, uint32_t index, uint32_t level)
+{
+    const sim_ynode *n = &e->doc->nodes[index];
+    if (n->type == SIM_Y_SCALAR) {
+        sim_buf_puts(b, " ");
+        put_scalar(e, b, index);
+        sim_buf_puts(b, "\n");
+    } else if (kept_children(e, n) == 0) {
+        sim_buf_puts(b, n->type == SIM_Y_MAP ? " {}\n" : " []\n");
+    } else {
+        sim_buf_puts(b, "\n");
+        put_node(e, b, index, level + 1, false);
+    }
+}
+
+static void put_map(const sim_yedit *e, sim_buf *b, const sim_ynode *n, uint32_t level,
+                    bool inline_first)
+{
+    bool first = true;
+    for (uint32_t k = n->first; k != SIM_NONE;) {
+        uint32_t v = e->doc->nodes[k].next;
+        assert(v != SIM_NONE);
+        if (!e->deleted[k] && !e->deleted[v]) {
+            if (!(first && inline_first)) indent(b, level);
+            first = false;
+            put_scalar(e, b, k);
+            sim_buf_puts(b, ":");
+            put_value(e, b, v, level);
+        }
+        k = e->doc->nodes[v].next;
+    }
+}
+
+static void put_seq(const sim_yedit *e, sim_buf *b, const sim_ynode *n, uint32_t level,
+                    bool inline_first)
+{
+    bool first = true;
+    for (uint32_t i = n->first; i != SIM_NONE; i = e->doc->nodes[i].next) {
+        if (e->deleted[i]) continue;
+        if (!(first && inline_first)) indent(b, level);
+        first = false;
+        const sim_ynode *item = &e->doc->nodes[i];
+        if (item->type == SIM_Y_MAP && kept_children(e, item) > 0) {
+            sim_buf_puts(b, "- ");
+            put_node(e, b, i, level + 1, true);
+        } else {
+            sim_buf_puts(b, "-");
+            put_value(e, b, i, level);
+        }
+    }
+}
+
+static void put_node(const sim_yedit *e, sim_buf *b, uint32_t index, uint32_t level, bool inline_first)
+{
+    assert(level <= SIM_YAML_MAX_DEPTH + 1);
+    const sim_ynode *n = &e->doc->nodes[index];
+    if (n->type == SIM_Y_MAP) {
+        put_map(e, b, n, level, inline_first);
+    } else if (n->type == SIM_Y_SEQ) {
+        put_seq(e, b, n, level, inline_first);
+    } else {
+        put_scalar(e, b, index);
+        sim_buf_puts(b, "\n");
+    }
+}
+
+char *sim_yemit(const sim_yedit *e, const char *header_comment, size_t *len)
+{
+    sim_buf b;
+    sim_buf_init(&b);
+    if (header_comment != NULL) {
+        for (const char *p = header_comment; *p != '\0';) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            sim_buf_puts(&b, "# ");
+            char line[512];
+            if (n >= sizeof line) n = sizeof line - 1;
+            memcpy(line, p, n);
+            line[n] = '\0';
+            sim_buf_puts(&b, line);
+            sim_buf_puts(&b, "\n");
+            p += n + (nl ? 1 : 0);
+            if (nl == NULL) break;
+        }
+    }
+    if (e->doc->root != SIM_NONE) put_node(e, &b, e->doc->root, 0, false);
+    char *text = sim_buf_take(&b);
+    if (len != NULL) *len = text ? strlen(text) : 0;
+    return text;
+}
