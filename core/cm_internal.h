@@ -21,6 +21,8 @@
 #include "cm_world.h"
 
 #include <assert.h>
+#include <stddef.h>
+#include <string.h>
 
 #define CM_STACK_MAX 24        /* frames per thread */
 #define CM_INLINE_DEPTH_MAX 8  /* nested inline callbacks */
@@ -227,6 +229,7 @@ typedef struct cm_frame {
     int32_t result;
 } cm_frame;
 
+/* Everything of a thread but its frames, which depth bounds (cm_thread_clear). */
 typedef struct cm_thread {
     uint16_t process;
     uint16_t index;     /* in the process */
@@ -245,8 +248,14 @@ typedef struct cm_thread {
     uint32_t common_modes; /* R36: modes in the common set */
     int32_t regs;        /* run-loop source registrations */
     int32_t timers;      /* run-loop timers */
-    cm_frame frames[CM_STACK_MAX];
+    cm_frame frames[CM_STACK_MAX]; /* last: only frames[0 .. depth) are meaningful */
 } cm_thread;
+
+/* Resets a thread to zero, frames aside (they are dead above depth 0). */
+static inline void cm_thread_clear(cm_thread *t)
+{
+    memset(t, 0, offsetof(cm_thread, frames));
+}
 
 typedef enum cm_process_state {
     CM_PROC_NOT_STARTED = 0,

@@ -322,7 +322,7 @@ void cm_process_start(cm_world *w, uint16_t process)
         cm_thread *t = cm_thread_at(w, g);
         uint16_t index = t->index, queue = t->queue;
         uint8_t executor = t->executor;
-        memset(t, 0, sizeof *t);
+        cm_thread_clear(t);
         t->process = process;
         t->index = index;
         t->queue = queue;

@@ -104,11 +104,18 @@ static void free_array(cm_world *w, void *p, size_t count, size_t size)
 
 /* ---- trace ------------------------------------------------------------- */
 
+/* 64x64 -> 128-bit multiply, folded (wyhash's "mum"). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+    __extension__ typedef unsigned __int128 u128;
+    u128 r = (u128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 /*
  * The canonical encoding is these six 64-bit words, built from the fields
- * by value (never from struct memory). Each word gets its own odd
- * multiplier (independent, so they run in parallel); their sum is folded
- * into the running hash with one multiply-xorshift step.
+ * by value (never from struct memory), folded pairwise with wyhash's
+ * multiply-fold and chained into the running hash.
  */
 uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
 {
@@ -118,14 +125,10 @@ uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
     uint64_t w3 = (uint64_t)(uint32_t)ev->port | (uint64_t)(uint32_t)ev->a << 32;
     uint64_t w4 = (uint64_t)(uint32_t)ev->b | (uint64_t)(uint32_t)ev->msg << 32;
     uint64_t w5 = (uint64_t)ev->c;
-    uint64_t d = (w0 ^ (w0 >> 29)) * UINT64_C(0x9E3779B97F4A7C15) +
-                 (w1 ^ (w1 >> 31)) * UINT64_C(0xC2B2AE3D27D4EB4F) +
-                 (w2 ^ (w2 >> 27)) * UINT64_C(0x165667B19E3779F9) +
-                 (w3 ^ (w3 >> 33)) * UINT64_C(0xD6E8FEB86659FD93) +
-                 (w4 ^ (w4 >> 30)) * UINT64_C(0xFF51AFD7ED558CCD) +
-                 (w5 ^ (w5 >> 28)) * UINT64_C(0x94D049BB133111EB);
-    uint64_t h = (hash ^ d) * UINT64_C(0xBF58476D1CE4E5B9);
-    return h ^ (h >> 32);
+    uint64_t d = mum(w0 ^ UINT64_C(0xA0761D6478BD642F), w1 ^ UINT64_C(0xE7037ED1A0B428DB)) ^
+                 mum(w2 ^ UINT64_C(0x8EBC6AF09C88C6E3), w3 ^ UINT64_C(0x589965CC75374CC3)) ^
+                 mum(w4 ^ UINT64_C(0x1D8E4E27C47D124F), w5 ^ UINT64_C(0x9E3779B97F4A7C15));
+    return mum(hash ^ UINT64_C(0xA0761D6478BD642F), d ^ UINT64_C(0xE7037ED1A0B428DB));
 }
 
 static void record(cm_world *w, cm_event *ev)
@@ -135,7 +138,7 @@ static void record(cm_world *w, cm_event *ev)
     ev->seq = (uint32_t)w->event_count;
     w->event_count++;
     w->trace_hash = cm_trace_hash_event(w->trace_hash, ev);
-    if (ev->kind != CM_EV_CHOICE) {
+    if (w->cfg.track_history && ev->kind != CM_EV_CHOICE) {
         /* the same observations in another order give the same digest */
         uint32_t seq = ev->seq;
         ev->seq = 0;
@@ -638,7 +641,7 @@ static void start_run(cm_world *w)
     w->heap_count = 0;
     w->due_count = 0;
     w->candidate_count = 0;
-    memset(w->threads, 0, (size_t)w->thread_total * sizeof *w->threads);
+    for (uint32_t i = 0; i < w->thread_total; i++) cm_thread_clear(&w->threads[i]);
     memset(w->processes, 0, (size_t)cfg->process_count * sizeof *w->processes);
     layout_processes(w);
     for (uint32_t s = 0; s < w->slot_total; s++) {

@@ -97,6 +97,7 @@ typedef struct cm_world_config {
     uint32_t trace_capacity;       /* events kept in memory; 0: hash only */
     uint64_t max_events;           /* the run ends (CM_END_BUDGET) after this many; 0: none */
     bool explore_latency;          /* CM_CHOICE_LATENCY choice points */
+    bool track_history;            /* fold what was observed into cm_world_state_hash */
     /* Called for every event, the world included (also during cm_world_create). */
     void (*on_event)(void *ctx, const struct cm_world *w, const cm_event *ev);
     void *on_event_ctx;
@@ -130,7 +131,8 @@ uint64_t cm_world_event_count(const cm_world *w);
 uint64_t cm_world_choice_count(const cm_world *w);
 /* The kept events (at most trace_capacity; the hash covers all of them). */
 const cm_event *cm_world_events(const cm_world *w, uint32_t *count);
-/* A hash of the world's state (for pruning states already explored). */
+/* A hash of the world's state (for pruning states already explored); with
+ * track_history it also covers what was observed so far, as a multiset. */
 uint64_t cm_world_state_hash(const cm_world *w);
 const cm_world_config *cm_world_config_of(const cm_world *w);
 

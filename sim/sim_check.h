@@ -24,6 +24,11 @@
 /* Fills res->steps (one per scenario step) and appends every failure. */
 void sim_check(const sim_scenario *sc, const sim_obs *obs, sim_result *res);
 
+/* As sim_check; with SIM_CHECK_NO_STEPS the per-step summaries (res->steps)
+ * are left out: explorers that only need the verdict and failures. */
+#define SIM_CHECK_NO_STEPS 0x1u
+void sim_check_ex(const sim_scenario *sc, const sim_obs *obs, sim_result *res, uint32_t flags);
+
 /* Text of one execution ("success reply=\"hi\" elapsed=3ms"); malloc'd. */
 char *sim_exec_describe(const sim_scenario *sc, const sim_exec *e);
 

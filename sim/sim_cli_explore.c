@@ -53,24 +53,25 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
 }
 
-/* One run: observe, check; true when it passed. */
-static bool run_checked(const sim_scenario *sc, const sim_compiled *compiled,
+/* One run on the session's world: observe, check; true when it passed. */
+static bool run_checked(const sim_scenario *sc, sim_model_session *session,
                         const sim_run_options *opt, explore_stats *st)
 {
-    sim_obs obs;
-    bool ran = sim_model_observe(compiled, opt, &obs);
+    bool ran = session != NULL && sim_model_session_run(session, opt);
+    st->runs++;
+    if (!ran) {
+        st->error = true;
+        return false;
+    }
+    const sim_obs *obs = sim_model_session_obs(session);
     sim_result r;
     sim_result_init(&r);
-    if (ran) sim_check(sc, &obs, &r);
-    bool ended = ran && (strcmp(obs.end_reason, "quiescent") == 0 ||
-                         strcmp(obs.end_reason, "time_limit") == 0);
+    sim_check_ex(sc, obs, &r, SIM_CHECK_NO_STEPS);
+    bool ended = strcmp(obs->end_reason, "quiescent") == 0 || strcmp(obs->end_reason, "time_limit") == 0;
     bool failed = !ended || r.verdict != SIM_VERDICT_PASS;
-    if (!ran) st->error = true;
-    st->runs++;
-    st->events += obs.trace_events;
-    sim_hashset_insert(&st->hashes, obs.trace_hash);
+    st->events += obs->trace_events;
+    sim_hashset_insert(&st->hashes, obs->trace_hash);
     sim_result_free(&r);
-    sim_obs_fini(&obs);
     return !failed;
 }
 
@@ -80,10 +81,11 @@ static void *seeds_worker(void *arg)
     const sim_cli *c = job->c;
     sim_run_options opt = c->run;
     opt.trace_line = NULL;
+    sim_model_session *session = sim_model_session_new(job->compiled, &opt);
     for (uint64_t i = job->first_index; i < job->end_index; i += job->step) {
         if (i % c->shard_count != c->shard_index) continue;
         opt.seed = c->run.seed + i;
-        bool ok = run_checked(job->sc, job->compiled, &opt, &job->stats);
+        bool ok = run_checked(job->sc, session, &opt, &job->stats);
         if (!ok) {
             job->stats.failures++;
             if (i < job->stats.first_fail_index) job->stats.first_fail_index = i;
@@ -91,6 +93,7 @@ static void *seeds_worker(void *arg)
         }
         atomic_fetch_add(job->progress, 1);
     }
+    sim_model_session_free(session);
     atomic_store(&job->finished, true);
     return NULL;
 }
@@ -178,7 +181,7 @@ static void explore_seeds(const sim_cli *c, const sim_scenario *sc, const sim_co
 typedef struct exhaustive_ctx {
     const sim_cli *c;
     const sim_scenario *sc;
-    const sim_compiled *compiled;
+    sim_model_session *session;
     explore_stats stats;
 } exhaustive_ctx;
 
@@ -189,7 +192,7 @@ static bool exhaustive_run(void *user, const cm_strategy *strategy, void *ctx)
     opt.trace_line = NULL;
     opt.custom = strategy;
     opt.custom_ctx = ctx;
-    return run_checked(x->sc, x->compiled, &opt, &x->stats);
+    return run_checked(x->sc, x->session, &opt, &x->stats);
 }
 
 /* ---- one scenario ------------------------------------------------------- */
@@ -237,7 +240,9 @@ static void explore_file(scenario_job *j)
         return;
     }
     if (c->exhaustive) {
-        exhaustive_ctx x = {.c = c, .sc = &sc, .compiled = &compiled};
+        sim_run_options opt = c->run;
+        opt.track_history = true; /* prune only states with the same past */
+        exhaustive_ctx x = {.c = c, .sc = &sc, .session = sim_model_session_new(&compiled, &opt)};
         x.stats.first_fail_index = NO_SEED;
         sim_exhaustive_limits lim = {.depth_max = c->depth, .schedules_max = c->schedules,
                                      .prune_states = true, .stop_at_failure = c->stop_at_failure};
@@ -245,6 +250,7 @@ static void explore_file(scenario_job *j)
         if (j->ex != NULL) sim_explore_exhaustive(exhaustive_run, &x, &lim, j->ex);
         j->stats = x.stats;
         if (j->ex != NULL) j->stats.failures = j->ex->failures;
+        sim_model_session_free(x.session);
     } else {
         explore_seeds(c, &sc, &compiled, &j->stats);
     }

@@ -404,6 +404,7 @@ static const char *end_reason_name(cm_end_reason reason)
     case CM_END_QUIESCENT: return "quiescent";
     case CM_END_TIME_LIMIT: return "time_limit";
     case CM_END_ERROR: return "error";
+    case CM_END_BUDGET: return "event_budget";
     default: return "none";
     }
 }
@@ -443,35 +444,102 @@ static void choose_strategy(const sim_run_options *opt, cm_rng *rng, strategy_st
     }
 }
 
+struct sim_model_session {
+    const sim_compiled *c;
+    observer o;
+    sim_obs obs;
+    cm_rng rng;
+    strategy_state st;
+    cm_world_config cfg;
+    cm_world *w;
+    uint32_t thread_total;
+};
+
+static void observer_reset(sim_model_session *s, const sim_run_options *opt)
+{
+    s->o.opt = opt;
+    s->o.obs = &s->obs;
+    s->o.w = NULL;
+    memset(s->o.threads, 0, (size_t)s->thread_total * sizeof *s->o.threads);
+    for (uint32_t i = 0; i < s->thread_total; i++) s->o.threads[i].last_callout = SIM_NONE;
+    sim_obs_clear(&s->obs);
+}
+
+sim_model_session *sim_model_session_new(const sim_compiled *c, const sim_run_options *opt)
+{
+    sim_model_session *s = calloc(1, sizeof *s);
+    if (s == NULL) return NULL;
+    s->c = c;
+    sim_obs_init(&s->obs);
+    if (!observer_init(&s->o, c, opt, &s->obs)) {
+        sim_model_session_free(s);
+        return NULL;
+    }
+    s->thread_total = s->o.thread_base[c->cfg.process_count];
+    s->cfg = c->cfg;
+    s->cfg.alloc = (cm_alloc){.realloc = model_realloc, .ctx = NULL};
+    s->cfg.explore_latency = opt->explore_latency;
+    s->cfg.track_history = opt->track_history;
+    s->cfg.trace_capacity = 0;
+    s->cfg.max_events = opt->max_events ? opt->max_events : SIM_MAX_EVENTS_DEFAULT;
+    s->cfg.on_event = on_event;
+    s->cfg.on_event_ctx = &s->o;
+    cm_rng_seed(&s->rng, opt->seed);
+    choose_strategy(opt, &s->rng, &s->st, &s->cfg);
+    observer_reset(s, opt); /* world creation already emits events */
+    if (cm_world_create(&s->cfg, &s->w) != CM_OK) {
+        sim_model_session_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static const char *end_reason_of(cm_world *w)
+{
+    cm_end_reason reason = cm_world_end_reason(w);
+    return reason == CM_END_BUDGET ? "event_budget" : end_reason_name(reason);
+}
+
+bool sim_model_session_run(sim_model_session *s, const sim_run_options *opt)
+{
+    cm_world_config cfg = s->cfg;
+    cm_rng_seed(&s->rng, opt->seed);
+    choose_strategy(opt, &s->rng, &s->st, &cfg);
+    observer_reset(s, opt);
+    if (cm_world_reset(s->w, cfg.strategy, cfg.strategy_ctx) != CM_OK) return false;
+    s->o.w = s->w;
+    cm_world_run(s->w);
+    s->obs.end_reason = end_reason_of(s->w);
+    s->obs.end_ns = cm_world_now_ns(s->w);
+    s->obs.trace_hash = cm_world_trace_hash(s->w);
+    s->obs.trace_events = cm_world_event_count(s->w);
+    return strcmp(s->obs.end_reason, "error") != 0;
+}
+
+const sim_obs *sim_model_session_obs(const sim_model_session *s)
+{
+    return &s->obs;
+}
+
+void sim_model_session_free(sim_model_session *s)
+{
+    if (s == NULL) return;
+    cm_world_destroy(s->w);
+    observer_fini(&s->o);
+    sim_obs_fini(&s->obs);
+    free(s);
+}
+
 bool sim_model_observe(const sim_compiled *c, const sim_run_options *opt, sim_obs *obs)
 {
-    sim_obs_init(obs);
-    observer o;
-    cm_rng rng;
-    cm_rng_seed(&rng, opt->seed);
-    bool ok = observer_init(&o, c, opt, obs);
-    cm_world_config cfg = c->cfg;
-    cfg.alloc = (cm_alloc){.realloc = model_realloc, .ctx = NULL};
-    strategy_state st;
-    choose_strategy(opt, &rng, &st, &cfg);
-    cfg.explore_latency = opt->explore_latency;
-    cfg.trace_capacity = 0;
-    cfg.on_event = on_event;
-    cfg.on_event_ctx = &o;
-    cm_world *w = NULL;
-    if (ok && cm_world_create(&cfg, &w) != CM_OK) ok = false;
-    if (ok) {
-        o.w = w;
-        uint64_t budget = opt->max_events ? opt->max_events : SIM_MAX_EVENTS_DEFAULT;
-        while (cm_world_event_count(w) < budget && cm_world_step(w)) {
-        }
-        cm_end_reason reason = cm_world_end_reason(w);
-        obs->end_reason = reason == CM_END_NONE ? "event_budget" : end_reason_name(reason);
-        obs->end_ns = cm_world_now_ns(w);
-        obs->trace_hash = cm_world_trace_hash(w);
-        obs->trace_events = cm_world_event_count(w);
+    sim_model_session *s = sim_model_session_new(c, opt);
+    bool ok = s != NULL && sim_model_session_run(s, opt);
+    if (s != NULL) {
+        *obs = s->obs; /* moved out */
+        sim_obs_init(&s->obs);
+    } else {
+        sim_obs_init(obs);
     }
-    cm_world_destroy(w);
-    observer_fini(&o);
+    sim_model_session_free(s);
     return ok;
 }

@@ -11,6 +11,19 @@ void sim_obs_init(sim_obs *o)
     o->end_reason = "none";
 }
 
+void sim_obs_clear(sim_obs *o)
+{
+    sim_arena_fini(&o->bytes);
+    sim_arena_init(&o->bytes);
+    o->exec_count = 0;
+    o->event_count = 0;
+    o->failed = false;
+    o->end_ns = 0;
+    o->end_reason = "none";
+    o->trace_hash = 0;
+    o->trace_events = 0;
+}
+
 void sim_obs_fini(sim_obs *o)
 {
     free(o->execs);

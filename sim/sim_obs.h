@@ -92,6 +92,8 @@ typedef struct sim_obs {
 
 void sim_obs_init(sim_obs *o);
 void sim_obs_fini(sim_obs *o);
+/* Empties o for another run, keeping its arrays. */
+void sim_obs_clear(sim_obs *o);
 /* Appends a copy (data bytes are copied); returns its index or SIM_NONE. */
 uint32_t sim_obs_add_exec(sim_obs *o, const sim_exec *e);
 uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e);

@@ -44,6 +44,7 @@ typedef struct sim_run_options {
     const uint32_t *schedule; /* schedule: the picks (caller-owned) */
     uint32_t schedule_count;
     bool explore_latency;     /* choice points for message latencies near deadlines */
+    bool track_history;       /* state hashes cover what was observed (exhaustive search) */
     /* Explorers: a strategy to use instead of the one named by `strategy`
      * (which still names it in results and replay commands). */
     const cm_strategy *custom;
@@ -64,6 +65,20 @@ uint8_t sim_strategy_by_name(const char *name); /* 0 if unknown */
  * Returns false only when the world could not be made (out of memory).
  */
 bool sim_model_observe(const sim_compiled *c, const sim_run_options *opt, sim_obs *obs);
+
+/*
+ * A session runs one compiled scenario many times on one world (reset
+ * between runs, no reallocation): what explorers use. The options' seed,
+ * strategy and custom strategy may change from run to run; the rest
+ * (latency, history, budget) are those of the first run. The observation
+ * of the last run stays in the session until the next one.
+ */
+typedef struct sim_model_session sim_model_session;
+sim_model_session *sim_model_session_new(const sim_compiled *c, const sim_run_options *opt);
+/* Runs once; false only when the world could not be made or run. */
+bool sim_model_session_run(sim_model_session *s, const sim_run_options *opt);
+const sim_obs *sim_model_session_obs(const sim_model_session *s);
+void sim_model_session_free(sim_model_session *s);
 
 /* Skip check, compile, observe, check: a complete result (sim_result_free). */
 void sim_run_model(const sim_scenario *sc, const sim_run_options *opt, sim_result *res);
