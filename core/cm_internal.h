@@ -209,6 +209,7 @@ typedef enum cm_send_phase {
 #define CM_FRF_RETURN_AFTER 0x04u /* runloop: returnAfterSourceHandled */
 #define CM_FRF_FOREVER 0x08u      /* runloop: CFRunLoopRun */
 #define CM_FRF_REPLY_SET 0x10u    /* callout: a reply was chosen */
+#define CM_FRF_ITERATED 0x20u     /* runloop: a pass ended (a timer fired): check again */
 
 typedef struct cm_frame {
     uint8_t kind;

@@ -236,6 +236,7 @@ void cm_port_invalidate(cm_world *w, cm_thread *t, int32_t port)
         cm_port_release(w, t, port);
     }
     if (reply_kport >= 0) { /* step 9: the reply port retained the remote (R25) */
+        cm_source_invalidate(w, CM_PORT(w, port)->reply_source); /* out of every run loop */
         cm_kport_destroy(w, reply_kport);
         cm_port_release(w, t, port);
     }

@@ -188,7 +188,10 @@ static void fire_timer(cm_world *w, cm_thread *t, int32_t timer)
     } else {
         tm->valid = 0;
     }
-    if (program == CM_NONE16) return;
+    if (program == CM_NONE16) {
+        cm_top(t)->flags |= CM_FRF_ITERATED;
+        return;
+    }
     cm_frame *f = cm_push(w, t, CM_FR_TIMER);
     if (f != NULL) f->program = program;
 }
@@ -219,7 +222,7 @@ static bool send_remote_invalid(cm_world *w, const cm_thread *t)
 
 bool cm_rl_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 {
-    if ((f->flags & CM_FRF_HANDLED) || t->stop_requested) return true;
+    if ((f->flags & (CM_FRF_HANDLED | CM_FRF_ITERATED)) || t->stop_requested) return true;
     if (w->now_ns >= f->deadline_ns) return true;
     if (spinning(f)) return send_remote_invalid(w, t);
     for (int32_t i = t->regs; i >= 0; i = CM_REG(w, i)->next) {
@@ -300,11 +303,17 @@ static void service_one(cm_world *w, cm_thread *t, cm_frame *f)
     handle_port(w, t, f, &r);
 }
 
+/*
+ * CFRunLoopRunInMode's loop. A pass ends after a source was handled or a
+ * timer fired; then, in CF's order: handled with returnAfterSourceHandled,
+ * timed out, stopped, mode empty ([A] __CFRunLoopRun's tail).
+ */
 void cm_rl_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
-    if (f->flags & CM_FRF_HANDLED) {
-        f->flags &= (uint8_t)~CM_FRF_HANDLED;
-        if (f->flags & CM_FRF_RETURN_AFTER) {
+    if (f->flags & (CM_FRF_HANDLED | CM_FRF_ITERATED)) {
+        bool handled = f->flags & CM_FRF_HANDLED;
+        f->flags &= (uint8_t)~(CM_FRF_HANDLED | CM_FRF_ITERATED);
+        if (handled && (f->flags & CM_FRF_RETURN_AFTER)) {
             rl_return(w, t, CM_RUN_HANDLED_SOURCE);
             return;
         }

@@ -176,8 +176,10 @@ static void program_end(cm_world *w, cm_thread *t)
         cm_wake(w, cm_thread_global(w, t));
         return;
     }
-    if (t->depth > 0 && cm_top(t)->kind == CM_FR_RUNLOOP && kind != CM_FR_TIMER) {
-        cm_top(t)->flags |= CM_FRF_HANDLED;
+    if (t->depth > 0 && cm_top(t)->kind == CM_FR_RUNLOOP) {
+        /* a source handled ends the pass for returnAfterSourceHandled; a
+         * timer does not (R36), but both end a pass of the loop */
+        cm_top(t)->flags |= kind == CM_FR_TIMER ? CM_FRF_ITERATED : CM_FRF_HANDLED;
     }
 }
 

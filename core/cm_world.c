@@ -354,6 +354,27 @@ uint32_t cm_choose(cm_world *w, uint8_t kind, uint32_t count)
     return pick;
 }
 
+/*
+ * Before the clock jumps: a wake-up that no deadline of its thread needs
+ * any more (the send or sleep it was for has returned) is dropped, so the
+ * run ends at its last real event, not at a stale deadline.
+ */
+static void drop_stale_wakes(cm_world *w)
+{
+    for (uint32_t guard = 0; w->heap_count > 0 && guard <= w->thread_total; guard++) {
+        const cm_timer *top = &w->heap[0];
+        if (top->kind != CM_TM_WAKE) return;
+        cm_thread *t = cm_thread_at(w, (uint32_t)top->a);
+        bool current = t->alive && top->at_ns == t->wake_ns;
+        if (current && next_deadline(w, t) <= top->at_ns) return; /* still needed */
+        timer_pop(w);
+        if (current) {
+            t->wake_ns = CM_DURATION_FOREVER;
+            cm_wake_at(w, cm_thread_global(w, t), next_deadline(w, t));
+        }
+    }
+}
+
 static void due_push(cm_world *w, const cm_timer *tm)
 {
     if (w->due_count == w->due_capacity) {
@@ -487,6 +508,7 @@ bool cm_world_step(cm_world *w)
         uint32_t n = gather_options(w);
         if (w->nomem) continue;
         if (n == 0) {
+            drop_stale_wakes(w);
             if (w->heap_count == 0) {
                 end_run(w, CM_END_QUIESCENT);
                 return false;

@@ -103,6 +103,62 @@ static void test_R36_timers_fire_during_wait_without_returning(void **state)
     tb_fini(&b);
 }
 
+/* R36, R52: a pass that leaves the mode empty ends RunInMode (Finished): a
+ * one-shot timer fires and is gone; and a timer that invalidates the remote
+ * being waited on removes its reply source, so the wait sees -5 at once. */
+static void test_R36_mode_emptied_during_run_finishes(void **state)
+{
+    (void)state;
+    tb b;
+    tb_init(&b);
+    uint16_t priv = tb_mode(&b, "private");
+    uint16_t srv = tb_server(&b, SVC, tb_echo_handler(&b, 500 * MS), 1 * SEC);
+    uint16_t kill = tb_program(&b);
+    tb_simple(&b, kill, CM_OP_INVALIDATE, 0);
+    uint16_t cli = tb_program(&b);
+    cm_op *lone = tb_op(&b, cli, CM_OP_ADD_TIMER);
+    lone->mode = priv;
+    lone->t1_ns = 10 * MS;
+    lone->target = CM_NONE16;
+    uint32_t run = tb_run_mode(&b, cli, priv, 100 * MS);
+    tb_create_remote(&b, cli, 0, SVC);
+    cm_op *timer = tb_op(&b, cli, CM_OP_ADD_TIMER);
+    timer->mode = priv;
+    timer->t1_ns = 10 * MS;
+    timer->target = kill;
+    uint32_t send = tb_send(&b, cli, 0, 1, "x", SEC, 100 * MS, priv);
+    tb_process(&b, "server", srv);
+    tb_process(&b, "client", cli);
+    tb_run(&b);
+    const cm_event *r = tb_return(&b, cli, run, 0);
+    assert_int_equal(r->a, CM_RUN_FINISHED);
+    assert_int_equal(r->c, 10 * MS);
+    r = tb_return(&b, cli, send, 0);
+    assert_int_equal(r->a, CM_BECAME_INVALID);
+    assert_int_equal(r->c, 10 * MS);
+    tb_fini(&b);
+}
+
+/* A deadline of a call that already returned does not keep the run going:
+ * the run ends at its last real event. */
+static void test_run_ends_at_last_event_not_stale_deadline(void **state)
+{
+    (void)state;
+    tb b;
+    tb_init(&b);
+    uint16_t srv = tb_server(&b, SVC, tb_echo_handler(&b, 1 * MS), 20 * MS);
+    uint16_t cli = tb_program(&b);
+    tb_sleep(&b, cli, 1 * MS);
+    tb_create_remote(&b, cli, 0, SVC);
+    tb_send(&b, cli, 0, 1, "x", SEC, 10 * SEC, CM_MODE_DEFAULT);
+    tb_process(&b, "server", srv);
+    tb_process(&b, "client", cli);
+    tb_run(&b);
+    assert_int_equal(cm_world_end_reason(b.w), CM_END_QUIESCENT);
+    assert_true(cm_world_now_ns(b.w) < 30 * MS); /* not 10 s */
+    tb_fini(&b);
+}
+
 /* R37: two threads on one remote: whichever run loop gets a reply files it;
  * a thread whose reply was filed by the other returns 0 only when it wakes
  * for another reason (at the latest, at its deadline).
@@ -348,6 +404,8 @@ int main(void)
         cmocka_unit_test(test_R36_wait_services_own_sources_in_reply_mode),
         cmocka_unit_test(test_R36_common_modes_reply_mode_is_a_trap),
         cmocka_unit_test(test_R36_timers_fire_during_wait_without_returning),
+        cmocka_unit_test(test_R36_mode_emptied_during_run_finishes),
+        cmocka_unit_test(test_run_ends_at_last_event_not_stale_deadline),
         cmocka_unit_test(test_R37_reply_filed_by_other_thread),
         cmocka_unit_test(test_R47_one_cached_source_and_null_cases),
         cmocka_unit_test(test_R48_invalidate_breaks_retain_cycle),
