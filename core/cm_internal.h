@@ -472,8 +472,12 @@ typedef struct cm_ret {
 cm_opr cm_exec_op(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret);
 /* A CF precondition violation (R13, R38, a NULL port): the process dies. */
 cm_opr cm_precondition(cm_world *w, cm_thread *t);
-/* The latency of a message: the profile's, or a choice (CM_CHOICE_LATENCY). */
-cm_duration_ns cm_message_latency(cm_world *w);
+/*
+ * The latency of a message from process `from` to kport `to`: the
+ * profile's, or a choice (CM_CHOICE_LATENCY) among landing 1 ns before,
+ * at or 1 ns after a pending deadline of a thread of either process.
+ */
+cm_duration_ns cm_message_latency(cm_world *w, uint16_t from, int32_t to);
 cm_time_ns cm_time_add(cm_time_ns t, cm_duration_ns d);
 
 /* ---- cm_kernel.c ------------------------------------------------------- */

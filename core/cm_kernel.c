@@ -216,19 +216,29 @@ void cm_waiters_wake(cm_world *w, int32_t kport)
     }
 }
 
+/* Does the timer wake a thread of process p or q? */
+static bool wakes_one_of(const cm_world *w, const cm_timer *tm, uint16_t p, uint16_t q)
+{
+    if (tm->kind != CM_TM_WAKE) return false;
+    const cm_thread *t = &w->threads[tm->a];
+    return t->process == p || t->process == q;
+}
+
 /*
  * The hop latency of a message. With explore_latency, a choice point: the
  * profile's latency, or one landing 1 ns before, at, or 1 ns after one of
- * the nearest pending deadlines (where timeout bugs live).
+ * the three nearest pending deadlines of the sender's or the receiver's
+ * threads (where timeout bugs live).
  */
-cm_duration_ns cm_message_latency(cm_world *w)
+cm_duration_ns cm_message_latency(cm_world *w, uint16_t from, int32_t to)
 {
     cm_duration_ns base = w->cfg.profile.hop_latency_ns;
     if (!w->cfg.explore_latency) return base;
+    uint16_t receiver = to >= 0 ? CM_KPORT(w, to)->owner : CM_NONE16;
     cm_time_ns nearest[3] = {CM_DURATION_FOREVER, CM_DURATION_FOREVER, CM_DURATION_FOREVER};
     for (uint32_t i = 0; i < w->heap_count; i++) {
         cm_time_ns at = w->heap[i].at_ns;
-        if (w->heap[i].kind != CM_TM_WAKE || at <= w->now_ns) continue;
+        if (!wakes_one_of(w, &w->heap[i], from, receiver) || at <= w->now_ns) continue;
         for (uint32_t j = 0; j < 3; j++) {
             if (at == nearest[j]) break;
             if (at < nearest[j]) {

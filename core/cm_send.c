@@ -104,7 +104,7 @@ static void enqueue_request(cm_world *w, cm_thread *t, int32_t remote, int32_t k
                             int32_t msg)
 {
     cm_msg *m = CM_MSG(w, msg);
-    m->visible_ns = cm_time_add(w->now_ns, cm_message_latency(w));
+    m->visible_ns = cm_time_add(w->now_ns, cm_message_latency(w, t->process, kport));
     cm_emit_msg(w, CM_EV_ENQUEUE, t, 0, remote, m->msgid, m->convid, m->data.size_bytes,
                 m->serial);
     cm_kport_enqueue(w, kport, msg);

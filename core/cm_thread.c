@@ -145,7 +145,7 @@ static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
             r->msgid = msgid;
             r->data = reply;
             r->src_process = t->process;
-            r->visible_ns = w->now_ns + cm_message_latency(w);
+            r->visible_ns = w->now_ns + cm_message_latency(w, t->process, reply_kport);
             cm_kport_enqueue(w, reply_kport, rmsg);
         }
     }
