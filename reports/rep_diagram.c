@@ -1,0 +1,414 @@
+/*
+ * rep_diagram.c — draws a dg_layout as inline SVG (see rep_diagram.h for
+ * the visual language). Layers, bottom to top: process bands, lifelines and
+ * lane names, time rules and labels, arrows, call bars, event marks; each
+ * bar, arrow and mark is a <g> with its <title> tooltip (and its label, so
+ * hovering the text works too).
+ */
+#include "rep_diagram.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rep_diagram_internal.h"
+#include "rep_diagram_text.h"
+#include "rep_text.h"
+
+#define LABEL_MAX 46u
+#define LANE_NAME_MAX 40u
+
+typedef struct svg {
+    FILE *out;
+    const dg_layout *l;
+    const char *prefix;
+    sim_buf text;
+    uint32_t width;
+    uint32_t height;
+} svg;
+
+/* ---- small writers ---------------------------------------------------------------- */
+
+static void title(svg *s)
+{
+    fputs("<title>", s->out);
+    rep_put(s->out, sim_buf_str(&s->text), REP_ESC_XML_TEXT);
+    fputs("</title>", s->out);
+}
+
+/* <text> with the buffer's text, capped. */
+static void label(svg *s, const char *cls, uint32_t x, uint32_t y, size_t max, bool end_anchor)
+{
+    fprintf(s->out, "<text class=\"%s\" x=\"%u\" y=\"%u\"%s>", cls, x, y,
+            end_anchor ? " text-anchor=\"end\"" : "");
+    rep_put_max(s->out, sim_buf_str(&s->text), REP_ESC_XML_TEXT, max);
+    fputs("</text>", s->out);
+}
+
+static void line(svg *s, const char *cls, uint32_t x1, uint32_t y1, uint32_t x2, uint32_t y2)
+{
+    fprintf(s->out, "<line class=\"%s\" x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\"/>", cls, x1, y1, x2, y2);
+}
+
+static void cross(svg *s, const char *cls, uint32_t x, uint32_t y, uint32_t r)
+{
+    fprintf(s->out, "<path class=\"%s\" d=\"M%u %uL%u %uM%u %uL%u %u\"/>", cls, x - r, y - r, x + r, y + r,
+            x - r, y + r, x + r, y - r);
+}
+
+/* ---- frame: bands, lifelines, names, time --------------------------------------------- */
+
+static void bands(svg *s)
+{
+    const dg_layout *l = s->l;
+    uint32_t band = 0;
+    for (uint32_t first = 0; first < l->lane_count;) {
+        uint32_t end = first + 1;
+        while (end < l->lane_count && l->lanes[end].process == l->lanes[first].process &&
+               !l->lanes[end].overflow && !l->lanes[first].overflow) {
+            end++;
+        }
+        uint32_t x0 = dg_lane_x(first) - 22, x1 = dg_lane_x(end - 1) + DG_LANE_W - 34;
+        fprintf(s->out, "<rect class=\"band band%u\" x=\"%u\" y=\"0\" width=\"%u\" height=\"%u\"/>\n",
+                band++ % 2, x0, x1 - x0, l->bottom_y + 4);
+        first = end;
+    }
+}
+
+static void lane_names(svg *s, uint32_t y, const char *cls)
+{
+    for (uint32_t i = 0; i < s->l->lane_count; i++) {
+        sim_buf_clear(&s->text);
+        dg_lane_name(s->l, i, &s->text);
+        fputs("<g>", s->out);
+        title(s);
+        label(s, cls, dg_lane_x(i) - 8, y, LANE_NAME_MAX, false);
+        fputs("</g>", s->out);
+    }
+    fputc('\n', s->out);
+}
+
+static void lifelines(svg *s)
+{
+    const dg_layout *l = s->l;
+    for (uint32_t i = 0; i < l->lane_count; i++) {
+        line(s, "life", dg_lane_x(i), DG_HEAD_H - 14, dg_lane_x(i), l->bottom_y);
+    }
+    fputc('\n', s->out);
+    lane_names(s, 18, "lane");
+    for (uint32_t r = 0; r < l->row_count; r++) {
+        if (l->rows[r].repeat_names) lane_names(s, l->rows[r].y - DG_ROW_H / 2 - 4, "lane again");
+    }
+}
+
+static void time_axis(svg *s)
+{
+    const dg_layout *l = s->l;
+    for (uint32_t r = 0; r < l->row_count; r++) {
+        const dg_row *row = &l->rows[r];
+        if (!row->new_time) continue;
+        if (r > 0) {
+            uint32_t y = row->y - DG_ROW_H / 2 - DG_GAP_H / 2;
+            line(s, "tick", DG_AXIS_W - 60, y, s->width - 4, y);
+        }
+        char t[40];
+        sim_buf_clear(&s->text);
+        sim_buf_puts(&s->text, rep_duration(row->time_ns, t, sizeof t));
+        label(s, "time", DG_AXIS_W - 4, row->y + 4, 24, true);
+    }
+    fputc('\n', s->out);
+}
+
+/* ---- arrows ------------------------------------------------------------------------------- */
+
+static const char *arrow_class(uint8_t kind)
+{
+    switch (kind) {
+    case DG_ARROW_REQUEST: return "a-req";
+    case DG_ARROW_REPLY: return "a-reply";
+    case DG_ARROW_LATE: return "a-late";
+    case DG_ARROW_LOST: return "a-lost";
+    case DG_ARROW_PENDING: return "a-pending";
+    default: return "a-undelivered";
+    }
+}
+
+static void arrow(svg *s, const dg_arrow *a)
+{
+    const dg_layout *l = s->l;
+    uint32_t row0 = l->event_row[a->from];
+    if (row0 == DG_NONE) return;
+    uint32_t x1 = dg_lane_x(l->event_lane[a->from]), y1 = l->rows[row0].y, x2, y2;
+    bool cut = false, stub = a->to == DG_NONE;
+    if (stub) { /* to the left, where there are no labels */
+        x2 = x1 - 34;
+        y2 = y1 + DG_ROW_H / 2;
+    } else {
+        uint32_t row1 = l->event_row[a->to];
+        cut = row1 == DG_NONE;
+        x2 = dg_lane_x(l->event_lane[a->to]);
+        y2 = cut ? l->bottom_y : l->rows[row1].y;
+        if (x2 != x1 && !cut) x2 = x2 > x1 ? x2 - 5 : x2 + 5; /* the head stops beside the mark */
+    }
+    sim_buf_clear(&s->text);
+    dg_arrow_title(l, a, &s->text);
+    fprintf(s->out, "<g class=\"arrow %s%s\">", arrow_class(a->kind), cut ? " a-cut" : "");
+    title(s);
+    if (!stub && l->event_lane[a->from] == l->event_lane[a->to]) { /* its own lane: a loop on the left */
+        fprintf(s->out, "<path d=\"M%u %uC%u %u %u %u %u %u\"", x1, y1, x1 - 44, y1, x2 - 44, y2, x2 - 2, y2);
+    } else {
+        fprintf(s->out, "<path d=\"M%u %uL%u %u\"", x1, y1, x2, y2);
+    }
+    if (!cut && (a->kind == DG_ARROW_REQUEST || a->kind == DG_ARROW_REPLY)) {
+        fprintf(s->out, " marker-end=\"url(#%s%s)\"", s->prefix, a->kind == DG_ARROW_REQUEST ? "req" : "rep");
+    }
+    fputs("/>", s->out);
+    if (a->kind == DG_ARROW_PENDING) fprintf(s->out, "<circle class=\"stub\" cx=\"%u\" cy=\"%u\" r=\"3\"/>", x2, y2);
+    if (a->kind == DG_ARROW_UNDELIVERED) cross(s, "x", x2, y2, 4);
+    fputs("</g>\n", s->out);
+}
+
+/* ---- call bars ------------------------------------------------------------------------------ */
+
+static uint32_t span_x(const dg_span *sp)
+{
+    return dg_lane_x(sp->lane) + 3 + sp->depth * DG_SPAN_PITCH;
+}
+
+static void span(svg *s, const dg_span *sp)
+{
+    const dg_layout *l = s->l;
+    uint32_t x = span_x(sp), y0 = l->rows[sp->row0].y - DG_ROW_H / 3, y1 = dg_span_end_y(l, sp);
+    const char *cls;
+    sim_buf_clear(&s->text);
+    if (sp->callout) {
+        cls = "c-callout";
+        dg_event_title(l->r, &l->o->events[sp->ref], &s->text);
+    } else {
+        cls = dg_exec_class(l->r, &l->o->execs[sp->ref]);
+        dg_exec_title(l->r, &l->o->execs[sp->ref], sp->failure, &s->text);
+    }
+    fprintf(s->out, "<g class=\"call %s%s%s\">", cls, sp->failure != NULL ? " failed" : "",
+            sp->row1 == DG_NONE ? " open" : "");
+    title(s);
+    fprintf(s->out, "<rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\"/>", x, y0, DG_SPAN_W, y1 - y0);
+    if (!sp->callout) {
+        sim_buf_clear(&s->text);
+        if (sp->failure != NULL) sim_buf_puts(&s->text, "\u2717 ");
+        dg_exec_label(l->r, &l->o->execs[sp->ref], &s->text);
+        label(s, sp->failure != NULL ? "label bad" : "label", x + DG_SPAN_PITCH + 4,
+              l->rows[sp->row0].y + 4, LABEL_MAX, false);
+    }
+    fputs("</g>\n", s->out);
+}
+
+/* ---- event marks ------------------------------------------------------------------------------ */
+
+/* The span of lanes a process occupies (for crash and exit rules). */
+static void process_extent(const dg_layout *l, uint32_t lane, uint32_t *x0, uint32_t *x1)
+{
+    *x0 = *x1 = dg_lane_x(lane);
+    uint16_t p = l->lanes[lane].process;
+    for (uint32_t i = 0; i < l->lane_count && p != DG_NO_ACTOR; i++) {
+        if (l->lanes[i].process != p || l->lanes[i].overflow) continue;
+        if (dg_lane_x(i) < *x0) *x0 = dg_lane_x(i);
+        if (dg_lane_x(i) > *x1) *x1 = dg_lane_x(i);
+    }
+}
+
+static const char *mark_class(uint8_t kind)
+{
+    switch (kind) {
+    case SIM_EV_START: return "m-start";
+    case SIM_EV_CALLOUT:
+    case SIM_EV_ENQUEUE:
+    case SIM_EV_REPLY_SENT:
+    case SIM_EV_REPLY_FILED: return "m-msg";
+    case SIM_EV_INVALIDATION_CALLBACK: return "m-inval";
+    case SIM_EV_INVALIDATED: return "m-invalid";
+    case SIM_EV_REPLY_DROPPED: return "m-late";
+    case SIM_EV_CORRUPT_REPLY_DROPPED:
+    case SIM_EV_MESSAGE_DESTROYED:
+    case SIM_EV_REQUEST_DROPPED: return "m-lost";
+    case SIM_EV_CRASH: return "m-crash";
+    case SIM_EV_EXIT: return "m-exit";
+    case SIM_EV_WARNING:
+    case SIM_EV_SEND_BLOCKED: return "m-warn";
+    case SIM_EV_ANOMALY: return "m-anomaly";
+    case SIM_EV_PORT_DIED:
+    case SIM_EV_DEATH_NOTICE:
+    case SIM_EV_DEALLOC: return "m-port";
+    default: return "m-minor";
+    }
+}
+
+static void mark_shape(svg *s, uint32_t lane, uint8_t kind, uint32_t x, uint32_t y)
+{
+    FILE *out = s->out;
+    uint32_t x0, x1;
+    switch (kind) {
+    case SIM_EV_START:
+        fprintf(out, "<path d=\"M%u %uL%u %uL%u %uZ\"/>", x - 5, y - 5, x + 5, y - 5, x, y + 3);
+        return;
+    case SIM_EV_INVALIDATION_CALLBACK:
+        fprintf(out, "<path d=\"M%u %uL%u %uL%u %uL%u %uZ\"/>", x, y - 6, x + 6, y, x, y + 6, x - 6, y);
+        return;
+    case SIM_EV_INVALIDATED:
+        fprintf(out, "<circle cx=\"%u\" cy=\"%u\" r=\"4\"/>", x, y);
+        line(s, "slash", x - 3, y + 3, x + 3, y - 3);
+        return;
+    case SIM_EV_REPLY_DROPPED:
+    case SIM_EV_CORRUPT_REPLY_DROPPED:
+    case SIM_EV_MESSAGE_DESTROYED:
+    case SIM_EV_REQUEST_DROPPED:
+        cross(s, "x", x, y, 4);
+        return;
+    case SIM_EV_CRASH:
+    case SIM_EV_EXIT:
+        process_extent(s->l, lane, &x0, &x1);
+        line(s, "rule", x0 - 14, y, x1 + 14, y);
+        if (kind == SIM_EV_CRASH) cross(s, "x", x, y, 6);
+        return;
+    case SIM_EV_WARNING:
+    case SIM_EV_SEND_BLOCKED:
+        fprintf(out, "<path d=\"M%u %uL%u %uL%u %uZ\"/>", x, y - 6, x + 6, y + 4, x - 6, y + 4);
+        return;
+    case SIM_EV_ANOMALY:
+    case SIM_EV_PORT_DIED:
+    case SIM_EV_DEATH_NOTICE:
+    case SIM_EV_DEALLOC:
+        fprintf(out, "<rect x=\"%u\" y=\"%u\" width=\"7\" height=\"7\"/>", x - 3, y - 3);
+        return;
+    default:
+        fprintf(out, "<circle cx=\"%u\" cy=\"%u\" r=\"3\"/>", x, y);
+        return;
+    }
+}
+
+static void mark(svg *s, uint32_t index)
+{
+    const dg_layout *l = s->l;
+    const sim_event *e = &l->o->events[index];
+    uint32_t row = l->event_row[index];
+    if (row == DG_NONE || e->kind == SIM_EV_CALLOUT_DONE) return;
+    uint32_t lane = l->event_lane[index], x = dg_lane_x(lane), y = l->rows[row].y;
+    uint32_t depth = l->event_depth[index] + (e->kind == SIM_EV_CALLOUT ? 1 : 0);
+    if (depth > DG_MAX_DRAWN_DEPTH + 1) depth = DG_MAX_DRAWN_DEPTH + 1;
+    sim_buf_clear(&s->text);
+    dg_event_title(l->r, e, &s->text);
+    fprintf(s->out, "<g class=\"mark %s\">", mark_class(e->kind));
+    title(s);
+    mark_shape(s, lane, e->kind, x, y);
+    sim_buf_clear(&s->text);
+    dg_event_label(e, &s->text);
+    label(s, "label", x + 3 + depth * DG_SPAN_PITCH + 6, y + 4, LABEL_MAX, false);
+    fputs("</g>\n", s->out);
+}
+
+/* ---- the whole picture ------------------------------------------------------------------------ */
+
+static void open_svg(svg *s)
+{
+    FILE *out = s->out;
+    fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"seq\" width=\"%u\" height=\"%u\" "
+                 "viewBox=\"0 0 %u %u\" role=\"img\" aria-labelledby=\"%stitle\">\n",
+            s->width, s->height, s->width, s->height, s->prefix);
+    fprintf(out, "<title id=\"%stitle\">Sequence diagram of ", s->prefix);
+    rep_put(out, rep_result_name(s->l->r), REP_ESC_XML_TEXT);
+    fputs("</title>\n<defs>", out);
+    static const char *const heads[][2] = {{"req", "#333"}, {"rep", "#1565c0"}};
+    for (size_t i = 0; i < 2; i++) {
+        fprintf(out, "<marker id=\"%s%s\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"8\" "
+                     "markerHeight=\"8\" orient=\"auto\"><path d=\"M0 1L10 5L0 9Z\" fill=\"%s\"/></marker>",
+                s->prefix, heads[i][0], heads[i][1]);
+    }
+    fputs("</defs>\n", out);
+}
+
+static void truncation_note(svg *s)
+{
+    const dg_layout *l = s->l;
+    if (!l->truncated) return;
+    char t0[40], t1[40];
+    sim_buf_clear(&s->text);
+    sim_buf_printf(&s->text, "Truncated: only the first %u rows are drawn; %u more calls and events (t=%s to t=%s) are not.",
+                   l->row_count, l->left_out, rep_duration(l->left_out_first_ns, t0, sizeof t0),
+                   rep_duration(l->left_out_last_ns, t1, sizeof t1));
+    label(s, "trunc", 8, l->bottom_y + 22, 200, false);
+    fputc('\n', s->out);
+}
+
+static void draw(svg *s)
+{
+    const dg_layout *l = s->l;
+    open_svg(s);
+    bands(s);
+    time_axis(s);
+    lifelines(s);
+    for (uint32_t i = 0; i < l->arrow_count; i++) arrow(s, &l->arrows[i]);
+    for (uint32_t i = 0; i < l->span_count; i++) span(s, &l->spans[i]);
+    for (uint32_t i = 0; i < l->o->event_count; i++) mark(s, i);
+    truncation_note(s);
+    fputs("</svg>\n", s->out);
+}
+
+bool rep_diagram_write(FILE *out, const sim_result *r, uint32_t max_rows, const char *id_prefix)
+{
+    assert(out != NULL && r != NULL);
+    if (r->obs == NULL) return false;
+    dg_layout *l = malloc(sizeof *l);
+    if (l == NULL) return false;
+    if (!dg_layout_build(l, r, max_rows ? max_rows : REP_DIAGRAM_MAX_ROWS_DEFAULT)) {
+        free(l);
+        return false;
+    }
+    svg s = {.out = out, .l = l, .prefix = id_prefix != NULL ? id_prefix : ""};
+    sim_buf_init(&s.text);
+    s.width = dg_lane_x(l->lane_count > 0 ? l->lane_count : 1) - 20;
+    if (s.width < 480) s.width = 480;
+    s.height = l->bottom_y + DG_FOOT_H;
+    draw(&s);
+    sim_buf_fini(&s.text);
+    dg_layout_free(l);
+    free(l);
+    return true;
+}
+
+const char *rep_diagram_css(void)
+{
+    return
+        "svg.seq{font-family:sans-serif;font-size:11px;background:#fff}\n"
+        "svg.seq text{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n"
+        ".seq .band0{fill:#f6f8fb}.seq .band1{fill:#fdfcf7}\n"
+        ".seq .life{stroke:#b8c0c8;stroke-width:1}\n"
+        ".seq .lane{font-weight:bold;fill:#222}.seq .lane.again{font-weight:normal;fill:#98a2ad}\n"
+        ".seq .tick{stroke:#e3e7eb;stroke-dasharray:2 3}.seq .time{fill:#555;font-family:monospace}\n"
+        ".seq .label{fill:#222}.seq .label.bad{fill:#c00;font-weight:bold}\n"
+        ".seq .trunc{fill:#e65100;font-weight:bold;font-size:12px}\n"
+        ".seq .call rect{stroke:#7a8591;stroke-width:0.6}\n"
+        ".seq .c-ok rect{fill:#6db6fe}.seq .c-timeout rect{fill:#ffaa26}\n"
+        ".seq .c-invalid rect{fill:#f06292}.seq .c-error rect{fill:#b71c1c}\n"
+        ".seq .c-killed rect{fill:#9e9e9e}.seq .c-blocked rect{fill:#feb5da}\n"
+        ".seq .c-run rect{fill:#eef1f4}.seq .c-call rect{fill:#d0d7de}\n"
+        ".seq .c-callout rect{fill:#fff0a8;stroke:#c9a800}\n"
+        ".seq .open rect{stroke-dasharray:3 2}\n"
+        ".seq .failed rect{stroke:#d50000;stroke-width:2.5}\n"
+        ".seq .arrow path{fill:none;stroke-width:1.4}\n"
+        ".seq .a-req path{stroke:#333}.seq .a-reply path{stroke:#1565c0;stroke-dasharray:5 3}\n"
+        ".seq .a-late path{stroke:#ef6c00;stroke-dasharray:5 3}.seq .a-lost path{stroke:#ff1e90}\n"
+        ".seq .a-pending path{stroke:#999;stroke-dasharray:2 2}\n"
+        ".seq .a-undelivered path{stroke:#ff1e90;stroke-dasharray:2 2}\n"
+        ".seq .a-cut path{stroke-dasharray:1 3}\n"
+        ".seq .stub{fill:#fff;stroke:#999}\n"
+        ".seq .x{stroke:#ff1e90;stroke-width:2;fill:none}\n"
+        ".seq .mark circle,.seq .mark path,.seq .mark rect{stroke-width:1}\n"
+        ".seq .m-msg circle{fill:#333}.seq .m-start path{fill:#2e7d32}\n"
+        ".seq .m-inval path{fill:#7b1fa2}.seq .m-invalid circle{fill:#fff;stroke:#7b1fa2}\n"
+        ".seq .slash{stroke:#7b1fa2;stroke-width:1.2}\n"
+        ".seq .m-late .x{stroke:#ef6c00}.seq .m-crash .x{stroke:#d50000;stroke-width:2.5}\n"
+        ".seq .rule{stroke:#222;stroke-width:3}.seq .m-crash .rule{stroke:#d50000;stroke-dasharray:6 3}\n"
+        ".seq .m-crash .label{fill:#d50000;font-weight:bold}\n"
+        ".seq .m-warn path{fill:#ffb300}.seq .m-anomaly rect{fill:#d50000}\n"
+        ".seq .m-port rect{fill:#78909c}.seq .m-minor circle{fill:#fff;stroke:#78909c}\n"
+        ".seq .m-minor .label,.seq .m-port .label{fill:#607080}\n";
+}
