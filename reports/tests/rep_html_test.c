@@ -1,0 +1,342 @@
+/*
+ * rep_html_test.c — the HTML report: page structure (summary table linked
+ * to one section per result), each verdict's section, escaping of hostile
+ * text, no results, determinism, the SVG sequence diagram's elements for
+ * known observations (hand-built and real model runs: lanes, arrows of each
+ * kind, call colours, marks, the failed call, truncation), the
+ * no-observation sentence, and a golden file of one small scenario
+ * (regenerate: REP_UPDATE_GOLDEN=1). Well-formedness through xmllint is in
+ * rep_tools_test.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "rep_diagram.h"
+#include "rep_html.h"
+#include "rep_test_util.h"
+
+#define GOLDEN REP_TEST_DIR "/golden/late-reply.html"
+
+static char *html_opt(const sim_result *results, uint32_t count, const rep_html_options *opt, size_t *len)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    sim_run_info info = rt_info();
+    assert_true(rep_html_write(f, &info, results, count, opt));
+    return rt_slurp(f, len);
+}
+
+static char *html(const sim_result *results, uint32_t count, size_t *len)
+{
+    return html_opt(results, count, NULL, len);
+}
+
+static char *section_of(const char *page, uint32_t index)
+{
+    char id[48];
+    snprintf(id, sizeof id, "<section id=\"r%u\"", index);
+    const char *a = strstr(page, id);
+    if (a == NULL) fail_msg("no section %u", index);
+    const char *b = strstr(a, "</section>");
+    assert_non_null(b);
+    return strndup(a, (size_t)(b - a));
+}
+
+static void page_has_summary_and_a_section_per_result(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_hand_results(&n);
+    size_t len = 0;
+    char *h = html(r, n, &len);
+    assert_true(strncmp(h, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n", 70) == 0);
+    assert_non_null(strstr(h, "<title>portsim report: 3 passed, 2 failed, 1 skipped, 1 errors</title>"));
+    assert_non_null(strstr(h, "<span class=\"badge pass\">3 passed</span>"));
+    assert_int_equal(rt_count(h, "<section id=\"r"), n);
+    assert_int_equal(rt_count(h, "<tr class=\"v-"), n);
+    for (uint32_t i = 1; i <= n; i++) {
+        char link[32];
+        snprintf(link, sizeof link, "<a href=\"#r%u\">", i);
+        assert_int_equal(rt_count(h, link), 1);
+    }
+    assert_non_null(strstr(h, "<tr class=\"v-fail\"><td>2</td><td><span class=\"badge fail\">fail</span></td>"
+                              "<td class=\"name\"><a href=\"#r2\">send-fails</a></td><td><code>scenarios/send/"
+                              "fails.yaml:1</code></td><td>model</td><td>1</td><td><code>0x0123456789abcdee</code>"
+                              "</td><td>2.001s</td></tr>"));
+    /* no script, no external resource, no clock */
+    assert_null(strstr(h, "<script"));
+    assert_null(strstr(h, "href=\"http"));
+    assert_null(strstr(h, "src="));
+    assert_null(strstr(h, "@import"));
+    assert_null(strstr(h, "url(http"));
+    assert_true(rt_valid_xml_chars(h, len));
+    rt_free_results(r, n);
+    free(h);
+}
+
+static void each_verdict_reads_right(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_hand_results(&n);
+    char *h = html(r, n, NULL);
+    char *pass = section_of(h, 1), *fail = section_of(h, 2), *skip = section_of(h, 3), *err = section_of(h, 4);
+    assert_non_null(strstr(pass, "<details>\n")); /* closed */
+    assert_non_null(strstr(fail, "<details open=\"open\">"));
+    assert_non_null(strstr(fail, "<li><code>scenarios/send/fails.yaml:21:11</code> <b>expect</b>: send result<br/>"
+                                 "expected <code>receive_timeout</code>, observed <code>success</code> "
+                                 "<span class=\"where\">(execution 1, at t=101ms)</span></li>"));
+    assert_non_null(strstr(fail, "<p>Replay: <code>portsim run scenarios/send/fails.yaml --seed 1 --strategy fifo "
+                                 "--profile ventura</code></p>"));
+    assert_non_null(strstr(fail, "<tr class=\"failed\"><td>0</td><td>21:9</td><td><code>send</code></td>"));
+    assert_non_null(strstr(fail, "<p class=\"note\">No diagram: this run did not keep its observation"));
+    assert_non_null(strstr(skip, "<p class=\"note\">Skipped: backend apple is not available # here \\ there</p>"));
+    assert_null(strstr(skip, "Sequence diagram"));
+    assert_non_null(strstr(err, "<h3>Errors</h3>"));
+    assert_non_null(strstr(err, "<code>scenarios/bad/broken.yaml:3:5</code> <b>load</b>: unknown key 'foo'"));
+    assert_null(strstr(err, "<dt>seed</dt>"));
+    assert_null(strstr(err, "<svg"));
+    free(pass);
+    free(fail);
+    free(skip);
+    free(err);
+    rt_free_results(r, n);
+    free(h);
+}
+
+static void hostile_text_is_escaped(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_hand_results(&n);
+    size_t len = 0;
+    char *h = html(&r[4], 1, &len);
+    assert_true(rt_valid_xml_chars(h, len));
+    assert_null(strstr(h, "<b>&amp; ]]>"));
+    assert_null(strstr(h, "<x>"));
+    assert_null(strstr(h, "<main> &"));
+    assert_non_null(strstr(h, "hostile \"name\" &lt;b&gt;&amp;amp; ]]&gt; \\x01\\x1b[31m # \\ \\xc3( \\xef\\xbf\\xbe "));
+    assert_non_null(strstr(h, "<code>scenarios/ev\\xffil/&lt;x&gt;&amp;\"q'.yaml:1</code>"));
+    assert_non_null(strstr(h, "client/&lt;main&gt; &amp; \"x\""));
+    assert_non_null(strstr(h, "label ]]&gt; \\x02"));
+    assert_null(strstr(h, "]]>"));
+    assert_true(len > 200000); /* the 100 KB about and observation are all there */
+    rt_free_results(r, n);
+    free(h);
+}
+
+static void no_results_still_make_a_page(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *h = html(NULL, 0, &len);
+    assert_non_null(strstr(h, "<p class=\"note\">No scenarios were run.</p>"));
+    assert_non_null(strstr(h, "0 passed, 0 failed, 0 skipped, 0 errors"));
+    assert_true(strstr(h, "</html>\n") == h + len - 8);
+    free(h);
+}
+
+static void same_results_same_bytes(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_run_all_data(&n);
+    size_t len1 = 0, len2 = 0;
+    char *a = html(r, n, &len1);
+    for (uint32_t i = 0; i < n; i++) r[i].wall_time_ns += 777; /* wall time never shows */
+    char *b = html(r, n, &len2);
+    assert_int_equal(len1, len2);
+    assert_memory_equal(a, b, len1);
+    rt_free_results(r, n);
+    free(a);
+    free(b);
+}
+
+/* ---- diagrams ----------------------------------------------------------------------------- */
+
+static char *diagram(const sim_result *r, uint32_t max_rows)
+{
+    FILE *f = tmpfile();
+    assert_true(rep_diagram_write(f, r, max_rows, "t-"));
+    return rt_slurp(f, NULL);
+}
+
+static void hand_built_observation_draws_every_element(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_hand_results(&n);
+    char *d = diagram(&r[0], 0);
+    assert_true(strncmp(d, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"seq\"", 50) == 0);
+    assert_non_null(strstr(d, "<marker id=\"t-req\""));
+    assert_non_null(strstr(d, "<marker id=\"t-rep\""));
+    /* lanes: server/main, client/main and the (system) lane for the registry */
+    assert_non_null(strstr(d, ">server/main</text>"));
+    assert_non_null(strstr(d, ">client/main</text>"));
+    assert_non_null(strstr(d, ">(system)</text>"));
+    assert_int_equal(rt_count(d, "<line class=\"life\""), 3);
+    /* the request, the late reply, the request never delivered */
+    assert_int_equal(rt_count(d, "<g class=\"arrow a-req\">"), 1);
+    assert_int_equal(rt_count(d, "<g class=\"arrow a-late\">"), 1);
+    assert_int_equal(rt_count(d, "<g class=\"arrow a-pending\">"), 1);
+    assert_non_null(strstr(d, "marker-end=\"url(#t-req)\""));
+    /* calls: timeout-coloured send, killed run loop, blocked send open to the bottom, a callout */
+    assert_non_null(strstr(d, "<g class=\"call c-timeout\">"));
+    assert_non_null(strstr(d, "<g class=\"call c-killed\">"));
+    assert_non_null(strstr(d, "<g class=\"call c-blocked open\">"));
+    assert_non_null(strstr(d, "<g class=\"call c-callout\">"));
+    assert_non_null(strstr(d, "send msgid 7 \u2192 receive_timeout (100ms)</text>"));
+    assert_non_null(strstr(d, "run_loop \u2192 killed</text>"));
+    /* marks */
+    assert_non_null(strstr(d, "<g class=\"mark m-crash\">"));
+    assert_non_null(strstr(d, ">CRASH (fault)</text>"));
+    assert_non_null(strstr(d, "<g class=\"mark m-inval\">"));
+    assert_non_null(strstr(d, "<g class=\"mark m-port\">"));
+    assert_non_null(strstr(d, "<g class=\"mark m-warn\">"));
+    assert_non_null(strstr(d, ">ANOMALY: a test anomaly &lt;&amp;&gt;</text>"));
+    assert_non_null(strstr(d, ">name released</text>"));
+    /* time labels where time moves; tooltips on everything drawn */
+    assert_non_null(strstr(d, "text-anchor=\"end\">101ms</text>"));
+    assert_null(strstr(d, ">2s</text>")); /* the blocked send ends there, but nothing happens */
+    assert_true(rt_count(d, "<title>") >= rt_count(d, "<g class=\"call") + rt_count(d, "<g class=\"mark"));
+    assert_null(strstr(d, "Truncated"));
+    rt_free_results(r, n);
+    free(d);
+}
+
+static void the_cap_truncates_with_a_visible_note(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_hand_results(&n);
+    char *d = diagram(&r[0], 5);
+    assert_non_null(strstr(d, "<text class=\"trunc\""));
+    assert_non_null(strstr(d, "Truncated: only the first 5 rows are drawn;"));
+    assert_null(strstr(d, ">CRASH (fault)</text>"));
+    /* the request goes past the cap: its arrow is cut, ending at the bottom */
+    char *d2 = diagram(&r[0], 6); /* the enqueue is row 6, its callout row 7 */
+    assert_non_null(strstr(d2, "a-req a-cut"));
+    rt_free_results(r, n);
+    free(d);
+    free(d2);
+}
+
+static void diagram_needs_an_observation(void **state)
+{
+    (void)state;
+    sim_result r;
+    sim_result_init(&r);
+    r.file = strdup("x.yaml");
+    FILE *f = tmpfile();
+    assert_false(rep_diagram_write(f, &r, 0, "x-"));
+    char *text = rt_slurp(f, NULL);
+    assert_string_equal(text, "");
+    free(text);
+    sim_result_free(&r);
+    const char *css = rep_diagram_css();
+    assert_null(strchr(css, '<'));
+    assert_null(strchr(css, '&'));
+}
+
+/* Whether some arrow's path is a curve (a loop back to its own lane). */
+static bool has_loop(const char *svg)
+{
+    for (const char *p = svg; (p = strstr(p, "<g class=\"arrow")) != NULL; p++) {
+        const char *path = strstr(p, "<path d=\"M");
+        const char *end = path != NULL ? strchr(path + 10, '"') : NULL;
+        const char *curve = path != NULL ? strchr(path + 10, 'C') : NULL;
+        if (curve != NULL && curve < end) return true;
+    }
+    return false;
+}
+
+static void model_runs_draw_their_story(void **state)
+{
+    (void)state;
+    sim_result crash, late, wrong, queue, self;
+    rt_run_data("server-crash.yaml", &crash);
+    rt_run_data("late-reply.yaml", &late);
+    rt_run_data("wrong-expectation.yaml", &wrong);
+    rt_run_data("serial-queue.yaml", &queue);
+    rt_run_data("reentrant.yaml", &self);
+    char *d = diagram(&crash, 0);
+    assert_non_null(strstr(d, "<g class=\"call c-invalid\">")); /* became_invalid */
+    assert_non_null(strstr(d, ">CRASH (fault)</text>"));
+    assert_non_null(strstr(d, "<g class=\"mark m-inval\">"));
+    assert_non_null(strstr(d, "<g class=\"call c-killed\">"));
+    assert_non_null(strstr(d, ">request destroyed</text>"));
+    free(d);
+    d = diagram(&late, 0);
+    assert_int_equal(rt_count(d, "<g class=\"arrow a-req\">"), 2);
+    assert_int_equal(rt_count(d, "<g class=\"arrow a-reply\">"), 1);
+    assert_int_equal(rt_count(d, "<g class=\"arrow a-late\">"), 1);
+    assert_non_null(strstr(d, "<g class=\"call c-timeout\">"));
+    assert_non_null(strstr(d, "<g class=\"call c-ok\">"));
+    free(d);
+    d = diagram(&wrong, 0);
+    assert_int_equal(rt_count(d, "<g class=\"call c-timeout failed\">"), 1);
+    assert_non_null(strstr(d, "\u2717 send msgid 9 \u2192 receive_timeout (100ms)</text>"));
+    assert_non_null(strstr(d, "FAILED: send result: expected success, observed receive_timeout"));
+    free(d);
+    d = diagram(&queue, 0);
+    assert_non_null(strstr(d, ">server/worker1</text>")); /* a dispatch worker's lane */
+    assert_int_equal(rt_count(d, "<g class=\"arrow a-req\">"), 7);
+    assert_non_null(strstr(d, "<text class=\"lane again\"")); /* names repeated down a long diagram */
+    free(d);
+    d = diagram(&self, 0);
+    assert_true(has_loop(d)); /* a request to its own lane */
+    assert_int_equal(rt_count(d, "<g class=\"arrow a-undelivered\">"), 1);
+    free(d);
+    sim_result_free(&crash);
+    sim_result_free(&late);
+    sim_result_free(&wrong);
+    sim_result_free(&queue);
+    sim_result_free(&self);
+}
+
+/* ---- golden file --------------------------------------------------------------------------- */
+
+static void golden_file_of_a_small_scenario(void **state)
+{
+    (void)state;
+    sim_result r;
+    rt_run_data("late-reply.yaml", &r);
+    size_t len = 0;
+    char *h = html(&r, 1, &len);
+    sim_result_free(&r);
+    const char *update = getenv("REP_UPDATE_GOLDEN");
+    if (update != NULL && update[0] != '\0') {
+        assert_true(rt_write_file(GOLDEN, h, len));
+        print_message("rewrote %s\n", GOLDEN);
+    }
+    size_t want_len = 0;
+    char *want = rt_read_file(GOLDEN, &want_len);
+    if (want == NULL) fail_msg("no golden file %s (REP_UPDATE_GOLDEN=1 writes it)", GOLDEN);
+    if (want_len != len || memcmp(want, h, len) != 0) {
+        char *path = rt_temp_path(".html");
+        rt_write_file(path, h, len);
+        fail_msg("the HTML of late-reply.yaml differs from %s; got %s. If the change is intended "
+                 "(the model's trace or the report changed), rerun with REP_UPDATE_GOLDEN=1.",
+                 GOLDEN, path);
+    }
+    free(want);
+    free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(page_has_summary_and_a_section_per_result),
+        cmocka_unit_test(each_verdict_reads_right),
+        cmocka_unit_test(hostile_text_is_escaped),
+        cmocka_unit_test(no_results_still_make_a_page),
+        cmocka_unit_test(same_results_same_bytes),
+        cmocka_unit_test(hand_built_observation_draws_every_element),
+        cmocka_unit_test(the_cap_truncates_with_a_visible_note),
+        cmocka_unit_test(diagram_needs_an_observation),
+        cmocka_unit_test(model_runs_draw_their_story),
+        cmocka_unit_test(golden_file_of_a_small_scenario),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
