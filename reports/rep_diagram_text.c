@@ -135,8 +135,8 @@ void dg_exec_label(const sim_result *r, const sim_exec *e, sim_buf *b)
     }
     if (exec_type(r, e) == SIM_RT_STATUS && (e->convid != 0 || e->request >= 0)) sim_buf_printf(b, " msgid %d", e->msgid);
     put_result(r, e, b);
-    int64_t elapsed = e->end_ns - e->start_ns;
-    if (e->outcome == SIM_OUTCOME_RETURNED && elapsed > 0) {
+    if (e->outcome == SIM_OUTCOME_RETURNED && e->end_ns > e->start_ns) {
+        int64_t elapsed = (int64_t)((uint64_t)e->end_ns - (uint64_t)e->start_ns);
         char t[40];
         sim_format_duration(elapsed, t, sizeof t);
         sim_buf_printf(b, " (%s)", t);
@@ -187,6 +187,20 @@ void dg_exec_title(const sim_result *r, const sim_exec *e, const sim_failure *fa
 
 /* ---- events ----------------------------------------------------------------------------- */
 
+/* " #3", or nothing when the port is not known. */
+static void put_port(sim_buf *b, int64_t port)
+{
+    if (port != SIM_PORT_NONE) sim_buf_printf(b, " #%lld", (long long)port);
+}
+
+/* "port #3 died", "port died". */
+static void port_then(sim_buf *b, int64_t port, const char *what)
+{
+    sim_buf_puts(b, "port");
+    put_port(b, port);
+    sim_buf_puts(b, what);
+}
+
 void dg_event_label(const sim_event *e, sim_buf *b)
 {
     switch (e->kind) {
@@ -194,8 +208,9 @@ void dg_event_label(const sim_event *e, sim_buf *b)
     case SIM_EV_CALLOUT: sim_buf_printf(b, "callout msgid %d", e->msgid); break;
     case SIM_EV_CALLOUT_DONE: sim_buf_puts(b, "callout returned"); break;
     case SIM_EV_INVALIDATION_CALLBACK:
-        sim_buf_printf(b, "invalidation callback #%lld%s", (long long)e->port,
-                       e->flags & SIM_EVF_VIA_SET ? " (at once, R8)" : "");
+        sim_buf_puts(b, "invalidation callback");
+        put_port(b, e->port);
+        if (e->flags & SIM_EVF_VIA_SET) sim_buf_puts(b, " (at once, R8)");
         break;
     case SIM_EV_CONTEXT_RETAIN: sim_buf_puts(b, "context retain"); break;
     case SIM_EV_CONTEXT_RELEASE: sim_buf_puts(b, "context release"); break;
@@ -210,15 +225,18 @@ void dg_event_label(const sim_event *e, sim_buf *b)
     case SIM_EV_CORRUPT_REPLY_DROPPED: sim_buf_puts(b, "corrupt reply dropped"); break;
     case SIM_EV_MESSAGE_DESTROYED: sim_buf_puts(b, "request destroyed"); break;
     case SIM_EV_REQUEST_DROPPED: sim_buf_printf(b, "request dropped (%s)", rep_drop_reason(e->code)); break;
-    case SIM_EV_INVALIDATED: sim_buf_printf(b, "port #%lld invalid", (long long)e->port); break;
-    case SIM_EV_DEALLOC: sim_buf_printf(b, "port #%lld freed", (long long)e->port); break;
+    case SIM_EV_INVALIDATED: port_then(b, e->port, " invalid"); break;
+    case SIM_EV_DEALLOC: port_then(b, e->port, " freed"); break;
     case SIM_EV_TIMER: sim_buf_puts(b, "timer fired"); break;
     case SIM_EV_BLOCK: sim_buf_puts(b, "dispatch block"); break;
     case SIM_EV_CRASH: sim_buf_printf(b, "CRASH (%s)", rep_crash_reason(e->code)); break;
     case SIM_EV_EXIT: sim_buf_puts(b, "exit"); break;
     case SIM_EV_WARNING: sim_buf_printf(b, "warning: %s", sim_warning_name(e->code)); break;
-    case SIM_EV_DEATH_NOTICE: sim_buf_printf(b, "death notice #%lld", (long long)e->port); break;
-    case SIM_EV_PORT_DIED: sim_buf_printf(b, "port #%lld died", (long long)e->port); break;
+    case SIM_EV_DEATH_NOTICE:
+        sim_buf_puts(b, "death notice");
+        put_port(b, e->port);
+        break;
+    case SIM_EV_PORT_DIED: port_then(b, e->port, " died"); break;
     case SIM_EV_NAME_REGISTERED: sim_buf_puts(b, "name registered"); break;
     case SIM_EV_NAME_RELEASED: sim_buf_puts(b, "name released"); break;
     case SIM_EV_ANOMALY: sim_buf_printf(b, "ANOMALY: %s", e->note != NULL ? e->note : "?"); break;

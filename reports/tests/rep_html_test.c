@@ -15,6 +15,7 @@
 #include "rep_diagram.h"
 #include "rep_html.h"
 #include "rep_test_util.h"
+#include "sim_obs.h"
 
 #define GOLDEN REP_TEST_DIR "/golden/late-reply.html"
 
@@ -295,6 +296,75 @@ static void model_runs_draw_their_story(void **state)
     sim_result_free(&self);
 }
 
+/* An observation no backend should produce: out-of-range actors and steps, ends before
+ * starts, unmatched messages, time going backwards, deep nesting, too many lanes. */
+static sim_result *odd_result(uint32_t events)
+{
+    sim_result *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    sim_result_init(r);
+    r->file = strdup("odd.yaml");
+    r->scenario = strdup("odd");
+    sim_obs *o = calloc(1, sizeof *o);
+    assert_non_null(o);
+    sim_obs_init(o);
+    r->obs = o;
+    r->process_names = calloc(1, sizeof *r->process_names);
+    r->thread_names = calloc(1, sizeof *r->thread_names);
+    r->thread_counts = calloc(1, sizeof *r->thread_counts);
+    r->process_names[0] = strdup("only");
+    r->process_count = 1; /* thread_names[0] stays NULL with count 0: every thread is a "worker" */
+    for (uint32_t i = 0; i < 70; i++) { /* nested deeper than the layout tracks */
+        sim_exec e = {.step = i % 3 == 0 ? 999 : SIM_NONE, .outcome = (uint8_t)(i % 4), .port = SIM_PORT_NONE,
+                      .request = -1, .start_ns = 1000 - i, .end_ns = 5, .start_seq = 10 + i,
+                      .end_seq = i % 5 == 0 ? 3 : 500 - i, .process = 0, .thread = 0};
+        sim_obs_add_exec(o, &e);
+    }
+    static const uint8_t kinds[] = {SIM_EV_REPLY_FILED, SIM_EV_CALLOUT_DONE, SIM_EV_CALLOUT, SIM_EV_CRASH,
+                                    SIM_EV_ENQUEUE, SIM_EV_REPLY_SENT, SIM_EV_EXIT, SIM_EV_ANOMALY,
+                                    SIM_EV_MESSAGE_DESTROYED, 200};
+    for (uint32_t i = 0; i < events; i++) {
+        sim_event e = {.kind = kinds[i % 10], .process = (uint16_t)(i % 11 == 0 ? UINT16_MAX : i % 60),
+                       .thread = (uint16_t)(i % 7 == 0 ? UINT16_MAX : i % 3), .time_ns = (int64_t)(i % 13) * 1000,
+                       .seq = i / 2, .port = (int64_t)i - 5, .msg = i % 4 == 0 ? -1 : (int64_t)(i % 9) * INT64_C(1000000007),
+                       .step = i, .note = NULL};
+        sim_obs_add_event(o, &e);
+    }
+    return r;
+}
+
+static void odd_observations_still_draw(void **state)
+{
+    (void)state;
+    sim_result *r = odd_result(400);
+    size_t len = 0;
+    char *h = html_opt(r, 1, NULL, &len);
+    assert_true(rt_valid_xml_chars(h, len));
+    assert_non_null(strstr(h, ">(other actors)</text>"));
+    assert_null(strstr(h, ">(system)</text>")); /* past the lane cap: among the others */
+    assert_non_null(strstr(h, ">only/worker0</text>"));
+    assert_int_equal(rt_count(h, "<g"), rt_count(h, "</g>") + rt_count(h, "<g/>"));
+    assert_int_equal(rt_count(h, "<svg"), rt_count(h, "</svg>"));
+    sim_result_free(r);
+    free(r);
+    free(h);
+}
+
+static void a_huge_observation_is_capped(void **state)
+{
+    (void)state;
+    sim_result *r = odd_result(200000);
+    rep_html_options opt = rep_html_options_default();
+    opt.max_rows = 300;
+    size_t len = 0;
+    char *h = html_opt(r, 1, &opt, &len);
+    assert_non_null(strstr(h, "Truncated: only the first 300 rows are drawn;"));
+    assert_true(len < 2000000);
+    sim_result_free(r);
+    free(r);
+    free(h);
+}
+
 /* ---- golden file --------------------------------------------------------------------------- */
 
 static void golden_file_of_a_small_scenario(void **state)
@@ -336,6 +406,8 @@ int main(void)
         cmocka_unit_test(the_cap_truncates_with_a_visible_note),
         cmocka_unit_test(diagram_needs_an_observation),
         cmocka_unit_test(model_runs_draw_their_story),
+        cmocka_unit_test(odd_observations_still_draw),
+        cmocka_unit_test(a_huge_observation_is_capped),
         cmocka_unit_test(golden_file_of_a_small_scenario),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
