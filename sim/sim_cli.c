@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rep_html.h"
+#include "rep_junit.h"
+#include "rep_tap.h"
 #include "sim_cli_internal.h"
 #include "sim_explore.h"
 #include "sim_json.h"
@@ -44,6 +47,10 @@ static const char usage_text[] =
     "options of run and replay:\n"
     "  --trace             print the canonical trace (replay: always)\n"
     "  --json FILE         write the results as versioned JSON to FILE\n"
+    "  --junit FILE        write JUnit XML to FILE (one testcase per scenario)\n"
+    "  --tap               write TAP to stdout (the result lines go to stderr)\n"
+    "  --tap-version N     14 (default) or 13 (for Perl's prove, which rejects 14)\n"
+    "  --html FILE         write a self-contained HTML report with sequence diagrams\n"
     "  --color, --no-color force colour on or off (default: on a terminal,\n"
     "                      unless NO_COLOR is set)\n"
     "options of explore:\n"
@@ -177,7 +184,8 @@ static const option_spec value_options[] = {
     {"--profile", SIM_OPT_RUN},      {"--pct-depth", SIM_OPT_RUN},
     {"--pct-steps", SIM_OPT_RUN},    {"--schedule", SIM_OPT_RUN},
     {"--json", SIM_OPT_REPORT},      {"--junit", SIM_OPT_REPORT},
-    {"--html", SIM_OPT_REPORT},      {"--seeds", SIM_OPT_EXPLORE},
+    {"--html", SIM_OPT_REPORT},      {"--tap-version", SIM_OPT_REPORT},
+    {"--seeds", SIM_OPT_EXPLORE},
     {"--depth", SIM_OPT_EXPLORE},    {"--schedules", SIM_OPT_EXPLORE},
     {"--jobs", SIM_OPT_EXPLORE},     {"-j", SIM_OPT_EXPLORE},
     {"--shard", SIM_OPT_EXPLORE},    {"--output", SIM_OPT_OUTPUT},
@@ -199,6 +207,7 @@ static int set_number(sim_cli *c, const char *name, const char *v)
     else if (strcmp(name, "--schedules") == 0 && n >= 1) c->schedules = n;
     else if ((strcmp(name, "--jobs") == 0 || strcmp(name, "-j") == 0) && n >= 1 && n <= 256) c->jobs = (uint32_t)n;
     else if (strcmp(name, "--max-runs") == 0 && n >= 1) c->max_runs = n;
+    else if (strcmp(name, "--tap-version") == 0 && (n == 13 || n == 14)) c->tap_version = (uint32_t)n;
     else return sim_cli_usage_error(c, "value out of range for", name);
     return -1;
 }
@@ -471,24 +480,60 @@ static void run_file(sim_cli *c, const char *path, sim_result *res)
     sim_scenario_free(&sc);
 }
 
-static int write_json(sim_cli *c, const sim_result *results, uint32_t count)
+typedef enum report_kind { REPORT_JSON, REPORT_JUNIT, REPORT_HTML, REPORT_TAP } report_kind;
+
+static bool write_report(const sim_cli *c, report_kind kind, FILE *f, const sim_result *results,
+                         uint32_t count)
 {
-    FILE *f = fopen(c->json, "w");
-    if (f == NULL) {
-        fprintf(c->err, "portsim: %s: %s\n", c->json, strerror(errno));
-        return SIM_EXIT_USAGE;
-    }
     sim_run_info info = {.command = c->command, .version = PORTSIM_VERSION, .seed = c->run.seed,
                          .strategy = sim_strategy_name(c->run.strategy),
                          .profile = c->run.profile ? cm_profile_name(c->run.profile) : NULL,
                          .backend = "model"};
-    bool ok = sim_json_write(f, &info, results, count);
+    switch (kind) {
+    case REPORT_JSON: return sim_json_write(f, &info, results, count);
+    case REPORT_JUNIT: return rep_junit_write(f, &info, results, count);
+    case REPORT_HTML: {
+        rep_html_options o = rep_html_options_default();
+        return rep_html_write(f, &info, results, count, &o);
+    }
+    case REPORT_TAP: {
+        rep_tap_options o = rep_tap_options_default();
+        if (c->tap_version != 0) o.version = c->tap_version;
+        return rep_tap_write(f, &info, results, count, &o);
+    }
+    }
+    return false;
+}
+
+/* Writes one report file; returns -1 to go on, or an exit code. */
+static int write_file(sim_cli *c, report_kind kind, const char *path, const sim_result *results,
+                      uint32_t count)
+{
+    if (path == NULL) return -1;
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(c->err, "portsim: %s: %s\n", path, strerror(errno));
+        return SIM_EXIT_USAGE;
+    }
+    bool ok = write_report(c, kind, f, results, count);
     ok = fclose(f) == 0 && ok;
     if (!ok) {
-        fprintf(c->err, "portsim: %s: write error\n", c->json);
+        fprintf(c->err, "portsim: %s: write error\n", path);
         return SIM_EXIT_USAGE;
     }
     return -1;
+}
+
+static int write_reports(sim_cli *c, const sim_result *results, uint32_t count, FILE *stdout_stream)
+{
+    int code = write_file(c, REPORT_JSON, c->json, results, count);
+    if (code < 0) code = write_file(c, REPORT_JUNIT, c->junit, results, count);
+    if (code < 0) code = write_file(c, REPORT_HTML, c->html, results, count);
+    if (code < 0 && c->tap && !write_report(c, REPORT_TAP, stdout_stream, results, count)) {
+        fprintf(c->err, "portsim: stdout: write error\n");
+        code = SIM_EXIT_USAGE;
+    }
+    return code;
 }
 
 static int run_all(sim_cli *c, const sim_file_list *files)
@@ -508,7 +553,7 @@ static int run_all(sim_cli *c, const sim_file_list *files)
     }
     fprintf(c->out, "%u passed, %u failed, %u skipped\n", passed, failed + errors, skipped);
     fflush(c->out);
-    int code = c->json != NULL ? write_json(c, results, (uint32_t)files->count) : -1;
+    int code = write_reports(c, results, (uint32_t)files->count, c->tap_out);
     for (size_t i = 0; i < files->count; i++) sim_result_free(&results[i]);
     free(results);
     if (code >= 0) return code;
@@ -533,6 +578,11 @@ static int command_run(sim_cli *c, int argc, char **argv)
     if (strcmp(c->command, "replay") == 0) {
         if (c->path_count != 1) return sim_cli_usage_error(c, "replay takes exactly one FILE", NULL);
         c->trace = true;
+    }
+    c->tap_out = c->out;
+    if (c->tap) {
+        if (c->trace) return sim_cli_usage_error(c, "--tap and --trace both want stdout", NULL);
+        c->out = c->err; /* stdout is the TAP stream */
     }
     c->use_color = sim_cli_color_wanted(c);
     sim_file_list files = {0};

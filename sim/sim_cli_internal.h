@@ -32,6 +32,8 @@ typedef struct sim_cli {
     const char *junit;
     const char *html;
     bool tap;
+    uint32_t tap_version; /* 14, or 13 for prove */
+    FILE *tap_out;        /* where --tap goes: the caller's out; the results go to err */
     int color;            /* -1 auto */
     bool use_color;
     char **paths;
