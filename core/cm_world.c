@@ -149,40 +149,27 @@ static void record(cm_world *w, cm_event *ev)
     if (w->cfg.on_event != NULL) w->cfg.on_event(w->cfg.on_event_ctx, w, ev);
 }
 
+/* Every emitter ends here: the fields by value, the rest by record(). */
+static void emit(cm_world *w, uint16_t kind, uint16_t process, uint16_t thread, uint16_t program,
+                 uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c, int32_t msg)
+{
+    cm_event ev = {.kind = kind, .process = process, .thread = thread, .program = program,
+                   .op_index = op_index, .port = port, .a = a, .b = b, .c = c, .msg = msg};
+    record(w, &ev);
+}
+
 void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
                 uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c)
 {
-    cm_event ev = {
-        .kind = kind,
-        .process = t ? t->process : CM_NONE16,
-        .thread = t ? t->index : CM_NONE16,
-        .program = program,
-        .op_index = op_index,
-        .port = port,
-        .a = a,
-        .b = b,
-        .c = c,
-        .msg = -1,
-    };
-    record(w, &ev);
+    emit(w, kind, t ? t->process : CM_NONE16, t ? t->index : CM_NONE16, program, op_index, port,
+         a, b, c, -1);
 }
 
 void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process, int32_t port,
                  int32_t a, int32_t b, int64_t c, int32_t serial)
 {
-    cm_event ev = {
-        .kind = kind,
-        .process = t ? t->process : process,
-        .thread = t ? t->index : CM_NONE16,
-        .program = CM_NONE16,
-        .op_index = CM_NONE32,
-        .port = port,
-        .a = a,
-        .b = b,
-        .c = c,
-        .msg = serial,
-    };
-    record(w, &ev);
+    emit(w, kind, t ? t->process : process, t ? t->index : CM_NONE16, CM_NONE16, CM_NONE32, port,
+         a, b, c, serial);
 }
 
 void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32_t a,
@@ -194,19 +181,7 @@ void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32
 void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port, int32_t a,
                      int32_t b, int64_t c)
 {
-    cm_event ev = {
-        .kind = kind,
-        .process = process,
-        .thread = CM_NONE16,
-        .program = CM_NONE16,
-        .op_index = CM_NONE32,
-        .port = port,
-        .a = a,
-        .b = b,
-        .c = c,
-        .msg = -1,
-    };
-    record(w, &ev);
+    emit(w, kind, process, CM_NONE16, CM_NONE16, CM_NONE32, port, a, b, c, -1);
 }
 
 /* ---- timers: a binary min-heap on (at_ns, seq) -------------------------- */
