@@ -1,0 +1,192 @@
+/*
+ * agent_state.c — the agent's tables: port variables, object ids,
+ * contexts, programs, threads, queues, modes, blobs, and the invalidation
+ * callback trampolines. Lookups take agent_g.lock briefly; nothing here
+ * calls CF.
+ */
+#include "agent.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+agent_state agent_g;
+
+void agent_state_init(void)
+{
+    memset(&agent_g, 0, sizeof agent_g);
+    agent_g.lock = agent_mutex_create();
+    conf_arena_init(&agent_g.arena, (size_t)256 << 20);
+    agent_g.objects = calloc(AGENT_MAX_OBJECTS, sizeof *agent_g.objects);
+    if (agent_g.objects == NULL) agent_exit(3);
+    agent_g.next_object_id = 1;
+    agent_g.next_exec = 1;
+}
+
+agent_var *agent_var_get(const char *name)
+{
+    agent_var *found = NULL;
+    agent_mutex_lock(agent_g.lock);
+    for (uint32_t i = 0; i < agent_g.var_count && found == NULL; i++) {
+        if (strcmp(agent_g.vars[i].name, name) == 0) found = &agent_g.vars[i];
+    }
+    if (found == NULL && agent_g.var_count < AGENT_MAX_VARS && strlen(name) <= CONF_NAME_MAX) {
+        found = &agent_g.vars[agent_g.var_count++];
+        strcpy(found->name, name);
+    }
+    agent_mutex_unlock(agent_g.lock);
+    return found;
+}
+
+/* Called with the lock held. */
+static agent_object *object_find(const void *pointer)
+{
+    for (uint32_t i = agent_g.object_count; i > 0; i--) {
+        if (agent_g.objects[i - 1].pointer == pointer) return &agent_g.objects[i - 1];
+    }
+    return NULL;
+}
+
+int64_t agent_object_id(const void *pointer, bool *is_new)
+{
+    if (is_new != NULL) *is_new = false;
+    if (pointer == NULL) return -1;
+    agent_mutex_lock(agent_g.lock);
+    agent_object *o = object_find(pointer);
+    if (o == NULL && agent_g.object_count < AGENT_MAX_OBJECTS) {
+        o = &agent_g.objects[agent_g.object_count++];
+        o->pointer = pointer;
+        o->id = agent_g.next_object_id++;
+        if (is_new != NULL) *is_new = true;
+    }
+    int64_t id = o != NULL ? o->id : -1;
+    agent_mutex_unlock(agent_g.lock);
+    return id;
+}
+
+void agent_object_set_queue(const void *pointer, const char *queue_label)
+{
+    (void)agent_object_id(pointer, NULL);
+    agent_mutex_lock(agent_g.lock);
+    agent_object *o = object_find(pointer);
+    if (o != NULL) o->queue_label = queue_label;
+    agent_mutex_unlock(agent_g.lock);
+}
+
+const char *agent_object_queue(const void *pointer)
+{
+    agent_mutex_lock(agent_g.lock);
+    agent_object *o = object_find(pointer);
+    const char *label = o != NULL ? o->queue_label : NULL;
+    agent_mutex_unlock(agent_g.lock);
+    return label;
+}
+
+agent_ctx *agent_ctx_new(int64_t value, uint32_t handler)
+{
+    agent_ctx *c = calloc(1, sizeof *c);
+    if (c == NULL) agent_exit(3);
+    c->value = value;
+    c->port_id = -1;
+    c->handler = handler;
+    agent_mutex_lock(agent_g.lock);
+    c->next = agent_g.contexts;
+    agent_g.contexts = c;
+    agent_mutex_unlock(agent_g.lock);
+    return c;
+}
+
+uint32_t agent_program_find(const char *name)
+{
+    if (name == NULL) return AGENT_NONE;
+    for (uint32_t i = 0; i < agent_g.program_count; i++) {
+        if (strcmp(agent_g.programs[i].name, name) == 0) return i;
+    }
+    return AGENT_NONE;
+}
+
+agent_thread *agent_thread_find(const char *name)
+{
+    for (uint32_t i = 0; name != NULL && i < agent_g.thread_count; i++) {
+        if (strcmp(agent_g.threads[i].name, name) == 0) return &agent_g.threads[i];
+    }
+    return NULL;
+}
+
+agent_queue *agent_queue_find(const char *name)
+{
+    for (uint32_t i = 0; name != NULL && i < agent_g.queue_count; i++) {
+        if (strcmp(agent_g.queues[i].name, name) == 0) return &agent_g.queues[i];
+    }
+    return NULL;
+}
+
+CFStringRef agent_mode_string(const char *name)
+{
+    if (name == NULL) return NULL;
+    if (strcmp(name, "default") == 0) return kCFRunLoopDefaultMode;
+    if (strcmp(name, "common") == 0) return kCFRunLoopCommonModes;
+    for (uint32_t i = 0; i < agent_g.mode_count; i++) {
+        if (strcmp(agent_g.modes[i].name, name) == 0) return agent_g.modes[i].string;
+    }
+    return NULL;
+}
+
+bool agent_blob_append(uint32_t id, const uint8_t *bytes, size_t len)
+{
+    if (id >= AGENT_MAX_BLOBS) return false;
+    agent_mutex_lock(agent_g.lock);
+    agent_blob *b = &agent_g.blobs[id];
+    bool ok = b->len + len <= ((size_t)64 << 20);
+    uint8_t *grown = ok ? realloc(b->bytes, b->len + len + 1) : NULL;
+    if (grown != NULL) {
+        memcpy(grown + b->len, bytes, len);
+        b->bytes = grown;
+        b->len += len;
+        if (id >= agent_g.blob_count) agent_g.blob_count = id + 1;
+    }
+    agent_mutex_unlock(agent_g.lock);
+    return grown != NULL;
+}
+
+bool agent_blob_get(uint32_t id, const uint8_t **bytes, size_t *len)
+{
+    agent_mutex_lock(agent_g.lock);
+    bool ok = id < agent_g.blob_count && agent_g.blobs[id].bytes != NULL;
+    if (ok) {
+        *bytes = agent_g.blobs[id].bytes;
+        *len = agent_g.blobs[id].len;
+    }
+    agent_mutex_unlock(agent_g.lock);
+    return ok;
+}
+
+/* ---- invalidation callback trampolines ---------------------------------------------------
+ * CF stores a bare function pointer, and GetInvalidationCallBack must tell which scenario
+ * callback is stored, so each callback program gets its own function. */
+
+#define TRAMPOLINE(a, b)                                                               \
+    static void icb_##a##b(CFMessagePortRef port, void *info)                          \
+    {                                                                                  \
+        agent_exec_invalidation((a) * 8u + (b), port, info);                           \
+    }
+#define T8(a) TRAMPOLINE(a, 0) TRAMPOLINE(a, 1) TRAMPOLINE(a, 2) TRAMPOLINE(a, 3)     \
+    TRAMPOLINE(a, 4) TRAMPOLINE(a, 5) TRAMPOLINE(a, 6) TRAMPOLINE(a, 7)
+T8(0) T8(1) T8(2) T8(3) T8(4) T8(5) T8(6) T8(7)
+#define E8(a) icb_##a##0, icb_##a##1, icb_##a##2, icb_##a##3, icb_##a##4, icb_##a##5,     \
+    icb_##a##6, icb_##a##7
+
+static const CFMessagePortInvalidationCallBack trampolines[AGENT_MAX_CALLBACKS] = {
+    E8(0), E8(1), E8(2), E8(3), E8(4), E8(5), E8(6), E8(7)};
+
+CFMessagePortInvalidationCallBack agent_callback_function(uint32_t slot)
+{
+    return slot < AGENT_MAX_CALLBACKS ? trampolines[slot] : NULL;
+}
+
+uint32_t agent_callback_slot_of(CFMessagePortInvalidationCallBack fn)
+{
+    for (uint32_t i = 0; fn != NULL && i < AGENT_MAX_CALLBACKS; i++) {
+        if (trampolines[i] == fn) return i;
+    }
+    return AGENT_NONE;
+}

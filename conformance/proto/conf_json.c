@@ -1,0 +1,674 @@
+/* conf_json.c — see conf_json.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "conf_json.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- bytes ---------------------------------------------------------------------- */
+
+static bool set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static bool set_err(char *err, size_t cap, const char *fmt, ...)
+{
+    if (err != NULL && cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, cap, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+/* Length of the UTF-8 sequence at p (strict: no overlongs, surrogates, > U+10FFFF), 0 if bad. */
+static size_t utf8_seq(const uint8_t *p, size_t left)
+{
+    uint8_t c = p[0];
+    if (c < 0x80) return 1;
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if (left < n) return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0u) != 0x80u) return 0;
+        cp = (cp << 6) | (p[i] & 0x3Fu);
+    }
+    if ((n == 3 && cp < 0x800u) || (n == 4 && cp < 0x10000u)) return 0; /* overlong */
+    if (cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) return 0;
+    return n;
+}
+
+bool conf_json_check_bytes(const char *bytes, size_t len, char *err, size_t err_cap)
+{
+    if (len > CONF_JSON_MAX_LINE) {
+        return set_err(err, err_cap, "line longer than %zu bytes", CONF_JSON_MAX_LINE);
+    }
+    const uint8_t *p = (const uint8_t *)bytes;
+    for (size_t i = 0; i < len;) {
+        if (p[i] == '\n' && i + 1 == len) break; /* the line's own terminator */
+        if (p[i] < 0x20 && p[i] != '\t') {
+            return set_err(err, err_cap, "control byte 0x%02x at offset %zu", p[i], i);
+        }
+        size_t n = utf8_seq(p + i, len - i);
+        if (n == 0) return set_err(err, err_cap, "invalid UTF-8 at offset %zu", i);
+        i += n;
+    }
+    return true;
+}
+
+/* ---- tree building ------------------------------------------------------------------ */
+
+typedef struct builder {
+    conf_jdoc *doc;
+    uint32_t stack[CONF_JSON_MAX_DEPTH + 1];
+    uint32_t last[CONF_JSON_MAX_DEPTH + 1]; /* last child of each open container */
+    uint32_t depth;
+    uint32_t documents;
+    bool failed;
+    char *err;
+    size_t err_cap;
+} builder;
+
+static bool fail(builder *b, const char *what)
+{
+    if (!b->failed) set_err(b->err, b->err_cap, "%s", what);
+    b->failed = true;
+    return false;
+}
+
+static bool text_append(conf_jdoc *doc, const char *s, size_t len, size_t *off)
+{
+    size_t need = doc->text_len + len + 1;
+    if (need > doc->text_cap) {
+        size_t cap = doc->text_cap ? doc->text_cap : 256;
+        while (cap < need) cap *= 2;
+        char *grown = realloc(doc->text, cap);
+        if (grown == NULL) return false;
+        doc->text = grown;
+        doc->text_cap = cap;
+    }
+    *off = doc->text_len;
+    if (len > 0) memcpy(doc->text + doc->text_len, s, len);
+    doc->text[doc->text_len + len] = '\0';
+    doc->text_len = need;
+    return true;
+}
+
+static uint32_t add_node(builder *b, uint8_t type)
+{
+    conf_jdoc *doc = b->doc;
+    if (doc->count >= CONF_JSON_MAX_NODES) {
+        fail(b, "too many values in one line");
+        return CONF_JSON_NONE;
+    }
+    if (doc->count == doc->capacity) {
+        uint32_t cap = doc->capacity ? doc->capacity * 2 : 32;
+        conf_jnode *grown = realloc(doc->nodes, (size_t)cap * sizeof *grown);
+        if (grown == NULL) {
+            fail(b, "out of memory");
+            return CONF_JSON_NONE;
+        }
+        doc->nodes = grown;
+        doc->capacity = cap;
+    }
+    uint32_t index = doc->count++;
+    doc->nodes[index] = (conf_jnode){.type = type, .first = CONF_JSON_NONE,
+                                     .next = CONF_JSON_NONE};
+    if (b->depth == 0) {
+        if (doc->root != CONF_JSON_NONE) {
+            fail(b, "more than one value in a line");
+            return CONF_JSON_NONE;
+        }
+        doc->root = index;
+        return index;
+    }
+    uint32_t parent = b->stack[b->depth - 1];
+    uint32_t prev = b->last[b->depth - 1];
+    if (prev == CONF_JSON_NONE) {
+        doc->nodes[parent].first = index;
+    } else {
+        doc->nodes[prev].next = index;
+    }
+    b->last[b->depth - 1] = index;
+    doc->nodes[parent].count++;
+    return index;
+}
+
+/* JSON's number grammar, exactly. */
+static bool is_json_number(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (i < n && s[i] == '-') i++;
+    if (i >= n) return false;
+    if (s[i] == '0') {
+        i++;
+    } else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    } else {
+        return false;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        size_t start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == start) return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == start) return false;
+    }
+    return i == n;
+}
+
+static bool in_object_key_position(const builder *b)
+{
+    if (b->depth == 0) return false;
+    const conf_jnode *parent = &b->doc->nodes[b->stack[b->depth - 1]];
+    return parent->type == CONF_J_OBJECT && parent->count % 2 == 0;
+}
+
+static void on_scalar(builder *b, struct fy_event *ev)
+{
+    size_t len = 0;
+    const char *text = fy_token_get_text(ev->scalar.value, &len);
+    if (text == NULL) text = "";
+    enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
+    bool quoted = style == FYSS_DOUBLE_QUOTED;
+    if (in_object_key_position(b) && !quoted) {
+        fail(b, "an object key is not a string");
+        return;
+    }
+    uint8_t type = CONF_J_STRING;
+    if (!quoted) {
+        if (style != FYSS_PLAIN) {
+            fail(b, "a string is not double-quoted");
+            return;
+        }
+        if (len == 4 && memcmp(text, "true", 4) == 0) {
+            type = CONF_J_BOOL;
+        } else if (len == 5 && memcmp(text, "false", 5) == 0) {
+            type = CONF_J_BOOL;
+        } else if (len == 4 && memcmp(text, "null", 4) == 0) {
+            type = CONF_J_NULL;
+        } else if (is_json_number(text, len)) {
+            type = CONF_J_NUMBER;
+        } else {
+            fail(b, "a bare word that is not true, false, null or a number");
+            return;
+        }
+    }
+    uint32_t index = add_node(b, type);
+    if (index == CONF_JSON_NONE) return;
+    conf_jnode *n = &b->doc->nodes[index];
+    n->boolean = type == CONF_J_BOOL && text[0] == 't';
+    size_t off = 0;
+    if (!text_append(b->doc, text, len, &off)) {
+        fail(b, "out of memory");
+        return;
+    }
+    n = &b->doc->nodes[index];
+    n->text_off = off;
+    n->len = len;
+}
+
+static void on_open(builder *b, uint8_t type)
+{
+    if (in_object_key_position(b)) {
+        fail(b, "an object key is not a string");
+        return;
+    }
+    if (b->depth >= CONF_JSON_MAX_DEPTH) {
+        fail(b, "values nested too deeply");
+        return;
+    }
+    uint32_t index = add_node(b, type);
+    if (index == CONF_JSON_NONE) return;
+    b->stack[b->depth] = index;
+    b->last[b->depth] = CONF_JSON_NONE;
+    b->depth++;
+}
+
+static void on_close(builder *b)
+{
+    if (b->depth == 0) {
+        fail(b, "unbalanced close");
+        return;
+    }
+    b->depth--;
+}
+
+static bool has_decoration(struct fy_event *ev)
+{
+    return fy_event_get_anchor_token(ev) != NULL || fy_event_get_tag_token(ev) != NULL;
+}
+
+static void on_event(builder *b, struct fy_event *ev)
+{
+    switch (ev->type) {
+    case FYET_DOCUMENT_START:
+        if (++b->documents > 1) fail(b, "more than one document in a line");
+        break;
+    case FYET_MAPPING_START:
+    case FYET_SEQUENCE_START:
+    case FYET_SCALAR:
+        if (has_decoration(ev)) {
+            fail(b, "anchors and tags are not JSON");
+        } else if (ev->type == FYET_SCALAR) {
+            on_scalar(b, ev);
+        } else {
+            on_open(b, ev->type == FYET_MAPPING_START ? CONF_J_OBJECT : CONF_J_ARRAY);
+        }
+        break;
+    case FYET_MAPPING_END:
+    case FYET_SEQUENCE_END:
+        on_close(b);
+        break;
+    case FYET_ALIAS:
+        fail(b, "aliases are not JSON");
+        break;
+    default:
+        break;
+    }
+}
+
+/* libfyaml's own messages, kept for the error text. */
+typedef struct raw_output {
+    char text[160];
+    size_t len;
+} raw_output;
+
+static void capture_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    raw_output *out = user;
+    size_t room = sizeof out->text - 1 - out->len;
+    size_t n = len < room ? len : room;
+    memcpy(out->text + out->len, buf, n);
+    out->len += n;
+    out->text[out->len] = '\0';
+}
+
+static void first_error(struct fy_diag *fd, const raw_output *raw, char *err, size_t cap)
+{
+    void *iter = NULL;
+    struct fy_diag_error *e;
+    while ((e = fy_diag_errors_iterate(fd, &iter)) != NULL) {
+        if (e->type < FYET_ERROR) continue;
+        set_err(err, cap, "not JSON (column %d: %s)", e->column, e->msg ? e->msg : "syntax error");
+        return;
+    }
+    char text[sizeof raw->text];
+    memcpy(text, raw->text, sizeof text);
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = '\0';
+    set_err(err, cap, "not JSON (%s)", text[0] ? text : "syntax error");
+}
+
+static bool run_parser(struct fy_parser *parser, builder *b)
+{
+    for (uint32_t guard = 0; guard <= 2 * CONF_JSON_MAX_NODES + 16; guard++) {
+        struct fy_event *ev = fy_parser_parse(parser);
+        if (ev == NULL) return false;
+        bool end = ev->type == FYET_STREAM_END;
+        on_event(b, ev);
+        fy_parser_event_free(parser, ev);
+        if (end) return true;
+        if (b->failed) return false;
+    }
+    return false;
+}
+
+bool conf_json_parse(const char *line, size_t len, conf_jdoc *doc, char *err, size_t err_cap)
+{
+    assert(doc != NULL && (line != NULL || len == 0));
+    memset(doc, 0, sizeof *doc);
+    doc->root = CONF_JSON_NONE;
+    if (!conf_json_check_bytes(line, len, err, err_cap)) return false;
+    if (len > 0 && line[len - 1] == '\n') len--;
+    raw_output raw = {.len = 0};
+    raw.text[0] = '\0';
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = capture_output;
+    dcfg.user = &raw;
+    dcfg.colorize = false;
+    struct fy_diag *fd = fy_diag_create(&dcfg);
+    if (fd == NULL) return set_err(err, err_cap, "out of memory");
+    fy_diag_set_collect_errors(fd, true);
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_JSON_FORCE | FYPCF_DISABLE_MMAP_OPT,
+                               .diag = fd};
+    struct fy_parser *parser = fy_parser_create(&cfg);
+    builder b = {.doc = doc, .err = err, .err_cap = err_cap};
+    bool ok = false;
+    if (parser == NULL) {
+        set_err(err, err_cap, "out of memory");
+    } else if (fy_parser_set_string(parser, len ? line : "", len) != 0) {
+        set_err(err, err_cap, "cannot start the JSON parser");
+    } else {
+        bool clean = run_parser(parser, &b);
+        ok = clean && !fy_parser_get_stream_error(parser) && !b.failed;
+        if (!ok && !b.failed) first_error(fd, &raw, err, err_cap);
+        if (ok && doc->root == CONF_JSON_NONE) ok = set_err(err, err_cap, "an empty line");
+    }
+    if (parser != NULL) fy_parser_destroy(parser);
+    fy_diag_destroy(fd);
+    if (!ok) {
+        conf_json_fini(doc);
+        doc->root = CONF_JSON_NONE;
+    }
+    return ok;
+}
+
+void conf_json_fini(conf_jdoc *doc)
+{
+    free(doc->nodes);
+    free(doc->text);
+    memset(doc, 0, sizeof *doc);
+    doc->root = CONF_JSON_NONE;
+}
+
+/* ---- access --------------------------------------------------------------------------- */
+
+const conf_jnode *conf_json_node(const conf_jdoc *doc, uint32_t index)
+{
+    return index < doc->count ? &doc->nodes[index] : NULL;
+}
+
+const char *conf_json_text(const conf_jdoc *doc, uint32_t index, size_t *len)
+{
+    const conf_jnode *n = conf_json_node(doc, index);
+    if (n == NULL || (n->type != CONF_J_STRING && n->type != CONF_J_NUMBER)) return NULL;
+    if (len != NULL) *len = n->len;
+    return doc->text + n->text_off;
+}
+
+uint32_t conf_json_get(const conf_jdoc *doc, uint32_t object, const char *key)
+{
+    const conf_jnode *o = conf_json_node(doc, object);
+    if (o == NULL || o->type != CONF_J_OBJECT) return CONF_JSON_NONE;
+    size_t key_len = strlen(key);
+    uint32_t k = o->first;
+    for (uint32_t pair = 0; pair < o->count / 2 && k != CONF_JSON_NONE; pair++) {
+        const conf_jnode *kn = &doc->nodes[k];
+        uint32_t v = kn->next;
+        if (v == CONF_JSON_NONE) break;
+        if (kn->len == key_len && memcmp(doc->text + kn->text_off, key, key_len) == 0) return v;
+        k = doc->nodes[v].next;
+    }
+    return CONF_JSON_NONE;
+}
+
+bool conf_json_int(const conf_jdoc *doc, uint32_t index, int64_t min, int64_t max, int64_t *out)
+{
+    const conf_jnode *n = conf_json_node(doc, index);
+    if (n == NULL || n->type != CONF_J_NUMBER) return false;
+    const char *s = doc->text + n->text_off;
+    for (size_t i = 0; i < n->len; i++) { /* integers only: no fraction, no exponent */
+        if (s[i] == '.' || s[i] == 'e' || s[i] == 'E') return false;
+    }
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end != s + n->len || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+bool conf_json_double(const conf_jdoc *doc, uint32_t index, double *out)
+{
+    const conf_jnode *n = conf_json_node(doc, index);
+    if (n == NULL || n->type != CONF_J_NUMBER) return false;
+    const char *s = doc->text + n->text_off;
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (errno != 0 || end != s + n->len || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+bool conf_json_bool(const conf_jdoc *doc, uint32_t index, bool *out)
+{
+    const conf_jnode *n = conf_json_node(doc, index);
+    if (n == NULL || n->type != CONF_J_BOOL) return false;
+    *out = n->boolean;
+    return true;
+}
+
+bool conf_json_is_null(const conf_jdoc *doc, uint32_t index)
+{
+    const conf_jnode *n = conf_json_node(doc, index);
+    return n != NULL && n->type == CONF_J_NULL;
+}
+
+const char *conf_json_str(const conf_jdoc *doc, uint32_t index)
+{
+    const conf_jnode *n = conf_json_node(doc, index);
+    if (n == NULL || n->type != CONF_J_STRING) return NULL;
+    const char *s = doc->text + n->text_off;
+    return memchr(s, '\0', n->len) != NULL ? NULL : s;
+}
+
+/* ---- writer ---------------------------------------------------------------------------- */
+
+static int jw_output(struct fy_emitter *emit, enum fy_emitter_write_type type, const char *str,
+                     int len, void *userdata)
+{
+    (void)emit;
+    (void)type;
+    conf_jw *w = userdata;
+    if (len <= 0) return len;
+    size_t need = w->len + (size_t)len + 1;
+    if (need > CONF_JSON_MAX_LINE + 1) {
+        w->failed = true;
+        return len; /* keep the emitter going; the line is refused at the end */
+    }
+    if (need > w->cap) {
+        size_t cap = w->cap ? w->cap : 1024;
+        while (cap < need) cap *= 2;
+        char *grown = realloc(w->buf, cap);
+        if (grown == NULL) {
+            w->failed = true;
+            return len;
+        }
+        w->buf = grown;
+        w->cap = cap;
+    }
+    memcpy(w->buf + w->len, str, (size_t)len);
+    w->len += (size_t)len;
+    w->buf[w->len] = '\0';
+    return len;
+}
+
+static void jw_event(conf_jw *w, struct fy_event *ev)
+{
+    if (ev == NULL || fy_emit_event(w->emit, ev) != 0) w->failed = true;
+}
+
+static bool jw_open_emitter(conf_jw *w)
+{
+    struct fy_emitter_cfg cfg = {.flags = FYECF_MODE_JSON_ONELINE | FYECF_WIDTH_INF,
+                                 .output = jw_output, .userdata = w};
+    w->emit = fy_emitter_create(&cfg);
+    if (w->emit == NULL) return false;
+    jw_event(w, fy_emit_event_create(w->emit, FYET_STREAM_START));
+    return !w->failed;
+}
+
+bool conf_jw_init(conf_jw *w)
+{
+    memset(w, 0, sizeof *w);
+    return jw_open_emitter(w);
+}
+
+/* After a failed line the emitter may be mid-document: start a fresh one. */
+static void jw_reset(conf_jw *w)
+{
+    if (w->emit != NULL) fy_emitter_destroy(w->emit);
+    w->emit = NULL;
+    w->failed = false;
+    w->len = 0;
+    if (!jw_open_emitter(w) && w->emit != NULL) {
+        fy_emitter_destroy(w->emit);
+        w->emit = NULL;
+    }
+    w->len = 0;
+}
+
+void conf_jw_fini(conf_jw *w)
+{
+    if (w->emit != NULL) fy_emitter_destroy(w->emit);
+    free(w->buf);
+    memset(w, 0, sizeof *w);
+}
+
+static void jw_scalar(conf_jw *w, enum fy_scalar_style style, const char *s, size_t len)
+{
+    assert(w->open);
+    if (w->emit == NULL) {
+        w->failed = true;
+        return;
+    }
+    jw_event(w, fy_emit_event_create(w->emit, FYET_SCALAR, style, s, len, NULL, NULL));
+}
+
+void conf_jw_begin(conf_jw *w)
+{
+    assert(!w->open);
+    if (w->emit == NULL) jw_reset(w);
+    w->len = 0;
+    w->failed = w->emit == NULL;
+    w->open = true;
+    if (w->emit == NULL) return;
+    jw_event(w, fy_emit_event_create(w->emit, FYET_DOCUMENT_START, 1, NULL, NULL));
+    jw_event(w, fy_emit_event_create(w->emit, FYET_MAPPING_START, FYNS_FLOW, NULL, NULL));
+}
+
+void conf_jw_key(conf_jw *w, const char *key)
+{
+    jw_scalar(w, FYSS_DOUBLE_QUOTED, key, strlen(key));
+}
+
+void conf_jw_str(conf_jw *w, const char *s, size_t len)
+{
+    jw_scalar(w, FYSS_DOUBLE_QUOTED, len ? s : "", len);
+}
+
+void conf_jw_cstr(conf_jw *w, const char *s)
+{
+    conf_jw_str(w, s, strlen(s));
+}
+
+void conf_jw_int(conf_jw *w, int64_t v)
+{
+    char text[24];
+    int n = snprintf(text, sizeof text, "%" PRId64, v);
+    jw_scalar(w, FYSS_PLAIN, text, (size_t)n);
+}
+
+void conf_jw_uint(conf_jw *w, uint64_t v)
+{
+    char text[24];
+    int n = snprintf(text, sizeof text, "%" PRIu64, v);
+    jw_scalar(w, FYSS_PLAIN, text, (size_t)n);
+}
+
+void conf_jw_double(conf_jw *w, double v)
+{
+    char text[40];
+    if (!isfinite(v)) v = 0;
+    int n = snprintf(text, sizeof text, "%.17g", v);
+    if (strchr(text, '.') == NULL && strchr(text, 'e') == NULL && n + 2 < (int)sizeof text) {
+        text[n++] = '.';
+        text[n++] = '0';
+        text[n] = '\0';
+    }
+    jw_scalar(w, FYSS_PLAIN, text, (size_t)n);
+}
+
+void conf_jw_bool(conf_jw *w, bool v)
+{
+    jw_scalar(w, FYSS_PLAIN, v ? "true" : "false", v ? 4 : 5);
+}
+
+void conf_jw_null(conf_jw *w)
+{
+    jw_scalar(w, FYSS_PLAIN, "null", 4);
+}
+
+void conf_jw_obj_begin(conf_jw *w)
+{
+    if (w->emit == NULL) {
+        w->failed = true;
+        return;
+    }
+    jw_event(w, fy_emit_event_create(w->emit, FYET_MAPPING_START, FYNS_FLOW, NULL, NULL));
+}
+
+void conf_jw_obj_end(conf_jw *w)
+{
+    if (w->emit == NULL) {
+        w->failed = true;
+        return;
+    }
+    jw_event(w, fy_emit_event_create(w->emit, FYET_MAPPING_END));
+}
+
+void conf_jw_arr_begin(conf_jw *w)
+{
+    if (w->emit == NULL) {
+        w->failed = true;
+        return;
+    }
+    jw_event(w, fy_emit_event_create(w->emit, FYET_SEQUENCE_START, FYNS_FLOW, NULL, NULL));
+}
+
+void conf_jw_arr_end(conf_jw *w)
+{
+    if (w->emit == NULL) {
+        w->failed = true;
+        return;
+    }
+    jw_event(w, fy_emit_event_create(w->emit, FYET_SEQUENCE_END));
+}
+
+const char *conf_jw_end(conf_jw *w, size_t *len)
+{
+    assert(w->open);
+    w->open = false;
+    if (w->emit == NULL) return NULL;
+    jw_event(w, fy_emit_event_create(w->emit, FYET_MAPPING_END));
+    jw_event(w, fy_emit_event_create(w->emit, FYET_DOCUMENT_END, 1));
+    if (w->failed || w->len == 0 || w->len > CONF_JSON_MAX_LINE) {
+        jw_reset(w);
+        return NULL;
+    }
+    if (w->buf[w->len - 1] != '\n') {
+        jw_output(w->emit, fyewt_linebreak, "\n", 1, w);
+        if (w->failed) return NULL;
+    }
+    *len = w->len;
+    return w->buf;
+}

@@ -1,0 +1,545 @@
+/*
+ * conf_judge.c — the verdict on one real run.
+ *
+ * 1. The run's own problems (an agent that died, hung, sent garbage, a
+ *    step it could not perform) are failures of kind "run".
+ * 2. sim_check (the same checker `portsim run` uses) runs on a *view* of
+ *    the scenario: expectations the backend cannot observe are left out
+ *    and listed as notes (event kinds the agent does not report
+ *    completely; results an agent reports as unobservable), and for real
+ *    clocks the elapsed windows are taken out, to be checked here with a
+ *    tolerance.
+ * 3. Timing (real clocks): every elapsed window is widened by
+ *    tolerance(d) = max(tol_abs / time_scale, tol_rel x d) on each side;
+ *    a result outside it fails, with its margin.
+ * 4. Model-allowed outcomes: every execution's result must be one the
+ *    model produced for that step in some explored schedule.
+ * 5. Margins: for each call with a deadline (send and receive timeouts,
+ *    run_loop's duration, sleep), how far it ended from the nearest one;
+ *    the closest call is recorded, and a failing call whose margin is
+ *    within the tolerance is marked timing-sensitive.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "conf_runner.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- outcomes ------------------------------------------------------------------------ */
+
+void conf_outcome_init(conf_outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    sim_result_init(&o->res);
+}
+
+void conf_outcome_free(conf_outcome *o)
+{
+    sim_result_free(&o->res);
+    for (uint32_t i = 0; i < o->note_count; i++) free(o->notes[i]);
+    free(o->notes);
+    memset(o, 0, sizeof *o);
+}
+
+void conf_outcome_note(conf_outcome *o, const char *fmt, ...)
+{
+    char text[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    char **grown = realloc(o->notes, ((size_t)o->note_count + 1) * sizeof *grown);
+    if (grown == NULL) return;
+    o->notes = grown;
+    o->notes[o->note_count] = sim_strdup(text);
+    if (o->notes[o->note_count] != NULL) o->note_count++;
+}
+
+static void put_word(sim_buf *b, const char *s)
+{
+    bool plain = s[0] != '\0' && s[0] != '-';
+    for (const char *p = s; *p && plain; p++) {
+        char c = *p;
+        plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+                c == '.' || c == '_' || c == '-' || c == '+' || c == ',' || c == ':';
+    }
+    if (plain) {
+        sim_buf_puts(b, s);
+        return;
+    }
+    sim_buf_puts(b, "'");
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            sim_buf_puts(b, "'\\''");
+        } else {
+            sim_buf_append(b, p, 1);
+        }
+    }
+    sim_buf_puts(b, "'");
+}
+
+static char *replay_command(const sim_scenario *sc, const conf_options *opt)
+{
+    sim_buf b;
+    sim_buf_init(&b);
+    sim_buf_puts(&b, "portsim conform ");
+    if (opt->backend == &conf_backend_agent) {
+        sim_buf_puts(&b, "--agent ");
+        put_word(&b, opt->agent_path);
+    } else {
+        sim_buf_printf(&b, "--backend %s", opt->backend->name);
+    }
+    if (opt->time_scale != 1.0) sim_buf_printf(&b, " --time-scale %g", opt->time_scale);
+    if (opt->profile != 0) sim_buf_printf(&b, " --profile %s", cm_profile_name(opt->profile));
+    sim_buf_puts(&b, " ");
+    if (sc->file[0] == '-') sim_buf_puts(&b, "./");
+    put_word(&b, sc->file);
+    return sim_buf_take(&b);
+}
+
+void conf_result_describe(const sim_scenario *sc, const conf_options *opt,
+                          const conf_agent_info *info, sim_result *res)
+{
+    res->file = sim_strdup(sc->file);
+    res->scenario = sc->name ? sim_strdup(sc->name) : NULL;
+    res->line = sc->loc.line ? sc->loc.line : 1;
+    res->col = sc->loc.col ? sc->loc.col : 1;
+    res->about = sc->about ? sim_strdup(sc->about) : NULL;
+    res->rules = calloc((size_t)sc->rule_count + 1, sizeof *res->rules);
+    for (uint32_t i = 0; res->rules != NULL && i < sc->rule_count; i++) {
+        res->rules[i] = sim_strdup(sc->rules[i]);
+        res->rule_count++;
+    }
+    res->backend = opt->backend->name;
+    res->seed = opt->seed;
+    res->strategy = info != NULL && info->world ? "fifo" : "real-time";
+    res->profile = cm_profile_name(sim_scenario_profile_id(sc, opt->profile));
+    res->replay = replay_command(sc, opt);
+}
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+static sim_failure *fail_at(conf_outcome *o, const sim_scenario *sc, uint8_t kind, uint32_t step,
+                            sim_loc loc, const char *message, const char *expected, const char *observed)
+{
+    if (loc.line == 0) loc = step < sc->step_count ? sc->steps[step].loc : sc->loc;
+    if (loc.line == 0) loc = (sim_loc){1, 1};
+    sim_failure *f = sim_result_add_failure(&o->res, kind, loc.line, loc.col ? loc.col : 1, message,
+                                            expected, observed);
+    if (f != NULL) f->step = step;
+    if (step < o->res.step_count) o->res.steps[step].failed = true;
+    return f;
+}
+
+static void fmt_duration(int64_t ns, char *buf, size_t cap)
+{
+    if (ns < 0 && ns != CM_DURATION_NAN) {
+        char inner[40];
+        sim_format_duration(-ns, inner, sizeof inner);
+        snprintf(buf, cap, "-%s", inner);
+        return;
+    }
+    sim_format_duration(ns, buf, cap);
+}
+
+static void fmt_margin(int64_t margin, char *buf, size_t cap)
+{
+    if (cap < 2) return;
+    buf[0] = margin < 0 ? '-' : '+';
+    fmt_duration(margin < 0 ? -margin : margin, buf + 1, cap - 1);
+}
+
+static bool real_clock(const conf_agent_info *info)
+{
+    return info->clock != CONF_CLOCK_VIRTUAL;
+}
+
+/* Executions of a step, in order. */
+static uint32_t exec_of_step(const conf_run *run, uint32_t step, uint32_t nth)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < run->obs.exec_count; i++) {
+        if (run->obs.execs[i].step != step) continue;
+        if (n++ == nth) return i;
+    }
+    return SIM_NONE;
+}
+
+/* ---- deadlines and margins ---------------------------------------------------------------- */
+
+typedef struct deadline_set {
+    int64_t at[3];
+    const char *what[3];
+    uint32_t count;
+} deadline_set;
+
+static void add_deadline(deadline_set *d, int64_t ns, const char *what)
+{
+    if (ns <= 0 || ns == CM_DURATION_FOREVER || ns == CM_DURATION_NAN || d->count >= 3) return;
+    d->at[d->count] = ns;
+    d->what[d->count++] = what;
+}
+
+static deadline_set deadlines_of(const sim_step *s)
+{
+    deadline_set d = {.count = 0};
+    switch (s->op) {
+    case CM_OP_SEND: {
+        int64_t send = s->t1_ns;
+        if (send != CM_DURATION_NAN && send < CM_SEND_TIMEOUT_FOREVER_NS) {
+            send = send / CM_NS_PER_MS * CM_NS_PER_MS; /* R28: floored to ms */
+            add_deadline(&d, send, "send timeout");
+        }
+        if (s->mode.name != NULL) add_deadline(&d, s->t2_ns, "receive timeout");
+        break;
+    }
+    default: break; /* a run loop or a sleep ends at its deadline by design: no margin */
+    }
+    return d;
+}
+
+typedef struct margin {
+    bool has;
+    int64_t ns;      /* elapsed - deadline */
+    int64_t deadline;
+    const char *what;
+} margin;
+
+static margin margin_of(const sim_scenario *sc, const sim_exec *e)
+{
+    margin m = {.has = false};
+    if (e->outcome != SIM_OUTCOME_RETURNED) return m;
+    deadline_set d = deadlines_of(&sc->steps[e->step]);
+    int64_t elapsed = e->end_ns - e->start_ns;
+    for (uint32_t i = 0; i < d.count; i++) {
+        int64_t diff = elapsed - d.at[i];
+        int64_t mag = diff < 0 ? -diff : diff;
+        if (!m.has || mag < (m.ns < 0 ? -m.ns : m.ns)) {
+            m = (margin){.has = true, .ns = diff, .deadline = d.at[i], .what = d.what[i]};
+        }
+    }
+    return m;
+}
+
+static bool margin_sensitive(const conf_options *opt, const margin *m)
+{
+    int64_t mag = m->ns < 0 ? -m->ns : m->ns;
+    return m->has && mag <= conf_tolerance_ns(opt, m->deadline);
+}
+
+static void record_margins(const sim_scenario *sc, const conf_run *run, conf_outcome *o)
+{
+    for (uint32_t i = 0; i < run->obs.exec_count; i++) {
+        const sim_exec *e = &run->obs.execs[i];
+        margin m = margin_of(sc, e);
+        if (!m.has) continue;
+        int64_t mag = m.ns < 0 ? -m.ns : m.ns;
+        if (!o->has_margin || mag < (o->margin_ns < 0 ? -o->margin_ns : o->margin_ns)) {
+            o->has_margin = true;
+            o->margin_ns = m.ns;
+            o->margin_line = sc->steps[e->step].loc.line;
+        }
+    }
+    for (uint32_t s = 0; s < o->res.step_count; s++) { /* the first execution's margin, per step */
+        uint32_t first = exec_of_step(run, s, 0);
+        if (first == SIM_NONE || o->res.steps[s].observed == NULL) continue;
+        margin m = margin_of(sc, &run->obs.execs[first]);
+        if (!m.has) continue;
+        char mg[48], dl[48];
+        fmt_margin(m.ns, mg, sizeof mg);
+        sim_format_duration(m.deadline, dl, sizeof dl);
+        char *text = sim_strdup_printf("%s margin=%s to the %s %s", o->res.steps[s].observed, mg, dl, m.what);
+        if (text != NULL) {
+            free(o->res.steps[s].observed);
+            o->res.steps[s].observed = text;
+        }
+    }
+}
+
+/* ---- the view --------------------------------------------------------------------------------- */
+
+typedef struct view {
+    sim_scenario sc;
+    sim_step *steps;
+    sim_expect *expects;
+    sim_event_expect *event_expects;
+} view;
+
+static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, const conf_agent_info *info,
+                      conf_outcome *o)
+{
+    memset(v, 0, sizeof *v);
+    v->sc = *sc;
+    v->steps = malloc(((size_t)sc->step_count + 1) * sizeof *v->steps);
+    v->expects = malloc(((size_t)sc->step_count + 1) * sizeof *v->expects);
+    v->event_expects = malloc(((size_t)sc->event_expect_count + 1) * sizeof *v->event_expects);
+    if (v->steps == NULL || v->expects == NULL || v->event_expects == NULL) return false;
+    for (uint32_t i = 0; i < sc->step_count; i++) {
+        v->steps[i] = sc->steps[i];
+        if (sc->steps[i].expect == NULL) continue;
+        sim_expect *x = &v->expects[i];
+        *x = *sc->steps[i].expect;
+        v->steps[i].expect = x;
+        uint8_t flags = run->step_flags != NULL ? run->step_flags[i] : 0;
+        if (real_clock(info)) x->has_elapsed = false; /* checked with a tolerance below */
+        if ((flags & CONF_STEPF_UNOBSERVABLE) && x->result_count > 0) {
+            x->result_count = 0;
+            conf_outcome_note(o, "%s:%u: the %s result is not observable on this backend (not checked)",
+                              sc->file, sc->steps[i].loc.line, sim_op_keyword(sc->steps[i].op));
+        }
+        if (flags & CONF_STEPF_UNSUPPORTED) v->steps[i].expect = NULL;
+    }
+    v->sc.steps = v->steps;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < sc->event_expect_count; i++) {
+        const sim_event_expect *x = &sc->event_expects[i];
+        if (info->world || (info->events & (UINT64_C(1) << x->kind))) {
+            v->event_expects[kept++] = *x;
+        } else {
+            conf_outcome_note(o, "%s:%u: expect_events '%s' is not observable on this backend (not checked)",
+                              sc->file, x->loc.line, sim_event_kind_name(x->kind));
+        }
+    }
+    v->sc.event_expects = v->event_expects;
+    v->sc.event_expect_count = kept;
+    return true;
+}
+
+static void view_free(view *v)
+{
+    free(v->steps);
+    free(v->expects);
+    free(v->event_expects);
+}
+
+/* ---- timing with a tolerance ------------------------------------------------------------------------ */
+
+static void check_elapsed(const sim_scenario *sc, const conf_run *run, const conf_options *opt,
+                          conf_outcome *o, uint32_t step)
+{
+    const sim_expect *x = sc->steps[step].expect;
+    int64_t lo_tol = conf_tolerance_ns(opt, x->elapsed_min_ns);
+    int64_t hi_tol = conf_tolerance_ns(opt, x->elapsed_max_ns == CM_DURATION_FOREVER ? 0 : x->elapsed_max_ns);
+    int64_t lo = x->elapsed_min_ns - lo_tol;
+    int64_t hi = x->elapsed_max_ns == CM_DURATION_FOREVER ? CM_DURATION_FOREVER : x->elapsed_max_ns + hi_tol;
+    uint32_t failed = 0, first = SIM_NONE, nth = 0;
+    int64_t first_elapsed = 0, first_margin = 0;
+    for (uint32_t i = 0; i < run->obs.exec_count; i++) {
+        const sim_exec *e = &run->obs.execs[i];
+        if (e->step != step) continue;
+        uint32_t n = nth++;
+        if (e->outcome != SIM_OUTCOME_RETURNED) continue; /* results checked by sim_check */
+        int64_t elapsed = e->end_ns - e->start_ns;
+        if (elapsed >= lo && elapsed <= hi) continue;
+        if (failed++ == 0) {
+            first = n;
+            first_elapsed = elapsed;
+            first_margin = elapsed < lo ? elapsed - lo : hi - elapsed;
+        }
+    }
+    if (failed == 0) return;
+    char a[48], b[48], t1[48], t2[48], got[48], mg[48];
+    sim_format_duration(x->elapsed_min_ns, a, sizeof a);
+    sim_format_duration(x->elapsed_max_ns, b, sizeof b);
+    sim_format_duration(lo_tol, t1, sizeof t1);
+    sim_format_duration(hi_tol, t2, sizeof t2);
+    sim_format_duration(first_elapsed, got, sizeof got);
+    fmt_margin(first_margin, mg, sizeof mg);
+    char *expected = x->elapsed_max_ns == CM_DURATION_FOREVER
+                         ? sim_strdup_printf("at least %s (tolerance %s)", a, t1)
+                         : sim_strdup_printf("between %s and %s (tolerance -%s/+%s)", a, b, t1, t2);
+    int64_t mag = first_margin < 0 ? -first_margin : first_margin;
+    bool sensitive = mag <= (lo_tol > hi_tol ? lo_tol : hi_tol);
+    char *observed = sim_strdup_printf("%s, %s outside the window%s", got, mg + 1,
+                                       sensitive ? " [timing-sensitive]" : " [not timing-sensitive]");
+    char message[160];
+    snprintf(message, sizeof message, "%s elapsed time%s", sim_op_keyword(sc->steps[step].op),
+             failed > 1 ? " (several executions fail)" : "");
+    sim_failure *f = fail_at(o, sc, SIM_FAIL_EXPECT, step, x->elapsed_loc, message, expected, observed);
+    if (f != NULL) {
+        f->execution = first;
+        uint32_t e = exec_of_step(run, step, first);
+        if (e != SIM_NONE) f->time_ns = run->obs.execs[e].end_ns;
+    }
+    o->timing_failures += sensitive;
+    free(expected);
+    free(observed);
+}
+
+/* ---- model-allowed outcomes -------------------------------------------------------------------------- */
+
+static bool value_checked(uint8_t op)
+{
+    switch (sim_op_result_type(op)) {
+    case SIM_RT_STATUS:
+    case SIM_RT_CREATED:
+    case SIM_RT_BOOL:
+    case SIM_RT_RUN:
+    case SIM_RT_INT: return true;
+    default: return false;
+    }
+}
+
+static int32_t exec_value(const sim_exec *e)
+{
+    if (e->outcome == SIM_OUTCOME_BLOCKED) return SIM_VALUE_BLOCKED;
+    if (e->outcome == SIM_OUTCOME_KILLED) return SIM_VALUE_KILLED;
+    return e->value;
+}
+
+static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allowed *a)
+{
+    sim_buf b;
+    sim_buf_init(&b);
+    sim_result_type type = sim_op_result_type(sc->steps[step].op);
+    char num[24];
+    if (a->count == 0) sim_buf_puts(&b, "no execution at all");
+    for (uint32_t i = 0; i < a->count; i++) {
+        if (i > 0) sim_buf_puts(&b, i + 1 == a->count ? " or " : ", ");
+        sim_buf_puts(&b, sim_result_text(type, a->values[i], num, sizeof num));
+    }
+    return sim_buf_take(&b);
+}
+
+static void check_allowed(const sim_scenario *sc, const conf_model *model, const conf_run *run,
+                          const conf_options *opt, conf_outcome *o)
+{
+    for (uint32_t step = 0; step < sc->step_count; step++) {
+        uint8_t flags = run->step_flags != NULL ? run->step_flags[step] : 0;
+        if (flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED)) continue;
+        const conf_allowed *a = &model->allowed[step];
+        bool checked = value_checked(sc->steps[step].op);
+        uint32_t bad = 0, first = SIM_NONE, nth = 0;
+        int32_t first_value = 0;
+        for (uint32_t i = 0; i < run->obs.exec_count; i++) {
+            const sim_exec *e = &run->obs.execs[i];
+            if (e->step != step) continue;
+            uint32_t n = nth++;
+            int32_t v = exec_value(e);
+            if (!checked && e->outcome == SIM_OUTCOME_RETURNED) v = 0;
+            if (a->executions > 0 && conf_allowed_has(a, v)) continue;
+            if (bad++ == 0) {
+                first = n;
+                first_value = v;
+            }
+        }
+        if (bad == 0) continue;
+        char num[24];
+        char *values = allowed_text(sc, step, a);
+        char *expected = sim_strdup_printf("%s (what the model produced in %u explored schedules)",
+                                           values ? values : "?", model->runs);
+        free(values);
+        const char *got = a->executions == 0 && first_value == 0
+                              ? "an execution"
+                              : sim_result_text(sim_op_result_type(sc->steps[step].op), first_value, num, sizeof num);
+        uint32_t e = exec_of_step(run, step, first);
+        margin m = e != SIM_NONE ? margin_of(sc, &run->obs.execs[e]) : (margin){.has = false};
+        bool sensitive = margin_sensitive(opt, &m);
+        char detail[160] = "";
+        if (m.has) {
+            char mg[48], dl[48];
+            fmt_margin(m.ns, mg, sizeof mg);
+            sim_format_duration(m.deadline, dl, sizeof dl);
+            snprintf(detail, sizeof detail, ", margin %s to the %s %s%s", mg, dl, m.what,
+                     sensitive ? " [timing-sensitive]" : "");
+        }
+        char *observed = sim_strdup_printf("%s%s", got, detail);
+        char message[160];
+        snprintf(message, sizeof message, "%s outcome the model does not allow%s", sim_op_keyword(sc->steps[step].op),
+                 bad > 1 ? " (several executions)" : "");
+        sim_failure *f = fail_at(o, sc, SIM_FAIL_INVARIANT, step, (sim_loc){0, 0}, message, expected, observed);
+        if (f != NULL) {
+            f->execution = first;
+            if (e != SIM_NONE) f->time_ns = run->obs.execs[e].end_ns;
+        }
+        o->timing_failures += sensitive;
+        free(expected);
+        free(observed);
+    }
+}
+
+/* Marks sim_check's failures about calls that ended close to a deadline. */
+static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_options *opt, conf_outcome *o,
+                        uint32_t count)
+{
+    for (uint32_t i = 0; i < count && i < o->res.failure_count; i++) {
+        sim_failure *f = &o->res.failures[i];
+        if (f->step == SIM_RESULT_NONE || f->execution == SIM_RESULT_NONE || f->step >= sc->step_count) continue;
+        uint32_t e = exec_of_step(run, f->step, f->execution);
+        if (e == SIM_NONE) continue;
+        margin m = margin_of(sc, &run->obs.execs[e]);
+        if (!m.has) continue;
+        char mg[48], dl[48];
+        fmt_margin(m.ns, mg, sizeof mg);
+        sim_format_duration(m.deadline, dl, sizeof dl);
+        bool sensitive = margin_sensitive(opt, &m);
+        char *text = sim_strdup_printf("%s (margin %s to the %s %s; %s)", f->observed ? f->observed : "-", mg, dl,
+                                       m.what, sensitive ? "timing-sensitive" : "not timing-sensitive");
+        if (text != NULL) {
+            free(f->observed);
+            f->observed = text;
+        }
+        o->timing_failures += sensitive;
+    }
+}
+
+/* ---- the whole judgement ------------------------------------------------------------------------------- */
+
+static void run_failures(const sim_scenario *sc, const conf_run *run, conf_outcome *o)
+{
+    for (uint32_t i = 0; i < run->issue_count; i++) {
+        const conf_issue *is = &run->issues[i];
+        sim_failure *f = fail_at(o, sc, is->kind, is->step, is->step < sc->step_count ? sc->steps[is->step].loc : sc->loc,
+                                 is->message, NULL, is->observed);
+        if (f != NULL) f->time_ns = is->t_ns;
+    }
+    for (uint32_t s = 0; run->unsupported != NULL && s < sc->step_count; s++) {
+        if (run->unsupported[s] == NULL) continue;
+        char message[300];
+        snprintf(message, sizeof message, "the agent could not perform this %s: %s", sim_op_keyword(sc->steps[s].op),
+                 run->unsupported[s]);
+        fail_at(o, sc, SIM_FAIL_RUN, s, sc->steps[s].loc, message, NULL, NULL);
+    }
+    if (run->end_reason != NULL && strcmp(run->end_reason, "event_budget") == 0) {
+        fail_at(o, sc, SIM_FAIL_RUN, SIM_NONE, sc->loc, "the run exceeded its event budget (a timer firing too often?)",
+                "the run to end", NULL);
+    } else if (run->end_reason != NULL && strcmp(run->end_reason, "error") == 0) {
+        fail_at(o, sc, SIM_FAIL_RUN, SIM_NONE, sc->loc, "the model ran out of memory", NULL, NULL);
+    }
+}
+
+void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run *run,
+                const conf_options *opt, const conf_agent_info *info, conf_outcome *out)
+{
+    assert(sc != NULL && model != NULL && run != NULL && out != NULL);
+    conf_outcome_init(out);
+    sim_result *res = &out->res;
+    conf_result_describe(sc, opt, info, res);
+    res->trace_hash = run->trace_hash;
+    res->event_count = run->events;
+    res->virtual_time_ns = run->end_ns;
+    res->end_reason = run->end_reason;
+    res->wall_time_ns = run->wall_ns;
+    view v;
+    if (!view_make(&v, sc, run, info, out)) {
+        sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col, "out of memory", NULL, NULL);
+    } else {
+        sim_check(&v.sc, &run->obs, res);
+        if (real_clock(info)) mark_timing(sc, run, opt, out, res->failure_count);
+        run_failures(sc, run, out);
+        if (real_clock(info)) {
+            for (uint32_t s = 0; s < sc->step_count; s++) {
+                const sim_expect *x = sc->steps[s].expect;
+                if (x != NULL && x->has_elapsed && v.steps[s].expect != NULL) check_elapsed(sc, run, opt, out, s);
+            }
+        }
+        if (run->issue_count == 0) check_allowed(sc, model, run, opt, out);
+        record_margins(sc, run, out);
+    }
+    view_free(&v);
+    res->verdict = res->failure_count > 0 ? SIM_VERDICT_FAIL : SIM_VERDICT_PASS;
+    assert(sim_result_validate(res));
+}

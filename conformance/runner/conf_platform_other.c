@@ -1,0 +1,21 @@
+/*
+ * conf_platform_other.c — the runner on systems without Linux's child
+ * subreaper and parent-death signal (macOS, BSDs): agents still run in
+ * their own process group and are killed and reaped with it, and an agent
+ * exits when its stdin closes (the runner died).
+ */
+#include "conf_runner.h"
+
+void conf_platform_child_setup(void);
+
+void conf_platform_init(void)
+{
+}
+
+void conf_platform_fini(void)
+{
+}
+
+void conf_platform_child_setup(void)
+{
+}
