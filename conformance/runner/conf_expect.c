@@ -6,6 +6,7 @@
  *   expectations:
  *     - scenario: context-calls        # the scenario's name
  *       line: 48                       # optional: only failures at this line of its file
+ *       message: should_free_info      # optional, with line: only failures whose message has it
  *       status: fail                   # fail | intermittent | skip
  *       rules: [R9]                    # optional
  *       reason: "libcfmp does not ..." # mandatory
@@ -94,7 +95,7 @@ static bool read_rules(const sim_ydoc *d, uint32_t node, conf_expect_entry *e, s
 
 static bool read_entry(const sim_ydoc *d, uint32_t node, conf_expect_entry *e, sim_diag *diag)
 {
-    static const char *const keys[] = {"scenario", "line", "status", "rules", "reason", NULL};
+    static const char *const keys[] = {"scenario", "line", "message", "status", "rules", "reason", NULL};
     const sim_ynode *n = ynode(d, node);
     memset(e, 0, sizeof *e);
     e->src_line = n->line;
@@ -107,6 +108,7 @@ static bool read_entry(const sim_ydoc *d, uint32_t node, conf_expect_entry *e, s
     const char *status = yscalar(d, ymap_get(d, node, "status"));
     const char *reason = yscalar(d, ymap_get(d, node, "reason"));
     const char *line = yscalar(d, ymap_get(d, node, "line"));
+    const char *message = yscalar(d, ymap_get(d, node, "message"));
     if (scenario == NULL || scenario[0] == '\0') {
         sim_diag_error(diag, n->line, n->col, "an expectation needs 'scenario' (a scenario name)");
         ok = false;
@@ -141,6 +143,11 @@ static bool read_entry(const sim_ydoc *d, uint32_t node, conf_expect_entry *e, s
             ok = false;
         }
     }
+    if (message != NULL && (line == NULL || message[0] == '\0')) {
+        sim_diag_error(diag, n->line, n->col, "message: a non-empty text, and only with line");
+        ok = false;
+    }
+    e->message = message != NULL ? sim_strdup(message) : NULL;
     uint32_t rules = ymap_get(d, node, "rules");
     if (rules != SIM_NONE) ok = read_rules(d, rules, e, diag) && ok;
     e->scenario = scenario ? sim_strdup(scenario) : NULL;
@@ -192,6 +199,7 @@ void conf_expect_free(conf_expectations *e)
         conf_expect_entry *x = &e->entries[i];
         free(x->scenario);
         free(x->reason);
+        free(x->message);
         for (uint32_t r = 0; r < x->rule_count; r++) free(x->rules[r]);
         free(x->rules);
     }
@@ -253,7 +261,8 @@ static void apply_lines(conf_expectations *e, const sim_scenario *sc, conf_outco
         char rules[96];
         rules_text(x, rules, sizeof rules);
         for (uint32_t f = 0; f < r->failure_count;) {
-            if (r->failures[f].line != x->line) {
+            const char *msg = r->failures[f].message ? r->failures[f].message : "";
+            if (r->failures[f].line != x->line || (x->message != NULL && strstr(msg, x->message) == NULL)) {
                 f++;
                 continue;
             }
@@ -280,6 +289,7 @@ void conf_expect_apply(conf_expectations *e, const sim_scenario *sc, conf_outcom
 {
     sim_result *r = &o->res;
     if (e == NULL || r->verdict == SIM_VERDICT_SKIP || r->verdict == SIM_VERDICT_ERROR) return;
+    for (uint32_t i = 0; i < e->count; i++) e->entries[i].runs += for_scenario(&e->entries[i], sc);
     apply_lines(e, sc, o);
     conf_expect_entry *whole = NULL;
     for (uint32_t i = 0; i < e->count && whole == NULL; i++) {

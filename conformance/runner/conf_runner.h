@@ -306,12 +306,14 @@ typedef enum conf_expect_status {
 typedef struct conf_expect_entry {
     char *scenario;   /* scenario name */
     uint32_t line;    /* 0: the whole scenario; else failures at this line of its file */
+    char *message;    /* line entries: only failures whose message contains this, or NULL */
     uint8_t status;
     char *reason;
     char **rules;
     uint32_t rule_count;
     uint32_t src_line; /* in the expectation file */
     uint32_t hits;     /* how often it matched (for stale-entry reports) */
+    uint32_t runs;     /* how often its scenario was judged */
 } conf_expect_entry;
 
 typedef struct conf_expectations {

@@ -3,6 +3,7 @@
  * names (R10–R13, R19), contexts (R59–R60), validity (R7) and invalidation (R52–R56).
  */
 #include "cfmp_port.h"
+#include "cfmp_mutants.h" /* CFMP_MUTATE(...): compile-time mutants, off in real builds */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,7 @@ static CFStringRef cfmp_sanitize_name(CFStringRef name) {
     size_t length = 0;
     const char *bytes = cfmp_string_utf8(name, &length);
     size_t cut = length;
-    if (cut > CFMP_NAME_BYTES_MAX) {
+    if (cut > CFMP_NAME_BYTES_MAX && !CFMP_MUTATE(NAME_NOT_TRUNCATED)) {
         cut = CFMP_NAME_BYTES_MAX;
         while (cut > 0 && ((uint8_t)bytes[cut] & 0xc0) == 0x80) cut--;
     }
@@ -134,6 +135,7 @@ CFMessagePortRef CFMessagePortCreateLocal(CFAllocatorRef allocator, CFStringRef 
     CFMessagePortRef result = NULL;
     if (sanitized != NULL && cfmp_local_cache_hit(sanitized, &result)) {
         CFRelease(sanitized); /* callout and context ignored, shouldFreeInfo stays true */
+        if (CFMP_MUTATE(SHOULD_FREE_INFO_FALSE) && shouldFreeInfo != NULL) *shouldFreeInfo = false;
         return result;
     }
     struct cfmp_listener *listener = NULL;
@@ -193,7 +195,7 @@ CFMessagePortRef CFMessagePortCreateRemote(CFAllocatorRef allocator, CFStringRef
     CFStringRef sanitized = cfmp_sanitize_name(name);
     if (sanitized == NULL) return NULL; /* R11 */
     CFMessagePortRef result = NULL;
-    if (cfmp_remote_cache_hit(sanitized, &result)) {
+    if (!CFMP_MUTATE(REMOTE_CACHE_IGNORED) && cfmp_remote_cache_hit(sanitized, &result)) {
         CFRelease(sanitized);
         return result;
     }
@@ -209,6 +211,7 @@ CFMessagePortRef CFMessagePortCreateRemote(CFAllocatorRef allocator, CFStringRef
     port->valid = true;
     pthread_mutex_lock(&cfmp_tables_lock);
     CFMessagePortRef existing = cfmp_table_find(&cfmp_remote_table, sanitized);
+    if (CFMP_MUTATE(REMOTE_CACHE_IGNORED)) existing = NULL;
     if (existing != NULL && cfmp_object_try_retain(existing)) {
         pthread_mutex_unlock(&cfmp_tables_lock);
         CFRelease(port); /* another thread won the race: use its object */
@@ -276,10 +279,10 @@ Boolean CFMessagePortIsValid(CFMessagePortRef ms) {
     pthread_mutex_unlock(&ms->lock);
     if (!valid) return false;
     if (client == NULL) return true;
-    bool dead = cfmp_client_probe_dead(client);
+    bool dead = !CFMP_MUTATE(NO_PEER_DEATH) && cfmp_client_probe_dead(client);
     cfmp_client_release(client);
     if (!dead) return true;
-    CFMessagePortInvalidate(ms);
+    if (!CFMP_MUTATE(ISVALID_NO_SIDE_EFFECT)) CFMessagePortInvalidate(ms);
     return false;
 }
 
@@ -331,6 +334,7 @@ static void cfmp_port_teardown(CFMessagePortRef port, struct cfmp_teardown *tear
     }
     if (teardown->icallout != NULL) { /* step 6 */
         teardown->icallout(port, port->remote ? NULL : teardown->info);
+        if (CFMP_MUTATE(ICB_TWICE)) teardown->icallout(port, port->remote ? NULL : teardown->info);
     }
     if (teardown->release != NULL) teardown->release(teardown->info); /* step 7, even if NULL */
     if (teardown->source != NULL) {                                   /* step 8 */
@@ -341,7 +345,7 @@ static void cfmp_port_teardown(CFMessagePortRef port, struct cfmp_teardown *tear
         CFRunLoopSourceInvalidate(teardown->reply_source);
         CFRelease(teardown->reply_source);
     }
-    if (teardown->listener != NULL) { /* step 10: the name is free again */
+    if (teardown->listener != NULL && !CFMP_MUTATE(NAME_KEPT)) { /* step 10: the name is free again */
         cfmp_listener_close(teardown->listener);
         cfmp_listener_release(teardown->listener);
     }
@@ -377,6 +381,7 @@ static void cfmp_port_invalidate_on_main(void *context) {
 
 void cfmp_port_peer_died(CFMessagePortRef port) {
     CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    if (CFMP_MUTATE(NO_PEER_DEATH)) return;
     dispatch_async_f(dispatch_get_main_queue(), (void *)(uintptr_t)CFRetain(port),
                      cfmp_port_invalidate_on_main);
 }

@@ -2,6 +2,7 @@
  * cfmp_send.c — CFMessagePortSendRequest (R27–R39), filing replies, and delivering requests
  * to callouts from a run loop or a dispatch queue (R40–R46, R49–R50).
  */
+#include "cfmp_mutants.h" /* CFMP_MUTATE(...): compile-time mutants, off in real builds */
 #include "cfmp_port.h"
 #include "cfmp_wire.h"
 
@@ -58,15 +59,16 @@ static void cfmp_perform_request(CFMessagePortRef port, struct cfmp_conn *conn,
     bool valid = port->valid;
     CFMessagePortContext context = port->context;
     pthread_mutex_unlock(&port->lock);
-    if (!valid || port->callout == NULL) {
+    if ((!valid && !CFMP_MUTATE(CALLOUT_AFTER_INVALID)) || port->callout == NULL) {
         cfmp_message_dispose(message);
         return;
     }
     void *info = context.info;
-    if (context.retain != NULL) info = (void *)context.retain(context.info);
+    bool retain = context.retain != NULL && !CFMP_MUTATE(NO_CALLOUT_RETAIN);
+    if (retain) info = (void *)context.retain(context.info);
     CFDataRef data = cfmp_message_take_data(message);
     CFDataRef reply = port->callout(port, message->header.msgid, data, info);
-    if (context.release != NULL) context.release(info);
+    if (context.release != NULL && !CFMP_MUTATE(NO_CALLOUT_RETAIN)) context.release(info);
     CFRelease(data);
     if (!(message->header.flags & CFMP_FLAG_ONEWAY)) {
         cfmp_send_reply(conn, message->header.convid, reply); /* NULL → empty (R35) */
@@ -174,6 +176,13 @@ static void cfmp_file_reply(CFMessagePortRef port, struct cfmp_message *message)
         waiter = CFMP_RETAIN(pending->waiter);
         break;
     }
+    for (size_t i = 0; CFMP_MUTATE(LATE_REPLY_ACCEPTED) && waiter == NULL && i < port->pending_count; i++) {
+        struct cfmp_pending *pending = &port->pending[i]; /* a stale reply taken by the next call */
+        if (pending->arrived) continue;
+        pending->arrived = true;
+        pending->data = cfmp_message_take_data(message);
+        waiter = CFMP_RETAIN(pending->waiter);
+    }
     pthread_mutex_unlock(&port->lock);
     cfmp_message_dispose(message);
     if (waiter == NULL) return;
@@ -240,7 +249,8 @@ void cfmp_port_drain_replies(CFMessagePortRef remote) {
  * time out. */
 static uint64_t cfmp_send_deadline(double send_timeout_s) {
     if (isnan(send_timeout_s) || send_timeout_s >= CFMP_SEND_FOREVER_S) return CFMP_DEADLINE_NEVER;
-    double ms = floor(send_timeout_s * 1000.0);
+    double ms = CFMP_MUTATE(SEND_TIMEOUT_SECONDS) ? floor(send_timeout_s) * 1000.0
+                                                  : floor(send_timeout_s * 1000.0);
     uint64_t now_ns = cfmp_now_ns();
     return ms < 1.0 ? now_ns : now_ns + (uint64_t)ms * 1000000ull;
 }
@@ -343,8 +353,11 @@ static bool cfmp_pending_arrived(CFMessagePortRef remote, int32_t convid) {
 
 /* R32: run the current run loop in reply_mode until the reply, the deadline or invalidity. */
 static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rcv_timeout_s,
-                              CFStringRef reply_mode, CFDataRef *returnData) {
+                              CFStringRef reply_mode, CFDataRef *returnData, uint64_t call_start_ns) {
     uint64_t deadline_ns = cfmp_deadline_after_s(rcv_timeout_s > 0 ? rcv_timeout_s : 0);
+    if (CFMP_MUTATE(RCV_FROM_BEFORE_SEND) && deadline_ns != CFMP_DEADLINE_NEVER) {
+        deadline_ns -= cfmp_now_ns() - call_start_ns;
+    }
     uint64_t spin_ns = cfmp_runloop_spin_ns(); /* only on the first pass */
     for (;;) { /* bounded by deadline_ns */
         uint64_t now_ns = cfmp_now_ns();
@@ -356,6 +369,10 @@ static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rc
     }
     CFDataRef data = NULL;
     if (cfmp_pending_take(remote, convid, &data)) { /* a reply wins even if invalid now */
+        if (CFMP_MUTATE(NULL_REPLY_NULL) && data != NULL && CFDataGetLength(data) == 0) {
+            CFRelease(data);
+            data = NULL;
+        }
         if (returnData != NULL) {
             *returnData = data; /* +1 (R35) */
         } else if (data != NULL) {
@@ -404,6 +421,8 @@ SInt32 CFMessagePortSendRequest(CFMessagePortRef remote, SInt32 msgid, CFDataRef
         if (!valid) return kCFMessagePortIsInvalid;
         return cfmp_send_to_local(remote, msgid, data, sendTimeout, replyMode);
     }
+    uint64_t call_start_ns = cfmp_now_ns();
+    if (CFMP_MUTATE(ONEWAY_WAITS) && replyMode == NULL) replyMode = kCFRunLoopDefaultMode;
     bool two_way = replyMode != NULL; /* R31: only replyMode decides */
     CFRunLoopRef rl = CFRunLoopGetCurrent();
     int32_t convid = 0;
@@ -412,6 +431,7 @@ SInt32 CFMessagePortSendRequest(CFMessagePortRef remote, SInt32 msgid, CFDataRef
     CFMP_RETAIN(remote);
     if (!cfmp_send_prepare(remote, two_way, rl, &convid, &client, &reply_source)) {
         CFRelease(remote);
+        if (CFMP_MUTATE(TRANSPORT_FOR_INVALID)) return kCFMessagePortTransportError;
         return kCFMessagePortIsInvalid; /* R27 step 2: the flag only, no probe */
     }
     if (two_way) cfmp_runloop_add_source_once(rl, reply_source, replyMode);
@@ -424,7 +444,7 @@ SInt32 CFMessagePortSendRequest(CFMessagePortRef remote, SInt32 msgid, CFDataRef
         CFRunLoopRemoveSource(rl, reply_source, replyMode);
     }
     if (status == kCFMessagePortSuccess && two_way) {
-        status = cfmp_wait_reply(remote, convid, rcvTimeout, replyMode, returnData);
+        status = cfmp_wait_reply(remote, convid, rcvTimeout, replyMode, returnData, call_start_ns);
     }
     CFRelease(reply_source);
     cfmp_client_release(client);

@@ -3,6 +3,7 @@
  * See cfmp_transport.h.
  */
 #include "cfmp_transport.h"
+#include "cfmp_mutants.h" /* CFMP_MUTATE(...): compile-time mutants, off in real builds */
 #include "cfmp_wire.h"
 
 #include <errno.h>
@@ -535,7 +536,7 @@ enum cfmp_slot_result cfmp_client_acquire_slot(struct cfmp_client *client, uint6
     struct cfmp_shared_queue *queue = client->queue;
     for (;;) { /* bounded by deadline_ns */
         uint32_t count = atomic_load(&queue->count);
-        if (count < CFMP_QUEUE_LIMIT) {
+        if (count < CFMP_QUEUE_LIMIT || CFMP_MUTATE(NO_QUEUE_LIMIT)) {
             if (atomic_compare_exchange_weak(&queue->count, &count, count + 1)) {
                 return CFMP_SLOT_TAKEN;
             }
