@@ -670,7 +670,7 @@ static int command_conform(cli *c)
     code = run_all(&x, &list, outs, true);
     for (uint32_t i = 0; x.have_expect && i < x.expect.count; i++) {
         const conf_expect_entry *e = &x.expect.entries[i];
-        if (e->hits == 0 && e->runs > 0 && e->status == CONF_EXPECT_INTERMITTENT) {
+        if (c->opt.verbose && e->hits == 0 && e->runs > 0 && e->status == CONF_EXPECT_INTERMITTENT) {
             printf("note: %s:%u (%s) did not match a failure in this run\n", x.expect.path, e->src_line, e->scenario);
         }
     }
@@ -750,9 +750,16 @@ static int command_mutants(cli *c)
             conf_outcome o;
             run_file(&x, list.items[i], &o, &st);
             if (o.res.verdict == SIM_VERDICT_FAIL || o.res.verdict == SIM_VERDICT_ERROR) {
-                kills++;
-                printf("    killed by %s (%s:%u: %s)\n", o.res.scenario ? o.res.scenario : list.items[i],
-                       o.res.file, o.res.failure_count ? o.res.failures[0].line : 0,
+                /* A kill must reproduce: the scenario runs once more on the same mutant. */
+                stability again_st = {0, 0};
+                conf_outcome again;
+                run_file(&x, list.items[i], &again, &again_st);
+                bool confirmed = again.res.verdict == SIM_VERDICT_FAIL || again.res.verdict == SIM_VERDICT_ERROR;
+                conf_outcome_free(&again);
+                kills += confirmed;
+                printf("    %s %s (%s:%u: %s)\n", confirmed ? "killed by" : "one failure (not reproduced) in",
+                       o.res.scenario ? o.res.scenario : list.items[i], o.res.file,
+                       o.res.failure_count ? o.res.failures[0].line : 0,
                        o.res.failure_count ? o.res.failures[0].message : "?");
             }
             conf_outcome_free(&o);

@@ -71,6 +71,7 @@ typedef struct agent_proc {
     char err_tail[ERR_TAIL];
     size_t err_len;
     uint64_t lines;
+    uint64_t calls;
     conf_agent_info info;
     open_exec *open;
     uint32_t open_count;
@@ -716,6 +717,7 @@ static void on_call(session *s, agent_proc *p, const conf_msg *m)
     r->thread = thread;
     r->exec = exec;
     r->step = (uint32_t)ref;
+    p->calls++;
     if (!open_push(p, exec, (uint32_t)ref)) issue(s, p, true, "out of memory");
 }
 
@@ -1241,6 +1243,17 @@ static bool start_agents(session *s)
     return !s->aborted;
 }
 
+/* Agents that were started but never began a command look hung, not merely blocked. */
+static void report_hung(session *s)
+{
+    for (uint32_t i = 0; i < s->proc_count; i++) {
+        agent_proc *p = &s->procs[i];
+        if (p->started && !p->finished && p->calls == 0) {
+            issue(s, p, false, "never began its first command by the end of the run (hung?)");
+        }
+    }
+}
+
 static void run_timeline(session *s)
 {
     s->epoch = conf_now_ns() + (int64_t)(START_LEAD_NS * s->opt->timeout_multiplier);
@@ -1258,6 +1271,7 @@ static void run_timeline(session *s)
         if (now >= planned_end) {
             s->end_ns = s->planned_end_ns;
             s->end_reason = s->model->time_limited ? "time_limit" : "deadline";
+            report_hung(s);
             return;
         }
         if (now >= s->hard_deadline) {

@@ -1,0 +1,530 @@
+/*
+ * conf_proto_test.c — the agent protocol's codec: JSON round trips through
+ * libfyaml, every malformed line a clear error (never a crash or a hang),
+ * data values, durations, every step keyword written and read back, and a
+ * mutation fuzzer over valid lines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf_proto.h"
+
+/* ---- JSON ------------------------------------------------------------------------- */
+
+static void test_json_round_trip(void **state)
+{
+    (void)state;
+    conf_jw w;
+    assert_true(conf_jw_init(&w));
+    for (int round = 0; round < 3; round++) { /* the emitter is reused line after line */
+        conf_jw_begin(&w);
+        conf_jw_key(&w, "type");
+        conf_jw_cstr(&w, "event");
+        conf_jw_key(&w, "text");
+        conf_jw_str(&w, "a\"b\\c\nd\te\x01 \xc3\xa9 \xf0\x9f\x98\x80", 21);
+        conf_jw_key(&w, "looks_like_number");
+        conf_jw_cstr(&w, "7");
+        conf_jw_key(&w, "n");
+        conf_jw_int(&w, INT64_MIN + 1);
+        conf_jw_key(&w, "u");
+        conf_jw_uint(&w, UINT64_MAX);
+        conf_jw_key(&w, "d");
+        conf_jw_double(&w, 2.0);
+        conf_jw_key(&w, "list");
+        conf_jw_arr_begin(&w);
+        conf_jw_bool(&w, true);
+        conf_jw_null(&w);
+        conf_jw_obj_begin(&w);
+        conf_jw_key(&w, "k");
+        conf_jw_str(&w, "", 0);
+        conf_jw_obj_end(&w);
+        conf_jw_arr_end(&w);
+        size_t len = 0;
+        const char *line = conf_jw_end(&w, &len);
+        assert_non_null(line);
+        assert_int_equal(line[len - 1], '\n');
+        assert_null(memchr(line, '\n', len - 1)); /* one line */
+        conf_jdoc doc;
+        char err[160];
+        assert_true(conf_json_parse(line, len, &doc, err, sizeof err));
+        size_t n = 0;
+        const char *text = conf_json_text(&doc, conf_json_get(&doc, doc.root, "text"), &n);
+        assert_int_equal(n, 21);
+        assert_memory_equal(text, "a\"b\\c\nd\te\x01 \xc3\xa9 \xf0\x9f\x98\x80", 21);
+        assert_string_equal(conf_json_str(&doc, conf_json_get(&doc, doc.root, "looks_like_number")), "7");
+        int64_t v = 0;
+        assert_false(conf_json_int(&doc, conf_json_get(&doc, doc.root, "looks_like_number"), 0, 10, &v));
+        assert_true(conf_json_int(&doc, conf_json_get(&doc, doc.root, "n"), INT64_MIN, INT64_MAX, &v));
+        assert_true(v == INT64_MIN + 1);
+        assert_false(conf_json_int(&doc, conf_json_get(&doc, doc.root, "u"), INT64_MIN, INT64_MAX, &v));
+        double d = 0;
+        assert_true(conf_json_double(&doc, conf_json_get(&doc, doc.root, "d"), &d));
+        assert_true(d == 2.0);
+        const conf_jnode *list = conf_json_node(&doc, conf_json_get(&doc, doc.root, "list"));
+        assert_non_null(list);
+        assert_int_equal(list->type, CONF_J_ARRAY);
+        assert_int_equal(list->count, 3);
+        assert_null(conf_json_str(&doc, conf_json_get(&doc, doc.root, "absent")));
+        conf_json_fini(&doc);
+    }
+    conf_jw_fini(&w);
+}
+
+static void test_json_nul_in_string(void **state)
+{
+    (void)state;
+    const char line[] = "{\"type\": \"log\", \"message\": \"a\\u0000b\"}\n";
+    conf_jdoc doc;
+    char err[160];
+    assert_true(conf_json_parse(line, sizeof line - 1, &doc, err, sizeof err));
+    size_t n = 0;
+    const char *text = conf_json_text(&doc, conf_json_get(&doc, doc.root, "message"), &n);
+    assert_int_equal(n, 3);
+    assert_memory_equal(text, "a\0b", 3);
+    assert_null(conf_json_str(&doc, conf_json_get(&doc, doc.root, "message"))); /* not a C string */
+    conf_json_fini(&doc);
+}
+
+typedef struct bad_line {
+    const char *bytes;
+    size_t len; /* 0: strlen */
+    const char *error; /* a substring of the error */
+} bad_line;
+
+static void expect_rejected(const bad_line *b, conf_dir dir)
+{
+    size_t len = b->len ? b->len : strlen(b->bytes);
+    conf_msg m;
+    char err[200] = "";
+    bool ok = conf_msg_decode(b->bytes, len, dir, &m, err, sizeof err);
+    conf_msg_fini(&m);
+    if (ok || strstr(err, b->error) == NULL) {
+        print_error("line %.60s: got %s \"%s\", wanted an error containing \"%s\"\n", b->bytes,
+                    ok ? "success" : "error", err, b->error);
+        fail();
+    }
+    for (const char *p = err; *p; p++) assert_true((unsigned char)*p >= 0x20); /* printable, one line */
+}
+
+static void test_malformed_lines(void **state)
+{
+    (void)state;
+    static const bad_line lines[] = {
+        {"", 0, "empty"},
+        {"\n", 0, "empty"},
+        {"not json\n", 0, "not JSON"},
+        {"{\"type\": \"hello\"\n", 0, "not JSON"},
+        {"[1, 2]\n", 0, "must be a JSON object"},
+        {"\"hello\"\n", 0, "must be a JSON object"},
+        {"{\"type\": \"hello\"} {\"type\": \"hello\"}\n", 0, ""},
+        {"{type: hello}\n", 0, ""},
+        {"{\"type\": 'x'}\n", 0, ""},
+        {"{\"type\": \"hello\", \"protocol\": 01}\n", 0, ""},
+        {"{\"type\": \"hello\", \"protocol\": 1e400}\n", 0, ""},
+        {"{\"a\": \"\xff\"}\n", 0, "invalid UTF-8"},
+        {"{\"a\": \"\xc0\xaf\"}\n", 0, "invalid UTF-8"},       /* overlong */
+        {"{\"a\": \"\xed\xa0\x80\"}\n", 0, "invalid UTF-8"},   /* a surrogate */
+        {"%\xb0\n", 0, "invalid UTF-8"},                       /* libfyaml 0.7.12's directive hang */
+        {"\x25\x22\xa6\n", 0, "invalid UTF-8"},                /* upstream issue #101 */
+        {"{\"a\":\x01 1}\n", 0, "control byte"},
+        {"{\"a\": \"x\"}\0\n", 12, "control byte"},
+        {"{\"a\": &x 1}\n", 0, ""},
+        {"{\"a\": !!str 1}\n", 0, ""},
+        {"{\"type\": \"nonsense\"}\n", 0, "unknown message type"},
+        {"{\"kind\": \"event\"}\n", 0, "missing \"type\""},
+        {"{\"type\": 7}\n", 0, "missing \"type\""},
+        {"{\"type\": \"log\"}\n", 0, "missing \"message\""},
+        {"{\"type\": \"log\", \"message\": 3}\n", 0, "must be a string"},
+        {"{\"type\": \"log\", \"message\": \"x\", \"extra\": 1}\n", 0, "unknown key"},
+        {"{\"type\": \"log\", \"message\": \"x\", \"message\": \"y\"}\n", 0, "twice"},
+        {"{\"type\": \"call\", \"exec\": 1.5, \"ref\": 0, \"thread\": \"main\", \"t_ns\": 0}\n", 0, "\"exec\""},
+        {"{\"type\": \"call\", \"exec\": 1, \"ref\": 0, \"thread\": [], \"t_ns\": 0}\n", 0, "thread"},
+        {"{\"type\": \"return\", \"exec\": 1, \"t_ns\": 0, \"elapsed_ns\": 0, \"reply\": 5}\n", 0, "data value"},
+        {"{\"type\": \"event\", \"kind\": \"callout\", \"t_ns\": true}\n", 0, "\"t_ns\""},
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) expect_rejected(&lines[i], CONF_TO_RUNNER);
+    /* Types belong to one direction. */
+    bad_line wrong_way = {"{\"type\": \"start\", \"process\": null, \"epoch_ns\": 0, \"at_ns\": 0}\n", 0,
+                          "from an agent"};
+    expect_rejected(&wrong_way, CONF_TO_RUNNER);
+    bad_line wrong_way2 = {"{\"type\": \"end\", \"t_ns\": 0, \"reason\": \"x\"}\n", 0, "for an agent"};
+    expect_rejected(&wrong_way2, CONF_TO_AGENT);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    /* Nesting deeper than the bound. */
+    char deep[256];
+    size_t n = 0;
+    n += (size_t)snprintf(deep + n, sizeof deep - n, "{\"type\": \"log\", \"message\": \"x\", \"a\": ");
+    for (int i = 0; i < 40; i++) deep[n++] = '[';
+    for (int i = 0; i < 40; i++) deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n++] = '\n';
+    bad_line b = {deep, n, "nested too deeply"};
+    expect_rejected(&b, CONF_TO_RUNNER);
+    /* A line over 1 MiB. */
+    size_t big = CONF_JSON_MAX_LINE + 10;
+    char *line = malloc(big);
+    assert_non_null(line);
+    memset(line, ' ', big);
+    line[big - 1] = '\n';
+    bad_line l = {line, big, "longer than"};
+    expect_rejected(&l, CONF_TO_RUNNER);
+    free(line);
+    /* A writer never produces a line over the bound either. */
+    conf_jw w;
+    assert_true(conf_jw_init(&w));
+    char *text = malloc(CONF_JSON_MAX_LINE);
+    assert_non_null(text);
+    memset(text, 'a', CONF_JSON_MAX_LINE);
+    conf_jw_begin(&w);
+    conf_jw_key(&w, "type");
+    conf_jw_str(&w, text, CONF_JSON_MAX_LINE);
+    size_t len = 0;
+    assert_null(conf_jw_end(&w, &len));
+    conf_jw_begin(&w); /* and recovers for the next line */
+    conf_jw_key(&w, "type");
+    conf_jw_cstr(&w, "log");
+    assert_non_null(conf_jw_end(&w, &len));
+    free(text);
+    conf_jw_fini(&w);
+}
+
+/* ---- data and durations ---------------------------------------------------------------- */
+
+static void data_round_trip(const conf_data *in, size_t inline_max, conf_data *out, conf_arena *a)
+{
+    conf_jw w;
+    assert_true(conf_jw_init(&w));
+    conf_jw_begin(&w);
+    conf_jw_key(&w, "type");
+    conf_jw_cstr(&w, "x");
+    conf_jw_key(&w, "d");
+    conf_data_write(&w, in, inline_max);
+    size_t len = 0;
+    const char *line = conf_jw_end(&w, &len);
+    assert_non_null(line);
+    conf_jdoc doc;
+    char err[160];
+    assert_true(conf_json_parse(line, len, &doc, err, sizeof err));
+    assert_true(conf_data_read(&doc, conf_json_get(&doc, doc.root, "d"), a, out, err, sizeof err));
+    conf_json_fini(&doc);
+    conf_jw_fini(&w);
+}
+
+static void test_data_values(void **state)
+{
+    (void)state;
+    conf_arena a;
+    conf_arena_init(&a, 0);
+    uint8_t bytes[300];
+    for (size_t i = 0; i < sizeof bytes; i++) bytes[i] = (uint8_t)(i * 7);
+    conf_data in = {.kind = CONF_DATA_BYTES, .bytes = bytes, .len = sizeof bytes, .size = sizeof bytes};
+    conf_data out;
+    data_round_trip(&in, CONF_DATA_INLINE_MAX, &out, &a);
+    assert_int_equal(out.kind, CONF_DATA_BYTES);
+    assert_int_equal(out.len, sizeof bytes);
+    assert_memory_equal(out.bytes, bytes, sizeof bytes);
+    data_round_trip(&in, 100, &out, &a); /* past the inline bound: size and digest */
+    assert_int_equal(out.kind, CONF_DATA_DIGEST);
+    assert_int_equal(out.size, sizeof bytes);
+    assert_true(out.digest == conf_fnv1a64(bytes, sizeof bytes));
+    conf_data empty = {.kind = CONF_DATA_BYTES, .bytes = bytes, .len = 0};
+    data_round_trip(&empty, CONF_DATA_INLINE_MAX, &out, &a);
+    assert_int_equal(out.kind, CONF_DATA_BYTES);
+    assert_int_equal(out.len, 0);
+    conf_data none = {.kind = CONF_DATA_NULL};
+    data_round_trip(&none, CONF_DATA_INLINE_MAX, &out, &a);
+    assert_int_equal(out.kind, CONF_DATA_NULL);
+    conf_data size = {.kind = CONF_DATA_SIZE, .size = 0x60000001};
+    data_round_trip(&size, CONF_DATA_INLINE_MAX, &out, &a);
+    assert_int_equal(out.kind, CONF_DATA_SIZE);
+    assert_true(out.size == 0x60000001);
+    conf_data blob = {.kind = CONF_DATA_BLOB, .blob = 9};
+    data_round_trip(&blob, CONF_DATA_INLINE_MAX, &out, &a);
+    assert_int_equal(out.kind, CONF_DATA_BLOB);
+    assert_int_equal(out.blob, 9);
+    /* Malformed data values. */
+    static const char *const bad[] = {
+        "{\"d\": {\"hex\": \"abc\"}}", "{\"d\": {\"hex\": \"zz\"}}", "{\"d\": {\"hex\": 12}}",
+        "{\"d\": {\"size\": -1}}", "{\"d\": {\"size\": 1, \"hex\": \"00\"}}", "{\"d\": {\"blob\": -3}}",
+        "{\"d\": {\"size\": 4, \"fnv1a64\": \"nope\"}}", "{\"d\": {}}", "{\"d\": {\"other\": 1}}",
+        "{\"d\": \"text\"}", "{\"d\": [1]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        conf_jdoc doc;
+        char err[160];
+        assert_true(conf_json_parse(bad[i], strlen(bad[i]), &doc, err, sizeof err));
+        bool ok = conf_data_read(&doc, conf_json_get(&doc, doc.root, "d"), &a, &out, err, sizeof err);
+        if (ok) print_error("accepted %s\n", bad[i]);
+        assert_false(ok);
+        conf_json_fini(&doc);
+    }
+    conf_arena_fini(&a);
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    int64_t values[] = {0, 1, -1000000000, INT64_C(864000000000000), CONF_DUR_FOREVER, CONF_DUR_NAN};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        conf_jw w;
+        assert_true(conf_jw_init(&w));
+        conf_jw_begin(&w);
+        conf_jw_key(&w, "t");
+        conf_dur_write(&w, values[i]);
+        size_t len = 0;
+        const char *line = conf_jw_end(&w, &len);
+        conf_jdoc doc;
+        char err[160];
+        assert_true(conf_json_parse(line, len, &doc, err, sizeof err));
+        int64_t back = 0;
+        assert_true(conf_dur_read(&doc, conf_json_get(&doc, doc.root, "t"), &back));
+        assert_true(back == values[i]);
+        conf_json_fini(&doc);
+        conf_jw_fini(&w);
+    }
+}
+
+/* ---- steps --------------------------------------------------------------------------------- */
+
+static conf_step step_for(uint8_t op)
+{
+    static const uint8_t name_bytes[] = "com.example\0x";
+    conf_step s;
+    memset(&s, 0, sizeof s);
+    s.ref = 40u + op;
+    s.op = op;
+    s.port = "svc";
+    s.has_name = true;
+    s.name = (conf_data){.kind = CONF_DATA_BYTES, .bytes = name_bytes, .len = 13, .size = 13};
+    s.program = "prog";
+    s.process = "server";
+    s.thread = "worker";
+    s.queue = "work";
+    s.mode = "private";
+    s.msgid = -7;
+    s.data = (conf_data){.kind = CONF_DATA_SIZE, .size = 5000};
+    s.t1_ns = CONF_DUR_NAN;
+    s.t2_ns = 1500000;
+    s.info = 42;
+    s.ctx_retain = true;
+    s.ctx_copy_description = true;
+    s.no_return_data = true;
+    s.return_after_source = true;
+    if (op == CONF_OP_REPLY) s.data = (conf_data){.kind = CONF_DATA_NULL};
+    if (op == CONF_OP_SLEEP || op == CONF_OP_WORK || op == CONF_OP_ADD_TIMER) s.t1_ns = 3000;
+    return s;
+}
+
+static void test_every_step_round_trips(void **state)
+{
+    (void)state;
+    conf_arena a;
+    conf_arena_init(&a, 0);
+    for (uint8_t op = 1; op < CONF_OP_COUNT; op++) {
+        conf_step in = step_for(op);
+        conf_jw w;
+        assert_true(conf_jw_init(&w));
+        conf_jw_begin(&w);
+        conf_jw_key(&w, "type");
+        conf_jw_cstr(&w, "command");
+        conf_jw_key(&w, "id");
+        conf_jw_int(&w, 1);
+        conf_jw_key(&w, "process");
+        conf_jw_cstr(&w, "server");
+        conf_jw_key(&w, "thread");
+        conf_jw_cstr(&w, "main");
+        conf_jw_key(&w, "step");
+        conf_step_write(&w, &in);
+        size_t len = 0;
+        const char *line = conf_jw_end(&w, &len);
+        assert_non_null(line);
+        conf_msg m;
+        char err[200];
+        if (!conf_msg_decode(line, len, CONF_TO_AGENT, &m, err, sizeof err)) {
+            print_error("%s: %s\n", conf_op_keyword(op), err);
+            fail();
+        }
+        conf_step out;
+        if (!conf_step_read(&m.doc, conf_msg_get(&m, "step"), &a, &out, err, sizeof err)) {
+            print_error("%s: %s\n%s", conf_op_keyword(op), err, line);
+            fail();
+        }
+        assert_int_equal(out.op, op);
+        assert_int_equal(out.ref, in.ref);
+        assert_string_equal(conf_op_keyword(out.op), conf_op_keyword(op));
+        if (out.port != NULL) assert_string_equal(out.port, "svc");
+        if (op == CONF_OP_SEND) {
+            assert_int_equal(out.msgid, -7);
+            assert_int_equal(out.data.kind, CONF_DATA_SIZE);
+            assert_true(out.t1_ns == CONF_DUR_NAN);
+            assert_true(out.t2_ns == 1500000);
+            assert_string_equal(out.mode, "private");
+            assert_true(out.no_return_data);
+        }
+        if (op == CONF_OP_CREATE_LOCAL) {
+            assert_int_equal(out.name.len, 13);
+            assert_memory_equal(out.name.bytes, "com.example\0x", 13);
+            assert_true(out.info == 42 && out.ctx_retain && !out.ctx_release && out.ctx_copy_description);
+            assert_string_equal(out.program, "prog");
+        }
+        conf_msg_fini(&m);
+        conf_jw_fini(&w);
+    }
+    conf_arena_fini(&a);
+}
+
+static void test_bad_steps(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"ref\": 1}",                                            /* no op */
+        "{\"ref\": 1, \"op\": \"teleport\"}",                      /* unknown op */
+        "{\"ref\": -1, \"op\": \"run\"}",                          /* bad ref */
+        "{\"ref\": 1, \"op\": \"run\", \"port\": \"svc\"}",        /* a key run does not take */
+        "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\"}",         /* send without a send timeout */
+        "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": \"soon\"}",
+        "{\"ref\": 1, \"op\": \"invalidate\", \"port\": \"1bad\"}", /* not an identifier */
+        "{\"ref\": 1, \"op\": \"invalidate\"}",                    /* needs a port */
+        "{\"ref\": 1, \"op\": \"async\", \"queue\": \"main\"}",    /* needs a block */
+        "{\"ref\": 1, \"op\": \"reply\", \"echo\": true, \"reply\": {\"hex\": \"00\"}}",
+        "{\"ref\": 1, \"op\": \"create_local\", \"context\": {\"info\": \"x\"}}",
+        "{\"ref\": 1, \"op\": \"create_local\", \"context\": {\"other\": 1}}",
+        "{\"ref\": 1, \"op\": \"sleep\", \"duration_ns\": \"nan\"}",
+        "{\"ref\": 1, \"op\": \"run_loop\", \"mode\": \"default\"}", /* needs for_ns */
+    };
+    conf_arena a;
+    conf_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        conf_jdoc doc;
+        char err[200] = "";
+        assert_true(conf_json_parse(bad[i], strlen(bad[i]), &doc, err, sizeof err));
+        conf_step s;
+        bool ok = conf_step_read(&doc, doc.root, &a, &s, err, sizeof err);
+        if (ok) print_error("accepted %s\n", bad[i]);
+        assert_false(ok);
+        assert_true(strlen(err) > 0);
+        conf_json_fini(&doc);
+    }
+    conf_arena_fini(&a);
+}
+
+/* ---- fuzz ------------------------------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+
+static uint64_t next_random(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Mutates valid lines (bit flips, byte changes, truncations, splices, repeats) and decodes
+ * them in both directions: every result is a success or a one-line error. */
+static void test_fuzz_mutations(void **state)
+{
+    (void)state;
+    static const char *const seeds[] = {
+        "{\"type\": \"hello\", \"protocol\": 1, \"implementation\": {\"name\": \"x\", \"version\": \"1\"}, \"clock\": \"host_monotonic\", \"capabilities\": [\"timers\"], \"events\": [\"callout\"]}\n",
+        "{\"type\": \"call\", \"exec\": 3, \"ref\": 12, \"id\": 4, \"thread\": \"queue:work\", \"t_ns\": 1000}\n",
+        "{\"type\": \"return\", \"exec\": 3, \"t_ns\": 5, \"elapsed_ns\": 2, \"result\": -2, \"port\": 7, \"reply\": {\"hex\": \"6869\"}}\n",
+        "{\"type\": \"event\", \"kind\": \"invalidation_callback\", \"t_ns\": 9, \"thread\": 2, \"port\": 1, \"callback\": \"cb\", \"via_set\": true}\n",
+        "{\"type\": \"command\", \"id\": 1, \"process\": \"p\", \"thread\": \"main\", \"step\": {\"ref\": 0, \"op\": \"send\", \"port\": \"r\", \"msgid\": 1, \"data\": {\"size\": 3}, \"send_timeout_ns\": \"forever\", \"recv_timeout_ns\": 5, \"reply_mode\": \"default\"}}\n",
+        "{\"type\": \"program\", \"name\": \"h\", \"kind\": \"handler\", \"steps\": [{\"ref\": 2, \"op\": \"reply\", \"echo\": true}, {\"ref\": 3, \"op\": \"work\", \"duration_ns\": 5}]}\n",
+    };
+    char buf[2048];
+    conf_arena a;
+    conf_arena_init(&a, (size_t)64 << 20);
+    for (uint32_t i = 0; i < 20000; i++) {
+        const char *seed = seeds[next_random() % (sizeof seeds / sizeof seeds[0])];
+        size_t len = strlen(seed);
+        memcpy(buf, seed, len);
+        uint32_t edits = 1 + (uint32_t)(next_random() % 4);
+        for (uint32_t e = 0; e < edits; e++) {
+            size_t at = (size_t)(next_random() % len);
+            switch (next_random() % 5) {
+            case 0: buf[at] = (char)(buf[at] ^ (1 << (next_random() % 8))); break;
+            case 1: buf[at] = (char)(next_random() & 0xff); break;
+            case 2: len = at + 1; break;
+            case 3:
+                if (len + 8 < sizeof buf) {
+                    memmove(buf + at + 8, buf + at, len - at);
+                    memcpy(buf + at, "[[{\"\":1", 8);
+                    len += 8;
+                }
+                break;
+            default:
+                if (2 * len < sizeof buf) {
+                    memcpy(buf + len, buf, len);
+                    len *= 2;
+                }
+                break;
+            }
+        }
+        for (int dir = CONF_TO_AGENT; dir <= CONF_TO_RUNNER; dir++) {
+            conf_msg m;
+            char err[200] = "";
+            bool ok = conf_msg_decode(buf, len, (conf_dir)dir, &m, err, sizeof err);
+            if (!ok) {
+                assert_true(strlen(err) > 0);
+                assert_null(strchr(err, '\n'));
+            } else if (m.type == CONF_MSG_COMMAND) {
+                conf_step s;
+                (void)conf_step_read(&m.doc, conf_msg_get(&m, "step"), &a, &s, err, sizeof err);
+            }
+            conf_msg_fini(&m);
+        }
+        if (a.used_bytes > ((size_t)32 << 20)) {
+            conf_arena_fini(&a);
+            conf_arena_init(&a, (size_t)64 << 20);
+        }
+    }
+    conf_arena_fini(&a);
+}
+
+/* Random bytes (not derived from valid lines): never a crash, never a hang. */
+static void test_fuzz_random_bytes(void **state)
+{
+    (void)state;
+    char buf[512];
+    for (uint32_t i = 0; i < 20000; i++) {
+        size_t len = (size_t)(next_random() % sizeof buf);
+        for (size_t k = 0; k < len; k++) {
+            uint64_t r = next_random();
+            buf[k] = (r & 3) == 0 ? "{}[]\":,\n 0a-"[r % 13] : (char)(r >> 8);
+        }
+        conf_msg m;
+        char err[200];
+        (void)conf_msg_decode(buf, len, CONF_TO_RUNNER, &m, err, sizeof err);
+        conf_msg_fini(&m);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_json_nul_in_string),
+        cmocka_unit_test(test_malformed_lines),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_data_values),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_every_step_round_trips),
+        cmocka_unit_test(test_bad_steps),
+        cmocka_unit_test(test_fuzz_mutations),
+        cmocka_unit_test(test_fuzz_random_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,599 @@
+/*
+ * conf_runner_test.c — the conformance runner as a whole:
+ *   - agents that crash, hang (with a grandchild, ignoring SIGTERM), print garbage, exit
+ *     early or never say hello each give a clear failure for that scenario, the run goes
+ *     on to the next scenario, and no agent process is left (the test reads /proc for
+ *     children of the runner and checks every pid the agents made is gone);
+ *   - SIGTERM during a run: the runner kills and reaps its agents and returns 130;
+ *   - `--backend model` gives the same verdict (and the same trace hash) as `portsim run`
+ *     on every scenario of the corpus and of the tests' own scenarios;
+ *   - expectation files: loading, errors, and how entries change verdicts;
+ *   - the model backend through the command line with every report format.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "conf_cli.h"
+#include "conf_runner.h"
+#include "sim_load.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)n + 1);
+    if (text != NULL) {
+        size_t got = fread(text, 1, (size_t)n, f);
+        text[got] = '\0';
+    }
+    fclose(f);
+    return text;
+}
+
+/* Runs conf_cli_main with stdout captured; returns its exit code and the output. */
+static int run_cli(const char **argv, int argc, char **output)
+{
+    char path[] = "/tmp/conf-runner-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    int code = conf_cli_main(argc, (char **)(uintptr_t)argv);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(fd);
+    *output = read_all(path);
+    unlink(path);
+    assert_non_null(*output);
+    return code;
+}
+
+/* Processes whose parent is this process (zombies included): what a runner left behind. */
+static uint32_t children_left(void)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL) return 0;
+    uint32_t n = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] < '0' || ent->d_name[0] > '9') continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", ent->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL) continue;
+        size_t got = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[got] = '\0';
+        const char *close_paren = strrchr(buf, ')'); /* comm may contain spaces */
+        char state = 0;
+        long ppid = 0;
+        if (close_paren != NULL && sscanf(close_paren + 1, " %c %ld", &state, &ppid) == 2 && ppid == (long)getpid()) {
+            print_message("left behind: pid %s state %c\n", ent->d_name, state);
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static bool pid_alive(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return false;
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    const char *close_paren = strrchr(buf, ')');
+    char state = 0;
+    if (close_paren == NULL || sscanf(close_paren + 1, " %c", &state) != 1) return false;
+    return state != 'Z' && state != 'X';
+}
+
+/* Every pid the bad agents wrote into dir must be gone (waits a little for init to reap). */
+static uint32_t pids_alive(const char *dir, uint32_t *seen)
+{
+    uint32_t alive = 0;
+    *seen = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) return 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] < '0' || ent->d_name[0] > '9') continue;
+        (*seen)++;
+        long pid = strtol(ent->d_name, NULL, 10);
+        for (int i = 0; i < 200 && pid_alive(pid); i++) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
+        if (pid_alive(pid)) {
+            print_message("agent process %ld is still alive\n", pid);
+            alive++;
+        }
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    return alive;
+}
+
+static char pid_dir[64];
+
+static int make_pid_dir(void **state)
+{
+    (void)state;
+    snprintf(pid_dir, sizeof pid_dir, "/tmp/conf-pids-XXXXXX");
+    if (mkdtemp(pid_dir) == NULL) return -1;
+    setenv("PORTSIM_TEST_PID_DIR", pid_dir, 1);
+    return 0;
+}
+
+static int remove_pid_dir(void **state)
+{
+    (void)state;
+    uint32_t seen = 0;
+    pids_alive(pid_dir, &seen);
+    rmdir(pid_dir);
+    unsetenv("PORTSIM_TEST_PID_DIR");
+    return 0;
+}
+
+/* ---- misbehaving agents --------------------------------------------------------------------- */
+
+typedef struct bad_case {
+    const char *mode;
+    const char *message; /* what the failure must say */
+} bad_case;
+
+static void check_bad_agent(const bad_case *c)
+{
+    char agent[512];
+    snprintf(agent, sizeof agent, "%s/conf_bad_agent_%s", CONF_BAD_AGENT_DIR, c->mode);
+    const char *argv[] = {"portsim", "conform", "--agent", agent, "--no-expect", "--explore", "4",
+                    CONF_TEST_SCENARIOS "/two-processes.yaml", CONF_TEST_SCENARIOS "/one-process.yaml", NULL};
+    char *out = NULL;
+    int code = run_cli(argv, 9, &out);
+    if (code != CONF_EXIT_FAILED || strstr(out, c->message) == NULL ||
+        strstr(out, "FAIL  conf-test-two-processes") == NULL || strstr(out, "FAIL  conf-test-one-process") == NULL ||
+        strstr(out, "0 passed, 2 failed, 0 skipped") == NULL) {
+        print_error("agent %s: exit %d, wanted a failure for each scenario saying \"%s\":\n%s\n", c->mode, code,
+                    c->message, out);
+        fail();
+    }
+    free(out);
+    assert_int_equal(children_left(), 0);
+    uint32_t seen = 0;
+    assert_int_equal(pids_alive(pid_dir, &seen), 0);
+    assert_true(seen > 0);
+}
+
+static void test_agent_crashes(void **state)
+{
+    (void)state;
+    bad_case c = {"crash", "died unexpectedly (signal 11"};
+    check_bad_agent(&c);
+}
+
+static void test_agent_exits_early(void **state)
+{
+    (void)state;
+    bad_case c = {"exits", "died unexpectedly (exit status 3)"};
+    check_bad_agent(&c);
+}
+
+static void test_agent_hangs(void **state)
+{
+    (void)state;
+    bad_case c = {"hang", "never began its first command by the end of the run (hung?)"};
+    check_bad_agent(&c);
+}
+
+static void test_agent_prints_garbage(void **state)
+{
+    (void)state;
+    bad_case c = {"garbage", "sent a malformed line 2: not JSON"};
+    check_bad_agent(&c);
+}
+
+/* An agent that never answers hello: the probe says so and nothing runs; a session given
+ * such an agent fails at its handshake deadline. */
+static void test_agent_silent(void **state)
+{
+    (void)state;
+    char agent[512];
+    snprintf(agent, sizeof agent, "%s/conf_bad_agent_silent", CONF_BAD_AGENT_DIR);
+    const char *argv[] = {"portsim", "conform", "--agent", agent, "--timeout-multiplier", "0.1",
+                    CONF_TEST_SCENARIOS "/one-process.yaml", NULL};
+    char *out = NULL;
+    int code = run_cli(argv, 7, &out);
+    assert_int_equal(code, CONF_EXIT_USAGE);
+    free(out);
+    /* The session itself, for each scenario. */
+    conf_options opt;
+    conf_options_default(&opt);
+    opt.backend = &conf_backend_agent;
+    opt.timeout_multiplier = 0.1;
+    opt.explore = 2;
+    snprintf(opt.agent_path, sizeof opt.agent_path, "%s", agent);
+    conf_agent_info info = {.clock = CONF_CLOCK_HOST, .caps = CONF_CAPF_DISPATCH_QUEUES};
+    snprintf(info.implementation, sizeof info.implementation, "silent");
+    sim_diag diag;
+    sim_diag_init(&diag, "one-process.yaml");
+    sim_scenario sc;
+    assert_true(sim_load_file(CONF_TEST_SCENARIOS "/one-process.yaml", &sc, &diag));
+    sim_diag_fini(&diag);
+    conf_model model;
+    assert_true(conf_model_explore(&sc, &opt, &model));
+    conf_platform_init();
+    conf_run run;
+    conf_run_scenario(&sc, &model, &opt, &info, &run);
+    conf_platform_fini();
+    bool said = false;
+    for (uint32_t i = 0; i < run.issue_count; i++) said = said || strstr(run.issues[i].message, "did not answer hello") != NULL;
+    assert_true(said);
+    conf_outcome o;
+    conf_judge(&sc, &model, &run, &opt, &info, &o);
+    assert_int_equal(o.res.verdict, SIM_VERDICT_FAIL);
+    conf_outcome_free(&o);
+    conf_run_free(&run);
+    conf_model_free(&model);
+    sim_scenario_free(&sc);
+    assert_int_equal(children_left(), 0);
+    uint32_t seen = 0;
+    assert_int_equal(pids_alive(pid_dir, &seen), 0);
+}
+
+/* SIGTERM while agents run (one hangs with a grandchild): everything is killed and reaped. */
+static void test_interrupted_run(void **state)
+{
+    (void)state;
+    char agent[512];
+    snprintf(agent, sizeof agent, "%s/conf_bad_agent_hang", CONF_BAD_AGENT_DIR);
+    fflush(stdout);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, STDOUT_FILENO);
+        const char *argv[] = {"portsim", "conform", "--agent", agent, "--explore", "2",
+                        CONF_TEST_SCENARIOS "/long.yaml", CONF_TEST_SCENARIOS "/long.yaml", NULL};
+        _exit(conf_cli_main(8, (char **)(uintptr_t)argv));
+    }
+    uint32_t seen = 0;
+    for (int i = 0; i < 400; i++) { /* until the agent and its grandchild exist */
+        DIR *d = opendir(pid_dir);
+        seen = 0;
+        struct dirent *ent;
+        while (d != NULL && (ent = readdir(d)) != NULL) seen += ent->d_name[0] >= '0' && ent->d_name[0] <= '9';
+        if (d != NULL) closedir(d);
+        if (seen >= 3) break; /* the probe's agent (and maybe its child), and the run's pair */
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    struct timespec ts = {0, 300000000};
+    nanosleep(&ts, NULL);
+    kill(child, SIGTERM);
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), CONF_EXIT_INTERRUPTED);
+    assert_int_equal(pids_alive(pid_dir, &seen), 0);
+    if (seen < 3) print_error("only %u agent processes were seen\n", seen);
+    assert_true(seen >= 3);
+    assert_int_equal(children_left(), 0);
+}
+
+/* ---- the model backend against portsim run ---------------------------------------------------- */
+
+typedef struct verdicts {
+    uint32_t compared;
+    uint32_t differ;
+} verdicts;
+
+static void compare_one(const char *path, const conf_agent_info *info, conf_options *opt, verdicts *v)
+{
+    sim_diag diag;
+    sim_diag_init(&diag, path);
+    sim_scenario sc;
+    if (!sim_load_file(path, &sc, &diag)) {
+        sim_diag_fini(&diag);
+        return;
+    }
+    sim_diag_fini(&diag);
+    sim_run_options ro = sim_run_options_default();
+    sim_result a;
+    sim_run_model(&sc, &ro, &a);
+    uint8_t verdict_b;
+    uint64_t hash_b = 0;
+    const char *skip = sim_scenario_skip_reason(&sc, "model", sim_scenario_profile_id(&sc, 0));
+    if (skip != NULL) {
+        verdict_b = SIM_VERDICT_SKIP;
+    } else {
+        conf_model model;
+        assert_true(conf_model_explore(&sc, opt, &model));
+        conf_run run;
+        conf_run_scenario(&sc, &model, opt, info, &run);
+        conf_outcome o;
+        conf_judge(&sc, &model, &run, opt, info, &o);
+        verdict_b = o.res.verdict;
+        hash_b = o.res.trace_hash;
+        if (verdict_b != a.verdict) {
+            for (uint32_t i = 0; i < o.res.failure_count; i++) print_message("  conform: %s\n", o.res.failures[i].message);
+        }
+        conf_outcome_free(&o);
+        conf_run_free(&run);
+        conf_model_free(&model);
+    }
+    v->compared++;
+    if (verdict_b != a.verdict || (verdict_b != SIM_VERDICT_SKIP && hash_b != a.trace_hash)) {
+        print_message("%s: portsim run says %s (hash %016llx), conform --backend model %s (hash %016llx)\n", path,
+                      sim_verdict_name(a.verdict), (unsigned long long)a.trace_hash, sim_verdict_name(verdict_b),
+                      (unsigned long long)hash_b);
+        v->differ++;
+    }
+    sim_result_free(&a);
+    sim_scenario_free(&sc);
+}
+
+static void compare_dir(const char *dir, const conf_agent_info *info, conf_options *opt, verdicts *v)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.') continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        size_t n = strlen(ent->d_name);
+        if (S_ISDIR(st.st_mode)) {
+            compare_dir(path, info, opt, v);
+        } else if (n > 5 && strcmp(ent->d_name + n - 5, ".yaml") == 0) {
+            compare_one(path, info, opt, v);
+        }
+    }
+    closedir(d);
+}
+
+static void test_model_backend_same_verdicts(void **state)
+{
+    (void)state;
+    conf_options opt;
+    conf_options_default(&opt);
+    opt.backend = conf_backend_find("model");
+    opt.explore = 2; /* the fifo run is always one of the explored ones */
+    conf_agent_info info;
+    char err[300];
+    assert_true(conf_probe_agent(&opt, &info, err, sizeof err));
+    assert_true(info.world);
+    conf_platform_init();
+    verdicts v = {0, 0};
+    compare_dir(CONF_CORPUS, &info, &opt, &v);
+    compare_dir(CONF_TEST_SCENARIOS, &info, &opt, &v);
+    conf_platform_fini();
+    print_message("compared %u scenarios: %u differ\n", v.compared, v.differ);
+    assert_true(v.compared >= 100);
+    assert_int_equal(v.differ, 0);
+    assert_int_equal(children_left(), 0);
+}
+
+/* ---- the command line, model backend, every report --------------------------------------------- */
+
+static void test_cli_model_reports(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/conf-reports-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char json[128], junit[128], tap[128], html[128];
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(junit, sizeof junit, "%s/r.xml", dir);
+    snprintf(tap, sizeof tap, "%s/r.tap", dir);
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    const char *argv[] = {"portsim", "conform", "--backend", "model", "--json", json, "--junit", junit, "--tap", tap,
+                    "--html", html, CONF_TEST_SCENARIOS, NULL};
+    char *out = NULL;
+    int code = run_cli(argv, 13, &out);
+    assert_int_equal(code, CONF_EXIT_FAILED); /* wrong-expectation.yaml fails, on purpose */
+    assert_non_null(strstr(out, "FAIL  conf-test-wrong-expectation"));
+    assert_non_null(strstr(out, "PASS  conf-test-two-processes"));
+    assert_non_null(strstr(out, "3 passed, 1 failed, 0 skipped"));
+    free(out);
+    const char *paths[] = {json, junit, tap, html};
+    const char *marks[] = {"\"command\": \"conform\"", "<testsuites", "TAP version 14", "<html"};
+    for (int i = 0; i < 4; i++) {
+        char *text = read_all(paths[i]);
+        assert_non_null(text);
+        if (strstr(text, marks[i]) == NULL) print_error("%s lacks %s\n", paths[i], marks[i]);
+        assert_non_null(strstr(text, marks[i]));
+        free(text);
+        unlink(paths[i]);
+    }
+    rmdir(dir);
+}
+
+/* ---- expectation files -------------------------------------------------------------------------- */
+
+static char *write_temp(const char *text)
+{
+    char *path = strdup("/tmp/conf-expect-XXXXXX.yaml");
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_expectation_file_errors(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "backend: posix\nexpectations:\n  - {scenario: x, status: fail}\n",                 /* no reason */
+        "backend: posix\nexpectations:\n  - {scenario: x, status: maybe, reason: because of R1}\n",
+        "backend: posix\nexpectations:\n  - {status: fail, reason: because of R1}\n",       /* no scenario */
+        "backend: posix\nexpectations:\n  - {scenario: x, status: skip, line: 3, reason: because of R1}\n",
+        "backend: posix\nexpectations:\n  - {scenario: x, status: fail, line: zero, reason: because of R1}\n",
+        "backend: posix\nexpectations:\n  - {scenario: x, status: fail, message: m, reason: because of R1}\n",
+        "backend: posix\nexpectations:\n  - {scenario: x, status: fail, reason: because of R1, oops: 1}\n",
+        "backend: posix\nexpectations:\n  - {scenario: x, status: fail, rules: [9], reason: because of R1}\n",
+        "backend: posix\nsurprise: 1\n",
+        "- not a mapping\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *path = write_temp(bad[i]);
+        sim_diag diag;
+        sim_diag_init(&diag, path);
+        conf_expectations e;
+        bool ok = conf_expect_load(path, &e, &diag);
+        if (ok) print_error("accepted:\n%s", bad[i]);
+        assert_false(ok);
+        assert_true(sim_diag_total(&diag) > 0);
+        conf_expect_free(&e);
+        sim_diag_fini(&diag);
+        unlink(path);
+        free(path);
+    }
+}
+
+/* A judged outcome of one-process.yaml with failures at the given lines. */
+static void fake_outcome(const sim_scenario *sc, conf_outcome *o, const uint32_t *lines, uint32_t n)
+{
+    conf_options opt;
+    conf_options_default(&opt);
+    opt.backend = conf_backend_find("posix");
+    conf_outcome_init(o);
+    conf_result_describe(sc, &opt, NULL, &o->res);
+    for (uint32_t i = 0; i < n; i++) {
+        sim_result_add_failure(&o->res, SIM_FAIL_EXPECT, lines[i], 3, "create_local result", "created", "null");
+    }
+    o->res.verdict = n > 0 ? SIM_VERDICT_FAIL : SIM_VERDICT_PASS;
+}
+
+static uint8_t apply(const char *file_text, const sim_scenario *sc, const uint32_t *lines, uint32_t n,
+                     uint32_t *failures_left, uint32_t *notes)
+{
+    char *path = write_temp(file_text);
+    sim_diag diag;
+    sim_diag_init(&diag, path);
+    conf_expectations e;
+    assert_true(conf_expect_load(path, &e, &diag));
+    sim_diag_fini(&diag);
+    conf_outcome o;
+    fake_outcome(sc, &o, lines, n);
+    conf_expect_apply(&e, sc, &o);
+    assert_true(sim_result_validate(&o.res));
+    uint8_t verdict = o.res.verdict;
+    *failures_left = o.res.failure_count;
+    *notes = o.note_count;
+    conf_outcome_free(&o);
+    conf_expect_free(&e);
+    unlink(path);
+    free(path);
+    return verdict;
+}
+
+static void test_expectations_change_verdicts(void **state)
+{
+    (void)state;
+    sim_diag diag;
+    sim_diag_init(&diag, "one-process.yaml");
+    sim_scenario sc;
+    assert_true(sim_load_file(CONF_TEST_SCENARIOS "/one-process.yaml", &sc, &diag));
+    sim_diag_fini(&diag);
+    const char *line_fail = "backend: posix\nexpectations:\n"
+                            "  - {scenario: conf-test-one-process, line: 12, status: fail, reason: a known deviation (R62)}\n";
+    const char *line_msg = "backend: posix\nexpectations:\n"
+                           "  - {scenario: conf-test-one-process, line: 12, message: should_free_info, status: fail, reason: a known deviation (R62)}\n";
+    const char *whole_fail = "backend: posix\nexpectations:\n"
+                             "  - {scenario: conf-test-one-process, status: fail, reason: a known deviation (R19)}\n";
+    const char *whole_int = "backend: posix\nexpectations:\n"
+                            "  - {scenario: conf-test-one-process, status: intermittent, reason: a known race (R50)}\n";
+    const char *other = "backend: posix\nexpectations:\n"
+                        "  - {scenario: another-scenario, status: fail, reason: a known deviation (R19)}\n";
+    uint32_t l12[] = {12}, l12_16[] = {12, 16};
+    uint32_t left = 0, notes = 0;
+    /* A line entry turns its failures into notes... */
+    assert_int_equal(apply(line_fail, &sc, l12, 1, &left, &notes), SIM_VERDICT_PASS);
+    assert_int_equal(left, 0);
+    assert_int_equal(notes, 1);
+    /* ...but not failures at other lines. */
+    assert_int_equal(apply(line_fail, &sc, l12_16, 2, &left, &notes), SIM_VERDICT_FAIL);
+    assert_int_equal(left, 1);
+    /* An expected failure that did not happen is a failure (a stale entry). */
+    assert_int_equal(apply(line_fail, &sc, NULL, 0, &left, &notes), SIM_VERDICT_FAIL);
+    /* message narrows a line entry: another failure at that line still counts. */
+    assert_int_equal(apply(line_msg, &sc, l12, 1, &left, &notes), SIM_VERDICT_FAIL);
+    /* A whole-scenario fail: failing is an expected failure (skip with the reason)... */
+    assert_int_equal(apply(whole_fail, &sc, l12_16, 2, &left, &notes), SIM_VERDICT_SKIP);
+    assert_int_equal(left, 2);
+    /* ...and passing is a failure. */
+    assert_int_equal(apply(whole_fail, &sc, NULL, 0, &left, &notes), SIM_VERDICT_FAIL);
+    /* Intermittent: either way is fine. */
+    assert_int_equal(apply(whole_int, &sc, l12, 1, &left, &notes), SIM_VERDICT_SKIP);
+    assert_int_equal(apply(whole_int, &sc, NULL, 0, &left, &notes), SIM_VERDICT_PASS);
+    /* Entries for other scenarios change nothing. */
+    assert_int_equal(apply(other, &sc, l12, 1, &left, &notes), SIM_VERDICT_FAIL);
+    assert_int_equal(apply(other, &sc, NULL, 0, &left, &notes), SIM_VERDICT_PASS);
+    sim_scenario_free(&sc);
+}
+
+/* The real expectation file of the posix backend loads and cites a rule in every entry. */
+static void test_posix_expectations_load(void **state)
+{
+    (void)state;
+    sim_diag diag;
+    sim_diag_init(&diag, CONF_EXPECT_FILE);
+    conf_expectations e;
+    bool ok = conf_expect_load(CONF_EXPECT_FILE, &e, &diag);
+    if (!ok) sim_diag_print(&diag, stderr);
+    assert_true(ok);
+    assert_true(e.count > 0);
+    for (uint32_t i = 0; i < e.count; i++) assert_true(e.entries[i].rule_count > 0);
+    conf_expect_free(&e);
+    sim_diag_fini(&diag);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_agent_crashes, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test_setup_teardown(test_agent_exits_early, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test_setup_teardown(test_agent_hangs, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test_setup_teardown(test_agent_prints_garbage, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test_setup_teardown(test_agent_silent, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test_setup_teardown(test_interrupted_run, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test(test_model_backend_same_verdicts),
+        cmocka_unit_test(test_cli_model_reports),
+        cmocka_unit_test(test_expectation_file_errors),
+        cmocka_unit_test(test_expectations_change_verdicts),
+        cmocka_unit_test(test_posix_expectations_load),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
