@@ -421,7 +421,7 @@ SInt32 CFMessagePortSendRequest(CFMessagePortRef remote, SInt32 msgid, CFDataRef
         if (!valid) return kCFMessagePortIsInvalid;
         return cfmp_send_to_local(remote, msgid, data, sendTimeout, replyMode);
     }
-    uint64_t call_start_ns = cfmp_now_ns();
+    uint64_t call_start_ns = CFMP_MUTATE(RCV_FROM_BEFORE_SEND) ? cfmp_now_ns() : 0;
     if (CFMP_MUTATE(ONEWAY_WAITS) && replyMode == NULL) replyMode = kCFRunLoopDefaultMode;
     bool two_way = replyMode != NULL; /* R31: only replyMode decides */
     CFRunLoopRef rl = CFRunLoopGetCurrent();
