@@ -448,12 +448,24 @@ static void write_hex_string(conf_jw *w, const uint8_t *bytes, size_t len)
     if (text != stack) free(text);
 }
 
+/* Printable ASCII travels as readable text; anything else as hex. */
+static bool printable(const uint8_t *bytes, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (bytes[i] < 0x20 || bytes[i] > 0x7e) return false;
+    }
+    return true;
+}
+
 void conf_data_write(conf_jw *w, const conf_data *d, size_t inline_max)
 {
     switch (d->kind) {
     case CONF_DATA_BYTES:
         conf_jw_obj_begin(w);
-        if (d->len <= inline_max) {
+        if (d->len <= inline_max && printable(d->bytes, d->len)) {
+            conf_jw_key(w, "text");
+            conf_jw_str(w, (const char *)d->bytes, d->len);
+        } else if (d->len <= inline_max) {
             conf_jw_key(w, "hex");
             write_hex_string(w, d->bytes, d->len);
         } else {
@@ -519,17 +531,30 @@ bool conf_data_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf
     }
     uint32_t hex = conf_json_get(doc, node, "hex"), size = conf_json_get(doc, node, "size");
     uint32_t blob = conf_json_get(doc, node, "blob"), digest = conf_json_get(doc, node, "fnv1a64");
+    uint32_t text = conf_json_get(doc, node, "text");
     uint32_t keys = (hex != CONF_JSON_NONE) + (size != CONF_JSON_NONE) + (blob != CONF_JSON_NONE) +
-                    (digest != CONF_JSON_NONE);
+                    (digest != CONF_JSON_NONE) + (text != CONF_JSON_NONE);
     if (keys != n->count / 2) return set_err(err, err_cap, "data: unknown key");
     int64_t v = 0;
+    if (text != CONF_JSON_NONE && keys == 1) { /* UTF-8 text, taken as its bytes */
+        size_t len = 0;
+        const char *t = conf_json_text(doc, text, &len);
+        if (t == NULL || conf_json_node(doc, text)->type != CONF_J_STRING) {
+            return set_err(err, err_cap, "data: \"text\" must be a string");
+        }
+        uint8_t *bytes = conf_arena_alloc(arena, len + 1);
+        if (bytes == NULL) return set_err(err, err_cap, "out of memory");
+        memcpy(bytes, t, len);
+        *out = (conf_data){.kind = CONF_DATA_BYTES, .bytes = bytes, .len = len, .size = (int64_t)len};
+        return true;
+    }
     if (hex != CONF_JSON_NONE && keys == 1) {
         size_t len = 0;
-        const char *text = conf_json_text(doc, hex, &len);
-        if (text == NULL || conf_json_node(doc, hex)->type != CONF_J_STRING) {
+        const char *digits = conf_json_text(doc, hex, &len);
+        if (digits == NULL || conf_json_node(doc, hex)->type != CONF_J_STRING) {
             return set_err(err, err_cap, "data: \"hex\" must be a string");
         }
-        uint8_t *bytes = conf_unhex(arena, text, len, &out->len);
+        uint8_t *bytes = conf_unhex(arena, digits, len, &out->len);
         if (bytes == NULL) return set_err(err, err_cap, "data: bad hex digits");
         out->kind = CONF_DATA_BYTES;
         out->bytes = bytes;
@@ -552,7 +577,7 @@ bool conf_data_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf
         }
         return true;
     }
-    return set_err(err, err_cap, "data: expected {hex}, {size}, {blob} or {size, fnv1a64}");
+    return set_err(err, err_cap, "data: expected {text}, {hex}, {size}, {blob} or {size, fnv1a64}");
 }
 
 void conf_dur_write(conf_jw *w, int64_t ns)

@@ -122,8 +122,8 @@ typedef struct conf_data {
 
 /* FNV-1a, 64 bits (the digest of large data). */
 uint64_t conf_fnv1a64(const uint8_t *bytes, size_t len);
-/* Writes a data value: null, {"hex"}, {"size"}, {"blob"} or, for bytes longer than
- * inline_max, {"size", "fnv1a64"}. */
+/* Writes a data value: null, {"text"} (printable ASCII), {"hex"}, {"size"}, {"blob"} or, for
+ * bytes longer than inline_max, {"size", "fnv1a64"}. Readers accept {"text"} with any UTF-8. */
 void conf_data_write(conf_jw *w, const conf_data *d, size_t inline_max);
 /* Reads a data value; bytes are copied into arena. False (with err) when malformed. */
 bool conf_data_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf_data *out,

@@ -54,6 +54,7 @@ static const char usage_text[] =
     "  --junit FILE, --tap FILE, --html FILE   the same results as JUnit XML, TAP 14, or a\n"
     "                        self-contained HTML report with sequence diagrams (reports/)\n"
     "  --verbose             show agents' logs and stderr\n"
+    "  --protocol-log FILE   write every protocol line sent (<-) and received (->) to FILE\n"
     "  --color, --no-color\n"
     "mutants only:\n"
     "  --agents-dir DIR      where portsim_agent_posix_mN live (default: this build)\n"
@@ -70,6 +71,7 @@ typedef struct cli {
     const char *junit;
     const char *tap;
     const char *html;
+    const char *protocol_log;
     bool first_kill;
     char **paths;
     size_t path_count;
@@ -134,7 +136,7 @@ static int parse_value(cli *c, int argc, char **argv, int *i)
                                         "--tolerance-pct", "--repeat", "--explore", "--max-latency-ms",
                                         "--expect", "--profile", "--seed", "--max-duration",
                                         "--timeout-multiplier", "--json", "--agents-dir",
-                                        "--junit", "--tap", "--html"};
+                                        "--junit", "--tap", "--html", "--protocol-log"};
     const char *arg = argv[*i];
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         if (!is_opt(arg, names[k])) continue;
@@ -165,6 +167,7 @@ static int parse_value(cli *c, int argc, char **argv, int *i)
         case 15: c->junit = v; break;
         case 16: c->tap = v; break;
         case 17: c->html = v; break;
+        case 18: c->protocol_log = v; break;
         default: break;
         }
         if (!ok) return usage("bad value for", names[k]);
@@ -798,7 +801,13 @@ int conf_cli_main(int argc, char **argv)
         c.use_color = color_wanted(&c);
         conf_platform_init();
         conf_signals_install();
-        code = mutants_cmd ? command_mutants(&c) : command_conform(&c);
+        if (c.protocol_log != NULL && (c.opt.protocol_log = fopen(c.protocol_log, "w")) == NULL) {
+            fprintf(stderr, "portsim: %s: cannot write\n", c.protocol_log);
+            code = CONF_EXIT_USAGE;
+        } else {
+            code = mutants_cmd ? command_mutants(&c) : command_conform(&c);
+        }
+        if (c.opt.protocol_log != NULL) fclose(c.opt.protocol_log);
         conf_signals_restore();
         conf_platform_fini();
     }

@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* ---- platform ------------------------------------------------------------------- */
@@ -143,6 +144,7 @@ typedef struct conf_options {
     double timeout_multiplier; /* scales handshake and grace times (valgrind, asan) */
     bool verbose;
     int color; /* -1 auto */
+    FILE *protocol_log; /* every line sent and received, or NULL (--protocol-log) */
 } conf_options;
 
 void conf_options_default(conf_options *o);

@@ -191,6 +191,13 @@ static void line_begin(session *s, const char *type)
     conf_jw_cstr(&s->w, type);
 }
 
+static void log_line(const session *s, const agent_proc *p, const char *arrow, const char *line, size_t len)
+{
+    if (s->opt->protocol_log == NULL) return;
+    fprintf(s->opt->protocol_log, "%s#%u %s %.*s%s", proc_name(s, p), p->incarnation, arrow, (int)len, line,
+            len > 0 && line[len - 1] == '\n' ? "" : "\n");
+}
+
 static void line_end(session *s, agent_proc *p)
 {
     size_t len = 0;
@@ -199,6 +206,7 @@ static void line_end(session *s, agent_proc *p)
         issue(s, p, true, "the runner could not encode a protocol line (too long?)");
         return;
     }
+    log_line(s, p, "<-", line, len);
     queue_bytes(s, p, line, len);
 }
 
@@ -948,6 +956,7 @@ static void on_end(session *s, agent_proc *p, const conf_msg *m)
 static void handle_line(session *s, agent_proc *p, const char *line, size_t len)
 {
     p->lines++;
+    log_line(s, p, "->", line, len > 4096 ? 4096 : len);
     conf_msg m;
     char err[200];
     if (!conf_msg_decode(line, len, CONF_TO_RUNNER, &m, err, sizeof err)) {

@@ -310,6 +310,132 @@ static void test_interrupted_run(void **state)
     assert_int_equal(children_left(), 0);
 }
 
+
+/* ---- agents against hostile input ------------------------------------------------------------- */
+
+/* Writes lines to an agent, reads everything it says until it exits; returns its output. */
+static char *talk(const char *agent, const char *const *lines, size_t count, int *status)
+{
+    conf_child child;
+    char err[300];
+    char run_dir[] = "/tmp/conf-hostile-XXXXXX";
+    assert_non_null(mkdtemp(run_dir));
+    char env[400];
+    snprintf(env, sizeof env, "CFMP_RUNTIME_DIR=%s", run_dir);
+    char *envs[] = {env, NULL};
+    assert_true(conf_child_spawn(&child, agent, envs, err, sizeof err));
+    int flags = fcntl(child.in_fd, F_GETFL);
+    fcntl(child.in_fd, F_SETFL, flags & ~O_NONBLOCK);
+    for (size_t i = 0; i < count; i++) {
+        size_t len = strlen(lines[i]);
+        assert_true(write(child.in_fd, lines[i], len) == (ssize_t)len);
+    }
+    size_t cap = 1 << 20, got = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    int64_t deadline = conf_now_ns() + 20 * CM_NS_PER_S;
+    while (conf_now_ns() < deadline && got + 1 < cap) {
+        ssize_t n = read(child.out_fd, out + got, cap - 1 - got);
+        if (n == 0) break;
+        if (n < 0 && errno != EAGAIN && errno != EINTR) break;
+        if (n > 0) got += (size_t)n;
+        if (n < 0) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    out[got] = '\0';
+    int64_t wait_until = conf_now_ns() + 5 * CM_NS_PER_S;
+    while (!conf_child_try_reap(&child) && conf_now_ns() < wait_until) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    *status = child.exited ? child.status : -1;
+    conf_child_kill(&child);
+    rmdir(run_dir);
+    return out;
+}
+
+static uint32_t count_of(const char *text, const char *what)
+{
+    uint32_t n = 0;
+    for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what)) n++;
+    return n;
+}
+
+static char *long_line(void)
+{
+    size_t n = ((size_t)1 << 20) + 4096;
+    char *line = malloc(n + 2);
+    assert_non_null(line);
+    memset(line, 'x', n);
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    return line;
+}
+
+/* The posix agent rejects every malformed line with an error line and still runs a scenario. */
+static void test_posix_agent_rejects_garbage(void **state)
+{
+    (void)state;
+    char *big = long_line();
+    const char *lines[] = {
+        "{\"type\": \"close\", \"process\": \"app\", \"thread\": \"main\"}\n",
+        "{\"type\": \"hello\", \"protocol\": 1, \"runner\": \"t\", \"process\": \"app\", \"time_scale\": 1.0}\n",
+        "this is not JSON\n",
+        "\xff\xfe\x01\n",
+        "[1, 2, 3]\n",
+        "{\"type\": \"teleport\"}\n",
+        big,
+        "{\"type\": \"command\", \"id\": 1, \"process\": \"app\", \"thread\": \"main\", \"step\": {\"ref\": 0, \"op\": \"sleep\"}}\n",
+        "{\"type\": \"program\", \"name\": \"h\", \"kind\": \"handler\", \"steps\": [{\"ref\": 1, \"op\": \"warp\"}]}\n",
+        "{\"type\": \"process\", \"name\": \"app\", \"threads\": [\"main\"], \"queues\": [], \"modes\": []}\n",
+        "{\"type\": \"command\", \"id\": 2, \"process\": \"app\", \"thread\": \"nobody\", \"step\": {\"ref\": 0, \"op\": \"sleep\", \"duration_ns\": 1000}}\n",
+        "{\"type\": \"command\", \"id\": 3, \"process\": \"app\", \"thread\": \"main\", \"step\": {\"ref\": 0, \"op\": \"sleep\", \"duration_ns\": 1000000}}\n",
+        "{\"type\": \"close\", \"process\": \"app\", \"thread\": \"main\"}\n",
+        "{\"type\": \"start\", \"process\": \"app\", \"epoch_ns\": 0, \"at_ns\": 0}\n",
+    };
+    int status = 0;
+    char *out = talk(CONF_AGENT_POSIX, lines, sizeof lines / sizeof lines[0], &status);
+    if (count_of(out, "rejected") != 9 || strstr(out, "\"kind\": \"exit\"") == NULL || status != 0) {
+        print_error("posix agent said (status %d):\n%s\n", status, out);
+        fail();
+    }
+    assert_non_null(strstr(out, "line 3 rejected: not JSON"));
+    assert_non_null(strstr(out, "the first line must be hello"));
+    assert_non_null(strstr(out, "invalid UTF-8"));
+    assert_non_null(strstr(out, "must be a JSON object"));
+    assert_non_null(strstr(out, "unknown message type"));
+    assert_non_null(strstr(out, "longer than"));
+    assert_non_null(strstr(out, "step 1: unknown"));
+    assert_non_null(strstr(out, "unknown process or thread"));
+    assert_int_equal(count_of(out, "\"type\": \"call\""), 1); /* the one good command ran */
+    free(out);
+    free(big);
+}
+
+/* The model agent too; with a bad source it says so and stops (fatal), with a good one it runs. */
+static void test_model_agent_rejects_garbage(void **state)
+{
+    (void)state;
+    const char *lines[] = {
+        "{\"type\": \"source\", \"file\": \"x\", \"text\": \"\", \"last\": true}\n", /* before hello */
+        "{\"type\": \"hello\", \"protocol\": 1, \"runner\": \"t\", \"process\": null, \"time_scale\": 1.0}\n",
+        "{not json\n",
+        "{\"type\": \"call\", \"exec\": 1, \"ref\": 0, \"thread\": \"main\", \"t_ns\": 0}\n", /* wrong direction */
+        "{\"type\": \"source\", \"file\": \"bad.yaml\", \"text\": \"scenario: [\", \"last\": true}\n",
+        "{\"type\": \"start\", \"process\": null, \"epoch_ns\": 0, \"at_ns\": 0}\n",
+    };
+    int status = 0;
+    char *out = talk(CONF_AGENT_MODEL, lines, sizeof lines / sizeof lines[0], &status);
+    if (count_of(out, "rejected") != 2 || strstr(out, "the first line must be hello") == NULL ||
+        strstr(out, "does not load") == NULL || strstr(out, "\"fatal\": true") == NULL) {
+        print_error("model agent said (status %d):\n%s\n", status, out);
+        fail();
+    }
+    free(out);
+}
+
 /* ---- the model backend against portsim run ---------------------------------------------------- */
 
 typedef struct verdicts {
@@ -589,6 +715,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_prints_garbage, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_agent_silent, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_interrupted_run, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test(test_posix_agent_rejects_garbage),
+        cmocka_unit_test(test_model_agent_rejects_garbage),
         cmocka_unit_test(test_model_backend_same_verdicts),
         cmocka_unit_test(test_cli_model_reports),
         cmocka_unit_test(test_expectation_file_errors),
