@@ -233,3 +233,18 @@ int64_t conf_tolerance_ns(const conf_options *o, int64_t duration_ns)
     double abs = (double)o->tol_abs_ns / (o->time_scale > 0 ? o->time_scale : 1.0);
     return (int64_t)(rel > abs ? rel : abs);
 }
+
+bool conf_options_validate(const conf_options *o)
+{
+    if (o == NULL || o->backend == NULL) return false;
+    if (!(o->time_scale > 0) || o->repeat == 0 || !(o->timeout_multiplier > 0)) return false;
+    if (o->tol_abs_ns < 0 || o->tol_rel < 0 || o->max_latency_ns < 0) return false;
+    if (o->max_duration_ns <= 0 || o->handshake_ns <= 0) return false;
+    return o->backend != &conf_backend_agent || o->agent_path[0] != '\0';
+}
+
+bool conf_agent_info_validate(const conf_agent_info *info)
+{
+    if (info == NULL || info->clock < CONF_CLOCK_HOST || info->clock > CONF_CLOCK_VIRTUAL) return false;
+    return info->world == (info->clock == CONF_CLOCK_VIRTUAL);
+}

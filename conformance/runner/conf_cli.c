@@ -289,7 +289,7 @@ static bool scan_tree(const char *root, files *out)
         free(dir);
     }
     files_free(&work);
-    qsort(out->items + first, out->count - first, sizeof *out->items, path_cmp);
+    if (out->count - first > 1) qsort(out->items + first, out->count - first, sizeof *out->items, path_cmp);
     return ok;
 }
 

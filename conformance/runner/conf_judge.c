@@ -514,7 +514,8 @@ static void run_failures(const sim_scenario *sc, const conf_run *run, conf_outco
 void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run *run,
                 const conf_options *opt, const conf_agent_info *info, conf_outcome *out)
 {
-    assert(sc != NULL && model != NULL && run != NULL && out != NULL);
+    assert(sc != NULL && run != NULL && out != NULL && conf_model_validate(model, sc));
+    assert(conf_options_validate(opt) && conf_agent_info_validate(info));
     conf_outcome_init(out);
     sim_result *res = &out->res;
     conf_result_describe(sc, opt, info, res);
@@ -541,5 +542,5 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
     }
     view_free(&v);
     res->verdict = res->failure_count > 0 ? SIM_VERDICT_FAIL : SIM_VERDICT_PASS;
-    assert(sim_result_validate(res));
+    assert(sim_result_validate(res)); /* exit: a consistent result */
 }

@@ -145,3 +145,12 @@ void conf_model_free(conf_model *m)
     free(m->allowed);
     memset(m, 0, sizeof *m);
 }
+
+bool conf_model_validate(const conf_model *m, const sim_scenario *sc)
+{
+    if (m == NULL || !m->ok || m->allowed == NULL || m->step_count != sc->step_count || m->runs == 0) return false;
+    for (uint32_t i = 0; i < m->step_count; i++) {
+        if (m->allowed[i].count > CONF_ALLOWED_MAX) return false;
+    }
+    return m->end_ns >= 0;
+}

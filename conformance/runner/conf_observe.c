@@ -244,7 +244,7 @@ static void on_event(replay *r, const conf_rec *rec, uint64_t seq)
 void conf_observer_finish(conf_observer *o, bool world, int64_t end_ns, sim_obs *obs)
 {
     sim_obs_init(obs);
-    qsort(o->recs, o->count, sizeof *o->recs, rec_cmp);
+    if (o->count > 1) qsort(o->recs, o->count, sizeof *o->recs, rec_cmp);
     replay r = {.o = o, .obs = obs, .world = world};
     uint32_t calls = 0;
     for (uint32_t i = 0; i < o->count; i++) calls += o->recs[i].kind == CONF_REC_CALL;

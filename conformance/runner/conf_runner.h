@@ -117,6 +117,8 @@ typedef struct conf_agent_info {
     uint64_t events; /* bit (1 << sim_event_kind): kinds reported completely */
 } conf_agent_info;
 
+/* A known clock, and world agents exactly the virtual-clock ones. */
+bool conf_agent_info_validate(const conf_agent_info *info);
 /* Fills info from a decoded hello line; false (with err) when it is unusable. */
 bool conf_agent_info_read(const conf_msg *hello, conf_agent_info *info, char *err, size_t cap);
 /* Capabilities a scenario needs (CONF_CAPF_*), and their names for messages. */
@@ -148,6 +150,8 @@ typedef struct conf_options {
 } conf_options;
 
 void conf_options_default(conf_options *o);
+/* Sane values: a backend, positive scale and repeat, non-negative tolerances and times. */
+bool conf_options_validate(const conf_options *o);
 /* The tolerance for an expected duration (virtual ns). */
 int64_t conf_tolerance_ns(const conf_options *o, int64_t duration_ns);
 
@@ -173,6 +177,8 @@ typedef struct conf_model {
 } conf_model;
 
 bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_model *out);
+/* An explored model: allowed sets for its steps, each within its bound. */
+bool conf_model_validate(const conf_model *m, const sim_scenario *sc);
 void conf_model_free(conf_model *m);
 bool conf_allowed_has(const conf_allowed *a, int32_t value);
 

@@ -45,6 +45,7 @@
 #define ERR_TAIL 2048u
 #define START_LEAD_NS (20 * CM_NS_PER_MS)
 #define POLL_MAX_MS 50
+#define MAX_AGENTS 128u
 
 typedef struct open_exec {
     int64_t exec;
@@ -540,6 +541,10 @@ static bool plan_agents(session *s)
     const sim_scenario *sc = s->sc;
     uint32_t n = s->world ? 1 : sc->process_count;
     for (uint32_t f = 0; !s->world && f < sc->fault_count; f++) n += sc->faults[f].kind == CM_FAULT_RESTART;
+    if (n > MAX_AGENTS) {
+        issue(s, NULL, true, "%u process incarnations: more agents than one real run starts (%u)", n, MAX_AGENTS);
+        return false;
+    }
     s->procs = calloc(n, sizeof *s->procs);
     s->fault_order = calloc((size_t)sc->fault_count + 1, sizeof *s->fault_order);
     if (s->procs == NULL || s->fault_order == NULL) return false;
@@ -1156,13 +1161,15 @@ static bool all_done(const session *s)
 }
 
 /* Polls every agent once (at most timeout_ms); handles what arrived. */
+#define POLL_SLOTS 400u /* 3 per agent: more agents than a scenario can have */
+
 static void poll_agents(session *s, int timeout_ms)
 {
-    struct pollfd fds[2 * 130 + 1];
-    agent_proc *owner[2 * 130 + 1];
-    bool is_err[2 * 130 + 1];
+    struct pollfd fds[POLL_SLOTS];
+    agent_proc *owner[POLL_SLOTS];
+    bool is_err[POLL_SLOTS];
     nfds_t n = 0;
-    for (uint32_t i = 0; i < s->proc_count && n + 3 < sizeof fds / sizeof fds[0]; i++) {
+    for (uint32_t i = 0; i < s->proc_count && n + 4 < POLL_SLOTS; i++) {
         agent_proc *p = &s->procs[i];
         if (!p->spawned || p->finished) continue;
         short out_events = POLLIN;
@@ -1354,7 +1361,8 @@ static void cleanup(session *s)
 bool conf_run_scenario(const sim_scenario *sc, const conf_model *model, const conf_options *opt,
                        const conf_agent_info *info, conf_run *out)
 {
-    assert(sc != NULL && model != NULL && opt != NULL && info != NULL && out != NULL);
+    assert(sc != NULL && out != NULL && sim_scenario_validate(sc));
+    assert(conf_model_validate(model, sc) && conf_options_validate(opt) && conf_agent_info_validate(info));
     session s;
     memset(&s, 0, sizeof s);
     s.sc = sc;
@@ -1368,7 +1376,9 @@ bool conf_run_scenario(const sim_scenario *sc, const conf_model *model, const co
     conf_observer_init(&s.obs, sc);
     bool ok = run_init(&s, out) && conf_jw_init(&s.w) && plan_agents(&s) && plan_blobs(&s);
     if (!ok) {
-        conf_run_issue(out, SIM_FAIL_RUN, SIM_NONE, SIM_RESULT_NO_TIME, "the runner ran out of memory", NULL);
+        if (out->issue_count == 0) {
+            conf_run_issue(out, SIM_FAIL_RUN, SIM_NONE, SIM_RESULT_NO_TIME, "the runner ran out of memory", NULL);
+        }
     } else if (!conf_run_dir_make(s.run_dir, sizeof s.run_dir)) {
         s.run_dir[0] = '\0';
         conf_run_issue(out, SIM_FAIL_RUN, SIM_NONE, SIM_RESULT_NO_TIME, "cannot make a run directory", NULL);
