@@ -801,7 +801,10 @@ void agent_exec_thread(agent_thread *t)
     while (!agent_g.started) agent_mutex_wait(agent_g.lock, 0);
     int64_t start_at = agent_g.epoch_ns + agent_g.start_at_ns;
     agent_mutex_unlock(agent_g.lock);
-    agent_sleep_until_ns(start_at);
+    /* Start on time: sleep to just before, then spin (a woken thread can be late by a lot
+     * more than the scenarios' 1 ms gaps on a loaded machine). */
+    agent_sleep_until_ns(start_at - 300000);
+    agent_work_until_ns(start_at);
     for (;;) {
         agent_cmd *c = next_command(t);
         if (c == NULL) break;
