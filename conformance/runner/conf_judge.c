@@ -183,20 +183,21 @@ static void add_deadline(deadline_set *d, int64_t ns, const char *what)
     d->what[d->count++] = what;
 }
 
-static deadline_set deadlines_of(const sim_step *s)
+/* The deadline that decided (or could have decided) a send's status: the send timeout for -1
+ * and for a one-way send, the receive timeout for a two-way send's 0, -2 and -5. Other calls,
+ * and -3/-4, have none (a run loop or a sleep ends at its deadline by design). */
+static deadline_set deadlines_of(const sim_step *s, int32_t status)
 {
     deadline_set d = {.count = 0};
-    switch (s->op) {
-    case CM_OP_SEND: {
+    if (s->op != CM_OP_SEND) return d;
+    bool two_way = s->mode.name != NULL;
+    if (status == CM_SEND_TIMEOUT || (!two_way && status == CM_SUCCESS)) {
         int64_t send = s->t1_ns;
         if (send != CM_DURATION_NAN && send < CM_SEND_TIMEOUT_FOREVER_NS) {
-            send = send / CM_NS_PER_MS * CM_NS_PER_MS; /* R28: floored to ms */
-            add_deadline(&d, send, "send timeout");
+            add_deadline(&d, send / CM_NS_PER_MS * CM_NS_PER_MS, "send timeout"); /* R28: floored */
         }
-        if (s->mode.name != NULL) add_deadline(&d, s->t2_ns, "receive timeout");
-        break;
-    }
-    default: break; /* a run loop or a sleep ends at its deadline by design: no margin */
+    } else if (two_way && (status == CM_SUCCESS || status == CM_RECEIVE_TIMEOUT || status == CM_BECAME_INVALID)) {
+        add_deadline(&d, s->t2_ns, "receive timeout");
     }
     return d;
 }
@@ -212,7 +213,7 @@ static margin margin_of(const sim_scenario *sc, const sim_exec *e)
 {
     margin m = {.has = false};
     if (e->outcome != SIM_OUTCOME_RETURNED) return m;
-    deadline_set d = deadlines_of(&sc->steps[e->step]);
+    deadline_set d = deadlines_of(&sc->steps[e->step], e->value);
     int64_t elapsed = e->end_ns - e->start_ns;
     for (uint32_t i = 0; i < d.count; i++) {
         int64_t diff = elapsed - d.at[i];

@@ -692,7 +692,8 @@ static uint32_t open_take(agent_proc *p, int64_t exec)
 static int64_t port_id(const session *s, const agent_proc *p, int64_t id)
 {
     if (s->world || id < 0) return id;
-    return ((int64_t)(p->index + 1) << 40) | (id & ((INT64_C(1) << 40) - 1));
+    /* #1000001 is object 1 of the first agent: readable in reports, unique per run */
+    return (int64_t)(p->index + 1) * INT64_C(1000000) + id % INT64_C(1000000);
 }
 
 static conf_rec *new_rec(session *s, agent_proc *p, uint8_t kind, int64_t t)
