@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef PORTSIM_HAVE_CONFORM
+#include "conf_cli.h" /* conform, mutants: conformance/ */
+#endif
 #include "rep_html.h"
 #include "rep_junit.h"
 #include "rep_tap.h"
@@ -28,6 +31,10 @@ static const char usage_text[] =
     "       portsim explore [options] PATH...    run scenarios under many schedules\n"
     "       portsim shrink [options] -o OUT FILE reduce a failing scenario\n"
     "       portsim coverage PATH...             which SEMANTICS.md rules the scenarios cover\n"
+    "       portsim conform --backend NAME|--agent PATH [options] PATH...\n"
+    "                                            the scenarios against a real implementation\n"
+    "       portsim mutants [options] PATH...    the corpus against libcfmp's mutants\n"
+    "                                            (portsim conform --help for their options)\n"
     "       portsim --help | --version\n"
     "\n"
     "PATH: a scenario file, or a folder searched recursively for *.yaml / *.yml\n"
@@ -608,6 +615,13 @@ static int dispatch(sim_cli *c, int argc, char **argv)
     if (strcmp(cmd, "explore") == 0) return sim_cli_explore(c, argc, argv);
     if (strcmp(cmd, "shrink") == 0) return sim_cli_shrink(c, argc, argv);
     if (strcmp(cmd, "coverage") == 0) return sim_cli_coverage(c, argc, argv);
+#ifdef PORTSIM_HAVE_CONFORM
+    if (strcmp(cmd, "conform") == 0 || strcmp(cmd, "mutants") == 0) {
+        fflush(c->out);
+        fflush(c->err);
+        return conf_cli_main(argc, argv); /* writes to stdout / stderr itself */
+    }
+#endif
     return sim_cli_usage_error(c, "unknown command", cmd);
 }
 
