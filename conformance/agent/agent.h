@@ -193,6 +193,8 @@ void agent_out_event(const agent_event *e);
 void agent_state_init(void);
 agent_var *agent_var_get(const char *name); /* created on first use; NULL when full */
 int64_t agent_object_id(const void *pointer, bool *is_new);
+/* The object is about to be deallocated: a later object at the same address gets a new id. */
+void agent_object_forget(const void *pointer);
 void agent_object_set_queue(const void *pointer, const char *queue_label);
 const char *agent_object_queue(const void *pointer);
 agent_ctx *agent_ctx_new(int64_t value, uint32_t handler);

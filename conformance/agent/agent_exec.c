@@ -493,7 +493,13 @@ static void op_lifecycle(agent_frame *f, const conf_step *s, agent_result *r)
         CFRetain(port);
     } else {
         store_port(s, NULL);
-        CFRelease(port);
+        /* The last reference: the object goes, and malloc may hand its address to the next
+         * one, which must not inherit its id (same_as, invariants). CF's own references (a
+         * cache, a source, R25's reply port) keep the count above 1 while it lives on. The
+         * pointer is only compared after the release, never dereferenced. */
+        bool last = CFGetRetainCount(port) <= 1;
+        CFRelease(port); /* R54: the invalidation callbacks of a deallocation run in here */
+        if (last) agent_object_forget(port);
     }
 }
 

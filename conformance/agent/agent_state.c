@@ -63,6 +63,14 @@ int64_t agent_object_id(const void *pointer, bool *is_new)
     return id;
 }
 
+void agent_object_forget(const void *pointer)
+{
+    agent_mutex_lock(agent_g.lock);
+    agent_object *o = object_find(pointer);
+    if (o != NULL) o->pointer = NULL; /* the id stays taken; the address is free */
+    agent_mutex_unlock(agent_g.lock);
+}
+
 void agent_object_set_queue(const void *pointer, const char *queue_label)
 {
     (void)agent_object_id(pointer, NULL);

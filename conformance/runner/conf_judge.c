@@ -215,6 +215,10 @@ static margin margin_of(const sim_scenario *sc, const sim_exec *e)
     if (e->outcome != SIM_OUTCOME_RETURNED) return m;
     deadline_set d = deadlines_of(&sc->steps[e->step], e->value);
     int64_t elapsed = e->end_ns - e->start_ns;
+    /* The receive deadline starts when the send returns, which the API does not show: a reply
+     * later than the receive timeout after the call means the send blocked, and its margin is
+     * unknown. (Margins to receive deadlines assume an unblocked send.) */
+    if (e->value == CM_SUCCESS && d.count == 1 && d.what[0][0] == 'r' && elapsed > d.at[0]) return m;
     for (uint32_t i = 0; i < d.count; i++) {
         int64_t diff = elapsed - d.at[i];
         int64_t mag = diff < 0 ? -diff : diff;
