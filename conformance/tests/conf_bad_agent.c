@@ -7,6 +7,7 @@
  *            group, ignores SIGTERM and end of input, and never answers again
  *   garbage  answers hello, then writes lines that are not the protocol (not JSON, binary,
  *            a JSON array, an unknown type, and a line longer than 1 MiB)
+ *   longline answers hello, then writes a valid-looking line longer than 1 MiB
  *   silent   never answers hello
  *   exits    answers hello, then exits with status 3 when told to start
  *
@@ -84,6 +85,16 @@ int main(void)
         return 1;
     }
     if (strcmp(mode, "exits") == 0) return 3;
+    if (strcmp(mode, "longline") == 0) {
+        put("{\"type\": \"log\", \"message\": \"");
+        for (int i = 0; i < 1100; i++) {
+            static char chunk[1024];
+            memset(chunk, 'y', sizeof chunk - 1);
+            put(chunk);
+        }
+        put("\"}\n");
+        sleep_forever();
+    }
     if (strcmp(mode, "garbage") == 0) {
         put("this is not JSON\n");
         put("\x01\x02\xff\xfe binary\n");

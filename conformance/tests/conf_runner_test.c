@@ -223,6 +223,13 @@ static void test_agent_prints_garbage(void **state)
     check_bad_agent(&c);
 }
 
+static void test_agent_sends_overlong_line(void **state)
+{
+    (void)state;
+    bad_case c = {"longline", "sent a line longer than 1048576 bytes"};
+    check_bad_agent(&c);
+}
+
 /* An agent that never answers hello: the probe says so and nothing runs; a session given
  * such an agent fails at its handshake deadline. */
 static void test_agent_silent(void **state)
@@ -714,6 +721,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_exits_early, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_agent_hangs, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_agent_prints_garbage, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test_setup_teardown(test_agent_sends_overlong_line, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_agent_silent, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_interrupted_run, make_pid_dir, remove_pid_dir),
         cmocka_unit_test(test_posix_agent_rejects_garbage),
