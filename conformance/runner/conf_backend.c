@@ -214,8 +214,8 @@ void conf_options_default(conf_options *o)
 {
     memset(o, 0, sizeof *o);
     o->time_scale = 1.0;
-    o->tol_abs_ns = 10 * CM_NS_PER_MS;
-    o->tol_rel = 0.10;
+    o->tol_abs_ns = 15 * CM_NS_PER_MS;
+    o->tol_rel = 0.15;
     o->repeat = 1;
     o->explore = 64;
     o->max_latency_ns = 2 * CM_NS_PER_MS;

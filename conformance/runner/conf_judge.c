@@ -41,6 +41,8 @@ void conf_outcome_free(conf_outcome *o)
     sim_result_free(&o->res);
     for (uint32_t i = 0; i < o->note_count; i++) free(o->notes[i]);
     free(o->notes);
+    for (uint32_t i = 0; i < o->load_note_count; i++) free(o->load_notes[i]);
+    free(o->load_notes);
     memset(o, 0, sizeof *o);
 }
 
@@ -529,6 +531,13 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
     res->virtual_time_ns = run->end_ns;
     res->end_reason = run->end_reason;
     res->wall_time_ns = run->wall_ns;
+    for (uint32_t i = 0; i < run->note_count; i++) {
+        char **grown = realloc(out->load_notes, ((size_t)out->load_note_count + 1) * sizeof *grown);
+        if (grown == NULL) break;
+        out->load_notes = grown;
+        out->load_notes[out->load_note_count] = sim_strdup(run->notes[i]);
+        if (out->load_notes[out->load_note_count] != NULL) out->load_note_count++;
+    }
     view v;
     if (!view_make(&v, sc, run, info, out)) {
         sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col, "out of memory", NULL, NULL);

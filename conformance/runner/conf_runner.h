@@ -207,6 +207,9 @@ typedef struct conf_run {
     uint8_t *step_flags;    /* [step] CONF_STEPF_* */
     char **unsupported;     /* [step] the agent's reason, or NULL */
     uint32_t agents;        /* processes started */
+    bool disturbed;         /* a process began late: the host was busy (a failing run is retried) */
+    char **notes;           /* remarks that are not failures (late starts) */
+    uint32_t note_count;
 } conf_run;
 
 #define CONF_STEPF_UNOBSERVABLE 0x01u /* the agent cannot see this step's result */
@@ -291,6 +294,8 @@ typedef struct conf_outcome {
     uint32_t margin_line;
     uint32_t timing_failures; /* failures that look timing-sensitive */
     bool expected_failure;    /* the expectation file said so and it failed */
+    char **load_notes;        /* the host was busy during the run: shown with failures or --verbose */
+    uint32_t load_note_count;
 } conf_outcome;
 
 void conf_outcome_init(conf_outcome *o);

@@ -43,8 +43,10 @@
 #define WORLD_PROCESS UINT16_MAX
 #define READ_CHUNK ((size_t)65536)
 #define ERR_TAIL 2048u
-#define START_LEAD_NS (20 * CM_NS_PER_MS)
+#define START_LEAD_NS (30 * CM_NS_PER_MS)
+#define LATE_START_NS (2 * CM_NS_PER_MS) /* real: a process that began later is reported */
 #define POLL_MAX_MS 50
+#define JITTER_PROBE_MS 2 /* while a scenario runs the runner wakes at least this often */
 #define MAX_AGENTS 128u
 
 typedef struct open_exec {
@@ -73,6 +75,7 @@ typedef struct agent_proc {
     size_t err_len;
     uint64_t lines;
     uint64_t calls;
+    int64_t first_call_ns; /* virtual */
     conf_agent_info info;
     open_exec *open;
     uint32_t open_count;
@@ -103,6 +106,7 @@ typedef struct session {
     uint32_t blob_count;
     bool aborted;
     bool world_ended;
+    int64_t worst_wake_late_ns; /* real: how late the runner's own poll timeouts fired */
     int64_t end_ns; /* virtual */
     const char *end_reason;
     uint32_t fault_next;
@@ -731,7 +735,7 @@ static void on_call(session *s, agent_proc *p, const conf_msg *m)
     r->thread = thread;
     r->exec = exec;
     r->step = (uint32_t)ref;
-    p->calls++;
+    if (p->calls++ == 0) p->first_call_ns = r->t_ns;
     if (!open_push(p, exec, (uint32_t)ref)) issue(s, p, true, "out of memory");
 }
 
@@ -1164,7 +1168,8 @@ static bool all_done(const session *s)
 /* Polls every agent once (at most timeout_ms); handles what arrived. */
 #define POLL_SLOTS 400u /* 3 per agent: more agents than a scenario can have */
 
-static void poll_agents(session *s, int timeout_ms)
+/* Returns how many descriptors were ready (0: the timeout passed). */
+static int poll_agents(session *s, int timeout_ms)
 {
     struct pollfd fds[POLL_SLOTS];
     agent_proc *owner[POLL_SLOTS];
@@ -1193,7 +1198,7 @@ static void poll_agents(session *s, int timeout_ms)
         is_err[n++] = false;
     }
     int ready = poll(fds, n, timeout_ms);
-    if (ready <= 0) return;
+    if (ready <= 0) return ready < 0 ? 1 : 0;
     for (nfds_t i = 0; i < n && !s->aborted; i++) {
         agent_proc *p = owner[i];
         if (p == NULL || fds[i].revents == 0 || p->finished) continue;
@@ -1205,6 +1210,7 @@ static void poll_agents(session *s, int timeout_ms)
             on_eof(s, p);
         }
     }
+    return ready;
 }
 
 static void interrupted(session *s)
@@ -1298,7 +1304,12 @@ static void run_timeline(session *s)
         int64_t wake = next < planned_end ? next : planned_end;
         if (s->hard_deadline < wake) wake = s->hard_deadline;
         int64_t wait_ms = (wake - now) / CM_NS_PER_MS + 1;
-        poll_agents(s, wait_ms > POLL_MAX_MS ? POLL_MAX_MS : (int)wait_ms);
+        /* Short naps double as a probe of the host's scheduling jitter. */
+        if (wait_ms > JITTER_PROBE_MS) wait_ms = JITTER_PROBE_MS;
+        int64_t before = conf_now_ns();
+        int ready = poll_agents(s, (int)wait_ms);
+        int64_t late = conf_now_ns() - before - wait_ms * CM_NS_PER_MS;
+        if (ready == 0 && late > s->worst_wake_late_ns) s->worst_wake_late_ns = late;
         interrupted(s);
     }
     if (!s->world || !s->world_ended) {
@@ -1308,6 +1319,68 @@ static void run_timeline(session *s)
         }
         s->end_ns = last;
     }
+}
+
+static void run_note(conf_run *r, const char *text)
+{
+    char **grown = realloc(r->notes, ((size_t)r->note_count + 1) * sizeof *grown);
+    if (grown == NULL) return;
+    r->notes = grown;
+    r->notes[r->note_count] = sim_strdup(text);
+    if (r->notes[r->note_count] != NULL) r->note_count++;
+}
+
+/* A process whose first call came well after its start time: the host was overloaded, and
+ * the run's timing (and order across processes) says more about the load than the backend. */
+static void report_late_starts(session *s)
+{
+    for (uint32_t i = 0; !s->world && i < s->proc_count; i++) {
+        const agent_proc *p = &s->procs[i];
+        if (!p->started || p->calls == 0) continue;
+        int64_t late = p->first_call_ns - p->start_ns;
+        if ((double)late * s->scale <= (double)LATE_START_NS * s->opt->timeout_multiplier) continue;
+        char text[200], d[40];
+        sim_format_duration(late, d, sizeof d);
+        snprintf(text, sizeof text, "process %s (incarnation %u) began its first call %s after its start time: "
+                 "the host was busy, timing results of this run are less trustworthy",
+                 proc_name(s, p), p->incarnation, d);
+        run_note(s->run, text);
+        s->run->disturbed = true;
+    }
+}
+
+/* The host's own jitter, measured by the run: a sleep (or work) step that ended well after its
+ * duration means a thread was not scheduled in time, so every timing of this run is suspect. */
+static void report_jitter(session *s, conf_run *out)
+{
+    double threshold = (double)LATE_START_NS * s->opt->timeout_multiplier;
+    if (!s->world && (double)s->worst_wake_late_ns > threshold) {
+        char text[200], d[40];
+        sim_format_duration(s->worst_wake_late_ns, d, sizeof d);
+        snprintf(text, sizeof text, "the runner's own %d ms timer fired up to %s late: the host was busy, timing "
+                 "results of this run are less trustworthy", JITTER_PROBE_MS, d);
+        run_note(out, text);
+        out->disturbed = true;
+    }
+    int64_t worst = 0;
+    uint32_t worst_step = SIM_NONE;
+    for (uint32_t i = 0; !s->world && i < out->obs.exec_count; i++) {
+        const sim_exec *e = &out->obs.execs[i];
+        const sim_step *st = &s->sc->steps[e->step];
+        if (st->op != CM_OP_SLEEP || e->outcome != SIM_OUTCOME_RETURNED || st->t1_ns <= 0) continue;
+        int64_t over = (e->end_ns - e->start_ns) - st->t1_ns;
+        if (over > worst) {
+            worst = over;
+            worst_step = e->step;
+        }
+    }
+    if (worst_step == SIM_NONE || (double)worst * s->scale <= (double)LATE_START_NS * s->opt->timeout_multiplier) return;
+    char text[200], d[40];
+    sim_format_duration(worst, d, sizeof d);
+    snprintf(text, sizeof text, "a %s at line %u ended %s late: the host was busy, timing results of this run "
+             "are less trustworthy", sim_op_keyword(s->sc->steps[worst_step].op), s->sc->steps[worst_step].loc.line, d);
+    run_note(out, text);
+    out->disturbed = true;
 }
 
 /* ---- the whole run ------------------------------------------------------------------------------ */
@@ -1387,9 +1460,11 @@ bool conf_run_scenario(const sim_scenario *sc, const conf_model *model, const co
         session_env(&s);
         plan_end(&s);
         if (start_agents(&s)) run_timeline(&s);
+        report_late_starts(&s);
     }
     cleanup(&s);
     conf_observer_finish(&s.obs, s.world, s.end_ns, &out->obs);
+    report_jitter(&s, out);
     out->observed = ok;
     out->end_ns = s.end_ns;
     out->end_reason = s.world ? (s.end_reason ? s.end_reason : "none") : (s.end_reason ? s.end_reason : "none");
@@ -1410,6 +1485,8 @@ void conf_run_free(conf_run *r)
         free(r->issues[i].observed);
     }
     free(r->issues);
+    for (uint32_t i = 0; i < r->note_count; i++) free(r->notes[i]);
+    free(r->notes);
     for (uint32_t i = 0; r->unsupported != NULL && i < r->step_count; i++) free(r->unsupported[i]);
     free(r->unsupported);
     free(r->step_flags);
