@@ -161,9 +161,10 @@ static void explore_seeds(const sim_cli *c, const sim_scenario *sc, const sim_co
         if (!running[k]) seeds_worker(&job[k]); /* no thread: do it here */
     }
     bool shown = false;
-    while (!all_finished(job, jobs)) { /* the workers end by themselves */
+    bool tty = isatty(fileno(c->err));
+    while (tty && !all_finished(job, jobs)) { /* the workers end by themselves */
         if (progress(c, started, atomic_load(&done), mine, sc->file, &last)) shown = true;
-        struct timespec pause = {0, 20 * 1000 * 1000};
+        struct timespec pause = {0, 10 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
     for (uint32_t k = 0; k < jobs; k++) {
