@@ -115,61 +115,93 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
 /*
  * The canonical encoding is these six 64-bit words, built from the fields
  * by value (never from struct memory), folded pairwise with wyhash's
- * multiply-fold and chained into the running hash.
+ * multiply-fold and chained into the running hash:
+ *   w0 time_ns
+ *   w1 seq | kind << 32 | process << 48
+ *   w2 thread | program << 16 | op_index << 32
+ *   w3 (uint32_t)port | (uint32_t)a << 32
+ *   w4 (uint32_t)b | (uint32_t)msg << 32
+ *   w5 c
  */
-uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
+static inline uint64_t word1(uint32_t seq, uint16_t kind, uint16_t process)
 {
-    uint64_t w0 = (uint64_t)ev->time_ns;
-    uint64_t w1 = (uint64_t)ev->seq | (uint64_t)ev->kind << 32 | (uint64_t)ev->process << 48;
-    uint64_t w2 = (uint64_t)ev->thread | (uint64_t)ev->program << 16 | (uint64_t)ev->op_index << 32;
-    uint64_t w3 = (uint64_t)(uint32_t)ev->port | (uint64_t)(uint32_t)ev->a << 32;
-    uint64_t w4 = (uint64_t)(uint32_t)ev->b | (uint64_t)(uint32_t)ev->msg << 32;
-    uint64_t w5 = (uint64_t)ev->c;
+    return (uint64_t)seq | (uint64_t)kind << 32 | (uint64_t)process << 48;
+}
+static inline uint64_t word2(uint16_t thread, uint16_t program, uint32_t op_index)
+{
+    return (uint64_t)thread | (uint64_t)program << 16 | (uint64_t)op_index << 32;
+}
+static inline uint64_t word_pair(int32_t lo, int32_t hi)
+{
+    return (uint64_t)(uint32_t)lo | (uint64_t)(uint32_t)hi << 32;
+}
+
+static inline uint64_t hash_words(uint64_t hash, uint64_t w0, uint64_t w1, uint64_t w2,
+                                  uint64_t w3, uint64_t w4, uint64_t w5)
+{
     uint64_t d = mum(w0 ^ UINT64_C(0xA0761D6478BD642F), w1 ^ UINT64_C(0xE7037ED1A0B428DB)) ^
                  mum(w2 ^ UINT64_C(0x8EBC6AF09C88C6E3), w3 ^ UINT64_C(0x589965CC75374CC3)) ^
                  mum(w4 ^ UINT64_C(0x1D8E4E27C47D124F), w5 ^ UINT64_C(0x9E3779B97F4A7C15));
     return mum(hash ^ UINT64_C(0xA0761D6478BD642F), d ^ UINT64_C(0xE7037ED1A0B428DB));
 }
 
-static void record(cm_world *w, cm_event *ev)
+uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
 {
-    assert(ev->kind > CM_EV_NONE && ev->kind < CM_EV_KIND_COUNT);
-    ev->time_ns = w->now_ns;
-    ev->seq = (uint32_t)w->event_count;
-    w->event_count++;
-    w->trace_hash = cm_trace_hash_event(w->trace_hash, ev);
-    if (w->cfg.track_history && ev->kind != CM_EV_CHOICE) {
-        /* the same observations in another order give the same digest */
-        uint32_t seq = ev->seq;
-        ev->seq = 0;
-        w->history += cm_trace_hash_event(CM_TRACE_HASH_SEED, ev);
-        ev->seq = seq;
-    }
-    if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = *ev;
-    if (w->cfg.on_event != NULL) w->cfg.on_event(w->cfg.on_event_ctx, w, ev);
+    return hash_words(hash, (uint64_t)ev->time_ns, word1(ev->seq, ev->kind, ev->process),
+                      word2(ev->thread, ev->program, ev->op_index), word_pair(ev->port, ev->a),
+                      word_pair(ev->b, ev->msg), (uint64_t)ev->c);
 }
 
-/* Every emitter ends here: the fields by value, the rest by record(). */
-static void emit(cm_world *w, uint16_t kind, uint16_t process, uint16_t thread, uint16_t program,
-                 uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c, int32_t msg)
+/*
+ * Every emitter ends here, with the event's fields packed into the words
+ * of the canonical encoding (w1 without the seq), six arguments in
+ * registers. The hash is taken from them; the event handed on is unpacked
+ * from them. (Hashing an event just written to memory stalls on store
+ * forwarding: narrow stores, wide loads.)
+ */
+static void emit(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5)
 {
-    cm_event ev = {.kind = kind, .process = process, .thread = thread, .program = program,
-                   .op_index = op_index, .port = port, .a = a, .b = b, .c = c, .msg = msg};
-    record(w, &ev);
+    uint16_t kind = (uint16_t)(w1 >> 32);
+    assert(kind > CM_EV_NONE && kind < CM_EV_KIND_COUNT);
+    uint64_t w0 = (uint64_t)w->now_ns;
+    uint32_t seq = (uint32_t)w->event_count;
+    w->event_count++;
+    w->trace_hash = hash_words(w->trace_hash, w0, w1 | seq, w2, w3, w4, w5);
+    if (w->cfg.track_history && kind != CM_EV_CHOICE) {
+        /* the same observations in another order give the same digest (seq 0) */
+        w->history += hash_words(CM_TRACE_HASH_SEED, w0, w1, w2, w3, w4, w5);
+    }
+    if (w->events_kept >= w->cfg.trace_capacity && w->cfg.on_event == NULL) return;
+    cm_event ev = {.time_ns = (cm_time_ns)w0,
+                   .seq = seq,
+                   .kind = kind,
+                   .process = (uint16_t)(w1 >> 48),
+                   .thread = (uint16_t)w2,
+                   .program = (uint16_t)(w2 >> 16),
+                   .op_index = (uint32_t)(w2 >> 32),
+                   .port = (int32_t)(uint32_t)w3,
+                   .a = (int32_t)(uint32_t)(w3 >> 32),
+                   .b = (int32_t)(uint32_t)w4,
+                   .c = (int64_t)w5,
+                   .msg = (int32_t)(uint32_t)(w4 >> 32)};
+    if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = ev;
+    if (w->cfg.on_event != NULL) w->cfg.on_event(w->cfg.on_event_ctx, w, &ev);
 }
 
 void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
                 uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c)
 {
-    emit(w, kind, t ? t->process : CM_NONE16, t ? t->index : CM_NONE16, program, op_index, port,
-         a, b, c, -1);
+    emit(w, word1(0, kind, t ? t->process : CM_NONE16),
+         word2(t ? t->index : CM_NONE16, program, op_index), word_pair(port, a), word_pair(b, -1),
+         (uint64_t)c);
 }
 
 void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process, int32_t port,
                  int32_t a, int32_t b, int64_t c, int32_t serial)
 {
-    emit(w, kind, t ? t->process : process, t ? t->index : CM_NONE16, CM_NONE16, CM_NONE32, port,
-         a, b, c, serial);
+    emit(w, word1(0, kind, t ? t->process : process),
+         word2(t ? t->index : CM_NONE16, CM_NONE16, CM_NONE32), word_pair(port, a),
+         word_pair(b, serial), (uint64_t)c);
 }
 
 void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32_t a,
@@ -181,7 +213,8 @@ void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32
 void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port, int32_t a,
                      int32_t b, int64_t c)
 {
-    emit(w, kind, process, CM_NONE16, CM_NONE16, CM_NONE32, port, a, b, c, -1);
+    emit(w, word1(0, kind, process), word2(CM_NONE16, CM_NONE16, CM_NONE32), word_pair(port, a),
+         word_pair(b, -1), (uint64_t)c);
 }
 
 /* ---- timers: a binary min-heap on (at_ns, seq) -------------------------- */
