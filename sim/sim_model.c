@@ -140,6 +140,12 @@ static uint8_t step_op(const observer *o, uint32_t step)
     return step < o->c->sc->step_count ? o->c->sc->steps[step].op : CM_OP_NONE;
 }
 
+/* The obs's own copy of d's bytes (most data have none to copy). */
+static inline sim_data own_data(observer *o, sim_data d)
+{
+    return d.kind == SIM_DATA_BYTES && d.len > 0 ? sim_obs_copy_data(o->obs, &d) : d;
+}
+
 static void on_call(observer *o, const cm_event *ev)
 {
     thread_state *ts = thread_of(o, ev->process, ev->thread);
@@ -148,12 +154,27 @@ static void on_call(observer *o, const cm_event *ev)
         anomaly(o, ev, step, "a call on an unknown thread or step");
         return;
     }
-    sim_exec e = {.step = step, .outcome = SIM_OUTCOME_OPEN, .port = SIM_PORT_NONE,
-                  .callback = SIM_NONE, .request = -1, .start_ns = ev->time_ns, .end_ns = ev->time_ns,
-                  .start_seq = ev->seq, .end_seq = ev->seq, .process = ev->process,
-                  .thread = ev->thread};
-    uint32_t exec = sim_obs_add_exec(o->obs, &e);
-    if (exec == SIM_NONE) return;
+    /* filled in place, field by field (a zeroed temporary and a copy cost more) */
+    sim_exec *e = sim_obs_push_exec(o->obs);
+    if (e == NULL) return;
+    uint32_t exec = o->obs->exec_count - 1;
+    e->step = step;
+    e->outcome = SIM_OUTCOME_OPEN;
+    e->should_free_info = false;
+    e->value = 0;
+    e->port = SIM_PORT_NONE;
+    e->data = (sim_data){.kind = SIM_DATA_NULL};
+    e->info = 0;
+    e->callback = SIM_NONE;
+    e->convid = 0;
+    e->request = -1;
+    e->msgid = 0;
+    e->start_ns = ev->time_ns;
+    e->end_ns = ev->time_ns;
+    e->start_seq = ev->seq;
+    e->end_seq = ev->seq;
+    e->process = ev->process;
+    e->thread = ev->thread;
     if (ts->call_depth >= STACK_MAX) {
         anomaly(o, ev, step, "calls nested deeper than the observer tracks");
         return;
@@ -224,7 +245,7 @@ static void on_return(observer *o, const cm_event *ev)
     fill_return(o, e, ev);
     uint8_t name[CM_NAME_MAX_BYTES + 8];
     if (step_op(o, step) == CM_OP_GET_NAME) e->data = name_of(o, ev, name, sizeof name);
-    e->data = sim_obs_copy_data(o->obs, &e->data);
+    e->data = own_data(o, e->data);
     close_exec(o, exec, SIM_OUTCOME_RETURNED, ev);
 }
 
@@ -327,12 +348,6 @@ static void track_callout(observer *o, thread_state *ts, const cm_event *ev, uin
 static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
 {
     thread_state *ts = thread_of(o, ev->process, ev->thread);
-    sim_event e = {.kind = kind, .process = ev->process, .thread = ev->thread,
-                   .time_ns = ev->time_ns, .seq = ev->seq,
-                   .port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port,
-                   .msg = ev->msg < 0 ? -1 : ev->msg, .step = SIM_NONE};
-    fill_event_fields(o, &e, ev);
-    if (kind == SIM_EV_INVALIDATION_CALLBACK && ev->b == 1) e.flags |= SIM_EVF_VIA_SET; /* R8 */
     if ((kind == SIM_EV_ENQUEUE || kind == SIM_EV_SEND_BLOCKED) && ts != NULL && ts->call_depth > 0) {
         sim_exec *top = &o->obs->execs[ts->calls[ts->call_depth - 1]];
         if (step_op(o, top->step) == CM_OP_SEND && top->convid == 0) {
@@ -341,8 +356,27 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
             top->request = ev->msg < 0 ? -1 : ev->msg;
         }
     }
-    uint32_t index = sim_obs_add_event(o->obs, &e);
-    if (index == SIM_NONE) return;
+    /* filled in place, field by field (a zeroed temporary and a copy cost more) */
+    sim_event *e = sim_obs_push_event(o->obs);
+    if (e == NULL) return;
+    uint32_t index = o->obs->event_count - 1;
+    e->kind = kind;
+    e->flags = 0;
+    e->process = ev->process;
+    e->thread = ev->thread;
+    e->time_ns = ev->time_ns;
+    e->seq = ev->seq;
+    e->port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port;
+    e->msgid = 0;
+    e->convid = 0;
+    e->code = 0;
+    e->msg = ev->msg < 0 ? -1 : ev->msg;
+    e->data = (sim_data){.kind = SIM_DATA_NULL};
+    e->step = SIM_NONE;
+    e->note = NULL;
+    fill_event_fields(o, e, ev);
+    if (kind == SIM_EV_INVALIDATION_CALLBACK && ev->b == 1) e->flags |= SIM_EVF_VIA_SET; /* R8 */
+    e->data = own_data(o, e->data);
     track_callout(o, ts, ev, index);
     if (kind == SIM_EV_CRASH || kind == SIM_EV_EXIT) kill_process(o, ev);
 }

@@ -13,8 +13,7 @@ void sim_obs_init(sim_obs *o)
 
 void sim_obs_clear(sim_obs *o)
 {
-    sim_arena_fini(&o->bytes);
-    sim_arena_init(&o->bytes);
+    sim_arena_reset(&o->bytes);
     o->exec_count = 0;
     o->event_count = 0;
     o->failed = false;
@@ -59,30 +58,42 @@ static bool grow(void **items, uint32_t *capacity, size_t item_size)
     return true;
 }
 
-uint32_t sim_obs_add_exec(sim_obs *o, const sim_exec *e)
+sim_exec *sim_obs_push_exec(sim_obs *o)
 {
     if (o->exec_count == o->exec_capacity &&
         !grow((void **)&o->execs, &o->exec_capacity, sizeof *o->execs)) {
         o->failed = true;
-        return SIM_NONE;
+        return NULL;
     }
-    sim_exec *x = &o->execs[o->exec_count];
-    *x = *e;
-    x->data = sim_obs_copy_data(o, &e->data);
-    return o->exec_count++;
+    return &o->execs[o->exec_count++];
 }
 
-uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e)
+sim_event *sim_obs_push_event(sim_obs *o)
 {
     if (o->event_count == o->event_capacity &&
         !grow((void **)&o->events, &o->event_capacity, sizeof *o->events)) {
         o->failed = true;
-        return SIM_NONE;
+        return NULL;
     }
-    sim_event *x = &o->events[o->event_count];
+    return &o->events[o->event_count++];
+}
+
+uint32_t sim_obs_add_exec(sim_obs *o, const sim_exec *e)
+{
+    sim_exec *x = sim_obs_push_exec(o);
+    if (x == NULL) return SIM_NONE;
     *x = *e;
     x->data = sim_obs_copy_data(o, &e->data);
-    return o->event_count++;
+    return o->exec_count - 1;
+}
+
+uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e)
+{
+    sim_event *x = sim_obs_push_event(o);
+    if (x == NULL) return SIM_NONE;
+    *x = *e;
+    x->data = sim_obs_copy_data(o, &e->data);
+    return o->event_count - 1;
 }
 
 bool sim_obs_validate(const sim_obs *o, const sim_scenario *sc)

@@ -97,6 +97,13 @@ void sim_obs_clear(sim_obs *o);
 /* Appends a copy (data bytes are copied); returns its index or SIM_NONE. */
 uint32_t sim_obs_add_exec(sim_obs *o, const sim_exec *e);
 uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e);
+/*
+ * Appends one record left for the caller to fill in completely (every
+ * field, data bytes copied with sim_obs_copy_data): a pointer to it, or
+ * NULL (and o->failed) when out of memory. For recorders on a hot path.
+ */
+sim_exec *sim_obs_push_exec(sim_obs *o);
+sim_event *sim_obs_push_event(sim_obs *o);
 /* Every execution names a step of sc, has a final outcome and ends after it starts. */
 bool sim_obs_validate(const sim_obs *o, const sim_scenario *sc);
 /* A copy of d whose bytes live in o. */

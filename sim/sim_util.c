@@ -40,6 +40,24 @@ void sim_arena_fini(sim_arena *a)
     memset(a, 0, sizeof *a);
 }
 
+void sim_arena_reset(sim_arena *a)
+{
+    sim_arena_chunk *keep = a->head;
+    if (keep != NULL) {
+        sim_arena_chunk *c = keep->next;
+        while (c != NULL) {
+            sim_arena_chunk *next = c->next;
+            free(c);
+            c = next;
+        }
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    a->head = keep;
+    a->used_bytes = 0;
+    a->failed = false;
+}
+
 void *sim_arena_alloc(sim_arena *a, size_t size)
 {
     size_t need = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);

@@ -35,6 +35,8 @@ typedef struct sim_arena {
 
 void sim_arena_init(sim_arena *a);
 void sim_arena_fini(sim_arena *a);
+/* Empties the arena for reuse: keeps one chunk, frees the others. */
+void sim_arena_reset(sim_arena *a);
 /* Zeroed, 16-byte aligned memory, or NULL (and a->failed) when out of memory. */
 void *sim_arena_alloc(sim_arena *a, size_t size);
 /* Copies size bytes and adds a NUL (so text can be used as a C string). */
