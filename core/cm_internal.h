@@ -324,6 +324,7 @@ struct cm_world {
     uint64_t event_count;
     cm_event *events;
     uint32_t events_kept;
+    uint64_t event_skip;  /* kinds not passed to on_event (cm_world_set_event_skip) */
 
     /* names: interned sanitized names */
     uint32_t name_count;

@@ -171,7 +171,8 @@ static void emit(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4
         /* the same observations in another order give the same digest (seq 0) */
         w->history += hash_words(CM_TRACE_HASH_SEED, w0, w1, w2, w3, w4, w5);
     }
-    if (w->events_kept >= w->cfg.trace_capacity && w->cfg.on_event == NULL) return;
+    bool notify = w->cfg.on_event != NULL && !((w->event_skip >> kind) & 1u);
+    if (w->events_kept >= w->cfg.trace_capacity && !notify) return;
     cm_event ev = {.time_ns = (cm_time_ns)w0,
                    .seq = seq,
                    .kind = kind,
@@ -185,7 +186,7 @@ static void emit(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4
                    .c = (int64_t)w5,
                    .msg = (int32_t)(uint32_t)(w4 >> 32)};
     if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = ev;
-    if (w->cfg.on_event != NULL) w->cfg.on_event(w->cfg.on_event_ctx, w, &ev);
+    if (notify) w->cfg.on_event(w->cfg.on_event_ctx, w, &ev);
 }
 
 void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
@@ -752,6 +753,13 @@ void cm_world_destroy(cm_world *w)
 }
 
 /* ---- accessors --------------------------------------------------------- */
+
+_Static_assert(CM_EV_KIND_COUNT <= 64, "event kinds fit the skip mask");
+
+void cm_world_set_event_skip(cm_world *w, uint64_t kinds)
+{
+    w->event_skip = kinds;
+}
 
 cm_time_ns cm_world_now_ns(const cm_world *w) { return w->now_ns; }
 cm_end_reason cm_world_end_reason(const cm_world *w) { return (cm_end_reason)w->end_reason; }

@@ -119,6 +119,13 @@ void cm_world_destroy(cm_world *w);
 /* Starts over from time 0 with another strategy; keeps the memory. */
 cm_result cm_world_reset(cm_world *w, const cm_strategy *strategy, void *strategy_ctx);
 
+/*
+ * Kinds of events not passed to on_event from now on, a bit (1 << kind)
+ * each (0, the default: every event is). They are still counted, hashed
+ * and kept. For observers that ignore some kinds anyway.
+ */
+void cm_world_set_event_skip(cm_world *w, uint64_t kinds);
+
 /* One scheduling step. Returns true while the run goes on. */
 bool cm_world_step(cm_world *w);
 /* Runs to the end; returns why it ended. */

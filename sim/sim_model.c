@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define STACK_MAX 64u
+#define COPY_CACHE 16u
 
 typedef struct thread_state {
     uint32_t calls[STACK_MAX];    /* exec indices */
@@ -36,6 +37,13 @@ typedef struct observer {
     uint32_t *thread_base;    /* [process] first thread_state */
     uint16_t *thread_count;   /* [process] threads incl. dispatch workers */
     thread_state *threads;
+    /* this run's copies of blob bytes in the obs (own_blob_data) */
+    struct data_copy {
+        const uint8_t *src;
+        uint32_t len;
+        const uint8_t *copy;
+    } copies[COPY_CACHE];
+    uint32_t copy_count;
     char line[1024];
 } observer;
 
@@ -140,10 +148,31 @@ static uint8_t step_op(const observer *o, uint32_t step)
     return step < o->c->sc->step_count ? o->c->sc->steps[step].op : CM_OP_NONE;
 }
 
-/* The obs's own copy of d's bytes (most data have none to copy). */
-static inline sim_data own_data(observer *o, sim_data d)
+/*
+ * Makes *d, data over the compiled scenario's blobs (sim_compiled_data),
+ * point at the obs's own copy of its bytes; most data have none to copy.
+ * Blobs do not change while a run lasts, so each is copied once per run:
+ * the same request and reply bytes come back in several events and
+ * executions. (Other bytes go through sim_obs_copy_data.)
+ */
+static void own_blob_bytes(observer *o, sim_data *d)
 {
-    return d.kind == SIM_DATA_BYTES && d.len > 0 ? sim_obs_copy_data(o->obs, &d) : d;
+    const uint8_t *src = d->bytes;
+    for (uint32_t i = 0; i < o->copy_count; i++) {
+        if (o->copies[i].src == src && o->copies[i].len == d->len) {
+            d->bytes = o->copies[i].copy;
+            return;
+        }
+    }
+    *d = sim_obs_copy_data(o->obs, d);
+    if (d->bytes != NULL && o->copy_count < COPY_CACHE) {
+        o->copies[o->copy_count++] = (struct data_copy){.src = src, .len = d->len, .copy = d->bytes};
+    }
+}
+
+static inline void own_blob_data(observer *o, sim_data *d)
+{
+    if (d->kind == SIM_DATA_BYTES && d->len > 0) own_blob_bytes(o, d);
 }
 
 static void on_call(observer *o, const cm_event *ev)
@@ -190,6 +219,14 @@ static sim_data name_of(observer *o, const cm_event *ev, uint8_t *bytes, size_t 
     size_t n = name.size_bytes < cap ? name.size_bytes : cap;
     memcpy(bytes, name.bytes, n);
     return (sim_data){.kind = SIM_DATA_BYTES, .bytes = bytes, .len = (uint32_t)n, .size = (int64_t)n};
+}
+
+/* GetName's result, copied into the obs (out of line: its buffer stays off the hot path). */
+static __attribute__((noinline)) void return_name(observer *o, sim_exec *e, const cm_event *ev)
+{
+    uint8_t name[CM_NAME_MAX_BYTES + 8];
+    e->data = name_of(o, ev, name, sizeof name);
+    e->data = sim_obs_copy_data(o->obs, &e->data);
 }
 
 static void fill_return(observer *o, sim_exec *e, const cm_event *ev)
@@ -243,9 +280,11 @@ static void on_return(observer *o, const cm_event *ev)
     }
     ts->call_depth--;
     fill_return(o, e, ev);
-    uint8_t name[CM_NAME_MAX_BYTES + 8];
-    if (step_op(o, step) == CM_OP_GET_NAME) e->data = name_of(o, ev, name, sizeof name);
-    e->data = own_data(o, e->data);
+    if (step_op(o, step) == CM_OP_GET_NAME) {
+        return_name(o, e, ev);
+    } else {
+        own_blob_data(o, &e->data);
+    }
     close_exec(o, exec, SIM_OUTCOME_RETURNED, ev);
 }
 
@@ -376,7 +415,7 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
     e->note = NULL;
     fill_event_fields(o, e, ev);
     if (kind == SIM_EV_INVALIDATION_CALLBACK && ev->b == 1) e->flags |= SIM_EVF_VIA_SET; /* R8 */
-    e->data = own_data(o, e->data);
+    own_blob_data(o, &e->data);
     track_callout(o, ts, ev, index);
     if (kind == SIM_EV_CRASH || kind == SIM_EV_EXIT) kill_process(o, ev);
 }
@@ -418,6 +457,12 @@ static void on_event(void *ctx, const cm_world *w, const cm_event *ev)
     if (o->opt->trace_line != NULL) print_line(o, ev);
     observe(o, ev);
 }
+
+/*
+ * Kinds observe() does nothing with (sim_kind_of gives SIM_EV_NONE): the
+ * world need not call on_event for them unless the trace is printed.
+ */
+#define UNOBSERVED_KINDS ((UINT64_C(1) << CM_EV_CHOICE) | (UINT64_C(1) << CM_EV_THREAD_END))
 
 /* ---- a run ----------------------------------------------------------------------------------- */
 
@@ -494,6 +539,7 @@ static void observer_reset(sim_model_session *s, const sim_run_options *opt)
     s->o.opt = opt;
     s->o.obs = &s->obs;
     s->o.w = NULL;
+    s->o.copy_count = 0;
     memset(s->o.threads, 0, (size_t)s->thread_total * sizeof *s->o.threads);
     for (uint32_t i = 0; i < s->thread_total; i++) s->o.threads[i].last_callout = SIM_NONE;
     sim_obs_clear(&s->obs);
@@ -540,6 +586,7 @@ bool sim_model_session_run(sim_model_session *s, const sim_run_options *opt)
     cm_rng_seed(&s->rng, opt->seed);
     choose_strategy(opt, &s->rng, &s->st, &cfg);
     observer_reset(s, opt);
+    cm_world_set_event_skip(s->w, opt->trace_line != NULL ? 0 : UNOBSERVED_KINDS);
     if (cm_world_reset(s->w, cfg.strategy, cfg.strategy_ctx) != CM_OK) return false;
     s->o.w = s->w;
     cm_world_run(s->w);

@@ -102,6 +102,70 @@ static void test_hash_independent_of_trace_capacity(void **state)
 
 /* A deadline tie: a reply at exactly the receive deadline is a legitimate
  * race; latency exploration reaches both outcomes, and t-1 / t+1 are decisive. */
+typedef struct kind_counts {
+    uint32_t by_kind[CM_EV_KIND_COUNT];
+    uint32_t total;
+} kind_counts;
+
+static void count_kinds(void *ctx, const cm_world *w, const cm_event *ev)
+{
+    (void)w;
+    kind_counts *k = ctx;
+    assert_true(ev->kind < CM_EV_KIND_COUNT);
+    k->by_kind[ev->kind]++;
+    k->total++;
+}
+
+/* Skipped kinds do not reach on_event; the hash, the count and the kept trace stay the same. */
+static void test_event_skip_changes_only_what_on_event_sees(void **state)
+{
+    (void)state;
+    uint64_t skip = (UINT64_C(1) << CM_EV_CHOICE) | (UINT64_C(1) << CM_EV_THREAD_END);
+    kind_counts all, some;
+    memset(&all, 0, sizeof all);
+    memset(&some, 0, sizeof some);
+    tb b;
+    tb_init(&b);
+    build_race(&b);
+    b.cfg.on_event = count_kinds;
+    b.cfg.on_event_ctx = &all;
+    tb_run_seed(&b, 5);
+    uint64_t h = cm_world_trace_hash(b.w);
+    uint64_t n = cm_world_event_count(b.w);
+    uint32_t kept = 0;
+    cm_world_events(b.w, &kept);
+    assert_int_equal(all.total, n);
+    assert_true(all.by_kind[CM_EV_CHOICE] > 0 && all.by_kind[CM_EV_THREAD_END] > 0);
+
+    b.cfg.on_event_ctx = &some;
+    cm_world_destroy(b.w);
+    b.w = NULL;
+    assert_int_equal(cm_world_create(&b.cfg, &b.w), CM_OK);
+    cm_world_set_event_skip(b.w, skip);
+    memset(&some, 0, sizeof some); /* counts from the reset on */
+    cm_rng_seed(&b.rng, 5);
+    assert_int_equal(cm_world_reset(b.w, &cm_strategy_random, &b.rng), CM_OK);
+    cm_world_run(b.w);
+    assert_true(cm_world_trace_hash(b.w) == h);
+    assert_int_equal(cm_world_event_count(b.w), n);
+    uint32_t kept2 = 0;
+    cm_world_events(b.w, &kept2);
+    assert_int_equal(kept2, kept);
+    assert_int_equal(some.by_kind[CM_EV_CHOICE], 0);
+    assert_int_equal(some.by_kind[CM_EV_THREAD_END], 0);
+    assert_int_equal(some.total, n - all.by_kind[CM_EV_CHOICE] - all.by_kind[CM_EV_THREAD_END]);
+
+    /* and back to every event */
+    cm_world_set_event_skip(b.w, 0);
+    memset(&some, 0, sizeof some);
+    cm_rng_seed(&b.rng, 5);
+    assert_int_equal(cm_world_reset(b.w, &cm_strategy_random, &b.rng), CM_OK);
+    cm_world_run(b.w);
+    assert_true(cm_world_trace_hash(b.w) == h);
+    assert_true(some.by_kind[CM_EV_CHOICE] > 0);
+    tb_fini(&b);
+}
+
 static void test_latency_exploration_reaches_both_sides_of_a_deadline(void **state)
 {
     (void)state;
@@ -243,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_different_seeds_reach_different_orders),
         cmocka_unit_test(test_fifo_stable_and_reset_reproduces),
         cmocka_unit_test(test_hash_independent_of_trace_capacity),
+        cmocka_unit_test(test_event_skip_changes_only_what_on_event_sees),
         cmocka_unit_test(test_latency_exploration_reaches_both_sides_of_a_deadline),
         cmocka_unit_test(test_allocation_failure_is_survived),
         cmocka_unit_test(test_every_event_formats),
