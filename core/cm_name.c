@@ -125,7 +125,8 @@ void cm_names_reset(cm_world *w)
         w->bootstrap[n] = (cm_bootstrap_entry){.kport = -1, .state = CM_BS_FREE,
                                                .name = (uint32_t)n, .pid = 0};
     }
-    for (size_t i = 0; i < table_size(w); i++) {
+    size_t tables = table_size(w);
+    for (size_t i = 0; i < tables; i++) {
         w->local_table[i] = CM_NO_PORT;
         w->remote_table[i] = CM_NO_PORT;
     }

@@ -278,10 +278,9 @@ static uint32_t gather_ready(cm_world *w, cm_thread *t, const cm_frame *f, int32
     return n;
 }
 
-static void service_one(cm_world *w, cm_thread *t, cm_frame *f)
+/* ready[0 .. n): what gather_ready found, n > 0. */
+static void service_one(cm_world *w, cm_thread *t, cm_frame *f, const int32_t *ready, uint32_t n)
 {
-    int32_t ready[16];
-    uint32_t n = gather_ready(w, t, f, ready, 16);
     assert(n > 0);
     uint32_t pick = 0;
     if (n > 1) {
@@ -339,9 +338,10 @@ void cm_rl_step(cm_world *w, cm_thread *t, cm_frame *f)
         fire_timer(w, t, timer);
         return;
     }
-    int32_t ready[1];
-    if (gather_ready(w, t, f, ready, 1) > 0) {
-        service_one(w, t, f);
+    int32_t ready[16];
+    uint32_t n = gather_ready(w, t, f, ready, 16);
+    if (n > 0) {
+        service_one(w, t, f, ready, n);
         return;
     }
     if (w->now_ns >= f->deadline_ns) rl_return(w, t, CM_RUN_TIMED_OUT);

@@ -293,9 +293,13 @@ static void reset_process_state(cm_world *w, uint16_t process)
         w->slots[proc->slot_base + s] = CM_NO_PORT;
         w->slot_sources[proc->slot_base + s] = -1;
     }
-    for (uint32_t n = 0; n < w->name_count; n++) {
-        *cm_local_table(w, process, n) = CM_NO_PORT;
-        *cm_remote_table(w, process, n) = CM_NO_PORT;
+    if (w->name_count > 0) { /* the process's rows of both tables */
+        int32_t *local = cm_local_table(w, process, 0);
+        int32_t *remote = cm_remote_table(w, process, 0);
+        for (uint32_t n = 0; n < w->name_count; n++) {
+            local[n] = CM_NO_PORT;
+            remote[n] = CM_NO_PORT;
+        }
     }
     proc->wrappers = -1;
     proc->leaked = -1;

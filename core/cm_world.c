@@ -325,6 +325,7 @@ static void wake_fired(cm_world *w, const cm_timer *tm)
 /* Room for count options (and their refs); NULL when out of memory. */
 cm_choice_option *cm_options(cm_world *w, uint32_t count)
 {
+    if (count <= w->options_capacity && count <= w->refs_capacity) return w->options;
     uint32_t capacity = count < 64 ? 64 : count * 2;
     if (count > w->options_capacity) {
         cm_choice_option *options =
@@ -464,19 +465,14 @@ static void end_run(cm_world *w, uint8_t reason)
     cm_emit(w, CM_EV_END, NULL, CM_NO_PORT, reason, 0, 0);
 }
 
-/* Fills the options; returns how many (0: nothing can happen now). */
+/*
+ * Drops the candidates that cannot run now (the survivors keep their
+ * order) and returns how many options there are: the due world events,
+ * then the runnable threads (0: nothing can happen now). The options
+ * themselves are only filled in when there is a choice (fill_options).
+ */
 static uint32_t gather_options(cm_world *w)
 {
-    uint32_t n = 0;
-    cm_choice_option *opt = cm_options(w, w->due_count + w->candidate_count);
-    if (opt == NULL) return 0;
-    for (uint32_t i = 0; i < w->due_count; i++) {
-        opt[n] = (cm_choice_option){.actor = CM_ACTOR_EVENT,
-                                    .process = CM_NONE16,
-                                    .thread = CM_NONE16,
-                                    .value = w->due[i].kind};
-        w->option_ref[n++] = i;
-    }
     uint32_t kept = 0;
     for (uint32_t i = 0; i < w->candidate_count; i++) {
         uint32_t g = w->candidates[i];
@@ -491,14 +487,37 @@ static uint32_t gather_options(cm_world *w)
             continue;
         }
         w->candidates[kept++] = g;
-        opt[n] = (cm_choice_option){.actor = CM_ACTOR_THREAD,
+    }
+    w->candidate_count = kept;
+    return w->due_count + kept;
+}
+
+/* The n options gather_options counted, in canonical order; false when out of memory. */
+static bool fill_options(cm_world *w, uint32_t n)
+{
+    cm_choice_option *opt = n <= w->options_capacity && n <= w->refs_capacity
+                                ? w->options
+                                : cm_options(w, n);
+    if (opt == NULL) return false;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < w->due_count; i++) {
+        opt[k] = (cm_choice_option){.actor = CM_ACTOR_EVENT,
+                                    .process = CM_NONE16,
+                                    .thread = CM_NONE16,
+                                    .value = w->due[i].kind};
+        w->option_ref[k++] = i;
+    }
+    for (uint32_t i = 0; i < w->candidate_count; i++) {
+        uint32_t g = w->candidates[i];
+        const cm_thread *t = &w->threads[g];
+        opt[k] = (cm_choice_option){.actor = CM_ACTOR_THREAD,
                                     .process = t->process,
                                     .thread = t->index,
                                     .value = 0};
-        w->option_ref[n++] = g | UINT32_C(0x80000000);
+        w->option_ref[k++] = g | UINT32_C(0x80000000);
     }
-    w->candidate_count = kept;
-    return n;
+    assert(k == n);
+    return true;
 }
 
 bool cm_world_step(cm_world *w)
@@ -515,7 +534,6 @@ bool cm_world_step(cm_world *w)
         }
         collect_due(w);
         uint32_t n = gather_options(w);
-        if (w->nomem) continue;
         if (n == 0) {
             drop_stale_wakes(w);
             if (w->heap_count == 0) {
@@ -531,8 +549,13 @@ bool cm_world_step(cm_world *w)
             w->now_ns = next;
             continue;
         }
-        uint32_t pick = n > 1 ? cm_choose(w, CM_CHOICE_NEXT, n) : 0;
-        uint32_t ref = w->option_ref[pick];
+        uint32_t ref;
+        if (n == 1) { /* no choice: the one option, without filling it in */
+            ref = w->due_count == 1 ? 0 : w->candidates[0] | UINT32_C(0x80000000);
+        } else {
+            if (!fill_options(w, n)) continue; /* out of memory: the run ends */
+            ref = w->option_ref[cm_choose(w, CM_CHOICE_NEXT, n)];
+        }
         if (ref & UINT32_C(0x80000000)) {
             cm_thread *t = cm_thread_at(w, ref & UINT32_C(0x7FFFFFFF));
             t->dirty = 1;
@@ -645,19 +668,24 @@ static void init_pools(cm_world *w)
     cm_pool_init(&w->perpid, sizeof(cm_bootstrap_entry));
 }
 
-static cm_pool *pool_list(cm_world *w, uint32_t i)
+#define POOL_COUNT 11u
+
+/* Fills pools[POOL_COUNT] with the world's pools. */
+static void pool_list(cm_world *w, cm_pool **pools)
 {
-    cm_pool *pools[] = {&w->ports,   &w->kports, &w->msgs,     &w->wrappers,
-                        &w->sources, &w->regs,   &w->rltimers, &w->blocks,
-                        &w->replies, &w->waiters, &w->perpid};
-    return i < sizeof pools / sizeof pools[0] ? pools[i] : NULL;
+    cm_pool *list[POOL_COUNT] = {&w->ports,   &w->kports, &w->msgs,     &w->wrappers,
+                                 &w->sources, &w->regs,   &w->rltimers, &w->blocks,
+                                 &w->replies, &w->waiters, &w->perpid};
+    memcpy(pools, list, sizeof list);
 }
 
 /* Puts every piece of run state back to time 0 and schedules the starts. */
 static void start_run(cm_world *w)
 {
     const cm_world_config *cfg = &w->cfg;
-    for (uint32_t i = 0; pool_list(w, i) != NULL; i++) cm_pool_clear(pool_list(w, i));
+    cm_pool *pools[POOL_COUNT];
+    pool_list(w, pools);
+    for (uint32_t i = 0; i < POOL_COUNT; i++) cm_pool_clear(pools[i]);
     w->now_ns = 0;
     w->end_reason = CM_END_NONE;
     w->timer_seq = 0;
@@ -731,7 +759,9 @@ void cm_world_destroy(cm_world *w)
 {
     if (w == NULL) return;
     const cm_world_config *cfg = &w->cfg;
-    for (uint32_t i = 0; pool_list(w, i) != NULL; i++) cm_pool_fini(w, pool_list(w, i));
+    cm_pool *pools[POOL_COUNT];
+    pool_list(w, pools);
+    for (uint32_t i = 0; i < POOL_COUNT; i++) cm_pool_fini(w, pools[i]);
     cm_names_fini(w);
     free_array(w, w->events, cfg->trace_capacity, sizeof *w->events);
     free_array(w, w->processes, cfg->process_count, sizeof *w->processes);
