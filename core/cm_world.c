@@ -248,10 +248,15 @@ void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_
     w->heap[i] = tm;
 }
 
-static cm_timer timer_pop(cm_world *w)
+/*
+ * Removes the first timer, copied to *out unless out is NULL. (Copied
+ * memory to memory: a timer returned by value is written field by field
+ * and then read back whole, which stalls on store forwarding.)
+ */
+static void timer_pop(cm_world *w, cm_timer *out)
 {
     assert(w->heap_count > 0);
-    cm_timer top = w->heap[0];
+    if (out != NULL) *out = w->heap[0];
     cm_timer last = w->heap[--w->heap_count];
     uint32_t i = 0;
     uint32_t n = w->heap_count;
@@ -264,7 +269,6 @@ static cm_timer timer_pop(cm_world *w)
         i = child;
     }
     if (n > 0) w->heap[i] = last;
-    return top;
 }
 
 /* ---- scheduler --------------------------------------------------------- */
@@ -313,13 +317,14 @@ static cm_time_ns next_deadline(const cm_world *w, const cm_thread *t)
     return next;
 }
 
-static void wake_fired(cm_world *w, const cm_timer *tm)
+/* A CM_TM_WAKE timer for thread `thread` set for at_ns fired. */
+static void wake_fired(cm_world *w, uint32_t thread, cm_time_ns at_ns)
 {
-    cm_thread *t = cm_thread_at(w, (uint32_t)tm->a);
-    if (tm->at_ns != t->wake_ns || !t->alive) return; /* superseded */
+    cm_thread *t = cm_thread_at(w, thread);
+    if (at_ns != t->wake_ns || !t->alive) return; /* superseded */
     t->wake_ns = CM_DURATION_FOREVER;
-    cm_wake(w, (uint32_t)tm->a);
-    cm_wake_at(w, (uint32_t)tm->a, next_deadline(w, t));
+    cm_wake(w, thread);
+    cm_wake_at(w, thread, next_deadline(w, t));
 }
 
 /* Room for count options (and their refs); NULL when out of memory. */
@@ -377,7 +382,7 @@ static void drop_stale_wakes(cm_world *w)
         cm_thread *t = cm_thread_at(w, (uint32_t)top->a);
         bool current = t->alive && top->at_ns == t->wake_ns;
         if (current && next_deadline(w, t) <= top->at_ns) return; /* still needed */
-        timer_pop(w);
+        timer_pop(w, NULL);
         if (current) {
             t->wake_ns = CM_DURATION_FOREVER;
             cm_wake_at(w, cm_thread_global(w, t), next_deadline(w, t));
@@ -385,28 +390,35 @@ static void drop_stale_wakes(cm_world *w)
     }
 }
 
-static void due_push(cm_world *w, const cm_timer *tm)
+/* Moves the first timer of the heap to the due events (dropped when out of memory). */
+static void due_push_top(cm_world *w)
 {
     if (w->due_count == w->due_capacity) {
         uint32_t capacity = w->due_capacity ? w->due_capacity * 2 : 16;
         cm_timer *due = cm_mem_realloc(w, w->due, (size_t)w->due_capacity * sizeof *due,
                                        (size_t)capacity * sizeof *due);
-        if (due == NULL) return;
+        if (due == NULL) {
+            timer_pop(w, NULL);
+            return;
+        }
         w->due = due;
         w->due_capacity = capacity;
     }
-    w->due[w->due_count++] = *tm;
+    timer_pop(w, &w->due[w->due_count++]);
 }
 
 /* Moves every timer due now out of the heap: wake-ups mark threads. */
 static void collect_due(cm_world *w)
 {
     while (w->heap_count > 0 && w->heap[0].at_ns <= w->now_ns) {
-        cm_timer tm = timer_pop(w);
-        if (tm.kind == CM_TM_WAKE) {
-            wake_fired(w, &tm);
+        const cm_timer *top = &w->heap[0];
+        if (top->kind == CM_TM_WAKE) {
+            uint32_t thread = (uint32_t)top->a;
+            cm_time_ns at_ns = top->at_ns;
+            timer_pop(w, NULL);
+            wake_fired(w, thread, at_ns);
         } else {
-            due_push(w, &tm);
+            due_push_top(w);
         }
     }
 }

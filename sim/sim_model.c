@@ -92,7 +92,8 @@ static thread_state *thread_of(observer *o, uint16_t process, uint16_t thread)
 
 /* ---- anomalies and closing calls ---------------------------------------------- */
 
-static void anomaly(observer *o, const cm_event *ev, uint32_t step, const char *note)
+static __attribute__((noinline, cold)) void anomaly(observer *o, const cm_event *ev, uint32_t step,
+                                                   const char *note)
 {
     sim_event e = {.kind = SIM_EV_ANOMALY, .process = ev->process, .thread = ev->thread,
                    .time_ns = ev->time_ns, .seq = ev->seq, .port = SIM_PORT_NONE, .msg = -1,
