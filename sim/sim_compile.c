@@ -266,14 +266,6 @@ void sim_compiled_free(sim_compiled *c)
     memset(c, 0, sizeof *c);
 }
 
-uint32_t sim_compiled_step(const sim_compiled *c, uint16_t program, uint32_t op_index)
-{
-    const sim_scenario *sc = c->sc;
-    if (program >= sc->program_count) return SIM_NONE;
-    const sim_program *p = &sc->programs[program];
-    return op_index < p->step_count ? p->first_step + op_index : SIM_NONE;
-}
-
 sim_data sim_compiled_data(const sim_compiled *c, int32_t code)
 {
     cm_data d = cm_data_decode(code, c->blobs, c->blob_count);

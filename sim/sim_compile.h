@@ -34,8 +34,14 @@ bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled 
                  size_t err_cap);
 void sim_compiled_free(sim_compiled *c);
 
-/* The step an event's (program, op_index) refers to, or SIM_NONE. */
-uint32_t sim_compiled_step(const sim_compiled *c, uint16_t program, uint32_t op_index);
+/* The step an event's (program, op_index) refers to, or SIM_NONE (inline: the observer's hot path). */
+static inline uint32_t sim_compiled_step(const sim_compiled *c, uint16_t program, uint32_t op_index)
+{
+    const sim_scenario *sc = c->sc;
+    if (program >= sc->program_count) return SIM_NONE;
+    const sim_program *p = &sc->programs[program];
+    return op_index < p->step_count ? p->first_step + op_index : SIM_NONE;
+}
 
 /* A cm_data (as RETURN events encode it) as a sim_data over the blobs. */
 sim_data sim_compiled_data(const sim_compiled *c, int32_t code);

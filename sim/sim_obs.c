@@ -58,24 +58,18 @@ static bool grow(void **items, uint32_t *capacity, size_t item_size)
     return true;
 }
 
-sim_exec *sim_obs_push_exec(sim_obs *o)
+bool sim_obs_grow_execs(sim_obs *o)
 {
-    if (o->exec_count == o->exec_capacity &&
-        !grow((void **)&o->execs, &o->exec_capacity, sizeof *o->execs)) {
-        o->failed = true;
-        return NULL;
-    }
-    return &o->execs[o->exec_count++];
+    if (grow((void **)&o->execs, &o->exec_capacity, sizeof *o->execs)) return true;
+    o->failed = true;
+    return false;
 }
 
-sim_event *sim_obs_push_event(sim_obs *o)
+bool sim_obs_grow_events(sim_obs *o)
 {
-    if (o->event_count == o->event_capacity &&
-        !grow((void **)&o->events, &o->event_capacity, sizeof *o->events)) {
-        o->failed = true;
-        return NULL;
-    }
-    return &o->events[o->event_count++];
+    if (grow((void **)&o->events, &o->event_capacity, sizeof *o->events)) return true;
+    o->failed = true;
+    return false;
 }
 
 uint32_t sim_obs_add_exec(sim_obs *o, const sim_exec *e)

@@ -102,11 +102,26 @@ uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e);
  * field, data bytes copied with sim_obs_copy_data): a pointer to it, or
  * NULL (and o->failed) when out of memory. For recorders on a hot path.
  */
-sim_exec *sim_obs_push_exec(sim_obs *o);
-sim_event *sim_obs_push_event(sim_obs *o);
+static inline sim_exec *sim_obs_push_exec(sim_obs *o);
+static inline sim_event *sim_obs_push_event(sim_obs *o);
+/* Room for more (the slow path of the two above); false (and o->failed) when out of memory. */
+bool sim_obs_grow_execs(sim_obs *o);
+bool sim_obs_grow_events(sim_obs *o);
 /* Every execution names a step of sc, has a final outcome and ends after it starts. */
 bool sim_obs_validate(const sim_obs *o, const sim_scenario *sc);
 /* A copy of d whose bytes live in o. */
 sim_data sim_obs_copy_data(sim_obs *o, const sim_data *d);
+
+static inline sim_exec *sim_obs_push_exec(sim_obs *o)
+{
+    if (o->exec_count == o->exec_capacity && !sim_obs_grow_execs(o)) return NULL;
+    return &o->execs[o->exec_count++];
+}
+
+static inline sim_event *sim_obs_push_event(sim_obs *o)
+{
+    if (o->event_count == o->event_capacity && !sim_obs_grow_events(o)) return NULL;
+    return &o->events[o->event_count++];
+}
 
 #endif /* SIM_OBS_H */
