@@ -45,17 +45,25 @@ static void *cfmp_malloc_or_abort(size_t size) {
     return memory;
 }
 
+/* The bytes of an immutable CFData follow the object in one allocation (one malloc and one
+ * free per CFData, which requests and replies make and drop on every message). */
+_Static_assert(sizeof(struct __CFData) % 16 == 0, "inline bytes stay 16-byte aligned");
+
+CFDataRef cfmp_data_create_inline(const void *bytes, size_t length) {
+    assert(bytes != NULL || length == 0);
+    struct __CFData *data = cfmp_object_create_extra(sizeof *data, length, CFMP_TYPE_DATA);
+    data->bytes = (uint8_t *)(data + 1);
+    if (length > 0) memcpy(data->bytes, bytes, length);
+    data->length = length;
+    data->capacity = length;
+    return data; /* free_fn NULL: the bytes go with the object */
+}
+
 CFDataRef CFDataCreate(CFAllocatorRef allocator, const UInt8 *bytes, CFIndex length) {
     (void)allocator;
     assert(length >= 0);
     assert(bytes != NULL || length == 0);
-    struct __CFData *data = cfmp_object_create(sizeof *data, CFMP_TYPE_DATA);
-    data->bytes = cfmp_malloc_or_abort((size_t)length);
-    if (length > 0) memcpy(data->bytes, bytes, (size_t)length);
-    data->length = (size_t)length;
-    data->capacity = (size_t)length;
-    data->free_fn = cfmp_data_free_malloc;
-    return data;
+    return cfmp_data_create_inline(bytes, (size_t)length);
 }
 
 CFDataRef CFDataCreateWithBytesNoCopy(CFAllocatorRef allocator, const UInt8 *bytes,

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,18 +51,25 @@ static const struct cfmp_object *cfmp_object_checked(CFTypeRef cf) {
     return object;
 }
 
-void *cfmp_object_create(size_t size, enum cfmp_type type_id) {
+void *cfmp_object_create_extra(size_t size, size_t extra, enum cfmp_type type_id) {
     assert(size >= sizeof(struct cfmp_object));
     assert(cfmp_class_for(type_id) != NULL);
-    struct cfmp_object *object = calloc(1, size);
+    /* malloc and memset rather than calloc: glibc's calloc bypasses the per-thread cache, and
+     * objects are made and freed on every request and reply. */
+    struct cfmp_object *object = size + extra >= size ? malloc(size + extra) : NULL;
     if (object == NULL) {
         fprintf(stderr, "libcfmp: out of memory\n");
         abort();
     }
+    memset(object, 0, size);
     object->magic = CFMP_OBJECT_MAGIC;
     object->type_id = type_id;
     atomic_init(&object->refs, 1);
     return object;
+}
+
+void *cfmp_object_create(size_t size, enum cfmp_type type_id) {
+    return cfmp_object_create_extra(size, 0, type_id);
 }
 
 bool cfmp_object_is(const void *object, enum cfmp_type type_id) {

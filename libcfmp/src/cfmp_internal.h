@@ -62,6 +62,8 @@ struct cfmp_class {
 };
 
 CFMP_HIDDEN void *cfmp_object_create(size_t size, enum cfmp_type type_id);
+/* The same with extra bytes after the object (not zeroed), in the same allocation. */
+CFMP_HIDDEN void *cfmp_object_create_extra(size_t size, size_t extra, enum cfmp_type type_id);
 CFMP_HIDDEN bool cfmp_object_is(const void *object, enum cfmp_type type_id);
 /* Retains unless the count already reached zero (the object is being finalized). */
 CFMP_HIDDEN bool cfmp_object_try_retain(const void *object);
@@ -134,6 +136,8 @@ typedef void (*cfmp_data_free_fn)(void *context, void *bytes, size_t length);
 /* A CFData over bytes it does not copy; free_fn(context, bytes, length) runs at finalize. */
 CFMP_HIDDEN CFDataRef cfmp_data_create_external(const void *bytes, size_t length,
                                                 cfmp_data_free_fn free_fn, void *context);
+/* An immutable CFData holding a copy of length bytes in the object's own allocation. */
+CFMP_HIDDEN CFDataRef cfmp_data_create_inline(const void *bytes, size_t length);
 
 /* ---- Run loop internals (cf_runloop.c) ---------------------------------------------- */
 

@@ -230,10 +230,9 @@ static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t siz
     } else if (fd_count != 0 || size != header_size + length) {
         goto bad;
     }
-    if (!(header->flags & CFMP_FLAG_NO_DATA)) {
-        message->bytes = malloc(length + 1);
-        if (message->bytes == NULL) abort();
-        memcpy(message->bytes, scratch + header_size, length);
+    if (!(header->flags & CFMP_FLAG_NO_DATA)) { /* copied once, into the CFData to hand over */
+        message->data = cfmp_data_create_inline(scratch + header_size, length);
+        message->bytes = (uint8_t *)CFDataGetBytePtr(message->data);
         message->length = length;
     }
     return CFMP_WIRE_OK;
@@ -278,12 +277,6 @@ static void cfmp_unmap(void *context, void *bytes, size_t length) {
     munmap(bytes, length);
 }
 
-static void cfmp_free_bytes(void *context, void *bytes, size_t length) {
-    (void)context;
-    (void)length;
-    free(bytes);
-}
-
 /* The data of a SHARED request is done with: free its chunk for the sender. */
 static void cfmp_release_chunk(void *context, void *bytes, size_t length) {
     struct cfmp_region *region = context;
@@ -296,15 +289,18 @@ static void cfmp_release_chunk(void *context, void *bytes, size_t length) {
 CFDataRef cfmp_message_take_data(struct cfmp_message *message) {
     assert(message != NULL);
     CFDataRef data;
-    if (message->region != NULL) {
+    if (message->data != NULL) {
+        data = message->data;
+        message->data = NULL;
+    } else if (message->region != NULL) {
         data = cfmp_data_create_external(message->bytes, message->length, cfmp_release_chunk,
                                          message->region);
         message->region = NULL;
     } else if (message->bytes == NULL) {
         data = CFDataCreate(NULL, NULL, 0);
-    } else {
-        data = cfmp_data_create_external(message->bytes, message->length,
-                                         message->mapped ? cfmp_unmap : cfmp_free_bytes, NULL);
+    } else { /* a memfd payload: the mapping goes when the data is released */
+        assert(message->mapped);
+        data = cfmp_data_create_external(message->bytes, message->length, cfmp_unmap, NULL);
     }
     message->bytes = NULL;
     message->length = 0;
@@ -318,12 +314,12 @@ void cfmp_message_dispose(struct cfmp_message *message) {
         message->region = NULL;
         message->bytes = NULL;
     }
-    if (message->bytes != NULL) {
-        if (message->mapped) {
-            munmap(message->bytes, message->length);
-        } else {
-            free(message->bytes);
-        }
+    if (message->data != NULL) {
+        CFRelease(message->data);
+        message->data = NULL;
+    } else if (message->bytes != NULL) {
+        assert(message->mapped);
+        munmap(message->bytes, message->length);
     }
     message->bytes = NULL;
     if (message->passed_fd >= 0) cfmp_close(message->passed_fd);

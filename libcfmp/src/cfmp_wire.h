@@ -77,7 +77,8 @@ CFMP_HIDDEN void cfmp_region_release(struct cfmp_region *region);
  * received with a HELLO, until cfmp_message_take_data / cfmp_message_dispose. */
 struct cfmp_message {
     struct cfmp_frame_header header;
-    uint8_t *bytes; /* NULL for NO_DATA */
+    uint8_t *bytes; /* NULL for NO_DATA; inside data for inline payloads */
+    CFDataRef data; /* inline payloads: the CFData holding the bytes (+1) */
     size_t length;
     bool mapped;
     int passed_fd; /* HELLO only, else -1 */
