@@ -266,14 +266,3 @@ void sim_compiled_free(sim_compiled *c)
     memset(c, 0, sizeof *c);
 }
 
-sim_data sim_compiled_data(const sim_compiled *c, int32_t code)
-{
-    cm_data d = cm_data_decode(code, c->blobs, c->blob_count);
-    if (d.size_bytes < 0) return (sim_data){.kind = SIM_DATA_NULL};
-    if (d.blob != CM_NONE32 && d.blob < c->blob_count) {
-        const cm_blob *b = &c->blobs[d.blob];
-        return (sim_data){.kind = SIM_DATA_BYTES, .bytes = b->bytes, .len = b->size_bytes,
-                          .size = b->size_bytes};
-    }
-    return (sim_data){.kind = SIM_DATA_SIZE, .size = d.size_bytes};
-}

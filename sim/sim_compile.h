@@ -43,7 +43,29 @@ static inline uint32_t sim_compiled_step(const sim_compiled *c, uint16_t program
     return op_index < p->step_count ? p->first_step + op_index : SIM_NONE;
 }
 
-/* A cm_data (as RETURN events encode it) as a sim_data over the blobs. */
-sim_data sim_compiled_data(const sim_compiled *c, int32_t code);
+/*
+ * A cm_data (as RETURN events encode it) as a sim_data over the blobs,
+ * written field by field into *d: the observer's hot path (a 32-byte
+ * sim_data built in a temporary and copied whole stalls on store
+ * forwarding).
+ */
+static inline void sim_compiled_data_into(const sim_compiled *c, int32_t code, sim_data *d)
+{
+    cm_data x = cm_data_decode(code, c->blobs, c->blob_count);
+    const cm_blob *b = NULL;
+    if (x.size_bytes >= 0 && x.blob != CM_NONE32 && x.blob < c->blob_count) b = &c->blobs[x.blob];
+    d->kind = x.size_bytes < 0 ? SIM_DATA_NULL : b != NULL ? SIM_DATA_BYTES : SIM_DATA_SIZE;
+    d->bytes = b != NULL ? b->bytes : NULL;
+    d->len = b != NULL ? b->size_bytes : 0;
+    d->size = x.size_bytes < 0 ? 0 : b != NULL ? (int64_t)b->size_bytes : x.size_bytes;
+}
+
+/* The same, returned. */
+static inline sim_data sim_compiled_data(const sim_compiled *c, int32_t code)
+{
+    sim_data d;
+    sim_compiled_data_into(c, code, &d);
+    return d;
+}
 
 #endif /* SIM_COMPILE_H */

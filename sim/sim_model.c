@@ -150,6 +150,20 @@ static uint8_t step_op(const observer *o, uint32_t step)
 }
 
 /*
+ * Data written field by field into the record: a sim_data built in a
+ * temporary and copied whole stalls on store forwarding (narrow stores,
+ * wide loads), on every call and return.
+ */
+static inline void set_data(sim_data *d, uint8_t kind, const uint8_t *bytes, uint32_t len,
+                            int64_t size)
+{
+    d->kind = kind;
+    d->bytes = bytes;
+    d->len = len;
+    d->size = size;
+}
+
+/*
  * Makes *d, data over the compiled scenario's blobs (sim_compiled_data),
  * point at the obs's own copy of its bytes; most data have none to copy.
  * Blobs do not change while a run lasts, so each is copied once per run:
@@ -193,7 +207,7 @@ static void on_call(observer *o, const cm_event *ev)
     e->should_free_info = false;
     e->value = 0;
     e->port = SIM_PORT_NONE;
-    e->data = (sim_data){.kind = SIM_DATA_NULL};
+    set_data(&e->data, SIM_DATA_NULL, NULL, 0, 0);
     e->info = 0;
     e->callback = SIM_NONE;
     e->convid = 0;
@@ -237,7 +251,11 @@ static void fill_return(observer *o, sim_exec *e, const cm_event *ev)
     e->port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port;
     switch (op) {
     case CM_OP_SEND:
-        e->data = ev->b == -1 ? (sim_data){.kind = SIM_DATA_NULL} : sim_compiled_data(o->c, ev->b);
+        if (ev->b == -1) {
+            set_data(&e->data, SIM_DATA_NULL, NULL, 0, 0);
+        } else {
+            sim_compiled_data_into(o->c, ev->b, &e->data);
+        }
         break;
     case CM_OP_CREATE_LOCAL:
     case CM_OP_CREATE_LOCAL_PER_PID:
@@ -258,7 +276,7 @@ static void fill_return(observer *o, sim_exec *e, const cm_event *ev)
         e->callback = ev->a < 0 ? SIM_NONE : (uint32_t)ev->a;
         break;
     case CM_OP_REPLY:
-        e->data = sim_compiled_data(o->c, ev->a);
+        sim_compiled_data_into(o->c, ev->a, &e->data);
         break;
     default:
         break;
@@ -349,7 +367,7 @@ static void fill_event_fields(const observer *o, sim_event *e, const cm_event *e
         e->convid = ev->b;
         break;
     case CM_EV_CALLOUT_DONE:
-        e->data = sim_compiled_data(o->c, ev->a);
+        sim_compiled_data_into(o->c, ev->a, &e->data);
         break;
     case CM_EV_REPLY_SENT:
         e->convid = -ev->a;
@@ -411,7 +429,7 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
     e->convid = 0;
     e->code = 0;
     e->msg = ev->msg < 0 ? -1 : ev->msg;
-    e->data = (sim_data){.kind = SIM_DATA_NULL};
+    set_data(&e->data, SIM_DATA_NULL, NULL, 0, 0);
     e->step = SIM_NONE;
     e->note = NULL;
     fill_event_fields(o, e, ev);
