@@ -381,7 +381,8 @@ struct cm_world {
 
 void *cm_mem_realloc(cm_world *w, void *ptr, size_t old_size, size_t new_size);
 void cm_pool_init(cm_pool *pool, uint32_t item_size);
-int32_t cm_pool_alloc(cm_world *w, cm_pool *pool); /* -1 on failure */
+static inline int32_t cm_pool_alloc(cm_world *w, cm_pool *pool); /* -1 on failure */
+bool cm_pool_grow(cm_world *w, cm_pool *pool); /* cm_pool_alloc's slow path */
 void cm_pool_free(cm_pool *pool, int32_t index);
 void cm_pool_clear(cm_pool *pool);
 void cm_pool_fini(cm_world *w, cm_pool *pool);
@@ -389,6 +390,25 @@ static inline void *cm_pool_at(const cm_pool *pool, int32_t index)
 {
     assert(index >= 0 && (uint32_t)index < pool->count);
     return (char *)pool->items + (size_t)index * pool->item_size;
+}
+
+/*
+ * Items are never moved between runs' logical ids: a freed item goes to a
+ * free list whose first word is the link, and is handed out again first.
+ * The allocation order is deterministic, so ids are too. Items come zeroed.
+ */
+static inline int32_t cm_pool_alloc(cm_world *w, cm_pool *pool)
+{
+    int32_t index;
+    if (pool->free_head >= 0) {
+        index = pool->free_head;
+        memcpy(&pool->free_head, cm_pool_at(pool, index), sizeof(int32_t));
+    } else {
+        if (pool->count == pool->capacity && !cm_pool_grow(w, pool)) return -1;
+        index = (int32_t)pool->count++;
+    }
+    memset(cm_pool_at(pool, index), 0, pool->item_size);
+    return index;
 }
 
 static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport);
@@ -424,7 +444,7 @@ void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port,
 void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process, int32_t port,
                  int32_t a, int32_t b, int64_t c, int32_t serial);
 void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_t b);
-void cm_wake(cm_world *w, uint32_t thread);
+static inline void cm_wake(cm_world *w, uint32_t thread); /* below: marks it a candidate */
 void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns);
 uint32_t cm_choose(cm_world *w, uint8_t kind, uint32_t count);
 cm_choice_option *cm_options(cm_world *w, uint32_t count);
@@ -434,6 +454,16 @@ static inline cm_thread *cm_thread_at(cm_world *w, uint32_t global)
 {
     assert(global < w->thread_total);
     return &w->threads[global];
+}
+/* The thread may be able to run: it is a candidate again and its runnability is rechecked. */
+static inline void cm_wake(cm_world *w, uint32_t thread)
+{
+    cm_thread *t = cm_thread_at(w, thread);
+    t->dirty = 1;
+    if (!t->alive || t->candidate) return;
+    t->candidate = 1;
+    w->candidates[w->candidate_count++] = thread;
+    assert(w->candidate_count <= w->thread_total);
 }
 static inline uint32_t cm_thread_global(const cm_world *w, const cm_thread *t)
 {

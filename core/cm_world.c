@@ -36,32 +36,18 @@ void cm_pool_init(cm_pool *pool, uint32_t item_size)
     pool->free_head = -1;
 }
 
-/*
- * Items are never moved between runs' logical ids: a freed item goes to a
- * free list whose first word is the link, and is handed out again first.
- * The allocation order is deterministic, so ids are too.
- */
-int32_t cm_pool_alloc(cm_world *w, cm_pool *pool)
+/* Doubles the pool's room (cm_pool_alloc, cm_internal.h, when it is full). */
+bool cm_pool_grow(cm_world *w, cm_pool *pool)
 {
-    if (pool->free_head >= 0) {
-        int32_t index = pool->free_head;
-        void *item = cm_pool_at(pool, index);
-        memcpy(&pool->free_head, item, sizeof(int32_t));
-        memset(item, 0, pool->item_size);
-        return index;
-    }
-    if (pool->count == pool->capacity) {
-        uint32_t capacity = pool->capacity ? pool->capacity * 2 : 16;
-        if (capacity > (uint32_t)INT32_MAX / 2) return -1;
-        void *items = cm_mem_realloc(w, pool->items, (size_t)pool->capacity * pool->item_size,
-                                     (size_t)capacity * pool->item_size);
-        if (items == NULL) return -1;
-        pool->items = items;
-        pool->capacity = capacity;
-    }
-    int32_t index = (int32_t)pool->count++;
-    memset(cm_pool_at(pool, index), 0, pool->item_size);
-    return index;
+    assert(pool->count == pool->capacity);
+    uint32_t capacity = pool->capacity ? pool->capacity * 2 : 16;
+    if (capacity > (uint32_t)INT32_MAX / 2) return false;
+    void *items = cm_mem_realloc(w, pool->items, (size_t)pool->capacity * pool->item_size,
+                                 (size_t)capacity * pool->item_size);
+    if (items == NULL) return false;
+    pool->items = items;
+    pool->capacity = capacity;
+    return true;
 }
 
 void cm_pool_free(cm_pool *pool, int32_t index)
@@ -272,16 +258,6 @@ static void timer_pop(cm_world *w, cm_timer *out)
 }
 
 /* ---- scheduler --------------------------------------------------------- */
-
-void cm_wake(cm_world *w, uint32_t thread)
-{
-    cm_thread *t = cm_thread_at(w, thread);
-    t->dirty = 1;
-    if (!t->alive || t->candidate) return;
-    t->candidate = 1;
-    w->candidates[w->candidate_count++] = thread;
-    assert(w->candidate_count <= w->thread_total);
-}
 
 /*
  * A thread keeps at most one timer wake-up in the heap: the earliest one

@@ -34,6 +34,9 @@ typedef struct observer {
     const sim_run_options *opt;
     sim_obs *obs;
     const cm_world *w;        /* set once the world exists */
+    const sim_step *steps;    /* c->sc->steps, c->sc->step_count, c->cfg.process_count */
+    uint32_t step_count;
+    uint16_t process_count;
     uint32_t *thread_base;    /* [process] first thread_state */
     uint16_t *thread_count;   /* [process] threads incl. dispatch workers */
     thread_state *threads;
@@ -56,6 +59,9 @@ static bool observer_init(observer *o, const sim_compiled *c, const sim_run_opti
     o->c = c;
     o->opt = opt;
     o->obs = obs;
+    o->steps = c->sc->steps;
+    o->step_count = c->sc->step_count;
+    o->process_count = c->cfg.process_count;
     const cm_world_config *cfg = &c->cfg;
     o->thread_base = calloc((size_t)cfg->process_count + 1, sizeof *o->thread_base);
     o->thread_count = calloc((size_t)cfg->process_count + 1, sizeof *o->thread_count);
@@ -86,7 +92,7 @@ static void observer_fini(observer *o)
 
 static thread_state *thread_of(observer *o, uint16_t process, uint16_t thread)
 {
-    if (process >= o->c->cfg.process_count || thread >= o->thread_count[process]) return NULL;
+    if (process >= o->process_count || thread >= o->thread_count[process]) return NULL;
     return &o->threads[o->thread_base[process] + thread];
 }
 
@@ -113,7 +119,7 @@ static void close_exec(observer *o, uint32_t exec, uint8_t outcome, const cm_eve
 /* The process died: whatever its threads were doing never returns. */
 static void kill_process(observer *o, const cm_event *ev)
 {
-    if (ev->process >= o->c->cfg.process_count) return;
+    if (ev->process >= o->process_count) return;
     for (uint16_t t = 0; t < o->thread_count[ev->process]; t++) {
         thread_state *ts = thread_of(o, ev->process, t);
         for (uint32_t d = 0; d < ts->call_depth; d++) {
@@ -146,7 +152,7 @@ static void end_run(observer *o, const cm_event *ev)
 
 static uint8_t step_op(const observer *o, uint32_t step)
 {
-    return step < o->c->sc->step_count ? o->c->sc->steps[step].op : CM_OP_NONE;
+    return step < o->step_count ? o->steps[step].op : CM_OP_NONE;
 }
 
 /*
@@ -559,8 +565,11 @@ static void observer_reset(sim_model_session *s, const sim_run_options *opt)
     s->o.obs = &s->obs;
     s->o.w = NULL;
     s->o.copy_count = 0;
-    memset(s->o.threads, 0, (size_t)s->thread_total * sizeof *s->o.threads);
-    for (uint32_t i = 0; i < s->thread_total; i++) s->o.threads[i].last_callout = SIM_NONE;
+    for (uint32_t i = 0; i < s->thread_total; i++) { /* the stacks are dead above their depths */
+        s->o.threads[i].call_depth = 0;
+        s->o.threads[i].callout_depth = 0;
+        s->o.threads[i].last_callout = SIM_NONE;
+    }
     sim_obs_clear(&s->obs);
 }
 
