@@ -433,16 +433,58 @@ static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport)
     return m->visible_ns <= w->now_ns;
 }
 
+/*
+ * Events. The emitters pack an event's fields into the 64-bit words of
+ * the trace hash's canonical encoding (cm_world.c) and hand them to
+ * cm_emit_words, which counts, hashes, keeps and reports the event:
+ *   w1 seq | kind << 32 | process << 48  (seq added by cm_emit_words)
+ *   w2 thread | program << 16 | op_index << 32
+ *   w3 (uint32_t)port | (uint32_t)a << 32
+ *   w4 (uint32_t)b | (uint32_t)msg << 32
+ *   w5 c
+ */
+static inline uint64_t cm_ev_word1(uint32_t seq, uint16_t kind, uint16_t process)
+{
+    return (uint64_t)seq | (uint64_t)kind << 32 | (uint64_t)process << 48;
+}
+static inline uint64_t cm_ev_word2(uint16_t thread, uint16_t program, uint32_t op_index)
+{
+    return (uint64_t)thread | (uint64_t)program << 16 | (uint64_t)op_index << 32;
+}
+static inline uint64_t cm_ev_word_pair(int32_t lo, int32_t hi)
+{
+    return (uint64_t)(uint32_t)lo | (uint64_t)(uint32_t)hi << 32;
+}
+void cm_emit_words(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5);
+
+/* Records an event of an operation (process/thread from t, may be NULL). */
+static inline void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
+                              uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c)
+{
+    cm_emit_words(w, cm_ev_word1(0, kind, t ? t->process : CM_NONE16),
+                  cm_ev_word2(t ? t->index : CM_NONE16, program, op_index),
+                  cm_ev_word_pair(port, a), cm_ev_word_pair(b, -1), (uint64_t)c);
+}
 /* Records an event (process/thread from t, may be NULL). */
-void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32_t a,
-             int32_t b, int64_t c);
-void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
-                uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c);
-void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port,
-                     int32_t a, int32_t b, int64_t c);
+static inline void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port,
+                           int32_t a, int32_t b, int64_t c)
+{
+    cm_emit_op(w, kind, t, CM_NONE16, CM_NONE32, port, a, b, c);
+}
+static inline void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port,
+                                   int32_t a, int32_t b, int64_t c)
+{
+    cm_emit_words(w, cm_ev_word1(0, kind, process), cm_ev_word2(CM_NONE16, CM_NONE16, CM_NONE32),
+                  cm_ev_word_pair(port, a), cm_ev_word_pair(b, -1), (uint64_t)c);
+}
 /* A message event: as cm_emit (t may be NULL: then process), with the serial. */
-void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process, int32_t port,
-                 int32_t a, int32_t b, int64_t c, int32_t serial);
+static inline void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process,
+                               int32_t port, int32_t a, int32_t b, int64_t c, int32_t serial)
+{
+    cm_emit_words(w, cm_ev_word1(0, kind, t ? t->process : process),
+                  cm_ev_word2(t ? t->index : CM_NONE16, CM_NONE16, CM_NONE32),
+                  cm_ev_word_pair(port, a), cm_ev_word_pair(b, serial), (uint64_t)c);
+}
 void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_t b);
 static inline void cm_wake(cm_world *w, uint32_t thread); /* below: marks it a candidate */
 void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns);
@@ -605,7 +647,6 @@ void cm_reply_port_receive(cm_world *w, cm_thread *t, int32_t remote, int32_t ms
 
 cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind);
 void cm_frame_return(cm_world *w, cm_thread *t, int32_t a, int32_t b, int64_t c);
-bool cm_thread_runnable(cm_world *w, cm_thread *t);
 void cm_thread_step(cm_world *w, cm_thread *t);
 /*
  * A port's perform function (R40, R44, R45): pushes a callout frame and
@@ -616,5 +657,29 @@ bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t q
 void cm_process_start(cm_world *w, uint16_t process);
 void cm_process_kill(cm_world *w, uint16_t process, uint8_t reason, bool crash);
 const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f);
+
+/* Whether the thread can make progress now (inline: the scheduler asks ~once per step). */
+static inline bool cm_thread_runnable(cm_world *w, cm_thread *t)
+{
+    if (!t->alive) return false;
+    if (t->depth == 0) return t->executor && cm_executor_runnable(w, t);
+    cm_frame *f = cm_top(t);
+    switch (f->kind) {
+    case CM_FR_PROGRAM:
+    case CM_FR_CALLOUT:
+    case CM_FR_TIMER:
+    case CM_FR_BLOCK:
+        return true;
+    case CM_FR_SLEEP:
+        return w->now_ns >= f->deadline_ns;
+    case CM_FR_SEND:
+        return cm_send_frame_runnable(w, t, f);
+    case CM_FR_RUNLOOP:
+        return cm_rl_frame_runnable(w, t, f);
+    default:
+        assert(0 && "unknown frame");
+        return false;
+    }
+}
 
 #endif /* CM_INTERNAL_H */

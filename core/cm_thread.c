@@ -190,30 +190,7 @@ static void program_end(cm_world *w, cm_thread *t)
     }
 }
 
-/* ---- stepping ---------------------------------------------------------- */
-
-bool cm_thread_runnable(cm_world *w, cm_thread *t)
-{
-    if (!t->alive) return false;
-    if (t->depth == 0) return t->executor && cm_executor_runnable(w, t);
-    cm_frame *f = cm_top(t);
-    switch (f->kind) {
-    case CM_FR_PROGRAM:
-    case CM_FR_CALLOUT:
-    case CM_FR_TIMER:
-    case CM_FR_BLOCK:
-        return true;
-    case CM_FR_SLEEP:
-        return w->now_ns >= f->deadline_ns;
-    case CM_FR_SEND:
-        return cm_send_frame_runnable(w, t, f);
-    case CM_FR_RUNLOOP:
-        return cm_rl_frame_runnable(w, t, f);
-    default:
-        assert(0 && "unknown frame");
-        return false;
-    }
-}
+/* ---- stepping (cm_thread_runnable is inline in cm_internal.h) --------- */
 
 static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
 {

@@ -109,18 +109,6 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
  *   w4 (uint32_t)b | (uint32_t)msg << 32
  *   w5 c
  */
-static inline uint64_t word1(uint32_t seq, uint16_t kind, uint16_t process)
-{
-    return (uint64_t)seq | (uint64_t)kind << 32 | (uint64_t)process << 48;
-}
-static inline uint64_t word2(uint16_t thread, uint16_t program, uint32_t op_index)
-{
-    return (uint64_t)thread | (uint64_t)program << 16 | (uint64_t)op_index << 32;
-}
-static inline uint64_t word_pair(int32_t lo, int32_t hi)
-{
-    return (uint64_t)(uint32_t)lo | (uint64_t)(uint32_t)hi << 32;
-}
 
 static inline uint64_t hash_words(uint64_t hash, uint64_t w0, uint64_t w1, uint64_t w2,
                                   uint64_t w3, uint64_t w4, uint64_t w5)
@@ -133,19 +121,20 @@ static inline uint64_t hash_words(uint64_t hash, uint64_t w0, uint64_t w1, uint6
 
 uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
 {
-    return hash_words(hash, (uint64_t)ev->time_ns, word1(ev->seq, ev->kind, ev->process),
-                      word2(ev->thread, ev->program, ev->op_index), word_pair(ev->port, ev->a),
-                      word_pair(ev->b, ev->msg), (uint64_t)ev->c);
+    return hash_words(hash, (uint64_t)ev->time_ns, cm_ev_word1(ev->seq, ev->kind, ev->process),
+                      cm_ev_word2(ev->thread, ev->program, ev->op_index),
+                      cm_ev_word_pair(ev->port, ev->a), cm_ev_word_pair(ev->b, ev->msg),
+                      (uint64_t)ev->c);
 }
 
 /*
- * Every emitter ends here, with the event's fields packed into the words
- * of the canonical encoding (w1 without the seq), six arguments in
- * registers. The hash is taken from them; the event handed on is unpacked
- * from them. (Hashing an event just written to memory stalls on store
- * forwarding: narrow stores, wide loads.)
+ * Every emitter (cm_internal.h) ends here, with the event's fields packed
+ * into the words of the canonical encoding (w1 without the seq), six
+ * arguments in registers. The hash is taken from them; the event handed
+ * on is unpacked from them. (Hashing an event just written to memory
+ * stalls on store forwarding: narrow stores, wide loads.)
  */
-static void emit(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5)
+void cm_emit_words(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5)
 {
     uint16_t kind = (uint16_t)(w1 >> 32);
     assert(kind > CM_EV_NONE && kind < CM_EV_KIND_COUNT);
@@ -173,35 +162,6 @@ static void emit(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4
                    .msg = (int32_t)(uint32_t)(w4 >> 32)};
     if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = ev;
     if (notify) w->cfg.on_event(w->cfg.on_event_ctx, w, &ev);
-}
-
-void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
-                uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c)
-{
-    emit(w, word1(0, kind, t ? t->process : CM_NONE16),
-         word2(t ? t->index : CM_NONE16, program, op_index), word_pair(port, a), word_pair(b, -1),
-         (uint64_t)c);
-}
-
-void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process, int32_t port,
-                 int32_t a, int32_t b, int64_t c, int32_t serial)
-{
-    emit(w, word1(0, kind, t ? t->process : process),
-         word2(t ? t->index : CM_NONE16, CM_NONE16, CM_NONE32), word_pair(port, a),
-         word_pair(b, serial), (uint64_t)c);
-}
-
-void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port, int32_t a,
-             int32_t b, int64_t c)
-{
-    cm_emit_op(w, kind, t, CM_NONE16, CM_NONE32, port, a, b, c);
-}
-
-void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port, int32_t a,
-                     int32_t b, int64_t c)
-{
-    emit(w, word1(0, kind, process), word2(CM_NONE16, CM_NONE16, CM_NONE32), word_pair(port, a),
-         word_pair(b, -1), (uint64_t)c);
 }
 
 /* ---- timers: a binary min-heap on (at_ns, seq) -------------------------- */
