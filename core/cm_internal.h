@@ -413,23 +413,45 @@ static inline int32_t cm_pool_alloc(cm_world *w, cm_pool *pool)
 
 static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport);
 
-#define CM_PORT(w, i) ((cm_port *)cm_pool_at(&(w)->ports, (i)))
-#define CM_KPORT(w, i) ((cm_kport *)cm_pool_at(&(w)->kports, (i)))
-#define CM_MSG(w, i) ((cm_msg *)cm_pool_at(&(w)->msgs, (i)))
-#define CM_WRAPPER(w, i) ((cm_wrapper *)cm_pool_at(&(w)->wrappers, (i)))
-#define CM_SOURCE(w, i) ((cm_source *)cm_pool_at(&(w)->sources, (i)))
-#define CM_REG(w, i) ((cm_reg *)cm_pool_at(&(w)->regs, (i)))
-#define CM_RLTIMER(w, i) ((cm_rltimer *)cm_pool_at(&(w)->rltimers, (i)))
-#define CM_BLOCK(w, i) ((cm_block *)cm_pool_at(&(w)->blocks, (i)))
-#define CM_REPLY(w, i) ((cm_reply_entry *)cm_pool_at(&(w)->replies, (i)))
-#define CM_WAITER(w, i) ((cm_waiter *)cm_pool_at(&(w)->waiters, (i)))
+/*
+ * Typed, checked access to a pool's items: the item size is the type's,
+ * known when compiling (cm_pool_at multiplies by the pool's).
+ */
+#define CM_POOL_ITEM_AT(fn, type)                                     \
+    static inline type *fn(const cm_pool *pool, int32_t index)        \
+    {                                                                 \
+        assert(index >= 0 && (uint32_t)index < pool->count);          \
+        return (type *)pool->items + index;                           \
+    }
+CM_POOL_ITEM_AT(cm_port_at_, cm_port)
+CM_POOL_ITEM_AT(cm_kport_at_, cm_kport)
+CM_POOL_ITEM_AT(cm_msg_at_, cm_msg)
+CM_POOL_ITEM_AT(cm_wrapper_at_, cm_wrapper)
+CM_POOL_ITEM_AT(cm_source_at_, cm_source)
+CM_POOL_ITEM_AT(cm_reg_at_, cm_reg)
+CM_POOL_ITEM_AT(cm_rltimer_at_, cm_rltimer)
+CM_POOL_ITEM_AT(cm_block_at_, cm_block)
+CM_POOL_ITEM_AT(cm_reply_at_, cm_reply_entry)
+CM_POOL_ITEM_AT(cm_waiter_at_, cm_waiter)
+#undef CM_POOL_ITEM_AT
+
+#define CM_PORT(w, i) cm_port_at_(&(w)->ports, (i))
+#define CM_KPORT(w, i) cm_kport_at_(&(w)->kports, (i))
+#define CM_MSG(w, i) cm_msg_at_(&(w)->msgs, (i))
+#define CM_WRAPPER(w, i) cm_wrapper_at_(&(w)->wrappers, (i))
+#define CM_SOURCE(w, i) cm_source_at_(&(w)->sources, (i))
+#define CM_REG(w, i) cm_reg_at_(&(w)->regs, (i))
+#define CM_RLTIMER(w, i) cm_rltimer_at_(&(w)->rltimers, (i))
+#define CM_BLOCK(w, i) cm_block_at_(&(w)->blocks, (i))
+#define CM_REPLY(w, i) cm_reply_at_(&(w)->replies, (i))
+#define CM_WAITER(w, i) cm_waiter_at_(&(w)->waiters, (i))
 
 /* True when the first queued message of kport may be received now. */
 static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport)
 {
-    const cm_kport *k = cm_pool_at(&w->kports, kport);
+    const cm_kport *k = CM_KPORT(w, kport);
     if (k->q_head < 0) return false;
-    const cm_msg *m = cm_pool_at(&w->msgs, k->q_head);
+    const cm_msg *m = CM_MSG(w, k->q_head);
     return m->visible_ns <= w->now_ns;
 }
 

@@ -47,7 +47,7 @@ void cm_msg_free(cm_world *w, int32_t msg)
 /* R29: requests block at the queue limit; replies and notifications never do. */
 bool cm_kport_has_space(const cm_world *w, int32_t kport)
 {
-    const cm_kport *k = cm_pool_at(&w->kports, kport);
+    const cm_kport *k = CM_KPORT(w, kport);
     return k->q_count < k->qlimit;
 }
 

@@ -31,7 +31,7 @@ void cm_port_set_state(cm_world *w, int32_t port, uint8_t to)
 bool cm_port_validate(const cm_world *w, int32_t port)
 {
     if (port < 0 || (uint32_t)port >= w->ports.count) return false;
-    const cm_port *p = cm_pool_at(&w->ports, port);
+    const cm_port *p = CM_PORT(w, port);
     if (p->state >= CM_PS_COUNT) return false;
     if (p->refcount < 0) return false;
     if (p->state == CM_PS_VALID && p->refcount == 0) return false;
@@ -106,9 +106,9 @@ void cm_port_release(cm_world *w, cm_thread *t, int32_t port)
 
 bool cm_wrapper_is_valid(const cm_world *w, int32_t wrapper)
 {
-    const cm_wrapper *wr = cm_pool_at(&w->wrappers, wrapper);
+    const cm_wrapper *wr = CM_WRAPPER(w, wrapper);
     if (!wr->valid) return false;
-    const cm_kport *k = cm_pool_at(&w->kports, wr->kport);
+    const cm_kport *k = CM_KPORT(w, wr->kport);
     return k->alive; /* a dead name fails mach_port_type's check (R7) */
 }
 

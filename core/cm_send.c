@@ -240,7 +240,7 @@ bool cm_send_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 {
     (void)t;
     if (f->phase == CM_SEND_WAITING) return true; /* its RunInMode just returned */
-    const cm_kport *k = cm_pool_at(&w->kports, f->kport);
+    const cm_kport *k = CM_KPORT(w, f->kport);
     return !k->alive || cm_kport_has_space(w, f->kport) || w->now_ns >= f->deadline_ns;
 }
 

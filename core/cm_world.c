@@ -246,7 +246,7 @@ static cm_time_ns next_deadline(const cm_world *w, const cm_thread *t)
         if (at > w->now_ns && at < next) next = at;
     }
     for (int32_t i = t->timers; i >= 0;) {
-        const cm_rltimer *tm = cm_pool_at(&w->rltimers, i);
+        const cm_rltimer *tm = CM_RLTIMER(w, i);
         if (tm->valid && tm->fire_ns > w->now_ns && tm->fire_ns < next) next = tm->fire_ns;
         i = tm->next;
     }
@@ -758,7 +758,7 @@ cm_port_info cm_world_port_info(const cm_world *w, int32_t port)
 {
     cm_port_info info = {.exists = false, .name_id = CM_NONE32};
     if (port < 0 || (uint32_t)port >= w->ports.count) return info;
-    const cm_port *p = cm_pool_at(&w->ports, port);
+    const cm_port *p = CM_PORT(w, port);
     info.exists = true;
     info.remote = p->remote;
     info.valid = p->state == CM_PS_VALID;
