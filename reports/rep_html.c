@@ -202,6 +202,20 @@ static void fact(FILE *out, const char *name, const char *value)
     fputs("</dd>", out);
 }
 
+/* What a real-time run adds: its runs and the call closest to a deadline. */
+static void realtime_facts(FILE *out, const sim_realtime *rt)
+{
+    if (rt->runs == 0) return;
+    char t[64], d[40];
+    snprintf(t, sizeof t, "%u of %u failed%s", rt->failed_runs, rt->runs,
+             rt->failed_runs > 0 && rt->failed_runs < rt->runs ? " (flaky)" : "");
+    fact(out, "runs", t);
+    if (!rt->has_margin) return;
+    snprintf(t, sizeof t, "%s%s at line %u", rt->margin_ns < 0 ? "-" : "+",
+             rep_duration(rt->margin_ns < 0 ? -rt->margin_ns : rt->margin_ns, d, sizeof d), rt->margin_line);
+    fact(out, "closest deadline", t);
+}
+
 static void facts(page *p, const sim_result *r)
 {
     FILE *out = p->out;
@@ -236,6 +250,7 @@ static void facts(page *p, const sim_result *r)
         fact(out, "virtual time", rep_duration(r->virtual_time_ns, t, sizeof t));
         fact(out, "end", r->end_reason);
     }
+    realtime_facts(out, &r->rt);
     fputs("</dl>\n", out);
     if (r->replay != NULL && r->verdict != SIM_VERDICT_PASS && r->verdict != SIM_VERDICT_SKIP) {
         fputs("<p>Replay: <code>", out);
@@ -250,6 +265,11 @@ static void failures(page *p, const sim_result *r)
     if (r->verdict == SIM_VERDICT_SKIP) {
         fputs("<p class=\"note\">Skipped: ", out);
         text(out, r->skip_reason);
+        fputs("</p>\n", out);
+    }
+    for (uint32_t i = 0; i < r->rt.note_count; i++) {
+        fputs("<p class=\"note\">Note: ", out);
+        text(out, r->rt.notes[i]);
         fputs("</p>\n", out);
     }
     if (r->failure_count == 0) return;

@@ -129,6 +129,20 @@ static void property_u64(FILE *out, const char *indent, const char *name, uint64
     property(out, indent, name, text);
 }
 
+/* What a real-time run (portsim conform) adds: runs, flaky runs, the closest deadline margin. */
+static void realtime_properties(FILE *out, const char *in, const sim_realtime *rt)
+{
+    if (rt->runs == 0) return;
+    char text[32];
+    property_u64(out, in, "runs", rt->runs);
+    property_u64(out, in, "failed_runs", rt->failed_runs);
+    property_u64(out, in, "timing_failures", rt->timing_failures);
+    if (!rt->has_margin) return;
+    snprintf(text, sizeof text, "%lld", (long long)rt->margin_ns);
+    property(out, in, "margin_ns", text);
+    property_u64(out, in, "margin_line", rt->margin_line);
+}
+
 static void case_properties(FILE *out, const sim_result *r)
 {
     const char *in = "        ";
@@ -158,7 +172,21 @@ static void case_properties(FILE *out, const sim_result *r)
         sim_buf_fini(&b);
     }
     if (r->replay != NULL) property(out, in, "replay", r->replay);
+    realtime_properties(out, in, &r->rt);
     fputs("      </properties>\n", out);
+}
+
+/* The notes of a real-time run, one per line, as the testcase's output. */
+static void notes_output(FILE *out, const sim_realtime *rt)
+{
+    if (rt->note_count == 0) return;
+    fputs("      <system-out>", out);
+    for (uint32_t i = 0; i < rt->note_count; i++) {
+        fputs("note: ", out);
+        rep_put(out, rt->notes[i], REP_ESC_XML_TEXT);
+        fputc('\n', out);
+    }
+    fputs("</system-out>\n", out);
 }
 
 /* <failure> or <error>: a one-line message, every failure in the body, the replay. */
@@ -209,6 +237,7 @@ static void testcase(junit *j, const jcase *c)
     } else if (r->verdict != SIM_VERDICT_PASS) {
         problem(out, r);
     }
+    notes_output(out, &r->rt);
     fputs("    </testcase>\n", out);
 }
 

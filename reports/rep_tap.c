@@ -58,6 +58,20 @@ static void yaml_run(FILE *out, const sim_result *r)
             (long long)r->virtual_time_ns);
     yaml_key_string(out, "  ", "end_reason", r->end_reason);
     if (r->replay != NULL) yaml_key_string(out, "  ", "replay", r->replay);
+    const sim_realtime *rt = &r->rt;
+    if (rt->runs == 0) return;
+    fprintf(out, "  runs: %u\n  failed_runs: %u\n  timing_failures: %u\n", rt->runs, rt->failed_runs,
+            rt->timing_failures);
+    if (rt->has_margin) {
+        fprintf(out, "  margin_ns: %lld\n  margin_line: %u\n", (long long)rt->margin_ns, rt->margin_line);
+    }
+    if (rt->note_count == 0) return;
+    fputs("  notes:\n", out);
+    for (uint32_t i = 0; i < rt->note_count; i++) {
+        fputs("    - ", out);
+        yaml_string(out, rt->notes[i]);
+        fputc('\n', out);
+    }
 }
 
 static void yaml_block(FILE *out, const sim_result *r)
@@ -145,6 +159,11 @@ void rep_tap_result(rep_tap *t, const sim_result *r)
     }
     fputc('\n', out);
     if (!ok) yaml_block(out, r);
+    for (uint32_t i = 0; ok && i < r->rt.note_count; i++) { /* failing: in the YAML block */
+        fputs("# note: ", out);
+        rep_put(out, r->rt.notes[i], REP_ESC_TAP);
+        fputc('\n', out);
+    }
 }
 
 static void plan(rep_tap *t, uint32_t count)

@@ -104,6 +104,30 @@ static void step(FILE *out, uint32_t index, const sim_step_result *s)
     fputs("}", out);
 }
 
+/* null, or what a real-time run adds (sim_realtime). */
+static void realtime(FILE *out, const sim_result *r)
+{
+    const sim_realtime *rt = &r->rt;
+    if (rt->runs == 0) {
+        fputs("null", out);
+        return;
+    }
+    fprintf(out, "{\"runs\": %u, \"failed_runs\": %u, \"flaky\": %s, \"timing_failures\": %u, "
+                 "\"margin_ns\": ",
+            rt->runs, rt->failed_runs, rt->failed_runs > 0 && rt->failed_runs < rt->runs ? "true" : "false",
+            rt->timing_failures);
+    if (rt->has_margin) fprintf(out, "%lld", (long long)rt->margin_ns);
+    else fputs("null", out);
+    fputs(", \"margin_line\": ", out);
+    num_or_null(out, rt->has_margin ? rt->margin_line : SIM_RESULT_NONE);
+    fputs(", \"notes\": [", out);
+    for (uint32_t i = 0; i < rt->note_count; i++) {
+        if (i) fputs(", ", out);
+        str(out, rt->notes[i]);
+    }
+    fputs("]}", out);
+}
+
 static void scenario(FILE *out, const sim_result *r)
 {
     fputs("    {\"id\": ", out);
@@ -134,6 +158,8 @@ static void scenario(FILE *out, const sim_result *r)
     str(out, r->end_reason);
     fprintf(out, ", \"wall_time_ns\": %llu,\n     \"replay\": ", (unsigned long long)r->wall_time_ns);
     str(out, r->replay);
+    fputs(",\n     \"realtime\": ", out);
+    realtime(out, r);
     fputs(",\n     \"failures\": [", out);
     for (uint32_t i = 0; i < r->failure_count; i++) {
         fputs(i ? ",\n       " : "\n       ", out);

@@ -16,6 +16,10 @@
  *       "trace_hash": "0x0123456789abcdef", "event_count": N,
  *       "virtual_time_ns": N, "end_reason": "quiescent", "wall_time_ns": N,
  *       "replay": "portsim run ...",
+ *       "realtime": null (simulated) | {"runs": N, "failed_runs": N, "flaky": bool,
+ *                    "timing_failures": N, "margin_ns": N | null, "margin_line": N | null,
+ *                    "notes": ["..."]}   (portsim conform: margin_ns is the signed
+ *                    distance of the closest call to one of its deadlines),
  *       "failures": [{"kind": "expect" | "events" | "invariant" | "run" | "load",
  *                     "file": "...", "line": N, "column": N, "step": N | null,
  *                     "execution": N | null, "time_ns": N | null,

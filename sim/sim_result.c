@@ -29,6 +29,8 @@ void sim_result_free(sim_result *r)
         free(r->failures[i].observed);
     }
     free(r->failures);
+    for (uint32_t i = 0; i < r->rt.note_count; i++) free(r->rt.notes[i]);
+    free(r->rt.notes);
     for (uint32_t i = 0; i < r->step_count; i++) {
         free(r->steps[i].where);
         free(r->steps[i].label);
@@ -76,6 +78,15 @@ sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, 
     return f;
 }
 
+void sim_result_add_note(sim_result *r, const char *text)
+{
+    char **grown = realloc(r->rt.notes, ((size_t)r->rt.note_count + 1) * sizeof *grown);
+    if (grown == NULL) return;
+    r->rt.notes = grown;
+    r->rt.notes[r->rt.note_count] = sim_strdup(text);
+    if (r->rt.notes[r->rt.note_count] != NULL) r->rt.note_count++;
+}
+
 char *sim_result_actor_name(const sim_result *r, uint32_t process, uint32_t thread)
 {
     if (process >= r->process_count) return sim_strdup_printf("p%u/t%u", process, thread);
@@ -102,6 +113,10 @@ bool sim_result_validate(const sim_result *r)
     }
     for (uint32_t i = 0; i < r->step_count; i++) {
         if (r->steps[i].op == NULL || r->steps[i].where == NULL) return false;
+    }
+    if (r->rt.failed_runs > r->rt.runs) return false;
+    for (uint32_t i = 0; i < r->rt.note_count; i++) {
+        if (r->rt.notes[i] == NULL) return false;
     }
     return true;
 }

@@ -62,6 +62,23 @@ typedef struct sim_step_result {
     char *observed;       /* the first execution, e.g. "success reply=\"hi\" elapsed=3ms", or NULL */
 } sim_step_result;
 
+/*
+ * What a real-time run (`portsim conform`) adds to a result: how many of its
+ * --repeat runs failed, the call that came closest to one of its deadlines,
+ * and remarks that are not failures (a result not checked on this backend,
+ * a busy host). runs == 0: a simulated result, the rest is unset.
+ */
+typedef struct sim_realtime {
+    uint32_t runs;
+    uint32_t failed_runs;     /* 0 < failed_runs < runs: flaky */
+    uint32_t timing_failures; /* failures that look timing-sensitive (near a deadline) */
+    bool has_margin;
+    int64_t margin_ns;        /* signed distance to the closest deadline, scenario time */
+    uint32_t margin_line;     /* the step's line */
+    char **notes;
+    uint32_t note_count;
+} sim_realtime;
+
 typedef struct sim_result {
     /* what */
     char *file;
@@ -89,6 +106,7 @@ typedef struct sim_result {
     sim_step_result *steps;
     uint32_t step_count;
     char *replay;         /* "portsim run FILE --seed N --strategy S --profile P" */
+    sim_realtime rt;      /* real-time runs only (rt.runs > 0) */
     /*
      * Optional (sim_run_options.keep_obs): what the run observed, for
      * reports that draw it (the HTML sequence diagrams), and the names of
@@ -112,6 +130,9 @@ void sim_result_free(sim_result *r);
 sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, uint32_t col,
                                     const char *message, const char *expected,
                                     const char *observed);
+
+/* Appends a note to rt (text copied). */
+void sim_result_add_note(sim_result *r, const char *text);
 
 /*
  * Consistency, for assertions and report writers: a file; a known verdict;

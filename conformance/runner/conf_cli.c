@@ -348,7 +348,7 @@ typedef struct stability {
     uint32_t failed;
 } stability;
 
-static void print_outcome(const cli *c, const conf_outcome *o, const stability *st)
+static void print_outcome(const cli *c, const conf_outcome *o)
 {
     const sim_result *r = &o->res;
     const char *on = paint(c, r->verdict), *off = c->use_color ? "\033[0m" : "";
@@ -368,22 +368,25 @@ static void print_outcome(const cli *c, const conf_outcome *o, const stability *
             sim_format_duration((int64_t)r->wall_time_ns, w, sizeof w);
             printf("  t=%s wall=%s", t, w);
             if (r->trace_hash != 0) printf(" hash=0x%016llx", (unsigned long long)r->trace_hash);
-            if (o->has_margin) {
+            const sim_realtime *rt = &r->rt;
+            if (rt->has_margin) {
                 char m[40];
-                sim_format_duration(o->margin_ns < 0 ? -o->margin_ns : o->margin_ns, m, sizeof m);
-                printf("  closest deadline margin %s%s (line %u)", o->margin_ns < 0 ? "-" : "+", m, o->margin_line);
+                sim_format_duration(rt->margin_ns < 0 ? -rt->margin_ns : rt->margin_ns, m, sizeof m);
+                printf("  closest deadline margin %s%s (line %u)", rt->margin_ns < 0 ? "-" : "+", m, rt->margin_line);
             }
-            if (st->runs > 1) printf("  [%u/%u runs failed%s]", st->failed, st->runs,
-                                     st->failed > 0 && st->failed < st->runs ? ": FLAKY" : "");
+            if (rt->runs > 1) printf("  [%u/%u runs failed%s]", rt->failed_runs, rt->runs,
+                                     rt->failed_runs > 0 && rt->failed_runs < rt->runs ? ": FLAKY" : "");
             printf("\n");
         }
     }
     for (uint32_t i = 0; i < r->failure_count; i++) print_failure(r, &r->failures[i]);
-    for (uint32_t i = 0; i < o->note_count; i++) printf("    note: %s\n", o->notes[i]);
+    for (uint32_t i = 0; i < r->rt.note_count; i++) printf("    note: %s\n", r->rt.notes[i]);
     bool show_load = c->opt.verbose || r->verdict == SIM_VERDICT_FAIL || r->verdict == SIM_VERDICT_ERROR;
     for (uint32_t i = 0; show_load && i < o->load_note_count; i++) printf("    note: %s\n", o->load_notes[i]);
     if ((r->verdict == SIM_VERDICT_FAIL || (r->verdict == SIM_VERDICT_SKIP && o->expected_failure)) && r->replay) {
-        if (o->timing_failures > 0) printf("    %u failure(s) look timing-sensitive (close to a deadline)\n", o->timing_failures);
+        if (r->rt.timing_failures > 0) {
+            printf("    %u failure(s) look timing-sensitive (close to a deadline)\n", r->rt.timing_failures);
+        }
         printf("    replay: %s\n", r->replay);
     }
     fflush(stdout);
@@ -530,6 +533,8 @@ static void run_one(context *x, const sim_scenario *sc, conf_outcome *out, stabi
         conf_run_free(&run);
         if (interrupted) break;
     }
+    out->res.rt.runs = st->runs;
+    out->res.rt.failed_runs = st->failed;
     aggregate_flaky(x, sc, out, st);
     conf_model_free(&model);
 }
@@ -657,7 +662,7 @@ static int run_all(context *x, const files *list, conf_outcome *outs, bool print
     for (size_t i = 0; i < list->count && !conf_interrupted(); i++, done++) {
         stability st = {0, 0};
         run_file(x, list->items[i], &outs[i], &st);
-        if (print) print_outcome(x->c, &outs[i], &st);
+        if (print) print_outcome(x->c, &outs[i]);
         switch (outs[i].res.verdict) {
         case SIM_VERDICT_PASS: passed++; break;
         case SIM_VERDICT_SKIP: skipped++; break;

@@ -39,8 +39,6 @@ void conf_outcome_init(conf_outcome *o)
 void conf_outcome_free(conf_outcome *o)
 {
     sim_result_free(&o->res);
-    for (uint32_t i = 0; i < o->note_count; i++) free(o->notes[i]);
-    free(o->notes);
     for (uint32_t i = 0; i < o->load_note_count; i++) free(o->load_notes[i]);
     free(o->load_notes);
     memset(o, 0, sizeof *o);
@@ -53,11 +51,7 @@ void conf_outcome_note(conf_outcome *o, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    char **grown = realloc(o->notes, ((size_t)o->note_count + 1) * sizeof *grown);
-    if (grown == NULL) return;
-    o->notes = grown;
-    o->notes[o->note_count] = sim_strdup(text);
-    if (o->notes[o->note_count] != NULL) o->note_count++;
+    sim_result_add_note(&o->res, text);
 }
 
 static void put_word(sim_buf *b, const char *s)
@@ -244,10 +238,11 @@ static void record_margins(const sim_scenario *sc, const conf_run *run, conf_out
         margin m = margin_of(sc, e);
         if (!m.has) continue;
         int64_t mag = m.ns < 0 ? -m.ns : m.ns;
-        if (!o->has_margin || mag < (o->margin_ns < 0 ? -o->margin_ns : o->margin_ns)) {
-            o->has_margin = true;
-            o->margin_ns = m.ns;
-            o->margin_line = sc->steps[e->step].loc.line;
+        sim_realtime *rt = &o->res.rt;
+        if (!rt->has_margin || mag < (rt->margin_ns < 0 ? -rt->margin_ns : rt->margin_ns)) {
+            rt->has_margin = true;
+            rt->margin_ns = m.ns;
+            rt->margin_line = sc->steps[e->step].loc.line;
         }
     }
     for (uint32_t s = 0; s < o->res.step_count; s++) { /* the first execution's margin, per step */
@@ -371,7 +366,7 @@ static void check_elapsed(const sim_scenario *sc, const conf_run *run, const con
         uint32_t e = exec_of_step(run, step, first);
         if (e != SIM_NONE) f->time_ns = run->obs.execs[e].end_ns;
     }
-    o->timing_failures += sensitive;
+    o->res.rt.timing_failures += sensitive;
     free(expected);
     free(observed);
 }
@@ -462,7 +457,7 @@ static void check_allowed(const sim_scenario *sc, const conf_model *model, const
             f->execution = first;
             if (e != SIM_NONE) f->time_ns = run->obs.execs[e].end_ns;
         }
-        o->timing_failures += sensitive;
+        o->res.rt.timing_failures += sensitive;
         free(expected);
         free(observed);
     }
@@ -489,7 +484,7 @@ static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_
             free(f->observed);
             f->observed = text;
         }
-        o->timing_failures += sensitive;
+        o->res.rt.timing_failures += sensitive;
     }
 }
 

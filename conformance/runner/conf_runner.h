@@ -286,13 +286,7 @@ sim_data conf_resolve_digest(const sim_scenario *sc, int64_t size, uint64_t dige
 /* ---- judging ------------------------------------------------------------------------------------ */
 
 typedef struct conf_outcome {
-    sim_result res;
-    char **notes;         /* printed under the result (not failures) */
-    uint32_t note_count;
-    bool has_margin;
-    int64_t margin_ns;    /* the call closest to one of its deadlines (signed, virtual) */
-    uint32_t margin_line;
-    uint32_t timing_failures; /* failures that look timing-sensitive */
+    sim_result res;           /* res.rt: notes, closest deadline margin, runs, timing failures */
     bool expected_failure;    /* the expectation file said so and it failed */
     char **load_notes;        /* the host was busy during the run: shown with failures or --verbose */
     uint32_t load_note_count;

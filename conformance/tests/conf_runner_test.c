@@ -560,16 +560,20 @@ static void test_cli_model_reports(void **state)
     assert_non_null(strstr(out, "PASS  conf-test-two-processes"));
     assert_non_null(strstr(out, "3 passed, 1 failed, 0 skipped"));
     free(out);
-    const char *paths[] = {json, junit, tap, html};
-    const char *marks[] = {"\"command\": \"conform\"", "<testsuites", "TAP version 14", "<html"};
-    for (int i = 0; i < 4; i++) {
+    /* each format also carries what a real-time run adds (runs, failed runs: sim_realtime) */
+    const char *paths[] = {json, junit, tap, html, json, junit, tap, html};
+    const char *marks[] = {"\"command\": \"conform\"", "<testsuites", "TAP version 14", "<html",
+                           "\"realtime\": {\"runs\": 1, \"failed_runs\": 1, \"flaky\": false",
+                           "<property name=\"runs\" value=\"1\"/>", "  runs: 1\n  failed_runs: 1\n",
+                           "<dt>runs</dt><dd>1 of 1 failed</dd>"};
+    for (int i = 0; i < 8; i++) {
         char *text = read_all(paths[i]);
         assert_non_null(text);
         if (strstr(text, marks[i]) == NULL) print_error("%s lacks %s\n", paths[i], marks[i]);
         assert_non_null(strstr(text, marks[i]));
         free(text);
-        unlink(paths[i]);
     }
+    for (int i = 0; i < 4; i++) unlink(paths[i]);
     rmdir(dir);
 }
 
@@ -645,7 +649,7 @@ static uint8_t apply(const char *file_text, const sim_scenario *sc, const uint32
     assert_true(sim_result_validate(&o.res));
     uint8_t verdict = o.res.verdict;
     *failures_left = o.res.failure_count;
-    *notes = o.note_count;
+    *notes = o.res.rt.note_count;
     conf_outcome_free(&o);
     conf_expect_free(&e);
     unlink(path);

@@ -127,6 +127,23 @@ static void hostile_text_is_escaped(void **state)
     free(h);
 }
 
+/* A real-time run shows its runs, its closest deadline and its notes (escaped). */
+static void realtime_runs_show_margin_and_notes(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_hand_results(&n);
+    char *h = html(&r[6], 1, NULL);
+    assert_non_null(strstr(h, "<dt>runs</dt><dd>0 of 3 failed</dd>"));
+    assert_non_null(strstr(h, "<dt>closest deadline</dt><dd>-7.25ms at line 28</dd>"));
+    assert_non_null(strstr(h, "<p class=\"note\">Note: echo.yaml:16: the set_dispatch_queue result is not "
+                              "observable</p>"));
+    assert_non_null(strstr(h, "<p class=\"note\">Note: a &lt;b&gt; &amp; "));
+    assert_null(strstr(h, "<b> &"));
+    rt_free_results(r, n);
+    free(h);
+}
+
 static void no_results_still_make_a_page(void **state)
 {
     (void)state;
@@ -400,6 +417,7 @@ int main(void)
         cmocka_unit_test(page_has_summary_and_a_section_per_result),
         cmocka_unit_test(each_verdict_reads_right),
         cmocka_unit_test(hostile_text_is_escaped),
+        cmocka_unit_test(realtime_runs_show_margin_and_notes),
         cmocka_unit_test(no_results_still_make_a_page),
         cmocka_unit_test(same_results_same_bytes),
         cmocka_unit_test(hand_built_observation_draws_every_element),

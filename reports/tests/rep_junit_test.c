@@ -115,6 +115,31 @@ static void each_verdict_has_its_element(void **state)
     free(x);
 }
 
+/* A real-time run: its runs and closest-deadline margin as properties, its notes as output. */
+static void realtime_runs_have_properties_and_notes(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_hand_results(&n);
+    size_t len = 0;
+    char *x = junit(&r[6], 1, &len);
+    assert_true(rt_valid_xml_chars(x, len));
+    assert_non_null(strstr(x, "<property name=\"runs\" value=\"3\"/>\n"
+                              "        <property name=\"failed_runs\" value=\"0\"/>\n"
+                              "        <property name=\"timing_failures\" value=\"0\"/>\n"
+                              "        <property name=\"margin_ns\" value=\"-7250000\"/>\n"
+                              "        <property name=\"margin_line\" value=\"28\"/>\n"));
+    assert_non_null(strstr(x, "<system-out>note: echo.yaml:16: the set_dispatch_queue result is not observable\n"
+                              "note: a &lt;b&gt; &amp; \"c\" # d\nnot ok 99 - injected\n</system-out>\n"
+                              "    </testcase>"));
+    free(x);
+    x = junit(&r[0], 1, NULL); /* a simulated run has none of it */
+    assert_null(strstr(x, "name=\"runs\""));
+    assert_null(strstr(x, "<system-out>"));
+    free(x);
+    rt_free_results(r, n);
+}
+
 static void hostile_text_is_escaped_and_capped(void **state)
 {
     (void)state;
@@ -189,6 +214,7 @@ int main(void)
         cmocka_unit_test(totals_and_one_suite_per_backend_and_topic),
         cmocka_unit_test(repeated_names_in_a_suite_get_a_suffix),
         cmocka_unit_test(each_verdict_has_its_element),
+        cmocka_unit_test(realtime_runs_have_properties_and_notes),
         cmocka_unit_test(hostile_text_is_escaped_and_capped),
         cmocka_unit_test(no_results_is_an_empty_testsuites),
         cmocka_unit_test(model_runs_are_reported),

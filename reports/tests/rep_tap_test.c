@@ -124,6 +124,31 @@ static void failures_carry_a_yaml_block(void **state)
     free(e);
 }
 
+/* A real-time run (portsim conform): notes under a passing point as comments, one line each;
+ * in a failing point's YAML block, its runs, margin and notes. */
+static void realtime_runs_carry_notes_and_margin(void **state)
+{
+    (void)state;
+    uint32_t n = 0;
+    sim_result *r = rt_hand_results(&n);
+    char *t = tap(&r[6], 1, 14, NULL);
+    assert_non_null(strstr(t, "ok 1 - send-echo (scenarios/send/echo.yaml:1, posix)\n"
+                              "# note: echo.yaml:16: the set_dispatch_queue result is not observable\n"
+                              "# note: a <b> & \"c\" \\# d\\\\x0anot ok 99 - injected\n"));
+    assert_null(strstr(t, "\nnot ok 99"));
+    free(t);
+    r[6].rt.failed_runs = 1;
+    sim_result_add_failure(&r[6], SIM_FAIL_RUN, 1, 1, "flaky: failed 1 of 3 runs", NULL, NULL);
+    t = tap(&r[6], 1, 14, NULL);
+    assert_non_null(strstr(t, "  runs: 3\n  failed_runs: 1\n  timing_failures: 0\n"
+                              "  margin_ns: -7250000\n  margin_line: 28\n  notes:\n"
+                              "    - \"echo.yaml:16: the set_dispatch_queue result is not observable\"\n"
+                              "    - \"a <b> & \\\"c\\\" # d\\nnot ok 99 - injected\"\n  ...\n"));
+    assert_null(strstr(t, "# note:")); /* in the block, not repeated as comments */
+    free(t);
+    rt_free_results(r, n);
+}
+
 static void hostile_text_stays_on_its_line_and_escaped(void **state)
 {
     (void)state;
@@ -247,6 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(points_plan_and_summary),
         cmocka_unit_test(failures_carry_a_yaml_block),
+        cmocka_unit_test(realtime_runs_carry_notes_and_margin),
         cmocka_unit_test(hostile_text_stays_on_its_line_and_escaped),
         cmocka_unit_test(very_long_names_are_capped_in_the_description),
         cmocka_unit_test(streaming_puts_the_plan_last),

@@ -279,6 +279,10 @@ sim_result *rt_hand_results(uint32_t *count)
     identity(&r[5], "scenarios/send/echo.yaml", "send-echo", 2); /* the same name again */
     identity(&r[6], "scenarios/send/echo.yaml", "send-echo", 1);
     r[6].backend = "posix";
+    r[6].rt = (sim_realtime){.runs = 3, .failed_runs = 0, .has_margin = true, .margin_ns = -7250000,
+                             .margin_line = 28};
+    sim_result_add_note(&r[6], "echo.yaml:16: the set_dispatch_queue result is not observable");
+    sim_result_add_note(&r[6], "a <b> & \"c\" # d\nnot ok 99 - injected");
     *count = 7;
     for (uint32_t i = 0; i < *count; i++) assert_true(sim_result_validate(&r[i]));
     return r;

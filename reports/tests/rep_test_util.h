@@ -43,9 +43,10 @@ sim_result *rt_run_all_data(uint32_t *count);
  * Hand-built results: [0] pass, [1] fail (two failures, one on a step),
  * [2] skip, [3] error (a load error with no scenario), [4] fail with
  * hostile text everywhere (quotes, <, &, ]]>, control bytes, invalid UTF-8
- * in the file name, a 100 KB string), [5] pass on backend "posix" with
- * the same name as [0]. [0] carries a small observation (two processes,
- * a request and reply, a late reply, a crash).
+ * in the file name, a 100 KB string), [5] pass with the same name as [0],
+ * [6] pass on backend "posix" as a real-time run (3 runs, a closest-deadline
+ * margin, two notes, one hostile). [0] carries a small observation (two
+ * processes, a request and reply, a late reply, a crash).
  */
 sim_result *rt_hand_results(uint32_t *count);
 void rt_free_results(sim_result *results, uint32_t count);

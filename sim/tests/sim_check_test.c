@@ -509,7 +509,7 @@ static void test_cli_json_and_trace(void **state)
         "\"id\": \"check-echo\"", "\"verdict\": \"fail\"", "\"trace_hash\": \"0x",
         "\"kind\": \"expect\"", "\"line\": 15, \"column\": 28", "\"expected\": \"became_invalid\"",
         "\"observed\": \"success\"", "\"replay\": \"portsim run ", "\"steps\": [",
-        "\"where\": \"handler echo\""};
+        "\"where\": \"handler echo\"", "\"realtime\": null,"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strstr(doc, keys[i]) == NULL) fail_msg("no %s in:\n%s", keys[i], doc);
     }
