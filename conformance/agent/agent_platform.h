@@ -30,7 +30,7 @@ bool agent_thread_start(void (*fn)(void *), void *arg);
 int64_t agent_now_ns(void);
 /* Sleeps until the monotonic time (no-op if it has passed). */
 void agent_sleep_until_ns(int64_t deadline_ns);
-/* Keeps the CPU busy until the monotonic time. */
+/* Keeps the thread busy until the monotonic time (sleeping, then spinning the last 200 us). */
 void agent_work_until_ns(int64_t deadline_ns);
 
 /* A zero-filled read-only mapping of size bytes, reserving no memory (for huge data). */
