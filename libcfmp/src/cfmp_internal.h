@@ -162,10 +162,11 @@ CFMP_HIDDEN void cfmp_runloop_remove_source_everywhere(CFRunLoopRef rl,
 CFMP_HIDDEN void cfmp_runloop_poke(CFRunLoopRef rl);
 CFMP_HIDDEN CFRunLoopSourceRef cfmp_main_queue_source(void);
 /* CFRunLoopRunInMode(mode, seconds, true) that polls instead of sleeping for its first spin_ns
- * (SendRequest's reply wait). cfmp_runloop_spin_ns: CFMP_SPIN_US (opt-in); default 0, since
- * measured here spinning did not lower the median round trip and halved throughput with 32
- * clients on 2 CPUs. */
-#define CFMP_SPIN_NS_DEFAULT 0
+ * (SendRequest's reply wait, adaptive: cfmp_send.c). cfmp_runloop_spin_ns: the window,
+ * CFMP_SPIN_US or the default (0 turns spinning off). Measured on 2 CPUs: spinning always
+ * took the 64-byte round trip from ~1.16x to ~0.96x of a blocking socketpair, and halved the
+ * throughput of 32 clients; adaptive spinning keeps the first and not the second. */
+#define CFMP_SPIN_NS_DEFAULT 50000
 CFMP_HIDDEN uint64_t cfmp_runloop_spin_ns(void);
 CFMP_HIDDEN CFRunLoopRunResult cfmp_runloop_run_spinning(CFRunLoopMode mode, CFTimeInterval seconds,
                                                          uint64_t spin_ns);

@@ -351,6 +351,26 @@ static bool cfmp_pending_arrived(CFMessagePortRef remote, int32_t convid) {
     return arrived;
 }
 
+/* Adaptive spinning in the reply wait, per thread: while replies come back within the spin
+ * window, the wait polls for that long before it sleeps (a sleeping thread's wake-up costs
+ * about a fifth of a short round trip); after a slower reply it sleeps at once, and probes
+ * again every CFMP_SPIN_PROBE_EVERY calls. So a lone client gets the fast path, and 32 clients
+ * queued behind one server on 2 CPUs do not burn the CPU the server needs. */
+#define CFMP_SPIN_PROBE_EVERY 64u
+
+static _Thread_local struct {
+    uint64_t last_wait_ns; /* the last reply wait, 0 before the first */
+    uint32_t calls_since_probe;
+} cfmp_spin;
+
+static uint64_t cfmp_reply_spin_ns(void) {
+    uint64_t window_ns = cfmp_runloop_spin_ns();
+    if (window_ns == 0 || cfmp_spin.last_wait_ns <= window_ns) return window_ns;
+    if (++cfmp_spin.calls_since_probe < CFMP_SPIN_PROBE_EVERY) return 0;
+    cfmp_spin.calls_since_probe = 0;
+    return window_ns;
+}
+
 /* R32: run the current run loop in reply_mode until the reply, the deadline or invalidity. */
 static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rcv_timeout_s,
                               CFStringRef reply_mode, CFDataRef *returnData, uint64_t call_start_ns) {
@@ -358,15 +378,19 @@ static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rc
     if (CFMP_MUTATE(RCV_FROM_BEFORE_SEND) && deadline_ns != CFMP_DEADLINE_NEVER) {
         deadline_ns -= cfmp_now_ns() - call_start_ns;
     }
-    uint64_t spin_ns = cfmp_runloop_spin_ns(); /* only on the first pass */
+    uint64_t spin_ns = cfmp_reply_spin_ns(); /* only on the first pass */
+    uint64_t wait_start_ns = cfmp_now_ns();
+    bool arrived = false;
     for (;;) { /* bounded by deadline_ns */
         uint64_t now_ns = cfmp_now_ns();
         double left_s = deadline_ns > now_ns ? (double)(deadline_ns - now_ns) / 1e9 : 0;
         (void)cfmp_runloop_run_spinning(reply_mode, left_s, spin_ns);
         spin_ns = 0;
-        if (cfmp_pending_arrived(remote, convid) || cfmp_now_ns() > deadline_ns) break;
+        arrived = cfmp_pending_arrived(remote, convid);
+        if (arrived || cfmp_now_ns() > deadline_ns) break;
         if (!CFMessagePortIsValid(remote)) break;
     }
+    cfmp_spin.last_wait_ns = arrived ? cfmp_now_ns() - wait_start_ns + 1 : UINT64_MAX;
     CFDataRef data = NULL;
     if (cfmp_pending_take(remote, convid, &data)) { /* a reply wins even if invalid now */
         if (CFMP_MUTATE(NULL_REPLY_NULL) && data != NULL && CFDataGetLength(data) == 0) {
