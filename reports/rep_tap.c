@@ -59,9 +59,10 @@ static void yaml_run(FILE *out, const sim_result *r)
     yaml_key_string(out, "  ", "end_reason", r->end_reason);
     if (r->replay != NULL) yaml_key_string(out, "  ", "replay", r->replay);
     const sim_realtime *rt = &r->rt;
-    if (rt->runs == 0) return;
-    fprintf(out, "  runs: %u\n  failed_runs: %u\n  timing_failures: %u\n", rt->runs, rt->failed_runs,
-            rt->timing_failures);
+    if (rt->runs > 0) {
+        fprintf(out, "  runs: %u\n  failed_runs: %u\n  timing_failures: %u\n", rt->runs, rt->failed_runs,
+                rt->timing_failures);
+    }
     if (rt->has_margin) {
         fprintf(out, "  margin_ns: %lld\n  margin_line: %u\n", (long long)rt->margin_ns, rt->margin_line);
     }

@@ -108,7 +108,7 @@ static void step(FILE *out, uint32_t index, const sim_step_result *s)
 static void realtime(FILE *out, const sim_result *r)
 {
     const sim_realtime *rt = &r->rt;
-    if (rt->runs == 0) {
+    if (rt->runs == 0 && rt->note_count == 0 && !rt->has_margin) {
         fputs("null", out);
         return;
     }

@@ -16,7 +16,7 @@
  *       "trace_hash": "0x0123456789abcdef", "event_count": N,
  *       "virtual_time_ns": N, "end_reason": "quiescent", "wall_time_ns": N,
  *       "replay": "portsim run ...",
- *       "realtime": null (simulated) | {"runs": N, "failed_runs": N, "flaky": bool,
+ *       "realtime": null (simulated, nothing to say) | {"runs": N, "failed_runs": N, "flaky": bool,
  *                    "timing_failures": N, "margin_ns": N | null, "margin_line": N | null,
  *                    "notes": ["..."]}   (portsim conform: margin_ns is the signed
  *                    distance of the closest call to one of its deadlines),
