@@ -19,18 +19,21 @@
 
 static char cfmp_test_dir[PATH_MAX];
 
-void cfmp_test_runtime_dir_setup(void) {
+int cfmp_test_runtime_dir_setup(void **state) {
+    (void)state;
     snprintf(cfmp_test_dir, sizeof cfmp_test_dir, "/tmp/cfmp-test-XXXXXX");
     if (mkdtemp(cfmp_test_dir) == NULL) {
         perror("mkdtemp");
         abort();
     }
     setenv("CFMP_RUNTIME_DIR", cfmp_test_dir, 1);
+    return 0;
 }
 
-void cfmp_test_runtime_dir_teardown(void) {
+int cfmp_test_runtime_dir_teardown(void **state) {
+    (void)state;
     DIR *dir = opendir(cfmp_test_dir);
-    if (dir == NULL) return;
+    if (dir == NULL) return 0;
     struct dirent *entry;
     char path[PATH_MAX + 256];
     while ((entry = readdir(dir)) != NULL) {
@@ -40,6 +43,7 @@ void cfmp_test_runtime_dir_teardown(void) {
     }
     closedir(dir);
     rmdir(cfmp_test_dir);
+    return 0;
 }
 
 const char *cfmp_test_runtime_dir(void) { return cfmp_test_dir; }
@@ -167,6 +171,13 @@ int cfmp_test_count_fds(void) {
 
 CFDataRef cfmp_test_data(const char *text) {
     return CFDataCreate(NULL, (const UInt8 *)text, (CFIndex)strlen(text));
+}
+
+CFDataRef cfmp_test_echo(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info) {
+    (void)local;
+    (void)msgid;
+    (void)info;
+    return CFDataCreateCopy(NULL, data);
 }
 
 bool cfmp_test_data_equals(CFDataRef data, const char *text) {

@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Creates a private temporary runtime dir and points CFMP_RUNTIME_DIR at it. */
-void cfmp_test_runtime_dir_setup(void);
-/* Removes the files left in it and the dir itself. */
-void cfmp_test_runtime_dir_teardown(void);
+/* cmocka group fixtures: setup creates a private temporary runtime dir and points
+ * CFMP_RUNTIME_DIR at it; teardown removes the files left in it and the dir itself. */
+int cfmp_test_runtime_dir_setup(void **state);
+int cfmp_test_runtime_dir_teardown(void **state);
 const char *cfmp_test_runtime_dir(void);
 
 /* Multiplier for real-time waits (PORTSIM_TIMEOUT_MULTIPLIER of the build, or the
@@ -43,6 +43,8 @@ void cfmp_peer_kill(struct cfmp_peer *peer);
 int cfmp_test_count_fds(void);
 
 CFDataRef cfmp_test_data(const char *text);
+/* A callout that answers every request with a copy of its data. */
+CFDataRef cfmp_test_echo(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info);
 bool cfmp_test_data_equals(CFDataRef data, const char *text);
 
 /* A server in a thread of this process: a local port scheduled on that thread's run loop. */

@@ -25,25 +25,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int cfmp_setup(void **state) {
-    (void)state;
-    cfmp_test_runtime_dir_setup();
-    return 0;
-}
-
-static int cfmp_teardown(void **state) {
-    (void)state;
-    cfmp_test_runtime_dir_teardown();
-    return 0;
-}
-
-static CFDataRef cfmp_echo(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info) {
-    (void)local;
-    (void)msgid;
-    (void)info;
-    return CFDataCreateCopy(NULL, data);
-}
-
 static int cfmp_raw_connect(CFStringRef name) {
     char path[512];
     cfmp_test_sock_path(name, path, sizeof path);
@@ -143,7 +124,7 @@ static void cfmp_wait_fds(int expected) {
 
 static void test_R45_bad_frames_close_only_that_connection_and_leak_nothing(void **state) {
     (void)state;
-    struct cfmp_thread_server server = {.name = cfmp_test_name("hostile"), .callout = cfmp_echo};
+    struct cfmp_thread_server server = {.name = cfmp_test_name("hostile"), .callout = cfmp_test_echo};
     cfmp_thread_server_start(&server);
     CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, server.name);
     cfmp_assert_still_serves(remote);
@@ -232,7 +213,7 @@ static void test_R45_bad_frames_close_only_that_connection_and_leak_nothing(void
 
 static void test_R45_silent_peer_and_peer_dying_mid_request_do_not_block_others(void **state) {
     (void)state;
-    struct cfmp_thread_server server = {.name = cfmp_test_name("silent"), .callout = cfmp_echo};
+    struct cfmp_thread_server server = {.name = cfmp_test_name("silent"), .callout = cfmp_test_echo};
     cfmp_thread_server_start(&server);
     CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, server.name);
     cfmp_assert_still_serves(remote);
@@ -373,5 +354,5 @@ int main(void) {
         cmocka_unit_test(test_R22_fake_servers_without_a_valid_hello_are_refused),
         cmocka_unit_test(test_R33_garbage_reply_invalidates_the_remote),
     };
-    return cmocka_run_group_tests_name("libcfmp_hostile", tests, cfmp_setup, cfmp_teardown);
+    return cmocka_run_group_tests_name("libcfmp_hostile", tests, cfmp_test_runtime_dir_setup, cfmp_test_runtime_dir_teardown);
 }

@@ -44,18 +44,6 @@ static void cfmp_reset_invalidations(void) {
     cfmp_invalidated_port = NULL;
 }
 
-static int cfmp_setup(void **state) {
-    (void)state;
-    cfmp_test_runtime_dir_setup();
-    return 0;
-}
-
-static int cfmp_teardown(void **state) {
-    (void)state;
-    cfmp_test_runtime_dir_teardown();
-    return 0;
-}
-
 static void test_R1_R4_kind_and_type(void **state) {
     (void)state;
     CFStringRef name = cfmp_test_name("kind");
@@ -697,5 +685,5 @@ int main(void) {
         cmocka_unit_test(test_R49_R50_dispatch_queue_delivery),
         cmocka_unit_test(test_R7_R33_dead_server_gives_transport_error_then_invalid),
     };
-    return cmocka_run_group_tests_name("libcfmp_port", tests, cfmp_setup, cfmp_teardown);
+    return cmocka_run_group_tests_name("libcfmp_port", tests, cfmp_test_runtime_dir_setup, cfmp_test_runtime_dir_teardown);
 }

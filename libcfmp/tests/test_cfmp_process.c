@@ -17,18 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int cfmp_setup(void **state) {
-    (void)state;
-    cfmp_test_runtime_dir_setup();
-    return 0;
-}
-
-static int cfmp_teardown(void **state) {
-    (void)state;
-    cfmp_test_runtime_dir_teardown();
-    return 0;
-}
-
 static CFMessagePortRef cfmp_connect(CFStringRef name) {
     CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
     assert_non_null(remote);
@@ -346,5 +334,5 @@ int main(void) {
         cmocka_unit_test(test_R49_dispatch_queue_server_process),
         cmocka_unit_test(test_R37_concurrent_threads_on_one_remote_get_their_own_replies),
     };
-    return cmocka_run_group_tests_name("libcfmp_process", tests, cfmp_setup, cfmp_teardown);
+    return cmocka_run_group_tests_name("libcfmp_process", tests, cfmp_test_runtime_dir_setup, cfmp_test_runtime_dir_teardown);
 }

@@ -17,15 +17,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static CFDataRef cfmp_echo(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info) {
-    (void)local;
-    (void)msgid;
-    (void)info;
-    return CFDataCreateCopy(NULL, data);
-}
-
 static void cfmp_check_refused(const char *mode) {
-    struct cfmp_thread_server server = {.name = cfmp_test_name(mode), .callout = cfmp_echo};
+    struct cfmp_thread_server server = {.name = cfmp_test_name(mode), .callout = cfmp_test_echo};
     cfmp_thread_server_start(&server);
     struct cfmp_peer peer;
     assert_true(cfmp_peer_start(&peer, "refused-client", server.name, mode));
@@ -53,18 +46,6 @@ static void test_other_uid_is_refused_by_peer_credentials(void **state) {
     cfmp_check_refused("fsuid");
 }
 
-static int cfmp_setup(void **state) {
-    (void)state;
-    cfmp_test_runtime_dir_setup();
-    return 0;
-}
-
-static int cfmp_teardown(void **state) {
-    (void)state;
-    cfmp_test_runtime_dir_teardown();
-    return 0;
-}
-
 int main(void) {
     if (geteuid() != 0) {
         printf("test_cfmp_uid: SKIPPED: not root, so no other uid to drop to\n");
@@ -74,5 +55,5 @@ int main(void) {
         cmocka_unit_test(test_other_uid_is_refused_by_the_runtime_dir),
         cmocka_unit_test(test_other_uid_is_refused_by_peer_credentials),
     };
-    return cmocka_run_group_tests_name("libcfmp_uid", tests, cfmp_setup, cfmp_teardown);
+    return cmocka_run_group_tests_name("libcfmp_uid", tests, cfmp_test_runtime_dir_setup, cfmp_test_runtime_dir_teardown);
 }
