@@ -29,8 +29,7 @@ void sim_result_free(sim_result *r)
         free(r->failures[i].observed);
     }
     free(r->failures);
-    for (uint32_t i = 0; i < r->rt.note_count; i++) free(r->rt.notes[i]);
-    free(r->rt.notes);
+    sim_strv_free(r->rt.notes, r->rt.note_count);
     for (uint32_t i = 0; i < r->step_count; i++) {
         free(r->steps[i].where);
         free(r->steps[i].label);
@@ -80,11 +79,7 @@ sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, 
 
 void sim_result_add_note(sim_result *r, const char *text)
 {
-    char **grown = realloc(r->rt.notes, ((size_t)r->rt.note_count + 1) * sizeof *grown);
-    if (grown == NULL) return;
-    r->rt.notes = grown;
-    r->rt.notes[r->rt.note_count] = sim_strdup(text);
-    if (r->rt.notes[r->rt.note_count] != NULL) r->rt.note_count++;
+    (void)sim_strv_push(&r->rt.notes, &r->rt.note_count, text);
 }
 
 char *sim_result_actor_name(const sim_result *r, uint32_t process, uint32_t thread)

@@ -302,6 +302,23 @@ char *sim_strdup(const char *s)
     return p;
 }
 
+bool sim_strv_push(char ***items, uint32_t *count, const char *text)
+{
+    char **grown = realloc(*items, ((size_t)*count + 1) * sizeof *grown);
+    if (grown == NULL) return false;
+    *items = grown;
+    grown[*count] = sim_strdup(text);
+    if (grown[*count] == NULL) return false;
+    (*count)++;
+    return true;
+}
+
+void sim_strv_free(char **items, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) free(items[i]);
+    free(items);
+}
+
 char *sim_strdup_printf(const char *fmt, ...)
 {
     va_list ap;

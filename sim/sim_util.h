@@ -99,6 +99,11 @@ const char *sim_buf_str(const sim_buf *b);
 char *sim_strdup_printf(const char *fmt, ...) SIM_PRINTF(1, 2);
 char *sim_strdup(const char *s);
 
+/* A growable list of malloc'd strings: appends a copy of text (false when out of memory,
+ * the list unchanged); frees every string and the list. */
+bool sim_strv_push(char ***items, uint32_t *count, const char *text);
+void sim_strv_free(char **items, uint32_t count);
+
 /* Durations as text: "1.5ms", "2s", "forever", "nan". buf >= 32 bytes. */
 void sim_format_duration(int64_t ns, char *buf, size_t cap);
 

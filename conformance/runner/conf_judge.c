@@ -39,8 +39,7 @@ void conf_outcome_init(conf_outcome *o)
 void conf_outcome_free(conf_outcome *o)
 {
     sim_result_free(&o->res);
-    for (uint32_t i = 0; i < o->load_note_count; i++) free(o->load_notes[i]);
-    free(o->load_notes);
+    sim_strv_free(o->load_notes, o->load_note_count);
     memset(o, 0, sizeof *o);
 }
 
@@ -527,11 +526,7 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
     res->end_reason = run->end_reason;
     res->wall_time_ns = run->wall_ns;
     for (uint32_t i = 0; i < run->note_count; i++) {
-        char **grown = realloc(out->load_notes, ((size_t)out->load_note_count + 1) * sizeof *grown);
-        if (grown == NULL) break;
-        out->load_notes = grown;
-        out->load_notes[out->load_note_count] = sim_strdup(run->notes[i]);
-        if (out->load_notes[out->load_note_count] != NULL) out->load_note_count++;
+        (void)sim_strv_push(&out->load_notes, &out->load_note_count, run->notes[i]);
     }
     view v;
     if (!view_make(&v, sc, run, info, out)) {

@@ -1323,11 +1323,7 @@ static void run_timeline(session *s)
 
 static void run_note(conf_run *r, const char *text)
 {
-    char **grown = realloc(r->notes, ((size_t)r->note_count + 1) * sizeof *grown);
-    if (grown == NULL) return;
-    r->notes = grown;
-    r->notes[r->note_count] = sim_strdup(text);
-    if (r->notes[r->note_count] != NULL) r->note_count++;
+    (void)sim_strv_push(&r->notes, &r->note_count, text);
 }
 
 /* A process whose first call came well after its start time: the host was overloaded, and
@@ -1485,8 +1481,7 @@ void conf_run_free(conf_run *r)
         free(r->issues[i].observed);
     }
     free(r->issues);
-    for (uint32_t i = 0; i < r->note_count; i++) free(r->notes[i]);
-    free(r->notes);
+    sim_strv_free(r->notes, r->note_count);
     for (uint32_t i = 0; r->unsupported != NULL && i < r->step_count; i++) free(r->unsupported[i]);
     free(r->unsupported);
     free(r->step_flags);
