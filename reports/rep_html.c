@@ -8,6 +8,7 @@
 #include "rep_diagram.h"
 #include "rep_failure.h"
 #include "rep_text.h"
+#include "sim_util.h"
 
 #define NAME_MAX_CHARS 160u
 
@@ -206,13 +207,13 @@ static void fact(FILE *out, const char *name, const char *value)
 static void realtime_facts(FILE *out, const sim_realtime *rt)
 {
     if (rt->runs == 0) return;
-    char t[64], d[40];
+    char t[80], d[48];
     snprintf(t, sizeof t, "%u of %u failed%s", rt->failed_runs, rt->runs,
              rt->failed_runs > 0 && rt->failed_runs < rt->runs ? " (flaky)" : "");
     fact(out, "runs", t);
     if (!rt->has_margin) return;
-    snprintf(t, sizeof t, "%s%s at line %u", rt->margin_ns < 0 ? "-" : "+",
-             rep_duration(rt->margin_ns < 0 ? -rt->margin_ns : rt->margin_ns, d, sizeof d), rt->margin_line);
+    sim_format_margin(rt->margin_ns, d, sizeof d);
+    snprintf(t, sizeof t, "%s at line %u", d, rt->margin_line);
     fact(out, "closest deadline", t);
 }
 

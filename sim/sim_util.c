@@ -369,3 +369,10 @@ void sim_format_duration(int64_t ns, char *buf, size_t cap)
     }
     snprintf(buf, cap, "%s%lluns", sign, (unsigned long long)mag);
 }
+
+void sim_format_margin(int64_t ns, char *buf, size_t cap)
+{
+    assert(cap >= 33 && ns != INT64_MIN);
+    buf[0] = ns < 0 ? '-' : '+';
+    sim_format_duration(ns < 0 ? -ns : ns, buf + 1, cap - 1);
+}

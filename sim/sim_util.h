@@ -106,5 +106,7 @@ void sim_strv_free(char **items, uint32_t count);
 
 /* Durations as text: "1.5ms", "2s", "forever", "nan". buf >= 32 bytes. */
 void sim_format_duration(int64_t ns, char *buf, size_t cap);
+/* A signed distance to a deadline, always with its sign: "+150us", "-3ms". buf >= 33 bytes. */
+void sim_format_margin(int64_t ns, char *buf, size_t cap);
 
 #endif /* SIM_UTIL_H */

@@ -370,9 +370,9 @@ static void print_outcome(const cli *c, const conf_outcome *o)
             if (r->trace_hash != 0) printf(" hash=0x%016llx", (unsigned long long)r->trace_hash);
             const sim_realtime *rt = &r->rt;
             if (rt->has_margin) {
-                char m[40];
-                sim_format_duration(rt->margin_ns < 0 ? -rt->margin_ns : rt->margin_ns, m, sizeof m);
-                printf("  closest deadline margin %s%s (line %u)", rt->margin_ns < 0 ? "-" : "+", m, rt->margin_line);
+                char m[48];
+                sim_format_margin(rt->margin_ns, m, sizeof m);
+                printf("  closest deadline margin %s (line %u)", m, rt->margin_line);
             }
             if (rt->runs > 1) printf("  [%u/%u runs failed%s]", rt->failed_runs, rt->runs,
                                      rt->failed_runs > 0 && rt->failed_runs < rt->runs ? ": FLAKY" : "");

@@ -129,24 +129,6 @@ static sim_failure *fail_at(conf_outcome *o, const sim_scenario *sc, uint8_t kin
     return f;
 }
 
-static void fmt_duration(int64_t ns, char *buf, size_t cap)
-{
-    if (ns < 0 && ns != CM_DURATION_NAN) {
-        char inner[40];
-        sim_format_duration(-ns, inner, sizeof inner);
-        snprintf(buf, cap, "-%s", inner);
-        return;
-    }
-    sim_format_duration(ns, buf, cap);
-}
-
-static void fmt_margin(int64_t margin, char *buf, size_t cap)
-{
-    if (cap < 2) return;
-    buf[0] = margin < 0 ? '-' : '+';
-    fmt_duration(margin < 0 ? -margin : margin, buf + 1, cap - 1);
-}
-
 static bool real_clock(const conf_agent_info *info)
 {
     return info->clock != CONF_CLOCK_VIRTUAL;
@@ -250,7 +232,7 @@ static void record_margins(const sim_scenario *sc, const conf_run *run, conf_out
         margin m = margin_of(sc, &run->obs.execs[first]);
         if (!m.has) continue;
         char mg[48], dl[48];
-        fmt_margin(m.ns, mg, sizeof mg);
+        sim_format_margin(m.ns, mg, sizeof mg);
         sim_format_duration(m.deadline, dl, sizeof dl);
         char *text = sim_strdup_printf("%s margin=%s to the %s %s", o->res.steps[s].observed, mg, dl, m.what);
         if (text != NULL) {
@@ -348,7 +330,7 @@ static void check_elapsed(const sim_scenario *sc, const conf_run *run, const con
     sim_format_duration(lo_tol, t1, sizeof t1);
     sim_format_duration(hi_tol, t2, sizeof t2);
     sim_format_duration(first_elapsed, got, sizeof got);
-    fmt_margin(first_margin, mg, sizeof mg);
+    sim_format_margin(first_margin, mg, sizeof mg);
     char *expected = x->elapsed_max_ns == CM_DURATION_FOREVER
                          ? sim_strdup_printf("at least %s (tolerance %s)", a, t1)
                          : sim_strdup_printf("between %s and %s (tolerance -%s/+%s)", a, b, t1, t2);
@@ -442,7 +424,7 @@ static void check_allowed(const sim_scenario *sc, const conf_model *model, const
         char detail[160] = "";
         if (m.has) {
             char mg[48], dl[48];
-            fmt_margin(m.ns, mg, sizeof mg);
+            sim_format_margin(m.ns, mg, sizeof mg);
             sim_format_duration(m.deadline, dl, sizeof dl);
             snprintf(detail, sizeof detail, ", margin %s to the %s %s%s", mg, dl, m.what,
                      sensitive ? " [timing-sensitive]" : "");
@@ -474,7 +456,7 @@ static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_
         margin m = margin_of(sc, &run->obs.execs[e]);
         if (!m.has) continue;
         char mg[48], dl[48];
-        fmt_margin(m.ns, mg, sizeof mg);
+        sim_format_margin(m.ns, mg, sizeof mg);
         sim_format_duration(m.deadline, dl, sizeof dl);
         bool sensitive = margin_sensitive(opt, &m);
         char *text = sim_strdup_printf("%s (margin %s to the %s %s; %s)", f->observed ? f->observed : "-", mg, dl,
