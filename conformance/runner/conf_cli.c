@@ -343,11 +343,6 @@ static void print_failure(const sim_result *r, const sim_failure *f)
     printf("\n");
 }
 
-typedef struct stability {
-    uint32_t runs;
-    uint32_t failed;
-} stability;
-
 static void print_outcome(const cli *c, const conf_outcome *o)
 {
     const sim_result *r = &o->res;
@@ -437,13 +432,14 @@ static const char *skip_reason(const context *x, const sim_scenario *sc, char *b
     return NULL;
 }
 
-static void aggregate_flaky(context *x, const sim_scenario *sc, conf_outcome *o, const stability *st)
+static void aggregate_flaky(context *x, const sim_scenario *sc, conf_outcome *o)
 {
     (void)x;
-    if (st->failed == 0 || st->failed == st->runs) return;
+    const sim_realtime *rt = &o->res.rt;
+    if (rt->failed_runs == 0 || rt->failed_runs == rt->runs) return;
     char text[160];
-    snprintf(text, sizeof text, "flaky: failed %u of %u runs (the failures above are from a failing run)", st->failed,
-             st->runs);
+    snprintf(text, sizeof text, "flaky: failed %u of %u runs (the failures above are from a failing run)",
+             rt->failed_runs, rt->runs);
     sim_result_add_failure(&o->res, SIM_FAIL_RUN, sc->loc.line ? sc->loc.line : 1, 1, text, NULL, NULL);
     o->res.verdict = SIM_VERDICT_FAIL;
 }
@@ -473,7 +469,7 @@ static void keep_obs(const sim_scenario *sc, conf_run *run, sim_result *res)
     }
 }
 
-static void run_one(context *x, const sim_scenario *sc, conf_outcome *out, stability *st)
+static void run_one(context *x, const sim_scenario *sc, conf_outcome *out)
 {
     cli *c = x->c;
     char buf[512];
@@ -496,7 +492,7 @@ static void run_one(context *x, const sim_scenario *sc, conf_outcome *out, stabi
         return;
     }
     bool have = false;
-    uint32_t retries = 0;
+    uint32_t retries = 0, runs = 0, failed_runs = 0;
     for (uint32_t r = 0; r < c->opt.repeat; r++) {
         conf_run run;
         conf_run_scenario(sc, &model, &c->opt, &x->info, &run);
@@ -518,11 +514,11 @@ static void run_one(context *x, const sim_scenario *sc, conf_outcome *out, stabi
                                   "were made again", retries);
         }
         if (c->html != NULL) keep_obs(sc, &run, &o.res);
-        st->runs++;
+        runs++;
         bool failed = o.res.verdict == SIM_VERDICT_FAIL || o.res.verdict == SIM_VERDICT_ERROR;
-        st->failed += failed;
+        failed_runs += failed;
         /* keep the first failing run's outcome, else the last */
-        if (!have || (failed && st->failed == 1)) {
+        if (!have || (failed && failed_runs == 1)) {
             if (have) conf_outcome_free(out);
             *out = o;
             have = true;
@@ -533,13 +529,13 @@ static void run_one(context *x, const sim_scenario *sc, conf_outcome *out, stabi
         conf_run_free(&run);
         if (interrupted) break;
     }
-    out->res.rt.runs = st->runs;
-    out->res.rt.failed_runs = st->failed;
-    aggregate_flaky(x, sc, out, st);
+    out->res.rt.runs = runs;
+    out->res.rt.failed_runs = failed_runs;
+    aggregate_flaky(x, sc, out);
     conf_model_free(&model);
 }
 
-static bool run_file(context *x, const char *path, conf_outcome *out, stability *st)
+static bool run_file(context *x, const char *path, conf_outcome *out)
 {
     conf_outcome_init(out);
     sim_diag diag;
@@ -555,7 +551,7 @@ static bool run_file(context *x, const char *path, conf_outcome *out, stability 
         return false;
     }
     sim_diag_fini(&diag);
-    run_one(x, &sc, out, st);
+    run_one(x, &sc, out);
     sim_scenario_free(&sc);
     return true;
 }
@@ -660,8 +656,7 @@ static int run_all(context *x, const files *list, conf_outcome *outs, bool print
     uint32_t passed = 0, failed = 0, skipped = 0, errors = 0;
     size_t done = 0;
     for (size_t i = 0; i < list->count && !conf_interrupted(); i++, done++) {
-        stability st = {0, 0};
-        run_file(x, list->items[i], &outs[i], &st);
+        run_file(x, list->items[i], &outs[i]);
         if (print) print_outcome(x->c, &outs[i]);
         switch (outs[i].res.verdict) {
         case SIM_VERDICT_PASS: passed++; break;
@@ -774,14 +769,12 @@ static int command_mutants(cli *c)
         uint32_t kills = 0;
         for (size_t i = 0; i < list.count && !conf_interrupted(); i++) {
             if (!baseline_ok[i]) continue;
-            stability st = {0, 0};
             conf_outcome o;
-            run_file(&x, list.items[i], &o, &st);
+            run_file(&x, list.items[i], &o);
             if (o.res.verdict == SIM_VERDICT_FAIL || o.res.verdict == SIM_VERDICT_ERROR) {
                 /* A kill must reproduce: the scenario runs once more on the same mutant. */
-                stability again_st = {0, 0};
                 conf_outcome again;
-                run_file(&x, list.items[i], &again, &again_st);
+                run_file(&x, list.items[i], &again);
                 bool confirmed = again.res.verdict == SIM_VERDICT_FAIL || again.res.verdict == SIM_VERDICT_ERROR;
                 conf_outcome_free(&again);
                 kills += confirmed;
