@@ -8,4 +8,4 @@ cd "$(dirname "$0")"
 cmake --preset default >/dev/null || exit 2
 cmake --build --preset default -j "$(nproc 2>/dev/null || echo 2)" >build/default.build.log 2>&1 || {
   tail -50 build/default.build.log; echo "build failed"; exit 2; }
-exec build/default/sim/portsim run scenarios/ "$@"
+exec build/default/cli/portsim run scenarios/ "$@"

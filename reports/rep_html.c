@@ -83,7 +83,7 @@ static void file_line(FILE *out, const char *file, uint32_t line, uint32_t col)
 static void head(page *p)
 {
     FILE *out = p->out;
-    rep_counts c = rep_count(p->results, p->count);
+    sim_tally c = sim_tally_results(p->results, p->count);
     const char *title = p->opt.title != NULL ? p->opt.title : "portsim report";
     fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
           "<meta charset=\"utf-8\"/>\n"
@@ -167,7 +167,7 @@ static void summary_row(page *p, uint32_t i)
     text(out, r->backend);
     fprintf(out, "</td><td>%llu</td><td>", (unsigned long long)r->seed);
     if (r->verdict == SIM_VERDICT_PASS || r->verdict == SIM_VERDICT_FAIL) {
-        fprintf(out, "<code>%s</code></td><td>%s", rep_hash(r->trace_hash, hash, sizeof hash),
+        fprintf(out, "<code>%s</code></td><td>%s", r->has_trace_hash ? rep_hash(r->trace_hash, hash, sizeof hash) : "-",
                 rep_duration(r->virtual_time_ns, t, sizeof t));
     } else {
         fputs("</td><td>", out);
@@ -201,6 +201,17 @@ static void fact(FILE *out, const char *name, const char *value)
     fprintf(out, "<dt>%s</dt><dd>", name);
     text(out, value != NULL ? value : "");
     fputs("</dd>", out);
+}
+
+/* What an exploration adds: the schedules run and how many failed. */
+static void explored_facts(FILE *out, const sim_explored *x)
+{
+    if (x->runs == 0) return;
+    char t[160];
+    snprintf(t, sizeof t, "%s%s: %llu runs, %llu failing, %llu distinct traces", x->method,
+             x->latency ? " with latencies" : "", (unsigned long long)x->runs,
+             (unsigned long long)x->failing_runs, (unsigned long long)x->distinct_traces);
+    fact(out, "explored", t);
 }
 
 /* What a real-time run adds: its runs and the call closest to a deadline. */
@@ -245,13 +256,14 @@ static void facts(page *p, const sim_result *r)
     fact(out, "strategy", r->strategy);
     fact(out, "profile", r->profile);
     if (r->verdict == SIM_VERDICT_PASS || r->verdict == SIM_VERDICT_FAIL) {
-        fact(out, "trace hash", rep_hash(r->trace_hash, t, sizeof t));
+        if (r->has_trace_hash) fact(out, "trace hash", rep_hash(r->trace_hash, t, sizeof t));
         snprintf(t, sizeof t, "%llu", (unsigned long long)r->event_count);
         fact(out, "trace events", t);
         fact(out, "virtual time", rep_duration(r->virtual_time_ns, t, sizeof t));
         fact(out, "end", r->end_reason);
     }
     realtime_facts(out, &r->rt);
+    explored_facts(out, &r->explored);
     fputs("</dl>\n", out);
     if (r->replay != NULL && r->verdict != SIM_VERDICT_PASS && r->verdict != SIM_VERDICT_SKIP) {
         fputs("<p>Replay: <code>", out);
@@ -268,9 +280,14 @@ static void failures(page *p, const sim_result *r)
         text(out, r->skip_reason);
         fputs("</p>\n", out);
     }
-    for (uint32_t i = 0; i < r->rt.note_count; i++) {
+    for (uint32_t i = 0; i < r->note_count; i++) {
         fputs("<p class=\"note\">Note: ", out);
-        text(out, r->rt.notes[i]);
+        text(out, r->notes[i]);
+        fputs("</p>\n", out);
+    }
+    for (uint32_t i = 0; i < r->rt.host_note_count; i++) {
+        fputs("<p class=\"note\">Host: ", out);
+        text(out, r->rt.host_notes[i]);
         fputs("</p>\n", out);
     }
     if (r->failure_count == 0) return;

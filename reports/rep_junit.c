@@ -106,7 +106,7 @@ static void attr(FILE *out, const char *name, const char *value)
     fputc('"', out);
 }
 
-static void counts_attrs(FILE *out, const rep_counts *c)
+static void counts_attrs(FILE *out, const sim_tally *c)
 {
     char t[32];
     fprintf(out, " tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%s\"",
@@ -137,10 +137,26 @@ static void realtime_properties(FILE *out, const char *in, const sim_realtime *r
     property_u64(out, in, "runs", rt->runs);
     property_u64(out, in, "failed_runs", rt->failed_runs);
     property_u64(out, in, "timing_failures", rt->timing_failures);
+    if (rt->expected_failure) property(out, in, "expected_failure", "true");
     if (!rt->has_margin) return;
     snprintf(text, sizeof text, "%lld", (long long)rt->margin_ns);
     property(out, in, "margin_ns", text);
     property_u64(out, in, "margin_line", rt->margin_line);
+}
+
+/* What an exploration (portsim explore) adds: how many schedules ran and failed. */
+static void explored_properties(FILE *out, const char *in, const sim_explored *x)
+{
+    if (x->runs == 0) return;
+    property(out, in, "explore_method", x->method);
+    property_u64(out, in, "explore_runs", x->runs);
+    property_u64(out, in, "explore_failing_runs", x->failing_runs);
+    property_u64(out, in, "explore_distinct_traces", x->distinct_traces);
+    if (x->has_failing_seed) property_u64(out, in, "explore_failing_seed", x->failing_seed);
+    if (strcmp(x->method, "exhaustive") == 0) {
+        property_u64(out, in, "explore_states", x->states);
+        property(out, in, "explore_complete", x->complete ? "true" : "false");
+    }
 }
 
 static void case_properties(FILE *out, const sim_result *r)
@@ -157,7 +173,7 @@ static void case_properties(FILE *out, const sim_result *r)
     property(out, in, "strategy", r->strategy);
     property(out, in, "profile", r->profile);
     if (r->verdict != SIM_VERDICT_SKIP) {
-        property(out, in, "trace_hash", rep_hash(r->trace_hash, text, sizeof text));
+        if (r->has_trace_hash) property(out, in, "trace_hash", rep_hash(r->trace_hash, text, sizeof text));
         property_u64(out, in, "event_count", r->event_count);
         snprintf(text, sizeof text, "%lld", (long long)r->virtual_time_ns);
         property(out, in, "virtual_time_ns", text);
@@ -173,17 +189,24 @@ static void case_properties(FILE *out, const sim_result *r)
     }
     if (r->replay != NULL) property(out, in, "replay", r->replay);
     realtime_properties(out, in, &r->rt);
+    explored_properties(out, in, &r->explored);
     fputs("      </properties>\n", out);
 }
 
-/* The notes of a real-time run, one per line, as the testcase's output. */
-static void notes_output(FILE *out, const sim_realtime *rt)
+/* The notes (and a real-time run's host notes), one per line, as the testcase's output. */
+static void notes_output(FILE *out, const sim_result *r)
 {
-    if (rt->note_count == 0) return;
+    const sim_realtime *rt = &r->rt;
+    if (r->note_count == 0 && rt->host_note_count == 0) return;
     fputs("      <system-out>", out);
-    for (uint32_t i = 0; i < rt->note_count; i++) {
+    for (uint32_t i = 0; i < r->note_count; i++) {
         fputs("note: ", out);
-        rep_put(out, rt->notes[i], REP_ESC_XML_TEXT);
+        rep_put(out, r->notes[i], REP_ESC_XML_TEXT);
+        fputc('\n', out);
+    }
+    for (uint32_t i = 0; i < rt->host_note_count; i++) {
+        fputs("host: ", out);
+        rep_put(out, rt->host_notes[i], REP_ESC_XML_TEXT);
         fputc('\n', out);
     }
     fputs("</system-out>\n", out);
@@ -237,7 +260,7 @@ static void testcase(junit *j, const jcase *c)
     } else if (r->verdict != SIM_VERDICT_PASS) {
         problem(out, r);
     }
-    notes_output(out, &r->rt);
+    notes_output(out, r);
     fputs("    </testcase>\n", out);
 }
 
@@ -245,9 +268,9 @@ static void suite(junit *j, uint32_t first, uint32_t end)
 {
     FILE *out = j->out;
     const jcase *c = &j->cases[first];
-    rep_counts counts = {0};
+    sim_tally counts = {0};
     for (uint32_t i = first; i < end; i++) {
-        rep_counts one = rep_count(&j->results[j->cases[i].index], 1);
+        sim_tally one = sim_tally_results(&j->results[j->cases[i].index], 1);
         counts.passed += one.passed;
         counts.failed += one.failed;
         counts.skipped += one.skipped;
@@ -278,7 +301,7 @@ bool rep_junit_write(FILE *out, const sim_run_info *info, const sim_result *resu
         free(j.cases);
         return false;
     }
-    rep_counts total = rep_count(results, count);
+    sim_tally total = sim_tally_results(results, count);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"portsim\"", out);
     counts_attrs(out, &total);
     fputs(">\n", out);

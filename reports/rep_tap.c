@@ -43,6 +43,18 @@ static void yaml_failure(FILE *out, const char *indent, const char *first, const
     if (f->time_ns != SIM_RESULT_NO_TIME) fprintf(out, "%stime_ns: %lld\n", indent, (long long)f->time_ns);
 }
 
+/* A list of strings under a key, nothing when empty. */
+static void yaml_list(FILE *out, const char *key, char *const *items, uint32_t count)
+{
+    if (count == 0) return;
+    fprintf(out, "  %s:\n", key);
+    for (uint32_t i = 0; i < count; i++) {
+        fputs("    - ", out);
+        yaml_string(out, items[i]);
+        fputc('\n', out);
+    }
+}
+
 /* What ran and how; only the backend for a file that did not load. */
 static void yaml_run(FILE *out, const sim_result *r)
 {
@@ -53,7 +65,7 @@ static void yaml_run(FILE *out, const sim_result *r)
     fprintf(out, "  seed: %llu\n", (unsigned long long)r->seed);
     yaml_key_string(out, "  ", "strategy", r->strategy);
     yaml_key_string(out, "  ", "profile", r->profile);
-    yaml_key_string(out, "  ", "trace_hash", rep_hash(r->trace_hash, text, sizeof text));
+    if (r->has_trace_hash) yaml_key_string(out, "  ", "trace_hash", rep_hash(r->trace_hash, text, sizeof text));
     fprintf(out, "  event_count: %llu\n  virtual_time_ns: %lld\n", (unsigned long long)r->event_count,
             (long long)r->virtual_time_ns);
     yaml_key_string(out, "  ", "end_reason", r->end_reason);
@@ -66,13 +78,14 @@ static void yaml_run(FILE *out, const sim_result *r)
     if (rt->has_margin) {
         fprintf(out, "  margin_ns: %lld\n  margin_line: %u\n", (long long)rt->margin_ns, rt->margin_line);
     }
-    if (rt->note_count == 0) return;
-    fputs("  notes:\n", out);
-    for (uint32_t i = 0; i < rt->note_count; i++) {
-        fputs("    - ", out);
-        yaml_string(out, rt->notes[i]);
-        fputc('\n', out);
+    const sim_explored *x = &r->explored;
+    if (x->runs > 0) {
+        yaml_key_string(out, "  ", "explore_method", x->method);
+        fprintf(out, "  explore_runs: %llu\n  explore_failing_runs: %llu\n", (unsigned long long)x->runs,
+                (unsigned long long)x->failing_runs);
     }
+    yaml_list(out, "notes", r->notes, r->note_count);
+    yaml_list(out, "host_notes", rt->host_notes, rt->host_note_count);
 }
 
 static void yaml_block(FILE *out, const sim_result *r)
@@ -118,7 +131,7 @@ static void description(FILE *out, const sim_result *r)
 
 rep_tap_options rep_tap_options_default(void)
 {
-    return (rep_tap_options){.version = 14};
+    return (rep_tap_options){.version = 13};
 }
 
 void rep_tap_begin(rep_tap *t, FILE *out, const sim_run_info *info, const rep_tap_options *opt)
@@ -127,7 +140,7 @@ void rep_tap_begin(rep_tap *t, FILE *out, const sim_run_info *info, const rep_ta
     assert(opt == NULL || opt->version == 13 || opt->version == 14);
     memset(t, 0, sizeof *t);
     t->out = out;
-    fprintf(out, "TAP version %u\n# portsim ", opt != NULL && opt->version == 13 ? 13u : 14u);
+    fprintf(out, "TAP version %u\n# portsim ", opt != NULL && opt->version == 14 ? 14u : 13u);
     rep_put(out, info->version, REP_ESC_TAP);
     fputc(' ', out);
     rep_put(out, info->command, REP_ESC_TAP);
@@ -160,9 +173,9 @@ void rep_tap_result(rep_tap *t, const sim_result *r)
     }
     fputc('\n', out);
     if (!ok) yaml_block(out, r);
-    for (uint32_t i = 0; ok && i < r->rt.note_count; i++) { /* failing: in the YAML block */
+    for (uint32_t i = 0; ok && i < r->note_count; i++) { /* failing: in the YAML block */
         fputs("# note: ", out);
-        rep_put(out, r->rt.notes[i], REP_ESC_TAP);
+        rep_put(out, r->notes[i], REP_ESC_TAP);
         fputc('\n', out);
     }
 }

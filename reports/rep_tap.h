@@ -1,8 +1,8 @@
 /*
- * rep_tap.h — results as TAP version 14 (what `prove` and most CI TAP
- * consumers read).
+ * rep_tap.h — results as TAP (version 13 by default: what `prove` and most
+ * CI TAP consumers read; version 14 on request).
  *
- *   TAP version 14
+ *   TAP version 13
  *   # portsim 0.1.0 run: backend model, seed 1, strategy fifo, profile scenario's own
  *   1..3
  *   ok 1 - send-echo-request-reply (scenarios/send/echo-request-reply.yaml:1, model)
@@ -39,12 +39,12 @@
  * long runs that should stream, rep_tap_begin / rep_tap_result per result /
  * rep_tap_end (plan last, which TAP 14 allows).
  *
- * Version: the stream says "TAP version 14" by default. Perl's TAP::Harness
- * before 3.45 — `prove` on Debian 12 (3.44) — rejects that line as a parse
- * error and fails the whole run, even when every test passed; it accepts
- * the identical stream headed "TAP version 13" (nothing written here needs
- * 14: the YAML blocks are 13's, and a 13 parser reads "\#" as text). So
- * options.version 13 is there for such harnesses.
+ * Version: the stream says "TAP version 13" by default. Perl's TAP::Harness
+ * before 3.45 — `prove` on Debian 12 (3.44) — rejects "TAP version 14" as a
+ * parse error and fails the whole run, even when every test passed; nothing
+ * written here needs 14 (the YAML blocks are 13's, and a 13 parser reads
+ * "\#" as text). options.version 14 heads the identical stream with 14,
+ * for consumers that want it.
  *
  * Ownership: reads results only; no allocation beyond short scratch text.
  */
@@ -67,7 +67,7 @@
 #define REP_TAP_VALUE_MAX 4000u
 
 typedef struct rep_tap_options {
-    uint8_t version; /* 14 (default) or 13 */
+    uint8_t version; /* 13 (default) or 14 */
 } rep_tap_options;
 
 rep_tap_options rep_tap_options_default(void);

@@ -154,21 +154,6 @@ const char *rep_duration(int64_t ns, char *buf, size_t cap)
     return buf;
 }
 
-rep_counts rep_count(const sim_result *results, uint32_t count)
-{
-    rep_counts c = {0};
-    for (uint32_t i = 0; i < count; i++) {
-        switch (results[i].verdict) {
-        case SIM_VERDICT_PASS: c.passed++; break;
-        case SIM_VERDICT_SKIP: c.skipped++; break;
-        case SIM_VERDICT_ERROR: c.errors++; break;
-        default: c.failed++; break;
-        }
-        c.wall_time_ns += results[i].wall_time_ns;
-    }
-    return c;
-}
-
 static const char *base_name(const char *file)
 {
     const char *slash = strrchr(file, '/');

@@ -62,16 +62,6 @@ const char *rep_hash(uint64_t hash, char *buf, size_t cap);
 /* A virtual time as the terminal shows it ("1.5ms", "2s"). cap >= 32. */
 const char *rep_duration(int64_t ns, char *buf, size_t cap);
 
-typedef struct rep_counts {
-    uint32_t passed;
-    uint32_t failed;
-    uint32_t skipped;
-    uint32_t errors;
-    uint64_t wall_time_ns;
-} rep_counts;
-
-rep_counts rep_count(const sim_result *results, uint32_t count);
-
 /* What a result is called: its scenario name, else the file name's last part. */
 const char *rep_result_name(const sim_result *r);
 /*

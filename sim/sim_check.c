@@ -278,6 +278,7 @@ static sim_failure *fail(checker *c, uint8_t kind, sim_loc loc, uint32_t step, c
 typedef struct tally {
     uint32_t failed;
     uint32_t first_exec;
+    int8_t side;      /* elapsed: of the first failure, -1 early / +1 late */
     char *expected;
     char *observed;
 } tally;
@@ -286,6 +287,7 @@ static void tally_add(tally *t, uint32_t exec, char *expected, char *observed)
 {
     if (t->failed++ == 0) {
         t->first_exec = exec;
+        t->side = 0;
         t->expected = expected;
         t->observed = observed;
         return;
@@ -293,6 +295,8 @@ static void tally_add(tally *t, uint32_t exec, char *expected, char *observed)
     free(expected);
     free(observed);
 }
+
+static int32_t exec_value(const sim_exec *e);
 
 static void tally_report_failure(checker *c, tally *t, sim_loc loc, uint32_t step,
                                  const char *what)
@@ -311,6 +315,9 @@ static void tally_report_failure(checker *c, tally *t, sim_loc loc, uint32_t ste
     if (f != NULL) {
         f->execution = index;
         f->time_ns = e->end_ns;
+        f->has_outcome = true;
+        f->outcome = exec_value(e);
+        f->side = t->side;
     }
     free(t->expected);
     free(t->observed);
@@ -399,6 +406,7 @@ static void check_returned(checker *c, const sim_exec *e, uint32_t n, const sim_
     if (x->has_elapsed && (elapsed < x->elapsed_min_ns || elapsed > x->elapsed_max_ns)) {
         sim_format_duration(elapsed, buf, sizeof buf);
         tally_add(&t->elapsed, n, window_text(x), sim_strdup(buf));
+        if (t->elapsed.failed == 1) t->elapsed.side = elapsed < x->elapsed_min_ns ? -1 : 1;
     }
     if (x->should_free_info >= 0 && (bool)x->should_free_info != e->should_free_info) {
         tally_add(&t->free_info, n, sim_strdup(x->should_free_info ? "true" : "false"),

@@ -104,11 +104,21 @@ static void step(FILE *out, uint32_t index, const sim_step_result *s)
     fputs("}", out);
 }
 
+static void strings(FILE *out, char *const *items, uint32_t count)
+{
+    fputc('[', out);
+    for (uint32_t i = 0; i < count; i++) {
+        if (i) fputs(", ", out);
+        str(out, items[i]);
+    }
+    fputc(']', out);
+}
+
 /* null, or what a real-time run adds (sim_realtime). */
 static void realtime(FILE *out, const sim_result *r)
 {
     const sim_realtime *rt = &r->rt;
-    if (rt->runs == 0 && rt->note_count == 0 && !rt->has_margin) {
+    if (rt->runs == 0 && rt->host_note_count == 0 && !rt->has_margin && !rt->expected_failure) {
         fputs("null", out);
         return;
     }
@@ -120,12 +130,33 @@ static void realtime(FILE *out, const sim_result *r)
     else fputs("null", out);
     fputs(", \"margin_line\": ", out);
     num_or_null(out, rt->has_margin ? rt->margin_line : SIM_RESULT_NONE);
-    fputs(", \"notes\": [", out);
-    for (uint32_t i = 0; i < rt->note_count; i++) {
-        if (i) fputs(", ", out);
-        str(out, rt->notes[i]);
+    fprintf(out, ", \"expected_failure\": %s, \"host_notes\": ", rt->expected_failure ? "true" : "false");
+    strings(out, rt->host_notes, rt->host_note_count);
+    fputs("}", out);
+}
+
+/* null, or what an exploration adds (sim_explored). */
+static void explored(FILE *out, const sim_result *r)
+{
+    const sim_explored *x = &r->explored;
+    if (x->runs == 0) {
+        fputs("null", out);
+        return;
     }
-    fputs("]}", out);
+    fputs("{\"method\": ", out);
+    str(out, x->method);
+    fprintf(out, ", \"latency\": %s, \"runs\": %llu, \"failing_runs\": %llu, \"distinct_traces\": %llu",
+            x->latency ? "true" : "false", (unsigned long long)x->runs,
+            (unsigned long long)x->failing_runs, (unsigned long long)x->distinct_traces);
+    if (strcmp(x->method, "exhaustive") == 0) {
+        fprintf(out, ", \"states\": %llu, \"complete\": %s, \"cut_by_depth\": %s, \"cut_by_schedules\": %s}",
+                (unsigned long long)x->states, x->complete ? "true" : "false",
+                x->cut_by_depth ? "true" : "false", x->cut_by_schedules ? "true" : "false");
+        return;
+    }
+    fprintf(out, ", \"first_seed\": %llu, \"failing_seed\": ", (unsigned long long)x->first_seed);
+    if (x->has_failing_seed) fprintf(out, "%llu}", (unsigned long long)x->failing_seed);
+    else fputs("null}", out);
 }
 
 static void scenario(FILE *out, const sim_result *r)
@@ -151,15 +182,22 @@ static void scenario(FILE *out, const sim_result *r)
     str(out, r->strategy);
     fputs(", \"profile\": ", out);
     str(out, r->profile);
-    fprintf(out, ",\n     \"trace_hash\": \"0x%016llx\", \"event_count\": %llu, "
-                 "\"virtual_time_ns\": %lld, \"end_reason\": ",
-            (unsigned long long)r->trace_hash, (unsigned long long)r->event_count,
-            (long long)r->virtual_time_ns);
+    if (r->has_trace_hash) {
+        fprintf(out, ",\n     \"trace_hash\": \"0x%016llx\"", (unsigned long long)r->trace_hash);
+    } else {
+        fputs(",\n     \"trace_hash\": null", out);
+    }
+    fprintf(out, ", \"event_count\": %llu, \"virtual_time_ns\": %lld, \"end_reason\": ",
+            (unsigned long long)r->event_count, (long long)r->virtual_time_ns);
     str(out, r->end_reason);
     fprintf(out, ", \"wall_time_ns\": %llu,\n     \"replay\": ", (unsigned long long)r->wall_time_ns);
     str(out, r->replay);
+    fputs(",\n     \"notes\": ", out);
+    strings(out, r->notes, r->note_count);
     fputs(",\n     \"realtime\": ", out);
     realtime(out, r);
+    fputs(",\n     \"explore\": ", out);
+    explored(out, r);
     fputs(",\n     \"failures\": [", out);
     for (uint32_t i = 0; i < r->failure_count; i++) {
         fputs(i ? ",\n       " : "\n       ", out);
@@ -175,15 +213,7 @@ static void scenario(FILE *out, const sim_result *r)
 
 bool sim_json_write(FILE *out, const sim_run_info *info, const sim_result *results, uint32_t count)
 {
-    uint32_t passed = 0, failed = 0, skipped = 0, errors = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        switch (results[i].verdict) {
-        case SIM_VERDICT_PASS: passed++; break;
-        case SIM_VERDICT_SKIP: skipped++; break;
-        case SIM_VERDICT_ERROR: errors++; break;
-        default: failed++; break;
-        }
-    }
+    sim_tally t = sim_tally_results(results, count);
     fprintf(out, "{\"schema_version\": %d,\n \"tool\": {\"name\": \"portsim\", \"version\": ",
             SIM_JSON_SCHEMA_VERSION);
     str(out, info->version);
@@ -197,7 +227,7 @@ bool sim_json_write(FILE *out, const sim_run_info *info, const sim_result *resul
     str(out, info->backend);
     fprintf(out, "},\n \"summary\": {\"passed\": %u, \"failed\": %u, \"skipped\": %u, \"errors\": %u},\n"
                  " \"scenarios\": [\n",
-            passed, failed, skipped, errors);
+            t.passed, t.failed, t.skipped, t.errors);
     for (uint32_t i = 0; i < count; i++) {
         scenario(out, &results[i]);
         fputs(i + 1 < count ? ",\n" : "\n", out);

@@ -2,7 +2,7 @@
  * sim_json.h — the versioned JSON form of a run's results: the single
  * source of truth other report formats can be derived from.
  *
- * Shape (schema_version 1):
+ * Shape (schema_version 2):
  *   {"schema_version": 1,
  *    "tool": {"name": "portsim", "version": "0.1.0"},
  *    "command": "run",
@@ -13,13 +13,20 @@
  *       "verdict": "pass" | "fail" | "skip" | "error", "skip_reason": "..." | null,
  *       "about": ... | null, "rules": ["R33", ...],
  *       "backend": "model", "seed": N, "strategy": "...", "profile": "...",
- *       "trace_hash": "0x0123456789abcdef", "event_count": N,
+ *       "trace_hash": "0x0123456789abcdef" | null (a real run: none), "event_count": N,
  *       "virtual_time_ns": N, "end_reason": "quiescent", "wall_time_ns": N,
  *       "replay": "portsim run ...",
+ *       "notes": ["..."]   (remarks that are not failures),
  *       "realtime": null (simulated, nothing to say) | {"runs": N, "failed_runs": N, "flaky": bool,
  *                    "timing_failures": N, "margin_ns": N | null, "margin_line": N | null,
- *                    "notes": ["..."]}   (portsim conform: margin_ns is the signed
- *                    distance of the closest call to one of its deadlines),
+ *                    "expected_failure": bool, "host_notes": ["..."]}   (portsim conform:
+ *                    margin_ns is the signed distance of the closest call to one of its
+ *                    deadlines; host_notes say how busy the host was),
+ *       "explore": null (not explored) | {"method": "random" | "pct" | "exhaustive",
+ *                    "latency": bool, "runs": N, "failing_runs": N, "distinct_traces": N,
+ *                    then for random and pct: "first_seed": N, "failing_seed": N | null;
+ *                    for exhaustive: "states": N, "complete": bool, "cut_by_depth": bool,
+ *                    "cut_by_schedules": bool},
  *       "failures": [{"kind": "expect" | "events" | "invariant" | "run" | "load",
  *                     "file": "...", "line": N, "column": N, "step": N | null,
  *                     "execution": N | null, "time_ns": N | null,
@@ -38,7 +45,7 @@
 
 #include "sim_result.h"
 
-#define SIM_JSON_SCHEMA_VERSION 1
+#define SIM_JSON_SCHEMA_VERSION 2
 
 typedef struct sim_run_info {
     const char *command;  /* "run" */

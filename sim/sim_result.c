@@ -29,7 +29,8 @@ void sim_result_free(sim_result *r)
         free(r->failures[i].observed);
     }
     free(r->failures);
-    sim_strv_free(r->rt.notes, r->rt.note_count);
+    sim_strv_free(r->notes, r->note_count);
+    sim_strv_free(r->rt.host_notes, r->rt.host_note_count);
     for (uint32_t i = 0; i < r->step_count; i++) {
         free(r->steps[i].where);
         free(r->steps[i].label);
@@ -79,7 +80,28 @@ sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, 
 
 void sim_result_add_note(sim_result *r, const char *text)
 {
-    (void)sim_strv_push(&r->rt.notes, &r->rt.note_count, text);
+    (void)sim_strv_push(&r->notes, &r->note_count, text);
+}
+
+void sim_result_add_host_note(sim_result *r, const char *text)
+{
+    (void)sim_strv_push(&r->rt.host_notes, &r->rt.host_note_count, text);
+}
+
+/* One count for the summary line and every report, so they cannot disagree. */
+sim_tally sim_tally_results(const sim_result *results, uint32_t count)
+{
+    sim_tally t = {0};
+    for (uint32_t i = 0; i < count; i++) {
+        switch (results[i].verdict) {
+        case SIM_VERDICT_PASS: t.passed++; break;
+        case SIM_VERDICT_SKIP: t.skipped++; break;
+        case SIM_VERDICT_ERROR: t.errors++; break;
+        default: t.failed++; break;
+        }
+        t.wall_time_ns += results[i].wall_time_ns;
+    }
+    return t;
 }
 
 char *sim_result_actor_name(const sim_result *r, uint32_t process, uint32_t thread)
@@ -110,9 +132,14 @@ bool sim_result_validate(const sim_result *r)
         if (r->steps[i].op == NULL || r->steps[i].where == NULL) return false;
     }
     if (r->rt.failed_runs > r->rt.runs) return false;
-    for (uint32_t i = 0; i < r->rt.note_count; i++) {
-        if (r->rt.notes[i] == NULL) return false;
+    for (uint32_t i = 0; i < r->note_count; i++) {
+        if (r->notes[i] == NULL) return false;
     }
+    for (uint32_t i = 0; i < r->rt.host_note_count; i++) {
+        if (r->rt.host_notes[i] == NULL) return false;
+    }
+    if (r->explored.failing_runs > r->explored.runs) return false;
+    if (!r->has_trace_hash && r->trace_hash != 0) return false;
     return true;
 }
 

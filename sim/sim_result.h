@@ -45,6 +45,9 @@ typedef struct sim_failure {
     uint32_t step;       /* index into steps[], or SIM_RESULT_NONE */
     uint32_t execution;  /* which execution of that step (0-based), or SIM_RESULT_NONE */
     int64_t time_ns;     /* virtual time of the observation, or SIM_RESULT_NO_TIME */
+    bool has_outcome;    /* a step's check: what that execution returned (its outcome class) */
+    int32_t outcome;     /* the result value (status, bool, run result), or blocked / killed */
+    int8_t side;         /* an elapsed-time check: -1 it returned too early, +1 too late; else 0 */
     char *message;       /* one line, e.g. "send result" or "callout count" */
     char *expected;      /* text, or NULL */
     char *observed;      /* text, or NULL */
@@ -65,8 +68,9 @@ typedef struct sim_step_result {
 /*
  * What a real-time run (`portsim conform`) adds to a result: how many of its
  * --repeat runs failed, the call that came closest to one of its deadlines,
- * and remarks that are not failures (a result not checked on this backend,
- * a busy host). runs == 0: a simulated result, the rest is unset.
+ * whether an expectation file expected it to fail, and how busy the host
+ * was (host_notes: shown with failures, or always with --verbose).
+ * runs == 0: a simulated result, the rest is unset.
  */
 typedef struct sim_realtime {
     uint32_t runs;
@@ -75,9 +79,30 @@ typedef struct sim_realtime {
     bool has_margin;
     int64_t margin_ns;        /* signed distance to the closest deadline, scenario time */
     uint32_t margin_line;     /* the step's line */
-    char **notes;
-    uint32_t note_count;
+    bool expected_failure;    /* an expectation file said it fails, and it did (XFAIL) */
+    char **host_notes;
+    uint32_t host_note_count;
 } sim_realtime;
+
+/*
+ * What `portsim explore` adds to a result: how many schedules ran and how
+ * many failed. The result itself is the representative run (the first
+ * failing one, or the first run). runs == 0: not explored.
+ */
+typedef struct sim_explored {
+    uint64_t runs;
+    uint64_t failing_runs;
+    uint64_t distinct_traces;
+    const char *method;       /* static: "random", "pct", "exhaustive" */
+    bool latency;             /* deadline-tie latencies were explored too */
+    uint64_t first_seed;      /* random, pct: the seeds S .. S+runs-1 (this shard's) */
+    bool has_failing_seed;
+    uint64_t failing_seed;    /* the first failing seed */
+    uint64_t states;          /* exhaustive: distinct states seen */
+    bool complete;            /* exhaustive: every schedule within the bounds ran */
+    bool cut_by_depth;
+    bool cut_by_schedules;
+} sim_explored;
 
 typedef struct sim_result {
     /* what */
@@ -96,6 +121,7 @@ typedef struct sim_result {
     /* what happened */
     uint8_t verdict;      /* sim_verdict */
     char *skip_reason;    /* SIM_VERDICT_SKIP */
+    bool has_trace_hash;  /* false: the backend gave none (a real run) */
     uint64_t trace_hash;
     uint64_t event_count;
     int64_t virtual_time_ns;
@@ -106,7 +132,11 @@ typedef struct sim_result {
     sim_step_result *steps;
     uint32_t step_count;
     char *replay;         /* "portsim run FILE --seed N --strategy S --profile P" */
+    char **notes;         /* remarks that are not failures (a run that hit its time limit,
+                             an expectation this backend cannot observe, ...) */
+    uint32_t note_count;
     sim_realtime rt;      /* real-time runs only (rt.runs > 0) */
+    sim_explored explored; /* explored results only (explored.runs > 0) */
     /*
      * Optional (sim_run_options.keep_obs): what the run observed, for
      * reports that draw it (the HTML sequence diagrams), and the names of
@@ -131,8 +161,20 @@ sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, 
                                     const char *message, const char *expected,
                                     const char *observed);
 
-/* Appends a note to rt (text copied). */
+/* Appends a note (text copied); a host note goes to rt.host_notes. */
 void sim_result_add_note(sim_result *r, const char *text);
+void sim_result_add_host_note(sim_result *r, const char *text);
+
+/* How many results have each verdict (errors count as failed in the summary line),
+ * and their summed wall time. */
+typedef struct sim_tally {
+    uint32_t passed;
+    uint32_t failed;
+    uint32_t skipped;
+    uint32_t errors;
+    uint64_t wall_time_ns;
+} sim_tally;
+sim_tally sim_tally_results(const sim_result *results, uint32_t count);
 
 /*
  * Consistency, for assertions and report writers: a file; a known verdict;

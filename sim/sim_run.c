@@ -179,7 +179,8 @@ static void run_checked(const sim_scenario *sc, const sim_run_options *opt, sim_
     }
     sim_obs obs;
     bool ok = sim_model_observe(&c, opt, &obs);
-    res->trace_hash = obs.trace_hash;
+    res->has_trace_hash = ok;
+    res->trace_hash = ok ? obs.trace_hash : 0;
     res->event_count = obs.trace_events;
     res->virtual_time_ns = obs.end_ns;
     res->end_reason = obs.end_reason;

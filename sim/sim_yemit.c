@@ -10,7 +10,9 @@ bool sim_yedit_init(sim_yedit *e, const sim_ydoc *doc)
     e->doc = doc;
     e->deleted = calloc((size_t)doc->count + 1, 1);
     e->replace = calloc((size_t)doc->count + 1, sizeof *e->replace);
-    return e->deleted != NULL && e->replace != NULL;
+    e->out_line = calloc((size_t)doc->count + 1, sizeof *e->out_line);
+    e->out_col = calloc((size_t)doc->count + 1, sizeof *e->out_col);
+    return e->deleted != NULL && e->replace != NULL && e->out_line != NULL && e->out_col != NULL;
 }
 
 void sim_yedit_fini(sim_yedit *e)
@@ -18,7 +20,42 @@ void sim_yedit_fini(sim_yedit *e)
     for (uint32_t i = 0; e->replace != NULL && i < e->doc->count; i++) free(e->replace[i]);
     free(e->replace);
     free(e->deleted);
+    free(e->out_line);
+    free(e->out_col);
     memset(e, 0, sizeof *e);
+}
+
+uint32_t sim_yedit_node_at(const sim_yedit *e, uint32_t line, uint32_t col)
+{
+    assert(e != NULL && e->out_line != NULL);
+    for (uint32_t i = 0; i < e->doc->count; i++) {
+        if (e->out_line[i] == line && e->out_col[i] == col) return i;
+    }
+    return SIM_NONE;
+}
+
+/* The text being written, and the position of its next byte (new bytes are scanned once). */
+typedef struct emitter {
+    const sim_yedit *e;
+    sim_buf buf;
+    size_t scanned;    /* bytes of buf counted so far */
+    uint32_t line;     /* of the byte at `scanned` */
+    size_t line_start; /* offset where that line starts */
+} emitter;
+
+/* Records where node `index` starts: the next byte written. */
+static void mark(emitter *m, uint32_t index)
+{
+    const sim_yedit *e = m->e;
+    if (e->out_line[index] != 0) return;
+    for (; m->scanned < m->buf.len; m->scanned++) {
+        if (m->buf.data[m->scanned] == '\n') {
+            m->line++;
+            m->line_start = m->scanned + 1;
+        }
+    }
+    e->out_line[index] = m->line;
+    e->out_col[index] = (uint32_t)(m->buf.len - m->line_start + 1);
 }
 
 /* Could this text be written as a plain block scalar and read back the same? */
@@ -67,9 +104,20 @@ static void put_quoted(sim_buf *b, const char *s, size_t len)
     sim_buf_puts(b, "\"");
 }
 
-static void put_scalar(const sim_yedit *e, sim_buf *b, uint32_t index)
+char *sim_yaml_quote(const char *s, size_t len)
 {
+    sim_buf b;
+    sim_buf_init(&b);
+    put_quoted(&b, s, len);
+    return sim_buf_take(&b);
+}
+
+static void put_scalar(emitter *m, uint32_t index)
+{
+    const sim_yedit *e = m->e;
+    sim_buf *b = &m->buf;
     const sim_ynode *n = &e->doc->nodes[index];
+    mark(m, index);
     if (e->replace[index] != NULL) {
         sim_buf_puts(b, e->replace[index]);
     } else if (n->style == SIM_YS_PLAIN && plain_safe(n->text, n->len)) {
@@ -93,96 +141,107 @@ static uint32_t kept_children(const sim_yedit *e, const sim_ynode *n)
     return kept;
 }
 
-static void put_node(const sim_yedit *e, sim_buf *b, uint32_t index, uint32_t level, bool inline_first);
+static void put_node(emitter *m, uint32_t index, uint32_t level, bool inline_first);
 
 /* After "key:" or "- ": a scalar on the same line, a collection below. */
-static void put_value(const sim_yedit *e, sim_buf *b, uint32_t index, uint32_t level)
+static void put_value(emitter *m, uint32_t index, uint32_t level)
 {
-    const sim_ynode *n = &e->doc->nodes[index];
+    const sim_ynode *n = &m->e->doc->nodes[index];
+    sim_buf *b = &m->buf;
     if (n->type == SIM_Y_SCALAR) {
         sim_buf_puts(b, " ");
-        put_scalar(e, b, index);
+        put_scalar(m, index);
         sim_buf_puts(b, "\n");
-    } else if (kept_children(e, n) == 0) {
-        sim_buf_puts(b, n->type == SIM_Y_MAP ? " {}\n" : " []\n");
+    } else if (kept_children(m->e, n) == 0) {
+        sim_buf_puts(b, " ");
+        mark(m, index);
+        sim_buf_puts(b, n->type == SIM_Y_MAP ? "{}\n" : "[]\n");
     } else {
         sim_buf_puts(b, "\n");
-        put_node(e, b, index, level + 1, false);
+        put_node(m, index, level + 1, false);
     }
 }
 
-static void put_map(const sim_yedit *e, sim_buf *b, const sim_ynode *n, uint32_t level,
-                    bool inline_first)
+static void put_map(emitter *m, uint32_t index, uint32_t level, bool inline_first)
 {
+    const sim_yedit *e = m->e;
+    const sim_ynode *n = &e->doc->nodes[index];
     bool first = true;
     for (uint32_t k = n->first; k != SIM_NONE;) {
         uint32_t v = e->doc->nodes[k].next;
         assert(v != SIM_NONE);
         if (!e->deleted[k] && !e->deleted[v]) {
-            if (!(first && inline_first)) indent(b, level);
+            if (!(first && inline_first)) indent(&m->buf, level);
+            if (first) mark(m, index);
             first = false;
-            put_scalar(e, b, k);
-            sim_buf_puts(b, ":");
-            put_value(e, b, v, level);
+            put_scalar(m, k);
+            sim_buf_puts(&m->buf, ":");
+            put_value(m, v, level);
         }
         k = e->doc->nodes[v].next;
     }
 }
 
-static void put_seq(const sim_yedit *e, sim_buf *b, const sim_ynode *n, uint32_t level,
-                    bool inline_first)
+static void put_seq(emitter *m, uint32_t index, uint32_t level, bool inline_first)
 {
+    const sim_yedit *e = m->e;
+    const sim_ynode *n = &e->doc->nodes[index];
     bool first = true;
     for (uint32_t i = n->first; i != SIM_NONE; i = e->doc->nodes[i].next) {
         if (e->deleted[i]) continue;
-        if (!(first && inline_first)) indent(b, level);
+        if (!(first && inline_first)) indent(&m->buf, level);
+        if (first) mark(m, index);
         first = false;
         const sim_ynode *item = &e->doc->nodes[i];
         if (item->type == SIM_Y_MAP && kept_children(e, item) > 0) {
-            sim_buf_puts(b, "- ");
-            put_node(e, b, i, level + 1, true);
+            sim_buf_puts(&m->buf, "- ");
+            put_node(m, i, level + 1, true);
         } else {
-            sim_buf_puts(b, "-");
-            put_value(e, b, i, level);
+            sim_buf_puts(&m->buf, "-");
+            put_value(m, i, level);
         }
     }
 }
 
-static void put_node(const sim_yedit *e, sim_buf *b, uint32_t index, uint32_t level, bool inline_first)
+static void put_node(emitter *m, uint32_t index, uint32_t level, bool inline_first)
 {
     assert(level <= SIM_YAML_MAX_DEPTH + 1);
-    const sim_ynode *n = &e->doc->nodes[index];
+    const sim_ynode *n = &m->e->doc->nodes[index];
     if (n->type == SIM_Y_MAP) {
-        put_map(e, b, n, level, inline_first);
+        put_map(m, index, level, inline_first);
     } else if (n->type == SIM_Y_SEQ) {
-        put_seq(e, b, n, level, inline_first);
+        put_seq(m, index, level, inline_first);
     } else {
-        put_scalar(e, b, index);
-        sim_buf_puts(b, "\n");
+        put_scalar(m, index);
+        sim_buf_puts(&m->buf, "\n");
     }
 }
 
 char *sim_yemit(const sim_yedit *e, const char *header_comment, size_t *len)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    assert(e != NULL && e->doc != NULL);
+    emitter m = {.e = e, .line = 1};
+    sim_buf *bp = &m.buf;
+    sim_buf_init(bp);
+    memset(e->out_line, 0, ((size_t)e->doc->count + 1) * sizeof *e->out_line);
+    memset(e->out_col, 0, ((size_t)e->doc->count + 1) * sizeof *e->out_col);
     if (header_comment != NULL) {
         for (const char *p = header_comment; *p != '\0';) {
             const char *nl = strchr(p, '\n');
             size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            sim_buf_puts(&b, "# ");
+            sim_buf_puts(bp, "# ");
             char line[512];
             if (n >= sizeof line) n = sizeof line - 1;
             memcpy(line, p, n);
             line[n] = '\0';
-            sim_buf_puts(&b, line);
-            sim_buf_puts(&b, "\n");
+            sim_buf_puts(bp, line);
+            sim_buf_puts(bp, "\n");
             p += n + (nl ? 1 : 0);
             if (nl == NULL) break;
         }
     }
-    if (e->doc->root != SIM_NONE) put_node(e, &b, e->doc->root, 0, false);
-    char *text = sim_buf_take(&b);
+    if (e->doc->root != SIM_NONE) put_node(&m, e->doc->root, 0, false);
+    char *text = sim_buf_take(bp);
     if (len != NULL) *len = text ? strlen(text) : 0;
     return text;
 }

@@ -223,7 +223,6 @@ void conf_options_default(conf_options *o)
     o->max_duration_ns = 60 * CM_NS_PER_S;
     o->handshake_ns = 10 * CM_NS_PER_S;
     o->timeout_multiplier = 1.0;
-    o->color = -1;
 }
 
 int64_t conf_tolerance_ns(const conf_options *o, int64_t duration_ns)

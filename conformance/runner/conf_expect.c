@@ -251,9 +251,9 @@ static void refresh_step_flags(sim_result *r)
 }
 
 /* Line entries: failures at their line become notes. */
-static void apply_lines(conf_expectations *e, const sim_scenario *sc, conf_outcome *o)
+static void apply_lines(conf_expectations *e, const sim_scenario *sc, sim_result *o)
 {
-    sim_result *r = &o->res;
+    sim_result *r = o;
     for (uint32_t i = 0; i < e->count; i++) {
         conf_expect_entry *x = &e->entries[i];
         if (x->line == 0 || x->status == CONF_EXPECT_SKIP || !for_scenario(x, sc)) continue;
@@ -266,7 +266,7 @@ static void apply_lines(conf_expectations *e, const sim_scenario *sc, conf_outco
                 f++;
                 continue;
             }
-            conf_outcome_note(o, "%s:%u: expected failure%s (%s:%u): %s — %s%s%s%s", sc->file, x->line, rules, e->path,
+            conf_result_note(o, "%s:%u: expected failure%s (%s:%u): %s — %s%s%s%s", sc->file, x->line, rules, e->path,
                               x->src_line, x->reason, r->failures[f].message,
                               r->failures[f].observed ? " (observed " : "",
                               r->failures[f].observed ? r->failures[f].observed : "",
@@ -285,9 +285,9 @@ static void apply_lines(conf_expectations *e, const sim_scenario *sc, conf_outco
     refresh_step_flags(r);
 }
 
-void conf_expect_apply(conf_expectations *e, const sim_scenario *sc, conf_outcome *o)
+void conf_expect_apply(conf_expectations *e, const sim_scenario *sc, sim_result *o)
 {
-    sim_result *r = &o->res;
+    sim_result *r = o;
     if (e == NULL || r->verdict == SIM_VERDICT_SKIP || r->verdict == SIM_VERDICT_ERROR) return;
     for (uint32_t i = 0; i < e->count; i++) e->entries[i].runs += for_scenario(&e->entries[i], sc);
     apply_lines(e, sc, o);
@@ -305,7 +305,7 @@ void conf_expect_apply(conf_expectations *e, const sim_scenario *sc, conf_outcom
         r->verdict = SIM_VERDICT_SKIP;
         r->skip_reason = sim_strdup_printf("%s on %s%s: %s", whole->status == CONF_EXPECT_FAIL ? "expected to fail" : "known intermittent",
                                            e->backend ? e->backend : "this backend", rules, whole->reason);
-        o->expected_failure = true;
+        r->rt.expected_failure = true;
     } else if (whole->status == CONF_EXPECT_FAIL) {
         char *message = sim_strdup_printf("expected to fail (%s:%u: %s), but it passed: update the expectation file",
                                           e->path, whole->src_line, whole->reason);

@@ -30,27 +30,15 @@
 
 /* ---- outcomes ------------------------------------------------------------------------ */
 
-void conf_outcome_init(conf_outcome *o)
-{
-    memset(o, 0, sizeof *o);
-    sim_result_init(&o->res);
-}
-
-void conf_outcome_free(conf_outcome *o)
-{
-    sim_result_free(&o->res);
-    sim_strv_free(o->load_notes, o->load_note_count);
-    memset(o, 0, sizeof *o);
-}
-
-void conf_outcome_note(conf_outcome *o, const char *fmt, ...)
+/* A formatted note on a result (notes are remarks, never failures). */
+void conf_result_note(sim_result *r, const char *fmt, ...)
 {
     char text[600];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    sim_result_add_note(&o->res, text);
+    sim_result_add_note(r, text);
 }
 
 static void put_word(sim_buf *b, const char *s)
@@ -117,15 +105,15 @@ void conf_result_describe(const sim_scenario *sc, const conf_options *opt,
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static sim_failure *fail_at(conf_outcome *o, const sim_scenario *sc, uint8_t kind, uint32_t step,
+static sim_failure *fail_at(sim_result *o, const sim_scenario *sc, uint8_t kind, uint32_t step,
                             sim_loc loc, const char *message, const char *expected, const char *observed)
 {
     if (loc.line == 0) loc = step < sc->step_count ? sc->steps[step].loc : sc->loc;
     if (loc.line == 0) loc = (sim_loc){1, 1};
-    sim_failure *f = sim_result_add_failure(&o->res, kind, loc.line, loc.col ? loc.col : 1, message,
+    sim_failure *f = sim_result_add_failure(o, kind, loc.line, loc.col ? loc.col : 1, message,
                                             expected, observed);
     if (f != NULL) f->step = step;
-    if (step < o->res.step_count) o->res.steps[step].failed = true;
+    if (step < o->step_count) o->steps[step].failed = true;
     return f;
 }
 
@@ -212,32 +200,32 @@ static bool margin_sensitive(const conf_options *opt, const margin *m)
     return m->has && mag <= conf_tolerance_ns(opt, m->deadline);
 }
 
-static void record_margins(const sim_scenario *sc, const conf_run *run, conf_outcome *o)
+static void record_margins(const sim_scenario *sc, const conf_run *run, sim_result *o)
 {
     for (uint32_t i = 0; i < run->obs.exec_count; i++) {
         const sim_exec *e = &run->obs.execs[i];
         margin m = margin_of(sc, e);
         if (!m.has) continue;
         int64_t mag = m.ns < 0 ? -m.ns : m.ns;
-        sim_realtime *rt = &o->res.rt;
+        sim_realtime *rt = &o->rt;
         if (!rt->has_margin || mag < (rt->margin_ns < 0 ? -rt->margin_ns : rt->margin_ns)) {
             rt->has_margin = true;
             rt->margin_ns = m.ns;
             rt->margin_line = sc->steps[e->step].loc.line;
         }
     }
-    for (uint32_t s = 0; s < o->res.step_count; s++) { /* the first execution's margin, per step */
+    for (uint32_t s = 0; s < o->step_count; s++) { /* the first execution's margin, per step */
         uint32_t first = exec_of_step(run, s, 0);
-        if (first == SIM_NONE || o->res.steps[s].observed == NULL) continue;
+        if (first == SIM_NONE || o->steps[s].observed == NULL) continue;
         margin m = margin_of(sc, &run->obs.execs[first]);
         if (!m.has) continue;
         char mg[48], dl[48];
         sim_format_margin(m.ns, mg, sizeof mg);
         sim_format_duration(m.deadline, dl, sizeof dl);
-        char *text = sim_strdup_printf("%s margin=%s to the %s %s", o->res.steps[s].observed, mg, dl, m.what);
+        char *text = sim_strdup_printf("%s margin=%s to the %s %s", o->steps[s].observed, mg, dl, m.what);
         if (text != NULL) {
-            free(o->res.steps[s].observed);
-            o->res.steps[s].observed = text;
+            free(o->steps[s].observed);
+            o->steps[s].observed = text;
         }
     }
 }
@@ -252,7 +240,7 @@ typedef struct view {
 } view;
 
 static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, const conf_agent_info *info,
-                      conf_outcome *o)
+                      sim_result *o)
 {
     memset(v, 0, sizeof *v);
     v->sc = *sc;
@@ -270,7 +258,7 @@ static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, cons
         if (real_clock(info)) x->has_elapsed = false; /* checked with a tolerance below */
         if ((flags & CONF_STEPF_UNOBSERVABLE) && x->result_count > 0) {
             x->result_count = 0;
-            conf_outcome_note(o, "%s:%u: the %s result is not observable on this backend (not checked)",
+            conf_result_note(o, "%s:%u: the %s result is not observable on this backend (not checked)",
                               sc->file, sc->steps[i].loc.line, sim_op_keyword(sc->steps[i].op));
         }
         if (flags & CONF_STEPF_UNSUPPORTED) v->steps[i].expect = NULL;
@@ -282,7 +270,7 @@ static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, cons
         if (info->world || (info->events & (UINT64_C(1) << x->kind))) {
             v->event_expects[kept++] = *x;
         } else {
-            conf_outcome_note(o, "%s:%u: expect_events '%s' is not observable on this backend (not checked)",
+            conf_result_note(o, "%s:%u: expect_events '%s' is not observable on this backend (not checked)",
                               sc->file, x->loc.line, sim_event_kind_name(x->kind));
         }
     }
@@ -301,7 +289,7 @@ static void view_free(view *v)
 /* ---- timing with a tolerance ------------------------------------------------------------------------ */
 
 static void check_elapsed(const sim_scenario *sc, const conf_run *run, const conf_options *opt,
-                          conf_outcome *o, uint32_t step)
+                          sim_result *o, uint32_t step)
 {
     const sim_expect *x = sc->steps[step].expect;
     int64_t lo_tol = conf_tolerance_ns(opt, x->elapsed_min_ns);
@@ -347,7 +335,7 @@ static void check_elapsed(const sim_scenario *sc, const conf_run *run, const con
         uint32_t e = exec_of_step(run, step, first);
         if (e != SIM_NONE) f->time_ns = run->obs.execs[e].end_ns;
     }
-    o->res.rt.timing_failures += sensitive;
+    o->rt.timing_failures += sensitive;
     free(expected);
     free(observed);
 }
@@ -388,7 +376,7 @@ static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allo
 }
 
 static void check_allowed(const sim_scenario *sc, const conf_model *model, const conf_run *run,
-                          const conf_options *opt, conf_outcome *o)
+                          const conf_options *opt, sim_result *o)
 {
     for (uint32_t step = 0; step < sc->step_count; step++) {
         uint8_t flags = run->step_flags != NULL ? run->step_flags[step] : 0;
@@ -438,18 +426,18 @@ static void check_allowed(const sim_scenario *sc, const conf_model *model, const
             f->execution = first;
             if (e != SIM_NONE) f->time_ns = run->obs.execs[e].end_ns;
         }
-        o->res.rt.timing_failures += sensitive;
+        o->rt.timing_failures += sensitive;
         free(expected);
         free(observed);
     }
 }
 
 /* Marks sim_check's failures about calls that ended close to a deadline. */
-static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_options *opt, conf_outcome *o,
+static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_options *opt, sim_result *o,
                         uint32_t count)
 {
-    for (uint32_t i = 0; i < count && i < o->res.failure_count; i++) {
-        sim_failure *f = &o->res.failures[i];
+    for (uint32_t i = 0; i < count && i < o->failure_count; i++) {
+        sim_failure *f = &o->failures[i];
         if (f->step == SIM_RESULT_NONE || f->execution == SIM_RESULT_NONE || f->step >= sc->step_count) continue;
         uint32_t e = exec_of_step(run, f->step, f->execution);
         if (e == SIM_NONE) continue;
@@ -465,13 +453,13 @@ static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_
             free(f->observed);
             f->observed = text;
         }
-        o->res.rt.timing_failures += sensitive;
+        o->rt.timing_failures += sensitive;
     }
 }
 
 /* ---- the whole judgement ------------------------------------------------------------------------------- */
 
-static void run_failures(const sim_scenario *sc, const conf_run *run, conf_outcome *o)
+static void run_failures(const sim_scenario *sc, const conf_run *run, sim_result *o)
 {
     for (uint32_t i = 0; i < run->issue_count; i++) {
         const conf_issue *is = &run->issues[i];
@@ -495,20 +483,21 @@ static void run_failures(const sim_scenario *sc, const conf_run *run, conf_outco
 }
 
 void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run *run,
-                const conf_options *opt, const conf_agent_info *info, conf_outcome *out)
+                const conf_options *opt, const conf_agent_info *info, sim_result *out)
 {
     assert(sc != NULL && run != NULL && out != NULL && conf_model_validate(model, sc));
     assert(conf_options_validate(opt) && conf_agent_info_validate(info));
-    conf_outcome_init(out);
-    sim_result *res = &out->res;
+    sim_result_init(out);
+    sim_result *res = out;
     conf_result_describe(sc, opt, info, res);
-    res->trace_hash = run->trace_hash;
+    res->has_trace_hash = run->has_trace_hash;
+    res->trace_hash = run->has_trace_hash ? run->trace_hash : 0;
     res->event_count = run->events;
     res->virtual_time_ns = run->end_ns;
     res->end_reason = run->end_reason;
     res->wall_time_ns = run->wall_ns;
     for (uint32_t i = 0; i < run->note_count; i++) {
-        (void)sim_strv_push(&out->load_notes, &out->load_note_count, run->notes[i]);
+        sim_result_add_host_note(res, run->notes[i]);
     }
     view v;
     if (!view_make(&v, sc, run, info, out)) {

@@ -11,7 +11,8 @@
  *   conf_judge.c           the verdict: sim_check on a view of the scenario, timing with a
  *                          tolerance, margins, model-allowed outcomes
  *   conf_expect.c          per-backend expectation files (expected failures, intermittents)
- *   conf_cli.c             `portsim conform` and `portsim mutants`
+ *   conf_suite.c           a scenario file end to end: skips, model, --repeat, disturbed
+ *                          runs made again, expectation files, flaky verdicts (conf_suite.h)
  *
  * Times: "virtual" nanoseconds are the scenario's; real = virtual x time_scale. Everything
  * the checker sees is virtual, so reports read like `portsim run`'s.
@@ -140,12 +141,11 @@ typedef struct conf_options {
     uint64_t seed;
     const char *expect_path; /* NULL: the backend's default file */
     bool no_expect;
-    const char *json;
     int64_t max_duration_ns; /* real: longer scenarios are skipped */
     int64_t handshake_ns;    /* real: an agent must say hello within this */
     double timeout_multiplier; /* scales handshake and grace times (valgrind, asan) */
-    bool verbose;
-    int color; /* -1 auto */
+    bool verbose;       /* agents' log lines to stderr */
+    bool keep_obs;      /* keep each result's observation (the HTML report draws it) */
     FILE *protocol_log; /* every line sent and received, or NULL (--protocol-log) */
 } conf_options;
 
@@ -201,7 +201,8 @@ typedef struct conf_run {
     int64_t end_ns;         /* virtual */
     const char *end_reason; /* static */
     uint64_t wall_ns;
-    uint64_t trace_hash;    /* world agents */
+    bool has_trace_hash;    /* world agents report one; real agents cannot */
+    uint64_t trace_hash;
     uint64_t events;
     uint32_t step_count;
     uint8_t *step_flags;    /* [step] CONF_STEPF_* */
@@ -285,19 +286,13 @@ sim_data conf_resolve_digest(const sim_scenario *sc, int64_t size, uint64_t dige
 
 /* ---- judging ------------------------------------------------------------------------------------ */
 
-typedef struct conf_outcome {
-    sim_result res;           /* res.rt: notes, closest deadline margin, runs, timing failures */
-    bool expected_failure;    /* the expectation file said so and it failed */
-    char **load_notes;        /* the host was busy during the run: shown with failures or --verbose */
-    uint32_t load_note_count;
-} conf_outcome;
+/* A formatted note on a result (sim_result_add_note). */
+void conf_result_note(sim_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-void conf_outcome_init(conf_outcome *o);
-void conf_outcome_free(conf_outcome *o);
-void conf_outcome_note(conf_outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
+/* Judges one real run: fills *out (initialised here; sim_result_free). Its rt carries the
+ * closest deadline margin, timing-sensitive failures and the host notes of the run. */
 void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run *run,
-                const conf_options *opt, const conf_agent_info *info, conf_outcome *out);
+                const conf_options *opt, const conf_agent_info *info, sim_result *out);
 /* The result of a scenario that did not run (skipped or failed before running). */
 void conf_result_describe(const sim_scenario *sc, const conf_options *opt,
                           const conf_agent_info *info, sim_result *res);
@@ -335,6 +330,6 @@ void conf_expect_free(conf_expectations *e);
 /* The skip entry for a scenario, or NULL. */
 const conf_expect_entry *conf_expect_skip(const conf_expectations *e, const sim_scenario *sc);
 /* Applies fail/intermittent entries to a judged outcome (may change its verdict). */
-void conf_expect_apply(conf_expectations *e, const sim_scenario *sc, conf_outcome *o);
+void conf_expect_apply(conf_expectations *e, const sim_scenario *sc, sim_result *o);
 
 #endif /* CONF_RUNNER_H */

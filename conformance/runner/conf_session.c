@@ -959,7 +959,10 @@ static void on_end(session *s, agent_proc *p, const conf_msg *m)
         if (strcmp(reason, reasons[i]) == 0) s->end_reason = reasons[i];
     }
     const char *hash = conf_msg_str(m, "trace_hash");
-    if (hash != NULL) s->run->trace_hash = strtoull(hash, NULL, 16);
+    if (hash != NULL) {
+        s->run->trace_hash = strtoull(hash, NULL, 16);
+        s->run->has_trace_hash = true;
+    }
     s->run->events = (uint64_t)conf_msg_int(m, "events", 0);
 }
 

@@ -8,7 +8,7 @@
  *   - `--backend model` gives the same verdict (and the same trace hash) as `portsim run`
  *     on every scenario of the corpus and of the tests' own scenarios;
  *   - expectation files: loading, errors, and how entries change verdicts;
- *   - the model backend through the command line with every report format.
+ *   (`portsim conform` itself, its output and its reports, is tested in cli/tests.)
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -19,8 +19,7 @@
 
 #include <cmocka.h>
 
-#include "conf_cli.h"
-#include "conf_runner.h"
+#include "conf_suite.h"
 #include "sim_load.h"
 
 #include <dirent.h>
@@ -37,40 +36,40 @@
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
-static char *read_all(const char *path)
+/* The suite over files with an agent; the text of every failure (message and observed)
+ * into *text; returns how many results failed. suite_ok: whether the agent could be opened. */
+static uint32_t run_suite(const char *agent, double timeout_multiplier, const char *const *files, uint32_t n,
+                          char **text, bool *suite_ok)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    if (text != NULL) {
-        size_t got = fread(text, 1, (size_t)n, f);
-        text[got] = '\0';
+    conf_options opt;
+    conf_options_default(&opt);
+    opt.backend = &conf_backend_agent;
+    opt.no_expect = true;
+    opt.explore = 4;
+    opt.timeout_multiplier = timeout_multiplier;
+    snprintf(opt.agent_path, sizeof opt.agent_path, "%s", agent);
+    conf_suite s;
+    char err[600];
+    sim_buf b;
+    sim_buf_init(&b);
+    uint32_t failed = 0;
+    *suite_ok = conf_suite_open(&s, &opt, stderr, err, sizeof err);
+    if (!*suite_ok) sim_buf_printf(&b, "open: %s\n", err);
+    for (uint32_t i = 0; *suite_ok && i < n; i++) {
+        sim_result r;
+        conf_suite_run_file(&s, files[i], &r);
+        assert_true(sim_result_validate(&r));
+        failed += r.verdict == SIM_VERDICT_FAIL;
+        sim_buf_printf(&b, "%s %s\n", sim_verdict_name(r.verdict), r.scenario ? r.scenario : r.file);
+        for (uint32_t f = 0; f < r.failure_count; f++) {
+            sim_buf_printf(&b, "  %s: %s\n", r.failures[f].message, r.failures[f].observed ? r.failures[f].observed : "");
+        }
+        sim_result_free(&r);
     }
-    fclose(f);
-    return text;
-}
-
-/* Runs conf_cli_main with stdout captured; returns its exit code and the output. */
-static int run_cli(const char **argv, int argc, char **output)
-{
-    char path[] = "/tmp/conf-runner-test-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    fflush(stdout);
-    int saved = dup(STDOUT_FILENO);
-    dup2(fd, STDOUT_FILENO);
-    int code = conf_cli_main(argc, (char **)(uintptr_t)argv);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    close(fd);
-    *output = read_all(path);
-    unlink(path);
-    assert_non_null(*output);
-    return code;
+    if (*suite_ok) conf_suite_close(&s);
+    *text = sim_buf_take(&b);
+    assert_non_null(*text);
+    return failed;
 }
 
 /* Processes whose parent is this process (zombies included): what a runner left behind. */
@@ -176,14 +175,13 @@ static void check_bad_agent(const bad_case *c)
 {
     char agent[512];
     snprintf(agent, sizeof agent, "%s/conf_bad_agent_%s", CONF_BAD_AGENT_DIR, c->mode);
-    const char *argv[] = {"portsim", "conform", "--agent", agent, "--no-expect", "--explore", "4",
-                    CONF_TEST_SCENARIOS "/two-processes.yaml", CONF_TEST_SCENARIOS "/one-process.yaml", NULL};
+    const char *files[] = {CONF_TEST_SCENARIOS "/two-processes.yaml", CONF_TEST_SCENARIOS "/one-process.yaml"};
     char *out = NULL;
-    int code = run_cli(argv, 9, &out);
-    if (code != CONF_EXIT_FAILED || strstr(out, c->message) == NULL ||
-        strstr(out, "FAIL  conf-test-two-processes") == NULL || strstr(out, "FAIL  conf-test-one-process") == NULL ||
-        strstr(out, "0 passed, 2 failed, 0 skipped") == NULL) {
-        print_error("agent %s: exit %d, wanted a failure for each scenario saying \"%s\":\n%s\n", c->mode, code,
+    bool opened = false;
+    uint32_t failed = run_suite(agent, 1.0, files, 2, &out, &opened);
+    if (!opened || failed != 2 || strstr(out, c->message) == NULL || strstr(out, "fail conf-test-two-processes") == NULL ||
+        strstr(out, "fail conf-test-one-process") == NULL) {
+        print_error("agent %s: %u failed, wanted a failure for each scenario saying \"%s\":\n%s\n", c->mode, failed,
                     c->message, out);
         fail();
     }
@@ -237,11 +235,12 @@ static void test_agent_silent(void **state)
     (void)state;
     char agent[512];
     snprintf(agent, sizeof agent, "%s/conf_bad_agent_silent", CONF_BAD_AGENT_DIR);
-    const char *argv[] = {"portsim", "conform", "--agent", agent, "--timeout-multiplier", "0.1",
-                    CONF_TEST_SCENARIOS "/one-process.yaml", NULL};
+    const char *files[] = {CONF_TEST_SCENARIOS "/one-process.yaml"};
     char *out = NULL;
-    int code = run_cli(argv, 7, &out);
-    assert_int_equal(code, CONF_EXIT_USAGE);
+    bool opened = true;
+    run_suite(agent, 0.1, files, 1, &out, &opened);
+    assert_false(opened); /* the probe found no hello: nothing ran */
+    assert_non_null(strstr(out, "open: "));
     free(out);
     /* The session itself, for each scenario. */
     conf_options opt;
@@ -266,10 +265,10 @@ static void test_agent_silent(void **state)
     bool said = false;
     for (uint32_t i = 0; i < run.issue_count; i++) said = said || strstr(run.issues[i].message, "did not answer hello") != NULL;
     assert_true(said);
-    conf_outcome o;
+    sim_result o;
     conf_judge(&sc, &model, &run, &opt, &info, &o);
-    assert_int_equal(o.res.verdict, SIM_VERDICT_FAIL);
-    conf_outcome_free(&o);
+    assert_int_equal(o.verdict, SIM_VERDICT_FAIL);
+    sim_result_free(&o);
     conf_run_free(&run);
     conf_model_free(&model);
     sim_scenario_free(&sc);
@@ -290,9 +289,12 @@ static void test_interrupted_run(void **state)
     if (child == 0) {
         int null = open("/dev/null", O_WRONLY);
         dup2(null, STDOUT_FILENO);
-        const char *argv[] = {"portsim", "conform", "--agent", agent, "--explore", "2",
-                        CONF_TEST_SCENARIOS "/long.yaml", CONF_TEST_SCENARIOS "/long.yaml", NULL};
-        _exit(conf_cli_main(8, (char **)(uintptr_t)argv));
+        const char *files[] = {CONF_TEST_SCENARIOS "/long.yaml", CONF_TEST_SCENARIOS "/long.yaml"};
+        char *text = NULL;
+        bool opened = false;
+        run_suite(agent, 1.0, files, 2, &text, &opened);
+        free(text);
+        _exit(conf_interrupted() ? 130 : 0);
     }
     uint32_t seen = 0;
     for (int i = 0; i < 400; i++) { /* until the agent and its grandchild exist */
@@ -311,7 +313,7 @@ static void test_interrupted_run(void **state)
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
     assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), CONF_EXIT_INTERRUPTED);
+    assert_int_equal(WEXITSTATUS(status), 130);
     assert_int_equal(pids_alive(pid_dir, &seen), 0);
     if (seen < 3) print_error("only %u agent processes were seen\n", seen);
     assert_true(seen >= 3);
@@ -474,14 +476,15 @@ static void compare_one(const char *path, const conf_agent_info *info, conf_opti
         assert_true(conf_model_explore(&sc, opt, &model));
         conf_run run;
         conf_run_scenario(&sc, &model, opt, info, &run);
-        conf_outcome o;
+        sim_result o;
         conf_judge(&sc, &model, &run, opt, info, &o);
-        verdict_b = o.res.verdict;
-        hash_b = o.res.trace_hash;
+        verdict_b = o.verdict;
+        hash_b = o.trace_hash;
+        assert_true(o.has_trace_hash); /* a world agent reports its hash */
         if (verdict_b != a.verdict) {
-            for (uint32_t i = 0; i < o.res.failure_count; i++) print_message("  conform: %s\n", o.res.failures[i].message);
+            for (uint32_t i = 0; i < o.failure_count; i++) print_message("  conform: %s\n", o.failures[i].message);
         }
-        conf_outcome_free(&o);
+        sim_result_free(&o);
         conf_run_free(&run);
         conf_model_free(&model);
     }
@@ -539,44 +542,6 @@ static void test_model_backend_same_verdicts(void **state)
     assert_int_equal(children_left(), 0);
 }
 
-/* ---- the command line, model backend, every report --------------------------------------------- */
-
-static void test_cli_model_reports(void **state)
-{
-    (void)state;
-    char dir[] = "/tmp/conf-reports-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char json[128], junit[128], tap[128], html[128];
-    snprintf(json, sizeof json, "%s/r.json", dir);
-    snprintf(junit, sizeof junit, "%s/r.xml", dir);
-    snprintf(tap, sizeof tap, "%s/r.tap", dir);
-    snprintf(html, sizeof html, "%s/r.html", dir);
-    const char *argv[] = {"portsim", "conform", "--backend", "model", "--json", json, "--junit", junit, "--tap", tap,
-                    "--html", html, CONF_TEST_SCENARIOS, NULL};
-    char *out = NULL;
-    int code = run_cli(argv, 13, &out);
-    assert_int_equal(code, CONF_EXIT_FAILED); /* wrong-expectation.yaml fails, on purpose */
-    assert_non_null(strstr(out, "FAIL  conf-test-wrong-expectation"));
-    assert_non_null(strstr(out, "PASS  conf-test-two-processes"));
-    assert_non_null(strstr(out, "3 passed, 1 failed, 0 skipped"));
-    free(out);
-    /* each format also carries what a real-time run adds (runs, failed runs: sim_realtime) */
-    const char *paths[] = {json, junit, tap, html, json, junit, tap, html};
-    const char *marks[] = {"\"command\": \"conform\"", "<testsuites", "TAP version 14", "<html",
-                           "\"realtime\": {\"runs\": 1, \"failed_runs\": 1, \"flaky\": false",
-                           "<property name=\"runs\" value=\"1\"/>", "  runs: 1\n  failed_runs: 1\n",
-                           "<dt>runs</dt><dd>1 of 1 failed</dd>"};
-    for (int i = 0; i < 8; i++) {
-        char *text = read_all(paths[i]);
-        assert_non_null(text);
-        if (strstr(text, marks[i]) == NULL) print_error("%s lacks %s\n", paths[i], marks[i]);
-        assert_non_null(strstr(text, marks[i]));
-        free(text);
-    }
-    for (int i = 0; i < 4; i++) unlink(paths[i]);
-    rmdir(dir);
-}
-
 /* ---- expectation files -------------------------------------------------------------------------- */
 
 static char *write_temp(const char *text)
@@ -621,17 +586,17 @@ static void test_expectation_file_errors(void **state)
 }
 
 /* A judged outcome of one-process.yaml with failures at the given lines. */
-static void fake_outcome(const sim_scenario *sc, conf_outcome *o, const uint32_t *lines, uint32_t n)
+static void fake_outcome(const sim_scenario *sc, sim_result *o, const uint32_t *lines, uint32_t n)
 {
     conf_options opt;
     conf_options_default(&opt);
     opt.backend = conf_backend_find("posix");
-    conf_outcome_init(o);
-    conf_result_describe(sc, &opt, NULL, &o->res);
+    sim_result_init(o);
+    conf_result_describe(sc, &opt, NULL, o);
     for (uint32_t i = 0; i < n; i++) {
-        sim_result_add_failure(&o->res, SIM_FAIL_EXPECT, lines[i], 3, "create_local result", "created", "null");
+        sim_result_add_failure(o, SIM_FAIL_EXPECT, lines[i], 3, "create_local result", "created", "null");
     }
-    o->res.verdict = n > 0 ? SIM_VERDICT_FAIL : SIM_VERDICT_PASS;
+    o->verdict = n > 0 ? SIM_VERDICT_FAIL : SIM_VERDICT_PASS;
 }
 
 static uint8_t apply(const char *file_text, const sim_scenario *sc, const uint32_t *lines, uint32_t n,
@@ -643,14 +608,14 @@ static uint8_t apply(const char *file_text, const sim_scenario *sc, const uint32
     conf_expectations e;
     assert_true(conf_expect_load(path, &e, &diag));
     sim_diag_fini(&diag);
-    conf_outcome o;
+    sim_result o;
     fake_outcome(sc, &o, lines, n);
     conf_expect_apply(&e, sc, &o);
-    assert_true(sim_result_validate(&o.res));
-    uint8_t verdict = o.res.verdict;
-    *failures_left = o.res.failure_count;
-    *notes = o.res.rt.note_count;
-    conf_outcome_free(&o);
+    assert_true(sim_result_validate(&o));
+    uint8_t verdict = o.verdict;
+    *failures_left = o.failure_count;
+    *notes = o.note_count;
+    sim_result_free(&o);
     conf_expect_free(&e);
     unlink(path);
     free(path);
@@ -731,7 +696,6 @@ int main(void)
         cmocka_unit_test(test_posix_agent_rejects_garbage),
         cmocka_unit_test(test_model_agent_rejects_garbage),
         cmocka_unit_test(test_model_backend_same_verdicts),
-        cmocka_unit_test(test_cli_model_reports),
         cmocka_unit_test(test_expectation_file_errors),
         cmocka_unit_test(test_expectations_change_verdicts),
         cmocka_unit_test(test_posix_expectations_load),

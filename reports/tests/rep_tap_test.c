@@ -201,7 +201,7 @@ static void streaming_puts_the_plan_last(void **state)
     for (uint32_t i = 0; i < 3; i++) rep_tap_result(&t, &r[i]);
     assert_true(rep_tap_end(&t));
     char *text = rt_slurp(f, NULL);
-    assert_true(strncmp(text, "TAP version 14\n", 15) == 0);
+    assert_true(strncmp(text, "TAP version 13\n", 15) == 0); /* the default: what prove reads */
     const char *plan = strstr(text, "\n1..3\n");
     assert_non_null(plan);
     assert_true(plan > strstr(text, "ok 3 - "));

@@ -199,6 +199,7 @@ static void identity(sim_result *r, const char *file, const char *name, uint64_t
     r->file = strdup(file);
     r->scenario = name != NULL ? strdup(name) : NULL;
     r->seed = seed;
+    r->has_trace_hash = true;
     r->trace_hash = UINT64_C(0x0123456789abcdef) ^ seed;
     r->event_count = 49;
     r->virtual_time_ns = INT64_C(2001000000);

@@ -1,9 +1,8 @@
 /*
- * sim_check_test.c — the checker and the `portsim run` command: wrong
- * expectations fail at their YAML position with a replay command that
- * reproduces them; the invariants fire on hand-made observations (the
- * checker is backend-neutral); same scenario + seed gives the same trace
- * hash; JSON, exit codes, colour, folders, skip/only.
+ * sim_check_test.c — the checker: wrong expectations fail at their YAML
+ * position; the invariants fire on hand-made observations (the checker is
+ * backend-neutral); same scenario + seed gives the same trace hash.
+ * (`portsim run` itself: cli/tests/cli_run_test.c.)
  */
 #define _DEFAULT_SOURCE /* mkstemps, mkdtemp */
 #define _POSIX_C_SOURCE 200809L
@@ -14,51 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char echo_text[] =
-    "scenario: check-echo\n"                                                      /* 1 */
-    "processes:\n"                                                                /* 2 */
-    "  server:\n"                                                                 /* 3 */
-    "    threads:\n"                                                              /* 4 */
-    "      main:\n"                                                               /* 5 */
-    "        - create_local: {port: svc, name: com.example.check, handler: echo}\n" /* 6 */
-    "        - schedule: svc\n"                                                   /* 7 */
-    "        - run_loop: {mode: default, for: 1s}\n"                              /* 8 */
-    "  client:\n"                                                                 /* 9 */
-    "    start: 1ms\n"                                                            /* 10 */
-    "    threads:\n"                                                              /* 11 */
-    "      main:\n"                                                               /* 12 */
-    "        - create_remote: {port: r, name: com.example.check}\n"               /* 13 */
-    "        - send: {port: r, msgid: 1, data: \"hi\", send_timeout: 1s, recv_timeout: 1s, reply_mode: default}\n" /* 14 */
-    "          expect: {status: STATUS, reply: REPLY, elapsed: {max: MAXms}}\n"   /* 15 */
-    "        - sleep: 1ms\n"                                                      /* 16 */
-    "          expect: {runs: RUNS}\n"                                            /* 17 */
-    "handlers:\n"                                                                 /* 18 */
-    "  echo:\n"                                                                   /* 19 */
-    "    - work: 3ms\n"                                                           /* 20 */
-    "      expect: {elapsed: WORKms}\n"                                           /* 21 */
-    "    - reply: echo\n"                                                         /* 22 */
-    "expect_events:\n"                                                            /* 23 */
-    "  - {callout: {process: server, port: svc}, count: CALLOUTS}\n";             /* 24 */
-
-/* echo_text with its placeholders replaced; malloc'd. */
-static char *echo_variant(const char *status, const char *reply, const char *max_ms,
-                          const char *runs, const char *work_ms, const char *callouts)
-{
-    const char *keys[] = {"STATUS", "REPLY", "MAX", "RUNS", "WORK", "CALLOUTS"};
-    const char *values[] = {status, reply, max_ms, runs, work_ms, callouts};
-    char *text = strdup(echo_text);
-    for (size_t k = 0; k < 6; k++) {
-        char *at = strstr(text, keys[k]);
-        assert_non_null(at);
-        size_t n = strlen(text) - strlen(keys[k]) + strlen(values[k]) + 1;
-        char *next = malloc(n);
-        snprintf(next, n, "%.*s%s%s", (int)(at - text), text, values[k], at + strlen(keys[k]));
-        free(text);
-        text = next;
-    }
-    return text;
-}
 
 static sim_result run_text(const char *text, uint8_t strategy, uint64_t seed)
 {
@@ -89,7 +43,7 @@ static const sim_failure *failure_at(const sim_result *r, uint32_t line, uint32_
 static void test_right_expectations_pass(void **state)
 {
     (void)state;
-    char *text = echo_variant("success", "\"hi\"", "10", "1", "3", "1");
+    char *text = st_echo_variant("success", "\"hi\"", "10", "1", "3", "1");
     sim_result r = run_text(text, SIM_STRATEGY_FIFO, 1);
     assert_int_equal(r.verdict, SIM_VERDICT_PASS);
     assert_int_equal(r.failure_count, 0);
@@ -108,7 +62,7 @@ static void test_right_expectations_pass(void **state)
 static void test_wrong_expectations_point_at_their_keys(void **state)
 {
     (void)state;
-    char *text = echo_variant("[receive_timeout, became_invalid]", "\"ho\"", "1", "3", "4", "2");
+    char *text = st_echo_variant("[receive_timeout, became_invalid]", "\"ho\"", "1", "3", "4", "2");
     sim_result r = run_text(text, SIM_STRATEGY_FIFO, 1);
     assert_int_equal(r.verdict, SIM_VERDICT_FAIL);
     const sim_failure *f = failure_at(&r, 15, 28);
@@ -133,7 +87,7 @@ static void test_wrong_expectations_point_at_their_keys(void **state)
     sim_result_free(&r);
     free(text);
     /* with the right status, the reply and the elapsed window are checked */
-    text = echo_variant("success", "\"ho\"", "1", "1", "3", "1");
+    text = st_echo_variant("success", "\"ho\"", "1", "1", "3", "1");
     r = run_text(text, SIM_STRATEGY_FIFO, 1);
     f = failure_at(&r, 15, 45);
     assert_string_equal(f->message, "send reply");
@@ -142,77 +96,6 @@ static void test_wrong_expectations_point_at_their_keys(void **state)
     f = failure_at(&r, 15, 59);
     assert_string_equal(f->expected, "at most 1ms");
     sim_result_free(&r);
-    free(text);
-}
-
-static char *write_temp(const char *text)
-{
-    char *path = strdup("/tmp/sim_check_test_XXXXXX.yaml");
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    size_t n = strlen(text);
-    assert_int_equal(write(fd, text, n), (ssize_t)n);
-    close(fd);
-    return path;
-}
-
-/* Splits a replay command at spaces (the temporary path needs no quoting). */
-static uint32_t split(char *line, const char **argv, uint32_t cap)
-{
-    uint32_t n = 0;
-    for (char *tok = strtok(line, " \n"); tok != NULL && n + 1 < cap; tok = strtok(NULL, " \n")) {
-        argv[n++] = tok;
-    }
-    argv[n] = NULL;
-    return n;
-}
-
-static char *line_starting(const char *text, const char *prefix)
-{
-    const char *at = strstr(text, prefix);
-    if (at == NULL) return NULL;
-    const char *end = strchr(at, '\n');
-    return strndup(at, end ? (size_t)(end - at) : strlen(at));
-}
-
-/* A failing run prints a replay command; running it reproduces the failure exactly. */
-static void test_failure_prints_a_replay_that_reproduces_it(void **state)
-{
-    (void)state;
-    char *text = echo_variant("became_invalid", "\"hi\"", "10", "1", "3", "1");
-    char *path = write_temp(text);
-    const char *argv[] = {"portsim", "run", "--strategy", "random", "--seed", "77", path, NULL};
-    st_cli first = st_run_cli(argv);
-    assert_int_equal(first.code, SIM_EXIT_FAILED);
-    char *fail_line = line_starting(first.out, "FAIL ");
-    char *detail = line_starting(first.out, "    /tmp/");
-    char *replay = line_starting(first.out, "    replay: ");
-    assert_non_null(fail_line);
-    assert_non_null(detail);
-    assert_non_null(replay);
-    assert_non_null(strstr(detail, ":15:28: fail: send result: expected became_invalid, observed success"));
-    assert_non_null(strstr(replay, "--seed 77 --strategy random --profile ventura"));
-    const char *args[16];
-    char *words = strdup(replay + strlen("    replay: "));
-    uint32_t n = split(words, args, 16);
-    assert_true(n >= 9);
-    assert_string_equal(args[0], "portsim");
-    st_cli again = st_run_cli(args);
-    assert_int_equal(again.code, SIM_EXIT_FAILED);
-    char *fail_again = line_starting(again.out, "FAIL ");
-    char *detail_again = line_starting(again.out, "    /tmp/");
-    assert_string_equal(fail_again, fail_line); /* same scenario, hash, events, time */
-    assert_string_equal(detail_again, detail);
-    free(fail_again);
-    free(detail_again);
-    st_cli_free(&again);
-    free(words);
-    free(fail_line);
-    free(detail);
-    free(replay);
-    st_cli_free(&first);
-    unlink(path);
-    free(path);
     free(text);
 }
 
@@ -399,184 +282,16 @@ static void test_invariant_no_reply_matched_to_wrong_request(void **state)
     reply_case(false, "mine", "neither", 1);
 }
 
-/* ---- the command line ----------------------------------------------------------- */
-
-static void test_cli_usage_and_exit_codes(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *argv[6];
-        int code;
-        const char *out;
-        const char *err;
-    } cases[] = {
-        {{"portsim", NULL}, 2, "", "usage: portsim run"},
-        {{"portsim", "--help", NULL}, 0, "usage: portsim run", ""},
-        {{"portsim", "--version", NULL}, 0, "portsim ", ""},
-        {{"portsim", "frob", NULL}, 2, "", "unknown command 'frob'"},
-        {{"portsim", "run", NULL}, 2, "", "run needs at least one PATH"},
-        {{"portsim", "run", "--help", NULL}, 0, "--strategy", ""},
-        {{"portsim", "run", "--bogus", "x", NULL}, 2, "", "unknown option '--bogus'"},
-        {{"portsim", "run", "--seed", "x1", "y", NULL}, 2, "", "bad seed"},
-        {{"portsim", "run", "--strategy", "bogus", "y", NULL}, 2, "", "unknown strategy"},
-        {{"portsim", "run", "--profile", "sonoma", "y", NULL}, 2, "", "unknown profile"},
-        {{"portsim", "run", "--seed", NULL}, 2, "", "needs a value"},
-        {{"portsim", "run", "/no/such/path.yaml", NULL}, 2, "", "/no/such/path.yaml: No such file"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        st_cli r = st_run_cli(cases[i].argv);
-        if (r.code != cases[i].code || !strstr(r.out, cases[i].out) || !strstr(r.err, cases[i].err)) {
-            fail_msg("case %zu: code %d\nout: %s\nerr: %s", i, r.code, r.out, r.err);
-        }
-        st_cli_free(&r);
-    }
-}
-
-/* Folders are searched recursively and run in byte order; load errors exit 2. */
-static void test_cli_folders_order_summary_and_load_errors(void **state)
-{
-    (void)state;
-    char dir[] = "/tmp/sim_cli_test_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[512];
-    char *ok = echo_variant("success", "\"hi\"", "10", "1", "3", "1");
-    const char *names[] = {"b.yaml", "a/z.yaml", "a/c.yml", "notes.txt"};
-    snprintf(path, sizeof path, "%s/a", dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(ok, f);
-        fclose(f);
-    }
-    const char *argv[] = {"portsim", "run", "--no-color", dir, NULL};
-    st_cli r = st_run_cli(argv);
-    assert_int_equal(r.code, 0);
-    char *c = strstr(r.out, "/a/c.yml"), *z = strstr(r.out, "/a/z.yaml"), *b = strstr(r.out, "/b.yaml");
-    assert_true(c != NULL && z != NULL && b != NULL && c < z && z < b);
-    assert_null(strstr(r.out, "notes.txt"));
-    assert_non_null(strstr(r.out, "3 passed, 0 failed, 0 skipped\n"));
-    assert_null(strchr(r.out, '\033'));
-    st_cli_free(&r);
-    snprintf(path, sizeof path, "%s/a/bad.yaml", dir);
-    FILE *f = fopen(path, "w");
-    fputs("scenario: x\nprocesses: {p: {threads: {main: [{sleep: 1}]}}}\n", f);
-    fclose(f);
-    r = st_run_cli(argv);
-    assert_int_equal(r.code, SIM_EXIT_USAGE);
-    assert_non_null(strstr(r.err, "/a/bad.yaml:2:42: error: bad duration '1' for sleep"));
-    assert_non_null(strstr(r.out, "ERROR "));
-    assert_non_null(strstr(r.out, "3 passed, 1 failed, 0 skipped\n"));
-    st_cli_free(&r);
-    const char *color[] = {"portsim", "run", "--color", dir, NULL};
-    r = st_run_cli(color);
-    assert_non_null(strstr(r.out, "\033[32mPASS"));
-    st_cli_free(&r);
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/a/bad.yaml", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/a", dir);
-    rmdir(path);
-    rmdir(dir);
-    free(ok);
-}
-
-/* --json writes the versioned document; --trace prints the canonical trace. */
-static void test_cli_json_and_trace(void **state)
-{
-    (void)state;
-    char *bad = echo_variant("became_invalid", "\"hi\"", "10", "1", "3", "1");
-    char *path = write_temp(bad);
-    char json[] = "/tmp/sim_check_test_XXXXXX.json";
-    int fd = mkstemps(json, 5);
-    assert_true(fd >= 0);
-    close(fd);
-    const char *argv[] = {"portsim", "run", "--trace", "--json", json, path, NULL};
-    st_cli r = st_run_cli(argv);
-    assert_int_equal(r.code, 1);
-    assert_non_null(strstr(r.out, "0.000000000 server start incarnation=1 pid=100\n"));
-    assert_non_null(strstr(r.out, " client/main call @1:1 send\n"));
-    char *doc = st_read_file(json, NULL);
-    assert_non_null(doc);
-    assert_true(strncmp(doc, "{\"schema_version\": 1,", 21) == 0);
-    static const char *const keys[] = {
-        "\"tool\": {\"name\": \"portsim\"", "\"command\": \"run\"", "\"options\": {\"seed\": 1",
-        "\"summary\": {\"passed\": 0, \"failed\": 1, \"skipped\": 0, \"errors\": 0}",
-        "\"id\": \"check-echo\"", "\"verdict\": \"fail\"", "\"trace_hash\": \"0x",
-        "\"kind\": \"expect\"", "\"line\": 15, \"column\": 28", "\"expected\": \"became_invalid\"",
-        "\"observed\": \"success\"", "\"replay\": \"portsim run ", "\"steps\": [",
-        "\"where\": \"handler echo\"", "\"realtime\": null,"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (strstr(doc, keys[i]) == NULL) fail_msg("no %s in:\n%s", keys[i], doc);
-    }
-    int depth = 0;
-    bool in_string = false;
-    for (const char *p = doc; *p; p++) { /* balanced, and no raw control characters in strings */
-        if (in_string) {
-            assert_true((unsigned char)*p >= 0x20);
-            if (*p == '\\') p++;
-            else if (*p == '"') in_string = false;
-        } else if (*p == '"') {
-            in_string = true;
-        } else if (*p == '{' || *p == '[') {
-            depth++;
-        } else if (*p == '}' || *p == ']') {
-            depth--;
-        }
-    }
-    assert_int_equal(depth, 0);
-    free(doc);
-    st_cli_free(&r);
-    unlink(json);
-    unlink(path);
-    free(path);
-    free(bad);
-}
-
-/* skip: and only: by backend and profile, with their reasons. */
-static void test_skip_and_only(void **state)
-{
-    (void)state;
-    const char *text =
-        "scenario: only-cf1153\n"
-        "only: [{profile: cf-1153, reason: \"a cf-1153 behaviour\"}]\n"
-        "skip: {backend: posix, reason: \"not on linux\"}\n"
-        "processes: {p: {threads: {main: [{sleep: 1ms}]}}}\n";
-    char *path = write_temp(text);
-    const char *argv[] = {"portsim", "run", path, NULL};
-    st_cli r = st_run_cli(argv);
-    assert_int_equal(r.code, 0);
-    assert_non_null(strstr(r.out, "(skipped: a cf-1153 behaviour)"));
-    assert_non_null(strstr(r.out, "0 passed, 0 failed, 1 skipped"));
-    st_cli_free(&r);
-    const char *with_profile[] = {"portsim", "run", "--profile", "cf-1153", path, NULL};
-    r = st_run_cli(with_profile);
-    assert_int_equal(r.code, 0);
-    assert_non_null(strstr(r.out, "1 passed, 0 failed, 0 skipped"));
-    st_cli_free(&r);
-    unlink(path);
-    free(path);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_right_expectations_pass),
         cmocka_unit_test(test_wrong_expectations_point_at_their_keys),
-        cmocka_unit_test(test_failure_prints_a_replay_that_reproduces_it),
         cmocka_unit_test(test_same_seed_gives_same_trace_hash),
         cmocka_unit_test(test_invariant_invalidation_callback_at_most_once),
         cmocka_unit_test(test_invariant_no_callout_after_invalid),
         cmocka_unit_test(test_invariant_every_send_returns_once),
         cmocka_unit_test(test_invariant_no_reply_matched_to_wrong_request),
-        cmocka_unit_test(test_cli_usage_and_exit_codes),
-        cmocka_unit_test(test_cli_folders_order_summary_and_load_errors),
-        cmocka_unit_test(test_cli_json_and_trace),
-        cmocka_unit_test(test_skip_and_only),
     };
     return cmocka_run_group_tests_name("sim_check", tests, NULL, NULL);
 }

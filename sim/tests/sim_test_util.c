@@ -1,4 +1,5 @@
 /* sim_test_util.c — see sim_test_util.h. */
+#define _DEFAULT_SOURCE /* mkstemps */
 #define _POSIX_C_SOURCE 200809L
 #include "sim_test_util.h"
 
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char *st_read_file(const char *path, size_t *len)
 {
@@ -56,7 +58,7 @@ void st_free_blocks(char **blocks, uint32_t count)
     free(blocks);
 }
 
-static char *slurp(FILE *f)
+char *st_slurp(FILE *f)
 {
     fflush(f);
     long size = ftell(f);
@@ -70,29 +72,64 @@ static char *slurp(FILE *f)
     return buf;
 }
 
-st_cli st_run_cli(const char *const *argv)
+char *st_write_temp(const char *text, const char *suffix)
 {
-    int argc = 0;
-    while (argv[argc] != NULL) argc++;
-    char **copy = calloc((size_t)argc + 1, sizeof *copy);
-    assert_non_null(copy);
-    for (int i = 0; i < argc; i++) copy[i] = strdup(argv[i]);
-    FILE *out = tmpfile(), *err = tmpfile();
-    assert_non_null(out);
-    assert_non_null(err);
-    st_cli r = {.code = sim_cli_main(argc, copy, out, err)};
-    r.out = slurp(out);
-    r.err = slurp(err);
-    for (int i = 0; i < argc; i++) free(copy[i]);
-    free(copy);
-    return r;
+    char *path = NULL;
+    size_t n = strlen("/tmp/portsim_test_XXXXXX") + strlen(suffix) + 1;
+    path = malloc(n);
+    assert_non_null(path);
+    snprintf(path, n, "/tmp/portsim_test_XXXXXX%s", suffix);
+    int fd = mkstemps(path, (int)strlen(suffix));
+    assert_true(fd >= 0);
+    size_t len = strlen(text);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
 }
 
-void st_cli_free(st_cli *r)
+static const char echo_text[] =
+    "scenario: check-echo\n"                                                      /* 1 */
+    "processes:\n"                                                                /* 2 */
+    "  server:\n"                                                                 /* 3 */
+    "    threads:\n"                                                              /* 4 */
+    "      main:\n"                                                               /* 5 */
+    "        - create_local: {port: svc, name: com.example.check, handler: echo}\n" /* 6 */
+    "        - schedule: svc\n"                                                   /* 7 */
+    "        - run_loop: {mode: default, for: 1s}\n"                              /* 8 */
+    "  client:\n"                                                                 /* 9 */
+    "    start: 1ms\n"                                                            /* 10 */
+    "    threads:\n"                                                              /* 11 */
+    "      main:\n"                                                               /* 12 */
+    "        - create_remote: {port: r, name: com.example.check}\n"               /* 13 */
+    "        - send: {port: r, msgid: 1, data: \"hi\", send_timeout: 1s, recv_timeout: 1s, reply_mode: default}\n" /* 14 */
+    "          expect: {status: STATUS, reply: REPLY, elapsed: {max: MAXms}}\n"   /* 15 */
+    "        - sleep: 1ms\n"                                                      /* 16 */
+    "          expect: {runs: RUNS}\n"                                            /* 17 */
+    "handlers:\n"                                                                 /* 18 */
+    "  echo:\n"                                                                   /* 19 */
+    "    - work: 3ms\n"                                                           /* 20 */
+    "      expect: {elapsed: WORKms}\n"                                           /* 21 */
+    "    - reply: echo\n"                                                         /* 22 */
+    "expect_events:\n"                                                            /* 23 */
+    "  - {callout: {process: server, port: svc}, count: CALLOUTS}\n";             /* 24 */
+
+char *st_echo_variant(const char *status, const char *reply, const char *max_ms, const char *runs,
+                      const char *work_ms, const char *callouts)
 {
-    free(r->out);
-    free(r->err);
-    memset(r, 0, sizeof *r);
+    const char *keys[] = {"STATUS", "REPLY", "MAX", "RUNS", "WORK", "CALLOUTS"};
+    const char *values[] = {status, reply, max_ms, runs, work_ms, callouts};
+    char *text = strdup(echo_text);
+    for (size_t k = 0; k < 6; k++) {
+        char *at = strstr(text, keys[k]);
+        assert_non_null(at);
+        size_t n = strlen(text) - strlen(keys[k]) + strlen(values[k]) + 1;
+        char *next = malloc(n);
+        assert_non_null(next);
+        snprintf(next, n, "%.*s%s%s", (int)(at - text), text, values[k], at + strlen(keys[k]));
+        free(text);
+        text = next;
+    }
+    return text;
 }
 
 void st_load_text(const char *name, const char *text, sim_scenario *out)
@@ -122,7 +159,7 @@ char *st_load_errors(const char *name, const uint8_t *bytes, size_t len)
     assert_non_null(f);
     sim_diag_print(&diag, f);
     sim_diag_fini(&diag);
-    return slurp(f);
+    return st_slurp(f);
 }
 
 static int cmp_paths(const void *a, const void *b)

@@ -1,7 +1,7 @@
 /*
  * sim_test_util.h — helpers for sim's cmocka tests: reading files, the
- * `yaml` blocks of docs/scenario-format.md, running the CLI in-process with
- * captured output, and loading a scenario from text.
+ * `yaml` blocks of docs/scenario-format.md, temporary files, the echo
+ * scenario many tests vary, and loading a scenario from text.
  *
  * SIM_TEST_DIR (sim/tests) and PORTSIM_SOURCE_DIR (the repository) come
  * from the build. All returned strings are malloc'd; the caller frees them.
@@ -12,10 +12,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sim_cli.h"
 #include "sim_load.h"
 #include "sim_run.h"
 
@@ -33,15 +33,18 @@ char *st_read_file(const char *path, size_t *len);
 char **st_yaml_blocks(const char *markdown_path, uint32_t *count);
 void st_free_blocks(char **blocks, uint32_t count);
 
-typedef struct st_cli {
-    int code;
-    char *out;
-    char *err;
-} st_cli;
+/* Everything written to f (read from its start; f is closed). */
+char *st_slurp(FILE *f);
+/* A new temporary file holding text, named /tmp/portsim_test_XXXXXX<suffix>; malloc'd path. */
+char *st_write_temp(const char *text, const char *suffix);
 
-/* Runs sim_cli_main with argv (NULL-terminated), capturing both streams. */
-st_cli st_run_cli(const char *const *argv);
-void st_cli_free(st_cli *r);
+/*
+ * A two-process echo scenario (client line 14 sends, line 15 expects) with its
+ * placeholders filled: the send's expected status and reply, its elapsed max (ms), the
+ * sleep's runs, the handler's work expectation (ms), the callout count. malloc'd.
+ */
+char *st_echo_variant(const char *status, const char *reply, const char *max_ms, const char *runs,
+                      const char *work_ms, const char *callouts);
 
 /* Loads text as a scenario; fails the test with the diagnostics if it does not load. */
 void st_load_text(const char *name, const char *text, sim_scenario *out);

@@ -1,16 +1,16 @@
 /*
- * sim_cli_coverage.c — `portsim coverage PATH...`: which rules of
- * SEMANTICS.md (R1–R67) the scenarios cover, by their `rules:` lists.
+ * cli_coverage.c — `portsim coverage PATH...`: which rules of the reference
+ * semantics (R1–R67) the scenarios cover, by their `rules:` lists.
  *
- * Prints one line per rule with the scenarios that cite it, then the
- * rules nobody cites. Three rules are facts rather than behaviour and are
- * reported as such: R64 (the Mach wire format), R66 and R67 (other
- * implementations). Exit 0 when every file loaded (the report is
+ * Prints one line per rule with the scenarios that cite it, then the rules
+ * nobody cites. Four rules are facts or unreachable in the model and are
+ * reported as such. Exit 0 when every file loaded (the report is
  * informational), 2 when one did not.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "sim_cli_internal.h"
+#include "cli_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,16 +43,16 @@ static void cite(coverage *cov, const sim_scenario *sc)
     }
 }
 
-static void report(sim_cli *c, const coverage *cov, size_t scenarios)
+static void report(cli_ctx *c, const coverage *cov, uint32_t scenarios)
 {
     uint32_t covered = 0;
     for (uint32_t r = 1; r <= RULES; r++) {
         if (cov->count[r] == 0) continue;
         covered++;
-        fprintf(c->out, "R%-3u %3u scenario%s  (e.g. %s)\n", r, cov->count[r],
-                cov->count[r] == 1 ? " " : "s", cov->first[r]);
+        fprintf(c->out, "R%-3u %3u scenario%s  (e.g. %s)\n", r, cov->count[r], cov->count[r] == 1 ? " " : "s",
+                cov->first[r]);
     }
-    fprintf(c->out, "\n%u of %u rules covered by %zu scenarios\n", covered, RULES, scenarios);
+    fprintf(c->out, "\n%u of %u rules covered by %u scenarios\n", covered, RULES, scenarios);
     uint32_t missing = 0;
     for (uint32_t r = 1; r <= RULES; r++) {
         if (cov->count[r] != 0) continue;
@@ -67,21 +67,22 @@ static void report(sim_cli *c, const coverage *cov, size_t scenarios)
     if (missing > 0) fprintf(c->out, "%u behavioural rule%s without a scenario\n", missing, missing == 1 ? "" : "s");
 }
 
-int sim_cli_coverage(sim_cli *c, int argc, char **argv)
+int cli_cmd_coverage(cli_ctx *c)
 {
-    int code = sim_cli_parse(c, argc, argv, 0, sim_cli_usage());
-    if (code >= 0) return code;
-    sim_file_list files = {0};
-    code = sim_cli_collect(c, &files);
+    assert(c != NULL && c->cmd != NULL);
+    if (c->path_count == 0) return cli_usage_error(c, "coverage needs at least one PATH", NULL);
+    int code = cli_setup_output(c);
+    cli_files files = {0};
+    if (code < 0) code = cli_collect(c, &files);
     if (code >= 0) return code;
     coverage cov;
     memset(&cov, 0, sizeof cov);
-    size_t loaded = 0, errors = 0;
-    for (size_t i = 0; i < files.count; i++) {
+    uint32_t loaded = 0, errors = 0;
+    for (uint32_t i = 0; i < files.count; i++) {
         sim_scenario sc;
         sim_result res;
         sim_result_init(&res);
-        if (sim_cli_load(c, files.items[i], &sc, &res)) {
+        if (cli_load(c, files.items[i], &sc, &res)) {
             cite(&cov, &sc);
             sim_scenario_free(&sc);
             loaded++;
@@ -92,6 +93,6 @@ int sim_cli_coverage(sim_cli *c, int argc, char **argv)
     }
     report(c, &cov, loaded);
     for (uint32_t r = 0; r <= RULES; r++) free(cov.first[r]);
-    sim_cli_files_free(&files);
-    return errors > 0 ? SIM_EXIT_USAGE : SIM_EXIT_OK;
+    cli_files_free(&files);
+    return errors > 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }

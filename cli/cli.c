@@ -1,0 +1,127 @@
+/*
+ * cli.c — the portsim command table, its help, and dispatch (cli.h).
+ * A command is a row here: name, synopsis, help, option groups, function.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli_internal.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_command commands[] = {
+    {"run", "[options] PATH...", "run scenarios on the model and check them",
+     "Runs each scenario on the model (core/) and checks every expectation. PATH is a\n"
+     "scenario file, or a folder searched recursively for *.yaml / *.yml (in byte order).\n"
+     "Each failure prints file:line:col and a replay command that reproduces it exactly.",
+     {cli_opts_model, cli_opts_trace, cli_opts_reports, cli_opts_color}, cli_cmd_run},
+    {"replay", "[options] FILE", "rerun one scenario exactly, its trace printed",
+     "Runs one scenario file as a failure's replay line says (seed, strategy, profile,\n"
+     "schedule) and prints its canonical trace (docs/trace.md).",
+     {cli_opts_model, cli_opts_reports, cli_opts_color}, cli_cmd_replay},
+    {"explore", "[options] PATH...", "run scenarios under many schedules",
+     "Runs each scenario under many schedules: --seeds random or pct runs, or every\n"
+     "schedule within bounds (--strategy exhaustive). A failing scenario prints its first\n"
+     "failing run in full, with the command that replays it.",
+     {cli_opts_model, cli_opts_explore, cli_opts_reports, cli_opts_color}, cli_cmd_explore},
+    {"shrink", "[options] -o OUT FILE", "reduce a failing scenario",
+     "Reduces a scenario that fails with these options (--seed, --strategy, --profile, as\n"
+     "its replay line says) to a smaller one that fails the same way: the same check, at the\n"
+     "same step of the original, with the same observed outcome. The result is verified\n"
+     "before it is written.",
+     {cli_opts_model, cli_opts_shrink, cli_opts_color}, cli_cmd_shrink},
+    {"coverage", "PATH...", "which rules of the reference semantics the scenarios cover",
+     "Lists, per rule R1-R67, the scenarios whose rules: cite it, and the rules none cites.",
+     {cli_opts_color}, cli_cmd_coverage},
+    {"conform", "(--backend NAME | --agent PATH) [options] PATH...", "the scenarios against a real implementation",
+     "Runs scenario files against a real implementation: one agent process per scenario\n"
+     "process, one thread per scenario thread, real IPC, real time (docs/agent-protocol.md).\n"
+     "Each run is judged by the checker of `portsim run`, with a timing tolerance and the\n"
+     "outcomes the model allows. Exit status 130: interrupted (every agent reaped first).",
+     {cli_opts_backend, cli_opts_conform, cli_opts_reports, cli_opts_color}, cli_cmd_conform},
+    {"mutants", "[options] PATH...", "the corpus against libcfmp's mutants",
+     "Runs the corpus on the unmutated posix agent, then on each of libcfmp's mutants\n"
+     "(libcfmp/src/cfmp_mutants.h); a mutant is killed when a scenario fails on it twice.\n"
+     "Exit 0 when every mutant is killed.",
+     {cli_opts_conform, cli_opts_mutants, cli_opts_color}, cli_cmd_mutants},
+};
+
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static void global_help(FILE *out)
+{
+    fputs("usage: portsim COMMAND [options] PATH...\n"
+          "       portsim COMMAND --help\n"
+          "       portsim --help | --version\n\ncommands:\n",
+          out);
+    for (size_t i = 0; i < COMMAND_COUNT; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nPATH: a scenario file, or a folder searched recursively for *.yaml / *.yml.\n"
+          "Scenarios: docs/scenario-format.md; the agent protocol: docs/agent-protocol.md.\n"
+          "exit status: 0 all passed, 1 a check failed, 2 a usage or input error.\n",
+          out);
+}
+
+static const cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    }
+    return NULL;
+}
+
+/* Every option's default, in one place. */
+static cli_args default_args(void)
+{
+    return (cli_args){.color = -1, .seed = 1, .pct_depth = SIM_PCT_DEPTH_DEFAULT, .pct_steps = SIM_PCT_STEPS_DEFAULT,
+                      .seeds = 1000, .depth = 200, .schedules = 100000, .jobs = 1, .shard_count = 1,
+                      .max_runs = 20000, .time_scale = 1.0, .tolerance_ms = 15.0, .tolerance_pct = 15.0,
+                      .repeat = 1, .explore = 64, .max_latency_ms = 2.0, .max_duration_s = 60.0,
+                      .timeout_multiplier = 1.0};
+}
+
+static int dispatch(cli_ctx *c, int argc, char **argv)
+{
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        global_help(c->out);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0) {
+        fprintf(c->out, "portsim %s\n", PORTSIM_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            global_help(c->out);
+            return CLI_EXIT_OK;
+        }
+        c->cmd = find_command(argv[2]);
+        if (c->cmd == NULL) return cli_usage_error(c, "unknown command", argv[2]);
+        cli_print_help(c, c->out);
+        return CLI_EXIT_OK;
+    }
+    c->cmd = find_command(name);
+    if (c->cmd == NULL) {
+        fprintf(c->err, "portsim: unknown command '%s'\nTry 'portsim --help'.\n", name);
+        return CLI_EXIT_USAGE;
+    }
+    int code = cli_parse(c, argc, argv);
+    return code >= 0 ? code : c->cmd->run(c);
+}
+
+int cli_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    assert(argv != NULL && out != NULL && err != NULL);
+    cli_ctx c = {.out = out, .err = err, .stdout_stream = out, .a = default_args()};
+    int code;
+    if (argc < 2) {
+        global_help(err);
+        code = CLI_EXIT_USAGE;
+    } else {
+        code = dispatch(&c, argc, argv);
+    }
+    free(c.paths);
+    fflush(out);
+    fflush(err);
+    return code;
+}
