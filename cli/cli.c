@@ -51,13 +51,75 @@ static const cli_command commands[] = {
 static void global_help(FILE *out)
 {
     fputs("usage: portsim COMMAND [options] PATH...\n"
-          "       portsim COMMAND --help\n"
+          "       portsim COMMAND --help      (portsim help COMMAND; portsim help --man: the man page)\n"
           "       portsim --help | --version\n\ncommands:\n",
           out);
     for (size_t i = 0; i < COMMAND_COUNT; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\nPATH: a scenario file, or a folder searched recursively for *.yaml / *.yml.\n"
           "Scenarios: docs/scenario-format.md; the agent protocol: docs/agent-protocol.md.\n"
           "exit status: 0 all passed, 1 a check failed, 2 a usage or input error.\n",
+          out);
+}
+
+/* Text for roff: backslashes and hyphens escaped, a leading dot or quote defused. */
+static void roff_text(FILE *out, const char *s)
+{
+    if (s[0] == '.' || s[0] == '\'') fputs("\\&", out);
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '\\') fputs("\\e", out);
+        else if (*p == '-') fputs("\\-", out);
+        else if (*p == '\n') fputs(p[1] == '.' || p[1] == '\'' ? "\n\\&" : "\n", out);
+        else fputc(*p, out);
+    }
+}
+
+/* The portsim(1) man page, from the same tables as --help. */
+static void man_page(FILE *out)
+{
+    fprintf(out, ".TH PORTSIM 1 \"\" \"portsim %s\" \"User Commands\"\n.SH NAME\n"
+                 "portsim \\- simulation and conformance tests of CFMessagePort semantics\n"
+                 ".SH SYNOPSIS\n.B portsim\n.I COMMAND\n[options]\n.IR PATH ...\n.br\n"
+                 ".B portsim\n.I COMMAND\n.B \\-\\-help\n"
+                 ".SH DESCRIPTION\nportsim runs YAML scenarios of processes using Apple's CFMessagePort on a "
+                 "deterministic model, explores their schedules, shrinks failures, and runs the same scenarios "
+                 "against real implementations. PATH is a scenario file, or a folder searched recursively for "
+                 "*.yaml and *.yml.\n.SH COMMANDS\n",
+            PORTSIM_VERSION);
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        const cli_command *cmd = &commands[i];
+        fprintf(out, ".SS \"portsim %s ", cmd->name);
+        roff_text(out, cmd->synopsis);
+        fputs("\"\n", out);
+        roff_text(out, cmd->description);
+        fputs("\n", out);
+        for (uint32_t g = 0; g < CLI_GROUPS_MAX && cmd->groups[g] != NULL; g++) {
+            for (const cli_option *o = cmd->groups[g]; o->name != NULL; o++) {
+                fputs(".TP\n.B ", out);
+                if (o->alias != NULL) {
+                    roff_text(out, o->alias);
+                    fputs(", ", out);
+                }
+                roff_text(out, o->name);
+                if (o->metavar != NULL) {
+                    fputs(" \\fI", out);
+                    roff_text(out, o->metavar);
+                    fputs("\\fR", out);
+                }
+                fputc('\n', out);
+                roff_text(out, o->help);
+                fputc('\n', out);
+            }
+        }
+    }
+    fputs(".SH EXIT STATUS\n0 all passed (or skipped, or expected), 1 a check failed, 2 a usage or input "
+          "error, 130 interrupted (conform, mutants).\n"
+          ".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nwhen set and not empty, no colour unless \\-\\-color.\n"
+          ".TP\n.B PORTSIM_AGENT_DIR\nwhere to look first for the conformance agents.\n"
+          ".TP\n.B PORTSIM_EXPECT_DIR\nwhere to look for the backends' expectation files.\n"
+          ".SH FILES\nPREFIX/libexec/portsim: the agents (and mutants); PREFIX/share/portsim/expect: the "
+          "expectation files; PREFIX/share/doc/portsim: the scenario format, the agent protocol, the "
+          "reports.\n.SH SEE ALSO\nscenario\\-format.md, agent\\-protocol.md, reports.md, trace.md in the "
+          "documentation folder.\n",
           out);
 }
 
@@ -91,6 +153,10 @@ static int dispatch(cli_ctx *c, int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (strcmp(name, "help") == 0) {
+        if (argc == 3 && strcmp(argv[2], "--man") == 0) {
+            man_page(c->out);
+            return CLI_EXIT_OK;
+        }
         if (argc < 3) {
             global_help(c->out);
             return CLI_EXIT_OK;

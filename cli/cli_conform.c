@@ -205,7 +205,8 @@ int cli_cmd_mutants(cli_ctx *c)
         sim_result_free(&results[i]);
     }
     fprintf(c->out, "  %u of %u scenarios pass on the baseline\n", passing, files.count);
-    const char *dir = c->a.agents_dir != NULL ? c->a.agents_dir : conf_mutant_dir();
+    char found[4096];
+    const char *dir = c->a.agents_dir != NULL ? c->a.agents_dir : conf_mutant_dir(found, sizeof found);
     for (uint32_t k = 0; k < n && !conf_interrupted(); k++) {
         const conf_mutant *m = conf_mutant_get(k);
         char path[4096], err[600];

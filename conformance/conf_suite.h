@@ -53,7 +53,8 @@ typedef struct conf_mutant {
 
 uint32_t conf_mutant_count(void);
 const conf_mutant *conf_mutant_get(uint32_t index);
-/* The folder this build put the mutant agents in ("" when none were built). */
-const char *conf_mutant_dir(void);
+/* Where the mutant agents are: beside an installed portsim (written into buf), else this
+ * build's folder ("" when none were built). */
+const char *conf_mutant_dir(char *buf, size_t cap);
 
 #endif /* CONF_SUITE_H */

@@ -3,8 +3,9 @@
  * what an agent says about itself in its hello, the capabilities a
  * scenario needs, and the runner's options.
  *
- * Agent executables are found next to the build's own (paths compiled in
- * by CMake) or in $PORTSIM_AGENT_DIR when that is set.
+ * Agent executables are found in $PORTSIM_AGENT_DIR when that is set, then
+ * where `cmake --install` put them beside this portsim (PREFIX/libexec/portsim
+ * for PREFIX/bin/portsim), then in the build (paths compiled in by CMake).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "conf_runner.h"
@@ -16,6 +17,18 @@
 
 /* ---- finding agents --------------------------------------------------------------------- */
 
+#ifndef CONF_BIN_TO_LIBEXEC
+#define CONF_BIN_TO_LIBEXEC "../libexec/portsim"
+#endif
+
+bool conf_installed_path(const char *rel, const char *file, char *path, size_t cap)
+{
+    char dir[4096];
+    if (!conf_self_dir(dir, sizeof dir)) return false;
+    int n = snprintf(path, cap, "%s/%s%s%s", dir, rel, file[0] ? "/" : "", file);
+    return n > 0 && (size_t)n < cap && access(path, F_OK) == 0;
+}
+
 static bool find_agent(const char *file, const char *built, char *path, size_t cap, char *why,
                        size_t why_cap)
 {
@@ -24,12 +37,13 @@ static bool find_agent(const char *file, const char *built, char *path, size_t c
         snprintf(path, cap, "%s/%s", dir, file);
         if (access(path, X_OK) == 0) return true;
     }
+    if (conf_installed_path(CONF_BIN_TO_LIBEXEC, file, path, cap) && access(path, X_OK) == 0) return true;
     if (built != NULL && built[0] != '\0' && access(built, X_OK) == 0) {
         snprintf(path, cap, "%s", built);
         return true;
     }
-    snprintf(why, why_cap, "%s was not built (looked in $PORTSIM_AGENT_DIR and %s)", file,
-             built != NULL && built[0] ? built : "this build");
+    snprintf(why, why_cap, "%s was not built (looked in $PORTSIM_AGENT_DIR, %s beside portsim, and %s)", file,
+             CONF_BIN_TO_LIBEXEC, built != NULL && built[0] ? built : "this build");
     return false;
 }
 

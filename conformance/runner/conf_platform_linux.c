@@ -2,13 +2,17 @@
  * conf_platform_linux.c — Linux-only parts of the runner: the runner is a
  * child subreaper while it runs agents (orphaned descendants of an agent
  * are reparented to it and reaped with their process group), and an
- * agent gets SIGKILL if the runner itself dies (PR_SET_PDEATHSIG).
+ * agent gets SIGKILL if the runner itself dies (PR_SET_PDEATHSIG); the
+ * running executable's folder comes from /proc/self/exe.
  */
 #define _GNU_SOURCE
 #include "conf_runner.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 void conf_platform_child_setup(void);
 
@@ -29,4 +33,17 @@ void conf_platform_fini(void)
 void conf_platform_child_setup(void)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+/* The folder of the running executable, from /proc/self/exe. */
+bool conf_self_dir(char *dir, size_t cap)
+{
+    if (cap < 2) return false;
+    ssize_t n = readlink("/proc/self/exe", dir, cap - 1);
+    if (n <= 0 || (size_t)n >= cap - 1) return false;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL) return false;
+    *slash = '\0';
+    return true;
 }

@@ -19,3 +19,12 @@ void conf_platform_fini(void)
 void conf_platform_child_setup(void)
 {
 }
+
+/* No portable way to find the running executable here: installed agents are found through
+ * $PORTSIM_AGENT_DIR or the paths of the build. */
+bool conf_self_dir(char *dir, size_t cap)
+{
+    (void)dir;
+    (void)cap;
+    return false;
+}

@@ -67,6 +67,13 @@ void conf_child_status_text(int status, char *buf, size_t cap);
 void conf_platform_init(void);
 void conf_platform_fini(void);
 
+/* The folder of the running executable (for an installed portsim: PREFIX/bin); false when
+ * the system cannot tell. */
+bool conf_self_dir(char *dir, size_t cap);
+/* PREFIX-relative install paths, for an installed portsim (CONF_BIN_TO_*: bin -> there):
+ * an existing path made from the executable's folder and rel, or false. */
+bool conf_installed_path(const char *rel, const char *file, char *path, size_t cap);
+
 /* A private directory for one run (agents' runtime files); removed recursively after. */
 bool conf_run_dir_make(char *out, size_t cap);
 void conf_run_dir_remove(const char *dir);

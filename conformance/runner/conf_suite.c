@@ -19,8 +19,21 @@
 #ifndef CONF_MUTANT_DIR
 #define CONF_MUTANT_DIR ""
 #endif
+#ifndef CONF_BIN_TO_DATA
+#define CONF_BIN_TO_DATA "../share/portsim"
+#endif
+#ifndef CONF_BIN_TO_LIBEXEC
+#define CONF_BIN_TO_LIBEXEC "../libexec/portsim"
+#endif
 
-/* The backend's expectation file: --expect, else $PORTSIM_EXPECT_DIR or this build's. */
+/* An installed portsim's folder (PREFIX/share/portsim/...), else the build's. */
+static const char *installed_or(const char *rel, char *buf, size_t cap, const char *built)
+{
+    return conf_installed_path(rel, "", buf, cap) ? buf : built;
+}
+
+/* The backend's expectation file: --expect, else $PORTSIM_EXPECT_DIR, the installed ones or
+ * this source tree's. */
 static bool load_expectations(conf_suite *s, char *err, size_t cap)
 {
     const conf_options *opt = &s->opt;
@@ -29,11 +42,14 @@ static bool load_expectations(conf_suite *s, char *err, size_t cap)
     if (opt->expect_path != NULL) {
         snprintf(path, sizeof path, "%s", opt->expect_path);
     } else {
+        char installed[2048];
         const char *dir = getenv("PORTSIM_EXPECT_DIR");
-        if (dir == NULL || dir[0] == '\0') dir = CONF_EXPECT_DIR;
+        if (dir == NULL || dir[0] == '\0') {
+            dir = installed_or(CONF_BIN_TO_DATA "/expect", installed, sizeof installed, CONF_EXPECT_DIR);
+        }
         if (dir[0] == '\0' || opt->backend == &conf_backend_agent) return true;
-        snprintf(path, sizeof path, "%s/%s.yaml", dir, opt->backend->name);
-        if (access(path, R_OK) != 0) return true;
+        int n = snprintf(path, sizeof path, "%s/%s.yaml", dir, opt->backend->name);
+        if (n < 0 || (size_t)n >= sizeof path || access(path, R_OK) != 0) return true;
     }
     sim_diag diag;
     sim_diag_init(&diag, path);
@@ -272,7 +288,7 @@ const conf_mutant *conf_mutant_get(uint32_t index)
     return &mutants[index];
 }
 
-const char *conf_mutant_dir(void)
+const char *conf_mutant_dir(char *buf, size_t cap)
 {
-    return CONF_MUTANT_DIR;
+    return installed_or(CONF_BIN_TO_LIBEXEC "/mutants", buf, cap, CONF_MUTANT_DIR);
 }
