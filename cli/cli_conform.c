@@ -7,6 +7,7 @@
 #include "cli_internal.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,21 +69,74 @@ static bool bad(const sim_result *r)
     return r->verdict == SIM_VERDICT_FAIL || r->verdict == SIM_VERDICT_ERROR;
 }
 
-/* Every file on the open suite, each result printed as it comes (when print). */
-static void run_all(cli_ctx *c, conf_suite *s, const cli_files *files, sim_result *results, bool print)
+typedef struct suite_run {
+    cli_ctx *c;
+    conf_suite *s;
+    const cli_files *files;
+    sim_result *results;
+    const bool *usable;   /* mutants: only these files, or NULL for all */
+    bool print;
+    bool first_kill;      /* mutants --first-kill: stop starting files once one confirmed a kill */
+    uint32_t kills;       /* mutants: confirmed, in file order */
+    atomic_bool killed;   /* some confirmed kill (read by workers) */
+    bool *ran;            /* [file] */
+    bool *confirmed;      /* [file] mutants: failed twice */
+} suite_run;
+
+/* One file on the suite (a worker thread); mutants run a failing one again to confirm it. */
+static void run_task(void *ctx, uint32_t i)
 {
-    rep_terminal term = cli_terminal(c);
-    for (uint32_t i = 0; i < files->count; i++) {
-        if (conf_interrupted()) {
-            sim_result_init(&results[i]); /* not run: still a result to free */
-            results[i].file = sim_strdup(files->items[i]);
-            results[i].verdict = SIM_VERDICT_SKIP;
-            results[i].skip_reason = sim_strdup("interrupted before it ran");
-            continue;
-        }
-        conf_suite_run_file(s, files->items[i], &results[i]);
-        if (print) rep_terminal_result(&term, &results[i]);
+    suite_run *x = ctx;
+    sim_result_init(&x->results[i]);
+    if (conf_interrupted() || (x->usable != NULL && !x->usable[i]) || (x->first_kill && atomic_load(&x->killed))) return;
+    sim_result_free(&x->results[i]);
+    conf_suite_run_file(x->s, x->files->items[i], &x->results[i]);
+    x->ran[i] = true;
+    if (x->usable != NULL && bad(&x->results[i])) {
+        sim_result again;
+        conf_suite_run_file(x->s, x->files->items[i], &again);
+        x->confirmed[i] = bad(&again);
+        if (x->confirmed[i]) atomic_store(&x->killed, true);
+        sim_result_free(&again);
     }
+}
+
+/* One file's result, on the calling thread, in file order. */
+static void run_done(void *ctx, uint32_t i)
+{
+    suite_run *x = ctx;
+    const sim_result *r = &x->results[i];
+    if (!x->ran[i]) {
+        if (x->usable == NULL && r->file == NULL) { /* conform: never silently missing */
+            sim_result *w = &x->results[i];
+            w->file = sim_strdup(x->files->items[i]);
+            w->verdict = SIM_VERDICT_SKIP;
+            w->skip_reason = sim_strdup("interrupted before it ran");
+        }
+        return;
+    }
+    if (x->print) {
+        rep_terminal term = cli_terminal(x->c);
+        rep_terminal_result(&term, r);
+    }
+    if (x->usable != NULL && bad(r)) {
+        x->kills += x->confirmed[i];
+        fprintf(x->c->out, "    %s %s (%s:%u: %s)\n", x->confirmed[i] ? "killed by" : "one failure (not reproduced) in",
+                r->scenario ? r->scenario : x->files->items[i], r->file, r->failure_count ? r->failures[0].line : 0,
+                r->failure_count ? r->failures[0].message : "?");
+    }
+}
+
+/* Every file on the open suite, -j at a time, results handed back in file order. */
+static void run_all(suite_run *x)
+{
+    uint32_t n = x->files->count;
+    x->ran = calloc((size_t)n + 1, sizeof *x->ran);
+    x->confirmed = calloc((size_t)n + 1, sizeof *x->confirmed);
+    if (x->ran != NULL && x->confirmed != NULL) cli_parallel(n, x->c->a.jobs, run_task, run_done, x);
+    free(x->ran);
+    free(x->confirmed);
+    x->ran = x->confirmed = NULL;
 }
 
 /* With --verbose: intermittent entries of the expectation file that matched nothing. */
@@ -126,7 +180,8 @@ int cli_cmd_conform(cli_ctx *c)
     if (results == NULL) {
         code = CLI_EXIT_USAGE;
     } else {
-        run_all(c, &s, &files, results, true);
+        suite_run x = {.c = c, .s = &s, .files = &files, .results = results, .print = true};
+        run_all(&x);
         unmatched_notes(c, &s);
         code = cli_finish(c, results, files.count);
         sim_run_info info = {.command = "conform", .version = PORTSIM_VERSION, .seed = o.seed,
@@ -145,30 +200,16 @@ int cli_cmd_conform(cli_ctx *c)
 }
 
 /* One mutant against every scenario that passes on the baseline; true when some kill repeats. */
-static bool run_mutant(cli_ctx *c, conf_suite *s, const cli_files *files, const bool *usable, const conf_mutant *m)
+static bool run_mutant(cli_ctx *c, conf_suite *s, const cli_files *files, const bool *usable, sim_result *results,
+                       const conf_mutant *m)
 {
-    uint32_t kills = 0;
-    for (uint32_t i = 0; i < files->count && !conf_interrupted(); i++) {
-        if (!usable[i]) continue;
-        sim_result r;
-        conf_suite_run_file(s, files->items[i], &r);
-        if (bad(&r)) {
-            /* A kill must reproduce: the scenario runs once more on the same mutant. */
-            sim_result again;
-            conf_suite_run_file(s, files->items[i], &again);
-            bool confirmed = bad(&again);
-            sim_result_free(&again);
-            kills += confirmed;
-            fprintf(c->out, "    %s %s (%s:%u: %s)\n", confirmed ? "killed by" : "one failure (not reproduced) in",
-                    r.scenario ? r.scenario : files->items[i], r.file, r.failure_count ? r.failures[0].line : 0,
-                    r.failure_count ? r.failures[0].message : "?");
-        }
-        sim_result_free(&r);
-        if (kills > 0 && c->a.first_kill) break;
-    }
-    if (kills == 0) fprintf(c->out, "    SURVIVED: no scenario kills %s\n", m->name);
+    suite_run x = {.c = c, .s = s, .files = files, .results = results, .usable = usable,
+                   .first_kill = c->a.first_kill};
+    run_all(&x);
+    for (uint32_t i = 0; i < files->count; i++) sim_result_free(&results[i]);
+    if (x.kills == 0) fprintf(c->out, "    SURVIVED: no scenario kills %s\n", m->name);
     fflush(c->out);
-    return kills > 0;
+    return x.kills > 0;
 }
 
 int cli_cmd_mutants(cli_ctx *c)
@@ -196,7 +237,8 @@ int cli_cmd_mutants(cli_ctx *c)
     }
     /* The unmutated agent first: a scenario that fails there kills nothing. */
     fprintf(c->out, "baseline (libcfmp, no mutant):\n");
-    run_all(c, &s, &files, results, false);
+    suite_run base = {.c = c, .s = &s, .files = &files, .results = results};
+    run_all(&base);
     uint32_t passing = 0;
     for (uint32_t i = 0; i < files.count; i++) {
         usable[i] = results[i].verdict == SIM_VERDICT_PASS;
@@ -217,7 +259,7 @@ int cli_cmd_mutants(cli_ctx *c)
         }
         tested++;
         fprintf(c->out, "M%-2d %-28s (%s) %s\n", m->id, m->name, m->rule, m->about);
-        killed += run_mutant(c, &s, &files, usable, m);
+        killed += run_mutant(c, &s, &files, usable, results, m);
     }
     fprintf(c->out, "kill rate: %u of %u mutants killed (%.1f%%)\n", killed, tested,
             tested ? 100.0 * killed / tested : 0.0);

@@ -9,7 +9,6 @@
 #include "cli_internal.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,10 +60,17 @@ static void explore_file(explore_job *j)
     sim_scenario_free(&sc);
 }
 
-static void *explore_thread(void *arg)
+static void explore_task(void *ctx, uint32_t i)
 {
-    explore_file(arg);
-    return NULL;
+    explore_job *jobs = ctx;
+    explore_file(&jobs[i]);
+}
+
+static void explore_done(void *ctx, uint32_t i)
+{
+    explore_job *jobs = ctx;
+    rep_terminal term = cli_terminal(jobs[i].c);
+    rep_terminal_result(&term, &jobs[i].result);
 }
 
 /* The plan from the options: strategy, bounds, shard, threads. */
@@ -99,25 +105,6 @@ static int make_plan(cli_ctx *c, sim_explore_plan *plan)
     return -1;
 }
 
-/* Exhaustive: -j scenarios at a time, printed in file order. */
-static void explore_parallel(cli_ctx *c, explore_job *jobs, uint32_t count)
-{
-    rep_terminal term = cli_terminal(c);
-    uint32_t width = c->a.jobs;
-    for (uint32_t base = 0; base < count; base += width) {
-        uint32_t n = count - base < width ? count - base : width;
-        pthread_t tid[256];
-        bool started[256] = {false};
-        for (uint32_t k = 1; k < n; k++) started[k] = pthread_create(&tid[k], NULL, explore_thread, &jobs[base + k]) == 0;
-        explore_file(&jobs[base]);
-        for (uint32_t k = 1; k < n; k++) {
-            if (started[k]) pthread_join(tid[k], NULL);
-            else explore_file(&jobs[base + k]);
-        }
-        for (uint32_t k = 0; k < n; k++) rep_terminal_result(&term, &jobs[base + k].result);
-    }
-}
-
 int cli_cmd_explore(cli_ctx *c)
 {
     assert(c != NULL && c->cmd != NULL);
@@ -138,15 +125,8 @@ int cli_cmd_explore(cli_ctx *c)
     if (jobs == NULL || results == NULL) {
         code = CLI_EXIT_USAGE;
     } else {
-        if (plan.exhaustive && c->a.jobs > 1) {
-            explore_parallel(c, jobs, count);
-        } else {
-            rep_terminal term = cli_terminal(c);
-            for (uint32_t i = 0; i < count; i++) {
-                explore_file(&jobs[i]);
-                rep_terminal_result(&term, &jobs[i].result);
-            }
-        }
+        /* exhaustive: -j scenarios at once; random and pct split each scenario's seeds instead */
+        cli_parallel(count, plan.exhaustive ? c->a.jobs : 1, explore_task, explore_done, jobs);
         for (uint32_t i = 0; i < count; i++) results[i] = jobs[i].result; /* moved */
         code = cli_finish(c, results, count);
         sim_run_info info = {.command = "explore", .version = PORTSIM_VERSION, .seed = plan.run.seed,

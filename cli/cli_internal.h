@@ -7,6 +7,7 @@
  *   cli_options.c   the options: one table (names, values, ranges, help), one parser
  *   cli_files.c     scenario files from PATH arguments
  *   cli_output.c    colour, loading a file with its errors shown, results, reports
+ *   cli_parallel.c  tasks on -j threads, results handed back in order
  *   cli_run.c       run, replay          cli_explore.c   explore
  *   cli_shrink.c    shrink               cli_coverage.c  coverage
  *   cli_conform.c   conform, mutants
@@ -48,7 +49,7 @@ typedef struct cli_args {
     uint64_t seeds;
     uint32_t depth;
     uint64_t schedules;
-    uint32_t jobs;
+    uint32_t jobs;             /* explore: threads; conform, mutants: scenarios at once */
     uint32_t shard_index;      /* 0-based */
     uint32_t shard_count;
     bool stop_at_failure;
@@ -171,6 +172,15 @@ bool cli_load(cli_ctx *c, const char *path, sim_scenario *sc, sim_result *res);
 int cli_write_reports(cli_ctx *c, const sim_run_info *info, const sim_result *results, uint32_t count);
 /* Prints the summary line and returns the exit code the results call for. */
 int cli_finish(cli_ctx *c, const sim_result *results, uint32_t count);
+
+/* ---- parallel work ------------------------------------------------------------------------ */
+
+#define CLI_JOBS_MAX 256u
+
+typedef void (*cli_task_fn)(void *ctx, uint32_t index);
+/* task(ctx, i) for every i < count on `jobs` threads; done(ctx, i) on the calling thread, in
+ * index order, as soon as task i and every earlier one have finished. jobs 1: in order, here. */
+void cli_parallel(uint32_t count, uint32_t jobs, cli_task_fn task, cli_task_fn done, void *ctx);
 
 /* ---- commands ----------------------------------------------------------------------------- */
 

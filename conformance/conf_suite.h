@@ -17,11 +17,18 @@
  *
  * While a suite is open the process is a child subreaper (Linux) and
  * SIGINT/SIGTERM are recorded instead of fatal (conf_interrupted()): every
- * agent is killed and reaped before a run returns. Not thread-safe.
+ * agent is killed and reaped before a run returns.
+ *
+ * conf_suite_run_file may be called from several threads at once (`portsim
+ * conform -j`): each run has its own agents, pipes and runtime directory (its
+ * own name space: CFMP_RUNTIME_DIR for libcfmp, PORTSIM_RUN_DIR for any
+ * agent), and the expectation file's counters are updated under the suite's
+ * lock. Opening, closing and conf_suite_use_agent are not.
  */
 #ifndef CONF_SUITE_H
 #define CONF_SUITE_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "conf_runner.h"
@@ -32,6 +39,7 @@ typedef struct conf_suite {
     conf_expectations expect;  /* the backend's expectation file, when have_expect */
     bool have_expect;
     FILE *diag;                /* load errors of scenario and expectation files */
+    pthread_mutex_t lock;      /* expect's counters, diag */
 } conf_suite;
 
 /* Probes the agent and loads the expectation file. False (err filled, nothing to close)

@@ -99,6 +99,37 @@ static void test_conform_tap_on_stdout(void **state)
     ct_free(&r);
 }
 
+/* -j 3 prints what -j 1 prints, in the same order (the model backend: the same verdicts). */
+static void test_conform_jobs_keep_the_order(void **state)
+{
+    (void)state;
+    const char *one[] = {"portsim", "conform", "--backend", "model", "--no-color", PORTSIM_SOURCE_DIR "/scenarios/send",
+                         NULL};
+    const char *three[] = {"portsim", "conform", "--backend", "model", "--no-color", "-j", "3",
+                           PORTSIM_SOURCE_DIR "/scenarios/send", NULL};
+    ct_result a = ct_run(one), b = ct_run(three);
+    assert_int_equal(a.code, b.code);
+    /* the verdict words and names, line by line (wall times differ) */
+    const char *pa = a.out, *pb = b.out;
+    uint32_t lines = 0;
+    for (;;) {
+        const char *na = strstr(pa, "\nPASS "), *nb = strstr(pb, "\nPASS ");
+        if (na == NULL || nb == NULL) {
+            assert_true(na == NULL && nb == NULL);
+            break;
+        }
+        size_t len = strcspn(na + 7, " ");
+        assert_true(strncmp(na, nb, len + 7) == 0);
+        pa = na + 1;
+        pb = nb + 1;
+        lines++;
+    }
+    assert_true(lines >= 10);
+    assert_string_equal(strstr(a.out, " passed, "), strstr(b.out, " passed, "));
+    ct_free(&a);
+    ct_free(&b);
+}
+
 static void test_conform_usage(void **state)
 {
     (void)state;
@@ -136,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_conform_model_reports),
         cmocka_unit_test(test_conform_posix_reports_no_made_up_hash),
         cmocka_unit_test(test_conform_tap_on_stdout),
+        cmocka_unit_test(test_conform_jobs_keep_the_order),
         cmocka_unit_test(test_conform_usage),
     };
     return cmocka_run_group_tests_name("cli_conform", tests, NULL, NULL);

@@ -5,9 +5,14 @@
  * runner can reap; signals reach the runner through a self-pipe, so an
  * interrupted run still kills and reaps everything. Also the runner's
  * private per-run directories.
+ *
+ * Spawning is safe with other threads spawning at the same time (`conform
+ * -j`): pipes are created close-on-exec atomically, so no agent inherits
+ * another's pipe (which would hide that agent's end of file), and the child
+ * between fork and exec makes only async-signal-safe calls: its environment
+ * is built before the fork.
  */
-#define _XOPEN_SOURCE 700
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* pipe2 */
 #include "conf_runner.h"
 
 #include <errno.h>
@@ -40,10 +45,33 @@ static bool set_nonblocking(int fd)
 
 static bool make_pipe(int fds[2])
 {
-    if (pipe(fds) != 0) return false;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    return true;
+    return pipe2(fds, O_CLOEXEC) == 0;
+}
+
+#define ENV_MAX 4096u
+
+/* environ with the extra "NAME=value" entries replacing same-named ones; NULL-terminated. */
+static char **make_env(char *const *env_extra)
+{
+    extern char **environ;
+    size_t n = 0, extra = 0;
+    while (environ[n] != NULL && n < ENV_MAX) n++;
+    while (env_extra != NULL && env_extra[extra] != NULL) extra++;
+    char **env = calloc(n + extra + 1, sizeof *env);
+    if (env == NULL) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool replaced = false;
+        for (size_t j = 0; j < extra && !replaced; j++) {
+            const char *eq = strchr(env_extra[j], '=');
+            size_t len = eq ? (size_t)(eq - env_extra[j]) + 1 : strlen(env_extra[j]);
+            replaced = strncmp(environ[i], env_extra[j], len) == 0;
+        }
+        if (!replaced) env[k++] = environ[i];
+    }
+    for (size_t j = 0; j < extra; j++) env[k++] = env_extra[j];
+    env[k] = NULL;
+    return env;
 }
 
 static void close_fd(int *fd)
@@ -53,7 +81,7 @@ static void close_fd(int *fd)
 }
 
 /* The child, between fork and exec: only async-signal-safe calls. */
-static void child_exec(const char *path, char *const *env_extra, int in[2], int out[2], int err[2])
+static void child_exec(const char *path, char *const *env, int in[2], int out[2], int err[2])
 {
     setpgid(0, 0);
     sigset_t none;
@@ -67,9 +95,8 @@ static void child_exec(const char *path, char *const *env_extra, int in[2], int 
         dup2(err[1], STDERR_FILENO) < 0) {
         _exit(126);
     }
-    for (size_t i = 0; env_extra != NULL && env_extra[i] != NULL; i++) putenv(env_extra[i]);
     char *argv[2] = {(char *)(uintptr_t)path, NULL};
-    execv(path, argv);
+    execve(path, argv, env);
     _exit(127);
 }
 
@@ -84,15 +111,18 @@ bool conf_child_spawn(conf_child *c, const char *path, char *const *env_extra, c
         return false;
     }
     int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1};
-    if (!make_pipe(in) || !make_pipe(out) || !make_pipe(er)) {
-        snprintf(err, err_cap, "pipe: %s", strerror(errno));
+    char **env = make_env(env_extra);
+    if (env == NULL || !make_pipe(in) || !make_pipe(out) || !make_pipe(er)) {
+        snprintf(err, err_cap, "pipe: %s", env == NULL ? "out of memory" : strerror(errno));
         close_fd(&in[0]), close_fd(&in[1]), close_fd(&out[0]), close_fd(&out[1]);
         close_fd(&er[0]), close_fd(&er[1]);
+        free(env);
         return false;
     }
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0) child_exec(path, env_extra, in, out, er);
+    if (pid == 0) child_exec(path, env, in, out, er);
+    free(env);
     close_fd(&in[0]), close_fd(&out[1]), close_fd(&er[1]);
     if (pid < 0) {
         snprintf(err, err_cap, "fork: %s", strerror(errno));

@@ -72,11 +72,13 @@ bool conf_suite_open(conf_suite *s, const conf_options *opt, FILE *diag, char *e
     memset(s, 0, sizeof *s);
     s->opt = *opt;
     s->diag = diag;
+    pthread_mutex_init(&s->lock, NULL);
     conf_platform_init();
     conf_signals_install();
     if (!conf_probe_agent(&s->opt, &s->info, err, cap) || !load_expectations(s, err, cap)) {
         conf_signals_restore();
         conf_platform_fini();
+        pthread_mutex_destroy(&s->lock);
         return false;
     }
     return true;
@@ -96,6 +98,7 @@ void conf_suite_close(conf_suite *s)
     if (s->have_expect) conf_expect_free(&s->expect);
     conf_signals_restore();
     conf_platform_fini();
+    pthread_mutex_destroy(&s->lock);
     memset(s, 0, sizeof *s);
 }
 
@@ -187,7 +190,11 @@ static void repeat_runs(conf_suite *s, const sim_scenario *sc, const conf_model 
         conf_run_scenario(sc, model, &s->opt, &s->info, &run);
         sim_result o;
         conf_judge(sc, model, &run, &s->opt, &s->info, &o);
-        if (s->have_expect) conf_expect_apply(&s->expect, sc, &o);
+        if (s->have_expect) {
+            pthread_mutex_lock(&s->lock);
+            conf_expect_apply(&s->expect, sc, &o);
+            pthread_mutex_unlock(&s->lock);
+        }
         if (bad(&o) && run.disturbed && !run.interrupted && retries < MAX_DISTURBED_RETRIES) {
             /* A failure in a run the host disturbed (a process began late) measures the load,
              * not the backend: that run is discarded and made again, and says so. */
@@ -258,9 +265,11 @@ void conf_suite_run_file(conf_suite *s, const char *path, sim_result *out)
     sim_scenario sc;
     if (!sim_load_file(path, &sc, &diag)) {
         sim_diag_sort(&diag);
+        pthread_mutex_lock(&s->lock);
         fflush(NULL); /* earlier results first: the errors belong to this file */
         sim_diag_print(&diag, s->diag);
         fflush(s->diag);
+        pthread_mutex_unlock(&s->lock);
         sim_result_free(out);
         sim_result_from_diag(&diag, out);
         out->backend = s->opt.backend->name;
