@@ -206,25 +206,30 @@ static bool parse_double(const char *text, double *out)
     return true;
 }
 
-/* Stores a value into its field, within its range. */
+/* Stores a value into its field, within its range (memcpy: the field is
+ * found by offset, and a byte pointer cast to it would claim an alignment). */
 static int store(cli_ctx *c, const cli_option *o, const char *value)
 {
     char *base = (char *)&c->a;
     uint64_t u = 0;
     double d = 0;
     switch (o->value) {
-    case CLI_V_TEXT: *(const char **)(base + o->offset) = value; return -1;
+    case CLI_V_TEXT: memcpy(base + o->offset, &value, sizeof value); return -1;
     case CLI_V_U32:
     case CLI_V_U64:
         if (!parse_u64(value, &u)) return cli_usage_error(c, "not a decimal number:", value);
         if ((double)u < o->lo || (double)u > o->hi) return cli_usage_error(c, "value out of range for", o->name);
-        if (o->value == CLI_V_U32) *(uint32_t *)(base + o->offset) = (uint32_t)u;
-        else *(uint64_t *)(base + o->offset) = u;
+        if (o->value == CLI_V_U32) {
+            uint32_t u32 = (uint32_t)u;
+            memcpy(base + o->offset, &u32, sizeof u32);
+        } else {
+            memcpy(base + o->offset, &u, sizeof u);
+        }
         return -1;
     case CLI_V_DOUBLE:
         if (!parse_double(value, &d)) return cli_usage_error(c, "not a number:", value);
         if (!(d >= o->lo && d <= o->hi)) return cli_usage_error(c, "value out of range for", o->name);
-        *(double *)(base + o->offset) = d;
+        memcpy(base + o->offset, &d, sizeof d);
         return -1;
     default: assert(false); return CLI_EXIT_USAGE;
     }

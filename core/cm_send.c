@@ -286,7 +286,9 @@ static void wait_finish(cm_world *w, cm_thread *t, cm_frame *f, bool replied)
         cm_rl_remove_source(w, t, CM_PORT(w, remote)->reply_source, f->mode);
     }
     if (replied) {
-        cm_data data = find_entry(w, remote, convid, NULL)->data;
+        const cm_reply_entry *e = find_entry(w, remote, convid, NULL);
+        assert(e != NULL && e->arrived); /* replied means filed (R35) */
+        cm_data data = e != NULL ? e->data : CM_DATA_NULL;
         remove_entry(w, remote, convid);
         bool keep = !(cm_frame_op(w, f)->flags & CM_OPF_NO_RETURN_DATA);
         send_return(w, t, CM_SUCCESS, keep ? cm_data_encode(data) : -1);

@@ -265,10 +265,11 @@ static void fill_return(observer *o, sim_exec *e, const cm_event *ev)
         break;
     case CM_OP_CREATE_LOCAL:
     case CM_OP_CREATE_LOCAL_PER_PID:
-        e->should_free_info = ev->b != 0;
-        /* fall through */
     case CM_OP_CREATE_REMOTE:
     case CM_OP_CREATE_REMOTE_PER_PID:
+        if (op == CM_OP_CREATE_LOCAL || op == CM_OP_CREATE_LOCAL_PER_PID) {
+            e->should_free_info = ev->b != 0;
+        }
         e->value = ev->a >= 0;
         e->port = ev->a >= 0 ? ev->a : SIM_PORT_NONE;
         break;

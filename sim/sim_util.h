@@ -67,7 +67,8 @@ void sim_diag_init(sim_diag *d, const char *file);
 void sim_diag_fini(sim_diag *d);
 void sim_diag_error(sim_diag *d, uint32_t line, uint32_t col, const char *fmt, ...)
     SIM_PRINTF(4, 5);
-void sim_diag_verror(sim_diag *d, uint32_t line, uint32_t col, const char *fmt, va_list ap);
+void sim_diag_verror(sim_diag *d, uint32_t line, uint32_t col, const char *fmt, va_list ap)
+    SIM_PRINTF(4, 0);
 uint32_t sim_diag_total(const sim_diag *d);
 /* Sorts by (line, col, emission order). */
 void sim_diag_sort(sim_diag *d);

@@ -560,8 +560,11 @@ void cfmp_client_return_slot(struct cfmp_client *client) {
 
 /* ---- bulk region (client side) ---------------------------------------------------------------- */
 
+/* A chunk's busy word: its header's first 4 bytes (chunks start CFMP_BULK_CHUNK_HEADER-aligned). */
 static _Atomic uint32_t *cfmp_chunk_busy(struct cfmp_region *region, size_t offset) {
-    return (_Atomic uint32_t *)(region->base + offset);
+    assert(offset % CFMP_BULK_CHUNK_HEADER == 0);
+    void *header = region->base + offset;
+    return header;
 }
 
 /* Drops chunks the server has finished with, oldest first. Called with bulk_lock held. */

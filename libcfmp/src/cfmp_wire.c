@@ -281,7 +281,10 @@ static void cfmp_unmap(void *context, void *bytes, size_t length) {
 static void cfmp_release_chunk(void *context, void *bytes, size_t length) {
     struct cfmp_region *region = context;
     (void)length;
-    _Atomic uint32_t *busy = (_Atomic uint32_t *)((uint8_t *)bytes - CFMP_BULK_CHUNK_HEADER);
+    /* chunk headers are CFMP_BULK_CHUNK_HEADER-aligned in the region */
+    void *header = (uint8_t *)bytes - CFMP_BULK_CHUNK_HEADER;
+    assert(((uintptr_t)header & (_Alignof(_Atomic uint32_t) - 1)) == 0);
+    _Atomic uint32_t *busy = header;
     atomic_store_explicit(busy, 0, memory_order_release);
     cfmp_region_release(region);
 }

@@ -21,7 +21,7 @@ static char *escaped(const char *s, rep_escape esc, size_t max)
 static void expect_escaped(const char *s, rep_escape esc, size_t max, const char *want)
 {
     char *got = escaped(s, esc, max);
-    if (strcmp(got, want) != 0) fail_msg("escaping %s\n got: %s\nwant: %s", s, got, want);
+    if (strcmp(got, want) != 0) fail_msg("escaping %s\n got: %s\nwant: %s", s != NULL ? s : "(null)", got, want);
     free(got);
 }
 
