@@ -465,6 +465,42 @@ static cm_opr op_sleep(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, 
     return CM_OPR_PUSHED;
 }
 
+/*
+ * A signal is raised once: every thread waiting on it re-checks its count.
+ * No CF call and no virtual time: it only orders the scenario's threads.
+ */
+static cm_opr op_signal(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
+{
+    (void)f;
+    assert(op->target < w->cfg.signal_count && t->alive);
+    if (w->signals[op->target] < UINT32_MAX) w->signals[op->target]++;
+    for (uint32_t g = 0; g < w->thread_total; g++) {
+        cm_thread *other = &w->threads[g];
+        if (!other->alive || other->depth == 0) continue;
+        const cm_frame *top = cm_top(other);
+        if (top->kind == CM_FR_WAIT && top->convid == op->target) cm_wake(w, g);
+    }
+    return done(ret, CM_NO_PORT, (int32_t)w->signals[op->target], 0);
+}
+
+/* Waits until the signal has been raised value times in all, or its timeout passes. */
+static cm_opr op_wait_for(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
+{
+    (void)ret;
+    assert(op->target < w->cfg.signal_count && op->value >= 1);
+    uint16_t program = f->program;
+    uint32_t pc = f->pc;
+    cm_frame *s = cm_push(w, t, CM_FR_WAIT);
+    if (s == NULL) return CM_OPR_DEAD;
+    s->program = program;
+    s->pc = pc;
+    s->convid = op->target;
+    s->value = op->value;
+    s->deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
+    if (s->deadline_ns != CM_DURATION_FOREVER) cm_wake_at(w, cm_thread_global(w, t), s->deadline_ns);
+    return CM_OPR_PUSHED;
+}
+
 /* The callout's return value (R35, R40): data, the request's data, or NULL. */
 static cm_opr op_reply(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
@@ -522,6 +558,8 @@ static const cm_op_fn op_table[CM_OP_KIND_COUNT] = {
     [CM_OP_REPLY] = op_reply,
     [CM_OP_CRASH] = op_die,
     [CM_OP_EXIT] = op_die,
+    [CM_OP_SIGNAL] = op_signal,
+    [CM_OP_WAIT_FOR] = op_wait_for,
 };
 
 cm_opr cm_exec_op(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)

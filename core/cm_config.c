@@ -62,6 +62,11 @@ static const char *op_problem(const cm_world_config *cfg, const cm_op *op)
     case CM_OP_RUN_IN_MODE:
     case CM_OP_ADD_COMMON_MODE:
         return mode_ok(cfg, op->mode, false) ? NULL : "bad mode";
+    case CM_OP_SIGNAL:
+        return op->target < cfg->signal_count ? NULL : "signal out of range";
+    case CM_OP_WAIT_FOR:
+        if (op->target >= cfg->signal_count) return "signal out of range";
+        return op->value >= 1 && op->value <= UINT32_MAX ? NULL : "wait count out of range";
     default:
         return NULL;
     }
@@ -121,6 +126,9 @@ bool cm_world_config_validate(const cm_world_config *cfg, cm_config_error *err)
     }
     if (cfg->process_count == 0 || cfg->process_count >= CM_NONE16) {
         return fail(err, CM_NONE16, 0, CM_NONE16, "process count out of range");
+    }
+    if (cfg->signal_count > CM_SIGNAL_MAX) {
+        return fail(err, CM_NONE16, 0, CM_NONE16, "too many signals");
     }
     if (2u + cfg->mode_count > CM_MODE_MAX) {
         return fail(err, CM_NONE16, 0, CM_NONE16, "too many run-loop modes");
@@ -209,6 +217,7 @@ static uint64_t hash_objects(const cm_world *w, uint64_t h)
 uint64_t cm_world_state_hash(const cm_world *w)
 {
     uint64_t h = mix(w->history, (uint64_t)w->now_ns);
+    for (uint16_t s = 0; s < w->cfg.signal_count; s++) h = mix(h, w->signals[s]);
     for (uint16_t p = 0; p < w->cfg.process_count; p++) {
         h = mix(h, (uint64_t)w->processes[p].state | (uint64_t)w->processes[p].incarnation << 8);
     }

@@ -197,6 +197,7 @@ typedef enum cm_frame_kind {
     CM_FR_SEND = 5,    /* CFMessagePortSendRequest (R27–R32) */
     CM_FR_RUNLOOP = 6, /* CFRunLoopRunInMode / CFRunLoopRun */
     CM_FR_SLEEP = 7,   /* sleep / work */
+    CM_FR_WAIT = 8,    /* wait_for: until a signal's count (value) or the deadline */
 } cm_frame_kind;
 
 typedef enum cm_send_phase {
@@ -318,6 +319,7 @@ struct cm_world {
      */
     uint32_t epoch;
     int32_t msg_serial;
+    uint32_t signals[CM_SIGNAL_MAX]; /* times each signal was raised this run */
 
     /* trace */
     uint64_t trace_hash;
@@ -694,6 +696,8 @@ static inline bool cm_thread_runnable(cm_world *w, cm_thread *t)
         return true;
     case CM_FR_SLEEP:
         return w->now_ns >= f->deadline_ns;
+    case CM_FR_WAIT:
+        return w->signals[f->convid] >= (uint64_t)f->value || w->now_ns >= f->deadline_ns;
     case CM_FR_SEND:
         return cm_send_frame_runnable(w, t, f);
     case CM_FR_RUNLOOP:

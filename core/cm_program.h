@@ -23,6 +23,8 @@
 #define CM_MODE_COMMON UINT16_C(1)  /* kCFRunLoopCommonModes (pseudo-mode) */
 #define CM_MODE_NONE CM_NONE16      /* NULL replyMode: a one-way send */
 #define CM_MODE_MAX 32
+/* Named signals of a scenario (CM_OP_SIGNAL / CM_OP_WAIT_FOR): counters shared by all processes. */
+#define CM_SIGNAL_MAX 64
 
 #define CM_SLOT_SELF UINT16_C(0xFFFE) /* the port a callout is handling */
 #define CM_QUEUE_MAIN UINT16_C(0)     /* a process's main dispatch queue */
@@ -75,6 +77,9 @@ typedef enum cm_op_kind {
     CM_OP_REPLY, /* callout only: data (flag ECHO: the request's data) */
     CM_OP_CRASH, /* this process dies at once (SIGKILL) */
     CM_OP_EXIT,  /* this process exits normally */
+    /* Scenario ordering, no CF call (they cost no virtual time). */
+    CM_OP_SIGNAL,   /* target=signal: raise it once */
+    CM_OP_WAIT_FOR, /* target=signal, value=count, t1=timeout -> bool: raised count times */
     CM_OP_KIND_COUNT
 } cm_op_kind;
 

@@ -228,6 +228,10 @@ void cm_thread_step(cm_world *w, cm_thread *t)
     case CM_FR_SLEEP:
         cm_frame_return(w, t, 0, 0, w->now_ns - f->start_ns);
         break;
+    case CM_FR_WAIT: /* true: the signal was raised often enough; false: timed out */
+        cm_frame_return(w, t, w->signals[f->convid] >= (uint64_t)f->value, 0,
+                        w->now_ns - f->start_ns);
+        break;
     case CM_FR_SEND:
         cm_send_step(w, t, f);
         break;

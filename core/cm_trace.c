@@ -85,6 +85,8 @@ static const char *const op_names[CM_OP_KIND_COUNT] = {
     [CM_OP_SLEEP] = "sleep",
     [CM_OP_REPLY] = "reply",
     [CM_OP_CRASH] = "crash",
+    [CM_OP_SIGNAL] = "signal",
+    [CM_OP_WAIT_FOR] = "wait_for",
     [CM_OP_EXIT] = "exit",
 };
 
@@ -97,7 +99,7 @@ const char *cm_op_kind_name(uint8_t kind)
 bool cm_op_kind_blocks(uint8_t kind)
 {
     return kind == CM_OP_SEND || kind == CM_OP_RUN_IN_MODE || kind == CM_OP_RUN ||
-           kind == CM_OP_SLEEP;
+           kind == CM_OP_SLEEP || kind == CM_OP_WAIT_FOR;
 }
 
 const char *cm_status_name(int32_t status)
@@ -322,8 +324,12 @@ static void put_return(text *t, const cm_world *w, const cm_event *ev)
     case CM_OP_RUN_IN_MODE:
     case CM_OP_RUN:
     case CM_OP_SLEEP:
+    case CM_OP_WAIT_FOR:
         put_kv(t, "result", ev->a);
         put_kv(t, "elapsed_ns", ev->c);
+        return;
+    case CM_OP_SIGNAL:
+        put_kv(t, "raised", ev->a);
         return;
     case CM_OP_REPLY:
         put_data(t, w, "data", ev->a);

@@ -641,6 +641,7 @@ static void start_run(cm_world *w)
     w->pid_next = 100;
     w->epoch = 0;
     w->msg_serial = 0;
+    memset(w->signals, 0, sizeof w->signals);
     w->trace_hash = CM_TRACE_HASH_SEED;
     w->history = 0;
     w->event_count = 0;

@@ -91,6 +91,7 @@ typedef struct cm_world_config {
     uint16_t process_count;
     const cm_fault *faults;
     uint16_t fault_count;
+    uint16_t signal_count;         /* signals 0 .. signal_count-1 (<= CM_SIGNAL_MAX) */
     const uint32_t *mach_services; /* R15: names launchd pre-declares (blobs) */
     uint16_t mach_service_count;
     cm_time_ns time_limit_ns;      /* 0: no limit */

@@ -666,6 +666,38 @@ static void invariant_blocked_sends(checker *c)
     }
 }
 
+/*
+ * A wait_for orders the scenario; one that gave up means the order it stood
+ * for did not happen, so it fails unless the step expects that (expect: false).
+ */
+static void invariant_waits_satisfied(checker *c)
+{
+    for (uint32_t i = 0; i < c->obs->exec_count; i++) {
+        const sim_exec *e = &c->obs->execs[i];
+        if (e->step >= c->sc->step_count) continue;
+        const sim_step *s = &c->sc->steps[e->step];
+        if (s->op != CM_OP_WAIT_FOR || (s->expect != NULL && s->expect->result_count > 0)) continue;
+        if (e->outcome == SIM_OUTCOME_RETURNED && e->value != 0) continue;
+        assert(s->signal.name != NULL && s->count >= 1);
+        char *where = where_text(c->sc, s);
+        char *want = sim_strdup_printf("signal '%s' raised %u time%s", s->signal.name, s->count,
+                                       s->count == 1 ? "" : "s");
+        char waited[40];
+        sim_format_duration(e->end_ns - e->start_ns, waited, sizeof waited);
+        char *got = e->outcome == SIM_OUTCOME_RETURNED
+                        ? sim_strdup_printf("timed out after %s (%s was waiting)", waited, where)
+                        : sim_strdup_printf("%s after %s while %s was waiting",
+                                            e->outcome == SIM_OUTCOME_KILLED ? "killed" : "still waiting",
+                                            waited, where);
+        sim_failure *f = fail(c, SIM_FAIL_INVARIANT, s->loc, e->step,
+                              "every wait_for is satisfied (or says expect: false)", want, got);
+        if (f != NULL) f->time_ns = e->end_ns;
+        free(where);
+        free(want);
+        free(got);
+    }
+}
+
 /* What the client must get for a callout's reply (R35, R43). */
 static sim_data delivered_reply(const sim_data *callout_reply)
 {
@@ -801,6 +833,7 @@ void sim_check_ex(const sim_scenario *sc, const sim_obs *obs, sim_result *res, u
         if (c.any_invalidated) invariant_no_callout_after_invalid(&c);
         if (c.any_anomaly) invariant_anomalies(&c);
         invariant_blocked_sends(&c);
+        invariant_waits_satisfied(&c);
         invariant_replies(&c);
     }
     free(heap);

@@ -125,6 +125,11 @@ static cm_op compile_op(blob_table *t, const sim_step *s)
     case CM_OP_WAKE_UP:
         op.target = index16(s->thread.index);
         break;
+    case CM_OP_SIGNAL:
+    case CM_OP_WAIT_FOR:
+        op.target = index16(s->signal.index);
+        op.value = s->count;
+        break;
     default:
         break;
     }
@@ -201,6 +206,7 @@ static bool compile_world(blob_table *t, sim_compiled *c)
     cfg->fault_count = (uint16_t)sc->fault_count;
     cfg->mach_services = services;
     cfg->mach_service_count = (uint16_t)sc->service_count;
+    cfg->signal_count = (uint16_t)sc->signal_count;
     cfg->time_limit_ns = sc->time_limit_ns;
     return compile_programs(t, c);
 }

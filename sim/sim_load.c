@@ -682,6 +682,14 @@ static void finish_names(ld *L)
     if (sc->modes != NULL && L->modes.count > 0) {
         memcpy(sc->modes, L->modes.keys, L->modes.count * sizeof *sc->modes);
     }
+    sc->signal_count = L->signals.count;
+    sc->signals = ld_alloc(L, (L->signals.count + 1) * sizeof *sc->signals);
+    if (sc->signals != NULL && L->signals.count > 0) {
+        memcpy(sc->signals, L->signals.keys, L->signals.count * sizeof *sc->signals);
+    }
+    if (L->signals.count > CM_SIGNAL_MAX) {
+        sim_diag_error(L->diag, 1, 1, "too many signals (the limit is %u)", CM_SIGNAL_MAX);
+    }
     sc->program_count = L->next_program;
     sc->step_count = L->next_step;
     if (L->vars.count > SIM_MAX_VARS) {
@@ -709,6 +717,7 @@ static void load_root(ld *L)
 static void ld_fini(ld *L)
 {
     sim_strmap_fini(&L->vars);
+    sim_strmap_fini(&L->signals);
     sim_strmap_fini(&L->processes);
     sim_strmap_fini(&L->modes);
     for (size_t i = 0; i < sizeof L->programs / sizeof L->programs[0]; i++) {
@@ -732,6 +741,7 @@ bool sim_load_buffer(const char *file, const uint8_t *bytes, size_t len, sim_sce
         sim_strmap_init(&L.programs[i]);
     }
     sim_strmap_init(&L.vars);
+    sim_strmap_init(&L.signals);
     sim_strmap_init(&L.processes);
     sim_strmap_init(&L.modes);
     out->file = sim_arena_strdup(&out->arena, file);

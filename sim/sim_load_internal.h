@@ -28,6 +28,7 @@ typedef struct ld {
     sim_scenario *sc;
     sim_arena *arena;
     sim_strmap vars;
+    sim_strmap signals;
     sim_strmap processes;
     sim_strmap modes;
     sim_strmap programs[6]; /* by sim_program_kind (threads unused) */

@@ -295,6 +295,32 @@ static void resolve_per_process(resolver *r)
     }
 }
 
+/*
+ * A wait_for on a signal that no reachable step raises can never be
+ * satisfied: that is decidable here, so it is a load error, not a timeout.
+ */
+static void check_signals(resolver *r)
+{
+    const sim_scenario *sc = r->L->sc;
+    assert(sc->signal_count <= CM_SIGNAL_MAX || r->L->diag != NULL);
+    uint8_t raised[CM_SIGNAL_MAX] = {0};
+    for (uint32_t i = 0; i < sc->step_count; i++) {
+        const sim_step *s = &sc->steps[i];
+        if (s->op != CM_OP_SIGNAL || s->signal.index >= CM_SIGNAL_MAX) continue;
+        if (runs_anywhere(r, s->program)) raised[s->signal.index] = 1;
+    }
+    for (uint32_t i = 0; i < sc->step_count; i++) {
+        const sim_step *s = &sc->steps[i];
+        if (s->op != CM_OP_WAIT_FOR || s->signal.index >= CM_SIGNAL_MAX) continue;
+        if (!raised[s->signal.index]) {
+            ld_error_at(r->L, s->signal.loc,
+                        "wait_for '%s' can never return true: no step that runs raises it "
+                        "(add '- signal: %s' where the awaited thing happens)",
+                        s->signal.name, s->signal.name);
+        }
+    }
+}
+
 void ld_resolve(ld *L)
 {
     sim_scenario *sc = L->sc;
@@ -310,6 +336,7 @@ void ld_resolve(ld *L)
         reachability(&r);
         collect_definitions(&r);
         resolve_per_process(&r);
+        check_signals(&r);
     }
     free(r.runs_in);
     free(r.defines);

@@ -36,6 +36,8 @@ static const char *const k_timer[] = {"mode", "after", "every", "timer", NULL};
 static const char *const k_async[] = {"queue", "block", NULL};
 static const char *const k_for[] = {"for", NULL};
 static const char *const k_context[] = {"info", "retain", "release", "copy_description", NULL};
+static const char *const k_signal[] = {"name", NULL};
+static const char *const k_wait_for[] = {"signal", "count", "timeout", NULL};
 
 static const op_spec op_specs[] = {
     {"create_local", k_create_local, NULL, false},
@@ -72,6 +74,8 @@ static const op_spec op_specs[] = {
     {"reply", NULL, NULL, true}, /* parsed as data */
     {"crash", k_none, NULL, true},
     {"exit", k_none, NULL, true},
+    {"signal", k_signal, "name", false},
+    {"wait_for", k_wait_for, "signal", false},
 };
 
 static const op_spec *spec_of(const char *keyword)
@@ -274,6 +278,33 @@ static void args_reply(ld *L, const step_ctx *c, uint32_t value)
     ld_data(L, value, "reply", LD_DATA_NULL | LD_DATA_SIZE, &s->data);
 }
 
+/* The signal a signal / wait_for step names, interned in the scenario's one signal namespace. */
+static void signal_arg(ld *L, const step_ctx *c, const char *key)
+{
+    uint32_t v = need(L, c, key);
+    if (v == SIM_NONE) return;
+    sim_ref *ref = &c->step->signal;
+    if (!ld_ref(L, v, "signal", false, ref)) return;
+    bool added = false;
+    ref->index = sim_strmap_intern(&L->signals, L->arena, ref->name, &added);
+    if (ref->index == SIM_NONE) ld_oom(L);
+}
+
+/* wait_for: {signal: NAME, count: N (1), timeout: D (10s)} or wait_for: NAME. */
+static void args_wait_for(ld *L, const step_ctx *c)
+{
+    sim_step *s = c->step;
+    signal_arg(L, c, "signal");
+    int64_t count = 1;
+    uint32_t v = arg(L, c, "count");
+    if (v != SIM_NONE) ld_int(L, v, "count", 1, SIM_WAIT_FOR_COUNT_MAX, &count);
+    s->count = (uint32_t)count;
+    s->t1_ns = SIM_WAIT_FOR_TIMEOUT_DEFAULT_NS;
+    v = arg(L, c, "timeout");
+    if (v != SIM_NONE) ld_duration(L, v, "timeout", SIM_DUR_FOREVER, &s->t1_ns);
+    assert(s->count >= 1);
+}
+
 static void parse_args(ld *L, step_ctx *c)
 {
     sim_step *s = c->step;
@@ -334,6 +365,12 @@ static void parse_args(ld *L, step_ctx *c)
     case CM_OP_SLEEP:
         v = need(L, c, "for");
         if (v != SIM_NONE) ld_duration(L, v, c->keyword, SIM_DUR_FOREVER, &s->t1_ns);
+        return;
+    case CM_OP_SIGNAL:
+        signal_arg(L, c, "name");
+        return;
+    case CM_OP_WAIT_FOR:
+        args_wait_for(L, c);
         return;
     case CM_OP_RUN:
     case CM_OP_CRASH:
@@ -719,6 +756,7 @@ void ld_program_steps(ld *L, uint32_t node, uint32_t program)
         s->program = program;
         s->port.index = s->target.index = s->thread.index = SIM_NONE;
         s->queue.index = s->process.index = s->mode.index = SIM_NONE;
+        s->signal.index = SIM_NONE;
         parse_step(L, item, prog, s);
         prog->step_count++;
     }

@@ -178,6 +178,8 @@ static const op_keyword op_keywords[] = {
     {"reply", CM_OP_REPLY, SIM_RT_NONE},
     {"crash", CM_OP_CRASH, SIM_RT_NONE},
     {"exit", CM_OP_EXIT, SIM_RT_NONE},
+    {"signal", CM_OP_SIGNAL, SIM_RT_NONE},
+    {"wait_for", CM_OP_WAIT_FOR, SIM_RT_BOOL},
 };
 
 #define OP_KEYWORD_COUNT (sizeof op_keywords / sizeof op_keywords[0])

@@ -123,6 +123,8 @@ typedef struct sim_step {
     int64_t t1_ns;     /* send timeout, run duration, sleep, first timer fire */
     int64_t t2_ns;     /* receive timeout, timer interval */
     int64_t info;      /* create_local context info */
+    sim_ref signal;    /* signal, wait_for: index into the scenario's signals */
+    uint32_t count;    /* wait_for: the total raises it waits for (>= 1) */
     const sim_expect *expect; /* NULL: none */
 } sim_step;
 
@@ -261,6 +263,8 @@ typedef struct sim_scenario {
     const char **modes; /* mode i has id i + 2 */
     uint32_t var_count;
     const char **vars;
+    uint32_t signal_count; /* signal: / wait_for: names, in order of first use */
+    const char **signals;
     uint32_t process_count;
     sim_process *processes;
     uint32_t program_count;
@@ -278,6 +282,9 @@ typedef struct sim_scenario {
 } sim_scenario;
 
 #define SIM_TIME_LIMIT_DEFAULT_NS (INT64_C(3600) * CM_NS_PER_S)
+/* wait_for without `timeout:` gives up after this long (a safety net, not a timing). */
+#define SIM_WAIT_FOR_TIMEOUT_DEFAULT_NS (INT64_C(10) * CM_NS_PER_S)
+#define SIM_WAIT_FOR_COUNT_MAX 1000000u
 
 void sim_scenario_free(sim_scenario *sc);
 /* Every index in range, every range inside its array (for assertions). */

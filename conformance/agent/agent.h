@@ -35,6 +35,7 @@
 #define AGENT_MAX_OBJECTS 65536u
 #define AGENT_MAX_BLOBS 4096u
 #define AGENT_MAX_NEST 48u /* callouts and callbacks nested on one thread */
+#define AGENT_MAX_SIGNALS 64u /* as the model's CM_SIGNAL_MAX */
 #define AGENT_NONE UINT32_MAX
 
 typedef struct agent_cmd {
@@ -107,6 +108,13 @@ typedef struct agent_blob {
     size_t len;
 } agent_blob;
 
+/* A scenario signal: raised here (local) and elsewhere (remote, as the runner relays it). */
+typedef struct agent_signal {
+    char name[CONF_NAME_MAX + 1];
+    uint32_t local;
+    uint32_t remote;
+} agent_signal;
+
 typedef struct agent_state {
     agent_mutex *lock;
     conf_arena arena; /* steps and names, for the process's life */
@@ -134,6 +142,8 @@ typedef struct agent_state {
     uint32_t blob_count;
     agent_blob blobs[AGENT_MAX_BLOBS];
     int64_t next_exec;
+    uint32_t signal_count;
+    agent_signal signals[AGENT_MAX_SIGNALS];
 } agent_state;
 
 extern agent_state agent_g;
@@ -198,6 +208,11 @@ void agent_object_forget(const void *pointer);
 void agent_object_set_queue(const void *pointer, const char *queue_label);
 const char *agent_object_queue(const void *pointer);
 agent_ctx *agent_ctx_new(int64_t value, uint32_t handler);
+/* Signals (signal / wait_for): false when the table is full or the name unknown. */
+bool agent_signal_raise(const char *name);
+bool agent_signal_set_remote(const char *name, uint32_t count);
+/* Waits until the signal's total reaches count; false on timeout (or a full table). */
+bool agent_signal_wait(const char *name, uint32_t count, int64_t timeout_ns);
 uint32_t agent_program_find(const char *name);
 agent_thread *agent_thread_find(const char *name);
 agent_queue *agent_queue_find(const char *name);

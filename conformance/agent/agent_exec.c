@@ -751,6 +751,13 @@ static void dispatch_op(agent_frame *f, const conf_step *s, agent_result *r, uin
     case CONF_OP_SLEEP: agent_sleep_until_ns(agent_now_ns() + (s->t1_ns > 0 ? s->t1_ns : 0)); break;
     case CONF_OP_WORK: agent_work_until_ns(agent_now_ns() + (s->t1_ns > 0 ? s->t1_ns : 0)); break;
     case CONF_OP_REPLY: op_reply(f, s, r); break;
+    case CONF_OP_SIGNAL:
+        if (!agent_signal_raise(s->signal)) r->unsupported = "more signals than the agent keeps";
+        break;
+    case CONF_OP_WAIT_FOR:
+        r->kind = CONF_RESULT_BOOL;
+        r->value = agent_signal_wait(s->signal, s->count, s->t1_ns == CONF_DUR_FOREVER ? INT64_MAX : s->t1_ns);
+        break;
     case CONF_OP_CRASH:
     case CONF_OP_EXIT: op_die(s); break;
     default: r->unsupported = "an unknown operation"; break;

@@ -229,6 +229,18 @@ static void on_blob(const conf_msg *m)
     conf_arena_fini(&scratch);
 }
 
+/* Another process raised a signal: the runner says how often, in all, elsewhere. */
+static void on_signal(const conf_msg *m)
+{
+    const char *name = conf_msg_str(m, "name");
+    int64_t count = conf_msg_int(m, "count", -1);
+    if (name == NULL || !conf_name_valid(name) || count < 0 || count > UINT32_MAX) {
+        reject("signal: a name and a count are needed");
+        return;
+    }
+    if (!agent_signal_set_remote(name, (uint32_t)count)) reject("signal: too many signals");
+}
+
 static void on_hello(const conf_msg *m)
 {
     if (conf_msg_int(m, "protocol", 0) != CONF_PROTO_VERSION) {
@@ -265,6 +277,7 @@ static void handle_line(const char *line, size_t len)
         case CONF_MSG_CLOSE: on_close(&m); break;
         case CONF_MSG_START: on_start(&m); break;
         case CONF_MSG_BLOB: on_blob(&m); break;
+        case CONF_MSG_SIGNAL: on_signal(&m); break;
         case CONF_MSG_SOURCE: break; /* for world agents; not needed here */
         default: reject("unexpected message type"); break;
         }

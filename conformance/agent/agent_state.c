@@ -6,6 +6,7 @@
  */
 #include "agent.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,4 +198,68 @@ uint32_t agent_callback_slot_of(CFMessagePortInvalidationCallBack fn)
         if (trampolines[i] == fn) return i;
     }
     return AGENT_NONE;
+}
+
+/* ---- signals ------------------------------------------------------------------------ */
+
+/* The signal called name, made on first use. Called with the lock held. */
+static agent_signal *signal_get(const char *name)
+{
+    assert(name != NULL && conf_name_valid(name));
+    for (uint32_t i = 0; i < agent_g.signal_count; i++) {
+        if (strcmp(agent_g.signals[i].name, name) == 0) return &agent_g.signals[i];
+    }
+    if (agent_g.signal_count >= AGENT_MAX_SIGNALS) return NULL;
+    agent_signal *sig = &agent_g.signals[agent_g.signal_count++];
+    memset(sig, 0, sizeof *sig);
+    size_t len = strlen(name);
+    assert(len <= CONF_NAME_MAX);
+    memcpy(sig->name, name, len + 1);
+    return sig;
+}
+
+/* A signal step ran here: its waiters in this process see it at once. */
+bool agent_signal_raise(const char *name)
+{
+    agent_mutex_lock(agent_g.lock);
+    agent_signal *sig = signal_get(name);
+    if (sig != NULL && sig->local < UINT32_MAX) sig->local++;
+    agent_mutex_broadcast(agent_g.lock);
+    agent_mutex_unlock(agent_g.lock);
+    return sig != NULL;
+}
+
+/* The runner says how often other processes raised it (a total: lines may repeat). */
+bool agent_signal_set_remote(const char *name, uint32_t count)
+{
+    agent_mutex_lock(agent_g.lock);
+    agent_signal *sig = signal_get(name);
+    if (sig != NULL && count > sig->remote) sig->remote = count;
+    agent_mutex_broadcast(agent_g.lock);
+    agent_mutex_unlock(agent_g.lock);
+    return sig != NULL;
+}
+
+/* Blocks the calling scenario thread until the signal's total reaches count, or timeout. */
+bool agent_signal_wait(const char *name, uint32_t count, int64_t timeout_ns)
+{
+    assert(count >= 1 && timeout_ns >= 0);
+    int64_t deadline_ns = timeout_ns >= INT64_MAX - agent_now_ns() ? INT64_MAX : agent_now_ns() + timeout_ns;
+    bool reached = false;
+    agent_mutex_lock(agent_g.lock);
+    agent_signal *sig = signal_get(name);
+    for (;;) { /* bounded by the deadline */
+        if (sig == NULL) break;
+        if ((uint64_t)sig->local + sig->remote >= count) {
+            reached = true;
+            break;
+        }
+        int64_t now_ns = agent_now_ns();
+        if (now_ns >= deadline_ns) break;
+        int64_t slice_ns = deadline_ns - now_ns;
+        if (slice_ns > INT64_C(1000000000)) slice_ns = INT64_C(1000000000);
+        agent_mutex_wait(agent_g.lock, slice_ns);
+    }
+    agent_mutex_unlock(agent_g.lock);
+    return reached;
 }

@@ -152,6 +152,8 @@ static const field f_command[] = {
     {"thread", V_STR, true}, {"step", V_OBJ, true}, END};
 static const field f_close[] = {
     {"type", V_STR, true}, {"process", V_STR, true}, {"thread", V_STR, true}, END};
+static const field f_signal[] = {
+    {"type", V_STR, true}, {"name", V_STR, true}, {"count", V_INT, true}, END};
 static const field f_start[] = {
     {"type", V_STR, true}, {"process", V_STR_NULL, true}, {"epoch_ns", V_INT, true},
     {"at_ns", V_INT, true}, END};
@@ -193,6 +195,7 @@ static const schema schemas[] = {
     {CONF_MSG_COMMAND, CONF_TO_AGENT, "command", f_command},
     {CONF_MSG_CLOSE, CONF_TO_AGENT, "close", f_close},
     {CONF_MSG_START, CONF_TO_AGENT, "start", f_start},
+    {CONF_MSG_SIGNAL, CONF_TO_AGENT, "signal", f_signal},
     {CONF_MSG_HELLO, CONF_TO_RUNNER, "hello", f_hello_to_runner},
     {CONF_MSG_CALL, CONF_TO_RUNNER, "call", f_call},
     {CONF_MSG_RETURN, CONF_TO_RUNNER, "return", f_return},
@@ -637,6 +640,9 @@ enum {
     SK_DURATION = 1u << 22,
     SK_REPLY = 1u << 23,
     SK_ECHO = 1u << 24,
+    SK_SIGNAL = 1u << 25,
+    SK_COUNT = 1u << 26,
+    SK_TIMEOUT = 1u << 27,
 };
 
 typedef struct op_info {
@@ -685,6 +691,9 @@ static const op_info ops[CONF_OP_COUNT] = {
     [CONF_OP_REPLY] = {"reply", CONF_RESULT_NONE, SK_REPLY | SK_ECHO, 0},
     [CONF_OP_CRASH] = {"crash", CONF_RESULT_NONE, 0, 0},
     [CONF_OP_EXIT] = {"exit", CONF_RESULT_NONE, 0, 0},
+    [CONF_OP_SIGNAL] = {"signal", CONF_RESULT_NONE, SK_SIGNAL, SK_SIGNAL},
+    [CONF_OP_WAIT_FOR] = {"wait_for", CONF_RESULT_BOOL, SK_SIGNAL | SK_COUNT | SK_TIMEOUT,
+                          SK_SIGNAL | SK_COUNT | SK_TIMEOUT},
 };
 
 const char *conf_op_keyword(uint8_t op)
@@ -786,6 +795,12 @@ void conf_step_write(conf_jw *w, const conf_step *s)
     if (keys & SK_AFTER) key_dur(w, "after_ns", s->t1_ns);
     if (keys & SK_EVERY) key_dur(w, "every_ns", s->t2_ns);
     if (keys & SK_DURATION) key_dur(w, "duration_ns", s->t1_ns);
+    if (keys & SK_SIGNAL) key_str_or_null(w, "signal", s->signal);
+    if (keys & SK_COUNT) {
+        conf_jw_key(w, "count");
+        conf_jw_uint(w, s->count);
+    }
+    if (keys & SK_TIMEOUT) key_dur(w, "timeout_ns", s->t1_ns);
     if (s->op == CONF_OP_REPLY) {
         if (s->echo) {
             key_bool_if(w, "echo", true);
@@ -811,6 +826,7 @@ static const step_key step_keys[] = {
     {"malformed", SK_MALFORMED}, {"for_ns", SK_FOR}, {"return_after_source", SK_RETURN_AFTER},
     {"after_ns", SK_AFTER}, {"every_ns", SK_EVERY}, {"timer", SK_TIMER}, {"block", SK_BLOCK},
     {"duration_ns", SK_DURATION}, {"reply", SK_REPLY}, {"echo", SK_ECHO},
+    {"signal", SK_SIGNAL}, {"count", SK_COUNT}, {"timeout_ns", SK_TIMEOUT},
 };
 
 static uint32_t step_key_bit(const char *key, size_t len)
@@ -897,6 +913,12 @@ static bool read_step_key(const conf_jdoc *doc, uint32_t v, uint32_t bit, conf_a
     case SK_MALFORMED: ok = conf_json_bool(doc, v, &s->malformed); break;
     case SK_RETURN_AFTER: ok = conf_json_bool(doc, v, &s->return_after_source); break;
     case SK_ECHO: ok = conf_json_bool(doc, v, &s->echo); break;
+    case SK_SIGNAL: ok = read_name(doc, v, arena, false, &s->signal); break;
+    case SK_COUNT:
+        ok = conf_json_int(doc, v, 1, UINT32_MAX, &i64);
+        s->count = (uint32_t)i64;
+        break;
+    case SK_TIMEOUT: ok = conf_dur_read(doc, v, &s->t1_ns); break;
     default: ok = false; break;
     }
     if (!ok) return set_err(err, cap, "step: bad value");
@@ -959,6 +981,10 @@ bool conf_step_validate(const conf_step *s)
     case CONF_OP_SLEEP:
     case CONF_OP_WORK:
         return s->t1_ns != CONF_DUR_NAN;
+    case CONF_OP_SIGNAL:
+        return s->signal != NULL;
+    case CONF_OP_WAIT_FOR:
+        return s->signal != NULL && s->count >= 1 && s->t1_ns != CONF_DUR_NAN && s->t1_ns >= 0;
     default:
         return true;
     }

@@ -69,6 +69,7 @@ typedef enum conf_msg_type {
     CONF_MSG_COMMAND, /* one step for one thread */
     CONF_MSG_CLOSE,   /* no more commands for that thread */
     CONF_MSG_START,   /* run (a process, or the world) */
+    CONF_MSG_SIGNAL,  /* a signal's count raised by other processes (signal / wait_for) */
     /* agent -> runner */
     CONF_MSG_CALL,   /* a step began */
     CONF_MSG_RETURN, /* it returned */
@@ -176,6 +177,8 @@ typedef enum conf_op {
     CONF_OP_REPLY,
     CONF_OP_CRASH,
     CONF_OP_EXIT,
+    CONF_OP_SIGNAL,   /* raise a scenario signal once */
+    CONF_OP_WAIT_FOR, /* wait until a signal's total count -> bool */
     CONF_OP_COUNT
 } conf_op;
 
@@ -213,6 +216,8 @@ typedef struct conf_step {
     int64_t t1_ns;         /* send timeout, for, after, duration */
     int64_t t2_ns;         /* receive timeout, every */
     int64_t info;          /* create_local context info */
+    const char *signal;    /* signal, wait_for */
+    uint32_t count;        /* wait_for: the total raises awaited (>= 1) */
     bool ctx_retain, ctx_release, ctx_copy_description;
     bool no_return_data, malformed, return_after_source, echo;
 } conf_step;

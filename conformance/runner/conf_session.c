@@ -80,6 +80,7 @@ typedef struct agent_proc {
     open_exec *open;
     uint32_t open_count;
     uint32_t open_cap;
+    uint32_t raised[CM_SIGNAL_MAX]; /* signals this agent raised (it counts them itself) */
 } agent_proc;
 
 typedef struct session {
@@ -111,6 +112,7 @@ typedef struct session {
     const char *end_reason;
     uint32_t fault_next;
     uint32_t *fault_order; /* faults sorted by time */
+    uint32_t signal_total[CM_SIGNAL_MAX]; /* raises of each signal, all agents */
 } session;
 
 /* ---- issues --------------------------------------------------------------------------- */
@@ -299,6 +301,8 @@ static conf_step step_of(const session *s, uint32_t index)
     c.malformed = st->op == CM_OP_SEND && (st->flags & CM_OPF_MALFORMED);
     c.return_after_source = st->op == CM_OP_RUN_IN_MODE && (st->flags & CM_OPF_RETURN_AFTER_SOURCE);
     c.echo = st->op == CM_OP_REPLY && (st->flags & CM_OPF_REPLY_ECHO);
+    c.signal = st->signal.name;
+    c.count = st->count;
     return c;
 }
 
@@ -787,6 +791,34 @@ static bool read_result(session *s, const conf_msg *m, uint32_t step, conf_rec *
     }
 }
 
+/*
+ * A process agent raised a signal (its signal step returned): every other
+ * live agent learns the new count of raises made elsewhere, at once, so a
+ * wait_for in another process ends as soon as the order it stands for holds.
+ * The raiser counts its own raises, so threads of one process need no
+ * round trip. World agents keep their signals inside the model.
+ */
+static void relay_signal(session *s, agent_proc *p, uint32_t step)
+{
+    const sim_step *st = &s->sc->steps[step];
+    assert(st->op == CM_OP_SIGNAL && st->signal.index < CM_SIGNAL_MAX);
+    assert(!s->world);
+    uint32_t sig = st->signal.index;
+    s->signal_total[sig]++;
+    p->raised[sig]++;
+    for (uint32_t i = 0; i < s->proc_count; i++) {
+        agent_proc *q = &s->procs[i];
+        if (q == p || !q->spawned || q->finished || q->eof) continue;
+        line_begin(s, "signal");
+        conf_jw_key(&s->w, "name");
+        conf_jw_cstr(&s->w, st->signal.name);
+        conf_jw_key(&s->w, "count");
+        conf_jw_uint(&s->w, s->signal_total[sig] - q->raised[sig]);
+        line_end(s, q);
+        flush_out(s, q);
+    }
+}
+
 static void on_return(session *s, agent_proc *p, const conf_msg *m)
 {
     int64_t exec = conf_msg_int(m, "exec", -1);
@@ -828,6 +860,7 @@ static void on_return(session *s, agent_proc *p, const conf_msg *m)
         r->has_msgid = true;
         r->msgid = (int32_t)conf_msg_int(m, "msgid", 0);
     }
+    if (s->sc->steps[step].op == CM_OP_SIGNAL && !s->world) relay_signal(s, p, step);
 }
 
 static int32_t reason_code(uint8_t kind, const char *reason, bool *ok)

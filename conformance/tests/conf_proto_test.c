@@ -330,6 +330,9 @@ static conf_step step_for(uint8_t op)
     s.return_after_source = true;
     if (op == CONF_OP_REPLY) s.data = (conf_data){.kind = CONF_DATA_NULL};
     if (op == CONF_OP_SLEEP || op == CONF_OP_WORK || op == CONF_OP_ADD_TIMER) s.t1_ns = 3000;
+    s.signal = "ready";
+    s.count = 3;
+    if (op == CONF_OP_WAIT_FOR) s.t1_ns = 7000;
     return s;
 }
 
@@ -379,6 +382,11 @@ static void test_every_step_round_trips(void **state)
             assert_string_equal(out.mode, "private");
             assert_true(out.no_return_data);
         }
+        if (op == CONF_OP_SIGNAL || op == CONF_OP_WAIT_FOR) {
+            assert_string_equal(out.signal, "ready");
+            assert_int_equal(out.count, op == CONF_OP_WAIT_FOR ? 3 : 0);
+            assert_true(op == CONF_OP_SIGNAL || out.t1_ns == 7000);
+        }
         if (op == CONF_OP_CREATE_LOCAL) {
             assert_int_equal(out.name.len, 13);
             assert_memory_equal(out.name.bytes, "com.example\0x", 13);
@@ -409,6 +417,11 @@ static void test_bad_steps(void **state)
         "{\"ref\": 1, \"op\": \"create_local\", \"context\": {\"other\": 1}}",
         "{\"ref\": 1, \"op\": \"sleep\", \"duration_ns\": \"nan\"}",
         "{\"ref\": 1, \"op\": \"run_loop\", \"mode\": \"default\"}", /* needs for_ns */
+        "{\"ref\": 1, \"op\": \"signal\"}",                   /* needs a signal */
+        "{\"ref\": 1, \"op\": \"signal\", \"signal\": \"a b\"}", /* not an identifier */
+        "{\"ref\": 1, \"op\": \"wait_for\", \"signal\": \"s\", \"count\": 0, \"timeout_ns\": 5}",
+        "{\"ref\": 1, \"op\": \"wait_for\", \"signal\": \"s\", \"count\": 1, \"timeout_ns\": -5}",
+        "{\"ref\": 1, \"op\": \"wait_for\", \"signal\": \"s\", \"count\": 1}", /* needs timeout_ns */
     };
     conf_arena a;
     conf_arena_init(&a, 0);

@@ -104,6 +104,11 @@ static const sim_bad_case sim_bad_cases[] = {
     {"hang-directive.yaml", "1:2", "invalid UTF-8 byte 0xb0"},
     {"directive.yaml", "1:1", "YAML directives"},
     {"empty.yaml", "1:1", "the file is empty"},
+    {"bad-signals.yaml", "6:21", "wait_for 'nobody-raises' can never return true"},
+    {"bad-signals.yaml", "7:40", "count must be"},
+    {"bad-signals.yaml", "8:29", "unknown key 'count' in signal"},
+    {"bad-signals.yaml", "9:31", "signal 's x' is not a valid name"},
+    {"bad-signals.yaml", "12:7", "invalidation callback 'cb' may not wait_for"},
 };
 
 #define SIM_BAD_CASE_COUNT (sizeof sim_bad_cases / sizeof sim_bad_cases[0])

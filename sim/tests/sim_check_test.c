@@ -100,6 +100,65 @@ static void test_wrong_expectations_point_at_their_keys(void **state)
 }
 
 /* Same scenario, seed, strategy and profile: the same trace hash, every time. */
+/*
+ * signal / wait_for (scenario-format §4.6): a wait ends at the virtual
+ * instant of the raise, counts add up across processes and handlers, a raise
+ * before the wait is not lost, and a wait that gives up fails the
+ * "every wait_for is satisfied" invariant naming signal, count and waiter.
+ */
+static const char signal_scenario[] =
+    "scenario: signals\n"
+    "processes:\n"
+    "  server:\n"
+    "    threads:\n"
+    "      main:\n"
+    "        - signal: early\n"
+    "        - create_local: {port: svc, name: com.portsim.test.signals, handler: h}\n"
+    "        - schedule: svc\n"
+    "        - sleep: 3ms\n"
+    "        - signal: ready\n"
+    "        - run_loop: {mode: default, for: 50ms}\n"
+    "  client:\n"
+    "    threads:\n"
+    "      main:\n"
+    "        - sleep: 1ms\n"
+    "        - wait_for: early\n"
+    "          expect: {result: true, elapsed: 0ns}\n"
+    "        - wait_for: ready\n"
+    "          expect: {result: true, elapsed: 2ms}\n"
+    "        - create_remote: {port: r, name: com.portsim.test.signals}\n"
+    "        - send: {port: r, msgid: 1, data: \"x\", send_timeout: 1s, recv_timeout: 1s, reply_mode: default}\n"
+    "          expect: success\n"
+    "        - wait_for: {signal: ready, count: 2, timeout: 5ms}\n"
+    "          expect: true\n"
+    "        - wait_for: {signal: ready, count: %s, timeout: 5ms}\n"
+    "handlers:\n"
+    "  h:\n"
+    "    - signal: ready\n"
+    "    - reply: echo\n";
+
+static void test_signal_and_wait_for(void **state)
+{
+    (void)state;
+    char text[sizeof signal_scenario + 16];
+    snprintf(text, sizeof text, signal_scenario, "2");
+    sim_result r = run_text(text, SIM_STRATEGY_FIFO, 1);
+    assert_int_equal(r.failure_count, 0);
+    assert_int_equal(r.verdict, SIM_VERDICT_PASS);
+    sim_result_free(&r);
+    /* the third raise never comes: the unexpected give-up is a clear invariant failure */
+    snprintf(text, sizeof text, signal_scenario, "3");
+    r = run_text(text, SIM_STRATEGY_FIFO, 1);
+    assert_int_equal(r.verdict, SIM_VERDICT_FAIL);
+    const sim_failure *f = failure_at(&r, 25, 11);
+    assert_int_equal(f->kind, SIM_FAIL_INVARIANT);
+    assert_string_equal(f->message, "every wait_for is satisfied (or says expect: false)");
+    assert_string_equal(f->expected, "signal 'ready' raised 3 times");
+    assert_string_equal(f->observed, "timed out after 5ms (client/main was waiting)");
+    assert_int_equal(r.failure_count, 1);
+    sim_result_free(&r);
+}
+
 static void test_same_seed_gives_same_trace_hash(void **state)
 {
     (void)state;
@@ -288,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_right_expectations_pass),
         cmocka_unit_test(test_wrong_expectations_point_at_their_keys),
         cmocka_unit_test(test_same_seed_gives_same_trace_hash),
+        cmocka_unit_test(test_signal_and_wait_for),
         cmocka_unit_test(test_invariant_invalidation_callback_at_most_once),
         cmocka_unit_test(test_invariant_no_callout_after_invalid),
         cmocka_unit_test(test_invariant_every_send_returns_once),

@@ -142,7 +142,7 @@ static void test_all_features_values(void **state)
     assert_true(s->expect->has_runs);
     assert_int_equal(s->target.index, find_program(&sc, "echo") - sc.programs);
     /* a send with hex data, nan and forever timeouts, the common mode, flags */
-    s = find_step(&sc, 108);
+    s = find_step(&sc, 110);
     assert_int_equal(s->op, CM_OP_SEND);
     assert_int_equal(s->msgid, 3);
     assert_int_equal(s->data.len, 2);
@@ -154,13 +154,13 @@ static void test_all_features_values(void **state)
     assert_int_equal(s->expect->result_count, 5);
     assert_int_equal(s->expect->results[3], SIM_VALUE_BLOCKED);
     /* a private-mode, malformed send with a negative timeout */
-    s = find_step(&sc, 111);
+    s = find_step(&sc, 113);
     assert_int_equal(s->t1_ns, -CM_NS_PER_S);
     assert_int_equal(s->mode.index, 2);
     assert_int_equal(s->flags, CM_OPF_MALFORMED);
     assert_int_equal(s->expect->reply.kind, SIM_DATA_NULL);
     /* work is sleep with the work flag; decimals are exact */
-    s = find_step(&sc, 87);
+    s = find_step(&sc, 88);
     assert_int_equal(s->op, CM_OP_SLEEP);
     assert_int_equal(s->flags, CM_OPF_WORK);
     assert_int_equal(s->t1_ns, 1500000);
