@@ -14,22 +14,30 @@ static const cli_command commands[] = {
      "Runs each scenario on the model (core/) and checks every expectation. PATH is a\n"
      "scenario file, or a folder searched recursively for *.yaml / *.yml (in byte order).\n"
      "Each failure prints file:line:col and a replay command that reproduces it exactly.",
-     {cli_opts_model, cli_opts_trace, cli_opts_reports, cli_opts_color}, cli_cmd_run},
+     {cli_opts_model, cli_opts_profile, cli_opts_trace, cli_opts_reports, cli_opts_color}, cli_cmd_run},
     {"replay", "[options] FILE", "rerun one scenario exactly, its trace printed",
      "Runs one scenario file as a failure's replay line says (seed, strategy, profile,\n"
      "schedule) and prints its canonical trace (docs/trace.md).",
-     {cli_opts_model, cli_opts_reports, cli_opts_color}, cli_cmd_replay},
+     {cli_opts_model, cli_opts_profile, cli_opts_reports, cli_opts_color}, cli_cmd_replay},
     {"explore", "[options] PATH...", "run scenarios under many schedules",
      "Runs each scenario under many schedules: --seeds random or pct runs, or every\n"
      "schedule within bounds (--strategy exhaustive). A failing scenario prints its first\n"
      "failing run in full, with the command that replays it.",
-     {cli_opts_model, cli_opts_explore, cli_opts_reports, cli_opts_color}, cli_cmd_explore},
+     {cli_opts_model, cli_opts_profile, cli_opts_explore, cli_opts_reports, cli_opts_color}, cli_cmd_explore},
+    {"lint", "[options] PATH...", "find scenarios whose verdict depends on host timing",
+     "Runs each scenario on the model once as written, then once per delay a busy host can\n"
+     "cause: each sleep or work lasting longer, each thread and each process beginning late,\n"
+     "by the conformance tolerance (and a third of it). A scenario whose verdict changes is\n"
+     "fragile: each finding names the check that flips and the delay that flips it. Fix it with\n"
+     "signal / wait_for (docs/scenario-format.md 4.6), a wider window, or an expect: that\n"
+     "accepts every outcome. Exit 1 when any scenario is fragile.",
+     {cli_opts_profile, cli_opts_timing, cli_opts_reports, cli_opts_color}, cli_cmd_lint},
     {"shrink", "[options] -o OUT FILE", "reduce a failing scenario",
      "Reduces a scenario that fails with these options (--seed, --strategy, --profile, as\n"
      "its replay line says) to a smaller one that fails the same way: the same check, at the\n"
      "same step of the original, with the same observed outcome. The result is verified\n"
      "before it is written.",
-     {cli_opts_model, cli_opts_shrink, cli_opts_color}, cli_cmd_shrink},
+     {cli_opts_model, cli_opts_profile, cli_opts_shrink, cli_opts_color}, cli_cmd_shrink},
     {"coverage", "PATH...", "which rules of the reference semantics the scenarios cover",
      "Lists, per rule R1-R67, the scenarios whose rules: cite it, and the rules none cites.",
      {cli_opts_color}, cli_cmd_coverage},
@@ -38,12 +46,13 @@ static const cli_command commands[] = {
      "process, one thread per scenario thread, real IPC, real time (docs/agent-protocol.md).\n"
      "Each run is judged by the checker of `portsim run`, with a timing tolerance and the\n"
      "outcomes the model allows. Exit status 130: interrupted (every agent reaped first).",
-     {cli_opts_backend, cli_opts_conform, cli_opts_reports, cli_opts_color}, cli_cmd_conform},
+     {cli_opts_backend, cli_opts_conform, cli_opts_profile, cli_opts_timing, cli_opts_reports, cli_opts_color},
+     cli_cmd_conform},
     {"mutants", "[options] PATH...", "the corpus against libcfmp's mutants",
      "Runs the corpus on the unmutated posix agent, then on each of libcfmp's mutants\n"
      "(libcfmp/src/cfmp_mutants.h); a mutant is killed when a scenario fails on it twice.\n"
      "Exit 0 when every mutant is killed.",
-     {cli_opts_conform, cli_opts_mutants, cli_opts_color}, cli_cmd_mutants},
+     {cli_opts_conform, cli_opts_profile, cli_opts_timing, cli_opts_mutants, cli_opts_color}, cli_cmd_mutants},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

@@ -104,6 +104,8 @@ typedef struct cli_option {
 /* A command's options come in groups (a NULL-name entry ends a group). */
 extern const cli_option cli_opts_color[];
 extern const cli_option cli_opts_model[];
+extern const cli_option cli_opts_profile[];
+extern const cli_option cli_opts_timing[];
 extern const cli_option cli_opts_trace[];
 extern const cli_option cli_opts_reports[];
 extern const cli_option cli_opts_explore[];
@@ -187,6 +189,7 @@ void cli_parallel(uint32_t count, uint32_t jobs, cli_task_fn task, cli_task_fn d
 int cli_cmd_run(cli_ctx *c);
 int cli_cmd_replay(cli_ctx *c);
 int cli_cmd_explore(cli_ctx *c);
+int cli_cmd_lint(cli_ctx *c);
 int cli_cmd_shrink(cli_ctx *c);
 int cli_cmd_coverage(cli_ctx *c);
 int cli_cmd_conform(cli_ctx *c);

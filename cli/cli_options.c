@@ -36,8 +36,6 @@ const cli_option cli_opts_model[] = {
      "fifo (the canonical order, default), random, pct, or schedule (with --schedule);\n"
      "explore: random (default), pct or exhaustive",
      F(strategy), 0, 0, NULL, 0},
-    {"--profile", NULL, CLI_V_TEXT, "NAME", "ventura or cf-1153 (default: each scenario's own)", 0, 0, 0,
-     set_profile, 0},
     {"--pct-depth", NULL, CLI_V_U32, "D", "pct: bug depth, D-1 priority change points (default 3)", F(pct_depth), 1,
      SIM_PCT_DEPTH_MAX, NULL, 0},
     {"--pct-steps", NULL, CLI_V_U64, "K", "pct: expected number of choice points (default 1000)", F(pct_steps), 1,
@@ -91,15 +89,24 @@ const cli_option cli_opts_backend[] = {
     {"--agent", NULL, CLI_V_TEXT, "PATH", "any executable that speaks the agent protocol", F(agent), 0, 0, NULL, 0},
     END};
 
-const cli_option cli_opts_conform[] = {
-    {"--time-scale", NULL, CLI_V_DOUBLE, "X", "real seconds per virtual second (default 1)", F(time_scale), 0.01, 1000,
-     NULL, 0},
+const cli_option cli_opts_profile[] = {
+    {"--profile", NULL, CLI_V_TEXT, "NAME", "ventura or cf-1153 (default: each scenario's own)", 0, 0, 0,
+     set_profile, 0},
+    END};
+
+const cli_option cli_opts_timing[] = {
     {"--tolerance-ms", NULL, CLI_V_DOUBLE, "N", "timing tolerance, absolute part (default 15 ms)", F(tolerance_ms), 0,
      100000, NULL, 0},
     {"--tolerance-pct", NULL, CLI_V_DOUBLE, "P",
      "timing tolerance, relative part (default 15 %); an elapsed window [a, b] is\n"
-     "checked as [a - tol(a), b + tol(b)], tol(d) = max(N ms / time-scale, P % of d)",
+     "checked as [a - tol(a), b + tol(b)], tol(d) = max(N ms / time-scale, P % of d);\n"
+     "lint delays each sleep, thread and process by tol(d) and by a third of it",
      F(tolerance_pct), 0, 1000, NULL, 0},
+    END};
+
+const cli_option cli_opts_conform[] = {
+    {"--time-scale", NULL, CLI_V_DOUBLE, "X", "real seconds per virtual second (default 1)", F(time_scale), 0.01, 1000,
+     NULL, 0},
     {"--repeat", NULL, CLI_V_U32, "N", "run each scenario N times: flaky (mixed) vs broken (always)", F(repeat), 1,
      1000, NULL, 0},
     {"--explore", NULL, CLI_V_U32, "N", "random schedules the model explores for allowed outcomes (default 64)",
@@ -109,8 +116,6 @@ const cli_option cli_opts_conform[] = {
     {"--expect", NULL, CLI_V_TEXT, "FILE", "expectation file (default conformance/expect/BACKEND.yaml)", F(expect), 0,
      0, NULL, 0},
     {"--no-expect", NULL, CLI_V_FLAG, NULL, "ignore expectation files", F(no_expect), 0, 0, NULL, 0},
-    {"--profile", NULL, CLI_V_TEXT, "NAME", "ventura or cf-1153 (default: each scenario's own)", 0, 0, 0, set_profile,
-     0},
     {"--seed", NULL, CLI_V_U64, "N", "seed of the model's exploration (default 1)", F(seed), 0, 1.8e19, NULL,
      F(seed_given)},
     {"--max-duration", NULL, CLI_V_DOUBLE, "S", "skip scenarios that would take longer (default 60 s)",
@@ -259,9 +264,9 @@ static const cli_option *find(const cli_ctx *c, const char *arg, const char **in
 /* Is `arg` an option some other command takes? (For a clearer error.) */
 static bool known_elsewhere(const char *arg)
 {
-    static const cli_option *const all[] = {cli_opts_color, cli_opts_model, cli_opts_trace, cli_opts_reports,
-                                            cli_opts_explore, cli_opts_shrink, cli_opts_backend, cli_opts_conform,
-                                            cli_opts_mutants};
+    static const cli_option *const all[] = {cli_opts_color, cli_opts_model, cli_opts_profile, cli_opts_trace,
+                                            cli_opts_reports, cli_opts_explore, cli_opts_shrink, cli_opts_backend,
+                                            cli_opts_conform, cli_opts_timing, cli_opts_mutants};
     for (size_t g = 0; g < sizeof all / sizeof all[0]; g++) {
         for (const cli_option *o = all[g]; o->name != NULL; o++) {
             size_t n = strlen(o->name);

@@ -211,6 +211,7 @@ typedef enum cm_send_phase {
 #define CM_FRF_FOREVER 0x08u      /* runloop: CFRunLoopRun */
 #define CM_FRF_REPLY_SET 0x10u    /* callout: a reply was chosen */
 #define CM_FRF_ITERATED 0x20u     /* runloop: a pass ended (a timer fired): check again */
+#define CM_FRF_HOLD 0x40u         /* sleep: a start delay, not a step (no events, no pc) */
 
 /* cm_push sets every field one by one: a new field needs its value there. */
 typedef struct cm_frame {

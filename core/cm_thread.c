@@ -226,6 +226,11 @@ void cm_thread_step(cm_world *w, cm_thread *t)
         program_step(w, t, f);
         break;
     case CM_FR_SLEEP:
+        if (f->flags & CM_FRF_HOLD) { /* a delayed start is over: the program begins */
+            assert(t->depth == 2);
+            t->depth--;
+            break;
+        }
         cm_frame_return(w, t, 0, 0, w->now_ns - f->start_ns);
         break;
     case CM_FR_WAIT: /* true: the signal was raised often enough; false: timed out */
@@ -329,6 +334,12 @@ void cm_process_start(cm_world *w, uint16_t process)
         if (!executor) {
             cm_frame *f = cm_push(w, t, CM_FR_PROGRAM);
             f->program = pc->threads[i].program;
+            cm_duration_ns delay_ns = pc->threads[i].start_delay_ns;
+            if (delay_ns > 0 && (f = cm_push(w, t, CM_FR_SLEEP)) != NULL) {
+                f->flags = CM_FRF_HOLD;
+                f->deadline_ns = cm_time_add(w->now_ns, delay_ns);
+                cm_wake_at(w, g, f->deadline_ns);
+            }
         }
         cm_wake(w, g);
     }

@@ -45,6 +45,7 @@ typedef enum cm_queue_kind {
 typedef struct cm_thread_config {
     uint32_t name;    /* blob */
     uint16_t program; /* program the thread runs; thread 0 is the main thread */
+    cm_duration_ns start_delay_ns; /* 0; > 0: the thread begins this late (timing jitter, lint) */
 } cm_thread_config;
 
 /* Queue index 0 is the process's main queue; configured queues are 1..n. */

@@ -20,6 +20,7 @@ const char *rep_terminal_failure_word(uint8_t kind)
     case SIM_FAIL_INVARIANT: return "invariant";
     case SIM_FAIL_RUN: return "run";
     case SIM_FAIL_LOAD: return "error";
+    case SIM_FAIL_TIMING: return "timing";
     default: return "?";
     }
 }

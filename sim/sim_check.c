@@ -119,11 +119,7 @@ static const char *step_keyword(const sim_step *s)
 
 static char *where_text(const sim_scenario *sc, const sim_step *s)
 {
-    const sim_program *p = &sc->programs[s->program];
-    if (p->kind == SIM_PROG_THREAD && p->process < sc->process_count) {
-        return sim_strdup_printf("%s/%s", sc->processes[p->process].name, p->name);
-    }
-    return sim_strdup_printf("%s %s", sim_program_kind_name(p->kind), p->name);
+    return sim_step_where(sc, s);
 }
 
 /* ---- grouping executions by step ----------------------------------------------- */

@@ -272,3 +272,61 @@ void sim_compiled_free(sim_compiled *c)
     memset(c, 0, sizeof *c);
 }
 
+
+/* ---- timing jitter ------------------------------------------------------------ */
+
+/* A duration made longer, saturating (forever stays forever). */
+static int64_t later(int64_t ns, int64_t delay_ns)
+{
+    if (ns == CM_DURATION_FOREVER || ns == CM_DURATION_NAN) return ns;
+    if (ns < 0) ns = 0;
+    return ns > CM_DURATION_FOREVER - 1 - delay_ns ? CM_DURATION_FOREVER - 1 : ns + delay_ns;
+}
+
+/* The op of step i, writable: the compiled arrays belong to c (its arena). */
+static cm_op *op_of_step(sim_compiled *c, uint32_t step)
+{
+    const sim_scenario *sc = c->sc;
+    assert(step < sc->step_count);
+    const sim_step *s = &sc->steps[step];
+    const sim_program *p = &sc->programs[s->program];
+    assert(step >= p->first_step && step - p->first_step < p->step_count);
+    return (cm_op *)&c->cfg.programs[s->program].ops[step - p->first_step];
+}
+
+bool sim_compiled_jitter(sim_compiled *c, const sim_jitter *j)
+{
+    assert(c != NULL && j != NULL);
+    const sim_scenario *sc = c->sc;
+    if (j->delay_ns <= 0) return false;
+    switch (j->kind) {
+    case SIM_JITTER_SLEEP: {
+        if (j->step >= sc->step_count || sc->steps[j->step].op != CM_OP_SLEEP) return false;
+        cm_op *op = op_of_step(c, j->step);
+        op->t1_ns = later(op->t1_ns, j->delay_ns);
+        return true;
+    }
+    case SIM_JITTER_ALL_SLEEPS:
+        for (uint32_t i = 0; i < sc->step_count; i++) {
+            if (sc->steps[i].op != CM_OP_SLEEP) continue;
+            cm_op *op = op_of_step(c, i);
+            op->t1_ns = later(op->t1_ns, j->delay_ns);
+        }
+        return true;
+    case SIM_JITTER_THREAD_START: {
+        if (j->process >= sc->process_count || j->thread >= sc->processes[j->process].thread_count) return false;
+        cm_process_config *pc = (cm_process_config *)&c->cfg.processes[j->process];
+        cm_thread_config *tc = (cm_thread_config *)&pc->threads[j->thread];
+        tc->start_delay_ns = later(tc->start_delay_ns, j->delay_ns);
+        return true;
+    }
+    case SIM_JITTER_PROCESS_START: {
+        if (j->process >= sc->process_count) return false;
+        cm_process_config *pc = (cm_process_config *)&c->cfg.processes[j->process];
+        pc->start_ns = later(pc->start_ns, j->delay_ns);
+        return true;
+    }
+    default:
+        return false;
+    }
+}

@@ -34,6 +34,30 @@ bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled 
                  size_t err_cap);
 void sim_compiled_free(sim_compiled *c);
 
+/*
+ * Timing jitter: what a busy host can do to a run without changing what the
+ * scenario says. Real hosts only make things late: a sleep or work ends
+ * later, a thread or a process begins later. sim_lint.h plans them.
+ */
+typedef enum sim_jitter_kind {
+    SIM_JITTER_NONE = 0,
+    SIM_JITTER_SLEEP = 1,         /* step (a sleep or work) lasts delay_ns longer */
+    SIM_JITTER_THREAD_START = 2,  /* thread `thread` of `process` begins delay_ns late */
+    SIM_JITTER_PROCESS_START = 3, /* process begins delay_ns late */
+    SIM_JITTER_ALL_SLEEPS = 4,    /* every sleep and work lasts delay_ns longer */
+} sim_jitter_kind;
+
+typedef struct sim_jitter {
+    uint8_t kind;      /* sim_jitter_kind */
+    uint32_t step;     /* SLEEP */
+    uint32_t process;  /* THREAD_START, PROCESS_START */
+    uint32_t thread;   /* THREAD_START */
+    int64_t delay_ns;  /* > 0 */
+} sim_jitter;
+
+/* Applies a jitter to a compiled scenario (its own arrays); false if it does not fit it. */
+bool sim_compiled_jitter(sim_compiled *c, const sim_jitter *j);
+
 /* The step an event's (program, op_index) refers to, or SIM_NONE (inline: the observer's hot path). */
 static inline uint32_t sim_compiled_step(const sim_compiled *c, uint16_t program, uint32_t op_index)
 {

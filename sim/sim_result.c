@@ -162,6 +162,7 @@ const char *sim_failure_kind_name(uint8_t kind)
     case SIM_FAIL_INVARIANT: return "invariant";
     case SIM_FAIL_RUN: return "run";
     case SIM_FAIL_LOAD: return "load";
+    case SIM_FAIL_TIMING: return "timing";
     default: return "?";
     }
 }

@@ -33,6 +33,7 @@ typedef enum sim_failure_kind {
     SIM_FAIL_INVARIANT = 3, /* an always-on invariant */
     SIM_FAIL_RUN = 4,       /* the run itself (event budget, model out of memory) */
     SIM_FAIL_LOAD = 5,      /* the file: YAML, unknown key, bad reference... */
+    SIM_FAIL_TIMING = 6,    /* lint: the verdict changes when the host is late (sim_lint.h) */
 } sim_failure_kind;
 
 #define SIM_RESULT_NONE UINT32_MAX

@@ -1,5 +1,6 @@
 /* sim_scenario.c — names, profiles and conditions of a loaded scenario. */
 #include "sim_scenario.h"
+#include "sim_util.h"
 
 #include <assert.h>
 #include <string.h>
@@ -351,4 +352,15 @@ void sim_data_format(const sim_data *d, sim_buf *out)
         }
         return;
     }
+}
+
+/* Where a step runs, as every report names it: a thread as process/thread, else its program. */
+char *sim_step_where(const sim_scenario *sc, const sim_step *s)
+{
+    assert(sc != NULL && s != NULL && s->program < sc->program_count);
+    const sim_program *p = &sc->programs[s->program];
+    if (p->kind == SIM_PROG_THREAD && p->process < sc->process_count) {
+        return sim_strdup_printf("%s/%s", sc->processes[p->process].name, p->name);
+    }
+    return sim_strdup_printf("%s %s", sim_program_kind_name(p->kind), p->name);
 }

@@ -294,6 +294,8 @@ bool sim_scenario_validate(const sim_scenario *sc);
 const char *sim_event_kind_name(uint8_t kind);
 uint8_t sim_event_kind_by_name(const char *name); /* SIM_EV_NONE if unknown */
 const char *sim_program_kind_name(uint8_t kind);
+/* Where a step runs: "process/thread" or "handler NAME" (malloc'd; NULL without memory). */
+char *sim_step_where(const sim_scenario *sc, const sim_step *s);
 /* The keyword a scenario uses for an operation ("create_local", "run_loop", ...). */
 const char *sim_op_keyword(uint8_t op);
 uint8_t sim_op_by_keyword(const char *keyword); /* CM_OP_NONE if unknown */

@@ -400,8 +400,10 @@ static void check_allowed(const sim_scenario *sc, const conf_model *model, const
         if (bad == 0) continue;
         char num[24];
         char *values = allowed_text(sc, step, a);
-        char *expected = sim_strdup_printf("%s (what the model produced in %u explored schedules)",
-                                           values ? values : "?", model->runs);
+        char *expected = sim_strdup_printf("%s (what the model produced in %u runs: %u explored schedules, "
+                                           "%u with a late host)",
+                                           values ? values : "?", model->runs, model->runs - model->jittered,
+                                           model->jittered);
         free(values);
         const char *got = a->executions == 0 && first_value == 0
                               ? "an execution"

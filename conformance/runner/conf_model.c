@@ -11,6 +11,11 @@
  * Every result any run produced for a step is allowed for that step; a
  * real outcome outside the set is one the model cannot produce.
  *
+ * Then once per jitter of sim_lint.h's plan (a sleep longer, a thread or
+ * process late, by the run's timing tolerance): an outcome a late host can
+ * legitimately produce is allowed, and only where the outcome really depends
+ * on timing does the set grow (a scenario ordered by signals gains nothing).
+ *
  * The runs go through one sim_model_session (one world, reset between
  * runs); their observations (sim_obs) give each execution's value with the
  * conventions the checker uses: creates 1/0, other operations their
@@ -19,7 +24,9 @@
 #include "conf_runner.h"
 
 #include "sim_compile.h"
+#include "sim_lint.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +95,35 @@ static uint32_t bounded_choose(void *ctx, const cm_choice *choice)
 static const cm_strategy bounded_random_strategy = {.name = "random-bounded-latency",
                                                     .choose = bounded_choose};
 
+/* The lint plan's jittered runs (fifo), their outcomes allowed too. False: out of memory. */
+static bool explore_jitter(const sim_scenario *sc, const conf_options *opt, conf_model *out)
+{
+    assert(sc != NULL && opt != NULL && out->allowed != NULL);
+    sim_lint_options lo = sim_lint_options_default();
+    lo.tolerance_ns = conf_tolerance_ns(opt, 0) > 0 ? conf_tolerance_ns(opt, 0) : 1;
+    lo.tolerance_pct = opt->tol_rel * 100.0;
+    lo.profile = opt->profile;
+    if (!sim_lint_options_validate(&lo)) return true; /* a tolerance lint cannot express: no jitter */
+    sim_jitter *plan = calloc(lo.max_jitters, sizeof *plan);
+    if (plan == NULL) return false;
+    uint32_t n = sim_lint_plan(sc, &lo, plan, lo.max_jitters);
+    sim_run_options ro = sim_run_options_default();
+    ro.profile = opt->profile;
+    ro.max_events = EXPLORE_EVENT_BUDGET;
+    ro.strategy = SIM_STRATEGY_FIFO;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        sim_obs obs;
+        ok = sim_jitter_observe(sc, &plan[i], &ro, &obs);
+        if (ok) collect(out, sc, &obs);
+        out->runs += ok;
+        out->jittered += ok;
+        sim_obs_fini(&obs);
+    }
+    free(plan);
+    return ok;
+}
+
 bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_model *out)
 {
     memset(out, 0, sizeof *out);
@@ -132,6 +168,7 @@ bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_mo
     }
     if (session != NULL) sim_model_session_free(session);
     sim_compiled_free(&c);
+    if (ok) ok = explore_jitter(sc, opt, out);
     if (!ok) {
         snprintf(out->error, sizeof out->error, "the model could not run it (out of memory)");
         return false;

@@ -176,7 +176,8 @@ typedef struct conf_allowed {
 typedef struct conf_model {
     bool ok;
     char error[256];
-    uint32_t runs;        /* schedules explored (fifo + random) */
+    uint32_t runs;        /* runs made (fifo + random + jittered) */
+    uint32_t jittered;    /* of which with a late-host jitter (sim_lint.h) */
     int64_t end_ns;       /* the fifo run's end (virtual) */
     bool time_limited;    /* the fifo run ended at the time limit */
     uint32_t step_count;
