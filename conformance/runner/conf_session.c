@@ -54,14 +54,44 @@ typedef struct open_exec {
     uint32_t step;
 } open_exec;
 
+/*
+ * An agent's life, one state at a time: spawned, greeted (its hello read),
+ * running (start sent), done. agent_set_state makes every move and checks it
+ * against agent_moves; how it ended and what it announced are kept beside.
+ */
+typedef enum agent_state {
+    AG_NEW = 0,     /* not spawned yet */
+    AG_SPAWNED = 1, /* its declarations sent; no hello yet */
+    AG_GREETED = 2, /* its hello read: ready to start */
+    AG_RUNNING = 3, /* start sent: its process runs */
+    AG_DONE = 4,    /* exited, died or killed; reaped or being reaped */
+    AG_STATE_COUNT
+} agent_state;
+
+static const bool agent_moves[AG_STATE_COUNT][AG_STATE_COUNT] = {
+    [AG_NEW] = {[AG_SPAWNED] = true},
+    [AG_SPAWNED] = {[AG_GREETED] = true, [AG_DONE] = true},
+    [AG_GREETED] = {[AG_RUNNING] = true, [AG_DONE] = true},
+    [AG_RUNNING] = {[AG_DONE] = true},
+};
+
+typedef enum agent_said {
+    AG_SAID_NOTHING = 0,
+    AG_SAID_CRASH = 1, /* a crash event: it is about to die by SIGKILL */
+    AG_SAID_EXIT = 2,  /* an exit event: it is about to end normally */
+} agent_said;
+
 typedef struct agent_proc {
     uint16_t index;
     uint16_t process; /* WORLD_PROCESS for a world agent */
     uint32_t incarnation;
     int64_t start_ns; /* virtual */
     conf_child child;
-    bool spawned, hello, started, finished, killed, eof;
-    bool crash_reported, exit_reported;
+    uint8_t state;      /* agent_state */
+    uint8_t done_from;  /* AG_DONE: the state it ended from */
+    uint8_t said;       /* agent_said: its last word about its end */
+    bool killed;        /* AG_DONE: the runner killed it */
+    bool eof;           /* its stdout reached end of file (drained) */
     int64_t last_t_ns;  /* virtual time of its latest line */
     int64_t sent_start_real_ns; /* relative to the epoch, for local clocks */
     char *in;
@@ -114,6 +144,36 @@ typedef struct session {
     uint32_t *fault_order; /* faults sorted by time */
     uint32_t signal_total[CM_SIGNAL_MAX]; /* raises of each signal, all agents */
 } session;
+
+/* ---- agent life cycle ----------------------------------------------------------------- */
+
+static void agent_set_state(agent_proc *p, agent_state to)
+{
+    assert(p->state < AG_STATE_COUNT && to < AG_STATE_COUNT);
+    assert(agent_moves[p->state][to]);
+    if (to == AG_DONE) p->done_from = p->state;
+    p->state = (uint8_t)to;
+}
+
+/* Spawned and not done: its pipes are open and it may still write. */
+static bool agent_live(const agent_proc *p)
+{
+    return p->state != AG_NEW && p->state != AG_DONE;
+}
+
+/* It said hello at some point (it may have ended since). */
+static bool agent_greeted(const agent_proc *p)
+{
+    uint8_t at = p->state == AG_DONE ? p->done_from : p->state;
+    return at >= AG_GREETED;
+}
+
+/* It was started at some point (it may have ended since). */
+static bool agent_started(const agent_proc *p)
+{
+    uint8_t at = p->state == AG_DONE ? p->done_from : p->state;
+    return at == AG_RUNNING;
+}
 
 /* ---- issues --------------------------------------------------------------------------- */
 
@@ -514,6 +574,7 @@ static void send_declarations(session *s, agent_proc *p)
 
 static void send_start(session *s, agent_proc *p)
 {
+    assert(p->state == AG_GREETED);
     line_begin(s, "start");
     conf_jw_key(&s->w, "process");
     if (p->process == WORLD_PROCESS) {
@@ -526,7 +587,7 @@ static void send_start(session *s, agent_proc *p)
     conf_jw_key(&s->w, "at_ns");
     conf_jw_int(&s->w, scaled(s, p->start_ns));
     line_end(s, p);
-    p->started = true;
+    agent_set_state(p, AG_RUNNING);
     p->sent_start_real_ns = conf_now_ns() - s->epoch;
     flush_out(s, p);
     if (p->process != WORLD_PROCESS) { /* the runner sees the process start */
@@ -808,7 +869,7 @@ static void relay_signal(session *s, agent_proc *p, uint32_t step)
     p->raised[sig]++;
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *q = &s->procs[i];
-        if (q == p || !q->spawned || q->finished || q->eof) continue;
+        if (q == p || !agent_live(q) || q->eof) continue;
         line_begin(s, "signal");
         conf_jw_key(&s->w, "name");
         conf_jw_cstr(&s->w, st->signal.name);
@@ -933,8 +994,8 @@ static bool fill_event(session *s, agent_proc *p, const conf_msg *m, conf_rec *r
     r->step = step >= 0 && step < (int64_t)s->sc->step_count ? (uint32_t)step : SIM_NONE;
     const char *note = conf_msg_str(m, "note");
     if (note != NULL) r->note = sim_arena_strdup(&s->obs.arena, note);
-    if (r->ev_kind == SIM_EV_CRASH) p->crash_reported = true;
-    if (r->ev_kind == SIM_EV_EXIT) p->exit_reported = true;
+    if (r->ev_kind == SIM_EV_CRASH) p->said = AG_SAID_CRASH;
+    if (r->ev_kind == SIM_EV_EXIT) p->said = AG_SAID_EXIT;
     return true;
 }
 
@@ -962,7 +1023,7 @@ static void on_event(session *s, agent_proc *p, const conf_msg *m)
 static void on_hello(session *s, agent_proc *p, const conf_msg *m)
 {
     char err[200];
-    if (p->hello) {
+    if (agent_greeted(p)) {
         issue(s, p, true, "a second hello");
         return;
     }
@@ -974,7 +1035,7 @@ static void on_hello(session *s, agent_proc *p, const conf_msg *m)
         issue(s, p, true, "said world=%s, unlike its first hello", p->info.world ? "true" : "false");
         return;
     }
-    p->hello = true;
+    agent_set_state(p, AG_GREETED);
 }
 
 static void on_end(session *s, agent_proc *p, const conf_msg *m)
@@ -1010,7 +1071,7 @@ static void handle_line(session *s, agent_proc *p, const char *line, size_t len)
         conf_msg_fini(&m);
         return;
     }
-    if (!p->hello && m.type != CONF_MSG_HELLO && m.type != CONF_MSG_ERROR && m.type != CONF_MSG_LOG) {
+    if (!agent_greeted(p) && m.type != CONF_MSG_HELLO && m.type != CONF_MSG_ERROR && m.type != CONF_MSG_LOG) {
         issue(s, p, true, "sent %s before hello", conf_msg_type_name(m.type));
     } else {
         switch (m.type) {
@@ -1112,12 +1173,12 @@ static void drain(session *s, agent_proc *p)
 
 static void kill_agent(session *s, agent_proc *p, int32_t crash_code, int64_t at_ns)
 {
-    if (!p->spawned || p->finished) return;
+    if (!agent_live(p)) return;
     conf_child_terminate(&p->child);
     drain(s, p);
-    p->finished = true;
+    agent_set_state(p, AG_DONE);
     p->killed = true;
-    if (crash_code >= 0 && p->started && !p->crash_reported && !p->exit_reported) {
+    if (crash_code >= 0 && agent_started(p) && p->said == AG_SAID_NOTHING) {
         record_death(s, p, crash_code, at_ns);
     }
 }
@@ -1133,17 +1194,17 @@ static void on_eof(session *s, agent_proc *p)
     }
     if (!p->child.exited) conf_child_terminate(&p->child);
     if (p->child.err_fd >= 0) read_err(s, p);
-    p->finished = true;
+    agent_set_state(p, AG_DONE);
     int64_t now_v = (int64_t)((double)(conf_now_ns() - s->epoch) / s->scale);
-    if (p->crash_reported || p->exit_reported || (s->world && s->world_ended)) return;
+    if (p->said != AG_SAID_NOTHING || (s->world && s->world_ended)) return;
     char status[80];
     conf_child_status_text(p->child.status, status, sizeof status);
-    if (!p->hello) {
+    if (!agent_greeted(p)) {
         issue(s, p, true, "exited before its hello (%s)", status);
         return;
     }
     issue(s, p, false, "died unexpectedly (%s)", status);
-    if (p->started) record_death(s, p, 0, now_v);
+    if (agent_started(p)) record_death(s, p, 0, now_v);
 }
 
 /* ---- the timeline ------------------------------------------------------------------------------- */
@@ -1152,7 +1213,7 @@ static agent_proc *live_incarnation(session *s, uint32_t process)
 {
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *p = &s->procs[i];
-        if (p->process == process && p->started && !p->finished) return p;
+        if (p->process == process && p->state == AG_RUNNING) return p;
     }
     return NULL;
 }
@@ -1161,7 +1222,7 @@ static agent_proc *next_incarnation(session *s, uint32_t process)
 {
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *p = &s->procs[i];
-        if (p->process == process && !p->started && p->incarnation > 1) return p;
+        if (p->process == process && !agent_started(p) && p->incarnation > 1) return p;
     }
     return NULL;
 }
@@ -1184,7 +1245,7 @@ static int64_t run_faults(session *s, int64_t now)
         if (live != NULL) kill_agent(s, live, CM_CRASH_FAULT, f->at_ns);
         if (f->kind == CM_FAULT_RESTART) {
             agent_proc *next = next_incarnation(s, f->process.index);
-            if (next != NULL && next->hello && !next->finished) send_start(s, next);
+            if (next != NULL && next->state == AG_GREETED) send_start(s, next);
         }
     }
     return INT64_MAX;
@@ -1192,11 +1253,11 @@ static int64_t run_faults(session *s, int64_t now)
 
 static bool all_done(const session *s)
 {
-    if (s->world) return s->procs[0].finished || s->world_ended;
+    if (s->world) return s->procs[0].state == AG_DONE || s->world_ended;
     if (s->fault_next < s->sc->fault_count) return false;
     for (uint32_t i = 0; i < s->proc_count; i++) {
         const agent_proc *p = &s->procs[i];
-        if (p->started && !p->finished) return false;
+        if (p->state == AG_RUNNING) return false;
     }
     return true;
 }
@@ -1213,7 +1274,7 @@ static int poll_agents(session *s, int timeout_ms)
     nfds_t n = 0;
     for (uint32_t i = 0; i < s->proc_count && n + 4 < POLL_SLOTS; i++) {
         agent_proc *p = &s->procs[i];
-        if (!p->spawned || p->finished) continue;
+        if (!agent_live(p)) continue;
         short out_events = POLLIN;
         if (p->out_len > p->out_off) {
             fds[n] = (struct pollfd){.fd = p->child.in_fd, .events = POLLOUT};
@@ -1237,7 +1298,7 @@ static int poll_agents(session *s, int timeout_ms)
     if (ready <= 0) return ready < 0 ? 1 : 0;
     for (nfds_t i = 0; i < n && !s->aborted; i++) {
         agent_proc *p = owner[i];
-        if (p == NULL || fds[i].revents == 0 || p->finished) continue;
+        if (p == NULL || fds[i].revents == 0 || p->state == AG_DONE) continue;
         if (fds[i].fd == p->child.in_fd) {
             flush_out(s, p);
         } else if (is_err[i]) {
@@ -1279,7 +1340,7 @@ static bool start_agents(session *s)
             issue(s, p, true, "cannot start the agent: %s", err);
             return false;
         }
-        p->spawned = true;
+        agent_set_state(p, AG_SPAWNED);
         send_declarations(s, p);
         flush_out(s, p);
         s->run->agents++;
@@ -1287,11 +1348,13 @@ static bool start_agents(session *s)
     int64_t deadline = conf_now_ns() + (int64_t)((double)s->opt->handshake_ns * s->opt->timeout_multiplier);
     for (;;) {
         bool all = true;
-        for (uint32_t i = 0; i < s->proc_count; i++) all = all && (s->procs[i].hello || s->procs[i].finished);
+        for (uint32_t i = 0; i < s->proc_count; i++) {
+            all = all && (agent_greeted(&s->procs[i]) || s->procs[i].state == AG_DONE);
+        }
         if (all || s->aborted) break;
         if (conf_now_ns() >= deadline) {
             for (uint32_t i = 0; i < s->proc_count; i++) {
-                if (!s->procs[i].hello) issue(s, &s->procs[i], true, "did not answer hello within %.1f s",
+                if (!agent_greeted(&s->procs[i])) issue(s, &s->procs[i], true, "did not answer hello within %.1f s",
                                               (double)s->opt->handshake_ns * s->opt->timeout_multiplier / 1e9);
             }
             break;
@@ -1307,7 +1370,7 @@ static void report_hung(session *s)
 {
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *p = &s->procs[i];
-        if (p->started && !p->finished && p->calls == 0) {
+        if (p->state == AG_RUNNING && p->calls == 0) {
             issue(s, p, false, "never began its first command by the end of the run (hung?)");
         }
     }
@@ -1317,7 +1380,8 @@ static void run_timeline(session *s)
 {
     s->epoch = conf_now_ns() + (int64_t)(START_LEAD_NS * s->opt->timeout_multiplier);
     for (uint32_t i = 0; i < s->proc_count; i++) {
-        if (s->procs[i].incarnation == 1) send_start(s, &s->procs[i]);
+        /* one that died after its hello was reported by on_eof: it cannot be started */
+        if (s->procs[i].incarnation == 1 && s->procs[i].state == AG_GREETED) send_start(s, &s->procs[i]);
     }
     int64_t planned_end = s->world ? INT64_MAX : real_at(s, s->planned_end_ns);
     int64_t grace = (int64_t)(30.0 * CM_NS_PER_S * s->opt->timeout_multiplier);
@@ -1368,7 +1432,7 @@ static void report_late_starts(session *s)
 {
     for (uint32_t i = 0; !s->world && i < s->proc_count; i++) {
         const agent_proc *p = &s->procs[i];
-        if (!p->started || p->calls == 0) continue;
+        if (!agent_started(p) || p->calls == 0) continue;
         int64_t late = p->first_call_ns - p->start_ns;
         if ((double)late * s->scale <= (double)LATE_START_NS * s->opt->timeout_multiplier) continue;
         char text[200], d[40];
@@ -1446,12 +1510,12 @@ static void cleanup(session *s)
 {
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *p = &s->procs[i];
-        if (p->spawned && !p->finished) {
+        if (agent_live(p)) {
             conf_child_terminate(&p->child);
             drain(s, p);
-            p->finished = true;
+            agent_set_state(p, AG_DONE);
         }
-        if (p->spawned) conf_child_kill(&p->child);
+        if (p->state != AG_NEW) conf_child_kill(&p->child);
         free(p->in);
         free(p->out);
         free(p->open);
