@@ -342,25 +342,6 @@ static void check_elapsed(const sim_scenario *sc, const conf_run *run, const con
 
 /* ---- model-allowed outcomes -------------------------------------------------------------------------- */
 
-static bool value_checked(uint8_t op)
-{
-    switch (sim_op_result_type(op)) {
-    case SIM_RT_STATUS:
-    case SIM_RT_CREATED:
-    case SIM_RT_BOOL:
-    case SIM_RT_RUN:
-    case SIM_RT_INT: return true;
-    default: return false;
-    }
-}
-
-static int32_t exec_value(const sim_exec *e)
-{
-    if (e->outcome == SIM_OUTCOME_BLOCKED) return SIM_VALUE_BLOCKED;
-    if (e->outcome == SIM_OUTCOME_KILLED) return SIM_VALUE_KILLED;
-    return e->value;
-}
-
 static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allowed *a)
 {
     sim_buf b;
@@ -382,16 +363,14 @@ static void check_allowed(const sim_scenario *sc, const conf_model *model, const
         uint8_t flags = run->step_flags != NULL ? run->step_flags[step] : 0;
         if (flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED)) continue;
         const conf_allowed *a = &model->allowed[step];
-        bool checked = value_checked(sc->steps[step].op);
         uint32_t bad = 0, first = SIM_NONE, nth = 0;
         int32_t first_value = 0;
         for (uint32_t i = 0; i < run->obs.exec_count; i++) {
             const sim_exec *e = &run->obs.execs[i];
             if (e->step != step) continue;
             uint32_t n = nth++;
-            int32_t v = exec_value(e);
-            if (!checked && e->outcome == SIM_OUTCOME_RETURNED) v = 0;
-            if (a->executions > 0 && conf_allowed_has(a, v)) continue;
+            int32_t v = sim_exec_value(sc, e); /* as the model's runs count it */
+            if (a->executions > 0 && sim_allowed_has(a, v)) continue;
             if (bad++ == 0) {
                 first = n;
                 first_value = v;

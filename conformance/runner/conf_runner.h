@@ -24,6 +24,7 @@
 #define CONF_RUNNER_H
 
 #include "conf_proto.h"
+#include "sim_allowed.h"
 #include "sim_check.h"
 #include "sim_obs.h"
 #include "sim_result.h"
@@ -164,31 +165,14 @@ int64_t conf_tolerance_ns(const conf_options *o, int64_t duration_ns);
 
 /* ---- the model's view of a scenario --------------------------------------------------------- */
 
-#define CONF_ALLOWED_MAX 16u
-
-typedef struct conf_allowed {
-    uint32_t executions;  /* over all explored runs */
-    uint8_t count;
-    bool overflow;        /* more distinct values than kept: accept anything */
-    int32_t values[CONF_ALLOWED_MAX];
-} conf_allowed;
-
-typedef struct conf_model {
-    bool ok;
-    char error[256];
-    uint32_t runs;        /* runs made (fifo + random + jittered) */
-    uint32_t jittered;    /* of which with a late-host jitter (sim_lint.h) */
-    int64_t end_ns;       /* the fifo run's end (virtual) */
-    bool time_limited;    /* the fifo run ended at the time limit */
-    uint32_t step_count;
-    conf_allowed *allowed; /* [step] */
-} conf_model;
+/* The model's allowed outcomes per step (sim/sim_allowed.h), explored with the run's options. */
+typedef sim_allowed conf_allowed;
+typedef sim_allowed_set conf_model;
 
 bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_model *out);
 /* An explored model: allowed sets for its steps, each within its bound. */
 bool conf_model_validate(const conf_model *m, const sim_scenario *sc);
 void conf_model_free(conf_model *m);
-bool conf_allowed_has(const conf_allowed *a, int32_t value);
 
 /* ---- one real run ----------------------------------------------------------------------------- */
 

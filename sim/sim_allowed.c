@@ -1,0 +1,190 @@
+/*
+ * sim_allowed.c — the model's allowed outcomes per step (sim_allowed.h):
+ * fifo, bounded-latency random schedules, late-host jitters.
+ */
+#include "sim_allowed.h"
+
+#include "sim_lint.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALLOWED_EVENT_BUDGET UINT64_C(2000000)
+
+sim_allowed_plan sim_allowed_plan_default(void)
+{
+    return (sim_allowed_plan){.profile = 0, .seed = 1, .explore = 64, .max_latency_ns = 2 * CM_NS_PER_MS,
+                              .jitter_ns = 0, .jitter_pct = 0, .max_events = ALLOWED_EVENT_BUDGET};
+}
+
+bool sim_allowed_has(const sim_allowed *a, int32_t value)
+{
+    assert(a != NULL && a->count <= SIM_ALLOWED_MAX);
+    if (a->overflow) return true;
+    for (uint32_t i = 0; i < a->count; i++) {
+        if (a->values[i] == value) return true;
+    }
+    return false;
+}
+
+static void allow(sim_allowed_set *m, uint32_t step, int32_t value)
+{
+    if (step >= m->step_count) return;
+    sim_allowed *a = &m->allowed[step];
+    a->executions++;
+    if (sim_allowed_has(a, value)) return;
+    if (a->count == SIM_ALLOWED_MAX) {
+        a->overflow = true;
+        return;
+    }
+    a->values[a->count++] = value;
+}
+
+int32_t sim_exec_value(const sim_scenario *sc, const sim_exec *e)
+{
+    assert(sc != NULL && e != NULL && e->step < sc->step_count);
+    if (e->outcome == SIM_OUTCOME_BLOCKED) return SIM_VALUE_BLOCKED;
+    if (e->outcome == SIM_OUTCOME_KILLED) return SIM_VALUE_KILLED;
+    switch (sim_op_result_type(sc->steps[e->step].op)) {
+    case SIM_RT_CREATED:
+    case SIM_RT_STATUS:
+    case SIM_RT_BOOL:
+    case SIM_RT_RUN:
+    case SIM_RT_INT: return e->value;
+    default: return 0; /* only blocked / killed are compared for these */
+    }
+}
+
+static void collect(sim_allowed_set *m, const sim_scenario *sc, const sim_obs *obs)
+{
+    for (uint32_t i = 0; i < obs->exec_count; i++) {
+        if (obs->execs[i].step < sc->step_count) allow(m, obs->execs[i].step, sim_exec_value(sc, &obs->execs[i]));
+    }
+}
+
+/* Random, but latency choices only among the plausible ones (option 0 always is). */
+typedef struct bounded_random {
+    cm_rng rng;
+    int64_t max_latency_ns;
+} bounded_random;
+
+static uint32_t bounded_choose(void *ctx, const cm_choice *choice)
+{
+    bounded_random *b = ctx;
+    if (choice->kind != CM_CHOICE_LATENCY) return (uint32_t)cm_rng_below(&b->rng, choice->count);
+    uint32_t ok[16];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < choice->count && n < 16; i++) {
+        if (i == 0 || choice->options[i].value <= b->max_latency_ns) ok[n++] = i;
+    }
+    return ok[cm_rng_below(&b->rng, n)];
+}
+
+static const cm_strategy bounded_random_strategy = {.name = "random-bounded-latency",
+                                                    .choose = bounded_choose};
+
+/* The fifo run and the random runs, on one session (one world, reset between runs). */
+static bool explore_schedules(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+{
+    sim_compiled c;
+    char err[200];
+    if (!sim_compile(sc, plan->profile, &c, err, sizeof err)) {
+        snprintf(out->error, sizeof out->error, "the model cannot run it: %s", err);
+        return false;
+    }
+    /* Latency choice points are on for all runs; the fifo run always takes option 0. */
+    sim_run_options ro = sim_run_options_default();
+    ro.profile = plan->profile;
+    ro.max_events = plan->max_events;
+    ro.explore_latency = true;
+    ro.strategy = SIM_STRATEGY_FIFO;
+    sim_model_session *session = sim_model_session_new(&c, &ro);
+    bool ok = session != NULL && sim_model_session_run(session, &ro);
+    if (ok) {
+        const sim_obs *obs = sim_model_session_obs(session);
+        out->end_ns = obs->end_ns;
+        out->time_limited = strcmp(obs->end_reason, "time_limit") == 0;
+        collect(out, sc, obs);
+        out->runs = 1;
+    }
+    for (uint32_t i = 0; ok && i < plan->explore; i++) {
+        bounded_random b = {.max_latency_ns = plan->max_latency_ns};
+        uint64_t seed = plan->seed * UINT64_C(1000003) + i;
+        cm_rng_seed(&b.rng, seed);
+        ro.strategy = SIM_STRATEGY_RANDOM;
+        ro.seed = seed;
+        ro.custom = &bounded_random_strategy;
+        ro.custom_ctx = &b;
+        ok = sim_model_session_run(session, &ro);
+        if (ok) collect(out, sc, sim_model_session_obs(session));
+        out->runs += ok;
+    }
+    if (session != NULL) sim_model_session_free(session);
+    sim_compiled_free(&c);
+    if (!ok) snprintf(out->error, sizeof out->error, "the model could not run it (out of memory)");
+    return ok;
+}
+
+/* The lint plan's jittered runs (fifo), their outcomes allowed too. False: out of memory. */
+static bool explore_jitter(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+{
+    sim_lint_options lo = sim_lint_options_default();
+    lo.tolerance_ns = plan->jitter_ns;
+    lo.tolerance_pct = plan->jitter_pct;
+    lo.profile = plan->profile;
+    if (!sim_lint_options_validate(&lo)) return true; /* a tolerance lint cannot express: no jitter */
+    sim_jitter *jitters = calloc(lo.max_jitters, sizeof *jitters);
+    if (jitters == NULL) return false;
+    uint32_t n = sim_lint_plan(sc, &lo, jitters, lo.max_jitters);
+    sim_run_options ro = sim_run_options_default();
+    ro.profile = plan->profile;
+    ro.max_events = plan->max_events;
+    ro.strategy = SIM_STRATEGY_FIFO;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        sim_obs obs;
+        ok = sim_jitter_observe(sc, &jitters[i], &ro, &obs);
+        if (ok) collect(out, sc, &obs);
+        out->runs += ok;
+        out->jittered += ok;
+        sim_obs_fini(&obs);
+    }
+    free(jitters);
+    if (!ok) snprintf(out->error, sizeof out->error, "the model could not run a jittered run (out of memory)");
+    return ok;
+}
+
+bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+{
+    assert(sc != NULL && plan != NULL && out != NULL);
+    memset(out, 0, sizeof *out);
+    out->step_count = sc->step_count;
+    out->allowed = calloc((size_t)sc->step_count + 1, sizeof *out->allowed);
+    if (out->allowed == NULL) {
+        snprintf(out->error, sizeof out->error, "out of memory");
+        return false;
+    }
+    bool ok = explore_schedules(sc, plan, out);
+    if (ok && plan->jitter_ns > 0) ok = explore_jitter(sc, plan, out);
+    out->ok = ok;
+    assert(!ok || sim_allowed_set_validate(out, sc));
+    return ok;
+}
+
+void sim_allowed_set_free(sim_allowed_set *s)
+{
+    free(s->allowed);
+    memset(s, 0, sizeof *s);
+}
+
+bool sim_allowed_set_validate(const sim_allowed_set *s, const sim_scenario *sc)
+{
+    if (s == NULL || !s->ok || s->allowed == NULL || s->step_count != sc->step_count || s->runs == 0) return false;
+    if (s->jittered > s->runs) return false;
+    for (uint32_t i = 0; i < s->step_count; i++) {
+        if (s->allowed[i].count > SIM_ALLOWED_MAX) return false;
+    }
+    return s->end_ns >= 0;
+}
