@@ -321,11 +321,13 @@ void cm_process_start(cm_world *w, uint16_t process)
         cm_thread *t = cm_thread_at(w, g);
         uint16_t index = t->index, queue = t->queue;
         uint8_t executor = t->executor;
+        uint8_t candidate = t->candidate; /* still listed by the scheduler: listing it again duplicates it */
         cm_thread_clear(t);
         t->process = process;
         t->index = index;
         t->queue = queue;
         t->executor = executor;
+        t->candidate = candidate;
         t->alive = 1;
         t->regs = -1;
         t->timers = -1;

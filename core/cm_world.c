@@ -362,8 +362,8 @@ static void collect_due(cm_world *w)
 static void run_world_event(cm_world *w, cm_timer tm)
 {
     switch (tm.kind) {
-    case CM_TM_START:
-        cm_process_start(w, (uint16_t)tm.a);
+    case CM_TM_START: /* a restart fault may have started it already: then the start is spent */
+        if (cm_process_at(w, (uint16_t)tm.a)->incarnation == 0) cm_process_start(w, (uint16_t)tm.a);
         break;
     case CM_TM_FAULT: {
         const cm_fault *f = &w->cfg.faults[tm.a];

@@ -256,7 +256,18 @@ static void resolve_names(ld *L)
         resolve_var(L, &e->not_same_as);
         if (e->has_callback) resolve_program_ref(L, &e->callback, SIM_PROG_CALLBACK);
     }
-    for (uint32_t f = 0; f < sc->fault_count; f++) resolve_process(L, &sc->faults[f].process);
+    for (uint32_t f = 0; f < sc->fault_count; f++) {
+        sim_fault *fault = &sc->faults[f];
+        resolve_process(L, &fault->process);
+        /* a fault acts on a process that runs: before its start, a real run has no agent to act on */
+        if (fault->process.index < sc->process_count && fault->at_ns < sc->processes[fault->process.index].start_ns) {
+            char at[40], start[40];
+            sim_format_duration(fault->at_ns, at, sizeof at);
+            sim_format_duration(sc->processes[fault->process.index].start_ns, start, sizeof start);
+            ld_error_at(L, fault->loc, "the fault at %s comes before process '%s' starts (at %s)", at,
+                        fault->process.name, start);
+        }
+    }
     for (uint32_t i = 0; i < sc->event_expect_count; i++) {
         sim_event_expect *e = &sc->event_expects[i];
         resolve_process(L, &e->process);

@@ -104,6 +104,7 @@ static const sim_bad_case sim_bad_cases[] = {
     {"hang-directive.yaml", "1:2", "invalid UTF-8 byte 0xb0"},
     {"directive.yaml", "1:1", "YAML directives"},
     {"empty.yaml", "1:1", "the file is empty"},
+    {"fault-before-start.yaml", "13:5", "the fault at 50ms comes before process 's' starts (at 100ms)"},
     {"bad-signals.yaml", "6:21", "wait_for 'nobody-raises' can never return true"},
     {"bad-signals.yaml", "7:40", "count must be"},
     {"bad-signals.yaml", "8:29", "unknown key 'count' in signal"},

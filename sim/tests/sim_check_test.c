@@ -6,6 +6,7 @@
  */
 #define _DEFAULT_SOURCE /* mkstemps, mkdtemp */
 #define _POSIX_C_SOURCE 200809L
+#include "sim_lint.h"
 #include "sim_test_util.h"
 
 #include <stdio.h>
@@ -157,6 +158,37 @@ static void test_signal_and_wait_for(void **state)
     assert_string_equal(f->observed, "timed out after 5ms (client/main was waiting)");
     assert_int_equal(r.failure_count, 1);
     sim_result_free(&r);
+}
+
+/*
+ * Found by portsim fuzz: a restart fault before a process's (jittered) start
+ * started it, and the start then started it again (cm_process_start asserted).
+ * Now the start is spent: one incarnation from the restart, no abort.
+ */
+static void test_restart_before_a_late_start(void **state)
+{
+    (void)state;
+    sim_scenario sc;
+    st_load_text("late.yaml",
+                 "scenario: late-start\n"
+                 "processes:\n"
+                 "  s:\n"
+                 "    threads:\n"
+                 "      main:\n"
+                 "        - sleep: 100ms\n"
+                 "faults:\n"
+                 "  - {at: 50ms, restart: s}\n",
+                 &sc);
+    sim_jitter j = {.kind = SIM_JITTER_PROCESS_START, .process = 0, .delay_ns = 80 * CM_NS_PER_MS};
+    sim_run_options ro = sim_run_options_default();
+    sim_obs obs;
+    assert_true(sim_jitter_observe(&sc, &j, &ro, &obs));
+    uint32_t starts = 0;
+    for (uint32_t i = 0; i < obs.event_count; i++) starts += obs.events[i].kind == SIM_EV_START;
+    assert_int_equal(starts, 1);
+    assert_true(obs.end_ns >= 150 * CM_NS_PER_MS);
+    sim_obs_fini(&obs);
+    sim_scenario_free(&sc);
 }
 
 static void test_same_seed_gives_same_trace_hash(void **state)
@@ -348,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_wrong_expectations_point_at_their_keys),
         cmocka_unit_test(test_same_seed_gives_same_trace_hash),
         cmocka_unit_test(test_signal_and_wait_for),
+        cmocka_unit_test(test_restart_before_a_late_start),
         cmocka_unit_test(test_invariant_invalidation_callback_at_most_once),
         cmocka_unit_test(test_invariant_no_callout_after_invalid),
         cmocka_unit_test(test_invariant_every_send_returns_once),
