@@ -32,6 +32,15 @@ static const cli_command commands[] = {
      "signal / wait_for (docs/scenario-format.md 4.6), a wider window, or an expect: that\n"
      "accepts every outcome. Exit 1 when any scenario is fragile.",
      {cli_opts_profile, cli_opts_timing, cli_opts_reports, cli_opts_color}, cli_cmd_lint},
+    {"fuzz", "[--backend NAME | --agent PATH] [options] -o DIR", "generated scenarios, checked on the model or a backend",
+     "Generates scenarios from seeds (each seed draws a subset of features: swarm testing),\n"
+     "writes the model's allowed outcomes into each as expect: lines, and checks them: on the\n"
+     "model alone (determinism, invariants over explored schedules), or against a backend,\n"
+     "where an outcome the model does not allow is run again (--repeat) to tell a flake from a\n"
+     "divergence. Each distinct finding is saved once as DIR/SIGNATURE.yaml with the command\n"
+     "that reproduces it. Exit 0 when nothing was found, 1 when something was.",
+     {cli_opts_backend, cli_opts_fuzz, cli_opts_conform, cli_opts_profile, cli_opts_timing, cli_opts_color},
+     cli_cmd_fuzz},
     {"shrink", "[options] -o OUT FILE", "reduce a failing scenario",
      "Reduces a scenario that fails with these options (--seed, --strategy, --profile, as\n"
      "its replay line says) to a smaller one that fails the same way: the same check, at the\n"
@@ -147,7 +156,7 @@ static cli_args default_args(void)
                       .seeds = 1000, .depth = 200, .schedules = 100000, .jobs = 1, .shard_count = 1,
                       .max_runs = 20000, .time_scale = 1.0, .tolerance_ms = 15.0, .tolerance_pct = 15.0,
                       .repeat = 1, .explore = 64, .max_latency_ms = 2.0, .max_duration_s = 60.0,
-                      .timeout_multiplier = 1.0};
+                      .timeout_multiplier = 1.0, .runs = 1000, .expect_runs = 32};
 }
 
 static int dispatch(cli_ctx *c, int argc, char **argv)

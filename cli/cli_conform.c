@@ -14,7 +14,7 @@
 #include "conf_suite.h"
 
 /* conf_options from the command line; -1 to go on, or an exit code. */
-static int conform_options(cli_ctx *c, bool mutants, conf_options *o)
+int cli_conform_options(cli_ctx *c, bool mutants, conf_options *o)
 {
     const cli_args *a = &c->a;
     conf_options_default(o);
@@ -49,7 +49,7 @@ static int conform_options(cli_ctx *c, bool mutants, conf_options *o)
     return -1;
 }
 
-static void print_agent(cli_ctx *c, const conf_agent_info *info, const char *backend)
+void cli_print_agent(cli_ctx *c, const conf_agent_info *info, const char *backend)
 {
     fprintf(c->out, "backend %s: %s %s (%s clock%s); capabilities:", backend, info->implementation, info->version,
             info->clock == CONF_CLOCK_HOST ? "host" : info->clock == CONF_CLOCK_VIRTUAL ? "virtual" : "local",
@@ -151,7 +151,7 @@ static void unmatched_notes(cli_ctx *c, const conf_suite *s)
     }
 }
 
-static int open_suite(cli_ctx *c, conf_suite *s, const conf_options *o)
+int cli_open_suite(cli_ctx *c, conf_suite *s, const conf_options *o)
 {
     char err[600];
     if (conf_suite_open(s, o, c->err, err, sizeof err)) return -1;
@@ -164,18 +164,18 @@ int cli_cmd_conform(cli_ctx *c)
     assert(c != NULL && c->cmd != NULL);
     if (c->path_count == 0) return cli_usage_error(c, "conform needs at least one PATH", NULL);
     conf_options o;
-    int code = conform_options(c, false, &o);
+    int code = cli_conform_options(c, false, &o);
     if (code < 0) code = cli_setup_output(c);
     cli_files files = {0};
     if (code < 0) code = cli_collect(c, &files);
     conf_suite s;
-    if (code < 0) code = open_suite(c, &s, &o);
+    if (code < 0) code = cli_open_suite(c, &s, &o);
     if (code >= 0) {
         if (o.protocol_log != NULL) fclose(o.protocol_log);
         cli_files_free(&files);
         return code;
     }
-    print_agent(c, &s.info, o.backend->name);
+    cli_print_agent(c, &s.info, o.backend->name);
     sim_result *results = calloc((size_t)files.count + 1, sizeof *results);
     if (results == NULL) {
         code = CLI_EXIT_USAGE;
@@ -217,12 +217,12 @@ int cli_cmd_mutants(cli_ctx *c)
     assert(c != NULL && c->cmd != NULL);
     if (c->path_count == 0) return cli_usage_error(c, "mutants needs at least one PATH", NULL);
     conf_options o;
-    int code = conform_options(c, true, &o);
+    int code = cli_conform_options(c, true, &o);
     if (code < 0) code = cli_setup_output(c);
     cli_files files = {0};
     if (code < 0) code = cli_collect(c, &files);
     conf_suite s;
-    if (code < 0) code = open_suite(c, &s, &o);
+    if (code < 0) code = cli_open_suite(c, &s, &o);
     if (code >= 0) {
         if (o.protocol_log != NULL) fclose(o.protocol_log);
         cli_files_free(&files);

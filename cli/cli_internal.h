@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "conf_suite.h"
 #include "rep_terminal.h"
 #include "sim_json.h"
 #include "sim_load.h"
@@ -73,6 +74,10 @@ typedef struct cli_args {
     const char *protocol_log;
     const char *agents_dir;
     bool first_kill;
+    /* fuzz */
+    uint64_t runs;
+    double time_s;
+    uint32_t expect_runs;      /* model runs that decide a generated scenario's expectations */
     /* given explicitly (defaults differ per command) */
     bool seed_given;
     bool explore_given;
@@ -113,6 +118,7 @@ extern const cli_option cli_opts_shrink[];
 extern const cli_option cli_opts_backend[];
 extern const cli_option cli_opts_conform[];
 extern const cli_option cli_opts_mutants[];
+extern const cli_option cli_opts_fuzz[];
 
 #define CLI_GROUPS_MAX 8
 
@@ -190,6 +196,12 @@ int cli_cmd_run(cli_ctx *c);
 int cli_cmd_replay(cli_ctx *c);
 int cli_cmd_explore(cli_ctx *c);
 int cli_cmd_lint(cli_ctx *c);
+int cli_cmd_fuzz(cli_ctx *c);
+/* cli_conform.c, shared with fuzz: conf_options from the command line (-1 to go on, or an
+ * exit code), the suite opened (-1, or exit 2 with the reason printed), the agent's hello. */
+int cli_conform_options(cli_ctx *c, bool mutants, conf_options *o);
+int cli_open_suite(cli_ctx *c, conf_suite *s, const conf_options *o);
+void cli_print_agent(cli_ctx *c, const conf_agent_info *info, const char *backend);
 int cli_cmd_shrink(cli_ctx *c);
 int cli_cmd_coverage(cli_ctx *c);
 int cli_cmd_conform(cli_ctx *c);

@@ -131,6 +131,18 @@ const cli_option cli_opts_conform[] = {
      F(protocol_log), 0, 0, NULL, 0},
     END};
 
+const cli_option cli_opts_fuzz[] = {
+    {"--runs", NULL, CLI_V_U64, "N", "generated scenarios to try (default 1000; with --time: at most)", F(runs), 1,
+     1.8e19, NULL, 0},
+    {"--time", NULL, CLI_V_DOUBLE, "S", "stop after S seconds (default: no limit)", F(time_s), 0.001, 1e9, NULL, 0},
+    {"--output", "-o", CLI_V_TEXT, "DIR", "the findings folder (required): DIR/SIGNATURE.yaml, shared by shards",
+     F(output), 0, 0, NULL, 0},
+    {"--shard", NULL, CLI_V_TEXT, "K/N", "try the K-th of N parts of the seeds, for CI matrices and job arrays", 0,
+     0, 0, set_shard, 0},
+    {"--expect-runs", NULL, CLI_V_U32, "N", "model runs that decide each scenario's expectations (default 32)",
+     F(expect_runs), 1, 100000, NULL, 0},
+    END};
+
 const cli_option cli_opts_mutants[] = {
     {"--agents-dir", NULL, CLI_V_TEXT, "DIR", "where portsim_agent_posix_mN live (default: this build's)",
      F(agents_dir), 0, 0, NULL, 0},
@@ -266,7 +278,7 @@ static bool known_elsewhere(const char *arg)
 {
     static const cli_option *const all[] = {cli_opts_color, cli_opts_model, cli_opts_profile, cli_opts_trace,
                                             cli_opts_reports, cli_opts_explore, cli_opts_shrink, cli_opts_backend,
-                                            cli_opts_conform, cli_opts_timing, cli_opts_mutants};
+                                            cli_opts_conform, cli_opts_timing, cli_opts_mutants, cli_opts_fuzz};
     for (size_t g = 0; g < sizeof all / sizeof all[0]; g++) {
         for (const cli_option *o = all[g]; o->name != NULL; o++) {
             size_t n = strlen(o->name);

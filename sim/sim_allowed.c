@@ -57,10 +57,21 @@ int32_t sim_exec_value(const sim_scenario *sc, const sim_exec *e)
     }
 }
 
+/* One run's values, and its execution count per step folded into runs_min / runs_max. */
 static void collect(sim_allowed_set *m, const sim_scenario *sc, const sim_obs *obs)
 {
+    assert(m->step_count == sc->step_count && m->per_run != NULL);
+    memset(m->per_run, 0, ((size_t)m->step_count + 1) * sizeof *m->per_run);
     for (uint32_t i = 0; i < obs->exec_count; i++) {
-        if (obs->execs[i].step < sc->step_count) allow(m, obs->execs[i].step, sim_exec_value(sc, &obs->execs[i]));
+        uint32_t step = obs->execs[i].step;
+        if (step >= sc->step_count) continue;
+        allow(m, step, sim_exec_value(sc, &obs->execs[i]));
+        m->per_run[step]++;
+    }
+    for (uint32_t s = 0; s < m->step_count; s++) {
+        sim_allowed *a = &m->allowed[s];
+        if (m->per_run[s] < a->runs_min) a->runs_min = m->per_run[s];
+        if (m->per_run[s] > a->runs_max) a->runs_max = m->per_run[s];
     }
 }
 
@@ -162,7 +173,9 @@ bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, s
     memset(out, 0, sizeof *out);
     out->step_count = sc->step_count;
     out->allowed = calloc((size_t)sc->step_count + 1, sizeof *out->allowed);
-    if (out->allowed == NULL) {
+    out->per_run = calloc((size_t)sc->step_count + 1, sizeof *out->per_run);
+    for (uint32_t s = 0; out->allowed != NULL && s < sc->step_count; s++) out->allowed[s].runs_min = UINT32_MAX;
+    if (out->allowed == NULL || out->per_run == NULL) {
         snprintf(out->error, sizeof out->error, "out of memory");
         return false;
     }
@@ -176,6 +189,7 @@ bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, s
 void sim_allowed_set_free(sim_allowed_set *s)
 {
     free(s->allowed);
+    free(s->per_run);
     memset(s, 0, sizeof *s);
 }
 

@@ -23,6 +23,8 @@
 
 typedef struct sim_allowed {
     uint32_t executions; /* over all runs */
+    uint32_t runs_min;   /* executions in one run: the fewest and the most seen */
+    uint32_t runs_max;
     uint8_t count;
     bool overflow;       /* more distinct values than kept: accept anything */
     int32_t values[SIM_ALLOWED_MAX];
@@ -47,6 +49,7 @@ typedef struct sim_allowed_set {
     bool time_limited;     /* the fifo run ended at the time limit */
     uint32_t step_count;
     sim_allowed *allowed;  /* [step] */
+    uint32_t *per_run;     /* scratch: executions per step in the run being collected */
 } sim_allowed_set;
 
 sim_allowed_plan sim_allowed_plan_default(void);

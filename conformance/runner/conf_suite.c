@@ -282,6 +282,15 @@ void conf_suite_run_file(conf_suite *s, const char *path, sim_result *out)
     assert(sim_result_validate(out));
 }
 
+void conf_suite_run_scenario(conf_suite *s, const sim_scenario *sc, sim_result *out)
+{
+    assert(s != NULL && sc != NULL && out != NULL);
+    assert(conf_options_validate(&s->opt));
+    sim_result_init(out);
+    run_scenario(s, sc, out);
+    assert(sim_result_validate(out));
+}
+
 #define MUTANT_ROW(id, name, rule, about) {id, #name, rule, about},
 static const conf_mutant mutants[] = {CFMP_MUTANT_LIST(MUTANT_ROW)};
 #undef MUTANT_ROW

@@ -1,0 +1,83 @@
+/*
+ * sim_gen.h — valid scenarios generated from a seed, for `portsim fuzz`.
+ *
+ * A seed first draws which features the scenario may use (swarm testing,
+ * Groce et al. 2012: each test uses a random subset of features, so rare
+ * combinations are not drowned by common ones), then the scenario: 1-2
+ * server processes with local ports delivered by run loop or dispatch
+ * queue, 1-3 client processes (sometimes with a second thread) that wait
+ * for their servers with `wait_for` (explicit ordering: never a sleep),
+ * sends of every kind with timeouts biased to the boundaries that matter
+ * (equal to a handler's work, 1 ns either side, 0, negative, forever, nan),
+ * handlers that reply, echo, return NULL, work, invalidate themselves,
+ * send on or crash, invalidation from clients and servers, IsValid probes,
+ * contexts, names of 128 bytes and with NUL, SetName, crash and restart
+ * faults.
+ *
+ *     char *yaml = sim_gen_scenario(seed, &opt);   // malloc'd YAML text
+ *
+ * Every generated text loads (sim_gen_test checks 10^5 seeds), and the same
+ * seed and options give the same bytes on any machine. sim_gen_expect then
+ * writes the model's allowed outcomes into it as ordinary `expect:` lines
+ * (sim_allowed.h), so a generated scenario is a self-contained regression
+ * test that `portsim run` and `portsim conform` accept.
+ */
+#ifndef SIM_GEN_H
+#define SIM_GEN_H
+
+#include "sim_allowed.h"
+
+/* The features a seed may draw (swarm). One bit each. */
+#define SIM_GEN_FEATURES(X)                                                                        \
+    X(QUEUE, "dispatch-queue delivery")                                                           \
+    X(ONE_WAY, "one-way sends")                                                                   \
+    X(WORK, "handlers that work for a while")                                                     \
+    X(EDGE_TIMEOUTS, "timeouts at the boundaries (work, +-1ns, 0, negative, forever, nan)")        \
+    X(INVALIDATE_SELF, "handlers that invalidate their port")                                     \
+    X(CLIENT_INVALIDATE, "clients that invalidate their remote")                                  \
+    X(SERVER_INVALIDATE, "servers that invalidate their port at the end")                         \
+    X(HANDLER_CRASH, "handlers that crash their process")                                         \
+    X(NESTED, "handlers that send on to another server")                                          \
+    X(PROBES, "IsValid and GetName probes")                                                       \
+    X(CALLBACKS, "invalidation callbacks")                                                        \
+    X(NAMES, "names of 128 bytes, over 128 bytes, with NUL")                                      \
+    X(THREADS, "clients with a second thread")                                                    \
+    X(FAULTS, "crash and restart faults")                                                         \
+    X(SETNAME, "SetName on live ports")                                                           \
+    X(CONTEXT, "contexts with info, retain and release")                                          \
+    X(DATA, "data of many sizes")
+
+typedef enum sim_gen_feature {
+#define SIM_GEN_ENUM(name, text) SIM_GEN_##name,
+    SIM_GEN_FEATURES(SIM_GEN_ENUM)
+#undef SIM_GEN_ENUM
+    SIM_GEN_FEATURE_COUNT
+} sim_gen_feature;
+
+typedef struct sim_gen_options {
+    uint32_t feature_mask; /* the features a seed may draw from (all: UINT32_MAX) */
+    bool swarm;            /* each seed draws a subset (default); false: every allowed feature */
+    uint32_t max_servers;  /* 1..4 (2) */
+    uint32_t max_clients;  /* 1..6 (3) */
+} sim_gen_options;
+
+sim_gen_options sim_gen_options_default(void);
+bool sim_gen_options_validate(const sim_gen_options *o);
+const char *sim_gen_feature_name(uint32_t feature);  /* "QUEUE" -> "queue" style, static */
+const char *sim_gen_feature_about(uint32_t feature); /* what it adds, static */
+
+/* The features seed draws under o (a subset of o->feature_mask). */
+uint32_t sim_gen_features_of(uint64_t seed, const sim_gen_options *o);
+
+/* The scenario of a seed, as YAML text (malloc'd; NULL only without memory). */
+char *sim_gen_scenario(uint64_t seed, const sim_gen_options *o);
+
+/*
+ * The same text with the allowed outcomes of `allowed` (explored on the
+ * loaded text, sc) written as `expect:` lines under each step that has a
+ * result and ran: the values, and `runs:` when a step did not run the same
+ * number of times in every run. malloc'd; NULL only without memory.
+ */
+char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed);
+
+#endif /* SIM_GEN_H */
