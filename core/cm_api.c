@@ -64,6 +64,19 @@ static cm_opr done(cm_ret *ret, int32_t port, int32_t a, int32_t b)
     return CM_OPR_DONE;
 }
 
+/*
+ * A create that returns NULL: the variable holds NULL afterwards, as `r =
+ * CFMessagePortCreateRemote(...)` does in C, so a later use of it is the
+ * NULL-port precondition crash (the agents do the same). Found by portsim
+ * fuzz: the variable kept the port of an earlier create.
+ */
+static cm_opr created_null(cm_world *w, cm_thread *t, const cm_op *op, cm_ret *ret, int32_t b)
+{
+    assert(op->kind >= CM_OP_CREATE_LOCAL && op->kind <= CM_OP_CREATE_REMOTE_PER_PID);
+    store_port(w, t, op->slot, CM_NO_PORT);
+    return done(ret, CM_NO_PORT, CM_NO_PORT, b);
+}
+
 static bool valid_flag(cm_world *w, int32_t port)
 {
     return CM_PORT(w, port)->state == CM_PS_VALID;
@@ -125,13 +138,13 @@ static cm_opr op_create_local(cm_world *w, cm_thread *t, cm_frame *f, const cm_o
     (void)f;
     uint32_t name = op->name == CM_NONE32 ? CM_NONE32 : cm_name_of_blob(w, op->name);
     bool per_pid = op->kind == CM_OP_CREATE_LOCAL_PER_PID;
-    if (per_pid && name == CM_NONE32) return done(ret, CM_NO_PORT, CM_NO_PORT, 1);
+    if (per_pid && name == CM_NONE32) return created_null(w, t, op, ret, 1);
     if (name != CM_NONE32 && !per_pid) { /* R14: the existing port, or NULL */
         int32_t existing = *cm_local_table(w, t->process, name);
         if (existing >= 0) {
             if (!cm_port_is_valid(w, t, existing)) {
                 if (!t->alive) return CM_OPR_DEAD;
-                return done(ret, CM_NO_PORT, CM_NO_PORT, 1);
+                return created_null(w, t, op, ret, 1);
             }
             cm_port_retain(w, existing);
             store_port(w, t, op->slot, existing);
@@ -142,10 +155,10 @@ static cm_opr op_create_local(cm_world *w, cm_thread *t, cm_frame *f, const cm_o
     bool extra_refs = false;
     if (name != CM_NONE32) {
         kport = register_name(w, t, op, name, &extra_refs);
-        if (kport < 0) return done(ret, CM_NO_PORT, CM_NO_PORT, 1); /* R15, R16 */
+        if (kport < 0) return created_null(w, t, op, ret, 1); /* R15, R16 */
     }
     int32_t port = make_local(w, t, op, name, kport); /* R11, R13: maybe unnamed */
-    if (port < 0) return done(ret, CM_NO_PORT, CM_NO_PORT, 1);
+    if (port < 0) return created_null(w, t, op, ret, 1);
     CM_PORT(w, port)->extra_refs = extra_refs;
     store_port(w, t, op->slot, port);
     return done(ret, port, port, 0);
@@ -167,14 +180,14 @@ static cm_opr op_create_remote(cm_world *w, cm_thread *t, cm_frame *f, const cm_
     (void)f;
     if (op->name == CM_NONE32) return cm_precondition(w, t); /* R13 */
     uint32_t name = cm_name_of_blob(w, op->name);
-    if (name == CM_NONE32) return done(ret, CM_NO_PORT, CM_NO_PORT, 0); /* R11 */
+    if (name == CM_NONE32) return created_null(w, t, op, ret, 0); /* R11 */
     bool per_pid = op->kind == CM_OP_CREATE_REMOTE_PER_PID;
     if (!per_pid) { /* R23: the cached object, or NULL once if it died */
         int32_t cached = *cm_remote_table(w, t->process, name);
         if (cached >= 0) {
             if (!cm_port_is_valid(w, t, cached)) {
                 if (!t->alive) return CM_OPR_DEAD;
-                return done(ret, CM_NO_PORT, CM_NO_PORT, 0);
+                return created_null(w, t, op, ret, 0);
             }
             cm_port_retain(w, cached);
             store_port(w, t, op->slot, cached);
@@ -182,9 +195,9 @@ static cm_opr op_create_remote(cm_world *w, cm_thread *t, cm_frame *f, const cm_
         }
     }
     int32_t kport = look_up(w, t, op, name); /* R22 */
-    if (kport < 0 || !CM_KPORT(w, kport)->alive) return done(ret, CM_NO_PORT, CM_NO_PORT, 0);
+    if (kport < 0 || !CM_KPORT(w, kport)->alive) return created_null(w, t, op, ret, 0);
     int32_t port = cm_port_new(w, t, true); /* R24 refused a dead name above */
-    if (port < 0) return done(ret, CM_NO_PORT, CM_NO_PORT, 0);
+    if (port < 0) return created_null(w, t, op, ret, 0);
     cm_port *p = CM_PORT(w, port);
     p->name = name;
     p->per_pid = per_pid;

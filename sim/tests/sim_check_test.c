@@ -191,6 +191,38 @@ static void test_restart_before_a_late_start(void **state)
     sim_scenario_free(&sc);
 }
 
+/*
+ * Found by portsim fuzz against libcfmp: a create that returns NULL leaves
+ * NULL in its variable (as `r = CFMessagePortCreateRemote(...)` does in C),
+ * so a later send on it is the NULL-port precondition crash, as on every
+ * agent; the model used to keep the port of an earlier create.
+ */
+static void test_null_create_clears_the_variable(void **state)
+{
+    (void)state;
+    sim_result r = run_text("scenario: null-create\n"
+                            "processes:\n"
+                            "  s:\n"
+                            "    threads:\n"
+                            "      main:\n"
+                            "        - create_local: {port: svc, name: com.portsim.test.nullcreate, handler: h}\n"
+                            "        - create_remote: {port: r, name: com.portsim.test.nullcreate}\n"
+                            "          expect: created\n"
+                            "        - create_remote: {port: r, name: com.portsim.test.nobody}\n"
+                            "          expect: null\n"
+                            "        - is_valid: r\n"
+                            "          expect: killed\n"
+                            "handlers:\n"
+                            "  h: [{reply: null}]\n"
+                            "expect_events:\n"
+                            "  - {crash: {process: s, reason: precondition}, count: 1}\n",
+                            SIM_STRATEGY_FIFO, 1);
+    if (r.failure_count > 0) fprintf(stderr, "%s: %s\n", r.failures[0].message, r.failures[0].observed);
+    assert_int_equal(r.failure_count, 0);
+    assert_int_equal(r.verdict, SIM_VERDICT_PASS);
+    sim_result_free(&r);
+}
+
 static void test_same_seed_gives_same_trace_hash(void **state)
 {
     (void)state;
@@ -381,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_gives_same_trace_hash),
         cmocka_unit_test(test_signal_and_wait_for),
         cmocka_unit_test(test_restart_before_a_late_start),
+        cmocka_unit_test(test_null_create_clears_the_variable),
         cmocka_unit_test(test_invariant_invalidation_callback_at_most_once),
         cmocka_unit_test(test_invariant_no_callout_after_invalid),
         cmocka_unit_test(test_invariant_every_send_returns_once),
