@@ -55,7 +55,7 @@ static bool run_once(void *user, const cm_strategy *strategy, void *sctx)
     tb_init(&b);
     build(&b, c->rcv_ns);
     tb_make(&b, strategy, sctx);
-    cm_world_run(b.w);
+    tb_world_run(b.w);
     c->last_hash = cm_world_trace_hash(b.w);
     if (c->trace_text != NULL) keep_trace_text(b.w, c->trace_text, TRACE_TEXT_BYTES);
     c->runs++;
