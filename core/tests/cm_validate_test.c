@@ -157,11 +157,39 @@ static void test_each_corruption_is_caught(void **state)
     tb_fini(&b);
 }
 
+/* Found by the leak accounting: a client killed while its send is blocked on a full
+ * queue (R29) left its request allocated and held by nothing. Now it is freed with
+ * the process, silently (it was never queued: no msg_destroyed event for it). */
+static void test_killed_blocked_sender_frees_its_request(void **state)
+{
+    (void)state;
+    tb b;
+    tb_init(&b);
+    uint16_t srv = tb_program(&b);
+    tb_create_local(&b, srv, 0, SVC, tb_echo_handler(&b, 0));
+    tb_sleep(&b, srv, 1 * SEC); /* never scheduled: its queue fills up */
+    tb_process(&b, "server", srv);
+    uint16_t c = tb_program(&b);
+    tb_sleep(&b, c, 1 * MS);
+    tb_create_remote(&b, c, 0, SVC);
+    for (int i = 0; i < 7; i++) tb_oneway(&b, c, 0, i, "x", SEC); /* the 6th blocks */
+    uint16_t client = tb_process(&b, "client", c);
+    tb_fault(&b, 100 * MS, CM_FAULT_CRASH, client);
+    tb_run(&b); /* validates after every step: the leak failed here */
+    assert_int_equal(tb_count(&b, CM_EV_SEND_BLOCKED, CM_NO_PORT), 1);
+    assert_int_equal(tb_count(&b, CM_EV_CRASH, CM_NO_PORT), 1);
+    /* the five queued requests die with the server (R29: queue limit 5), not the sixth */
+    assert_int_equal(tb_count(&b, CM_EV_MSG_DESTROYED, CM_NO_PORT), 5);
+    assert_valid(b.w);
+    tb_fini(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_holds_after_every_step),
         cmocka_unit_test(test_each_corruption_is_caught),
+        cmocka_unit_test(test_killed_blocked_sender_frees_its_request),
     };
     return cmocka_run_group_tests_name("cm_validate", tests, NULL, NULL);
 }
