@@ -12,12 +12,12 @@
 #include "cm_internal.h"
 
 /* Records the first broken invariant and makes the caller return false. */
-#define CHECK(cond, text)                \
-    do {                                 \
-        if (!(cond)) {                   \
-            *why = (text);               \
-            return false;                \
-        }                                \
+#define CHECK(cond, text)  \
+    do {                   \
+        if (!(cond)) {     \
+            *why = (text); \
+            return false;  \
+        }                  \
     } while (0)
 
 /* An index into a pool, or -1 (none). */
@@ -269,8 +269,8 @@ static bool check_timers(const cm_world *w, const char **why)
         CHECK(tm->seq < w->timer_seq, "timers: sequence number not yet handed out");
         if (i > 0) {
             const cm_timer *parent = &w->heap[(i - 1) / 2];
-            bool ordered = parent->at_ns < tm->at_ns ||
-                           (parent->at_ns == tm->at_ns && parent->seq < tm->seq);
+            bool ordered =
+                parent->at_ns < tm->at_ns || (parent->at_ns == tm->at_ns && parent->seq < tm->seq);
             CHECK(ordered, "timers: heap order");
         }
         switch (tm->kind) {
