@@ -356,6 +356,9 @@ static void drop_thread_messages(cm_world *w, cm_thread *t)
         if (f->kind == CM_FR_SEND && f->phase == CM_SEND_BLOCKED && f->kport >= 0) {
             cm_waiter_remove(w, f->kport, cm_thread_global(w, t));
         }
+        /* a request blocked on a full queue was never queued: it is the sender's memory,
+         * and its reply right is the dying sender's own; it goes silently */
+        if (f->kind == CM_FR_SEND && f->msg >= 0) cm_msg_free(w, f->msg);
         f->msg = -1;
     }
     t->alive = 0;

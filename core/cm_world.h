@@ -146,6 +146,18 @@ uint64_t cm_world_state_hash(const cm_world *w);
 const cm_world_config *cm_world_config_of(const cm_world *w);
 
 /*
+ * The world's invariants, between steps (cm_validate.c): pools and free lists,
+ * message and dispatch queues, waiter/reply/registration/timer lists, thread
+ * frames, the scheduler's candidates, the timer heap, every port
+ * (cm_port_validate), and every live message, block, waiter, reply entry and
+ * registration held by exactly one list. True when all hold; otherwise false,
+ * with *broken (when not NULL) naming the first broken one (static text).
+ * Read-only, allocation-free, linear in the world's size: tests call it after
+ * every step, the simulator on a sample of steps in builds with assertions.
+ */
+bool cm_world_validate(const cm_world *w, const char **broken);
+
+/*
  * Canonical text of one event, without a newline, NUL-terminated.
  * Returns the length it needed (as snprintf: may exceed cap - 1).
  */

@@ -6,6 +6,9 @@
  * same run, the cost of the trace hash alone over the same number of
  * events (the floor any simulator that records every event pays), as a
  * ratio. Target (issue 2): >= 10 million events per second on one core.
+ * Also the cost of the model's invariant check (cm_world_validate) after
+ * every step, as a ratio to the plain run: what the sampling in
+ * sim/sim_model.c (builds with assertions) is chosen against.
  *
  *     bench_core [exchanges] [repeats]
  */
@@ -112,6 +115,26 @@ static void build(bench *b, uint32_t per_client)
     cfg->trace_capacity = 0;
 }
 
+/* The same run with cm_world_validate after every step; best of `repeats`. Returns the
+ * seconds, or a negative value when an invariant broke. */
+static double validated_run_s(cm_world *w, int repeats, uint64_t *steps)
+{
+    double best = 1e30;
+    for (int r = 0; r < repeats; r++) {
+        cm_world_reset(w, &cm_strategy_fifo, NULL);
+        uint64_t n = 0;
+        double t0 = now_s();
+        while (cm_world_step(w)) {
+            n++;
+            if (!cm_world_validate(w, NULL)) return -1.0;
+        }
+        double dt = now_s() - t0;
+        if (dt < best) best = dt;
+        *steps = n;
+    }
+    return best;
+}
+
 /* The floor: folding as many events into the hash, nothing else. */
 static double hash_floor_s(uint64_t events, uint64_t *sink)
 {
@@ -170,6 +193,16 @@ int main(int argc, char **argv)
            floor_s, best / floor_s);
     printf("  target >= 10 M events/s: %s (%.2fx of target)%s\n", eps >= 1e7 ? "met" : "NOT met",
            eps / 1e7, sink == 42 ? " " : "");
+    uint64_t steps = 0;
+    double validated_s = validated_run_s(w, repeats, &steps);
+    if (validated_s < 0) {
+        printf("  cm_world_validate: an invariant BROKE\n");
+        return 1;
+    }
+    printf("  cm_world_validate after each of %llu steps: %.3f s -> %.1fx the plain run, "
+           "%.0f ns per check\n",
+           (unsigned long long)steps, validated_s, validated_s / best,
+           (validated_s - best) * 1e9 / (double)(steps ? steps : 1));
     cm_world_destroy(w);
     for (uint32_t i = 0; i < PAIRS; i++) free(b->client_ops[i]);
     free(b);

@@ -309,19 +309,35 @@ static void capture_output(struct fy_diag *diag, void *user, const char *buf, si
     out->text[out->len] = '\0';
 }
 
+/* libfyaml quotes the offending bytes in its messages (an escape such as '\<emoji>');
+ * a reason is one line of printable ASCII, never raw bytes: control bytes become spaces,
+ * others outside ASCII '?'. */
+static void printable_copy(const char *in, char *out, size_t cap)
+{
+    assert(in != NULL && out != NULL);
+    assert(cap > 0);
+    size_t n = 0;
+    for (; in[n] != '\0' && n + 1 < cap; n++) {
+        unsigned char c = (unsigned char)in[n];
+        out[n] = c < 0x20 ? ' ' : c >= 0x7f ? '?' : (char)c;
+    }
+    out[n] = '\0';
+}
+
 static void first_error(struct fy_diag *fd, const raw_output *raw, char *err, size_t cap)
 {
     void *iter = NULL;
     struct fy_diag_error *e;
+    char text[sizeof raw->text];
     while ((e = fy_diag_errors_iterate(fd, &iter)) != NULL) {
         if (e->type < FYET_ERROR) continue;
-        set_err(err, cap, "not JSON (column %d: %s)", e->column, e->msg ? e->msg : "syntax error");
+        printable_copy(e->msg ? e->msg : "syntax error", text, sizeof text);
+        set_err(err, cap, "not JSON (column %d: %s)", e->column, text);
         return;
     }
-    char text[sizeof raw->text];
-    memcpy(text, raw->text, sizeof text);
+    printable_copy(raw->text, text, sizeof text);
     size_t n = strlen(text);
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = '\0';
+    while (n > 0 && text[n - 1] == ' ') text[--n] = '\0';
     set_err(err, cap, "not JSON (%s)", text[0] ? text : "syntax error");
 }
 

@@ -514,22 +514,149 @@ static void test_fuzz_mutations(void **state)
     conf_arena_fini(&a);
 }
 
-/* Random bytes (not derived from valid lines): never a crash, never a hang. */
+/* What one decode gave: accepted with a type, or rejected with a reason. */
+typedef struct decode_outcome {
+    bool ok;
+    uint8_t type;
+    char err[200];
+    char message[512]; /* an accepted "log" line's message */
+} decode_outcome;
+
+/* Decodes len bytes from an exact-size heap copy (a read past the end is caught under
+ * ASan and valgrind), and checks the contract of conf_msg_decode on the way: accepted
+ * with a known type of that direction and no reason, or rejected with a one-line,
+ * printable, non-empty reason; never both, never neither. */
+static decode_outcome decode_once(const char *bytes, size_t len, conf_dir dir)
+{
+    decode_outcome o;
+    memset(&o, 0, sizeof o);
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    if (len) memcpy(copy, bytes, len);
+    conf_msg m;
+    o.ok = conf_msg_decode(copy, len, dir, &m, o.err, sizeof o.err);
+    size_t err_len = strlen(o.err);
+    if (o.ok) {
+        assert_int_equal(err_len, 0); /* accepted: no reason written */
+        assert_true(m.type > CONF_MSG_NONE && m.type < CONF_MSG_TYPE_COUNT);
+        assert_non_null(conf_msg_type_name(m.type));
+        o.type = m.type;
+        const char *msg = m.type == CONF_MSG_LOG ? conf_msg_str(&m, "message") : NULL;
+        if (msg != NULL) snprintf(o.message, sizeof o.message, "%s", msg);
+    } else {
+        assert_true(err_len > 0 && err_len < sizeof o.err); /* rejected: a reason */
+        for (size_t i = 0; i < err_len; i++) { /* one line, never raw bytes */
+            unsigned char c = (unsigned char)o.err[i];
+            if (c < 0x20 || c >= 0x7f) {
+                print_message("byte 0x%02x in the reason \"%s\" for the %zu-byte input:\n", c, o.err, len);
+                for (size_t k = 0; k < len; k++) print_message("%02x", (unsigned char)bytes[k]);
+                print_message("\n");
+            }
+            assert_true(c >= 0x20 && c < 0x7f);
+        }
+    }
+    conf_msg_fini(&m);
+    free(copy);
+    return o;
+}
+
+/* True when the bytes hold something no line may hold whatever the JSON says: a control
+ * byte (other than tab and the final newline) or a byte that never occurs in UTF-8. */
+static bool has_forbidden_byte(const char *bytes, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)bytes[i];
+        if (c == '\n' && i + 1 == len) break;
+        if ((c < 0x20 && c != '\t') || c == 0xc0 || c == 0xc1 || c >= 0xf5) return true;
+    }
+    return false;
+}
+
+/* Random bytes (not derived from valid lines) in both directions, and log lines whose
+ * message is random text: each input is accepted or rejected with a printable one-line
+ * reason (never both, never neither); decoding is deterministic and reads only its len
+ * bytes (the same result from a fresh copy, whatever follows); a forbidden byte is always
+ * rejected; an accepted log line gives back its message exactly. Both outcomes occur. */
 static void test_fuzz_random_bytes(void **state)
 {
     (void)state;
-    char buf[512];
+    static const char alphabet[] = "{}[]\":,\n 0a-\\tu";
+    static const char *const utf8[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80",
+                                       "\xc0\xaf", "\xe0\x80\xaf", "\xf4\x90\x80\x80", "\xc3"};
+    char buf[768];
+    uint32_t accepted = 0, rejected = 0, logs_accepted = 0, forbidden = 0;
     for (uint32_t i = 0; i < 20000; i++) {
-        size_t len = (size_t)(next_random() % sizeof buf);
-        for (size_t k = 0; k < len; k++) {
-            uint64_t r = next_random();
-            buf[k] = (r & 3) == 0 ? "{}[]\":,\n 0a-"[r % 13] : (char)(r >> 8);
+        size_t len = 0;
+        char text[256];
+        size_t text_len = 0;
+        bool plain = true; /* the log message is printable ASCII without escapes */
+        if (i % 4 == 3) {
+            /* a log line around random text: ASCII, UTF-8 (valid and not) and raw bytes */
+            size_t want = (size_t)(next_random() % 64);
+            while (text_len < want) {
+                uint64_t r = next_random();
+                if (r % 8 == 0) {
+                    const char *u = utf8[(r >> 8) % (sizeof utf8 / sizeof utf8[0])];
+                    memcpy(text + text_len, u, strlen(u));
+                    text_len += strlen(u);
+                    plain = false;
+                } else if (r % 16 == 1) {
+                    text[text_len++] = (char)(r >> 8);
+                    plain = false;
+                } else {
+                    char ch = (char)(0x20 + (r >> 8) % 95);
+                    plain = plain && ch != '"' && ch != '\\';
+                    text[text_len++] = ch;
+                }
+            }
+            text[text_len] = '\0';
+            len = (size_t)snprintf(buf, sizeof buf, "{\"type\": \"log\", \"message\": \"%s\"}\n", text);
+            assert_true(len < sizeof buf);
+        } else {
+            len = (size_t)(next_random() % 512);
+            for (size_t k = 0; k < len; k++) {
+                uint64_t r = next_random();
+                buf[k] = (r & 3) == 0 ? alphabet[r % (sizeof alphabet - 1)] : (char)(r >> 8);
+            }
         }
+        conf_dir dir = i % 2 ? CONF_TO_RUNNER : CONF_TO_AGENT;
+        decode_outcome a = decode_once(buf, len, dir);
+        /* the same bytes again, now followed by other bytes in the caller's buffer */
+        char padded[sizeof buf + 8];
+        memcpy(padded, buf, len);
+        memset(padded + len, i % 3 ? '}' : '\0', 8);
         conf_msg m;
-        char err[200];
-        (void)conf_msg_decode(buf, len, CONF_TO_RUNNER, &m, err, sizeof err);
+        char err[200] = "";
+        bool ok_padded = conf_msg_decode(padded, len, dir, &m, err, sizeof err);
+        uint8_t type_padded = m.type;
         conf_msg_fini(&m);
+        decode_outcome b = decode_once(buf, len, dir);
+        assert_int_equal(a.ok, b.ok);
+        assert_int_equal(a.type, b.type);
+        assert_string_equal(a.err, b.err);
+        assert_string_equal(a.message, b.message);
+        assert_int_equal(ok_padded, a.ok);
+        assert_int_equal(type_padded, a.type);
+        assert_string_equal(err, a.err);
+        if (has_forbidden_byte(buf, len)) {
+            forbidden++;
+            assert_false(a.ok);
+        }
+        if (a.ok) {
+            accepted++;
+            if (a.type == CONF_MSG_LOG) {
+                logs_accepted++;
+                assert_true(dir == CONF_TO_RUNNER); /* log goes agent -> runner only */
+                if (plain) assert_string_equal(a.message, text);
+            }
+        } else {
+            rejected++;
+        }
     }
+    assert_int_equal(accepted + rejected, 20000);
+    assert_true(logs_accepted > 100); /* the accepting path was exercised */
+    assert_true(rejected > 10000);
+    assert_true(forbidden > 1000);
 }
 
 int main(void)

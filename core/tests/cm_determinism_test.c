@@ -72,12 +72,12 @@ static void test_fifo_stable_and_reset_reproduces(void **state)
     uint64_t h1 = cm_world_trace_hash(b.w);
     uint64_t e1 = cm_world_event_count(b.w);
     assert_int_equal(cm_world_reset(b.w, &cm_strategy_fifo, NULL), CM_OK);
-    cm_world_run(b.w);
+    tb_world_run(b.w);
     assert_true(cm_world_trace_hash(b.w) == h1);
     assert_int_equal(cm_world_event_count(b.w), e1);
     cm_rng_seed(&b.rng, 7);
     assert_int_equal(cm_world_reset(b.w, &cm_strategy_random, &b.rng), CM_OK);
-    cm_world_run(b.w);
+    tb_world_run(b.w);
     uint64_t r7 = cm_world_trace_hash(b.w);
     tb_fini(&b);
     assert_true(r7 == race_hash(7, NULL)); /* a reset world equals a fresh one */
@@ -145,7 +145,7 @@ static void test_event_skip_changes_only_what_on_event_sees(void **state)
     memset(&some, 0, sizeof some); /* counts from the reset on */
     cm_rng_seed(&b.rng, 5);
     assert_int_equal(cm_world_reset(b.w, &cm_strategy_random, &b.rng), CM_OK);
-    cm_world_run(b.w);
+    tb_world_run(b.w);
     assert_true(cm_world_trace_hash(b.w) == h);
     assert_int_equal(cm_world_event_count(b.w), n);
     uint32_t kept2 = 0;
@@ -160,7 +160,7 @@ static void test_event_skip_changes_only_what_on_event_sees(void **state)
     memset(&some, 0, sizeof some);
     cm_rng_seed(&b.rng, 5);
     assert_int_equal(cm_world_reset(b.w, &cm_strategy_random, &b.rng), CM_OK);
-    cm_world_run(b.w);
+    tb_world_run(b.w);
     assert_true(cm_world_trace_hash(b.w) == h);
     assert_true(some.by_kind[CM_EV_CHOICE] > 0);
     tb_fini(&b);
@@ -206,7 +206,7 @@ static void test_allocation_failure_is_survived(void **state)
         c->alloc = (cm_alloc){.realloc = NULL, .ctx = NULL};
         tb_make_fallible(&b);
         if (b.w != NULL) {
-            cm_end_reason why = cm_world_run(b.w);
+            cm_end_reason why = tb_world_run(b.w);
             if (why == CM_END_ERROR) failures++;
         } else {
             failures++;
@@ -255,8 +255,8 @@ static void test_state_hash_tracks_state(void **state)
     uint64_t prev = 0;
     uint32_t changes = 0;
     for (int i = 0; i < 40; i++) {
-        cm_world_step(b1.w);
-        cm_world_step(b2.w);
+        if (cm_world_step(b1.w)) tb_validate(b1.w, "after a step", (uint64_t)i);
+        if (cm_world_step(b2.w)) tb_validate(b2.w, "after a step", (uint64_t)i);
         uint64_t h = cm_world_state_hash(b1.w);
         assert_true(h == cm_world_state_hash(b2.w));
         if (h != prev) changes++;

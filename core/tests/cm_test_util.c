@@ -170,12 +170,40 @@ void tb_make(tb *b, const cm_strategy *strategy, void *ctx)
     cm_config_error err;
     if (!cm_world_config_validate(c, &err)) fail_msg("config: %s", err.message);
     assert_int_equal(cm_world_create(c, &b->w), CM_OK);
+    tb_validate(b->w, "after cm_world_create", 0);
+}
+
+/* Every core test checks the world's invariants, not only its trace. */
+void tb_validate(const cm_world *w, const char *when, uint64_t step)
+{
+    assert_non_null(w);
+    const char *broken = NULL;
+    if (!cm_world_validate(w, &broken)) {
+        fail_msg("cm_world_validate %s (step %llu, t=%lld ns, %llu events): %s", when,
+                 (unsigned long long)step, (long long)cm_world_now_ns(w),
+                 (unsigned long long)cm_world_event_count(w), broken ? broken : "?");
+    }
+    assert_null(broken);
+}
+
+/* As cm_world_run (a loop of steps), validating between steps; bounded by the
+ * world's own end (every run here is finite: quiescence, a limit, a budget). */
+cm_end_reason tb_world_run(cm_world *w)
+{
+    uint64_t step = 0;
+    while (cm_world_step(w)) {
+        step++;
+        tb_validate(w, "after a step", step);
+    }
+    tb_validate(w, "at the end of the run", step);
+    assert_true(cm_world_end_reason(w) != CM_END_NONE);
+    return cm_world_end_reason(w);
 }
 
 void tb_run(tb *b)
 {
     tb_make(b, &cm_strategy_fifo, NULL);
-    cm_world_run(b->w);
+    tb_world_run(b->w);
     if (getenv("TB_DUMP") != NULL) tb_dump(b);
 }
 
@@ -183,7 +211,7 @@ void tb_run_seed(tb *b, uint64_t seed)
 {
     cm_rng_seed(&b->rng, seed);
     tb_make(b, &cm_strategy_random, &b->rng);
-    cm_world_run(b->w);
+    tb_world_run(b->w);
     if (getenv("TB_DUMP") != NULL) tb_dump(b);
 }
 

@@ -80,7 +80,11 @@ uint16_t tb_thread(tb *b, uint16_t process, const char *name, uint16_t program);
 uint16_t tb_queue(tb *b, uint16_t process, uint8_t kind, uint8_t width);
 void tb_fault(tb *b, int64_t at_ns, uint8_t kind, uint16_t process);
 void tb_service(tb *b, const char *name);
-/* Makes the world (fifo) and runs it to the end. */
+/* Fails the test unless cm_world_validate holds; `when` says at which point. */
+void tb_validate(const cm_world *w, const char *when, uint64_t step);
+/* cm_world_run, one step at a time, with cm_world_validate after every step. */
+cm_end_reason tb_world_run(cm_world *w);
+/* Makes the world (fifo) and runs it to the end (validated after every step). */
 void tb_run(tb *b);
 void tb_run_seed(tb *b, uint64_t seed);
 void tb_make(tb *b, const cm_strategy *strategy, void *ctx);

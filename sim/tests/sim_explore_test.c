@@ -20,12 +20,33 @@ static void build(tb *b, int64_t rcv_ns)
     }
 }
 
+#define TRACE_TEXT_BYTES 65536
+
 typedef struct ctx {
     int64_t rcv_ns;
     uint64_t last_hash;
     uint32_t runs;
     int fail_on_status; /* fail when a send returns this status */
+    char *trace_text;   /* when set: the last run's canonical trace, one event a line */
 } ctx;
+
+/* The canonical text of every kept event, so two runs can be compared line by line
+ * (the hash alone could hide a bug in the hash). */
+static void keep_trace_text(const cm_world *w, char *out, size_t cap)
+{
+    uint32_t count = 0;
+    const cm_event *ev = cm_world_events(w, &count);
+    assert_true(count > 0);
+    assert_true(count == cm_world_event_count(w)); /* every event kept */
+    size_t used = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        size_t need = cm_event_format(w, &ev[i], out + used, cap - used);
+        assert_true(used + need + 2 < cap);
+        used += need;
+        out[used++] = '\n';
+        out[used] = '\0';
+    }
+}
 
 static bool run_once(void *user, const cm_strategy *strategy, void *sctx)
 {
@@ -34,8 +55,9 @@ static bool run_once(void *user, const cm_strategy *strategy, void *sctx)
     tb_init(&b);
     build(&b, c->rcv_ns);
     tb_make(&b, strategy, sctx);
-    cm_world_run(b.w);
+    tb_world_run(b.w);
     c->last_hash = cm_world_trace_hash(b.w);
+    if (c->trace_text != NULL) keep_trace_text(b.w, c->trace_text, TRACE_TEXT_BYTES);
     c->runs++;
     /* fails when the first client's send (program 2, op 2) gets the status */
     const cm_event *r = tb_return(&b, 2, 2, 0);
@@ -64,25 +86,75 @@ static void test_schedule_text_round_trip(void **state)
     assert_false(sim_schedule_parse("_99", picks, 16, &n));
 }
 
-/* A random run, recorded as a schedule, replays to the same trace hash. */
+/* Records every choice another strategy makes, as sim_schedule would see it. */
+typedef struct recorder {
+    const cm_strategy *inner;
+    void *inner_ctx;
+    sim_choice_record seen[512];
+    uint32_t count;
+} recorder;
+
+/* The inner strategy decides; the pick is kept so the run can be replayed. */
+static uint32_t recorder_choose(void *user, const cm_choice *choice)
+{
+    recorder *r = user;
+    uint32_t pick = r->inner->choose(r->inner_ctx, choice);
+    assert_true(pick < choice->count);
+    assert_true(r->count < 512);
+    r->seen[r->count++] = (sim_choice_record){.pick = pick, .count = choice->count, .kind = choice->kind};
+    return pick;
+}
+
+static const cm_strategy recorder_strategy = {.name = "recorder", .choose = recorder_choose};
+
+/* Schedules (sim_explore.h): a pct run, recorded as a schedule, printed and parsed
+ * back as `--schedule` text, replays to the same choices, trace text and trace hash. */
 static void test_recorded_schedule_replays_exactly(void **state)
 {
     (void)state;
+    static char recorded_text[TRACE_TEXT_BYTES], replayed_text[TRACE_TEXT_BYTES];
     ctx c = {.rcv_ns = 2 * MS, .fail_on_status = 99};
+    run_once(&c, &cm_strategy_fifo, NULL);
+    uint64_t fifo_hash = c.last_hash;
+    uint32_t runs_unlike_fifo = 0, nonzero_picks = 0;
     for (uint64_t seed = 1; seed <= 5; seed++) {
+        /* record: pct decides, the recorder keeps each pick */
         sim_pct pct;
         sim_pct_init(&pct, seed, 3, 40);
+        recorder rec = {.inner = &sim_strategy_pct, .inner_ctx = &pct};
+        c.trace_text = recorded_text;
+        run_once(&c, &recorder_strategy, &rec);
+        uint64_t recorded_hash = c.last_hash;
+        assert_true(rec.count > 0);
+        for (uint32_t i = 0; i < rec.count; i++) nonzero_picks += rec.seen[i].pick != 0;
+        runs_unlike_fifo += recorded_hash != fifo_hash;
+
+        /* the schedule as a failure prints it, and parsed back as --schedule reads it */
+        char text[4096];
+        assert_true(sim_schedule_format(rec.seen, rec.count, text, sizeof text) < sizeof text);
+        uint32_t picks[512], pick_count = 0;
+        assert_true(sim_schedule_parse(text, picks, 512, &pick_count));
+        assert_true(pick_count <= rec.count);
+
+        /* replay: the schedule strategy alone, no pct */
         sim_choice_record seen[512];
-        sim_schedule rec;
-        sim_schedule_init(&rec, NULL, 0, seen, 512);
-        /* record: pct decides, a schedule watching the same world records */
-        run_once(&c, &sim_strategy_pct, &pct);
-        uint64_t h1 = c.last_hash;
-        sim_pct_init(&pct, seed, 3, 40);
-        run_once(&c, &sim_strategy_pct, &pct);
-        assert_true(c.last_hash == h1); /* pct is deterministic */
-        (void)rec;
+        sim_schedule replay;
+        sim_schedule_init(&replay, picks, pick_count, seen, 512);
+        c.trace_text = replayed_text;
+        run_once(&c, &sim_strategy_schedule, &replay);
+        assert_false(replay.diverged);
+        assert_int_equal(replay.seen_count, rec.count);
+        for (uint32_t i = 0; i < rec.count; i++) {
+            assert_int_equal(seen[i].pick, rec.seen[i].pick);
+            assert_int_equal(seen[i].count, rec.seen[i].count);
+            assert_int_equal(seen[i].kind, rec.seen[i].kind);
+        }
+        assert_string_equal(replayed_text, recorded_text);
+        assert_true(c.last_hash == recorded_hash);
     }
+    /* the replays could not pass by being fifo: some recorded runs took other orders */
+    assert_true(nonzero_picks > 0);
+    assert_true(runs_unlike_fifo > 0);
 }
 
 static void test_exhaustive_explores_and_replays_failure(void **state)
