@@ -46,7 +46,8 @@ static void test_conform_model_reports(void **state)
     assert_int_equal(r.code, CLI_EXIT_FAILED); /* wrong-expectation.yaml fails, on purpose */
     assert_non_null(strstr(r.out, "FAIL  conf-test-wrong-expectation"));
     assert_non_null(strstr(r.out, "PASS  conf-test-two-processes"));
-    assert_non_null(strstr(r.out, "3 passed, 1 failed, 0 skipped"));
+    assert_non_null(strstr(r.out, "PASS  conf-test-signal-then-exit"));
+    assert_non_null(strstr(r.out, "4 passed, 1 failed, 0 skipped"));
     ct_free(&r);
     check_contains(json, "\"command\": \"conform\"");
     check_contains(json, "\"realtime\": {\"runs\": 1, \"failed_runs\": 1, \"flaky\": false");

@@ -209,6 +209,7 @@ void agent_object_set_queue(const void *pointer, const char *queue_label);
 const char *agent_object_queue(const void *pointer);
 agent_ctx *agent_ctx_new(int64_t value, uint32_t handler);
 /* Signals (signal / wait_for): false when the table is full or the name unknown. */
+bool agent_signal_reserve(const char *name);
 bool agent_signal_raise(const char *name);
 bool agent_signal_set_remote(const char *name, uint32_t count);
 /* Waits until the signal's total reaches count; false on timeout (or a full table). */

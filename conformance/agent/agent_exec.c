@@ -752,7 +752,8 @@ static void dispatch_op(agent_frame *f, const conf_step *s, agent_result *r, uin
     case CONF_OP_WORK: agent_work_until_ns(agent_now_ns() + (s->t1_ns > 0 ? s->t1_ns : 0)); break;
     case CONF_OP_REPLY: op_reply(f, s, r); break;
     case CONF_OP_SIGNAL:
-        if (!agent_signal_raise(s->signal)) r->unsupported = "more signals than the agent keeps";
+        /* raised by agent_exec_step after the return line: see there */
+        if (!agent_signal_reserve(s->signal)) r->unsupported = "more signals than the agent keeps";
         break;
     case CONF_OP_WAIT_FOR:
         r->kind = CONF_RESULT_BOOL;
@@ -778,6 +779,10 @@ void agent_exec_step(agent_frame *frame, const conf_step *step, int64_t cmd_id)
     dispatch_op(frame, step, &r, name_buf, sizeof name_buf);
     int64_t end = agent_now_ns();
     agent_out_return(exec, end - agent_g.epoch_ns, end - start, &r);
+    /* A signal counts here only once its return line is out: a thread of this process that
+     * waits for it and then ends the process must not cut the line off (the runner relays the
+     * raise to other processes from that line, and judges the step by it). */
+    if (step->op == CONF_OP_SIGNAL && r.unsupported == NULL) (void)agent_signal_raise(step->signal);
     if (r.owned != NULL) CFRelease(r.owned);
 }
 

@@ -218,7 +218,17 @@ static agent_signal *signal_get(const char *name)
     return sig;
 }
 
-/* A signal step ran here: its waiters in this process see it at once. */
+/* A signal step is about to raise name: its slot exists (false when the table is full). */
+bool agent_signal_reserve(const char *name)
+{
+    agent_mutex_lock(agent_g.lock);
+    agent_signal *sig = signal_get(name);
+    agent_mutex_unlock(agent_g.lock);
+    return sig != NULL;
+}
+
+/* A signal step ran here (its return line already written, so the runner relays it even
+ * when a waiter of this process ends the process at once): its waiters here see it now. */
 bool agent_signal_raise(const char *name)
 {
     agent_mutex_lock(agent_g.lock);

@@ -8,6 +8,7 @@
  *   - `--backend model` gives the same verdict (and the same trace hash) as `portsim run`
  *     on every scenario of the corpus and of the tests' own scenarios;
  *   - expectation files: loading, errors, and how entries change verdicts;
+ *   - a signal raised just before its process ends still returns and is relayed;
  *   (`portsim conform` itself, its output and its reports, is tested in cli/tests.)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -424,6 +425,25 @@ static void test_posix_agent_rejects_garbage(void **state)
     free(big);
 }
 
+/* A signal raised by a thread whose process ends at once (its main thread was waiting for
+ * it) still returns and still reaches the other process: 20 runs with the posix agent. */
+static void test_signal_then_exit_relayed(void **state)
+{
+    (void)state;
+    enum { RUNS = 20 };
+    const char *files[RUNS];
+    for (uint32_t i = 0; i < RUNS; i++) files[i] = CONF_TEST_SCENARIOS "/signal-then-exit.yaml";
+    char *out = NULL;
+    bool opened = false;
+    uint32_t failed = run_suite(CONF_AGENT_POSIX, 1.0, files, RUNS, &out, &opened);
+    if (!opened || failed != 0 || count_of(out, "pass conf-test-signal-then-exit") != RUNS) {
+        print_error("%u of %d runs failed:\n%s\n", failed, RUNS, out);
+        fail();
+    }
+    free(out);
+    assert_int_equal(children_left(), 0);
+}
+
 /* The model agent too; with a bad source it says so and stops (fatal), with a good one it runs. */
 static void test_model_agent_rejects_garbage(void **state)
 {
@@ -694,6 +714,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_silent, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_interrupted_run, make_pid_dir, remove_pid_dir),
         cmocka_unit_test(test_posix_agent_rejects_garbage),
+        cmocka_unit_test(test_signal_then_exit_relayed),
         cmocka_unit_test(test_model_agent_rejects_garbage),
         cmocka_unit_test(test_model_backend_same_verdicts),
         cmocka_unit_test(test_expectation_file_errors),
