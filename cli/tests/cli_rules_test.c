@@ -5,7 +5,8 @@
  * a part prints with its rule's fields; an id the document lacks is a usage
  * error (exit 2, nothing printed); every heading of the document is in the
  * table with its title; every profile option is named by a rule; coverage
- * lists scenarios and unit tests per rule, and the rules nobody cites.
+ * lists scenarios and unit tests per rule, and the rules nobody cites; the
+ * loader's error for an unknown rule points at the document and the command.
  *
  * (No rule ids in these comments: a comment naming one would cite it.)
  */
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_rules.h"
 
@@ -218,6 +220,26 @@ static void test_coverage_lists_scenarios_and_unit_tests(void **state)
     ct_free(&r);
 }
 
+/* A scenario naming a rule the document lacks: the loader's error says where the rules are. */
+static void test_loader_error_points_at_the_rules(void **state)
+{
+    (void)state;
+    char *path = st_write_temp("scenario: bad-rule\nrules: [R32, R68]\nprocesses:\n  p:\n    threads:\n"
+                               "      main:\n        - sleep: 1ms\n",
+                               ".yaml");
+    assert_non_null(path);
+    const char *argv[] = {"portsim", "run", "--no-color", path, NULL};
+    ct_result r = ct_run(argv);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, ".yaml:2:14: error: unknown rule 'R68' (rules are R1 to R67: docs/semantics.md, "
+                                  "portsim rules)\n"));
+    assert_null(strstr(r.err, "SEMANTICS.md"));
+    assert_non_null(strstr(r.out, "0 passed, 1 failed, 0 skipped"));
+    ct_free(&r);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_table_matches_the_document),
         cmocka_unit_test(test_every_profile_option_has_a_rule),
         cmocka_unit_test(test_coverage_lists_scenarios_and_unit_tests),
+        cmocka_unit_test(test_loader_error_points_at_the_rules),
     };
     return cmocka_run_group_tests_name("cli_rules", tests, NULL, NULL);
 }
