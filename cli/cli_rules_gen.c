@@ -663,7 +663,7 @@ static void release_all(void)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fputs("usage: cli_rules_gen OUT.c ROOT SEMANTICS.md [TEST.c ...]\n", stderr);
+        fputs("usage: cli_rules_gen OUT.c ROOT docs/semantics.md [TEST.c ...]\n", stderr);
         return 2;
     }
     parse_doc(argv[3]);
