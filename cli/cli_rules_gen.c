@@ -34,6 +34,7 @@
 #define CITES_MAX 65536u
 #define PENDING_MAX 1024u
 #define RULE_DIGITS_MAX 4u
+#define STATEMENT_MAX 4000u
 #define EM_DASH "\xe2\x80\x94"
 #define EN_DASH "\xe2\x80\x93"
 
@@ -206,6 +207,8 @@ static void finish_rule(doc_state *d)
     while (end > start && (d->body.s[end - 1] == '\n' || d->body.s[end - 1] == ' ')) end--;
     r->statement = gen_strndup(d->body.s != NULL ? d->body.s + start : "", end - start);
     if (r->statement[0] == '\0') gen_error(d->path, d->cur_line, "this rule has no statement:", r->id);
+    /* C11 compilers need only take 4095-byte string literals (-Wpedantic says so) */
+    if (strlen(r->statement) > STATEMENT_MAX) gen_error(d->path, d->cur_line, "a statement over 4000 bytes (make parts):", r->id);
     if (r->part == 0 && (r->sources == NULL || r->markers == NULL || r->profile == NULL)) {
         gen_error(d->path, d->cur_line, "a rule needs Sources, Markers and Profile lines:", r->id);
     }

@@ -5,7 +5,7 @@
  * a comment in it or directly above it; any other comment cites for the file;
  * strings and code never; ranges expand), and the errors that fail the build
  * (a cited rule the document lacks, a gap, a missing field, a part out of
- * order), each with file:line and exit status 1.
+ * order, a statement too long for a C string literal), each with file:line and exit status 1.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -207,9 +207,14 @@ static void test_malformed_documents_fail(void **state)
         {"## S\n### R1 \xe2\x80\x94 A\n\nx\n\n- **Sources:** s\n- **Markers:** maybe\n- **Profile:** none\n",
          "doc.md:2: error: Markers are none, SRC-ONLY, UNCERTAIN or DOC\xe2\x89\xa0SRC: R1"},
         {"no rules here\n", "doc.md:0: error: no rules found"},
+        {NULL, "doc.md:2: error: a statement over 4000 bytes (make parts): R1"},
     };
+    static char long_doc[8192];
+    size_t n = (size_t)snprintf(long_doc, sizeof long_doc, "## S\n### R1 \xe2\x80\x94 A\n\n");
+    for (; n < 4200; n += 10) memcpy(long_doc + n, "many word ", 10);
+    snprintf(long_doc + n, sizeof long_doc - n, "\n\n%s", FIELDS);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        put("doc.md", cases[i].doc);
+        put("doc.md", cases[i].doc != NULL ? cases[i].doc : long_doc);
         gen_run r = run_gen("");
         if (r.code != 1 || r.out != NULL || strstr(r.err, cases[i].error) == NULL) {
             fail_msg("case %zu: exit %d, stderr:\n%s", i, r.code, r.err);
