@@ -47,9 +47,18 @@ static const cli_command commands[] = {
      "same step of the original, with the same observed outcome. The result is verified\n"
      "before it is written.",
      {cli_opts_model, cli_opts_profile, cli_opts_shrink, cli_opts_color}, cli_cmd_shrink},
-    {"coverage", "PATH...", "which rules of the reference semantics the scenarios cover",
-     "Lists, per rule R1-R67, the scenarios whose rules: cite it, and the rules none cites.",
-     {cli_opts_color}, cli_cmd_coverage},
+    {"rules", "[--list] [RULE...]", "print the rules of CFMessagePort's semantics (R1-R67)",
+     "Prints the rules of docs/semantics.md, built into portsim: every rule, or the ones\n"
+     "named (R32, or a part such as R26b), each with its statement, sources, markers\n"
+     "(SRC-ONLY, UNCERTAIN, DOC\xe2\x89\xa0SRC) and the profile option it maps to. An id the\n"
+     "document does not have is a usage error.",
+     {cli_opts_rules}, cli_cmd_rules},
+    {"coverage", "[--summary] PATH...", "which rules the scenarios and the unit tests cite",
+     "Lists, per rule of docs/semantics.md, the scenarios under PATH whose rules: cite it\n"
+     "and the unit tests that cite it (R32 in a test's name, or in a comment of or above\n"
+     "it, in the source tree portsim was built from), then the rules without a scenario,\n"
+     "without a unit test, and cited by nobody.",
+     {cli_opts_coverage, cli_opts_color}, cli_cmd_coverage},
     {"conform", "(--backend NAME | --agent PATH) [options] PATH...", "the scenarios against a real implementation",
      "Runs scenario files against a real implementation: one agent process per scenario\n"
      "process, one thread per scenario thread, real IPC, real time (docs/agent-protocol.md).\n"

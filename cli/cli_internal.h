@@ -10,6 +10,7 @@
  *   cli_parallel.c  tasks on -j threads, results handed back in order
  *   cli_run.c       run, replay          cli_explore.c   explore
  *   cli_shrink.c    shrink               cli_coverage.c  coverage
+ *   cli_rules.c     rules (the table: cli_rules.h, made from docs/semantics.md by cli_rules_gen.c)
  *   cli_conform.c   conform, mutants
  */
 #ifndef CLI_INTERNAL_H
@@ -78,6 +79,9 @@ typedef struct cli_args {
     uint64_t runs;
     double time_s;
     uint32_t expect_runs;      /* model runs that decide a generated scenario's expectations */
+    /* rules, coverage */
+    bool rules_list;
+    bool coverage_summary;
     /* given explicitly (defaults differ per command) */
     bool seed_given;
     bool explore_given;
@@ -119,6 +123,8 @@ extern const cli_option cli_opts_backend[];
 extern const cli_option cli_opts_conform[];
 extern const cli_option cli_opts_mutants[];
 extern const cli_option cli_opts_fuzz[];
+extern const cli_option cli_opts_rules[];
+extern const cli_option cli_opts_coverage[];
 
 #define CLI_GROUPS_MAX 8
 
@@ -204,6 +210,7 @@ int cli_open_suite(cli_ctx *c, conf_suite *s, const conf_options *o);
 void cli_print_agent(cli_ctx *c, const conf_agent_info *info, const char *backend);
 int cli_cmd_shrink(cli_ctx *c);
 int cli_cmd_coverage(cli_ctx *c);
+int cli_cmd_rules(cli_ctx *c);
 int cli_cmd_conform(cli_ctx *c);
 int cli_cmd_mutants(cli_ctx *c);
 

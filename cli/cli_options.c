@@ -150,6 +150,15 @@ const cli_option cli_opts_mutants[] = {
      F(first_kill), 0, 0, NULL, 0},
     END};
 
+const cli_option cli_opts_rules[] = {
+    {"--list", NULL, CLI_V_FLAG, NULL, "one line per rule: its id and title", F(rules_list), 0, 0, NULL, 0},
+    END};
+
+const cli_option cli_opts_coverage[] = {
+    {"--summary", NULL, CLI_V_FLAG, NULL, "one line per rule: how many scenarios and unit tests cite it",
+     F(coverage_summary), 0, 0, NULL, 0},
+    END};
+
 /* ---- custom values ----------------------------------------------------------------------- */
 
 static int set_color(cli_ctx *c, const char *value)
@@ -278,7 +287,8 @@ static bool known_elsewhere(const char *arg)
 {
     static const cli_option *const all[] = {cli_opts_color, cli_opts_model, cli_opts_profile, cli_opts_trace,
                                             cli_opts_reports, cli_opts_explore, cli_opts_shrink, cli_opts_backend,
-                                            cli_opts_conform, cli_opts_timing, cli_opts_mutants, cli_opts_fuzz};
+                                            cli_opts_conform, cli_opts_timing, cli_opts_mutants, cli_opts_fuzz,
+                                            cli_opts_rules, cli_opts_coverage};
     for (size_t g = 0; g < sizeof all / sizeof all[0]; g++) {
         for (const cli_option *o = all[g]; o->name != NULL; o++) {
             size_t n = strlen(o->name);

@@ -1,6 +1,6 @@
 /*
  * cm_api.c — the operations a program can perform: the CFMessagePort and
- * CFRunLoop calls, each with the exact rules of SEMANTICS.md, plus sleep,
+ * CFRunLoop calls, each with the exact rules of docs/semantics.md, plus sleep,
  * reply, crash and exit. One function per operation, dispatched through a
  * table indexed by cm_op_kind.
  */

@@ -1,7 +1,7 @@
 /*
  * cm_profile.h — version-dependent and UNCERTAIN rules as options.
  *
- * SEMANTICS.md §11 lists what differs between CF-1153 ([A], OS X 10.11)
+ * docs/semantics.md lists what differs between CF-1153 ([A], OS X 10.11)
  * and the Ventura lineage ([S], macOS 13+); other rules are marked
  * UNCERTAIN. Each becomes an option here, never a silent guess. A named
  * profile sets them all; a scenario may then override single options.

@@ -2,7 +2,7 @@
  * cm_types.h — basic types of portsim's core model (prefix cm_).
  *
  * The core is a pure, deterministic, in-process model of Apple's
- * CFMessagePort (see ../shared/SEMANTICS.md, rules R1–R67). It makes no
+ * CFMessagePort (see docs/semantics.md, rules R1–R67). It makes no
  * system call, reads no clock, calls no rand, starts no thread and prints
  * nothing: time, randomness and allocation come in through the world
  * (cm_world.h).

@@ -113,7 +113,7 @@ static void load_rules(ld *L, uint32_t node)
         const char *text = NULL;
         if (!ld_string(L, item, "a rule", &text)) continue;
         if (!rule_ok(text)) {
-            ld_error(L, item, "unknown rule '%.20s' (rules are R1 to R67, as in SEMANTICS.md)", text);
+            ld_error(L, item, "unknown rule '%.20s' (rules are R1 to R67: docs/semantics.md, portsim rules)", text);
             continue;
         }
         rules[n++] = sim_arena_strdup(L->arena, text);

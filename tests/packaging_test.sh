@@ -20,7 +20,7 @@ rm -rf "$tmp/b" # the installed portsim must not need the build tree
 
 p="$tmp/p"
 for f in bin/portsim libexec/portsim/portsim_agent_posix libexec/portsim/portsim_agent_model \
-         share/portsim/expect/posix.yaml share/man/man1/portsim.1 share/doc/portsim/scenario-format.md \
+         share/portsim/expect/posix.yaml share/man/man1/portsim.1 share/doc/portsim/scenario-format.md share/doc/portsim/semantics.md \
          include/CoreFoundation/CFMessagePort.h; do
   [ -e "$p/$f" ] || fail "not installed: $f"
 done
@@ -30,6 +30,8 @@ grep -q '^\.TH PORTSIM 1' "$p/share/man/man1/portsim.1" || fail "the man page is
 run() { env -i HOME="$tmp" PATH=/nonexistent "$@"; }
 out=$(run "$p/bin/portsim" --version) || fail "--version failed"
 case "$out" in "portsim "*) ;; *) fail "--version said: $out" ;; esac
+out=$(run "$p/bin/portsim" rules R32) || fail "installed portsim rules R32 failed"
+case "$out" in "R32 "*"Sources: "*) ;; *) fail "installed portsim rules R32 said: $(echo "$out" | head -2)" ;; esac
 out=$(run "$p/bin/portsim" run --no-color "$src/scenarios" 2>&1); code=$?
 [ $code -eq 0 ] || { echo "$out" | tail -20; fail "installed portsim run: exit $code"; }
 echo "$out" | grep -Eq '^[1-9][0-9]* passed, 0 failed, ' || fail "installed portsim run: $(echo "$out" | tail -1)"

@@ -235,7 +235,8 @@ static void test_each_command_has_its_own_help(void **state)
         {"run", "--trace", "--seeds"},        {"replay", "--schedule", "--seeds"},
         {"explore", "--seeds N", "--trace"},   {"shrink", "--max-runs N", "--seeds"},
         {"coverage", "usage: portsim coverage", "--seed"}, {"conform", "--tolerance-ms", "--seeds"},
-        {"mutants", "--first-kill", "--backend"},
+        {"mutants", "--first-kill", "--backend"}, {"rules", "--list", "--summary"},
+        {"coverage", "--summary", "--list"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *argv[] = {"portsim", cases[i].command, "--help", NULL};

@@ -2,7 +2,7 @@
  * CFMessagePort.h — libcfmp: Apple's CFMessagePort API on Linux (Unix-domain sockets).
  *
  * Same names, signatures and status codes as macOS. Behaviour follows portsim's
- * SEMANTICS.md (rules R1–R67); libcfmp/README.md lists where it differs and why.
+ * docs/semantics.md (rules R1–R67); libcfmp/README.md lists where it differs and why.
  * Ownership: CreateLocal, CreateRemote and CreateRunLoopSource return +1 (a cached object may
  * be returned again, retained). GetName returns the port's own sanitized name (Get rule).
  * The data passed to a callout is valid only during the callout (copy it to keep it); the
