@@ -155,7 +155,9 @@ static bool check_thread(const cm_world *w, const cm_thread *t, held_counts *hel
     *flagged += t->candidate ? 1u : 0u;
     for (uint32_t d = 0; d < t->depth; d++) {
         const cm_frame *f = &t->frames[d];
-        CHECK(f->kind >= CM_FR_PROGRAM && f->kind <= CM_FR_SLEEP, "frame: kind");
+        CHECK(f->kind >= CM_FR_PROGRAM && f->kind <= CM_FR_WAIT, "frame: kind");
+        CHECK(!(f->flags & CM_FRF_HOLD) || (f->kind == CM_FR_SLEEP && d == 1),
+              "frame: a start delay not right above the thread's program");
         CHECK(d > 0 || f->kind == CM_FR_PROGRAM || t->executor,
               "frame: a program thread's first frame is not its program");
         CHECK(ref_ok(&w->msgs, f->msg), "frame: message out of range");
@@ -171,6 +173,10 @@ static bool check_thread(const cm_world *w, const cm_thread *t, held_counts *hel
         }
         if (f->kind == CM_FR_CALLOUT) {
             CHECK(ref_ok(&w->ports, f->port) && f->port != -1, "callout frame: port");
+        }
+        if (f->kind == CM_FR_WAIT) {
+            CHECK(f->convid >= 0 && (uint32_t)f->convid < w->cfg.signal_count, "wait frame: signal");
+            CHECK(f->value >= 1, "wait frame: count");
         }
     }
     /* Registrations and timers are set up when the process starts; a dead process's
