@@ -18,6 +18,7 @@
 #include "fuzz_target.h"
 
 #include "conf_proto.h"
+#include "fuzz_conf.h"
 #include "conf_runner.h"
 
 #include <string.h>
@@ -30,25 +31,14 @@ static bool same_str(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-static bool same_data(const conf_data *a, const conf_data *b)
-{
-    if (a->kind != b->kind || a->size != b->size) return false;
-    switch (a->kind) {
-    case CONF_DATA_BYTES: return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
-    case CONF_DATA_BLOB: return a->blob == b->blob;
-    case CONF_DATA_DIGEST: return a->digest == b->digest;
-    default: return true;
-    }
-}
-
 /* Every field conf_step_write writes. */
 static bool same_step(const conf_step *a, const conf_step *b)
 {
     return a->ref == b->ref && a->op == b->op && same_str(a->port, b->port) &&
-           a->has_name == b->has_name && (!a->has_name || same_data(&a->name, &b->name)) &&
+           a->has_name == b->has_name && (!a->has_name || fuzz_same_data(&a->name, &b->name)) &&
            same_str(a->program, b->program) && same_str(a->process, b->process) &&
            same_str(a->thread, b->thread) && same_str(a->queue, b->queue) &&
-           same_str(a->mode, b->mode) && a->msgid == b->msgid && same_data(&a->data, &b->data) &&
+           same_str(a->mode, b->mode) && a->msgid == b->msgid && fuzz_same_data(&a->data, &b->data) &&
            a->t1_ns == b->t1_ns && a->t2_ns == b->t2_ns && a->info == b->info &&
            a->ctx_retain == b->ctx_retain && a->ctx_release == b->ctx_release &&
            a->ctx_copy_description == b->ctx_copy_description &&

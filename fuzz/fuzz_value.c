@@ -11,7 +11,8 @@
  * Properties checked (besides no crash, leak or hang):
  *  - a duration accepted by sim_parse_duration is in range for its flags,
  *    and the same number of nanoseconds written "<n>ns" parses back equal;
- *  - ld_* report an error exactly when they return false;
+ *  - ld_* never fail without reporting an error (they may report one and go on:
+ *    an unknown key beside known ones);
  *  - data and durations read by the protocol, written back
  *    (conf_data_write, conf_dur_write) and read again are unchanged;
  *  - what the loader accepts, the protocol reads back unchanged
@@ -22,6 +23,7 @@
 #include "fuzz_known.h"
 
 #include "conf_proto.h"
+#include "fuzz_conf.h"
 #include "sim_load_internal.h"
 
 #include <inttypes.h>
@@ -82,17 +84,6 @@ static bool rewrite_json(conf_jw *w, const conf_data *d, const int64_t *dur, con
     return true;
 }
 
-static bool same_data(const conf_data *a, const conf_data *b)
-{
-    if (a->kind != b->kind || a->size != b->size) return false;
-    switch (a->kind) {
-    case CONF_DATA_BYTES: return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
-    case CONF_DATA_BLOB: return a->blob == b->blob;
-    case CONF_DATA_DIGEST: return a->digest == b->digest;
-    default: return true;
-    }
-}
-
 /* A protocol data value through write and read: unchanged (large bytes become size + digest). */
 static void check_conf_data_roundtrip(conf_jw *w, const conf_data *d)
 {
@@ -112,7 +103,7 @@ static void check_conf_data_roundtrip(conf_jw *w, const conf_data *d)
                        back.digest == conf_fnv1a64(d->bytes, d->len),
                    "large data reads back as its size and digest");
     } else {
-        FUZZ_CHECK(same_data(d, &back), "written data reads back unchanged");
+        FUZZ_CHECK(fuzz_same_data(d, &back), "written data reads back unchanged");
     }
     conf_arena_fini(&arena);
     conf_json_fini(&doc);
@@ -183,7 +174,7 @@ static void check_sim_side(conf_jw *w, const uint8_t *text, size_t len, uint32_t
         uint32_t before = sim_diag_total(&diag);
         sim_data sd;
         bool ok = ld_data(&L, doc.root, "data", data_flags, &sd);
-        FUZZ_CHECK(ok == (sim_diag_total(&diag) == before), "ld_data reports exactly its failures");
+        FUZZ_CHECK(ok || sim_diag_total(&diag) > before, "ld_data never fails silently");
         if (ok) {
             FUZZ_CHECK(sd.kind != SIM_DATA_NULL || (data_flags & LD_DATA_NULL), "null only when allowed");
             FUZZ_CHECK(sd.kind != SIM_DATA_SIZE || (data_flags & LD_DATA_SIZE), "size only when allowed");
@@ -193,12 +184,12 @@ static void check_sim_side(conf_jw *w, const uint8_t *text, size_t len, uint32_t
         before = sim_diag_total(&diag);
         int64_t ns = 0;
         ok = ld_duration(&L, doc.root, "duration", dur_flags, &ns);
-        FUZZ_CHECK(ok == (sim_diag_total(&diag) == before), "ld_duration reports exactly its failures");
+        FUZZ_CHECK(ok || sim_diag_total(&diag) > before, "ld_duration never fails silently");
         if (ok) check_conf_dur_roundtrip(w, ns);
         before = sim_diag_total(&diag);
         int64_t i = 0;
         ok = ld_int(&L, doc.root, "int", -1000, 1000, &i);
-        FUZZ_CHECK(ok == (sim_diag_total(&diag) == before), "ld_int reports exactly its failures");
+        FUZZ_CHECK(ok || sim_diag_total(&diag) > before, "ld_int never fails silently");
         FUZZ_CHECK(!ok || (i >= -1000 && i <= 1000), "ld_int keeps its range");
         sim_arena_fini(&sc.arena);
     }
