@@ -14,7 +14,8 @@
 #
 # Environment: PORTSIM_FUZZ_WORK (scratch), PORTSIM_FUZZ_TIMEOUT (seconds per input, default 5),
 # PORTSIM_FUZZ_BUILD=0 (use the binaries as built).
-# Exit: 0 no finding, 1 a finding (or libFuzzer stopped on an error), 2 usage or build error.
+# Exit: 0 no finding; 1 a finding (or libFuzzer stopped on an error); 2 usage or build error;
+# 3 it stopped on a crash already listed in fuzz/known-crashes.txt (by its signature).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage() { echo "usage: fuzz/run.sh load|proto|value|wire DURATION[s|m|h] [libFuzzer options...]" >&2; exit 2; }
@@ -74,9 +75,16 @@ cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' <<<"$last")
 found=$(ls -t "$work/artifacts" | head -n $(( $(ls "$work/artifacts" | wc -l) - before )))
+summary="fuzz $target: ${execs:-?} executions (${secs:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}"
 if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
   grep -E 'ERROR|SUMMARY|fuzz property failed|Test unit written' "$log" | head -8
-  echo "fuzz $target: ${execs:-?} executions (${secs:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}; FINDING (exit $rc): ${found:-see $log}"
+  # A crash already listed in fuzz/known-crashes.txt (by the signature of its report)?
+  while read -r path sig; do
+    [ -n "$sig" ] && grep -qF -- "$sig" "$log" || continue
+    echo "$summary; KNOWN finding, listed in fuzz/known-crashes.txt ($path): ${found:-see $log}"
+    exit 3
+  done < <(grep -v '^[[:space:]]*#' fuzz/known-crashes.txt | awk 'NF >= 2')
+  echo "$summary; FINDING (exit $rc): ${found:-see $log}"
   exit 1
 fi
-echo "fuzz $target: ${execs:-?} executions (${secs:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}; no finding"
+echo "$summary; no finding"
