@@ -13,7 +13,9 @@
 # Ends with one line: executions, rate, coverage (cov, ft), corpus size and findings.
 #
 # Environment: PORTSIM_FUZZ_WORK (scratch), PORTSIM_FUZZ_TIMEOUT (seconds per input, default 5),
-# PORTSIM_FUZZ_BUILD=0 (use the binaries as built).
+# PORTSIM_FUZZ_BUILD=0 (use the binaries as built), PORTSIM_FUZZ_KEEP_GOING=1 (libFuzzer's fork
+# mode, one child at a time: the campaign goes on after crashes, leaks, timeouts and OOMs, and
+# each finding is replayed afterwards to tell known ones from new ones).
 # Exit: 0 no finding; 1 a finding (or libFuzzer stopped on an error); 2 usage or build error;
 # 3 it stopped on a crash already listed in fuzz/known-crashes.txt (by its signature).
 set -uo pipefail
@@ -61,29 +63,62 @@ echo "fuzz/run.sh: fuzz_$target for ${seconds}s, corpus $work/corpus, log $log"
 # Leaks are findings: ASan checks at exit and libFuzzer after inputs that malloc more than free.
 # fuzz/lsan.supp holds the known ones whose fix is due.
 supp=$(grep -qv '^[[:space:]]*\(#\|$\)' fuzz/lsan.supp 2>/dev/null && echo ":suppressions=$root/fuzz/lsan.supp")
-LSAN_OPTIONS=${LSAN_OPTIONS:-print_suppressions=0$supp} \
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+keep_going=()
+[ "${PORTSIM_FUZZ_KEEP_GOING:-0}" = 1 ] &&
+  keep_going=(-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1)
+export LSAN_OPTIONS=${LSAN_OPTIONS:-print_suppressions=0$supp}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 "$binary" -max_total_time="$seconds" -max_len="$max_len" -dict="fuzz/$target.dict" \
   -timeout="${PORTSIM_FUZZ_TIMEOUT:-5}" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$@" "$work/corpus" >"$log" 2>&1
+  -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${keep_going[@]}" "$@" \
+  "$work/corpus" >"$log" 2>&1
 rc=$?
+# Statistics: the final ones, or in fork mode the last status line ("#N: cov: C ft: F ...").
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")
+[ -n "$rate" ] || rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<<"$last")
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' <<<"$last")
+corp=$(sed -n 's/.* corp: \([0-9]*\(\/[0-9a-zA-Z]*\)\{0,1\}\).*/\1/p' <<<"$last")
 found=$(ls -t "$work/artifacts" | head -n $(( $(ls "$work/artifacts" | wc -l) - before )))
-summary="fuzz $target: ${execs:-?} executions (${secs:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}"
+summary="fuzz $target: ${execs:-?} executions (${rate:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}"
+# The signature (fuzz/known-crashes.txt) that a report holds, or nothing.
+known_in() {
+  while read -r path sig; do
+    [ -n "$sig" ] && grep -qF -- "$sig" "$1" && { echo "$path"; return; }
+  done < <(grep -v '^[[:space:]]*#' fuzz/known-crashes.txt | awk 'NF >= 2')
+}
+if [ "${PORTSIM_FUZZ_KEEP_GOING:-0}" = 1 ] && [ -n "$found" ]; then
+  # Fork mode: each finding replayed on its own, its report matched against the known ones.
+  new=() known_count=0
+  for a in $found; do
+    "$binary" -timeout="${PORTSIM_FUZZ_TIMEOUT:-5}" -rss_limit_mb=2048 "$work/artifacts/$a" \
+      >"$work/artifacts/$a.report" 2>&1
+    if [ $? -eq 0 ]; then
+      new+=("$a (does not reproduce alone)")
+    elif [ -n "$(known_in "$work/artifacts/$a.report")" ]; then
+      known_count=$((known_count + 1))
+    else
+      new+=("$a")
+    fi
+  done
+  if [ ${#new[@]} -eq 0 ]; then
+    echo "$summary; $known_count KNOWN finding(s), listed in fuzz/known-crashes.txt"
+    exit 3
+  fi
+  echo "$summary; ${#new[@]} FINDING(s), $known_count known: ${new[*]} (reports: $work/artifacts/*.report)"
+  exit 1
+fi
 if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
   grep -E 'ERROR|SUMMARY|fuzz property failed|Test unit written' "$log" | head -8
-  # A crash already listed in fuzz/known-crashes.txt (by the signature of its report)?
-  while read -r path sig; do
-    [ -n "$sig" ] && grep -qF -- "$sig" "$log" || continue
+  path=$(known_in "$log")
+  if [ -n "$path" ]; then
     echo "$summary; KNOWN finding, listed in fuzz/known-crashes.txt ($path): ${found:-see $log}"
     exit 3
-  done < <(grep -v '^[[:space:]]*#' fuzz/known-crashes.txt | awk 'NF >= 2')
+  fi
   echo "$summary; FINDING (exit $rc): ${found:-see $log}"
   exit 1
 fi
