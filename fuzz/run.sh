@@ -79,9 +79,18 @@ execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 last=$(grep -E '^#[0-9]+' "$log" | tail -1)
 [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")
-[ -n "$rate" ] || rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<<"$last")
+if [ -z "$rate" ]; then # fork mode: the average over the whole campaign
+  elapsed=$(sed -n 's/.* time: \([0-9]*\)s.*/\1/p' <<<"$last")
+  [ -n "$execs" ] && [ "${elapsed:-0}" -gt 0 ] && rate=$((execs / elapsed))
+fi
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+if [ "${PORTSIM_FUZZ_KEEP_GOING:-0}" = 1 ]; then
+  # Fork mode counts coverage its own way: measure the final corpus as a plain run would.
+  inited=$("$binary" -runs=0 -max_len="$max_len" "$work/corpus" 2>&1 | grep -E 'INITED|DONE' | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$inited")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$inited")
+fi
 corp=$(sed -n 's/.* corp: \([0-9]*\(\/[0-9a-zA-Z]*\)\{0,1\}\).*/\1/p' <<<"$last")
 found=$(ls -t "$work/artifacts" | head -n $(( $(ls "$work/artifacts" | wc -l) - before )))
 summary="fuzz $target: ${execs:-?} executions (${rate:-?}/s), cov ${cov:-?} ft ${ft:-?}, corpus ${corp:-?}"
