@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# fuzz/smoke.sh — every fuzz target for a short, bounded time (./test.sh runs it as its `fuzz`
+# step; docs/fuzzing.md). Each target starts from the committed corpus in a fresh scratch
+# folder (build/fuzz-smoke), one after the other, on one core.
+#
+#   PORTSIM_FUZZ_SECONDS   seconds per target (default 30; 0 skips the smoke)
+#
+# A target passes when fuzz/run.sh finds nothing, or stops on a crash listed in
+# fuzz/known-crashes.txt (its fix is due; said so in the output). Ends with the line
+# "N passed, N failed, N skipped" (targets). Exit: 0 all passed or skipped, 1 a target failed,
+# 2 the fuzz preset did not build.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+targets=(load proto value wire)
+seconds=${PORTSIM_FUZZ_SECONDS:-30}
+[[ $seconds =~ ^[0-9]+$ ]] || { echo "fuzz/smoke.sh: PORTSIM_FUZZ_SECONDS must be a number" >&2; exit 2; }
+if [ "$seconds" -eq 0 ]; then
+  echo "fuzz smoke skipped (PORTSIM_FUZZ_SECONDS=0)"
+  echo "0 passed, 0 failed, ${#targets[@]} skipped"
+  exit 0
+fi
+mkdir -p build
+{ cmake --preset fuzz && cmake --build --preset fuzz -j 2; } >build/fuzz.build.log 2>&1 || {
+  tail -30 build/fuzz.build.log; echo "fuzz/smoke.sh: the fuzz preset did not build" >&2
+  echo "0 passed, 1 failed, 0 skipped"; exit 2; }
+rm -rf build/fuzz-smoke
+passed=0 failed=0
+for t in "${targets[@]}"; do
+  PORTSIM_FUZZ_WORK=$root/build/fuzz-smoke PORTSIM_FUZZ_BUILD=0 fuzz/run.sh "$t" "$seconds"
+  rc=$?
+  case $rc in
+    0 | 3) passed=$((passed + 1)) ;;
+    *) failed=$((failed + 1)); echo "FAIL fuzz smoke $t (exit $rc): build/fuzz-smoke/$t/last.log" ;;
+  esac
+done
+echo "$passed passed, $failed failed, 0 skipped"
+[ "$failed" -eq 0 ]
