@@ -186,7 +186,7 @@ static void limit_title(svg *s, const dg_limit *m)
     const sim_exec *e = &l->o->execs[m->exec];
     char t0[40], t1[40], t2[40];
     sim_buf_clear(&s->text);
-    dg_limit_label(m, &s->text);
+    dg_limit_label(l, m, &s->text);
     sim_buf_puts(&s->text, "\n");
     dg_exec_label(l->r, e, &s->text);
     static const char *const since[] = {[DG_LIMIT_SEND] = "the call", [DG_LIMIT_RECV] = "the request queued (R32)",
@@ -254,7 +254,7 @@ static void limit(svg *s, const dg_limit *m)
         line(s, "dl-at", x - 3, y1, dg_lane_x(l, m->lane) + 9, y1);
     }
     sim_buf_clear(&s->text);
-    dg_limit_label(m, &s->text);
+    dg_limit_label(l, m, &s->text);
     note(s, m->lane, y1 + 4, m->reached ? "dl-note" : "dl-note dl-open");
     if (m->tie != DG_NONE) {
         sim_buf_clear(&s->text);

@@ -541,7 +541,7 @@ static void measure_gutters(dg_layout *l)
         const dg_limit *m = &l->limits[k];
         if (m->row0 == DG_NONE) continue;
         sim_buf_clear(&b);
-        dg_limit_label(m, &b);
+        dg_limit_label(l, m, &b);
         widen_gutter(l, m->lane, m->slot, &b);
         sim_buf_clear(&b);
         dg_tie_label(l, m, &b);

@@ -296,6 +296,49 @@ uint32_t dg_row_at(const dg_layout *l, int64_t t)
     return lo < l->row_count ? lo : DG_NONE;
 }
 
+typedef struct slot_key {
+    uint32_t row0;
+    uint32_t limit;
+} slot_key;
+
+static int slot_key_cmp(const void *x, const void *y)
+{
+    const slot_key *a = x, *b = y;
+    if (a->row0 != b->row0) return a->row0 < b->row0 ? -1 : 1;
+    return a->limit < b->limit ? -1 : a->limit > b->limit;
+}
+
+/* Bracket columns: top to bottom, each bracket takes the column nearest the lifeline that is free
+ * by its first row (a later timer due time is a tick: no column of its own). */
+static void assign_slots(dg_layout *l)
+{
+    slot_key *keys = malloc(((size_t)l->limit_count + 1) * sizeof *keys);
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < l->limit_count; k++) {
+        l->limits[k].slot = 0;
+        if (l->limits[k].row0 == DG_NONE || (l->limits[k].kind == DG_LIMIT_TIMER && l->limits[k].fire > 1)) continue;
+        if (keys != NULL) keys[n++] = (slot_key){.row0 = l->limits[k].row0, .limit = k};
+    }
+    if (keys == NULL) return; /* out of memory: every bracket in the first column */
+    qsort(keys, n, sizeof *keys, slot_key_cmp);
+    static const uint32_t never = UINT32_MAX - 1; /* open to the bottom */
+    uint32_t busy_until[REP_DIAGRAM_MAX_LANES][DG_MAX_SLOTS]; /* last row used, DG_NONE: free */
+    memset(busy_until, 0xFF, sizeof busy_until);
+    for (uint32_t i = 0; i < n; i++) {
+        dg_limit *m = &l->limits[keys[i].limit];
+        uint32_t slot = DG_MAX_SLOTS - 1;
+        for (uint32_t c = 0; c < DG_MAX_SLOTS; c++) {
+            if (busy_until[m->lane][c] == DG_NONE || busy_until[m->lane][c] < m->row0) {
+                slot = c;
+                break;
+            }
+        }
+        m->slot = (uint8_t)slot;
+        busy_until[m->lane][slot] = m->row1 != DG_NONE ? m->row1 : never;
+    }
+    free(keys);
+}
+
 void dg_limits_place(dg_layout *l)
 {
     for (uint32_t k = 0; k < l->limit_count; k++) {
@@ -303,8 +346,6 @@ void dg_limits_place(dg_layout *l)
         uint32_t span = l->exec_span[m->exec];
         if (span == DG_NONE) continue; /* its call is past the cap */
         const dg_span *sp = &l->spans[span];
-        uint32_t slot = sp->depth * 2 + (m->kind == DG_LIMIT_SEND ? 1u : 0u);
-        m->slot = (uint8_t)(slot < DG_MAX_SLOTS ? slot : DG_MAX_SLOTS - 1);
         if (m->kind == DG_LIMIT_TIMER) {
             m->row0 = m->fire == 1 ? sp->row0 : dg_row_at(l, m->from_ns);
         } else if (m->from_event != DG_NONE) {
@@ -323,6 +364,7 @@ void dg_limits_place(dg_layout *l)
         }
         if (m->row1 != DG_NONE && m->row1 < m->row0) m->row1 = m->row0;
     }
+    assign_slots(l);
 }
 
 uint32_t dg_limit_x(const dg_layout *l, const dg_limit *m)
@@ -426,11 +468,16 @@ static const char *limit_noun(uint8_t kind)
     }
 }
 
-void dg_limit_label(const dg_limit *m, sim_buf *b)
+void dg_limit_label(const dg_layout *l, const dg_limit *m, sim_buf *b)
 {
     char t[40];
-    sim_buf_puts(b, limit_noun(m->kind));
-    if (m->kind == DG_LIMIT_TIMER && m->fire > 1) sim_buf_printf(b, " #%u", m->fire);
+    if (m->kind == DG_LIMIT_TIMER) { /* which add_timer: its line */
+        const sim_exec *e = &l->o->execs[m->exec];
+        sim_buf_printf(b, "timer line %u due", e->step < l->r->step_count ? l->r->steps[e->step].line : 0);
+        if (m->fire > 1) sim_buf_printf(b, " #%u", m->fire);
+    } else {
+        sim_buf_puts(b, limit_noun(m->kind));
+    }
     sim_buf_printf(b, " %s", rep_duration(m->at_ns, t, sizeof t));
     if (!m->reached) sim_buf_puts(b, m->kind == DG_LIMIT_SEND ? " (sent in time)" : " (not reached)");
 }
