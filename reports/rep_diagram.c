@@ -201,10 +201,13 @@ static void limit_title(svg *s, const dg_limit *m)
     }
     if (m->kind != DG_LIMIT_TIMER) {
         int64_t margin = (int64_t)((uint64_t)e->end_ns - (uint64_t)m->at_ns);
-        if (m->reached) {
-            sim_buf_printf(&s->text, "\nreached; the call %s at t=%s (%s%s after it)",
+        if (m->reached && margin == 0) {
+            sim_buf_printf(&s->text, "\nreached; the call %s at that instant",
+                           e->outcome == SIM_OUTCOME_RETURNED ? "returned" : "ended");
+        } else if (m->reached) {
+            sim_buf_printf(&s->text, "\nreached; the call %s at t=%s, %s after it",
                            e->outcome == SIM_OUTCOME_RETURNED ? "returned" : "ended", rep_duration(e->end_ns, t2, sizeof t2),
-                           margin < 0 ? "-" : "", rep_duration(margin < 0 ? -margin : margin, t0, sizeof t0));
+                           rep_duration(margin, t0, sizeof t0));
         } else if (m->kind == DG_LIMIT_SEND) {
             sim_buf_printf(&s->text, "\nnot reached: the request was queued at t=%s", rep_duration(m->until_ns, t2, sizeof t2));
         } else {

@@ -43,7 +43,7 @@
 /* Deadline brackets, in a gutter left of a lane's lifeline (only lanes that have some). */
 #define DG_BRACKET_PITCH 6u  /* between nested brackets; the nearest is 8px left of the lifeline */
 #define DG_MAX_SLOTS 6u      /* bracket columns per lane (deeper ones share the last) */
-#define DG_NOTE_CHAR_W 6u    /* px per character of a gutter note (10px sans-serif, rounded up) */
+#define DG_NOTE_CHAR_W2 13u  /* 2 x px per character of a gutter note (10px sans-serif, bold) */
 #define DG_NOTE_H 11u        /* notes on one lane closer than this are pushed down */
 #define DG_GUTTER_MAX_W 300u
 #define DG_MAX_TIMER_TICKS 16u /* due times drawn per add_timer */

@@ -331,10 +331,7 @@ static void assign_rows(dg_layout *l)
         }
         if (it->type == DG_ITEM_LIMIT) { /* a row of its own only when nothing else is at its instant */
             if (l->row_count > 0 && l->rows[l->row_count - 1].time_ns == it->time_ns) continue;
-            if (l->row_count == l->max_rows) {
-                l->truncated = true;
-                continue;
-            }
+            if (l->row_count == l->max_rows) continue; /* past the cap: the next record says so */
             add_row(l, it->time_ns, true);
             row_seq = UINT64_MAX;
             continue;
@@ -525,41 +522,50 @@ static void measure_axis(dg_layout *l)
     l->axis_w = w > DG_AXIS_MIN_W ? w : DG_AXIS_MIN_W;
 }
 
-static void widen_gutter(dg_layout *l, uint32_t lane, uint32_t slot, const sim_buf *b)
+static void widen_note(uint32_t *chars, const sim_buf *b)
 {
-    uint32_t w = 14 + (slot + 1) * DG_BRACKET_PITCH + chars_of(sim_buf_str(b)) * DG_NOTE_CHAR_W;
-    if (w > DG_GUTTER_MAX_W) w = DG_GUTTER_MAX_W;
-    if (w > l->gutter_w[lane]) l->gutter_w[lane] = w;
+    uint32_t n = chars_of(sim_buf_str(b));
+    if (n > *chars) *chars = n;
 }
 
-/* Each lane with brackets gets a gutter wide enough for its notes, left of its lifeline. */
+/* Each lane with brackets gets a gutter left of its lifeline wide enough for its bracket columns
+ * and its longest note. */
 static void measure_gutters(dg_layout *l)
 {
+    uint32_t chars[REP_DIAGRAM_MAX_LANES] = {0}, slots[REP_DIAGRAM_MAX_LANES] = {0};
     sim_buf b;
     sim_buf_init(&b);
     for (uint32_t k = 0; k < l->limit_count; k++) {
         const dg_limit *m = &l->limits[k];
         if (m->row0 == DG_NONE) continue;
+        if ((uint32_t)m->slot + 1 > slots[m->lane]) slots[m->lane] = m->slot + 1u;
         sim_buf_clear(&b);
         dg_limit_label(l, m, &b);
-        widen_gutter(l, m->lane, m->slot, &b);
+        widen_note(&chars[m->lane], &b);
         sim_buf_clear(&b);
         dg_tie_label(l, m, &b);
-        widen_gutter(l, m->lane, m->slot, &b);
+        widen_note(&chars[m->lane], &b);
     }
     for (uint32_t k = 0; k < l->decision_count; k++) {
+        uint32_t lane = l->exec_lane[l->decisions[k].exec];
         sim_buf_clear(&b);
         dg_decision_label(l, &l->decisions[k], &b);
-        widen_gutter(l, l->exec_lane[l->decisions[k].exec], 0, &b);
+        widen_note(&chars[lane], &b);
+        if (slots[lane] == 0) slots[lane] = 1;
     }
     sim_buf_fini(&b);
     uint32_t x = l->axis_w + DG_LANE_PAD;
     for (uint32_t i = 0; i < l->lane_count; i++) {
+        if (chars[i] > 0) {
+            uint32_t w = 16 + slots[i] * DG_BRACKET_PITCH + (chars[i] * DG_NOTE_CHAR_W2 + 1) / 2;
+            l->gutter_w[i] = w < DG_GUTTER_MAX_W ? w : DG_GUTTER_MAX_W;
+        }
         x += l->gutter_w[i];
         l->lane_x[i] = x;
         x += DG_LANE_W;
     }
     l->width = x - 20 > 480 ? x - 20 : 480;
+    assert(l->lane_count == 0 || l->lane_x[0] >= l->axis_w + DG_LANE_PAD);
 }
 
 bool dg_layout_build(dg_layout *l, const sim_result *r, uint32_t max_rows)
