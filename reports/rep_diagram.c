@@ -18,6 +18,8 @@
 #define LABEL_MAX 46u
 #define LANE_NAME_MAX 40u
 
+#define NOTES_KEPT 16u /* recent notes per lane kept to push the next one clear of them */
+
 typedef struct svg {
     FILE *out;
     const dg_layout *l;
@@ -25,6 +27,9 @@ typedef struct svg {
     sim_buf text;
     uint32_t width;
     uint32_t height;
+    uint32_t note_x[REP_DIAGRAM_MAX_LANES];                /* where a lane's gutter notes end */
+    uint32_t note_y[REP_DIAGRAM_MAX_LANES][NOTES_KEPT]; /* the last notes' baselines */
+    uint32_t note_count[REP_DIAGRAM_MAX_LANES];
 } svg;
 
 /* ---- small writers ---------------------------------------------------------------- */
@@ -68,7 +73,7 @@ static void bands(svg *s)
                !l->lanes[end].overflow && !l->lanes[first].overflow) {
             end++;
         }
-        uint32_t x0 = dg_lane_x(first) - 22, x1 = dg_lane_x(end - 1) + DG_LANE_W - 34;
+        uint32_t x0 = dg_lane_x(l, first) - l->gutter_w[first] - 22, x1 = dg_lane_x(l, end - 1) + DG_LANE_W - 34;
         fprintf(s->out, "<rect class=\"band band%u\" x=\"%u\" y=\"0\" width=\"%u\" height=\"%u\"/>\n",
                 band++ % 2, x0, x1 - x0, l->bottom_y + 4);
         first = end;
@@ -82,7 +87,7 @@ static void lane_names(svg *s, uint32_t y, const char *cls)
         dg_lane_name(s->l, i, &s->text);
         fputs("<g>", s->out);
         title(s);
-        label(s, cls, dg_lane_x(i) - 8, y, LANE_NAME_MAX, false);
+        label(s, cls, dg_lane_x(s->l, i) - 8, y, LANE_NAME_MAX, false);
         fputs("</g>", s->out);
     }
     fputc('\n', s->out);
@@ -92,7 +97,7 @@ static void lifelines(svg *s)
 {
     const dg_layout *l = s->l;
     for (uint32_t i = 0; i < l->lane_count; i++) {
-        line(s, "life", dg_lane_x(i), DG_HEAD_H - 14, dg_lane_x(i), l->bottom_y);
+        line(s, "life", dg_lane_x(l, i), DG_HEAD_H - 14, dg_lane_x(l, i), l->bottom_y);
     }
     fputc('\n', s->out);
     lane_names(s, 18, "lane");
@@ -101,22 +106,207 @@ static void lifelines(svg *s)
     }
 }
 
+/* The middle of the gap above row r (r > 0). */
+static uint32_t gap_mid_y(const dg_layout *l, uint32_t r)
+{
+    assert(r > 0 && r < l->row_count);
+    return l->rows[r - 1].y + DG_ROW_H / 2 + l->rows[r].gap_px / 2;
+}
+
 static void time_axis(svg *s)
 {
     const dg_layout *l = s->l;
     for (uint32_t r = 0; r < l->row_count; r++) {
         const dg_row *row = &l->rows[r];
         if (!row->new_time) continue;
-        if (r > 0) {
-            uint32_t y = row->y - DG_ROW_H / 2 - DG_GAP_H / 2;
-            line(s, "tick", DG_AXIS_W - 60, y, s->width - 4, y);
+        if (r > 0 && !row->brk && row->gap_px >= DG_TICK_MIN) {
+            uint32_t y = gap_mid_y(l, r);
+            line(s, "tick", 4, y, s->width - 4, y);
         }
         char t[40];
         sim_buf_clear(&s->text);
         sim_buf_puts(&s->text, rep_duration(row->time_ns, t, sizeof t));
-        label(s, "time", DG_AXIS_W - 4, row->y + 4, 24, true);
+        label(s, row->limit_only ? "time dl-time" : "time", l->axis_w - 4, row->y + 4, 40, true);
     }
     fputc('\n', s->out);
+}
+
+/* A long quiet gap, compressed: a zigzag band across and its length in the time column. */
+static void breaks(svg *s)
+{
+    const dg_layout *l = s->l;
+    for (uint32_t r = 1; r < l->row_count; r++) {
+        const dg_row *row = &l->rows[r];
+        if (!row->brk) continue;
+        uint32_t y = gap_mid_y(l, r), x1 = s->width - 4;
+        char t[40];
+        rep_duration(row->gap_ns, t, sizeof t);
+        sim_buf_clear(&s->text);
+        sim_buf_printf(&s->text, "%s with nothing recorded, compressed (drawn to scale up to %ums)", t,
+                       DG_GAP_MAX / DG_PX_PER_MS);
+        fputs("<g class=\"brk\">", s->out);
+        title(s);
+        fprintf(s->out, "<rect x=\"4\" y=\"%u\" width=\"%u\" height=\"10\"/><path d=\"", y - 5, x1 - 4);
+        for (uint32_t edge = 0; edge < 2; edge++) { /* two zigzags, 10px apart */
+            uint32_t ye = y - 5 + edge * 10;
+            fprintf(s->out, "M4 %u", ye);
+            for (uint32_t x = 10, up = 1; x <= x1; x += 6, up ^= 1u) fprintf(s->out, "L%u %u", x, up ? ye - 3 : ye);
+        }
+        fputs("\"/>", s->out);
+        sim_buf_clear(&s->text);
+        sim_buf_printf(&s->text, "+%s", t);
+        label(s, "brk-label", l->axis_w - 4, y + 4, 40, true);
+        fputs("</g>\n", s->out);
+    }
+}
+
+/* ---- deadlines ---------------------------------------------------------------------------------- */
+
+/* A note in a lane's gutter, right-aligned against its brackets, pushed below the notes near it. */
+static void note(svg *s, uint32_t lane, uint32_t y, const char *cls)
+{
+    uint32_t *kept = s->note_y[lane], n = s->note_count[lane] < NOTES_KEPT ? s->note_count[lane] : NOTES_KEPT;
+    for (uint32_t pass = 0; pass < NOTES_KEPT; pass++) {
+        bool moved = false;
+        for (uint32_t k = 0; k < n; k++) {
+            if (y + DG_NOTE_H > kept[k] && y < kept[k] + DG_NOTE_H) {
+                y = kept[k] + DG_NOTE_H;
+                moved = true;
+            }
+        }
+        if (!moved) break;
+    }
+    kept[s->note_count[lane]++ % NOTES_KEPT] = y;
+    label(s, cls, s->note_x[lane], y, 80, true);
+}
+
+static void limit_title(svg *s, const dg_limit *m)
+{
+    const dg_layout *l = s->l;
+    const sim_exec *e = &l->o->execs[m->exec];
+    char t0[40], t1[40], t2[40];
+    sim_buf_clear(&s->text);
+    dg_limit_label(l, m, &s->text);
+    sim_buf_puts(&s->text, "\n");
+    dg_exec_label(l->r, e, &s->text);
+    static const char *const since[] = {[DG_LIMIT_SEND] = "the call", [DG_LIMIT_RECV] = "the request queued (R32)",
+                                        [DG_LIMIT_RUN] = "the run loop started", [DG_LIMIT_WAIT] = "wait_for started",
+                                        [DG_LIMIT_TIMER] = "the timer was added"};
+    int64_t length = (int64_t)((uint64_t)m->at_ns - (uint64_t)m->from_ns);
+    if (m->kind == DG_LIMIT_TIMER && m->fire > 1) {
+        sim_buf_printf(&s->text, "\ndue time %u of the timer", m->fire);
+    } else {
+        sim_buf_printf(&s->text, "\n%s after %s at t=%s", rep_duration(length, t0, sizeof t0), since[m->kind],
+                       rep_duration(m->from_ns, t1, sizeof t1));
+    }
+    if (m->kind != DG_LIMIT_TIMER) {
+        int64_t margin = (int64_t)((uint64_t)e->end_ns - (uint64_t)m->at_ns);
+        if (m->reached && margin == 0) {
+            sim_buf_printf(&s->text, "\nreached; the call %s at that instant",
+                           e->outcome == SIM_OUTCOME_RETURNED ? "returned" : "ended");
+        } else if (m->reached) {
+            sim_buf_printf(&s->text, "\nreached; the call %s at t=%s, %s after it",
+                           e->outcome == SIM_OUTCOME_RETURNED ? "returned" : "ended", rep_duration(e->end_ns, t2, sizeof t2),
+                           rep_duration(margin, t0, sizeof t0));
+        } else if (m->kind == DG_LIMIT_SEND) {
+            sim_buf_printf(&s->text, "\nnot reached: the request was queued at t=%s", rep_duration(m->until_ns, t2, sizeof t2));
+        } else {
+            sim_buf_printf(&s->text, "\nnot reached: the call %s %s before it",
+                           e->outcome == SIM_OUTCOME_RETURNED ? "returned" : "ended",
+                           rep_duration(margin < 0 ? -margin : margin, t0, sizeof t0));
+        }
+    }
+    if (m->decided) sim_buf_puts(&s->text, "\nit decided the call's status");
+    if (m->tie != DG_NONE) {
+        sim_buf_puts(&s->text, "\n");
+        dg_tie_label(l, m, &s->text);
+        sim_buf_puts(&s->text, ": the same instant, so the outcome depends on which goes first\n");
+        dg_event_title(l->r, &l->o->events[m->tie], &s->text);
+    }
+    title(s);
+}
+
+static const char *limit_class(uint8_t kind)
+{
+    switch (kind) {
+    case DG_LIMIT_SEND: return "dl-send";
+    case DG_LIMIT_RECV: return "dl-recv";
+    case DG_LIMIT_RUN: return "dl-run";
+    case DG_LIMIT_WAIT: return "dl-wait";
+    default: return "dl-timer";
+    }
+}
+
+static void limit(svg *s, const dg_limit *m)
+{
+    const dg_layout *l = s->l;
+    if (m->row0 == DG_NONE) return;
+    uint32_t x = dg_limit_x(l, m), y0 = l->rows[m->row0].y, y1 = m->row1 != DG_NONE ? l->rows[m->row1].y : l->bottom_y;
+    bool tick_only = m->kind == DG_LIMIT_TIMER && m->fire > 1;
+    if (tick_only) y0 = y1;
+    if (y1 < y0 + 4 && !tick_only) y1 = y0 + 4; /* a window shorter than a row still shows */
+    fprintf(s->out, "<g class=\"dl %s%s%s%s\">", limit_class(m->kind), m->reached ? " reached" : " open",
+            m->tie != DG_NONE ? " tie" : "", m->decided ? " decided" : "");
+    limit_title(s, m);
+    if (!tick_only && m->reached) {
+        fprintf(s->out, "<path d=\"M%u %uH%uV%uH%u\"/>", x + 4, y0, x, y1, x + 4);
+    } else if (!tick_only) {
+        fprintf(s->out, "<path d=\"M%u %uH%uV%u\"/>", x + 4, y0, x, y1);
+    }
+    if (m->reached) { /* the instant, across the lifeline */
+        line(s, "dl-at", x - 3, y1, dg_lane_x(l, m->lane) + 9, y1);
+    }
+    sim_buf_clear(&s->text);
+    dg_limit_label(l, m, &s->text);
+    note(s, m->lane, y1 + 4, m->reached ? "dl-note" : "dl-note dl-open");
+    if (m->tie != DG_NONE) {
+        sim_buf_clear(&s->text);
+        dg_tie_label(l, m, &s->text);
+        note(s, m->lane, y1 + 4, "tie-note");
+    }
+    fputs("</g>\n", s->out);
+}
+
+/* The place of what decided a call: a ring there, and a note on the caller's gutter. */
+static void decision(svg *s, const dg_decision *d)
+{
+    const dg_layout *l = s->l;
+    uint32_t x, y, lane = l->exec_lane[d->exec];
+    if (d->limit != DG_NONE) {
+        const dg_limit *m = &l->limits[d->limit];
+        x = dg_lane_x(l, m->lane);
+        y = l->rows[m->row1].y;
+    } else {
+        uint32_t row = l->event_row[d->event];
+        if (row == DG_NONE) return;
+        x = dg_lane_x(l, l->event_lane[d->event]);
+        y = l->rows[row].y;
+    }
+    sim_buf_clear(&s->text);
+    dg_decision_label(l, d, &s->text);
+    sim_buf_puts(&s->text, "\n");
+    dg_exec_label(l->r, &l->o->execs[d->exec], &s->text);
+    fputs("<g class=\"decide\">", s->out);
+    title(s);
+    fprintf(s->out, "<circle cx=\"%u\" cy=\"%u\" r=\"9\"/>", x, y);
+    sim_buf_clear(&s->text);
+    dg_decision_label(l, d, &s->text);
+    note(s, lane, y + 4, "dec-note");
+    fputs("</g>\n", s->out);
+}
+
+/* Where each lane's notes end: left of its outermost bracket. */
+static void note_columns(svg *s)
+{
+    const dg_layout *l = s->l;
+    uint32_t slots[REP_DIAGRAM_MAX_LANES] = {0};
+    for (uint32_t k = 0; k < l->limit_count; k++) {
+        const dg_limit *m = &l->limits[k];
+        if (m->row0 != DG_NONE && (uint32_t)m->slot + 1 > slots[m->lane]) slots[m->lane] = m->slot + 1u;
+    }
+    for (uint32_t i = 0; i < l->lane_count; i++) {
+        s->note_x[i] = dg_lane_x(l, i) - 8 - slots[i] * DG_BRACKET_PITCH - 2;
+    }
 }
 
 /* ---- arrows ------------------------------------------------------------------------------- */
@@ -138,7 +328,7 @@ static void arrow(svg *s, const dg_arrow *a)
     const dg_layout *l = s->l;
     uint32_t row0 = l->event_row[a->from];
     if (row0 == DG_NONE) return;
-    uint32_t x1 = dg_lane_x(l->event_lane[a->from]), y1 = l->rows[row0].y, x2, y2;
+    uint32_t x1 = dg_lane_x(l, l->event_lane[a->from]), y1 = l->rows[row0].y, x2, y2;
     bool cut = false, stub = a->to == DG_NONE;
     if (stub) { /* to the left, where there are no labels */
         x2 = x1 - 34;
@@ -146,7 +336,7 @@ static void arrow(svg *s, const dg_arrow *a)
     } else {
         uint32_t row1 = l->event_row[a->to];
         cut = row1 == DG_NONE;
-        x2 = dg_lane_x(l->event_lane[a->to]);
+        x2 = dg_lane_x(l, l->event_lane[a->to]);
         y2 = cut ? l->bottom_y : l->rows[row1].y;
         if (x2 != x1 && !cut) x2 = x2 > x1 ? x2 - 5 : x2 + 5; /* the head stops beside the mark */
     }
@@ -170,15 +360,15 @@ static void arrow(svg *s, const dg_arrow *a)
 
 /* ---- call bars ------------------------------------------------------------------------------ */
 
-static uint32_t span_x(const dg_span *sp)
+static uint32_t span_x(const dg_layout *l, const dg_span *sp)
 {
-    return dg_lane_x(sp->lane) + 3 + sp->depth * DG_SPAN_PITCH;
+    return dg_lane_x(l, sp->lane) + 3 + sp->depth * DG_SPAN_PITCH;
 }
 
 static void span(svg *s, const dg_span *sp)
 {
     const dg_layout *l = s->l;
-    uint32_t x = span_x(sp), y0 = l->rows[sp->row0].y - DG_ROW_H / 3, y1 = dg_span_end_y(l, sp);
+    uint32_t x = span_x(l, sp), y0 = l->rows[sp->row0].y - DG_ROW_H / 3, y1 = dg_span_end_y(l, sp);
     const char *cls;
     sim_buf_clear(&s->text);
     if (sp->callout) {
@@ -207,12 +397,12 @@ static void span(svg *s, const dg_span *sp)
 /* The span of lanes a process occupies (for crash and exit rules). */
 static void process_extent(const dg_layout *l, uint32_t lane, uint32_t *x0, uint32_t *x1)
 {
-    *x0 = *x1 = dg_lane_x(lane);
+    *x0 = *x1 = dg_lane_x(l, lane);
     uint16_t p = l->lanes[lane].process;
     for (uint32_t i = 0; i < l->lane_count && p != DG_NO_ACTOR; i++) {
         if (l->lanes[i].process != p || l->lanes[i].overflow) continue;
-        if (dg_lane_x(i) < *x0) *x0 = dg_lane_x(i);
-        if (dg_lane_x(i) > *x1) *x1 = dg_lane_x(i);
+        if (dg_lane_x(l, i) < *x0) *x0 = dg_lane_x(l, i);
+        if (dg_lane_x(l, i) > *x1) *x1 = dg_lane_x(l, i);
     }
 }
 
@@ -291,7 +481,7 @@ static void mark(svg *s, uint32_t index)
     const sim_event *e = &l->o->events[index];
     uint32_t row = l->event_row[index];
     if (row == DG_NONE || e->kind == SIM_EV_CALLOUT_DONE) return;
-    uint32_t lane = l->event_lane[index], x = dg_lane_x(lane), y = l->rows[row].y;
+    uint32_t lane = l->event_lane[index], x = dg_lane_x(l, lane), y = l->rows[row].y;
     uint32_t depth = l->event_depth[index] + (e->kind == SIM_EV_CALLOUT ? 1 : 0);
     if (depth > DG_MAX_DRAWN_DEPTH + 1) depth = DG_MAX_DRAWN_DEPTH + 1;
     sim_buf_clear(&s->text);
@@ -345,9 +535,13 @@ static void draw(svg *s)
     bands(s);
     time_axis(s);
     lifelines(s);
+    breaks(s);
+    note_columns(s);
+    for (uint32_t i = 0; i < l->limit_count; i++) limit(s, &l->limits[i]);
     for (uint32_t i = 0; i < l->arrow_count; i++) arrow(s, &l->arrows[i]);
     for (uint32_t i = 0; i < l->span_count; i++) span(s, &l->spans[i]);
     for (uint32_t i = 0; i < l->o->event_count; i++) mark(s, i);
+    for (uint32_t i = 0; i < l->decision_count; i++) decision(s, &l->decisions[i]);
     truncation_note(s);
     fputs("</svg>\n", s->out);
 }
@@ -364,8 +558,7 @@ bool rep_diagram_write(FILE *out, const sim_result *r, uint32_t max_rows, const 
     }
     svg s = {.out = out, .l = l, .prefix = id_prefix != NULL ? id_prefix : ""};
     sim_buf_init(&s.text);
-    s.width = dg_lane_x(l->lane_count > 0 ? l->lane_count : 1) - 20;
-    if (s.width < 480) s.width = 480;
+    s.width = l->width;
     s.height = l->bottom_y + DG_FOOT_H;
     draw(&s);
     sim_buf_fini(&s.text);
@@ -410,5 +603,18 @@ const char *rep_diagram_css(void)
         ".seq .m-crash .label{fill:#d50000;font-weight:bold}\n"
         ".seq .m-warn path{fill:#ffb300}.seq .m-anomaly rect{fill:#d50000}\n"
         ".seq .m-port rect{fill:#78909c}.seq .m-minor circle{fill:#fff;stroke:#78909c}\n"
-        ".seq .m-minor .label,.seq .m-port .label{fill:#607080}\n";
+        ".seq .m-minor .label,.seq .m-port .label{fill:#607080}\n"
+        ".seq .brk rect{fill:#fff}.seq .brk path{fill:none;stroke:#8a96a3;stroke-width:1}\n"
+        ".seq .brk-label{fill:#555;font-family:monospace;font-style:italic}\n"
+        ".seq .dl path{fill:none;stroke:#5e35b1;stroke-width:1.6}.seq .dl-send path{stroke:#8e6cc9}\n"
+        ".seq .dl-run path,.seq .dl-wait path,.seq .dl-timer path{stroke:#00838f}\n"
+        ".seq .dl.open path{stroke-dasharray:3 2}\n"
+        ".seq .dl-at{stroke:#5e35b1;stroke-width:1.2;stroke-dasharray:4 2}.seq .dl-timer .dl-at{stroke:#00838f}\n"
+        ".seq .tie .dl-at{stroke:#d50000;stroke-width:2.5;stroke-dasharray:none}\n"
+        ".seq .dl-note{fill:#4527a0;font-size:10px}.seq .dl-open{fill:#8a96a3}\n"
+        ".seq .dl-timer .dl-note,.seq .dl-run .dl-note,.seq .dl-wait .dl-note{fill:#00695c}\n"
+        ".seq .tie-note{fill:#d50000;font-size:10px;font-weight:bold}\n"
+        ".seq .decide circle{fill:none;stroke:#2e7d32;stroke-width:2}\n"
+        ".seq .dec-note{fill:#2e7d32;font-size:10px;font-weight:bold}\n"
+        ".seq .dl-time{fill:#4527a0}\n";
 }

@@ -6,11 +6,21 @@
  *     process-level lane only for a process without thread activity; a
  *     "(system)" lane for events of no process, like a name released by the
  *     registry), grouped by process on alternating bands;
- *   - time runs down by row, not to scale: one row per drawn record (a call,
- *     an event; a call that returns at once shares its row), in the run's
- *     order (seq); where virtual time advances, a gap, a faint rule and the
- *     new time in the left margin. So a 1ns race and a 10s timeout read
- *     equally well, and the labels say how far apart they were;
+ *   - time runs down by row: one row per drawn record (a call, an event; a
+ *     call that returns at once shares its row), in time order (the run's
+ *     order, seq, for records at the same instant), so the axis never goes
+ *     back; the new time in the left margin where it advances (the column
+ *     is as wide as its longest label). The quiet time between rows is
+ *     drawn to scale (DG_PX_PER_MS) up to DG_GAP_MAX; a longer gap is a
+ *     compressed zigzag break with its length. The same rules for model and
+ *     real runs: a 1ns race and a 10s timeout read equally well;
+ *   - deadlines are brackets in a gutter left of the caller's lifeline,
+ *     from when they start counting to when they expire (a send's send and
+ *     receive deadlines, a run loop's for: limit, a wait_for's timeout, a
+ *     timer's due times), dashed and open when the call returned first; the
+ *     event (or deadline) that decided the call's status has a green ring
+ *     and a "decided:" note; an event that could decide it at exactly a
+ *     deadline is a tie: a red rule and a "TIE:" note;
  *   - calls are bars on their lane from start to return, nested calls (a
  *     callout inside a run loop, a handler's steps inside the callout) set
  *     to the right; a send's bar is coloured by its status: success blue,

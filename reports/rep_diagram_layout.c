@@ -1,9 +1,12 @@
 /*
  * rep_diagram_layout.c — where everything of a sequence diagram goes (see
  * rep_diagram_internal.h): lanes from the actors seen, one ordered list of
- * records (call starts, call ends, events) sorted by seq, rows assigned in
- * that order, call bars nested per lane, and message arrows matched by
- * message id. Deterministic: every sort has a total order.
+ * records (call starts, call ends, events, and deadlines reached) sorted by
+ * time, the run's order (seq) breaking ties, rows assigned in that order
+ * with the quiet time between them drawn to scale up to DG_GAP_MAX and as
+ * a break past it, call bars nested per lane, message arrows matched by
+ * message id, and the widths (time labels, bracket gutters) measured from
+ * the labels. Deterministic: every sort has a total order.
  */
 #include "rep_diagram_internal.h"
 
@@ -11,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rep_text.h"
 #include "sim_scenario.h"
 
-uint32_t dg_lane_x(uint32_t lane)
+uint32_t dg_lane_x(const dg_layout *l, uint32_t lane)
 {
-    return DG_LANE_X0 + lane * DG_LANE_W;
+    assert(lane <= l->lane_count);
+    if (lane < l->lane_count) return l->lane_x[lane];
+    return lane == 0 ? l->axis_w + DG_LANE_PAD : l->lane_x[lane - 1] + DG_LANE_W;
 }
 
 uint32_t dg_span_end_y(const dg_layout *l, const dg_span *s)
@@ -122,7 +128,8 @@ static bool assign_lanes(dg_layout *l)
 static int item_cmp(const void *x, const void *y)
 {
     const dg_item *a = x, *b = y;
-    if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
+    if (a->time_ns != b->time_ns) return a->time_ns < b->time_ns ? -1 : 1; /* a monotonic axis */
+    if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;                 /* ties: the run's order */
     if (a->type != b->type) return a->type < b->type ? -1 : 1;
     return a->ref < b->ref ? -1 : a->ref > b->ref;
 }
@@ -130,29 +137,39 @@ static int item_cmp(const void *x, const void *y)
 static bool collect_items(dg_layout *l)
 {
     const sim_obs *o = l->o;
-    size_t cap = (size_t)o->exec_count * 2 + o->event_count + 1;
+    size_t cap = (size_t)o->exec_count * 2 + o->event_count + l->limit_count + 1;
     l->items = malloc(cap * sizeof *l->items);
     if (l->items == NULL) return false;
     for (uint32_t i = 0; i < o->exec_count; i++) {
         const sim_exec *e = &o->execs[i];
-        l->items[l->item_count++] = (dg_item){.seq = e->start_seq, .ref = i, .type = DG_ITEM_START};
+        l->items[l->item_count++] = (dg_item){.time_ns = e->start_ns, .seq = e->start_seq, .ref = i,
+                                              .type = DG_ITEM_START};
         bool ended = e->outcome == SIM_OUTCOME_RETURNED || e->outcome == SIM_OUTCOME_KILLED;
-        if (ended) l->items[l->item_count++] = (dg_item){.seq = e->end_seq, .ref = i, .type = DG_ITEM_END};
+        if (ended) {
+            l->items[l->item_count++] = (dg_item){.time_ns = e->end_ns, .seq = e->end_seq, .ref = i,
+                                                  .type = DG_ITEM_END};
+        }
     }
     for (uint32_t i = 0; i < o->event_count; i++) {
-        l->items[l->item_count++] = (dg_item){.seq = o->events[i].seq, .ref = i, .type = DG_ITEM_EVENT};
+        l->items[l->item_count++] = (dg_item){.time_ns = o->events[i].time_ns, .seq = o->events[i].seq, .ref = i,
+                                              .type = DG_ITEM_EVENT};
+    }
+    /* a deadline reached comes after everything else at its instant: it only makes a row of its own
+     * when nothing else happened then */
+    for (uint32_t i = 0; i < l->limit_count; i++) {
+        if (!l->limits[i].reached) continue;
+        l->items[l->item_count++] = (dg_item){.time_ns = l->limits[i].at_ns, .seq = UINT64_MAX, .ref = i,
+                                              .type = DG_ITEM_LIMIT};
     }
     qsort(l->items, l->item_count, sizeof *l->items, item_cmp);
+    assert(l->item_count <= cap);
     return true;
 }
 
 static int64_t item_time(const dg_layout *l, const dg_item *it)
 {
-    switch (it->type) {
-    case DG_ITEM_START: return l->o->execs[it->ref].start_ns;
-    case DG_ITEM_END: return l->o->execs[it->ref].end_ns;
-    default: return l->o->events[it->ref].time_ns;
-    }
+    (void)l;
+    return it->time_ns;
 }
 
 /* ---- rows ------------------------------------------------------------------------ */
@@ -164,20 +181,40 @@ static bool joins_row(const dg_layout *l, uint32_t index, uint64_t row_seq)
     if (l->row_count == 0) return false;
     if (it->seq == row_seq) return true;
     if (item_time(l, it) != l->rows[l->row_count - 1].time_ns) return false; /* time moved: a new row */
+    if (l->rows[l->row_count - 1].limit_only) return false;
     const dg_item *prev = &l->items[index - 1];
     if (it->type == DG_ITEM_END && prev->type == DG_ITEM_START && prev->ref == it->ref) return true; /* instant */
     return it->type == DG_ITEM_EVENT && l->o->events[it->ref].kind == SIM_EV_CALLOUT_DONE;
 }
 
-static void add_row(dg_layout *l, int64_t time_ns)
+/* The space above a row for dt of quiet time: to scale up to DG_GAP_MAX, then a break. */
+static uint32_t gap_px(int64_t dt_ns, bool *brk)
+{
+    *brk = false;
+    if (dt_ns <= 0) return 0;
+    int64_t px = dt_ns / (CM_NS_PER_MS / DG_PX_PER_MS);
+    if (px > (int64_t)DG_GAP_MAX) {
+        *brk = true;
+        return DG_BREAK_H;
+    }
+    return px < (int64_t)DG_GAP_MIN ? DG_GAP_MIN : (uint32_t)px;
+}
+
+static void add_row(dg_layout *l, int64_t time_ns, bool limit_only)
 {
     assert(l->row_count < l->max_rows);
     dg_row *row = &l->rows[l->row_count];
-    uint32_t y = l->row_count == 0 ? DG_HEAD_H + DG_ROW_H / 2 : l->rows[l->row_count - 1].y + DG_ROW_H;
-    row->time_ns = time_ns;
-    row->new_time = l->row_count == 0 || l->rows[l->row_count - 1].time_ns != time_ns;
-    row->repeat_names = l->row_count > 0 && l->row_count % DG_REPEAT_EVERY == 0;
-    if (row->new_time && l->row_count > 0) y += DG_GAP_H;
+    const dg_row *prev = l->row_count > 0 ? &l->rows[l->row_count - 1] : NULL;
+    *row = (dg_row){.time_ns = time_ns, .limit_only = limit_only};
+    row->new_time = prev == NULL || prev->time_ns != time_ns;
+    row->repeat_names = prev != NULL && l->row_count % DG_REPEAT_EVERY == 0;
+    uint32_t y = prev == NULL ? DG_HEAD_H + DG_ROW_H / 2 : prev->y + DG_ROW_H;
+    if (prev != NULL && row->new_time) {
+        /* odd input can go back in time within one seq group: never draw that as a gap */
+        row->gap_ns = time_ns > prev->time_ns ? (int64_t)((uint64_t)time_ns - (uint64_t)prev->time_ns) : 0;
+        row->gap_px = gap_px(row->gap_ns, &row->brk);
+        y += row->gap_px;
+    }
     if (row->repeat_names) y += DG_REPEAT_H;
     row->y = y;
     l->row_count++;
@@ -185,7 +222,7 @@ static void add_row(dg_layout *l, int64_t time_ns)
 
 static void leave_out(dg_layout *l, const dg_item *it)
 {
-    if (it->type == DG_ITEM_END) return; /* its start was counted */
+    if (it->type == DG_ITEM_END || it->type == DG_ITEM_LIMIT) return; /* its start was counted; not a record */
     int64_t t = item_time(l, it);
     if (l->left_out == 0) l->left_out_first_ns = t;
     l->left_out_last_ns = t;
@@ -292,13 +329,20 @@ static void assign_rows(dg_layout *l)
             leave_out(l, it);
             continue;
         }
+        if (it->type == DG_ITEM_LIMIT) { /* a row of its own only when nothing else is at its instant */
+            if (l->row_count > 0 && l->rows[l->row_count - 1].time_ns == it->time_ns) continue;
+            if (l->row_count == l->max_rows) continue; /* past the cap: the next record says so */
+            add_row(l, it->time_ns, true);
+            row_seq = UINT64_MAX;
+            continue;
+        }
         if (!joins_row(l, i, row_seq)) {
             if (l->row_count == l->max_rows) {
                 l->truncated = true;
                 leave_out(l, it);
                 continue;
             }
-            add_row(l, item_time(l, it));
+            add_row(l, item_time(l, it), false);
             row_seq = it->seq;
         }
         place_item(l, it, l->row_count - 1);
@@ -448,6 +492,82 @@ static bool allocate(dg_layout *l)
     return true;
 }
 
+/* ---- widths, from the labels ---------------------------------------------------------------- */
+
+/* Characters of a label (UTF-8 continuation bytes do not count). */
+static uint32_t chars_of(const char *text)
+{
+    uint32_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0' && n < 4096; p++) {
+        if ((*p & 0xC0u) != 0x80u) n++;
+    }
+    return n;
+}
+
+/* The time column fits its longest label: "101.667823ms" is never cut. */
+static void measure_axis(dg_layout *l)
+{
+    uint32_t longest = 0;
+    char t[40];
+    for (uint32_t r = 0; r < l->row_count; r++) {
+        const dg_row *row = &l->rows[r];
+        uint32_t n = row->new_time ? chars_of(rep_duration(row->time_ns, t, sizeof t)) : 0;
+        if (row->brk) {
+            uint32_t gap = chars_of(rep_duration(row->gap_ns, t, sizeof t)) + 1; /* "+4.95s" */
+            if (gap > n) n = gap;
+        }
+        if (n > longest) longest = n;
+    }
+    uint32_t w = longest * DG_AXIS_CHAR_W + 10;
+    l->axis_w = w > DG_AXIS_MIN_W ? w : DG_AXIS_MIN_W;
+}
+
+static void widen_note(uint32_t *chars, const sim_buf *b)
+{
+    uint32_t n = chars_of(sim_buf_str(b));
+    if (n > *chars) *chars = n;
+}
+
+/* Each lane with brackets gets a gutter left of its lifeline wide enough for its bracket columns
+ * and its longest note. */
+static void measure_gutters(dg_layout *l)
+{
+    uint32_t chars[REP_DIAGRAM_MAX_LANES] = {0}, slots[REP_DIAGRAM_MAX_LANES] = {0};
+    sim_buf b;
+    sim_buf_init(&b);
+    for (uint32_t k = 0; k < l->limit_count; k++) {
+        const dg_limit *m = &l->limits[k];
+        if (m->row0 == DG_NONE) continue;
+        if ((uint32_t)m->slot + 1 > slots[m->lane]) slots[m->lane] = m->slot + 1u;
+        sim_buf_clear(&b);
+        dg_limit_label(l, m, &b);
+        widen_note(&chars[m->lane], &b);
+        sim_buf_clear(&b);
+        dg_tie_label(l, m, &b);
+        widen_note(&chars[m->lane], &b);
+    }
+    for (uint32_t k = 0; k < l->decision_count; k++) {
+        uint32_t lane = l->exec_lane[l->decisions[k].exec];
+        sim_buf_clear(&b);
+        dg_decision_label(l, &l->decisions[k], &b);
+        widen_note(&chars[lane], &b);
+        if (slots[lane] == 0) slots[lane] = 1;
+    }
+    sim_buf_fini(&b);
+    uint32_t x = l->axis_w + DG_LANE_PAD;
+    for (uint32_t i = 0; i < l->lane_count; i++) {
+        if (chars[i] > 0) {
+            uint32_t w = 16 + slots[i] * DG_BRACKET_PITCH + (chars[i] * DG_NOTE_CHAR_W2 + 1) / 2;
+            l->gutter_w[i] = w < DG_GUTTER_MAX_W ? w : DG_GUTTER_MAX_W;
+        }
+        x += l->gutter_w[i];
+        l->lane_x[i] = x;
+        x += DG_LANE_W;
+    }
+    l->width = x - 20 > 480 ? x - 20 : 480;
+    assert(l->lane_count == 0 || l->lane_x[0] >= l->axis_w + DG_LANE_PAD);
+}
+
 bool dg_layout_build(dg_layout *l, const sim_result *r, uint32_t max_rows)
 {
     assert(l != NULL && r != NULL && r->obs != NULL && max_rows > 0);
@@ -455,11 +575,16 @@ bool dg_layout_build(dg_layout *l, const sim_result *r, uint32_t max_rows)
     l->r = r;
     l->o = r->obs;
     l->max_rows = max_rows;
-    bool ok = collect_lanes(l) && assign_lanes(l) && allocate(l) && collect_items(l);
+    bool ok = collect_lanes(l) && assign_lanes(l) && allocate(l) && dg_limits_collect(l) && collect_items(l);
     if (ok) {
         assign_rows(l);
+        dg_limits_place(l);
         mark_failures(l);
-        ok = match_messages(l);
+        ok = match_messages(l) && dg_decisions_collect(l);
+    }
+    if (ok) {
+        measure_axis(l);
+        measure_gutters(l);
     }
     if (!ok) dg_layout_free(l);
     assert(!ok || (l->row_count <= l->max_rows && l->span_count <= l->o->exec_count + l->o->event_count));
@@ -478,5 +603,8 @@ void dg_layout_free(dg_layout *l)
     free(l->exec_span);
     free(l->spans);
     free(l->arrows);
+    free(l->by_time);
+    free(l->limits);
+    free(l->decisions);
     memset(l, 0, sizeof *l);
 }

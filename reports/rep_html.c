@@ -115,8 +115,10 @@ static void head(page *p)
 static const char legend_html[] =
     "<details class=\"legend\"><summary>How to read the sequence diagrams</summary>\n"
     "<p>One vertical lifeline per thread (or dispatch worker), grouped by process on shaded bands. "
-    "Time runs down, one row per call or event in the order they happened; it is not to scale: "
-    "where virtual time advances there is a gap, a dotted rule and the new time on the left. "
+    "Time runs down, one row per call or event in time order (the run's order for events at the same "
+    "instant), with the new time on the left where it advances. The quiet time between rows is drawn "
+    "to scale (2px per ms) up to 24ms; a longer quiet gap is compressed into a zigzag break marked "
+    "with its length (+4.95s). "
     "Hover over anything for its details.</p>\n<ul>\n"
     "<li><svg width=\"14\" height=\"14\"><rect x=\"4\" y=\"1\" width=\"6\" height=\"12\" fill=\"#6db6fe\"/></svg>"
     "<svg width=\"14\" height=\"14\"><rect x=\"4\" y=\"1\" width=\"6\" height=\"12\" fill=\"#ffaa26\"/></svg>"
@@ -150,6 +152,20 @@ static const char legend_html[] =
     "stroke-dasharray=\"6 3\"/></svg> a crash; "
     "<svg width=\"30\" height=\"14\"><path d=\"M1 7L29 7\" stroke=\"#222\" stroke-width=\"3\"/></svg> "
     "an exit; grey squares: port deaths; yellow triangles: warnings</li>\n"
+    "<li><svg width=\"22\" height=\"24\"><path d=\"M10 2H6V22H10\" fill=\"none\" stroke=\"#5e35b1\" "
+    "stroke-width=\"1.6\"/><path d=\"M3 22H21\" stroke=\"#5e35b1\" stroke-dasharray=\"4 2\"/></svg> "
+    "a deadline, left of the caller's lifeline: from when it starts counting to when it expires (send "
+    "deadline, recv deadline from the request queued, run_loop limit, wait_for timeout; timers: their "
+    "due times); "
+    "<svg width=\"14\" height=\"24\"><path d=\"M10 2H6V22\" fill=\"none\" stroke=\"#8a96a3\" "
+    "stroke-width=\"1.6\" stroke-dasharray=\"3 2\"/></svg> dashed and open: not reached, the call "
+    "returned first; "
+    "<svg width=\"22\" height=\"14\"><path d=\"M1 7H21\" stroke=\"#d50000\" stroke-width=\"2.5\"/></svg> "
+    "<b style=\"color:#d50000\">TIE</b>: an event that could decide the call at exactly the deadline "
+    "(the outcome depends on which goes first); "
+    "<svg width=\"22\" height=\"22\"><circle cx=\"11\" cy=\"11\" r=\"9\" fill=\"none\" "
+    "stroke=\"#2e7d32\" stroke-width=\"2\"/></svg> <b style=\"color:#2e7d32\">decided</b>: what decided "
+    "the call's status (the reply, the port invalid, or the deadline)</li>\n"
     "</ul>\n</details>\n";
 
 static void summary_row(page *p, uint32_t i)

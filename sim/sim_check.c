@@ -775,6 +775,9 @@ static bool fill_steps(checker *c)
         r->label = s->label ? sim_strdup(s->label) : NULL;
         r->executions = c->first[i + 1] - c->first[i];
         r->has_expect = s->expect != NULL;
+        r->t1_ns = s->t1_ns;
+        r->t2_ns = s->t2_ns;
+        r->two_way = s->op == CM_OP_SEND && s->mode.name != NULL;
         if (r->executions > 0) r->observed = sim_exec_describe(sc, &c->obs->execs[c->order[c->first[i]]]);
     }
     return true;

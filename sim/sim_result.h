@@ -64,6 +64,12 @@ typedef struct sim_step_result {
     bool has_expect;
     bool failed;          /* some failure points at this step */
     char *observed;       /* the first execution, e.g. "success reply=\"hi\" elapsed=3ms", or NULL */
+    /* The step's time arguments, for reports that draw deadlines (scenario time, as written;
+     * CM_DURATION_FOREVER / CM_DURATION_NAN kept): send_timeout / recv_timeout, run_loop for:,
+     * wait_for timeout:, add_timer after: / every:, sleep for:. 0 when the op has none. */
+    int64_t t1_ns;
+    int64_t t2_ns;
+    bool two_way;         /* a send with a reply_mode (it waits for a reply) */
 } sim_step_result;
 
 /*

@@ -18,6 +18,7 @@
 #include "sim_obs.h"
 
 #define GOLDEN REP_TEST_DIR "/golden/late-reply.html"
+#define DG_ROW_H_TEST 18u /* rep_diagram_internal.h DG_ROW_H */
 
 static char *html_opt(const sim_result *results, uint32_t count, const rep_html_options *opt, size_t *len)
 {
@@ -382,6 +383,216 @@ static void a_huge_observation_is_capped(void **state)
     free(h);
 }
 
+/* ---- deadlines, ties and the time axis ------------------------------------------------------ */
+
+/* The axis of a diagram reads down in time order (fails the test with the reason if not). */
+static void assert_axis_reads_down(const char *svg, uint32_t at_least)
+{
+    rt_time_label labels[600];
+    uint32_t n = 0;
+    assert_true(rt_time_labels(svg, labels, 600, &n));
+    const char *why = rt_axis_problem(labels, n);
+    if (why != NULL) fail_msg("time axis: %s", why);
+    assert_true(n >= at_least);
+}
+
+/* R32 with a tie on purpose: the reply is due exactly at the receive deadline. Each send shows
+ * both deadlines, the tie is called out in words, and each call's deciding event is ringed. */
+static void deadlines_are_brackets_and_ties_are_called_out(void **state)
+{
+    (void)state;
+    sim_result r;
+    rt_run_data("diagrams/deadline-tie.yaml", &r);
+    char *d = diagram(&r, 0);
+    /* send 1: sent at once (10ms), its receive deadline 10ms + 20ms is reached by a timeout (fifo)
+     * at the instant the server sends its reply: a tie, and the deadline decided the call */
+    assert_int_equal(rt_count(d, "<g class=\"dl dl-recv reached tie decided\">"), 1);
+    char *recv = rt_group_texts(d, "dl dl-recv reached tie decided");
+    assert_string_equal(recv, "recv deadline 30ms\nTIE: reply sent at the recv deadline\n");
+    free(recv);
+    assert_non_null(strstr(d, "<line class=\"dl-at\"")); /* the instant, across the lifeline */
+    /* send 2 got its reply before its deadline (40ms + 40ms): open, not reached */
+    char *open_recv = rt_group_texts(d, "dl dl-recv open");
+    assert_string_equal(open_recv, "recv deadline 80ms (not reached)\n");
+    free(open_recv);
+    /* both sends queued their request at once: send deadlines not reached */
+    char *send = rt_group_texts(d, "dl dl-send open");
+    assert_string_equal(send, "send deadline 30ms (sent in time)\nsend deadline 60ms (sent in time)\n");
+    free(send);
+    /* the server's run loop for: 100ms ends at its limit */
+    char *run = rt_group_texts(d, "dl dl-run reached decided");
+    assert_string_equal(run, "run_loop limit 100ms\n");
+    free(run);
+    /* what decided each returned call: the deadline, the reply, the run loop's limit */
+    char *decided = rt_group_texts(d, "decide");
+    assert_string_equal(decided, "decided: run_loop limit\ndecided: recv deadline\ndecided: reply received\n");
+    free(decided);
+    assert_int_equal(rt_count(d, "<g class=\"decide\"><title>"), 3);
+    assert_non_null(strstr(d, "the same instant, so the outcome depends on which goes first")); /* the tooltip */
+    assert_axis_reads_down(d, 5);
+    free(d);
+    sim_result_free(&r);
+}
+
+/* R36: timers' due times are ticks on the thread that added them, one bracket to the first. */
+static void timers_show_their_due_times(void **state)
+{
+    (void)state;
+    sim_result r;
+    rt_run_data("diagrams/timers.yaml", &r);
+    char *d = diagram(&r, 0);
+    char *ticks = rt_group_texts(d, "dl dl-timer reached");
+    /* tick: after 10ms every 10ms (line 21); tock: after 5ms every 10ms (line 22), never run */
+    assert_non_null(strstr(ticks, "timer line 21 due 10ms\n"));
+    assert_non_null(strstr(ticks, "timer line 21 due #4 40ms\n"));
+    assert_non_null(strstr(ticks, "timer line 22 due 5ms\n"));
+    assert_non_null(strstr(ticks, "timer line 22 due #2 15ms\n"));
+    /* until the client exits (after the reply at 47ms): 10..40ms and 5..45ms */
+    assert_int_equal(rt_count(ticks, "\n"), 9);
+    free(ticks);
+    /* a due time nothing else happened at gets its own row and label, in the deadline colour */
+    assert_non_null(strstr(d, "<text class=\"time dl-time\""));
+    assert_axis_reads_down(d, 8);
+    free(d);
+    sim_result_free(&r);
+}
+
+/* A conform-like observation: host-clock times, records in arrival order (seq) whose times are
+ * not in that order (a call's start corrected by the agent's elapsed time), one long quiet gap. */
+static sim_result *realtime_result(const char *backend)
+{
+    sim_result *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    sim_result_init(r);
+    r->file = strdup("rt.yaml");
+    r->scenario = strdup("rt");
+    r->backend = backend;
+    if (strcmp(backend, "model") != 0) r->rt.runs = 1;
+    sim_obs *o = calloc(1, sizeof *o);
+    assert_non_null(o);
+    sim_obs_init(o);
+    r->obs = o;
+    r->process_count = 1;
+    r->process_names = calloc(1, sizeof *r->process_names);
+    r->thread_names = calloc(1, sizeof *r->thread_names);
+    r->thread_counts = calloc(1, sizeof *r->thread_counts);
+    r->process_names[0] = strdup("client");
+    r->thread_names[0] = calloc(1, sizeof(char *));
+    r->thread_names[0][0] = strdup("main");
+    r->thread_counts[0] = 1;
+    r->steps = calloc(2, sizeof *r->steps);
+    r->step_count = 2;
+    r->steps[0] = (sim_step_result){.line = 5, .col = 9, .op = "send", .where = strdup("client/main"),
+                                    .t1_ns = 1000000000, .t2_ns = 100000000, .two_way = true};
+    r->steps[1] = (sim_step_result){.line = 7, .col = 9, .op = "sleep", .where = strdup("client/main"),
+                                    .t1_ns = 5000000000};
+    /* seq 0: start at 1.025248ms; seq 1: the send, reported later with its start corrected to
+     * 1.070756ms; seq 2: an event at 1.050001ms (before the send's start, after it in seq) */
+    sim_event start = {.kind = SIM_EV_START, .process = 0, .thread = UINT16_MAX, .time_ns = 1025248, .seq = 0,
+                       .port = SIM_PORT_NONE, .msg = -1, .step = SIM_NONE};
+    sim_obs_add_event(o, &start);
+    sim_exec send = {.step = 0, .outcome = SIM_OUTCOME_RETURNED, .value = CM_RECEIVE_TIMEOUT, .port = 1,
+                     .callback = SIM_NONE, .request = -1, .msgid = 3, .convid = 1, .start_ns = 1070756,
+                     .end_ns = 101667823, .start_seq = 1, .end_seq = 4, .process = 0, .thread = 0};
+    sim_obs_add_exec(o, &send);
+    sim_event warn = {.kind = SIM_EV_WARNING, .process = 0, .thread = 0, .time_ns = 1050001, .seq = 2,
+                      .port = SIM_PORT_NONE, .msg = -1, .code = 1, .step = SIM_NONE};
+    sim_obs_add_event(o, &warn);
+    /* two events at one instant keep their arrival order */
+    sim_event a = {.kind = SIM_EV_DEATH_NOTICE, .process = 0, .thread = 0, .time_ns = 50000000, .seq = 3,
+                   .port = 7, .msg = -1, .step = SIM_NONE};
+    sim_obs_add_event(o, &a);
+    a.kind = SIM_EV_PORT_DIED;
+    a.seq = 5;
+    sim_obs_add_event(o, &a);
+    sim_exec sleep = {.step = 1, .outcome = SIM_OUTCOME_RETURNED, .port = SIM_PORT_NONE, .callback = SIM_NONE,
+                      .request = -1, .start_ns = 101700000, .end_ns = 5101700000, .start_seq = 6, .end_seq = 7,
+                      .process = 0, .thread = 0};
+    sim_obs_add_exec(o, &sleep);
+    o->end_ns = 5101700000;
+    return r;
+}
+
+/* The y of the row a mark's label is on (the first <g class="mark CLS"> group). */
+static uint32_t mark_y(const char *svg, const char *cls)
+{
+    char open[64];
+    snprintf(open, sizeof open, "<g class=\"mark %s\">", cls);
+    const char *g = strstr(svg, open);
+    assert_non_null(g);
+    const char *t = strstr(g, "<text class=\"label\"");
+    assert_non_null(t);
+    const char *y = strstr(t, " y=\"");
+    assert_non_null(y);
+    return (uint32_t)strtoul(y + 4, NULL, 10);
+}
+
+/* Issue 14's readable real-time diagrams: labels whole, a monotonic axis, ties in arrival order,
+ * short quiet gaps to scale and a long one compressed into a marked break. */
+static void realtime_diagrams_read_down_in_time(void **state)
+{
+    (void)state;
+    sim_result *r = realtime_result("posix");
+    char *d = diagram(r, 0);
+    /* labels never cut: 101.667823ms whole, in a column wide enough for it */
+    assert_non_null(strstr(d, "text-anchor=\"end\">101.667823ms</text>"));
+    const char *label = strstr(d, "<text class=\"time\" x=\"");
+    assert_non_null(label);
+    uint32_t x = (uint32_t)strtoul(label + strlen("<text class=\"time\" x=\""), NULL, 10);
+    assert_true(x + 4 >= strlen("101.667823ms") * 7 + 10); /* 7px per monospace character */
+    /* the axis goes down in time: 1.050001ms (seq 2) above 1.070756ms (seq 1) */
+    rt_time_label labels[32];
+    uint32_t n = 0;
+    assert_true(rt_time_labels(d, labels, 32, &n));
+    assert_null(rt_axis_problem(labels, n));
+    /* 1.025248ms 1.050001ms 1.070756ms 50ms, the receive deadline 101.070756ms (a row of its own),
+     * 101.667823ms (the timeout), 101.7ms (the sleep), 5.1017s (its end) */
+    assert_int_equal(n, 8);
+    assert_int_equal(labels[1].ns, 1050001);
+    assert_int_equal(labels[2].ns, 1070756);
+    assert_int_equal(labels[4].ns, 101070756);
+    /* same instant: arrival order */
+    assert_true(mark_y(d, "m-port") > 0);
+    const char *notice = strstr(d, ">death notice #7</text>"), *died = strstr(d, ">port #7 died</text>");
+    assert_non_null(notice);
+    assert_non_null(died);
+    assert_true(notice < died);
+    /* 5s of sleep: a break marked with its length, not 10000px of nothing; so are the 48.9ms and
+     * 51ms quiet gaps (longer than 24ms); 1.025 -> 1.05ms is a 2px step, 101.07 -> 101.67ms 1px */
+    assert_int_equal(rt_count(d, "<g class=\"brk\">"), 3);
+    assert_non_null(strstr(d, ">+5s</text>"));
+    assert_non_null(strstr(d, ">+48.929244ms</text>"));
+    assert_non_null(strstr(d, "5s with nothing recorded, compressed"));
+    assert_int_equal(labels[1].y - labels[0].y, DG_ROW_H_TEST + 2);
+    assert_int_equal(labels[5].y - labels[4].y, DG_ROW_H_TEST + 2);
+    assert_int_equal(labels[3].y - labels[2].y, DG_ROW_H_TEST + 56); /* DG_BREAK_H */
+    const char *h = strstr(d, "height=\"");
+    assert_true(strtoul(h + 8, NULL, 10) < 500);
+    /* the receive deadline: 1.070756ms + 100ms, reached; the send timed out at 101.667823ms */
+    char *recv = rt_group_texts(d, "dl dl-recv reached decided");
+    assert_string_equal(recv, "recv deadline 101.070756ms\n");
+    free(recv);
+    free(d);
+    sim_result_free(r);
+    free(r);
+}
+
+/* The same layout rules for model and real runs: the same observation, the same picture. */
+static void model_and_real_runs_share_the_layout(void **state)
+{
+    (void)state;
+    sim_result *real = realtime_result("posix"), *model = realtime_result("model");
+    char *a = diagram(real, 0), *b = diagram(model, 0);
+    assert_string_equal(a, b);
+    assert_true(strlen(a) > 1000);
+    free(a);
+    free(b);
+    sim_result_free(real);
+    sim_result_free(model);
+    free(real);
+    free(model);
+}
+
 /* ---- golden file --------------------------------------------------------------------------- */
 
 static void golden_file_of_a_small_scenario(void **state)
@@ -426,6 +637,10 @@ int main(void)
         cmocka_unit_test(model_runs_draw_their_story),
         cmocka_unit_test(odd_observations_still_draw),
         cmocka_unit_test(a_huge_observation_is_capped),
+        cmocka_unit_test(deadlines_are_brackets_and_ties_are_called_out),
+        cmocka_unit_test(timers_show_their_due_times),
+        cmocka_unit_test(realtime_diagrams_read_down_in_time),
+        cmocka_unit_test(model_and_real_runs_share_the_layout),
         cmocka_unit_test(golden_file_of_a_small_scenario),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

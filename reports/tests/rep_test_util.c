@@ -58,8 +58,9 @@ bool rt_write_file(const char *path, const char *text, size_t len)
 void rt_run_data(const char *name, sim_result *out)
 {
     char path[512], shown[512];
-    snprintf(path, sizeof path, "%s/data/%s", REP_TEST_DIR, name);
-    snprintf(shown, sizeof shown, "reports/tests/data/%s", name);
+    const char *dir = strchr(name, '/') != NULL ? "" : "data/"; /* "diagrams/x.yaml": not in data/ */
+    snprintf(path, sizeof path, "%s/%s%s", REP_TEST_DIR, dir, name);
+    snprintf(shown, sizeof shown, "reports/tests/%s%s", dir, name);
     size_t len = 0;
     char *text = rt_read_file(path, &len);
     assert_non_null(text);
@@ -378,4 +379,96 @@ int rt_run_tool(const char *const *argv, char **output)
     if (waitpid(pid, &status, 0) != pid) status = -1;
     *output = sim_buf_take(&b);
     return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ---- reading a diagram's SVG back ---------------------------------------------------------------- */
+
+bool rt_parse_duration(const char *text, size_t len, int64_t *ns)
+{
+    size_t i = 0;
+    if (i < len && text[i] == '+') i++;
+    uint64_t whole = 0, frac = 0, frac_scale = 1;
+    size_t digits = 0;
+    for (; i < len && text[i] >= '0' && text[i] <= '9' && digits < 18; i++, digits++) {
+        whole = whole * 10 + (uint64_t)(text[i] - '0');
+    }
+    if (digits == 0) return false;
+    if (i < len && text[i] == '.') {
+        size_t fd = 0;
+        for (i++; i < len && text[i] >= '0' && text[i] <= '9' && fd < 9; i++, fd++) {
+            frac = frac * 10 + (uint64_t)(text[i] - '0');
+            frac_scale *= 10;
+        }
+        if (fd == 0) return false;
+    }
+    static const struct {
+        const char *unit;
+        uint64_t per;
+    } units[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        size_t n = strlen(units[u].unit);
+        if (len - i == n && memcmp(text + i, units[u].unit, n) == 0) {
+            *ns = (int64_t)(whole * units[u].per + frac * units[u].per / frac_scale);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The value of attribute name="..." inside the tag that starts at tag (up to its '>'). */
+static bool attr_u32(const char *tag, const char *name, uint32_t *value)
+{
+    const char *end = strchr(tag, '>');
+    char key[32];
+    snprintf(key, sizeof key, " %s=\"", name);
+    const char *a = strstr(tag, key);
+    if (a == NULL || end == NULL || a > end) return false;
+    *value = (uint32_t)strtoul(a + strlen(key), NULL, 10);
+    return true;
+}
+
+bool rt_time_labels(const char *svg, rt_time_label *out, uint32_t max, uint32_t *count)
+{
+    *count = 0;
+    const char *stop = strstr(svg, "</svg>");
+    for (const char *p = svg; (p = strstr(p, "<text class=\"time")) != NULL && (stop == NULL || p < stop); p++) {
+        const char *gt = strchr(p, '>'), *close = gt != NULL ? strstr(gt, "</text>") : NULL;
+        uint32_t y = 0;
+        int64_t ns = 0;
+        if (close == NULL || !attr_u32(p, "y", &y) || !rt_parse_duration(gt + 1, (size_t)(close - gt - 1), &ns)) {
+            print_message("a time label that does not read: %.80s\n", p);
+            return false;
+        }
+        if (*count < max) out[(*count)++] = (rt_time_label){.y = y, .ns = ns};
+    }
+    return true;
+}
+
+const char *rt_axis_problem(const rt_time_label *labels, uint32_t count)
+{
+    if (count == 0) return "no time labels";
+    for (uint32_t i = 1; i < count; i++) {
+        if (labels[i].y <= labels[i - 1].y) return "a time label at or above the one before it";
+        if (labels[i].ns <= labels[i - 1].ns) return "a later label shows an earlier or equal time";
+    }
+    return NULL;
+}
+
+char *rt_group_texts(const char *svg, const char *class_prefix)
+{
+    sim_buf b;
+    sim_buf_init(&b);
+    char open[96];
+    snprintf(open, sizeof open, "<g class=\"%s", class_prefix);
+    for (const char *p = svg; (p = strstr(p, open)) != NULL; p++) {
+        const char *end = strstr(p, "</g>");
+        if (end == NULL) break;
+        for (const char *t = p; (t = strstr(t, "<text")) != NULL && t < end; t++) {
+            const char *gt = strchr(t, '>'), *close = gt != NULL ? strstr(gt, "</text>") : NULL;
+            if (close == NULL || close > end) break;
+            sim_buf_append(&b, gt + 1, (size_t)(close - gt - 1));
+            sim_buf_append(&b, "\n", 1);
+        }
+    }
+    return sim_buf_take(&b);
 }

@@ -34,7 +34,8 @@ char *rt_slurp(FILE *f, size_t *len);
 char *rt_read_file(const char *path, size_t *len);
 bool rt_write_file(const char *path, const char *text, size_t len);
 
-/* Loads data/NAME (shown as "reports/tests/data/NAME") and runs it with keep_obs. */
+/* Loads data/NAME (shown as "reports/tests/data/NAME") and runs it with keep_obs; a NAME with a
+ * '/' is relative to reports/tests ("diagrams/x.yaml": scenarios outside the all-data set). */
 void rt_run_data(const char *name, sim_result *out);
 /* Every scenario of data/, in name order: *count results. */
 sim_result *rt_run_all_data(uint32_t *count);
@@ -62,5 +63,25 @@ char *rt_temp_path(const char *suffix);
 bool rt_have_tool(const char *name);
 /* Runs argv (PATH searched), stdout+stderr captured in *output; the exit status, or -1. */
 int rt_run_tool(const char *const *argv, char **output);
+
+/* ---- reading a diagram's SVG back (as a person reads it: the labels drawn) ---- */
+
+/* "101.667823ms", "0ns", "4.95s", "+38.2us" as nanoseconds; false if it is not a duration. */
+bool rt_parse_duration(const char *text, size_t len, int64_t *ns);
+
+typedef struct rt_time_label {
+    uint32_t y;
+    int64_t ns;
+} rt_time_label;
+
+/* The time labels of the first diagram in svg (<text class="time ...">), top to bottom as
+ * written: at most max, *count of them. False (with a message) when one does not parse. */
+bool rt_time_labels(const char *svg, rt_time_label *out, uint32_t max, uint32_t *count);
+/* The time axis reads down: every label below the one before and later than it. NULL, or why not
+ * (static text). */
+const char *rt_axis_problem(const rt_time_label *labels, uint32_t count);
+/* The text of every <text> element inside <g class="PREFIX..."> groups, concatenated with '\n'
+ * (malloc'd): what the brackets of a kind say. */
+char *rt_group_texts(const char *svg, const char *class_prefix);
 
 #endif /* REP_TEST_UTIL_H */
