@@ -529,6 +529,7 @@ static void load_event_expect(ld *L, uint32_t node, sim_event_expect *e)
     uint32_t kind_key = SIM_NONE;
     bool unknown = false;
     FOR_PAIRS(L, node, k, v) {
+        assert(ld_is_scalar(L, k)); /* ld_check_map returned true: every key has text */
         const char *key = ld_node(L, k)->text;
         if (strcmp(key, "count") == 0) continue;
         if (sim_event_kind_by_name(key) == SIM_EV_NONE) {
@@ -696,9 +697,7 @@ static void load_root(ld *L)
         sim_diag_error(L->diag, 1, 1, "the file is empty: a scenario is a mapping");
         return;
     }
-    if (!ld_check_map(L, root, "a scenario", top_keys)) {
-        if (ld_node(L, root)->type != SIM_Y_MAP) return;
-    }
+    if (!ld_check_map(L, root, "a scenario", top_keys)) return;
     load_name(L, root);
     if (!allocate(L, root)) return;
     load_sections(L, root);

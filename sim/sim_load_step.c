@@ -647,7 +647,8 @@ static bool step_args(ld *L, uint32_t value, step_ctx *c)
     if (v->type == SIM_Y_MAP) {
         char what[64];
         snprintf(what, sizeof what, "%s", c->keyword);
-        ld_check_map(L, value, what, spec->keys); /* reports; the known keys still count */
+        /* reports unknown keys (the known ones still count); false: keys not readable */
+        if (!ld_check_map(L, value, what, spec->keys)) return false;
         c->args = value;
         return true;
     }

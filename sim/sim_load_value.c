@@ -236,25 +236,25 @@ bool ld_check_map(ld *L, uint32_t node, const char *what, const char *const *all
         ld_error(L, node, "%s must be a mapping, not %s", what, type_name(L, node));
         return false;
     }
-    bool ok = true;
+    bool readable = true; /* every key is a scalar whose text is a C string */
     for (uint32_t k = m->first; k != SIM_NONE;) {
         const sim_ynode *key = ld_node(L, k);
         uint32_t value = key->next;
-        if (key->type != SIM_Y_SCALAR) {
+        if (key->type != SIM_Y_SCALAR || key->text == NULL) {
+            /* the tree refuses these already (sim_yaml.c attach): kept as a second wall */
             ld_error(L, k, "keys of %s must be scalars", what);
-            ok = false;
+            readable = false;
         } else if (memchr(key->text, '\0', key->len) != NULL) {
             ld_error(L, k, "a key of %s contains a NUL character", what);
-            ok = false;
+            readable = false;
         } else if (allowed != NULL && !key_allowed(key->text, allowed)) {
             report_unknown_key(L, k, what, allowed);
-            ok = false;
         }
         k = value == SIM_NONE ? SIM_NONE : ld_node(L, value)->next;
     }
+    if (!readable) return false; /* callers walk the keys' text: never hand them such a map */
     check_duplicates(L, node);
-    (void)ok; /* unknown and duplicate keys are reported; the known keys still count */
-    return true;
+    return true; /* unknown and duplicate keys are reported; the known keys still count */
 }
 
 uint32_t ld_key_node(const ld *L, uint32_t map, const char *key)

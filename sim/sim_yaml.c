@@ -161,15 +161,29 @@ static uint32_t new_node(builder *b, uint8_t type, uint32_t line, uint32_t col)
     return index;
 }
 
-/* Links a finished or new node under the innermost open collection. */
-static void attach(builder *b, uint32_t node)
+/*
+ * Links a finished or new node under the innermost open collection. A
+ * mapping key must be a scalar: a collection there is an error in the tree
+ * itself, so no reader of the tree ever meets a key without text (issue 10:
+ * `- {{}}` reached strcmp with a NULL key).
+ */
+static bool attach(builder *b, uint32_t node)
 {
+    assert(node < b->doc->count);
     if (b->depth == 0) {
         b->doc->root = node;
-        return;
+        return true;
     }
     frame *f = &b->stack[b->depth - 1];
+    assert(f->node < node);
     sim_ynode *parent = &b->doc->nodes[f->node];
+    const sim_ynode *child = &b->doc->nodes[node];
+    if (parent->type == SIM_Y_MAP && parent->count % 2 == 0 && child->type != SIM_Y_SCALAR) {
+        sim_diag_error(b->diag, child->line, child->col, "a mapping key must be a scalar, not %s",
+                       child->type == SIM_Y_MAP ? "a mapping" : "a list");
+        b->failed = true;
+        return false;
+    }
     if (f->last_child == SIM_NONE) {
         parent->first = node;
     } else {
@@ -177,6 +191,7 @@ static void attach(builder *b, uint32_t node)
     }
     f->last_child = node;
     parent->count++;
+    return true;
 }
 
 /* The position of a token, or the fallback. */
@@ -231,7 +246,7 @@ static void on_scalar(builder *b, struct fy_event *ev)
     n->len = len;
     enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
     n->style = style == FYSS_PLAIN || style == FYSS_ANY ? SIM_YS_PLAIN : SIM_YS_QUOTED;
-    attach(b, node);
+    (void)attach(b, node); /* scalars are always acceptable keys */
 }
 
 static void on_start(builder *b, struct fy_event *ev, uint8_t type)
@@ -248,8 +263,7 @@ static void on_start(builder *b, struct fy_event *ev, uint8_t type)
         return;
     }
     uint32_t node = new_node(b, type, line, col);
-    if (node == SIM_NONE) return;
-    attach(b, node);
+    if (node == SIM_NONE || !attach(b, node)) return;
     b->stack[b->depth++] = (frame){.node = node, .last_child = SIM_NONE};
 }
 

@@ -104,6 +104,9 @@ static const sim_bad_case sim_bad_cases[] = {
     {"hang-directive.yaml", "1:2", "invalid UTF-8 byte 0xb0"},
     {"directive.yaml", "1:1", "YAML directives"},
     {"empty.yaml", "1:1", "the file is empty"},
+    /* issue 10: a mapping as a key crashed the loader (NULL key text in strcmp) */
+    {"non-scalar-key.yaml", "2:4", "a mapping key must be a scalar, not a mapping"},
+    {"non-scalar-key-2.yaml", "6:12", "a mapping key must be a scalar, not a list"},
 };
 
 #define SIM_BAD_CASE_COUNT (sizeof sim_bad_cases / sizeof sim_bad_cases[0])

@@ -158,6 +158,22 @@ static void test_tree_rejects_anchors_aliases_tags_documents(void **state)
     expect_parse_error("a: [1, 2\n", 2, 1, "YAML:");
 }
 
+/* Issue 10: `- {{}}` crashed the loader; a collection used as a key is refused by the tree. */
+static void test_tree_rejects_non_scalar_keys(void **state)
+{
+    (void)state;
+    expect_parse_error("expect_events:\n- {{}}\n", 2, 4, "a mapping key must be a scalar, not a mapping");
+    expect_parse_error("a: {[x]: 1}\n", 1, 5, "a mapping key must be a scalar, not a list");
+    expect_parse_error("? [a, b]\n: 1\n", 1, 3, "not a list");
+    expect_parse_error("a:\n  ? {b: 1}\n  : 2\n", 2, 5, "not a mapping");
+    sim_ydoc doc;
+    sim_diag d;
+    assert_true(parse("{? a : 1, '': 2, : 3}\n", &doc, &d)); /* scalar keys, empty ones too */
+    assert_int_equal(node(&doc, doc.root)->count, 6);
+    sim_ydoc_fini(&doc);
+    sim_diag_fini(&d);
+}
+
 static void test_tree_depth_and_node_bounds(void **state)
 {
     (void)state;
@@ -239,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_bytes_size_cap),
         cmocka_unit_test(test_tree_positions_are_one_based),
         cmocka_unit_test(test_tree_rejects_anchors_aliases_tags_documents),
+        cmocka_unit_test(test_tree_rejects_non_scalar_keys),
         cmocka_unit_test(test_tree_depth_and_node_bounds),
         cmocka_unit_test(test_durations),
     };
