@@ -116,6 +116,8 @@ typedef struct frame {
 typedef struct builder {
     sim_ydoc *doc;
     sim_diag *diag;
+    const uint8_t *bytes; /* the input, which token marks index */
+    size_t len;
     frame stack[SIM_YAML_MAX_DEPTH + 1];
     uint32_t depth;
     uint32_t documents;
@@ -222,6 +224,90 @@ static bool reject_decorations(builder *b, struct fy_event *ev, uint32_t line, u
     return true;
 }
 
+static bool is_white(uint8_t c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool is_break(uint8_t c)
+{
+    return c == '\n' || c == '\r';
+}
+
+/*
+ * Decodes the content of a single-quoted scalar (raw: the bytes between
+ * its quotes) into out, which has room for n bytes; returns the length.
+ * YAML 1.2 sec. 7.3.2: '' is one quote; lines are folded (a line break is
+ * a space, k empty lines are k newlines), inner lines lose their leading
+ * and trailing white space, the first its trailing, the last its leading.
+ *
+ * Why not fy_token_get_text: libfyaml 0.7.12 turns n adjacent '' escapes
+ * into 2n-1 quotes while its length hint counts n, so the text comes back
+ * cut short (`'x''''y'` reads as "x'''"), and from five adjacent escapes
+ * on fy_atom_format_text returns early and leaks its 512-byte chunk array
+ * (fixed upstream by c0a716e and 0af6061, in 0.9.5). See docs/known-issues.md.
+ */
+static size_t single_quoted_decode(const uint8_t *raw, size_t n, char *out)
+{
+    assert(raw != NULL || n == 0);
+    assert(out != NULL);
+    size_t o = 0, i = 0, empty_lines = 0;
+    bool first = true;
+    for (size_t guard = 0; guard <= n; guard++) { /* one line per turn, at most n + 1 lines */
+        size_t end = i;
+        while (end < n && !is_break(raw[end])) end++;
+        bool last = end == n;
+        size_t from = i, to = end;
+        if (!first) {
+            while (from < to && is_white(raw[from])) from++;
+        }
+        if (!last) {
+            while (to > from && is_white(raw[to - 1])) to--;
+        }
+        if (!first && from == to && !last) {
+            empty_lines++;
+        } else {
+            if (!first) {
+                if (empty_lines == 0) out[o++] = ' ';
+                for (; empty_lines > 0; empty_lines--) out[o++] = '\n';
+            }
+            for (size_t k = from; k < to; k++) {
+                out[o++] = (char)raw[k];
+                if (raw[k] == '\'' && k + 1 < to && raw[k + 1] == '\'') k++;
+            }
+        }
+        if (last) break;
+        i = end + (raw[end] == '\r' && end + 1 < n && raw[end + 1] == '\n' ? 2 : 1);
+        first = false;
+    }
+    assert(o <= n);
+    return o;
+}
+
+/*
+ * The text of a scalar token, copied into the tree's arena (NULL when out
+ * of memory). Single-quoted scalars are decoded here from the input bytes
+ * (see single_quoted_decode); the other styles are libfyaml's.
+ */
+static char *scalar_copy(builder *b, struct fy_token *tok, size_t *len)
+{
+    assert(b != NULL && len != NULL);
+    const struct fy_mark *start = fy_token_start_mark(tok);
+    const struct fy_mark *end = fy_token_end_mark(tok);
+    if (fy_token_scalar_style(tok) == FYSS_SINGLE_QUOTED && start != NULL && end != NULL &&
+        start->input_pos <= end->input_pos && end->input_pos <= b->len) {
+        size_t n = end->input_pos - start->input_pos;
+        char *out = sim_arena_alloc(&b->doc->text, n + 1);
+        if (out == NULL) return NULL;
+        *len = single_quoted_decode(b->bytes + start->input_pos, n, out);
+        out[*len] = '\0';
+        return out;
+    }
+    const char *text = fy_token_get_text(tok, len);
+    if (text == NULL) *len = 0;
+    return sim_arena_strndup(&b->doc->text, text != NULL ? text : "", *len);
+}
+
 static void on_scalar(builder *b, struct fy_event *ev)
 {
     uint32_t line, col;
@@ -233,9 +319,7 @@ static void on_scalar(builder *b, struct fy_event *ev)
     uint32_t node = new_node(b, SIM_Y_SCALAR, line, col);
     if (node == SIM_NONE) return;
     size_t len = 0;
-    const char *text = fy_token_get_text(ev->scalar.value, &len);
-    if (text == NULL) len = 0;
-    char *copy = sim_arena_strndup(&b->doc->text, text != NULL ? text : "", len);
+    char *copy = scalar_copy(b, ev->scalar.value, &len);
     if (copy == NULL) {
         sim_diag_error(b->diag, line, col, "out of memory");
         b->failed = true;
@@ -395,7 +479,7 @@ bool sim_yaml_parse(const uint8_t *bytes, size_t len, sim_ydoc *doc, sim_diag *d
                                         FYPCF_DISABLE_MMAP_OPT | FYPCF_JSON_NONE,
                                .diag = fd};
     struct fy_parser *parser = fy_parser_create(&cfg);
-    builder b = {.doc = doc, .diag = diag, .last_line = 1, .last_col = 1};
+    builder b = {.doc = doc, .diag = diag, .bytes = bytes, .len = len, .last_line = 1, .last_col = 1};
     bool ok = false;
     if (parser == NULL) {
         sim_diag_error(diag, 1, 1, "out of memory");

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,80 @@ static void test_tree_rejects_non_scalar_keys(void **state)
     sim_diag_fini(&d);
 }
 
+/* The single scalar our tree reads from text. */
+static const sim_ynode *only_scalar(const char *text, sim_ydoc *doc, sim_diag *d)
+{
+    if (!parse(text, doc, d)) fail_msg("'%s' does not parse: %s", text, d->count ? d->entries[0].message : "");
+    const sim_ynode *n = node(doc, doc->root);
+    assert_int_equal(n->type, SIM_Y_SCALAR);
+    return n;
+}
+
+/*
+ * Issue 10: libfyaml 0.7.12 reads n adjacent '' escapes as 2n-1 quotes and
+ * cuts the text to its length hint; from five on it also leaks 512 bytes.
+ * Single-quoted scalars are decoded by sim_yaml.c itself: the text YAML 1.2
+ * gives (each answer below is PyYAML's too; libfyaml 0.7.12 gets half of
+ * them wrong), and no growth of the heap over many loads (a leak of 512
+ * bytes a load would show as 1 MB here).
+ */
+static void test_single_quoted_adjacent_escapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml;
+        const char *text;
+    } cases[] = {
+        {"''''''''''''", "'''''"},
+        {"''''''", "''"},
+        {"'x''''y'", "x''y"},
+        {"'x''''''''''''y'", "x''''''y"},
+        {"'a''b'", "a'b"},
+        {"''", ""},
+        {"' a  \n\n   b '", " a\nb "},
+        {"'a\r\n  b\n\n\n c'", "a b\n\nc"},
+        {"'a\n'", "a "},
+        {"'a\r\n'", "a "},
+        {"'\n''\n  '''", " ' '"},
+        {"' 1st non-empty\n\n 2nd non-empty \n\t3rd non-empty '", " 1st non-empty\n2nd non-empty 3rd non-empty "},
+        {"'\t\r\n''\r\n'", " ' "},
+        {"'a\n\n'", "a\n"},
+        {"'a \t\n\t b'", "a b"},
+        {"'\n'", " "},
+        {"'  '", "  "},
+        {"'a\rb'", "a b"},
+        {"'it''s\n  ''quoted'''", "it's 'quoted'"},
+        {"'\xc3\xa9''  ''\n  a\n\t\n''\xc3\xa9'", "\xc3\xa9'  ' a\n'\xc3\xa9"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sim_ydoc doc;
+        sim_diag d;
+        const sim_ynode *n = only_scalar(cases[i].yaml, &doc, &d);
+        if (n->len != strlen(cases[i].text) || memcmp(n->text, cases[i].text, n->len) != 0) {
+            fail_msg("%s: read [%s], wanted [%s]", cases[i].yaml, n->text, cases[i].text);
+        }
+        assert_int_equal(n->style, SIM_YS_QUOTED);
+        sim_ydoc_fini(&doc);
+        sim_diag_fini(&d);
+    }
+    char many[63]; /* 30 escapes between the quotes */
+    memset(many, 0x27, 62);
+    many[62] = 0;
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 0; i < 2000; i++) {
+        sim_ydoc doc;
+        sim_diag d;
+        const sim_ynode *n = only_scalar(many, &doc, &d);
+        assert_int_equal(n->len, 30);
+        sim_ydoc_fini(&doc);
+        sim_diag_fini(&d);
+    }
+    struct mallinfo2 after = mallinfo2();
+    if (after.uordblks > before.uordblks + 64 * 1024) {
+        fail_msg("the heap grew by %zu bytes over 2000 loads", after.uordblks - before.uordblks);
+    }
+}
+
 static void test_tree_depth_and_node_bounds(void **state)
 {
     (void)state;
@@ -256,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_tree_positions_are_one_based),
         cmocka_unit_test(test_tree_rejects_anchors_aliases_tags_documents),
         cmocka_unit_test(test_tree_rejects_non_scalar_keys),
+        cmocka_unit_test(test_single_quoted_adjacent_escapes),
         cmocka_unit_test(test_tree_depth_and_node_bounds),
         cmocka_unit_test(test_durations),
     };
