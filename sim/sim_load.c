@@ -66,7 +66,7 @@ bool sim_read_file(const char *path, size_t max_bytes, uint8_t **bytes, size_t *
 
 static bool scenario_name_ok(const char *s, size_t len)
 {
-    if (len == 0 || len > 128) return false;
+    if (len == 0 || len > CM_LIMIT_SCENARIO_NAME_BYTES) return false;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (!isalnum(c) && c != '_' && c != '-' && c != '.') return false;
@@ -86,7 +86,8 @@ static void load_name(ld *L, uint32_t root)
     const char *text = NULL;
     if (!ld_string(L, v, "scenario", &text)) return;
     if (!scenario_name_ok(text, ld_node(L, v)->len)) {
-        ld_error(L, v, "scenario name '%.64s' must be 1-128 letters, digits, '_', '-' or '.'", text);
+        ld_error(L, v, "scenario name '%.64s' must be 1-%u letters, digits, '_', '-' or '.'", text,
+                 CM_LIMIT_SCENARIO_NAME_BYTES);
         return;
     }
     L->sc->name = sim_arena_strdup(L->arena, text);
@@ -489,7 +490,7 @@ static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
     if (v != SIM_NONE) ld_ref(L, v, "port", false, &e->port);
     int64_t n = 0;
     v = ld_get(L, node, "msgid");
-    if (v != SIM_NONE && ld_int(L, v, "msgid", INT32_MIN, INT32_MAX, &n)) {
+    if (v != SIM_NONE && ld_int(L, v, "msgid", CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &n)) {
         e->has_msgid = true;
         e->msgid = (int32_t)n;
     }

@@ -167,7 +167,7 @@ static void context_arg(ld *L, const step_ctx *c)
     int64_t info = 0;
     uint32_t v = ld_get(L, ctx, "info");
     if (v != SIM_NONE && !ld_is_null(L, v) &&
-        ld_int(L, v, "context info", INT32_MIN + 1, INT32_MAX, &info)) {
+        ld_int(L, v, "context info", CM_LIMIT_INFO_MIN, CM_LIMIT_INFO_MAX, &info)) {
         c->step->info = info;
     }
     static const struct {
@@ -206,7 +206,9 @@ static void args_send(ld *L, const step_ctx *c)
     port_arg(L, c, true);
     int64_t v64 = 0;
     uint32_t v = arg(L, c, "msgid");
-    if (v != SIM_NONE && ld_int(L, v, "msgid", INT32_MIN, INT32_MAX, &v64)) s->msgid = (int32_t)v64;
+    if (v != SIM_NONE && ld_int(L, v, "msgid", CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &v64)) {
+        s->msgid = (int32_t)v64;
+    }
     v = arg(L, c, "data");
     if (v != SIM_NONE) ld_data(L, v, "data", LD_DATA_NULL | LD_DATA_SIZE, &s->data);
     uint32_t timeout_flags = SIM_DUR_NEGATIVE | SIM_DUR_FOREVER | SIM_DUR_NAN;
@@ -517,7 +519,7 @@ static void expect_info(ld *L, uint32_t v, sim_expect *e)
         e->has_info = true;
         return;
     }
-    e->has_info = ld_int(L, v, "info", INT32_MIN + 1, INT32_MAX, &e->info);
+    e->has_info = ld_int(L, v, "info", CM_LIMIT_INFO_MIN, CM_LIMIT_INFO_MAX, &e->info);
 }
 
 static void expect_map(ld *L, uint32_t node, const sim_step *s, const char *keyword, sim_expect *e)

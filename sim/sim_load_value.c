@@ -321,7 +321,7 @@ bool ld_string(ld *L, uint32_t node, const char *what, const char **out)
 
 static bool ident_ok(const char *s, size_t len)
 {
-    if (len == 0 || len > 64) return false;
+    if (len == 0 || len > CM_LIMIT_NAME_BYTES) return false;
     if (!isalpha((unsigned char)s[0]) && s[0] != '_') return false;
     for (size_t i = 1; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -337,8 +337,8 @@ bool ld_ident(ld *L, uint32_t node, const char *what, const char **out)
     if (!ident_ok(n->text, n->len) || strlen(n->text) != n->len) {
         ld_error(L, node,
                  "%s '%.64s' is not a valid name (a letter or _, then letters, digits, _ . -; "
-                 "at most 64)",
-                 what, n->text);
+                 "at most %u)",
+                 what, n->text, CM_LIMIT_NAME_BYTES);
         return false;
     }
     *out = sim_arena_strndup(L->arena, n->text, n->len);
@@ -431,8 +431,9 @@ const char *sim_parse_duration(const char *text, uint32_t flags, int64_t *out_ns
     if (negative && !(flags & SIM_DUR_NEGATIVE)) return "a negative duration is not allowed here";
     if (!isdigit((unsigned char)*p)) return "a duration is a number with a unit (ns, us, ms, s)";
     uint64_t whole = 0, frac = 0, frac_div = 1;
-    for (; isdigit((unsigned char)*p); p++) {
-        if (whole > UINT64_C(1000000000000)) return "duration out of range";
+    const uint64_t max_ns = (uint64_t)CM_LIMIT_DURATION_NS;
+    for (; isdigit((unsigned char)*p); p++) { /* bounded: stops past max_ns, whatever the unit */
+        if (whole > max_ns) return "duration out of range (at most 1e18 ns, about 31 years)";
         whole = whole * 10 + (uint64_t)(*p - '0');
     }
     if (*p == '.') {
@@ -451,13 +452,14 @@ const char *sim_parse_duration(const char *text, uint32_t flags, int64_t *out_ns
     }
     int64_t per = unit_ns(p);
     if (per == 0) return "unknown duration unit (use ns, us, ms or s)";
-    uint64_t limit = (uint64_t)(INT64_MAX / 4);
-    if (whole > limit / (uint64_t)per) return "duration out of range";
+    if (whole > max_ns / (uint64_t)per) return "duration out of range (at most 1e18 ns, about 31 years)";
     uint64_t ns = whole * (uint64_t)per;
-    uint64_t frac_ns = frac * (uint64_t)per;
+    uint64_t frac_ns = frac * (uint64_t)per; /* < 1e9 * 1e9: no overflow */
     if (frac_ns % frac_div != 0) return "duration is not a whole number of nanoseconds";
     ns += frac_ns / frac_div;
+    if (ns > max_ns) return "duration out of range (at most 1e18 ns, about 31 years)";
     *out_ns = negative ? -(int64_t)ns : (int64_t)ns;
+    assert(cm_limit_duration_ok(*out_ns, flags));
     return NULL;
 }
 
@@ -574,7 +576,7 @@ static bool data_map(ld *L, uint32_t node, const char *what, uint32_t flags, sim
         return false;
     }
     int64_t n = 0;
-    if (!ld_int(L, size, "size", 0, INT64_C(1) << 40, &n)) return false;
+    if (!ld_int(L, size, "size", 0, CM_LIMIT_SIZE_BYTES, &n)) return false;
     *out = (sim_data){.kind = SIM_DATA_SIZE, .bytes = NULL, .len = 0, .size = n};
     return true;
 }

@@ -14,6 +14,7 @@
 #define SIM_SCENARIO_H
 
 #include "cm.h"
+#include "cm_limits.h"
 #include "sim_util.h"
 
 /* Limits of a scenario (errors when exceeded). */
@@ -25,7 +26,7 @@
 #define SIM_MAX_VARS 4096u
 #define SIM_MAX_MODES (CM_MODE_MAX - 2u)
 #define SIM_MAX_ALTERNATIVES 8u
-#define SIM_MAX_DATA_BYTES ((uint32_t)1 << 20)
+#define SIM_MAX_DATA_BYTES CM_LIMIT_VALUE_BYTES /* one value; see cm_limits.h for the rest */
 
 #define SIM_VAR_SELF (SIM_NONE - 1u) /* the port a handler / callback runs for */
 

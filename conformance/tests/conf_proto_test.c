@@ -330,6 +330,7 @@ static conf_step step_for(uint8_t op)
     s.return_after_source = true;
     if (op == CONF_OP_REPLY) s.data = (conf_data){.kind = CONF_DATA_NULL};
     if (op == CONF_OP_SLEEP || op == CONF_OP_WORK || op == CONF_OP_ADD_TIMER) s.t1_ns = 3000;
+    if (op == CONF_OP_RUN_LOOP) s.t1_ns = -3000; /* negative: allowed; nan: not (as the loader) */
     return s;
 }
 
@@ -409,6 +410,13 @@ static void test_bad_steps(void **state)
         "{\"ref\": 1, \"op\": \"create_local\", \"context\": {\"other\": 1}}",
         "{\"ref\": 1, \"op\": \"sleep\", \"duration_ns\": \"nan\"}",
         "{\"ref\": 1, \"op\": \"run_loop\", \"mode\": \"default\"}", /* needs for_ns */
+        /* issue 10: the loader's limits (cm_limits.h), see conf_limits_test for the pairs */
+        "{\"ref\": 1, \"op\": \"sleep\", \"duration_ns\": -1}",
+        "{\"ref\": 1, \"op\": \"work\", \"duration_ns\": 1000000000000000001}",
+        "{\"ref\": 1, \"op\": \"run_loop\", \"mode\": \"default\", \"for_ns\": \"nan\"}",
+        "{\"ref\": 1, \"op\": \"add_timer\", \"mode\": \"default\", \"after_ns\": -1, \"timer\": \"t\"}",
+        "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": 0, \"data\": {\"size\": 2147483648}}",
+        "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": -1000000000000000001}",
     };
     conf_arena a;
     conf_arena_init(&a, 0);
