@@ -36,6 +36,10 @@ typedef struct ld {
     uint32_t next_step;
     uint32_t step_capacity;
     uint32_t program_capacity;
+    uint64_t data_bytes; /* known bytes of every data value so far: CM_LIMIT_SCENARIO_BYTES */
+    uint64_t size_bytes; /* {size: N} so far: CM_LIMIT_SCENARIO_SIZE_BYTES */
+    bool data_budget_reported;
+    bool size_budget_reported;
     bool oom;
 } ld;
 

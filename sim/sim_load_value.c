@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -477,6 +478,34 @@ bool ld_duration(ld *L, uint32_t node, const char *what, uint32_t flags, int64_t
 
 /* ---- data ---------------------------------------------------------------- */
 
+/*
+ * Counts a data value against the scenario's budgets before it is made:
+ * CM_LIMIT_SCENARIO_BYTES of known bytes (issue 10: 7,600 sends of
+ * {repeat: a, count: 1048576} took 7.5 GiB), CM_LIMIT_SCENARIO_SIZE_BYTES of
+ * {size: N}, never materialised. The value that goes over is the error, once
+ * per budget; false for it and every value after it.
+ */
+static bool budget_take(ld *L, uint32_t node, const char *what, uint64_t bytes, bool size_only)
+{
+    assert(bytes <= (uint64_t)CM_LIMIT_SIZE_BYTES);
+    uint64_t *used = size_only ? &L->size_bytes : &L->data_bytes;
+    bool *reported = size_only ? &L->size_budget_reported : &L->data_budget_reported;
+    uint64_t limit = size_only ? CM_LIMIT_SCENARIO_SIZE_BYTES : CM_LIMIT_SCENARIO_BYTES;
+    if (*reported) return false;
+    if (*used + bytes <= limit) {
+        *used += bytes;
+        return true;
+    }
+    *reported = true;
+    ld_error(L, node,
+             "%s: this value brings the scenario's %s to %" PRIu64 " bytes, over the budget of %" PRIu64
+             " %s per scenario (later values are not counted)",
+             what, size_only ? "{size: N} data" : "data", *used + bytes,
+             size_only ? limit >> 30 : limit >> 20, size_only ? "GiB" : "MiB");
+    assert(*used <= limit);
+    return false;
+}
+
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -490,6 +519,7 @@ static bool data_hex(ld *L, uint32_t node, const char *what, sim_data *out)
     const char *text;
     if (!ld_string(L, node, what, &text)) return false;
     size_t len = ld_node(L, node)->len;
+    if (!budget_take(L, node, what, len / 2, false)) return false;
     uint8_t *bytes = ld_alloc(L, len / 2 + 1);
     if (bytes == NULL) return false;
     uint32_t n = 0;
@@ -546,6 +576,7 @@ static bool data_repeat(ld *L, uint32_t map, const char *what, sim_data *out)
         ld_error(L, map, "%s is longer than %u bytes", what, SIM_MAX_DATA_BYTES);
         return false;
     }
+    if (!budget_take(L, map, what, total, false)) return false;
     uint8_t *bytes = ld_alloc(L, total + 1);
     if (bytes == NULL) return false;
     size_t n = 0;
@@ -577,6 +608,7 @@ static bool data_map(ld *L, uint32_t node, const char *what, uint32_t flags, sim
     }
     int64_t n = 0;
     if (!ld_int(L, size, "size", 0, CM_LIMIT_SIZE_BYTES, &n)) return false;
+    if (!budget_take(L, node, what, (uint64_t)n, true)) return false;
     *out = (sim_data){.kind = SIM_DATA_SIZE, .bytes = NULL, .len = 0, .size = n};
     return true;
 }
@@ -599,6 +631,7 @@ bool ld_data(ld *L, uint32_t node, const char *what, uint32_t flags, sim_data *o
         ld_error(L, node, "%s is longer than %u bytes", what, SIM_MAX_DATA_BYTES);
         return false;
     }
+    if (!budget_take(L, node, what, n->len, false)) return false;
     *out = (sim_data){.kind = SIM_DATA_BYTES, .bytes = (const uint8_t *)sim_arena_strndup(L->arena, n->text, n->len),
                       .len = (uint32_t)n->len, .size = (int64_t)n->len};
     if (out->bytes != NULL) return true;

@@ -107,6 +107,9 @@ static const sim_bad_case sim_bad_cases[] = {
     /* issue 10: a mapping as a key crashed the loader (NULL key text in strcmp) */
     {"non-scalar-key.yaml", "2:4", "a mapping key must be a scalar, not a mapping"},
     {"non-scalar-key-2.yaml", "6:12", "a mapping key must be a scalar, not a list"},
+    /* issue 10: 7,600 sends of 1 MiB repeats took 7.5 GiB; the data budgets */
+    {"data-budget.yaml", "23:51", "data to 16777217 bytes, over the budget of 16 MiB per scenario"},
+    {"data-budget.yaml", "32:51", "{size: N} data to 19327352823 bytes, over the budget of 16 GiB"},
 };
 
 #define SIM_BAD_CASE_COUNT (sizeof sim_bad_cases / sizeof sim_bad_cases[0])
