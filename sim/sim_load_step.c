@@ -6,6 +6,7 @@
 #include "sim_load_internal.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <string.h>
 
 /* ---- the arguments each operation takes ---------------------------------- */
@@ -393,7 +394,9 @@ static bool result_word(ld *L, uint32_t node, sim_result_type type, const char *
         }
     }
     int64_t v = 0;
-    if (type == SIM_RT_STATUS || type == SIM_RT_INT) {
+    bool numeric = isdigit((unsigned char)text[0]) ||
+                   ((text[0] == '-' || text[0] == '+') && isdigit((unsigned char)text[1]));
+    if ((type == SIM_RT_STATUS || type == SIM_RT_INT) && numeric) {
         int64_t min = type == SIM_RT_STATUS ? -5 : INT32_MIN + 3;
         int64_t max = type == SIM_RT_STATUS ? 0 : INT32_MAX;
         if (ld_int(L, node, "expected result", min, max, &v)) {
@@ -402,18 +405,35 @@ static bool result_word(ld *L, uint32_t node, sim_result_type type, const char *
         }
         return false;
     }
-    static const char *const hints[] = {
-        [SIM_RT_NONE] = "only blocked or killed",
-        [SIM_RT_STATUS] = "",
-        [SIM_RT_CREATED] = "created, null, blocked or killed",
-        [SIM_RT_BOOL] = "true, false, blocked or killed",
-        [SIM_RT_RUN] = "finished, stopped, timed_out, handled_source, blocked or killed",
-        [SIM_RT_NAME] = "blocked or killed as a result; use {name: ...} for the name",
-        [SIM_RT_INFO] = "blocked or killed as a result; use {info: ...} for the info",
-        [SIM_RT_CALLBACK] = "blocked or killed as a result; use {callback: ...}",
-        [SIM_RT_INT] = "",
+    /* a word this operation does not return: say which ones it does, and the likely one */
+    const char *names[sizeof words / sizeof words[0] + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (words[i].type == type && words[i].word[0] != '~') names[n++] = words[i].word;
+    }
+    names[n++] = "blocked";
+    names[n++] = "killed";
+    assert(n <= sizeof names / sizeof names[0]);
+    static const char *const tails[] = {
+        [SIM_RT_NAME] = "; use {name: ...} for the name",
+        [SIM_RT_INFO] = "; use {info: ...} for the info",
+        [SIM_RT_CALLBACK] = "; use {callback: ...}",
     };
-    ld_error(L, node, "'%.40s' is not a result of %s (expected %s)", text, keyword, hints[type]);
+    const char *close = sim_closest_word(text, names, n);
+    if (type == SIM_RT_STATUS) names[n++] = "a status from -5 to 0";
+    if (type == SIM_RT_INT) names[n++] = "an integer";
+    sim_buf list;
+    sim_buf_init(&list);
+    for (size_t i = 0; i < n; i++) sim_buf_printf(&list, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+    const char *tail = type < sizeof tails / sizeof tails[0] && tails[type] != NULL ? tails[type] : "";
+    if (close != NULL) {
+        ld_error(L, node, "unknown result '%.40s' for %s: did you mean '%s'? (expected %s%s)", text, keyword,
+                 close, sim_buf_str(&list), tail);
+    } else {
+        ld_error(L, node, "unknown result '%.40s' for %s (expected %s%s)", text, keyword, sim_buf_str(&list),
+                 tail);
+    }
+    sim_buf_fini(&list);
     return false;
 }
 
