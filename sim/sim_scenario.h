@@ -209,6 +209,14 @@ typedef enum sim_event_kind {
     SIM_EV_KIND_COUNT
 } sim_event_kind;
 
+/* The filters an expected event may have, by what its kind carries (sim_event_kind_filters). */
+#define SIM_FILTER_PROCESS 0x01u
+#define SIM_FILTER_THREAD 0x02u
+#define SIM_FILTER_PORT 0x04u
+#define SIM_FILTER_MSGID 0x08u
+#define SIM_FILTER_WARNING 0x10u
+#define SIM_FILTER_REASON 0x20u
+
 typedef struct sim_event_expect {
     sim_loc loc;
     uint8_t kind; /* sim_event_kind */
@@ -287,6 +295,10 @@ bool sim_scenario_validate(const sim_scenario *sc);
 /* Names of things, for messages and reports (static strings). */
 const char *sim_event_kind_name(uint8_t kind);
 uint8_t sim_event_kind_by_name(const char *name); /* SIM_EV_NONE if unknown */
+/* The SIM_FILTER_* bits an event of this kind can match (0 for unknown kinds). */
+uint32_t sim_event_kind_filters(uint8_t kind);
+/* Every event kind a scenario may name, for messages ("did you mean"): count entries. */
+const char *const *sim_event_kind_names(size_t *count);
 const char *sim_program_kind_name(uint8_t kind);
 /* The keyword a scenario uses for an operation ("create_local", "run_loop", ...). */
 const char *sim_op_keyword(uint8_t op);

@@ -113,6 +113,13 @@ static const sim_bad_case sim_bad_cases[] = {
     {"result-typos.yaml", "12:19", "unknown result 'zzz' for send (expected success,"},
     {"result-typos.yaml", "14:19", "unknown result 'ture' for is_valid: did you mean 'true'? (expected true, false, blocked or killed)"},
     {"result-typos.yaml", "16:19", "unknown result 'blokced' for get_type_id: did you mean 'blocked'? (expected blocked, killed or an integer)"},
+    /* issue 9: a filter an event kind cannot match was accepted and matched nothing */
+    {"event-filters.yaml", "10:21", "'msgid' does not filter callout_done events (they carry no message id); callout_done takes process, thread, port"},
+    {"event-filters.yaml", "11:42", "'msgid' does not filter invalidation_callback events"},
+    {"event-filters.yaml", "12:14", "'thread' does not filter crash events (they happen on no thread); crash takes process, reason"},
+    {"event-filters.yaml", "13:22", "name_released takes no filter, only a count"},
+    {"event-filters.yaml", "14:16", "'warning' does not filter callout events (only warning events have one)"},
+    {"event-filters.yaml", "15:6", "unknown event kind 'calout': did you mean 'callout'?"},
     /* issue 10: 7,600 sends of 1 MiB repeats took 7.5 GiB; the data budgets */
     {"data-budget.yaml", "23:51", "data to 16777217 bytes, over the budget of 16 MiB per scenario"},
     {"data-budget.yaml", "32:51", "{size: N} data to 19327352823 bytes, over the budget of 16 GiB"},
