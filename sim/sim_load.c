@@ -66,7 +66,7 @@ bool sim_read_file(const char *path, size_t max_bytes, uint8_t **bytes, size_t *
 
 static bool scenario_name_ok(const char *s, size_t len)
 {
-    if (len == 0 || len > 128) return false;
+    if (len == 0 || len > CM_LIMIT_SCENARIO_NAME_BYTES) return false;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (!isalnum(c) && c != '_' && c != '-' && c != '.') return false;
@@ -86,7 +86,8 @@ static void load_name(ld *L, uint32_t root)
     const char *text = NULL;
     if (!ld_string(L, v, "scenario", &text)) return;
     if (!scenario_name_ok(text, ld_node(L, v)->len)) {
-        ld_error(L, v, "scenario name '%.64s' must be 1-128 letters, digits, '_', '-' or '.'", text);
+        ld_error(L, v, "scenario name '%.64s' must be 1-%u letters, digits, '_', '-' or '.'", text,
+                 CM_LIMIT_SCENARIO_NAME_BYTES);
         return;
     }
     L->sc->name = sim_arena_strdup(L->arena, text);
@@ -475,10 +476,47 @@ static void load_faults(ld *L, uint32_t node)
     }
 }
 
+/*
+ * Refuses the filters an event of e's kind cannot match (issue 9: msgid on
+ * callout_done was accepted and matched nothing). True when all may apply.
+ */
+static bool filters_apply(ld *L, uint32_t node, const sim_event_expect *e)
+{
+    static const struct {
+        const char *key;
+        uint32_t bit;
+        const char *why;
+    } all[] = {{"process", SIM_FILTER_PROCESS, "they belong to no process"},
+               {"thread", SIM_FILTER_THREAD, "they happen on no thread"},
+               {"port", SIM_FILTER_PORT, "they concern no port"},
+               {"msgid", SIM_FILTER_MSGID, "they carry no message id"},
+               {"warning", SIM_FILTER_WARNING, "only warning events have one"},
+               {"reason", SIM_FILTER_REASON, "only crash and request_dropped events have one"}};
+    uint32_t allowed = sim_event_kind_filters(e->kind);
+    assert(e->kind != SIM_EV_NONE && e->kind < SIM_EV_KIND_COUNT);
+    sim_buf list;
+    sim_buf_init(&list);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (allowed & all[i].bit) sim_buf_printf(&list, "%s%s", list.len ? ", " : "", all[i].key);
+    }
+    bool ok = true;
+    const char *kind = sim_event_kind_name(e->kind);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        uint32_t key = ld_key_node(L, node, all[i].key);
+        if (key == SIM_NONE || (allowed & all[i].bit)) continue;
+        ld_error(L, key, "'%s' does not filter %s events (%s); %s takes %s", all[i].key, kind, all[i].why,
+                 kind, list.len ? sim_buf_str(&list) : "no filter, only a count");
+        ok = false;
+    }
+    sim_buf_fini(&list);
+    return ok;
+}
+
 static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
 {
     static const char *const keys[] = {"process", "thread", "port", "msgid", "warning", "reason", NULL};
     if (ld_is_null(L, node) || !ld_check_map(L, node, "an event filter", keys)) return;
+    if (!filters_apply(L, node, e)) return;
     uint32_t v = ld_get(L, node, "process");
     if (v != SIM_NONE) ld_ref(L, v, "process", false, &e->process);
     v = ld_get(L, node, "thread");
@@ -489,27 +527,22 @@ static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
     if (v != SIM_NONE) ld_ref(L, v, "port", false, &e->port);
     int64_t n = 0;
     v = ld_get(L, node, "msgid");
-    if (v != SIM_NONE && ld_int(L, v, "msgid", INT32_MIN, INT32_MAX, &n)) {
+    if (v != SIM_NONE && ld_int(L, v, "msgid", CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &n)) {
         e->has_msgid = true;
         e->msgid = (int32_t)n;
     }
     static const char *const crash_reasons[] = {"", "fault", "op", "precondition", "stack"};
     static const char *const drop_reasons[] = {"", "invalid_on_arrival", "malformed"};
-    v = ld_get(L, node, "warning");
-    if (v != SIM_NONE && e->kind != SIM_EV_WARNING) {
-        ld_error(L, v, "'warning' filters warning events only");
-    } else if (v != SIM_NONE && ld_is_scalar(L, v)) {
+    v = ld_get(L, node, "warning"); /* only on warning events (filters_apply) */
+    if (v != SIM_NONE && ld_is_scalar(L, v)) {
         e->code = sim_warning_by_name(ld_node(L, v)->text);
         e->has_code = e->code != 0;
         if (!e->has_code) ld_error(L, v, "unknown warning '%.40s'", ld_node(L, v)->text);
     }
-    v = ld_get(L, node, "reason");
+    v = ld_get(L, node, "reason"); /* only on crash and request_dropped events (filters_apply) */
     if (v == SIM_NONE) return;
     bool crash = e->kind == SIM_EV_CRASH;
-    if (!crash && e->kind != SIM_EV_REQUEST_DROPPED) {
-        ld_error(L, v, "'reason' filters crash and request_dropped events only");
-        return;
-    }
+    assert(crash || e->kind == SIM_EV_REQUEST_DROPPED);
     const char *const *names = crash ? crash_reasons : drop_reasons;
     size_t count = crash ? 5 : 3;
     for (size_t i = 1; i < count && ld_is_scalar(L, v); i++) {
@@ -529,10 +562,18 @@ static void load_event_expect(ld *L, uint32_t node, sim_event_expect *e)
     uint32_t kind_key = SIM_NONE;
     bool unknown = false;
     FOR_PAIRS(L, node, k, v) {
+        assert(ld_is_scalar(L, k)); /* ld_check_map returned true: every key has text */
         const char *key = ld_node(L, k)->text;
         if (strcmp(key, "count") == 0) continue;
         if (sim_event_kind_by_name(key) == SIM_EV_NONE) {
-            ld_error(L, k, "unknown event kind '%.40s'", key);
+            size_t n = 0;
+            const char *const *kinds = sim_event_kind_names(&n);
+            const char *close = sim_closest_word(key, kinds, n);
+            if (close != NULL) {
+                ld_error(L, k, "unknown event kind '%.40s': did you mean '%s'?", key, close);
+            } else {
+                ld_error(L, k, "unknown event kind '%.40s' (docs/scenario-format.md §7 lists them)", key);
+            }
             unknown = true;
         } else if (kind_key != SIM_NONE) {
             ld_error(L, k, "an expected event names one kind");
@@ -704,9 +745,7 @@ static void load_root(ld *L)
         sim_diag_error(L->diag, 1, 1, "the file is empty: a scenario is a mapping");
         return;
     }
-    if (!ld_check_map(L, root, "a scenario", top_keys)) {
-        if (ld_node(L, root)->type != SIM_Y_MAP) return;
-    }
+    if (!ld_check_map(L, root, "a scenario", top_keys)) return;
     load_name(L, root);
     if (!allocate(L, root)) return;
     load_sections(L, root);

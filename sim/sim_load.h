@@ -29,13 +29,14 @@ bool sim_read_file(const char *path, size_t max_bytes, uint8_t **bytes, size_t *
                    sim_diag *diag);
 
 /*
- * Duration text: an integer or decimal with a unit (ns, us, ms, s), or 0.
- * With the matching flags also a leading '-', "forever" and "nan".
+ * Duration text: an integer or decimal with a unit (ns, us, ms, s), or 0,
+ * within +-CM_LIMIT_DURATION_NS whatever the unit (cm_limits.h). With the
+ * matching flags also a leading '-', "forever" and "nan".
  * Returns NULL on success, else a static description of the problem.
  */
-#define SIM_DUR_NEGATIVE 0x1u
-#define SIM_DUR_FOREVER 0x2u
-#define SIM_DUR_NAN 0x4u
+#define SIM_DUR_NEGATIVE CM_DUR_NEGATIVE
+#define SIM_DUR_FOREVER CM_DUR_FOREVER
+#define SIM_DUR_NAN CM_DUR_NAN
 const char *sim_parse_duration(const char *text, uint32_t flags, int64_t *out_ns);
 
 #endif /* SIM_LOAD_H */

@@ -37,6 +37,10 @@ typedef struct ld {
     uint32_t next_step;
     uint32_t step_capacity;
     uint32_t program_capacity;
+    uint64_t data_bytes; /* known bytes of every data value so far: CM_LIMIT_SCENARIO_BYTES */
+    uint64_t size_bytes; /* {size: N} so far: CM_LIMIT_SCENARIO_SIZE_BYTES */
+    bool data_budget_reported;
+    bool size_budget_reported;
     bool oom;
 } ld;
 
@@ -50,8 +54,10 @@ bool ld_is_scalar(const ld *L, uint32_t node);
 bool ld_is_plain(const ld *L, uint32_t node, const char *word);
 /*
  * Checks node is a mapping with scalar, unique keys from allowed (NULL: any).
- * Returns false only when it is not a mapping; bad keys are reported and the
- * caller goes on with the known ones (so one typo does not hide other errors).
+ * Returns false when it is not a mapping or a key is not a NUL-free scalar
+ * (so callers may read every key's text once it returns true); unknown and
+ * duplicate keys are reported and the caller goes on with the known ones (so
+ * one typo does not hide other errors).
  */
 bool ld_check_map(ld *L, uint32_t node, const char *what, const char *const *allowed);
 uint32_t ld_get(const ld *L, uint32_t map, const char *key); /* value node or SIM_NONE */

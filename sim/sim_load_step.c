@@ -6,6 +6,7 @@
 #include "sim_load_internal.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <string.h>
 
 /* ---- the arguments each operation takes ---------------------------------- */
@@ -171,7 +172,7 @@ static void context_arg(ld *L, const step_ctx *c)
     int64_t info = 0;
     uint32_t v = ld_get(L, ctx, "info");
     if (v != SIM_NONE && !ld_is_null(L, v) &&
-        ld_int(L, v, "context info", INT32_MIN + 1, INT32_MAX, &info)) {
+        ld_int(L, v, "context info", CM_LIMIT_INFO_MIN, CM_LIMIT_INFO_MAX, &info)) {
         c->step->info = info;
     }
     static const struct {
@@ -210,7 +211,9 @@ static void args_send(ld *L, const step_ctx *c)
     port_arg(L, c, true);
     int64_t v64 = 0;
     uint32_t v = arg(L, c, "msgid");
-    if (v != SIM_NONE && ld_int(L, v, "msgid", INT32_MIN, INT32_MAX, &v64)) s->msgid = (int32_t)v64;
+    if (v != SIM_NONE && ld_int(L, v, "msgid", CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &v64)) {
+        s->msgid = (int32_t)v64;
+    }
     v = arg(L, c, "data");
     if (v != SIM_NONE) ld_data(L, v, "data", LD_DATA_NULL | LD_DATA_SIZE, &s->data);
     uint32_t timeout_flags = SIM_DUR_NEGATIVE | SIM_DUR_FOREVER | SIM_DUR_NAN;
@@ -428,7 +431,9 @@ static bool result_word(ld *L, uint32_t node, sim_result_type type, const char *
         }
     }
     int64_t v = 0;
-    if (type == SIM_RT_STATUS || type == SIM_RT_INT) {
+    bool numeric = isdigit((unsigned char)text[0]) ||
+                   ((text[0] == '-' || text[0] == '+') && isdigit((unsigned char)text[1]));
+    if ((type == SIM_RT_STATUS || type == SIM_RT_INT) && numeric) {
         int64_t min = type == SIM_RT_STATUS ? -5 : INT32_MIN + 3;
         int64_t max = type == SIM_RT_STATUS ? 0 : INT32_MAX;
         if (ld_int(L, node, "expected result", min, max, &v)) {
@@ -437,18 +442,35 @@ static bool result_word(ld *L, uint32_t node, sim_result_type type, const char *
         }
         return false;
     }
-    static const char *const hints[] = {
-        [SIM_RT_NONE] = "only blocked or killed",
-        [SIM_RT_STATUS] = "",
-        [SIM_RT_CREATED] = "created, null, blocked or killed",
-        [SIM_RT_BOOL] = "true, false, blocked or killed",
-        [SIM_RT_RUN] = "finished, stopped, timed_out, handled_source, blocked or killed",
-        [SIM_RT_NAME] = "blocked or killed as a result; use {name: ...} for the name",
-        [SIM_RT_INFO] = "blocked or killed as a result; use {info: ...} for the info",
-        [SIM_RT_CALLBACK] = "blocked or killed as a result; use {callback: ...}",
-        [SIM_RT_INT] = "",
+    /* a word this operation does not return: say which ones it does, and the likely one */
+    const char *names[sizeof words / sizeof words[0] + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (words[i].type == type && words[i].word[0] != '~') names[n++] = words[i].word;
+    }
+    names[n++] = "blocked";
+    names[n++] = "killed";
+    assert(n <= sizeof names / sizeof names[0]);
+    static const char *const tails[] = {
+        [SIM_RT_NAME] = "; use {name: ...} for the name",
+        [SIM_RT_INFO] = "; use {info: ...} for the info",
+        [SIM_RT_CALLBACK] = "; use {callback: ...}",
     };
-    ld_error(L, node, "'%.40s' is not a result of %s (expected %s)", text, keyword, hints[type]);
+    const char *close = sim_closest_word(text, names, n);
+    if (type == SIM_RT_STATUS) names[n++] = "a status from -5 to 0";
+    if (type == SIM_RT_INT) names[n++] = "an integer";
+    sim_buf list;
+    sim_buf_init(&list);
+    for (size_t i = 0; i < n; i++) sim_buf_printf(&list, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+    const char *tail = type < sizeof tails / sizeof tails[0] && tails[type] != NULL ? tails[type] : "";
+    if (close != NULL) {
+        ld_error(L, node, "unknown result '%.40s' for %s: did you mean '%s'? (expected %s%s)", text, keyword,
+                 close, sim_buf_str(&list), tail);
+    } else {
+        ld_error(L, node, "unknown result '%.40s' for %s (expected %s%s)", text, keyword, sim_buf_str(&list),
+                 tail);
+    }
+    sim_buf_fini(&list);
     return false;
 }
 
@@ -554,7 +576,7 @@ static void expect_info(ld *L, uint32_t v, sim_expect *e)
         e->has_info = true;
         return;
     }
-    e->has_info = ld_int(L, v, "info", INT32_MIN + 1, INT32_MAX, &e->info);
+    e->has_info = ld_int(L, v, "info", CM_LIMIT_INFO_MIN, CM_LIMIT_INFO_MAX, &e->info);
 }
 
 static void expect_map(ld *L, uint32_t node, const sim_step *s, const char *keyword, sim_expect *e)
@@ -684,7 +706,8 @@ static bool step_args(ld *L, uint32_t value, step_ctx *c)
     if (v->type == SIM_Y_MAP) {
         char what[64];
         snprintf(what, sizeof what, "%s", c->keyword);
-        ld_check_map(L, value, what, spec->keys); /* reports; the known keys still count */
+        /* reports unknown keys (the known ones still count); false: keys not readable */
+        if (!ld_check_map(L, value, what, spec->keys)) return false;
         c->args = value;
         return true;
     }

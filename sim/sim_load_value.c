@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,25 +237,25 @@ bool ld_check_map(ld *L, uint32_t node, const char *what, const char *const *all
         ld_error(L, node, "%s must be a mapping, not %s", what, type_name(L, node));
         return false;
     }
-    bool ok = true;
+    bool readable = true; /* every key is a scalar whose text is a C string */
     for (uint32_t k = m->first; k != SIM_NONE;) {
         const sim_ynode *key = ld_node(L, k);
         uint32_t value = key->next;
-        if (key->type != SIM_Y_SCALAR) {
+        if (key->type != SIM_Y_SCALAR || key->text == NULL) {
+            /* the tree refuses these already (sim_yaml.c attach): kept as a second wall */
             ld_error(L, k, "keys of %s must be scalars", what);
-            ok = false;
+            readable = false;
         } else if (memchr(key->text, '\0', key->len) != NULL) {
             ld_error(L, k, "a key of %s contains a NUL character", what);
-            ok = false;
+            readable = false;
         } else if (allowed != NULL && !key_allowed(key->text, allowed)) {
             report_unknown_key(L, k, what, allowed);
-            ok = false;
         }
         k = value == SIM_NONE ? SIM_NONE : ld_node(L, value)->next;
     }
+    if (!readable) return false; /* callers walk the keys' text: never hand them such a map */
     check_duplicates(L, node);
-    (void)ok; /* unknown and duplicate keys are reported; the known keys still count */
-    return true;
+    return true; /* unknown and duplicate keys are reported; the known keys still count */
 }
 
 uint32_t ld_key_node(const ld *L, uint32_t map, const char *key)
@@ -321,7 +322,7 @@ bool ld_string(ld *L, uint32_t node, const char *what, const char **out)
 
 static bool ident_ok(const char *s, size_t len)
 {
-    if (len == 0 || len > 64) return false;
+    if (len == 0 || len > CM_LIMIT_NAME_BYTES) return false;
     if (!isalpha((unsigned char)s[0]) && s[0] != '_') return false;
     for (size_t i = 1; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -337,8 +338,8 @@ bool ld_ident(ld *L, uint32_t node, const char *what, const char **out)
     if (!ident_ok(n->text, n->len) || strlen(n->text) != n->len) {
         ld_error(L, node,
                  "%s '%.64s' is not a valid name (a letter or _, then letters, digits, _ . -; "
-                 "at most 64)",
-                 what, n->text);
+                 "at most %u)",
+                 what, n->text, CM_LIMIT_NAME_BYTES);
         return false;
     }
     *out = sim_arena_strndup(L->arena, n->text, n->len);
@@ -431,8 +432,9 @@ const char *sim_parse_duration(const char *text, uint32_t flags, int64_t *out_ns
     if (negative && !(flags & SIM_DUR_NEGATIVE)) return "a negative duration is not allowed here";
     if (!isdigit((unsigned char)*p)) return "a duration is a number with a unit (ns, us, ms, s)";
     uint64_t whole = 0, frac = 0, frac_div = 1;
-    for (; isdigit((unsigned char)*p); p++) {
-        if (whole > UINT64_C(1000000000000)) return "duration out of range";
+    const uint64_t max_ns = (uint64_t)CM_LIMIT_DURATION_NS;
+    for (; isdigit((unsigned char)*p); p++) { /* bounded: stops past max_ns, whatever the unit */
+        if (whole > max_ns) return "duration out of range (at most 1e18 ns, about 31 years)";
         whole = whole * 10 + (uint64_t)(*p - '0');
     }
     if (*p == '.') {
@@ -451,13 +453,14 @@ const char *sim_parse_duration(const char *text, uint32_t flags, int64_t *out_ns
     }
     int64_t per = unit_ns(p);
     if (per == 0) return "unknown duration unit (use ns, us, ms or s)";
-    uint64_t limit = (uint64_t)(INT64_MAX / 4);
-    if (whole > limit / (uint64_t)per) return "duration out of range";
+    if (whole > max_ns / (uint64_t)per) return "duration out of range (at most 1e18 ns, about 31 years)";
     uint64_t ns = whole * (uint64_t)per;
-    uint64_t frac_ns = frac * (uint64_t)per;
+    uint64_t frac_ns = frac * (uint64_t)per; /* < 1e9 * 1e9: no overflow */
     if (frac_ns % frac_div != 0) return "duration is not a whole number of nanoseconds";
     ns += frac_ns / frac_div;
+    if (ns > max_ns) return "duration out of range (at most 1e18 ns, about 31 years)";
     *out_ns = negative ? -(int64_t)ns : (int64_t)ns;
+    assert(cm_limit_duration_ok(*out_ns, flags));
     return NULL;
 }
 
@@ -475,6 +478,34 @@ bool ld_duration(ld *L, uint32_t node, const char *what, uint32_t flags, int64_t
 
 /* ---- data ---------------------------------------------------------------- */
 
+/*
+ * Counts a data value against the scenario's budgets before it is made:
+ * CM_LIMIT_SCENARIO_BYTES of known bytes (issue 10: 7,600 sends of
+ * {repeat: a, count: 1048576} took 7.5 GiB), CM_LIMIT_SCENARIO_SIZE_BYTES of
+ * {size: N}, never materialised. The value that goes over is the error, once
+ * per budget; false for it and every value after it.
+ */
+static bool budget_take(ld *L, uint32_t node, const char *what, uint64_t bytes, bool size_only)
+{
+    assert(bytes <= (uint64_t)CM_LIMIT_SIZE_BYTES);
+    uint64_t *used = size_only ? &L->size_bytes : &L->data_bytes;
+    bool *reported = size_only ? &L->size_budget_reported : &L->data_budget_reported;
+    uint64_t limit = size_only ? CM_LIMIT_SCENARIO_SIZE_BYTES : CM_LIMIT_SCENARIO_BYTES;
+    if (*reported) return false;
+    if (*used + bytes <= limit) {
+        *used += bytes;
+        return true;
+    }
+    *reported = true;
+    ld_error(L, node,
+             "%s: this value brings the scenario's %s to %" PRIu64 " bytes, over the budget of %" PRIu64
+             " %s per scenario (later values are not counted)",
+             what, size_only ? "{size: N} data" : "data", *used + bytes,
+             size_only ? limit >> 30 : limit >> 20, size_only ? "GiB" : "MiB");
+    assert(*used <= limit);
+    return false;
+}
+
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -488,6 +519,7 @@ static bool data_hex(ld *L, uint32_t node, const char *what, sim_data *out)
     const char *text;
     if (!ld_string(L, node, what, &text)) return false;
     size_t len = ld_node(L, node)->len;
+    if (!budget_take(L, node, what, len / 2, false)) return false;
     uint8_t *bytes = ld_alloc(L, len / 2 + 1);
     if (bytes == NULL) return false;
     uint32_t n = 0;
@@ -544,6 +576,7 @@ static bool data_repeat(ld *L, uint32_t map, const char *what, sim_data *out)
         ld_error(L, map, "%s is longer than %u bytes", what, SIM_MAX_DATA_BYTES);
         return false;
     }
+    if (!budget_take(L, map, what, total, false)) return false;
     uint8_t *bytes = ld_alloc(L, total + 1);
     if (bytes == NULL) return false;
     size_t n = 0;
@@ -574,7 +607,8 @@ static bool data_map(ld *L, uint32_t node, const char *what, uint32_t flags, sim
         return false;
     }
     int64_t n = 0;
-    if (!ld_int(L, size, "size", 0, INT64_C(1) << 40, &n)) return false;
+    if (!ld_int(L, size, "size", 0, CM_LIMIT_SIZE_BYTES, &n)) return false;
+    if (!budget_take(L, node, what, (uint64_t)n, true)) return false;
     *out = (sim_data){.kind = SIM_DATA_SIZE, .bytes = NULL, .len = 0, .size = n};
     return true;
 }
@@ -597,6 +631,7 @@ bool ld_data(ld *L, uint32_t node, const char *what, uint32_t flags, sim_data *o
         ld_error(L, node, "%s is longer than %u bytes", what, SIM_MAX_DATA_BYTES);
         return false;
     }
+    if (!budget_take(L, node, what, n->len, false)) return false;
     *out = (sim_data){.kind = SIM_DATA_BYTES, .bytes = (const uint8_t *)sim_arena_strndup(L->arena, n->text, n->len),
                       .len = (uint32_t)n->len, .size = (int64_t)n->len};
     if (out->bytes != NULL) return true;

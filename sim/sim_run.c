@@ -168,6 +168,67 @@ void sim_result_from_diag(const sim_diag *diag, sim_result *res)
     assert(sim_result_validate(res));
 }
 
+/* Whether a step's expectation allows it to be still in progress at the end (`expect: blocked`). */
+static bool expects_blocked(const sim_step *s)
+{
+    if (s->expect == NULL) return false;
+    for (uint32_t i = 0; i < s->expect->result_count && i < SIM_MAX_ALTERNATIVES; i++) {
+        if (s->expect->results[i] == SIM_VALUE_BLOCKED) return true;
+    }
+    return false;
+}
+
+/*
+ * A run that stopped at its time limit had work left: calls still in
+ * progress (a sleep, a run loop) or events scheduled after the limit (the
+ * model only stops there when its next event lies beyond it). Issue 10: such
+ * runs passed without a word. It stays a pass (servers that run "forever"
+ * are ordinary scenarios, and an unfinished send is already a failure), but
+ * the result says so in a note, shown by every report: what was cut off, and
+ * how to say it is meant. Calls whose step says `expect: blocked` are meant.
+ */
+static void note_time_limit(const sim_scenario *sc, const sim_obs *obs, sim_result *res)
+{
+    assert(sc != NULL && obs != NULL && res != NULL);
+    if (strcmp(obs->end_reason, "time_limit") != 0) return;
+    sim_buf list;
+    sim_buf_init(&list);
+    uint32_t unexpected = 0, expected = 0;
+    for (uint32_t i = 0; i < obs->exec_count; i++) {
+        const sim_exec *e = &obs->execs[i];
+        if (e->outcome != SIM_OUTCOME_BLOCKED || e->step >= sc->step_count) continue;
+        const sim_step *s = &sc->steps[e->step];
+        if (expects_blocked(s)) {
+            expected++;
+            continue;
+        }
+        if (unexpected++ >= 4) continue;
+        const sim_process *p = e->process < sc->process_count ? &sc->processes[e->process] : NULL;
+        const char *thread = p != NULL && e->thread < p->thread_count ? p->threads[e->thread].name : "a queue";
+        sim_buf_printf(&list, "%s%s/%s %s (line %u)", unexpected > 1 ? ", " : "", p != NULL ? p->name : "?",
+                       thread, sim_op_keyword(s->op), s->loc.line);
+    }
+    if (unexpected > 4) sim_buf_printf(&list, " and %u more", unexpected - 4);
+    char when[32];
+    sim_format_duration(obs->end_ns, when, sizeof when);
+    if (unexpected > 0) {
+        char *text = sim_strdup_printf("the run stopped at its time limit (t=%s) with %u call%s still in progress: "
+                                       "%s; write `expect: blocked` on a step meant to run to the end, or "
+                                       "raise time_limit:",
+                                       when, unexpected, unexpected == 1 ? "" : "s", sim_buf_str(&list));
+        if (text != NULL) sim_result_add_note(res, text);
+        free(text);
+    } else if (expected == 0) {
+        char *text = sim_strdup_printf("the run stopped at its time limit (t=%s) with events still scheduled "
+                                       "after it (a timer, a delivery, a fault): they never happened",
+                                       when);
+        if (text != NULL) sim_result_add_note(res, text);
+        free(text);
+    }
+    sim_buf_fini(&list);
+    assert(res->note_count > 0 || unexpected == 0);
+}
+
 static void run_checked(const sim_scenario *sc, const sim_run_options *opt, sim_result *res)
 {
     char err[256];
@@ -201,6 +262,7 @@ static void run_checked(const sim_scenario *sc, const sim_run_options *opt, sim_
                                    "the model ran out of memory", NULL, NULL);
         }
         sim_check(sc, &obs, res);
+        note_time_limit(sc, &obs, res);
     }
     if (opt->keep_obs && ok) {
         res->obs = malloc(sizeof *res->obs);

@@ -122,6 +122,52 @@ uint8_t sim_event_kind_by_name(const char *name)
     return SIM_EV_NONE;
 }
 
+/*
+ * What each kind carries, so what a filter on it can match: the fields the
+ * model's events fill (core/'s emitters, sim_model.c fill_event_fields) and
+ * agents report (docs/agent-protocol.md §6). A filter outside these would
+ * match nothing (issue 9: msgid on callout_done), so the loader refuses it.
+ */
+uint32_t sim_event_kind_filters(uint8_t kind)
+{
+    enum { P = SIM_FILTER_PROCESS, T = SIM_FILTER_THREAD, O = SIM_FILTER_PORT, M = SIM_FILTER_MSGID };
+    static const uint8_t filters[SIM_EV_KIND_COUNT] = {
+        [SIM_EV_START] = P,
+        [SIM_EV_CALLOUT] = P | T | O | M,
+        [SIM_EV_CALLOUT_DONE] = P | T | O,
+        [SIM_EV_INVALIDATION_CALLBACK] = P | T | O,
+        [SIM_EV_CONTEXT_RETAIN] = P | T | O,
+        [SIM_EV_CONTEXT_RELEASE] = P | T | O,
+        [SIM_EV_CONTEXT_COPY_DESCRIPTION] = P | T | O,
+        [SIM_EV_ENQUEUE] = P | T | O | M,
+        [SIM_EV_SEND_BLOCKED] = P | T | O | M,
+        [SIM_EV_REPLY_SENT] = P | T | O,
+        [SIM_EV_REPLY_FILED] = P | T | O,
+        [SIM_EV_REPLY_DROPPED] = P | T | O,
+        [SIM_EV_CORRUPT_REPLY_DROPPED] = P | T | O,
+        [SIM_EV_MESSAGE_DESTROYED] = P | M,
+        [SIM_EV_REQUEST_DROPPED] = P | T | O | SIM_FILTER_REASON,
+        [SIM_EV_INVALIDATED] = P | O,
+        [SIM_EV_DEALLOC] = P | T | O,
+        [SIM_EV_TIMER] = P | T,
+        [SIM_EV_BLOCK] = P | T | O,
+        [SIM_EV_CRASH] = P | SIM_FILTER_REASON,
+        [SIM_EV_EXIT] = P,
+        [SIM_EV_WARNING] = P | T | O | SIM_FILTER_WARNING,
+        [SIM_EV_DEATH_NOTICE] = P,
+        [SIM_EV_PORT_DIED] = P | O,
+        [SIM_EV_NAME_REGISTERED] = P,
+        [SIM_EV_NAME_RELEASED] = 0, /* the name server's: no process, thread or port */
+    };
+    return kind < SIM_EV_KIND_COUNT ? filters[kind] : 0;
+}
+
+const char *const *sim_event_kind_names(size_t *count)
+{
+    *count = SIM_EV_ANOMALY - 1; /* start .. name_released: not none, not anomaly */
+    return &event_names[1];
+}
+
 const char *sim_program_kind_name(uint8_t kind)
 {
     switch (kind) {

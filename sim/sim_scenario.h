@@ -14,6 +14,7 @@
 #define SIM_SCENARIO_H
 
 #include "cm.h"
+#include "cm_limits.h"
 #include "sim_util.h"
 
 /* Limits of a scenario (errors when exceeded). */
@@ -25,7 +26,7 @@
 #define SIM_MAX_VARS 4096u
 #define SIM_MAX_MODES (CM_MODE_MAX - 2u)
 #define SIM_MAX_ALTERNATIVES 8u
-#define SIM_MAX_DATA_BYTES ((uint32_t)1 << 20)
+#define SIM_MAX_DATA_BYTES CM_LIMIT_VALUE_BYTES /* one value; see cm_limits.h for the rest */
 
 #define SIM_VAR_SELF (SIM_NONE - 1u) /* the port a handler / callback runs for */
 
@@ -210,6 +211,14 @@ typedef enum sim_event_kind {
     SIM_EV_KIND_COUNT
 } sim_event_kind;
 
+/* The filters an expected event may have, by what its kind carries (sim_event_kind_filters). */
+#define SIM_FILTER_PROCESS 0x01u
+#define SIM_FILTER_THREAD 0x02u
+#define SIM_FILTER_PORT 0x04u
+#define SIM_FILTER_MSGID 0x08u
+#define SIM_FILTER_WARNING 0x10u
+#define SIM_FILTER_REASON 0x20u
+
 typedef struct sim_event_expect {
     sim_loc loc;
     uint8_t kind; /* sim_event_kind */
@@ -293,6 +302,10 @@ bool sim_scenario_validate(const sim_scenario *sc);
 /* Names of things, for messages and reports (static strings). */
 const char *sim_event_kind_name(uint8_t kind);
 uint8_t sim_event_kind_by_name(const char *name); /* SIM_EV_NONE if unknown */
+/* The SIM_FILTER_* bits an event of this kind can match (0 for unknown kinds). */
+uint32_t sim_event_kind_filters(uint8_t kind);
+/* Every event kind a scenario may name, for messages ("did you mean"): count entries. */
+const char *const *sim_event_kind_names(size_t *count);
 const char *sim_program_kind_name(uint8_t kind);
 /* Where a step runs: "process/thread" or "handler NAME" (malloc'd; NULL without memory). */
 char *sim_step_where(const sim_scenario *sc, const sim_step *s);

@@ -376,3 +376,45 @@ void sim_format_margin(int64_t ns, char *buf, size_t cap)
     buf[0] = ns < 0 ? '-' : '+';
     sim_format_duration(ns < 0 ? -ns : ns, buf + 1, cap - 1);
 }
+
+/* Levenshtein distance of two short strings (NUL-terminated, each cut at 63 bytes). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 63) n = 63;
+    if (m > 63) m = 63;
+    size_t row[64];
+    for (size_t j = 0; j <= m; j++) row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t up = row[j];
+            size_t best = diagonal + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = up;
+        }
+    }
+    assert(row[m] <= (n > m ? n : m));
+    return row[m];
+}
+
+const char *sim_closest_word(const char *text, const char *const *words, size_t count)
+{
+    assert(text != NULL && (words != NULL || count == 0));
+    size_t len = strlen(text);
+    size_t allowed = len < 3 ? 1 : len < 6 ? 2 : len / 3;
+    const char *best = NULL;
+    size_t best_distance = allowed + 1;
+    for (size_t i = 0; i < count; i++) {
+        if (words[i] == NULL) continue;
+        size_t d = edit_distance(text, words[i]);
+        if (d < best_distance) {
+            best = words[i];
+            best_distance = d;
+        }
+    }
+    return best_distance <= allowed && best_distance > 0 ? best : NULL;
+}

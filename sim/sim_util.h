@@ -105,6 +105,13 @@ char *sim_strdup(const char *s);
 bool sim_strv_push(char ***items, uint32_t *count, const char *text);
 void sim_strv_free(char **items, uint32_t count);
 
+/*
+ * The word of words[0..count) closest to text by edit distance, if close
+ * enough to be a typo (1 edit for words under 3 characters, 2 under 6, a
+ * third of the length beyond); NULL otherwise. For "did you mean ...?".
+ */
+const char *sim_closest_word(const char *text, const char *const *words, size_t count);
+
 /* Durations as text: "1.5ms", "2s", "forever", "nan". buf >= 32 bytes. */
 void sim_format_duration(int64_t ns, char *buf, size_t cap);
 /* A signed distance to a deadline, always with its sign: "+150us", "-3ms". buf >= 33 bytes. */

@@ -2,10 +2,12 @@
  * sim_yaml.h — a YAML file as a small plain tree, with the position of
  * every node. The only place libfyaml is used.
  *
- * Loading is defensive (libfyaml 0.7.12 hangs on some invalid UTF-8 and
- * expands alias bombs): the bytes are checked first (size cap, strict
- * UTF-8, no NUL or control bytes other than tab/LF/CR, no directives),
- * then the parser's event stream builds the tree with an explicit stack
+ * Loading is defensive (libfyaml 0.7.12 hangs on some invalid UTF-8,
+ * expands alias bombs and holds every token it scans ahead): the bytes are
+ * checked first (size cap, strict UTF-8, no NUL or control bytes other
+ * than tab/LF/CR, no directives, flow nesting and width), libfyaml reads
+ * them 4 KiB at a time and no further than it may hold, and
+ * the parser's event stream builds the tree with an explicit stack
  * (no recursion), a depth bound and a node bound. Anchors, aliases, tags
  * and second documents are errors. The libfyaml parser is destroyed
  * before sim_yaml_parse returns: no libfyaml pointer survives.
@@ -20,6 +22,10 @@
 #define SIM_YAML_MAX_BYTES ((size_t)1 << 20) /* 1 MiB */
 #define SIM_YAML_MAX_DEPTH 24u
 #define SIM_YAML_MAX_NODES 100000u
+/* Bounds on what libfyaml holds before it emits events (see sim_yaml_check_shape). */
+#define SIM_YAML_MAX_LINE_ITEMS 1024u          /* flow indicators a line, outside quotes */
+#define SIM_YAML_MAX_PENDING_OPENERS 1024u     /* `[` `{` bytes fed past the last event */
+#define SIM_YAML_MAX_LINE_BYTES_ITEMS 8192u    /* `[ ] { } ,` bytes a line, quoted or not */
 
 typedef enum sim_ytype {
     SIM_Y_SCALAR = 1,
@@ -57,6 +63,14 @@ typedef struct sim_ydoc {
  * them. Reports each problem (at most a few) to diag; true when clean.
  */
 bool sim_yaml_check_bytes(const uint8_t *bytes, size_t len, sim_diag *diag);
+
+/*
+ * Checks, on the raw bytes, the nesting and width of flow collections
+ * (at most SIM_YAML_MAX_DEPTH levels, SIM_YAML_MAX_LINE_ITEMS indicators a
+ * line): libfyaml keeps all it scans ahead, so these must hold before it
+ * starts. Reports the first problem at its position; true when clean.
+ */
+bool sim_yaml_check_shape(const uint8_t *bytes, size_t len, sim_diag *diag);
 
 /*
  * Parses bytes (not NUL-terminated, not kept) into doc. Every problem goes

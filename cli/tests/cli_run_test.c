@@ -197,6 +197,61 @@ static void test_cli_json_and_trace(void **state)
     free(bad);
 }
 
+/*
+ * Issue 10: a run that ends at its time limit with work left passed without
+ * a word. It still passes, with a note in the terminal and in --json that
+ * names what was cut off; a step that says `expect: blocked` is meant, and
+ * gives no note; events scheduled after the limit get one too.
+ */
+static void test_time_limit_with_work_left_is_noted(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml;
+        const char *note; /* NULL: no note */
+    } cases[] = {
+        {"scenario: tl-sleep\nprocesses:\n  p:\n    threads:\n      main:\n        - sleep: 7200s\n",
+         "the run stopped at its time limit (t=3600s) with 1 call still in progress: p/main sleep (line 6)"},
+        {"scenario: tl-meant\nprocesses:\n  p:\n    threads:\n      main:\n        - sleep: 7200s\n"
+         "          expect: blocked\n",
+         NULL},
+        {"scenario: tl-fault\ntime_limit: 1s\nprocesses: {p: {threads: {main: [{sleep: 1ms}]}}}\n"
+         "faults: [{at: 2s, crash: p}]\n",
+         "the run stopped at its time limit (t=1s) with events still scheduled after it"},
+        {"scenario: tl-none\nprocesses: {p: {threads: {main: [{sleep: 1ms}]}}}\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *path = st_write_temp(cases[i].yaml, ".yaml");
+        char json[] = "/tmp/cli_time_limit_XXXXXX.json";
+        int fd = mkstemps(json, 5);
+        assert_true(fd >= 0);
+        close(fd);
+        const char *argv[] = {"portsim", "run", "--no-color", "--json", json, path, NULL};
+        ct_result r = ct_run(argv);
+        if (r.code != 0 || strstr(r.out, "1 passed, 0 failed") == NULL) {
+            fail_msg("case %zu: exit %d\n%s%s", i, r.code, r.out, r.err);
+        }
+        char *doc = st_read_file(json, NULL);
+        assert_non_null(doc);
+        if (cases[i].note != NULL) {
+            char *line = ct_line_starting(r.out, "    note: ");
+            if (line == NULL || strstr(line, cases[i].note) == NULL) fail_msg("case %zu: no note in\n%s", i, r.out);
+            free(line);
+            char want[300];
+            snprintf(want, sizeof want, "\"notes\": [\"%s", cases[i].note);
+            if (strstr(doc, want) == NULL) fail_msg("case %zu: no %s in\n%s", i, want, doc);
+        } else {
+            if (strstr(r.out, "note:") != NULL) fail_msg("case %zu: a note in\n%s", i, r.out);
+            assert_non_null(strstr(doc, "\"notes\": [],"));
+        }
+        free(doc);
+        ct_free(&r);
+        unlink(json);
+        unlink(path);
+        free(path);
+    }
+}
+
 /* skip: and only: by backend and profile, with their reasons. */
 static void test_skip_and_only(void **state)
 {
@@ -309,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_cli_folders_order_summary_and_load_errors),
         cmocka_unit_test(test_cli_json_and_trace),
         cmocka_unit_test(test_skip_and_only),
+        cmocka_unit_test(test_time_limit_with_work_left_is_noted),
         cmocka_unit_test(test_each_command_has_its_own_help),
         cmocka_unit_test(test_a_file_met_twice_runs_once),
         cmocka_unit_test(test_load_errors_come_before_their_error_line),

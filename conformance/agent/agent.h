@@ -140,6 +140,7 @@ typedef struct agent_state {
     int64_t next_object_id;
     agent_ctx *contexts;
     uint32_t blob_count;
+    uint64_t blob_bytes; /* all blobs together: at most CM_LIMIT_SCENARIO_BYTES */
     agent_blob blobs[AGENT_MAX_BLOBS];
     int64_t next_exec;
     uint32_t signal_count;

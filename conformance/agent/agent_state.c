@@ -140,19 +140,28 @@ CFStringRef agent_mode_string(const char *name)
     return NULL;
 }
 
+/*
+ * Appends a chunk to a blob. A blob is one data value, so at most
+ * CM_LIMIT_VALUE_BYTES, and all blobs of a run at most
+ * CM_LIMIT_SCENARIO_BYTES: the loader's limits (cm_limits.h), so a runner
+ * cannot make an agent hold more than a scenario may say.
+ */
 bool agent_blob_append(uint32_t id, const uint8_t *bytes, size_t len)
 {
     if (id >= AGENT_MAX_BLOBS) return false;
     agent_mutex_lock(agent_g.lock);
     agent_blob *b = &agent_g.blobs[id];
-    bool ok = b->len + len <= ((size_t)64 << 20);
+    bool ok = len <= CM_LIMIT_VALUE_BYTES && b->len + len <= CM_LIMIT_VALUE_BYTES &&
+              agent_g.blob_bytes + len <= CM_LIMIT_SCENARIO_BYTES;
     uint8_t *grown = ok ? realloc(b->bytes, b->len + len + 1) : NULL;
     if (grown != NULL) {
         memcpy(grown + b->len, bytes, len);
         b->bytes = grown;
         b->len += len;
+        agent_g.blob_bytes += len;
         if (id >= agent_g.blob_count) agent_g.blob_count = id + 1;
     }
+    assert(agent_g.blob_bytes <= CM_LIMIT_SCENARIO_BYTES);
     agent_mutex_unlock(agent_g.lock);
     return grown != NULL;
 }

@@ -74,6 +74,52 @@ bool conf_json_check_bytes(const char *bytes, size_t len, char *err, size_t err_
     return true;
 }
 
+/*
+ * The shape of a line, before libfyaml sees it: libfyaml scans a whole flow
+ * collection before its first event and keeps every token (about 450 bytes
+ * each), so a line of 1 MiB of `[` cost 0.45 s and 360 MB before "nested too
+ * deeply", and one of `[1,1,...]` 218 MB before "too many values" (issue 10).
+ * JSON has one kind of string, so the count is exact: nesting at most
+ * CONF_JSON_MAX_DEPTH, and tokens (`[ ] { } , :` and the start of each
+ * string or bare value) at most 2 x CONF_JSON_MAX_NODES (a line of as many
+ * nodes as the tree takes has fewer, but for empty containers; 31 MB at
+ * most in libfyaml, measured). A single quote outside
+ * a string is refused here (libfyaml would read a YAML '...' scalar there,
+ * which this count does not know).
+ */
+static bool check_shape(const char *line, size_t len, char *err, size_t err_cap)
+{
+    assert(line != NULL || len == 0);
+    uint32_t depth = 0, tokens = 0;
+    bool in_string = false, in_bare = false;
+    for (size_t i = 0; i < len; i++) { /* one pass, no backtracking */
+        char c = line[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        bool indicator = c == '[' || c == '{' || c == ']' || c == '}' || c == ',' || c == ':';
+        bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        if (c == '\'') return set_err(err, err_cap, "a single quote outside a string (not JSON)");
+        if (c == '"' || (!indicator && !space && !in_bare)) tokens++;
+        in_string = c == '"';
+        in_bare = !indicator && !space && !in_string;
+        if (indicator) tokens++;
+        if (c == '[' || c == '{') {
+            if (++depth > CONF_JSON_MAX_DEPTH) return set_err(err, err_cap, "values nested too deeply");
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+        if (tokens > 2 * CONF_JSON_MAX_NODES) return set_err(err, err_cap, "too many values in one line");
+    }
+    assert(depth <= CONF_JSON_MAX_DEPTH);
+    return true;
+}
+
 /* ---- tree building ------------------------------------------------------------------ */
 
 typedef struct builder {
@@ -190,21 +236,21 @@ static bool in_object_key_position(const builder *b)
 
 static void on_scalar(builder *b, struct fy_event *ev)
 {
-    size_t len = 0;
-    const char *text = fy_token_get_text(ev->scalar.value, &len);
-    if (text == NULL) text = "";
     enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
     bool quoted = style == FYSS_DOUBLE_QUOTED;
     if (in_object_key_position(b) && !quoted) {
         fail(b, "an object key is not a string");
         return;
     }
+    if (!quoted && style != FYSS_PLAIN) { /* before reading it: 0.7.12 misreads '' escapes */
+        fail(b, "a string is not double-quoted");
+        return;
+    }
+    size_t len = 0;
+    const char *text = fy_token_get_text(ev->scalar.value, &len);
+    if (text == NULL) text = "";
     uint8_t type = CONF_J_STRING;
     if (!quoted) {
-        if (style != FYSS_PLAIN) {
-            fail(b, "a string is not double-quoted");
-            return;
-        }
         if (len == 4 && memcmp(text, "true", 4) == 0) {
             type = CONF_J_BOOL;
         } else if (len == 5 && memcmp(text, "false", 5) == 0) {
@@ -362,6 +408,7 @@ bool conf_json_parse(const char *line, size_t len, conf_jdoc *doc, char *err, si
     doc->root = CONF_JSON_NONE;
     if (!conf_json_check_bytes(line, len, err, err_cap)) return false;
     if (len > 0 && line[len - 1] == '\n') len--;
+    if (!check_shape(line, len, err, err_cap)) return false;
     raw_output raw = {.len = 0};
     raw.text[0] = '\0';
     struct fy_diag_cfg dcfg;

@@ -506,7 +506,7 @@ void conf_data_write(conf_jw *w, const conf_data *d, size_t inline_max)
     }
 }
 
-#define DATA_SIZE_MAX INT64_C(0x7fffffff) /* 2 GiB: past R27's 0x60000000 limit */
+#define DATA_SIZE_MAX CM_LIMIT_SIZE_BYTES /* as the loader's {size: N}: past R27's 0x60000000 */
 
 static bool read_digest(const conf_jdoc *doc, uint32_t node, uint64_t *out)
 {
@@ -608,7 +608,7 @@ bool conf_dur_read(const conf_jdoc *doc, uint32_t node, int64_t *out)
         }
         return false;
     }
-    return conf_json_int(doc, node, CONF_DUR_NAN + 1, CONF_DUR_FOREVER - 1, out);
+    return conf_json_int(doc, node, -CM_LIMIT_DURATION_NS, CM_LIMIT_DURATION_NS, out);
 }
 
 /* ---- operations ------------------------------------------------------------------------------ */
@@ -859,7 +859,7 @@ static bool read_context(const conf_jdoc *doc, uint32_t node, conf_step *s)
     int64_t info = 0;
     uint32_t v = conf_json_get(doc, node, "info");
     if (v != CONF_JSON_NONE) {
-        if (!conf_json_int(doc, v, INT32_MIN, INT32_MAX, &info)) return false;
+        if (!conf_json_int(doc, v, CM_LIMIT_INFO_MIN, CM_LIMIT_INFO_MAX, &info)) return false;
         known++;
     }
     s->info = info;
@@ -898,7 +898,7 @@ static bool read_step_key(const conf_jdoc *doc, uint32_t v, uint32_t bit, conf_a
     case SK_THREAD: ok = read_name(doc, v, arena, true, &s->thread); break;
     case SK_QUEUE: ok = read_name(doc, v, arena, true, &s->queue); break;
     case SK_MSGID:
-        ok = conf_json_int(doc, v, INT32_MIN, INT32_MAX, &i64);
+        ok = conf_json_int(doc, v, CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &i64);
         s->msgid = (int32_t)i64;
         break;
     case SK_DATA:
@@ -967,24 +967,43 @@ bool conf_step_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf
     return conf_step_validate(out) || set_err(err, err_cap, "step %u (%s): inconsistent arguments", out->ref, info->keyword);
 }
 
+/* Data the loader could have produced: {size: N} and known bytes within their limits. */
+static bool data_within_limits(const conf_data *d)
+{
+    switch (d->kind) {
+    case CONF_DATA_BYTES: return d->len <= CM_LIMIT_VALUE_BYTES;
+    case CONF_DATA_SIZE:
+    case CONF_DATA_DIGEST: return d->size >= 0 && d->size <= CM_LIMIT_SIZE_BYTES;
+    default: return true;
+    }
+}
+
 bool conf_step_validate(const conf_step *s)
 {
     if (s->op == CONF_OP_NONE || s->op >= CONF_OP_COUNT) return false;
     if (s->port != NULL && strcmp(s->port, "self") != 0 && !conf_name_valid(s->port)) return false;
+    if (!data_within_limits(&s->data) || !data_within_limits(&s->name)) return false;
+    /* each duration key with the flags the loader gives it (sim_load_step.c) */
+    const uint32_t timeout = CM_DUR_NEGATIVE | CM_DUR_FOREVER | CM_DUR_NAN;
     switch (s->op) {
     case CONF_OP_ASYNC:
         return s->queue != NULL && s->program != NULL;
-    case CONF_OP_ADD_TIMER:
-        return s->program != NULL && s->mode != NULL;
+    case CONF_OP_ADD_TIMER: /* after_ns, every_ns: not negative, not forever */
+        return s->program != NULL && s->mode != NULL && cm_limit_duration_ok(s->t1_ns, 0) &&
+               cm_limit_duration_ok(s->t2_ns, 0);
     case CONF_OP_REPLY:
         return !(s->echo && s->data.kind != CONF_DATA_NULL);
-    case CONF_OP_SLEEP:
+    case CONF_OP_SLEEP: /* duration_ns: not negative, not nan */
     case CONF_OP_WORK:
-        return s->t1_ns != CONF_DUR_NAN;
+        return cm_limit_duration_ok(s->t1_ns, CM_DUR_FOREVER);
+    case CONF_OP_RUN_LOOP:
+        return cm_limit_duration_ok(s->t1_ns, CM_DUR_NEGATIVE | CM_DUR_FOREVER);
+    case CONF_OP_SEND:
+        return cm_limit_duration_ok(s->t1_ns, timeout) && cm_limit_duration_ok(s->t2_ns, timeout);
     case CONF_OP_SIGNAL:
         return s->signal != NULL;
-    case CONF_OP_WAIT_FOR:
-        return s->signal != NULL && s->count >= 1 && s->t1_ns != CONF_DUR_NAN && s->t1_ns >= 0;
+    case CONF_OP_WAIT_FOR: /* timeout_ns: not negative, not nan; forever is fine */
+        return s->signal != NULL && s->count >= 1 && cm_limit_duration_ok(s->t1_ns, CM_DUR_FOREVER);
     default:
         return true;
     }

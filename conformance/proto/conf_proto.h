@@ -17,6 +17,7 @@
 #ifndef CONF_PROTO_H
 #define CONF_PROTO_H
 
+#include "cm_limits.h"
 #include "conf_json.h"
 
 #include <stdbool.h>
@@ -29,11 +30,11 @@
 #define CONF_DATA_INLINE_MAX ((size_t)64 * 1024)
 /* Raw bytes per "blob" or "source" message. */
 #define CONF_CHUNK_MAX ((size_t)256 * 1024)
-/* Names of processes, threads, programs, modes, queues, variables. */
-#define CONF_NAME_MAX 64u
-/* Durations that are not a number of nanoseconds (as core/'s cm_types.h). */
-#define CONF_DUR_FOREVER INT64_MAX
-#define CONF_DUR_NAN INT64_MIN
+/* Names of processes, threads, programs, modes, queues, variables (the loader's limit). */
+#define CONF_NAME_MAX CM_LIMIT_NAME_BYTES
+/* Durations that are not a number of nanoseconds (core/'s cm_types.h). */
+#define CONF_DUR_FOREVER CM_DURATION_FOREVER
+#define CONF_DUR_NAN CM_DURATION_NAN
 
 /* ---- arena ---------------------------------------------------------------------- */
 
@@ -134,7 +135,7 @@ char *conf_hex(conf_arena *arena, const uint8_t *bytes, size_t len);
 /* Decodes hex (spaces not allowed); NULL on a bad digit or odd length. */
 uint8_t *conf_unhex(conf_arena *arena, const char *hex, size_t hex_len, size_t *out_len);
 
-/* Durations: an integer of nanoseconds, "forever" or "nan". */
+/* Durations: an integer of nanoseconds within +-CM_LIMIT_DURATION_NS, "forever" or "nan". */
 void conf_dur_write(conf_jw *w, int64_t ns);
 bool conf_dur_read(const conf_jdoc *doc, uint32_t node, int64_t *out);
 
@@ -227,7 +228,8 @@ void conf_step_write(conf_jw *w, const conf_step *s);
 /* Reads a step object; strings and bytes are copied into arena. */
 bool conf_step_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf_step *out,
                     char *err, size_t err_cap);
-/* True when the fields a step's operation needs are present and sane. */
+/* True when the fields a step's operation needs are present and sane, within the loader's
+ * limits (cm_limits.h: each duration with the flags the scenario format gives its key). */
 bool conf_step_validate(const conf_step *s);
 
 /* ---- capabilities and event kinds ----------------------------------------------------- */

@@ -1,7 +1,8 @@
 /*
  * conf_proto_test.c — the agent protocol's codec: JSON round trips through
  * libfyaml, every malformed line a clear error (never a crash or a hang),
- * data values, durations, every step keyword written and read back, and a
+ * data values, durations, every step keyword written and read back, the
+ * shape bounds checked before libfyaml (memory measured in a child), and a
  * mutation fuzzer over valid lines.
  */
 #include <setjmp.h>
@@ -11,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -157,6 +161,121 @@ static void test_malformed_lines(void **state)
     expect_rejected(&wrong_way, CONF_TO_RUNNER);
     bad_line wrong_way2 = {"{\"type\": \"end\", \"t_ns\": 0, \"reason\": \"x\"}\n", 0, "for an agent"};
     expect_rejected(&wrong_way2, CONF_TO_AGENT);
+}
+
+#ifdef CONF_TEST_NO_MEMORY_BOUNDS
+#define MEMORY_BOUNDS 0 /* under memcheck or a sanitizer: its memory is in the peak too */
+#else
+#define MEMORY_BOUNDS 1
+#endif
+
+/* A line of `prefix`, `unit` repeated to about 1 MiB, `suffix` and a newline. */
+static char *mib_line(const char *prefix, const char *unit, const char *suffix, size_t *len)
+{
+    size_t p = strlen(prefix), u = strlen(unit), s = strlen(suffix);
+    size_t cap = CONF_JSON_MAX_LINE;
+    char *line = malloc(cap);
+    assert_non_null(line);
+    memcpy(line, prefix, p);
+    size_t n = p;
+    while (n + u + s + 1 < cap) {
+        memcpy(line + n, unit, u);
+        n += u;
+    }
+    memcpy(line + n, suffix, s);
+    n += s;
+    line[n++] = '\n';
+    *len = n;
+    return line;
+}
+
+/* Peak memory (KiB) a child process adds while decoding a line, and its verdict in *ok. */
+static long child_decode_peak_kb(const char *line, size_t len, bool *ok, char *err, size_t err_cap)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rusage before, after;
+        getrusage(RUSAGE_SELF, &before);
+        conf_jdoc doc;
+        struct {
+            long peak_kb;
+            bool ok;
+            char err[120];
+        } out = {0};
+        out.ok = conf_json_parse(line, len, &doc, out.err, sizeof out.err);
+        conf_json_fini(&doc);
+        getrusage(RUSAGE_SELF, &after);
+        out.peak_kb = after.ru_maxrss - before.ru_maxrss;
+        ssize_t w = write(fds[1], &out, sizeof out);
+        _exit(w == (ssize_t)sizeof out ? 0 : 1);
+    }
+    close(fds[1]);
+    struct {
+        long peak_kb;
+        bool ok;
+        char err[120];
+    } in = {0};
+    ssize_t r = read(fds[0], &in, sizeof in);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(r == (ssize_t)sizeof in && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    *ok = in.ok;
+    snprintf(err, err_cap, "%s", in.err);
+    return in.peak_kb;
+}
+
+/*
+ * Issue 10: a 1 MiB line of `[` cost the decoder 0.45 s and 360 MB, one of
+ * `[1,1,...` 218 MB, inside libfyaml before the tree's bounds saw them. The
+ * shape is checked first: each is refused with the tree's own message and
+ * costs the decoding process (a child, measured) under 8 MiB; a line as
+ * large as the node bound allows stays accepted and under 48 MiB.
+ */
+static void test_line_shape_bounds_libfyaml(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prefix, *unit, *suffix, *words;
+    } cases[] = {
+        {"", "[", "", "nested too deeply"},
+        {"", "{", "", "nested too deeply"},
+        {"[", "1,", "1]", "too many values"},
+        {"{\"type\": \"log\", \"message\": \"x\", \"a\": [", "{\"a\":1},", "1]}", "too many values"},
+        {"[", "[],", "1]", "too many values"},
+        {"['", "[", "']", "single quote"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = 0;
+        char *line = mib_line(cases[i].prefix, cases[i].unit, cases[i].suffix, &len);
+        bool ok = true;
+        char err[160];
+        long kb = child_decode_peak_kb(line, len, &ok, err, sizeof err);
+        assert_false(ok);
+        if (strstr(err, cases[i].words) == NULL) fail_msg("case %zu: '%s', wanted '%s'", i, err, cases[i].words);
+        if (MEMORY_BOUNDS && kb > 8 * 1024) fail_msg("case %zu (%s): %ld KiB", i, err, kb);
+        free(line);
+    }
+    char *big = malloc(2 * CONF_JSON_MAX_NODES + 8); /* [1,1,...,1]: as many values as allowed */
+    assert_non_null(big);
+    size_t n = 0;
+    big[n++] = '[';
+    for (uint32_t k = 0; k + 2 < CONF_JSON_MAX_NODES; k++) {
+        big[n++] = '1';
+        big[n++] = ',';
+    }
+    big[n++] = '1';
+    big[n++] = ']';
+    big[n++] = '\n';
+    bool ok = false;
+    char err[160] = "";
+    long kb = child_decode_peak_kb(big, n, &ok, err, sizeof err);
+    if (!ok) fail_msg("the largest allowed line was refused: %s", err);
+    if (MEMORY_BOUNDS && kb > 48 * 1024) fail_msg("the largest allowed line took %ld KiB", kb);
+    free(big);
 }
 
 static void test_limits(void **state)
@@ -333,6 +452,7 @@ static conf_step step_for(uint8_t op)
     s.signal = "ready";
     s.count = 3;
     if (op == CONF_OP_WAIT_FOR) s.t1_ns = 7000;
+    if (op == CONF_OP_RUN_LOOP) s.t1_ns = -3000; /* negative: allowed; nan: not (as the loader) */
     return s;
 }
 
@@ -422,6 +542,13 @@ static void test_bad_steps(void **state)
         "{\"ref\": 1, \"op\": \"wait_for\", \"signal\": \"s\", \"count\": 0, \"timeout_ns\": 5}",
         "{\"ref\": 1, \"op\": \"wait_for\", \"signal\": \"s\", \"count\": 1, \"timeout_ns\": -5}",
         "{\"ref\": 1, \"op\": \"wait_for\", \"signal\": \"s\", \"count\": 1}", /* needs timeout_ns */
+        /* issue 10: the loader's limits (cm_limits.h), see conf_limits_test for the pairs */
+        "{\"ref\": 1, \"op\": \"sleep\", \"duration_ns\": -1}",
+        "{\"ref\": 1, \"op\": \"work\", \"duration_ns\": 1000000000000000001}",
+        "{\"ref\": 1, \"op\": \"run_loop\", \"mode\": \"default\", \"for_ns\": \"nan\"}",
+        "{\"ref\": 1, \"op\": \"add_timer\", \"mode\": \"default\", \"after_ns\": -1, \"timer\": \"t\"}",
+        "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": 0, \"data\": {\"size\": 2147483648}}",
+        "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": -1000000000000000001}",
     };
     conf_arena a;
     conf_arena_init(&a, 0);
@@ -666,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_json_nul_in_string),
         cmocka_unit_test(test_malformed_lines),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_line_shape_bounds_libfyaml),
         cmocka_unit_test(test_data_values),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_every_step_round_trips),

@@ -218,6 +218,10 @@ static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t siz
         if (fd_count != 0 || size != header_size + 8) goto bad;
         return cfmp_wire_accept_shared(scratch + header_size, region ? *region : NULL, message);
     }
+    /* Inline payloads: at most the cap. The receive buffer holds one byte more (to see a
+     * record too long), so a record of exactly cap + 1 bytes fits it and must fail here. */
+    bool inline_payload = header->kind == CFMP_FRAME_HELLO || !(header->flags & CFMP_FLAG_MEMFD);
+    if (inline_payload && length > CFMP_WIRE_INLINE_CAP) goto bad;
     if (header->kind == CFMP_FRAME_HELLO) {
         if (fd_count != 1 || header->flags != 0 || size != header_size + length) goto bad;
         message->passed_fd = fds[0];

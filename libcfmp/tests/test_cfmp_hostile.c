@@ -211,6 +211,60 @@ static void test_R45_bad_frames_close_only_that_connection_and_leak_nothing(void
     CFRelease(server.name);
 }
 
+/*
+ * Issue 10: an inline payload of exactly CFMP_WIRE_INLINE_CAP + 1 bytes fits the receive
+ * buffer (cap + 1, to see a record too long) and was accepted; the length is now compared
+ * with the cap. One byte less is a request like any other and gets its echo.
+ */
+static void test_R45_inline_payload_of_cap_plus_one_bytes_is_refused(void **state) {
+    (void)state;
+    struct cfmp_thread_server server = {.name = cfmp_test_name("inline-cap"), .callout = cfmp_test_echo};
+    cfmp_thread_server_start(&server);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, server.name);
+    cfmp_assert_still_serves(remote);
+    int baseline = cfmp_test_count_fds();
+    size_t header_size = sizeof(struct cfmp_frame_header);
+    uint8_t *frame = calloc(1, header_size + CFMP_WIRE_INLINE_CAP + 2);
+    assert_non_null(frame);
+    struct cfmp_frame_header header = cfmp_request_header(CFMP_WIRE_INLINE_CAP + 1);
+    memcpy(frame, &header, header_size);
+    cfmp_bad_frame(server.name, remote, frame, header_size + CFMP_WIRE_INLINE_CAP + 1, NULL, 0);
+
+    header = cfmp_request_header(CFMP_WIRE_INLINE_CAP); /* at the cap: served */
+    memcpy(frame, &header, header_size);
+    int fd = cfmp_raw_connect(server.name);
+    cfmp_send_with_fds(fd, frame, header_size + CFMP_WIRE_INLINE_CAP, NULL, 0);
+    struct pollfd poll_fd = {fd, POLLIN, 0};
+    assert_int_equal(poll(&poll_fd, 1, (int)(10000 * cfmp_test_scale())), 1);
+    uint8_t *reply = malloc(header_size + CFMP_WIRE_INLINE_CAP + 1);
+    assert_non_null(reply);
+    struct iovec iov = {reply, header_size + CFMP_WIRE_INLINE_CAP + 1};
+    char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof control};
+    ssize_t got = recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
+    assert_true(got >= (ssize_t)header_size);
+    struct cfmp_frame_header back;
+    memcpy(&back, reply, header_size);
+    assert_int_equal(back.kind, CFMP_FRAME_REPLY);
+    assert_int_equal(back.length, CFMP_WIRE_INLINE_CAP);
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message); /* a memfd reply: close what came */
+    if (cmsg != NULL && cmsg->cmsg_type == SCM_RIGHTS) {
+        int passed = -1;
+        memcpy(&passed, CMSG_DATA(cmsg), sizeof passed);
+        close(passed);
+    }
+    close(fd);
+    free(reply);
+    free(frame);
+    cfmp_assert_still_serves(remote);
+    cfmp_wait_fds(baseline);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    cfmp_thread_server_stop(&server);
+    CFRelease(server.name);
+}
+
 static void test_R45_silent_peer_and_peer_dying_mid_request_do_not_block_others(void **state) {
     (void)state;
     struct cfmp_thread_server server = {.name = cfmp_test_name("silent"), .callout = cfmp_test_echo};
@@ -350,6 +404,7 @@ static void test_R33_garbage_reply_invalidates_the_remote(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R45_bad_frames_close_only_that_connection_and_leak_nothing),
+        cmocka_unit_test(test_R45_inline_payload_of_cap_plus_one_bytes_is_refused),
         cmocka_unit_test(test_R45_silent_peer_and_peer_dying_mid_request_do_not_block_others),
         cmocka_unit_test(test_R22_fake_servers_without_a_valid_hello_are_refused),
         cmocka_unit_test(test_R33_garbage_reply_invalidates_the_remote),

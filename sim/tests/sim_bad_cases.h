@@ -74,7 +74,7 @@ static const sim_bad_case sim_bad_cases[] = {
     {"self-and-reply.yaml", "7:11", "reply is only allowed in handlers"},
     {"self-and-reply.yaml", "8:32", "it cannot be used by this operation"},
     {"self-and-reply.yaml", "11:17", "'self' names the port of a handler"},
-    {"bad-expect.yaml", "7:19", "'success' is not a result of create_local"},
+    {"bad-expect.yaml", "7:19", "unknown result 'success' for create_local (expected created, null, blocked or killed)"},
     {"bad-expect.yaml", "9:20", "'reply' does not apply to invalidate"},
     {"bad-expect.yaml", "11:19", "use {name: ...} for the name"},
     {"bad-expect.yaml", "13:26", "runs min is larger than max"},
@@ -93,7 +93,7 @@ static const sim_bad_case sim_bad_cases[] = {
     {"anchors.yaml", "2:8", "anchors (&name) are not allowed"},
     {"alias-bomb.yaml", "2:4", "anchors (&name) are not allowed"},
     {"tags.yaml", "1:11", "tags (!tag) are not allowed"},
-    {"deep-flow.yaml", "2:31", "nesting deeper than 24 levels"},
+    {"deep-flow.yaml", "2:32", "nesting deeper than 24 levels"}, /* the 25th [ (libfyaml said 2:31) */
     {"deep-block.yaml", "26:49", "nesting deeper than 24 levels"},
     {"invalid-utf8.yaml", "2:12", "invalid UTF-8 byte 0xc3"},
     {"invalid-utf8.yaml", "2:19", "invalid UTF-8 byte 0xed"},
@@ -110,6 +110,25 @@ static const sim_bad_case sim_bad_cases[] = {
     {"bad-signals.yaml", "8:29", "unknown key 'count' in signal"},
     {"bad-signals.yaml", "9:31", "signal 's x' is not a valid name"},
     {"bad-signals.yaml", "12:7", "invalidation callback 'cb' may not wait_for"},
+    /* issue 10: a mapping as a key crashed the loader (NULL key text in strcmp) */
+    {"non-scalar-key.yaml", "2:4", "a mapping key must be a scalar, not a mapping"},
+    {"non-scalar-key-2.yaml", "6:12", "a mapping key must be a scalar, not a list"},
+    /* issue 9: a misspelled result said "expected result must be an integer" */
+    {"result-typos.yaml", "8:28", "unknown result 'became_invaild' for send: did you mean 'became_invalid'? (expected success, send_timeout,"},
+    {"result-typos.yaml", "10:28", "expected result must be an integer in [-5, 0], not 7"},
+    {"result-typos.yaml", "12:19", "unknown result 'zzz' for send (expected success,"},
+    {"result-typos.yaml", "14:19", "unknown result 'ture' for is_valid: did you mean 'true'? (expected true, false, blocked or killed)"},
+    {"result-typos.yaml", "16:19", "unknown result 'blokced' for get_type_id: did you mean 'blocked'? (expected blocked, killed or an integer)"},
+    /* issue 9: a filter an event kind cannot match was accepted and matched nothing */
+    {"event-filters.yaml", "10:21", "'msgid' does not filter callout_done events (they carry no message id); callout_done takes process, thread, port"},
+    {"event-filters.yaml", "11:42", "'msgid' does not filter invalidation_callback events"},
+    {"event-filters.yaml", "12:14", "'thread' does not filter crash events (they happen on no thread); crash takes process, reason"},
+    {"event-filters.yaml", "13:22", "name_released takes no filter, only a count"},
+    {"event-filters.yaml", "14:16", "'warning' does not filter callout events (only warning events have one)"},
+    {"event-filters.yaml", "15:6", "unknown event kind 'calout': did you mean 'callout'?"},
+    /* issue 10: 7,600 sends of 1 MiB repeats took 7.5 GiB; the data budgets */
+    {"data-budget.yaml", "23:51", "data to 16777217 bytes, over the budget of 16 MiB per scenario"},
+    {"data-budget.yaml", "32:51", "{size: N} data to 19327352823 bytes, over the budget of 16 GiB"},
 };
 
 #define SIM_BAD_CASE_COUNT (sizeof sim_bad_cases / sizeof sim_bad_cases[0])

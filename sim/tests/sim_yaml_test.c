@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +159,181 @@ static void test_tree_rejects_anchors_aliases_tags_documents(void **state)
     expect_parse_error("a: [1, 2\n", 2, 1, "YAML:");
 }
 
+/* Issue 10: `- {{}}` crashed the loader; a collection used as a key is refused by the tree. */
+static void test_tree_rejects_non_scalar_keys(void **state)
+{
+    (void)state;
+    expect_parse_error("expect_events:\n- {{}}\n", 2, 4, "a mapping key must be a scalar, not a mapping");
+    expect_parse_error("a: {[x]: 1}\n", 1, 5, "a mapping key must be a scalar, not a list");
+    expect_parse_error("? [a, b]\n: 1\n", 1, 3, "not a list");
+    expect_parse_error("a:\n  ? {b: 1}\n  : 2\n", 2, 5, "not a mapping");
+    sim_ydoc doc;
+    sim_diag d;
+    assert_true(parse("{? a : 1, '': 2, : 3}\n", &doc, &d)); /* scalar keys, empty ones too */
+    assert_int_equal(node(&doc, doc.root)->count, 6);
+    sim_ydoc_fini(&doc);
+    sim_diag_fini(&d);
+}
+
+/* The single scalar our tree reads from text. */
+static const sim_ynode *only_scalar(const char *text, sim_ydoc *doc, sim_diag *d)
+{
+    if (!parse(text, doc, d)) fail_msg("'%s' does not parse: %s", text, d->count ? d->entries[0].message : "");
+    const sim_ynode *n = node(doc, doc->root);
+    assert_int_equal(n->type, SIM_Y_SCALAR);
+    return n;
+}
+
+/*
+ * Issue 10: libfyaml 0.7.12 reads n adjacent '' escapes as 2n-1 quotes and
+ * cuts the text to its length hint; from five on it also leaks 512 bytes.
+ * Single-quoted scalars are decoded by sim_yaml.c itself: the text YAML 1.2
+ * gives (each answer below is PyYAML's too; libfyaml 0.7.12 gets half of
+ * them wrong), and no growth of the heap over many loads (a leak of 512
+ * bytes a load would show as 1 MB here).
+ */
+static void test_single_quoted_adjacent_escapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml;
+        const char *text;
+    } cases[] = {
+        {"''''''''''''", "'''''"},
+        {"''''''", "''"},
+        {"'x''''y'", "x''y"},
+        {"'x''''''''''''y'", "x''''''y"},
+        {"'a''b'", "a'b"},
+        {"''", ""},
+        {"' a  \n\n   b '", " a\nb "},
+        {"'a\r\n  b\n\n\n c'", "a b\n\nc"},
+        {"'a\n'", "a "},
+        {"'a\r\n'", "a "},
+        {"'\n''\n  '''", " ' '"},
+        {"' 1st non-empty\n\n 2nd non-empty \n\t3rd non-empty '", " 1st non-empty\n2nd non-empty 3rd non-empty "},
+        {"'\t\r\n''\r\n'", " ' "},
+        {"'a\n\n'", "a\n"},
+        {"'a \t\n\t b'", "a b"},
+        {"'\n'", " "},
+        {"'  '", "  "},
+        {"'a\rb'", "a b"},
+        {"'it''s\n  ''quoted'''", "it's 'quoted'"},
+        {"'\xc3\xa9''  ''\n  a\n\t\n''\xc3\xa9'", "\xc3\xa9'  ' a\n'\xc3\xa9"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sim_ydoc doc;
+        sim_diag d;
+        const sim_ynode *n = only_scalar(cases[i].yaml, &doc, &d);
+        if (n->len != strlen(cases[i].text) || memcmp(n->text, cases[i].text, n->len) != 0) {
+            fail_msg("%s: read [%s], wanted [%s]", cases[i].yaml, n->text, cases[i].text);
+        }
+        assert_int_equal(n->style, SIM_YS_QUOTED);
+        sim_ydoc_fini(&doc);
+        sim_diag_fini(&d);
+    }
+    char many[63]; /* 30 escapes between the quotes */
+    memset(many, 0x27, 62);
+    many[62] = 0;
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 0; i < 2000; i++) {
+        sim_ydoc doc;
+        sim_diag d;
+        const sim_ynode *n = only_scalar(many, &doc, &d);
+        assert_int_equal(n->len, 30);
+        sim_ydoc_fini(&doc);
+        sim_diag_fini(&d);
+    }
+    struct mallinfo2 after = mallinfo2();
+    if (after.uordblks > before.uordblks + 64 * 1024) {
+        fail_msg("the heap grew by %zu bytes over 2000 loads", after.uordblks - before.uordblks);
+    }
+}
+
+/* A buffer of `prefix`, then `unit` repeated to about `total` bytes, then `suffix`. */
+static char *repeated(const char *prefix, const char *unit, size_t total, const char *suffix)
+{
+    size_t p = strlen(prefix), u = strlen(unit), s = strlen(suffix);
+    char *buf = malloc(total + p + s + 1);
+    assert_non_null(buf);
+    memcpy(buf, prefix, p);
+    size_t len = p;
+    while (len + u <= p + total) {
+        memcpy(buf + len, unit, u);
+        len += u;
+    }
+    memcpy(buf + len, suffix, s + 1);
+    return buf;
+}
+
+/*
+ * Issue 10: 1 MiB of `[` made libfyaml take 363 MB before the nesting error.
+ * Flow nesting and width are checked on the raw bytes first, at the exact
+ * position of the first bracket too many; what is inside quotes, comments
+ * and block scalars is text and does not count.
+ */
+static void test_shape_checked_before_libfyaml(void **state)
+{
+    (void)state;
+    char *deep = repeated("about: ", "[", SIM_YAML_MAX_BYTES - 16, "");
+    expect_parse_error(deep, 1, 8 + SIM_YAML_MAX_DEPTH, "nesting deeper than 24 levels");
+    free(deep);
+    deep = repeated("a:\n", "{\n", 200, "");
+    expect_parse_error(deep, 2 + SIM_YAML_MAX_DEPTH, 1, "nesting deeper than 24 levels");
+    free(deep);
+    char *wide = repeated("a: [", "1, ", 3 * (SIM_YAML_MAX_LINE_ITEMS + 5), "1]\n");
+    expect_parse_error(wide, 1, 6 + 3 * (SIM_YAML_MAX_LINE_ITEMS - 1), "more than 1024 flow indicators"); /* the 1024th comma */
+    free(wide);
+    static const char *const text_not_yaml[] = {
+        "a: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n",
+        "a: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['\n",
+        "a: 'it''s [[[[[[[[[[[[[[[[[[[[[[[[[[[[[['\n",
+        "a: 1 # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+        "a: x[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+        "a: |\n  [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n\n  {{{{{{{{{{{{{{{{{{{{{{{{{{{{{\nb: 1\n",
+        "- k: >-\n    [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n- 2\n",
+        "a: \"\\\" [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n",
+    };
+    for (size_t i = 0; i < sizeof text_not_yaml / sizeof text_not_yaml[0]; i++) {
+        sim_diag d;
+        sim_diag_init(&d, "t.yaml");
+        bool ok = sim_yaml_check_shape((const uint8_t *)text_not_yaml[i], strlen(text_not_yaml[i]), &d);
+        if (!ok) fail_msg("[%s]: %s", text_not_yaml[i], d.entries[0].message);
+        assert_int_equal(d.count, 0);
+        sim_diag_fini(&d);
+    }
+}
+
+/*
+ * When the lexer is wrong (here a quote it takes for a quoted scalar is
+ * plain text to libfyaml), the feeder still stops libfyaml: it never holds
+ * more than SIM_YAML_MAX_PENDING_OPENERS brackets it has not turned into events.
+ */
+static void test_feeder_bounds_what_libfyaml_holds(void **state)
+{
+    (void)state;
+    char *hidden = repeated("k: \"\\\"\" ", "[", SIM_YAML_MAX_BYTES - 16, "");
+    sim_ydoc doc;
+    sim_diag d;
+    assert_false(parse(hidden, &doc, &d));
+    assert_int_equal(d.count, 1);
+    assert_non_null(strstr(d.entries[0].message, "more [ and { than libfyaml may hold"));
+    assert_int_equal(d.entries[0].line, 1);
+    sim_ydoc_fini(&doc);
+    sim_diag_fini(&d);
+    free(hidden);
+    /* 100 KiB of ordinary lines, then a single-quoted scalar: past libfyaml's 64 KiB buffer */
+    char *far = repeated("a:\n", "  - [x, {y: z}]\n", 100 * 1024, "  - 'it''''s'\n");
+    assert_true(parse(far, &doc, &d));
+    const sim_ynode *seq = node(&doc, node(&doc, node(&doc, doc.root)->first)->next);
+    uint32_t last = seq->first;
+    for (uint32_t k = seq->first; k != SIM_NONE; k = node(&doc, k)->next) last = k;
+    assert_true(seq->count > 6000);
+    assert_string_equal(node(&doc, last)->text, "it''s");
+    sim_ydoc_fini(&doc);
+    sim_diag_fini(&d);
+    free(far);
+}
+
 static void test_tree_depth_and_node_bounds(void **state)
 {
     (void)state;
@@ -173,8 +349,8 @@ static void test_tree_depth_and_node_bounds(void **state)
     assert_non_null(wide);
     wide[0] = '[';
     size_t len = 1;
-    for (uint32_t i = 0; i < SIM_YAML_MAX_NODES + 10; i++) {
-        memcpy(wide + len, "1, ", 3);
+    for (uint32_t i = 0; i < SIM_YAML_MAX_NODES + 10; i++) { /* one item a line: not too wide */
+        memcpy(wide + len, "1,\n", 3);
         len += 3;
     }
     memcpy(wide + len, "1]", 3);
@@ -239,6 +415,10 @@ int main(void)
         cmocka_unit_test(test_bytes_size_cap),
         cmocka_unit_test(test_tree_positions_are_one_based),
         cmocka_unit_test(test_tree_rejects_anchors_aliases_tags_documents),
+        cmocka_unit_test(test_tree_rejects_non_scalar_keys),
+        cmocka_unit_test(test_single_quoted_adjacent_escapes),
+        cmocka_unit_test(test_shape_checked_before_libfyaml),
+        cmocka_unit_test(test_feeder_bounds_what_libfyaml_holds),
         cmocka_unit_test(test_tree_depth_and_node_bounds),
         cmocka_unit_test(test_durations),
     };
