@@ -13,26 +13,26 @@
 /* "2000000s" is accepted but the same duration written in ns is "out of range"
  * (value/regressions/crash-duration-ns-range). */
 #ifndef FUZZ_KNOWN_DURATION_UNITS_DISAGREE
-#define FUZZ_KNOWN_DURATION_UNITS_DISAGREE 1
+#define FUZZ_KNOWN_DURATION_UNITS_DISAGREE 0
 #endif
 
 /* The loader accepts {size: N} up to 1 TiB, the protocol up to 0x7fffffff
  * (value/regressions/crash-size-limits-disagree). */
 #ifndef FUZZ_KNOWN_SIZE_LIMITS_DISAGREE
-#define FUZZ_KNOWN_SIZE_LIMITS_DISAGREE 1
+#define FUZZ_KNOWN_SIZE_LIMITS_DISAGREE 0
 #endif
 
 /* An inline wire payload of 65,537 bytes is accepted though the cap is 65,536
  * (wire/regressions/crash-inline-over-cap). */
 #ifndef FUZZ_KNOWN_WIRE_INLINE_OVER_CAP
-#define FUZZ_KNOWN_WIRE_INLINE_OVER_CAP 1
+#define FUZZ_KNOWN_WIRE_INLINE_OVER_CAP 0
 #endif
 
 /* Found by fuzz_value: the protocol's writer (conf_jw_str, conf_json.c) drops leading and
  * trailing spaces of a string, so data {"text": " hi "} reaches the agent as "hi"
  * (value/regressions/crash-text-edge-spaces, proto/regressions/crash-text-edge-spaces). */
 #ifndef FUZZ_KNOWN_WRITER_DROPS_EDGE_SPACES
-#define FUZZ_KNOWN_WRITER_DROPS_EDGE_SPACES 1
+#define FUZZ_KNOWN_WRITER_DROPS_EDGE_SPACES 0
 #endif
 
 #endif /* FUZZ_KNOWN_H */

@@ -535,18 +535,20 @@ const char *conf_json_str(const conf_jdoc *doc, uint32_t index)
 }
 
 /* ---- writer ---------------------------------------------------------------------------- */
+/*
+ * Lines are written here byte by byte, not by libfyaml's emitter: libfyaml
+ * 0.7.12 in JSON one-line mode drops a string's leading and trailing spaces
+ * (found by fuzz_value: data " hi " reached the agent as "hi"). The output
+ * keeps the emitter's shape: `{"key": value, "key": [1, 2]}` and a newline.
+ */
 
-static int jw_output(struct fy_emitter *emit, enum fy_emitter_write_type type, const char *str,
-                     int len, void *userdata)
+static void jw_put(conf_jw *w, const char *bytes, size_t n)
 {
-    (void)emit;
-    (void)type;
-    conf_jw *w = userdata;
-    if (len <= 0) return len;
-    size_t need = w->len + (size_t)len + 1;
+    if (w->failed) return;
+    size_t need = w->len + n + 2; /* the newline and the NUL */
     if (need > CONF_JSON_MAX_LINE + 1) {
-        w->failed = true;
-        return len; /* keep the emitter going; the line is refused at the end */
+        w->failed = true; /* the line is refused at the end */
+        return;
     }
     if (need > w->cap) {
         size_t cap = w->cap ? w->cap : 1024;
@@ -554,89 +556,125 @@ static int jw_output(struct fy_emitter *emit, enum fy_emitter_write_type type, c
         char *grown = realloc(w->buf, cap);
         if (grown == NULL) {
             w->failed = true;
-            return len;
+            return;
         }
         w->buf = grown;
         w->cap = cap;
     }
-    memcpy(w->buf + w->len, str, (size_t)len);
-    w->len += (size_t)len;
+    memcpy(w->buf + w->len, bytes, n);
+    w->len += n;
     w->buf[w->len] = '\0';
-    return len;
 }
 
-static void jw_event(conf_jw *w, struct fy_event *ev)
+/* Before a value or a key: the separator its container needs. */
+static void jw_sep(conf_jw *w)
 {
-    if (ev == NULL || fy_emit_event(w->emit, ev) != 0) w->failed = true;
+    assert(w->open && w->depth >= 1 && w->depth <= CONF_JW_DEPTH_MAX);
+    uint8_t *st = &w->state[w->depth - 1];
+    if (*st & CONF_JW_AFTER_KEY) { /* the value of a key */
+        *st &= (uint8_t)~CONF_JW_AFTER_KEY;
+        return;
+    }
+    if (*st & CONF_JW_NOT_FIRST) jw_put(w, ", ", 2);
+    *st |= CONF_JW_NOT_FIRST;
 }
 
-static bool jw_open_emitter(conf_jw *w)
+static void jw_open(conf_jw *w, char c)
 {
-    struct fy_emitter_cfg cfg = {.flags = FYECF_MODE_JSON_ONELINE | FYECF_WIDTH_INF,
-                                 .output = jw_output, .userdata = w};
-    w->emit = fy_emitter_create(&cfg);
-    if (w->emit == NULL) return false;
-    jw_event(w, fy_emit_event_create(w->emit, FYET_STREAM_START));
-    return !w->failed;
+    jw_sep(w);
+    jw_put(w, &c, 1);
+    if (w->depth >= CONF_JW_DEPTH_MAX) {
+        w->failed = true;
+        return;
+    }
+    w->state[w->depth++] = 0;
+}
+
+static void jw_close(conf_jw *w, char c)
+{
+    assert(w->open);
+    if (w->depth <= 1 || (w->state[w->depth - 1] & CONF_JW_AFTER_KEY)) {
+        w->failed = true; /* unbalanced, or a key without its value */
+        return;
+    }
+    w->depth--;
+    jw_put(w, &c, 1);
+}
+
+/* A JSON string: quotes, backslashes, controls and DEL escaped; other bytes as given (UTF-8). */
+static void jw_string(conf_jw *w, const char *s, size_t len)
+{
+    jw_put(w, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+        jw_put(w, s + run, i - run);
+        run = i + 1;
+        char esc[8];
+        switch (c) {
+        case '"': jw_put(w, "\\\"", 2); break;
+        case '\\': jw_put(w, "\\\\", 2); break;
+        case '\n': jw_put(w, "\\n", 2); break;
+        case '\t': jw_put(w, "\\t", 2); break;
+        case '\r': jw_put(w, "\\r", 2); break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            jw_put(w, esc, 6);
+            break;
+        }
+    }
+    jw_put(w, s + run, len - run);
+    jw_put(w, "\"", 1);
+}
+
+/* A scalar value where a value may stand. */
+static void jw_value(conf_jw *w, const char *text, size_t len, bool quoted)
+{
+    jw_sep(w);
+    if (quoted) {
+        jw_string(w, text, len);
+    } else {
+        jw_put(w, text, len);
+    }
 }
 
 bool conf_jw_init(conf_jw *w)
 {
     memset(w, 0, sizeof *w);
-    return jw_open_emitter(w);
-}
-
-/* After a failed line the emitter may be mid-document: start a fresh one. */
-static void jw_reset(conf_jw *w)
-{
-    if (w->emit != NULL) fy_emitter_destroy(w->emit);
-    w->emit = NULL;
-    w->failed = false;
-    w->len = 0;
-    if (!jw_open_emitter(w) && w->emit != NULL) {
-        fy_emitter_destroy(w->emit);
-        w->emit = NULL;
-    }
-    w->len = 0;
+    return true;
 }
 
 void conf_jw_fini(conf_jw *w)
 {
-    if (w->emit != NULL) fy_emitter_destroy(w->emit);
     free(w->buf);
     memset(w, 0, sizeof *w);
-}
-
-static void jw_scalar(conf_jw *w, enum fy_scalar_style style, const char *s, size_t len)
-{
-    assert(w->open);
-    if (w->emit == NULL) {
-        w->failed = true;
-        return;
-    }
-    jw_event(w, fy_emit_event_create(w->emit, FYET_SCALAR, style, s, len, NULL, NULL));
 }
 
 void conf_jw_begin(conf_jw *w)
 {
     assert(!w->open);
-    if (w->emit == NULL) jw_reset(w);
     w->len = 0;
-    w->failed = w->emit == NULL;
+    w->failed = false;
     w->open = true;
-    if (w->emit == NULL) return;
-    jw_event(w, fy_emit_event_create(w->emit, FYET_DOCUMENT_START, 1, NULL, NULL));
-    jw_event(w, fy_emit_event_create(w->emit, FYET_MAPPING_START, FYNS_FLOW, NULL, NULL));
+    w->depth = 1;
+    w->state[0] = 0;
+    jw_put(w, "{", 1);
 }
 
 void conf_jw_key(conf_jw *w, const char *key)
 {
-    jw_scalar(w, FYSS_DOUBLE_QUOTED, key, strlen(key));
+    assert(w->open && key != NULL);
+    if ((w->state[w->depth - 1] & CONF_JW_AFTER_KEY) != 0) w->failed = true; /* two keys in a row */
+    jw_sep(w);
+    jw_string(w, key, strlen(key));
+    jw_put(w, ": ", 2);
+    w->state[w->depth - 1] |= CONF_JW_AFTER_KEY;
 }
 
 void conf_jw_str(conf_jw *w, const char *s, size_t len)
 {
-    jw_scalar(w, FYSS_DOUBLE_QUOTED, len ? s : "", len);
+    jw_value(w, len ? s : "", len, true);
 }
 
 void conf_jw_cstr(conf_jw *w, const char *s)
@@ -648,14 +686,14 @@ void conf_jw_int(conf_jw *w, int64_t v)
 {
     char text[24];
     int n = snprintf(text, sizeof text, "%" PRId64, v);
-    jw_scalar(w, FYSS_PLAIN, text, (size_t)n);
+    jw_value(w, text, (size_t)n, false);
 }
 
 void conf_jw_uint(conf_jw *w, uint64_t v)
 {
     char text[24];
     int n = snprintf(text, sizeof text, "%" PRIu64, v);
-    jw_scalar(w, FYSS_PLAIN, text, (size_t)n);
+    jw_value(w, text, (size_t)n, false);
 }
 
 void conf_jw_double(conf_jw *w, double v)
@@ -668,70 +706,46 @@ void conf_jw_double(conf_jw *w, double v)
         text[n++] = '0';
         text[n] = '\0';
     }
-    jw_scalar(w, FYSS_PLAIN, text, (size_t)n);
+    jw_value(w, text, (size_t)n, false);
 }
 
 void conf_jw_bool(conf_jw *w, bool v)
 {
-    jw_scalar(w, FYSS_PLAIN, v ? "true" : "false", v ? 4 : 5);
+    jw_value(w, v ? "true" : "false", v ? 4 : 5, false);
 }
 
 void conf_jw_null(conf_jw *w)
 {
-    jw_scalar(w, FYSS_PLAIN, "null", 4);
+    jw_value(w, "null", 4, false);
 }
 
 void conf_jw_obj_begin(conf_jw *w)
 {
-    if (w->emit == NULL) {
-        w->failed = true;
-        return;
-    }
-    jw_event(w, fy_emit_event_create(w->emit, FYET_MAPPING_START, FYNS_FLOW, NULL, NULL));
+    jw_open(w, '{');
 }
 
 void conf_jw_obj_end(conf_jw *w)
 {
-    if (w->emit == NULL) {
-        w->failed = true;
-        return;
-    }
-    jw_event(w, fy_emit_event_create(w->emit, FYET_MAPPING_END));
+    jw_close(w, '}');
 }
 
 void conf_jw_arr_begin(conf_jw *w)
 {
-    if (w->emit == NULL) {
-        w->failed = true;
-        return;
-    }
-    jw_event(w, fy_emit_event_create(w->emit, FYET_SEQUENCE_START, FYNS_FLOW, NULL, NULL));
+    jw_open(w, '[');
 }
 
 void conf_jw_arr_end(conf_jw *w)
 {
-    if (w->emit == NULL) {
-        w->failed = true;
-        return;
-    }
-    jw_event(w, fy_emit_event_create(w->emit, FYET_SEQUENCE_END));
+    jw_close(w, ']');
 }
 
 const char *conf_jw_end(conf_jw *w, size_t *len)
 {
     assert(w->open);
     w->open = false;
-    if (w->emit == NULL) return NULL;
-    jw_event(w, fy_emit_event_create(w->emit, FYET_MAPPING_END));
-    jw_event(w, fy_emit_event_create(w->emit, FYET_DOCUMENT_END, 1));
-    if (w->failed || w->len == 0 || w->len > CONF_JSON_MAX_LINE) {
-        jw_reset(w);
-        return NULL;
-    }
-    if (w->buf[w->len - 1] != '\n') {
-        jw_output(w->emit, fyewt_linebreak, "\n", 1, w);
-        if (w->failed) return NULL;
-    }
+    bool balanced = w->depth == 1 && (w->state[0] & CONF_JW_AFTER_KEY) == 0;
+    jw_put(w, "}\n", 2);
+    if (w->failed || !balanced || w->len > CONF_JSON_MAX_LINE) return NULL;
     *len = w->len;
     return w->buf;
 }

@@ -89,13 +89,18 @@ bool conf_json_check_bytes(const char *bytes, size_t len, char *err, size_t err_
 
 /* ---- writer ------------------------------------------------------------------ */
 
+#define CONF_JW_DEPTH_MAX 32u
+#define CONF_JW_NOT_FIRST 0x01u /* the container has an item: the next needs ", " */
+#define CONF_JW_AFTER_KEY 0x02u /* an object's key was written: its value comes next */
+
 typedef struct conf_jw {
-    struct fy_emitter *emit;
     char *buf;
     size_t len;
     size_t cap;
-    bool failed;    /* out of memory, an emitter error, or the line grew past the bound */
+    bool failed;    /* out of memory, unbalanced, or the line grew past the bound */
     bool open;      /* between conf_jw_begin and conf_jw_end */
+    uint32_t depth; /* open containers, the line's object included */
+    uint8_t state[CONF_JW_DEPTH_MAX];
 } conf_jw;
 
 bool conf_jw_init(conf_jw *w);
