@@ -205,8 +205,7 @@ static void check_backend(fuzz_run *x, fuzz_case *k, const sim_scenario *sc)
         }
         failed += bad;
         sim_result_free(&r);
-        if (!bad && failed == 0) break; /* a pass first time: no need to repeat */
-        if (!bad) break;                /* mixed: a flake */
+        if (!bad) break; /* a pass: nothing to confirm (or, after failures, a flake) */
     }
     if (k->verdict == FUZZ_OK && failed > 0 && timing_only == failed) {
         k->verdict = FUZZ_TIMING;
@@ -403,8 +402,9 @@ int cli_cmd_fuzz(cli_ctx *c)
     x.started_ns = now_ns();
     x.progress = isatty(fileno(c->err)) != 0;
     uint64_t deadline = a->time_s > 0 ? x.started_ns + (uint64_t)(a->time_s * 1e9) : UINT64_MAX;
-    for (uint64_t i = 0; i < a->runs && now_ns() < deadline && !(backend && conf_interrupted());) {
-        uint32_t n = a->runs - i < FUZZ_BATCH ? (uint32_t)(a->runs - i) : FUZZ_BATCH;
+    uint64_t runs = a->time_s > 0 && !a->runs_given ? UINT64_MAX : a->runs; /* --time alone: until then */
+    for (uint64_t i = 0; i < runs && now_ns() < deadline && !(backend && conf_interrupted());) {
+        uint32_t n = runs - i < FUZZ_BATCH ? (uint32_t)(runs - i) : FUZZ_BATCH;
         for (uint32_t j = 0; j < n; j++) x.cases[j].seed = seed_at(a, i + j);
         cli_parallel(n, a->jobs, fuzz_task, fuzz_done, &x);
         i += n;

@@ -84,6 +84,7 @@ typedef struct cli_args {
     bool coverage_summary;
     /* given explicitly (defaults differ per command) */
     bool seed_given;
+    bool runs_given;
     bool explore_given;
 } cli_args;
 

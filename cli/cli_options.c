@@ -132,8 +132,8 @@ const cli_option cli_opts_conform[] = {
     END};
 
 const cli_option cli_opts_fuzz[] = {
-    {"--runs", NULL, CLI_V_U64, "N", "generated scenarios to try (default 1000; with --time: at most)", F(runs), 1,
-     1.8e19, NULL, 0},
+    {"--runs", NULL, CLI_V_U64, "N", "generated scenarios to try (default 1000, or no limit with --time)", F(runs),
+     1, 1.8e19, NULL, F(runs_given)},
     {"--time", NULL, CLI_V_DOUBLE, "S", "stop after S seconds (default: no limit)", F(time_s), 0.001, 1e9, NULL, 0},
     {"--output", "-o", CLI_V_TEXT, "DIR", "the findings folder (required): DIR/SIGNATURE.yaml, shared by shards",
      F(output), 0, 0, NULL, 0},

@@ -203,6 +203,7 @@ typedef struct conf_run {
     bool disturbed;         /* a process began late: the host was busy (a failing run is retried) */
     char **notes;           /* remarks that are not failures (late starts) */
     uint32_t note_count;
+    int64_t relay_max_ns;   /* virtual: the longest a signal took from its raise to its relay */
 } conf_run;
 
 #define CONF_STEPF_UNOBSERVABLE 0x01u /* the agent cannot see this step's result */

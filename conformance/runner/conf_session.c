@@ -859,11 +859,14 @@ static bool read_result(session *s, const conf_msg *m, uint32_t step, conf_rec *
  * The raiser counts its own raises, so threads of one process need no
  * round trip. World agents keep their signals inside the model.
  */
-static void relay_signal(session *s, agent_proc *p, uint32_t step)
+static void relay_signal(session *s, agent_proc *p, uint32_t step, int64_t raised_t_ns)
 {
     const sim_step *st = &s->sc->steps[step];
     assert(st->op == CM_OP_SIGNAL && st->signal.index < CM_SIGNAL_MAX);
     assert(!s->world);
+    /* the relay's delay (the raiser's clock is the host's: both are CLOCK_MONOTONIC) */
+    int64_t delay_ns = (int64_t)((double)(conf_now_ns() - s->epoch - raised_t_ns) / s->scale);
+    if (p->info.clock == CONF_CLOCK_HOST && delay_ns > s->run->relay_max_ns) s->run->relay_max_ns = delay_ns;
     uint32_t sig = st->signal.index;
     s->signal_total[sig]++;
     p->raised[sig]++;
@@ -921,7 +924,7 @@ static void on_return(session *s, agent_proc *p, const conf_msg *m)
         r->has_msgid = true;
         r->msgid = (int32_t)conf_msg_int(m, "msgid", 0);
     }
-    if (s->sc->steps[step].op == CM_OP_SIGNAL && !s->world) relay_signal(s, p, step);
+    if (s->sc->steps[step].op == CM_OP_SIGNAL && !s->world) relay_signal(s, p, step, conf_msg_int(m, "t_ns", 0));
 }
 
 static int32_t reason_code(uint8_t kind, const char *reason, bool *ok)
@@ -1479,6 +1482,19 @@ static void report_jitter(session *s, conf_run *out)
     out->disturbed = true;
 }
 
+/* Signals relayed between processes: their delay is the runner's, and the judge widens elapsed
+ * windows by the longest one; a note says by how much when it is more than a trifle. */
+static void report_relays(const session *s, conf_run *out)
+{
+    assert(out != NULL && out->relay_max_ns >= 0);
+    if (s->world || out->relay_max_ns <= CM_NS_PER_MS) return;
+    char text[200], d[40];
+    sim_format_duration(out->relay_max_ns, d, sizeof d);
+    snprintf(text, sizeof text, "signals between processes were relayed in up to %s: elapsed windows are "
+             "widened by that (the runner's delay, not the implementation's)", d);
+    run_note(out, text);
+}
+
 /* ---- the whole run ------------------------------------------------------------------------------ */
 
 static bool run_init(session *s, conf_run *run)
@@ -1561,6 +1577,7 @@ bool conf_run_scenario(const sim_scenario *sc, const conf_model *model, const co
     cleanup(&s);
     conf_observer_finish(&s.obs, s.world, s.end_ns, &out->obs);
     report_jitter(&s, out);
+    report_relays(&s, out);
     out->observed = ok;
     out->end_ns = s.end_ns;
     out->end_reason = s.world ? (s.end_reason ? s.end_reason : "none") : (s.end_reason ? s.end_reason : "none");
