@@ -6,13 +6,41 @@
  * name return a +1 reference the caller must CFRelease; Get functions return a borrowed one.
  * Thread-safety: CFRetain/CFRelease are atomic and may be called from any thread; immutable
  * objects (CFString, CFData) may be shared freely between threads.
+ * Usable from C (C99 and later) and C++ (every declaration is extern "C").
  */
 #ifndef __COREFOUNDATION_CFBASE__
 #define __COREFOUNDATION_CFBASE__ 1
 
+#include <MacTypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+/* Darwin's <sys/cdefs.h> annotations, which macOS code uses freely (`int argc __unused`).
+ * Each is defined only if the program has not defined it; define CFMP_NO_DARWIN_CDEFS before
+ * including CoreFoundation to get none of them (Linux's <linux/...> uapi headers, included
+ * after this one, use `__unused` as a field name). */
+#if !defined(CFMP_NO_DARWIN_CDEFS)
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+#ifndef __dead2
+#define __dead2 __attribute__((__noreturn__))
+#endif
+#ifndef __pure2
+#define __pure2 __attribute__((__const__))
+#endif
+#ifndef __printflike
+#define __printflike(fmtarg, firstvararg) __attribute__((__format__(__printf__, fmtarg, firstvararg)))
+#endif
+#ifndef __scanflike
+#define __scanflike(fmtarg, firstvararg) __attribute__((__format__(__scanf__, fmtarg, firstvararg)))
+#endif
+#ifndef __deprecated
+#define __deprecated __attribute__((__deprecated__))
+#endif
+#endif
 
 #if defined(__cplusplus)
 #define CF_EXTERN_C_BEGIN extern "C" {
@@ -54,26 +82,9 @@
 #define API_DEPRECATED(...)
 #endif
 
-#ifndef TRUE
-#define TRUE 1
-#endif
-#ifndef FALSE
-#define FALSE 0
-#endif
-
 CF_EXTERN_C_BEGIN
 
-typedef unsigned char Boolean;
-typedef uint8_t UInt8;
-typedef int8_t SInt8;
-typedef uint16_t UInt16;
-typedef int16_t SInt16;
-typedef uint32_t UInt32;
-typedef int32_t SInt32;
-typedef uint64_t UInt64;
-typedef int64_t SInt64;
-typedef uint16_t UniChar;
-
+/* Boolean, UInt8 … SInt64, UniChar, OSStatus and noErr come from <MacTypes.h>. */
 typedef signed long CFIndex;
 typedef unsigned long CFTypeID;
 typedef unsigned long CFOptionFlags;

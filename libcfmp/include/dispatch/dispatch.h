@@ -11,8 +11,15 @@
 #ifndef __DISPATCH_PUBLIC__
 #define __DISPATCH_PUBLIC__ 1
 
+/* The headers macOS's <dispatch/dispatch.h> brings in (so unistd's sleep and close, and
+ * fcntl's open, are declared for a program that includes only this one). */
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <fcntl.h>
 
 #if defined(__cplusplus)
 extern "C" {
