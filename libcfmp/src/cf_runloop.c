@@ -103,7 +103,31 @@ static void cfmp_source_finalize(void *object) {
     pthread_mutex_destroy(&source->lock);
 }
 
-const struct cfmp_class cfmp_source_class = {"CFRunLoopSource", cfmp_source_finalize, NULL, NULL};
+/* CF's format, shortened: <CFRunLoopSource %p [%p]>{signalled = …, valid = …, order = …,
+ * context = …}; a version 0 source's context is described by its copyDescription. */
+static CFStringRef cfmp_source_copy_description(const void *object) {
+    const struct __CFRunLoopSource *source = object;
+    CFStringRef context = NULL;
+    if (source->ops == NULL && source->context.copyDescription != NULL) {
+        context = source->context.copyDescription(source->context.info);
+    }
+    if (context == NULL) {
+        context = CFStringCreateWithFormat(NULL, NULL, CFSTR("<CFRunLoopSource context %p>"),
+                                           source->ops != NULL ? source->fd_info
+                                                               : source->context.info);
+    }
+    CFStringRef result = CFStringCreateWithFormat(
+        NULL, NULL,
+        CFSTR("<CFRunLoopSource %p [%p]>{signalled = %s, valid = %s, order = %ld, context = %@}"),
+        object, (const void *)kCFAllocatorSystemDefault,
+        atomic_load(&source->signaled) ? "Yes" : "No", atomic_load(&source->valid) ? "Yes" : "No",
+        (long)source->order, context);
+    CFRelease(context);
+    return result;
+}
+
+const struct cfmp_class cfmp_source_class = {"CFRunLoopSource", cfmp_source_finalize, NULL, NULL,
+                                             cfmp_source_copy_description};
 
 CFTypeID CFRunLoopSourceGetTypeID(void) { return CFMP_TYPE_RUN_LOOP_SOURCE; }
 
@@ -206,7 +230,23 @@ static void cfmp_runloop_finalize(void *object) {
     pthread_mutex_destroy(&rl->lock);
 }
 
-const struct cfmp_class cfmp_runloop_class = {"CFRunLoop", cfmp_runloop_finalize, NULL, NULL};
+/* CF's format, shortened: <CFRunLoop %p [%p]>{current mode = …, common modes = n, modes = n}. */
+static CFStringRef cfmp_runloop_copy_description(const void *object) {
+    struct __CFRunLoop *rl = (struct __CFRunLoop *)(uintptr_t)object; /* only its lock changes */
+    pthread_mutex_lock(&rl->lock);
+    CFStringRef current = rl->current_mode != NULL ? CFRetain(rl->current_mode) : NULL;
+    size_t common = rl->common_count;
+    size_t modes = rl->mode_count;
+    pthread_mutex_unlock(&rl->lock);
+    CFStringRef result = CFStringCreateWithFormat(
+        NULL, NULL, CFSTR("<CFRunLoop %p [%p]>{current mode = %@, common modes = %zu, modes = %zu}"),
+        object, (const void *)kCFAllocatorSystemDefault, current, common, modes);
+    if (current != NULL) CFRelease(current);
+    return result;
+}
+
+const struct cfmp_class cfmp_runloop_class = {"CFRunLoop", cfmp_runloop_finalize, NULL, NULL,
+                                              cfmp_runloop_copy_description};
 
 CFTypeID CFRunLoopGetTypeID(void) { return CFMP_TYPE_RUN_LOOP; }
 

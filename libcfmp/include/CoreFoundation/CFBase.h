@@ -96,6 +96,16 @@ typedef const void *CFTypeRef;
 typedef const struct __CFString *CFStringRef;
 typedef struct __CFString *CFMutableStringRef;
 typedef const struct __CFAllocator *CFAllocatorRef;
+typedef CFTypeRef CFPropertyListRef;
+/* Declared for the signatures that take one (format options, preferences); libcfmp has no
+ * CFDictionary functions, so only NULL can be passed. */
+typedef const struct __CFDictionary *CFDictionaryRef;
+
+typedef CF_ENUM(CFIndex, CFComparisonResult) {
+    kCFCompareLessThan = -1L,
+    kCFCompareEqualTo = 0,
+    kCFCompareGreaterThan = 1
+};
 
 typedef struct {
     CFIndex location;
@@ -111,13 +121,32 @@ CF_INLINE CFRange CFRangeMake(CFIndex loc, CFIndex len) {
 
 enum { kCFNotFound = -1 };
 
-/* Allocators. Only the default behaviour exists: kCFAllocatorDefault (NULL),
- * kCFAllocatorSystemDefault and kCFAllocatorMalloc allocate with malloc; kCFAllocatorNull, as
- * the deallocator of a no-copy object, means "do not free the bytes". */
+/* Allocators. Only the built-in ones exist (no CFAllocatorCreate): kCFAllocatorDefault (NULL),
+ * kCFAllocatorSystemDefault, kCFAllocatorMalloc and kCFAllocatorMallocZone allocate with
+ * malloc; kCFAllocatorNull allocates nothing (NULL), and as the deallocator of a no-copy object
+ * means "do not free the bytes". */
 CF_EXPORT const CFAllocatorRef kCFAllocatorDefault;
 CF_EXPORT const CFAllocatorRef kCFAllocatorSystemDefault;
 CF_EXPORT const CFAllocatorRef kCFAllocatorMalloc;
+CF_EXPORT const CFAllocatorRef kCFAllocatorMallocZone;
 CF_EXPORT const CFAllocatorRef kCFAllocatorNull;
+/* kCFAllocatorUseContext: only meaningful to CFAllocatorCreate, which libcfmp lacks. */
+CF_EXPORT const CFAllocatorRef kCFAllocatorUseContext;
+
+CF_EXPORT CFTypeID CFAllocatorGetTypeID(void);
+/* The default allocator (kCFAllocatorSystemDefault; CFAllocatorSetDefault is not provided). */
+CF_EXPORT CFAllocatorRef CFAllocatorGetDefault(void);
+/* size <= 0 returns NULL, as does kCFAllocatorNull; hint is ignored. Out of memory aborts. */
+CF_EXPORT void *CFAllocatorAllocate(CFAllocatorRef allocator, CFIndex size, CFOptionFlags hint);
+/* ptr NULL allocates; newsize <= 0 frees ptr and returns NULL (CF's rules). */
+CF_EXPORT void *CFAllocatorReallocate(CFAllocatorRef allocator, void *ptr, CFIndex newsize,
+                                      CFOptionFlags hint);
+/* ptr NULL does nothing. */
+CF_EXPORT void CFAllocatorDeallocate(CFAllocatorRef allocator, void *ptr);
+CF_EXPORT CFIndex CFAllocatorGetPreferredSizeForSize(CFAllocatorRef allocator, CFIndex size,
+                                                     CFOptionFlags hint);
+/* The allocator an object was made with: always kCFAllocatorSystemDefault here (NULL too). */
+CF_EXPORT CFAllocatorRef CFGetAllocator(CFTypeRef cf);
 
 /* Polymorphic functions. CFRetain returns its argument; passing NULL to CFRetain or CFRelease
  * is a precondition violation (it aborts, as CF crashes). The last CFRelease finalizes. */
@@ -128,6 +157,12 @@ CF_EXPORT CFTypeID CFGetTypeID(CFTypeRef cf);
 /* CFEqual compares strings and data by content, everything else by identity. */
 CF_EXPORT Boolean CFEqual(CFTypeRef cf1, CFTypeRef cf2);
 CF_EXPORT CFHashCode CFHash(CFTypeRef cf);
+/* A +1 string describing cf, in CF's formats ("<CFString 0x… [0x…]>{contents = "…"}",
+ * "<CFData 0x… [0x…]>{length = …, capacity = …, bytes = 0x…}", "<CFMessagePort …>{…}", …);
+ * NULL for NULL. A local message port's context copyDescription is called (R9). */
+CF_EXPORT CFStringRef CFCopyDescription(CFTypeRef cf);
+/* The class name of a type ("CFString"), +1; NULL for an unknown type id. */
+CF_EXPORT CFStringRef CFCopyTypeIDDescription(CFTypeID type_id);
 
 CF_EXTERN_C_END
 
