@@ -54,6 +54,7 @@ static const struct cfmp_class *cfmp_class_for(uint32_t type_id) {
     case CFMP_TYPE_MESSAGE_PORT: return &cfmp_port_class;
     case CFMP_TYPE_RUN_LOOP: return &cfmp_runloop_class;
     case CFMP_TYPE_RUN_LOOP_SOURCE: return &cfmp_source_class;
+    case CFMP_TYPE_RUN_LOOP_TIMER: return &cfmp_timer_class;
     default: return NULL;
     }
 }

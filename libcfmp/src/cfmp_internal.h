@@ -39,6 +39,7 @@ enum cfmp_type {
     CFMP_TYPE_MESSAGE_PORT = 36,
     CFMP_TYPE_RUN_LOOP = 43,
     CFMP_TYPE_RUN_LOOP_SOURCE = 46,
+    CFMP_TYPE_RUN_LOOP_TIMER = 47,
 };
 
 #define CFMP_OBJECT_MAGIC 0x43464d50u /* "CFMP" */
@@ -76,6 +77,7 @@ extern CFMP_HIDDEN const struct cfmp_class cfmp_string_class;
 extern CFMP_HIDDEN const struct cfmp_class cfmp_data_class;
 extern CFMP_HIDDEN const struct cfmp_class cfmp_runloop_class;
 extern CFMP_HIDDEN const struct cfmp_class cfmp_source_class;
+extern CFMP_HIDDEN const struct cfmp_class cfmp_timer_class;
 extern CFMP_HIDDEN const struct cfmp_class cfmp_port_class;
 
 /* CFRetain that keeps the argument's pointer type. */
