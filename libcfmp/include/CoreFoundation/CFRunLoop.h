@@ -84,8 +84,8 @@ CF_EXPORT void CFRunLoopSourceSignal(CFRunLoopSourceRef source);
  * most one run loop (in any of its modes); adding it to a second one does nothing. The run loop
  * retains it while it is added. A callout is not a "handled source": RunInMode(…, true) keeps
  * running after one, and a mode holding only timers is not empty. Invalidate removes it from
- * its run loop and calls the context's release. CreateWithHandler (blocks) is in the blocks
- * section of <dispatch/dispatch.h>'s companion below. */
+ * its run loop and calls the context's release. With blocks (clang -fblocks),
+ * CFRunLoopTimerCreateWithHandler and CFRunLoopPerformBlock are declared below. */
 typedef struct {
     CFIndex version;
     void *info;
@@ -124,5 +124,47 @@ CF_EXPORT Boolean CFRunLoopContainsTimer(CFRunLoopRef rl, CFRunLoopTimerRef time
 CF_EXPORT CFAbsoluteTime CFRunLoopGetNextTimerFireDate(CFRunLoopRef rl, CFRunLoopMode mode);
 
 CF_EXTERN_C_END
+
+/* ---- blocks (clang -fblocks; link -lBlocksRuntime) ------------------------------------------
+ * Inline, over the function API: libcfmp itself builds without blocks. */
+#if defined(__BLOCKS__)
+#include <dispatch/dispatch.h> /* Block_copy, Block_release */
+
+static __inline__ void __cfmp_timer_call_block(CFRunLoopTimerRef timer, void *info) {
+    void (^block)(CFRunLoopTimerRef) = (void (^)(CFRunLoopTimerRef))info;
+    block(timer);
+}
+
+static __inline__ void __cfmp_release_block(const void *info) { Block_release(info); }
+
+/* CFRunLoopTimerCreate with a block for callout (copied; released when the timer is
+ * invalidated or deallocated). */
+static __inline__ CFRunLoopTimerRef CFRunLoopTimerCreateWithHandler(
+    CFAllocatorRef allocator, CFAbsoluteTime fireDate, CFTimeInterval interval, CFOptionFlags flags,
+    CFIndex order, void (^block)(CFRunLoopTimerRef timer)) {
+    CFRunLoopTimerContext context = {0, (void *)Block_copy(block), NULL, __cfmp_release_block,
+                                     NULL};
+    return CFRunLoopTimerCreate(allocator, fireDate, interval, flags, order,
+                                __cfmp_timer_call_block, &context);
+}
+
+static __inline__ void __cfmp_perform_block(CFRunLoopTimerRef timer, void *info) {
+    (void)timer;
+    void (^block)(void) = (void (^)(void))info;
+    block();
+}
+
+/* Runs block the next time rl runs in mode (a mode name or kCFRunLoopCommonModes), once; like
+ * CF's, it is not a handled source. Made of a one-shot timer due at once (so, unlike CF, it also
+ * wakes rl). */
+static __inline__ void CFRunLoopPerformBlock(CFRunLoopRef rl, CFTypeRef mode, void (^block)(void)) {
+    CFRunLoopTimerContext context = {0, (void *)Block_copy(block), NULL, __cfmp_release_block,
+                                     NULL};
+    CFRunLoopTimerRef timer = CFRunLoopTimerCreate(NULL, 0.0, 0.0, 0, 0, __cfmp_perform_block,
+                                                   &context);
+    CFRunLoopAddTimer(rl, timer, (CFRunLoopMode)mode);
+    CFRelease(timer);
+}
+#endif /* __BLOCKS__ */
 
 #endif /* __COREFOUNDATION_CFRUNLOOP__ */
