@@ -85,6 +85,7 @@ static pthread_cond_t cfmp_workers_cond = PTHREAD_COND_INITIALIZER;
 static int cfmp_workers_live;
 static pid_t cfmp_workers_pid;
 static _Thread_local bool cfmp_on_worker;
+static atomic_bool cfmp_exiting; /* exit() has begun: library threads stop taking work */
 static _Thread_local dispatch_queue_t cfmp_current_queue;
 
 static struct dispatch_queue_s cfmp_main_queue = {
@@ -345,7 +346,8 @@ static void *cfmp_queue_worker(void *argument) {
     cfmp_on_worker = true;
     cfmp_current_queue = queue;
     pthread_mutex_lock(&queue->lock);
-    for (;;) { /* ends when the queue has had nothing runnable for the idle time */
+    for (;;) { /* ends when the queue has had nothing runnable for the idle time, or at exit */
+        if (atomic_load(&cfmp_exiting)) break;
         if (cfmp_queue_runnable(queue)) {
             struct cfmp_work *work = cfmp_queue_pop(queue);
             queue->running++;
@@ -380,11 +382,25 @@ static void *cfmp_queue_worker(void *argument) {
     return NULL;
 }
 
-/* Idle workers end within CFMP_QUEUE_IDLE_NS; exit waits (bounded) so none is left running
- * (Valgrind reports live threads' stacks as possibly lost). A worker calling exit() does not
- * wait for itself. */
+static pthread_mutex_t cfmp_after_lock;
+static pthread_cond_t cfmp_after_cond;
+
+/* At exit, library threads stop taking work: idle workers end within CFMP_QUEUE_IDLE_NS (the
+ * global queues' at once), the dispatch_after thread at once (its pending items are dropped,
+ * as the process ends), and exit waits (bounded) for them so none is left running (Valgrind
+ * reports live threads' stacks as possibly lost). A worker calling exit() does not wait for
+ * itself; one busy in an item is waited for up to 2 s. */
 static void cfmp_workers_wait_at_exit(void) {
     if (getpid() != cfmp_workers_pid) return;
+    atomic_store(&cfmp_exiting, true);
+    pthread_mutex_lock(&cfmp_after_lock);
+    pthread_cond_broadcast(&cfmp_after_cond);
+    pthread_mutex_unlock(&cfmp_after_lock);
+    for (int i = 0; i < CFMP_GLOBAL_QUEUES && cfmp_global_queues[i].width > 0; i++) {
+        pthread_mutex_lock(&cfmp_global_queues[i].lock);
+        pthread_cond_broadcast(&cfmp_global_queues[i].cond);
+        pthread_mutex_unlock(&cfmp_global_queues[i].lock);
+    }
     int self = cfmp_on_worker ? 1 : 0;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -594,7 +610,6 @@ struct cfmp_timed {
 };
 
 static pthread_mutex_t cfmp_after_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cfmp_after_cond;
 static struct cfmp_timed *cfmp_after_list; /* sorted by when_ns */
 static bool cfmp_after_running;
 static pthread_once_t cfmp_after_once = PTHREAD_ONCE_INIT;
@@ -606,7 +621,8 @@ static void *cfmp_after_thread(void *argument) {
     (void)argument;
     cfmp_on_worker = true;
     pthread_mutex_lock(&cfmp_after_lock);
-    for (;;) { /* ends when the list stays empty for the idle time */
+    for (;;) { /* ends when the list stays empty for the idle time, or at exit */
+        if (atomic_load(&cfmp_exiting)) break;
         uint64_t now_ns = cfmp_now_ns();
         while (cfmp_after_list != NULL && cfmp_after_list->when_ns <= now_ns) {
             struct cfmp_timed *due = cfmp_after_list;
