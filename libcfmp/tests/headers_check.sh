@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every public header of libcfmp compiles on its own, warning-free, as C (gcc and clang-14,
 # C99 and C11, clang with -Werror=implicit-function-declaration as Apple clang defaults to) and
-# as C++ (g++ and clang++-14, C++11 to C++20); the umbrella header declares what macOS's does
+# as C++ (g++ and clang++-14, C++11 to C++20), and with clang's -fblocks; the umbrella header declares what macOS's does
 # (the standard C headers, MacTypes, Darwin's __unused); and a C++ program links against
 # libcfmp and runs, which proves the declarations are extern "C".
 # Usage: headers_check.sh INCLUDE_DIR LIBCFMP_SO. Exit 0 pass, 1 fail, 77 no compiler.
@@ -42,6 +42,15 @@ for h in "${headers[@]}"; do
         "$work/one.cpp"
     done
   done
+  # With blocks the headers declare the block forms too (clang only).
+  if command -v clang-14 >/dev/null; then
+    compile "$h with -fblocks" clang-14 -fblocks -std=c11 "${warn[@]}" -I"$include_dir" \
+      -fsyntax-only "$work/one.c"
+  fi
+  if command -v clang++-14 >/dev/null; then
+    compile "$h with -fblocks (C++)" clang++-14 -fblocks -std=c++17 "${warn[@]}" \
+      -I"$include_dir" -fsyntax-only "$work/one.cpp"
+  fi
 done
 # What macOS's umbrella header declares, used without any other include.
 cat >"$work/umbrella.c" <<'PROG'
