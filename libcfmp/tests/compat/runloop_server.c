@@ -19,6 +19,7 @@
 enum { kEcho = 1, kUpper = 2, kWork = 3, kStats = 4, kSlow = 5, kQuit = 99 };
 
 static CFMessagePortRef gWorkerPort = nil; /* the worker thread's port, after check-in */
+static CFRunLoopRef gWorkerRunLoop = nil;   /* retained: the worker's run loop, to stop it */
 static CFRunLoopTimerRef gIdleTimer = nil;
 static CFTimeInterval gIdleSeconds = 10.0;
 static long gRequests = 0;
@@ -71,6 +72,7 @@ static void *ServerThreadEntryPoint(void *param) {
     CFRunLoopSourceRef rlSource = CFMessagePortCreateRunLoopSource(NULL, myPort, 0);
     CFRunLoopAddSource(CFRunLoopGetCurrent(), rlSource, kCFRunLoopDefaultMode);
     CFRelease(rlSource);
+    gWorkerRunLoop = (CFRunLoopRef)CFRetain(CFRunLoopGetCurrent()); /* before the check-in */
 
     /* Package up the port name and send the check-in message. */
     CFIndex stringLength = CFStringGetLength(myPortName);
@@ -214,10 +216,14 @@ int main(int argc, char **argv) {
     CFRelease(gIdleTimer);
     CFMessagePortInvalidate(myPort);
     CFRelease(myPort);
-    /* Stop the worker: invalidating its remote makes its port's peers go; stop its loop. */
+    /* Stop the worker thread's run loop and wait for it to clean up. */
     CFMessagePortInvalidate(gWorkerPort);
     CFRelease(gWorkerPort);
+    CFRunLoopStop(gWorkerRunLoop);
+    pthread_join(worker, NULL);
+    CFRelease(gWorkerRunLoop);
+    CFRelease(myPortName);
     printf("server: handled %ld requests\n", gRequests);
     fflush(stdout);
-    exit(0); /* the worker thread still runs its loop; exit ends it, as on macOS */
+    return 0;
 }
