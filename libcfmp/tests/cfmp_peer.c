@@ -4,6 +4,7 @@
  *
  *   server NAME        local port on the main run loop (default mode); the callout below
  *   queue-server NAME  the same, delivered through a serial dispatch queue (R49)
+ *   null-callout-server NAME  the server with a NULL callout: the first message crashes it (R40)
  *   claim NAME         exit 0 if CreateLocal(NAME) fails (name in use, R16), 1 if it works
  *   register-and-die NAME   CreateLocal(NAME), print READY, then SIGKILL itself (stale name)
  *   refused-client NAME MODE   drop to uid 65534 (MODE "full", or "fsuid": keep file access as
@@ -76,10 +77,10 @@ static void cfmp_peer_ready(void) {
     fflush(stdout);
 }
 
-static int cfmp_peer_server(CFStringRef name, bool use_queue) {
+static int cfmp_peer_server(CFStringRef name, bool use_queue, bool null_callout) {
     Boolean should_free = true;
-    CFMessagePortRef port = CFMessagePortCreateLocal(NULL, name, cfmp_peer_callout, NULL,
-                                                     &should_free);
+    CFMessagePortRef port = CFMessagePortCreateLocal(
+        NULL, name, null_callout ? NULL : cfmp_peer_callout, NULL, &should_free);
     if (port == NULL) return 2;
     dispatch_queue_t queue = NULL;
     if (use_queue) {
@@ -205,8 +206,9 @@ int main(int argc, char **argv) {
     }
     CFStringRef name = CFStringCreateWithCString(NULL, argv[2], kCFStringEncodingUTF8);
     int status = 64;
-    if (strcmp(argv[1], "server") == 0) status = cfmp_peer_server(name, false);
-    if (strcmp(argv[1], "queue-server") == 0) status = cfmp_peer_server(name, true);
+    if (strcmp(argv[1], "server") == 0) status = cfmp_peer_server(name, false, false);
+    if (strcmp(argv[1], "queue-server") == 0) status = cfmp_peer_server(name, true, false);
+    if (strcmp(argv[1], "null-callout-server") == 0) status = cfmp_peer_server(name, false, true);
     if (strcmp(argv[1], "claim") == 0) status = cfmp_peer_claim(name);
     if (strcmp(argv[1], "register-and-die") == 0) status = cfmp_peer_register_and_die(name);
     if (strcmp(argv[1], "dispatch-main") == 0) status = cfmp_peer_dispatch_main(false);
