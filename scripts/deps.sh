@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages portsim needs, if any is missing.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
-pkgs=(cmake make gcc clang-14 pkg-config libfyaml-dev libcmocka-dev valgrind libxml2-utils chromium)
+pkgs=(cmake make gcc g++ clang-14 libblocksruntime-dev pkg-config libfyaml-dev libcmocka-dev valgrind libxml2-utils chromium)
 if [ "${PORTSIM_BENCH_DEPS:-0}" = 1 ]; then
   pkgs+=(libnng-dev libzmq3-dev)
 fi

@@ -35,7 +35,33 @@ static bool cfmp_data_equal(const void *a, const void *b) {
            (left->length == 0 || memcmp(left->bytes, right->bytes, left->length) == 0);
 }
 
-const struct cfmp_class cfmp_data_class = {"CFData", cfmp_data_finalize, cfmp_data_equal, NULL};
+/* CF's format: <CFData %p [%p]>{length = n, capacity = n, bytes = 0x…}, the bytes in hex, or
+ * for more than 24 the first 16 and the last 8 around " ... ". */
+static CFStringRef cfmp_data_copy_description(const void *object) {
+    const struct __CFData *data = object;
+    CFMutableStringRef result = CFStringCreateMutable(NULL, 0);
+    CFStringAppendFormat(result, NULL,
+                         CFSTR("<CFData %p [%p]>{length = %lu, capacity = %lu, bytes = 0x"), object,
+                         (const void *)kCFAllocatorSystemDefault, (unsigned long)data->length,
+                         (unsigned long)(data->capacity > data->length ? data->capacity
+                                                                       : data->length));
+    const uint8_t *bytes = data->bytes;
+    size_t length = data->length;
+    if (length > 24) {
+        for (size_t i = 0; i < 16; i++) CFStringAppendFormat(result, NULL, CFSTR("%02x"), bytes[i]);
+        CFStringAppend(result, CFSTR(" ... "));
+        for (size_t i = length - 8; i < length; i++) {
+            CFStringAppendFormat(result, NULL, CFSTR("%02x"), bytes[i]);
+        }
+    } else {
+        for (size_t i = 0; i < length; i++) CFStringAppendFormat(result, NULL, CFSTR("%02x"), bytes[i]);
+    }
+    CFStringAppend(result, CFSTR("}"));
+    return result;
+}
+
+const struct cfmp_class cfmp_data_class = {"CFData", cfmp_data_finalize, cfmp_data_equal, NULL,
+                                           cfmp_data_copy_description};
 
 CFTypeID CFDataGetTypeID(void) { return CFMP_TYPE_DATA; }
 

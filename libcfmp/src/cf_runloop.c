@@ -8,10 +8,17 @@
  * an event for a source removed meanwhile is ignored safely.
  * Sources keep weak back-pointers to the run loops they are in (one per mode entry) so that
  * CFRunLoopSourceInvalidate can remove them everywhere; a finalizing run loop removes itself.
+ * Timers (CFRunLoopTimer) are kept per mode, retained; a timer is in at most one run loop (any
+ * of its modes) and keeps a weak pointer to it. Each pass of a run waits no longer than the
+ * mode's earliest timer and then fires the timers that are due, in fire-date order; a timer's
+ * callout is not a handled source (returnAfterSourceHandled does not return for it), and a
+ * mode holding only timers is not empty (CF's __CFRunLoopDoTimer, __CFRunLoopModeIsEmpty).
  */
+#include <dlfcn.h>
 #include "cfmp_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +46,9 @@ struct cfmp_rl_mode {
     struct cfmp_rl_entry *entries;
     size_t count;
     size_t capacity;
+    CFRunLoopTimerRef *timers; /* retained */
+    size_t timer_count;
+    size_t timer_capacity;
 };
 
 struct __CFRunLoop {
@@ -54,6 +64,10 @@ struct __CFRunLoop {
     CFRunLoopSourceRef *common_items; /* retained sources added to kCFRunLoopCommonModes */
     size_t item_count;
     size_t item_capacity;
+    CFRunLoopTimerRef *common_timers; /* retained timers added to kCFRunLoopCommonModes */
+    size_t common_timer_count;
+    size_t common_timer_capacity;
+    _Atomic size_t timer_entries; /* timer entries in all modes: 0 keeps runs timer-free */
     CFStringRef current_mode; /* retained while running */
     uint64_t next_entry_id;
     _Atomic bool stop_requested;
@@ -74,6 +88,37 @@ struct __CFRunLoopSource {
     size_t loop_count;
     size_t loop_capacity;
 };
+
+/* Fire dates are kept as monotonic deadlines, converted from CFAbsoluteTime when set (as CF
+ * converts to mach_absolute_time), so a change of the wall clock does not move a timer. */
+struct __CFRunLoopTimer {
+    struct cfmp_object base;
+    pthread_mutex_t lock; /* guards everything below but valid and fire_ns */
+    _Atomic bool valid;
+    _Atomic uint64_t fire_ns; /* CLOCK_MONOTONIC deadline of the next fire */
+    bool firing;
+    CFIndex order;
+    CFTimeInterval interval; /* 0: fires once, then invalidates itself */
+    CFTimeInterval tolerance;
+    CFAbsoluteTime next_fire_date;
+    CFRunLoopTimerCallBack callout;
+    CFRunLoopTimerContext context; /* info NULL after invalidation */
+    CFRunLoopRef rl;               /* weak: the run loop it is in, NULL when in none */
+    size_t mode_count;             /* its entries in rl's modes */
+};
+
+#define CFMP_TIMER_INTERVAL_LIMIT 504911232.0 /* CF's cap on intervals and delays (16 years) */
+
+/* A timer's entry in one of rl's modes goes away: forget rl with the last one. */
+static void cfmp_timer_leave_mode(CFRunLoopTimerRef timer, CFRunLoopRef rl) {
+    pthread_mutex_lock(&timer->lock);
+    assert(timer->rl == rl && timer->mode_count > 0);
+    if (--timer->mode_count == 0) timer->rl = NULL;
+    pthread_mutex_unlock(&timer->lock);
+}
+
+static void cfmp_runloop_add_timer_to_mode(CFRunLoopRef rl, CFRunLoopTimerRef timer,
+                                           CFStringRef mode_name);
 
 static void *cfmp_grow(void *array, size_t *capacity, size_t needed, size_t element_size) {
     if (needed <= *capacity) return array;
@@ -103,7 +148,31 @@ static void cfmp_source_finalize(void *object) {
     pthread_mutex_destroy(&source->lock);
 }
 
-const struct cfmp_class cfmp_source_class = {"CFRunLoopSource", cfmp_source_finalize, NULL, NULL};
+/* CF's format, shortened: <CFRunLoopSource %p [%p]>{signalled = …, valid = …, order = …,
+ * context = …}; a version 0 source's context is described by its copyDescription. */
+static CFStringRef cfmp_source_copy_description(const void *object) {
+    const struct __CFRunLoopSource *source = object;
+    CFStringRef context = NULL;
+    if (source->ops == NULL && source->context.copyDescription != NULL) {
+        context = source->context.copyDescription(source->context.info);
+    }
+    if (context == NULL) {
+        context = CFStringCreateWithFormat(NULL, NULL, CFSTR("<CFRunLoopSource context %p>"),
+                                           source->ops != NULL ? source->fd_info
+                                                               : source->context.info);
+    }
+    CFStringRef result = CFStringCreateWithFormat(
+        NULL, NULL,
+        CFSTR("<CFRunLoopSource %p [%p]>{signalled = %s, valid = %s, order = %ld, context = %@}"),
+        object, (const void *)kCFAllocatorSystemDefault,
+        atomic_load(&source->signaled) ? "Yes" : "No", atomic_load(&source->valid) ? "Yes" : "No",
+        (long)source->order, context);
+    CFRelease(context);
+    return result;
+}
+
+const struct cfmp_class cfmp_source_class = {"CFRunLoopSource", cfmp_source_finalize, NULL, NULL,
+                                             cfmp_source_copy_description};
 
 CFTypeID CFRunLoopSourceGetTypeID(void) { return CFMP_TYPE_RUN_LOOP_SOURCE; }
 
@@ -188,6 +257,11 @@ static void cfmp_mode_destroy(struct cfmp_rl_mode *mode, CFRunLoopRef rl) {
         cfmp_fdref_release(mode->entries[i].fdref);
         CFRelease(mode->entries[i].source);
     }
+    for (size_t i = 0; i < mode->timer_count; i++) {
+        cfmp_timer_leave_mode(mode->timers[i], rl);
+        CFRelease(mode->timers[i]);
+    }
+    free(mode->timers);
     free(mode->entries);
     cfmp_close(mode->epoll_fd);
     CFRelease(mode->name);
@@ -199,14 +273,32 @@ static void cfmp_runloop_finalize(void *object) {
     for (size_t i = 0; i < rl->mode_count; i++) cfmp_mode_destroy(rl->modes[i], rl);
     for (size_t i = 0; i < rl->common_count; i++) CFRelease(rl->common_modes[i]);
     for (size_t i = 0; i < rl->item_count; i++) CFRelease(rl->common_items[i]);
+    for (size_t i = 0; i < rl->common_timer_count; i++) CFRelease(rl->common_timers[i]);
     free(rl->modes);
     free(rl->common_modes);
     free(rl->common_items);
+    free(rl->common_timers);
     cfmp_close(rl->wake_fd);
     pthread_mutex_destroy(&rl->lock);
 }
 
-const struct cfmp_class cfmp_runloop_class = {"CFRunLoop", cfmp_runloop_finalize, NULL, NULL};
+/* CF's format, shortened: <CFRunLoop %p [%p]>{current mode = …, common modes = n, modes = n}. */
+static CFStringRef cfmp_runloop_copy_description(const void *object) {
+    struct __CFRunLoop *rl = (struct __CFRunLoop *)(uintptr_t)object; /* only its lock changes */
+    pthread_mutex_lock(&rl->lock);
+    CFStringRef current = rl->current_mode != NULL ? CFRetain(rl->current_mode) : NULL;
+    size_t common = rl->common_count;
+    size_t modes = rl->mode_count;
+    pthread_mutex_unlock(&rl->lock);
+    CFStringRef result = CFStringCreateWithFormat(
+        NULL, NULL, CFSTR("<CFRunLoop %p [%p]>{current mode = %@, common modes = %zu, modes = %zu}"),
+        object, (const void *)kCFAllocatorSystemDefault, current, common, modes);
+    if (current != NULL) CFRelease(current);
+    return result;
+}
+
+const struct cfmp_class cfmp_runloop_class = {"CFRunLoop", cfmp_runloop_finalize, NULL, NULL,
+                                              cfmp_runloop_copy_description};
 
 CFTypeID CFRunLoopGetTypeID(void) { return CFMP_TYPE_RUN_LOOP; }
 
@@ -501,12 +593,21 @@ void CFRunLoopAddCommonMode(CFRunLoopRef rl, CFRunLoopMode mode) {
     CFRunLoopSourceRef *items = malloc((count + 1) * sizeof *items);
     if (items == NULL) abort();
     for (size_t i = 0; i < count; i++) items[i] = CFMP_RETAIN(rl->common_items[i]);
+    size_t timer_count = rl->common_timer_count;
+    CFRunLoopTimerRef *timers = malloc((timer_count + 1) * sizeof *timers);
+    if (timers == NULL) abort();
+    for (size_t i = 0; i < timer_count; i++) timers[i] = CFMP_RETAIN(rl->common_timers[i]);
     pthread_mutex_unlock(&rl->lock);
     for (size_t i = 0; i < count; i++) {
         cfmp_runloop_add_to_mode(rl, items[i], mode);
         CFRelease(items[i]);
     }
     free(items);
+    for (size_t i = 0; i < timer_count; i++) {
+        cfmp_runloop_add_timer_to_mode(rl, timers[i], mode);
+        CFRelease(timers[i]);
+    }
+    free(timers);
 }
 
 Boolean CFRunLoopContainsSource(CFRunLoopRef rl, CFRunLoopSourceRef source, CFRunLoopMode mode) {
@@ -541,6 +642,423 @@ void CFRunLoopSourceInvalidate(CFRunLoopSourceRef source) {
     }
     free(loops);
     CFRelease(source);
+}
+
+/* ---- timers ------------------------------------------------------------------------------- */
+
+static void cfmp_timer_finalize(void *object) {
+    struct __CFRunLoopTimer *timer = object;
+    assert(timer->rl == NULL); /* a run loop holding it would keep it alive */
+    if (atomic_exchange(&timer->valid, false) && timer->context.release != NULL) {
+        timer->context.release(timer->context.info); /* deallocation invalidates (CF) */
+    }
+    pthread_mutex_destroy(&timer->lock);
+}
+
+/* The symbol of a function pointer (CF names callouts in descriptions), "???" when unknown. */
+static const char *cfmp_symbol_name(const void *address) {
+    Dl_info symbol;
+    if (address != NULL && dladdr(address, &symbol) != 0 && symbol.dli_saddr == address &&
+        symbol.dli_sname != NULL) {
+        return symbol.dli_sname;
+    }
+    return "???";
+}
+
+/* CF's format: <CFRunLoopTimer %p [%p]>{valid = …, firing = …, interval = …, tolerance = …,
+ * next fire date = … (… @ …), callout = name (%p), context = …}. */
+static CFStringRef cfmp_timer_copy_description(const void *object) {
+    struct __CFRunLoopTimer *timer = (struct __CFRunLoopTimer *)(uintptr_t)object; /* lock only */
+    pthread_mutex_lock(&timer->lock);
+    bool firing = timer->firing;
+    CFAbsoluteTime next = timer->next_fire_date;
+    void *info = timer->context.info;
+    CFStringRef (*describe)(const void *) = timer->context.copyDescription;
+    pthread_mutex_unlock(&timer->lock);
+    CFStringRef context = describe != NULL ? describe(info) : NULL;
+    if (context == NULL) {
+        context = CFStringCreateWithFormat(NULL, NULL, CFSTR("<CFRunLoopTimer context %p>"), info);
+    }
+    void *address = NULL;
+    memcpy(&address, &timer->callout, sizeof address);
+    CFStringRef result = CFStringCreateWithFormat(
+        NULL, NULL,
+        CFSTR("<CFRunLoopTimer %p [%p]>{valid = %s, firing = %s, interval = %0.09g, tolerance = "
+              "%0.09g, next fire date = %0.09g (%0.09g @ %llu), callout = %s (%p), context = %@}"),
+        object, (const void *)kCFAllocatorSystemDefault, atomic_load(&timer->valid) ? "Yes" : "No",
+        firing ? "Yes" : "No", timer->interval, timer->tolerance, next,
+        next - CFAbsoluteTimeGetCurrent(), (unsigned long long)atomic_load(&timer->fire_ns),
+        cfmp_symbol_name(address), address, context);
+    CFRelease(context);
+    return result;
+}
+
+const struct cfmp_class cfmp_timer_class = {"CFRunLoopTimer", cfmp_timer_finalize, NULL, NULL,
+                                            cfmp_timer_copy_description};
+
+CFTypeID CFRunLoopTimerGetTypeID(void) { return CFMP_TYPE_RUN_LOOP_TIMER; }
+
+/* The monotonic deadline of a CFAbsoluteTime: now for a past date, capped at 16 years. */
+static uint64_t cfmp_timer_deadline_of(CFAbsoluteTime fire_date) {
+    double delay_s = fire_date - CFAbsoluteTimeGetCurrent();
+    if (!(delay_s > 0)) return cfmp_now_ns(); /* also NaN */
+    if (delay_s > CFMP_TIMER_INTERVAL_LIMIT) delay_s = CFMP_TIMER_INTERVAL_LIMIT;
+    return cfmp_now_ns() + (uint64_t)(delay_s * 1e9);
+}
+
+CFRunLoopTimerRef CFRunLoopTimerCreate(CFAllocatorRef allocator, CFAbsoluteTime fireDate,
+                                       CFTimeInterval interval, CFOptionFlags flags, CFIndex order,
+                                       CFRunLoopTimerCallBack callout,
+                                       CFRunLoopTimerContext *context) {
+    (void)allocator;
+    (void)flags;
+    if (isnan(interval)) {
+        fprintf(stderr, "libcfmp: NaN was used as an interval for a CFRunLoopTimer\n");
+        abort(); /* CF halts too */
+    }
+    struct __CFRunLoopTimer *timer = cfmp_object_create(sizeof *timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    pthread_mutex_init(&timer->lock, NULL);
+    atomic_init(&timer->valid, true);
+    timer->order = order;
+    timer->interval = interval > 0 ? interval : 0.0;
+    timer->next_fire_date = fireDate;
+    atomic_init(&timer->fire_ns, cfmp_timer_deadline_of(fireDate));
+    timer->callout = callout;
+    if (context != NULL) {
+        timer->context = *context;
+        if (context->retain != NULL) timer->context.info = (void *)context->retain(context->info);
+    }
+    return timer;
+}
+
+CFAbsoluteTime CFRunLoopTimerGetNextFireDate(CFRunLoopTimerRef timer) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    pthread_mutex_lock(&timer->lock);
+    CFAbsoluteTime next = timer->next_fire_date;
+    pthread_mutex_unlock(&timer->lock);
+    return next;
+}
+
+void CFRunLoopTimerSetNextFireDate(CFRunLoopTimerRef timer, CFAbsoluteTime fireDate) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    if (!atomic_load(&timer->valid)) return;
+    pthread_mutex_lock(&timer->lock);
+    timer->next_fire_date = fireDate;
+    atomic_store(&timer->fire_ns, cfmp_timer_deadline_of(fireDate));
+    CFRunLoopRef rl = timer->rl != NULL && cfmp_object_try_retain(timer->rl) ? timer->rl : NULL;
+    pthread_mutex_unlock(&timer->lock);
+    if (rl != NULL) {
+        CFRunLoopWakeUp(rl); /* its wait may now be too long, as CF wakes it */
+        CFRelease(rl);
+    }
+}
+
+CFTimeInterval CFRunLoopTimerGetInterval(CFRunLoopTimerRef timer) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    return timer->interval;
+}
+
+Boolean CFRunLoopTimerDoesRepeat(CFRunLoopTimerRef timer) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    return timer->interval > 0;
+}
+
+CFIndex CFRunLoopTimerGetOrder(CFRunLoopTimerRef timer) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    return timer->order;
+}
+
+Boolean CFRunLoopTimerIsValid(CFRunLoopTimerRef timer) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    return atomic_load(&timer->valid);
+}
+
+void CFRunLoopTimerGetContext(CFRunLoopTimerRef timer, CFRunLoopTimerContext *context) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    assert(context != NULL);
+    pthread_mutex_lock(&timer->lock);
+    *context = timer->context;
+    pthread_mutex_unlock(&timer->lock);
+}
+
+CFTimeInterval CFRunLoopTimerGetTolerance(CFRunLoopTimerRef timer) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    return timer->tolerance;
+}
+
+void CFRunLoopTimerSetTolerance(CFRunLoopTimerRef timer, CFTimeInterval tolerance) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    /* Kept for GetTolerance; timers fire as early as they can (a tolerance only allows late). */
+    timer->tolerance = tolerance > 0 ? tolerance : 0.0;
+}
+
+static ssize_t cfmp_mode_find_timer(const struct cfmp_rl_mode *mode, CFRunLoopTimerRef timer) {
+    for (size_t i = 0; i < mode->timer_count; i++) {
+        if (mode->timers[i] == timer) return (ssize_t)i;
+    }
+    return -1;
+}
+
+static void cfmp_runloop_add_timer_to_mode(CFRunLoopRef rl, CFRunLoopTimerRef timer,
+                                           CFStringRef mode_name) {
+    if (!atomic_load(&timer->valid)) return;
+    pthread_mutex_lock(&rl->lock);
+    struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, true);
+    if (cfmp_mode_find_timer(mode, timer) >= 0) {
+        pthread_mutex_unlock(&rl->lock);
+        return;
+    }
+    pthread_mutex_lock(&timer->lock);
+    bool elsewhere = timer->rl != NULL && timer->rl != rl; /* one run loop per timer (CF) */
+    if (!elsewhere) {
+        timer->rl = rl;
+        timer->mode_count++;
+    }
+    pthread_mutex_unlock(&timer->lock);
+    if (elsewhere) {
+        pthread_mutex_unlock(&rl->lock);
+        cfmp_log("CFRunLoopAddTimer: the timer is already in another run loop");
+        return;
+    }
+    mode->timers = cfmp_grow(mode->timers, &mode->timer_capacity, mode->timer_count + 1,
+                             sizeof *mode->timers);
+    mode->timers[mode->timer_count++] = CFMP_RETAIN(timer);
+    atomic_fetch_add(&rl->timer_entries, 1);
+    pthread_mutex_unlock(&rl->lock);
+    CFRunLoopWakeUp(rl); /* a sleeping loop recomputes how long to wait */
+}
+
+/* Detaches timer from mode (rl->lock held); the caller releases the returned reference. */
+static CFRunLoopTimerRef cfmp_mode_detach_timer(CFRunLoopRef rl, struct cfmp_rl_mode *mode,
+                                                CFRunLoopTimerRef timer) {
+    ssize_t index = cfmp_mode_find_timer(mode, timer);
+    if (index < 0) return NULL;
+    memmove(&mode->timers[index], &mode->timers[index + 1],
+            (mode->timer_count - (size_t)index - 1) * sizeof *mode->timers);
+    mode->timer_count--;
+    atomic_fetch_sub(&rl->timer_entries, 1);
+    cfmp_timer_leave_mode(timer, rl);
+    return timer;
+}
+
+static bool cfmp_runloop_drop_common_timer(CFRunLoopRef rl, CFRunLoopTimerRef timer) {
+    for (size_t i = 0; i < rl->common_timer_count; i++) {
+        if (rl->common_timers[i] == timer) {
+            rl->common_timers[i] = rl->common_timers[--rl->common_timer_count];
+            return true;
+        }
+    }
+    return false;
+}
+
+static void cfmp_runloop_remove_timer_from_mode(CFRunLoopRef rl, CFRunLoopTimerRef timer,
+                                                CFStringRef mode_name) {
+    pthread_mutex_lock(&rl->lock);
+    struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, false);
+    CFRunLoopTimerRef detached = mode != NULL ? cfmp_mode_detach_timer(rl, mode, timer) : NULL;
+    pthread_mutex_unlock(&rl->lock);
+    if (detached != NULL) CFRelease(detached);
+}
+
+void CFRunLoopAddTimer(CFRunLoopRef rl, CFRunLoopTimerRef timer, CFRunLoopMode mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    assert(mode != NULL);
+    if (!cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
+        cfmp_runloop_add_timer_to_mode(rl, timer, mode);
+        return;
+    }
+    if (!atomic_load(&timer->valid)) return;
+    pthread_mutex_lock(&rl->lock);
+    bool present = false;
+    for (size_t i = 0; i < rl->common_timer_count; i++) {
+        present = present || rl->common_timers[i] == timer;
+    }
+    if (!present) {
+        rl->common_timers = cfmp_grow(rl->common_timers, &rl->common_timer_capacity,
+                                      rl->common_timer_count + 1, sizeof *rl->common_timers);
+        rl->common_timers[rl->common_timer_count++] = CFMP_RETAIN(timer);
+    }
+    size_t count = 0;
+    CFStringRef *names = cfmp_runloop_copy_common_modes(rl, &count);
+    pthread_mutex_unlock(&rl->lock);
+    for (size_t i = 0; i < count; i++) cfmp_runloop_add_timer_to_mode(rl, timer, names[i]);
+    cfmp_release_names(names, count);
+}
+
+void CFRunLoopRemoveTimer(CFRunLoopRef rl, CFRunLoopTimerRef timer, CFRunLoopMode mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    if (!cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
+        cfmp_runloop_remove_timer_from_mode(rl, timer, mode);
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    bool was_common = cfmp_runloop_drop_common_timer(rl, timer);
+    size_t count = 0;
+    CFStringRef *names = cfmp_runloop_copy_common_modes(rl, &count);
+    pthread_mutex_unlock(&rl->lock);
+    if (was_common) {
+        for (size_t i = 0; i < count; i++) cfmp_runloop_remove_timer_from_mode(rl, timer, names[i]);
+        CFRelease(timer);
+    }
+    cfmp_release_names(names, count);
+}
+
+Boolean CFRunLoopContainsTimer(CFRunLoopRef rl, CFRunLoopTimerRef timer, CFRunLoopMode mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    pthread_mutex_lock(&rl->lock);
+    bool found = false;
+    if (cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
+        for (size_t i = 0; i < rl->common_timer_count; i++) {
+            found = found || rl->common_timers[i] == timer;
+        }
+    } else {
+        struct cfmp_rl_mode *entry_mode = cfmp_runloop_mode(rl, mode, false);
+        found = entry_mode != NULL && cfmp_mode_find_timer(entry_mode, timer) >= 0;
+    }
+    pthread_mutex_unlock(&rl->lock);
+    return found;
+}
+
+CFAbsoluteTime CFRunLoopGetNextTimerFireDate(CFRunLoopRef rl, CFRunLoopMode mode_name) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFAbsoluteTime earliest = 0.0;
+    pthread_mutex_lock(&rl->lock);
+    struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, false);
+    for (size_t i = 0; mode != NULL && i < mode->timer_count; i++) {
+        CFRunLoopTimerRef timer = mode->timers[i];
+        if (!atomic_load(&timer->valid)) continue;
+        pthread_mutex_lock(&timer->lock);
+        CFAbsoluteTime next = timer->next_fire_date;
+        pthread_mutex_unlock(&timer->lock);
+        if (earliest == 0.0 || next < earliest) earliest = next;
+    }
+    pthread_mutex_unlock(&rl->lock);
+    return earliest;
+}
+
+void CFRunLoopTimerInvalidate(CFRunLoopTimerRef timer) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    if (!atomic_exchange(&timer->valid, false)) return;
+    CFMP_RETAIN(timer); /* the run loops' references go below */
+    pthread_mutex_lock(&timer->lock);
+    CFRunLoopRef rl = timer->rl != NULL && cfmp_object_try_retain(timer->rl) ? timer->rl : NULL;
+    void *info = timer->context.info;
+    timer->context.info = NULL;
+    pthread_mutex_unlock(&timer->lock);
+    if (rl != NULL) {
+        /* Out of every mode and the common items, references released outside the lock. */
+        pthread_mutex_lock(&rl->lock);
+        size_t count = 0;
+        CFRunLoopTimerRef *detached = malloc((rl->mode_count + 2) * sizeof *detached);
+        if (detached == NULL) abort();
+        for (size_t i = 0; i < rl->mode_count; i++) {
+            CFRunLoopTimerRef entry = cfmp_mode_detach_timer(rl, rl->modes[i], timer);
+            if (entry != NULL) detached[count++] = entry;
+        }
+        if (cfmp_runloop_drop_common_timer(rl, timer)) detached[count++] = timer;
+        pthread_mutex_unlock(&rl->lock);
+        for (size_t i = 0; i < count; i++) CFRelease(detached[i]);
+        free(detached);
+        CFRelease(rl);
+    }
+    if (timer->context.release != NULL) timer->context.release(info);
+    CFRelease(timer);
+}
+
+/* Earliest deadline of a valid, not-firing timer of mode (rl->lock held); NEVER if none. */
+static uint64_t cfmp_mode_next_timer_ns(const struct cfmp_rl_mode *mode) {
+    uint64_t earliest = CFMP_DEADLINE_NEVER;
+    for (size_t i = 0; i < mode->timer_count; i++) {
+        CFRunLoopTimerRef timer = mode->timers[i];
+        if (!atomic_load(&timer->valid)) continue;
+        uint64_t fire_ns = atomic_load(&timer->fire_ns);
+        if (fire_ns < earliest) earliest = fire_ns;
+    }
+    return earliest;
+}
+
+static uint64_t cfmp_runloop_next_timer_ns(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
+    if (atomic_load_explicit(&rl->timer_entries, memory_order_relaxed) == 0) {
+        return CFMP_DEADLINE_NEVER;
+    }
+    pthread_mutex_lock(&rl->lock);
+    uint64_t earliest = cfmp_mode_next_timer_ns(mode);
+    pthread_mutex_unlock(&rl->lock);
+    return earliest;
+}
+
+/* Fires timer if it is still due in rl, then schedules its next fire: the first multiple of
+ * the interval after now, counted from the fire that was due (missed fires are skipped, as
+ * CF does), unless the callout set a later date itself. */
+static void cfmp_timer_fire(CFRunLoopRef rl, CFRunLoopTimerRef timer) {
+    pthread_mutex_lock(&timer->lock);
+    uint64_t due_ns = atomic_load(&timer->fire_ns);
+    if (!atomic_load(&timer->valid) || timer->firing || timer->rl != rl || due_ns > cfmp_now_ns()) {
+        pthread_mutex_unlock(&timer->lock);
+        return;
+    }
+    timer->firing = true;
+    void *info = timer->context.info;
+    void (*release)(const void *) = NULL;
+    if (timer->context.retain != NULL) {
+        info = (void *)timer->context.retain(info); /* kept alive across the callout */
+        release = timer->context.release;
+    }
+    bool once = timer->interval <= 0;
+    pthread_mutex_unlock(&timer->lock);
+    if (timer->callout != NULL) timer->callout(timer, info);
+    if (once) CFRunLoopTimerInvalidate(timer);
+    if (release != NULL) release(info);
+    pthread_mutex_lock(&timer->lock);
+    timer->firing = false;
+    uint64_t now_ns = cfmp_now_ns();
+    if (atomic_load(&timer->valid) && atomic_load(&timer->fire_ns) <= due_ns) {
+        double interval = timer->interval < CFMP_TIMER_INTERVAL_LIMIT ? timer->interval
+                                                                       : CFMP_TIMER_INTERVAL_LIMIT;
+        uint64_t interval_ns = (uint64_t)(interval * 1e9);
+        if (interval_ns == 0) interval_ns = 1;
+        uint64_t next_ns = due_ns + interval_ns;
+        if (next_ns <= now_ns) next_ns = due_ns + ((now_ns - due_ns) / interval_ns + 1) * interval_ns;
+        atomic_store(&timer->fire_ns, next_ns);
+        timer->next_fire_date = CFAbsoluteTimeGetCurrent() + (double)(next_ns - now_ns) * 1e-9;
+    }
+    pthread_mutex_unlock(&timer->lock);
+}
+
+#define CFMP_TIMERS_PER_PASS 16
+
+static int cfmp_timer_compare(const void *a, const void *b) {
+    CFRunLoopTimerRef left = *(CFRunLoopTimerRef const *)a;
+    CFRunLoopTimerRef right = *(CFRunLoopTimerRef const *)b;
+    uint64_t left_ns = atomic_load(&left->fire_ns);
+    uint64_t right_ns = atomic_load(&right->fire_ns);
+    if (left_ns != right_ns) return left_ns < right_ns ? -1 : 1;
+    return left->order < right->order ? -1 : left->order > right->order;
+}
+
+/* Fires the timers of mode that are due, earliest first (up to CFMP_TIMERS_PER_PASS; the rest
+ * stay due, so the next pass does not wait). */
+static void cfmp_runloop_do_timers(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
+    if (atomic_load_explicit(&rl->timer_entries, memory_order_relaxed) == 0) return;
+    CFRunLoopTimerRef due[CFMP_TIMERS_PER_PASS];
+    size_t count = 0;
+    uint64_t now_ns = cfmp_now_ns();
+    pthread_mutex_lock(&rl->lock);
+    for (size_t i = 0; i < mode->timer_count && count < CFMP_TIMERS_PER_PASS; i++) {
+        CFRunLoopTimerRef timer = mode->timers[i];
+        if (atomic_load(&timer->valid) && atomic_load(&timer->fire_ns) <= now_ns) {
+            due[count++] = CFMP_RETAIN(timer);
+        }
+    }
+    pthread_mutex_unlock(&rl->lock);
+    qsort(due, count, sizeof *due, cfmp_timer_compare);
+    for (size_t i = 0; i < count; i++) {
+        cfmp_timer_fire(rl, due[i]);
+        CFRelease(due[i]);
+    }
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
@@ -631,15 +1149,18 @@ static CFRunLoopRunResult cfmp_runloop_run_mode(CFRunLoopRef rl, struct cfmp_rl_
         /* While spinning, poll instead of sleeping: the wake-up of a sleeping thread costs more
          * than a short round trip on an idle CPU (see cfmp_runloop_spin_ns). */
         bool spinning = spin_until_ns != 0 && cfmp_now_ns() < spin_until_ns;
-        int timeout_ms = handled || spinning ? 0 : cfmp_timeout_ms_until(deadline_ns);
+        uint64_t timer_ns = cfmp_runloop_next_timer_ns(rl, mode);
+        uint64_t wake_ns = timer_ns < deadline_ns ? timer_ns : deadline_ns;
+        int timeout_ms = handled || spinning ? 0 : cfmp_timeout_ms_until(wake_ns);
         handled = cfmp_runloop_wait_once(rl, mode, timeout_ms, stop_after_handle) || handled;
+        cfmp_runloop_do_timers(rl, mode); /* not a handled source, as in CF */
         handled = atomic_exchange(&rl->poked, false) || handled;
         if (handled && stop_after_handle) return kCFRunLoopRunHandledSource;
         if (atomic_load(&rl->stop_requested)) continue;
         if (cfmp_now_ns() >= deadline_ns) return kCFRunLoopRunTimedOut;
         if (spinning) continue;
         pthread_mutex_lock(&rl->lock);
-        bool empty = mode->count == 0;
+        bool empty = mode->count == 0 && mode->timer_count == 0;
         pthread_mutex_unlock(&rl->lock);
         if (empty) return kCFRunLoopRunFinished;
     }
@@ -664,7 +1185,7 @@ static CFRunLoopRunResult cfmp_runloop_run_in_mode(CFRunLoopMode mode_name, CFTi
     uint64_t deadline_ns = seconds > 0 ? cfmp_deadline_after_s(seconds) : cfmp_now_ns();
     pthread_mutex_lock(&rl->lock);
     struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, false);
-    if (mode == NULL || mode->count == 0) { /* also kCFRunLoopCommonModes itself (R36) */
+    if (mode == NULL || (mode->count == 0 && mode->timer_count == 0)) { /* also R36's pseudo-mode */
         pthread_mutex_unlock(&rl->lock);
         return kCFRunLoopRunFinished;
     }

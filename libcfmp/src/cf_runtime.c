@@ -24,20 +24,37 @@ struct __CFAllocator {
 
 CFMP_STATIC_ALLOCATOR(cfmp_allocator_system, "kCFAllocatorSystemDefault");
 CFMP_STATIC_ALLOCATOR(cfmp_allocator_malloc, "kCFAllocatorMalloc");
+CFMP_STATIC_ALLOCATOR(cfmp_allocator_malloc_zone, "kCFAllocatorMallocZone");
 CFMP_STATIC_ALLOCATOR(cfmp_allocator_null, "kCFAllocatorNull");
+CFMP_STATIC_ALLOCATOR(cfmp_allocator_use_context, "kCFAllocatorUseContext");
 
 const CFAllocatorRef kCFAllocatorDefault = NULL;
 const CFAllocatorRef kCFAllocatorSystemDefault = &cfmp_allocator_system;
 const CFAllocatorRef kCFAllocatorMalloc = &cfmp_allocator_malloc;
+const CFAllocatorRef kCFAllocatorMallocZone = &cfmp_allocator_malloc_zone;
 const CFAllocatorRef kCFAllocatorNull = &cfmp_allocator_null;
+const CFAllocatorRef kCFAllocatorUseContext = &cfmp_allocator_use_context;
+
+/* CF's description of an allocator names it: <CFAllocator %p [%p]>{info = %p, ...}; the name
+ * is what a reader needs. */
+static CFStringRef cfmp_allocator_copy_description(const void *object) {
+    const struct __CFAllocator *allocator = object;
+    return CFStringCreateWithFormat(NULL, NULL, CFSTR("<CFAllocator %p [%p]>{name = %s}"), object,
+                                    object, allocator->name);
+}
+
+static const struct cfmp_class cfmp_allocator_class = {"CFAllocator", NULL, NULL, NULL,
+                                                       cfmp_allocator_copy_description};
 
 static const struct cfmp_class *cfmp_class_for(uint32_t type_id) {
     switch (type_id) {
+    case CFMP_TYPE_ALLOCATOR: return &cfmp_allocator_class;
     case CFMP_TYPE_STRING: return &cfmp_string_class;
     case CFMP_TYPE_DATA: return &cfmp_data_class;
     case CFMP_TYPE_MESSAGE_PORT: return &cfmp_port_class;
     case CFMP_TYPE_RUN_LOOP: return &cfmp_runloop_class;
     case CFMP_TYPE_RUN_LOOP_SOURCE: return &cfmp_source_class;
+    case CFMP_TYPE_RUN_LOOP_TIMER: return &cfmp_timer_class;
     default: return NULL;
     }
 }
@@ -137,6 +154,147 @@ CFHashCode CFHash(CFTypeRef cf) {
     const struct cfmp_class *klass = cfmp_class_for(object->type_id);
     if (klass == NULL || klass->hash == NULL) return (CFHashCode)(uintptr_t)cf;
     return klass->hash(object);
+}
+
+CFStringRef CFCopyDescription(CFTypeRef cf) {
+    if (cf == NULL) return NULL;
+    const struct cfmp_object *object = cfmp_object_checked(cf);
+    const struct cfmp_class *klass = cfmp_class_for(object->type_id);
+    assert(klass != NULL);
+    if (klass->copy_description != NULL) {
+        CFStringRef description = klass->copy_description(object);
+        if (description != NULL) return description;
+    }
+    return CFStringCreateWithFormat(NULL, NULL, CFSTR("<%s %p [%p]>"), klass->name, cf,
+                                    (const void *)kCFAllocatorSystemDefault);
+}
+
+CFStringRef CFCopyTypeIDDescription(CFTypeID type_id) {
+    const struct cfmp_class *klass = type_id <= UINT32_MAX ? cfmp_class_for((uint32_t)type_id)
+                                                           : NULL;
+    if (klass == NULL) return NULL;
+    return CFStringCreateWithCString(NULL, klass->name, kCFStringEncodingUTF8);
+}
+
+/* ---- allocators -------------------------------------------------------------------------- */
+
+CFTypeID CFAllocatorGetTypeID(void) { return CFMP_TYPE_ALLOCATOR; }
+
+CFAllocatorRef CFAllocatorGetDefault(void) { return kCFAllocatorSystemDefault; }
+
+CFAllocatorRef CFGetAllocator(CFTypeRef cf) {
+    if (cf != NULL) (void)cfmp_object_checked(cf);
+    return kCFAllocatorSystemDefault;
+}
+
+/* NULL means the default allocator; every allocator but kCFAllocatorNull is malloc. */
+static bool cfmp_allocator_allocates(CFAllocatorRef allocator) {
+    if (allocator == NULL) return true;
+    CFMP_ASSERT_TYPE(allocator, CFMP_TYPE_ALLOCATOR);
+    return allocator != kCFAllocatorNull && allocator != kCFAllocatorUseContext;
+}
+
+void *CFAllocatorAllocate(CFAllocatorRef allocator, CFIndex size, CFOptionFlags hint) {
+    (void)hint;
+    if (size <= 0 || !cfmp_allocator_allocates(allocator)) return NULL;
+    void *memory = malloc((size_t)size);
+    if (memory == NULL) {
+        fprintf(stderr, "libcfmp: out of memory\n");
+        abort();
+    }
+    return memory;
+}
+
+void *CFAllocatorReallocate(CFAllocatorRef allocator, void *ptr, CFIndex newsize,
+                            CFOptionFlags hint) {
+    if (!cfmp_allocator_allocates(allocator)) return NULL;
+    if (ptr == NULL) return CFAllocatorAllocate(allocator, newsize, hint);
+    if (newsize <= 0) {
+        free(ptr);
+        return NULL;
+    }
+    void *memory = realloc(ptr, (size_t)newsize);
+    if (memory == NULL) {
+        fprintf(stderr, "libcfmp: out of memory\n");
+        abort();
+    }
+    return memory;
+}
+
+void CFAllocatorDeallocate(CFAllocatorRef allocator, void *ptr) {
+    if (ptr == NULL || !cfmp_allocator_allocates(allocator)) return;
+    free(ptr);
+}
+
+CFIndex CFAllocatorGetPreferredSizeForSize(CFAllocatorRef allocator, CFIndex size,
+                                           CFOptionFlags hint) {
+    (void)hint;
+    if (!cfmp_allocator_allocates(allocator)) return 0;
+    return size <= 0 ? 0 : (size + 15) & ~(CFIndex)15; /* malloc's 16-byte granule */
+}
+
+/* ---- CFDate's clock and CFPreferences' absence ---------------------------------------- */
+
+CFAbsoluteTime CFAbsoluteTimeGetCurrent(void) {
+    struct timespec now;
+    int rc = clock_gettime(CLOCK_REALTIME, &now);
+    assert(rc == 0);
+    (void)rc;
+    return ((double)now.tv_sec - kCFAbsoluteTimeIntervalSince1970) + (double)now.tv_nsec * 1e-9;
+}
+
+CFMP_STATIC_STRING(cfmp_pref_any_application, "kCFPreferencesAnyApplication");
+CFMP_STATIC_STRING(cfmp_pref_current_application, "kCFPreferencesCurrentApplication");
+CFMP_STATIC_STRING(cfmp_pref_any_host, "kCFPreferencesAnyHost");
+CFMP_STATIC_STRING(cfmp_pref_current_host, "kCFPreferencesCurrentHost");
+CFMP_STATIC_STRING(cfmp_pref_any_user, "kCFPreferencesAnyUser");
+CFMP_STATIC_STRING(cfmp_pref_current_user, "kCFPreferencesCurrentUser");
+const CFStringRef kCFPreferencesAnyApplication = &cfmp_pref_any_application;
+const CFStringRef kCFPreferencesCurrentApplication = &cfmp_pref_current_application;
+const CFStringRef kCFPreferencesAnyHost = &cfmp_pref_any_host;
+const CFStringRef kCFPreferencesCurrentHost = &cfmp_pref_current_host;
+const CFStringRef kCFPreferencesAnyUser = &cfmp_pref_any_user;
+const CFStringRef kCFPreferencesCurrentUser = &cfmp_pref_current_user;
+
+CFPropertyListRef CFPreferencesCopyAppValue(CFStringRef key, CFStringRef applicationID) {
+    CFMP_ASSERT_TYPE(key, CFMP_TYPE_STRING);
+    CFMP_ASSERT_TYPE(applicationID, CFMP_TYPE_STRING);
+    return NULL; /* no store: every key is absent */
+}
+
+CFPropertyListRef CFPreferencesCopyValue(CFStringRef key, CFStringRef applicationID,
+                                         CFStringRef userName, CFStringRef hostName) {
+    (void)userName;
+    (void)hostName;
+    return CFPreferencesCopyAppValue(key, applicationID);
+}
+
+Boolean CFPreferencesGetAppBooleanValue(CFStringRef key, CFStringRef applicationID,
+                                        Boolean *keyExistsAndHasValidFormat) {
+    CFPropertyListRef value = CFPreferencesCopyAppValue(key, applicationID);
+    assert(value == NULL);
+    if (keyExistsAndHasValidFormat != NULL) *keyExistsAndHasValidFormat = false;
+    return false;
+}
+
+CFIndex CFPreferencesGetAppIntegerValue(CFStringRef key, CFStringRef applicationID,
+                                        Boolean *keyExistsAndHasValidFormat) {
+    CFPropertyListRef value = CFPreferencesCopyAppValue(key, applicationID);
+    assert(value == NULL);
+    if (keyExistsAndHasValidFormat != NULL) *keyExistsAndHasValidFormat = false;
+    return 0;
+}
+
+void CFPreferencesSetAppValue(CFStringRef key, CFPropertyListRef value,
+                              CFStringRef applicationID) {
+    CFMP_ASSERT_TYPE(key, CFMP_TYPE_STRING);
+    CFMP_ASSERT_TYPE(applicationID, CFMP_TYPE_STRING);
+    (void)value; /* not stored: the next CopyAppValue still returns NULL */
+}
+
+Boolean CFPreferencesAppSynchronize(CFStringRef applicationID) {
+    CFMP_ASSERT_TYPE(applicationID, CFMP_TYPE_STRING);
+    return false; /* nothing could be written */
 }
 
 /* ---- logging and time ---------------------------------------------------------------- */

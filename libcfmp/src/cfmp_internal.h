@@ -20,6 +20,7 @@
 #include <CoreFoundation/CoreFoundation.h>
 #include <assert.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,7 @@ enum cfmp_type {
     CFMP_TYPE_MESSAGE_PORT = 36,
     CFMP_TYPE_RUN_LOOP = 43,
     CFMP_TYPE_RUN_LOOP_SOURCE = 46,
+    CFMP_TYPE_RUN_LOOP_TIMER = 47,
 };
 
 #define CFMP_OBJECT_MAGIC 0x43464d50u /* "CFMP" */
@@ -54,11 +56,14 @@ typedef void (*cfmp_finalize_fn)(void *object);
 typedef bool (*cfmp_equal_fn)(const void *a, const void *b);
 typedef CFHashCode (*cfmp_hash_fn)(const void *object);
 
+typedef CFStringRef (*cfmp_describe_fn)(const void *object);
+
 struct cfmp_class {
     const char *name;
     cfmp_finalize_fn finalize;
-    cfmp_equal_fn equal; /* NULL: identity */
-    cfmp_hash_fn hash;   /* NULL: pointer */
+    cfmp_equal_fn equal;                /* NULL: identity */
+    cfmp_hash_fn hash;                  /* NULL: pointer */
+    cfmp_describe_fn copy_description; /* NULL: "<name %p [%p]>" */
 };
 
 CFMP_HIDDEN void *cfmp_object_create(size_t size, enum cfmp_type type_id);
@@ -72,6 +77,7 @@ extern CFMP_HIDDEN const struct cfmp_class cfmp_string_class;
 extern CFMP_HIDDEN const struct cfmp_class cfmp_data_class;
 extern CFMP_HIDDEN const struct cfmp_class cfmp_runloop_class;
 extern CFMP_HIDDEN const struct cfmp_class cfmp_source_class;
+extern CFMP_HIDDEN const struct cfmp_class cfmp_timer_class;
 extern CFMP_HIDDEN const struct cfmp_class cfmp_port_class;
 
 /* CFRetain that keeps the argument's pointer type. */
@@ -120,18 +126,38 @@ CFMP_HIDDEN void cfmp_close(int fd);
 struct __CFString {
     struct cfmp_object base;
     const char *bytes; /* NUL-terminated copy (or a literal for static strings) */
-    size_t length;     /* bytes, without the terminator */
+    size_t length;     /* bytes, without the terminator; == utf16_length iff plain ASCII */
     size_t utf16_length;
+    size_t capacity;   /* bytes allocated (mutable strings grow in place) */
+    bool is_mutable;
 };
 #define CFMP_STATIC_STRING(symbol, literal)                                                    \
     static const struct __CFString symbol = {                                                  \
         {CFMP_OBJECT_MAGIC, CFMP_TYPE_STRING, CFMP_REFS_IMMORTAL},                             \
-        literal, sizeof(literal) - 1, sizeof(literal) - 1}
+        literal, sizeof(literal) - 1, sizeof(literal) - 1, sizeof(literal), false}
 CFMP_HIDDEN bool cfmp_utf8_valid(const uint8_t *bytes, size_t length, size_t *utf16_length);
 
 /* UTF-8 bytes of a string (not NUL-terminated inside; bytes[length] is NUL). Borrowed. */
 CFMP_HIDDEN const char *cfmp_string_utf8(CFStringRef string, size_t *length);
 CFMP_HIDDEN CFStringRef cfmp_string_create_utf8(const char *bytes, size_t length);
+/* Appends valid UTF-8 to a mutable string. */
+CFMP_HIDDEN void cfmp_string_append_utf8(CFMutableStringRef string, const char *bytes,
+                                         size_t length);
+
+/* A growable NUL-terminated byte buffer (bytes NULL until the first append). */
+struct cfmp_strbuf {
+    char *bytes;
+    size_t length;
+    size_t capacity;
+};
+CFMP_HIDDEN void cfmp_strbuf_reserve(struct cfmp_strbuf *buffer, size_t extra);
+CFMP_HIDDEN void cfmp_strbuf_append(struct cfmp_strbuf *buffer, const void *bytes, size_t length);
+CFMP_HIDDEN void cfmp_strbuf_append_code_point(struct cfmp_strbuf *buffer, uint32_t code_point);
+/* An immutable string that takes the buffer's bytes (the buffer is left empty); NULL if they
+ * are not valid UTF-8. */
+CFMP_HIDDEN CFStringRef cfmp_string_create_from_buffer(struct cfmp_strbuf *buffer);
+/* Formats CF-style (printf plus %@, %C, %S) into out (cf_string.c). */
+CFMP_HIDDEN void cfmp_format_append(struct cfmp_strbuf *out, CFStringRef format, va_list args);
 typedef void (*cfmp_data_free_fn)(void *context, void *bytes, size_t length);
 /* A CFData over bytes it does not copy; free_fn(context, bytes, length) runs at finalize. */
 CFMP_HIDDEN CFDataRef cfmp_data_create_external(const void *bytes, size_t length,

@@ -5,6 +5,7 @@
 #include "cfmp_port.h"
 #include "cfmp_mutants.h" /* CFMP_MUTATE(...): compile-time mutants, off in real builds */
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,52 @@ static void cfmp_port_finalize(void *object) {
     pthread_mutex_destroy(&port->lock);
 }
 
-const struct cfmp_class cfmp_port_class = {"CFMessagePort", cfmp_port_finalize, NULL, NULL};
+/* R9: CF's formats. A local port adds its source, the callout's symbol (dladdr, "???" when it
+ * has none) and the context's description: copyDescription(info) when both are non-NULL (no
+ * library lock is held during that call), else "<CFMessagePort context %p>". */
+static CFStringRef cfmp_port_copy_description(const void *object) {
+    struct __CFMessagePort *port = (struct __CFMessagePort *)(uintptr_t)object; /* lock only */
+    pthread_mutex_lock(&port->lock);
+    bool valid = port->valid;
+    CFStringRef name = port->name != NULL ? CFRetain(port->name) : NULL;
+    const void *source = port->source;
+    void *info = port->context.info;
+    CFStringRef (*copy_description)(const void *) = port->context.copyDescription;
+    pthread_mutex_unlock(&port->lock);
+    CFStringRef result = NULL;
+    if (port->remote) {
+        result = CFStringCreateWithFormat(
+            NULL, NULL, CFSTR("<CFMessagePort %p [%p]>{locked = %s, valid = %s, remote = %s, name = %@}"),
+            object, (const void *)kCFAllocatorSystemDefault, "Maybe", valid ? "Yes" : "No", "Yes",
+            name);
+    } else {
+        CFStringRef context = NULL;
+        if (info != NULL && copy_description != NULL) context = copy_description(info);
+        if (context == NULL) {
+            context = CFStringCreateWithFormat(NULL, NULL, CFSTR("<CFMessagePort context %p>"), info);
+        }
+        void *address = NULL;
+        memcpy(&address, &port->callout, sizeof address < sizeof port->callout ? sizeof address
+                                                                                : sizeof port->callout);
+        Dl_info symbol;
+        const char *symbol_name = address != NULL && dladdr(address, &symbol) != 0 &&
+                                          symbol.dli_saddr == address && symbol.dli_sname != NULL
+                                      ? symbol.dli_sname
+                                      : "???";
+        result = CFStringCreateWithFormat(
+            NULL, NULL,
+            CFSTR("<CFMessagePort %p [%p]>{locked = %s, valid = %s, remote = %s, name = %@, "
+                  "source = %p, callout = %s (%p), context = %@}"),
+            object, (const void *)kCFAllocatorSystemDefault, "Maybe", valid ? "Yes" : "No", "No",
+            name, source, symbol_name, address, context);
+        CFRelease(context);
+    }
+    if (name != NULL) CFRelease(name);
+    return result;
+}
+
+const struct cfmp_class cfmp_port_class = {"CFMessagePort", cfmp_port_finalize, NULL, NULL,
+                                           cfmp_port_copy_description};
 
 CFTypeID CFMessagePortGetTypeID(void) { return CFMP_TYPE_MESSAGE_PORT; }
 

@@ -52,16 +52,24 @@ static void cfmp_send_reply(struct cfmp_conn *conn, int32_t convid, CFDataRef re
 }
 
 /* R40–R46: the callout runs with info retained; its result is sent as the reply even if the
- * port was invalidated meanwhile (R46). An invalid port drops the request unanswered (R44). */
+ * port was invalidated meanwhile (R46). An invalid port drops the request unanswered (R44). A
+ * valid port created with a NULL callout crashes the process when a message arrives, as CF
+ * calls through NULL (R40): the sender's pending request then gets -5 (R33). */
 static void cfmp_perform_request(CFMessagePortRef port, struct cfmp_conn *conn,
                                  struct cfmp_message *message) {
     pthread_mutex_lock(&port->lock);
     bool valid = port->valid;
     CFMessagePortContext context = port->context;
     pthread_mutex_unlock(&port->lock);
-    if ((!valid && !CFMP_MUTATE(CALLOUT_AFTER_INVALID)) || port->callout == NULL) {
+    if (!valid && !CFMP_MUTATE(CALLOUT_AFTER_INVALID)) {
         cfmp_message_dispose(message);
         return;
+    }
+    if (port->callout == NULL) {
+        fprintf(stderr, "libcfmp: a message (msgid %d) arrived for a local port created with a "
+                        "NULL callout; CF calls through NULL and crashes (R40)\n",
+                (int)message->header.msgid);
+        abort();
     }
     void *info = context.info;
     bool retain = context.retain != NULL && !CFMP_MUTATE(NO_CALLOUT_RETAIN);

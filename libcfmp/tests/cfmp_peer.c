@@ -4,10 +4,14 @@
  *
  *   server NAME        local port on the main run loop (default mode); the callout below
  *   queue-server NAME  the same, delivered through a serial dispatch queue (R49)
+ *   null-callout-server NAME  the server with a NULL callout: the first message crashes it (R40)
  *   claim NAME         exit 0 if CreateLocal(NAME) fails (name in use, R16), 1 if it works
  *   register-and-die NAME   CreateLocal(NAME), print READY, then SIGKILL itself (stale name)
  *   refused-client NAME MODE   drop to uid 65534 (MODE "full", or "fsuid": keep file access as
  *                      root so the connection reaches the server) and check the server refuses
+ *   dispatch-main NAME  dispatch_main(); 50 ms later an item on the main queue exits 42 if it
+ *                      runs on the main thread with the main queue's label (3 otherwise)
+ *   exit-from-worker NAME  dispatch_main(); an item on a global queue calls exit(43)
  *
  * Server callout by msgid: 1 echo; 2 sleep ARG ms (data, decimal) then echo; 3 reply NULL;
  * 4 SIGKILL itself before replying (a crash during a request); 5 invalidate the port, then
@@ -16,6 +20,7 @@
 #include <CoreFoundation/CoreFoundation.h>
 #include <dispatch/dispatch.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,10 +77,10 @@ static void cfmp_peer_ready(void) {
     fflush(stdout);
 }
 
-static int cfmp_peer_server(CFStringRef name, bool use_queue) {
+static int cfmp_peer_server(CFStringRef name, bool use_queue, bool null_callout) {
     Boolean should_free = true;
-    CFMessagePortRef port = CFMessagePortCreateLocal(NULL, name, cfmp_peer_callout, NULL,
-                                                     &should_free);
+    CFMessagePortRef port = CFMessagePortCreateLocal(
+        NULL, name, null_callout ? NULL : cfmp_peer_callout, NULL, &should_free);
     if (port == NULL) return 2;
     dispatch_queue_t queue = NULL;
     if (use_queue) {
@@ -161,6 +166,39 @@ static int cfmp_peer_refused_client(CFStringRef name, const char *mode) {
     return greeted || connected ? 1 : 0;
 }
 
+static pthread_t cfmp_peer_main_thread;
+
+static void cfmp_peer_on_main_queue(void *context) {
+    (void)context;
+    bool on_main = pthread_equal(pthread_self(), cfmp_peer_main_thread) != 0;
+    bool labelled = strcmp(dispatch_queue_get_label(DISPATCH_CURRENT_QUEUE_LABEL),
+                           "com.apple.main-thread") == 0;
+    exit(on_main && labelled ? 42 : 3);
+}
+
+static void cfmp_peer_hop_to_main(void *context) {
+    (void)context;
+    dispatch_async_f(dispatch_get_main_queue(), NULL, cfmp_peer_on_main_queue);
+}
+
+static void cfmp_peer_exit_43(void *context) {
+    (void)context;
+    exit(43);
+}
+
+static int cfmp_peer_dispatch_main(bool exit_from_worker) {
+    cfmp_peer_main_thread = pthread_self();
+    cfmp_peer_ready();
+    dispatch_queue_t global = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
+    if (exit_from_worker) {
+        dispatch_async_f(global, NULL, cfmp_peer_exit_43);
+    } else {
+        dispatch_after_f(dispatch_time(DISPATCH_TIME_NOW, 50 * (int64_t)NSEC_PER_MSEC), global,
+                         NULL, cfmp_peer_hop_to_main);
+    }
+    dispatch_main();
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: cfmp_peer ROLE NAME [ARG]\n");
@@ -168,10 +206,13 @@ int main(int argc, char **argv) {
     }
     CFStringRef name = CFStringCreateWithCString(NULL, argv[2], kCFStringEncodingUTF8);
     int status = 64;
-    if (strcmp(argv[1], "server") == 0) status = cfmp_peer_server(name, false);
-    if (strcmp(argv[1], "queue-server") == 0) status = cfmp_peer_server(name, true);
+    if (strcmp(argv[1], "server") == 0) status = cfmp_peer_server(name, false, false);
+    if (strcmp(argv[1], "queue-server") == 0) status = cfmp_peer_server(name, true, false);
+    if (strcmp(argv[1], "null-callout-server") == 0) status = cfmp_peer_server(name, false, true);
     if (strcmp(argv[1], "claim") == 0) status = cfmp_peer_claim(name);
     if (strcmp(argv[1], "register-and-die") == 0) status = cfmp_peer_register_and_die(name);
+    if (strcmp(argv[1], "dispatch-main") == 0) status = cfmp_peer_dispatch_main(false);
+    if (strcmp(argv[1], "exit-from-worker") == 0) status = cfmp_peer_dispatch_main(true);
     if (strcmp(argv[1], "refused-client") == 0 && argc > 3) {
         status = cfmp_peer_refused_client(name, argv[3]);
     }

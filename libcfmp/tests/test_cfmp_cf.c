@@ -242,6 +242,194 @@ static void test_main_queue_drained_by_main_run_loop_in_common_modes(void **stat
                      kCFRunLoopRunHandledSource);
 }
 
+/* ---- CFRunLoopTimer (issue 12: CF's documented timer semantics) ------------------------------ */
+
+struct cfmp_timer_probe {
+    int fired;
+    int stop_after;          /* CFRunLoopStop on this fire (0: never) */
+    double set_next_after_s; /* > 0: SetNextFireDate(now + this) from inside the callout */
+    double first_fire_s;
+    int releases;
+    int retains;
+};
+
+static void cfmp_timer_count(CFRunLoopTimerRef timer, void *info) {
+    struct cfmp_timer_probe *probe = info;
+    if (probe->fired++ == 0) probe->first_fire_s = cfmp_test_now_s();
+    if (probe->stop_after != 0 && probe->fired == probe->stop_after) {
+        CFRunLoopStop(CFRunLoopGetCurrent());
+    }
+    if (probe->set_next_after_s > 0 && probe->fired == 1) {
+        CFRunLoopTimerSetNextFireDate(timer, CFAbsoluteTimeGetCurrent() + probe->set_next_after_s);
+    }
+}
+
+static const void *cfmp_timer_retain(const void *info) {
+    ((struct cfmp_timer_probe *)(uintptr_t)info)->retains++;
+    return info;
+}
+
+static void cfmp_timer_release(const void *info) {
+    ((struct cfmp_timer_probe *)(uintptr_t)info)->releases++;
+}
+
+static void test_issue12_timer_one_shot_fires_once_then_invalidates(void **state) {
+    (void)state;
+    struct cfmp_timer_probe probe = {0};
+    CFRunLoopTimerContext context = {0, &probe, cfmp_timer_retain, cfmp_timer_release, NULL};
+    double start = cfmp_test_now_s();
+    CFRunLoopTimerRef timer = CFRunLoopTimerCreate(NULL, CFAbsoluteTimeGetCurrent() + 0.05, 0, 0,
+                                                   0, cfmp_timer_count, &context);
+    assert_non_null(timer);
+    assert_int_equal(probe.retains, 1); /* the context's info is retained by the timer */
+    assert_false(CFRunLoopTimerDoesRepeat(timer));
+    CFStringRef mode = CFSTR("cfmp.timer.once");
+    CFRunLoopAddTimer(CFRunLoopGetCurrent(), timer, mode);
+    assert_true(CFRunLoopContainsTimer(CFRunLoopGetCurrent(), timer, mode));
+    assert_int_equal(CFGetRetainCount(timer), 2); /* the run loop retains it */
+    assert_true(CFRunLoopGetNextTimerFireDate(CFRunLoopGetCurrent(), mode) > 0);
+    /* A mode holding only a timer is not empty; the fire is not a handled source, and once the
+     * one-shot timer has invalidated itself the mode is empty: Finished. */
+    CFRunLoopRunResult result = CFRunLoopRunInMode(mode, 5.0 * cfmp_test_scale(), true);
+    assert_int_equal(result, kCFRunLoopRunFinished);
+    assert_int_equal(probe.fired, 1);
+    assert_true(probe.first_fire_s - start >= 0.045);
+    assert_false(CFRunLoopTimerIsValid(timer));
+    assert_false(CFRunLoopContainsTimer(CFRunLoopGetCurrent(), timer, mode));
+    assert_int_equal(CFGetRetainCount(timer), 1);
+    assert_int_equal(probe.releases, probe.retains); /* invalidation released the info */
+    CFRunLoopTimerContext got;
+    CFRunLoopTimerGetContext(timer, &got);
+    assert_null(got.info);
+    CFRelease(timer);
+    assert_int_equal(probe.releases, probe.retains);
+}
+
+static void test_issue12_timer_repeats_at_its_interval_and_not_as_handled_source(void **state) {
+    (void)state;
+    struct cfmp_timer_probe probe = {0, 4, 0, 0, 0, 0};
+    CFRunLoopTimerContext context = {0, &probe, NULL, NULL, NULL};
+    CFRunLoopTimerRef timer = CFRunLoopTimerCreate(NULL, CFAbsoluteTimeGetCurrent(), 0.02, 0, 0,
+                                                   cfmp_timer_count, &context);
+    assert_true(CFRunLoopTimerDoesRepeat(timer));
+    assert_true(CFRunLoopTimerGetInterval(timer) == 0.02);
+    CFStringRef mode = CFSTR("cfmp.timer.repeat");
+    CFRunLoopAddTimer(CFRunLoopGetCurrent(), timer, mode);
+    double start = cfmp_test_now_s();
+    /* The fourth fire stops the run loop: 0, 20, 40, 60 ms. */
+    assert_int_equal(CFRunLoopRunInMode(mode, 10.0 * cfmp_test_scale(), true),
+                     kCFRunLoopRunStopped);
+    double elapsed = cfmp_test_now_s() - start;
+    assert_int_equal(probe.fired, 4);
+    assert_true(elapsed >= 0.055);
+    assert_true(elapsed < 5.0 * cfmp_test_scale());
+    /* returnAfterSourceHandled does not return for a timer: the run times out. */
+    probe.stop_after = 0;
+    int before = probe.fired;
+    assert_int_equal(CFRunLoopRunInMode(mode, 0.15, true), kCFRunLoopRunTimedOut);
+    assert_true(probe.fired - before >= 3);
+    assert_true(CFRunLoopTimerGetNextFireDate(timer) > CFAbsoluteTimeGetCurrent() - 0.02);
+    CFStringRef description = CFCopyDescription(timer);
+    char text[512];
+    assert_true(CFStringGetCString(description, text, sizeof text, kCFStringEncodingUTF8));
+    assert_int_equal(strncmp(text, "<CFRunLoopTimer 0x", 18), 0);
+    assert_non_null(strstr(text, "valid = Yes, firing = No, interval = 0.02,"));
+    CFRelease(description);
+    CFRunLoopTimerInvalidate(timer);
+    assert_false(CFRunLoopTimerIsValid(timer));
+    assert_int_equal(CFRunLoopRunInMode(mode, 0.05, true), kCFRunLoopRunFinished);
+    CFRelease(timer);
+}
+
+static void test_issue12_timer_modes_common_modes_and_removal(void **state) {
+    (void)state;
+    struct cfmp_timer_probe probe = {0};
+    CFRunLoopTimerContext context = {0, &probe, NULL, NULL, NULL};
+    CFRunLoopTimerRef timer = CFRunLoopTimerCreate(NULL, CFAbsoluteTimeGetCurrent(), 0.01, 0, 0,
+                                                   cfmp_timer_count, &context);
+    CFRunLoopRef rl = CFRunLoopGetCurrent();
+    CFRunLoopAddCommonMode(rl, CFSTR("cfmp.timer.common"));
+    CFRunLoopAddTimer(rl, timer, kCFRunLoopCommonModes);
+    assert_true(CFRunLoopContainsTimer(rl, timer, kCFRunLoopCommonModes));
+    assert_true(CFRunLoopContainsTimer(rl, timer, CFSTR("cfmp.timer.common")));
+    assert_false(CFRunLoopContainsTimer(rl, timer, CFSTR("cfmp.timer.elsewhere")));
+    /* Another mode does not run it (and is empty). */
+    assert_int_equal(CFRunLoopRunInMode(CFSTR("cfmp.timer.elsewhere"), 0.05, false),
+                     kCFRunLoopRunFinished);
+    assert_int_equal(probe.fired, 0);
+    assert_int_equal(CFRunLoopRunInMode(CFSTR("cfmp.timer.common"), 0.05, false),
+                     kCFRunLoopRunTimedOut);
+    assert_true(probe.fired >= 2);
+    CFRunLoopRemoveTimer(rl, timer, kCFRunLoopCommonModes);
+    assert_false(CFRunLoopContainsTimer(rl, timer, CFSTR("cfmp.timer.common")));
+    assert_int_equal(CFGetRetainCount(timer), 1);
+    assert_true(CFRunLoopTimerIsValid(timer)); /* removed, not invalidated */
+    assert_int_equal(CFRunLoopGetNextTimerFireDate(rl, CFSTR("cfmp.timer.common")), 0);
+    CFRunLoopTimerInvalidate(timer);
+    CFRelease(timer);
+}
+
+struct cfmp_timer_mover {
+    CFRunLoopTimerRef timer;
+    CFRunLoopRef other;
+};
+
+static void *cfmp_move_timer_later(void *argument) {
+    struct cfmp_timer_mover *mover = argument;
+    mover->other = (CFRunLoopRef)(uintptr_t)CFRetain(CFRunLoopGetCurrent()); /* its own */
+    cfmp_test_sleep_s(0.05);
+    CFRunLoopTimerSetNextFireDate(mover->timer, CFAbsoluteTimeGetCurrent());
+    return NULL;
+}
+
+static void test_issue12_timer_set_next_fire_date_from_another_thread_wakes_the_loop(void **state) {
+    (void)state;
+    struct cfmp_timer_probe probe = {0, 1, 0, 0, 0, 0};
+    CFRunLoopTimerContext context = {0, &probe, NULL, NULL, NULL};
+    CFRunLoopTimerRef timer = CFRunLoopTimerCreate(NULL, CFAbsoluteTimeGetCurrent() + 1.0e6, 0,
+                                                   0, 0, cfmp_timer_count, &context);
+    CFStringRef mode = CFSTR("cfmp.timer.moved");
+    CFRunLoopAddTimer(CFRunLoopGetCurrent(), timer, mode);
+    struct cfmp_timer_mover mover = {timer, NULL};
+    pthread_t thread;
+    pthread_create(&thread, NULL, cfmp_move_timer_later, &mover);
+    double start = cfmp_test_now_s();
+    CFRunLoopRunResult result = CFRunLoopRunInMode(mode, 10.0 * cfmp_test_scale(), false);
+    assert_true(result == kCFRunLoopRunStopped || result == kCFRunLoopRunFinished);
+    assert_int_equal(probe.fired, 1);
+    assert_true(cfmp_test_now_s() - start < 5.0 * cfmp_test_scale());
+    pthread_join(thread, NULL);
+    /* A timer is in one run loop at most: adding it to another does nothing. */
+    CFRunLoopTimerRef again = CFRunLoopTimerCreate(NULL, CFAbsoluteTimeGetCurrent() + 100, 1, 0,
+                                                   0, cfmp_timer_count, &context);
+    CFRunLoopAddTimer(CFRunLoopGetCurrent(), again, mode);
+    CFRunLoopAddTimer(mover.other, again, mode);
+    assert_false(CFRunLoopContainsTimer(mover.other, again, mode));
+    assert_true(CFRunLoopContainsTimer(CFRunLoopGetCurrent(), again, mode));
+    CFRunLoopTimerInvalidate(again);
+    CFRelease(again);
+    CFRelease(mover.other);
+    CFRelease(timer);
+}
+
+static void test_issue12_timer_callout_sets_a_later_date(void **state) {
+    (void)state;
+    struct cfmp_timer_probe probe = {0, 2, 0.1, 0, 0, 0};
+    CFRunLoopTimerContext context = {0, &probe, NULL, NULL, NULL};
+    /* Interval 10 ms, but the first callout moves the next fire 100 ms away. */
+    CFRunLoopTimerRef timer = CFRunLoopTimerCreate(NULL, CFAbsoluteTimeGetCurrent(), 0.01, 0, 0,
+                                                   cfmp_timer_count, &context);
+    CFStringRef mode = CFSTR("cfmp.timer.later");
+    CFRunLoopAddTimer(CFRunLoopGetCurrent(), timer, mode);
+    double start = cfmp_test_now_s();
+    assert_int_equal(CFRunLoopRunInMode(mode, 10.0 * cfmp_test_scale(), false),
+                     kCFRunLoopRunStopped);
+    assert_int_equal(probe.fired, 2);
+    assert_true(cfmp_test_now_s() - start >= 0.09);
+    CFRunLoopTimerInvalidate(timer);
+    CFRelease(timer);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_string_utf8_roundtrip_and_utf16_length),
@@ -253,6 +441,11 @@ int main(void) {
         cmocka_unit_test(test_runloop_stop_from_another_thread),
         cmocka_unit_test(test_dispatch_serial_queue_runs_fifo),
         cmocka_unit_test(test_main_queue_drained_by_main_run_loop_in_common_modes),
+        cmocka_unit_test(test_issue12_timer_one_shot_fires_once_then_invalidates),
+        cmocka_unit_test(test_issue12_timer_repeats_at_its_interval_and_not_as_handled_source),
+        cmocka_unit_test(test_issue12_timer_modes_common_modes_and_removal),
+        cmocka_unit_test(test_issue12_timer_set_next_fire_date_from_another_thread_wakes_the_loop),
+        cmocka_unit_test(test_issue12_timer_callout_sets_a_later_date),
     };
     return cmocka_run_group_tests_name("libcfmp_cf", tests, NULL, NULL);
 }

@@ -117,6 +117,58 @@ static void test_R11_R13_embedded_nul_gives_unnamed_local_and_null_remote(void *
 static int cfmp_retains;
 static int cfmp_releases;
 
+static int cfmp_descriptions;
+
+static CFStringRef cfmp_info_describe(const void *info) {
+    cfmp_descriptions++;
+    return CFStringCreateWithFormat(NULL, NULL, CFSTR("my context %s"), (const char *)info);
+}
+
+/* R9: CF's description formats; a local port's context copyDescription is called once per
+ * CFCopyDescription when info and copyDescription are both non-NULL. */
+static void test_R9_copy_description_of_local_and_remote_ports(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("describe");
+    char info[] = "A";
+    CFMessagePortContext context = {0, info, NULL, NULL, cfmp_info_describe};
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, &context, NULL);
+    assert_non_null(local);
+    cfmp_descriptions = 0;
+    CFStringRef description = CFCopyDescription(local);
+    assert_int_equal(cfmp_descriptions, 1);
+    char text[512];
+    assert_true(CFStringGetCString(description, text, sizeof text, kCFStringEncodingUTF8));
+    char expected[256];
+    snprintf(expected, sizeof expected,
+             "<CFMessagePort %p [%p]>{locked = Maybe, valid = Yes, remote = No, name = %s, source = ",
+             (void *)local, (void *)kCFAllocatorSystemDefault, CFStringGetCStringPtr(name, kCFStringEncodingUTF8));
+    assert_int_equal(strncmp(text, expected, strlen(expected)), 0);
+    assert_non_null(strstr(text, ", context = my context A}"));
+    CFRelease(description);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    description = CFCopyDescription(remote);
+    assert_true(CFStringGetCString(description, text, sizeof text, kCFStringEncodingUTF8));
+    snprintf(expected, sizeof expected,
+             "<CFMessagePort %p [%p]>{locked = Maybe, valid = Yes, remote = Yes, name = %s}",
+             (void *)remote, (void *)kCFAllocatorSystemDefault, CFStringGetCStringPtr(name, kCFStringEncodingUTF8));
+    assert_string_equal(text, expected);
+    assert_int_equal(cfmp_descriptions, 1); /* a remote has no context to describe */
+    CFRelease(description);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFMessagePortInvalidate(local);
+    /* Invalidated: info is NULL (R52), so the context is not asked. */
+    description = CFCopyDescription(local);
+    assert_int_equal(cfmp_descriptions, 1);
+    assert_true(CFStringGetCString(description, text, sizeof text, kCFStringEncodingUTF8));
+    assert_non_null(strstr(text, "valid = No"));
+    assert_non_null(strstr(text, "context = <CFMessagePort context 0x0>}"));
+    CFRelease(description);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+
 static const void *cfmp_info_retain(const void *info) {
     cfmp_retains++;
     return info;
@@ -667,6 +719,7 @@ static void test_R7_R33_dead_server_gives_transport_error_then_invalid(void **st
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R1_R4_kind_and_type),
+        cmocka_unit_test(test_R9_copy_description_of_local_and_remote_ports),
         cmocka_unit_test(test_R5_R10_R12_name_is_a_sanitized_copy_cut_at_128_bytes),
         cmocka_unit_test(test_R11_R13_embedded_nul_gives_unnamed_local_and_null_remote),
         cmocka_unit_test(test_R14_R18_R60_same_name_returns_existing_and_ignores_context),

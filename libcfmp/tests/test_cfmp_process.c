@@ -67,6 +67,30 @@ static void test_R15_R62_stale_name_of_crashed_process_is_reclaimed(void **state
     CFRelease(name);
 }
 
+/* R40 + R33: a local port with a NULL callout is valid and registered, but the first message
+ * that arrives crashes its process (CF calls through NULL); the pending request gets -5. */
+static void test_R40_R33_null_callout_crashes_the_server(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("nullcallout");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "null-callout-server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    assert_true(CFMessagePortIsValid(remote));
+    CFDataRef data = cfmp_test_data("x");
+    CFDataRef reply = NULL;
+    double start = cfmp_test_now_s();
+    SInt32 status = CFMessagePortSendRequest(remote, 1, data, 1.0, 10.0 * cfmp_test_scale(),
+                                             kCFRunLoopDefaultMode, &reply);
+    assert_int_equal(status, kCFMessagePortBecameInvalidError);
+    assert_null(reply);
+    assert_true(cfmp_test_now_s() - start < 5.0 * cfmp_test_scale()); /* not at the deadline */
+    assert_int_equal(cfmp_peer_wait(&server, 20 * cfmp_test_scale()), 128 + SIGABRT);
+    CFRelease(data);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
 static void test_R32_R35_request_reply_between_processes(void **state) {
     (void)state;
     CFStringRef name = cfmp_test_name("echo");
@@ -327,6 +351,7 @@ int main(void) {
         cmocka_unit_test(test_R16_name_conflict_across_processes),
         cmocka_unit_test(test_R15_R62_stale_name_of_crashed_process_is_reclaimed),
         cmocka_unit_test(test_R32_R35_request_reply_between_processes),
+        cmocka_unit_test(test_R40_R33_null_callout_crashes_the_server),
         cmocka_unit_test(test_R33_server_crash_during_request_gives_became_invalid),
         cmocka_unit_test(test_R33_R56_server_crash_after_request_gives_transport_then_invalid),
         cmocka_unit_test(test_R23_server_restart_first_reconnect_fails_then_works),
