@@ -812,7 +812,10 @@ static agent_cmd *next_command(agent_thread *t)
 void agent_exec_thread(agent_thread *t)
 {
     agent_exec_set_thread_label(t->name);
-    CFRunLoopRef rl = CFRunLoopGetCurrent();
+    /* retained for the process's life: another thread's stop / wake_up / add_source may name
+     * this thread's run loop after the thread has ended (a use after free in libcfmp, seen as
+     * an assertion in CFRunLoopStop when `stop: worker` came after the worker's `run` ended) */
+    CFRunLoopRef rl = (CFRunLoopRef)CFRetain(CFRunLoopGetCurrent());
     agent_mutex_lock(agent_g.lock);
     t->run_loop = rl;
     agent_mutex_broadcast(agent_g.lock);
