@@ -177,8 +177,11 @@ static void test_issue12_dispatch_after_and_dispatch_time(void **state) {
     cfmp_after.fired = dispatch_semaphore_create(0);
     dispatch_queue_t queue = dispatch_queue_create("cfmp.after", NULL);
     double start = cfmp_test_now_s();
-    dispatch_after_f(cfmp_after_s(0.10), queue, (void *)(intptr_t)2, cfmp_after_fire);
-    dispatch_after_f(cfmp_after_s(0.05), queue, (void *)(intptr_t)1, cfmp_after_fire);
+    /* both deadlines first: the first call starts the timer thread, which under valgrind can
+     * take longer than the 50 ms between them */
+    dispatch_time_t later = cfmp_after_s(0.10), sooner = cfmp_after_s(0.05);
+    dispatch_after_f(later, queue, (void *)(intptr_t)2, cfmp_after_fire);
+    dispatch_after_f(sooner, queue, (void *)(intptr_t)1, cfmp_after_fire);
     dispatch_after_f(DISPATCH_TIME_FOREVER, queue, (void *)(intptr_t)9, cfmp_after_fire); /* never */
     for (int i = 0; i < 2; i++) {
         assert_int_equal(dispatch_semaphore_wait(cfmp_after.fired, cfmp_after_s(10 * cfmp_test_scale())), 0);
