@@ -71,6 +71,7 @@ typedef struct fuzz_run {
     uint64_t outcomes[CM_OP_KIND_COUNT][8];
     uint64_t started_ns, last_progress_ns;
     bool progress;
+    char work_dir[4096]; /* backend runs: where each scenario is written for its run */
 } fuzz_run;
 
 static uint64_t now_ns(void)
@@ -127,6 +128,16 @@ static void census(fuzz_case *k, const sim_scenario *sc, const sim_allowed_set *
             k->outcomes[op][slot]++;
         }
     }
+}
+
+/* Writes text to path (whole, or false). */
+static bool write_text(const char *path, const char *text)
+{
+    assert(path != NULL && text != NULL);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return false;
+    bool ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok;
 }
 
 static bool load_text(const char *name, const char *text, sim_scenario *sc, char **why)
@@ -267,8 +278,17 @@ static void fuzz_one(fuzz_run *x, fuzz_case *k)
     sim_scenario_free(&sc);
     free(text);
     if (k->verdict != FUZZ_OK || k->yaml == NULL) return;
+    /* against a backend the scenario is a file, as every conform run's is (a world agent is
+     * sent the file itself): DIR/.work-PID/gen-SEED.yaml, removed after the case */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", x->work_dir, name);
+    bool on_disk = x->suite != NULL && write_text(path, k->yaml);
+    if (x->suite != NULL && !on_disk) {
+        found(k, "fuzz-io", "cannot write the scenario for the backend run", NULL);
+        return;
+    }
     sim_scenario annotated;
-    if (!load_text(name, k->yaml, &annotated, &why)) {
+    if (!load_text(on_disk ? path : name, k->yaml, &annotated, &why)) {
         char *what = sim_strdup_printf("the scenario with the model's expectations does not load: %s", why);
         found(k, "gen-expect-invalid", what, why);
         free(what);
@@ -278,6 +298,7 @@ static void fuzz_one(fuzz_run *x, fuzz_case *k)
     check_model(k, &annotated, x->c->a.profile);
     if (k->verdict == FUZZ_OK && x->suite != NULL) check_backend(x, k, &annotated);
     sim_scenario_free(&annotated);
+    if (on_disk) unlink(path);
 }
 
 static void fuzz_task(void *ctx, uint32_t i)
@@ -395,6 +416,12 @@ int cli_cmd_fuzz(cli_ctx *c)
         if (code >= 0) return code;
         x.suite = &suite;
         x.backend = o.backend->name;
+        snprintf(x.work_dir, sizeof x.work_dir, "%s/.work-%ld", a->output, (long)getpid());
+        if (mkdir(x.work_dir, 0777) != 0 && errno != EEXIST) {
+            fprintf(c->err, "portsim: fuzz: cannot make %s: %s\n", x.work_dir, strerror(errno));
+            conf_suite_close(&suite);
+            return CLI_EXIT_USAGE;
+        }
         cli_print_agent(c, &suite.info, o.backend->name);
     }
     x.cases = calloc(FUZZ_BATCH, sizeof *x.cases);
@@ -413,6 +440,7 @@ int cli_cmd_fuzz(cli_ctx *c)
     summary(&x);
     free(x.cases);
     if (backend) {
+        rmdir(x.work_dir);
         conf_suite_close(&suite);
         if (o.protocol_log != NULL) fclose(o.protocol_log);
         if (conf_interrupted()) return CLI_EXIT_INTERRUPTED;

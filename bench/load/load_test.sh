@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
 done
 [ -x "$portsim" ] || { echo "load_test: $portsim is not built (cmake --build --preset default)" >&2; exit 2; }
 tmp=$(mktemp -d)
+: >"$tmp/details"
 busy_pids=()
 stop_busy() {
   for p in "${busy_pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -54,12 +55,16 @@ one_run() {
   t1=$(now)
   local failing
   failing=$(grep -E '^(FAIL|ERROR)' "$out" | awk '{print $2}' | tr '\n' ' ')
+  # what each failure said (its first checks), for the summary: a flake with its reason
+  awk '/^(FAIL|ERROR) /{n=4; print; next} n>0 && /^    [^ ]/ && !/^    (note|host|replay)/ {print; n--}' \
+    "$out" >>"$tmp/details"
   echo "$(calc "$t1 - $t0")|$(tail -1 "$out")|$failing"
 }
 
 status=0
 for j in $jobs_list; do
   base=$(one_run "$j")
+  : >"$tmp/details" # the quiet run's own failures are in its summary line
   base_s=${base%%|*}
   echo "== -j $j: quiet baseline: $(printf %.1f "$base_s") s, $(echo "$base" | cut -d'|' -f2)"
   start_busy
@@ -79,6 +84,11 @@ for j in $jobs_list; do
   flaky=$(sort "$tmp/failures" | uniq -c | awk '{printf "%s (%d of '"$runs"') ", $2, $1}')
   mean=$(calc "$total_s / $runs")
   echo "   -j $j: $passed of $runs busy runs passed; flaky: ${flaky:-none}; mean wall $mean s ($(calc "$mean / $base_s")x quiet)"
+  if [ -s "$tmp/details" ]; then
+    echo "   what the failures said (first checks of each):"
+    cut -c1-300 "$tmp/details" | sed 's/^/     /'
+  fi
+  : >"$tmp/details"
   [ "$passed" -eq "$runs" ] || status=1
 done
 exit $status

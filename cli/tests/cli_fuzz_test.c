@@ -2,7 +2,8 @@
  * cli_fuzz_test.c — portsim fuzz through the real command line: the model
  * alone over a fixed seed range finds nothing and says so (exit 0, a
  * summary naming the scenarios and features), the same seeds give the same
- * summary counts with -j 1 and -j 2, and usage errors exit 2.
+ * summary counts with -j 1 and -j 2, the model backend agrees with the model,
+ * and usage errors exit 2.
  */
 #define _DEFAULT_SOURCE /* mkdtemp */
 #define _POSIX_C_SOURCE 200809L
@@ -55,6 +56,24 @@ static void test_model_only_campaign(void **state)
     rmdir(dir);
 }
 
+/* Differential mode against the model backend (a world agent is sent each scenario's file):
+ * the model agrees with itself, so nothing is found, and the work folder is cleaned up. */
+static void test_against_the_model_backend(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/portsim-fuzz-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *argv[] = {"portsim", "fuzz", "--backend", "model", "--runs", "12", "-o", dir, NULL};
+    ct_result r = ct_run(argv);
+    if (r.code != 0) fprintf(stderr, "%s%s", r.out, r.err);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "fuzz: 12 scenarios in"));
+    assert_non_null(strstr(r.out, "on model: 0 findings (0 new)"));
+    assert_int_equal(files_in(dir), 0);
+    ct_free(&r);
+    rmdir(dir);
+}
+
 static void test_usage_errors(void **state)
 {
     (void)state;
@@ -78,6 +97,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_only_campaign),
+        cmocka_unit_test(test_against_the_model_backend),
         cmocka_unit_test(test_usage_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
