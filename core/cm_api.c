@@ -415,19 +415,15 @@ static cm_opr op_run(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm
     bool forever = op->kind == CM_OP_RUN;
     uint16_t mode = forever ? CM_MODE_DEFAULT : op->mode;
     if (cm_rl_mode_empty(w, t, mode)) return done(ret, CM_NO_PORT, CM_RUN_FINISHED, 0);
-    uint16_t program = f->program;
-    uint32_t pc = f->pc;
-    cm_frame *rl = cm_push(w, t, CM_FR_RUNLOOP);
+    cm_time_ns deadline_ns =
+        forever ? CM_DURATION_FOREVER : cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
+    cm_frame *rl = cm_push_until(w, t, CM_FR_RUNLOOP, f, deadline_ns);
     if (rl == NULL) return CM_OPR_DEAD;
-    rl->program = program;
-    rl->pc = pc;
     rl->mode = mode;
     if (forever) {
         rl->flags = CM_FRF_FOREVER;
-    } else {
-        rl->deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
-        if (op->flags & CM_OPF_RETURN_AFTER_SOURCE) rl->flags = CM_FRF_RETURN_AFTER;
-        cm_wake_at(w, cm_thread_global(w, t), rl->deadline_ns);
+    } else if (op->flags & CM_OPF_RETURN_AFTER_SOURCE) {
+        rl->flags = CM_FRF_RETURN_AFTER;
     }
     cm_wake(w, cm_thread_global(w, t));
     return CM_OPR_PUSHED;
@@ -467,15 +463,8 @@ static cm_opr op_thread_ctl(cm_world *w, cm_thread *t, cm_frame *f, const cm_op 
 static cm_opr op_sleep(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
     (void)ret;
-    uint16_t program = f->program;
-    uint32_t pc = f->pc;
-    cm_frame *s = cm_push(w, t, CM_FR_SLEEP);
-    if (s == NULL) return CM_OPR_DEAD;
-    s->program = program;
-    s->pc = pc;
-    s->deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
-    cm_wake_at(w, cm_thread_global(w, t), s->deadline_ns);
-    return CM_OPR_PUSHED;
+    cm_time_ns deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
+    return cm_push_until(w, t, CM_FR_SLEEP, f, deadline_ns) != NULL ? CM_OPR_PUSHED : CM_OPR_DEAD;
 }
 
 /*
@@ -501,16 +490,11 @@ static cm_opr op_wait_for(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *o
 {
     (void)ret;
     assert(op->target < w->cfg.signal_count && op->value >= 1);
-    uint16_t program = f->program;
-    uint32_t pc = f->pc;
-    cm_frame *s = cm_push(w, t, CM_FR_WAIT);
+    cm_time_ns deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
+    cm_frame *s = cm_push_until(w, t, CM_FR_WAIT, f, deadline_ns);
     if (s == NULL) return CM_OPR_DEAD;
-    s->program = program;
-    s->pc = pc;
     s->convid = op->target;
     s->value = op->value;
-    s->deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
-    if (s->deadline_ns != CM_DURATION_FOREVER) cm_wake_at(w, cm_thread_global(w, t), s->deadline_ns);
     return CM_OPR_PUSHED;
 }
 

@@ -671,6 +671,10 @@ void cm_reply_port_receive(cm_world *w, cm_thread *t, int32_t remote, int32_t ms
 /* ---- cm_thread.c ------------------------------------------------------- */
 
 cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind);
+/* A frame that waits for something until deadline_ns (CM_DURATION_FOREVER: no deadline),
+ * returning to the caller's program and pc; the thread wakes at the deadline. NULL: died. */
+cm_frame *cm_push_until(cm_world *w, cm_thread *t, uint8_t kind, const cm_frame *caller,
+                        cm_time_ns deadline_ns);
 void cm_frame_return(cm_world *w, cm_thread *t, int32_t a, int32_t b, int64_t c);
 void cm_thread_step(cm_world *w, cm_thread *t);
 /*

@@ -113,18 +113,11 @@ static void enqueue_request(cm_world *w, cm_thread *t, int32_t remote, int32_t k
 /* The wait loop's next RunInMode (R32). */
 static bool push_wait(cm_world *w, cm_thread *t, const cm_frame *send)
 {
-    uint16_t mode = send->mode;
-    cm_time_ns deadline = send->deadline_ns;
-    uint16_t program = send->program;
-    uint32_t pc = send->pc;
-    cm_frame *rl = cm_push(w, t, CM_FR_RUNLOOP);
+    uint16_t mode = send->mode; /* read before the push: send is a frame of t */
+    cm_frame *rl = cm_push_until(w, t, CM_FR_RUNLOOP, send, send->deadline_ns);
     if (rl == NULL) return false;
-    rl->program = program;
-    rl->pc = pc;
     rl->mode = mode;
-    rl->deadline_ns = deadline;
     rl->flags = CM_FRF_RETURN_AFTER;
-    cm_wake_at(w, cm_thread_global(w, t), deadline);
     cm_wake(w, cm_thread_global(w, t));
     return true;
 }

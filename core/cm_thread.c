@@ -40,6 +40,21 @@ cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind)
     return f;
 }
 
+cm_frame *cm_push_until(cm_world *w, cm_thread *t, uint8_t kind, const cm_frame *caller,
+                        cm_time_ns deadline_ns)
+{
+    assert(caller != NULL && kind != CM_FR_PROGRAM);
+    uint16_t program = caller->program; /* read before the push: caller is a frame of t */
+    uint32_t pc = caller->pc;
+    cm_frame *f = cm_push(w, t, kind);
+    if (f == NULL) return NULL;
+    f->program = program;
+    f->pc = pc;
+    f->deadline_ns = deadline_ns;
+    cm_wake_at(w, cm_thread_global(w, t), deadline_ns);
+    return f;
+}
+
 static bool is_program_frame(uint8_t kind)
 {
     return kind == CM_FR_PROGRAM || kind == CM_FR_CALLOUT || kind == CM_FR_TIMER ||
@@ -337,11 +352,9 @@ void cm_process_start(cm_world *w, uint16_t process)
             cm_frame *f = cm_push(w, t, CM_FR_PROGRAM);
             f->program = pc->threads[i].program;
             cm_duration_ns delay_ns = pc->threads[i].start_delay_ns;
-            if (delay_ns > 0 && (f = cm_push(w, t, CM_FR_SLEEP)) != NULL) {
-                f->flags = CM_FRF_HOLD;
-                f->deadline_ns = cm_time_add(w->now_ns, delay_ns);
-                cm_wake_at(w, g, f->deadline_ns);
-            }
+            cm_frame *hold = delay_ns > 0 ? cm_push_until(w, t, CM_FR_SLEEP, f, cm_time_add(w->now_ns, delay_ns))
+                                          : NULL;
+            if (hold != NULL) hold->flags = CM_FRF_HOLD;
         }
         cm_wake(w, g);
     }
