@@ -187,6 +187,13 @@ bool cli_load(cli_ctx *c, const char *path, sim_scenario *sc, sim_result *res);
 int cli_write_reports(cli_ctx *c, const sim_run_info *info, const sim_result *results, uint32_t count);
 /* Prints the summary line and returns the exit code the results call for. */
 int cli_finish(cli_ctx *c, const sim_result *results, uint32_t count);
+/*
+ * One file after another: each loaded, handed to fn (which fills its result), and printed as it
+ * comes; then the summary and the reports. Returns the exit code. (run, replay, lint)
+ */
+typedef void (*cli_scenario_fn)(void *ctx, const sim_scenario *sc, sim_result *out);
+int cli_each_scenario(cli_ctx *c, const cli_files *files, cli_scenario_fn fn, void *ctx,
+                      const sim_run_info *info);
 
 /* ---- parallel work ------------------------------------------------------------------------ */
 

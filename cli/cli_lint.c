@@ -7,7 +7,6 @@
 #include "cli_internal.h"
 
 #include <assert.h>
-#include <stdlib.h>
 
 #include "sim_lint.h"
 
@@ -23,6 +22,12 @@ static sim_lint_options lint_options(const cli_ctx *c)
     return o;
 }
 
+/* One scenario linted with the command line's tolerance (cli_each_scenario's step). */
+static void lint_one(void *ctx, const sim_scenario *sc, sim_result *out)
+{
+    sim_lint_scenario(sc, ctx, out);
+}
+
 int cli_cmd_lint(cli_ctx *c)
 {
     assert(c != NULL && c->cmd != NULL);
@@ -32,28 +37,10 @@ int cli_cmd_lint(cli_ctx *c)
     if (code < 0) code = cli_collect(c, &files);
     if (code >= 0) return code;
     sim_lint_options o = lint_options(c);
-    sim_result *results = calloc((size_t)files.count + 1, sizeof *results);
-    rep_terminal term = cli_terminal(c);
-    for (uint32_t i = 0; results != NULL && i < files.count; i++) {
-        sim_scenario sc;
-        if (cli_load(c, files.items[i], &sc, &results[i])) {
-            sim_lint_scenario(&sc, &o, &results[i]);
-            sim_scenario_free(&sc);
-        }
-        rep_terminal_result(&term, &results[i]);
-    }
-    if (results == NULL) {
-        code = CLI_EXIT_USAGE;
-    } else {
-        code = cli_finish(c, results, files.count);
-        sim_run_info info = {.command = c->cmd->name, .version = PORTSIM_VERSION, .seed = 1,
-                             .strategy = "fifo", .profile = o.profile ? cm_profile_name(o.profile) : NULL,
-                             .backend = "model"};
-        int written = cli_write_reports(c, &info, results, files.count);
-        if (written >= 0) code = written;
-        for (uint32_t i = 0; i < files.count; i++) sim_result_free(&results[i]);
-    }
-    free(results);
+    sim_run_info info = {.command = c->cmd->name, .version = PORTSIM_VERSION, .seed = 1,
+                         .strategy = "fifo", .profile = o.profile ? cm_profile_name(o.profile) : NULL,
+                         .backend = "model"};
+    code = cli_each_scenario(c, &files, lint_one, &o, &info);
     cli_files_free(&files);
     return code;
 }

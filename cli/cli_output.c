@@ -117,3 +117,26 @@ int cli_finish(cli_ctx *c, const sim_result *results, uint32_t count)
     if (t.errors > 0) return CLI_EXIT_USAGE; /* an input to fix first, whatever else failed */
     return t.failed + t.errors > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
+
+int cli_each_scenario(cli_ctx *c, const cli_files *files, cli_scenario_fn fn, void *ctx,
+                      const sim_run_info *info)
+{
+    assert(c != NULL && files != NULL && fn != NULL && info != NULL);
+    sim_result *results = calloc((size_t)files->count + 1, sizeof *results);
+    if (results == NULL) return CLI_EXIT_USAGE;
+    rep_terminal term = cli_terminal(c);
+    for (uint32_t i = 0; i < files->count; i++) {
+        sim_scenario sc;
+        if (cli_load(c, files->items[i], &sc, &results[i])) {
+            fn(ctx, &sc, &results[i]);
+            sim_scenario_free(&sc);
+        }
+        rep_terminal_result(&term, &results[i]);
+    }
+    int code = cli_finish(c, results, files->count);
+    int written = cli_write_reports(c, info, results, files->count);
+    if (written >= 0) code = written;
+    for (uint32_t i = 0; i < files->count; i++) sim_result_free(&results[i]);
+    free(results);
+    return code;
+}

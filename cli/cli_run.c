@@ -18,6 +18,12 @@ static void trace_to_out(void *ctx, const char *line)
     fprintf(c->out, "%s\n", line);
 }
 
+/* One scenario on the model with the command line's options (cli_each_scenario's step). */
+static void run_one(void *ctx, const sim_scenario *sc, sim_result *out)
+{
+    sim_run_model(sc, ctx, out);
+}
+
 /* The run's options, the files, a result per file printed as it comes, then the reports. */
 static int run_files(cli_ctx *c)
 {
@@ -36,28 +42,10 @@ static int run_files(cli_ctx *c)
         opt.trace_ctx = c;
     }
     opt.keep_obs = c->a.html != NULL;
-    sim_result *results = calloc((size_t)files.count + 1, sizeof *results);
-    rep_terminal term = cli_terminal(c);
-    for (uint32_t i = 0; results != NULL && i < files.count; i++) {
-        sim_scenario sc;
-        if (cli_load(c, files.items[i], &sc, &results[i])) {
-            sim_run_model(&sc, &opt, &results[i]);
-            sim_scenario_free(&sc);
-        }
-        rep_terminal_result(&term, &results[i]);
-    }
-    if (results == NULL) {
-        code = CLI_EXIT_USAGE;
-    } else {
-        code = cli_finish(c, results, files.count);
-        sim_run_info info = {.command = c->cmd->name, .version = PORTSIM_VERSION, .seed = opt.seed,
-                             .strategy = sim_strategy_name(opt.strategy),
-                             .profile = opt.profile ? cm_profile_name(opt.profile) : NULL, .backend = "model"};
-        int written = cli_write_reports(c, &info, results, files.count);
-        if (written >= 0) code = written;
-        for (uint32_t i = 0; i < files.count; i++) sim_result_free(&results[i]);
-    }
-    free(results);
+    sim_run_info info = {.command = c->cmd->name, .version = PORTSIM_VERSION, .seed = opt.seed,
+                         .strategy = sim_strategy_name(opt.strategy),
+                         .profile = opt.profile ? cm_profile_name(opt.profile) : NULL, .backend = "model"};
+    code = cli_each_scenario(c, &files, run_one, &opt, &info);
     free(schedule);
     cli_files_free(&files);
     return code;
