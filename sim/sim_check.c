@@ -117,11 +117,6 @@ static const char *step_keyword(const sim_step *s)
     return k != NULL ? k : "?";
 }
 
-static char *where_text(const sim_scenario *sc, const sim_step *s)
-{
-    return sim_step_where(sc, s);
-}
-
 /* ---- grouping executions by step ----------------------------------------------- */
 
 /* first: steps + 2 entries, fill: steps + 1, order: exec_count + 1 (carved by the caller). */
@@ -675,7 +670,7 @@ static void invariant_waits_satisfied(checker *c)
         if (s->op != CM_OP_WAIT_FOR || (s->expect != NULL && s->expect->result_count > 0)) continue;
         if (e->outcome == SIM_OUTCOME_RETURNED && e->value != 0) continue;
         assert(s->signal.name != NULL && s->count >= 1);
-        char *where = where_text(c->sc, s);
+        char *where = sim_step_where(c->sc, s);
         char *want = sim_strdup_printf("signal '%s' raised %u time%s", s->signal.name, s->count,
                                        s->count == 1 ? "" : "s");
         char waited[40];
@@ -771,7 +766,7 @@ static bool fill_steps(checker *c)
         r->line = s->loc.line;
         r->col = s->loc.col;
         r->op = step_keyword(s);
-        r->where = where_text(sc, s);
+        r->where = sim_step_where(sc, s);
         r->label = s->label ? sim_strdup(s->label) : NULL;
         r->executions = c->first[i + 1] - c->first[i];
         r->has_expect = s->expect != NULL;
