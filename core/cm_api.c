@@ -475,13 +475,7 @@ static cm_opr op_signal(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
 {
     (void)f;
     assert(op->target < w->cfg.signal_count && t->alive);
-    if (w->signals[op->target] < UINT32_MAX) w->signals[op->target]++;
-    for (uint32_t g = 0; g < w->thread_total; g++) {
-        cm_thread *other = &w->threads[g];
-        if (!other->alive || other->depth == 0) continue;
-        const cm_frame *top = cm_top(other);
-        if (top->kind == CM_FR_WAIT && top->convid == op->target) cm_wake(w, g);
-    }
+    cm_signal_raise(w, op->target);
     return done(ret, CM_NO_PORT, (int32_t)w->signals[op->target], 0);
 }
 

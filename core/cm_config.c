@@ -100,6 +100,9 @@ static bool processes_ok(const cm_world_config *cfg, cm_config_error *err)
         if (pc->thread_count == 0) return fail(err, CM_NONE16, 0, p, "a process needs a thread");
         if (pc->start_ns < 0) return fail(err, CM_NONE16, 0, p, "negative start time");
         if (!blob_ok(cfg, pc->sandbox_group)) return fail(err, CM_NONE16, 0, p, "bad group");
+        if (pc->has_end_signal && pc->end_signal >= cfg->signal_count) {
+            return fail(err, CM_NONE16, 0, p, "end signal out of range");
+        }
         for (uint16_t t = 0; t < pc->thread_count; t++) {
             if (!program_ok(cfg, pc->threads[t].program, false)) {
                 return fail(err, CM_NONE16, 0, p, "thread program out of range");

@@ -618,6 +618,7 @@ bool cm_bootstrap_register_per_pid(cm_world *w, uint16_t process, uint32_t name,
                                    int32_t kport);
 int32_t cm_bootstrap_look_up_per_pid(cm_world *w, uint32_t name, uint32_t pid);
 void cm_bootstrap_port_died(cm_world *w, int32_t kport);
+void cm_signal_raise(cm_world *w, uint16_t signal);
 bool cm_sandbox_allows(const cm_world *w, uint16_t process, uint32_t name);
 
 /* ---- cm_port.c --------------------------------------------------------- */

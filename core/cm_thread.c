@@ -419,6 +419,23 @@ static void drop_receive_rights(cm_world *w, uint16_t process, uint8_t incarnati
     }
 }
 
+/*
+ * A signal is raised once: every thread waiting on it re-checks its count. Raised by signal
+ * steps and, for wait_for: {ended: P}, by the end of P (after everything it held is gone).
+ */
+void cm_signal_raise(cm_world *w, uint16_t signal)
+{
+    assert(signal < w->cfg.signal_count && signal < CM_SIGNAL_MAX);
+    if (w->signals[signal] < UINT32_MAX) w->signals[signal]++;
+    for (uint32_t g = 0; g < w->thread_total; g++) {
+        cm_thread *other = &w->threads[g];
+        if (!other->alive || other->depth == 0) continue;
+        const cm_frame *top = cm_top(other);
+        if (top->kind == CM_FR_WAIT && top->convid == signal) cm_wake(w, g);
+    }
+    assert(w->signals[signal] > 0);
+}
+
 void cm_process_kill(cm_world *w, uint16_t process, uint8_t reason, bool crash)
 {
     cm_process *proc = cm_process_at(w, process);
@@ -431,4 +448,7 @@ void cm_process_kill(cm_world *w, uint16_t process, uint8_t reason, bool crash)
     drop_queues(w, proc);
     drop_receive_rights(w, process, proc->incarnation);
     proc->wrappers = -1;
+    /* Its end is complete (every right it held is gone): wait_for: {ended: P} may return. */
+    const cm_process_config *pc = &w->cfg.processes[process];
+    if (pc->has_end_signal) cm_signal_raise(w, pc->end_signal);
 }

@@ -64,6 +64,8 @@ typedef struct cm_process_config {
     uint16_t slot_count; /* port variables */
     cm_time_ns start_ns;
     uint32_t sandbox_group; /* R21: blob of the app group, CM_NONE32 */
+    bool has_end_signal;    /* wait_for: {ended: P}: a signal raised each time it ends */
+    uint16_t end_signal;    /* that signal (< signal_count) when has_end_signal */
 } cm_process_config;
 
 typedef enum cm_fault_kind {

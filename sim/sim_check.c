@@ -671,8 +671,11 @@ static void invariant_waits_satisfied(checker *c)
         if (e->outcome == SIM_OUTCOME_RETURNED && e->value != 0) continue;
         assert(s->signal.name != NULL && s->count >= 1);
         char *where = sim_step_where(c->sc, s);
-        char *want = sim_strdup_printf("signal '%s' raised %u time%s", s->signal.name, s->count,
-                                       s->count == 1 ? "" : "s");
+        char *want = s->process.name != NULL /* wait_for: {ended: P} */
+                         ? sim_strdup_printf("process '%s' ended %u time%s", s->process.name, s->count,
+                                             s->count == 1 ? "" : "s")
+                         : sim_strdup_printf("signal '%s' raised %u time%s", s->signal.name, s->count,
+                                             s->count == 1 ? "" : "s");
         char waited[40];
         sim_format_duration(e->end_ns - e->start_ns, waited, sizeof waited);
         char *got = e->outcome == SIM_OUTCOME_RETURNED

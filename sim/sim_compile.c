@@ -174,7 +174,9 @@ static bool compile_process(blob_table *t, sim_compiled *c, const sim_process *p
                                .threads = threads, .queue_count = (uint16_t)p->queue_count,
                                .queues = queues,
                                .slot_count = (uint16_t)(sc->var_count ? sc->var_count : 1),
-                               .start_ns = p->start_ns, .sandbox_group = group};
+                               .start_ns = p->start_ns, .sandbox_group = group,
+                               .has_end_signal = p->end_signal != SIM_NONE,
+                               .end_signal = p->end_signal != SIM_NONE ? index16(p->end_signal) : 0};
     return true;
 }
 

@@ -379,6 +379,7 @@ static void load_process(ld *L, uint32_t key, uint32_t value, uint32_t index)
     static const char *const keys[] = {"start", "sandbox_group", "queues", "threads", NULL};
     sim_process *p = &L->sc->processes[index];
     p->loc = ld_loc(L, key);
+    p->end_signal = SIM_NONE;
     if (!ld_check_map(L, value, "a process", keys)) return;
     uint32_t v = ld_get(L, value, "start");
     if (v != SIM_NONE) ld_duration(L, v, "start", 0, &p->start_ns);

@@ -250,6 +250,10 @@ static void resolve_names(ld *L)
         if (kind != 0) resolve_program_ref(L, &s->target, kind);
         resolve_mode(L, &s->mode);
         if (s->op == CM_OP_CREATE_REMOTE_PER_PID) resolve_process(L, &s->process);
+        if (s->op == CM_OP_WAIT_FOR && s->process.name != NULL) { /* wait_for: {ended: P} */
+            resolve_process(L, &s->process);
+            if (s->process.index < sc->process_count) sc->processes[s->process.index].end_signal = s->signal.index;
+        }
         sim_expect *e = (sim_expect *)s->expect;
         if (e == NULL) continue;
         resolve_var(L, &e->same_as);
@@ -320,9 +324,11 @@ static void check_signals(resolver *r)
         if (s->op != CM_OP_SIGNAL || s->signal.index >= CM_SIGNAL_MAX) continue;
         if (runs_anywhere(r, s->program)) raised[s->signal.index] = 1;
     }
+
     for (uint32_t i = 0; i < sc->step_count; i++) {
         const sim_step *s = &sc->steps[i];
         if (s->op != CM_OP_WAIT_FOR || s->signal.index >= CM_SIGNAL_MAX) continue;
+        if (s->process.name != NULL) continue; /* wait_for: {ended: P}: every process may end */
         if (!raised[s->signal.index]) {
             ld_error_at(r->L, s->signal.loc,
                         "wait_for '%s' can never return true: no step that runs raises it "

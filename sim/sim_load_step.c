@@ -38,7 +38,7 @@ static const char *const k_async[] = {"queue", "block", NULL};
 static const char *const k_for[] = {"for", NULL};
 static const char *const k_context[] = {"info", "retain", "release", "copy_description", NULL};
 static const char *const k_signal[] = {"name", NULL};
-static const char *const k_wait_for[] = {"signal", "count", "timeout", NULL};
+static const char *const k_wait_for[] = {"signal", "ended", "count", "timeout", NULL};
 
 static const op_spec op_specs[] = {
     {"create_local", k_create_local, NULL, false},
@@ -293,11 +293,46 @@ static void signal_arg(ld *L, const step_ctx *c, const char *key)
     if (ref->index == SIM_NONE) ld_oom(L);
 }
 
-/* wait_for: {signal: NAME, count: N (1), timeout: D (10s)} or wait_for: NAME. */
+/*
+ * wait_for: {ended: PROCESS}: the signal the end of that process raises (crash, exit, fault,
+ * its main thread returning), once everything it held is gone. Its name, "ended:PROCESS", is
+ * one no scenario can write (':' is not allowed in a name), so it cannot be raised by hand.
+ */
+static void ended_arg(ld *L, const step_ctx *c, uint32_t v)
+{
+    sim_step *s = c->step;
+    if (arg(L, c, "signal") != SIM_NONE) {
+        ld_error(L, c->op_node, "wait_for takes 'signal' or 'ended', not both");
+        return;
+    }
+    if (!ld_ref(L, v, "process", false, &s->process)) return;
+    size_t len = strlen(s->process.name);
+    char *name = sim_arena_alloc(L->arena, len + sizeof SIM_ENDED_SIGNAL_PREFIX);
+    if (name == NULL) {
+        ld_oom(L);
+        return;
+    }
+    memcpy(name, SIM_ENDED_SIGNAL_PREFIX, sizeof SIM_ENDED_SIGNAL_PREFIX - 1);
+    memcpy(name + sizeof SIM_ENDED_SIGNAL_PREFIX - 1, s->process.name, len + 1);
+    bool added = false;
+    s->signal = (sim_ref){.name = name, .loc = s->process.loc};
+    s->signal.index = sim_strmap_intern(&L->signals, L->arena, name, &added);
+    if (s->signal.index == SIM_NONE) ld_oom(L);
+    assert(s->signal.name != NULL);
+}
+
+/* wait_for: {signal: NAME | ended: PROCESS, count: N (1), timeout: D (10s)} or wait_for: NAME. */
 static void args_wait_for(ld *L, const step_ctx *c)
 {
     sim_step *s = c->step;
-    signal_arg(L, c, "signal");
+    uint32_t ended = arg(L, c, "ended");
+    if (ended != SIM_NONE) {
+        ended_arg(L, c, ended);
+    } else if (arg(L, c, "signal") == SIM_NONE) {
+        ld_error(L, c->op_node, "wait_for needs 'signal' (or 'ended: PROCESS')");
+    } else {
+        signal_arg(L, c, "signal");
+    }
     int64_t count = 1;
     uint32_t v = arg(L, c, "count");
     if (v != SIM_NONE) ld_int(L, v, "count", 1, SIM_WAIT_FOR_COUNT_MAX, &count);

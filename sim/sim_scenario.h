@@ -115,7 +115,7 @@ typedef struct sim_step {
     sim_ref target;    /* handler / callback / timer / block program */
     sim_ref thread;    /* stop, wake_up, add_source, remove_source */
     sim_ref queue;     /* set_dispatch_queue, async ("main": index 0) */
-    sim_ref process;   /* create_remote_per_pid */
+    sim_ref process;   /* create_remote_per_pid; wait_for: {ended: PROCESS} */
     sim_ref mode;      /* a run-loop mode; send: reply mode (name NULL: one-way) */
     bool has_name;
     sim_data name;     /* port name (kind NULL: a NULL name) */
@@ -169,7 +169,11 @@ typedef struct sim_process {
     sim_thread *threads; /* [0] is the main thread */
     uint32_t queue_count;
     sim_queue *queues;   /* queue i is core queue i + 1; 0 is the main queue */
+    uint32_t end_signal; /* the signal wait_for: {ended: P} waits on, or SIM_NONE */
 } sim_process;
+
+/* The name of the signal a process's end raises: this prefix, then the process's name. */
+#define SIM_ENDED_SIGNAL_PREFIX "ended:"
 
 typedef struct sim_fault {
     sim_loc loc;

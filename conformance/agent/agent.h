@@ -110,7 +110,7 @@ typedef struct agent_blob {
 
 /* A scenario signal: raised here (local) and elsewhere (remote, as the runner relays it). */
 typedef struct agent_signal {
-    char name[CONF_NAME_MAX + 1];
+    char name[CONF_SIGNAL_NAME_MAX + 1];
     uint32_t local;
     uint32_t remote;
 } agent_signal;

@@ -234,7 +234,7 @@ static void on_signal(const conf_msg *m)
 {
     const char *name = conf_msg_str(m, "name");
     int64_t count = conf_msg_int(m, "count", -1);
-    if (name == NULL || !conf_name_valid(name) || count < 0 || count > UINT32_MAX) {
+    if (name == NULL || !conf_signal_name_valid(name) || count < 0 || count > UINT32_MAX) {
         reject("signal: a name and a count are needed");
         return;
     }

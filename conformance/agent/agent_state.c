@@ -214,7 +214,7 @@ uint32_t agent_callback_slot_of(CFMessagePortInvalidationCallBack fn)
 /* The signal called name, made on first use. Called with the lock held. */
 static agent_signal *signal_get(const char *name)
 {
-    assert(name != NULL && conf_name_valid(name));
+    assert(name != NULL && conf_signal_name_valid(name));
     for (uint32_t i = 0; i < agent_g.signal_count; i++) {
         if (strcmp(agent_g.signals[i].name, name) == 0) return &agent_g.signals[i];
     }
@@ -222,7 +222,7 @@ static agent_signal *signal_get(const char *name)
     agent_signal *sig = &agent_g.signals[agent_g.signal_count++];
     memset(sig, 0, sizeof *sig);
     size_t len = strlen(name);
-    assert(len <= CONF_NAME_MAX);
+    assert(len <= CONF_SIGNAL_NAME_MAX);
     memcpy(sig->name, name, len + 1);
     return sig;
 }

@@ -86,6 +86,14 @@ char *conf_arena_strdup(conf_arena *a, const char *s, size_t len)
 
 /* ---- names ------------------------------------------------------------------------------ */
 
+bool conf_signal_name_valid(const char *s)
+{
+    if (s == NULL) return false;
+    size_t prefix = sizeof CONF_ENDED_PREFIX - 1;
+    if (strncmp(s, CONF_ENDED_PREFIX, prefix) == 0) return conf_name_valid(s + prefix);
+    return conf_name_valid(s);
+}
+
 bool conf_name_valid(const char *s)
 {
     if (s == NULL) return false;
@@ -851,6 +859,15 @@ static bool read_name(const conf_jdoc *doc, uint32_t node, conf_arena *arena, bo
     return *out != NULL;
 }
 
+static bool read_signal_name(const conf_jdoc *doc, uint32_t node, conf_arena *arena, const char **out)
+{
+    *out = NULL;
+    const char *s = conf_json_str(doc, node);
+    if (s == NULL || !conf_signal_name_valid(s)) return false;
+    *out = conf_arena_strdup(arena, s, strlen(s));
+    return *out != NULL;
+}
+
 static bool read_context(const conf_jdoc *doc, uint32_t node, conf_step *s)
 {
     const conf_jnode *n = conf_json_node(doc, node);
@@ -913,7 +930,7 @@ static bool read_step_key(const conf_jdoc *doc, uint32_t v, uint32_t bit, conf_a
     case SK_MALFORMED: ok = conf_json_bool(doc, v, &s->malformed); break;
     case SK_RETURN_AFTER: ok = conf_json_bool(doc, v, &s->return_after_source); break;
     case SK_ECHO: ok = conf_json_bool(doc, v, &s->echo); break;
-    case SK_SIGNAL: ok = read_name(doc, v, arena, false, &s->signal); break;
+    case SK_SIGNAL: ok = read_signal_name(doc, v, arena, &s->signal); break;
     case SK_COUNT:
         ok = conf_json_int(doc, v, 1, UINT32_MAX, &i64);
         s->count = (uint32_t)i64;

@@ -247,4 +247,10 @@ bool conf_step_validate(const conf_step *s);
 /* Identifiers: 1..CONF_NAME_MAX of [A-Za-z0-9_.-], not starting with a digit, '.' or '-'. */
 bool conf_name_valid(const char *s);
 
+/* Signal names: an identifier, or "ended:" and a process's identifier (the signal the end of
+ * that process raises: scenario-format 4.6), so at most CONF_SIGNAL_NAME_MAX bytes. */
+#define CONF_ENDED_PREFIX "ended:"
+#define CONF_SIGNAL_NAME_MAX (sizeof CONF_ENDED_PREFIX - 1 + CONF_NAME_MAX)
+bool conf_signal_name_valid(const char *s);
+
 #endif /* CONF_PROTO_H */

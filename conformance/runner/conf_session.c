@@ -859,6 +859,8 @@ static bool read_result(session *s, const conf_msg *m, uint32_t step, conf_rec *
  * The raiser counts its own raises, so threads of one process need no
  * round trip. World agents keep their signals inside the model.
  */
+static void send_signal_counts(session *s, const agent_proc *from, uint32_t sig, const char *name);
+
 static void relay_signal(session *s, agent_proc *p, uint32_t step, int64_t raised_t_ns)
 {
     const sim_step *st = &s->sc->steps[step];
@@ -870,17 +872,41 @@ static void relay_signal(session *s, agent_proc *p, uint32_t step, int64_t raise
     uint32_t sig = st->signal.index;
     s->signal_total[sig]++;
     p->raised[sig]++;
+    send_signal_counts(s, p, sig, st->signal.name);
+}
+
+/* Every live agent but from learns the count of raises of sig made outside it. */
+static void send_signal_counts(session *s, const agent_proc *from, uint32_t sig, const char *name)
+{
+    assert(sig < CM_SIGNAL_MAX && name != NULL);
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *q = &s->procs[i];
-        if (q == p || !agent_live(q) || q->eof) continue;
+        if (q == from || !agent_live(q) || q->eof) continue;
         line_begin(s, "signal");
         conf_jw_key(&s->w, "name");
-        conf_jw_cstr(&s->w, st->signal.name);
+        conf_jw_cstr(&s->w, name);
         conf_jw_key(&s->w, "count");
         conf_jw_uint(&s->w, s->signal_total[sig] - q->raised[sig]);
         line_end(s, q);
         flush_out(s, q);
     }
+}
+
+/*
+ * A process agent is gone and reaped (after its hello): wait_for: {ended: P} may return now.
+ * Only a reaped process has had every descriptor closed by the kernel, so every connection to
+ * it has seen the end: its stdout closing, or a peer seeing one of its sockets close, comes
+ * earlier, while the kernel may still be closing the others (on a busy host, for milliseconds).
+ */
+static void relay_end(session *s, agent_proc *p, int64_t ended_ns)
+{
+    assert(!s->world && p->child.exited);
+    uint32_t sig = s->sc->processes[p->process].end_signal;
+    if (sig >= CM_SIGNAL_MAX) return;
+    int64_t delay_ns = (int64_t)((double)(conf_now_ns() - ended_ns) / s->scale);
+    if (delay_ns > s->run->relay_max_ns) s->run->relay_max_ns = delay_ns;
+    s->signal_total[sig]++;
+    send_signal_counts(s, p, sig, s->sc->signals[sig]);
 }
 
 static void on_return(session *s, agent_proc *p, const conf_msg *m)
@@ -1177,10 +1203,12 @@ static void drain(session *s, agent_proc *p)
 static void kill_agent(session *s, agent_proc *p, int32_t crash_code, int64_t at_ns)
 {
     if (!agent_live(p)) return;
+    int64_t killed_ns = conf_now_ns();
     conf_child_terminate(&p->child);
     drain(s, p);
     agent_set_state(p, AG_DONE);
     p->killed = true;
+    if (crash_code >= 0 && agent_started(p) && !s->world) relay_end(s, p, killed_ns); /* a fault */
     if (crash_code >= 0 && agent_started(p) && p->said == AG_SAID_NOTHING) {
         record_death(s, p, crash_code, at_ns);
     }
@@ -1190,14 +1218,17 @@ static void kill_agent(session *s, agent_proc *p, int32_t crash_code, int64_t at
 static void on_eof(session *s, agent_proc *p)
 {
     p->eof = true;
-    int64_t deadline = conf_now_ns() + 2 * CM_NS_PER_S;
+    int64_t eof_ns = conf_now_ns();
+    int64_t deadline = eof_ns + 2 * CM_NS_PER_S;
     while (!conf_child_try_reap(&p->child) && conf_now_ns() < deadline) {
-        struct timespec ts = {0, 1000000};
+        struct timespec ts = {0, 100000}; /* the kernel is closing its descriptors */
         nanosleep(&ts, NULL);
     }
     if (!p->child.exited) conf_child_terminate(&p->child);
     if (p->child.err_fd >= 0) read_err(s, p);
+    bool started = agent_started(p);
     agent_set_state(p, AG_DONE);
+    if (started && !s->world) relay_end(s, p, eof_ns);
     int64_t now_v = (int64_t)((double)(conf_now_ns() - s->epoch) / s->scale);
     if (p->said != AG_SAID_NOTHING || (s->world && s->world_ended)) return;
     char status[80];

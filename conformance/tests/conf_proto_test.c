@@ -786,9 +786,34 @@ static void test_fuzz_random_bytes(void **state)
     assert_true(forbidden > 1000);
 }
 
+/* Signal names: identifiers, and "ended:" with a process's identifier (wait_for: {ended: P}),
+ * nothing else; the ':' stays out of every other name. */
+static void test_signal_names(void **state)
+{
+    (void)state;
+    assert_true(conf_signal_name_valid("ready"));
+    assert_true(conf_signal_name_valid("ended:server"));
+    assert_true(conf_signal_name_valid("ended"));
+    assert_false(conf_signal_name_valid("ended:"));
+    assert_false(conf_signal_name_valid("ended:a:b"));
+    assert_false(conf_signal_name_valid("other:server"));
+    assert_false(conf_signal_name_valid(":server"));
+    assert_false(conf_signal_name_valid(NULL));
+    assert_false(conf_name_valid("ended:server"));
+    char longest[CONF_SIGNAL_NAME_MAX + 2];
+    memset(longest, 'a', sizeof longest);
+    memcpy(longest, CONF_ENDED_PREFIX, sizeof CONF_ENDED_PREFIX - 1);
+    longest[CONF_SIGNAL_NAME_MAX] = '\0';
+    assert_true(conf_signal_name_valid(longest));
+    longest[CONF_SIGNAL_NAME_MAX] = 'a';
+    longest[CONF_SIGNAL_NAME_MAX + 1] = '\0';
+    assert_false(conf_signal_name_valid(longest));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_signal_names),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_nul_in_string),
         cmocka_unit_test(test_malformed_lines),

@@ -109,7 +109,11 @@ static const sim_bad_case sim_bad_cases[] = {
     {"bad-signals.yaml", "7:40", "count must be"},
     {"bad-signals.yaml", "8:29", "unknown key 'count' in signal"},
     {"bad-signals.yaml", "9:31", "signal 's x' is not a valid name"},
-    {"bad-signals.yaml", "12:7", "invalidation callback 'cb' may not wait_for"},
+    {"bad-signals.yaml", "10:29", "unknown process 'nosuch'"},
+    {"bad-signals.yaml", "11:11", "wait_for takes 'signal' or 'ended', not both"},
+    {"bad-signals.yaml", "12:11", "wait_for needs 'signal' (or 'ended: PROCESS')"},
+    {"bad-signals.yaml", "13:30", "process 'p:x' is not a valid name"},
+    {"bad-signals.yaml", "16:7", "invalidation callback 'cb' may not wait_for"},
     /* issue 10: a mapping as a key crashed the loader (NULL key text in strcmp) */
     {"non-scalar-key.yaml", "2:4", "a mapping key must be a scalar, not a mapping"},
     {"non-scalar-key-2.yaml", "6:12", "a mapping key must be a scalar, not a list"},
