@@ -126,7 +126,7 @@ int cli_cmd_explore(cli_ctx *c)
         code = CLI_EXIT_USAGE;
     } else {
         /* exhaustive: -j scenarios at once; random and pct split each scenario's seeds instead */
-        cli_parallel(count, plan.exhaustive ? c->a.jobs : 1, explore_task, explore_done, jobs);
+        cli_parallel(count, plan.exhaustive ? c->a.jobs : 1, NULL, explore_task, explore_done, jobs);
         for (uint32_t i = 0; i < count; i++) results[i] = jobs[i].result; /* moved */
         code = cli_finish(c, results, count);
         sim_run_info info = {.command = "explore", .version = PORTSIM_VERSION, .seed = plan.run.seed,

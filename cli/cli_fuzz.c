@@ -433,7 +433,7 @@ int cli_cmd_fuzz(cli_ctx *c)
     for (uint64_t i = 0; i < runs && now_ns() < deadline && !(backend && conf_interrupted());) {
         uint32_t n = runs - i < FUZZ_BATCH ? (uint32_t)(runs - i) : FUZZ_BATCH;
         for (uint32_t j = 0; j < n; j++) x.cases[j].seed = seed_at(a, i + j);
-        cli_parallel(n, a->jobs, fuzz_task, fuzz_done, &x);
+        cli_parallel(n, a->jobs, NULL, fuzz_task, fuzz_done, &x);
         i += n;
     }
     if (x.progress) fputs("\r\033[K", c->err);

@@ -202,7 +202,8 @@ int cli_each_scenario(cli_ctx *c, const cli_files *files, cli_scenario_fn fn, vo
 typedef void (*cli_task_fn)(void *ctx, uint32_t index);
 /* task(ctx, i) for every i < count on `jobs` threads; done(ctx, i) on the calling thread, in
  * index order, as soon as task i and every earlier one have finished. jobs 1: in order, here. */
-void cli_parallel(uint32_t count, uint32_t jobs, cli_task_fn task, cli_task_fn done, void *ctx);
+void cli_parallel(uint32_t count, uint32_t jobs, const uint32_t *order, cli_task_fn task, cli_task_fn done,
+                  void *ctx);
 
 /* ---- commands ----------------------------------------------------------------------------- */
 
