@@ -465,33 +465,162 @@ static void check_runs(checker *c, uint32_t step, const sim_expect *x, uint32_t 
     }
 }
 
+/* Execution n of step s against expectation x: each failing check goes to its tally in t. */
+static void check_exec(checker *c, const sim_step *s, const sim_exec *e, uint32_t n, const sim_expect *x,
+                       step_tallies *t)
+{
+    char num[24];
+    int32_t value = exec_value(e);
+    sim_result_type type = sim_op_result_type(s->op);
+    if (x->result_count > 0 && !value_allowed(x, value)) {
+        tally_add(&t->result, n, results_text(x, type), sim_strdup(sim_result_text(type, value, num, sizeof num)));
+        return;
+    }
+    if (e->outcome != SIM_OUTCOME_RETURNED) {
+        if (needs_return(x) && !value_allowed(x, value)) {
+            tally_add(&t->returned, n, sim_strdup("the call to return"),
+                      sim_strdup(sim_result_text(type, value, num, sizeof num)));
+        }
+        return;
+    }
+    check_returned(c, e, n, x, t);
+}
+
+static uint32_t tallies_failed(const step_tallies *t)
+{
+    return t->result.failed + t->returned.failed + t->reply.failed + t->elapsed.failed + t->free_info.failed +
+           t->same.failed + t->not_same.failed + t->name.failed + t->info.failed + t->callback.failed;
+}
+
+/* Frees the texts of the failures in t (checks tried and not reported). */
+static void tallies_free(step_tallies *t)
+{
+    tally *all[] = {&t->result, &t->returned, &t->reply, &t->elapsed, &t->free_info,
+                    &t->same, &t->not_same, &t->name, &t->info, &t->callback};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (all[i]->failed > 0) {
+            free(all[i]->expected);
+            free(all[i]->observed);
+        }
+        all[i]->failed = 0;
+    }
+}
+
+/* One alternative of a joint expectation, as the failure shows it: "{receive_timeout, reply null}". */
+static void alt_text(sim_buf *b, const sim_expect *a, sim_result_type type)
+{
+    sim_buf_puts(b, "{");
+    const char *sep = "";
+    if (a->result_count > 0) {
+        char *r = results_text(a, type);
+        sim_buf_puts(b, r);
+        free(r);
+        sep = ", ";
+    }
+    if (a->has_reply) {
+        char *d = data_text(&a->reply);
+        sim_buf_printf(b, "%sreply %s", sep, d);
+        free(d);
+        sep = ", ";
+    }
+    if (a->has_elapsed) {
+        char *w = window_text(a);
+        sim_buf_printf(b, "%selapsed %s", sep, w);
+        free(w);
+        sep = ", ";
+    }
+    if (a->has_name) {
+        char *d = data_text(&a->name);
+        sim_buf_printf(b, "%sname %s", sep, d);
+        free(d);
+        sep = ", ";
+    }
+    if (a->has_info || a->has_callback || a->should_free_info >= 0 || a->same_as.name || a->not_same_as.name) {
+        sim_buf_printf(b, "%s...", sep);
+    }
+    sim_buf_puts(b, "}");
+}
+
+/* What execution e did, in the fields the alternatives of x look at. */
+static char *observed_text(const sim_exec *e, const sim_expect *x, sim_result_type type)
+{
+    bool reply = false, elapsed = false, name = false;
+    for (uint32_t a = 0; a < x->alt_count; a++) {
+        reply = reply || x->alts[a].has_reply;
+        elapsed = elapsed || x->alts[a].has_elapsed;
+        name = name || x->alts[a].has_name;
+    }
+    sim_buf b;
+    sim_buf_init(&b);
+    char num[24];
+    sim_buf_puts(&b, sim_result_text(type, exec_value(e), num, sizeof num));
+    if (e->outcome == SIM_OUTCOME_RETURNED) {
+        if (reply) {
+            char *d = data_text(&e->data);
+            sim_buf_printf(&b, ", reply %s", d);
+            free(d);
+        }
+        if (elapsed) {
+            char buf[40];
+            sim_format_duration(e->end_ns - e->start_ns, buf, sizeof buf);
+            sim_buf_printf(&b, ", elapsed %s", buf);
+        }
+        if (name) {
+            char *d = data_text(&e->data);
+            sim_buf_printf(&b, ", name %s", d);
+            free(d);
+        }
+    }
+    return sim_buf_take(&b);
+}
+
+/*
+ * A joint expectation (expect: a list of mappings): each execution must satisfy one
+ * alternative in every field; one that satisfies none fails with all of them named.
+ */
+static void check_joint(checker *c, uint32_t step, const sim_expect *x, uint32_t runs)
+{
+    const sim_step *s = &c->sc->steps[step];
+    assert(x->alt_count >= 1 && x->alts != NULL);
+    sim_result_type type = sim_op_result_type(s->op);
+    tally joint = {0};
+    for (uint32_t n = 0; n < runs; n++) {
+        const sim_exec *e = &c->obs->execs[c->order[c->first[step] + n]];
+        bool held = false;
+        for (uint32_t a = 0; a < x->alt_count && !held; a++) {
+            step_tallies t;
+            tallies_clear(&t);
+            check_exec(c, s, e, n, &x->alts[a], &t);
+            held = tallies_failed(&t) == 0;
+            tallies_free(&t);
+        }
+        if (held) continue;
+        sim_buf b;
+        sim_buf_init(&b);
+        sim_buf_puts(&b, "one of ");
+        for (uint32_t a = 0; a < x->alt_count; a++) {
+            if (a > 0) sim_buf_puts(&b, " | ");
+            alt_text(&b, &x->alts[a], type);
+        }
+        tally_add(&joint, n, sim_buf_take(&b), observed_text(e, x, type));
+    }
+    tally_report(c, &joint, x->loc, step, "outcome (no alternative holds)");
+}
+
 static void check_step(checker *c, uint32_t step)
 {
     const sim_step *s = &c->sc->steps[step];
     const sim_expect *x = s->expect;
     uint32_t runs = c->first[step + 1] - c->first[step];
     check_runs(c, step, x, runs);
+    if (x->alt_count > 0) {
+        check_joint(c, step, x, runs);
+        return;
+    }
     step_tallies t;
     tallies_clear(&t);
-    char num[24];
     for (uint32_t n = 0; n < runs; n++) {
-        const sim_exec *e = &c->obs->execs[c->order[c->first[step] + n]];
-        int32_t value = exec_value(e);
-        if (x->result_count > 0 && !value_allowed(x, value)) {
-            sim_result_type type = sim_op_result_type(s->op);
-            tally_add(&t.result, n, results_text(x, type),
-                      sim_strdup(sim_result_text(type, value, num, sizeof num)));
-            continue;
-        }
-        if (e->outcome != SIM_OUTCOME_RETURNED) {
-            if (needs_return(x) && !value_allowed(x, value)) {
-                sim_result_type type = sim_op_result_type(s->op);
-                tally_add(&t.returned, n, sim_strdup("the call to return"),
-                          sim_strdup(sim_result_text(type, value, num, sizeof num)));
-            }
-            continue;
-        }
-        check_returned(c, e, n, x, &t);
+        check_exec(c, s, &c->obs->execs[c->order[c->first[step] + n]], n, x, &t);
     }
     tally_report(c, &t.result, x->result_loc, step, "result");
     tally_report(c, &t.returned, x->loc, step, "did not return");

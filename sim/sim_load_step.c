@@ -659,15 +659,80 @@ static void expect_map(ld *L, uint32_t node, const sim_step *s, const char *keyw
     }
 }
 
+static void expect_init(ld *L, uint32_t node, sim_expect *e)
+{
+    e->loc = ld_loc(L, node);
+    e->should_free_info = -1;
+    e->same_as.index = e->not_same_as.index = e->callback.index = SIM_NONE;
+}
+
+/* The union of the alternatives' results, or none (any result) when one leaves it open. */
+static void union_results(sim_expect *e, const sim_expect *alts, uint32_t count)
+{
+    e->result_count = 0;
+    for (uint32_t a = 0; a < count; a++) {
+        if (alts[a].result_count == 0) {
+            e->result_count = 0;
+            return;
+        }
+        for (uint32_t i = 0; i < alts[a].result_count; i++) {
+            bool seen = false;
+            for (uint32_t j = 0; j < e->result_count; j++) seen = seen || e->results[j] == alts[a].results[i];
+            if (!seen && e->result_count < SIM_MAX_ALTERNATIVES) e->results[e->result_count++] = alts[a].results[i];
+        }
+    }
+    if (e->result_count > 0) e->result_loc = alts[0].result_loc;
+}
+
+/*
+ * expect: [{status: success, reply: "x"}, {status: receive_timeout, reply: null}]: joint
+ * alternatives, each a whole expectation (a result alone says nothing of the reply).
+ */
+static void expect_joint(ld *L, uint32_t node, const sim_step *s, const char *keyword, sim_expect *e)
+{
+    const sim_ynode *n = ld_node(L, node);
+    assert(n->type == SIM_Y_SEQ && n->count > 0);
+    if (n->count > SIM_MAX_ALTERNATIVES) {
+        ld_error(L, node, "at most %u alternatives", SIM_MAX_ALTERNATIVES);
+        return;
+    }
+    sim_expect *alts = ld_alloc(L, n->count * sizeof *alts);
+    if (alts == NULL) return;
+    uint32_t count = 0;
+    for (uint32_t item = n->first; item != SIM_NONE; item = ld_node(L, item)->next) {
+        if (ld_node(L, item)->type != SIM_Y_MAP) {
+            ld_error(L, item, "a list of alternatives is all mappings or all words, not both");
+            return;
+        }
+        sim_expect *a = &alts[count++];
+        expect_init(L, item, a);
+        expect_map(L, item, s, keyword, a);
+        if (a->has_runs) ld_error(L, item, "runs: counts the step's executions, not an alternative's: "
+                                           "give one expectation with runs: instead");
+    }
+    e->alts = alts;
+    e->alt_count = count;
+    union_results(e, alts, count);
+    assert(e->alt_count >= 1 && e->alt_count <= SIM_MAX_ALTERNATIVES);
+}
+
+static bool has_map_item(const ld *L, const sim_ynode *n)
+{
+    for (uint32_t item = n->first; item != SIM_NONE; item = ld_node(L, item)->next) {
+        if (ld_node(L, item)->type == SIM_Y_MAP) return true;
+    }
+    return false;
+}
+
 static const sim_expect *parse_expect(ld *L, uint32_t node, const sim_step *s, const char *keyword)
 {
     sim_expect *e = ld_alloc(L, sizeof *e);
     if (e == NULL) return NULL;
-    e->loc = ld_loc(L, node);
-    e->should_free_info = -1;
-    e->same_as.index = e->not_same_as.index = e->callback.index = SIM_NONE;
+    expect_init(L, node, e);
     const sim_ynode *n = ld_node(L, node);
-    if (n->type == SIM_Y_MAP) {
+    if (n->type == SIM_Y_SEQ && n->count > 0 && has_map_item(L, n)) {
+        expect_joint(L, node, s, keyword, e);
+    } else if (n->type == SIM_Y_MAP) {
         expect_map(L, node, s, keyword, e);
     } else if (n->type == SIM_Y_SCALAR && n->style == SIM_YS_PLAIN && n->len == 0) {
         ld_error(L, node, "empty expectation");

@@ -103,6 +103,12 @@ typedef struct sim_expect {
     uint32_t runs_min;
     uint32_t runs_max;
     sim_loc runs_loc;
+    /* Joint alternatives (expect: a list of mappings): each a whole expectation, and an
+     * execution passes when one of them holds in every field. Then this expectation's own
+     * results are their union (what readers of results alone need: a step that may block),
+     * its other fields are unset, and runs: may stand beside the list only as a step key. */
+    uint32_t alt_count;
+    const struct sim_expect *alts;
 } sim_expect;
 
 typedef struct sim_step {

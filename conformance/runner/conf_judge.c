@@ -236,18 +236,51 @@ typedef struct view {
     sim_scenario sc;
     sim_step *steps;
     sim_expect *expects;
+    sim_expect *alts; /* copies of joint alternatives, windows widened */
     sim_event_expect *event_expects;
 } view;
 
-static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, const conf_agent_info *info,
-                      sim_result *o)
+/* The window of x as a real host may show it: widened by the tolerance at each end and by the
+ * run's longest signal relay (the runner's latency). check_elapsed does the same, and explains. */
+static void widen_window(sim_expect *x, const conf_run *run, const conf_options *opt)
+{
+    assert(x->has_elapsed && x->elapsed_min_ns <= x->elapsed_max_ns);
+    int64_t relay_ns = run->relay_max_ns > 0 ? run->relay_max_ns : 0;
+    int64_t lo_tol = conf_tolerance_ns(opt, x->elapsed_min_ns) + relay_ns;
+    int64_t hi_tol = conf_tolerance_ns(opt, x->elapsed_max_ns == CM_DURATION_FOREVER ? 0 : x->elapsed_max_ns) +
+                     relay_ns;
+    x->elapsed_min_ns = x->elapsed_min_ns > lo_tol ? x->elapsed_min_ns - lo_tol : 0;
+    if (x->elapsed_max_ns != CM_DURATION_FOREVER) x->elapsed_max_ns += hi_tol;
+}
+
+/* A joint expectation's alternatives, copied: windows widened on real clocks, results dropped
+ * where the backend cannot observe them (as for a plain expectation). */
+static void view_alternatives(view *v, uint32_t step, const conf_run *run, const conf_options *opt, bool real,
+                              bool unobservable, size_t *used)
+{
+    sim_expect *x = &v->expects[step];
+    sim_expect *copies = &v->alts[*used];
+    for (uint32_t a = 0; a < x->alt_count; a++) {
+        copies[a] = x->alts[a];
+        if (real && copies[a].has_elapsed) widen_window(&copies[a], run, opt);
+        if (unobservable) copies[a].result_count = 0;
+    }
+    *used += x->alt_count;
+    x->alts = copies;
+}
+
+static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, const conf_options *opt,
+                      const conf_agent_info *info, sim_result *o)
 {
     memset(v, 0, sizeof *v);
     v->sc = *sc;
+    size_t alt_total = 0, alt_used = 0;
+    for (uint32_t i = 0; i < sc->step_count; i++) alt_total += sc->steps[i].expect ? sc->steps[i].expect->alt_count : 0;
     v->steps = malloc(((size_t)sc->step_count + 1) * sizeof *v->steps);
     v->expects = malloc(((size_t)sc->step_count + 1) * sizeof *v->expects);
+    v->alts = malloc((alt_total + 1) * sizeof *v->alts);
     v->event_expects = malloc(((size_t)sc->event_expect_count + 1) * sizeof *v->event_expects);
-    if (v->steps == NULL || v->expects == NULL || v->event_expects == NULL) return false;
+    if (v->steps == NULL || v->expects == NULL || v->alts == NULL || v->event_expects == NULL) return false;
     for (uint32_t i = 0; i < sc->step_count; i++) {
         v->steps[i] = sc->steps[i];
         if (sc->steps[i].expect == NULL) continue;
@@ -256,6 +289,9 @@ static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, cons
         v->steps[i].expect = x;
         uint8_t flags = run->step_flags != NULL ? run->step_flags[i] : 0;
         if (real_clock(info)) x->has_elapsed = false; /* checked with a tolerance below */
+        if (x->alt_count > 0) {
+            view_alternatives(v, i, run, opt, real_clock(info), (flags & CONF_STEPF_UNOBSERVABLE) != 0, &alt_used);
+        }
         if ((flags & CONF_STEPF_UNOBSERVABLE) && x->result_count > 0) {
             x->result_count = 0;
             conf_result_note(o, "%s:%u: the %s result is not observable on this backend (not checked)",
@@ -283,6 +319,7 @@ static void view_free(view *v)
 {
     free(v->steps);
     free(v->expects);
+    free(v->alts);
     free(v->event_expects);
 }
 
@@ -485,7 +522,7 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
         sim_result_add_host_note(res, run->notes[i]);
     }
     view v;
-    if (!view_make(&v, sc, run, info, out)) {
+    if (!view_make(&v, sc, run, opt, info, out)) {
         sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col, "out of memory", NULL, NULL);
     } else {
         sim_check(&v.sc, &run->obs, res);

@@ -114,6 +114,11 @@ static const sim_bad_case sim_bad_cases[] = {
     {"bad-signals.yaml", "12:11", "wait_for needs 'signal' (or 'ended: PROCESS')"},
     {"bad-signals.yaml", "13:30", "process 'p:x' is not a valid name"},
     {"bad-signals.yaml", "16:7", "invalidation callback 'cb' may not wait_for"},
+    /* issue 13: joint alternatives (expect: a list of mappings) */
+    {"bad-joint.yaml", "7:39", "a list of alternatives is all mappings or all words, not both"},
+    {"bad-joint.yaml", "9:20", "runs: counts the step's executions, not an alternative's"},
+    {"bad-joint.yaml", "11:29", "unknown result 'maybe' for is_valid"},
+    {"bad-joint.yaml", "13:19", "at most 8 alternatives"},
     /* issue 10: a mapping as a key crashed the loader (NULL key text in strcmp) */
     {"non-scalar-key.yaml", "2:4", "a mapping key must be a scalar, not a mapping"},
     {"non-scalar-key-2.yaml", "6:12", "a mapping key must be a scalar, not a list"},
