@@ -38,7 +38,9 @@ static bool step_ok(const sim_scenario *sc, const sim_step *s)
                    index_ok(s->thread.index, SIM_MAX_THREADS) &&
                    index_ok(s->queue.index, SIM_MAX_QUEUES + 1u);
     bool expect_ok = s->expect == NULL || (s->expect->result_count <= SIM_MAX_ALTERNATIVES &&
-                                           data_ok(&s->expect->reply) && data_ok(&s->expect->name));
+                                           data_ok(&s->expect->reply) && data_ok(&s->expect->name) &&
+                                           s->expect->alt_count <= SIM_MAX_ALTERNATIVES &&
+                                           (s->expect->alt_count == 0 || s->expect->alts != NULL));
     return port_ok && mode_ok && refs_ok && expect_ok && data_ok(&s->data) && data_ok(&s->name);
 }
 
