@@ -49,12 +49,25 @@ static int32_t queue_pop(cm_world *w, cm_queue *q)
     return index;
 }
 
-/* R49: the private CF queue dequeues each message at once and hands it over. */
+/*
+ * R49: the private CF queue dequeues each message and hands it over: at once, or (R50a, the
+ * profile's dispatch_dequeue_delay) once it has been visible that long, meanwhile holding its
+ * place in the Mach queue, so that a sender can meet a full queue (-1) as senders seldom do.
+ */
 void cm_dispatch_deliver(cm_world *w, int32_t kport)
 {
+    cm_duration_ns delay_ns = w->cfg.profile.dispatch_dequeue_delay_ns;
+    assert(delay_ns >= 0);
     for (uint32_t guard = 0; guard <= w->msgs.count; guard++) {
         const cm_kport *k = CM_KPORT(w, kport);
         if (!k->alive || k->dq_queue == CM_NONE16 || !cm_kport_head_visible(w, kport)) return;
+        if (delay_ns > 0) {
+            cm_time_ns due_ns = cm_time_add(CM_MSG(w, k->q_head)->visible_ns, delay_ns);
+            if (due_ns > w->now_ns) {
+                cm_timer_add(w, due_ns, CM_TM_VISIBLE, kport, 0); /* comes back here then */
+                return;
+            }
+        }
         uint16_t queue = k->dq_queue;
         uint16_t process = k->owner;
         int32_t port = k->port;

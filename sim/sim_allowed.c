@@ -167,6 +167,41 @@ static bool explore_jitter(const sim_scenario *sc, const sim_allowed_plan *plan,
     return ok;
 }
 
+static bool uses_dispatch_queues(const sim_scenario *sc)
+{
+    for (uint32_t i = 0; i < sc->step_count; i++) {
+        if (sc->steps[i].op == CM_OP_SET_DISPATCH_QUEUE) return true;
+    }
+    return false;
+}
+
+/*
+ * R50a: a port's dispatch queue takes messages off "at once" in the model, while a late host
+ * (its dequeuing thread descheduled) can leave them queued long enough for a sender to meet a
+ * full queue: -1, which senders seldom see. Those outcomes are allowed too, from runs with the
+ * dequeue delayed by the jitter (unless the scenario sets that delay itself).
+ */
+static bool explore_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+{
+    assert(plan->jitter_ns > 0);
+    if (!uses_dispatch_queues(sc) || (sc->option_mask & SIM_OPT_DISPATCH_DEQUEUE_DELAY)) return true;
+    sim_scenario late = *sc; /* shallow: only the options differ, nothing is freed through it */
+    late.option_mask |= SIM_OPT_DISPATCH_DEQUEUE_DELAY;
+    late.options.dispatch_dequeue_delay_ns = plan->jitter_ns;
+    sim_allowed_plan p = *plan;
+    p.explore = plan->explore / 4;
+    uint32_t runs = out->runs;
+    int64_t end_ns = out->end_ns;
+    bool time_limited = out->time_limited;
+    bool ok = explore_schedules(&late, &p, out);
+    uint32_t made = out->runs; /* explore_schedules counts its own runs from 1 */
+    out->jittered += made;     /* late-host runs, like the jittered ones */
+    out->runs = runs + made;
+    out->end_ns = end_ns;              /* the plain fifo run's end stays the reference */
+    out->time_limited = time_limited;
+    return ok;
+}
+
 bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
 {
     assert(sc != NULL && plan != NULL && out != NULL);
@@ -181,6 +216,7 @@ bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, s
     }
     bool ok = explore_schedules(sc, plan, out);
     if (ok && plan->jitter_ns > 0) ok = explore_jitter(sc, plan, out);
+    if (ok && plan->jitter_ns > 0) ok = explore_dequeue_delay(sc, plan, out);
     out->ok = ok;
     assert(!ok || sim_allowed_set_validate(out, sc));
     return ok;

@@ -146,6 +146,7 @@ static const option_spec option_specs[] = {
     OPT("rights_release_delay", SIM_OPT_RIGHTS_RELEASE_DELAY, 0, rights_release_delay_ns),
     OPT("death_notice_delay", SIM_OPT_DEATH_NOTICE_DELAY, 0, death_notice_delay_ns),
     OPT("hop_latency", SIM_OPT_HOP_LATENCY, 0, hop_latency_ns),
+    OPT("dispatch_dequeue_delay", SIM_OPT_DISPATCH_DEQUEUE_DELAY, 0, dispatch_dequeue_delay_ns),
     OPT("qlimit", SIM_OPT_QLIMIT, 2, qlimit),
     OPT("name128", SIM_OPT_NAME128, 3, name128),
     OPT("setname_refused_with_queue", SIM_OPT_SETNAME_REFUSED, 1, setname_refused_with_queue),

@@ -336,6 +336,7 @@ cm_profile sim_scenario_profile(const sim_scenario *sc, uint8_t profile_override
     if (m & SIM_OPT_RIGHTS_RELEASE_DELAY) p.rights_release_delay_ns = o->rights_release_delay_ns;
     if (m & SIM_OPT_DEATH_NOTICE_DELAY) p.death_notice_delay_ns = o->death_notice_delay_ns;
     if (m & SIM_OPT_HOP_LATENCY) p.hop_latency_ns = o->hop_latency_ns;
+    if (m & SIM_OPT_DISPATCH_DEQUEUE_DELAY) p.dispatch_dequeue_delay_ns = o->dispatch_dequeue_delay_ns;
     if (m & SIM_OPT_QLIMIT) p.qlimit = o->qlimit;
     if (m & SIM_OPT_NAME128) p.name128 = o->name128;
     if (m & SIM_OPT_SETNAME_REFUSED) p.setname_refused_with_queue = o->setname_refused_with_queue;

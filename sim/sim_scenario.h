@@ -263,6 +263,7 @@ typedef struct sim_condition {
 #define SIM_OPT_MAIN_QUEUE_DEATH 0x080u
 #define SIM_OPT_CROSS_THREAD_WAKES 0x100u
 #define SIM_OPT_REMOTE_SHARES 0x200u
+#define SIM_OPT_DISPATCH_DEQUEUE_DELAY 0x400u
 
 typedef struct sim_scenario {
     sim_arena arena;
