@@ -43,6 +43,8 @@ static const char *op_problem(const cm_world_config *cfg, const cm_op *op)
     if (op->kind == CM_OP_NONE || op->kind >= CM_OP_KIND_COUNT) return "unknown operation";
     if (!blob_ok(cfg, op->name)) return "name blob out of range";
     if (!data_ok(cfg, op->data)) return "data blob out of range or size mismatch";
+    if ((op->when.flags & CM_WHEN_DATA) && !data_ok(cfg, op->when.data)) return "when data out of range";
+    if (op->when.flags & ~(CM_WHEN_MSGID | CM_WHEN_DATA | CM_WHEN_SIZE)) return "unknown when condition";
     switch (op->kind) {
     case CM_OP_CREATE_LOCAL:
     case CM_OP_CREATE_LOCAL_PER_PID:

@@ -207,6 +207,34 @@ static void program_end(cm_world *w, cm_thread *t)
 
 /* ---- stepping (cm_thread_runnable is inline in cm_internal.h) --------- */
 
+/* Two data values are the same bytes (content the model does not keep is zeros). */
+static bool data_same(const cm_world *w, cm_data a, cm_data b)
+{
+    if (a.size_bytes != b.size_bytes) return false;
+    if (a.size_bytes <= 0 || a.blob == b.blob) return true;
+    const cm_blob *x = a.blob != CM_NONE32 ? &w->cfg.blobs[a.blob] : NULL;
+    const cm_blob *y = b.blob != CM_NONE32 ? &w->cfg.blobs[b.blob] : NULL;
+    assert(x != NULL || y != NULL);
+    if (x != NULL && y != NULL) return memcmp(x->bytes, y->bytes, (size_t)a.size_bytes) == 0;
+    const cm_blob *known = x != NULL ? x : y;
+    for (int64_t i = 0; i < a.size_bytes; i++) {
+        if (known->bytes[i] != 0) return false;
+    }
+    return true;
+}
+
+/* when: does the callout's request match? (Only handlers have conditions: the loader's rule.) */
+static bool when_holds(const cm_world *w, const cm_frame *f, const cm_when *when)
+{
+    assert(when->flags != 0);
+    if (f->kind != CM_FR_CALLOUT || f->msg < 0) return false;
+    const cm_msg *m = CM_MSG(w, f->msg);
+    if ((when->flags & CM_WHEN_MSGID) && m->msgid != when->msgid) return false;
+    if ((when->flags & CM_WHEN_SIZE) && m->data.size_bytes != when->size_bytes) return false;
+    if ((when->flags & CM_WHEN_DATA) && !data_same(w, m->data, when->data)) return false;
+    return true;
+}
+
 static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
     const cm_program *prog = &w->cfg.programs[f->program];
@@ -215,6 +243,10 @@ static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
         return;
     }
     const cm_op *op = &prog->ops[f->pc];
+    if (op->when.flags != 0 && !when_holds(w, f, &op->when)) { /* not for this request: skipped */
+        f->pc++;
+        return;
+    }
     uint16_t program = f->program;
     uint32_t pc = f->pc;
     cm_ret ret = {0, 0, 0};

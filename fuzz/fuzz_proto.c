@@ -43,7 +43,10 @@ static bool same_step(const conf_step *a, const conf_step *b)
            a->ctx_retain == b->ctx_retain && a->ctx_release == b->ctx_release &&
            a->ctx_copy_description == b->ctx_copy_description &&
            a->no_return_data == b->no_return_data && a->malformed == b->malformed &&
-           a->return_after_source == b->return_after_source && a->echo == b->echo;
+           a->return_after_source == b->return_after_source && a->echo == b->echo && a->when == b->when &&
+           (!(a->when & CM_WHEN_MSGID) || a->when_msgid == b->when_msgid) &&
+           (!(a->when & CM_WHEN_DATA) || fuzz_same_data(&a->when_data, &b->when_data)) &&
+           (!(a->when & CM_WHEN_SIZE) || a->when_size == b->when_size);
 }
 
 /* A decoded step, as the runner would write it: the agent must read back the same step. */

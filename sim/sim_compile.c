@@ -73,7 +73,7 @@ static cm_data blob_data(blob_table *t, const sim_data *d)
 /* An upper bound on the blobs a scenario can need. */
 static uint32_t blob_bound(const sim_scenario *sc)
 {
-    uint32_t n = sc->mode_count + sc->service_count + sc->program_count + 2 * sc->step_count;
+    uint32_t n = sc->mode_count + sc->service_count + sc->program_count + 3 * sc->step_count;
     for (uint32_t p = 0; p < sc->process_count; p++) {
         n += 2 + sc->processes[p].thread_count + sc->processes[p].queue_count;
     }
@@ -99,6 +99,16 @@ static cm_op compile_op(blob_table *t, const sim_step *s)
         op.slot = (uint16_t)s->port.index;
     }
     if (s->mode.index != SIM_NONE) op.mode = (uint16_t)s->mode.index;
+    if (s->has_when) {
+        op.when = (cm_when){.flags = 0, .msgid = s->when.msgid, .data = CM_DATA_NULL,
+                            .size_bytes = s->when.size_bytes};
+        if (s->when.has_msgid) op.when.flags |= CM_WHEN_MSGID;
+        if (s->when.has_size) op.when.flags |= CM_WHEN_SIZE;
+        if (s->when.has_data) {
+            op.when.flags |= CM_WHEN_DATA;
+            op.when.data = blob_data(t, &s->when.data);
+        }
+    }
     switch (s->op) {
     case CM_OP_CREATE_LOCAL:
     case CM_OP_CREATE_LOCAL_PER_PID:

@@ -772,9 +772,9 @@ static uint32_t find_op_key(ld *L, uint32_t node)
         const sim_ynode *key = ld_node(L, k);
         uint32_t value = key->next;
         if (key->type == SIM_Y_SCALAR && strcmp(key->text, "expect") != 0 &&
-            strcmp(key->text, "label") != 0) {
+            strcmp(key->text, "label") != 0 && strcmp(key->text, "when") != 0) {
             if (spec_of(key->text) == NULL) {
-                ld_error(L, k, "unknown key '%.40s' in a step (an operation, 'expect' or 'label')",
+                ld_error(L, k, "unknown key '%.40s' in a step (an operation, 'expect', 'label' or 'when')",
                          key->text);
                 unknown = true;
             } else if (found != SIM_NONE) {
@@ -820,6 +820,46 @@ static bool step_args(ld *L, uint32_t value, step_ctx *c)
     return false;
 }
 
+/*
+ * when: {msgid: N, data: DATA, size: N}: the step runs only when the callout's request matches
+ * every key given (so one handler can route requests, and a port that sends to itself can stop).
+ * Only in handlers: nothing else has a request.
+ */
+static void parse_when(ld *L, uint32_t node, const sim_program *prog, sim_step *s)
+{
+    static const char *const keys[] = {"msgid", "data", "size", NULL};
+    s->when.loc = ld_loc(L, node);
+    if (prog->kind != SIM_PROG_HANDLER) {
+        ld_error(L, node, "when: is only for handler steps (it tests the callout's request)");
+        return;
+    }
+    if (!ld_check_map(L, node, "when", keys)) return;
+    int64_t v = 0;
+    uint32_t k = ld_get(L, node, "msgid");
+    if (k != SIM_NONE && ld_int(L, k, "when msgid", CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &v)) {
+        s->when.has_msgid = true;
+        s->when.msgid = (int32_t)v;
+    }
+    k = ld_get(L, node, "data");
+    if (k != SIM_NONE && ld_is_null(L, k)) { /* R39 */
+        ld_error(L, k, "a callout's request is never NULL (R39: a NULL request arrives as empty data): "
+                       "write 'size: 0'");
+    } else if (k != SIM_NONE) {
+        s->when.has_data = ld_data(L, k, "when data", LD_DATA_SIZE, &s->when.data);
+        if (s->when.has_data && s->when.data.kind == SIM_DATA_BYTES && s->when.data.len > SIM_WHEN_DATA_MAX_BYTES) {
+            ld_error(L, k, "when data is at most %u bytes (test a larger request with 'size:')", SIM_WHEN_DATA_MAX_BYTES);
+        }
+    }
+    k = ld_get(L, node, "size");
+    if (k != SIM_NONE && ld_int(L, k, "when size", 0, CM_LIMIT_SIZE_BYTES, &v)) {
+        s->when.has_size = true;
+        s->when.size_bytes = v;
+    }
+    s->has_when = s->when.has_msgid || s->when.has_data || s->when.has_size;
+    bool any_key = ld_get(L, node, "msgid") != SIM_NONE || ld_get(L, node, "data") != SIM_NONE || k != SIM_NONE;
+    if (!any_key) ld_error(L, node, "when needs 'msgid', 'data' or 'size'");
+}
+
 static void parse_step(ld *L, uint32_t node, sim_program *prog, sim_step *s)
 {
     step_ctx c = {.step = s, .program = prog, .args = SIM_NONE, .shorthand = SIM_NONE};
@@ -859,6 +899,8 @@ static void parse_step(ld *L, uint32_t node, sim_program *prog, sim_step *s)
     if (label != SIM_NONE) ld_ident(L, label, "label", &s->label);
     uint32_t expect = ld_get(L, map, "expect");
     if (expect != SIM_NONE) s->expect = parse_expect(L, expect, s, c.keyword);
+    uint32_t when = ld_get(L, map, "when");
+    if (when != SIM_NONE) parse_when(L, when, prog, s);
 }
 
 void ld_program_steps(ld *L, uint32_t node, uint32_t program)

@@ -111,6 +111,18 @@ typedef struct sim_expect {
     const struct sim_expect *alts;
 } sim_expect;
 
+/* when: {msgid, data, size}: a handler's step runs only for a request that matches all given. */
+#define SIM_WHEN_DATA_MAX_BYTES 65536u /* the agent protocol's inline data: no blob for it */
+typedef struct sim_when {
+    sim_loc loc;
+    bool has_msgid;
+    int32_t msgid;
+    bool has_data;
+    sim_data data;      /* never NULL: a NULL request arrives as empty data (R39) */
+    bool has_size;
+    int64_t size_bytes; /* the request's CFData length (a NULL request has none) */
+} sim_when;
+
 typedef struct sim_step {
     sim_loc loc;
     uint8_t op;    /* cm_op_kind */
@@ -133,6 +145,8 @@ typedef struct sim_step {
     sim_ref signal;    /* signal, wait_for: index into the scenario's signals */
     uint32_t count;    /* wait_for: the total raises it waits for (>= 1) */
     const sim_expect *expect; /* NULL: none */
+    bool has_when;
+    sim_when when;            /* handlers only */
 } sim_step;
 
 typedef enum sim_program_kind {

@@ -230,6 +230,7 @@ uint32_t agent_callback_slot_of(CFMessagePortInvalidationCallBack fn); /* AGENT_
 /* Where a program runs: the port it serves (self) and, in a callout, the request and reply. */
 typedef struct agent_frame {
     CFMessagePortRef self;
+    int32_t msgid;     /* in a callout: the request's */
     CFDataRef request;
     CFDataRef reply; /* +1 */
     bool in_callout;

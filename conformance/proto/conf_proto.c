@@ -764,6 +764,8 @@ static void write_context(conf_jw *w, const conf_step *s)
     conf_jw_obj_end(w);
 }
 
+static void write_when(conf_jw *w, const conf_step *s);
+
 void conf_step_write(conf_jw *w, const conf_step *s)
 {
     assert(s->op > CONF_OP_NONE && s->op < CONF_OP_COUNT);
@@ -817,7 +819,64 @@ void conf_step_write(conf_jw *w, const conf_step *s)
             conf_data_write(w, &s->data, CONF_DATA_INLINE_MAX);
         }
     }
+    if (s->when != 0) write_when(w, s);
     conf_jw_obj_end(w);
+}
+
+
+/* "when": {"msgid": N, "data": DATA, "size": N}: the keys the step's condition has. */
+static void write_when(conf_jw *w, const conf_step *s)
+{
+    assert(s->when != 0 && (s->when & ~(CM_WHEN_MSGID | CM_WHEN_DATA | CM_WHEN_SIZE)) == 0);
+    conf_jw_key(w, "when");
+    conf_jw_obj_begin(w);
+    if (s->when & CM_WHEN_MSGID) {
+        conf_jw_key(w, "msgid");
+        conf_jw_int(w, s->when_msgid);
+    }
+    if (s->when & CM_WHEN_DATA) {
+        conf_jw_key(w, "data");
+        conf_data_write(w, &s->when_data, CONF_DATA_INLINE_MAX);
+    }
+    if (s->when & CM_WHEN_SIZE) {
+        conf_jw_key(w, "size");
+        conf_jw_int(w, s->when_size);
+    }
+    conf_jw_obj_end(w);
+}
+
+/* The step's "when" object: at least one known key, each once, data inline and not NULL. */
+static bool read_when(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf_step *s, char *err, size_t cap)
+{
+    const conf_jnode *n = conf_json_node(doc, node);
+    if (n == NULL || n->type != CONF_J_OBJECT || n->count == 0) return set_err(err, cap, "when: an object with keys");
+    uint32_t known = 0;
+    int64_t i64 = 0;
+    uint32_t v = conf_json_get(doc, node, "msgid");
+    if (v != CONF_JSON_NONE) {
+        if (!conf_json_int(doc, v, CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &i64)) return set_err(err, cap, "when: bad msgid");
+        s->when |= CM_WHEN_MSGID;
+        s->when_msgid = (int32_t)i64;
+        known++;
+    }
+    v = conf_json_get(doc, node, "data");
+    if (v != CONF_JSON_NONE) {
+        if (!conf_data_read(doc, v, arena, &s->when_data, err, cap)) return false;
+        if (s->when_data.kind != CONF_DATA_BYTES && s->when_data.kind != CONF_DATA_SIZE) {
+            return set_err(err, cap, "when: data must be bytes or a size");
+        }
+        s->when |= CM_WHEN_DATA;
+        known++;
+    }
+    v = conf_json_get(doc, node, "size");
+    if (v != CONF_JSON_NONE) {
+        if (!conf_json_int(doc, v, 0, CM_LIMIT_SIZE_BYTES, &i64)) return set_err(err, cap, "when: bad size");
+        s->when |= CM_WHEN_SIZE;
+        s->when_size = i64;
+        known++;
+    }
+    if (known != n->count / 2) return set_err(err, cap, "when: unknown key");
+    return true;
 }
 
 typedef struct step_key {
@@ -965,6 +1024,14 @@ bool conf_step_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf
         uint32_t v = kn->next;
         k = conf_json_node(doc, v)->next;
         if ((kn->len == 3 && memcmp(key, "ref", 3) == 0) || (kn->len == 2 && memcmp(key, "op", 2) == 0)) continue;
+        if (kn->len == 4 && memcmp(key, "when", 4) == 0) { /* any step may have a condition */
+            char inner[96] = "bad value";
+            if (out->when != 0 || !read_when(doc, v, arena, out, inner, sizeof inner)) {
+                return set_err(err, err_cap, "step %u (%s), \"when\": %s", out->ref, info->keyword,
+                               out->when != 0 ? "given twice" : inner);
+            }
+            continue;
+        }
         uint32_t bit = step_key_bit(key, kn->len);
         char shown[40];
         safe_key(key, kn->len, shown, sizeof shown);
@@ -1000,6 +1067,12 @@ bool conf_step_validate(const conf_step *s)
     if (s->op == CONF_OP_NONE || s->op >= CONF_OP_COUNT) return false;
     if (s->port != NULL && strcmp(s->port, "self") != 0 && !conf_name_valid(s->port)) return false;
     if (!data_within_limits(&s->data) || !data_within_limits(&s->name)) return false;
+    if (s->when & ~(CM_WHEN_MSGID | CM_WHEN_DATA | CM_WHEN_SIZE)) return false;
+    if ((s->when & CM_WHEN_DATA) && (!data_within_limits(&s->when_data) ||
+                                     (s->when_data.kind != CONF_DATA_BYTES && s->when_data.kind != CONF_DATA_SIZE))) {
+        return false;
+    }
+    if ((s->when & CM_WHEN_SIZE) && (s->when_size < 0 || s->when_size > CM_LIMIT_SIZE_BYTES)) return false;
     /* each duration key with the flags the loader gives it (sim_load_step.c) */
     const uint32_t timeout = CM_DUR_NEGATIVE | CM_DUR_FOREVER | CM_DUR_NAN;
     switch (s->op) {

@@ -18,6 +18,7 @@
 #define CONF_PROTO_H
 
 #include "cm_limits.h"
+#include "cm_program.h" /* CM_WHEN_*: a step's condition, one declaration */
 #include "conf_json.h"
 
 #include <stdbool.h>
@@ -221,6 +222,10 @@ typedef struct conf_step {
     uint32_t count;        /* wait_for: the total raises awaited (>= 1) */
     bool ctx_retain, ctx_release, ctx_copy_description;
     bool no_return_data, malformed, return_after_source, echo;
+    uint8_t when;          /* CM_WHEN_* flags: a handler's step runs only for a matching request */
+    int32_t when_msgid;
+    conf_data when_data;   /* bytes or {size: N} (zeros), inline */
+    int64_t when_size;
 } conf_step;
 
 /* Writes a step object (used by the runner). */

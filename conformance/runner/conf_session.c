@@ -363,6 +363,13 @@ static conf_step step_of(const session *s, uint32_t index)
     c.echo = st->op == CM_OP_REPLY && (st->flags & CM_OPF_REPLY_ECHO);
     c.signal = st->signal.name;
     c.count = st->count;
+    if (st->has_when) { /* inline: the loader keeps when data within CONF_DATA_INLINE_MAX */
+        c.when = (uint8_t)((st->when.has_msgid ? CM_WHEN_MSGID : 0) | (st->when.has_data ? CM_WHEN_DATA : 0) |
+                           (st->when.has_size ? CM_WHEN_SIZE : 0));
+        c.when_msgid = st->when.msgid;
+        c.when_data = data_of(&st->when.data, SIM_NONE);
+        c.when_size = st->when.size_bytes;
+    }
     return c;
 }
 

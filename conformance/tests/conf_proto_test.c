@@ -463,6 +463,13 @@ static void test_every_step_round_trips(void **state)
     conf_arena_init(&a, 0);
     for (uint8_t op = 1; op < CONF_OP_COUNT; op++) {
         conf_step in = step_for(op);
+        bool conditional = op == CONF_OP_REPLY || op == CONF_OP_SEND; /* when: on handler steps */
+        if (conditional) {
+            in.when = CM_WHEN_MSGID | CM_WHEN_DATA | CM_WHEN_SIZE;
+            in.when_msgid = -5;
+            in.when_data = (conf_data){.kind = CONF_DATA_BYTES, .bytes = (const uint8_t *)"a\0", .len = 2, .size = 2};
+            in.when_size = 2;
+        }
         conf_jw w;
         assert_true(conf_jw_init(&w));
         conf_jw_begin(&w);
@@ -492,6 +499,14 @@ static void test_every_step_round_trips(void **state)
         }
         assert_int_equal(out.op, op);
         assert_int_equal(out.ref, in.ref);
+        assert_int_equal(out.when, in.when);
+        if (conditional) {
+            assert_int_equal(out.when_msgid, -5);
+            assert_int_equal(out.when_size, 2);
+            assert_int_equal(out.when_data.kind, CONF_DATA_BYTES);
+            assert_int_equal(out.when_data.len, 2);
+            assert_memory_equal(out.when_data.bytes, "a\0", 2);
+        }
         assert_string_equal(conf_op_keyword(out.op), conf_op_keyword(op));
         if (out.port != NULL) assert_string_equal(out.port, "svc");
         if (op == CONF_OP_SEND) {
@@ -527,6 +542,10 @@ static void test_bad_steps(void **state)
         "{\"ref\": 1, \"op\": \"teleport\"}",                      /* unknown op */
         "{\"ref\": -1, \"op\": \"run\"}",                          /* bad ref */
         "{\"ref\": 1, \"op\": \"run\", \"port\": \"svc\"}",        /* a key run does not take */
+        "{\"ref\": 1, \"op\": \"reply\", \"when\": {}}",          /* a condition with no key */
+        "{\"ref\": 1, \"op\": \"reply\", \"when\": {\"data\": null}}", /* a NULL request never comes (R39) */
+        "{\"ref\": 1, \"op\": \"reply\", \"when\": {\"msgid\": 1, \"colour\": 2}}", /* unknown key */
+        "{\"ref\": 1, \"op\": \"reply\", \"when\": {\"size\": -1}}", /* a negative size */
         "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\"}",         /* send without a send timeout */
         "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": \"soon\"}",
         "{\"ref\": 1, \"op\": \"invalidate\", \"port\": \"1bad\"}", /* not an identifier */

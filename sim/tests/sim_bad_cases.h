@@ -119,6 +119,12 @@ static const sim_bad_case sim_bad_cases[] = {
     {"bad-joint.yaml", "9:20", "runs: counts the step's executions, not an alternative's"},
     {"bad-joint.yaml", "11:29", "unknown result 'maybe' for is_valid"},
     {"bad-joint.yaml", "13:19", "at most 8 alternatives"},
+    /* issue 13: conditional handler steps */
+    {"bad-when.yaml", "8:17", "when: is only for handler steps"},
+    {"bad-when.yaml", "11:20", "a callout's request is never NULL (R39"},
+    {"bad-when.yaml", "13:13", "when needs 'msgid', 'data' or 'size'"},
+    {"bad-when.yaml", "15:24", "unknown key 'colour' in when"},
+    {"bad-when.yaml", "17:20", "when size must be an integer in [0, 2147483647], not -1"},
     /* issue 10: a mapping as a key crashed the loader (NULL key text in strcmp) */
     {"non-scalar-key.yaml", "2:4", "a mapping key must be a scalar, not a mapping"},
     {"non-scalar-key-2.yaml", "6:12", "a mapping key must be a scalar, not a list"},
