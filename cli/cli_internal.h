@@ -79,6 +79,7 @@ typedef struct cli_args {
     uint64_t runs;
     double time_s;
     uint32_t expect_runs;      /* model runs that decide a generated scenario's expectations */
+    uint8_t against_profile;   /* fuzz: cm_profile_id to check the model against, 0: none */
     /* rules, coverage */
     bool rules_list;
     bool coverage_summary;

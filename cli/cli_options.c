@@ -21,6 +21,7 @@ static int set_color(cli_ctx *c, const char *value);
 static int set_no_color(cli_ctx *c, const char *value);
 static int set_profile(cli_ctx *c, const char *value);
 static int set_shard(cli_ctx *c, const char *value);
+static int set_against_profile(cli_ctx *c, const char *value);
 static int set_tap_version(cli_ctx *c, const char *value);
 
 const cli_option cli_opts_color[] = {
@@ -141,6 +142,10 @@ const cli_option cli_opts_fuzz[] = {
      0, 0, set_shard, 0},
     {"--expect-runs", NULL, CLI_V_U32, "N", "model runs that decide each scenario's expectations (default 32)",
      F(expect_runs), 1, 100000, NULL, 0},
+    {"--against-profile", NULL, CLI_V_TEXT, "NAME",
+     "model against model: check each scenario, with the expectations of --profile (or\nventura), under this "
+     "profile too (its fifo run: a failure is a difference of the profiles)",
+     0, 0, 0, set_against_profile, 0},
     END};
 
 const cli_option cli_opts_mutants[] = {
@@ -179,6 +184,12 @@ static int set_profile(cli_ctx *c, const char *value)
 {
     c->a.profile = (uint8_t)cm_profile_by_name(value);
     return c->a.profile != 0 ? -1 : cli_usage_error(c, "unknown profile (ventura or cf-1153):", value);
+}
+
+static int set_against_profile(cli_ctx *c, const char *value)
+{
+    c->a.against_profile = (uint8_t)cm_profile_by_name(value);
+    return c->a.against_profile != 0 ? -1 : cli_usage_error(c, "unknown profile (ventura or cf-1153):", value);
 }
 
 static int set_shard(cli_ctx *c, const char *value)

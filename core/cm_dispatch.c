@@ -61,6 +61,11 @@ void cm_dispatch_deliver(cm_world *w, int32_t kport)
     for (uint32_t guard = 0; guard <= w->msgs.count; guard++) {
         const cm_kport *k = CM_KPORT(w, kport);
         if (!k->alive || k->dq_queue == CM_NONE16 || !cm_kport_head_visible(w, kport)) return;
+        /* Renamed (R19, allowed with a queue by cf-1153): its port moved to a new Mach port and
+         * this one's rights are about to go (R62). As for a run-loop source (R41), the queue's
+         * source still watches this one, but what it holds is for no port now: it dies with the
+         * right, not performed. */
+        if (k->port == CM_NO_PORT) return;
         if (delay_ns > 0) {
             cm_time_ns due_ns = cm_time_add(CM_MSG(w, k->q_head)->visible_ns, delay_ns);
             if (due_ns > w->now_ns) {
