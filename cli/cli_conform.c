@@ -33,7 +33,7 @@ int cli_conform_options(cli_ctx *c, bool mutants, conf_options *o)
     o->tol_rel = a->tolerance_pct / 100.0;
     o->repeat = a->repeat;
     if (a->explore_given) o->explore = a->explore;
-    o->max_latency_ns = (int64_t)(a->max_latency_ms * 1e6);
+    o->max_latency_ns = a->max_latency_ns;
     o->profile = a->profile;
     o->seed = a->seed;
     o->expect_path = a->expect;

@@ -93,6 +93,13 @@ static int make_plan(cli_ctx *c, sim_explore_plan *plan)
     plan->run.pct_depth = a->pct_depth;
     plan->run.pct_steps = a->pct_steps;
     plan->run.explore_latency = a->latency;
+    plan->run.max_latency_ns = a->max_latency_ns;
+    if (a->max_latency_given && !a->latency) {
+        return cli_usage_error(c, "--max-latency bounds the latencies of --latency, which is not given", NULL);
+    }
+    if (a->strict && !a->census) return cli_usage_error(c, "--strict goes with --census", NULL);
+    plan->census = a->census;
+    plan->strict = a->strict;
     plan->run.keep_obs = a->html != NULL;
     plan->seeds = a->seeds;
     plan->depth = a->depth;

@@ -40,6 +40,7 @@ typedef struct cli_args {
     uint64_t pct_steps;
     const char *schedule;      /* picks, as given */
     bool latency;
+    int64_t max_latency_ns;    /* --latency (run, replay, explore, shrink) and conform's model runs */
     bool trace;
     /* reports: a path, "-" for stdout, or NULL */
     const char *json;
@@ -48,6 +49,8 @@ typedef struct cli_args {
     const char *html;
     uint32_t tap_version;      /* 13 or 14 */
     /* explore */
+    bool census;
+    bool strict;
     uint64_t seeds;
     uint32_t depth;
     uint64_t schedules;
@@ -66,7 +69,6 @@ typedef struct cli_args {
     double tolerance_pct;
     uint32_t repeat;
     uint32_t explore;
-    double max_latency_ms;
     const char *expect;
     bool no_expect;
     double max_duration_s;
@@ -87,6 +89,7 @@ typedef struct cli_args {
     bool seed_given;
     bool runs_given;
     bool explore_given;
+    bool max_latency_given;    /* --max-latency on run, replay, explore, shrink */
 } cli_args;
 
 typedef struct cli_ctx cli_ctx;
@@ -97,6 +100,8 @@ typedef enum cli_value {
     CLI_V_U32,        /* a decimal number in [lo, hi] */
     CLI_V_U64,
     CLI_V_DOUBLE,     /* a decimal number in [lo, hi] */
+    CLI_V_DURATION,   /* a duration as scenarios write them ("5ms", "1.5us", "forever"), in ns in
+                         [lo, hi] (forever always allowed); an int64_t field */
 } cli_value;
 
 typedef struct cli_option {

@@ -135,6 +135,9 @@ bool cm_world_config_validate(const cm_world_config *cfg, cm_config_error *err)
     if (cfg->signal_count > CM_SIGNAL_MAX) {
         return fail(err, CM_NONE16, 0, CM_NONE16, "too many signals");
     }
+    if (cfg->latency_below_ns < 0) {
+        return fail(err, CM_NONE16, 0, CM_NONE16, "negative latency bound");
+    }
     if (2u + cfg->mode_count > CM_MODE_MAX) {
         return fail(err, CM_NONE16, 0, CM_NONE16, "too many run-loop modes");
     }

@@ -228,7 +228,9 @@ static bool wakes_one_of(const cm_world *w, const cm_timer *tm, uint16_t p, uint
  * The hop latency of a message. With explore_latency, a choice point: the
  * profile's latency, or one landing 1 ns before, at, or 1 ns after one of
  * the three nearest pending deadlines of the sender's or the receiver's
- * threads (where timeout bugs live).
+ * threads (where timeout bugs live), but none of latency_below_ns or more:
+ * a message 190 ms late is no timing a real host gives, and only makes
+ * unrelated failures.
  */
 cm_duration_ns cm_message_latency(cm_world *w, uint16_t from, int32_t to)
 {
@@ -255,7 +257,8 @@ cm_duration_ns cm_message_latency(cm_world *w, uint16_t from, int32_t to)
     for (uint32_t j = 0; j < 3 && nearest[j] != CM_DURATION_FOREVER; j++) {
         for (int64_t delta = -1; delta <= 1; delta++) {
             cm_duration_ns latency = nearest[j] + delta - w->now_ns;
-            if (latency >= 0 && latency != base) {
+            bool plausible = w->cfg.latency_below_ns <= 0 || latency < w->cfg.latency_below_ns;
+            if (latency >= 0 && latency != base && plausible) {
                 opt[n++] = (cm_choice_option){.actor = CM_ACTOR_LATENCY, .value = latency};
             }
         }

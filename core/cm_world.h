@@ -101,6 +101,10 @@ typedef struct cm_world_config {
     uint32_t trace_capacity;       /* events kept in memory; 0: hash only */
     uint64_t max_events;           /* the run ends (CM_END_BUDGET) after this many; 0: none */
     bool explore_latency;          /* CM_CHOICE_LATENCY choice points */
+    /* explore_latency: latencies of latency_below_ns or more are not offered (option 0, the
+     * profile's, always is), so explored delays stay plausible; 0: no bound. (A bound of
+     * D ns inclusive is D + 1 here, so that 0 can mean none in a zeroed config.) */
+    cm_duration_ns latency_below_ns;
     bool track_history;            /* fold what was observed into cm_world_state_hash */
     /* Called for every event, the world included (also during cm_world_create). */
     void (*on_event)(void *ctx, const struct cm_world *w, const cm_event *ev);

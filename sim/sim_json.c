@@ -159,6 +159,38 @@ static void explored(FILE *out, const sim_result *r)
     else fputs("null}", out);
 }
 
+/* null, or what explore --census adds (sim_census_part): outcomes per step, over the schedules. */
+static void census(FILE *out, const sim_result *r)
+{
+    const sim_census_part *p = &r->census;
+    if (!p->present) {
+        fputs("null", out);
+        return;
+    }
+    fputs("{\"method\": ", out);
+    str(out, p->method);
+    fprintf(out, ", \"latency\": %s, \"strict\": %s, \"schedules\": %llu, \"account_runs\": %u, "
+                 "\"account_jittered\": %u, \"unreached\": %u, \"steps\": [",
+            p->latency ? "true" : "false", p->strict ? "true" : "false", (unsigned long long)p->schedules,
+            p->account_runs, p->account_jittered, p->unreached);
+    for (uint32_t i = 0; i < p->step_count; i++) {
+        const sim_census_step *s = &p->steps[i];
+        fprintf(out, "%s{\"step\": %u, \"line\": %u, \"column\": %u, \"op\": ", i ? ",\n         " : "\n         ",
+                s->step, s->line, s->col);
+        str(out, s->op);
+        fprintf(out, ", \"ran\": %llu, \"outcomes\": [", (unsigned long long)s->ran);
+        for (uint32_t k = 0; k < s->outcome_count; k++) {
+            const sim_census_outcome *o = &s->outcomes[k];
+            fputs(k ? ", {\"outcome\": " : "{\"outcome\": ", out);
+            str(out, o->text);
+            fprintf(out, ", \"schedules\": %llu, \"allowed\": %s, \"in_account\": %s}", (unsigned long long)o->schedules,
+                    o->allowed ? "true" : "false", o->in_account ? "true" : "false");
+        }
+        fputs("]}", out);
+    }
+    fputs("]}", out);
+}
+
 static void scenario(FILE *out, const sim_result *r)
 {
     fputs("    {\"id\": ", out);
@@ -198,6 +230,8 @@ static void scenario(FILE *out, const sim_result *r)
     realtime(out, r);
     fputs(",\n     \"explore\": ", out);
     explored(out, r);
+    fputs(",\n     \"census\": ", out);
+    census(out, r);
     fputs(",\n     \"failures\": [", out);
     for (uint32_t i = 0; i < r->failure_count; i++) {
         fputs(i ? ",\n       " : "\n       ", out);

@@ -589,6 +589,10 @@ sim_model_session *sim_model_session_new(const sim_compiled *c, const sim_run_op
     s->cfg = c->cfg;
     s->cfg.alloc = (cm_alloc){.realloc = model_realloc, .ctx = NULL};
     s->cfg.explore_latency = opt->explore_latency;
+    /* the core's bound is exclusive, 0 meaning none (a zeroed config has no bound) */
+    s->cfg.latency_below_ns = opt->max_latency_ns == CM_DURATION_FOREVER || opt->max_latency_ns < 0
+                                  ? 0
+                                  : opt->max_latency_ns + 1;
     s->cfg.track_history = opt->track_history;
     s->cfg.trace_capacity = 0;
     s->cfg.max_events = opt->max_events ? opt->max_events : SIM_MAX_EVENTS_DEFAULT;

@@ -13,6 +13,7 @@ sim_run_options sim_run_options_default(void)
 {
     return (sim_run_options){.seed = 1, .strategy = SIM_STRATEGY_FIFO, .profile = 0,
                              .max_events = SIM_MAX_EVENTS_DEFAULT,
+                             .max_latency_ns = SIM_MAX_LATENCY_DEFAULT_NS,
                              .pct_depth = SIM_PCT_DEPTH_DEFAULT,
                              .pct_steps = SIM_PCT_STEPS_DEFAULT};
 }
@@ -96,6 +97,11 @@ char *sim_replay_command(const char *file, const sim_run_options *opt, const cha
         }
     }
     if (opt->explore_latency) sim_buf_puts(&b, " --latency");
+    if (opt->explore_latency && opt->max_latency_ns != SIM_MAX_LATENCY_DEFAULT_NS) {
+        char bound[40];
+        sim_format_duration(opt->max_latency_ns, bound, sizeof bound);
+        sim_buf_printf(&b, " --max-latency %s", bound);
+    }
     return sim_buf_take(&b);
 }
 
