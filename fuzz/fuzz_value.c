@@ -169,7 +169,7 @@ static void check_sim_side(base_jw *w, const uint8_t *text, size_t len, uint32_t
     if (sim_yaml_parse(text, len, &doc, &diag) && doc.root != SIM_NONE) {
         sim_scenario sc;
         memset(&sc, 0, sizeof sc);
-        sim_arena_init(&sc.arena);
+        base_arena_init(&sc.arena, 0);
         ld L = {.doc = &doc, .diag = &diag, .sc = &sc, .arena = &sc.arena};
         uint32_t before = sim_diag_total(&diag);
         sim_data sd;
@@ -191,7 +191,7 @@ static void check_sim_side(base_jw *w, const uint8_t *text, size_t len, uint32_t
         ok = ld_int(&L, doc.root, "int", -1000, 1000, &i);
         FUZZ_CHECK(ok || sim_diag_total(&diag) > before, "ld_int never fails silently");
         FUZZ_CHECK(!ok || (i >= -1000 && i <= 1000), "ld_int keeps its range");
-        sim_arena_fini(&sc.arena);
+        base_arena_fini(&sc.arena);
     }
     sim_ydoc_fini(&doc);
     sim_diag_fini(&diag);

@@ -51,63 +51,63 @@ static void *carve(char **p, size_t bytes)
 
 /* ---- text ------------------------------------------------------------------ */
 
-static void put_duration(sim_buf *b, int64_t ns)
+static void put_duration(base_buf *b, int64_t ns)
 {
     char text[40];
     sim_format_duration(ns, text, sizeof text);
-    sim_buf_puts(b, text);
+    base_buf_puts(b, text);
 }
 
 char *sim_exec_describe(const sim_scenario *sc, const sim_exec *e)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     const sim_step *s = &sc->steps[e->step];
     sim_result_type type = sim_op_result_type(s->op);
     char num[24];
     if (e->outcome == SIM_OUTCOME_BLOCKED || e->outcome == SIM_OUTCOME_KILLED) {
-        sim_buf_puts(&b, e->outcome == SIM_OUTCOME_BLOCKED ? "blocked" : "killed");
-        sim_buf_puts(&b, " after ");
+        base_buf_puts(&b, e->outcome == SIM_OUTCOME_BLOCKED ? "blocked" : "killed");
+        base_buf_puts(&b, " after ");
         put_duration(&b, e->end_ns - e->start_ns);
-        return sim_buf_take(&b);
+        return base_buf_take(&b);
     }
     switch (type) {
     case SIM_RT_NAME:
-        sim_buf_puts(&b, "name=");
+        base_buf_puts(&b, "name=");
         sim_data_format(&e->data, &b);
         break;
     case SIM_RT_INFO:
         if (e->info == SIM_INFO_UNDEFINED) {
-            sim_buf_puts(&b, "info=undefined");
+            base_buf_puts(&b, "info=undefined");
         } else {
-            sim_buf_printf(&b, "info=%lld", (long long)e->info);
+            base_buf_printf(&b, "info=%lld", (long long)e->info);
         }
         break;
     case SIM_RT_CALLBACK:
-        sim_buf_printf(&b, "callback=%s", e->callback < sc->program_count
+        base_buf_printf(&b, "callback=%s", e->callback < sc->program_count
                                               ? sc->programs[e->callback].name : "null");
         break;
     case SIM_RT_NONE:
-        sim_buf_puts(&b, s->op == CM_OP_REPLY ? "reply=" : "returned");
+        base_buf_puts(&b, s->op == CM_OP_REPLY ? "reply=" : "returned");
         if (s->op == CM_OP_REPLY) sim_data_format(&e->data, &b);
         break;
     default:
-        sim_buf_puts(&b, sim_result_text(type, e->value, num, sizeof num));
+        base_buf_puts(&b, sim_result_text(type, e->value, num, sizeof num));
         break;
     }
-    if (type == SIM_RT_CREATED && e->value) sim_buf_printf(&b, " #%lld", (long long)e->port);
+    if (type == SIM_RT_CREATED && e->value) base_buf_printf(&b, " #%lld", (long long)e->port);
     if (s->op == CM_OP_CREATE_LOCAL || s->op == CM_OP_CREATE_LOCAL_PER_PID) {
-        sim_buf_printf(&b, " should_free_info=%s", e->should_free_info ? "true" : "false");
+        base_buf_printf(&b, " should_free_info=%s", e->should_free_info ? "true" : "false");
     }
     if (s->op == CM_OP_SEND && e->data.kind != SIM_DATA_NULL) {
-        sim_buf_puts(&b, " reply=");
+        base_buf_puts(&b, " reply=");
         sim_data_format(&e->data, &b);
     }
     if (e->end_ns > e->start_ns) {
-        sim_buf_puts(&b, " elapsed=");
+        base_buf_puts(&b, " elapsed=");
         put_duration(&b, e->end_ns - e->start_ns);
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static const char *step_keyword(const sim_step *s)
@@ -324,14 +324,14 @@ static inline void tally_report(checker *c, tally *t, sim_loc loc, uint32_t step
 
 static char *results_text(const sim_expect *x, sim_result_type type)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     char num[24];
     for (uint32_t i = 0; i < x->result_count; i++) {
-        if (i > 0) sim_buf_puts(&b, i + 1 == x->result_count ? " or " : ", ");
-        sim_buf_puts(&b, sim_result_text(type, x->results[i], num, sizeof num));
+        if (i > 0) base_buf_puts(&b, i + 1 == x->result_count ? " or " : ", ");
+        base_buf_puts(&b, sim_result_text(type, x->results[i], num, sizeof num));
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static int32_t exec_value(const sim_exec *e)
@@ -351,10 +351,10 @@ static bool value_allowed(const sim_expect *x, int32_t value)
 
 static char *data_text(const sim_data *d)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     sim_data_format(d, &b);
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static char *window_text(const sim_expect *x)

@@ -718,7 +718,7 @@ static bool read_data(session *s, const conf_msg *m, uint32_t node, sim_data *ou
     bool ok = conf_data_read(&m->doc, node, &scratch, &d, err, sizeof err);
     *out = (sim_data){.kind = SIM_DATA_NULL};
     if (ok && d.kind == CONF_DATA_BYTES) {
-        uint8_t *copy = sim_arena_alloc(&s->obs.arena, d.len ? d.len : 1);
+        uint8_t *copy = base_arena_alloc(&s->obs.arena, d.len ? d.len : 1);
         if (copy != NULL && d.len) memcpy(copy, d.bytes, d.len);
         *out = (sim_data){.kind = SIM_DATA_BYTES, .bytes = copy, .len = (uint32_t)d.len, .size = (int64_t)d.len};
     } else if (ok && d.kind == CONF_DATA_SIZE) {
@@ -996,7 +996,7 @@ static bool fill_event(session *s, agent_proc *p, const conf_msg *m, conf_rec *r
     int64_t step = conf_msg_int(m, "step", -1);
     r->step = step >= 0 && step < (int64_t)s->sc->step_count ? (uint32_t)step : SIM_NONE;
     const char *note = conf_msg_str(m, "note");
-    if (note != NULL) r->note = sim_arena_strdup(&s->obs.arena, note);
+    if (note != NULL) r->note = base_arena_strdup(&s->obs.arena, note);
     if (r->ev_kind == SIM_EV_CRASH) p->said = AG_SAID_CRASH;
     if (r->ev_kind == SIM_EV_EXIT) p->said = AG_SAID_EXIT;
     return true;
