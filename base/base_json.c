@@ -11,6 +11,20 @@
 
 /* ---- strings ---------------------------------------------------------------------------- */
 
+/* Why: the escaper appends once per run of plain bytes; where the buffer has room (almost
+ * always) that is a memcpy, not a call. */
+static inline void put(base_buf *b, const char *bytes, size_t n)
+{
+    if (!b->failed && n < b->capacity - b->len &&
+        (b->max_bytes == 0 || n <= b->max_bytes - b->len)) {
+        memcpy(b->data + b->len, bytes, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    base_buf_append(b, bytes, n);
+}
+
 /*
  * Why: one escaper, so every JSON the project writes treats hostile bytes alike. Bytes
  * that need nothing are copied a run at a time (one append per run, not per byte).
@@ -22,40 +36,41 @@ void base_json_string(base_buf *b, const char *s, size_t len, unsigned flags)
     static const char hex[] = "0123456789abcdef";
     const uint8_t *p = (const uint8_t *)s;
     bool check = (flags & BASE_JSON_CHECK_UTF8) != 0;
-    base_buf_append(b, "\"", 1);
+    base_buf_reserve(b, len + 2); /* the least it takes: one growth for most strings */
+    put(b, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; i < len;) {
         uint8_t c = p[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F && (c < 0x80 || !check)) {
             i++;
             continue;
         }
-        if (c >= 0x80) {
-            size_t n = check ? base_utf8_len(p + i, len - i) : 1;
+        if (c >= 0x80) { /* check: a whole valid character is part of the run */
+            size_t n = base_utf8_len(p + i, len - i);
             if (n > 0) {
                 i += n;
                 continue;
             }
         }
-        base_buf_append(b, s + run, i - run);
+        put(b, s + run, i - run);
         run = ++i;
         switch (c) {
-        case '"': base_buf_append(b, "\\\"", 2); break;
-        case '\\': base_buf_append(b, "\\\\", 2); break;
-        case '\n': base_buf_append(b, "\\n", 2); break;
-        case '\t': base_buf_append(b, "\\t", 2); break;
+        case '"': put(b, "\\\"", 2); break;
+        case '\\': put(b, "\\\\", 2); break;
+        case '\n': put(b, "\\n", 2); break;
+        case '\t': put(b, "\\t", 2); break;
         default:
             if (c == '\r' && (flags & BASE_JSON_ESCAPE_CR) != 0) {
-                base_buf_append(b, "\\r", 2);
+                put(b, "\\r", 2);
             } else { /* controls, DEL, and a stray byte as its Latin-1 value */
                 char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                base_buf_append(b, esc, sizeof esc);
+                put(b, esc, sizeof esc);
             }
             break;
         }
     }
-    base_buf_append(b, s + run, len - run);
-    base_buf_append(b, "\"", 1);
+    put(b, s + run, len - run);
+    put(b, "\"", 1);
 }
 
 /* ---- the writer ---------------------------------------------------------------------------- */
