@@ -4,6 +4,7 @@
  * references. Each getter reports its own errors at the node.
  */
 #include "sim_load_internal.h"
+#include "base_alloc.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -68,13 +69,9 @@ uint32_t sim_strmap_intern(sim_strmap *m, base_arena *arena, const char *key, bo
     uint32_t found = sim_strmap_find(m, key);
     if (found != SIM_NONE) return found;
     if ((m->count + 1) * 2 > m->slot_count && !strmap_grow(m)) return SIM_NONE;
-    if (m->count == m->key_capacity) {
-        uint32_t capacity = m->key_capacity ? m->key_capacity * 2 : 16;
-        const char **keys = realloc(m->keys, capacity * sizeof *keys);
-        if (keys == NULL) return SIM_NONE;
-        m->keys = keys;
-        m->key_capacity = capacity;
-    }
+    const char **keys = base_grow_array(m->keys, &m->key_capacity, m->count + 1, 16, sizeof *keys);
+    if (keys == NULL) return SIM_NONE;
+    m->keys = keys;
     const char *copy = base_arena_strdup(arena, key);
     if (copy == NULL) return SIM_NONE;
     uint32_t index = m->count++;
