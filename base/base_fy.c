@@ -74,3 +74,20 @@ const char *base_fy_raw(base_fy *fy)
     }
     return fy->raw;
 }
+
+/* Why: both parsers pull events the same way, each event freed, with a bound on the count. */
+bool base_fy_drive(struct fy_parser *parser, uint32_t max_events, base_fy_event_fn fn, void *ctx)
+{
+    assert(parser != NULL && fn != NULL);
+    assert(max_events > 0);
+    for (uint32_t n = 0; n < max_events; n++) {
+        struct fy_event *ev = fy_parser_parse(parser);
+        if (ev == NULL) return false;
+        bool end = ev->type == FYET_STREAM_END;
+        bool more = fn(ctx, ev);
+        fy_parser_event_free(parser, ev);
+        if (end) return true;
+        if (!more) return false;
+    }
+    return false;
+}

@@ -10,6 +10,7 @@
  * reports it as `file:line:col: error: message` (sim_diag) or folds it into
  * its one-line reason (conf_json). Messages libfyaml prints without a
  * token (so without a position) are kept as raw text (base_fy_raw).
+ * base_fy_drive runs a parser's event loop with a bound on the events.
  *
  * Ownership: a base_fy owns its fy_diag (base_fy_fini, after the parser
  * using it is destroyed). Not thread-safe.
@@ -22,6 +23,8 @@
 #include <stdint.h>
 
 struct fy_diag;
+struct fy_event;
+struct fy_parser;
 
 #define BASE_FY_RAW_BYTES 256u
 
@@ -45,5 +48,14 @@ void base_fy_fini(base_fy *fy);
 bool base_fy_next_error(base_fy *fy, base_fy_error *out);
 /* The raw text, trailing white space and newlines removed ("" when none). */
 const char *base_fy_raw(base_fy *fy);
+
+/* Takes one event (freed after the call); returns false to stop the parse. */
+typedef bool (*base_fy_event_fn)(void *ctx, struct fy_event *ev);
+/*
+ * Hands each event of parser to fn, the stream's end included: true when
+ * the stream ended, false when libfyaml failed, fn returned false, or
+ * max_events events came without an end (a guard: no input loops forever).
+ */
+bool base_fy_drive(struct fy_parser *parser, uint32_t max_events, base_fy_event_fn fn, void *ctx);
 
 #endif /* BASE_FY_H */

@@ -678,20 +678,13 @@ static uint32_t copy_parse_errors(base_fy *fy, sim_diag *diag)
     return n;
 }
 
-/* Runs the parser over the bytes, building the tree; true when it ended cleanly. */
-static bool run_parser(struct fy_parser *parser, builder *b)
+/* Why: base_fy_drive's callback: one event into the tree, stopping at the first failure. */
+static bool take_event(void *ctx, struct fy_event *ev)
 {
-    struct fy_event *ev;
-    for (uint32_t guard = 0; guard <= 2 * SIM_YAML_MAX_NODES + 16; guard++) {
-        ev = fy_parser_parse(parser);
-        if (ev == NULL) break;
-        bool end = ev->type == FYET_STREAM_END;
-        on_event(b, ev);
-        fy_parser_event_free(parser, ev);
-        if (end) return true;
-        if (b->failed) return false;
-    }
-    return false;
+    builder *b = ctx;
+    assert(b != NULL && ev != NULL);
+    on_event(b, ev);
+    return !b->failed;
 }
 
 bool sim_yaml_parse(const uint8_t *bytes, size_t len, sim_ydoc *doc, sim_diag *diag)
@@ -719,7 +712,7 @@ bool sim_yaml_parse(const uint8_t *bytes, size_t len, sim_ydoc *doc, sim_diag *d
     } else if (fy_parser_set_input_callback(parser, &feed, feeder_read) != 0) {
         sim_diag_error(diag, 1, 1, "cannot start the YAML parser");
     } else {
-        bool clean = run_parser(parser, &b);
+        bool clean = base_fy_drive(parser, 2 * SIM_YAML_MAX_NODES + 17, take_event, &b);
         bool stream_error = fy_parser_get_stream_error(parser);
         ok = clean && !stream_error && !b.failed && feed.stop_at == SIZE_MAX;
         if (feed.stop_at != SIZE_MAX && !b.failed) { /* what libfyaml said about the cut is moot */

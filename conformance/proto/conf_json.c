@@ -338,18 +338,13 @@ static void first_error(base_fy *fy, char *err, size_t cap)
     set_err(err, cap, "not JSON (%s)", text[0] ? text : "syntax error");
 }
 
-static bool run_parser(struct fy_parser *parser, builder *b)
+/* Why: base_fy_drive's callback: one event into the tree, stopping at the first failure. */
+static bool take_event(void *ctx, struct fy_event *ev)
 {
-    for (uint32_t guard = 0; guard <= 2 * CONF_JSON_MAX_NODES + 16; guard++) {
-        struct fy_event *ev = fy_parser_parse(parser);
-        if (ev == NULL) return false;
-        bool end = ev->type == FYET_STREAM_END;
-        on_event(b, ev);
-        fy_parser_event_free(parser, ev);
-        if (end) return true;
-        if (b->failed) return false;
-    }
-    return false;
+    builder *b = ctx;
+    assert(b != NULL && ev != NULL);
+    on_event(b, ev);
+    return !b->failed;
 }
 
 bool conf_json_parse(const char *line, size_t len, conf_jdoc *doc, char *err, size_t err_cap)
@@ -373,7 +368,7 @@ bool conf_json_parse(const char *line, size_t len, conf_jdoc *doc, char *err, si
     } else if (fy_parser_set_string(parser, len ? line : "", len) != 0) {
         set_err(err, err_cap, "cannot start the JSON parser");
     } else {
-        bool clean = run_parser(parser, &b);
+        bool clean = base_fy_drive(parser, 2 * CONF_JSON_MAX_NODES + 17, take_event, &b);
         ok = clean && !fy_parser_get_stream_error(parser) && !b.failed;
         if (!ok && !b.failed) first_error(&fy, err, err_cap);
         if (ok && doc->root == CONF_JSON_NONE) ok = set_err(err, err_cap, "an empty line");
