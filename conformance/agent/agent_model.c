@@ -41,8 +41,7 @@ typedef struct command {
 
 typedef struct model_agent {
     base_jw w;
-    char *source;
-    size_t source_len;
+    base_buf source; /* the scenario file, as its chunks came (zeroed: empty) */
     char file[4096];
     bool source_done;
     char profile[32];
@@ -375,7 +374,7 @@ static void run_world(model_agent *a)
     sim_diag diag;
     sim_diag_init(&diag, a->file);
     sim_scenario sc;
-    if (!sim_load_buffer(a->file, (const uint8_t *)a->source, a->source_len, &sc, &diag)) {
+    if (!sim_load_buffer(a->file, (const uint8_t *)a->source.data, a->source.len, &sc, &diag)) {
         char text[300];
         snprintf(text, sizeof text, "the scenario does not load (%u errors; first: %s)", sim_diag_total(&diag),
                  diag.count ? diag.entries[0].message : "?");
@@ -416,15 +415,12 @@ static void on_source(model_agent *a, const conf_msg *m)
 {
     size_t len = 0;
     const char *text = conf_json_text(&m->doc, conf_msg_get(m, "text"), &len);
-    if (a->source_done || a->source_len + len > ((size_t)1 << 20)) {
+    if (a->source_done || a->source.len + len > ((size_t)1 << 20)) {
         error_line(a, "source: too long, or sent twice", true);
         exit(2);
     }
-    char *grown = realloc(a->source, a->source_len + len + 1);
-    if (grown == NULL) exit(3);
-    memcpy(grown + a->source_len, text, len);
-    a->source = grown;
-    a->source_len += len;
+    base_buf_append(&a->source, text, len);
+    if (a->source.failed) exit(3);
     snprintf(a->file, sizeof a->file, "%s", conf_msg_str(m, "file"));
     a->source_done = conf_msg_bool(m, "last", false);
 }
@@ -536,7 +532,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     free(buf);
-    free(a.source);
+    base_buf_fini(&a.source);
     free(a.commands);
     base_arena_fini(&a.arena);
     base_jw_fini(&a.w);

@@ -26,6 +26,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "conf_runner.h"
 
+#include "base_alloc.h"
 #include "sim_load.h"
 
 #include <assert.h>
@@ -97,10 +98,8 @@ typedef struct agent_proc {
     char *in;
     size_t in_len;
     bool skipping;
-    char *out;
-    size_t out_len;
-    size_t out_off;
-    size_t out_cap;
+    base_buf out;   /* lines for the agent's stdin (zeroed: empty, no cap) */
+    size_t out_off; /* written so far */
     char err_tail[ERR_TAIL];
     size_t err_len;
     uint64_t lines;
@@ -236,19 +235,8 @@ static void issue(session *s, const agent_proc *p, bool fatal, const char *fmt, 
 
 static void queue_bytes(session *s, agent_proc *p, const char *bytes, size_t len)
 {
-    if (p->out_len + len > p->out_cap) {
-        size_t cap = p->out_cap ? p->out_cap : 65536;
-        while (cap < p->out_len + len) cap *= 2;
-        char *grown = realloc(p->out, cap);
-        if (grown == NULL) {
-            issue(s, p, true, "the runner ran out of memory");
-            return;
-        }
-        p->out = grown;
-        p->out_cap = cap;
-    }
-    memcpy(p->out + p->out_len, bytes, len);
-    p->out_len += len;
+    base_buf_append(&p->out, bytes, len);
+    if (p->out.failed) issue(s, p, true, "the runner ran out of memory");
 }
 
 static void line_begin(session *s, const char *type)
@@ -279,18 +267,21 @@ static void line_end(session *s, agent_proc *p)
 
 static void flush_out(session *s, agent_proc *p)
 {
-    while (p->out_off < p->out_len && p->child.in_fd >= 0) {
-        ssize_t n = write(p->child.in_fd, p->out + p->out_off, p->out_len - p->out_off);
+    while (p->out_off < p->out.len && p->child.in_fd >= 0) {
+        ssize_t n = write(p->child.in_fd, p->out.data + p->out_off, p->out.len - p->out_off);
         if (n > 0) {
             p->out_off += (size_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        p->out_off = p->out_len; /* the agent is gone; its death is noticed on its stdout */
+        p->out_off = p->out.len; /* the agent is gone; its death is noticed on its stdout */
         return;
     }
-    if (p->out_off == p->out_len) p->out_off = p->out_len = 0;
+    if (p->out_off == p->out.len) {
+        p->out_off = 0;
+        base_buf_clear(&p->out);
+    }
     (void)s;
 }
 
@@ -734,13 +725,9 @@ static bool read_data(session *s, const conf_msg *m, uint32_t node, sim_data *ou
 
 static bool open_push(agent_proc *p, int64_t exec, uint32_t step)
 {
-    if (p->open_count == p->open_cap) {
-        uint32_t cap = p->open_cap ? p->open_cap * 2 : 32;
-        open_exec *grown = realloc(p->open, cap * sizeof *grown);
-        if (grown == NULL) return false;
-        p->open = grown;
-        p->open_cap = cap;
-    }
+    open_exec *grown = base_grow_array(p->open, &p->open_cap, p->open_count + 1, 32, sizeof *grown);
+    if (grown == NULL) return false;
+    p->open = grown;
     p->open[p->open_count++] = (open_exec){exec, step};
     return true;
 }
@@ -1279,7 +1266,7 @@ static int poll_agents(session *s, int timeout_ms)
         agent_proc *p = &s->procs[i];
         if (!agent_live(p)) continue;
         short out_events = POLLIN;
-        if (p->out_len > p->out_off) {
+        if (p->out.len > p->out_off) {
             fds[n] = (struct pollfd){.fd = p->child.in_fd, .events = POLLOUT};
             owner[n] = p;
             is_err[n++] = false;
@@ -1533,7 +1520,7 @@ static void cleanup(session *s)
         }
         if (p->state != AG_NEW) conf_child_kill(&p->child);
         free(p->in);
-        free(p->out);
+        base_buf_fini(&p->out);
         free(p->open);
     }
     free(s->procs);
