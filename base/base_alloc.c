@@ -18,7 +18,6 @@ bool base_mul_size(size_t a, size_t b, size_t *out)
 void *base_realloc_array(void *ptr, size_t count, size_t item_size)
 {
     assert(item_size > 0);
-    assert(count > 0);
     size_t bytes = 0;
     if (count == 0 || !base_mul_size(count, item_size, &bytes)) return NULL;
     return realloc(ptr, bytes);

@@ -41,12 +41,10 @@ void base_buf_clear(base_buf *b)
 /* Why: the single growth path, where the cap and size_t overflow are checked. */
 bool base_buf_reserve(base_buf *b, size_t extra)
 {
-    assert(b != NULL);
-    assert(b->len <= b->capacity);
+    assert(b != NULL && b->len <= b->capacity);
+    assert(b->max_bytes == 0 || b->len <= b->max_bytes);
     if (b->failed) return false;
-    if (extra > SIZE_MAX - 1 - b->len ||
-        (b->max_bytes != 0 &&
-         extra > b->max_bytes - (b->len < b->max_bytes ? b->len : b->max_bytes))) {
+    if (extra > SIZE_MAX - 1 - b->len || (b->max_bytes != 0 && extra > b->max_bytes - b->len)) {
         b->failed = true;
         return false;
     }

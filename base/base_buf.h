@@ -35,6 +35,7 @@ typedef struct base_buf {
 
 /* An empty buffer holding at most max_bytes bytes (0: no cap). Allocates nothing yet. */
 void base_buf_init(base_buf *b, size_t max_bytes);
+/* Releases the memory; the buffer is empty after (its cap kept), ready for reuse. */
 void base_buf_fini(base_buf *b);
 /* Empties the buffer (keeping its memory) and clears a failure. */
 void base_buf_clear(base_buf *b);
