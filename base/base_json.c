@@ -286,6 +286,42 @@ void base_jw_arr_end(base_jw *w)
     jw_close(w, ']');
 }
 
+/* Why: most members are a key and a scalar; one call says so (the results document). */
+void base_jw_key_cstr(base_jw *w, const char *key, const char *s)
+{
+    assert(w != NULL && w->open);
+    assert(key != NULL);
+    base_jw_key(w, key);
+    base_jw_cstr(w, s);
+}
+
+/* Why: as base_jw_key_cstr, for a signed integer. */
+void base_jw_key_int(base_jw *w, const char *key, int64_t v)
+{
+    assert(w != NULL && w->open);
+    assert(key != NULL);
+    base_jw_key(w, key);
+    base_jw_int(w, v);
+}
+
+/* Why: as base_jw_key_cstr, for an unsigned integer. */
+void base_jw_key_uint(base_jw *w, const char *key, uint64_t v)
+{
+    assert(w != NULL && w->open);
+    assert(key != NULL);
+    base_jw_key(w, key);
+    base_jw_uint(w, v);
+}
+
+/* Why: as base_jw_key_cstr, for a boolean. */
+void base_jw_key_bool(base_jw *w, const char *key, bool v)
+{
+    assert(w != NULL && w->open);
+    assert(key != NULL);
+    base_jw_key(w, key);
+    base_jw_bool(w, v);
+}
+
 /* Why: a document read by people (the results JSON) puts some members on their own lines. */
 void base_jw_break(base_jw *w, uint32_t indent)
 {

@@ -75,6 +75,11 @@ void base_jw_obj_begin(base_jw *w);
 void base_jw_obj_end(base_jw *w);
 void base_jw_arr_begin(base_jw *w);
 void base_jw_arr_end(base_jw *w);
+/* An object's member in one call: its key, then the value (as the calls above). */
+void base_jw_key_cstr(base_jw *w, const char *key, const char *s);
+void base_jw_key_int(base_jw *w, const char *key, int64_t v);
+void base_jw_key_uint(base_jw *w, const char *key, uint64_t v);
+void base_jw_key_bool(base_jw *w, const char *key, bool v);
 /* The next item (or close) of the innermost container starts a new line, indented by
  * indent spaces. */
 void base_jw_break(base_jw *w, uint32_t indent);

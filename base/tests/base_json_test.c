@@ -71,10 +71,15 @@ static void test_one_line_document(void **state)
     base_jw_bool(&w, true);
     base_jw_key(&w, "none");
     base_jw_cstr(&w, NULL);
+    base_jw_key_cstr(&w, "s", "x");
+    base_jw_key_int(&w, "i", INT64_MIN);
+    base_jw_key_uint(&w, "u", 7);
+    base_jw_key_bool(&w, "b", false);
     size_t len = 0;
     const char *line = base_jw_end(&w, &len);
     const char *want = "{\"type\": \"call\", \"args\": [-3, 18446744073709551615, 2.0, 0.5, {}], "
-                       "\"ok\": true, \"none\": null}\n";
+                       "\"ok\": true, \"none\": null, \"s\": \"x\", \"i\": -9223372036854775808, "
+                       "\"u\": 7, \"b\": false}\n";
     assert_non_null(line);
     assert_string_equal(line, want);
     assert_int_equal(len, strlen(want));
