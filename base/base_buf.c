@@ -161,3 +161,16 @@ const char *base_buf_str(const base_buf *b)
     assert(b->data != NULL || b->len == 0);
     return b->data != NULL ? b->data : "";
 }
+
+/* Why: decoders report why they refused input into the caller's fixed buffer, never failing. */
+bool base_errorf(char *err, size_t cap, const char *fmt, ...)
+{
+    assert(fmt != NULL);
+    if (err != NULL && cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, cap, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}

@@ -53,4 +53,8 @@ char *base_buf_take(base_buf *b);
 /* The text so far ("" when empty); valid until the next append. */
 const char *base_buf_str(const base_buf *b);
 
+/* Writes a one-line reason into err[0..cap) (cut to fit; nothing when err is NULL or cap 0)
+ * and returns false, so a failing check reads `return base_errorf(err, cap, "...", ...)`. */
+bool base_errorf(char *err, size_t cap, const char *fmt, ...) BASE_PRINTF(3, 4);
+
 #endif /* BASE_BUF_H */

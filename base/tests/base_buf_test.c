@@ -87,6 +87,16 @@ static void test_quote_bytes(void **state)
     base_buf_fini(&b);
 }
 
+/* A reason is written cut to its buffer, and the call is false so a check can return it. */
+static void test_errorf_writes_a_cut_reason(void **state)
+{
+    (void)state;
+    char err[8];
+    assert_false(base_errorf(err, sizeof err, "bad %s at %d", "byte", 12));
+    assert_string_equal(err, "bad byt");
+    assert_false(base_errorf(NULL, 0, "nowhere %d", 1)); /* no buffer: nothing written */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +104,7 @@ int main(void)
         cmocka_unit_test(test_cap_is_exact_and_failure_sticks),
         cmocka_unit_test(test_take_hands_the_text_over),
         cmocka_unit_test(test_quote_bytes),
+        cmocka_unit_test(test_errorf_writes_a_cut_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,6 @@
 #include <inttypes.h>
 #include <libfyaml.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,32 +17,19 @@
 
 /* ---- bytes ---------------------------------------------------------------------- */
 
-static bool set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (err != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
-
 bool conf_json_check_bytes(const char *bytes, size_t len, char *err, size_t err_cap)
 {
     if (len > CONF_JSON_MAX_LINE) {
-        return set_err(err, err_cap, "line longer than %zu bytes", CONF_JSON_MAX_LINE);
+        return base_errorf(err, err_cap, "line longer than %zu bytes", CONF_JSON_MAX_LINE);
     }
     const uint8_t *p = (const uint8_t *)bytes;
     for (size_t i = 0; i < len;) {
         if (p[i] == '\n' && i + 1 == len) break; /* the line's own terminator */
         if (p[i] < 0x20 && p[i] != '\t') {
-            return set_err(err, err_cap, "control byte 0x%02x at offset %zu", p[i], i);
+            return base_errorf(err, err_cap, "control byte 0x%02x at offset %zu", p[i], i);
         }
         size_t n = base_utf8_len(p + i, len - i);
-        if (n == 0) return set_err(err, err_cap, "invalid UTF-8 at offset %zu", i);
+        if (n == 0) return base_errorf(err, err_cap, "invalid UTF-8 at offset %zu", i);
         i += n;
     }
     return true;
@@ -79,17 +65,20 @@ static bool check_shape(const char *line, size_t len, char *err, size_t err_cap)
         }
         bool indicator = c == '[' || c == '{' || c == ']' || c == '}' || c == ',' || c == ':';
         bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-        if (c == '\'') return set_err(err, err_cap, "a single quote outside a string (not JSON)");
+        if (c == '\'')
+            return base_errorf(err, err_cap, "a single quote outside a string (not JSON)");
         if (c == '"' || (!indicator && !space && !in_bare)) tokens++;
         in_string = c == '"';
         in_bare = !indicator && !space && !in_string;
         if (indicator) tokens++;
         if (c == '[' || c == '{') {
-            if (++depth > CONF_JSON_MAX_DEPTH) return set_err(err, err_cap, "values nested too deeply");
+            if (++depth > CONF_JSON_MAX_DEPTH)
+                return base_errorf(err, err_cap, "values nested too deeply");
         } else if ((c == ']' || c == '}') && depth > 0) {
             depth--;
         }
-        if (tokens > 2 * CONF_JSON_MAX_NODES) return set_err(err, err_cap, "too many values in one line");
+        if (tokens > 2 * CONF_JSON_MAX_NODES)
+            return base_errorf(err, err_cap, "too many values in one line");
     }
     assert(depth <= CONF_JSON_MAX_DEPTH);
     return true;
@@ -110,7 +99,7 @@ typedef struct builder {
 
 static bool fail(builder *b, const char *what)
 {
-    if (!b->failed) set_err(b->err, b->err_cap, "%s", what);
+    if (!b->failed) base_errorf(b->err, b->err_cap, "%s", what);
     b->failed = true;
     return false;
 }
@@ -329,13 +318,13 @@ static void first_error(base_fy *fy, char *err, size_t cap)
     base_fy_error e;
     if (base_fy_next_error(fy, &e)) {
         printable_copy(e.message, text, sizeof text);
-        set_err(err, cap, "not JSON (column %u: %s)", e.col, text);
+        base_errorf(err, cap, "not JSON (column %u: %s)", e.col, text);
         return;
     }
     printable_copy(base_fy_raw(fy), text, sizeof text);
     size_t n = strlen(text);
     while (n > 0 && text[n - 1] == ' ') text[--n] = '\0';
-    set_err(err, cap, "not JSON (%s)", text[0] ? text : "syntax error");
+    base_errorf(err, cap, "not JSON (%s)", text[0] ? text : "syntax error");
 }
 
 /* Why: base_fy_drive's callback: one event into the tree, stopping at the first failure. */
@@ -357,21 +346,21 @@ bool conf_json_parse(const char *line, size_t len, conf_jdoc *doc, char *err, si
     if (len > 0 && line[len - 1] == '\n') len--;
     if (!check_shape(line, len, err, err_cap)) return false;
     base_fy fy;
-    if (!base_fy_init(&fy)) return set_err(err, err_cap, "out of memory");
+    if (!base_fy_init(&fy)) return base_errorf(err, err_cap, "out of memory");
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_JSON_FORCE | FYPCF_DISABLE_MMAP_OPT,
                                .diag = fy.diag};
     struct fy_parser *parser = fy_parser_create(&cfg);
     builder b = {.doc = doc, .err = err, .err_cap = err_cap};
     bool ok = false;
     if (parser == NULL) {
-        set_err(err, err_cap, "out of memory");
+        base_errorf(err, err_cap, "out of memory");
     } else if (fy_parser_set_string(parser, len ? line : "", len) != 0) {
-        set_err(err, err_cap, "cannot start the JSON parser");
+        base_errorf(err, err_cap, "cannot start the JSON parser");
     } else {
         bool clean = base_fy_drive(parser, 2 * CONF_JSON_MAX_NODES + 17, take_event, &b);
         ok = clean && !fy_parser_get_stream_error(parser) && !b.failed;
         if (!ok && !b.failed) first_error(&fy, err, err_cap);
-        if (ok && doc->root == CONF_JSON_NONE) ok = set_err(err, err_cap, "an empty line");
+        if (ok && doc->root == CONF_JSON_NONE) ok = base_errorf(err, err_cap, "an empty line");
     }
     if (parser != NULL) fy_parser_destroy(parser);
     base_fy_fini(&fy);

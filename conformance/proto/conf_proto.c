@@ -4,23 +4,9 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (err != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 /* ---- names ------------------------------------------------------------------------------ */
 
@@ -226,16 +212,17 @@ static bool check_schema(const conf_jdoc *doc, uint32_t root, const schema *s, c
         if (f->key == NULL) {
             char shown[64];
             safe_key(key, kn->len, shown, sizeof shown);
-            return set_err(err, cap, "%s: unknown key \"%s\"", s->name, shown);
+            return base_errorf(err, cap, "%s: unknown key \"%s\"", s->name, shown);
         }
         if (!value_fits(doc, v, f->kind)) {
-            return set_err(err, cap, "%s: \"%s\" must be %s", s->name, f->key, kind_text(f->kind));
+            return base_errorf(err, cap, "%s: \"%s\" must be %s", s->name, f->key,
+                               kind_text(f->kind));
         }
         k = conf_json_node(doc, v)->next;
     }
     for (const field *f = s->fields; f->key != NULL; f++) {
         if (f->required && conf_json_get(doc, root, f->key) == CONF_JSON_NONE) {
-            return set_err(err, cap, "%s: missing \"%s\"", s->name, f->key);
+            return base_errorf(err, cap, "%s: missing \"%s\"", s->name, f->key);
         }
     }
     return true;
@@ -254,7 +241,7 @@ static bool no_duplicate_keys(const conf_jdoc *doc, char *err, size_t cap)
             for (uint32_t q = p + 1; q < o->count / 2 && b != CONF_JSON_NONE; q++) {
                 const conf_jnode *kb = &doc->nodes[b];
                 if (ka->len == kb->len && memcmp(doc->text.data + ka->text_off, doc->text.data + kb->text_off, ka->len) == 0) {
-                    return set_err(err, cap, "a key appears twice in one object");
+                    return base_errorf(err, cap, "a key appears twice in one object");
                 }
                 b = doc->nodes[kb->next].next;
             }
@@ -274,17 +261,17 @@ bool conf_msg_decode(const char *line, size_t len, conf_dir dir, conf_msg *msg, 
     msg->root = msg->doc.root;
     const conf_jnode *root = conf_json_node(&msg->doc, msg->root);
     if (root == NULL || root->type != CONF_J_OBJECT) {
-        return set_err(err, err_cap, "a line must be a JSON object");
+        return base_errorf(err, err_cap, "a line must be a JSON object");
     }
     if (!no_duplicate_keys(&msg->doc, err, err_cap)) return false;
     const char *type = conf_json_str(&msg->doc, conf_json_get(&msg->doc, msg->root, "type"));
-    if (type == NULL) return set_err(err, err_cap, "missing \"type\" (a string)");
+    if (type == NULL) return base_errorf(err, err_cap, "missing \"type\" (a string)");
     const schema *s = schema_for(type, dir);
     if (s == NULL) {
         char shown[40];
         safe_key(type, strlen(type), shown, sizeof shown);
-        return set_err(err, err_cap, "unknown message type \"%s\" %s", shown,
-                       dir == CONF_TO_AGENT ? "for an agent" : "from an agent");
+        return base_errorf(err, err_cap, "unknown message type \"%s\" %s", shown,
+                           dir == CONF_TO_AGENT ? "for an agent" : "from an agent");
     }
     if (!check_schema(&msg->doc, msg->root, s, err, err_cap)) return false;
     msg->type = s->type;
@@ -465,26 +452,26 @@ bool conf_data_read(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf
 {
     memset(out, 0, sizeof *out);
     const conf_jnode *n = conf_json_node(doc, node);
-    if (n == NULL) return set_err(err, err_cap, "missing data value");
+    if (n == NULL) return base_errorf(err, err_cap, "missing data value");
     if (n->type == CONF_J_NULL) return true;
     if (n->type != CONF_J_OBJECT || n->count != 2 * (n->count / 2)) {
-        return set_err(err, err_cap, "a data value must be null or an object");
+        return base_errorf(err, err_cap, "a data value must be null or an object");
     }
     uint32_t hex = conf_json_get(doc, node, "hex"), size = conf_json_get(doc, node, "size");
     uint32_t blob = conf_json_get(doc, node, "blob"), digest = conf_json_get(doc, node, "fnv1a64");
     uint32_t text = conf_json_get(doc, node, "text");
     uint32_t keys = (hex != CONF_JSON_NONE) + (size != CONF_JSON_NONE) + (blob != CONF_JSON_NONE) +
                     (digest != CONF_JSON_NONE) + (text != CONF_JSON_NONE);
-    if (keys != n->count / 2) return set_err(err, err_cap, "data: unknown key");
+    if (keys != n->count / 2) return base_errorf(err, err_cap, "data: unknown key");
     int64_t v = 0;
     if (text != CONF_JSON_NONE && keys == 1) { /* UTF-8 text, taken as its bytes */
         size_t len = 0;
         const char *t = conf_json_text(doc, text, &len);
         if (t == NULL || conf_json_node(doc, text)->type != CONF_J_STRING) {
-            return set_err(err, err_cap, "data: \"text\" must be a string");
+            return base_errorf(err, err_cap, "data: \"text\" must be a string");
         }
         uint8_t *bytes = base_arena_alloc(arena, len + 1);
-        if (bytes == NULL) return set_err(err, err_cap, "out of memory");
+        if (bytes == NULL) return base_errorf(err, err_cap, "out of memory");
         memcpy(bytes, t, len);
         *out = (conf_data){.kind = CONF_DATA_BYTES, .bytes = bytes, .len = len, .size = (int64_t)len};
         return true;
@@ -493,32 +480,36 @@ bool conf_data_read(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf
         size_t len = 0;
         const char *digits = conf_json_text(doc, hex, &len);
         if (digits == NULL || conf_json_node(doc, hex)->type != CONF_J_STRING) {
-            return set_err(err, err_cap, "data: \"hex\" must be a string");
+            return base_errorf(err, err_cap, "data: \"hex\" must be a string");
         }
         uint8_t *bytes = conf_unhex(arena, digits, len, &out->len);
-        if (bytes == NULL) return set_err(err, err_cap, "data: bad hex digits");
+        if (bytes == NULL) return base_errorf(err, err_cap, "data: bad hex digits");
         out->kind = CONF_DATA_BYTES;
         out->bytes = bytes;
         out->size = (int64_t)out->len;
         return true;
     }
     if (blob != CONF_JSON_NONE && keys == 1) {
-        if (!conf_json_int(doc, blob, 0, UINT32_MAX - 1, &v)) return set_err(err, err_cap, "data: bad blob id");
+        if (!conf_json_int(doc, blob, 0, UINT32_MAX - 1, &v))
+            return base_errorf(err, err_cap, "data: bad blob id");
         out->kind = CONF_DATA_BLOB;
         out->blob = (uint32_t)v;
         return true;
     }
     if (size != CONF_JSON_NONE && (keys == 1 || (keys == 2 && digest != CONF_JSON_NONE))) {
-        if (!conf_json_int(doc, size, 0, DATA_SIZE_MAX, &v)) return set_err(err, err_cap, "data: bad size");
+        if (!conf_json_int(doc, size, 0, DATA_SIZE_MAX, &v))
+            return base_errorf(err, err_cap, "data: bad size");
         out->kind = CONF_DATA_SIZE;
         out->size = v;
         if (digest != CONF_JSON_NONE) {
-            if (!read_digest(doc, digest, &out->digest)) return set_err(err, err_cap, "data: bad fnv1a64");
+            if (!read_digest(doc, digest, &out->digest))
+                return base_errorf(err, err_cap, "data: bad fnv1a64");
             out->kind = CONF_DATA_DIGEST;
         }
         return true;
     }
-    return set_err(err, err_cap, "data: expected {text}, {hex}, {size}, {blob} or {size, fnv1a64}");
+    return base_errorf(err, err_cap,
+                       "data: expected {text}, {hex}, {size}, {blob} or {size, fnv1a64}");
 }
 
 void conf_dur_write(base_jw *w, int64_t ns)
@@ -859,7 +850,7 @@ static bool read_step_key(const conf_jdoc *doc, uint32_t v, uint32_t bit, base_a
     case SK_TIMEOUT: ok = conf_dur_read(doc, v, &s->t1_ns); break;
     default: ok = false; break;
     }
-    if (!ok) return set_err(err, cap, "step: bad value");
+    if (!ok) return base_errorf(err, cap, "step: bad value");
     return true;
 }
 
@@ -868,15 +859,17 @@ bool conf_step_read(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf
 {
     memset(out, 0, sizeof *out);
     const conf_jnode *o = conf_json_node(doc, node);
-    if (o == NULL || o->type != CONF_J_OBJECT) return set_err(err, err_cap, "a step must be an object");
+    if (o == NULL || o->type != CONF_J_OBJECT)
+        return base_errorf(err, err_cap, "a step must be an object");
     int64_t ref = 0;
     if (!conf_json_int(doc, conf_json_get(doc, node, "ref"), 0, UINT32_MAX - 1, &ref)) {
-        return set_err(err, err_cap, "step: \"ref\" must be a step index");
+        return base_errorf(err, err_cap, "step: \"ref\" must be a step index");
     }
     const char *keyword = conf_json_str(doc, conf_json_get(doc, node, "op"));
     out->op = conf_op_by_keyword(keyword);
     out->ref = (uint32_t)ref;
-    if (out->op == CONF_OP_NONE) return set_err(err, err_cap, "step %u: unknown \"op\"", out->ref);
+    if (out->op == CONF_OP_NONE)
+        return base_errorf(err, err_cap, "step %u: unknown \"op\"", out->ref);
     const op_info *info = &ops[out->op];
     uint32_t seen = 0;
     uint32_t k = o->first;
@@ -890,19 +883,24 @@ bool conf_step_read(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf
         char shown[40];
         safe_key(key, kn->len, shown, sizeof shown);
         if (bit == 0 || (info->keys & bit) == 0) {
-            return set_err(err, err_cap, "step %u (%s): unknown key \"%s\"", out->ref, info->keyword, shown);
+            return base_errorf(err, err_cap, "step %u (%s): unknown key \"%s\"", out->ref,
+                               info->keyword, shown);
         }
         char inner[96] = "bad value";
         if (!read_step_key(doc, v, bit, arena, out, inner, sizeof inner)) {
-            return set_err(err, err_cap, "step %u (%s), \"%s\": %s", out->ref, info->keyword, shown, inner);
+            return base_errorf(err, err_cap, "step %u (%s), \"%s\": %s", out->ref, info->keyword,
+                               shown, inner);
         }
         seen |= bit;
     }
     if ((seen & info->required) != info->required) {
-        return set_err(err, err_cap, "step %u (%s): a required argument is missing", out->ref, info->keyword);
+        return base_errorf(err, err_cap, "step %u (%s): a required argument is missing", out->ref,
+                           info->keyword);
     }
-    if (arena->failed) return set_err(err, err_cap, "out of memory");
-    return conf_step_validate(out) || set_err(err, err_cap, "step %u (%s): inconsistent arguments", out->ref, info->keyword);
+    if (arena->failed) return base_errorf(err, err_cap, "out of memory");
+    return conf_step_validate(out) ||
+           base_errorf(err, err_cap, "step %u (%s): inconsistent arguments", out->ref,
+                       info->keyword);
 }
 
 /* Data the loader could have produced: {size: N} and known bytes within their limits. */
