@@ -28,7 +28,8 @@ void *base_realloc_array(void *ptr, size_t count, size_t item_size)
 void *base_grow_array(void *items, uint32_t *capacity, uint32_t need, uint32_t initial,
                       size_t item_size)
 {
-    assert(capacity != NULL && initial > 0);
+    assert(capacity != NULL);
+    assert(initial > 0);
     assert(item_size > 0 && (items != NULL || *capacity == 0));
     if (need <= *capacity && items != NULL) return items;
     uint64_t cap = *capacity ? *capacity : initial;
@@ -46,6 +47,7 @@ void *base_libc_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
 {
     (void)ctx;
     (void)old_size;
+    assert(ctx == NULL); /* a plain heap: callers hand it no context */
     if (new_size == 0) {
         free(ptr);
         return NULL;

@@ -115,6 +115,7 @@ char *base_arena_strndup(base_arena *a, const char *s, size_t size)
 /* Why: the common case of base_arena_strndup, a C string. */
 char *base_arena_strdup(base_arena *a, const char *s)
 {
-    assert(a != NULL && s != NULL);
+    assert(a != NULL);
+    assert(s != NULL);
     return base_arena_strndup(a, s, strlen(s));
 }

@@ -41,7 +41,8 @@ void base_buf_clear(base_buf *b)
 /* Why: the single growth path, where the cap and size_t overflow are checked. */
 bool base_buf_reserve(base_buf *b, size_t extra)
 {
-    assert(b != NULL && b->len <= b->capacity);
+    assert(b != NULL);
+    assert(b->len <= b->capacity);
     assert(b->max_bytes == 0 || b->len <= b->max_bytes);
     if (b->failed) return false;
     if (extra > SIZE_MAX - 1 - b->len || (b->max_bytes != 0 && extra > b->max_bytes - b->len)) {
@@ -82,14 +83,16 @@ void base_buf_append(base_buf *b, const void *bytes, size_t n)
 /* Why: most appends are C strings. */
 void base_buf_puts(base_buf *b, const char *s)
 {
-    assert(b != NULL && s != NULL);
+    assert(b != NULL);
+    assert(s != NULL);
     base_buf_append(b, s, strlen(s));
 }
 
 /* Why: formatted text straight into the buffer, measured first so nothing is cut. */
 void base_buf_vprintf(base_buf *b, const char *fmt, va_list ap)
 {
-    assert(b != NULL && fmt != NULL);
+    assert(b != NULL);
+    assert(fmt != NULL);
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -105,7 +108,8 @@ void base_buf_vprintf(base_buf *b, const char *fmt, va_list ap)
 /* Why: printf-style convenience over base_buf_vprintf. */
 void base_buf_printf(base_buf *b, const char *fmt, ...)
 {
-    assert(b != NULL && fmt != NULL);
+    assert(b != NULL);
+    assert(fmt != NULL);
     va_list ap;
     va_start(ap, fmt);
     base_buf_vprintf(b, fmt, ap);

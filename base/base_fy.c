@@ -11,7 +11,8 @@ static void capture_output(struct fy_diag *diag, void *user, const char *buf, si
 {
     (void)diag;
     base_fy *fy = user;
-    assert(fy != NULL && fy->raw_len < sizeof fy->raw);
+    assert(fy != NULL);
+    assert(fy->raw_len < sizeof fy->raw);
     assert(buf != NULL || len == 0);
     size_t room = sizeof fy->raw - 1 - fy->raw_len;
     size_t n = len < room ? len : room;
@@ -50,7 +51,8 @@ void base_fy_fini(base_fy *fy)
 /* Why: callers want libfyaml's errors as positions and text, skipping its warnings. */
 bool base_fy_next_error(base_fy *fy, base_fy_error *out)
 {
-    assert(fy != NULL && fy->diag != NULL);
+    assert(fy != NULL);
+    assert(fy->diag != NULL);
     assert(out != NULL);
     struct fy_diag_error *e;
     while ((e = fy_diag_errors_iterate(fy->diag, &fy->iter)) != NULL) {
@@ -78,7 +80,8 @@ const char *base_fy_raw(base_fy *fy)
 /* Why: both parsers pull events the same way, each event freed, with a bound on the count. */
 bool base_fy_drive(struct fy_parser *parser, uint32_t max_events, base_fy_event_fn fn, void *ctx)
 {
-    assert(parser != NULL && fn != NULL);
+    assert(parser != NULL);
+    assert(fn != NULL);
     assert(max_events > 0);
     for (uint32_t n = 0; n < max_events; n++) {
         struct fy_event *ev = fy_parser_parse(parser);

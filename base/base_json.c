@@ -179,7 +179,8 @@ void base_jw_begin(base_jw *w)
 /* Why: a key is a string where an object expects one, and fixes what comes next. */
 void base_jw_key(base_jw *w, const char *key)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     assert(key != NULL);
     if ((w->state[w->depth - 1] & BASE_JW_AFTER_KEY) != 0) w->failed = true; /* two keys in a row */
     jw_sep(w);
@@ -191,7 +192,8 @@ void base_jw_key(base_jw *w, const char *key)
 /* Why: strings carry arbitrary bytes (data, names, messages), escaped by the flags. */
 void base_jw_str(base_jw *w, const char *s, size_t len)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     assert(s != NULL || len == 0);
     jw_sep(w);
     base_json_string(&w->buf, len ? s : "", len, w->flags);
@@ -200,7 +202,8 @@ void base_jw_str(base_jw *w, const char *s, size_t len)
 /* Why: most strings are C strings, and an absent one (NULL) is JSON's null. */
 void base_jw_cstr(base_jw *w, const char *s)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     if (s == NULL) {
         base_jw_null(w);
         return;
@@ -211,7 +214,8 @@ void base_jw_cstr(base_jw *w, const char *s)
 /* Why: signed integers in decimal, exactly. */
 void base_jw_int(base_jw *w, int64_t v)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     char text[24];
     int n = snprintf(text, sizeof text, "%" PRId64, v);
     assert(n > 0 && (size_t)n < sizeof text);
@@ -221,7 +225,8 @@ void base_jw_int(base_jw *w, int64_t v)
 /* Why: unsigned integers in decimal, exactly (counts, seeds, sizes past INT64_MAX). */
 void base_jw_uint(base_jw *w, uint64_t v)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     char text[24];
     int n = snprintf(text, sizeof text, "%" PRIu64, v);
     assert(n > 0 && (size_t)n < sizeof text);
@@ -231,7 +236,8 @@ void base_jw_uint(base_jw *w, uint64_t v)
 /* Why: a double that reads back as the same double, and as a number, not an integer. */
 void base_jw_double(base_jw *w, double v)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     char text[40];
     if (!isfinite(v)) v = 0;
     int n = snprintf(text, sizeof text, "%.17g", v);
@@ -247,49 +253,56 @@ void base_jw_double(base_jw *w, double v)
 /* Why: JSON's true and false. */
 void base_jw_bool(base_jw *w, bool v)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     jw_bare(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 /* Why: JSON's null. */
 void base_jw_null(base_jw *w)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     jw_bare(w, "null", 4);
 }
 
 /* Why: a nested object. */
 void base_jw_obj_begin(base_jw *w)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     jw_open(w, '{');
 }
 
 /* Why: the end of a nested object. */
 void base_jw_obj_end(base_jw *w)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     jw_close(w, '}');
 }
 
 /* Why: an array. */
 void base_jw_arr_begin(base_jw *w)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     jw_open(w, '[');
 }
 
 /* Why: the end of an array. */
 void base_jw_arr_end(base_jw *w)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     jw_close(w, ']');
 }
 
 /* Why: most members are a key and a scalar; one call says so (the results document). */
 void base_jw_key_cstr(base_jw *w, const char *key, const char *s)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     assert(key != NULL);
     base_jw_key(w, key);
     base_jw_cstr(w, s);
@@ -298,7 +311,8 @@ void base_jw_key_cstr(base_jw *w, const char *key, const char *s)
 /* Why: as base_jw_key_cstr, for a signed integer. */
 void base_jw_key_int(base_jw *w, const char *key, int64_t v)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     assert(key != NULL);
     base_jw_key(w, key);
     base_jw_int(w, v);
@@ -307,7 +321,8 @@ void base_jw_key_int(base_jw *w, const char *key, int64_t v)
 /* Why: as base_jw_key_cstr, for an unsigned integer. */
 void base_jw_key_uint(base_jw *w, const char *key, uint64_t v)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     assert(key != NULL);
     base_jw_key(w, key);
     base_jw_uint(w, v);
@@ -316,7 +331,8 @@ void base_jw_key_uint(base_jw *w, const char *key, uint64_t v)
 /* Why: as base_jw_key_cstr, for a boolean. */
 void base_jw_key_bool(base_jw *w, const char *key, bool v)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     assert(key != NULL);
     base_jw_key(w, key);
     base_jw_bool(w, v);
@@ -325,7 +341,8 @@ void base_jw_key_bool(base_jw *w, const char *key, bool v)
 /* Why: a document read by people (the results JSON) puts some members on their own lines. */
 void base_jw_break(base_jw *w, uint32_t indent)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     assert(indent < UINT32_MAX);
     if ((w->state[w->depth - 1] & BASE_JW_AFTER_KEY) != 0)
         w->failed = true; /* between a key
@@ -336,7 +353,8 @@ void base_jw_break(base_jw *w, uint32_t indent)
 /* Why: the document is only handed out when complete and balanced. */
 const char *base_jw_end(base_jw *w, size_t *len)
 {
-    assert(w != NULL && w->open);
+    assert(w != NULL);
+    assert(w->open);
     assert(len != NULL);
     bool balanced = w->depth == 1 && (w->state[0] & BASE_JW_AFTER_KEY) == 0;
     if (w->break_indent) jw_newline(w);

@@ -32,7 +32,8 @@
  */
 static inline size_t base_utf8_decode(const uint8_t *p, size_t left, uint32_t *cp)
 {
-    assert(p != NULL && left > 0);
+    assert(p != NULL);
+    assert(left > 0);
     assert(cp != NULL);
     uint8_t b = p[0];
     if (b < 0x80) {
@@ -67,7 +68,8 @@ static inline size_t base_utf8_decode(const uint8_t *p, size_t left, uint32_t *c
  */
 static inline size_t base_utf8_len(const uint8_t *p, size_t left)
 {
-    assert(p != NULL && left > 0);
+    assert(p != NULL);
+    assert(left > 0);
     uint32_t cp = 0;
     size_t n = base_utf8_decode(p, left, &cp);
     assert(n <= BASE_UTF8_MAX_BYTES);
