@@ -51,63 +51,63 @@ static void *carve(char **p, size_t bytes)
 
 /* ---- text ------------------------------------------------------------------ */
 
-static void put_duration(sim_buf *b, int64_t ns)
+static void put_duration(base_buf *b, int64_t ns)
 {
     char text[40];
     sim_format_duration(ns, text, sizeof text);
-    sim_buf_puts(b, text);
+    base_buf_puts(b, text);
 }
 
 char *sim_exec_describe(const sim_scenario *sc, const sim_exec *e)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     const sim_step *s = &sc->steps[e->step];
     sim_result_type type = sim_op_result_type(s->op);
     char num[24];
     if (e->outcome == SIM_OUTCOME_BLOCKED || e->outcome == SIM_OUTCOME_KILLED) {
-        sim_buf_puts(&b, e->outcome == SIM_OUTCOME_BLOCKED ? "blocked" : "killed");
-        sim_buf_puts(&b, " after ");
+        base_buf_puts(&b, e->outcome == SIM_OUTCOME_BLOCKED ? "blocked" : "killed");
+        base_buf_puts(&b, " after ");
         put_duration(&b, e->end_ns - e->start_ns);
-        return sim_buf_take(&b);
+        return base_buf_take(&b);
     }
     switch (type) {
     case SIM_RT_NAME:
-        sim_buf_puts(&b, "name=");
+        base_buf_puts(&b, "name=");
         sim_data_format(&e->data, &b);
         break;
     case SIM_RT_INFO:
         if (e->info == SIM_INFO_UNDEFINED) {
-            sim_buf_puts(&b, "info=undefined");
+            base_buf_puts(&b, "info=undefined");
         } else {
-            sim_buf_printf(&b, "info=%lld", (long long)e->info);
+            base_buf_printf(&b, "info=%lld", (long long)e->info);
         }
         break;
     case SIM_RT_CALLBACK:
-        sim_buf_printf(&b, "callback=%s", e->callback < sc->program_count
+        base_buf_printf(&b, "callback=%s", e->callback < sc->program_count
                                               ? sc->programs[e->callback].name : "null");
         break;
     case SIM_RT_NONE:
-        sim_buf_puts(&b, s->op == CM_OP_REPLY ? "reply=" : "returned");
+        base_buf_puts(&b, s->op == CM_OP_REPLY ? "reply=" : "returned");
         if (s->op == CM_OP_REPLY) sim_data_format(&e->data, &b);
         break;
     default:
-        sim_buf_puts(&b, sim_result_text(type, e->value, num, sizeof num));
+        base_buf_puts(&b, sim_result_text(type, e->value, num, sizeof num));
         break;
     }
-    if (type == SIM_RT_CREATED && e->value) sim_buf_printf(&b, " #%lld", (long long)e->port);
+    if (type == SIM_RT_CREATED && e->value) base_buf_printf(&b, " #%lld", (long long)e->port);
     if (s->op == CM_OP_CREATE_LOCAL || s->op == CM_OP_CREATE_LOCAL_PER_PID) {
-        sim_buf_printf(&b, " should_free_info=%s", e->should_free_info ? "true" : "false");
+        base_buf_printf(&b, " should_free_info=%s", e->should_free_info ? "true" : "false");
     }
     if (s->op == CM_OP_SEND && e->data.kind != SIM_DATA_NULL) {
-        sim_buf_puts(&b, " reply=");
+        base_buf_puts(&b, " reply=");
         sim_data_format(&e->data, &b);
     }
     if (e->end_ns > e->start_ns) {
-        sim_buf_puts(&b, " elapsed=");
+        base_buf_puts(&b, " elapsed=");
         put_duration(&b, e->end_ns - e->start_ns);
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static const char *step_keyword(const sim_step *s)
@@ -324,14 +324,14 @@ static inline void tally_report(checker *c, tally *t, sim_loc loc, uint32_t step
 
 static char *results_text(const sim_expect *x, sim_result_type type)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     char num[24];
     for (uint32_t i = 0; i < x->result_count; i++) {
-        if (i > 0) sim_buf_puts(&b, i + 1 == x->result_count ? " or " : ", ");
-        sim_buf_puts(&b, sim_result_text(type, x->results[i], num, sizeof num));
+        if (i > 0) base_buf_puts(&b, i + 1 == x->result_count ? " or " : ", ");
+        base_buf_puts(&b, sim_result_text(type, x->results[i], num, sizeof num));
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static int32_t exec_value(const sim_exec *e)
@@ -351,10 +351,10 @@ static bool value_allowed(const sim_expect *x, int32_t value)
 
 static char *data_text(const sim_data *d)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     sim_data_format(d, &b);
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static char *window_text(const sim_expect *x)
@@ -507,38 +507,38 @@ static void tallies_free(step_tallies *t)
 }
 
 /* One alternative of a joint expectation, as the failure shows it: "{receive_timeout, reply null}". */
-static void alt_text(sim_buf *b, const sim_expect *a, sim_result_type type)
+static void alt_text(base_buf *b, const sim_expect *a, sim_result_type type)
 {
-    sim_buf_puts(b, "{");
+    base_buf_puts(b, "{");
     const char *sep = "";
     if (a->result_count > 0) {
         char *r = results_text(a, type);
-        sim_buf_puts(b, r);
+        base_buf_puts(b, r);
         free(r);
         sep = ", ";
     }
     if (a->has_reply) {
         char *d = data_text(&a->reply);
-        sim_buf_printf(b, "%sreply %s", sep, d);
+        base_buf_printf(b, "%sreply %s", sep, d);
         free(d);
         sep = ", ";
     }
     if (a->has_elapsed) {
         char *w = window_text(a);
-        sim_buf_printf(b, "%selapsed %s", sep, w);
+        base_buf_printf(b, "%selapsed %s", sep, w);
         free(w);
         sep = ", ";
     }
     if (a->has_name) {
         char *d = data_text(&a->name);
-        sim_buf_printf(b, "%sname %s", sep, d);
+        base_buf_printf(b, "%sname %s", sep, d);
         free(d);
         sep = ", ";
     }
     if (a->has_info || a->has_callback || a->should_free_info >= 0 || a->same_as.name || a->not_same_as.name) {
-        sim_buf_printf(b, "%s...", sep);
+        base_buf_printf(b, "%s...", sep);
     }
-    sim_buf_puts(b, "}");
+    base_buf_puts(b, "}");
 }
 
 /* What execution e did, in the fields the alternatives of x look at. */
@@ -550,28 +550,28 @@ static char *observed_text(const sim_exec *e, const sim_expect *x, sim_result_ty
         elapsed = elapsed || x->alts[a].has_elapsed;
         name = name || x->alts[a].has_name;
     }
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     char num[24];
-    sim_buf_puts(&b, sim_result_text(type, exec_value(e), num, sizeof num));
+    base_buf_puts(&b, sim_result_text(type, exec_value(e), num, sizeof num));
     if (e->outcome == SIM_OUTCOME_RETURNED) {
         if (reply) {
             char *d = data_text(&e->data);
-            sim_buf_printf(&b, ", reply %s", d);
+            base_buf_printf(&b, ", reply %s", d);
             free(d);
         }
         if (elapsed) {
             char buf[40];
             sim_format_duration(e->end_ns - e->start_ns, buf, sizeof buf);
-            sim_buf_printf(&b, ", elapsed %s", buf);
+            base_buf_printf(&b, ", elapsed %s", buf);
         }
         if (name) {
             char *d = data_text(&e->data);
-            sim_buf_printf(&b, ", name %s", d);
+            base_buf_printf(&b, ", name %s", d);
             free(d);
         }
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 /*
@@ -595,14 +595,14 @@ static void check_joint(checker *c, uint32_t step, const sim_expect *x, uint32_t
             tallies_free(&t);
         }
         if (held) continue;
-        sim_buf b;
-        sim_buf_init(&b);
-        sim_buf_puts(&b, "one of ");
+        base_buf b;
+        base_buf_init(&b, 0);
+        base_buf_puts(&b, "one of ");
         for (uint32_t a = 0; a < x->alt_count; a++) {
-            if (a > 0) sim_buf_puts(&b, " | ");
+            if (a > 0) base_buf_puts(&b, " | ");
             alt_text(&b, &x->alts[a], type);
         }
-        tally_add(&joint, n, sim_buf_take(&b), observed_text(e, x, type));
+        tally_add(&joint, n, base_buf_take(&b), observed_text(e, x, type));
     }
     tally_report(c, &joint, x->loc, step, "outcome (no alternative holds)");
 }

@@ -44,7 +44,8 @@
  *                  "failed": bool, "observed": "..." | null}]}]}
  * Object keys always appear in this order; the trace hash is a string (64
  * bits do not fit a JSON number safely). Non-UTF-8 bytes are written as
- * \u00XX escapes so the output is always valid JSON.
+ * \u00XX escapes so the output is always valid JSON. Written with base/'s
+ * JSON writer (base_json.h, BASE_JSON_CHECK_UTF8).
  */
 #ifndef SIM_JSON_H
 #define SIM_JSON_H

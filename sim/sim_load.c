@@ -90,7 +90,7 @@ static void load_name(ld *L, uint32_t root)
                  CM_LIMIT_SCENARIO_NAME_BYTES);
         return;
     }
-    L->sc->name = sim_arena_strdup(L->arena, text);
+    L->sc->name = base_arena_strdup(L->arena, text);
 }
 
 static bool rule_ok(const char *s)
@@ -117,7 +117,7 @@ static void load_rules(ld *L, uint32_t node)
             ld_error(L, item, "unknown rule '%.20s' (rules are R1 to R67: docs/semantics.md, portsim rules)", text);
             continue;
         }
-        rules[n++] = sim_arena_strdup(L->arena, text);
+        rules[n++] = base_arena_strdup(L->arena, text);
     }
     L->sc->rules = rules;
     L->sc->rule_count = n;
@@ -496,10 +496,10 @@ static bool filters_apply(ld *L, uint32_t node, const sim_event_expect *e)
                {"reason", SIM_FILTER_REASON, "only crash and request_dropped events have one"}};
     uint32_t allowed = sim_event_kind_filters(e->kind);
     assert(e->kind != SIM_EV_NONE && e->kind < SIM_EV_KIND_COUNT);
-    sim_buf list;
-    sim_buf_init(&list);
+    base_buf list;
+    base_buf_init(&list, 0);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        if (allowed & all[i].bit) sim_buf_printf(&list, "%s%s", list.len ? ", " : "", all[i].key);
+        if (allowed & all[i].bit) base_buf_printf(&list, "%s%s", list.len ? ", " : "", all[i].key);
     }
     bool ok = true;
     const char *kind = sim_event_kind_name(e->kind);
@@ -507,10 +507,10 @@ static bool filters_apply(ld *L, uint32_t node, const sim_event_expect *e)
         uint32_t key = ld_key_node(L, node, all[i].key);
         if (key == SIM_NONE || (allowed & all[i].bit)) continue;
         ld_error(L, key, "'%s' does not filter %s events (%s); %s takes %s", all[i].key, kind, all[i].why,
-                 kind, list.len ? sim_buf_str(&list) : "no filter, only a count");
+                 kind, list.len ? base_buf_str(&list) : "no filter, only a count");
         ok = false;
     }
-    sim_buf_fini(&list);
+    base_buf_fini(&list);
     return ok;
 }
 
@@ -625,13 +625,13 @@ static void load_condition(ld *L, uint32_t node, sim_condition *c)
         bool known = false;
         for (size_t i = 0; backends[i] != NULL; i++) known = known || strcmp(backends[i], text) == 0;
         if (!known) ld_error(L, backend, "unknown backend '%.40s' (model, posix, apple, agent)", text);
-        c->backend = sim_arena_strdup(L->arena, text);
+        c->backend = base_arena_strdup(L->arena, text);
     }
     if (profile != SIM_NONE) c->profile = profile_by_node(L, profile);
     uint32_t reason = ld_require(L, node, "reason", "a skip/only condition");
     if (reason != SIM_NONE && ld_string(L, reason, "reason", &text)) {
         if (text[0] == '\0') ld_error(L, reason, "the reason must not be empty");
-        c->reason = sim_arena_strdup(L->arena, text);
+        c->reason = base_arena_strdup(L->arena, text);
     }
 }
 
@@ -687,7 +687,7 @@ static void load_sections(ld *L, uint32_t root)
     sim_scenario *sc = L->sc;
     uint32_t v = ld_get(L, root, "about");
     const char *text = NULL;
-    if (v != SIM_NONE && ld_string(L, v, "about", &text)) sc->about = sim_arena_strdup(L->arena, text);
+    if (v != SIM_NONE && ld_string(L, v, "about", &text)) sc->about = base_arena_strdup(L->arena, text);
     if ((v = ld_get(L, root, "rules")) != SIM_NONE) load_rules(L, v);
     if ((v = ld_get(L, root, "profile")) != SIM_NONE) sc->profile = profile_by_node(L, v);
     if ((v = ld_get(L, root, "options")) != SIM_NONE) load_options(L, v);
@@ -776,7 +776,7 @@ bool sim_load_buffer(const char *file, const uint8_t *bytes, size_t len, sim_sce
         sim_ydoc_fini(&doc);
         return false;
     }
-    sim_arena_init(&out->arena);
+    base_arena_init(&out->arena, 0);
     ld L = {.doc = &doc, .diag = diag, .sc = out, .arena = &out->arena};
     for (size_t i = 0; i < sizeof L.programs / sizeof L.programs[0]; i++) {
         sim_strmap_init(&L.programs[i]);
@@ -785,7 +785,7 @@ bool sim_load_buffer(const char *file, const uint8_t *bytes, size_t len, sim_sce
     sim_strmap_init(&L.signals);
     sim_strmap_init(&L.processes);
     sim_strmap_init(&L.modes);
-    out->file = sim_arena_strdup(&out->arena, file);
+    out->file = base_arena_strdup(&out->arena, file);
     load_root(&L);
     ld_fini(&L);
     sim_ydoc_fini(&doc);

@@ -307,7 +307,7 @@ static void ended_arg(ld *L, const step_ctx *c, uint32_t v)
     }
     if (!ld_ref(L, v, "process", false, &s->process)) return;
     size_t len = strlen(s->process.name);
-    char *name = sim_arena_alloc(L->arena, len + sizeof SIM_ENDED_SIGNAL_PREFIX);
+    char *name = base_arena_alloc(L->arena, len + sizeof SIM_ENDED_SIGNAL_PREFIX);
     if (name == NULL) {
         ld_oom(L);
         return;
@@ -494,18 +494,18 @@ static bool result_word(ld *L, uint32_t node, sim_result_type type, const char *
     const char *close = sim_closest_word(text, names, n);
     if (type == SIM_RT_STATUS) names[n++] = "a status from -5 to 0";
     if (type == SIM_RT_INT) names[n++] = "an integer";
-    sim_buf list;
-    sim_buf_init(&list);
-    for (size_t i = 0; i < n; i++) sim_buf_printf(&list, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+    base_buf list;
+    base_buf_init(&list, 0);
+    for (size_t i = 0; i < n; i++) base_buf_printf(&list, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
     const char *tail = type < sizeof tails / sizeof tails[0] && tails[type] != NULL ? tails[type] : "";
     if (close != NULL) {
         ld_error(L, node, "unknown result '%.40s' for %s: did you mean '%s'? (expected %s%s)", text, keyword,
-                 close, sim_buf_str(&list), tail);
+                 close, base_buf_str(&list), tail);
     } else {
-        ld_error(L, node, "unknown result '%.40s' for %s (expected %s%s)", text, keyword, sim_buf_str(&list),
+        ld_error(L, node, "unknown result '%.40s' for %s (expected %s%s)", text, keyword, base_buf_str(&list),
                  tail);
     }
-    sim_buf_fini(&list);
+    base_buf_fini(&list);
     return false;
 }
 

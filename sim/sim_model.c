@@ -13,6 +13,7 @@
 #include "sim_run.h"
 
 #include "sim_explore.h"
+#include "base_alloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -493,17 +494,6 @@ static void on_event(void *ctx, const cm_world *w, const cm_event *ev)
 
 /* ---- a run ----------------------------------------------------------------------------------- */
 
-static void *model_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    (void)ctx;
-    (void)old_size;
-    if (new_size == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, new_size);
-}
-
 static const char *end_reason_name(cm_end_reason reason)
 {
     switch (reason) {
@@ -587,7 +577,7 @@ sim_model_session *sim_model_session_new(const sim_compiled *c, const sim_run_op
     }
     s->thread_total = s->o.thread_base[c->cfg.process_count];
     s->cfg = c->cfg;
-    s->cfg.alloc = (cm_alloc){.realloc = model_realloc, .ctx = NULL};
+    s->cfg.alloc = (cm_alloc){.realloc = base_libc_realloc, .ctx = NULL};
     s->cfg.explore_latency = opt->explore_latency;
     /* the core's bound is exclusive, 0 meaning none (a zeroed config has no bound) */
     s->cfg.latency_below_ns = opt->max_latency_ns == CM_DURATION_FOREVER || opt->max_latency_ns < 0

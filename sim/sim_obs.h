@@ -81,7 +81,7 @@ typedef struct sim_obs {
     sim_event *events;
     uint32_t event_count;
     uint32_t event_capacity;
-    sim_arena bytes; /* copies of data */
+    base_arena bytes; /* copies of data */
     bool failed;     /* out of memory: the observation is incomplete */
     /* the run as a whole */
     int64_t end_ns;

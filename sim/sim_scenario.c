@@ -8,7 +8,7 @@
 void sim_scenario_free(sim_scenario *sc)
 {
     if (sc == NULL) return;
-    sim_arena_fini(&sc->arena);
+    base_arena_fini(&sc->arena);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -384,20 +384,20 @@ bool sim_data_equal(const sim_data *a, const sim_data *b)
     return true; /* a size-only side matches any content of that size */
 }
 
-void sim_data_format(const sim_data *d, sim_buf *out)
+void sim_data_format(const sim_data *d, base_buf *out)
 {
     switch (d->kind) {
     case SIM_DATA_NULL:
-        sim_buf_puts(out, "null");
+        base_buf_puts(out, "null");
         return;
     case SIM_DATA_BYTES:
-        sim_buf_quote_bytes(out, d->bytes, d->len, 80);
+        base_buf_quote_bytes(out, d->bytes, d->len, 80);
         return;
     default:
         if (d->size == 0) {
-            sim_buf_puts(out, "\"\"");
+            base_buf_puts(out, "\"\"");
         } else {
-            sim_buf_printf(out, "{size: %lld}", (long long)d->size);
+            base_buf_printf(out, "{size: %lld}", (long long)d->size);
         }
         return;
     }

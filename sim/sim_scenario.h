@@ -280,7 +280,7 @@ typedef struct sim_condition {
 #define SIM_OPT_DISPATCH_DEQUEUE_DELAY 0x400u
 
 typedef struct sim_scenario {
-    sim_arena arena;
+    base_arena arena;
     const char *file;  /* as given to the loader */
     const char *name;  /* scenario: */
     sim_loc loc;       /* of the scenario: key */
@@ -352,6 +352,6 @@ const char *sim_scenario_skip_reason(const sim_scenario *sc, const char *backend
 
 /* Data equality: a size-only side matches any content of that size. */
 bool sim_data_equal(const sim_data *a, const sim_data *b);
-void sim_data_format(const sim_data *d, sim_buf *out);
+void sim_data_format(const sim_data *d, base_buf *out);
 
 #endif /* SIM_SCENARIO_H */

@@ -21,6 +21,7 @@
 #include "sim_compile.h"
 #include "sim_load.h"
 #include "sim_run.h"
+#include "base_alloc.h"
 
 static double now_s(void)
 {
@@ -72,24 +73,13 @@ static sim_model_session *session_for(const sim_compiled *c)
     return sim_model_session_new(c, &opt);
 }
 
-static void *bench_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    (void)ctx;
-    (void)old_size;
-    if (new_size == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, new_size);
-}
-
 /* The baseline: the core alone, world reused, same seeds. */
 static double core_only(const sim_compiled *c, uint64_t runs)
 {
     cm_world_config cfg = c->cfg;
     cm_rng rng;
     cm_rng_seed(&rng, 1);
-    cfg.alloc = (cm_alloc){.realloc = bench_realloc};
+    cfg.alloc = (cm_alloc){.realloc = base_libc_realloc};
     cfg.strategy = &cm_strategy_random;
     cfg.strategy_ctx = &rng;
     cfg.trace_capacity = 0;

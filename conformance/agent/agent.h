@@ -117,7 +117,7 @@ typedef struct agent_signal {
 
 typedef struct agent_state {
     agent_mutex *lock;
-    conf_arena arena; /* steps and names, for the process's life */
+    base_arena arena; /* steps and names, for the process's life */
     char process[CONF_NAME_MAX + 1];
     bool declared;
     bool started;

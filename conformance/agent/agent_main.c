@@ -143,7 +143,7 @@ static void on_program(const conf_msg *m)
     if (!copy_name(p->name, name)) REJECT("program: bad name");
     const conf_jdoc *doc = &m->doc;
     const conf_jnode *steps = conf_json_node(doc, conf_msg_get(m, "steps"));
-    p->steps = conf_arena_alloc(&agent_g.arena, ((size_t)steps->count + 1) * sizeof *p->steps);
+    p->steps = base_arena_alloc(&agent_g.arena, ((size_t)steps->count + 1) * sizeof *p->steps);
     if (p->steps == NULL) REJECT("program: out of memory");
     char err[200];
     uint32_t i = 0;
@@ -219,14 +219,14 @@ static void on_blob(const conf_msg *m)
     size_t len = 0;
     const char *hex = conf_json_text(&m->doc, conf_msg_get(m, "hex"), &len);
     int64_t id = conf_msg_int(m, "id", -1);
-    conf_arena scratch;
-    conf_arena_init(&scratch, 0);
+    base_arena scratch;
+    base_arena_init(&scratch, 0);
     size_t n = 0;
     uint8_t *bytes = hex != NULL ? conf_unhex(&scratch, hex, len, &n) : NULL;
     if (bytes == NULL || id < 0 || id >= (int64_t)AGENT_MAX_BLOBS || !agent_blob_append((uint32_t)id, bytes, n)) {
         reject("blob: bad id or hex, or too large");
     }
-    conf_arena_fini(&scratch);
+    base_arena_fini(&scratch);
 }
 
 /* Another process raised a signal: the runner says how often, in all, elsewhere. */

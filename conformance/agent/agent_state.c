@@ -16,7 +16,7 @@ void agent_state_init(void)
 {
     memset(&agent_g, 0, sizeof agent_g);
     agent_g.lock = agent_mutex_create();
-    conf_arena_init(&agent_g.arena, (size_t)256 << 20);
+    base_arena_init(&agent_g.arena, (size_t)256 << 20);
     agent_g.objects = calloc(AGENT_MAX_OBJECTS, sizeof *agent_g.objects);
     if (agent_g.objects == NULL) agent_exit(3);
     agent_g.next_object_id = 1;

@@ -41,7 +41,7 @@ void conf_result_note(sim_result *r, const char *fmt, ...)
     sim_result_add_note(r, text);
 }
 
-static void put_word(sim_buf *b, const char *s)
+static void put_word(base_buf *b, const char *s)
 {
     bool plain = s[0] != '\0' && s[0] != '-';
     for (const char *p = s; *p && plain; p++) {
@@ -50,37 +50,37 @@ static void put_word(sim_buf *b, const char *s)
                 c == '.' || c == '_' || c == '-' || c == '+' || c == ',' || c == ':';
     }
     if (plain) {
-        sim_buf_puts(b, s);
+        base_buf_puts(b, s);
         return;
     }
-    sim_buf_puts(b, "'");
+    base_buf_puts(b, "'");
     for (const char *p = s; *p; p++) {
         if (*p == '\'') {
-            sim_buf_puts(b, "'\\''");
+            base_buf_puts(b, "'\\''");
         } else {
-            sim_buf_append(b, p, 1);
+            base_buf_append(b, p, 1);
         }
     }
-    sim_buf_puts(b, "'");
+    base_buf_puts(b, "'");
 }
 
 static char *replay_command(const sim_scenario *sc, const conf_options *opt)
 {
-    sim_buf b;
-    sim_buf_init(&b);
-    sim_buf_puts(&b, "portsim conform ");
+    base_buf b;
+    base_buf_init(&b, 0);
+    base_buf_puts(&b, "portsim conform ");
     if (opt->backend == &conf_backend_agent) {
-        sim_buf_puts(&b, "--agent ");
+        base_buf_puts(&b, "--agent ");
         put_word(&b, opt->agent_path);
     } else {
-        sim_buf_printf(&b, "--backend %s", opt->backend->name);
+        base_buf_printf(&b, "--backend %s", opt->backend->name);
     }
-    if (opt->time_scale != 1.0) sim_buf_printf(&b, " --time-scale %g", opt->time_scale);
-    if (opt->profile != 0) sim_buf_printf(&b, " --profile %s", cm_profile_name(opt->profile));
-    sim_buf_puts(&b, " ");
-    if (sc->file[0] == '-') sim_buf_puts(&b, "./");
+    if (opt->time_scale != 1.0) base_buf_printf(&b, " --time-scale %g", opt->time_scale);
+    if (opt->profile != 0) base_buf_printf(&b, " --profile %s", cm_profile_name(opt->profile));
+    base_buf_puts(&b, " ");
+    if (sc->file[0] == '-') base_buf_puts(&b, "./");
     put_word(&b, sc->file);
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 void conf_result_describe(const sim_scenario *sc, const conf_options *opt,
@@ -385,16 +385,16 @@ static void check_elapsed(const sim_scenario *sc, const conf_run *run, const con
 
 static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allowed *a)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     sim_result_type type = sim_op_result_type(sc->steps[step].op);
     char num[24];
-    if (a->count == 0) sim_buf_puts(&b, "no execution at all");
+    if (a->count == 0) base_buf_puts(&b, "no execution at all");
     for (uint32_t i = 0; i < a->count; i++) {
-        if (i > 0) sim_buf_puts(&b, i + 1 == a->count ? " or " : ", ");
-        sim_buf_puts(&b, sim_result_text(type, a->values[i], num, sizeof num));
+        if (i > 0) base_buf_puts(&b, i + 1 == a->count ? " or " : ", ");
+        base_buf_puts(&b, sim_result_text(type, a->values[i], num, sizeof num));
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static void check_allowed(const sim_scenario *sc, const conf_model *model, const conf_run *run,

@@ -25,13 +25,13 @@ void conf_observer_init(conf_observer *o, const sim_scenario *sc)
 {
     memset(o, 0, sizeof *o);
     o->sc = sc;
-    sim_arena_init(&o->arena);
+    base_arena_init(&o->arena, 0);
 }
 
 void conf_observer_fini(conf_observer *o)
 {
     free(o->recs);
-    sim_arena_fini(&o->arena);
+    base_arena_fini(&o->arena);
     memset(o, 0, sizeof *o);
 }
 

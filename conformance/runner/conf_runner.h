@@ -259,7 +259,7 @@ typedef struct conf_rec {
 
 typedef struct conf_observer {
     const sim_scenario *sc;
-    sim_arena arena;   /* record bytes and notes */
+    base_arena arena;   /* record bytes and notes */
     conf_rec *recs;
     uint32_t count;
     uint32_t capacity;

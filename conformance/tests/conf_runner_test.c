@@ -51,24 +51,24 @@ static uint32_t run_suite(const char *agent, double timeout_multiplier, const ch
     snprintf(opt.agent_path, sizeof opt.agent_path, "%s", agent);
     conf_suite s;
     char err[600];
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     uint32_t failed = 0;
     *suite_ok = conf_suite_open(&s, &opt, stderr, err, sizeof err);
-    if (!*suite_ok) sim_buf_printf(&b, "open: %s\n", err);
+    if (!*suite_ok) base_buf_printf(&b, "open: %s\n", err);
     for (uint32_t i = 0; *suite_ok && i < n; i++) {
         sim_result r;
         conf_suite_run_file(&s, files[i], &r);
         assert_true(sim_result_validate(&r));
         failed += r.verdict == SIM_VERDICT_FAIL;
-        sim_buf_printf(&b, "%s %s\n", sim_verdict_name(r.verdict), r.scenario ? r.scenario : r.file);
+        base_buf_printf(&b, "%s %s\n", sim_verdict_name(r.verdict), r.scenario ? r.scenario : r.file);
         for (uint32_t f = 0; f < r.failure_count; f++) {
-            sim_buf_printf(&b, "  %s: %s\n", r.failures[f].message, r.failures[f].observed ? r.failures[f].observed : "");
+            base_buf_printf(&b, "  %s: %s\n", r.failures[f].message, r.failures[f].observed ? r.failures[f].observed : "");
         }
         sim_result_free(&r);
     }
     if (*suite_ok) conf_suite_close(&s);
-    *text = sim_buf_take(&b);
+    *text = base_buf_take(&b);
     assert_non_null(*text);
     return failed;
 }
