@@ -119,20 +119,20 @@
     X(CONTEXT_RETAIN,           "context_retain",           context,      COUNTED,   NO,              NO,             KV(info))        \
     X(CONTEXT_RELEASE,          "context_release",          context,      COUNTED,   NO,              NO,             KV(info))        \
     X(CONTEXT_COPY_DESCRIPTION, "context_copy_description", context,      COUNTED,   NO,              NO,             KV(info))        \
-    X(TIMER,                    "timer",                    timer,        COUNTED,   NZ(a),           NO,             NO)              \
-    X(BLOCK,                    "block",                    block,        COUNTED,   NZ(a),           NZ(b),          NO)              \
-    X(CRASH,                    "crash",                    process_end,  COUNTED,   NZ(a),           NO,             NO)              \
-    X(EXIT,                     "exit",                     process_end,  COUNTED,   NZ(a),           NO,             NO)              \
+    X(TIMER,                    "timer",                    timer,        COUNTED,   KV(timer),       NO,             NO)              \
+    X(BLOCK,                    "block",                    block,        COUNTED,   KV(queue),       KV(kind),       NO)              \
+    X(CRASH,                    "crash",                    process_end,  COUNTED,   KV(reason),      NO,             NO)              \
+    X(EXIT,                     "exit",                     process_end,  COUNTED,   NZ(reason),      NO,             NO)              \
     X(THREAD_END,               "thread_end",               none,         UNCOUNTED, NO,              NO,             NO)              \
     X(NAME_REGISTERED,          "name_registered",          name,         COUNTED,   NAME,            NO,             NO)              \
     X(NAME_RELEASED,            "name_released",            name,         COUNTED,   NAME,            NO,             NO)              \
     X(PORT_DIED,                "port_died",                kport,        COUNTED,   NO,              KV(kport),      NO)              \
     X(DEATH_NOTICE,             "death_notice",             kport,        COUNTED,   NO,              KV(kport),      NO)              \
     X(DEALLOC,                  "dealloc",                  none,         COUNTED,   NO,              NO,             NO)              \
-    X(WARNING,                  "warning",                  warning,      COUNTED,   NZ(a),           NZ(b),          NZ(c))           \
+    X(WARNING,                  "warning",                  warning,      COUNTED,   KV(warning),     NZ(name),       NZ(size))           \
     X(CHOICE,                   "choice",                   choice,       UNCOUNTED, KV(kind),        KV(picked),     KV(of))          \
     X(BLOCKED_AT_END,           "blocked_at_end",           blocked,      UNCOUNTED, KV(frame),       NO,             KV(elapsed_ns))  \
-    X(END,                      "end",                      end,          UNCOUNTED, NZ(a),           NO,             NO)
+    X(END,                      "end",                      end,          UNCOUNTED, KV(reason),      NO,             NO)
 
 /* CM_EVENT_IF_COUNTED(counted, ...) expands to ... for COUNTED rows only; _UNCOUNTED the opposite. */
 #define CM_EVENT_IF_COUNTED(counted, ...) CM_EVK_IF_COUNTED_##counted(__VA_ARGS__)
