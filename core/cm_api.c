@@ -56,11 +56,11 @@ static void store_port(cm_world *w, const cm_thread *t, uint16_t slot, int32_t p
     if (ref != NULL) *ref = port; /* a reference it held before leaks, as in C */
 }
 
-static cm_opr done(cm_ret *ret, int32_t port, int32_t a, int32_t b)
+static cm_opr done(cm_ret *ret, int32_t port, int32_t result, int32_t aux)
 {
     ret->port = port;
-    ret->a = a;
-    ret->b = b;
+    ret->result = result;
+    ret->aux = aux;
     return CM_OPR_DONE;
 }
 

@@ -570,10 +570,11 @@ typedef enum cm_opr {
     CM_OPR_DEAD = 3,   /* the process died in the operation */
 } cm_opr;
 
+/* An operation's results, as its RETURN event carries them (cm_event_kinds.h, shape ret). */
 typedef struct cm_ret {
     int32_t port;
-    int32_t a;
-    int32_t b;
+    int32_t result;
+    int32_t aux;
 } cm_ret;
 
 /* Executes one operation of the program frame f on thread t. */

@@ -233,7 +233,7 @@ static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
     cm_opr r = cm_exec_op(w, t, f, op, &ret);
     if (r != CM_OPR_DONE) return;
     cm_emit_op(w, CM_EV_RETURN, t, program, pc, ret.port,
-               CM_EVENT_VALUES(ret, .result = ret.a, .aux = ret.b));
+               CM_EVENT_VALUES(ret, .result = ret.result, .aux = ret.aux));
     f->pc++;
 }
 
@@ -299,7 +299,7 @@ void cm_run_callback(cm_world *w, cm_thread *t, uint16_t program, int32_t self_p
         assert(r != CM_OPR_PUSHED);
         if (r != CM_OPR_DONE) break;
         cm_emit_op(w, CM_EV_RETURN, t, program, f.pc, ret.port,
-                   CM_EVENT_VALUES(ret, .result = ret.a, .aux = ret.b));
+                   CM_EVENT_VALUES(ret, .result = ret.result, .aux = ret.aux));
     }
     t->inline_depth--;
 }
