@@ -106,7 +106,8 @@ void cm_block_run(cm_world *w, cm_thread *t, uint16_t queue, int32_t block)
 {
     cm_block b = *CM_BLOCK(w, block);
     cm_pool_free(&w->blocks, block);
-    cm_emit(w, CM_EV_BLOCK, t, b.port, queue == CM_NONE16 ? CM_QUEUE_MAIN : queue, b.kind, 0);
+    cm_emit(w, CM_EV_BLOCK, t, b.port,
+            CM_EVENT_VALUES(block, .queue = queue == CM_NONE16 ? CM_QUEUE_MAIN : queue, .block_kind = b.kind));
     switch (b.kind) {
     case CM_BLK_PERFORM: /* R50c: an invalidated port drops it (R44) */
         if (!cm_perform(w, t, b.port, b.msg, queue) && t->alive) block_done(w, t, queue);

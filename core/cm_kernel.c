@@ -118,8 +118,10 @@ void cm_msg_destroy(cm_world *w, int32_t msg)
     int32_t reply = m->reply_kport;
     int32_t serial = m->serial;
     if (m->kind == CM_MSG_REQUEST) {
-        cm_emit_msg(w, CM_EV_MSG_DESTROYED, NULL, m->src_process, CM_NO_PORT, m->msgid,
-                    m->convid, m->data.size_bytes, serial);
+        cm_emit_msg(w, CM_EV_MESSAGE_DESTROYED, NULL, m->src_process, CM_NO_PORT,
+                    CM_EVENT_VALUES(request, .msgid = m->msgid, .convid = m->convid,
+                                    .size_bytes = m->data.size_bytes),
+                    serial);
     }
     cm_msg_free(w, msg);
     cm_send_once_notify(w, reply, serial);
@@ -146,7 +148,7 @@ void cm_kport_destroy(cm_world *w, int32_t kport)
     if (!k->alive) return;
     k->alive = 0;
     w->epoch++;
-    cm_emit_process(w, CM_EV_PORT_DIED, k->owner, k->port, 0, kport, 0);
+    cm_emit_process(w, CM_EV_PORT_DIED, k->owner, k->port, CM_EVENT_VALUES(kport, .kport = kport));
     for (uint32_t guard = 0; k->q_head >= 0; guard++) {
         assert(guard <= w->msgs.count);
         int32_t msg = k->q_head;

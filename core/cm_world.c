@@ -105,9 +105,10 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
  *   w0 time_ns
  *   w1 seq | kind << 32 | process << 48
  *   w2 thread | program << 16 | op_index << 32
- *   w3 (uint32_t)port | (uint32_t)a << 32
- *   w4 (uint32_t)b | (uint32_t)msg << 32
- *   w5 c
+ *   w3 (uint32_t)port | (uint32_t)slots.a << 32
+ *   w4 (uint32_t)slots.b | (uint32_t)msg << 32
+ *   w5 slots.c
+ * (the slots of cm_event_kinds.h: each kind's named values live in them).
  */
 
 static inline uint64_t hash_words(uint64_t hash, uint64_t w0, uint64_t w1, uint64_t w2,
@@ -123,8 +124,8 @@ uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
 {
     return hash_words(hash, (uint64_t)ev->time_ns, cm_ev_word1(ev->seq, ev->kind, ev->process),
                       cm_ev_word2(ev->thread, ev->program, ev->op_index),
-                      cm_ev_word_pair(ev->port, ev->a), cm_ev_word_pair(ev->b, ev->msg),
-                      (uint64_t)ev->c);
+                      cm_ev_word_pair(ev->port, ev->slots.a), cm_ev_word_pair(ev->slots.b, ev->msg),
+                      (uint64_t)ev->slots.c);
 }
 
 /*
@@ -156,10 +157,10 @@ void cm_emit_words(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t 
                    .program = (uint16_t)(w2 >> 16),
                    .op_index = (uint32_t)(w2 >> 32),
                    .port = (int32_t)(uint32_t)w3,
-                   .a = (int32_t)(uint32_t)(w3 >> 32),
-                   .b = (int32_t)(uint32_t)w4,
-                   .c = (int64_t)w5,
-                   .msg = (int32_t)(uint32_t)(w4 >> 32)};
+                   .msg = (int32_t)(uint32_t)(w4 >> 32),
+                   .slots = {.a = (int32_t)(uint32_t)(w3 >> 32),
+                             .b = (int32_t)(uint32_t)w4,
+                             .c = (int64_t)w5}};
     if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = ev;
     if (notify) w->cfg.on_event(w->cfg.on_event_ctx, w, &ev);
 }
@@ -301,7 +302,8 @@ uint32_t cm_choose(cm_world *w, uint8_t kind, uint32_t count)
     uint32_t pick = w->strategy->choose(w->strategy_ctx, &choice);
     assert(pick < count);
     if (pick >= count) pick = 0;
-    cm_emit(w, CM_EV_CHOICE, NULL, CM_NO_PORT, kind, (int32_t)pick, count);
+    cm_emit(w, CM_EV_CHOICE, NULL, CM_NO_PORT,
+            CM_EVENT_VALUES(choice, .choice_kind = kind, .picked = (int32_t)pick, .option_count = count));
     return pick;
 }
 
@@ -405,12 +407,13 @@ static void end_run(cm_world *w, uint8_t reason)
         for (uint32_t d = 0; d < t->depth; d++) {
             const cm_frame *f = &t->frames[d];
             if (f->kind < CM_FR_SEND) continue;
-            cm_emit_op(w, CM_EV_BLOCKED_AT_END, t, f->program, f->pc, f->port, f->kind, 0,
-                       w->now_ns - f->start_ns);
+            cm_emit_op(w, CM_EV_BLOCKED_AT_END, t, f->program, f->pc, f->port,
+                       CM_EVENT_VALUES(blocked, .frame_kind = f->kind,
+                                       .elapsed_ns = w->now_ns - f->start_ns));
         }
     }
     w->end_reason = reason;
-    cm_emit(w, CM_EV_END, NULL, CM_NO_PORT, reason, 0, 0);
+    cm_emit(w, CM_EV_END, NULL, CM_NO_PORT, CM_EVENT_VALUES(end, .reason = reason));
 }
 
 /*

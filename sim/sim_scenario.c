@@ -82,32 +82,10 @@ bool sim_scenario_validate(const sim_scenario *sc)
 
 static const char *const event_names[SIM_EV_KIND_COUNT] = {
     [SIM_EV_NONE] = "none",
-    [SIM_EV_START] = "start",
-    [SIM_EV_CALLOUT] = "callout",
-    [SIM_EV_CALLOUT_DONE] = "callout_done",
-    [SIM_EV_INVALIDATION_CALLBACK] = "invalidation_callback",
-    [SIM_EV_CONTEXT_RETAIN] = "context_retain",
-    [SIM_EV_CONTEXT_RELEASE] = "context_release",
-    [SIM_EV_CONTEXT_COPY_DESCRIPTION] = "context_copy_description",
-    [SIM_EV_ENQUEUE] = "enqueue",
-    [SIM_EV_SEND_BLOCKED] = "send_blocked",
-    [SIM_EV_REPLY_SENT] = "reply_sent",
-    [SIM_EV_REPLY_FILED] = "reply_filed",
-    [SIM_EV_REPLY_DROPPED] = "reply_dropped",
-    [SIM_EV_CORRUPT_REPLY_DROPPED] = "corrupt_reply_dropped",
-    [SIM_EV_MESSAGE_DESTROYED] = "message_destroyed",
-    [SIM_EV_REQUEST_DROPPED] = "request_dropped",
+#define SIM_EV_NAME(id, name, shape, counted, ta, tb, tc) CM_EVENT_IF_COUNTED(counted, [SIM_EV_##id] = name,)
+    CM_EVENT_KINDS(SIM_EV_NAME)
+#undef SIM_EV_NAME
     [SIM_EV_INVALIDATED] = "invalidated",
-    [SIM_EV_DEALLOC] = "dealloc",
-    [SIM_EV_TIMER] = "timer",
-    [SIM_EV_BLOCK] = "block",
-    [SIM_EV_CRASH] = "crash",
-    [SIM_EV_EXIT] = "exit",
-    [SIM_EV_WARNING] = "warning",
-    [SIM_EV_DEATH_NOTICE] = "death_notice",
-    [SIM_EV_PORT_DIED] = "port_died",
-    [SIM_EV_NAME_REGISTERED] = "name_registered",
-    [SIM_EV_NAME_RELEASED] = "name_released",
     [SIM_EV_ANOMALY] = "anomaly",
 };
 
@@ -166,7 +144,7 @@ uint32_t sim_event_kind_filters(uint8_t kind)
 
 const char *const *sim_event_kind_names(size_t *count)
 {
-    *count = SIM_EV_ANOMALY - 1; /* start .. name_released: not none, not anomaly */
+    *count = SIM_EV_ANOMALY - 1; /* start .. invalidated: not none, not anomaly */
     return &event_names[1];
 }
 

@@ -202,36 +202,19 @@ typedef struct sim_fault {
     sim_ref process;
 } sim_fault;
 
-/* Event kinds a scenario can count, with the trace's names. */
+/*
+ * Event kinds a scenario can count, with the trace's names: the core's
+ * COUNTED kinds (core/cm_event_kinds.h), in its order, then two of the
+ * simulator's own. sim_model.c maps a core event to its kind (SIM_EV_<ID>
+ * for CM_EV_<ID>).
+ */
 typedef enum sim_event_kind {
     SIM_EV_NONE = 0,
-    SIM_EV_START,
-    SIM_EV_CALLOUT,
-    SIM_EV_CALLOUT_DONE,
-    SIM_EV_INVALIDATION_CALLBACK,
-    SIM_EV_CONTEXT_RETAIN,
-    SIM_EV_CONTEXT_RELEASE,
-    SIM_EV_CONTEXT_COPY_DESCRIPTION,
-    SIM_EV_ENQUEUE,
-    SIM_EV_SEND_BLOCKED,
-    SIM_EV_REPLY_SENT,
-    SIM_EV_REPLY_FILED,
-    SIM_EV_REPLY_DROPPED,
-    SIM_EV_CORRUPT_REPLY_DROPPED,
-    SIM_EV_MESSAGE_DESTROYED,
-    SIM_EV_REQUEST_DROPPED,
-    SIM_EV_INVALIDATED, /* a port's state became invalid */
-    SIM_EV_DEALLOC,
-    SIM_EV_TIMER,
-    SIM_EV_BLOCK,
-    SIM_EV_CRASH,
-    SIM_EV_EXIT,
-    SIM_EV_WARNING,
-    SIM_EV_DEATH_NOTICE,
-    SIM_EV_PORT_DIED,
-    SIM_EV_NAME_REGISTERED,
-    SIM_EV_NAME_RELEASED,
-    SIM_EV_ANOMALY, /* a call/return mismatch seen while observing (invariant) */
+#define SIM_EV_ENUM(id, name, shape, counted, ta, tb, tc) CM_EVENT_IF_COUNTED(counted, SIM_EV_##id,)
+    CM_EVENT_KINDS(SIM_EV_ENUM)
+#undef SIM_EV_ENUM
+    SIM_EV_INVALIDATED, /* a port's state became invalid (a core state event) */
+    SIM_EV_ANOMALY,     /* a call/return mismatch seen while observing (invariant) */
     SIM_EV_KIND_COUNT
 } sim_event_kind;
 
