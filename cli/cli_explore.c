@@ -104,6 +104,7 @@ static int make_plan(cli_ctx *c, sim_explore_plan *plan)
     plan->seeds = a->seeds;
     plan->depth = a->depth;
     plan->schedules = a->schedules;
+    plan->no_reduction = a->no_reduction;
     plan->jobs = plan->exhaustive ? 1 : a->jobs; /* exhaustive: -j scenarios at once instead */
     plan->shard_index = plan->exhaustive ? 0 : a->shard_index;
     plan->shard_count = plan->exhaustive ? 1 : a->shard_count;

@@ -54,6 +54,7 @@ typedef struct cli_args {
     uint64_t seeds;
     uint32_t depth;
     uint64_t schedules;
+    bool no_reduction;         /* explore --strategy exhaustive: no sleep sets */
     uint32_t jobs;             /* explore: threads; conform, mutants: scenarios at once */
     uint32_t shard_index;      /* 0-based */
     uint32_t shard_count;

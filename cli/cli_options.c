@@ -77,6 +77,8 @@ const cli_option cli_opts_explore[] = {
      1024, NULL, 0},
     {"--schedules", NULL, CLI_V_U64, "N", "exhaustive: at most N runs per scenario (default 100000)", F(schedules), 1,
      1.8e19, NULL, 0},
+    {"--no-reduction", NULL, CLI_V_FLAG, NULL,
+     "exhaustive: every interleaving, without partial-order reduction (sleep sets)", F(no_reduction), 0, 0, NULL, 0},
     {"--jobs", "-j", CLI_V_U32, "N", "run on N threads; the results equal -j 1's (default 1)", F(jobs), 1, 256, NULL,
      0},
     {"--shard", NULL, CLI_V_TEXT, "K/N",

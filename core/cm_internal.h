@@ -310,6 +310,7 @@ struct cm_world {
     uint8_t nomem;
     uint64_t timer_seq;
     uint64_t choice_ordinal;
+    uint64_t step_count;  /* scheduling steps taken this run (cm_world_step_count) */
     uint32_t pid_next;
     /*
      * Bumped whenever something can make a runnable thread unrunnable

@@ -524,6 +524,7 @@ bool cm_world_step(cm_world *w)
             }
             run_world_event(w, tm);
         }
+        w->step_count++;
         return true;
     }
     /* Only reached after repeated jumps in time: the loop resumes next call. */
@@ -641,6 +642,7 @@ static void start_run(cm_world *w)
     w->end_reason = CM_END_NONE;
     w->timer_seq = 0;
     w->choice_ordinal = 0;
+    w->step_count = 0;
     w->pid_next = 100;
     w->epoch = 0;
     w->msg_serial = 0;
@@ -748,6 +750,58 @@ cm_end_reason cm_world_end_reason(const cm_world *w) { return (cm_end_reason)w->
 uint64_t cm_world_trace_hash(const cm_world *w) { return w->trace_hash; }
 uint64_t cm_world_event_count(const cm_world *w) { return w->event_count; }
 uint64_t cm_world_choice_count(const cm_world *w) { return w->choice_ordinal; }
+uint64_t cm_world_step_count(const cm_world *w) { return w->step_count; }
+
+/* A thread's next step is local (cm_world.h): the short list, checked against the state. */
+static bool thread_step_local(const cm_world *w, const cm_thread *t)
+{
+    if (!t->alive || t->depth == 0) return false; /* executors take blocks from shared queues */
+    const cm_frame *f = &t->frames[t->depth - 1];
+    if (f->kind == CM_FR_SLEEP) { /* the end of a sleep: pops, the caller's pc moves on */
+        if (f->flags & CM_FRF_HOLD) return true;
+        if (w->now_ns < f->deadline_ns || t->depth < 2) return false;
+        uint8_t caller = t->frames[t->depth - 2].kind;
+        return caller == CM_FR_PROGRAM || caller == CM_FR_CALLOUT || caller == CM_FR_TIMER ||
+               caller == CM_FR_BLOCK;
+    }
+    if (f->kind != CM_FR_PROGRAM && f->kind != CM_FR_CALLOUT && f->kind != CM_FR_TIMER &&
+        f->kind != CM_FR_BLOCK) {
+        return false;
+    }
+    const cm_program *prog = &w->cfg.programs[f->program];
+    if (f->pc >= prog->count) return false; /* the program's end: a process may exit */
+    const cm_op *op = &prog->ops[f->pc];
+    if (op->when.flags != 0 || op->kind != CM_OP_CREATE_REMOTE) return false;
+    if (op->name == CM_NONE32) return false; /* R13: the process dies */
+    uint32_t name = cm_name_of_blob(w, op->name);
+    if (name == CM_NONE32) return false;
+    /* R23: a cached remote is checked with IsValid, which may invalidate it */
+    return w->remote_table[(size_t)t->process * w->name_count + name] < 0;
+}
+
+cm_option_footprint cm_world_option_footprint(const cm_world *w, uint32_t option)
+{
+    cm_option_footprint fp = {.key = 0, .process = CM_NONE16, .local = false};
+    assert(option < w->due_count + w->candidate_count);
+    uint32_t ref = w->option_ref[option];
+    if (!(ref & UINT32_C(0x80000000))) {
+        const cm_timer *tm = &w->due[ref];
+        fp.key = UINT64_C(1) << 63 | tm->seq; /* a pending timer keeps its seq */
+        if (tm->kind == CM_TM_START && tm->a >= 0 && tm->a < w->cfg.process_count) {
+            const cm_process *proc = &w->processes[tm->a];
+            if (proc->incarnation == 0 && proc->state == CM_PROC_NOT_STARTED) {
+                fp.local = true; /* a first start: no earlier incarnation to tear down */
+                fp.process = (uint16_t)tm->a;
+            }
+        }
+        return fp;
+    }
+    const cm_thread *t = &w->threads[ref & UINT32_C(0x7FFFFFFF)];
+    fp.key = (uint64_t)t->process << 16 | t->index;
+    fp.local = thread_step_local(w, t);
+    fp.process = fp.local ? t->process : CM_NONE16;
+    return fp;
+}
 const cm_world_config *cm_world_config_of(const cm_world *w) { return &w->cfg; }
 
 const cm_event *cm_world_events(const cm_world *w, uint32_t *count)

@@ -152,6 +152,38 @@ uint64_t cm_world_state_hash(const cm_world *w);
 const cm_world_config *cm_world_config_of(const cm_world *w);
 
 /*
+ * Partial-order reduction support (sim_explore.c's sleep sets).
+ *
+ * cm_world_step_count: scheduling steps taken this run (a thread step or a
+ * world event), counted after each one, so a strategy can tell whether
+ * steps it was not asked about (a single option) happened between two
+ * choice points.
+ *
+ * cm_world_option_footprint: called from a strategy's choose() during a
+ * CM_CHOICE_NEXT choice, what option `option` would touch. `key` names the
+ * option's actor while it waits (a thread, or a due world event by its
+ * timer), unique among the options. `local` is true only for steps that
+ * write nothing but their own process's state, fresh objects taken from the
+ * pools (port, wrapper and pid numbers, which the checker treats as opaque
+ * identities) and the order-free trace digest, and that read, besides their
+ * own process, only shared state (the bootstrap registry, kernel ports'
+ * liveness) that no local step writes: a process's first start, a
+ * CreateRemote that finds no cached remote, the end of a sleep or a delayed
+ * start. Every other step is not local: it may touch anything. Two local
+ * steps of different processes therefore commute and neither enables nor
+ * disables the other; anything else is taken as dependent. The list is
+ * short on purpose: a step put here wrongly makes reduction miss schedules.
+ */
+typedef struct cm_option_footprint {
+    uint64_t key;
+    uint16_t process; /* local: the process it changes; else CM_NONE16 */
+    bool local;
+} cm_option_footprint;
+
+uint64_t cm_world_step_count(const cm_world *w);
+cm_option_footprint cm_world_option_footprint(const cm_world *w, uint32_t option);
+
+/*
  * The world's invariants, between steps (cm_validate.c): pools and free lists,
  * message and dispatch queues, waiter/reply/registration/timer lists, thread
  * frames, the scheduler's candidates, the timer heap, every port

@@ -189,7 +189,8 @@ static void explore_exhaustive(const sim_explore_plan *plan, const sim_scenario 
     exhaustive_ctx x = {.plan = plan, .sc = sc, .session = sim_model_session_new(compiled, &opt),
                         .stats = *stats}; /* moved in and out */
     sim_exhaustive_limits lim = {.depth_max = plan->depth, .schedules_max = plan->schedules,
-                                 .prune_states = true, .stop_at_failure = plan->stop_at_failure};
+                                 .prune_states = true, .stop_at_failure = plan->stop_at_failure,
+                                 .reduce = !plan->no_reduction};
     if (x.session == NULL || !sim_explore_exhaustive(exhaustive_run, &x, &lim, ex)) x.stats.error = true;
     *stats = x.stats;
     stats->failures = ex->failures;

@@ -33,6 +33,7 @@ typedef struct sim_explore_plan {
     uint64_t seeds;        /* random, pct: runs (before sharding) */
     uint32_t depth;        /* exhaustive: choice points branched (at most 1024) */
     uint64_t schedules;    /* exhaustive: at most this many runs */
+    bool no_reduction;     /* exhaustive: every interleaving, no sleep sets */
     uint32_t jobs;         /* random, pct: threads (1..256) */
     uint32_t shard_index;  /* random, pct: this shard's seeds, i % shard_count == shard_index */
     uint32_t shard_count;
