@@ -832,6 +832,16 @@ cm_port_info cm_world_port_info(const cm_world *w, int32_t port)
     return info;
 }
 
+int32_t cm_world_message_data(const cm_world *w, int32_t serial)
+{
+    assert(w != NULL && w->msgs.count <= w->msgs.capacity);
+    for (uint32_t i = 0; serial >= 0 && i < w->msgs.count; i++) {
+        const cm_msg *m = CM_MSG(w, (int32_t)i);
+        if (m->serial == serial) return cm_data_encode(m->data); /* serials are never reused */
+    }
+    return cm_data_encode(CM_DATA_NULL);
+}
+
 cm_blob cm_world_name(const cm_world *w, int32_t name_id)
 {
     if (name_id < 0 || (uint32_t)name_id >= w->name_count) return (cm_blob){NULL, 0};

@@ -209,6 +209,10 @@ cm_blob cm_world_mode_name(const cm_world *w, uint16_t mode);
  * The bytes belong to the configuration's blobs.
  */
 cm_blob cm_world_name(const cm_world *w, int32_t name_id);
+/* The data (a cm_data_encode code) of the message with this serial, as an observer asks at its
+ * CALLOUT event (the request being performed, R39's NULL already made empty); the code of
+ * CM_DATA_NULL when no message has it. O(messages): for observers that need it only. */
+int32_t cm_world_message_data(const cm_world *w, int32_t serial);
 
 /* Per-port counters for tests and reports (R60). */
 typedef struct cm_port_info {

@@ -646,6 +646,14 @@ static bool event_matches(const checker *c, const sim_event_expect *x, const sim
     if (x->port.index != SIM_NONE && !port_is_var(c, ev->port, x->port.index, x->process.index)) {
         return false;
     }
+    if (x->has_size && ev->size_bytes != x->size_bytes) return false; /* -1 (unknown) never matches */
+    if (x->has_request && (!(ev->flags & SIM_EVF_REQUEST) || !sim_data_equal(&x->request, &ev->request))) {
+        return false;
+    }
+    if (x->has_reply && !((ev->kind == SIM_EV_CALLOUT_DONE || (ev->flags & SIM_EVF_DONE)) &&
+                          sim_data_equal(&x->reply, &ev->data))) {
+        return false;
+    }
     return true;
 }
 

@@ -493,7 +493,10 @@ static bool filters_apply(ld *L, uint32_t node, const sim_event_expect *e)
                {"port", SIM_FILTER_PORT, "they concern no port"},
                {"msgid", SIM_FILTER_MSGID, "they carry no message id"},
                {"warning", SIM_FILTER_WARNING, "only warning events have one"},
-               {"reason", SIM_FILTER_REASON, "only crash and request_dropped events have one"}};
+               {"reason", SIM_FILTER_REASON, "only crash and request_dropped events have one"},
+               {"size", SIM_FILTER_SIZE, "they carry no size"},
+               {"request", SIM_FILTER_REQUEST, "only a callout has a request"},
+               {"reply", SIM_FILTER_REPLY, "only callout and callout_done events have a callout's reply"}};
     uint32_t allowed = sim_event_kind_filters(e->kind);
     assert(e->kind != SIM_EV_NONE && e->kind < SIM_EV_KIND_COUNT);
     base_buf list;
@@ -516,7 +519,8 @@ static bool filters_apply(ld *L, uint32_t node, const sim_event_expect *e)
 
 static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
 {
-    static const char *const keys[] = {"process", "thread", "port", "msgid", "warning", "reason", NULL};
+    static const char *const keys[] = {"process", "thread", "port", "msgid", "warning", "reason",
+                                       "size", "request", "reply", NULL};
     if (ld_is_null(L, node) || !ld_check_map(L, node, "an event filter", keys)) return;
     if (!filters_apply(L, node, e)) return;
     uint32_t v = ld_get(L, node, "process");
@@ -533,6 +537,20 @@ static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
         e->has_msgid = true;
         e->msgid = (int32_t)n;
     }
+    v = ld_get(L, node, "size"); /* what a callout received, or a reply's (issue 13) */
+    if (v != SIM_NONE && ld_int(L, v, "size", 0, CM_LIMIT_SIZE_BYTES, &n)) {
+        e->has_size = true;
+        e->size_bytes = n;
+    }
+    v = ld_get(L, node, "request");
+    if (v != SIM_NONE && ld_is_null(L, v)) { /* R39 */
+        ld_error(L, v, "a callout's request is never NULL (R39: a NULL request arrives as empty data): "
+                       "write 'size: 0'");
+    } else if (v != SIM_NONE) {
+        e->has_request = ld_data(L, v, "request", LD_DATA_SIZE, &e->request);
+    }
+    v = ld_get(L, node, "reply"); /* null: the callout returned NULL */
+    if (v != SIM_NONE) e->has_reply = ld_data(L, v, "reply", LD_DATA_NULL | LD_DATA_SIZE, &e->reply);
     static const char *const crash_reasons[] = {"", "fault", "op", "precondition", "stack"};
     static const char *const drop_reasons[] = {"", "invalid_on_arrival", "malformed"};
     v = ld_get(L, node, "warning"); /* only on warning events (filters_apply) */

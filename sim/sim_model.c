@@ -49,6 +49,7 @@ typedef struct observer {
         const uint8_t *copy;
     } copies[COPY_CACHE];
     uint32_t copy_count;
+    bool want_request;        /* some expect_events filters on a callout's request data */
     char line[1024];
 } observer;
 
@@ -64,6 +65,9 @@ static bool observer_init(observer *o, const sim_compiled *c, const sim_run_opti
     o->steps = c->sc->steps;
     o->step_count = c->sc->step_count;
     o->process_count = c->cfg.process_count;
+    for (uint32_t i = 0; i < c->sc->event_expect_count; i++) {
+        o->want_request = o->want_request || c->sc->event_expects[i].has_request;
+    }
     const cm_world_config *cfg = &c->cfg;
     o->thread_base = calloc((size_t)cfg->process_count + 1, sizeof *o->thread_base);
     o->thread_count = calloc((size_t)cfg->process_count + 1, sizeof *o->thread_count);
@@ -355,17 +359,20 @@ static void fill_event_fields(const observer *o, sim_event *e, const cm_event *e
     case CM_EV_MESSAGE_DESTROYED:
         e->msgid = ev->request.msgid;
         e->convid = ev->request.convid;
+        e->size_bytes = ev->request.size_bytes;
         break;
     case CM_EV_CALLOUT_DONE:
         sim_compiled_data_into(o->c, ev->callout_done.reply, &e->data);
         break;
     case CM_EV_REPLY_SENT:
         e->convid = -ev->reply.convid; /* the request's */
+        e->size_bytes = ev->reply.size_bytes;
         if (ev->reply.delivered) e->flags |= SIM_EVF_DELIVERED;
         break;
     case CM_EV_REPLY_FILED:
     case CM_EV_REPLY_DROPPED:
         e->convid = ev->reply.convid;
+        e->size_bytes = ev->reply.size_bytes;
         break;
     case CM_EV_REQUEST_DROPPED:
         e->code = ev->drop.reason;
@@ -428,10 +435,16 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
     e->code = 0;
     e->msg = ev->msg < 0 ? -1 : ev->msg;
     set_data(&e->data, SIM_DATA_NULL, NULL, 0, 0);
+    e->size_bytes = -1;
     e->step = SIM_NONE;
     e->note = NULL;
     fill_event_fields(o, e, ev);
     own_blob_data(o, &e->data);
+    if (kind == SIM_EV_CALLOUT && o->want_request) { /* only then: a scan of the messages */
+        sim_compiled_data_into(o->c, cm_world_message_data(o->w, ev->msg), &e->request);
+        own_blob_data(o, &e->request);
+        e->flags |= SIM_EVF_REQUEST;
+    }
     track_callout(o, ts, ev, index);
     if (kind == SIM_EV_CRASH || kind == SIM_EV_EXIT) kill_process(o, ev);
 }

@@ -110,22 +110,23 @@ uint8_t sim_event_kind_by_name(const char *name)
  */
 uint32_t sim_event_kind_filters(uint8_t kind)
 {
-    enum { P = SIM_FILTER_PROCESS, T = SIM_FILTER_THREAD, O = SIM_FILTER_PORT, M = SIM_FILTER_MSGID };
-    static const uint8_t filters[SIM_EV_KIND_COUNT] = {
+    enum { P = SIM_FILTER_PROCESS, T = SIM_FILTER_THREAD, O = SIM_FILTER_PORT, M = SIM_FILTER_MSGID,
+           S = SIM_FILTER_SIZE, Q = SIM_FILTER_REQUEST, R = SIM_FILTER_REPLY };
+    static const uint16_t filters[SIM_EV_KIND_COUNT] = {
         [SIM_EV_START] = P,
-        [SIM_EV_CALLOUT] = P | T | O | M,
-        [SIM_EV_CALLOUT_DONE] = P | T | O,
+        [SIM_EV_CALLOUT] = P | T | O | M | S | Q | R,
+        [SIM_EV_CALLOUT_DONE] = P | T | O | R,
         [SIM_EV_INVALIDATION_CALLBACK] = P | T | O,
         [SIM_EV_CONTEXT_RETAIN] = P | T | O,
         [SIM_EV_CONTEXT_RELEASE] = P | T | O,
         [SIM_EV_CONTEXT_COPY_DESCRIPTION] = P | T | O,
-        [SIM_EV_ENQUEUE] = P | T | O | M,
+        [SIM_EV_ENQUEUE] = P | T | O | M | S,
         [SIM_EV_SEND_BLOCKED] = P | T | O | M,
-        [SIM_EV_REPLY_SENT] = P | T | O,
-        [SIM_EV_REPLY_FILED] = P | T | O,
-        [SIM_EV_REPLY_DROPPED] = P | T | O,
+        [SIM_EV_REPLY_SENT] = P | T | O | S,
+        [SIM_EV_REPLY_FILED] = P | T | O | S,
+        [SIM_EV_REPLY_DROPPED] = P | T | O | S,
         [SIM_EV_CORRUPT_REPLY_DROPPED] = P | T | O,
-        [SIM_EV_MESSAGE_DESTROYED] = P | M,
+        [SIM_EV_MESSAGE_DESTROYED] = P | M | S,
         [SIM_EV_REQUEST_DROPPED] = P | T | O | SIM_FILTER_REASON,
         [SIM_EV_INVALIDATED] = P | O,
         [SIM_EV_DEALLOC] = P | T | O,

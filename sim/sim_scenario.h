@@ -225,6 +225,9 @@ typedef enum sim_event_kind {
 #define SIM_FILTER_MSGID 0x08u
 #define SIM_FILTER_WARNING 0x10u
 #define SIM_FILTER_REASON 0x20u
+#define SIM_FILTER_SIZE 0x40u    /* the request's (callout, enqueue, ...) or the reply's (reply_*) */
+#define SIM_FILTER_REQUEST 0x80u /* callout: the request's data */
+#define SIM_FILTER_REPLY 0x100u  /* callout, callout_done: the data the callout returned */
 
 typedef struct sim_event_expect {
     sim_loc loc;
@@ -236,6 +239,12 @@ typedef struct sim_event_expect {
     int32_t msgid;
     bool has_code; /* warning code / crash or drop reason */
     int32_t code;
+    bool has_size;  /* size: N (SIM_FILTER_SIZE) */
+    int64_t size_bytes;
+    bool has_request; /* request: DATA (callout) */
+    sim_data request;
+    bool has_reply;   /* reply: DATA (what a callout returned) */
+    sim_data reply;
     uint32_t count_min;
     uint32_t count_max;
     sim_loc count_loc;

@@ -188,6 +188,8 @@ typedef struct agent_event {
     int64_t size;
     bool has_data;
     conf_data data;
+    bool has_request; /* callout: the request's data */
+    conf_data request;
     const char *callback;
     bool has_info;
     int64_t info;

@@ -261,6 +261,8 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
     e.msgid = msgid;
     e.has_size = true;
     e.size = data != NULL ? CFDataGetLength(data) : 0;
+    e.has_request = true; /* R39: a NULL request is empty data */
+    e.request = view_of(data);
     agent_out_event(&e);
     agent_frame f = {.self = local, .msgid = msgid, .request = data, .reply = NULL, .in_callout = true};
     if (c != NULL) agent_exec_program(&f, c->handler);

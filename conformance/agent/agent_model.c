@@ -264,6 +264,11 @@ static void event_line(model_agent *a, const sim_scenario *sc, const sim_event *
     base_jw_key(w, "msg");
     base_jw_int(w, ev->msg);
     put_data(a, "data", &ev->data);
+    if (ev->size_bytes >= 0) {
+        base_jw_key(w, "size");
+        base_jw_int(w, ev->size_bytes);
+    }
+    if (ev->flags & SIM_EVF_REQUEST) put_data(a, "request", &ev->request);
     base_jw_key(w, "via_set");
     base_jw_bool(w, (ev->flags & SIM_EVF_VIA_SET) != 0);
     base_jw_key(w, "delivered");

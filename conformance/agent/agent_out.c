@@ -272,6 +272,10 @@ void agent_out_event(const agent_event *e)
         base_jw_key(w, "data");
         conf_data_write(w, &e->data, CONF_DATA_INLINE_MAX);
     }
+    if (e->has_request) {
+        base_jw_key(w, "request");
+        conf_data_write(w, &e->request, CONF_DATA_INLINE_MAX);
+    }
     if (e->callback != NULL) {
         base_jw_key(w, "callback");
         base_jw_cstr(w, e->callback);

@@ -107,7 +107,7 @@ static const field f_event[] = {
     {"type", V_STR, true}, {"kind", V_STR, true}, {"t_ns", V_INT, true},
     {"process", V_STR, false}, {"thread", V_THREAD, false}, {"port", V_INT_NULL, false},
     {"msgid", V_INT, false}, {"convid", V_INT, false}, {"code", V_INT, false},
-    {"msg", V_INT, false}, {"data", V_DATA, false}, {"size", V_INT, false},
+    {"msg", V_INT, false}, {"data", V_DATA, false}, {"request", V_DATA, false}, {"size", V_INT, false},
     {"callback", V_STR_NULL, false}, {"info", V_INT_NULL, false}, {"via_set", V_BOOL, false},
     {"delivered", V_BOOL, false}, {"done", V_BOOL, false}, {"queue", V_STR, false},
     {"reason", V_STR, false}, {"note", V_STR, false}, {"step", V_INT, false}, END};

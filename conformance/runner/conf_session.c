@@ -1002,6 +1002,16 @@ static bool fill_event(session *s, agent_proc *p, const conf_msg *m, conf_rec *r
     }
     uint32_t data = conf_msg_get(m, "data");
     if (data != CONF_JSON_NONE && !read_data(s, m, data, &r->data)) return false;
+    uint32_t request = conf_msg_get(m, "request");
+    if (request != CONF_JSON_NONE) {
+        if (!read_data(s, m, request, &r->request)) return false;
+        r->has_request = true;
+    }
+    r->size_bytes = -1;
+    if (conf_msg_get(m, "size") != CONF_JSON_NONE &&
+        !conf_json_int(doc, conf_msg_get(m, "size"), 0, CM_LIMIT_SIZE_BYTES, &r->size_bytes)) {
+        return false;
+    }
     const char *callback = conf_msg_str(m, "callback");
     for (uint32_t i = 0; callback != NULL && i < s->sc->program_count; i++) {
         if (strcmp(s->sc->programs[i].name, callback) == 0) r->code = (int32_t)i;

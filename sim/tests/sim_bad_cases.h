@@ -141,6 +141,11 @@ static const sim_bad_case sim_bad_cases[] = {
     {"event-filters.yaml", "13:22", "name_released takes no filter, only a count"},
     {"event-filters.yaml", "14:16", "'warning' does not filter callout events (only warning events have one)"},
     {"event-filters.yaml", "15:6", "unknown event kind 'calout': did you mean 'callout'?"},
+    /* issue 13: what a callout received, and replies */
+    {"event-filters.yaml", "17:26", "'size' does not filter start events (they carry no size); start takes process"},
+    {"event-filters.yaml", "18:25", "a callout's request is never NULL (R39"},
+    {"event-filters.yaml", "19:16", "'reply' does not filter enqueue events (only callout and callout_done events have a callout's reply); enqueue takes process, thread, port, msgid, size"},
+    {"event-filters.yaml", "20:22", "size must be an integer in [0, 2147483647], not -1"},
     /* issue 10: 7,600 sends of 1 MiB repeats took 7.5 GiB; the data budgets */
     {"data-budget.yaml", "23:51", "data to 16777217 bytes, over the budget of 16 MiB per scenario"},
     {"data-budget.yaml", "32:51", "{size: N} data to 19327352823 bytes, over the budget of 16 GiB"},
