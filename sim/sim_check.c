@@ -675,6 +675,93 @@ static void check_event_expect(checker *c, const sim_event_expect *x)
     free(got);
 }
 
+/* ---- expected order ------------------------------------------------------------------------ */
+
+/* A pattern as a failure shows it: "callout {process: server, msgid: 1}". */
+static char *pattern_text(const sim_event_expect *x)
+{
+    base_buf b;
+    base_buf_init(&b, 0);
+    base_buf_printf(&b, "%s%s {", x->last ? "the last " : "", sim_event_kind_name(x->kind));
+    const char *sep = "";
+    if (x->process.name != NULL) {
+        base_buf_printf(&b, "process: %s", x->process.name);
+        sep = ", ";
+    }
+    if (x->thread.name != NULL) {
+        base_buf_printf(&b, "%sthread: %s", sep, x->thread.name);
+        sep = ", ";
+    }
+    if (x->port.name != NULL) {
+        base_buf_printf(&b, "%sport: %s", sep, x->port.name);
+        sep = ", ";
+    }
+    if (x->has_msgid) {
+        base_buf_printf(&b, "%smsgid: %d", sep, x->msgid);
+        sep = ", ";
+    }
+    if (x->has_size) {
+        base_buf_printf(&b, "%ssize: %lld", sep, (long long)x->size_bytes);
+        sep = ", ";
+    }
+    if (x->has_code || x->has_request || x->has_reply) base_buf_printf(&b, "%s...", sep);
+    base_buf_puts(&b, "}");
+    return base_buf_take(&b);
+}
+
+/* The index of the first (x->last: the last) event matching x, or SIM_NONE. */
+static uint32_t first_match(const checker *c, const sim_event_expect *x)
+{
+    uint32_t found = SIM_NONE;
+    for (uint32_t i = 0; i < c->obs->event_count; i++) {
+        if (!event_matches(c, x, &c->obs->events[i])) continue;
+        found = i;
+        if (!x->last) break;
+    }
+    return found;
+}
+
+/*
+ * expect_order: the first event of each pattern comes after the first of the one before it, in
+ * the run's order of events (seq). The first pattern that does not happen, or happens too early,
+ * is the failure.
+ */
+static void check_order(checker *c, const sim_order_expect *o)
+{
+    const sim_event_expect *p = &c->sc->order_patterns[o->first];
+    assert(o->count >= 2 && o->first + o->count <= c->sc->order_pattern_count);
+    uint32_t prev = SIM_NONE;
+    for (uint32_t k = 0; k < o->count; k++) {
+        uint32_t at = first_match(c, &p[k]);
+        char *want = k == 0 ? pattern_text(&p[k]) : NULL;
+        if (k > 0) {
+            char *a = pattern_text(&p[k - 1]), *b = pattern_text(&p[k]);
+            want = sim_strdup_printf("%s before %s", a, b);
+            free(a);
+            free(b);
+        }
+        char *got = NULL;
+        if (at == SIM_NONE) {
+            char *b = pattern_text(&p[k]);
+            got = sim_strdup_printf("no %s event", b);
+            free(b);
+        } else if (k > 0 && c->obs->events[at].seq <= c->obs->events[prev].seq) {
+            char when[40];
+            sim_format_duration(c->obs->events[at].time_ns, when, sizeof when);
+            got = sim_strdup_printf("the second first, at %s", when);
+        }
+        if (got != NULL) {
+            sim_failure *f = fail(c, SIM_FAIL_EVENTS, p[k].loc, SIM_NONE, "event order", want, got);
+            if (f != NULL && at != SIM_NONE) f->time_ns = c->obs->events[at].time_ns;
+            free(want);
+            free(got);
+            return;
+        }
+        free(want);
+        prev = at;
+    }
+}
+
 /* ---- invariants --------------------------------------------------------------------------- */
 
 /* Where to point for a port object: the step that created it, else the scenario. */
@@ -962,6 +1049,7 @@ void sim_check_ex(const sim_scenario *sc, const sim_obs *obs, sim_result *res, u
             if (sc->steps[i].expect != NULL) check_step(&c, i);
         }
         for (uint32_t i = 0; i < sc->event_expect_count; i++) check_event_expect(&c, &sc->event_expects[i]);
+        for (uint32_t i = 0; i < sc->order_count; i++) check_order(&c, &sc->orders[i]);
         /* each of these can only fail on events of its kind */
         if (c.any_callback) invariant_callback_once(&c);
         if (c.any_invalidated) invariant_no_callout_after_invalid(&c);

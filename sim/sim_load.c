@@ -574,17 +574,18 @@ static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
     if (!e->has_code) ld_error(L, v, "unknown %s reason", crash ? "crash" : "drop");
 }
 
-static void load_event_expect(ld *L, uint32_t node, sim_event_expect *e)
+/* {KIND: FILTER, count: N} (expect_events), or {KIND: FILTER} alone (a pattern of expect_order). */
+static void load_event_pattern(ld *L, uint32_t node, sim_event_expect *e, bool counted)
 {
     e->loc = ld_loc(L, node);
     e->process.index = e->thread.index = e->port.index = SIM_NONE;
-    if (!ld_check_map(L, node, "an expected event", NULL)) return;
+    if (!ld_check_map(L, node, counted ? "an expected event" : "an event pattern", NULL)) return;
     uint32_t kind_key = SIM_NONE;
     bool unknown = false;
     FOR_PAIRS(L, node, k, v) {
         assert(ld_is_scalar(L, k)); /* ld_check_map returned true: every key has text */
         const char *key = ld_node(L, k)->text;
-        if (strcmp(key, "count") == 0) continue;
+        if (strcmp(key, "count") == 0 || (!counted && strcmp(key, "which") == 0)) continue;
         if (sim_event_kind_by_name(key) == SIM_EV_NONE) {
             size_t n = 0;
             const char *const *kinds = sim_event_kind_names(&n);
@@ -601,8 +602,17 @@ static void load_event_expect(ld *L, uint32_t node, sim_event_expect *e)
             kind_key = k;
         }
     }
-    uint32_t count = ld_require(L, node, "count", "an expected event");
-    if (count != SIM_NONE) {
+    uint32_t count = counted ? ld_require(L, node, "count", "an expected event") : ld_get(L, node, "count");
+    uint32_t which = counted ? SIM_NONE : ld_get(L, node, "which");
+    if (which != SIM_NONE && (ld_is_plain(L, which, "last") || ld_is_plain(L, which, "first"))) {
+        e->last = ld_is_plain(L, which, "last");
+    } else if (which != SIM_NONE) {
+        ld_error(L, which, "which is 'first' (the default) or 'last'");
+    }
+    if (count != SIM_NONE && !counted) {
+        ld_error(L, count, "an event pattern of expect_order has no count (it stands for the first such event, "
+                           "or the last with 'which: last')");
+    } else if (count != SIM_NONE) {
         e->count_loc = ld_loc(L, count);
         ld_count_range(L, count, "count", &e->count_min, &e->count_max);
     }
@@ -624,8 +634,40 @@ static void load_event_expects(ld *L, uint32_t node)
     L->sc->event_expects = ld_alloc(L, (seq->count + 1) * sizeof *L->sc->event_expects);
     if (L->sc->event_expects == NULL) return;
     for (uint32_t item = seq->first; item != SIM_NONE; item = ld_node(L, item)->next) {
-        load_event_expect(L, item, &L->sc->event_expects[L->sc->event_expect_count++]);
+        load_event_pattern(L, item, &L->sc->event_expects[L->sc->event_expect_count++], true);
     }
+}
+
+/*
+ * expect_order: [[PATTERN, PATTERN, ...], ...]: in each list, the first event matching a pattern
+ * comes after the first matching the pattern before it (so each happens, in this order).
+ */
+static void load_orders(ld *L, uint32_t node)
+{
+    if (!ld_check_seq(L, node, "expect_order")) return;
+    const sim_ynode *seq = ld_node(L, node);
+    uint32_t patterns = 0;
+    for (uint32_t item = seq->first; item != SIM_NONE; item = ld_node(L, item)->next) {
+        if (ld_node(L, item)->type == SIM_Y_SEQ) patterns += ld_node(L, item)->count;
+    }
+    sim_scenario *sc = L->sc;
+    sc->orders = ld_alloc(L, (seq->count + 1) * sizeof *sc->orders);
+    sc->order_patterns = ld_alloc(L, (patterns + 1) * sizeof *sc->order_patterns);
+    if (sc->orders == NULL || sc->order_patterns == NULL) return;
+    for (uint32_t item = seq->first; item != SIM_NONE; item = ld_node(L, item)->next) {
+        const sim_ynode *list = ld_node(L, item);
+        if (list->type != SIM_Y_SEQ || list->count < 2) {
+            ld_error(L, item, "an order is a list of two or more event patterns, e.g. "
+                              "[{callout: {msgid: 1}}, {callout: {msgid: 2}}]");
+            continue;
+        }
+        sim_order_expect *o = &sc->orders[sc->order_count++];
+        *o = (sim_order_expect){.loc = ld_loc(L, item), .first = sc->order_pattern_count, .count = list->count};
+        for (uint32_t p = list->first; p != SIM_NONE; p = ld_node(L, p)->next) {
+            load_event_pattern(L, p, &sc->order_patterns[sc->order_pattern_count++], false);
+        }
+    }
+    assert(sc->order_pattern_count <= patterns);
 }
 
 static void load_condition(ld *L, uint32_t node, sim_condition *c)
@@ -677,8 +719,8 @@ static void load_conditions(ld *L, uint32_t node, const char *what, sim_conditio
 
 static const char *const top_keys[] = {
     "scenario", "about", "rules", "profile", "options", "time_limit", "mach_services", "modes",
-    "processes", "handlers", "callbacks", "timers", "blocks", "faults", "expect_events", "skip",
-    "only", NULL};
+    "processes", "handlers", "callbacks", "timers", "blocks", "faults", "expect_events", "expect_order",
+    "skip", "only", NULL};
 
 static bool allocate(ld *L, uint32_t root)
 {
@@ -721,6 +763,7 @@ static void load_sections(ld *L, uint32_t root)
     for (uint8_t kind = SIM_PROG_HANDLER; kind <= SIM_PROG_BLOCK; kind++) load_section(L, root, kind);
     if ((v = ld_get(L, root, "faults")) != SIM_NONE) load_faults(L, v);
     if ((v = ld_get(L, root, "expect_events")) != SIM_NONE) load_event_expects(L, v);
+    if ((v = ld_get(L, root, "expect_order")) != SIM_NONE) load_orders(L, v);
     if ((v = ld_get(L, root, "skip")) != SIM_NONE) {
         load_conditions(L, v, "skip", &sc->skips, &sc->skip_count);
     }

@@ -275,8 +275,9 @@ static void resolve_names(ld *L)
                         fault->process.name, start);
         }
     }
-    for (uint32_t i = 0; i < sc->event_expect_count; i++) {
-        sim_event_expect *e = &sc->event_expects[i];
+    for (uint32_t i = 0; i < sc->event_expect_count + sc->order_pattern_count; i++) {
+        sim_event_expect *e = i < sc->event_expect_count ? &sc->event_expects[i]
+                                                          : &sc->order_patterns[i - sc->event_expect_count];
         resolve_process(L, &e->process);
         resolve_var(L, &e->port);
         if (e->thread.name == NULL || e->process.index == SIM_NONE) continue;
@@ -303,8 +304,9 @@ static void resolve_per_process(resolver *r)
             check_use(r, s->program, &x->not_same_as);
         }
     }
-    for (uint32_t i = 0; i < sc->event_expect_count; i++) {
-        const sim_event_expect *e = &sc->event_expects[i];
+    for (uint32_t i = 0; i < sc->event_expect_count + sc->order_pattern_count; i++) {
+        const sim_event_expect *e = i < sc->event_expect_count ? &sc->event_expects[i]
+                                                                : &sc->order_patterns[i - sc->event_expect_count];
         if (e->port.index >= sc->var_count) continue;
         if (!defined_anywhere(r, e->port.index)) {
             ld_error_at(r->L, e->port.loc, "port variable '%s' is never created", e->port.name);

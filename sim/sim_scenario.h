@@ -245,10 +245,19 @@ typedef struct sim_event_expect {
     sim_data request;
     bool has_reply;   /* reply: DATA (what a callout returned) */
     sim_data reply;
+    bool last;        /* expect_order patterns (which: last): the last such event, not the first */
     uint32_t count_min;
     uint32_t count_max;
     sim_loc count_loc;
 } sim_event_expect;
+
+/* expect_order: the first event matching each pattern comes after the first matching the one
+ * before it (patterns first .. first+count-1 of the scenario's order_patterns, count >= 2). */
+typedef struct sim_order_expect {
+    sim_loc loc;
+    uint32_t first;
+    uint32_t count;
+} sim_order_expect;
 
 /* A skip: or only: entry. */
 typedef struct sim_condition {
@@ -301,6 +310,10 @@ typedef struct sim_scenario {
     sim_fault *faults;
     uint32_t event_expect_count;
     sim_event_expect *event_expects;
+    uint32_t order_pattern_count;   /* expect_order: every pattern of every order, flat */
+    sim_event_expect *order_patterns; /* a pattern's count fields are unused */
+    uint32_t order_count;
+    sim_order_expect *orders;
     uint32_t skip_count;
     sim_condition *skips;
     uint32_t only_count;

@@ -238,6 +238,7 @@ typedef struct view {
     sim_expect *expects;
     sim_expect *alts; /* copies of joint alternatives, windows widened */
     sim_event_expect *event_expects;
+    sim_order_expect *orders; /* the expect_order entries whose kinds the backend observes */
 } view;
 
 /* The window of x as a real host may show it: widened by the tolerance at each end and by the
@@ -280,7 +281,10 @@ static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, cons
     v->expects = malloc(((size_t)sc->step_count + 1) * sizeof *v->expects);
     v->alts = malloc((alt_total + 1) * sizeof *v->alts);
     v->event_expects = malloc(((size_t)sc->event_expect_count + 1) * sizeof *v->event_expects);
-    if (v->steps == NULL || v->expects == NULL || v->alts == NULL || v->event_expects == NULL) return false;
+    v->orders = malloc(((size_t)sc->order_count + 1) * sizeof *v->orders);
+    if (v->steps == NULL || v->expects == NULL || v->alts == NULL || v->event_expects == NULL || v->orders == NULL) {
+        return false;
+    }
     for (uint32_t i = 0; i < sc->step_count; i++) {
         v->steps[i] = sc->steps[i];
         if (sc->steps[i].expect == NULL) continue;
@@ -312,6 +316,23 @@ static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, cons
     }
     v->sc.event_expects = v->event_expects;
     v->sc.event_expect_count = kept;
+    kept = 0;
+    for (uint32_t i = 0; i < sc->order_count; i++) { /* an order is checked where all its kinds are seen */
+        const sim_order_expect *x = &sc->orders[i];
+        uint8_t hidden = SIM_EV_NONE;
+        for (uint32_t k = 0; k < x->count && !info->world; k++) {
+            uint8_t kind = sc->order_patterns[x->first + k].kind;
+            if (!(info->events & (UINT64_C(1) << kind))) hidden = kind;
+        }
+        if (hidden == SIM_EV_NONE) {
+            v->orders[kept++] = *x;
+        } else {
+            conf_result_note(o, "%s:%u: expect_order: '%s' is not observable on this backend (not checked)",
+                              sc->file, x->loc.line, sim_event_kind_name(hidden));
+        }
+    }
+    v->sc.orders = v->orders;
+    v->sc.order_count = kept;
     return true;
 }
 
@@ -321,6 +342,7 @@ static void view_free(view *v)
     free(v->expects);
     free(v->alts);
     free(v->event_expects);
+    free(v->orders);
 }
 
 /* ---- timing with a tolerance ------------------------------------------------------------------------ */

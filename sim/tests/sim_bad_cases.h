@@ -141,6 +141,12 @@ static const sim_bad_case sim_bad_cases[] = {
     {"event-filters.yaml", "13:22", "name_released takes no filter, only a count"},
     {"event-filters.yaml", "14:16", "'warning' does not filter callout events (only warning events have one)"},
     {"event-filters.yaml", "15:6", "unknown event kind 'calout': did you mean 'callout'?"},
+    /* issue 13: expect_order */
+    {"bad-order.yaml", "10:5", "an order is a list of two or more event patterns"},
+    {"bad-order.yaml", "11:35", "an event pattern of expect_order has no count"},
+    {"bad-order.yaml", "12:35", "which is 'first' (the default) or 'last'"},
+    {"bad-order.yaml", "13:7", "unknown event kind 'calout': did you mean 'callout'?"},
+    {"bad-order.yaml", "14:5", "an order is a list of two or more event patterns"},
     /* issue 13: what a callout received, and replies */
     {"event-filters.yaml", "17:26", "'size' does not filter start events (they carry no size); start takes process"},
     {"event-filters.yaml", "18:25", "a callout's request is never NULL (R39"},

@@ -208,6 +208,52 @@ static void test_joint_alternatives(void **state)
     sim_result_free(&r);
 }
 
+/* expect_order (issue 13): the first event of each pattern after the one before it; a wrong order
+ * fails at the pattern that came too early, naming both; which: last picks the last event. */
+static void test_expect_order(void **state)
+{
+    (void)state;
+    static const char scenario[] =
+        "scenario: order\n"
+        "processes:\n"
+        "  server:\n"
+        "    threads:\n"
+        "      main:\n"
+        "        - create_local: {port: svc, name: com.portsim.order, handler: h, context: {info: 3, retain: true, release: true}}\n"
+        "        - schedule: svc\n"
+        "        - signal: ready\n"
+        "        - run_loop: {mode: default, for: 30ms}\n"
+        "        - release: svc\n"
+        "  client:\n"
+        "    threads:\n"
+        "      main:\n"
+        "        - wait_for: ready\n"
+        "        - create_remote: {port: r, name: com.portsim.order}\n"
+        "        - send: {port: r, msgid: 1, send_timeout: 1s}\n"
+        "        - send: {port: r, msgid: 2, send_timeout: 1s}\n"
+        "handlers:\n"
+        "  h: []\n"
+        "expect_order:\n"
+        "  - [{callout: {msgid: %d}}, {callout: {msgid: %d}}]\n"
+        "  - [{context_release: {process: server}, which: %s}, {callout: {msgid: 2}}]\n";
+    char text[sizeof scenario + 32];
+    snprintf(text, sizeof text, scenario, 1, 2, "last");
+    sim_result r = run_text(text, SIM_STRATEGY_FIFO, 1);
+    assert_int_equal(r.failure_count, 1); /* the port's last release (release: svc) comes after callout 2 */
+    assert_string_equal(r.failures[0].expected, "the last context_release {process: server} before callout {msgid: 2}");
+    sim_result_free(&r);
+    snprintf(text, sizeof text, scenario, 2, 1, "first");
+    r = run_text(text, SIM_STRATEGY_FIFO, 1);
+    assert_int_equal(r.verdict, SIM_VERDICT_FAIL);
+    assert_int_equal(r.failure_count, 1);
+    const sim_failure *f = failure_at(&r, 21, 30);
+    assert_int_equal(f->kind, SIM_FAIL_EVENTS);
+    assert_string_equal(f->message, "event order");
+    assert_string_equal(f->expected, "callout {msgid: 2} before callout {msgid: 1}");
+    assert_string_equal(f->observed, "the second first, at 0ns");
+    sim_result_free(&r);
+}
+
 /* wait_for: {ended: P} returns at the instant P dies (no virtual time), after which a send to it
  * fails at once; a wait for a second end that never comes is a clear invariant failure. */
 static void test_wait_for_ended(void **state)
@@ -502,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_signal_and_wait_for),
         cmocka_unit_test(test_joint_alternatives),
         cmocka_unit_test(test_wait_for_ended),
+        cmocka_unit_test(test_expect_order),
         cmocka_unit_test(test_restart_before_a_late_start),
         cmocka_unit_test(test_null_create_clears_the_variable),
         cmocka_unit_test(test_invariant_invalidation_callback_at_most_once),
