@@ -156,7 +156,8 @@ bool cm_world_config_validate(const cm_world_config *cfg, cm_config_error *err)
     for (uint16_t f = 0; f < cfg->fault_count; f++) {
         const cm_fault *fault = &cfg->faults[f];
         bool kind_ok = fault->kind == CM_FAULT_CRASH || fault->kind == CM_FAULT_RESTART;
-        if (!kind_ok || fault->process >= cfg->process_count || fault->at_ns < 0) {
+        bool when_ok = fault->on_signal ? fault->signal < cfg->signal_count && fault->after_ns >= 0 : fault->at_ns >= 0;
+        if (!kind_ok || fault->process >= cfg->process_count || !when_ok) {
             return fail(err, CM_NONE16, 0, CM_NONE16, "bad fault");
         }
     }

@@ -472,6 +472,12 @@ void cm_signal_raise(cm_world *w, uint16_t signal)
 {
     assert(signal < w->cfg.signal_count && signal < CM_SIGNAL_MAX);
     if (w->signals[signal] < UINT32_MAX) w->signals[signal]++;
+    for (uint16_t f = 0; w->signals[signal] == 1 && f < w->cfg.fault_count; f++) { /* faults on it */
+        const cm_fault *x = &w->cfg.faults[f];
+        if (x->on_signal && x->signal == signal) {
+            cm_timer_add(w, cm_time_add(w->now_ns, x->after_ns), CM_TM_FAULT, f, 0);
+        }
+    }
     for (uint32_t g = 0; g < w->thread_total; g++) {
         cm_thread *other = &w->threads[g];
         if (!other->alive || other->depth == 0) continue;

@@ -666,7 +666,7 @@ static void start_run(cm_world *w)
         cm_timer_add(w, cfg->processes[p].start_ns, CM_TM_START, p, 0);
     }
     for (uint16_t f = 0; f < cfg->fault_count; f++) {
-        cm_timer_add(w, cfg->faults[f].at_ns, CM_TM_FAULT, f, 0);
+        if (!cfg->faults[f].on_signal) cm_timer_add(w, cfg->faults[f].at_ns, CM_TM_FAULT, f, 0);
     }
 }
 

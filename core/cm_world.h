@@ -74,9 +74,12 @@ typedef enum cm_fault_kind {
 } cm_fault_kind;
 
 typedef struct cm_fault {
-    cm_time_ns at_ns;
+    cm_time_ns at_ns;   /* a timed fault; unused when on_signal */
     uint8_t kind;
     uint16_t process;
+    bool on_signal;     /* comes after_ns after the signal's first raise */
+    uint16_t signal;
+    cm_duration_ns after_ns;
 } cm_fault;
 
 typedef struct cm_world_config {

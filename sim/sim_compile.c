@@ -207,7 +207,10 @@ static bool compile_world(blob_table *t, sim_compiled *c)
     for (uint32_t m = 0; m < sc->mode_count; m++) modes[m] = blob_text(t, sc->modes[m]);
     for (uint32_t f = 0; f < sc->fault_count; f++) {
         faults[f] = (cm_fault){.at_ns = sc->faults[f].at_ns, .kind = sc->faults[f].kind,
-                               .process = (uint16_t)sc->faults[f].process.index};
+                               .process = (uint16_t)sc->faults[f].process.index,
+                               .on_signal = sc->faults[f].on.name != NULL,
+                               .signal = sc->faults[f].on.name != NULL ? index16(sc->faults[f].on.index) : 0,
+                               .after_ns = sc->faults[f].after_ns};
     }
     for (uint32_t s = 0; s < sc->service_count; s++) {
         services[s] = blob_intern(t, sc->services[s].bytes, sc->services[s].len);

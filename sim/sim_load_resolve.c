@@ -267,7 +267,8 @@ static void resolve_names(ld *L)
         sim_fault *fault = &sc->faults[f];
         resolve_process(L, &fault->process);
         /* a fault acts on a process that runs: before its start, a real run has no agent to act on */
-        if (fault->process.index < sc->process_count && fault->at_ns < sc->processes[fault->process.index].start_ns) {
+        if (fault->on.name == NULL && fault->process.index < sc->process_count &&
+            fault->at_ns < sc->processes[fault->process.index].start_ns) {
             char at[40], start[40];
             sim_format_duration(fault->at_ns, at, sizeof at);
             sim_format_duration(sc->processes[fault->process.index].start_ns, start, sizeof start);
@@ -342,6 +343,12 @@ static void check_signals(resolver *r)
                         "wait_for '%s' can never return true: no step that runs raises it "
                         "(add '- signal: %s' where the awaited thing happens)",
                         s->signal.name, s->signal.name);
+        }
+    }
+    for (uint32_t f = 0; f < sc->fault_count; f++) { /* a fault on a signal nothing raises never comes */
+        const sim_fault *x = &sc->faults[f];
+        if (x->on.name != NULL && x->on.index < CM_SIGNAL_MAX && !raised[x->on.index]) {
+            ld_error_at(r->L, x->on.loc, "the fault on '%s' can never come: no step that runs raises it", x->on.name);
         }
     }
 }

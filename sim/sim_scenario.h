@@ -197,9 +197,11 @@ typedef struct sim_process {
 
 typedef struct sim_fault {
     sim_loc loc;
-    int64_t at_ns;
-    uint8_t kind; /* cm_fault_kind */
+    int64_t at_ns;    /* a timed fault's time; INT64_MAX for one on a signal */
+    uint8_t kind;     /* cm_fault_kind */
     sim_ref process;
+    sim_ref on;       /* {on: SIGNAL, after: D}: when the signal is first raised, D later */
+    int64_t after_ns;
 } sim_fault;
 
 /*

@@ -139,8 +139,9 @@ typedef struct session {
     int64_t worst_wake_late_ns; /* real: how late the runner's own poll timeouts fired */
     int64_t end_ns; /* virtual */
     const char *end_reason;
-    uint32_t fault_next;
-    uint32_t *fault_order; /* faults sorted by time */
+    uint32_t *fault_order; /* faults sorted by time (those on a signal last) */
+    int64_t *fault_due;    /* [fault] host time it is due; INT64_MAX: on a signal not raised yet */
+    bool *fault_fired;     /* [fault] */
     uint32_t signal_total[CM_SIGNAL_MAX]; /* raises of each signal, all agents */
 } session;
 
@@ -614,7 +615,9 @@ static bool plan_agents(session *s)
     }
     s->procs = calloc(n, sizeof *s->procs);
     s->fault_order = calloc((size_t)sc->fault_count + 1, sizeof *s->fault_order);
-    if (s->procs == NULL || s->fault_order == NULL) return false;
+    s->fault_due = calloc((size_t)sc->fault_count + 1, sizeof *s->fault_due);
+    s->fault_fired = calloc((size_t)sc->fault_count + 1, sizeof *s->fault_fired);
+    if (s->procs == NULL || s->fault_order == NULL || s->fault_due == NULL || s->fault_fired == NULL) return false;
     if (s->world) {
         s->procs[0] = (agent_proc){.index = 0, .process = WORLD_PROCESS, .incarnation = 1};
         s->proc_count = 1;
@@ -625,7 +628,10 @@ static bool plan_agents(session *s)
                                                .incarnation = 1, .start_ns = sc->processes[p].start_ns};
         s->proc_count++;
     }
-    for (uint32_t f = 0; f < sc->fault_count; f++) s->fault_order[f] = f;
+    for (uint32_t f = 0; f < sc->fault_count; f++) {
+        s->fault_order[f] = f;
+        s->fault_due[f] = INT64_MAX; /* timed faults' times come from fault_due() */
+    }
     for (uint32_t i = 1; i < sc->fault_count; i++) { /* by time, stable */
         uint32_t v = s->fault_order[i], j = i;
         while (j > 0 && sc->faults[s->fault_order[j - 1]].at_ns > sc->faults[v].at_ns) {
@@ -854,6 +860,7 @@ static bool read_result(session *s, const conf_msg *m, uint32_t step, conf_rec *
  * round trip. World agents keep their signals inside the model.
  */
 static void send_signal_counts(session *s, const agent_proc *from, uint32_t sig, const char *name);
+static void arm_faults(session *s, uint32_t sig);
 
 static void relay_signal(session *s, agent_proc *p, uint32_t step, int64_t raised_t_ns)
 {
@@ -866,6 +873,7 @@ static void relay_signal(session *s, agent_proc *p, uint32_t step, int64_t raise
     uint32_t sig = st->signal.index;
     s->signal_total[sig]++;
     p->raised[sig]++;
+    arm_faults(s, sig);
     send_signal_counts(s, p, sig, st->signal.name);
 }
 
@@ -900,6 +908,7 @@ static void relay_end(session *s, agent_proc *p, int64_t ended_ns)
     int64_t delay_ns = (int64_t)((double)(conf_now_ns() - ended_ns) / s->scale);
     if (delay_ns > s->run->relay_max_ns) s->run->relay_max_ns = delay_ns;
     s->signal_total[sig]++;
+    arm_faults(s, sig);
     send_signal_counts(s, p, sig, s->sc->signals[sig]);
 }
 
@@ -1270,29 +1279,68 @@ static int64_t real_at(const session *s, int64_t virtual_ns)
     return s->epoch + (int64_t)((double)virtual_ns * s->scale);
 }
 
-/* Faults due by now; returns the next fault's host time, or INT64_MAX. */
+/* A fault's host time: a timed one's from the epoch; one on a signal once armed (fault_due). */
+static int64_t fault_due(const session *s, uint32_t f)
+{
+    const sim_fault *x = &s->sc->faults[f];
+    return x->on.name != NULL ? s->fault_due[f] : real_at(s, x->at_ns);
+}
+
+/* Faults due by now, in time order; returns the next pending fault's host time, or INT64_MAX. */
 static int64_t run_faults(session *s, int64_t now)
 {
     const sim_scenario *sc = s->sc;
-    while (!s->world && s->fault_next < sc->fault_count) {
-        const sim_fault *f = &sc->faults[s->fault_order[s->fault_next]];
-        int64_t at = real_at(s, f->at_ns);
-        if (at > now) return at;
-        s->fault_next++;
+    int64_t next_ns = INT64_MAX;
+    for (uint32_t i = 0; !s->world && i < sc->fault_count; i++) {
+        uint32_t fi = s->fault_order[i];
+        if (s->fault_fired[fi]) continue;
+        int64_t at = fault_due(s, fi);
+        if (at > now) {
+            if (at < next_ns) next_ns = at;
+            continue;
+        }
+        const sim_fault *f = &sc->faults[fi];
+        s->fault_fired[fi] = true;
+        int64_t at_v = f->on.name != NULL ? (int64_t)((double)(at - s->epoch) / s->scale) : f->at_ns;
         agent_proc *live = live_incarnation(s, f->process.index);
-        if (live != NULL) kill_agent(s, live, CM_CRASH_FAULT, f->at_ns);
+        if (live != NULL) kill_agent(s, live, CM_CRASH_FAULT, at_v);
         if (f->kind == CM_FAULT_RESTART) {
             agent_proc *next = next_incarnation(s, f->process.index);
+            if (next != NULL && f->on.name != NULL) next->start_ns = at_v; /* known only now */
             if (next != NULL && next->state == AG_GREETED) send_start(s, next);
         }
     }
-    return INT64_MAX;
+    return next_ns;
+}
+
+/*
+ * A signal was raised for the first time (signal_total 1): the faults on it are due their
+ * `after` later, from now (issue 8: a fault ordered by a fact, not a time).
+ */
+static void arm_faults(session *s, uint32_t sig)
+{
+    assert(sig < CM_SIGNAL_MAX && !s->world);
+    if (s->signal_total[sig] != 1) return;
+    for (uint32_t f = 0; f < s->sc->fault_count; f++) {
+        const sim_fault *x = &s->sc->faults[f];
+        if (x->on.name == NULL || x->on.index != sig || s->fault_due[f] != INT64_MAX) continue;
+        s->fault_due[f] = conf_now_ns() + (int64_t)((double)x->after_ns * s->scale);
+    }
+}
+
+/* Unfired faults that will come: timed ones, and those on a signal already raised. */
+static bool faults_pending(const session *s)
+{
+    for (uint32_t f = 0; f < s->sc->fault_count; f++) {
+        if (!s->fault_fired[f] && fault_due(s, f) != INT64_MAX) return true;
+    }
+    return false;
 }
 
 static bool all_done(const session *s)
 {
     if (s->world) return s->procs[0].state == AG_DONE || s->world_ended;
-    if (s->fault_next < s->sc->fault_count) return false;
+    if (faults_pending(s)) return false;
     for (uint32_t i = 0; i < s->proc_count; i++) {
         const agent_proc *p = &s->procs[i];
         if (p->state == AG_RUNNING) return false;
@@ -1573,6 +1621,8 @@ static void cleanup(session *s)
     }
     free(s->procs);
     free(s->fault_order);
+    free(s->fault_due);
+    free(s->fault_fired);
     free(s->blob_data);
     free(s->blob_name);
     base_jw_fini(&s->w);
