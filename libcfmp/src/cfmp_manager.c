@@ -192,7 +192,8 @@ static uint64_t cfmp_manager_add(struct cfmp_watch watch, uint32_t events) {
 uint64_t cfmp_manager_watch_accept(struct cfmp_listener *listener) {
     assert(listener != NULL);
     struct cfmp_fdref *fdref = cfmp_listener_copy_listen_fd(listener);
-    if (fdref == NULL) return 0;
+    if (fdref == NULL) return 0; /* closed meanwhile */
+    assert(fdref->fd >= 0);
     struct cfmp_watch watch = {0, CFMP_WATCH_ACCEPT, fdref, cfmp_listener_retain(listener), NULL,
                                NULL};
     return cfmp_manager_add(watch, EPOLLIN);
@@ -229,5 +230,6 @@ void cfmp_manager_unwatch(uint64_t id) {
         break;
     }
     pthread_mutex_unlock(&cfmp_manager.lock);
+    assert(!found || removed.id == id);
     if (found) cfmp_watch_release(&removed);
 }

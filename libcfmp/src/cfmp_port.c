@@ -83,6 +83,7 @@ bool cfmp_port_validate(CFMessagePortRef port) {
 }
 
 static void cfmp_port_finalize(void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_MESSAGE_PORT);
     struct __CFMessagePort *port = object;
     atomic_store(&port->deallocating, true);
     CFMessagePortInvalidate(port); /* R54: callbacks run during deallocation */

@@ -88,6 +88,7 @@ static bool cfmp_name_paths(const char *name, size_t length, char *sock_path,
 /* ---- connections ----------------------------------------------------------------------------- */
 
 struct cfmp_conn *cfmp_conn_retain(struct cfmp_conn *conn) {
+    assert(conn != NULL);
     int32_t before = atomic_fetch_add(&conn->refs, 1);
     assert(before > 0);
     (void)before;
@@ -133,6 +134,7 @@ static int cfmp_lock_name(const char *lock_path) {
         struct stat named;
         if (fstat(fd, &held) == 0 && stat(lock_path, &named) == 0 &&
             held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+            assert(fd >= 0); /* exit: held, and still the file of that name */
             return fd;
         }
         cfmp_close(fd); /* the previous owner unlinked it after we opened it: try again */
@@ -224,6 +226,7 @@ fail:
 }
 
 struct cfmp_listener *cfmp_listener_retain(struct cfmp_listener *listener) {
+    assert(listener != NULL);
     int32_t before = atomic_fetch_add(&listener->refs, 1);
     assert(before > 0);
     (void)before;
@@ -563,6 +566,7 @@ struct cfmp_client *cfmp_client_connect(const char *name, size_t length) {
 }
 
 struct cfmp_client *cfmp_client_retain(struct cfmp_client *client) {
+    assert(client != NULL);
     int32_t before = atomic_fetch_add(&client->refs, 1);
     assert(before > 0);
     (void)before;
@@ -607,6 +611,7 @@ enum cfmp_slot_result cfmp_client_acquire_slot(struct cfmp_client *client, uint6
         if (now_ns >= deadline_ns) return CFMP_SLOT_TIMEOUT;
         uint64_t wait_ns = deadline_ns - now_ns;
         if (wait_ns > CFMP_SLOT_WAIT_SLICE_NS) wait_ns = CFMP_SLOT_WAIT_SLICE_NS;
+        assert(wait_ns > 0 && wait_ns <= CFMP_SLOT_WAIT_SLICE_NS); /* a slice: death is probed */
         atomic_fetch_add(&queue->waiters, 1);
         (void)cfmp_futex_wait(&queue->count, count, wait_ns);
         atomic_fetch_sub(&queue->waiters, 1);

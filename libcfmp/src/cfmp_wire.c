@@ -171,6 +171,7 @@ static struct cfmp_region *cfmp_region_map(int fd) {
 }
 
 struct cfmp_region *cfmp_region_retain(struct cfmp_region *region) {
+    assert(region != NULL);
     int32_t before = atomic_fetch_add(&region->refs, 1);
     assert(before > 0);
     (void)before;
@@ -403,6 +404,7 @@ static enum cfmp_wire_result cfmp_wait_writable(int fd, uint64_t deadline_ns) {
     assert(fd >= 0);
     struct pollfd poll_fd = {fd, POLLOUT, 0};
     int rc = poll(&poll_fd, 1, cfmp_timeout_ms_until(deadline_ns));
+    assert(rc >= -1 && rc <= 1); /* one fd */
     if (rc == 0) return CFMP_WIRE_TIMEOUT;
     if (rc < 0 && errno != EINTR) return CFMP_WIRE_BROKEN;
     return CFMP_WIRE_OK;
