@@ -164,7 +164,7 @@ static cli_args default_args(void)
     return (cli_args){.color = -1, .seed = 1, .pct_depth = SIM_PCT_DEPTH_DEFAULT, .pct_steps = SIM_PCT_STEPS_DEFAULT,
                       .seeds = 1000, .depth = 200, .schedules = 100000, .jobs = 1, .shard_count = 1,
                       .max_runs = 20000, .time_scale = 1.0, .tolerance_ms = 15.0, .tolerance_pct = 15.0,
-                      .repeat = 1, .explore = 64, .max_latency_ms = 2.0, .max_duration_s = 60.0,
+                      .repeat = 1, .explore = 64, .max_latency_ns = SIM_MAX_LATENCY_DEFAULT_NS, .max_duration_s = 60.0,
                       .timeout_multiplier = 1.0, .runs = 1000, .expect_runs = 32};
 }
 

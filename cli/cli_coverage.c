@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cli_rules.h"
+#include "base_alloc.h"
 
 /* The scenario files (indexes into the collected files) citing one rule. */
 typedef struct cov_list {
@@ -33,13 +34,9 @@ static bool cov_add(cov_list *l, uint32_t f)
 {
     assert(l != NULL);
     if (l->count > 0 && l->files[l->count - 1] == f) return true;
-    if (l->count == l->cap) {
-        uint32_t cap = l->cap != 0 ? l->cap * 2 : 8;
-        uint32_t *bigger = realloc(l->files, cap * sizeof *bigger);
-        if (bigger == NULL) return false;
-        l->files = bigger;
-        l->cap = cap;
-    }
+    uint32_t *bigger = base_grow_array(l->files, &l->cap, l->count + 1, 8, sizeof *bigger);
+    if (bigger == NULL) return false;
+    l->files = bigger;
     l->files[l->count++] = f;
     assert(l->count <= l->cap);
     return true;

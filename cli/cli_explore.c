@@ -93,10 +93,18 @@ static int make_plan(cli_ctx *c, sim_explore_plan *plan)
     plan->run.pct_depth = a->pct_depth;
     plan->run.pct_steps = a->pct_steps;
     plan->run.explore_latency = a->latency;
+    plan->run.max_latency_ns = a->max_latency_ns;
+    if (a->max_latency_given && !a->latency) {
+        return cli_usage_error(c, "--max-latency bounds the latencies of --latency, which is not given", NULL);
+    }
+    if (a->strict && !a->census) return cli_usage_error(c, "--strict goes with --census", NULL);
+    plan->census = a->census;
+    plan->strict = a->strict;
     plan->run.keep_obs = a->html != NULL;
     plan->seeds = a->seeds;
     plan->depth = a->depth;
     plan->schedules = a->schedules;
+    plan->no_reduction = a->no_reduction;
     plan->jobs = plan->exhaustive ? 1 : a->jobs; /* exhaustive: -j scenarios at once instead */
     plan->shard_index = plan->exhaustive ? 0 : a->shard_index;
     plan->shard_count = plan->exhaustive ? 1 : a->shard_count;
@@ -126,7 +134,7 @@ int cli_cmd_explore(cli_ctx *c)
         code = CLI_EXIT_USAGE;
     } else {
         /* exhaustive: -j scenarios at once; random and pct split each scenario's seeds instead */
-        cli_parallel(count, plan.exhaustive ? c->a.jobs : 1, explore_task, explore_done, jobs);
+        cli_parallel(count, plan.exhaustive ? c->a.jobs : 1, NULL, explore_task, explore_done, jobs);
         for (uint32_t i = 0; i < count; i++) results[i] = jobs[i].result; /* moved */
         code = cli_finish(c, results, count);
         sim_run_info info = {.command = "explore", .version = PORTSIM_VERSION, .seed = plan.run.seed,

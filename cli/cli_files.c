@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli_internal.h"
+#include "base_alloc.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -45,16 +46,12 @@ void cli_files_free(cli_files *f)
 static bool files_push(cli_files *f, char *path)
 {
     if (path == NULL) return false;
-    if (f->count == f->capacity) {
-        uint32_t capacity = f->capacity ? f->capacity * 2 : 16;
-        char **items = realloc(f->items, capacity * sizeof *items);
-        if (items == NULL) {
-            free(path);
-            return false;
-        }
-        f->items = items;
-        f->capacity = capacity;
+    char **items = base_grow_array(f->items, &f->capacity, f->count + 1, 16, sizeof *items);
+    if (items == NULL) {
+        free(path);
+        return false;
     }
+    f->items = items;
     f->items[f->count++] = path;
     return true;
 }
@@ -78,16 +75,12 @@ static bool keep(collector *k, char *path, const struct stat *st)
         free(path);
         return false;
     }
-    if (k->out->count == k->id_capacity) {
-        uint32_t capacity = k->id_capacity ? k->id_capacity * 2 : 16;
-        file_id *ids = realloc(k->ids, capacity * sizeof *ids);
-        if (ids == NULL) {
-            free(path);
-            return false;
-        }
-        k->ids = ids;
-        k->id_capacity = capacity;
+    file_id *ids = base_grow_array(k->ids, &k->id_capacity, k->out->count + 1, 16, sizeof *ids);
+    if (ids == NULL) {
+        free(path);
+        return false;
     }
+    k->ids = ids;
     k->ids[k->out->count] = (file_id){st->st_dev, st->st_ino, k->out->count};
     return files_push(k->out, path);
 }

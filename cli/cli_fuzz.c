@@ -193,6 +193,33 @@ static void check_model(fuzz_case *k, const sim_scenario *sc, uint8_t profile)
     }
 }
 
+/*
+ * Model against model: the annotated scenario (the expectations of one profile) in the fifo
+ * order under another. The fifo run is among those that made the expectations, so a failure
+ * here is the profiles' difference, not a schedule the expectations did not see.
+ */
+static void check_profile(fuzz_case *k, const sim_scenario *sc, uint8_t base, uint8_t against)
+{
+    assert(against != 0 && k->verdict == FUZZ_OK);
+    sim_run_options ro = sim_run_options_default();
+    ro.profile = against;
+    sim_result r;
+    sim_run_model(sc, &ro, &r);
+    if (r.verdict == SIM_VERDICT_FAIL) {
+        char *line = failure_line(&r, true);
+        char *key = failure_line(&r, false);
+        char *what = sim_strdup_printf("profile %s differs from %s: %s", cm_profile_name(against),
+                                       cm_profile_name(base != 0 ? base : CM_PROFILE_VENTURA), line);
+        char prefix[48];
+        snprintf(prefix, sizeof prefix, "profile-%s", cm_profile_name(against));
+        found(k, prefix, what, key);
+        free(what);
+        free(line);
+        free(key);
+    }
+    sim_result_free(&r);
+}
+
 /* The annotated scenario against the backend: failing every run is a divergence. */
 static void check_backend(fuzz_run *x, fuzz_case *k, const sim_scenario *sc)
 {
@@ -296,6 +323,9 @@ static void fuzz_one(fuzz_run *x, fuzz_case *k)
         return;
     }
     check_model(k, &annotated, x->c->a.profile);
+    if (k->verdict == FUZZ_OK && x->c->a.against_profile != 0) {
+        check_profile(k, &annotated, x->c->a.profile, x->c->a.against_profile);
+    }
     if (k->verdict == FUZZ_OK && x->suite != NULL) check_backend(x, k, &annotated);
     sim_scenario_free(&annotated);
     if (on_disk) unlink(path);
@@ -321,7 +351,9 @@ static bool save_finding(fuzz_run *x, const fuzz_case *k)
         return false;
     }
     fprintf(f, "# portsim fuzz finding %s (seed %llu)\n# %s\n", k->signature, (unsigned long long)k->seed, k->what);
-    if (x->suite != NULL) {
+    if (strncmp(k->signature, "profile-", 8) == 0) { /* model against model: the fifo run */
+        fprintf(f, "# reproduce: portsim run --profile %s %s\n", cm_profile_name(x->c->a.against_profile), path);
+    } else if (x->suite != NULL) {
         fprintf(f, "# reproduce: portsim conform --backend %s --repeat 3 %s\n", x->backend, path);
     } else {
         fprintf(f, "# reproduce: portsim explore --seeds %u %s\n", FUZZ_MODEL_SEEDS * 4, path);
@@ -433,7 +465,7 @@ int cli_cmd_fuzz(cli_ctx *c)
     for (uint64_t i = 0; i < runs && now_ns() < deadline && !(backend && conf_interrupted());) {
         uint32_t n = runs - i < FUZZ_BATCH ? (uint32_t)(runs - i) : FUZZ_BATCH;
         for (uint32_t j = 0; j < n; j++) x.cases[j].seed = seed_at(a, i + j);
-        cli_parallel(n, a->jobs, fuzz_task, fuzz_done, &x);
+        cli_parallel(n, a->jobs, NULL, fuzz_task, fuzz_done, &x);
         i += n;
     }
     if (x.progress) fputs("\r\033[K", c->err);

@@ -40,6 +40,7 @@ typedef struct cli_args {
     uint64_t pct_steps;
     const char *schedule;      /* picks, as given */
     bool latency;
+    int64_t max_latency_ns;    /* --latency (run, replay, explore, shrink) and conform's model runs */
     bool trace;
     /* reports: a path, "-" for stdout, or NULL */
     const char *json;
@@ -48,9 +49,12 @@ typedef struct cli_args {
     const char *html;
     uint32_t tap_version;      /* 13 or 14 */
     /* explore */
+    bool census;
+    bool strict;
     uint64_t seeds;
     uint32_t depth;
     uint64_t schedules;
+    bool no_reduction;         /* explore --strategy exhaustive: no sleep sets */
     uint32_t jobs;             /* explore: threads; conform, mutants: scenarios at once */
     uint32_t shard_index;      /* 0-based */
     uint32_t shard_count;
@@ -66,7 +70,6 @@ typedef struct cli_args {
     double tolerance_pct;
     uint32_t repeat;
     uint32_t explore;
-    double max_latency_ms;
     const char *expect;
     bool no_expect;
     double max_duration_s;
@@ -79,6 +82,7 @@ typedef struct cli_args {
     uint64_t runs;
     double time_s;
     uint32_t expect_runs;      /* model runs that decide a generated scenario's expectations */
+    uint8_t against_profile;   /* fuzz: cm_profile_id to check the model against, 0: none */
     /* rules, coverage */
     bool rules_list;
     bool coverage_summary;
@@ -86,6 +90,7 @@ typedef struct cli_args {
     bool seed_given;
     bool runs_given;
     bool explore_given;
+    bool max_latency_given;    /* --max-latency on run, replay, explore, shrink */
 } cli_args;
 
 typedef struct cli_ctx cli_ctx;
@@ -96,6 +101,8 @@ typedef enum cli_value {
     CLI_V_U32,        /* a decimal number in [lo, hi] */
     CLI_V_U64,
     CLI_V_DOUBLE,     /* a decimal number in [lo, hi] */
+    CLI_V_DURATION,   /* a duration as scenarios write them ("5ms", "1.5us", "forever"), in ns in
+                         [lo, hi] (forever always allowed); an int64_t field */
 } cli_value;
 
 typedef struct cli_option {
@@ -202,7 +209,8 @@ int cli_each_scenario(cli_ctx *c, const cli_files *files, cli_scenario_fn fn, vo
 typedef void (*cli_task_fn)(void *ctx, uint32_t index);
 /* task(ctx, i) for every i < count on `jobs` threads; done(ctx, i) on the calling thread, in
  * index order, as soon as task i and every earlier one have finished. jobs 1: in order, here. */
-void cli_parallel(uint32_t count, uint32_t jobs, cli_task_fn task, cli_task_fn done, void *ctx);
+void cli_parallel(uint32_t count, uint32_t jobs, const uint32_t *order, cli_task_fn task, cli_task_fn done,
+                  void *ctx);
 
 /* ---- commands ----------------------------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sim_explore.h"
+#include "sim_load.h"
 
 #define F(field) offsetof(cli_args, field)
 #define END {NULL, NULL, 0, NULL, NULL, 0, 0, 0, NULL, 0}
@@ -21,7 +22,12 @@ static int set_color(cli_ctx *c, const char *value);
 static int set_no_color(cli_ctx *c, const char *value);
 static int set_profile(cli_ctx *c, const char *value);
 static int set_shard(cli_ctx *c, const char *value);
+static int set_against_profile(cli_ctx *c, const char *value);
 static int set_tap_version(cli_ctx *c, const char *value);
+static int set_max_latency_ms(cli_ctx *c, const char *value);
+
+/* One help text for both commands' --max-latency: the same option, the same meaning. */
+#define MAX_LATENCY_HELP "explored message latencies stay at or below D (default 2ms; forever: no bound)"
 
 const cli_option cli_opts_color[] = {
     {"--color", NULL, CLI_V_FLAG, NULL, "colour the verdicts (default: on a terminal, unless NO_COLOR is set)",
@@ -45,6 +51,8 @@ const cli_option cli_opts_model[] = {
     {"--latency", NULL, CLI_V_FLAG, NULL,
      "deadline ties: also choose message latencies 1 ns before, at and 1 ns after\npending deadlines",
      F(latency), 0, 0, NULL, 0},
+    {"--max-latency", NULL, CLI_V_DURATION, "D", "--latency: " MAX_LATENCY_HELP, F(max_latency_ns), 0,
+     1e15, NULL, F(max_latency_given)},
     END};
 
 const cli_option cli_opts_trace[] = {
@@ -69,12 +77,21 @@ const cli_option cli_opts_explore[] = {
      1024, NULL, 0},
     {"--schedules", NULL, CLI_V_U64, "N", "exhaustive: at most N runs per scenario (default 100000)", F(schedules), 1,
      1.8e19, NULL, 0},
+    {"--no-reduction", NULL, CLI_V_FLAG, NULL,
+     "exhaustive: every interleaving, without partial-order reduction (sleep sets)", F(no_reduction), 0, 0, NULL, 0},
     {"--jobs", "-j", CLI_V_U32, "N", "run on N threads; the results equal -j 1's (default 1)", F(jobs), 1, 256, NULL,
      0},
     {"--shard", NULL, CLI_V_TEXT, "K/N",
      "run the K-th of N parts of the seeds (exhaustive: of the files), for CI matrices", 0, 0, 0, set_shard, 0},
     {"--stop-at-failure", NULL, CLI_V_FLAG, NULL, "stop a scenario at its first failing run", F(stop_at_failure), 0,
      0, NULL, 0},
+    {"--census", NULL, CLI_V_FLAG, NULL,
+     "per step, every outcome reached and in how many schedules; a warning for an\n"
+     "outcome expect: allows that neither a schedule nor conform's model runs\n"
+     "(latencies up to --max-latency, a late host) reach",
+     F(census), 0, 0, NULL, 0},
+    {"--strict", NULL, CLI_V_FLAG, NULL, "--census: such an outcome fails its scenario (exit 1)", F(strict), 0, 0, NULL,
+     0},
     END};
 
 const cli_option cli_opts_shrink[] = {
@@ -111,8 +128,10 @@ const cli_option cli_opts_conform[] = {
      1000, NULL, 0},
     {"--explore", NULL, CLI_V_U32, "N", "random schedules the model explores for allowed outcomes (default 64)",
      F(explore), 0, 100000, NULL, F(explore_given)},
-    {"--max-latency-ms", NULL, CLI_V_DOUBLE, "N", "explored message latencies stay below N ms (default 2)",
-     F(max_latency_ms), 0, 100000, NULL, 0},
+    {"--max-latency", NULL, CLI_V_DURATION, "D", "the model's runs: " MAX_LATENCY_HELP, F(max_latency_ns), 0,
+     1e15, NULL, 0},
+    {"--max-latency-ms", NULL, CLI_V_DOUBLE, "N", "the same in ms, as a number (the older spelling)", 0, 0, 100000,
+     set_max_latency_ms, 0},
     {"--expect", NULL, CLI_V_TEXT, "FILE", "expectation file (default conformance/expect/BACKEND.yaml)", F(expect), 0,
      0, NULL, 0},
     {"--no-expect", NULL, CLI_V_FLAG, NULL, "ignore expectation files", F(no_expect), 0, 0, NULL, 0},
@@ -141,6 +160,10 @@ const cli_option cli_opts_fuzz[] = {
      0, 0, set_shard, 0},
     {"--expect-runs", NULL, CLI_V_U32, "N", "model runs that decide each scenario's expectations (default 32)",
      F(expect_runs), 1, 100000, NULL, 0},
+    {"--against-profile", NULL, CLI_V_TEXT, "NAME",
+     "model against model: check each scenario, with the expectations of --profile (or\nventura), under this "
+     "profile too (its fifo run: a failure is a difference of the profiles)",
+     0, 0, 0, set_against_profile, 0},
     END};
 
 const cli_option cli_opts_mutants[] = {
@@ -181,6 +204,12 @@ static int set_profile(cli_ctx *c, const char *value)
     return c->a.profile != 0 ? -1 : cli_usage_error(c, "unknown profile (ventura or cf-1153):", value);
 }
 
+static int set_against_profile(cli_ctx *c, const char *value)
+{
+    c->a.against_profile = (uint8_t)cm_profile_by_name(value);
+    return c->a.against_profile != 0 ? -1 : cli_usage_error(c, "unknown profile (ventura or cf-1153):", value);
+}
+
 static int set_shard(cli_ctx *c, const char *value)
 {
     unsigned k = 0, n = 0;
@@ -199,6 +228,19 @@ static int set_tap_version(cli_ctx *c, const char *value)
         return cli_usage_error(c, "--tap-version is 13 or 14, not", value);
     }
     c->a.tap_version = (uint32_t)atoi(value);
+    return -1;
+}
+
+/* The older spelling of --max-latency: a number of milliseconds (0 to 100000). */
+static int set_max_latency_ms(cli_ctx *c, const char *value)
+{
+    errno = 0;
+    char *end = NULL;
+    double ms = strtod(value, &end);
+    if (errno != 0 || end == value || *end != '\0' || !(ms >= 0 && ms <= 100000)) {
+        return cli_usage_error(c, "--max-latency-ms takes a number of ms from 0 to 100000, not", value);
+    }
+    c->a.max_latency_ns = (int64_t)(ms * 1e6);
     return -1;
 }
 
@@ -257,6 +299,19 @@ static int store(cli_ctx *c, const cli_option *o, const char *value)
         if (!(d >= o->lo && d <= o->hi)) return cli_usage_error(c, "value out of range for", o->name);
         memcpy(base + o->offset, &d, sizeof d);
         return -1;
+    case CLI_V_DURATION: {
+        int64_t ns = 0;
+        const char *problem = sim_parse_duration(value, SIM_DUR_FOREVER, &ns);
+        if (problem != NULL) {
+            fprintf(c->err, "portsim: %s: %s\n", o->name, problem);
+            return cli_usage_error(c, "not a duration (like 5ms):", value);
+        }
+        if (ns != CM_DURATION_FOREVER && ((double)ns < o->lo || (double)ns > o->hi)) {
+            return cli_usage_error(c, "value out of range for", o->name);
+        }
+        memcpy(base + o->offset, &ns, sizeof ns);
+        return -1;
+    }
     default: assert(false); return CLI_EXIT_USAGE;
     }
 }
@@ -411,6 +466,10 @@ int cli_run_options(cli_ctx *c, sim_run_options *opt, uint32_t *schedule, uint32
     opt->pct_depth = c->a.pct_depth;
     opt->pct_steps = c->a.pct_steps;
     opt->explore_latency = c->a.latency;
+    opt->max_latency_ns = c->a.max_latency_ns;
+    if (c->a.max_latency_given && !c->a.latency) {
+        return cli_usage_error(c, "--max-latency bounds the latencies of --latency, which is not given", NULL);
+    }
     if (s != 0) opt->strategy = s;
     if (c->a.schedule != NULL) {
         uint32_t n = 0;

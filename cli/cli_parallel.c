@@ -1,7 +1,9 @@
 /*
  * cli_parallel.c — tasks over `jobs` threads whose results are handed back
  * in index order: what lets `conform -j`, `mutants -j` and `explore -j`
- * (exhaustive) print exactly what -j 1 prints, only sooner.
+ * (exhaustive) print exactly what -j 1 prints, only sooner. The tasks may
+ * be started in another order (longest first: the run then ends with short
+ * tasks on every thread, not one long task on one).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli_internal.h"
@@ -16,8 +18,9 @@ typedef struct pool {
     void *ctx;
     pthread_mutex_t lock;
     pthread_cond_t finished_one;
-    uint32_t next;     /* the next index to start */
-    bool *finished;    /* [index] */
+    const uint32_t *order; /* order[k]: the k-th index to start; NULL: index order */
+    uint32_t next;         /* how many have been started */
+    bool *finished;        /* [index] */
 } pool;
 
 /* A worker: takes the next index until there are none. */
@@ -26,9 +29,11 @@ static void *worker(void *arg)
     pool *p = arg;
     for (;;) {
         pthread_mutex_lock(&p->lock);
-        uint32_t i = p->next < p->count ? p->next++ : UINT32_MAX;
+        uint32_t k = p->next < p->count ? p->next++ : UINT32_MAX;
         pthread_mutex_unlock(&p->lock);
-        if (i == UINT32_MAX) return NULL;
+        if (k == UINT32_MAX) return NULL;
+        uint32_t i = p->order != NULL ? p->order[k] : k;
+        assert(i < p->count);
         p->task(p->ctx, i);
         pthread_mutex_lock(&p->lock);
         p->finished[i] = true;
@@ -37,7 +42,9 @@ static void *worker(void *arg)
     }
 }
 
-void cli_parallel(uint32_t count, uint32_t jobs, cli_task_fn task, cli_task_fn done, void *ctx)
+/* order, when not NULL, is a permutation of 0 .. count-1: the order tasks start in. */
+void cli_parallel(uint32_t count, uint32_t jobs, const uint32_t *order, cli_task_fn task, cli_task_fn done,
+                  void *ctx)
 {
     assert(task != NULL && done != NULL);
     assert(jobs >= 1 && jobs <= CLI_JOBS_MAX);
@@ -48,7 +55,7 @@ void cli_parallel(uint32_t count, uint32_t jobs, cli_task_fn task, cli_task_fn d
         }
         return;
     }
-    pool p = {.count = count, .task = task, .ctx = ctx, .finished = calloc(count, sizeof(bool))};
+    pool p = {.count = count, .task = task, .ctx = ctx, .order = order, .finished = calloc(count, sizeof(bool))};
     pthread_t tid[CLI_JOBS_MAX];
     uint32_t started = 0;
     pthread_mutex_init(&p.lock, NULL);
@@ -60,7 +67,7 @@ void cli_parallel(uint32_t count, uint32_t jobs, cli_task_fn task, cli_task_fn d
         pthread_mutex_destroy(&p.lock);
         pthread_cond_destroy(&p.finished_one);
         free(p.finished);
-        cli_parallel(count, 1, task, done, ctx);
+        cli_parallel(count, 1, NULL, task, done, ctx);
         return;
     }
     for (uint32_t i = 0; i < count; i++) { /* hand back in order, as each is ready */

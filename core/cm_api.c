@@ -56,11 +56,11 @@ static void store_port(cm_world *w, const cm_thread *t, uint16_t slot, int32_t p
     if (ref != NULL) *ref = port; /* a reference it held before leaks, as in C */
 }
 
-static cm_opr done(cm_ret *ret, int32_t port, int32_t a, int32_t b)
+static cm_opr done(cm_ret *ret, int32_t port, int32_t result, int32_t aux)
 {
     ret->port = port;
-    ret->a = a;
-    ret->b = b;
+    ret->result = result;
+    ret->aux = aux;
     return CM_OPR_DONE;
 }
 
@@ -102,7 +102,7 @@ static int32_t make_local(cm_world *w, cm_thread *t, const cm_op *op, uint32_t n
     }
     if (p->ctx_flags & CM_OPF_CTX_RETAIN) {
         p->retain_calls++;
-        cm_emit(w, CM_EV_CTX_RETAIN, t, port, 0, 0, p->info);
+        cm_emit(w, CM_EV_CONTEXT_RETAIN, t, port, CM_EVENT_VALUES(context, .info = p->info));
     }
     cm_port_set_state(w, port, CM_PS_VALID);
     if (name != CM_NONE32 && !CM_PORT(w, port)->per_pid) *cm_local_table(w, t->process, name) = port;
@@ -128,7 +128,8 @@ static int32_t register_name(cm_world *w, cm_thread *t, const cm_op *op, uint32_
                       : cm_bootstrap_register(w, t->process, name, kport);
     if (ok) return kport;
     CM_KPORT(w, kport)->alive = 0; /* never seen by anyone */
-    cm_emit(w, CM_EV_WARNING, t, CM_NO_PORT, CM_WARN_REGISTER_FAILED, (int32_t)name, 0);
+    cm_emit(w, CM_EV_WARNING, t, CM_NO_PORT,
+            CM_EVENT_VALUES(warning, .warning = CM_WARN_REGISTER_FAILED, .name = (int32_t)name));
     return -1;
 }
 
@@ -219,7 +220,7 @@ static cm_opr op_set_name(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *o
     if (p->remote || p->per_pid || name == CM_NONE32) return done(ret, port, 0, 0);
     if (*cm_local_table(w, t->process, name) >= 0) return done(ret, port, 0, 0);
     if (p->queue != CM_NONE16 && w->cfg.profile.setname_refused_with_queue) {
-        cm_emit(w, CM_EV_WARNING, t, port, CM_WARN_SETNAME_QUEUE, 0, 0);
+        cm_emit(w, CM_EV_WARNING, t, port, CM_EVENT_VALUES(warning, .warning = CM_WARN_SETNAME_QUEUE));
         return done(ret, port, 0, 0);
     }
     if (p->name == name) return done(ret, port, 1, 0); /* invalid port, same name */
@@ -275,7 +276,7 @@ static cm_opr op_query(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, 
     case CM_OP_COPY_DESCRIPTION: /* R9: copyDescription(info) for a local port */
         if (!p->remote && (p->ctx_flags & CM_OPF_CTX_COPYDESC) && p->info != 0) {
             p->copydesc_calls++;
-            cm_emit(w, CM_EV_CTX_COPYDESC, t, port, 0, 0, p->info);
+            cm_emit(w, CM_EV_CONTEXT_COPY_DESCRIPTION, t, port, CM_EVENT_VALUES(context, .info = p->info));
         }
         return done(ret, port, 1, 0);
     default:
@@ -294,7 +295,8 @@ static cm_opr op_set_callback(cm_world *w, cm_thread *t, cm_frame *f, const cm_o
     if (!valid_flag(w, port) && op->target != CM_NONE16) {
         int64_t info = p->remote ? CM_INFO_UNDEFINED : p->info;
         p->icallback_calls++;
-        cm_emit(w, CM_EV_INVALIDATION_CB, t, port, op->target, 1, info);
+        cm_emit(w, CM_EV_INVALIDATION_CALLBACK, t, port,
+                CM_EVENT_VALUES(callback, .callback = op->target, .at_once = 1, .info = info));
         cm_run_callback(w, t, op->target, port);
         if (!t->alive) return CM_OPR_DEAD;
         return done(ret, port, 1, 0);
@@ -381,13 +383,13 @@ static cm_opr op_set_queue(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *
     else if (p->remote) warning = CM_WARN_QUEUE_REMOTE;
     else if (p->source >= 0) warning = CM_WARN_QUEUE_HAS_SOURCE;
     if (warning) {
-        cm_emit(w, CM_EV_WARNING, t, port, warning, 0, 0);
+        cm_emit(w, CM_EV_WARNING, t, port, CM_EVENT_VALUES(warning, .warning = warning));
         return done(ret, port, 0, 0);
     }
     detach_queue(w, p); /* NULL unschedules, another queue reschedules */
     if (op->target == CM_NONE16) return done(ret, port, 1, 0);
     if (p->wrapper < 0) {
-        cm_emit(w, CM_EV_WARNING, t, port, CM_WARN_QUEUE_UNNAMED, 0, 0);
+        cm_emit(w, CM_EV_WARNING, t, port, CM_EVENT_VALUES(warning, .warning = CM_WARN_QUEUE_UNNAMED));
         return done(ret, port, 0, 0);
     }
     int32_t kport = CM_WRAPPER(w, p->wrapper)->kport;
@@ -475,13 +477,7 @@ static cm_opr op_signal(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
 {
     (void)f;
     assert(op->target < w->cfg.signal_count && t->alive);
-    if (w->signals[op->target] < UINT32_MAX) w->signals[op->target]++;
-    for (uint32_t g = 0; g < w->thread_total; g++) {
-        cm_thread *other = &w->threads[g];
-        if (!other->alive || other->depth == 0) continue;
-        const cm_frame *top = cm_top(other);
-        if (top->kind == CM_FR_WAIT && top->convid == op->target) cm_wake(w, g);
-    }
+    cm_signal_raise(w, op->target);
     return done(ret, CM_NO_PORT, (int32_t)w->signals[op->target], 0);
 }
 

@@ -43,6 +43,8 @@ static const char *op_problem(const cm_world_config *cfg, const cm_op *op)
     if (op->kind == CM_OP_NONE || op->kind >= CM_OP_KIND_COUNT) return "unknown operation";
     if (!blob_ok(cfg, op->name)) return "name blob out of range";
     if (!data_ok(cfg, op->data)) return "data blob out of range or size mismatch";
+    if ((op->when.flags & CM_WHEN_DATA) && !data_ok(cfg, op->when.data)) return "when data out of range";
+    if (op->when.flags & ~(CM_WHEN_MSGID | CM_WHEN_DATA | CM_WHEN_SIZE)) return "unknown when condition";
     switch (op->kind) {
     case CM_OP_CREATE_LOCAL:
     case CM_OP_CREATE_LOCAL_PER_PID:
@@ -100,6 +102,9 @@ static bool processes_ok(const cm_world_config *cfg, cm_config_error *err)
         if (pc->thread_count == 0) return fail(err, CM_NONE16, 0, p, "a process needs a thread");
         if (pc->start_ns < 0) return fail(err, CM_NONE16, 0, p, "negative start time");
         if (!blob_ok(cfg, pc->sandbox_group)) return fail(err, CM_NONE16, 0, p, "bad group");
+        if (pc->has_end_signal && pc->end_signal >= cfg->signal_count) {
+            return fail(err, CM_NONE16, 0, p, "end signal out of range");
+        }
         for (uint16_t t = 0; t < pc->thread_count; t++) {
             if (!program_ok(cfg, pc->threads[t].program, false)) {
                 return fail(err, CM_NONE16, 0, p, "thread program out of range");
@@ -129,6 +134,9 @@ bool cm_world_config_validate(const cm_world_config *cfg, cm_config_error *err)
     }
     if (cfg->signal_count > CM_SIGNAL_MAX) {
         return fail(err, CM_NONE16, 0, CM_NONE16, "too many signals");
+    }
+    if (cfg->latency_below_ns < 0) {
+        return fail(err, CM_NONE16, 0, CM_NONE16, "negative latency bound");
     }
     if (2u + cfg->mode_count > CM_MODE_MAX) {
         return fail(err, CM_NONE16, 0, CM_NONE16, "too many run-loop modes");

@@ -49,12 +49,30 @@ static int32_t queue_pop(cm_world *w, cm_queue *q)
     return index;
 }
 
-/* R49: the private CF queue dequeues each message at once and hands it over. */
+/*
+ * R49: the private CF queue dequeues each message and hands it over: at once, or (R50a, the
+ * profile's dispatch_dequeue_delay) once it has been visible that long, meanwhile holding its
+ * place in the Mach queue, so that a sender can meet a full queue (-1) as senders seldom do.
+ */
 void cm_dispatch_deliver(cm_world *w, int32_t kport)
 {
+    cm_duration_ns delay_ns = w->cfg.profile.dispatch_dequeue_delay_ns;
+    assert(delay_ns >= 0);
     for (uint32_t guard = 0; guard <= w->msgs.count; guard++) {
         const cm_kport *k = CM_KPORT(w, kport);
         if (!k->alive || k->dq_queue == CM_NONE16 || !cm_kport_head_visible(w, kport)) return;
+        /* Renamed (R19, allowed with a queue by cf-1153): its port moved to a new Mach port and
+         * this one's rights are about to go (R62). As for a run-loop source (R41), the queue's
+         * source still watches this one, but what it holds is for no port now: it dies with the
+         * right, not performed. */
+        if (k->port == CM_NO_PORT) return;
+        if (delay_ns > 0) {
+            cm_time_ns due_ns = cm_time_add(CM_MSG(w, k->q_head)->visible_ns, delay_ns);
+            if (due_ns > w->now_ns) {
+                cm_timer_add(w, due_ns, CM_TM_VISIBLE, kport, 0); /* comes back here then */
+                return;
+            }
+        }
         uint16_t queue = k->dq_queue;
         uint16_t process = k->owner;
         int32_t port = k->port;
@@ -88,7 +106,8 @@ void cm_block_run(cm_world *w, cm_thread *t, uint16_t queue, int32_t block)
 {
     cm_block b = *CM_BLOCK(w, block);
     cm_pool_free(&w->blocks, block);
-    cm_emit(w, CM_EV_BLOCK, t, b.port, queue == CM_NONE16 ? CM_QUEUE_MAIN : queue, b.kind, 0);
+    cm_emit(w, CM_EV_BLOCK, t, b.port,
+            CM_EVENT_VALUES(block, .queue = queue == CM_NONE16 ? CM_QUEUE_MAIN : queue, .block_kind = b.kind));
     switch (b.kind) {
     case CM_BLK_PERFORM: /* R50c: an invalidated port drops it (R44) */
         if (!cm_perform(w, t, b.port, b.msg, queue) && t->alive) block_done(w, t, queue);

@@ -310,6 +310,7 @@ struct cm_world {
     uint8_t nomem;
     uint64_t timer_seq;
     uint64_t choice_ordinal;
+    uint64_t step_count;  /* scheduling steps taken this run (cm_world_step_count) */
     uint32_t pid_next;
     /*
      * Bumped whenever something can make a runnable thread unrunnable
@@ -464,9 +465,12 @@ static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport)
  * cm_emit_words, which counts, hashes, keeps and reports the event:
  *   w1 seq | kind << 32 | process << 48  (seq added by cm_emit_words)
  *   w2 thread | program << 16 | op_index << 32
- *   w3 (uint32_t)port | (uint32_t)a << 32
- *   w4 (uint32_t)b | (uint32_t)msg << 32
- *   w5 c
+ *   w3 (uint32_t)port | (uint32_t)slots.a << 32
+ *   w4 (uint32_t)slots.b | (uint32_t)msg << 32
+ *   w5 slots.c
+ * Emitters take the values by name, CM_EVENT_VALUES(shape, .field = ...)
+ * with the shape of the kind's row in cm_event_kinds.h (the union is
+ * unpacked in registers: no memory is involved once inlined).
  */
 static inline uint64_t cm_ev_word1(uint32_t seq, uint16_t kind, uint16_t process)
 {
@@ -482,33 +486,39 @@ static inline uint64_t cm_ev_word_pair(int32_t lo, int32_t hi)
 }
 void cm_emit_words(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5);
 
+/* No values: an event of a kind of shape `none`. */
+#define CM_EVENT_NO_VALUES CM_EVENT_VALUES(none, 0)
+
 /* Records an event of an operation (process/thread from t, may be NULL). */
 static inline void cm_emit_op(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t program,
-                              uint32_t op_index, int32_t port, int32_t a, int32_t b, int64_t c)
+                              uint32_t op_index, int32_t port, cm_event_values v)
 {
     cm_emit_words(w, cm_ev_word1(0, kind, t ? t->process : CM_NONE16),
                   cm_ev_word2(t ? t->index : CM_NONE16, program, op_index),
-                  cm_ev_word_pair(port, a), cm_ev_word_pair(b, -1), (uint64_t)c);
+                  cm_ev_word_pair(port, v.slots.a), cm_ev_word_pair(v.slots.b, -1),
+                  (uint64_t)v.slots.c);
 }
 /* Records an event (process/thread from t, may be NULL). */
 static inline void cm_emit(cm_world *w, uint16_t kind, const cm_thread *t, int32_t port,
-                           int32_t a, int32_t b, int64_t c)
+                           cm_event_values v)
 {
-    cm_emit_op(w, kind, t, CM_NONE16, CM_NONE32, port, a, b, c);
+    cm_emit_op(w, kind, t, CM_NONE16, CM_NONE32, port, v);
 }
 static inline void cm_emit_process(cm_world *w, uint16_t kind, uint16_t process, int32_t port,
-                                   int32_t a, int32_t b, int64_t c)
+                                   cm_event_values v)
 {
     cm_emit_words(w, cm_ev_word1(0, kind, process), cm_ev_word2(CM_NONE16, CM_NONE16, CM_NONE32),
-                  cm_ev_word_pair(port, a), cm_ev_word_pair(b, -1), (uint64_t)c);
+                  cm_ev_word_pair(port, v.slots.a), cm_ev_word_pair(v.slots.b, -1),
+                  (uint64_t)v.slots.c);
 }
 /* A message event: as cm_emit (t may be NULL: then process), with the serial. */
 static inline void cm_emit_msg(cm_world *w, uint16_t kind, const cm_thread *t, uint16_t process,
-                               int32_t port, int32_t a, int32_t b, int64_t c, int32_t serial)
+                               int32_t port, cm_event_values v, int32_t serial)
 {
     cm_emit_words(w, cm_ev_word1(0, kind, t ? t->process : process),
                   cm_ev_word2(t ? t->index : CM_NONE16, CM_NONE16, CM_NONE32),
-                  cm_ev_word_pair(port, a), cm_ev_word_pair(b, serial), (uint64_t)c);
+                  cm_ev_word_pair(port, v.slots.a), cm_ev_word_pair(v.slots.b, serial),
+                  (uint64_t)v.slots.c);
 }
 void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_t b);
 static inline void cm_wake(cm_world *w, uint32_t thread); /* below: marks it a candidate */
@@ -561,10 +571,11 @@ typedef enum cm_opr {
     CM_OPR_DEAD = 3,   /* the process died in the operation */
 } cm_opr;
 
+/* An operation's results, as its RETURN event carries them (cm_event_kinds.h, shape ret). */
 typedef struct cm_ret {
     int32_t port;
-    int32_t a;
-    int32_t b;
+    int32_t result;
+    int32_t aux;
 } cm_ret;
 
 /* Executes one operation of the program frame f on thread t. */
@@ -618,6 +629,7 @@ bool cm_bootstrap_register_per_pid(cm_world *w, uint16_t process, uint32_t name,
                                    int32_t kport);
 int32_t cm_bootstrap_look_up_per_pid(cm_world *w, uint32_t name, uint32_t pid);
 void cm_bootstrap_port_died(cm_world *w, int32_t kport);
+void cm_signal_raise(cm_world *w, uint16_t signal);
 bool cm_sandbox_allows(const cm_world *w, uint16_t process, uint32_t name);
 
 /* ---- cm_port.c --------------------------------------------------------- */
@@ -675,7 +687,7 @@ cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind);
  * returning to the caller's program and pc; the thread wakes at the deadline. NULL: died. */
 cm_frame *cm_push_until(cm_world *w, cm_thread *t, uint8_t kind, const cm_frame *caller,
                         cm_time_ns deadline_ns);
-void cm_frame_return(cm_world *w, cm_thread *t, int32_t a, int32_t b, int64_t c);
+void cm_frame_return(cm_world *w, cm_thread *t, int32_t result, int32_t aux, int64_t elapsed_ns);
 void cm_thread_step(cm_world *w, cm_thread *t);
 /*
  * A port's perform function (R40, R44, R45): pushes a callout frame and

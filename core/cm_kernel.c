@@ -118,8 +118,10 @@ void cm_msg_destroy(cm_world *w, int32_t msg)
     int32_t reply = m->reply_kport;
     int32_t serial = m->serial;
     if (m->kind == CM_MSG_REQUEST) {
-        cm_emit_msg(w, CM_EV_MSG_DESTROYED, NULL, m->src_process, CM_NO_PORT, m->msgid,
-                    m->convid, m->data.size_bytes, serial);
+        cm_emit_msg(w, CM_EV_MESSAGE_DESTROYED, NULL, m->src_process, CM_NO_PORT,
+                    CM_EVENT_VALUES(request, .msgid = m->msgid, .convid = m->convid,
+                                    .size_bytes = m->data.size_bytes),
+                    serial);
     }
     cm_msg_free(w, msg);
     cm_send_once_notify(w, reply, serial);
@@ -146,7 +148,7 @@ void cm_kport_destroy(cm_world *w, int32_t kport)
     if (!k->alive) return;
     k->alive = 0;
     w->epoch++;
-    cm_emit_process(w, CM_EV_PORT_DIED, k->owner, k->port, 0, kport, 0);
+    cm_emit_process(w, CM_EV_PORT_DIED, k->owner, k->port, CM_EVENT_VALUES(kport, .kport = kport));
     for (uint32_t guard = 0; k->q_head >= 0; guard++) {
         assert(guard <= w->msgs.count);
         int32_t msg = k->q_head;
@@ -228,7 +230,9 @@ static bool wakes_one_of(const cm_world *w, const cm_timer *tm, uint16_t p, uint
  * The hop latency of a message. With explore_latency, a choice point: the
  * profile's latency, or one landing 1 ns before, at, or 1 ns after one of
  * the three nearest pending deadlines of the sender's or the receiver's
- * threads (where timeout bugs live).
+ * threads (where timeout bugs live), but none of latency_below_ns or more:
+ * a message 190 ms late is no timing a real host gives, and only makes
+ * unrelated failures.
  */
 cm_duration_ns cm_message_latency(cm_world *w, uint16_t from, int32_t to)
 {
@@ -255,7 +259,8 @@ cm_duration_ns cm_message_latency(cm_world *w, uint16_t from, int32_t to)
     for (uint32_t j = 0; j < 3 && nearest[j] != CM_DURATION_FOREVER; j++) {
         for (int64_t delta = -1; delta <= 1; delta++) {
             cm_duration_ns latency = nearest[j] + delta - w->now_ns;
-            if (latency >= 0 && latency != base) {
+            bool plausible = w->cfg.latency_below_ns <= 0 || latency < w->cfg.latency_below_ns;
+            if (latency >= 0 && latency != base && plausible) {
                 opt[n++] = (cm_choice_option){.actor = CM_ACTOR_LATENCY, .value = latency};
             }
         }

@@ -122,7 +122,8 @@ static void register_mach_services(cm_world *w)
         k->checkin = 1;
         w->bootstrap[name] = (cm_bootstrap_entry){
             .kport = kport, .state = CM_BS_REGISTERED, .name = name, .pid = 0};
-        cm_emit(w, CM_EV_NAME_REGISTERED, NULL, CM_NO_PORT, (int32_t)name, kport, 0);
+        cm_emit(w, CM_EV_NAME_REGISTERED, NULL, CM_NO_PORT,
+                CM_EVENT_VALUES(name, .name = (int32_t)name, .kport = kport));
     }
 }
 
@@ -192,7 +193,8 @@ bool cm_bootstrap_register(cm_world *w, uint16_t process, uint32_t name, int32_t
     if (e->state != CM_BS_FREE) return false;
     if (!cm_sandbox_allows(w, process, name) || !bootstrap_fits(w, name)) return false;
     *e = (cm_bootstrap_entry){.kport = kport, .state = CM_BS_REGISTERED, .name = name};
-    cm_emit_process(w, CM_EV_NAME_REGISTERED, process, CM_NO_PORT, (int32_t)name, kport, 0);
+    cm_emit_process(w, CM_EV_NAME_REGISTERED, process, CM_NO_PORT,
+                    CM_EVENT_VALUES(name, .name = (int32_t)name, .kport = kport));
     return true;
 }
 
@@ -239,7 +241,8 @@ bool cm_bootstrap_register_per_pid(cm_world *w, uint16_t process, uint32_t name,
     cm_bootstrap_entry *e = cm_pool_at(&w->perpid, index);
     *e = (cm_bootstrap_entry){.kport = kport, .state = CM_BS_REGISTERED, .name = name,
                               .pid = pid};
-    cm_emit_process(w, CM_EV_NAME_REGISTERED, process, CM_NO_PORT, (int32_t)name, kport, 0);
+    cm_emit_process(w, CM_EV_NAME_REGISTERED, process, CM_NO_PORT,
+                    CM_EVENT_VALUES(name, .name = (int32_t)name, .kport = kport));
     return true;
 }
 
@@ -285,5 +288,5 @@ void cm_name_free(cm_world *w, int32_t entry)
     if (e->state != CM_BS_RELEASING) return;
     e->state = CM_BS_FREE;
     e->kport = -1;
-    cm_emit(w, CM_EV_NAME_RELEASED, NULL, CM_NO_PORT, (int32_t)e->name, 0, 0);
+    cm_emit(w, CM_EV_NAME_RELEASED, NULL, CM_NO_PORT, CM_EVENT_VALUES(name, .name = (int32_t)e->name));
 }

@@ -25,7 +25,7 @@ void cm_port_set_state(cm_world *w, int32_t port, uint8_t to)
     assert(from < CM_PS_COUNT && to < CM_PS_COUNT);
     assert(port_transition_legal[from][to]);
     p->state = to;
-    cm_emit_process(w, CM_EV_STATE, p->process, port, from, to, 0);
+    cm_emit_process(w, CM_EV_STATE, p->process, port, CM_EVENT_VALUES(state, .from = from, .to = to));
 }
 
 bool cm_port_validate(const cm_world *w, int32_t port)
@@ -93,7 +93,7 @@ void cm_port_release(cm_world *w, cm_thread *t, int32_t port)
     p = CM_PORT(w, port);
     if (p->state == CM_PS_NEW) cm_port_set_state(w, port, CM_PS_INVALID);
     cm_port_set_state(w, port, CM_PS_DEALLOCATED);
-    cm_emit(w, CM_EV_DEALLOC, t, port, 0, 0, 0);
+    cm_emit(w, CM_EV_DEALLOC, t, port, CM_EVENT_NO_VALUES);
     for (int32_t r = p->replies; r >= 0;) { /* R54: _replies freed only here */
         int32_t next = CM_REPLY(w, r)->next;
         cm_pool_free(&w->replies, r);
@@ -183,7 +183,7 @@ static void run_invalidation_callback(cm_world *w, cm_thread *t, int32_t port,
 {
     cm_port *p = CM_PORT(w, port);
     p->icallback_calls++;
-    cm_emit(w, CM_EV_INVALIDATION_CB, t, port, callback, 0, info);
+    cm_emit(w, CM_EV_INVALIDATION_CALLBACK, t, port, CM_EVENT_VALUES(callback, .callback = callback, .info = info));
     cm_run_callback(w, t, callback, port);
 }
 
@@ -229,7 +229,7 @@ void cm_port_invalidate(cm_world *w, cm_thread *t, int32_t port)
     if (callback != CM_NONE16) run_invalidation_callback(w, t, port, callback, info); /* 6 */
     if (release) { /* step 7: even when info is NULL */
         CM_PORT(w, port)->release_calls++;
-        cm_emit(w, CM_EV_CTX_RELEASE, t, port, 0, 0, info);
+        cm_emit(w, CM_EV_CONTEXT_RELEASE, t, port, CM_EVENT_VALUES(context, .info = info));
     }
     if (source >= 0) { /* step 8: the source retained the port (R48) */
         cm_source_invalidate(w, source);
@@ -260,7 +260,7 @@ void cm_process_notice_death(cm_world *w, uint16_t process, int32_t wrapper)
     cm_wrapper *wr = CM_WRAPPER(w, wrapper);
     if (!wr->valid || wr->noticed) return;
     wr->noticed = 1;
-    cm_emit_process(w, CM_EV_DEATH_NOTICE, process, CM_NO_PORT, 0, wr->kport, 0);
+    cm_emit_process(w, CM_EV_DEATH_NOTICE, process, CM_NO_PORT, CM_EVENT_VALUES(kport, .kport = wr->kport));
     if (!w->cfg.profile.main_queue_death_callbacks) return;
     for (uint32_t i = 0; i < w->ports.count; i++) {
         const cm_port *p = CM_PORT(w, (int32_t)i);

@@ -21,6 +21,7 @@ bool cm_profile_init(cm_profile *p, cm_profile_id id)
         .name_release_delay_ns = CM_NS_PER_MS,
         .death_notice_delay_ns = 50 * 1000,
         .hop_latency_ns = 0,
+        .dispatch_dequeue_delay_ns = 0, /* R50a: at once, so no sender sees -1 unless asked */
     };
     return true;
 }
@@ -48,5 +49,6 @@ bool cm_profile_validate(const cm_profile *p)
     if (p->qlimit == 0) return false;
     if (p->rights_release_delay_ns < 0 || p->name_release_delay_ns < 0) return false;
     if (p->death_notice_delay_ns < 0 || p->hop_latency_ns < 0) return false;
+    if (p->dispatch_dequeue_delay_ns < 0) return false;
     return true;
 }

@@ -34,6 +34,7 @@ typedef struct cm_profile {
     cm_duration_ns name_release_delay_ns;    /* R62: right gone -> bootstrap name free */
     cm_duration_ns death_notice_delay_ns;    /* R56: dead name -> CF notices */
     cm_duration_ns hop_latency_ns;           /* enqueue -> visible to the receiver */
+    cm_duration_ns dispatch_dequeue_delay_ns; /* R50a: visible -> taken off for a dispatch queue */
 } cm_profile;
 
 /* Fills *p with the named profile's values. Returns false for an unknown id. */

@@ -93,6 +93,18 @@ typedef enum cm_op_kind {
 #define CM_OPF_WORK 0x01u                /* sleep: busy working */
 #define CM_OPF_REPLY_ECHO 0x01u          /* reply: echo the request's data */
 
+/* when: a handler's step runs only for a request that matches (all the fields flagged). */
+#define CM_WHEN_MSGID 0x01u
+#define CM_WHEN_DATA 0x02u /* the request's data equals data */
+#define CM_WHEN_SIZE 0x04u /* the request has CFData of size_bytes */
+
+typedef struct cm_when {
+    uint8_t flags; /* CM_WHEN_*; 0: the step always runs */
+    int32_t msgid;
+    cm_data data;
+    int64_t size_bytes;
+} cm_when;
+
 typedef struct cm_op {
     uint8_t kind;   /* cm_op_kind */
     uint8_t flags;  /* CM_OPF_* for the kind */
@@ -105,6 +117,7 @@ typedef struct cm_op {
     cm_duration_ns t1_ns;
     cm_duration_ns t2_ns;
     int64_t value;
+    cm_when when;   /* handlers: run only for matching requests */
 } cm_op;
 
 typedef struct cm_program {

@@ -75,7 +75,7 @@ static int32_t source_kport(cm_world *w, cm_thread *rl, int32_t source)
     if (s->kind == CM_SRC_REPLY) return p->reply_kport;
     if (p->wrapper >= 0) return CM_WRAPPER(w, p->wrapper)->kport;
     if (p->state == CM_PS_VALID) { /* R41: "not been named yet ... a no-op" */
-        cm_emit(w, CM_EV_WARNING, rl, s->port, CM_WARN_UNNAMED_SCHEDULED, 0, 0);
+        cm_emit(w, CM_EV_WARNING, rl, s->port, CM_EVENT_VALUES(warning, .warning = CM_WARN_UNNAMED_SCHEDULED));
     }
     return -1;
 }
@@ -179,7 +179,7 @@ static void fire_timer(cm_world *w, cm_thread *t, int32_t timer)
 {
     cm_rltimer *tm = CM_RLTIMER(w, timer);
     uint16_t program = tm->program;
-    cm_emit(w, CM_EV_TIMER, t, CM_NO_PORT, timer, 0, 0);
+    cm_emit(w, CM_EV_TIMER, t, CM_NO_PORT, CM_EVENT_VALUES(timer, .timer = timer));
     if (tm->interval_ns > 0) {
         for (uint32_t guard = 0; tm->fire_ns <= w->now_ns && guard < 1000000; guard++) {
             tm->fire_ns = cm_time_add(tm->fire_ns, tm->interval_ns);

@@ -58,17 +58,19 @@ void cm_reply_port_receive(cm_world *w, cm_thread *t, int32_t remote, int32_t ms
     cm_msg_free(w, msg);
     if (CM_PORT(w, remote)->state != CM_PS_VALID) return;
     if (kind == CM_MSG_NOTIFY) { /* "dropping corrupt reply Mach message" */
-        cm_emit_msg(w, CM_EV_CORRUPT_REPLY, t, 0, remote, 0, 0, 0, serial);
+        cm_emit_msg(w, CM_EV_CORRUPT_REPLY_DROPPED, t, 0, remote, CM_EVENT_NO_VALUES, serial);
         return;
     }
     cm_reply_entry *e = find_entry(w, remote, convid, NULL);
     if (e == NULL || e->arrived) {
-        cm_emit_msg(w, CM_EV_REPLY_DROPPED, t, 0, remote, convid, 0, data.size_bytes, serial);
+        cm_emit_msg(w, CM_EV_REPLY_DROPPED, t, 0, remote,
+                    CM_EVENT_VALUES(reply, .convid = convid, .size_bytes = data.size_bytes), serial);
         return;
     }
     e->arrived = 1;
     e->data = data.size_bytes < 0 ? (cm_data){.size_bytes = 0, .blob = CM_NONE32} : data;
-    cm_emit_msg(w, CM_EV_REPLY_FILED, t, 0, remote, convid, 0, e->data.size_bytes, serial);
+    cm_emit_msg(w, CM_EV_REPLY_FILED, t, 0, remote,
+                CM_EVENT_VALUES(reply, .convid = convid, .size_bytes = e->data.size_bytes), serial);
 }
 
 /* ---- the send ---------------------------------------------------------- */
@@ -105,7 +107,9 @@ static void enqueue_request(cm_world *w, cm_thread *t, int32_t remote, int32_t k
 {
     cm_msg *m = CM_MSG(w, msg);
     m->visible_ns = cm_time_add(w->now_ns, cm_message_latency(w, t->process, kport));
-    cm_emit_msg(w, CM_EV_ENQUEUE, t, 0, remote, m->msgid, m->convid, m->data.size_bytes,
+    cm_emit_msg(w, CM_EV_ENQUEUE, t, 0, remote,
+                CM_EVENT_VALUES(request, .msgid = m->msgid, .convid = m->convid,
+                                .size_bytes = m->data.size_bytes),
                 m->serial);
     cm_kport_enqueue(w, kport, msg);
 }
@@ -167,7 +171,8 @@ cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm
     cm_port *p = CM_PORT(w, remote);
     bool two_way = op->mode != CM_MODE_NONE;
     if (op->data.size_bytes > CM_MAX_DATA_BYTES) { /* R27 step 1: before validity */
-        cm_emit(w, CM_EV_WARNING, t, remote, CM_WARN_DATA_TOO_BIG, 0, op->data.size_bytes);
+        cm_emit(w, CM_EV_WARNING, t, remote,
+                CM_EVENT_VALUES(warning, .warning = CM_WARN_DATA_TOO_BIG, .size_bytes = op->data.size_bytes));
         *status = CM_TRANSPORT_ERROR;
         return CM_OPR_DONE;
     }
@@ -223,7 +228,8 @@ cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm
     f->phase = CM_SEND_BLOCKED;
     f->deadline_ns = send_deadline_ns;
     cm_waiter_add(w, kport, cm_thread_global(w, t));
-    cm_emit_msg(w, CM_EV_SEND_BLOCKED, t, 0, remote, op->msgid, convid, 0,
+    cm_emit_msg(w, CM_EV_SEND_BLOCKED, t, 0, remote,
+                CM_EVENT_VALUES(request, .msgid = op->msgid, .convid = convid),
                 CM_MSG(w, f->msg)->serial);
     cm_wake_at(w, cm_thread_global(w, t), send_deadline_ns);
     return CM_OPR_PUSHED;

@@ -69,11 +69,12 @@ const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f)
 }
 
 /* An operation frame finished: report, pop, advance the caller. */
-void cm_frame_return(cm_world *w, cm_thread *t, int32_t a, int32_t b, int64_t c)
+void cm_frame_return(cm_world *w, cm_thread *t, int32_t result, int32_t aux, int64_t elapsed_ns)
 {
     cm_frame *f = cm_top(t);
     assert(!is_program_frame(f->kind));
-    cm_emit_op(w, CM_EV_RETURN, t, f->program, f->pc, f->port, a, b, c);
+    cm_emit_op(w, CM_EV_RETURN, t, f->program, f->pc, f->port,
+               CM_EVENT_VALUES(ret, .result = result, .aux = aux, .elapsed_ns = elapsed_ns));
     t->depth--;
     assert(t->depth > 0);
     cm_frame *caller = cm_top(t);
@@ -88,7 +89,8 @@ static void leak_request(cm_world *w, cm_thread *t, int32_t port, int32_t msg)
 {
     cm_process *proc = cm_process_at(w, t->process);
     cm_msg *m = CM_MSG(w, msg);
-    cm_emit_msg(w, CM_EV_REQUEST_DROPPED, t, 0, port, CM_DROP_INVALID_ON_ARRIVAL, m->convid, 0,
+    cm_emit_msg(w, CM_EV_REQUEST_DROPPED, t, 0, port,
+                CM_EVENT_VALUES(drop, .reason = CM_DROP_INVALID_ON_ARRIVAL, .convid = m->convid),
                 m->serial);
     m->next = proc->leaked;
     proc->leaked = msg;
@@ -112,10 +114,11 @@ bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t q
     uint16_t handler = p->handler;
     if (retain) { /* R40, R60: retained for the callout */
         p->retain_calls++;
-        cm_emit(w, CM_EV_CTX_RETAIN, t, port, 0, 0, info);
+        cm_emit(w, CM_EV_CONTEXT_RETAIN, t, port, CM_EVENT_VALUES(context, .info = info));
     }
     if (m->malformed) { /* R45: dropped after the retain, never released */
-        cm_emit_msg(w, CM_EV_REQUEST_DROPPED, t, 0, port, CM_DROP_MALFORMED, m->convid, 0,
+        cm_emit_msg(w, CM_EV_REQUEST_DROPPED, t, 0, port,
+                    CM_EVENT_VALUES(drop, .reason = CM_DROP_MALFORMED, .convid = m->convid),
                     m->serial);
         cm_msg_destroy(w, msg);
         return false;
@@ -123,7 +126,10 @@ bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t q
     if (m->data.size_bytes < 0) { /* R39: "length -1" arrives as an empty CFData */
         CM_MSG(w, msg)->data = (cm_data){.size_bytes = 0, .blob = CM_NONE32};
     }
-    cm_emit_msg(w, CM_EV_CALLOUT, t, 0, port, m->msgid, m->convid, m->data.size_bytes, m->serial);
+    cm_emit_msg(w, CM_EV_CALLOUT, t, 0, port,
+                CM_EVENT_VALUES(request, .msgid = m->msgid, .convid = m->convid,
+                                .size_bytes = m->data.size_bytes),
+                m->serial);
     cm_frame *f = cm_push(w, t, CM_FR_CALLOUT);
     if (f == NULL) return false;
     f->program = handler;
@@ -146,19 +152,24 @@ static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
     int32_t msgid = m->msgid;
     bool retain = p->ctx_flags & CM_OPF_CTX_RETAIN;
     bool release = retain && (p->ctx_flags & CM_OPF_CTX_RELEASE);
-    cm_emit(w, CM_EV_CALLOUT_DONE, t, f->port, cm_data_encode(reply), 0, reply.size_bytes);
+    cm_emit(w, CM_EV_CALLOUT_DONE, t, f->port,
+            CM_EVENT_VALUES(callout_done, .reply = cm_data_encode(reply),
+                            .reply_size_bytes = reply.size_bytes));
     m->reply_kport = -1;
     cm_msg_free(w, f->msg);
     f->msg = -1;
     if (reply.size_bytes > CM_MAX_DATA_BYTES) { /* R43: an empty reply instead */
-        cm_emit(w, CM_EV_WARNING, t, f->port, CM_WARN_REPLY_TOO_BIG, 0, reply.size_bytes);
+        cm_emit(w, CM_EV_WARNING, t, f->port,
+                CM_EVENT_VALUES(warning, .warning = CM_WARN_REPLY_TOO_BIG, .size_bytes = reply.size_bytes));
         reply = (cm_data){.size_bytes = 0, .blob = CM_NONE32};
     }
     if (reply_kport >= 0) {
         bool delivered = CM_KPORT(w, reply_kport)->alive;
         int32_t rmsg = cm_msg_new(w, CM_MSG_REPLY);
         int32_t serial = rmsg >= 0 ? CM_MSG(w, rmsg)->serial : -1;
-        cm_emit_msg(w, CM_EV_REPLY_SENT, t, 0, f->port, -convid, delivered, reply.size_bytes,
+        cm_emit_msg(w, CM_EV_REPLY_SENT, t, 0, f->port,
+                    CM_EVENT_VALUES(reply, .convid = -convid, .delivered = delivered,
+                                    .size_bytes = reply.size_bytes),
                     serial);
         if (rmsg >= 0 && !delivered) cm_msg_free(w, rmsg);
         if (rmsg >= 0 && delivered) {
@@ -173,7 +184,7 @@ static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
     }
     if (release) {
         CM_PORT(w, f->port)->release_calls++;
-        cm_emit(w, CM_EV_CTX_RELEASE, t, f->port, 0, 0, f->value);
+        cm_emit(w, CM_EV_CONTEXT_RELEASE, t, f->port, CM_EVENT_VALUES(context, .info = f->value));
     }
 }
 
@@ -187,7 +198,7 @@ static void program_end(cm_world *w, cm_thread *t)
     t->depth--;
     if (kind == CM_FR_PROGRAM) {
         assert(t->depth == 0);
-        cm_emit(w, CM_EV_THREAD_END, t, CM_NO_PORT, 0, 0, 0);
+        cm_emit(w, CM_EV_THREAD_END, t, CM_NO_PORT, CM_EVENT_NO_VALUES);
         if (t->index == 0 && !t->executor) cm_process_kill(w, t->process, 0, false);
         return;
     }
@@ -207,6 +218,34 @@ static void program_end(cm_world *w, cm_thread *t)
 
 /* ---- stepping (cm_thread_runnable is inline in cm_internal.h) --------- */
 
+/* Two data values are the same bytes (content the model does not keep is zeros). */
+static bool data_same(const cm_world *w, cm_data a, cm_data b)
+{
+    if (a.size_bytes != b.size_bytes) return false;
+    if (a.size_bytes <= 0 || a.blob == b.blob) return true;
+    const cm_blob *x = a.blob != CM_NONE32 ? &w->cfg.blobs[a.blob] : NULL;
+    const cm_blob *y = b.blob != CM_NONE32 ? &w->cfg.blobs[b.blob] : NULL;
+    assert(x != NULL || y != NULL);
+    if (x != NULL && y != NULL) return memcmp(x->bytes, y->bytes, (size_t)a.size_bytes) == 0;
+    const cm_blob *known = x != NULL ? x : y;
+    for (int64_t i = 0; i < a.size_bytes; i++) {
+        if (known->bytes[i] != 0) return false;
+    }
+    return true;
+}
+
+/* when: does the callout's request match? (Only handlers have conditions: the loader's rule.) */
+static bool when_holds(const cm_world *w, const cm_frame *f, const cm_when *when)
+{
+    assert(when->flags != 0);
+    if (f->kind != CM_FR_CALLOUT || f->msg < 0) return false;
+    const cm_msg *m = CM_MSG(w, f->msg);
+    if ((when->flags & CM_WHEN_MSGID) && m->msgid != when->msgid) return false;
+    if ((when->flags & CM_WHEN_SIZE) && m->data.size_bytes != when->size_bytes) return false;
+    if ((when->flags & CM_WHEN_DATA) && !data_same(w, m->data, when->data)) return false;
+    return true;
+}
+
 static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
     const cm_program *prog = &w->cfg.programs[f->program];
@@ -215,13 +254,18 @@ static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
         return;
     }
     const cm_op *op = &prog->ops[f->pc];
+    if (op->when.flags != 0 && !when_holds(w, f, &op->when)) { /* not for this request: skipped */
+        f->pc++;
+        return;
+    }
     uint16_t program = f->program;
     uint32_t pc = f->pc;
     cm_ret ret = {0, 0, 0};
-    cm_emit_op(w, CM_EV_CALL, t, program, pc, CM_NO_PORT, op->kind, 0, 0);
+    cm_emit_op(w, CM_EV_CALL, t, program, pc, CM_NO_PORT, CM_EVENT_VALUES(call, .op = op->kind));
     cm_opr r = cm_exec_op(w, t, f, op, &ret);
     if (r != CM_OPR_DONE) return;
-    cm_emit_op(w, CM_EV_RETURN, t, program, pc, ret.port, ret.a, ret.b, 0);
+    cm_emit_op(w, CM_EV_RETURN, t, program, pc, ret.port,
+               CM_EVENT_VALUES(ret, .result = ret.result, .aux = ret.aux));
     f->pc++;
 }
 
@@ -282,11 +326,12 @@ void cm_run_callback(cm_world *w, cm_thread *t, uint16_t program, int32_t self_p
     for (f.pc = 0; f.pc < prog->count && t->alive; f.pc++) {
         const cm_op *op = &prog->ops[f.pc];
         cm_ret ret = {0, 0, 0};
-        cm_emit_op(w, CM_EV_CALL, t, program, f.pc, CM_NO_PORT, op->kind, 0, 0);
+        cm_emit_op(w, CM_EV_CALL, t, program, f.pc, CM_NO_PORT, CM_EVENT_VALUES(call, .op = op->kind));
         cm_opr r = cm_exec_op(w, t, &f, op, &ret);
         assert(r != CM_OPR_PUSHED);
         if (r != CM_OPR_DONE) break;
-        cm_emit_op(w, CM_EV_RETURN, t, program, f.pc, ret.port, ret.a, ret.b, 0);
+        cm_emit_op(w, CM_EV_RETURN, t, program, f.pc, ret.port,
+                   CM_EVENT_VALUES(ret, .result = ret.result, .aux = ret.aux));
     }
     t->inline_depth--;
 }
@@ -329,8 +374,8 @@ void cm_process_start(cm_world *w, uint16_t process)
     proc->incarnation++;
     proc->pid = w->pid_next++;
     reset_process_state(w, process);
-    cm_emit_process(w, CM_EV_START, process, CM_NO_PORT, proc->incarnation,
-                    (int32_t)proc->pid, 0);
+    cm_emit_process(w, CM_EV_START, process, CM_NO_PORT,
+                    CM_EVENT_VALUES(start, .incarnation = proc->incarnation, .pid = (int32_t)proc->pid));
     for (uint16_t i = 0; i < proc->thread_count; i++) {
         uint32_t g = proc->thread_base + i;
         cm_thread *t = cm_thread_at(w, g);
@@ -419,16 +464,37 @@ static void drop_receive_rights(cm_world *w, uint16_t process, uint8_t incarnati
     }
 }
 
+/*
+ * A signal is raised once: every thread waiting on it re-checks its count. Raised by signal
+ * steps and, for wait_for: {ended: P}, by the end of P (after everything it held is gone).
+ */
+void cm_signal_raise(cm_world *w, uint16_t signal)
+{
+    assert(signal < w->cfg.signal_count && signal < CM_SIGNAL_MAX);
+    if (w->signals[signal] < UINT32_MAX) w->signals[signal]++;
+    for (uint32_t g = 0; g < w->thread_total; g++) {
+        cm_thread *other = &w->threads[g];
+        if (!other->alive || other->depth == 0) continue;
+        const cm_frame *top = cm_top(other);
+        if (top->kind == CM_FR_WAIT && top->convid == signal) cm_wake(w, g);
+    }
+    assert(w->signals[signal] > 0);
+}
+
 void cm_process_kill(cm_world *w, uint16_t process, uint8_t reason, bool crash)
 {
     cm_process *proc = cm_process_at(w, process);
     if (proc->state != CM_PROC_RUNNING) return;
     proc->state = CM_PROC_DEAD;
-    cm_emit_process(w, crash ? CM_EV_CRASH : CM_EV_EXIT, process, CM_NO_PORT, reason, 0, 0);
+    cm_emit_process(w, crash ? CM_EV_CRASH : CM_EV_EXIT, process, CM_NO_PORT,
+                    CM_EVENT_VALUES(process_end, .reason = reason));
     for (uint16_t i = 0; i < proc->thread_count; i++) {
         drop_thread_messages(w, cm_thread_at(w, proc->thread_base + i));
     }
     drop_queues(w, proc);
     drop_receive_rights(w, process, proc->incarnation);
     proc->wrappers = -1;
+    /* Its end is complete (every right it held is gone): wait_for: {ended: P} may return. */
+    const cm_process_config *pc = &w->cfg.processes[process];
+    if (pc->has_end_signal) cm_signal_raise(w, pc->end_signal);
 }

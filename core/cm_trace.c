@@ -7,42 +7,24 @@
  */
 #include "cm_internal.h"
 
+#include <stddef.h>
 #include <string.h>
+
+/* Every shape's fields are the slots, in order: the hash encodes the slots. */
+#define SHAPE_OVER_SLOTS(shape, fa, fb, fc)                                           \
+    _Static_assert(offsetof(cm_event, shape.fa) == offsetof(cm_event, slots.a) &&     \
+                       offsetof(cm_event, shape.fb) == offsetof(cm_event, slots.b) && \
+                       offsetof(cm_event, shape.fc) == offsetof(cm_event, slots.c),   \
+                   "shape " #shape " is over the slots a, b, c");
+CM_EVENT_SHAPES(SHAPE_OVER_SLOTS)
+#undef SHAPE_OVER_SLOTS
+_Static_assert(sizeof(cm_event_values) == 16, "an event's values are two 32-bit slots and one 64-bit slot");
 
 static const char *const event_names[CM_EV_KIND_COUNT] = {
     [CM_EV_NONE] = "none",
-    [CM_EV_START] = "start",
-    [CM_EV_CALL] = "call",
-    [CM_EV_RETURN] = "return",
-    [CM_EV_STATE] = "state",
-    [CM_EV_ENQUEUE] = "enqueue",
-    [CM_EV_SEND_BLOCKED] = "send_blocked",
-    [CM_EV_CALLOUT] = "callout",
-    [CM_EV_CALLOUT_DONE] = "callout_done",
-    [CM_EV_REPLY_SENT] = "reply_sent",
-    [CM_EV_REPLY_FILED] = "reply_filed",
-    [CM_EV_REPLY_DROPPED] = "reply_dropped",
-    [CM_EV_CORRUPT_REPLY] = "corrupt_reply_dropped",
-    [CM_EV_MSG_DESTROYED] = "message_destroyed",
-    [CM_EV_REQUEST_DROPPED] = "request_dropped",
-    [CM_EV_INVALIDATION_CB] = "invalidation_callback",
-    [CM_EV_CTX_RETAIN] = "context_retain",
-    [CM_EV_CTX_RELEASE] = "context_release",
-    [CM_EV_CTX_COPYDESC] = "context_copy_description",
-    [CM_EV_TIMER] = "timer",
-    [CM_EV_BLOCK] = "block",
-    [CM_EV_CRASH] = "crash",
-    [CM_EV_EXIT] = "exit",
-    [CM_EV_THREAD_END] = "thread_end",
-    [CM_EV_NAME_REGISTERED] = "name_registered",
-    [CM_EV_NAME_RELEASED] = "name_released",
-    [CM_EV_PORT_DIED] = "port_died",
-    [CM_EV_DEATH_NOTICE] = "death_notice",
-    [CM_EV_DEALLOC] = "dealloc",
-    [CM_EV_WARNING] = "warning",
-    [CM_EV_CHOICE] = "choice",
-    [CM_EV_BLOCKED_AT_END] = "blocked_at_end",
-    [CM_EV_END] = "end",
+#define EVENT_NAME(id, name, shape, counted, ta, tb, tc) [CM_EV_##id] = name,
+    CM_EVENT_KINDS(EVENT_NAME)
+#undef EVENT_NAME
 };
 
 const char *cm_event_kind_name(uint16_t kind)
@@ -299,127 +281,121 @@ static void put_return(text *t, const cm_world *w, const cm_event *ev)
     put_str(t, cm_op_kind_name(kind));
     switch (kind) {
     case CM_OP_SEND:
-        put_kv(t, "status", ev->a);
+        put_kv(t, "status", ev->ret.result);
         put_char(t, ' ');
-        put_str(t, cm_status_name(ev->a));
-        if (ev->b != -1) put_data(t, w, "reply", ev->b);
-        put_kv(t, "elapsed_ns", ev->c);
+        put_str(t, cm_status_name(ev->ret.result));
+        if (ev->ret.aux != -1) put_data(t, w, "reply", ev->ret.aux);
+        put_kv(t, "elapsed_ns", ev->ret.elapsed_ns);
         return;
     case CM_OP_CREATE_LOCAL:
     case CM_OP_CREATE_LOCAL_PER_PID:
-        put_kv(t, "port", ev->a);
-        put_kv(t, "should_free_info", ev->b);
+        put_kv(t, "port", ev->ret.result);
+        put_kv(t, "should_free_info", ev->ret.aux);
         return;
     case CM_OP_CREATE_REMOTE:
     case CM_OP_CREATE_REMOTE_PER_PID:
-        put_kv(t, "port", ev->a);
+        put_kv(t, "port", ev->ret.result);
         return;
     case CM_OP_GET_NAME:
         put_str(t, " name=");
-        put_name_id(t, w, ev->a);
+        put_name_id(t, w, ev->ret.result);
         return;
     case CM_OP_GET_CONTEXT:
-        put_kv(t, "info", ev->b);
+        put_kv(t, "info", ev->ret.aux);
         return;
     case CM_OP_RUN_IN_MODE:
     case CM_OP_RUN:
     case CM_OP_SLEEP:
     case CM_OP_WAIT_FOR:
-        put_kv(t, "result", ev->a);
-        put_kv(t, "elapsed_ns", ev->c);
+        put_kv(t, "result", ev->ret.result);
+        put_kv(t, "elapsed_ns", ev->ret.elapsed_ns);
         return;
     case CM_OP_SIGNAL:
-        put_kv(t, "raised", ev->a);
+        put_kv(t, "raised", ev->ret.result);
         return;
     case CM_OP_REPLY:
-        put_data(t, w, "data", ev->a);
+        put_data(t, w, "data", ev->ret.result);
         return;
     default:
-        put_kv(t, "result", ev->a);
+        put_kv(t, "result", ev->ret.result);
         return;
+    }
+}
+
+/*
+ * How each slot of each kind is printed: the text columns of
+ * cm_event_kinds.h, as data (the text is not on the hot path).
+ */
+typedef enum text_format {
+    TF_NO = 0, TF_KV, TF_NZ, TF_DATA, TF_NAME, TF_OP, TF_DROP, TF_FROM, TF_TO, TF_RETURN
+} text_format;
+
+typedef struct slot_text {
+    uint8_t format; /* text_format */
+    const char *key;
+} slot_text;
+
+#define TEXT_NO {TF_NO, NULL}
+#define TEXT_KV(key) {TF_KV, #key}
+#define TEXT_NZ(key) {TF_NZ, #key}
+#define TEXT_DATA(key) {TF_DATA, #key}
+#define TEXT_NAME {TF_NAME, NULL}
+#define TEXT_OP {TF_OP, NULL}
+#define TEXT_DROP {TF_DROP, NULL}
+#define TEXT_FROM {TF_FROM, NULL}
+#define TEXT_TO {TF_TO, NULL}
+#define TEXT_RETURN {TF_RETURN, NULL}
+
+static const slot_text event_text[CM_EV_KIND_COUNT][3] = {
+    [CM_EV_NONE] = {TEXT_NZ(a), TEXT_NZ(b), TEXT_NZ(c)},
+#define EVENT_TEXT(id, name, shape, counted, ta, tb, tc) [CM_EV_##id] = {TEXT_##ta, TEXT_##tb, TEXT_##tc},
+    CM_EVENT_KINDS(EVENT_TEXT)
+#undef EVENT_TEXT
+};
+
+static const char *state_name(int64_t state)
+{
+    static const char *const states[CM_PS_COUNT] = {"new", "valid", "invalid", "deallocated"};
+    return state >= 0 && state < CM_PS_COUNT ? states[state] : "?";
+}
+
+/* One slot's text, as its kind's row says. */
+static void put_slot(text *t, const cm_world *w, const cm_event *ev, slot_text f, int64_t value)
+{
+    switch ((text_format)f.format) {
+    case TF_NO: return;
+    case TF_KV: put_kv(t, f.key, value); return;
+    case TF_NZ:
+        if (value != 0) put_kv(t, f.key, value);
+        return;
+    case TF_DATA: put_data(t, w, f.key, (int32_t)value); return;
+    case TF_NAME:
+        put_char(t, ' ');
+        put_name_id(t, w, (int32_t)value);
+        return;
+    case TF_OP:
+        put_char(t, ' ');
+        put_str(t, cm_op_kind_name((uint8_t)value));
+        return;
+    case TF_DROP: put_str(t, value == CM_DROP_MALFORMED ? " malformed" : " invalid_on_arrival"); return;
+    case TF_FROM:
+        put_char(t, ' ');
+        put_str(t, state_name(value));
+        return;
+    case TF_TO:
+        put_str(t, "->");
+        put_str(t, state_name(value));
+        return;
+    case TF_RETURN: put_return(t, w, ev); return;
     }
 }
 
 static void put_fields(text *t, const cm_world *w, const cm_event *ev)
 {
-    switch (ev->kind) {
-    case CM_EV_START:
-        put_kv(t, "incarnation", ev->a);
-        put_kv(t, "pid", ev->b);
-        return;
-    case CM_EV_CALL:
-        put_char(t, ' ');
-        put_str(t, cm_op_kind_name((uint8_t)ev->a));
-        return;
-    case CM_EV_RETURN:
-        put_return(t, w, ev);
-        return;
-    case CM_EV_STATE: {
-        static const char *const states[] = {"new", "valid", "invalid", "deallocated"};
-        put_char(t, ' ');
-        put_str(t, ev->a >= 0 && ev->a < 4 ? states[ev->a] : "?");
-        put_str(t, "->");
-        put_str(t, ev->b >= 0 && ev->b < 4 ? states[ev->b] : "?");
-        return;
-    }
-    case CM_EV_ENQUEUE:
-    case CM_EV_CALLOUT:
-    case CM_EV_SEND_BLOCKED:
-    case CM_EV_MSG_DESTROYED:
-        put_kv(t, "msgid", ev->a);
-        put_kv(t, "convid", ev->b);
-        if (ev->kind != CM_EV_SEND_BLOCKED) put_kv(t, "size", ev->c);
-        return;
-    case CM_EV_CALLOUT_DONE:
-        put_data(t, w, "reply", ev->a);
-        return;
-    case CM_EV_REPLY_SENT:
-        put_kv(t, "convid", ev->a);
-        put_kv(t, "delivered", ev->b);
-        put_kv(t, "size", ev->c);
-        return;
-    case CM_EV_REPLY_FILED:
-    case CM_EV_REPLY_DROPPED:
-        put_kv(t, "convid", ev->a);
-        put_kv(t, "size", ev->c);
-        return;
-    case CM_EV_REQUEST_DROPPED:
-        put_str(t, ev->a == CM_DROP_MALFORMED ? " malformed" : " invalid_on_arrival");
-        put_kv(t, "convid", ev->b);
-        return;
-    case CM_EV_INVALIDATION_CB:
-        put_kv(t, "callback", ev->a);
-        put_kv(t, "info", ev->c);
-        return;
-    case CM_EV_CTX_RETAIN:
-    case CM_EV_CTX_RELEASE:
-    case CM_EV_CTX_COPYDESC:
-        put_kv(t, "info", ev->c);
-        return;
-    case CM_EV_NAME_REGISTERED:
-    case CM_EV_NAME_RELEASED:
-        put_char(t, ' ');
-        put_name_id(t, w, ev->a);
-        return;
-    case CM_EV_PORT_DIED:
-    case CM_EV_DEATH_NOTICE:
-        put_kv(t, "kport", ev->b);
-        return;
-    case CM_EV_CHOICE:
-        put_kv(t, "kind", ev->a);
-        put_kv(t, "picked", ev->b);
-        put_kv(t, "of", ev->c);
-        return;
-    case CM_EV_BLOCKED_AT_END:
-        put_kv(t, "frame", ev->a);
-        put_kv(t, "elapsed_ns", ev->c);
-        return;
-    default:
-        if (ev->a != 0) put_kv(t, "a", ev->a);
-        if (ev->b != 0) put_kv(t, "b", ev->b);
-        if (ev->c != 0) put_kv(t, "c", ev->c);
-        return;
-    }
+    const slot_text *row = event_text[ev->kind < CM_EV_KIND_COUNT ? ev->kind : CM_EV_NONE];
+    put_slot(t, w, ev, row[0], ev->slots.a);
+    put_slot(t, w, ev, row[1], ev->slots.b);
+    put_slot(t, w, ev, row[2], ev->slots.c);
 }
 
 size_t cm_event_format(const cm_world *w, const cm_event *ev, char *buf, size_t cap)

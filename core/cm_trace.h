@@ -3,7 +3,8 @@
  *
  * Each event has its virtual time, the process and thread it happened on,
  * the program operation that caused it (when there is one), the port
- * object involved, three kind-specific values, and for message events the
+ * object involved, three values named by its kind (cm_event_kinds.h:
+ * ev->request.msgid, ev->ret.elapsed_ns, ...), and for message events the
  * message's serial, so a request's enqueue can be matched with its callout
  * and a reply's sending with its filing. The canonical text form
  * is one line per event (cm_event_format); the trace hash is a stable
@@ -14,9 +15,10 @@
 #ifndef CM_TRACE_H
 #define CM_TRACE_H
 
+#include "cm_event_kinds.h"
 #include "cm_types.h"
 
-/* Port life-cycle states, as CM_EV_STATE carries them (a = from, b = to). */
+/* Port life-cycle states, as CM_EV_STATE carries them (state.from, state.to). */
 typedef enum cm_port_state {
     CM_PS_NEW = 0,         /* allocated, not yet valid (R3) */
     CM_PS_VALID = 1,
@@ -25,41 +27,12 @@ typedef enum cm_port_state {
     CM_PS_COUNT
 } cm_port_state;
 
+/* The event kinds, in the order of cm_event_kinds.h (the order is part of the hash). */
 typedef enum cm_event_kind {
     CM_EV_NONE = 0,
-    CM_EV_START,        /* process started: a = incarnation, b = pid */
-    CM_EV_CALL,         /* an operation began: a = op kind */
-    CM_EV_RETURN,       /* it returned: a = result, b = aux, c = elapsed ns */
-    CM_EV_STATE,        /* port state change: a = from, b = to */
-    CM_EV_ENQUEUE,      /* request queued: a = msgid, b = convid, c = size */
-    CM_EV_SEND_BLOCKED, /* sender waits for queue space: a = msgid, b = convid */
-    CM_EV_CALLOUT,      /* callout begins: a = msgid, b = convid, c = size */
-    CM_EV_CALLOUT_DONE, /* callout returned: a = reply blob, c = reply size */
-    CM_EV_REPLY_SENT,   /* reply queued to the client: a = convid, c = size */
-    CM_EV_REPLY_FILED,  /* reply matched to its pending request: a = convid */
-    CM_EV_REPLY_DROPPED,   /* late reply with no pending entry (R34): a = convid */
-    CM_EV_CORRUPT_REPLY,   /* send-once notification dropped (R33, R45) */
-    CM_EV_MSG_DESTROYED,   /* queued request destroyed (port died): a = msgid, b = convid */
-    CM_EV_REQUEST_DROPPED, /* request not delivered: a = reason (R44, R45) */
-    CM_EV_INVALIDATION_CB, /* invalidation callback runs: a = callback, c = info,
-                              b = 1 when SetInvalidationCallBack ran it at once (R8) */
-    CM_EV_CTX_RETAIN,      /* context.retain(info): c = info */
-    CM_EV_CTX_RELEASE,     /* context.release(info): c = info */
-    CM_EV_CTX_COPYDESC,    /* context.copyDescription(info): c = info */
-    CM_EV_TIMER,           /* run-loop timer fires: a = timer */
-    CM_EV_BLOCK,           /* dispatch block runs: a = queue, b = block kind */
-    CM_EV_CRASH,           /* process dies: a = reason */
-    CM_EV_EXIT,            /* process exits normally */
-    CM_EV_THREAD_END,      /* a thread's program is finished */
-    CM_EV_NAME_REGISTERED, /* bootstrap: a = name blob, b = kernel port */
-    CM_EV_NAME_RELEASED,   /* bootstrap: a = name blob */
-    CM_EV_PORT_DIED,       /* receive right destroyed: b = kernel port */
-    CM_EV_DEATH_NOTICE,    /* dead-name noticed by a process (R56): b = kernel port */
-    CM_EV_DEALLOC,         /* last release: the object is deallocated (R54) */
-    CM_EV_WARNING,         /* CF logs a warning: a = cm_warning */
-    CM_EV_CHOICE,          /* a choice point: a = kind, b = chosen, c = options */
-    CM_EV_BLOCKED_AT_END,  /* at the end, a thread is still inside an operation */
-    CM_EV_END,             /* the run ended: a = cm_end_reason */
+#define CM_EV_ENUM(id, name, shape, counted, ta, tb, tc) CM_EV_##id,
+    CM_EVENT_KINDS(CM_EV_ENUM)
+#undef CM_EV_ENUM
     CM_EV_KIND_COUNT
 } cm_event_kind;
 
@@ -98,6 +71,32 @@ typedef enum cm_end_reason {
     CM_END_BUDGET = 4,     /* the configured event budget was spent */
 } cm_end_reason;
 
+/*
+ * An event's three values, by name: one member per shape of
+ * cm_event_kinds.h, all over the same three slots (a, b: 32 bits; c: 64
+ * bits), which `slots` names as the trace hash encodes them.
+ */
+#define CM_EV_SHAPE_MEMBER(shape, fa, fb, fc) \
+    struct {                                  \
+        int32_t fa;                           \
+        int32_t fb;                           \
+        int64_t fc;                           \
+    } shape;
+#define CM_EVENT_VALUE_MEMBERS                \
+    struct {                                  \
+        int32_t a;                            \
+        int32_t b;                            \
+        int64_t c;                            \
+    } slots;                                  \
+    CM_EVENT_SHAPES(CM_EV_SHAPE_MEMBER)
+
+/* The values an emitter gives (CM_EVENT_VALUES), the same members as in cm_event. */
+typedef union cm_event_values {
+    CM_EVENT_VALUE_MEMBERS
+} cm_event_values;
+/* CM_EVENT_VALUES(request, .msgid = 3, .convid = 1): an event's values by shape and field. */
+#define CM_EVENT_VALUES(shape, ...) ((cm_event_values){.shape = {__VA_ARGS__}})
+
 typedef struct cm_event {
     cm_time_ns time_ns;
     uint32_t seq;        /* 0, 1, 2, ... in order */
@@ -107,10 +106,10 @@ typedef struct cm_event {
     uint16_t program;    /* program of the operation, CM_NONE16 */
     uint32_t op_index;   /* operation index in that program */
     int32_t port;        /* port object id, CM_NO_PORT */
-    int32_t a;
-    int32_t b;
-    int64_t c;
     int32_t msg;         /* the message involved (a world-unique serial), -1 */
+    union {              /* the kind's values: ev->request.msgid, ev->ret.elapsed_ns, ... */
+        CM_EVENT_VALUE_MEMBERS
+    };
 } cm_event;
 
 const char *cm_event_kind_name(uint16_t kind);

@@ -105,9 +105,10 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
  *   w0 time_ns
  *   w1 seq | kind << 32 | process << 48
  *   w2 thread | program << 16 | op_index << 32
- *   w3 (uint32_t)port | (uint32_t)a << 32
- *   w4 (uint32_t)b | (uint32_t)msg << 32
- *   w5 c
+ *   w3 (uint32_t)port | (uint32_t)slots.a << 32
+ *   w4 (uint32_t)slots.b | (uint32_t)msg << 32
+ *   w5 slots.c
+ * (the slots of cm_event_kinds.h: each kind's named values live in them).
  */
 
 static inline uint64_t hash_words(uint64_t hash, uint64_t w0, uint64_t w1, uint64_t w2,
@@ -123,8 +124,8 @@ uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
 {
     return hash_words(hash, (uint64_t)ev->time_ns, cm_ev_word1(ev->seq, ev->kind, ev->process),
                       cm_ev_word2(ev->thread, ev->program, ev->op_index),
-                      cm_ev_word_pair(ev->port, ev->a), cm_ev_word_pair(ev->b, ev->msg),
-                      (uint64_t)ev->c);
+                      cm_ev_word_pair(ev->port, ev->slots.a), cm_ev_word_pair(ev->slots.b, ev->msg),
+                      (uint64_t)ev->slots.c);
 }
 
 /*
@@ -156,10 +157,10 @@ void cm_emit_words(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t 
                    .program = (uint16_t)(w2 >> 16),
                    .op_index = (uint32_t)(w2 >> 32),
                    .port = (int32_t)(uint32_t)w3,
-                   .a = (int32_t)(uint32_t)(w3 >> 32),
-                   .b = (int32_t)(uint32_t)w4,
-                   .c = (int64_t)w5,
-                   .msg = (int32_t)(uint32_t)(w4 >> 32)};
+                   .msg = (int32_t)(uint32_t)(w4 >> 32),
+                   .slots = {.a = (int32_t)(uint32_t)(w3 >> 32),
+                             .b = (int32_t)(uint32_t)w4,
+                             .c = (int64_t)w5}};
     if (w->events_kept < w->cfg.trace_capacity) w->events[w->events_kept++] = ev;
     if (notify) w->cfg.on_event(w->cfg.on_event_ctx, w, &ev);
 }
@@ -301,7 +302,8 @@ uint32_t cm_choose(cm_world *w, uint8_t kind, uint32_t count)
     uint32_t pick = w->strategy->choose(w->strategy_ctx, &choice);
     assert(pick < count);
     if (pick >= count) pick = 0;
-    cm_emit(w, CM_EV_CHOICE, NULL, CM_NO_PORT, kind, (int32_t)pick, count);
+    cm_emit(w, CM_EV_CHOICE, NULL, CM_NO_PORT,
+            CM_EVENT_VALUES(choice, .choice_kind = kind, .picked = (int32_t)pick, .option_count = count));
     return pick;
 }
 
@@ -405,12 +407,13 @@ static void end_run(cm_world *w, uint8_t reason)
         for (uint32_t d = 0; d < t->depth; d++) {
             const cm_frame *f = &t->frames[d];
             if (f->kind < CM_FR_SEND) continue;
-            cm_emit_op(w, CM_EV_BLOCKED_AT_END, t, f->program, f->pc, f->port, f->kind, 0,
-                       w->now_ns - f->start_ns);
+            cm_emit_op(w, CM_EV_BLOCKED_AT_END, t, f->program, f->pc, f->port,
+                       CM_EVENT_VALUES(blocked, .frame_kind = f->kind,
+                                       .elapsed_ns = w->now_ns - f->start_ns));
         }
     }
     w->end_reason = reason;
-    cm_emit(w, CM_EV_END, NULL, CM_NO_PORT, reason, 0, 0);
+    cm_emit(w, CM_EV_END, NULL, CM_NO_PORT, CM_EVENT_VALUES(end, .reason = reason));
 }
 
 /*
@@ -521,6 +524,7 @@ bool cm_world_step(cm_world *w)
             }
             run_world_event(w, tm);
         }
+        w->step_count++;
         return true;
     }
     /* Only reached after repeated jumps in time: the loop resumes next call. */
@@ -638,6 +642,7 @@ static void start_run(cm_world *w)
     w->end_reason = CM_END_NONE;
     w->timer_seq = 0;
     w->choice_ordinal = 0;
+    w->step_count = 0;
     w->pid_next = 100;
     w->epoch = 0;
     w->msg_serial = 0;
@@ -745,6 +750,58 @@ cm_end_reason cm_world_end_reason(const cm_world *w) { return (cm_end_reason)w->
 uint64_t cm_world_trace_hash(const cm_world *w) { return w->trace_hash; }
 uint64_t cm_world_event_count(const cm_world *w) { return w->event_count; }
 uint64_t cm_world_choice_count(const cm_world *w) { return w->choice_ordinal; }
+uint64_t cm_world_step_count(const cm_world *w) { return w->step_count; }
+
+/* A thread's next step is local (cm_world.h): the short list, checked against the state. */
+static bool thread_step_local(const cm_world *w, const cm_thread *t)
+{
+    if (!t->alive || t->depth == 0) return false; /* executors take blocks from shared queues */
+    const cm_frame *f = &t->frames[t->depth - 1];
+    if (f->kind == CM_FR_SLEEP) { /* the end of a sleep: pops, the caller's pc moves on */
+        if (f->flags & CM_FRF_HOLD) return true;
+        if (w->now_ns < f->deadline_ns || t->depth < 2) return false;
+        uint8_t caller = t->frames[t->depth - 2].kind;
+        return caller == CM_FR_PROGRAM || caller == CM_FR_CALLOUT || caller == CM_FR_TIMER ||
+               caller == CM_FR_BLOCK;
+    }
+    if (f->kind != CM_FR_PROGRAM && f->kind != CM_FR_CALLOUT && f->kind != CM_FR_TIMER &&
+        f->kind != CM_FR_BLOCK) {
+        return false;
+    }
+    const cm_program *prog = &w->cfg.programs[f->program];
+    if (f->pc >= prog->count) return false; /* the program's end: a process may exit */
+    const cm_op *op = &prog->ops[f->pc];
+    if (op->when.flags != 0 || op->kind != CM_OP_CREATE_REMOTE) return false;
+    if (op->name == CM_NONE32) return false; /* R13: the process dies */
+    uint32_t name = cm_name_of_blob(w, op->name);
+    if (name == CM_NONE32) return false;
+    /* R23: a cached remote is checked with IsValid, which may invalidate it */
+    return w->remote_table[(size_t)t->process * w->name_count + name] < 0;
+}
+
+cm_option_footprint cm_world_option_footprint(const cm_world *w, uint32_t option)
+{
+    cm_option_footprint fp = {.key = 0, .process = CM_NONE16, .local = false};
+    assert(option < w->due_count + w->candidate_count);
+    uint32_t ref = w->option_ref[option];
+    if (!(ref & UINT32_C(0x80000000))) {
+        const cm_timer *tm = &w->due[ref];
+        fp.key = UINT64_C(1) << 63 | tm->seq; /* a pending timer keeps its seq */
+        if (tm->kind == CM_TM_START && tm->a >= 0 && tm->a < w->cfg.process_count) {
+            const cm_process *proc = &w->processes[tm->a];
+            if (proc->incarnation == 0 && proc->state == CM_PROC_NOT_STARTED) {
+                fp.local = true; /* a first start: no earlier incarnation to tear down */
+                fp.process = (uint16_t)tm->a;
+            }
+        }
+        return fp;
+    }
+    const cm_thread *t = &w->threads[ref & UINT32_C(0x7FFFFFFF)];
+    fp.key = (uint64_t)t->process << 16 | t->index;
+    fp.local = thread_step_local(w, t);
+    fp.process = fp.local ? t->process : CM_NONE16;
+    return fp;
+}
 const cm_world_config *cm_world_config_of(const cm_world *w) { return &w->cfg; }
 
 const cm_event *cm_world_events(const cm_world *w, uint32_t *count)
@@ -773,6 +830,16 @@ cm_port_info cm_world_port_info(const cm_world *w, int32_t port)
     info.invalidation_callbacks = p->icallback_calls;
     info.conv_counter = p->conv_counter;
     return info;
+}
+
+int32_t cm_world_message_data(const cm_world *w, int32_t serial)
+{
+    assert(w != NULL && w->msgs.count <= w->msgs.capacity);
+    for (uint32_t i = 0; serial >= 0 && i < w->msgs.count; i++) {
+        const cm_msg *m = CM_MSG(w, (int32_t)i);
+        if (m->serial == serial) return cm_data_encode(m->data); /* serials are never reused */
+    }
+    return cm_data_encode(CM_DATA_NULL);
 }
 
 cm_blob cm_world_name(const cm_world *w, int32_t name_id)

@@ -64,6 +64,8 @@ typedef struct cm_process_config {
     uint16_t slot_count; /* port variables */
     cm_time_ns start_ns;
     uint32_t sandbox_group; /* R21: blob of the app group, CM_NONE32 */
+    bool has_end_signal;    /* wait_for: {ended: P}: a signal raised each time it ends */
+    uint16_t end_signal;    /* that signal (< signal_count) when has_end_signal */
 } cm_process_config;
 
 typedef enum cm_fault_kind {
@@ -99,6 +101,10 @@ typedef struct cm_world_config {
     uint32_t trace_capacity;       /* events kept in memory; 0: hash only */
     uint64_t max_events;           /* the run ends (CM_END_BUDGET) after this many; 0: none */
     bool explore_latency;          /* CM_CHOICE_LATENCY choice points */
+    /* explore_latency: latencies of latency_below_ns or more are not offered (option 0, the
+     * profile's, always is), so explored delays stay plausible; 0: no bound. (A bound of
+     * D ns inclusive is D + 1 here, so that 0 can mean none in a zeroed config.) */
+    cm_duration_ns latency_below_ns;
     bool track_history;            /* fold what was observed into cm_world_state_hash */
     /* Called for every event, the world included (also during cm_world_create). */
     void (*on_event)(void *ctx, const struct cm_world *w, const cm_event *ev);
@@ -146,6 +152,38 @@ uint64_t cm_world_state_hash(const cm_world *w);
 const cm_world_config *cm_world_config_of(const cm_world *w);
 
 /*
+ * Partial-order reduction support (sim_explore.c's sleep sets).
+ *
+ * cm_world_step_count: scheduling steps taken this run (a thread step or a
+ * world event), counted after each one, so a strategy can tell whether
+ * steps it was not asked about (a single option) happened between two
+ * choice points.
+ *
+ * cm_world_option_footprint: called from a strategy's choose() during a
+ * CM_CHOICE_NEXT choice, what option `option` would touch. `key` names the
+ * option's actor while it waits (a thread, or a due world event by its
+ * timer), unique among the options. `local` is true only for steps that
+ * write nothing but their own process's state, fresh objects taken from the
+ * pools (port, wrapper and pid numbers, which the checker treats as opaque
+ * identities) and the order-free trace digest, and that read, besides their
+ * own process, only shared state (the bootstrap registry, kernel ports'
+ * liveness) that no local step writes: a process's first start, a
+ * CreateRemote that finds no cached remote, the end of a sleep or a delayed
+ * start. Every other step is not local: it may touch anything. Two local
+ * steps of different processes therefore commute and neither enables nor
+ * disables the other; anything else is taken as dependent. The list is
+ * short on purpose: a step put here wrongly makes reduction miss schedules.
+ */
+typedef struct cm_option_footprint {
+    uint64_t key;
+    uint16_t process; /* local: the process it changes; else CM_NONE16 */
+    bool local;
+} cm_option_footprint;
+
+uint64_t cm_world_step_count(const cm_world *w);
+cm_option_footprint cm_world_option_footprint(const cm_world *w, uint32_t option);
+
+/*
  * The world's invariants, between steps (cm_validate.c): pools and free lists,
  * message and dispatch queues, waiter/reply/registration/timer lists, thread
  * frames, the scheduler's candidates, the timer heap, every port
@@ -171,6 +209,10 @@ cm_blob cm_world_mode_name(const cm_world *w, uint16_t mode);
  * The bytes belong to the configuration's blobs.
  */
 cm_blob cm_world_name(const cm_world *w, int32_t name_id);
+/* The data (a cm_data_encode code) of the message with this serial, as an observer asks at its
+ * CALLOUT event (the request being performed, R39's NULL already made empty); the code of
+ * CM_DATA_NULL when no message has it. O(messages): for observers that need it only. */
+int32_t cm_world_message_data(const cm_world *w, int32_t serial);
 
 /* Per-port counters for tests and reports (R60). */
 typedef struct cm_port_info {

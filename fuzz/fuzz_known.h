@@ -28,9 +28,9 @@
 #define FUZZ_KNOWN_WIRE_INLINE_OVER_CAP 0
 #endif
 
-/* Found by fuzz_value: the protocol's writer (conf_jw_str, conf_json.c) drops leading and
- * trailing spaces of a string, so data {"text": " hi "} reaches the agent as "hi"
- * (value/regressions/crash-text-edge-spaces, proto/regressions/crash-text-edge-spaces). */
+/* Found by fuzz_value: the protocol's writer (then conf_jw_str, over libfyaml's emitter)
+ * dropped leading and trailing spaces of a string, so data {"text": " hi "} reached the agent as
+ * "hi" (value/regressions/crash-text-edge-spaces, proto/regressions/crash-text-edge-spaces). */
 #ifndef FUZZ_KNOWN_WRITER_DROPS_EDGE_SPACES
 #define FUZZ_KNOWN_WRITER_DROPS_EDGE_SPACES 0
 #endif

@@ -43,33 +43,36 @@ static bool same_step(const conf_step *a, const conf_step *b)
            a->ctx_retain == b->ctx_retain && a->ctx_release == b->ctx_release &&
            a->ctx_copy_description == b->ctx_copy_description &&
            a->no_return_data == b->no_return_data && a->malformed == b->malformed &&
-           a->return_after_source == b->return_after_source && a->echo == b->echo;
+           a->return_after_source == b->return_after_source && a->echo == b->echo && a->when == b->when &&
+           (!(a->when & CM_WHEN_MSGID) || a->when_msgid == b->when_msgid) &&
+           (!(a->when & CM_WHEN_DATA) || fuzz_same_data(&a->when_data, &b->when_data)) &&
+           (!(a->when & CM_WHEN_SIZE) || a->when_size == b->when_size);
 }
 
 /* A decoded step, as the runner would write it: the agent must read back the same step. */
-static void check_step_roundtrip(conf_jw *w, const conf_step *s)
+static void check_step_roundtrip(base_jw *w, const conf_step *s)
 {
-    conf_jw_begin(w);
-    conf_jw_key(w, "step");
+    base_jw_begin(w);
+    base_jw_key(w, "step");
     conf_step_write(w, s);
     size_t len = 0;
-    const char *line = conf_jw_end(w, &len);
+    const char *line = base_jw_end(w, &len);
     if (line == NULL) return; /* longer than a line may be: the writer refuses, as it must */
     conf_jdoc doc;
     char err[200];
     FUZZ_CHECK(conf_json_parse(line, len, &doc, err, sizeof err), "a written step parses");
-    conf_arena arena;
-    conf_arena_init(&arena, FUZZ_PROTO_ARENA_BYTES);
+    base_arena arena;
+    base_arena_init(&arena, FUZZ_PROTO_ARENA_BYTES);
     conf_step back;
     FUZZ_CHECK(conf_step_read(&doc, conf_json_get(&doc, doc.root, "step"), &arena, &back, err, sizeof err),
                "a written step reads back");
     FUZZ_CHECK(same_step(s, &back), "a written step reads back unchanged");
-    conf_arena_fini(&arena);
+    base_arena_fini(&arena);
     conf_json_fini(&doc);
 }
 
 /* One step object as an agent reads it. */
-static void agent_step(conf_jw *w, const conf_jdoc *doc, uint32_t node, conf_arena *arena)
+static void agent_step(base_jw *w, const conf_jdoc *doc, uint32_t node, base_arena *arena)
 {
     conf_step s;
     char err[200] = "";
@@ -83,11 +86,11 @@ static void agent_step(conf_jw *w, const conf_jdoc *doc, uint32_t node, conf_are
 }
 
 /* What an agent does with a decoded runner -> agent line before it runs anything. */
-static void to_agent(conf_jw *w, const conf_msg *m)
+static void to_agent(base_jw *w, const conf_msg *m)
 {
     const conf_jdoc *doc = &m->doc;
-    conf_arena arena;
-    conf_arena_init(&arena, FUZZ_PROTO_ARENA_BYTES);
+    base_arena arena;
+    base_arena_init(&arena, FUZZ_PROTO_ARENA_BYTES);
     switch (m->type) {
     case CONF_MSG_PROGRAM: {
         const conf_jnode *steps = conf_json_node(doc, conf_msg_get(m, "steps"));
@@ -121,7 +124,7 @@ static void to_agent(conf_jw *w, const conf_msg *m)
         FUZZ_CHECK(conf_msg_str(m, "type") != NULL, "every line has a type");
         break;
     }
-    conf_arena_fini(&arena);
+    base_arena_fini(&arena);
 }
 
 /* A data member of an agent's line, as the runner reads it. */
@@ -130,8 +133,8 @@ static void runner_data(const conf_msg *m, const char *key)
     uint32_t v = conf_msg_get(m, key);
     const conf_jnode *n = conf_json_node(&m->doc, v);
     if (n == NULL || (n->type != CONF_J_OBJECT && n->type != CONF_J_NULL)) return;
-    conf_arena arena;
-    conf_arena_init(&arena, FUZZ_PROTO_ARENA_BYTES);
+    base_arena arena;
+    base_arena_init(&arena, FUZZ_PROTO_ARENA_BYTES);
     conf_data d;
     char err[200] = "";
     if (conf_data_read(&m->doc, v, &arena, &d, err, sizeof err)) {
@@ -139,7 +142,7 @@ static void runner_data(const conf_msg *m, const char *key)
     } else {
         FUZZ_CHECK(err[0] != '\0', "rejected data says why");
     }
-    conf_arena_fini(&arena);
+    base_arena_fini(&arena);
 }
 
 /* What the runner does with a decoded agent -> runner line, short of a session. */
@@ -165,7 +168,7 @@ static void to_runner(const conf_msg *m)
     }
 }
 
-static void decode_line(conf_jw *w, const char *line, size_t len)
+static void decode_line(base_jw *w, const char *line, size_t len)
 {
     static const conf_dir dirs[] = {CONF_TO_AGENT, CONF_TO_RUNNER};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
@@ -189,7 +192,7 @@ static void decode_line(conf_jw *w, const char *line, size_t len)
 /* Lines of the input, each decoded both ways: see the file comment. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    conf_jw w;
+    base_jw w;
     FUZZ_CHECK(conf_jw_init(&w), "a writer");
     size_t start = 0;
     for (uint32_t n = 0; start < size && n < FUZZ_PROTO_MAX_LINES; n++) {
@@ -198,6 +201,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         decode_line(&w, (const char *)data + start, end - start);
         start = end;
     }
-    conf_jw_fini(&w);
+    base_jw_fini(&w);
     return 0;
 }

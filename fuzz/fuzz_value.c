@@ -63,18 +63,18 @@ static void check_sim_duration(const char *text, uint32_t flags)
 }
 
 /* Writes one value as the only member of a line and parses that line back. */
-static bool rewrite_json(conf_jw *w, const conf_data *d, const int64_t *dur, conf_jdoc *doc,
+static bool rewrite_json(base_jw *w, const conf_data *d, const int64_t *dur, conf_jdoc *doc,
                          uint32_t *value)
 {
-    conf_jw_begin(w);
-    conf_jw_key(w, "v");
+    base_jw_begin(w);
+    base_jw_key(w, "v");
     if (d != NULL) {
         conf_data_write(w, d, CONF_DATA_INLINE_MAX);
     } else {
         conf_dur_write(w, *dur);
     }
     size_t len = 0;
-    const char *line = conf_jw_end(w, &len);
+    const char *line = base_jw_end(w, &len);
     char err[200];
     memset(doc, 0, sizeof *doc);
     if (line == NULL) return false; /* too long for one line: the writer says so */
@@ -85,7 +85,7 @@ static bool rewrite_json(conf_jw *w, const conf_data *d, const int64_t *dur, con
 }
 
 /* A protocol data value through write and read: unchanged (large bytes become size + digest). */
-static void check_conf_data_roundtrip(conf_jw *w, const conf_data *d)
+static void check_conf_data_roundtrip(base_jw *w, const conf_data *d)
 {
     conf_jdoc doc;
     uint32_t v = CONF_JSON_NONE;
@@ -93,8 +93,8 @@ static void check_conf_data_roundtrip(conf_jw *w, const conf_data *d)
         conf_json_fini(&doc);
         return;
     }
-    conf_arena arena;
-    conf_arena_init(&arena, FUZZ_VALUE_ARENA_BYTES);
+    base_arena arena;
+    base_arena_init(&arena, FUZZ_VALUE_ARENA_BYTES);
     conf_data back;
     char err[200];
     FUZZ_CHECK(conf_data_read(&doc, v, &arena, &back, err, sizeof err), "written data reads back");
@@ -105,11 +105,11 @@ static void check_conf_data_roundtrip(conf_jw *w, const conf_data *d)
     } else {
         FUZZ_CHECK(fuzz_same_data(d, &back), "written data reads back unchanged");
     }
-    conf_arena_fini(&arena);
+    base_arena_fini(&arena);
     conf_json_fini(&doc);
 }
 
-static void check_conf_dur_roundtrip(conf_jw *w, int64_t ns)
+static void check_conf_dur_roundtrip(base_jw *w, int64_t ns)
 {
     conf_jdoc doc;
     uint32_t v = CONF_JSON_NONE;
@@ -122,13 +122,13 @@ static void check_conf_dur_roundtrip(conf_jw *w, int64_t ns)
 }
 
 /* The text as a JSON value, read by the protocol as data and as a duration. */
-static void check_conf_side(conf_jw *w, const uint8_t *text, size_t len)
+static void check_conf_side(base_jw *w, const uint8_t *text, size_t len)
 {
     conf_jdoc doc;
     char err[200];
     if (conf_json_parse((const char *)text, len, &doc, err, sizeof err)) {
-        conf_arena arena;
-        conf_arena_init(&arena, FUZZ_VALUE_ARENA_BYTES);
+        base_arena arena;
+        base_arena_init(&arena, FUZZ_VALUE_ARENA_BYTES);
         conf_data d;
         if (conf_data_read(&doc, doc.root, &arena, &d, err, sizeof err)) {
             FUZZ_CHECK(d.kind <= CONF_DATA_DIGEST, "a known data kind");
@@ -139,7 +139,7 @@ static void check_conf_side(conf_jw *w, const uint8_t *text, size_t len)
         }
         int64_t ns = 0;
         if (conf_dur_read(&doc, doc.root, &ns)) check_conf_dur_roundtrip(w, ns);
-        conf_arena_fini(&arena);
+        base_arena_fini(&arena);
     } else {
         FUZZ_CHECK(err[0] != '\0', "a rejected line says why");
     }
@@ -147,7 +147,7 @@ static void check_conf_side(conf_jw *w, const uint8_t *text, size_t len)
 }
 
 /* What the loader accepted, as the runner sends it: read back the same by the protocol. */
-static void check_sim_to_conf(conf_jw *w, const sim_data *sd)
+static void check_sim_to_conf(base_jw *w, const sim_data *sd)
 {
     conf_data d = {.kind = CONF_DATA_NULL};
     if (sd->kind == SIM_DATA_BYTES) {
@@ -160,7 +160,7 @@ static void check_sim_to_conf(conf_jw *w, const sim_data *sd)
 }
 
 /* The text as a YAML document whose root is the value, read by the loader's ld_* readers. */
-static void check_sim_side(conf_jw *w, const uint8_t *text, size_t len, uint32_t dur_flags,
+static void check_sim_side(base_jw *w, const uint8_t *text, size_t len, uint32_t dur_flags,
                            uint32_t data_flags)
 {
     sim_diag diag;
@@ -169,7 +169,7 @@ static void check_sim_side(conf_jw *w, const uint8_t *text, size_t len, uint32_t
     if (sim_yaml_parse(text, len, &doc, &diag) && doc.root != SIM_NONE) {
         sim_scenario sc;
         memset(&sc, 0, sizeof sc);
-        sim_arena_init(&sc.arena);
+        base_arena_init(&sc.arena, 0);
         ld L = {.doc = &doc, .diag = &diag, .sc = &sc, .arena = &sc.arena};
         uint32_t before = sim_diag_total(&diag);
         sim_data sd;
@@ -191,7 +191,7 @@ static void check_sim_side(conf_jw *w, const uint8_t *text, size_t len, uint32_t
         ok = ld_int(&L, doc.root, "int", -1000, 1000, &i);
         FUZZ_CHECK(ok || sim_diag_total(&diag) > before, "ld_int never fails silently");
         FUZZ_CHECK(!ok || (i >= -1000 && i <= 1000), "ld_int keeps its range");
-        sim_arena_fini(&sc.arena);
+        base_arena_fini(&sc.arena);
     }
     sim_ydoc_fini(&doc);
     sim_diag_fini(&diag);
@@ -211,10 +211,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cstr[len] = '\0';
     check_sim_duration(cstr, dur_flags);
     free(cstr);
-    conf_jw w;
+    base_jw w;
     FUZZ_CHECK(conf_jw_init(&w), "a writer");
     check_conf_side(&w, text, len);
     check_sim_side(&w, text, len, dur_flags, data_flags);
-    conf_jw_fini(&w);
+    base_jw_fini(&w);
     return 0;
 }

@@ -24,7 +24,7 @@ typedef struct svg {
     FILE *out;
     const dg_layout *l;
     const char *prefix;
-    sim_buf text;
+    base_buf text;
     uint32_t width;
     uint32_t height;
     uint32_t note_x[REP_DIAGRAM_MAX_LANES];                /* where a lane's gutter notes end */
@@ -37,7 +37,7 @@ typedef struct svg {
 static void title(svg *s)
 {
     fputs("<title>", s->out);
-    rep_put(s->out, sim_buf_str(&s->text), REP_ESC_XML_TEXT);
+    rep_put(s->out, base_buf_str(&s->text), REP_ESC_XML_TEXT);
     fputs("</title>", s->out);
 }
 
@@ -46,7 +46,7 @@ static void label(svg *s, const char *cls, uint32_t x, uint32_t y, size_t max, b
 {
     fprintf(s->out, "<text class=\"%s\" x=\"%u\" y=\"%u\"%s>", cls, x, y,
             end_anchor ? " text-anchor=\"end\"" : "");
-    rep_put_max(s->out, sim_buf_str(&s->text), REP_ESC_XML_TEXT, max);
+    rep_put_max(s->out, base_buf_str(&s->text), REP_ESC_XML_TEXT, max);
     fputs("</text>", s->out);
 }
 
@@ -83,7 +83,7 @@ static void bands(svg *s)
 static void lane_names(svg *s, uint32_t y, const char *cls)
 {
     for (uint32_t i = 0; i < s->l->lane_count; i++) {
-        sim_buf_clear(&s->text);
+        base_buf_clear(&s->text);
         dg_lane_name(s->l, i, &s->text);
         fputs("<g>", s->out);
         title(s);
@@ -124,8 +124,8 @@ static void time_axis(svg *s)
             line(s, "tick", 4, y, s->width - 4, y);
         }
         char t[40];
-        sim_buf_clear(&s->text);
-        sim_buf_puts(&s->text, rep_duration(row->time_ns, t, sizeof t));
+        base_buf_clear(&s->text);
+        base_buf_puts(&s->text, rep_duration(row->time_ns, t, sizeof t));
         label(s, row->limit_only ? "time dl-time" : "time", l->axis_w - 4, row->y + 4, 40, true);
     }
     fputc('\n', s->out);
@@ -141,8 +141,8 @@ static void breaks(svg *s)
         uint32_t y = gap_mid_y(l, r), x1 = s->width - 4;
         char t[40];
         rep_duration(row->gap_ns, t, sizeof t);
-        sim_buf_clear(&s->text);
-        sim_buf_printf(&s->text, "%s with nothing recorded, compressed (drawn to scale up to %ums)", t,
+        base_buf_clear(&s->text);
+        base_buf_printf(&s->text, "%s with nothing recorded, compressed (drawn to scale up to %ums)", t,
                        DG_GAP_MAX / DG_PX_PER_MS);
         fputs("<g class=\"brk\">", s->out);
         title(s);
@@ -153,8 +153,8 @@ static void breaks(svg *s)
             for (uint32_t x = 10, up = 1; x <= x1; x += 6, up ^= 1u) fprintf(s->out, "L%u %u", x, up ? ye - 3 : ye);
         }
         fputs("\"/>", s->out);
-        sim_buf_clear(&s->text);
-        sim_buf_printf(&s->text, "+%s", t);
+        base_buf_clear(&s->text);
+        base_buf_printf(&s->text, "+%s", t);
         label(s, "brk-label", l->axis_w - 4, y + 4, 40, true);
         fputs("</g>\n", s->out);
     }
@@ -185,42 +185,42 @@ static void limit_title(svg *s, const dg_limit *m)
     const dg_layout *l = s->l;
     const sim_exec *e = &l->o->execs[m->exec];
     char t0[40], t1[40], t2[40];
-    sim_buf_clear(&s->text);
+    base_buf_clear(&s->text);
     dg_limit_label(l, m, &s->text);
-    sim_buf_puts(&s->text, "\n");
+    base_buf_puts(&s->text, "\n");
     dg_exec_label(l->r, e, &s->text);
     static const char *const since[] = {[DG_LIMIT_SEND] = "the call", [DG_LIMIT_RECV] = "the request queued (R32)",
                                         [DG_LIMIT_RUN] = "the run loop started", [DG_LIMIT_WAIT] = "wait_for started",
                                         [DG_LIMIT_TIMER] = "the timer was added"};
     int64_t length = (int64_t)((uint64_t)m->at_ns - (uint64_t)m->from_ns);
     if (m->kind == DG_LIMIT_TIMER && m->fire > 1) {
-        sim_buf_printf(&s->text, "\ndue time %u of the timer", m->fire);
+        base_buf_printf(&s->text, "\ndue time %u of the timer", m->fire);
     } else {
-        sim_buf_printf(&s->text, "\n%s after %s at t=%s", rep_duration(length, t0, sizeof t0), since[m->kind],
+        base_buf_printf(&s->text, "\n%s after %s at t=%s", rep_duration(length, t0, sizeof t0), since[m->kind],
                        rep_duration(m->from_ns, t1, sizeof t1));
     }
     if (m->kind != DG_LIMIT_TIMER) {
         int64_t margin = (int64_t)((uint64_t)e->end_ns - (uint64_t)m->at_ns);
         if (m->reached && margin == 0) {
-            sim_buf_printf(&s->text, "\nreached; the call %s at that instant",
+            base_buf_printf(&s->text, "\nreached; the call %s at that instant",
                            e->outcome == SIM_OUTCOME_RETURNED ? "returned" : "ended");
         } else if (m->reached) {
-            sim_buf_printf(&s->text, "\nreached; the call %s at t=%s, %s after it",
+            base_buf_printf(&s->text, "\nreached; the call %s at t=%s, %s after it",
                            e->outcome == SIM_OUTCOME_RETURNED ? "returned" : "ended", rep_duration(e->end_ns, t2, sizeof t2),
                            rep_duration(margin, t0, sizeof t0));
         } else if (m->kind == DG_LIMIT_SEND) {
-            sim_buf_printf(&s->text, "\nnot reached: the request was queued at t=%s", rep_duration(m->until_ns, t2, sizeof t2));
+            base_buf_printf(&s->text, "\nnot reached: the request was queued at t=%s", rep_duration(m->until_ns, t2, sizeof t2));
         } else {
-            sim_buf_printf(&s->text, "\nnot reached: the call %s %s before it",
+            base_buf_printf(&s->text, "\nnot reached: the call %s %s before it",
                            e->outcome == SIM_OUTCOME_RETURNED ? "returned" : "ended",
                            rep_duration(margin < 0 ? -margin : margin, t0, sizeof t0));
         }
     }
-    if (m->decided) sim_buf_puts(&s->text, "\nit decided the call's status");
+    if (m->decided) base_buf_puts(&s->text, "\nit decided the call's status");
     if (m->tie != DG_NONE) {
-        sim_buf_puts(&s->text, "\n");
+        base_buf_puts(&s->text, "\n");
         dg_tie_label(l, m, &s->text);
-        sim_buf_puts(&s->text, ": the same instant, so the outcome depends on which goes first\n");
+        base_buf_puts(&s->text, ": the same instant, so the outcome depends on which goes first\n");
         dg_event_title(l->r, &l->o->events[m->tie], &s->text);
     }
     title(s);
@@ -256,11 +256,11 @@ static void limit(svg *s, const dg_limit *m)
     if (m->reached) { /* the instant, across the lifeline */
         line(s, "dl-at", x - 3, y1, dg_lane_x(l, m->lane) + 9, y1);
     }
-    sim_buf_clear(&s->text);
+    base_buf_clear(&s->text);
     dg_limit_label(l, m, &s->text);
     note(s, m->lane, y1 + 4, m->reached ? "dl-note" : "dl-note dl-open");
     if (m->tie != DG_NONE) {
-        sim_buf_clear(&s->text);
+        base_buf_clear(&s->text);
         dg_tie_label(l, m, &s->text);
         note(s, m->lane, y1 + 4, "tie-note");
     }
@@ -282,14 +282,14 @@ static void decision(svg *s, const dg_decision *d)
         x = dg_lane_x(l, l->event_lane[d->event]);
         y = l->rows[row].y;
     }
-    sim_buf_clear(&s->text);
+    base_buf_clear(&s->text);
     dg_decision_label(l, d, &s->text);
-    sim_buf_puts(&s->text, "\n");
+    base_buf_puts(&s->text, "\n");
     dg_exec_label(l->r, &l->o->execs[d->exec], &s->text);
     fputs("<g class=\"decide\">", s->out);
     title(s);
     fprintf(s->out, "<circle cx=\"%u\" cy=\"%u\" r=\"9\"/>", x, y);
-    sim_buf_clear(&s->text);
+    base_buf_clear(&s->text);
     dg_decision_label(l, d, &s->text);
     note(s, lane, y + 4, "dec-note");
     fputs("</g>\n", s->out);
@@ -340,7 +340,7 @@ static void arrow(svg *s, const dg_arrow *a)
         y2 = cut ? l->bottom_y : l->rows[row1].y;
         if (x2 != x1 && !cut) x2 = x2 > x1 ? x2 - 5 : x2 + 5; /* the head stops beside the mark */
     }
-    sim_buf_clear(&s->text);
+    base_buf_clear(&s->text);
     dg_arrow_title(l, a, &s->text);
     fprintf(s->out, "<g class=\"arrow %s%s\">", arrow_class(a->kind), cut ? " a-cut" : "");
     title(s);
@@ -370,7 +370,7 @@ static void span(svg *s, const dg_span *sp)
     const dg_layout *l = s->l;
     uint32_t x = span_x(l, sp), y0 = l->rows[sp->row0].y - DG_ROW_H / 3, y1 = dg_span_end_y(l, sp);
     const char *cls;
-    sim_buf_clear(&s->text);
+    base_buf_clear(&s->text);
     if (sp->callout) {
         cls = "c-callout";
         dg_event_title(l->r, &l->o->events[sp->ref], &s->text);
@@ -383,8 +383,8 @@ static void span(svg *s, const dg_span *sp)
     title(s);
     fprintf(s->out, "<rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\"/>", x, y0, DG_SPAN_W, y1 - y0);
     if (!sp->callout) {
-        sim_buf_clear(&s->text);
-        if (sp->failure != NULL) sim_buf_puts(&s->text, "\u2717 ");
+        base_buf_clear(&s->text);
+        if (sp->failure != NULL) base_buf_puts(&s->text, "\u2717 ");
         dg_exec_label(l->r, &l->o->execs[sp->ref], &s->text);
         label(s, sp->failure != NULL ? "label bad" : "label", x + DG_SPAN_PITCH + 4,
               l->rows[sp->row0].y + 4, LABEL_MAX, false);
@@ -484,12 +484,12 @@ static void mark(svg *s, uint32_t index)
     uint32_t lane = l->event_lane[index], x = dg_lane_x(l, lane), y = l->rows[row].y;
     uint32_t depth = l->event_depth[index] + (e->kind == SIM_EV_CALLOUT ? 1 : 0);
     if (depth > DG_MAX_DRAWN_DEPTH + 1) depth = DG_MAX_DRAWN_DEPTH + 1;
-    sim_buf_clear(&s->text);
+    base_buf_clear(&s->text);
     dg_event_title(l->r, e, &s->text);
     fprintf(s->out, "<g class=\"mark %s\">", mark_class(e->kind));
     title(s);
     mark_shape(s, lane, e->kind, x, y);
-    sim_buf_clear(&s->text);
+    base_buf_clear(&s->text);
     dg_event_label(e, &s->text);
     label(s, "label", x + 3 + depth * DG_SPAN_PITCH + 6, y + 4, LABEL_MAX, false);
     fputs("</g>\n", s->out);
@@ -520,8 +520,8 @@ static void truncation_note(svg *s)
     const dg_layout *l = s->l;
     if (!l->truncated) return;
     char t0[40], t1[40];
-    sim_buf_clear(&s->text);
-    sim_buf_printf(&s->text, "Truncated: only the first %u rows are drawn; %u more calls and events (t=%s to t=%s) are not.",
+    base_buf_clear(&s->text);
+    base_buf_printf(&s->text, "Truncated: only the first %u rows are drawn; %u more calls and events (t=%s to t=%s) are not.",
                    l->row_count, l->left_out, rep_duration(l->left_out_first_ns, t0, sizeof t0),
                    rep_duration(l->left_out_last_ns, t1, sizeof t1));
     label(s, "trunc", 8, l->bottom_y + 22, 200, false);
@@ -557,11 +557,11 @@ bool rep_diagram_write(FILE *out, const sim_result *r, uint32_t max_rows, const 
         return false;
     }
     svg s = {.out = out, .l = l, .prefix = id_prefix != NULL ? id_prefix : ""};
-    sim_buf_init(&s.text);
+    base_buf_init(&s.text, 0);
     s.width = l->width;
     s.height = l->bottom_y + DG_FOOT_H;
     draw(&s);
-    sim_buf_fini(&s.text);
+    base_buf_fini(&s.text);
     dg_layout_free(l);
     free(l);
     return true;

@@ -189,11 +189,11 @@ bool dg_decisions_collect(dg_layout *l);
 /* The x of a limit's bracket. */
 uint32_t dg_limit_x(const dg_layout *l, const dg_limit *m);
 /* "recv deadline 30ms", "run_loop limit 110ms", "timer line 12 due #2 20ms" (unescaped, into b). */
-void dg_limit_label(const dg_layout *l, const dg_limit *m, sim_buf *b);
+void dg_limit_label(const dg_layout *l, const dg_limit *m, base_buf *b);
 /* "reply received at the recv deadline" when m has a tie, else nothing. */
-void dg_tie_label(const dg_layout *l, const dg_limit *m, sim_buf *b);
+void dg_tie_label(const dg_layout *l, const dg_limit *m, base_buf *b);
 /* "decided: reply received" / "decided: recv deadline". */
-void dg_decision_label(const dg_layout *l, const dg_decision *d, sim_buf *b);
+void dg_decision_label(const dg_layout *l, const dg_decision *d, base_buf *b);
 /* The y of a span's end: its end row, or the bottom. */
 uint32_t dg_span_end_y(const dg_layout *l, const dg_span *s);
 

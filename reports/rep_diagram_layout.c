@@ -522,9 +522,9 @@ static void measure_axis(dg_layout *l)
     l->axis_w = w > DG_AXIS_MIN_W ? w : DG_AXIS_MIN_W;
 }
 
-static void widen_note(uint32_t *chars, const sim_buf *b)
+static void widen_note(uint32_t *chars, const base_buf *b)
 {
-    uint32_t n = chars_of(sim_buf_str(b));
+    uint32_t n = chars_of(base_buf_str(b));
     if (n > *chars) *chars = n;
 }
 
@@ -533,27 +533,27 @@ static void widen_note(uint32_t *chars, const sim_buf *b)
 static void measure_gutters(dg_layout *l)
 {
     uint32_t chars[REP_DIAGRAM_MAX_LANES] = {0}, slots[REP_DIAGRAM_MAX_LANES] = {0};
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     for (uint32_t k = 0; k < l->limit_count; k++) {
         const dg_limit *m = &l->limits[k];
         if (m->row0 == DG_NONE) continue;
         if ((uint32_t)m->slot + 1 > slots[m->lane]) slots[m->lane] = m->slot + 1u;
-        sim_buf_clear(&b);
+        base_buf_clear(&b);
         dg_limit_label(l, m, &b);
         widen_note(&chars[m->lane], &b);
-        sim_buf_clear(&b);
+        base_buf_clear(&b);
         dg_tie_label(l, m, &b);
         widen_note(&chars[m->lane], &b);
     }
     for (uint32_t k = 0; k < l->decision_count; k++) {
         uint32_t lane = l->exec_lane[l->decisions[k].exec];
-        sim_buf_clear(&b);
+        base_buf_clear(&b);
         dg_decision_label(l, &l->decisions[k], &b);
         widen_note(&chars[lane], &b);
         if (slots[lane] == 0) slots[lane] = 1;
     }
-    sim_buf_fini(&b);
+    base_buf_fini(&b);
     uint32_t x = l->axis_w + DG_LANE_PAD;
     for (uint32_t i = 0; i < l->lane_count; i++) {
         if (chars[i] > 0) {

@@ -468,48 +468,48 @@ static const char *limit_noun(uint8_t kind)
     }
 }
 
-void dg_limit_label(const dg_layout *l, const dg_limit *m, sim_buf *b)
+void dg_limit_label(const dg_layout *l, const dg_limit *m, base_buf *b)
 {
     char t[40];
     if (m->kind == DG_LIMIT_TIMER) { /* which add_timer: its line */
         const sim_exec *e = &l->o->execs[m->exec];
-        sim_buf_printf(b, "timer line %u due", e->step < l->r->step_count ? l->r->steps[e->step].line : 0);
-        if (m->fire > 1) sim_buf_printf(b, " #%u", m->fire);
+        base_buf_printf(b, "timer line %u due", e->step < l->r->step_count ? l->r->steps[e->step].line : 0);
+        if (m->fire > 1) base_buf_printf(b, " #%u", m->fire);
     } else {
-        sim_buf_puts(b, limit_noun(m->kind));
+        base_buf_puts(b, limit_noun(m->kind));
     }
-    sim_buf_printf(b, " %s", rep_duration(m->at_ns, t, sizeof t));
-    if (!m->reached) sim_buf_puts(b, m->kind == DG_LIMIT_SEND ? " (sent in time)" : " (not reached)");
+    base_buf_printf(b, " %s", rep_duration(m->at_ns, t, sizeof t));
+    if (!m->reached) base_buf_puts(b, m->kind == DG_LIMIT_SEND ? " (sent in time)" : " (not reached)");
 }
 
 /* "reply received", "port invalid", "CRASH": the short name of an event that can tie. */
-static void event_noun(const sim_event *ev, sim_buf *b)
+static void event_noun(const sim_event *ev, base_buf *b)
 {
     switch (ev->kind) {
-    case SIM_EV_ENQUEUE: sim_buf_puts(b, "request queued"); break;
-    case SIM_EV_CALLOUT: sim_buf_puts(b, "callout"); break;
-    case SIM_EV_CALLOUT_DONE: sim_buf_puts(b, "handler returned"); break;
-    case SIM_EV_INVALIDATED: sim_buf_puts(b, "port invalid"); break;
-    case SIM_EV_INVALIDATION_CALLBACK: sim_buf_puts(b, "invalidation callback"); break;
-    case SIM_EV_PORT_DIED: sim_buf_puts(b, "port died"); break;
-    case SIM_EV_CRASH: sim_buf_puts(b, "crash"); break;
+    case SIM_EV_ENQUEUE: base_buf_puts(b, "request queued"); break;
+    case SIM_EV_CALLOUT: base_buf_puts(b, "callout"); break;
+    case SIM_EV_CALLOUT_DONE: base_buf_puts(b, "handler returned"); break;
+    case SIM_EV_INVALIDATED: base_buf_puts(b, "port invalid"); break;
+    case SIM_EV_INVALIDATION_CALLBACK: base_buf_puts(b, "invalidation callback"); break;
+    case SIM_EV_PORT_DIED: base_buf_puts(b, "port died"); break;
+    case SIM_EV_CRASH: base_buf_puts(b, "crash"); break;
     default: dg_event_label(ev, b); break;
     }
 }
 
-void dg_tie_label(const dg_layout *l, const dg_limit *m, sim_buf *b)
+void dg_tie_label(const dg_layout *l, const dg_limit *m, base_buf *b)
 {
     if (m->tie == DG_NONE) return;
-    sim_buf_puts(b, "TIE: ");
+    base_buf_puts(b, "TIE: ");
     event_noun(&l->o->events[m->tie], b);
-    sim_buf_printf(b, " at the %s", limit_noun(m->kind));
+    base_buf_printf(b, " at the %s", limit_noun(m->kind));
 }
 
-void dg_decision_label(const dg_layout *l, const dg_decision *d, sim_buf *b)
+void dg_decision_label(const dg_layout *l, const dg_decision *d, base_buf *b)
 {
-    sim_buf_puts(b, "decided: ");
+    base_buf_puts(b, "decided: ");
     if (d->limit != DG_NONE) {
-        sim_buf_puts(b, limit_noun(l->limits[d->limit].kind));
+        base_buf_puts(b, limit_noun(l->limits[d->limit].kind));
     } else {
         event_noun(&l->o->events[d->event], b);
     }

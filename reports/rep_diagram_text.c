@@ -1,7 +1,7 @@
 /*
  * rep_diagram_text.c — the words of a sequence diagram: lane names, the
  * label and tooltip of each call and event, and the colour class of a
- * call (see rep_diagram_text.h). Unescaped text into a sim_buf; the
+ * call (see rep_diagram_text.h). Unescaped text into a base_buf; the
  * drawing escapes it.
  */
 #include "rep_diagram_text.h"
@@ -15,28 +15,28 @@
 
 /* ---- names -------------------------------------------------------------------- */
 
-void dg_actor_name(const sim_result *r, uint16_t process, uint16_t thread, sim_buf *b)
+void dg_actor_name(const sim_result *r, uint16_t process, uint16_t thread, base_buf *b)
 {
     if (process == DG_NO_ACTOR) {
-        sim_buf_puts(b, "(system)");
+        base_buf_puts(b, "(system)");
         return;
     }
     if (process >= r->process_count || r->process_names == NULL) {
-        sim_buf_printf(b, "p%u", process);
-        if (thread != DG_NO_ACTOR) sim_buf_printf(b, "/t%u", thread);
+        base_buf_printf(b, "p%u", process);
+        if (thread != DG_NO_ACTOR) base_buf_printf(b, "/t%u", thread);
         return;
     }
     char *name = sim_result_actor_name(r, process, thread);
-    sim_buf_puts(b, name != NULL ? name : "?");
+    base_buf_puts(b, name != NULL ? name : "?");
     free(name);
 }
 
-void dg_lane_name(const dg_layout *l, uint32_t lane, sim_buf *b)
+void dg_lane_name(const dg_layout *l, uint32_t lane, base_buf *b)
 {
     assert(lane < l->lane_count);
     const dg_lane *ln = &l->lanes[lane];
     if (ln->overflow) {
-        sim_buf_puts(b, "(other actors)");
+        base_buf_puts(b, "(other actors)");
         return;
     }
     dg_actor_name(l->r, ln->process, ln->thread, b);
@@ -76,30 +76,30 @@ const char *dg_exec_class(const sim_result *r, const sim_exec *e)
     }
 }
 
-static void put_data(sim_buf *b, const sim_data *d)
+static void put_data(base_buf *b, const sim_data *d)
 {
     switch (d->kind) {
     case SIM_DATA_BYTES:
-        sim_buf_quote_bytes(b, d->bytes, d->len, 64);
+        base_buf_quote_bytes(b, d->bytes, d->len, 64);
         break;
     case SIM_DATA_SIZE:
-        sim_buf_printf(b, "<%lld bytes>", (long long)d->size);
+        base_buf_printf(b, "<%lld bytes>", (long long)d->size);
         break;
     default:
-        sim_buf_puts(b, "NULL");
+        base_buf_puts(b, "NULL");
         break;
     }
 }
 
 /* " → created", " → success", or nothing for ops without a result. */
-static void put_result(const sim_result *r, const sim_exec *e, sim_buf *b)
+static void put_result(const sim_result *r, const sim_exec *e, base_buf *b)
 {
     if (e->outcome == SIM_OUTCOME_KILLED) {
-        sim_buf_puts(b, " \u2192 killed");
+        base_buf_puts(b, " \u2192 killed");
         return;
     }
     if (e->outcome != SIM_OUTCOME_RETURNED) {
-        sim_buf_puts(b, " \u2192 blocked at the end");
+        base_buf_puts(b, " \u2192 blocked at the end");
         return;
     }
     sim_result_type type = exec_type(r, e);
@@ -109,57 +109,57 @@ static void put_result(const sim_result *r, const sim_exec *e, sim_buf *b)
     case SIM_RT_CALLBACK:
         return;
     case SIM_RT_NAME:
-        sim_buf_puts(b, " \u2192 ");
+        base_buf_puts(b, " \u2192 ");
         put_data(b, &e->data);
         return;
     case SIM_RT_INFO:
         if (e->info == SIM_INFO_UNDEFINED) {
-            sim_buf_puts(b, " \u2192 undefined");
+            base_buf_puts(b, " \u2192 undefined");
         } else {
-            sim_buf_printf(b, " \u2192 %lld", (long long)e->info);
+            base_buf_printf(b, " \u2192 %lld", (long long)e->info);
         }
         return;
     default:
-        sim_buf_printf(b, " \u2192 %s", sim_result_text(type, e->value, text, sizeof text));
+        base_buf_printf(b, " \u2192 %s", sim_result_text(type, e->value, text, sizeof text));
         return;
     }
 }
 
-void dg_exec_label(const sim_result *r, const sim_exec *e, sim_buf *b)
+void dg_exec_label(const sim_result *r, const sim_exec *e, base_buf *b)
 {
     const char *op = exec_op(r, e);
     if (op != NULL) {
-        sim_buf_puts(b, op);
+        base_buf_puts(b, op);
     } else {
-        sim_buf_printf(b, "step %u", e->step);
+        base_buf_printf(b, "step %u", e->step);
     }
-    if (exec_type(r, e) == SIM_RT_STATUS && (e->convid != 0 || e->request >= 0)) sim_buf_printf(b, " msgid %d", e->msgid);
+    if (exec_type(r, e) == SIM_RT_STATUS && (e->convid != 0 || e->request >= 0)) base_buf_printf(b, " msgid %d", e->msgid);
     put_result(r, e, b);
     if (e->outcome == SIM_OUTCOME_RETURNED && e->end_ns > e->start_ns) {
         int64_t elapsed = (int64_t)((uint64_t)e->end_ns - (uint64_t)e->start_ns);
         char t[40];
         sim_format_duration(elapsed, t, sizeof t);
-        sim_buf_printf(b, " (%s)", t);
+        base_buf_printf(b, " (%s)", t);
     }
 }
 
-static void put_time(sim_buf *b, const char *before, int64_t ns)
+static void put_time(base_buf *b, const char *before, int64_t ns)
 {
     char t[40];
     sim_format_duration(ns, t, sizeof t);
-    sim_buf_printf(b, "%st=%s", before, t);
+    base_buf_printf(b, "%st=%s", before, t);
 }
 
-void dg_exec_title(const sim_result *r, const sim_exec *e, const sim_failure *failure, sim_buf *b)
+void dg_exec_title(const sim_result *r, const sim_exec *e, const sim_failure *failure, base_buf *b)
 {
     dg_actor_name(r, e->process, e->thread, b);
-    sim_buf_puts(b, " \u00b7 ");
+    base_buf_puts(b, " \u00b7 ");
     dg_exec_label(r, e, b);
     if (e->step < r->step_count) {
         const sim_step_result *s = &r->steps[e->step];
-        sim_buf_printf(b, "\nstep %u at line %u, column %u", e->step, s->line, s->col);
-        if (s->where != NULL) sim_buf_printf(b, " (%s)", s->where);
-        if (s->label != NULL) sim_buf_printf(b, "\nlabel: %s", s->label);
+        base_buf_printf(b, "\nstep %u at line %u, column %u", e->step, s->line, s->col);
+        if (s->where != NULL) base_buf_printf(b, " (%s)", s->where);
+        if (s->label != NULL) base_buf_printf(b, "\nlabel: %s", s->label);
     }
     put_time(b, "\nstarted ", e->start_ns);
     if (e->outcome == SIM_OUTCOME_RETURNED) {
@@ -170,17 +170,17 @@ void dg_exec_title(const sim_result *r, const sim_exec *e, const sim_failure *fa
         put_time(b, "; still inside the call when the run ended at ", e->end_ns);
     }
     if (exec_type(r, e) == SIM_RT_STATUS && (e->convid != 0 || e->request >= 0)) {
-        sim_buf_printf(b, "\nmsgid %d, conversation %d", e->msgid, e->convid);
-        if (e->request >= 0) sim_buf_printf(b, ", request m%lld", (long long)e->request);
+        base_buf_printf(b, "\nmsgid %d, conversation %d", e->msgid, e->convid);
+        if (e->request >= 0) base_buf_printf(b, ", request m%lld", (long long)e->request);
     }
     if (exec_type(r, e) == SIM_RT_STATUS && e->outcome == SIM_OUTCOME_RETURNED) {
-        sim_buf_puts(b, "\nreply: ");
+        base_buf_puts(b, "\nreply: ");
         put_data(b, &e->data);
     }
-    if (e->port != SIM_PORT_NONE) sim_buf_printf(b, "\nport #%lld", (long long)e->port);
+    if (e->port != SIM_PORT_NONE) base_buf_printf(b, "\nport #%lld", (long long)e->port);
     if (failure != NULL) {
         char *line = rep_failure_line(failure);
-        sim_buf_printf(b, "\nFAILED: %s", line != NULL ? line : "");
+        base_buf_printf(b, "\nFAILED: %s", line != NULL ? line : "");
         free(line);
     }
 }
@@ -188,84 +188,84 @@ void dg_exec_title(const sim_result *r, const sim_exec *e, const sim_failure *fa
 /* ---- events ----------------------------------------------------------------------------- */
 
 /* " #3", or nothing when the port is not known. */
-static void put_port(sim_buf *b, int64_t port)
+static void put_port(base_buf *b, int64_t port)
 {
-    if (port != SIM_PORT_NONE) sim_buf_printf(b, " #%lld", (long long)port);
+    if (port != SIM_PORT_NONE) base_buf_printf(b, " #%lld", (long long)port);
 }
 
 /* "port #3 died", "port died". */
-static void port_then(sim_buf *b, int64_t port, const char *what)
+static void port_then(base_buf *b, int64_t port, const char *what)
 {
-    sim_buf_puts(b, "port");
+    base_buf_puts(b, "port");
     put_port(b, port);
-    sim_buf_puts(b, what);
+    base_buf_puts(b, what);
 }
 
-void dg_event_label(const sim_event *e, sim_buf *b)
+void dg_event_label(const sim_event *e, base_buf *b)
 {
     switch (e->kind) {
-    case SIM_EV_START: sim_buf_puts(b, "start"); break;
-    case SIM_EV_CALLOUT: sim_buf_printf(b, "callout msgid %d", e->msgid); break;
-    case SIM_EV_CALLOUT_DONE: sim_buf_puts(b, "callout returned"); break;
+    case SIM_EV_START: base_buf_puts(b, "start"); break;
+    case SIM_EV_CALLOUT: base_buf_printf(b, "callout msgid %d", e->msgid); break;
+    case SIM_EV_CALLOUT_DONE: base_buf_puts(b, "callout returned"); break;
     case SIM_EV_INVALIDATION_CALLBACK:
-        sim_buf_puts(b, "invalidation callback");
+        base_buf_puts(b, "invalidation callback");
         put_port(b, e->port);
-        if (e->flags & SIM_EVF_VIA_SET) sim_buf_puts(b, " (at once, R8)");
+        if (e->flags & SIM_EVF_VIA_SET) base_buf_puts(b, " (at once, R8)");
         break;
-    case SIM_EV_CONTEXT_RETAIN: sim_buf_puts(b, "context retain"); break;
-    case SIM_EV_CONTEXT_RELEASE: sim_buf_puts(b, "context release"); break;
-    case SIM_EV_CONTEXT_COPY_DESCRIPTION: sim_buf_puts(b, "context copyDescription"); break;
-    case SIM_EV_ENQUEUE: sim_buf_printf(b, "request msgid %d", e->msgid); break;
-    case SIM_EV_SEND_BLOCKED: sim_buf_puts(b, "send blocked: queue full"); break;
+    case SIM_EV_CONTEXT_RETAIN: base_buf_puts(b, "context retain"); break;
+    case SIM_EV_CONTEXT_RELEASE: base_buf_puts(b, "context release"); break;
+    case SIM_EV_CONTEXT_COPY_DESCRIPTION: base_buf_puts(b, "context copyDescription"); break;
+    case SIM_EV_ENQUEUE: base_buf_printf(b, "request msgid %d", e->msgid); break;
+    case SIM_EV_SEND_BLOCKED: base_buf_puts(b, "send blocked: queue full"); break;
     case SIM_EV_REPLY_SENT:
-        sim_buf_puts(b, e->flags & SIM_EVF_DELIVERED ? "reply sent" : "reply sent, not delivered");
+        base_buf_puts(b, e->flags & SIM_EVF_DELIVERED ? "reply sent" : "reply sent, not delivered");
         break;
-    case SIM_EV_REPLY_FILED: sim_buf_puts(b, "reply received"); break;
-    case SIM_EV_REPLY_DROPPED: sim_buf_puts(b, "late reply dropped"); break;
-    case SIM_EV_CORRUPT_REPLY_DROPPED: sim_buf_puts(b, "corrupt reply dropped"); break;
-    case SIM_EV_MESSAGE_DESTROYED: sim_buf_puts(b, "request destroyed"); break;
-    case SIM_EV_REQUEST_DROPPED: sim_buf_printf(b, "request dropped (%s)", rep_drop_reason(e->code)); break;
+    case SIM_EV_REPLY_FILED: base_buf_puts(b, "reply received"); break;
+    case SIM_EV_REPLY_DROPPED: base_buf_puts(b, "late reply dropped"); break;
+    case SIM_EV_CORRUPT_REPLY_DROPPED: base_buf_puts(b, "corrupt reply dropped"); break;
+    case SIM_EV_MESSAGE_DESTROYED: base_buf_puts(b, "request destroyed"); break;
+    case SIM_EV_REQUEST_DROPPED: base_buf_printf(b, "request dropped (%s)", rep_drop_reason(e->code)); break;
     case SIM_EV_INVALIDATED: port_then(b, e->port, " invalid"); break;
     case SIM_EV_DEALLOC: port_then(b, e->port, " freed"); break;
-    case SIM_EV_TIMER: sim_buf_puts(b, "timer fired"); break;
-    case SIM_EV_BLOCK: sim_buf_puts(b, "dispatch block"); break;
-    case SIM_EV_CRASH: sim_buf_printf(b, "CRASH (%s)", rep_crash_reason(e->code)); break;
-    case SIM_EV_EXIT: sim_buf_puts(b, "exit"); break;
-    case SIM_EV_WARNING: sim_buf_printf(b, "warning: %s", sim_warning_name(e->code)); break;
+    case SIM_EV_TIMER: base_buf_puts(b, "timer fired"); break;
+    case SIM_EV_BLOCK: base_buf_puts(b, "dispatch block"); break;
+    case SIM_EV_CRASH: base_buf_printf(b, "CRASH (%s)", rep_crash_reason(e->code)); break;
+    case SIM_EV_EXIT: base_buf_puts(b, "exit"); break;
+    case SIM_EV_WARNING: base_buf_printf(b, "warning: %s", sim_warning_name(e->code)); break;
     case SIM_EV_DEATH_NOTICE:
-        sim_buf_puts(b, "death notice");
+        base_buf_puts(b, "death notice");
         put_port(b, e->port);
         break;
     case SIM_EV_PORT_DIED: port_then(b, e->port, " died"); break;
-    case SIM_EV_NAME_REGISTERED: sim_buf_puts(b, "name registered"); break;
-    case SIM_EV_NAME_RELEASED: sim_buf_puts(b, "name released"); break;
-    case SIM_EV_ANOMALY: sim_buf_printf(b, "ANOMALY: %s", e->note != NULL ? e->note : "?"); break;
-    default: sim_buf_printf(b, "event %u", e->kind); break;
+    case SIM_EV_NAME_REGISTERED: base_buf_puts(b, "name registered"); break;
+    case SIM_EV_NAME_RELEASED: base_buf_puts(b, "name released"); break;
+    case SIM_EV_ANOMALY: base_buf_printf(b, "ANOMALY: %s", e->note != NULL ? e->note : "?"); break;
+    default: base_buf_printf(b, "event %u", e->kind); break;
     }
 }
 
-void dg_event_title(const sim_result *r, const sim_event *e, sim_buf *b)
+void dg_event_title(const sim_result *r, const sim_event *e, base_buf *b)
 {
     put_time(b, "", e->time_ns);
-    sim_buf_puts(b, " \u00b7 ");
+    base_buf_puts(b, " \u00b7 ");
     dg_actor_name(r, e->process, e->process == DG_NO_ACTOR ? DG_NO_ACTOR : e->thread, b);
-    sim_buf_puts(b, "\n");
+    base_buf_puts(b, "\n");
     dg_event_label(e, b);
-    sim_buf_printf(b, "\nevent %s, seq %llu", sim_event_kind_name(e->kind), (unsigned long long)e->seq);
-    if (e->port != SIM_PORT_NONE) sim_buf_printf(b, ", port #%lld", (long long)e->port);
-    if (e->msg >= 0) sim_buf_printf(b, ", message m%lld", (long long)e->msg);
-    if (e->convid != 0) sim_buf_printf(b, ", conversation %d", e->convid);
+    base_buf_printf(b, "\nevent %s, seq %llu", sim_event_kind_name(e->kind), (unsigned long long)e->seq);
+    if (e->port != SIM_PORT_NONE) base_buf_printf(b, ", port #%lld", (long long)e->port);
+    if (e->msg >= 0) base_buf_printf(b, ", message m%lld", (long long)e->msg);
+    if (e->convid != 0) base_buf_printf(b, ", conversation %d", e->convid);
     if (e->kind == SIM_EV_CALLOUT && (e->flags & SIM_EVF_DONE)) {
-        sim_buf_puts(b, "\nthe handler returned ");
+        base_buf_puts(b, "\nthe handler returned ");
         put_data(b, &e->data);
-        if (!(e->flags & SIM_EVF_DELIVERED)) sim_buf_puts(b, " (not delivered)");
+        if (!(e->flags & SIM_EVF_DELIVERED)) base_buf_puts(b, " (not delivered)");
     }
     if (e->step != SIM_NONE && e->step < r->step_count) {
-        sim_buf_printf(b, "\nstep %u at line %u", e->step, r->steps[e->step].line);
+        base_buf_printf(b, "\nstep %u at line %u", e->step, r->steps[e->step].line);
     }
 }
 
-void dg_arrow_title(const dg_layout *l, const dg_arrow *a, sim_buf *b)
+void dg_arrow_title(const dg_layout *l, const dg_arrow *a, base_buf *b)
 {
     const sim_event *from = &l->o->events[a->from];
     static const char *const what[] = {
@@ -276,19 +276,19 @@ void dg_arrow_title(const dg_layout *l, const dg_arrow *a, sim_buf *b)
         [DG_ARROW_PENDING] = "request never delivered before the run ended",
         [DG_ARROW_UNDELIVERED] = "reply never received",
     };
-    sim_buf_printf(b, "message m%lld: %s", (long long)from->msg, what[a->kind]);
-    if (from->kind == SIM_EV_ENQUEUE) sim_buf_printf(b, "\nmsgid %d, conversation %d", from->msgid, from->convid);
-    if (from->kind == SIM_EV_REPLY_SENT) sim_buf_printf(b, "\nconversation %d", -from->convid);
-    sim_buf_puts(b, "\nfrom ");
+    base_buf_printf(b, "message m%lld: %s", (long long)from->msg, what[a->kind]);
+    if (from->kind == SIM_EV_ENQUEUE) base_buf_printf(b, "\nmsgid %d, conversation %d", from->msgid, from->convid);
+    if (from->kind == SIM_EV_REPLY_SENT) base_buf_printf(b, "\nconversation %d", -from->convid);
+    base_buf_puts(b, "\nfrom ");
     dg_actor_name(l->r, from->process, from->thread, b);
     put_time(b, " at ", from->time_ns);
     if (a->to != DG_NONE) {
         const sim_event *to = &l->o->events[a->to];
-        sim_buf_puts(b, "\nto ");
+        base_buf_puts(b, "\nto ");
         dg_actor_name(l->r, to->process, to->process == DG_NO_ACTOR ? DG_NO_ACTOR : to->thread, b);
         put_time(b, " at ", to->time_ns);
-        sim_buf_puts(b, ": ");
+        base_buf_puts(b, ": ");
         dg_event_label(to, b);
-        if (l->event_row[a->to] == DG_NONE) sim_buf_puts(b, " (past the drawing cap)");
+        if (l->event_row[a->to] == DG_NONE) base_buf_puts(b, " (past the drawing cap)");
     }
 }

@@ -9,14 +9,14 @@
 char *rep_failure_line(const sim_failure *f)
 {
     assert(f != NULL);
-    sim_buf b;
-    sim_buf_init(&b);
-    sim_buf_puts(&b, f->message != NULL ? f->message : "");
+    base_buf b;
+    base_buf_init(&b, 0);
+    base_buf_puts(&b, f->message != NULL ? f->message : "");
     if (f->expected != NULL || f->observed != NULL) {
-        sim_buf_printf(&b, ": expected %s, observed %s", f->expected != NULL ? f->expected : "-",
+        base_buf_printf(&b, ": expected %s, observed %s", f->expected != NULL ? f->expected : "-",
                        f->observed != NULL ? f->observed : "-");
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 char *rep_failure_summary(const sim_result *r)
@@ -34,27 +34,27 @@ char *rep_failure_summary(const sim_result *r)
 char *rep_failure_text(const sim_result *r, const sim_failure *f)
 {
     assert(r != NULL && f != NULL);
-    sim_buf b;
-    sim_buf_init(&b);
-    sim_buf_printf(&b, "%s:%u:%u: %s: ", r->file != NULL ? r->file : "?", f->line, f->col,
+    base_buf b;
+    base_buf_init(&b, 0);
+    base_buf_printf(&b, "%s:%u:%u: %s: ", r->file != NULL ? r->file : "?", f->line, f->col,
                    sim_failure_kind_name(f->kind));
-    sim_buf_puts(&b, f->message != NULL ? f->message : "");
+    base_buf_puts(&b, f->message != NULL ? f->message : "");
     if (f->expected != NULL) {
-        sim_buf_puts(&b, "\n  expected: ");
-        sim_buf_puts(&b, f->expected);
+        base_buf_puts(&b, "\n  expected: ");
+        base_buf_puts(&b, f->expected);
     }
     if (f->observed != NULL) {
-        sim_buf_puts(&b, "\n  observed: ");
-        sim_buf_puts(&b, f->observed);
+        base_buf_puts(&b, "\n  observed: ");
+        base_buf_puts(&b, f->observed);
     }
     if (f->execution != SIM_RESULT_NONE || f->time_ns != SIM_RESULT_NO_TIME) {
-        sim_buf_puts(&b, "\n  at: ");
-        if (f->execution != SIM_RESULT_NONE) sim_buf_printf(&b, "execution %u", f->execution + 1);
+        base_buf_puts(&b, "\n  at: ");
+        if (f->execution != SIM_RESULT_NONE) base_buf_printf(&b, "execution %u", f->execution + 1);
         if (f->time_ns != SIM_RESULT_NO_TIME) {
             char t[40];
             sim_format_duration(f->time_ns, t, sizeof t);
-            sim_buf_printf(&b, "%st=%s", f->execution != SIM_RESULT_NONE ? ", " : "", t);
+            base_buf_printf(&b, "%st=%s", f->execution != SIM_RESULT_NONE ? ", " : "", t);
         }
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }

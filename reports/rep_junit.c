@@ -181,11 +181,11 @@ static void case_properties(FILE *out, const sim_result *r)
         property(out, in, "end_reason", r->end_reason);
     }
     if (r->rule_count > 0) {
-        sim_buf b;
-        sim_buf_init(&b);
-        for (uint32_t i = 0; i < r->rule_count; i++) sim_buf_printf(&b, "%s%s", i ? " " : "", r->rules[i]);
-        property(out, in, "rules", sim_buf_str(&b));
-        sim_buf_fini(&b);
+        base_buf b;
+        base_buf_init(&b, 0);
+        for (uint32_t i = 0; i < r->rule_count; i++) base_buf_printf(&b, "%s%s", i ? " " : "", r->rules[i]);
+        property(out, in, "rules", base_buf_str(&b));
+        base_buf_fini(&b);
     }
     if (r->replay != NULL) property(out, in, "replay", r->replay);
     realtime_properties(out, in, &r->rt);

@@ -2,8 +2,10 @@
 #include "rep_terminal.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "sim_census.h"
 #include "sim_util.h"
 
 #define COLOR_PASS "\033[32m"
@@ -113,11 +115,52 @@ static void ran_part(FILE *out, const sim_result *r)
     }
 }
 
+/*
+ * The census block of an explored result: one line per step with more than
+ * one allowed or reached outcome, then a warning per allowed outcome nothing
+ * reached (with --strict those are failures instead, printed with the others).
+ */
+static void census_part(FILE *out, const sim_result *r)
+{
+    const sim_census_part *p = &r->census;
+    for (uint32_t i = 0; i < p->step_count; i++) {
+        const sim_census_step *s = &p->steps[i];
+        fprintf(out, "    %s:%u:%u %s:", r->file, s->line, s->col, s->op);
+        uint32_t elsewhere = 0;
+        for (uint32_t k = 0; k < s->outcome_count; k++) {
+            const sim_census_outcome *o = &s->outcomes[k];
+            elsewhere += o->allowed && o->schedules == 0 && o->in_account;
+            fprintf(out, "%s %s %llu%s", k ? "," : "", o->text, (unsigned long long)o->schedules,
+                    o->allowed ? "" : " (not allowed)");
+        }
+        fprintf(out, " (of %llu schedules", (unsigned long long)p->schedules);
+        if (s->ran < p->schedules) fprintf(out, ", run in %llu", (unsigned long long)s->ran);
+        fputc(')', out);
+        for (uint32_t k = 0, n = 0; elsewhere > 0 && k < s->outcome_count; k++) {
+            const sim_census_outcome *o = &s->outcomes[k];
+            if (o->allowed && o->schedules == 0 && o->in_account) fprintf(out, "%s %s", n++ ? "," : ";", o->text);
+        }
+        if (elsewhere > 0) fputs(" only in conform's model runs (bounded latencies, a late host)", out);
+        fputc('\n', out);
+    }
+    for (uint32_t i = 0; !p->strict && i < p->step_count; i++) {
+        const sim_census_step *s = &p->steps[i];
+        for (uint32_t k = 0; k < s->outcome_count; k++) {
+            const sim_census_outcome *o = &s->outcomes[k];
+            if (!o->allowed || o->schedules > 0 || o->in_account) continue;
+            char *text = sim_census_unreached_text(p, o);
+            fprintf(out, "    %s:%u:%u: warning: %s\n", r->file, s->line, s->col, text != NULL ? text : "?");
+            free(text);
+        }
+    }
+}
+
 /* Failures, notes, the first failing seed and the replay command under a result's line. */
 static void details(const rep_terminal *t, const sim_result *r)
 {
     FILE *out = t->out;
     bool failed = r->verdict == SIM_VERDICT_FAIL || r->verdict == SIM_VERDICT_ERROR;
+    if (r->census.present) census_part(out, r);
     for (uint32_t i = 0; i < r->failure_count; i++) rep_terminal_failure(t, r, &r->failures[i]);
     for (uint32_t i = 0; i < r->note_count; i++) fprintf(out, "    note: %s\n", r->notes[i]);
     bool host = t->verbose || failed || r->rt.expected_failure;

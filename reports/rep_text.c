@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "base_utf8.h"
 #include "sim_util.h"
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -18,20 +19,14 @@ static bool allowed_code_point(unsigned long cp)
     return true;
 }
 
+/* Why: every format shows the same characters: strict UTF-8 (base_utf8.h), minus the code
+ * points no report should carry. */
 size_t rep_char_len(const unsigned char *s)
 {
     assert(s != NULL && s[0] != '\0');
-    unsigned char b = s[0];
-    size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0) return 0;
-    unsigned long cp = n == 1 ? b : b & (0x3Fu >> (n - 1));
-    for (size_t i = 1; i < n; i++) { /* a NUL stops here: it is not a continuation byte */
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3Fu);
-    }
-    static const unsigned long min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return allowed_code_point(cp) ? n : 0;
+    uint32_t cp = 0;
+    size_t n = base_utf8_decode(s, SIZE_MAX, &cp); /* NUL-terminated: a NUL ends any sequence */
+    return n > 0 && allowed_code_point(cp) ? n : 0;
 }
 
 /* A byte no format can carry: the text \xNN (its backslash escaped where needed). */

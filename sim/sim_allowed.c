@@ -1,6 +1,7 @@
 /*
  * sim_allowed.c — the model's allowed outcomes per step (sim_allowed.h):
- * fifo, bounded-latency random schedules, late-host jitters.
+ * fifo, bounded-latency random schedules (the bound is the core's, as for
+ * explore --latency), late-host jitters.
  */
 #include "sim_allowed.h"
 
@@ -15,7 +16,7 @@
 
 sim_allowed_plan sim_allowed_plan_default(void)
 {
-    return (sim_allowed_plan){.profile = 0, .seed = 1, .explore = 64, .max_latency_ns = 2 * CM_NS_PER_MS,
+    return (sim_allowed_plan){.profile = 0, .seed = 1, .explore = 64, .max_latency_ns = SIM_MAX_LATENCY_DEFAULT_NS,
                               .jitter_ns = 0, .jitter_pct = 0, .max_events = ALLOWED_EVENT_BUDGET};
 }
 
@@ -75,27 +76,6 @@ static void collect(sim_allowed_set *m, const sim_scenario *sc, const sim_obs *o
     }
 }
 
-/* Random, but latency choices only among the plausible ones (option 0 always is). */
-typedef struct bounded_random {
-    cm_rng rng;
-    int64_t max_latency_ns;
-} bounded_random;
-
-static uint32_t bounded_choose(void *ctx, const cm_choice *choice)
-{
-    bounded_random *b = ctx;
-    if (choice->kind != CM_CHOICE_LATENCY) return (uint32_t)cm_rng_below(&b->rng, choice->count);
-    uint32_t ok[16];
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < choice->count && n < 16; i++) {
-        if (i == 0 || choice->options[i].value <= b->max_latency_ns) ok[n++] = i;
-    }
-    return ok[cm_rng_below(&b->rng, n)];
-}
-
-static const cm_strategy bounded_random_strategy = {.name = "random-bounded-latency",
-                                                    .choose = bounded_choose};
-
 /* The fifo run and the random runs, on one session (one world, reset between runs). */
 static bool explore_schedules(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
 {
@@ -105,11 +85,13 @@ static bool explore_schedules(const sim_scenario *sc, const sim_allowed_plan *pl
         snprintf(out->error, sizeof out->error, "the model cannot run it: %s", err);
         return false;
     }
-    /* Latency choice points are on for all runs; the fifo run always takes option 0. */
+    /* Latency choice points are on for all runs, bounded as explore --latency bounds them (the
+     * core offers none above the bound); the fifo run always takes option 0. */
     sim_run_options ro = sim_run_options_default();
     ro.profile = plan->profile;
     ro.max_events = plan->max_events;
     ro.explore_latency = true;
+    ro.max_latency_ns = plan->max_latency_ns;
     ro.strategy = SIM_STRATEGY_FIFO;
     sim_model_session *session = sim_model_session_new(&c, &ro);
     bool ok = session != NULL && sim_model_session_run(session, &ro);
@@ -121,13 +103,8 @@ static bool explore_schedules(const sim_scenario *sc, const sim_allowed_plan *pl
         out->runs = 1;
     }
     for (uint32_t i = 0; ok && i < plan->explore; i++) {
-        bounded_random b = {.max_latency_ns = plan->max_latency_ns};
-        uint64_t seed = plan->seed * UINT64_C(1000003) + i;
-        cm_rng_seed(&b.rng, seed);
         ro.strategy = SIM_STRATEGY_RANDOM;
-        ro.seed = seed;
-        ro.custom = &bounded_random_strategy;
-        ro.custom_ctx = &b;
+        ro.seed = plan->seed * UINT64_C(1000003) + i;
         ok = sim_model_session_run(session, &ro);
         if (ok) collect(out, sc, sim_model_session_obs(session));
         out->runs += ok;
@@ -167,6 +144,41 @@ static bool explore_jitter(const sim_scenario *sc, const sim_allowed_plan *plan,
     return ok;
 }
 
+static bool uses_dispatch_queues(const sim_scenario *sc)
+{
+    for (uint32_t i = 0; i < sc->step_count; i++) {
+        if (sc->steps[i].op == CM_OP_SET_DISPATCH_QUEUE) return true;
+    }
+    return false;
+}
+
+/*
+ * R50a: a port's dispatch queue takes messages off "at once" in the model, while a late host
+ * (its dequeuing thread descheduled) can leave them queued long enough for a sender to meet a
+ * full queue: -1, which senders seldom see. Those outcomes are allowed too, from runs with the
+ * dequeue delayed by the jitter (unless the scenario sets that delay itself).
+ */
+static bool explore_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+{
+    assert(plan->jitter_ns > 0);
+    if (!uses_dispatch_queues(sc) || (sc->option_mask & SIM_OPT_DISPATCH_DEQUEUE_DELAY)) return true;
+    sim_scenario late = *sc; /* shallow: only the options differ, nothing is freed through it */
+    late.option_mask |= SIM_OPT_DISPATCH_DEQUEUE_DELAY;
+    late.options.dispatch_dequeue_delay_ns = plan->jitter_ns;
+    sim_allowed_plan p = *plan;
+    p.explore = plan->explore / 4;
+    uint32_t runs = out->runs;
+    int64_t end_ns = out->end_ns;
+    bool time_limited = out->time_limited;
+    bool ok = explore_schedules(&late, &p, out);
+    uint32_t made = out->runs; /* explore_schedules counts its own runs from 1 */
+    out->jittered += made;     /* late-host runs, like the jittered ones */
+    out->runs = runs + made;
+    out->end_ns = end_ns;              /* the plain fifo run's end stays the reference */
+    out->time_limited = time_limited;
+    return ok;
+}
+
 bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
 {
     assert(sc != NULL && plan != NULL && out != NULL);
@@ -181,6 +193,7 @@ bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, s
     }
     bool ok = explore_schedules(sc, plan, out);
     if (ok && plan->jitter_ns > 0) ok = explore_jitter(sc, plan, out);
+    if (ok && plan->jitter_ns > 0) ok = explore_dequeue_delay(sc, plan, out);
     out->ok = ok;
     assert(!ok || sim_allowed_set_validate(out, sc));
     return ok;

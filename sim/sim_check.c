@@ -51,63 +51,63 @@ static void *carve(char **p, size_t bytes)
 
 /* ---- text ------------------------------------------------------------------ */
 
-static void put_duration(sim_buf *b, int64_t ns)
+static void put_duration(base_buf *b, int64_t ns)
 {
     char text[40];
     sim_format_duration(ns, text, sizeof text);
-    sim_buf_puts(b, text);
+    base_buf_puts(b, text);
 }
 
 char *sim_exec_describe(const sim_scenario *sc, const sim_exec *e)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     const sim_step *s = &sc->steps[e->step];
     sim_result_type type = sim_op_result_type(s->op);
     char num[24];
     if (e->outcome == SIM_OUTCOME_BLOCKED || e->outcome == SIM_OUTCOME_KILLED) {
-        sim_buf_puts(&b, e->outcome == SIM_OUTCOME_BLOCKED ? "blocked" : "killed");
-        sim_buf_puts(&b, " after ");
+        base_buf_puts(&b, e->outcome == SIM_OUTCOME_BLOCKED ? "blocked" : "killed");
+        base_buf_puts(&b, " after ");
         put_duration(&b, e->end_ns - e->start_ns);
-        return sim_buf_take(&b);
+        return base_buf_take(&b);
     }
     switch (type) {
     case SIM_RT_NAME:
-        sim_buf_puts(&b, "name=");
+        base_buf_puts(&b, "name=");
         sim_data_format(&e->data, &b);
         break;
     case SIM_RT_INFO:
         if (e->info == SIM_INFO_UNDEFINED) {
-            sim_buf_puts(&b, "info=undefined");
+            base_buf_puts(&b, "info=undefined");
         } else {
-            sim_buf_printf(&b, "info=%lld", (long long)e->info);
+            base_buf_printf(&b, "info=%lld", (long long)e->info);
         }
         break;
     case SIM_RT_CALLBACK:
-        sim_buf_printf(&b, "callback=%s", e->callback < sc->program_count
+        base_buf_printf(&b, "callback=%s", e->callback < sc->program_count
                                               ? sc->programs[e->callback].name : "null");
         break;
     case SIM_RT_NONE:
-        sim_buf_puts(&b, s->op == CM_OP_REPLY ? "reply=" : "returned");
+        base_buf_puts(&b, s->op == CM_OP_REPLY ? "reply=" : "returned");
         if (s->op == CM_OP_REPLY) sim_data_format(&e->data, &b);
         break;
     default:
-        sim_buf_puts(&b, sim_result_text(type, e->value, num, sizeof num));
+        base_buf_puts(&b, sim_result_text(type, e->value, num, sizeof num));
         break;
     }
-    if (type == SIM_RT_CREATED && e->value) sim_buf_printf(&b, " #%lld", (long long)e->port);
+    if (type == SIM_RT_CREATED && e->value) base_buf_printf(&b, " #%lld", (long long)e->port);
     if (s->op == CM_OP_CREATE_LOCAL || s->op == CM_OP_CREATE_LOCAL_PER_PID) {
-        sim_buf_printf(&b, " should_free_info=%s", e->should_free_info ? "true" : "false");
+        base_buf_printf(&b, " should_free_info=%s", e->should_free_info ? "true" : "false");
     }
     if (s->op == CM_OP_SEND && e->data.kind != SIM_DATA_NULL) {
-        sim_buf_puts(&b, " reply=");
+        base_buf_puts(&b, " reply=");
         sim_data_format(&e->data, &b);
     }
     if (e->end_ns > e->start_ns) {
-        sim_buf_puts(&b, " elapsed=");
+        base_buf_puts(&b, " elapsed=");
         put_duration(&b, e->end_ns - e->start_ns);
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static const char *step_keyword(const sim_step *s)
@@ -324,14 +324,14 @@ static inline void tally_report(checker *c, tally *t, sim_loc loc, uint32_t step
 
 static char *results_text(const sim_expect *x, sim_result_type type)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     char num[24];
     for (uint32_t i = 0; i < x->result_count; i++) {
-        if (i > 0) sim_buf_puts(&b, i + 1 == x->result_count ? " or " : ", ");
-        sim_buf_puts(&b, sim_result_text(type, x->results[i], num, sizeof num));
+        if (i > 0) base_buf_puts(&b, i + 1 == x->result_count ? " or " : ", ");
+        base_buf_puts(&b, sim_result_text(type, x->results[i], num, sizeof num));
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static int32_t exec_value(const sim_exec *e)
@@ -351,10 +351,10 @@ static bool value_allowed(const sim_expect *x, int32_t value)
 
 static char *data_text(const sim_data *d)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     sim_data_format(d, &b);
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static char *window_text(const sim_expect *x)
@@ -465,33 +465,162 @@ static void check_runs(checker *c, uint32_t step, const sim_expect *x, uint32_t 
     }
 }
 
+/* Execution n of step s against expectation x: each failing check goes to its tally in t. */
+static void check_exec(checker *c, const sim_step *s, const sim_exec *e, uint32_t n, const sim_expect *x,
+                       step_tallies *t)
+{
+    char num[24];
+    int32_t value = exec_value(e);
+    sim_result_type type = sim_op_result_type(s->op);
+    if (x->result_count > 0 && !value_allowed(x, value)) {
+        tally_add(&t->result, n, results_text(x, type), sim_strdup(sim_result_text(type, value, num, sizeof num)));
+        return;
+    }
+    if (e->outcome != SIM_OUTCOME_RETURNED) {
+        if (needs_return(x) && !value_allowed(x, value)) {
+            tally_add(&t->returned, n, sim_strdup("the call to return"),
+                      sim_strdup(sim_result_text(type, value, num, sizeof num)));
+        }
+        return;
+    }
+    check_returned(c, e, n, x, t);
+}
+
+static uint32_t tallies_failed(const step_tallies *t)
+{
+    return t->result.failed + t->returned.failed + t->reply.failed + t->elapsed.failed + t->free_info.failed +
+           t->same.failed + t->not_same.failed + t->name.failed + t->info.failed + t->callback.failed;
+}
+
+/* Frees the texts of the failures in t (checks tried and not reported). */
+static void tallies_free(step_tallies *t)
+{
+    tally *all[] = {&t->result, &t->returned, &t->reply, &t->elapsed, &t->free_info,
+                    &t->same, &t->not_same, &t->name, &t->info, &t->callback};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (all[i]->failed > 0) {
+            free(all[i]->expected);
+            free(all[i]->observed);
+        }
+        all[i]->failed = 0;
+    }
+}
+
+/* One alternative of a joint expectation, as the failure shows it: "{receive_timeout, reply null}". */
+static void alt_text(base_buf *b, const sim_expect *a, sim_result_type type)
+{
+    base_buf_puts(b, "{");
+    const char *sep = "";
+    if (a->result_count > 0) {
+        char *r = results_text(a, type);
+        base_buf_puts(b, r);
+        free(r);
+        sep = ", ";
+    }
+    if (a->has_reply) {
+        char *d = data_text(&a->reply);
+        base_buf_printf(b, "%sreply %s", sep, d);
+        free(d);
+        sep = ", ";
+    }
+    if (a->has_elapsed) {
+        char *w = window_text(a);
+        base_buf_printf(b, "%selapsed %s", sep, w);
+        free(w);
+        sep = ", ";
+    }
+    if (a->has_name) {
+        char *d = data_text(&a->name);
+        base_buf_printf(b, "%sname %s", sep, d);
+        free(d);
+        sep = ", ";
+    }
+    if (a->has_info || a->has_callback || a->should_free_info >= 0 || a->same_as.name || a->not_same_as.name) {
+        base_buf_printf(b, "%s...", sep);
+    }
+    base_buf_puts(b, "}");
+}
+
+/* What execution e did, in the fields the alternatives of x look at. */
+static char *observed_text(const sim_exec *e, const sim_expect *x, sim_result_type type)
+{
+    bool reply = false, elapsed = false, name = false;
+    for (uint32_t a = 0; a < x->alt_count; a++) {
+        reply = reply || x->alts[a].has_reply;
+        elapsed = elapsed || x->alts[a].has_elapsed;
+        name = name || x->alts[a].has_name;
+    }
+    base_buf b;
+    base_buf_init(&b, 0);
+    char num[24];
+    base_buf_puts(&b, sim_result_text(type, exec_value(e), num, sizeof num));
+    if (e->outcome == SIM_OUTCOME_RETURNED) {
+        if (reply) {
+            char *d = data_text(&e->data);
+            base_buf_printf(&b, ", reply %s", d);
+            free(d);
+        }
+        if (elapsed) {
+            char buf[40];
+            sim_format_duration(e->end_ns - e->start_ns, buf, sizeof buf);
+            base_buf_printf(&b, ", elapsed %s", buf);
+        }
+        if (name) {
+            char *d = data_text(&e->data);
+            base_buf_printf(&b, ", name %s", d);
+            free(d);
+        }
+    }
+    return base_buf_take(&b);
+}
+
+/*
+ * A joint expectation (expect: a list of mappings): each execution must satisfy one
+ * alternative in every field; one that satisfies none fails with all of them named.
+ */
+static void check_joint(checker *c, uint32_t step, const sim_expect *x, uint32_t runs)
+{
+    const sim_step *s = &c->sc->steps[step];
+    assert(x->alt_count >= 1 && x->alts != NULL);
+    sim_result_type type = sim_op_result_type(s->op);
+    tally joint = {0};
+    for (uint32_t n = 0; n < runs; n++) {
+        const sim_exec *e = &c->obs->execs[c->order[c->first[step] + n]];
+        bool held = false;
+        for (uint32_t a = 0; a < x->alt_count && !held; a++) {
+            step_tallies t;
+            tallies_clear(&t);
+            check_exec(c, s, e, n, &x->alts[a], &t);
+            held = tallies_failed(&t) == 0;
+            tallies_free(&t);
+        }
+        if (held) continue;
+        base_buf b;
+        base_buf_init(&b, 0);
+        base_buf_puts(&b, "one of ");
+        for (uint32_t a = 0; a < x->alt_count; a++) {
+            if (a > 0) base_buf_puts(&b, " | ");
+            alt_text(&b, &x->alts[a], type);
+        }
+        tally_add(&joint, n, base_buf_take(&b), observed_text(e, x, type));
+    }
+    tally_report(c, &joint, x->loc, step, "outcome (no alternative holds)");
+}
+
 static void check_step(checker *c, uint32_t step)
 {
     const sim_step *s = &c->sc->steps[step];
     const sim_expect *x = s->expect;
     uint32_t runs = c->first[step + 1] - c->first[step];
     check_runs(c, step, x, runs);
+    if (x->alt_count > 0) {
+        check_joint(c, step, x, runs);
+        return;
+    }
     step_tallies t;
     tallies_clear(&t);
-    char num[24];
     for (uint32_t n = 0; n < runs; n++) {
-        const sim_exec *e = &c->obs->execs[c->order[c->first[step] + n]];
-        int32_t value = exec_value(e);
-        if (x->result_count > 0 && !value_allowed(x, value)) {
-            sim_result_type type = sim_op_result_type(s->op);
-            tally_add(&t.result, n, results_text(x, type),
-                      sim_strdup(sim_result_text(type, value, num, sizeof num)));
-            continue;
-        }
-        if (e->outcome != SIM_OUTCOME_RETURNED) {
-            if (needs_return(x) && !value_allowed(x, value)) {
-                sim_result_type type = sim_op_result_type(s->op);
-                tally_add(&t.returned, n, sim_strdup("the call to return"),
-                          sim_strdup(sim_result_text(type, value, num, sizeof num)));
-            }
-            continue;
-        }
-        check_returned(c, e, n, x, &t);
+        check_exec(c, s, &c->obs->execs[c->order[c->first[step] + n]], n, x, &t);
     }
     tally_report(c, &t.result, x->result_loc, step, "result");
     tally_report(c, &t.returned, x->loc, step, "did not return");
@@ -515,6 +644,14 @@ static bool event_matches(const checker *c, const sim_event_expect *x, const sim
     if (x->has_msgid && ev->msgid != x->msgid) return false;
     if (x->has_code && ev->code != x->code) return false;
     if (x->port.index != SIM_NONE && !port_is_var(c, ev->port, x->port.index, x->process.index)) {
+        return false;
+    }
+    if (x->has_size && ev->size_bytes != x->size_bytes) return false; /* -1 (unknown) never matches */
+    if (x->has_request && (!(ev->flags & SIM_EVF_REQUEST) || !sim_data_equal(&x->request, &ev->request))) {
+        return false;
+    }
+    if (x->has_reply && !((ev->kind == SIM_EV_CALLOUT_DONE || (ev->flags & SIM_EVF_DONE)) &&
+                          sim_data_equal(&x->reply, &ev->data))) {
         return false;
     }
     return true;
@@ -671,8 +808,11 @@ static void invariant_waits_satisfied(checker *c)
         if (e->outcome == SIM_OUTCOME_RETURNED && e->value != 0) continue;
         assert(s->signal.name != NULL && s->count >= 1);
         char *where = sim_step_where(c->sc, s);
-        char *want = sim_strdup_printf("signal '%s' raised %u time%s", s->signal.name, s->count,
-                                       s->count == 1 ? "" : "s");
+        char *want = s->process.name != NULL /* wait_for: {ended: P} */
+                         ? sim_strdup_printf("process '%s' ended %u time%s", s->process.name, s->count,
+                                             s->count == 1 ? "" : "s")
+                         : sim_strdup_printf("signal '%s' raised %u time%s", s->signal.name, s->count,
+                                             s->count == 1 ? "" : "s");
         char waited[40];
         sim_format_duration(e->end_ns - e->start_ns, waited, sizeof waited);
         char *got = e->outcome == SIM_OUTCOME_RETURNED

@@ -1,5 +1,6 @@
 /* sim_compile.c — see sim_compile.h. */
 #include "sim_compile.h"
+#include "base_alloc.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ static uint32_t blob_intern(blob_table *t, const uint8_t *bytes, uint32_t len)
         }
     }
     assert(c->blob_count < t->capacity);
-    uint8_t *copy = sim_arena_alloc(&c->arena, len + 1);
+    uint8_t *copy = base_arena_alloc(&c->arena, len + 1);
     if (copy == NULL) {
         t->failed = true;
         return 0;
@@ -73,7 +74,7 @@ static cm_data blob_data(blob_table *t, const sim_data *d)
 /* An upper bound on the blobs a scenario can need. */
 static uint32_t blob_bound(const sim_scenario *sc)
 {
-    uint32_t n = sc->mode_count + sc->service_count + sc->program_count + 2 * sc->step_count;
+    uint32_t n = sc->mode_count + sc->service_count + sc->program_count + 3 * sc->step_count;
     for (uint32_t p = 0; p < sc->process_count; p++) {
         n += 2 + sc->processes[p].thread_count + sc->processes[p].queue_count;
     }
@@ -99,6 +100,16 @@ static cm_op compile_op(blob_table *t, const sim_step *s)
         op.slot = (uint16_t)s->port.index;
     }
     if (s->mode.index != SIM_NONE) op.mode = (uint16_t)s->mode.index;
+    if (s->has_when) {
+        op.when = (cm_when){.flags = 0, .msgid = s->when.msgid, .data = CM_DATA_NULL,
+                            .size_bytes = s->when.size_bytes};
+        if (s->when.has_msgid) op.when.flags |= CM_WHEN_MSGID;
+        if (s->when.has_size) op.when.flags |= CM_WHEN_SIZE;
+        if (s->when.has_data) {
+            op.when.flags |= CM_WHEN_DATA;
+            op.when.data = blob_data(t, &s->when.data);
+        }
+    }
     switch (s->op) {
     case CM_OP_CREATE_LOCAL:
     case CM_OP_CREATE_LOCAL_PER_PID:
@@ -139,8 +150,8 @@ static cm_op compile_op(blob_table *t, const sim_step *s)
 static bool compile_programs(blob_table *t, sim_compiled *c)
 {
     const sim_scenario *sc = c->sc;
-    cm_program *programs = sim_arena_alloc(&c->arena, (sc->program_count + 1) * sizeof *programs);
-    cm_op *ops = sim_arena_alloc(&c->arena, (sc->step_count + 1) * sizeof *ops);
+    cm_program *programs = base_arena_alloc(&c->arena, (sc->program_count + 1) * sizeof *programs);
+    cm_op *ops = base_arena_alloc(&c->arena, (sc->step_count + 1) * sizeof *ops);
     if (programs == NULL || ops == NULL) return false;
     for (uint32_t i = 0; i < sc->step_count; i++) ops[i] = compile_op(t, &sc->steps[i]);
     for (uint32_t p = 0; p < sc->program_count; p++) {
@@ -157,8 +168,9 @@ static bool compile_process(blob_table *t, sim_compiled *c, const sim_process *p
                             cm_process_config *out)
 {
     const sim_scenario *sc = c->sc;
-    cm_thread_config *threads = sim_arena_alloc(&c->arena, (p->thread_count + 1) * sizeof *threads);
-    cm_queue_config *queues = sim_arena_alloc(&c->arena, (p->queue_count + 1) * sizeof *queues);
+    cm_thread_config *threads =
+        base_arena_alloc(&c->arena, (p->thread_count + 1) * sizeof *threads);
+    cm_queue_config *queues = base_arena_alloc(&c->arena, (p->queue_count + 1) * sizeof *queues);
     if (threads == NULL || queues == NULL) return false;
     for (uint32_t i = 0; i < p->thread_count; i++) {
         threads[i] = (cm_thread_config){.name = blob_text(t, p->threads[i].name),
@@ -174,7 +186,9 @@ static bool compile_process(blob_table *t, sim_compiled *c, const sim_process *p
                                .threads = threads, .queue_count = (uint16_t)p->queue_count,
                                .queues = queues,
                                .slot_count = (uint16_t)(sc->var_count ? sc->var_count : 1),
-                               .start_ns = p->start_ns, .sandbox_group = group};
+                               .start_ns = p->start_ns, .sandbox_group = group,
+                               .has_end_signal = p->end_signal != SIM_NONE,
+                               .end_signal = p->end_signal != SIM_NONE ? index16(p->end_signal) : 0};
     return true;
 }
 
@@ -182,10 +196,10 @@ static bool compile_world(blob_table *t, sim_compiled *c)
 {
     const sim_scenario *sc = c->sc;
     cm_world_config *cfg = &c->cfg;
-    cm_process_config *procs = sim_arena_alloc(&c->arena, (sc->process_count + 1) * sizeof *procs);
-    uint32_t *modes = sim_arena_alloc(&c->arena, (sc->mode_count + 1) * sizeof *modes);
-    cm_fault *faults = sim_arena_alloc(&c->arena, (sc->fault_count + 1) * sizeof *faults);
-    uint32_t *services = sim_arena_alloc(&c->arena, (sc->service_count + 1) * sizeof *services);
+    cm_process_config *procs = base_arena_alloc(&c->arena, (sc->process_count + 1) * sizeof *procs);
+    uint32_t *modes = base_arena_alloc(&c->arena, (sc->mode_count + 1) * sizeof *modes);
+    cm_fault *faults = base_arena_alloc(&c->arena, (sc->fault_count + 1) * sizeof *faults);
+    uint32_t *services = base_arena_alloc(&c->arena, (sc->service_count + 1) * sizeof *services);
     if (procs == NULL || modes == NULL || faults == NULL || services == NULL) return false;
     for (uint32_t p = 0; p < sc->process_count; p++) {
         if (!compile_process(t, c, &sc->processes[p], &procs[p])) return false;
@@ -211,25 +225,13 @@ static bool compile_world(blob_table *t, sim_compiled *c)
     return compile_programs(t, c);
 }
 
-/* A stand-in so the configuration can be validated before a strategy is chosen. */
-static void *check_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    (void)ctx;
-    (void)old_size;
-    if (new_size == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, new_size);
-}
-
 bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled *out, char *err,
                  size_t err_cap)
 {
     assert(sc != NULL && out != NULL && sim_scenario_validate(sc));
     memset(out, 0, sizeof *out);
     out->sc = sc;
-    sim_arena_init(&out->arena);
+    base_arena_init(&out->arena, 0);
     out->profile_id = sim_scenario_profile_id(sc, profile_override);
     out->cfg.profile = sim_scenario_profile(sc, profile_override);
     uint32_t bound = blob_bound(sc);
@@ -237,7 +239,7 @@ bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled 
     t.slot_count = 64;
     while (t.slot_count < 2 * bound) t.slot_count *= 2;
     t.slots = calloc(t.slot_count, sizeof *t.slots);
-    out->blobs = sim_arena_alloc(&out->arena, (size_t)bound * sizeof *out->blobs);
+    out->blobs = base_arena_alloc(&out->arena, (size_t)bound * sizeof *out->blobs);
     bool ok = t.slots != NULL && out->blobs != NULL && compile_world(&t, out) && !t.failed;
     free(t.slots);
     if (!ok) {
@@ -247,7 +249,7 @@ bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled 
     }
     out->cfg.blobs = out->blobs;
     out->cfg.blob_count = out->blob_count;
-    out->cfg.alloc = (cm_alloc){.realloc = check_realloc, .ctx = NULL};
+    out->cfg.alloc = (cm_alloc){.realloc = base_libc_realloc, .ctx = NULL};
     out->cfg.strategy = &cm_strategy_fifo;
     cm_config_error cerr;
     if (!cm_world_config_validate(&out->cfg, &cerr)) {
@@ -268,7 +270,7 @@ bool sim_compile(const sim_scenario *sc, uint8_t profile_override, sim_compiled 
 void sim_compiled_free(sim_compiled *c)
 {
     if (c == NULL) return;
-    sim_arena_fini(&c->arena);
+    base_arena_fini(&c->arena);
     memset(c, 0, sizeof *c);
 }
 

@@ -20,7 +20,7 @@ typedef struct sim_compiled {
     const sim_scenario *sc;
     cm_world_config cfg;
     uint8_t profile_id; /* the profile the configuration uses */
-    sim_arena arena;    /* every array below */
+    base_arena arena;    /* every array below */
     cm_blob *blobs;
     uint32_t blob_count;
 } sim_compiled;

@@ -107,6 +107,18 @@ bool sim_hashset_insert(sim_hashset *v, uint64_t h)
     return false;
 }
 
+bool sim_hashset_contains(const sim_hashset *v, uint64_t h)
+{
+    if (h == 0) h = 1;
+    if (v->capacity == 0) return false;
+    uint64_t j = h & (v->capacity - 1);
+    for (uint64_t probes = 0; probes < v->capacity && v->slots[j] != 0; probes++) {
+        if (v->slots[j] == h) return true;
+        j = (j + 1) & (v->capacity - 1);
+    }
+    return false;
+}
+
 void sim_hashset_fini(sim_hashset *s)
 {
     free(s->slots);
@@ -129,27 +141,142 @@ void sim_schedule_init(sim_schedule *s, const uint32_t *follow, uint32_t follow_
     s->pruned_at = NOT_PRUNED;
 }
 
+/* A sleep set as one word, independent of the keys' order (0: empty). */
+static uint64_t sleep_digest(const sim_por *p)
+{
+    uint64_t d = 0;
+    for (uint32_t i = 0; i < p->sleep_count; i++) {
+        uint64_t k = p->sleep[i] * UINT64_C(0x9E3779B97F4A7C15);
+        d += k ^ k >> 29;
+    }
+    return d;
+}
+
+/*
+ * State pruning. Without reduction a state already seen is pruned. With
+ * sleep sets a subtree explored from a state depends on the sleep set it
+ * was entered with too (the known pitfall: pruning on the state alone
+ * would skip the options the first visit had asleep), so the key is the
+ * state and the sleep set, and a state first entered with an empty sleep
+ * set (every option explored from it) also prunes later visits.
+ */
 static void check_state(sim_schedule *s, const cm_choice *choice)
 {
     if (s->visited == NULL || s->pruned_at != NOT_PRUNED) return;
     if (choice->ordinal < s->follow_count || choice->ordinal >= s->branch_depth) return;
     uint64_t h = cm_world_state_hash(choice->world) ^ (uint64_t)choice->kind << 60 ^
                  (uint64_t)choice->count << 48;
-    if (sim_hashset_insert(s->visited, h)) s->pruned_at = (uint32_t)choice->ordinal;
+    uint64_t z = s->por != NULL ? sleep_digest(s->por) : 0;
+    if (z != 0 && sim_hashset_contains(s->visited, h)) {
+        s->pruned_at = (uint32_t)choice->ordinal;
+        return;
+    }
+    if (sim_hashset_insert(s->visited, h ^ z * UINT64_C(0xD6E8FEB86659FD93))) {
+        s->pruned_at = (uint32_t)choice->ordinal;
+    }
+}
+
+/* Two options commute: both local steps (cm_world_option_footprint) of different processes. */
+static bool independent(const cm_option_footprint *a, const cm_option_footprint *b)
+{
+    return a->local && b->local && a->process != b->process;
+}
+
+static bool sleeping(const sim_por *p, uint64_t key)
+{
+    for (uint32_t i = 0; i < p->sleep_count; i++) {
+        if (p->sleep[i] == key) return true;
+    }
+    return false;
+}
+
+/*
+ * Sleep sets (Godefroid 1996) at a choice point, before the pick: which
+ * options are asleep. The sleep set carried from the previous choice is
+ * trusted only when exactly the step chosen there ran in between (steps
+ * with a single option are not shown to the strategy): otherwise it is
+ * emptied, which only explores more. Keys no option has any more are
+ * dropped.
+ */
+static uint64_t por_enter(sim_por *p, const cm_choice *choice, cm_option_footprint *fp, bool *reduced)
+{
+    uint64_t steps = cm_world_step_count(choice->world);
+    bool next = choice->kind == CM_CHOICE_NEXT;
+    if (!p->have_mark || steps != p->mark + (next ? 1 : 0)) p->sleep_count = 0;
+    *reduced = next && choice->count <= SIM_POR_OPTIONS_MAX;
+    if (!next) return 0;
+    p->mark = steps;
+    p->have_mark = true;
+    if (!*reduced) {
+        p->sleep_count = 0;
+        return 0;
+    }
+    uint64_t asleep = 0;
+    for (uint32_t i = 0; i < choice->count; i++) {
+        fp[i] = cm_world_option_footprint(choice->world, i);
+        if (sleeping(p, fp[i].key)) asleep |= UINT64_C(1) << i;
+    }
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < choice->count; i++) {
+        if (asleep >> i & 1u) p->sleep[kept++] = fp[i].key;
+    }
+    p->sleep_count = kept;
+    return asleep;
+}
+
+/* After the pick: the next sleep set, the options asleep or explored here that commute with it. */
+static void por_leave(sim_por *p, const cm_choice *choice, const cm_option_footprint *fp, uint64_t asleep,
+                      uint64_t done, uint32_t pick)
+{
+    uint64_t carry = (asleep | done) & ~(UINT64_C(1) << pick);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < choice->count && n < SIM_POR_SLEEP_MAX; i++) {
+        if ((carry >> i & 1u) && independent(&fp[i], &fp[pick])) p->sleep[n++] = fp[i].key;
+    }
+    p->sleep_count = n;
+}
+
+static uint32_t lowest_bit(uint64_t m)
+{
+    assert(m != 0);
+    return (uint32_t)__builtin_ctzll(m);
 }
 
 static uint32_t schedule_choose(void *ctx, const cm_choice *choice)
 {
     sim_schedule *s = ctx;
     assert(choice->count >= 2);
+    sim_por *p = s->por;
+    cm_option_footprint fp[SIM_POR_OPTIONS_MAX];
+    bool reduced = false;
+    uint64_t asleep = p != NULL ? por_enter(p, choice, fp, &reduced) : 0;
     check_state(s, choice);
     uint32_t pick = 0;
-    if (choice->ordinal < s->follow_count) {
-        pick = s->follow[choice->ordinal];
+    uint64_t o = choice->ordinal;
+    if (o < s->follow_count) {
+        pick = s->follow[o];
         if (pick >= choice->count) {
             s->diverged = true;
             pick = 0;
         }
+    } else if (reduced && o < s->branch_depth) { /* past it every pick is 0, as without reduction */
+        uint64_t all = choice->count == 64 ? ~UINT64_C(0) : (UINT64_C(1) << choice->count) - 1;
+        if ((all & ~asleep) != 0) {
+            pick = lowest_bit(all & ~asleep);
+        } else if (p->blocked_at == NOT_PRUNED) {
+            p->blocked_at = (uint32_t)o; /* every option asleep: explored elsewhere */
+        }
+    }
+    if (p != NULL && o < p->capacity) {
+        if (o + 1 >= s->follow_count) { /* the branch point or a new one */
+            uint64_t prior = o + 1 == s->follow_count && p->reduced[o] ? p->done[o] : 0;
+            p->done[o] = prior | UINT64_C(1) << (pick & 63u);
+            p->asleep[o] = asleep;
+            p->reduced[o] = reduced;
+        }
+        if (reduced) por_leave(p, choice, fp, asleep, p->done[o], pick);
+    } else if (p != NULL) {
+        p->sleep_count = 0;
     }
     if (s->seen_count < s->seen_capacity) {
         s->seen[s->seen_count] =
@@ -233,17 +360,31 @@ bool sim_schedule_parse(const char *text, uint32_t *picks, uint32_t cap, uint32_
 
 #define SEEN_MAX 65536
 
-/* The deepest branch point below the bounds whose pick can still grow. */
+/*
+ * The deepest branch point below the bounds with an option left to explore:
+ * the next pick in order, or with reduction the lowest option neither
+ * explored there nor asleep.
+ */
 static bool next_prefix(const sim_schedule *s, uint32_t limit, uint32_t *prefix, uint32_t *len)
 {
     uint32_t n = s->seen_count < s->seen_capacity ? s->seen_count : s->seen_capacity;
     if (n > limit) n = limit;
     if (s->pruned_at != NOT_PRUNED && s->pruned_at < n) n = s->pruned_at;
+    const sim_por *p = s->por;
+    if (p != NULL && p->blocked_at < n) n = p->blocked_at;
     for (uint32_t i = n; i > 0; i--) {
         const sim_choice_record *r = &s->seen[i - 1];
-        if (r->pick + 1 >= r->count) continue;
+        uint32_t next = r->pick + 1;
+        if (p != NULL && i - 1 < p->capacity && p->reduced[i - 1]) {
+            uint64_t all = r->count >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << r->count) - 1;
+            uint64_t left = all & ~p->done[i - 1] & ~p->asleep[i - 1];
+            if (left == 0) continue;
+            next = lowest_bit(left);
+        } else if (next >= r->count) {
+            continue;
+        }
         for (uint32_t j = 0; j + 1 < i; j++) prefix[j] = s->seen[j].pick;
-        prefix[i - 1] = r->pick + 1;
+        prefix[i - 1] = next;
         *len = i;
         return true;
     }
@@ -266,9 +407,19 @@ bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_lim
     sim_choice_record *seen = calloc(SEEN_MAX, sizeof *seen);
     uint32_t *prefix = calloc(SEEN_MAX, sizeof *prefix);
     sim_hashset visited = {0};
-    if (seen == NULL || prefix == NULL) {
+    sim_por por = {.capacity = 1024};
+    if (limits->reduce) {
+        por.done = calloc(por.capacity, sizeof *por.done);
+        por.asleep = calloc(por.capacity, sizeof *por.asleep);
+        por.reduced = calloc(por.capacity, sizeof *por.reduced);
+    }
+    bool por_ok = !limits->reduce || (por.done != NULL && por.asleep != NULL && por.reduced != NULL);
+    if (seen == NULL || prefix == NULL || !por_ok) {
         free(seen);
         free(prefix);
+        free(por.done);
+        free(por.asleep);
+        free(por.reduced);
         return false;
     }
     /* past depth_max every pick is 0, so 1024 recorded picks replay exactly */
@@ -279,9 +430,16 @@ bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_lim
         sim_schedule_init(&s, prefix, len, seen, SEEN_MAX);
         s.branch_depth = depth;
         s.visited = limits->prune_states ? &visited : NULL;
+        if (limits->reduce) {
+            por.sleep_count = 0;
+            por.have_mark = false;
+            por.blocked_at = NOT_PRUNED;
+            s.por = &por;
+        }
         bool ok = run(user, &sim_strategy_schedule, &s);
         out->schedules++;
         if (s.pruned_at != NOT_PRUNED) out->pruned++;
+        if (limits->reduce && por.blocked_at != NOT_PRUNED) out->sleep_blocked++;
         if (branches_past(&s, depth)) out->cut_by_depth = true;
         if (!ok && out->failures++ == 0) {
             uint32_t n = s.seen_count < SEEN_MAX ? s.seen_count : SEEN_MAX;
@@ -302,5 +460,8 @@ bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_lim
     sim_hashset_fini(&visited);
     free(seen);
     free(prefix);
+    free(por.done);
+    free(por.asleep);
+    free(por.reduced);
     return true;
 }

@@ -54,7 +54,29 @@ typedef struct sim_hashset {
 
 /* Inserts h; true when it was already there. (Out of memory: false, not kept.) */
 bool sim_hashset_insert(sim_hashset *s, uint64_t h);
+bool sim_hashset_contains(const sim_hashset *s, uint64_t h);
 void sim_hashset_fini(sim_hashset *s);
+
+/* ---- sleep sets (partial-order reduction of the exhaustive search) ------ */
+
+#define SIM_POR_OPTIONS_MAX 64u /* NEXT choices with more options are not reduced */
+#define SIM_POR_SLEEP_MAX 64u
+
+/*
+ * The search's memory of each branched choice point (by ordinal) and the
+ * sleep set of the run in progress (sim_explore.c explains the method).
+ */
+typedef struct sim_por {
+    uint64_t *done;      /* [ordinal] options explored there (a bit each) */
+    uint64_t *asleep;    /* [ordinal] options asleep there */
+    uint8_t *reduced;    /* [ordinal] the masks above hold (a NEXT choice, <= 64 options) */
+    uint32_t capacity;   /* ordinals */
+    uint64_t sleep[SIM_POR_SLEEP_MAX]; /* keys (cm_option_footprint) asleep now */
+    uint32_t sleep_count;
+    uint64_t mark;       /* cm_world_step_count at the last NEXT choice */
+    bool have_mark;
+    uint32_t blocked_at; /* first ordinal where every option was asleep */
+} sim_por;
 
 /* ---- schedules --------------------------------------------------------- */
 
@@ -75,6 +97,7 @@ typedef struct sim_schedule {
     uint32_t branch_depth;   /* choices past this are not branched */
     sim_hashset *visited;    /* states seen (exhaustive search), or NULL */
     uint32_t pruned_at;      /* first ordinal below a state already seen */
+    sim_por *por;            /* sleep sets (exhaustive search with reduction), or NULL */
     const struct cm_world *world;
 } sim_schedule;
 
@@ -103,6 +126,7 @@ typedef struct sim_exhaustive_limits {
     uint64_t schedules_max; /* runs */
     bool prune_states;      /* skip subtrees below a state already seen */
     bool stop_at_failure;
+    bool reduce;            /* partial-order reduction: sleep sets over CM_CHOICE_NEXT */
 } sim_exhaustive_limits;
 
 typedef struct sim_exhaustive_result {
@@ -110,6 +134,7 @@ typedef struct sim_exhaustive_result {
     uint64_t failures;
     uint64_t states;           /* distinct states seen at choice points */
     uint64_t pruned;           /* runs whose subtree was cut by a seen state */
+    uint64_t sleep_blocked;    /* reduce: runs that met a choice with every option asleep */
     bool cut_by_depth;         /* some choice past depth_max had options */
     bool cut_by_schedules;     /* schedules_max was reached */
     bool complete;             /* every schedule within the bounds was run */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sim_census.h"
 #include "sim_util.h"
 
 #define NO_SEED UINT64_MAX
@@ -20,6 +21,7 @@ typedef struct explore_stats {
     uint64_t first_fail_index; /* seed index, NO_SEED */
     bool error;                /* the model could not run */
     sim_hashset hashes;        /* distinct traces */
+    sim_census census;         /* plan->census: outcomes per step (else empty) */
 } explore_stats;
 
 typedef struct seeds_job {
@@ -67,6 +69,7 @@ static bool run_checked(const sim_scenario *sc, sim_model_session *session, cons
     bool ended = strcmp(obs->end_reason, "quiescent") == 0 || strcmp(obs->end_reason, "time_limit") == 0;
     bool failed = !ended || r.verdict != SIM_VERDICT_PASS;
     sim_hashset_insert(&st->hashes, obs->trace_hash);
+    sim_census_add(&st->census, sc, obs);
     sim_result_free(&r);
     return !failed;
 }
@@ -106,6 +109,16 @@ static void merge(explore_stats *into, explore_stats *from)
         if (from->hashes.slots[i] != 0) sim_hashset_insert(&into->hashes, from->hashes.slots[i]);
     }
     sim_hashset_fini(&from->hashes);
+    sim_census_merge(&into->census, &from->census);
+    sim_census_fini(&from->census);
+}
+
+/* Empty stats; with the census when the plan asks for it (false: out of memory). */
+static bool stats_init(explore_stats *st, const sim_explore_plan *plan, const sim_scenario *sc)
+{
+    memset(st, 0, sizeof *st);
+    st->first_fail_index = NO_SEED;
+    return !plan->census || sim_census_init(&st->census, sc->step_count);
 }
 
 static bool all_finished(seeds_job *job, uint32_t jobs)
@@ -129,7 +142,7 @@ static void explore_seeds(const sim_explore_plan *plan, const sim_scenario *sc, 
     for (uint32_t k = 0; k < jobs; k++) {
         job[k] = (seeds_job){.plan = plan, .sc = sc, .compiled = compiled, .first_index = k, .step = jobs,
                              .progress = &done};
-        job[k].stats.first_fail_index = NO_SEED;
+        if (!stats_init(&job[k].stats, plan, sc)) job[k].stats.error = true;
         atomic_init(&job[k].finished, false);
     }
     uint64_t mine = (plan->seeds + plan->shard_count - 1 - plan->shard_index) / plan->shard_count;
@@ -173,10 +186,11 @@ static void explore_exhaustive(const sim_explore_plan *plan, const sim_scenario 
 {
     sim_run_options opt = plan->run;
     opt.track_history = true; /* prune only states with the same past */
-    exhaustive_ctx x = {.plan = plan, .sc = sc, .session = sim_model_session_new(compiled, &opt)};
-    x.stats.first_fail_index = NO_SEED;
+    exhaustive_ctx x = {.plan = plan, .sc = sc, .session = sim_model_session_new(compiled, &opt),
+                        .stats = *stats}; /* moved in and out */
     sim_exhaustive_limits lim = {.depth_max = plan->depth, .schedules_max = plan->schedules,
-                                 .prune_states = true, .stop_at_failure = plan->stop_at_failure};
+                                 .prune_states = true, .stop_at_failure = plan->stop_at_failure,
+                                 .reduce = !plan->no_reduction};
     if (x.session == NULL || !sim_explore_exhaustive(exhaustive_run, &x, &lim, ex)) x.stats.error = true;
     *stats = x.stats;
     stats->failures = ex->failures;
@@ -231,6 +245,19 @@ static void describe(const sim_explore_plan *plan, const explore_stats *st, cons
     }
 }
 
+/* The census of the schedules, with conform's model runs as the other account (false: out of memory). */
+static bool census(const sim_explore_plan *plan, const sim_scenario *sc, const sim_census *counts, sim_result *out)
+{
+    sim_allowed_plan ap = sim_census_account_plan(plan->run.profile, plan->run.max_latency_ns);
+    sim_allowed_set account;
+    bool made = sim_allowed_explore(sc, &ap, &account);
+    sim_census_how how = {.method = plan->exhaustive ? "exhaustive" : sim_strategy_name(plan->run.strategy),
+                          .latency = plan->run.explore_latency, .strict = plan->strict};
+    bool ok = sim_census_describe(counts, sc, made ? &account : NULL, &how, out);
+    sim_allowed_set_free(&account);
+    return ok;
+}
+
 void sim_explore_scenario(const sim_scenario *sc, const sim_explore_plan *plan, sim_result *out)
 {
     assert(sc != NULL && out != NULL);
@@ -244,7 +271,8 @@ void sim_explore_scenario(const sim_scenario *sc, const sim_explore_plan *plan, 
     sim_compiled compiled;
     char err[256];
     if (!sim_compile(sc, plan->run.profile, &compiled, err, sizeof err)) return; /* run_model said so */
-    explore_stats st = {.first_fail_index = NO_SEED};
+    explore_stats st;
+    if (!stats_init(&st, plan, sc)) st.error = true;
     sim_exhaustive_result *ex = plan->exhaustive ? calloc(1, sizeof *ex) : NULL;
     if (plan->exhaustive && ex == NULL) {
         st.error = true;
@@ -262,7 +290,12 @@ void sim_explore_scenario(const sim_scenario *sc, const sim_explore_plan *plan, 
                                NULL);
     }
     describe(plan, &st, ex, out);
+    if (plan->census && !st.error && !census(plan, sc, &st.census, out)) {
+        sim_result_add_failure(out, SIM_FAIL_RUN, out->line, out->col, "the census ran out of memory", NULL, NULL);
+        out->verdict = SIM_VERDICT_ERROR;
+    }
     sim_hashset_fini(&st.hashes);
+    sim_census_fini(&st.census);
     free(ex);
     sim_compiled_free(&compiled);
     assert(sim_result_validate(out));

@@ -13,7 +13,10 @@
  * failing one, run again in full for its failures and replay command, or
  * the scenario's first run when none failed), with result.explored saying
  * what was covered. So every report writer shows explorations as they show
- * runs.
+ * runs. With census, result.census says which outcomes each step reached
+ * over the schedules, and which allowed ones nothing reached (sim_census.h:
+ * the explored schedules, then conform's model runs with latencies up to
+ * run.max_latency_ns and a late host).
  *
  * Threads: sim_explore_scenario may start `jobs` threads and joins them
  * before it returns; `progress` is called from the calling thread only.
@@ -30,10 +33,13 @@ typedef struct sim_explore_plan {
     uint64_t seeds;        /* random, pct: runs (before sharding) */
     uint32_t depth;        /* exhaustive: choice points branched (at most 1024) */
     uint64_t schedules;    /* exhaustive: at most this many runs */
+    bool no_reduction;     /* exhaustive: every interleaving, no sleep sets */
     uint32_t jobs;         /* random, pct: threads (1..256) */
     uint32_t shard_index;  /* random, pct: this shard's seeds, i % shard_count == shard_index */
     uint32_t shard_count;
     bool stop_at_failure;
+    bool census;           /* count each step's outcomes over the schedules (sim_census.h) */
+    bool strict;           /* census: an allowed outcome nothing reached fails the result */
     /* Called about every 10 ms while seeds run (done, total), or NULL. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;

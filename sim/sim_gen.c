@@ -50,7 +50,7 @@ typedef struct gen {
     cm_rng rng;
     uint64_t seed;
     uint32_t feats;
-    sim_buf b;
+    base_buf b;
     /* the world being written */
     uint32_t servers, clients;
     uint32_t ports[GEN_MAX_SERVERS];               /* per server */
@@ -102,27 +102,27 @@ static void put_name(gen *g, uint32_t server, uint32_t port)
     int n = snprintf(base, sizeof base, "com.portsim.gen.%08llx.s%up%u", (unsigned long long)(g->seed & 0xffffffffu),
                      server, port);
     assert(n > 0 && (size_t)n < sizeof base);
-    sim_buf_puts(&g->b, "\"");
-    sim_buf_puts(&g->b, base);
+    base_buf_puts(&g->b, "\"");
+    base_buf_puts(&g->b, base);
     switch (g->name_kind[server][port]) {
     case NAME_128:
     case NAME_LONG: {
         size_t want = g->name_kind[server][port] == NAME_128 ? 128 : 140;
-        for (size_t i = (size_t)n; i < want; i++) sim_buf_puts(&g->b, "x");
+        for (size_t i = (size_t)n; i < want; i++) base_buf_puts(&g->b, "x");
         break;
     }
-    case NAME_NUL: sim_buf_puts(&g->b, "\\0tail"); break;
+    case NAME_NUL: base_buf_puts(&g->b, "\\0tail"); break;
     default: break;
     }
-    sim_buf_puts(&g->b, "\"");
+    base_buf_puts(&g->b, "\"");
 }
 
 static void put_duration(gen *g, int64_t ns)
 {
     if (ns % CM_NS_PER_MS == 0) {
-        sim_buf_printf(&g->b, "%lldms", (long long)(ns / CM_NS_PER_MS));
+        base_buf_printf(&g->b, "%lldms", (long long)(ns / CM_NS_PER_MS));
     } else {
-        sim_buf_printf(&g->b, "%lldns", (long long)ns);
+        base_buf_printf(&g->b, "%lldns", (long long)ns);
     }
 }
 
@@ -135,10 +135,10 @@ static void put_timeout(gen *g, int64_t work_ns, bool receive)
         return;
     }
     switch (below(g, receive ? 9 : 6)) {
-    case 0: sim_buf_puts(&g->b, "0ns"); return;
-    case 1: sim_buf_puts(&g->b, "-1ms"); return;
-    case 2: sim_buf_puts(&g->b, one_in(g, 4) ? "forever" : "1s"); return;
-    case 3: sim_buf_puts(&g->b, "nan"); return;
+    case 0: base_buf_puts(&g->b, "0ns"); return;
+    case 1: base_buf_puts(&g->b, "-1ms"); return;
+    case 2: base_buf_puts(&g->b, one_in(g, 4) ? "forever" : "1s"); return;
+    case 3: base_buf_puts(&g->b, "nan"); return;
     case 4: put_duration(g, CM_NS_PER_MS); return;
     case 5: put_duration(g, 999999); return;
     case 6: put_duration(g, work_ns); return;
@@ -150,15 +150,15 @@ static void put_timeout(gen *g, int64_t work_ns, bool receive)
 static void put_data(gen *g)
 {
     if (!has(g, SIM_GEN_DATA) || one_in(g, 2)) {
-        sim_buf_printf(&g->b, "\"d%u\"", below(g, 100));
+        base_buf_printf(&g->b, "\"d%u\"", below(g, 100));
         return;
     }
     switch (below(g, 5)) {
-    case 0: sim_buf_puts(&g->b, "null"); return;
-    case 1: sim_buf_puts(&g->b, "\"\""); return;
-    case 2: sim_buf_puts(&g->b, "{hex: \"00ff00\"}"); return;
-    case 3: sim_buf_printf(&g->b, "{size: %u}", one_in(g, 2) ? 65536u : 65537u); return;
-    default: sim_buf_printf(&g->b, "{repeat: ab, count: %u}", 1 + below(g, 3000)); return;
+    case 0: base_buf_puts(&g->b, "null"); return;
+    case 1: base_buf_puts(&g->b, "\"\""); return;
+    case 2: base_buf_puts(&g->b, "{hex: \"00ff00\"}"); return;
+    case 3: base_buf_printf(&g->b, "{size: %u}", one_in(g, 2) ? 65536u : 65537u); return;
+    default: base_buf_printf(&g->b, "{repeat: ab, count: %u}", 1 + below(g, 3000)); return;
     }
 }
 
@@ -168,16 +168,16 @@ static void put_send(gen *g, const char *indent, const char *var, uint32_t serve
     int64_t work_ns = g->work_ns[server][port];
     bool one_way = has(g, SIM_GEN_ONE_WAY) && one_in(g, 3);
     int32_t msgid = (int32_t)(++g->msgid) * (one_in(g, 8) ? -1 : 1);
-    sim_buf_printf(&g->b, "%s- send: {port: %s, msgid: %d, data: ", indent, var, msgid);
+    base_buf_printf(&g->b, "%s- send: {port: %s, msgid: %d, data: ", indent, var, msgid);
     put_data(g);
-    sim_buf_puts(&g->b, ", send_timeout: ");
+    base_buf_puts(&g->b, ", send_timeout: ");
     put_timeout(g, work_ns, false);
     if (!one_way) {
-        sim_buf_puts(&g->b, ", recv_timeout: ");
+        base_buf_puts(&g->b, ", recv_timeout: ");
         put_timeout(g, work_ns, true);
-        sim_buf_puts(&g->b, ", reply_mode: default");
+        base_buf_puts(&g->b, ", reply_mode: default");
     }
-    sim_buf_puts(&g->b, "}\n");
+    base_buf_puts(&g->b, "}\n");
 }
 
 /* ---- processes --------------------------------------------------------------------- */
@@ -189,40 +189,40 @@ static void put_server(gen *g, uint32_t s)
         any_queue = any_queue || g->queued[s][p];
         any_scheduled = any_scheduled || !g->queued[s][p];
     }
-    sim_buf_printf(&g->b, "  s%u:\n", s);
-    if (any_queue) sim_buf_puts(&g->b, "    queues:\n      q: serial\n");
-    sim_buf_puts(&g->b, "    threads:\n      main:\n");
+    base_buf_printf(&g->b, "  s%u:\n", s);
+    if (any_queue) base_buf_puts(&g->b, "    queues:\n      q: serial\n");
+    base_buf_puts(&g->b, "    threads:\n      main:\n");
     for (uint32_t p = 0; p < g->ports[s]; p++) {
-        sim_buf_printf(&g->b, "        - create_local: {port: s%up%u, name: ", s, p);
+        base_buf_printf(&g->b, "        - create_local: {port: s%up%u, name: ", s, p);
         put_name(g, s, p);
-        sim_buf_printf(&g->b, ", handler: h%u_%u", s, p);
+        base_buf_printf(&g->b, ", handler: h%u_%u", s, p);
         if (has(g, SIM_GEN_CONTEXT) && one_in(g, 2)) {
-            sim_buf_printf(&g->b, ", context: {info: %u, retain: true, release: true}", 1 + below(g, 99));
+            base_buf_printf(&g->b, ", context: {info: %u, retain: true, release: true}", 1 + below(g, 99));
         }
-        sim_buf_puts(&g->b, "}\n");
+        base_buf_puts(&g->b, "}\n");
         if (g->queued[s][p]) {
-            sim_buf_printf(&g->b, "        - set_dispatch_queue: {port: s%up%u, queue: q}\n", s, p);
+            base_buf_printf(&g->b, "        - set_dispatch_queue: {port: s%up%u, queue: q}\n", s, p);
         } else {
-            sim_buf_printf(&g->b, "        - schedule: s%up%u\n", s, p);
+            base_buf_printf(&g->b, "        - schedule: s%up%u\n", s, p);
         }
         if (has(g, SIM_GEN_CALLBACKS) && one_in(g, 2)) {
-            sim_buf_printf(&g->b, "        - set_invalidation_callback: {port: s%up%u, callback: cb}\n", s, p);
+            base_buf_printf(&g->b, "        - set_invalidation_callback: {port: s%up%u, callback: cb}\n", s, p);
         }
         if (has(g, SIM_GEN_SETNAME) && one_in(g, 4)) {
-            sim_buf_printf(&g->b, "        - set_name: {port: s%up%u, name: \"com.portsim.gen.renamed%u\"}\n", s, p,
+            base_buf_printf(&g->b, "        - set_name: {port: s%up%u, name: \"com.portsim.gen.renamed%u\"}\n", s, p,
                            below(g, 2));
         }
     }
-    sim_buf_printf(&g->b, "        - signal: ready-s%u\n", s);
+    base_buf_printf(&g->b, "        - signal: ready-s%u\n", s);
     int64_t for_ms = 150 + 50 * below(g, 4);
     if (any_scheduled) {
-        sim_buf_printf(&g->b, "        - run_loop: {mode: default, for: %lldms}\n", (long long)for_ms);
+        base_buf_printf(&g->b, "        - run_loop: {mode: default, for: %lldms}\n", (long long)for_ms);
     } else {
-        sim_buf_printf(&g->b, "        - sleep: %lldms\n", (long long)for_ms);
+        base_buf_printf(&g->b, "        - sleep: %lldms\n", (long long)for_ms);
     }
     for (uint32_t p = 0; p < g->ports[s]; p++) {
         if (has(g, SIM_GEN_SERVER_INVALIDATE) && one_in(g, 2)) {
-            sim_buf_printf(&g->b, "        - invalidate: s%up%u\n", s, p);
+            base_buf_printf(&g->b, "        - invalidate: s%up%u\n", s, p);
         }
     }
 }
@@ -233,25 +233,25 @@ static void put_client_thread(gen *g, uint32_t c, uint32_t t)
     uint32_t s = below(g, g->servers), p = below(g, g->ports[s]);
     char var[16];
     snprintf(var, sizeof var, "r%u", t);
-    sim_buf_printf(&g->b, "      %s:\n", t == 0 ? "main" : "t1");
-    sim_buf_printf(&g->b, "        - wait_for: ready-s%u\n", s);
-    sim_buf_printf(&g->b, "        - create_remote: {port: %s, name: ", var);
+    base_buf_printf(&g->b, "      %s:\n", t == 0 ? "main" : "t1");
+    base_buf_printf(&g->b, "        - wait_for: ready-s%u\n", s);
+    base_buf_printf(&g->b, "        - create_remote: {port: %s, name: ", var);
     put_name(g, s, p);
-    sim_buf_puts(&g->b, "}\n");
+    base_buf_puts(&g->b, "}\n");
     uint32_t sends = 1 + below(g, 3);
     for (uint32_t i = 0; i < sends; i++) {
-        if (one_in(g, 3)) sim_buf_printf(&g->b, "        - sleep: %ums\n", 1 + below(g, 20));
+        if (one_in(g, 3)) base_buf_printf(&g->b, "        - sleep: %ums\n", 1 + below(g, 20));
         put_send(g, "        ", var, s, p);
-        if (has(g, SIM_GEN_PROBES) && one_in(g, 2)) sim_buf_printf(&g->b, "        - is_valid: %s\n", var);
+        if (has(g, SIM_GEN_PROBES) && one_in(g, 2)) base_buf_printf(&g->b, "        - is_valid: %s\n", var);
     }
-    if (has(g, SIM_GEN_PROBES) && one_in(g, 3)) sim_buf_printf(&g->b, "        - get_name: %s\n", var);
-    if (has(g, SIM_GEN_CLIENT_INVALIDATE) && one_in(g, 2)) sim_buf_printf(&g->b, "        - invalidate: %s\n", var);
+    if (has(g, SIM_GEN_PROBES) && one_in(g, 3)) base_buf_printf(&g->b, "        - get_name: %s\n", var);
+    if (has(g, SIM_GEN_CLIENT_INVALIDATE) && one_in(g, 2)) base_buf_printf(&g->b, "        - invalidate: %s\n", var);
     (void)c;
 }
 
 static void put_client(gen *g, uint32_t c)
 {
-    sim_buf_printf(&g->b, "  c%u:\n    threads:\n", c);
+    base_buf_printf(&g->b, "  c%u:\n    threads:\n", c);
     put_client_thread(g, c, 0);
     if (has(g, SIM_GEN_THREADS) && one_in(g, 2)) put_client_thread(g, c, 1);
 }
@@ -259,30 +259,30 @@ static void put_client(gen *g, uint32_t c)
 /* The handler of port (s, p): work, maybe invalidate, maybe send on, maybe crash, then reply. */
 static void put_handler(gen *g, uint32_t s, uint32_t p)
 {
-    sim_buf_printf(&g->b, "  h%u_%u:\n", s, p);
+    base_buf_printf(&g->b, "  h%u_%u:\n", s, p);
     if (g->work_ns[s][p] > 0) {
-        sim_buf_puts(&g->b, "    - work: ");
+        base_buf_puts(&g->b, "    - work: ");
         put_duration(g, g->work_ns[s][p]);
-        sim_buf_puts(&g->b, "\n");
+        base_buf_puts(&g->b, "\n");
     }
-    if (has(g, SIM_GEN_INVALIDATE_SELF) && one_in(g, 4)) sim_buf_puts(&g->b, "    - invalidate: self\n");
+    if (has(g, SIM_GEN_INVALIDATE_SELF) && one_in(g, 4)) base_buf_puts(&g->b, "    - invalidate: self\n");
     /* on to a later server only: handlers sending in a cycle would ping-pong forever at no cost */
     if (has(g, SIM_GEN_NESTED) && s + 1 < g->servers && one_in(g, 2)) {
         uint32_t to = s + 1 + below(g, g->servers - 1 - s);
         uint32_t tp = below(g, g->ports[to]);
-        sim_buf_puts(&g->b, "    - create_remote: {port: n, name: ");
+        base_buf_puts(&g->b, "    - create_remote: {port: n, name: ");
         put_name(g, to, tp);
-        sim_buf_puts(&g->b, "}\n");
+        base_buf_puts(&g->b, "}\n");
         put_send(g, "    ", "n", to, tp);
     }
     if (has(g, SIM_GEN_HANDLER_CRASH) && one_in(g, 6)) {
-        sim_buf_puts(&g->b, "    - crash\n");
+        base_buf_puts(&g->b, "    - crash\n");
         return;
     }
     switch (below(g, 3)) {
-    case 0: sim_buf_puts(&g->b, "    - reply: echo\n"); break;
-    case 1: sim_buf_printf(&g->b, "    - reply: \"r%u\"\n", below(g, 10)); break;
-    default: sim_buf_puts(&g->b, "    - reply: null\n"); break;
+    case 0: base_buf_puts(&g->b, "    - reply: echo\n"); break;
+    case 1: base_buf_printf(&g->b, "    - reply: \"r%u\"\n", below(g, 10)); break;
+    default: base_buf_puts(&g->b, "    - reply: null\n"); break;
     }
 }
 
@@ -309,60 +309,60 @@ char *sim_gen_scenario(uint64_t seed, const sim_gen_options *o)
     g.seed = seed;
     g.feats = sim_gen_features_of(seed, o);
     cm_rng_seed(&g.rng, seed);
-    sim_buf_init(&g.b);
+    base_buf_init(&g.b, 0);
     draw_shape(&g, o);
-    sim_buf_printf(&g.b, "scenario: gen-%016llx\nabout: >\n  Generated by portsim fuzz from seed %llu; features:",
+    base_buf_printf(&g.b, "scenario: gen-%016llx\nabout: >\n  Generated by portsim fuzz from seed %llu; features:",
                    (unsigned long long)seed, (unsigned long long)seed);
     bool any = false;
     for (uint32_t f = 0; f < SIM_GEN_FEATURE_COUNT; f++) {
         if (!has(&g, (sim_gen_feature)f)) continue;
-        sim_buf_printf(&g.b, "%s %s", any ? "," : "", sim_gen_feature_name(f));
+        base_buf_printf(&g.b, "%s %s", any ? "," : "", sim_gen_feature_name(f));
         any = true;
     }
-    sim_buf_printf(&g.b, "%s.\ntime_limit: 3s\nprocesses:\n", any ? "" : " none");
+    base_buf_printf(&g.b, "%s.\ntime_limit: 3s\nprocesses:\n", any ? "" : " none");
     for (uint32_t s = 0; s < g.servers; s++) put_server(&g, s);
     for (uint32_t c = 0; c < g.clients; c++) put_client(&g, c);
-    sim_buf_puts(&g.b, "handlers:\n");
+    base_buf_puts(&g.b, "handlers:\n");
     for (uint32_t s = 0; s < g.servers; s++) {
         for (uint32_t p = 0; p < g.ports[s]; p++) put_handler(&g, s, p);
     }
-    sim_buf_puts(&g.b, "callbacks:\n  cb:\n    - is_valid: self\n");
+    base_buf_puts(&g.b, "callbacks:\n  cb:\n    - is_valid: self\n");
     if (has(&g, SIM_GEN_FAULTS) && one_in(&g, 2)) {
         /* one draw per statement: the order of a call's arguments is unspecified in C, and
          * gcc and clang differ (the same seed gave two texts) */
         uint32_t s = below(&g, g.servers);
         uint32_t at_ms = 5 + below(&g, 100);
         const char *kind = one_in(&g, 2) ? "crash" : "restart";
-        sim_buf_printf(&g.b, "faults:\n  - {at: %ums, %s: s%u}\n", at_ms, kind, s);
+        base_buf_printf(&g.b, "faults:\n  - {at: %ums, %s: s%u}\n", at_ms, kind, s);
     }
     if (g.b.failed) {
-        sim_buf_fini(&g.b);
+        base_buf_fini(&g.b);
         return NULL;
     }
-    return sim_buf_take(&g.b);
+    return base_buf_take(&g.b);
 }
 
 /* ---- expectations from the model ------------------------------------------------------------ */
 
 /* The expectation line of a step, or false when it gets none (no result type, never ran). */
-static bool expect_line(sim_buf *b, const sim_step *s, const sim_allowed *a)
+static bool expect_line(base_buf *b, const sim_step *s, const sim_allowed *a)
 {
     sim_result_type type = sim_op_result_type(s->op);
     bool typed = type == SIM_RT_STATUS || type == SIM_RT_CREATED || type == SIM_RT_BOOL || type == SIM_RT_RUN ||
                  type == SIM_RT_INT;
     if (!typed || a->executions == 0 || a->overflow || a->count == 0) return false;
     uint32_t indent = s->loc.col > 1 ? s->loc.col - 1 : 0;
-    for (uint32_t i = 0; i < indent; i++) sim_buf_puts(b, " ");
-    sim_buf_puts(b, "expect: {result: [");
+    for (uint32_t i = 0; i < indent; i++) base_buf_puts(b, " ");
+    base_buf_puts(b, "expect: {result: [");
     char num[24];
     for (uint32_t i = 0; i < a->count; i++) {
-        sim_buf_printf(b, "%s%s", i > 0 ? ", " : "", sim_result_text(type, a->values[i], num, sizeof num));
+        base_buf_printf(b, "%s%s", i > 0 ? ", " : "", sim_result_text(type, a->values[i], num, sizeof num));
     }
-    sim_buf_puts(b, "]");
+    base_buf_puts(b, "]");
     if (a->runs_min != a->runs_max || a->runs_min == 0) {
-        sim_buf_printf(b, ", runs: {min: %u, max: %u}", a->runs_min, a->runs_max);
+        base_buf_printf(b, ", runs: {min: %u, max: %u}", a->runs_min, a->runs_max);
     }
-    sim_buf_puts(b, "}\n");
+    base_buf_puts(b, "}\n");
     return true;
 }
 
@@ -379,14 +379,14 @@ char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed
         uint32_t line = sc->steps[i].loc.line;
         if (line >= 1 && line <= lines && sc->steps[i].expect == NULL) step_at[line] = i;
     }
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     uint32_t line = 1;
     for (const char *p = yaml; *p != '\0';) {
         const char *end = strchr(p, '\n');
         size_t len = end != NULL ? (size_t)(end - p) + 1 : strlen(p);
-        sim_buf_append(&b, p, len);
-        if (end == NULL) sim_buf_puts(&b, "\n");
+        base_buf_append(&b, p, len);
+        if (end == NULL) base_buf_puts(&b, "\n");
         uint32_t step = step_at[line];
         if (step != SIM_NONE) expect_line(&b, &sc->steps[step], &allowed->allowed[step]);
         p += len;
@@ -394,8 +394,8 @@ char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed
     }
     free(step_at);
     if (b.failed) {
-        sim_buf_fini(&b);
+        base_buf_fini(&b);
         return NULL;
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }

@@ -1,237 +1,303 @@
 /* sim_json.c — see sim_json.h. */
 #include "sim_json.h"
 
+#include <assert.h>
 #include <string.h>
 
-/* Length of a valid UTF-8 sequence at s (strict), or 0. */
-static size_t utf8_ok(const unsigned char *s)
-{
-    unsigned char b = s[0];
-    size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-    if (n <= 1) return n;
-    unsigned long cp = b & (0x3Fu >> (n - 1));
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3Fu);
-    }
-    static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n;
-}
+#include "base_json.h"
 
-static void str(FILE *out, const char *s)
+/* Why: a count that may be absent is null in the document. */
+static void num_or_null(base_jw *w, uint32_t v)
 {
-    if (s == NULL) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            fprintf(out, "\\%c", c);
-            p++;
-        } else if (c == '\n') {
-            fputs("\\n", out);
-            p++;
-        } else if (c == '\t') {
-            fputs("\\t", out);
-            p++;
-        } else if (c < 0x20 || c == 0x7F) {
-            fprintf(out, "\\u%04x", c);
-            p++;
-        } else {
-            size_t n = utf8_ok(p);
-            if (n == 0) {
-                fprintf(out, "\\u%04x", c); /* a stray byte, shown as its Latin-1 value */
-                p++;
-            } else {
-                fwrite(p, 1, n, out);
-                p += n;
-            }
-        }
-    }
-    fputc('"', out);
-}
-
-static void num_or_null(FILE *out, uint32_t v)
-{
+    assert(w != NULL && w->open);
     if (v == SIM_RESULT_NONE) {
-        fputs("null", out);
+        base_jw_null(w);
     } else {
-        fprintf(out, "%u", v);
+        base_jw_uint(w, v);
     }
 }
 
-static void failure(FILE *out, const sim_result *r, const sim_failure *f)
+/* Why: one failure, as the schema says (sim_json.h). */
+static void failure(base_jw *w, const sim_result *r, const sim_failure *f)
 {
-    fputs("{\"kind\": ", out);
-    str(out, sim_failure_kind_name(f->kind));
-    fputs(", \"file\": ", out);
-    str(out, r->file);
-    fprintf(out, ", \"line\": %u, \"column\": %u, \"step\": ", f->line, f->col);
-    num_or_null(out, f->step);
-    fputs(", \"execution\": ", out);
-    num_or_null(out, f->execution);
+    assert(w != NULL && r != NULL);
+    assert(f != NULL);
+    base_jw_obj_begin(w);
+    base_jw_key_cstr(w, "kind", sim_failure_kind_name(f->kind));
+    base_jw_key_cstr(w, "file", r->file);
+    base_jw_key_uint(w, "line", f->line);
+    base_jw_key_uint(w, "column", f->col);
+    base_jw_key(w, "step");
+    num_or_null(w, f->step);
+    base_jw_key(w, "execution");
+    num_or_null(w, f->execution);
+    base_jw_key(w, "time_ns");
     if (f->time_ns == SIM_RESULT_NO_TIME) {
-        fputs(", \"time_ns\": null", out);
+        base_jw_null(w);
     } else {
-        fprintf(out, ", \"time_ns\": %lld", (long long)f->time_ns);
+        base_jw_int(w, f->time_ns);
     }
-    fputs(", \"message\": ", out);
-    str(out, f->message);
-    fputs(", \"expected\": ", out);
-    str(out, f->expected);
-    fputs(", \"observed\": ", out);
-    str(out, f->observed);
-    fputs("}", out);
+    base_jw_key_cstr(w, "message", f->message);
+    base_jw_key_cstr(w, "expected", f->expected);
+    base_jw_key_cstr(w, "observed", f->observed);
+    base_jw_obj_end(w);
 }
 
-static void step(FILE *out, uint32_t index, const sim_step_result *s)
+/* Why: one step's summary, as the schema says. */
+static void step(base_jw *w, uint32_t index, const sim_step_result *s)
 {
-    fprintf(out, "{\"index\": %u, \"op\": ", index);
-    str(out, s->op);
-    fputs(", \"where\": ", out);
-    str(out, s->where);
-    fputs(", \"label\": ", out);
-    str(out, s->label);
-    fprintf(out, ", \"line\": %u, \"column\": %u, \"executions\": %u, \"has_expect\": %s, "
-                 "\"failed\": %s, \"observed\": ",
-            s->line, s->col, s->executions, s->has_expect ? "true" : "false",
-            s->failed ? "true" : "false");
-    str(out, s->observed);
-    fputs("}", out);
+    assert(w != NULL);
+    assert(s != NULL);
+    base_jw_obj_begin(w);
+    base_jw_key_uint(w, "index", index);
+    base_jw_key_cstr(w, "op", s->op);
+    base_jw_key_cstr(w, "where", s->where);
+    base_jw_key_cstr(w, "label", s->label);
+    base_jw_key_uint(w, "line", s->line);
+    base_jw_key_uint(w, "column", s->col);
+    base_jw_key_uint(w, "executions", s->executions);
+    base_jw_key_bool(w, "has_expect", s->has_expect);
+    base_jw_key_bool(w, "failed", s->failed);
+    base_jw_key_cstr(w, "observed", s->observed);
+    base_jw_obj_end(w);
 }
 
-static void strings(FILE *out, char *const *items, uint32_t count)
+/* Why: notes, host notes and rules are arrays of strings. */
+static void strings(base_jw *w, char *const *items, uint32_t count)
 {
-    fputc('[', out);
-    for (uint32_t i = 0; i < count; i++) {
-        if (i) fputs(", ", out);
-        str(out, items[i]);
-    }
-    fputc(']', out);
+    assert(w != NULL);
+    assert(items != NULL || count == 0);
+    base_jw_arr_begin(w);
+    for (uint32_t i = 0; i < count; i++) base_jw_cstr(w, items[i]);
+    base_jw_arr_end(w);
 }
 
 /* null, or what a real-time run adds (sim_realtime). */
-static void realtime(FILE *out, const sim_result *r)
+static void realtime(base_jw *w, const sim_result *r)
 {
+    assert(w != NULL && r != NULL);
     const sim_realtime *rt = &r->rt;
     if (rt->runs == 0 && rt->host_note_count == 0 && !rt->has_margin && !rt->expected_failure) {
-        fputs("null", out);
+        base_jw_null(w);
         return;
     }
-    fprintf(out, "{\"runs\": %u, \"failed_runs\": %u, \"flaky\": %s, \"timing_failures\": %u, "
-                 "\"margin_ns\": ",
-            rt->runs, rt->failed_runs, rt->failed_runs > 0 && rt->failed_runs < rt->runs ? "true" : "false",
-            rt->timing_failures);
-    if (rt->has_margin) fprintf(out, "%lld", (long long)rt->margin_ns);
-    else fputs("null", out);
-    fputs(", \"margin_line\": ", out);
-    num_or_null(out, rt->has_margin ? rt->margin_line : SIM_RESULT_NONE);
-    fprintf(out, ", \"expected_failure\": %s, \"host_notes\": ", rt->expected_failure ? "true" : "false");
-    strings(out, rt->host_notes, rt->host_note_count);
-    fputs("}", out);
+    base_jw_obj_begin(w);
+    base_jw_key_uint(w, "runs", rt->runs);
+    base_jw_key_uint(w, "failed_runs", rt->failed_runs);
+    base_jw_key_bool(w, "flaky", rt->failed_runs > 0 && rt->failed_runs < rt->runs);
+    base_jw_key_uint(w, "timing_failures", rt->timing_failures);
+    base_jw_key(w, "margin_ns");
+    if (rt->has_margin) {
+        base_jw_int(w, rt->margin_ns);
+    } else {
+        base_jw_null(w);
+    }
+    base_jw_key(w, "margin_line");
+    num_or_null(w, rt->has_margin ? rt->margin_line : SIM_RESULT_NONE);
+    base_jw_key_bool(w, "expected_failure", rt->expected_failure);
+    base_jw_key(w, "host_notes");
+    strings(w, rt->host_notes, rt->host_note_count);
+    base_jw_obj_end(w);
 }
 
 /* null, or what an exploration adds (sim_explored). */
-static void explored(FILE *out, const sim_result *r)
+static void explored(base_jw *w, const sim_result *r)
 {
+    assert(w != NULL && r != NULL);
     const sim_explored *x = &r->explored;
     if (x->runs == 0) {
-        fputs("null", out);
+        base_jw_null(w);
         return;
     }
-    fputs("{\"method\": ", out);
-    str(out, x->method);
-    fprintf(out, ", \"latency\": %s, \"runs\": %llu, \"failing_runs\": %llu, \"distinct_traces\": %llu",
-            x->latency ? "true" : "false", (unsigned long long)x->runs,
-            (unsigned long long)x->failing_runs, (unsigned long long)x->distinct_traces);
+    base_jw_obj_begin(w);
+    base_jw_key_cstr(w, "method", x->method);
+    base_jw_key_bool(w, "latency", x->latency);
+    base_jw_key_uint(w, "runs", x->runs);
+    base_jw_key_uint(w, "failing_runs", x->failing_runs);
+    base_jw_key_uint(w, "distinct_traces", x->distinct_traces);
     if (strcmp(x->method, "exhaustive") == 0) {
-        fprintf(out, ", \"states\": %llu, \"complete\": %s, \"cut_by_depth\": %s, \"cut_by_schedules\": %s}",
-                (unsigned long long)x->states, x->complete ? "true" : "false",
-                x->cut_by_depth ? "true" : "false", x->cut_by_schedules ? "true" : "false");
+        base_jw_key_uint(w, "states", x->states);
+        base_jw_key_bool(w, "complete", x->complete);
+        base_jw_key_bool(w, "cut_by_depth", x->cut_by_depth);
+        base_jw_key_bool(w, "cut_by_schedules", x->cut_by_schedules);
+    } else {
+        base_jw_key_uint(w, "first_seed", x->first_seed);
+        base_jw_key(w, "failing_seed");
+        if (x->has_failing_seed) {
+            base_jw_uint(w, x->failing_seed);
+        } else {
+            base_jw_null(w);
+        }
+    }
+    base_jw_obj_end(w);
+}
+
+#define CENSUS_STEP_INDENT 9u /* the census's steps, one a line */
+
+/* null, or what explore --census adds (sim_census_part): outcomes per step, over the schedules. */
+static void census(base_jw *w, const sim_result *r)
+{
+    assert(w != NULL && r != NULL);
+    const sim_census_part *p = &r->census;
+    if (!p->present) {
+        base_jw_null(w);
         return;
     }
-    fprintf(out, ", \"first_seed\": %llu, \"failing_seed\": ", (unsigned long long)x->first_seed);
-    if (x->has_failing_seed) fprintf(out, "%llu}", (unsigned long long)x->failing_seed);
-    else fputs("null}", out);
+    base_jw_obj_begin(w);
+    base_jw_key_cstr(w, "method", p->method);
+    base_jw_key_bool(w, "latency", p->latency);
+    base_jw_key_bool(w, "strict", p->strict);
+    base_jw_key_uint(w, "schedules", p->schedules);
+    base_jw_key_uint(w, "account_runs", p->account_runs);
+    base_jw_key_uint(w, "account_jittered", p->account_jittered);
+    base_jw_key_uint(w, "unreached", p->unreached);
+    base_jw_key(w, "steps");
+    base_jw_arr_begin(w);
+    for (uint32_t i = 0; i < p->step_count; i++) {
+        const sim_census_step *s = &p->steps[i];
+        base_jw_break(w, CENSUS_STEP_INDENT);
+        base_jw_obj_begin(w);
+        base_jw_key_uint(w, "step", s->step);
+        base_jw_key_uint(w, "line", s->line);
+        base_jw_key_uint(w, "column", s->col);
+        base_jw_key_cstr(w, "op", s->op);
+        base_jw_key_uint(w, "ran", s->ran);
+        base_jw_key(w, "outcomes");
+        base_jw_arr_begin(w);
+        for (uint32_t k = 0; k < s->outcome_count; k++) {
+            const sim_census_outcome *o = &s->outcomes[k];
+            base_jw_obj_begin(w);
+            base_jw_key_cstr(w, "outcome", o->text);
+            base_jw_key_uint(w, "schedules", o->schedules);
+            base_jw_key_bool(w, "allowed", o->allowed);
+            base_jw_key_bool(w, "in_account", o->in_account);
+            base_jw_obj_end(w);
+        }
+        base_jw_arr_end(w);
+        base_jw_obj_end(w);
+    }
+    base_jw_arr_end(w);
+    base_jw_obj_end(w);
 }
 
-static void scenario(FILE *out, const sim_result *r)
+/* Members of a scenario object start a new line here (indented under its "{"). */
+#define SCENARIO_INDENT 5u
+#define ITEM_INDENT 7u /* failures and steps, one a line */
+
+/* Why: one scenario's result, as the schema says, laid out a few members a line. */
+static void scenario(base_jw *w, const sim_result *r)
 {
-    fputs("    {\"id\": ", out);
-    str(out, r->scenario);
-    fputs(", \"file\": ", out);
-    str(out, r->file);
-    fprintf(out, ", \"line\": %u, \"column\": %u, \"verdict\": ", r->line, r->col);
-    str(out, sim_verdict_name(r->verdict));
-    fputs(", \"skip_reason\": ", out);
-    str(out, r->skip_reason);
-    fputs(",\n     \"about\": ", out);
-    str(out, r->about);
-    fputs(", \"rules\": [", out);
-    for (uint32_t i = 0; i < r->rule_count; i++) {
-        if (i) fputs(", ", out);
-        str(out, r->rules[i]);
-    }
-    fputs("],\n     \"backend\": ", out);
-    str(out, r->backend);
-    fprintf(out, ", \"seed\": %llu, \"strategy\": ", (unsigned long long)r->seed);
-    str(out, r->strategy);
-    fputs(", \"profile\": ", out);
-    str(out, r->profile);
+    assert(w != NULL);
+    assert(r != NULL);
+    base_jw_obj_begin(w);
+    base_jw_key_cstr(w, "id", r->scenario);
+    base_jw_key_cstr(w, "file", r->file);
+    base_jw_key_uint(w, "line", r->line);
+    base_jw_key_uint(w, "column", r->col);
+    base_jw_key_cstr(w, "verdict", sim_verdict_name(r->verdict));
+    base_jw_key_cstr(w, "skip_reason", r->skip_reason);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key_cstr(w, "about", r->about);
+    base_jw_key(w, "rules");
+    strings(w, r->rules, r->rule_count);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key_cstr(w, "backend", r->backend);
+    base_jw_key_uint(w, "seed", r->seed);
+    base_jw_key_cstr(w, "strategy", r->strategy);
+    base_jw_key_cstr(w, "profile", r->profile);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key(w, "trace_hash");
     if (r->has_trace_hash) {
-        fprintf(out, ",\n     \"trace_hash\": \"0x%016llx\"", (unsigned long long)r->trace_hash);
+        char hash[24];
+        snprintf(hash, sizeof hash, "0x%016llx", (unsigned long long)r->trace_hash);
+        base_jw_cstr(w, hash);
     } else {
-        fputs(",\n     \"trace_hash\": null", out);
+        base_jw_null(w);
     }
-    fprintf(out, ", \"event_count\": %llu, \"virtual_time_ns\": %lld, \"end_reason\": ",
-            (unsigned long long)r->event_count, (long long)r->virtual_time_ns);
-    str(out, r->end_reason);
-    fprintf(out, ", \"wall_time_ns\": %llu,\n     \"replay\": ", (unsigned long long)r->wall_time_ns);
-    str(out, r->replay);
-    fputs(",\n     \"notes\": ", out);
-    strings(out, r->notes, r->note_count);
-    fputs(",\n     \"realtime\": ", out);
-    realtime(out, r);
-    fputs(",\n     \"explore\": ", out);
-    explored(out, r);
-    fputs(",\n     \"failures\": [", out);
+    base_jw_key_uint(w, "event_count", r->event_count);
+    base_jw_key_int(w, "virtual_time_ns", r->virtual_time_ns);
+    base_jw_key_cstr(w, "end_reason", r->end_reason);
+    base_jw_key_uint(w, "wall_time_ns", r->wall_time_ns);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key_cstr(w, "replay", r->replay);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key(w, "notes");
+    strings(w, r->notes, r->note_count);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key(w, "realtime");
+    realtime(w, r);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key(w, "explore");
+    explored(w, r);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key(w, "census");
+    census(w, r);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key(w, "failures");
+    base_jw_arr_begin(w);
     for (uint32_t i = 0; i < r->failure_count; i++) {
-        fputs(i ? ",\n       " : "\n       ", out);
-        failure(out, r, &r->failures[i]);
+        base_jw_break(w, ITEM_INDENT);
+        failure(w, r, &r->failures[i]);
     }
-    fputs(r->failure_count ? "],\n     \"steps\": [" : "],\n     \"steps\": [", out);
+    base_jw_arr_end(w);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key(w, "steps");
+    base_jw_arr_begin(w);
     for (uint32_t i = 0; i < r->step_count; i++) {
-        fputs(i ? ",\n       " : "\n       ", out);
-        step(out, i, &r->steps[i]);
+        base_jw_break(w, ITEM_INDENT);
+        step(w, i, &r->steps[i]);
     }
-    fputs("]}", out);
+    base_jw_arr_end(w);
+    base_jw_obj_end(w);
 }
 
+/* Why: the document is built with base/'s JSON writer (the same as the agent protocol's),
+ * whole, then written at once; a failed build or write is reported, never half a file. */
 bool sim_json_write(FILE *out, const sim_run_info *info, const sim_result *results, uint32_t count)
 {
+    assert(out != NULL && info != NULL);
+    assert(results != NULL || count == 0);
     sim_tally t = sim_tally_results(results, count);
-    fprintf(out, "{\"schema_version\": %d,\n \"tool\": {\"name\": \"portsim\", \"version\": ",
-            SIM_JSON_SCHEMA_VERSION);
-    str(out, info->version);
-    fputs("},\n \"command\": ", out);
-    str(out, info->command);
-    fprintf(out, ",\n \"options\": {\"seed\": %llu, \"strategy\": ", (unsigned long long)info->seed);
-    str(out, info->strategy);
-    fputs(", \"profile\": ", out);
-    str(out, info->profile);
-    fputs(", \"backend\": ", out);
-    str(out, info->backend);
-    fprintf(out, "},\n \"summary\": {\"passed\": %u, \"failed\": %u, \"skipped\": %u, \"errors\": %u},\n"
-                 " \"scenarios\": [\n",
-            t.passed, t.failed, t.skipped, t.errors);
+    base_jw w;
+    base_jw_init(&w, 0, BASE_JSON_CHECK_UTF8);
+    base_jw_begin(&w);
+    base_jw_key_int(&w, "schema_version", SIM_JSON_SCHEMA_VERSION);
+    base_jw_break(&w, 1);
+    base_jw_key(&w, "tool");
+    base_jw_obj_begin(&w);
+    base_jw_key_cstr(&w, "name", "portsim");
+    base_jw_key_cstr(&w, "version", info->version);
+    base_jw_obj_end(&w);
+    base_jw_break(&w, 1);
+    base_jw_key_cstr(&w, "command", info->command);
+    base_jw_break(&w, 1);
+    base_jw_key(&w, "options");
+    base_jw_obj_begin(&w);
+    base_jw_key_uint(&w, "seed", info->seed);
+    base_jw_key_cstr(&w, "strategy", info->strategy);
+    base_jw_key_cstr(&w, "profile", info->profile);
+    base_jw_key_cstr(&w, "backend", info->backend);
+    base_jw_obj_end(&w);
+    base_jw_break(&w, 1);
+    base_jw_key(&w, "summary");
+    base_jw_obj_begin(&w);
+    base_jw_key_uint(&w, "passed", t.passed);
+    base_jw_key_uint(&w, "failed", t.failed);
+    base_jw_key_uint(&w, "skipped", t.skipped);
+    base_jw_key_uint(&w, "errors", t.errors);
+    base_jw_obj_end(&w);
+    base_jw_break(&w, 1);
+    base_jw_key(&w, "scenarios");
+    base_jw_arr_begin(&w);
     for (uint32_t i = 0; i < count; i++) {
-        scenario(out, &results[i]);
-        fputs(i + 1 < count ? ",\n" : "\n", out);
+        base_jw_break(&w, 4);
+        scenario(&w, &results[i]);
     }
-    fputs(" ]}\n", out);
-    return !ferror(out);
+    base_jw_break(&w, 1);
+    base_jw_arr_end(&w);
+    size_t len = 0;
+    const char *text = base_jw_end(&w, &len);
+    bool ok = text != NULL && fwrite(text, 1, len, out) == len;
+    base_jw_fini(&w);
+    return ok && !ferror(out);
 }

@@ -2,8 +2,8 @@
  * sim_json.h — the versioned JSON form of a run's results: the single
  * source of truth other report formats can be derived from.
  *
- * Shape (schema_version 2):
- *   {"schema_version": 1,
+ * Shape (schema_version 3; 3 added "census"):
+ *   {"schema_version": 3,
  *    "tool": {"name": "portsim", "version": "0.1.0"},
  *    "command": "run",
  *    "options": {"seed": 1, "strategy": "fifo", "profile": null | "ventura", "backend": "model"},
@@ -27,6 +27,14 @@
  *                    then for random and pct: "first_seed": N, "failing_seed": N | null;
  *                    for exhaustive: "states": N, "complete": bool, "cut_by_depth": bool,
  *                    "cut_by_schedules": bool},
+ *       "census": null (no --census) | {"method": "random" | "pct" | "exhaustive", "latency": bool,
+ *                    "strict": bool, "schedules": N, "account_runs": N, "account_jittered": N,
+ *                    "unreached": N, "steps": [{"step": N, "line": N, "column": N, "op": "send",
+ *                    "ran": N, "outcomes": [{"outcome": "success", "schedules": N, "allowed": bool,
+ *                    "in_account": bool}]}]}   (explore --census: per step with more than one
+ *                    allowed or reached outcome, the explored schedules that reached each;
+ *                    in_account: conform's model runs reach it; unreached: allowed outcomes
+ *                    reached by neither, sim_census.h),
  *       "failures": [{"kind": "expect" | "events" | "invariant" | "run" | "load",
  *                     "file": "...", "line": N, "column": N, "step": N | null,
  *                     "execution": N | null, "time_ns": N | null,
@@ -36,7 +44,8 @@
  *                  "failed": bool, "observed": "..." | null}]}]}
  * Object keys always appear in this order; the trace hash is a string (64
  * bits do not fit a JSON number safely). Non-UTF-8 bytes are written as
- * \u00XX escapes so the output is always valid JSON.
+ * \u00XX escapes so the output is always valid JSON. Written with base/'s
+ * JSON writer (base_json.h, BASE_JSON_CHECK_UTF8).
  */
 #ifndef SIM_JSON_H
 #define SIM_JSON_H
@@ -45,7 +54,7 @@
 
 #include "sim_result.h"
 
-#define SIM_JSON_SCHEMA_VERSION 2
+#define SIM_JSON_SCHEMA_VERSION 3
 
 typedef struct sim_run_info {
     const char *command;  /* "run" */

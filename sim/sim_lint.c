@@ -148,28 +148,44 @@ typedef struct lint_view {
     sim_scenario sc;
     sim_step *steps;
     sim_expect *expects;
+    sim_expect *alts; /* copies of joint alternatives */
 } lint_view;
+
+static void widen(sim_expect *w, const sim_lint_options *o)
+{
+    assert(w->has_elapsed && w->elapsed_min_ns <= w->elapsed_max_ns);
+    int64_t lo = w->elapsed_min_ns, hi = w->elapsed_max_ns;
+    w->elapsed_min_ns = lo - sim_lint_delay_ns(o, lo);
+    if (w->elapsed_min_ns < 0) w->elapsed_min_ns = 0;
+    if (hi != CM_DURATION_FOREVER) {
+        int64_t tol = sim_lint_delay_ns(o, hi);
+        w->elapsed_max_ns = hi > CM_DURATION_FOREVER - 1 - tol ? CM_DURATION_FOREVER - 1 : hi + tol;
+    }
+}
 
 static bool view_make(lint_view *v, const sim_scenario *sc, const sim_lint_options *o)
 {
     memset(v, 0, sizeof *v);
     v->sc = *sc;
+    size_t alt_total = 0, used = 0;
+    for (uint32_t i = 0; i < sc->step_count; i++) alt_total += sc->steps[i].expect ? sc->steps[i].expect->alt_count : 0;
     v->steps = malloc(((size_t)sc->step_count + 1) * sizeof *v->steps);
     v->expects = malloc(((size_t)sc->step_count + 1) * sizeof *v->expects);
-    if (v->steps == NULL || v->expects == NULL) return false;
+    v->alts = malloc((alt_total + 1) * sizeof *v->alts);
+    if (v->steps == NULL || v->expects == NULL || v->alts == NULL) return false;
     for (uint32_t i = 0; i < sc->step_count; i++) {
         v->steps[i] = sc->steps[i];
         const sim_expect *x = sc->steps[i].expect;
-        if (x == NULL || !x->has_elapsed) continue;
+        if (x == NULL || (!x->has_elapsed && x->alt_count == 0)) continue;
         sim_expect *w = &v->expects[i];
         *w = *x;
-        w->elapsed_min_ns -= sim_lint_delay_ns(o, x->elapsed_min_ns);
-        if (w->elapsed_min_ns < 0) w->elapsed_min_ns = 0;
-        if (x->elapsed_max_ns != CM_DURATION_FOREVER) {
-            int64_t tol = sim_lint_delay_ns(o, x->elapsed_max_ns);
-            w->elapsed_max_ns = x->elapsed_max_ns > CM_DURATION_FOREVER - 1 - tol ? CM_DURATION_FOREVER - 1
-                                                                                  : x->elapsed_max_ns + tol;
+        if (w->has_elapsed) widen(w, o);
+        for (uint32_t a = 0; a < x->alt_count; a++) {
+            v->alts[used + a] = x->alts[a];
+            if (x->alts[a].has_elapsed) widen(&v->alts[used + a], o);
         }
+        if (x->alt_count > 0) w->alts = &v->alts[used];
+        used += x->alt_count;
         v->steps[i].expect = w;
     }
     v->sc.steps = v->steps;
@@ -181,6 +197,7 @@ static void view_free(lint_view *v)
 {
     free(v->steps);
     free(v->expects);
+    free(v->alts);
 }
 
 /* The first failure of a jittered run, as a finding of the lint result. */

@@ -90,7 +90,7 @@ static void load_name(ld *L, uint32_t root)
                  CM_LIMIT_SCENARIO_NAME_BYTES);
         return;
     }
-    L->sc->name = sim_arena_strdup(L->arena, text);
+    L->sc->name = base_arena_strdup(L->arena, text);
 }
 
 static bool rule_ok(const char *s)
@@ -117,7 +117,7 @@ static void load_rules(ld *L, uint32_t node)
             ld_error(L, item, "unknown rule '%.20s' (rules are R1 to R67: docs/semantics.md, portsim rules)", text);
             continue;
         }
-        rules[n++] = sim_arena_strdup(L->arena, text);
+        rules[n++] = base_arena_strdup(L->arena, text);
     }
     L->sc->rules = rules;
     L->sc->rule_count = n;
@@ -146,6 +146,7 @@ static const option_spec option_specs[] = {
     OPT("rights_release_delay", SIM_OPT_RIGHTS_RELEASE_DELAY, 0, rights_release_delay_ns),
     OPT("death_notice_delay", SIM_OPT_DEATH_NOTICE_DELAY, 0, death_notice_delay_ns),
     OPT("hop_latency", SIM_OPT_HOP_LATENCY, 0, hop_latency_ns),
+    OPT("dispatch_dequeue_delay", SIM_OPT_DISPATCH_DEQUEUE_DELAY, 0, dispatch_dequeue_delay_ns),
     OPT("qlimit", SIM_OPT_QLIMIT, 2, qlimit),
     OPT("name128", SIM_OPT_NAME128, 3, name128),
     OPT("setname_refused_with_queue", SIM_OPT_SETNAME_REFUSED, 1, setname_refused_with_queue),
@@ -379,6 +380,7 @@ static void load_process(ld *L, uint32_t key, uint32_t value, uint32_t index)
     static const char *const keys[] = {"start", "sandbox_group", "queues", "threads", NULL};
     sim_process *p = &L->sc->processes[index];
     p->loc = ld_loc(L, key);
+    p->end_signal = SIM_NONE;
     if (!ld_check_map(L, value, "a process", keys)) return;
     uint32_t v = ld_get(L, value, "start");
     if (v != SIM_NONE) ld_duration(L, v, "start", 0, &p->start_ns);
@@ -491,13 +493,16 @@ static bool filters_apply(ld *L, uint32_t node, const sim_event_expect *e)
                {"port", SIM_FILTER_PORT, "they concern no port"},
                {"msgid", SIM_FILTER_MSGID, "they carry no message id"},
                {"warning", SIM_FILTER_WARNING, "only warning events have one"},
-               {"reason", SIM_FILTER_REASON, "only crash and request_dropped events have one"}};
+               {"reason", SIM_FILTER_REASON, "only crash and request_dropped events have one"},
+               {"size", SIM_FILTER_SIZE, "they carry no size"},
+               {"request", SIM_FILTER_REQUEST, "only a callout has a request"},
+               {"reply", SIM_FILTER_REPLY, "only callout and callout_done events have a callout's reply"}};
     uint32_t allowed = sim_event_kind_filters(e->kind);
     assert(e->kind != SIM_EV_NONE && e->kind < SIM_EV_KIND_COUNT);
-    sim_buf list;
-    sim_buf_init(&list);
+    base_buf list;
+    base_buf_init(&list, 0);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        if (allowed & all[i].bit) sim_buf_printf(&list, "%s%s", list.len ? ", " : "", all[i].key);
+        if (allowed & all[i].bit) base_buf_printf(&list, "%s%s", list.len ? ", " : "", all[i].key);
     }
     bool ok = true;
     const char *kind = sim_event_kind_name(e->kind);
@@ -505,16 +510,17 @@ static bool filters_apply(ld *L, uint32_t node, const sim_event_expect *e)
         uint32_t key = ld_key_node(L, node, all[i].key);
         if (key == SIM_NONE || (allowed & all[i].bit)) continue;
         ld_error(L, key, "'%s' does not filter %s events (%s); %s takes %s", all[i].key, kind, all[i].why,
-                 kind, list.len ? sim_buf_str(&list) : "no filter, only a count");
+                 kind, list.len ? base_buf_str(&list) : "no filter, only a count");
         ok = false;
     }
-    sim_buf_fini(&list);
+    base_buf_fini(&list);
     return ok;
 }
 
 static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
 {
-    static const char *const keys[] = {"process", "thread", "port", "msgid", "warning", "reason", NULL};
+    static const char *const keys[] = {"process", "thread", "port", "msgid", "warning", "reason",
+                                       "size", "request", "reply", NULL};
     if (ld_is_null(L, node) || !ld_check_map(L, node, "an event filter", keys)) return;
     if (!filters_apply(L, node, e)) return;
     uint32_t v = ld_get(L, node, "process");
@@ -531,6 +537,20 @@ static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
         e->has_msgid = true;
         e->msgid = (int32_t)n;
     }
+    v = ld_get(L, node, "size"); /* what a callout received, or a reply's (issue 13) */
+    if (v != SIM_NONE && ld_int(L, v, "size", 0, CM_LIMIT_SIZE_BYTES, &n)) {
+        e->has_size = true;
+        e->size_bytes = n;
+    }
+    v = ld_get(L, node, "request");
+    if (v != SIM_NONE && ld_is_null(L, v)) { /* R39 */
+        ld_error(L, v, "a callout's request is never NULL (R39: a NULL request arrives as empty data): "
+                       "write 'size: 0'");
+    } else if (v != SIM_NONE) {
+        e->has_request = ld_data(L, v, "request", LD_DATA_SIZE, &e->request);
+    }
+    v = ld_get(L, node, "reply"); /* null: the callout returned NULL */
+    if (v != SIM_NONE) e->has_reply = ld_data(L, v, "reply", LD_DATA_NULL | LD_DATA_SIZE, &e->reply);
     static const char *const crash_reasons[] = {"", "fault", "op", "precondition", "stack"};
     static const char *const drop_reasons[] = {"", "invalid_on_arrival", "malformed"};
     v = ld_get(L, node, "warning"); /* only on warning events (filters_apply) */
@@ -623,13 +643,13 @@ static void load_condition(ld *L, uint32_t node, sim_condition *c)
         bool known = false;
         for (size_t i = 0; backends[i] != NULL; i++) known = known || strcmp(backends[i], text) == 0;
         if (!known) ld_error(L, backend, "unknown backend '%.40s' (model, posix, apple, agent)", text);
-        c->backend = sim_arena_strdup(L->arena, text);
+        c->backend = base_arena_strdup(L->arena, text);
     }
     if (profile != SIM_NONE) c->profile = profile_by_node(L, profile);
     uint32_t reason = ld_require(L, node, "reason", "a skip/only condition");
     if (reason != SIM_NONE && ld_string(L, reason, "reason", &text)) {
         if (text[0] == '\0') ld_error(L, reason, "the reason must not be empty");
-        c->reason = sim_arena_strdup(L->arena, text);
+        c->reason = base_arena_strdup(L->arena, text);
     }
 }
 
@@ -685,7 +705,7 @@ static void load_sections(ld *L, uint32_t root)
     sim_scenario *sc = L->sc;
     uint32_t v = ld_get(L, root, "about");
     const char *text = NULL;
-    if (v != SIM_NONE && ld_string(L, v, "about", &text)) sc->about = sim_arena_strdup(L->arena, text);
+    if (v != SIM_NONE && ld_string(L, v, "about", &text)) sc->about = base_arena_strdup(L->arena, text);
     if ((v = ld_get(L, root, "rules")) != SIM_NONE) load_rules(L, v);
     if ((v = ld_get(L, root, "profile")) != SIM_NONE) sc->profile = profile_by_node(L, v);
     if ((v = ld_get(L, root, "options")) != SIM_NONE) load_options(L, v);
@@ -774,7 +794,7 @@ bool sim_load_buffer(const char *file, const uint8_t *bytes, size_t len, sim_sce
         sim_ydoc_fini(&doc);
         return false;
     }
-    sim_arena_init(&out->arena);
+    base_arena_init(&out->arena, 0);
     ld L = {.doc = &doc, .diag = diag, .sc = out, .arena = &out->arena};
     for (size_t i = 0; i < sizeof L.programs / sizeof L.programs[0]; i++) {
         sim_strmap_init(&L.programs[i]);
@@ -783,7 +803,7 @@ bool sim_load_buffer(const char *file, const uint8_t *bytes, size_t len, sim_sce
     sim_strmap_init(&L.signals);
     sim_strmap_init(&L.processes);
     sim_strmap_init(&L.modes);
-    out->file = sim_arena_strdup(&out->arena, file);
+    out->file = base_arena_strdup(&out->arena, file);
     load_root(&L);
     ld_fini(&L);
     sim_ydoc_fini(&doc);

@@ -20,13 +20,13 @@ void sim_strmap_init(sim_strmap *m);
 void sim_strmap_fini(sim_strmap *m);
 uint32_t sim_strmap_find(const sim_strmap *m, const char *key); /* SIM_NONE */
 /* Index of key, adding it when new (*added); SIM_NONE when out of memory. */
-uint32_t sim_strmap_intern(sim_strmap *m, sim_arena *arena, const char *key, bool *added);
+uint32_t sim_strmap_intern(sim_strmap *m, base_arena *arena, const char *key, bool *added);
 
 typedef struct ld {
     const sim_ydoc *doc;
     sim_diag *diag;
     sim_scenario *sc;
-    sim_arena *arena;
+    base_arena *arena;
     sim_strmap vars;
     sim_strmap signals;
     sim_strmap processes;

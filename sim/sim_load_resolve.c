@@ -250,11 +250,18 @@ static void resolve_names(ld *L)
         if (kind != 0) resolve_program_ref(L, &s->target, kind);
         resolve_mode(L, &s->mode);
         if (s->op == CM_OP_CREATE_REMOTE_PER_PID) resolve_process(L, &s->process);
+        if (s->op == CM_OP_WAIT_FOR && s->process.name != NULL) { /* wait_for: {ended: P} */
+            resolve_process(L, &s->process);
+            if (s->process.index < sc->process_count) sc->processes[s->process.index].end_signal = s->signal.index;
+        }
         sim_expect *e = (sim_expect *)s->expect;
         if (e == NULL) continue;
-        resolve_var(L, &e->same_as);
-        resolve_var(L, &e->not_same_as);
-        if (e->has_callback) resolve_program_ref(L, &e->callback, SIM_PROG_CALLBACK);
+        for (uint32_t a = 0; a <= e->alt_count; a++) { /* the expectation, then its alternatives */
+            sim_expect *x = a == 0 ? e : (sim_expect *)&e->alts[a - 1];
+            resolve_var(L, &x->same_as);
+            resolve_var(L, &x->not_same_as);
+            if (x->has_callback) resolve_program_ref(L, &x->callback, SIM_PROG_CALLBACK);
+        }
     }
     for (uint32_t f = 0; f < sc->fault_count; f++) {
         sim_fault *fault = &sc->faults[f];
@@ -290,8 +297,11 @@ static void resolve_per_process(resolver *r)
         if (s->queue.name != NULL && s->queue.index == SIM_NONE) resolve_local(r, s, &s->queue, true);
         if (!creates(s->op) && s->port.index != SIM_VAR_SELF) check_use(r, s->program, &s->port);
         if (s->expect == NULL) continue;
-        check_use(r, s->program, &s->expect->same_as);
-        check_use(r, s->program, &s->expect->not_same_as);
+        for (uint32_t a = 0; a <= s->expect->alt_count; a++) {
+            const sim_expect *x = a == 0 ? s->expect : &s->expect->alts[a - 1];
+            check_use(r, s->program, &x->same_as);
+            check_use(r, s->program, &x->not_same_as);
+        }
     }
     for (uint32_t i = 0; i < sc->event_expect_count; i++) {
         const sim_event_expect *e = &sc->event_expects[i];
@@ -320,9 +330,11 @@ static void check_signals(resolver *r)
         if (s->op != CM_OP_SIGNAL || s->signal.index >= CM_SIGNAL_MAX) continue;
         if (runs_anywhere(r, s->program)) raised[s->signal.index] = 1;
     }
+
     for (uint32_t i = 0; i < sc->step_count; i++) {
         const sim_step *s = &sc->steps[i];
         if (s->op != CM_OP_WAIT_FOR || s->signal.index >= CM_SIGNAL_MAX) continue;
+        if (s->process.name != NULL) continue; /* wait_for: {ended: P}: every process may end */
         if (!raised[s->signal.index]) {
             ld_error_at(r->L, s->signal.loc,
                         "wait_for '%s' can never return true: no step that runs raises it "

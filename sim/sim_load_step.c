@@ -38,7 +38,7 @@ static const char *const k_async[] = {"queue", "block", NULL};
 static const char *const k_for[] = {"for", NULL};
 static const char *const k_context[] = {"info", "retain", "release", "copy_description", NULL};
 static const char *const k_signal[] = {"name", NULL};
-static const char *const k_wait_for[] = {"signal", "count", "timeout", NULL};
+static const char *const k_wait_for[] = {"signal", "ended", "count", "timeout", NULL};
 
 static const op_spec op_specs[] = {
     {"create_local", k_create_local, NULL, false},
@@ -293,11 +293,46 @@ static void signal_arg(ld *L, const step_ctx *c, const char *key)
     if (ref->index == SIM_NONE) ld_oom(L);
 }
 
-/* wait_for: {signal: NAME, count: N (1), timeout: D (10s)} or wait_for: NAME. */
+/*
+ * wait_for: {ended: PROCESS}: the signal the end of that process raises (crash, exit, fault,
+ * its main thread returning), once everything it held is gone. Its name, "ended:PROCESS", is
+ * one no scenario can write (':' is not allowed in a name), so it cannot be raised by hand.
+ */
+static void ended_arg(ld *L, const step_ctx *c, uint32_t v)
+{
+    sim_step *s = c->step;
+    if (arg(L, c, "signal") != SIM_NONE) {
+        ld_error(L, c->op_node, "wait_for takes 'signal' or 'ended', not both");
+        return;
+    }
+    if (!ld_ref(L, v, "process", false, &s->process)) return;
+    size_t len = strlen(s->process.name);
+    char *name = base_arena_alloc(L->arena, len + sizeof SIM_ENDED_SIGNAL_PREFIX);
+    if (name == NULL) {
+        ld_oom(L);
+        return;
+    }
+    memcpy(name, SIM_ENDED_SIGNAL_PREFIX, sizeof SIM_ENDED_SIGNAL_PREFIX - 1);
+    memcpy(name + sizeof SIM_ENDED_SIGNAL_PREFIX - 1, s->process.name, len + 1);
+    bool added = false;
+    s->signal = (sim_ref){.name = name, .loc = s->process.loc};
+    s->signal.index = sim_strmap_intern(&L->signals, L->arena, name, &added);
+    if (s->signal.index == SIM_NONE) ld_oom(L);
+    assert(s->signal.name != NULL);
+}
+
+/* wait_for: {signal: NAME | ended: PROCESS, count: N (1), timeout: D (10s)} or wait_for: NAME. */
 static void args_wait_for(ld *L, const step_ctx *c)
 {
     sim_step *s = c->step;
-    signal_arg(L, c, "signal");
+    uint32_t ended = arg(L, c, "ended");
+    if (ended != SIM_NONE) {
+        ended_arg(L, c, ended);
+    } else if (arg(L, c, "signal") == SIM_NONE) {
+        ld_error(L, c->op_node, "wait_for needs 'signal' (or 'ended: PROCESS')");
+    } else {
+        signal_arg(L, c, "signal");
+    }
     int64_t count = 1;
     uint32_t v = arg(L, c, "count");
     if (v != SIM_NONE) ld_int(L, v, "count", 1, SIM_WAIT_FOR_COUNT_MAX, &count);
@@ -459,18 +494,18 @@ static bool result_word(ld *L, uint32_t node, sim_result_type type, const char *
     const char *close = sim_closest_word(text, names, n);
     if (type == SIM_RT_STATUS) names[n++] = "a status from -5 to 0";
     if (type == SIM_RT_INT) names[n++] = "an integer";
-    sim_buf list;
-    sim_buf_init(&list);
-    for (size_t i = 0; i < n; i++) sim_buf_printf(&list, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+    base_buf list;
+    base_buf_init(&list, 0);
+    for (size_t i = 0; i < n; i++) base_buf_printf(&list, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
     const char *tail = type < sizeof tails / sizeof tails[0] && tails[type] != NULL ? tails[type] : "";
     if (close != NULL) {
         ld_error(L, node, "unknown result '%.40s' for %s: did you mean '%s'? (expected %s%s)", text, keyword,
-                 close, sim_buf_str(&list), tail);
+                 close, base_buf_str(&list), tail);
     } else {
-        ld_error(L, node, "unknown result '%.40s' for %s (expected %s%s)", text, keyword, sim_buf_str(&list),
+        ld_error(L, node, "unknown result '%.40s' for %s (expected %s%s)", text, keyword, base_buf_str(&list),
                  tail);
     }
-    sim_buf_fini(&list);
+    base_buf_fini(&list);
     return false;
 }
 
@@ -624,15 +659,80 @@ static void expect_map(ld *L, uint32_t node, const sim_step *s, const char *keyw
     }
 }
 
+static void expect_init(ld *L, uint32_t node, sim_expect *e)
+{
+    e->loc = ld_loc(L, node);
+    e->should_free_info = -1;
+    e->same_as.index = e->not_same_as.index = e->callback.index = SIM_NONE;
+}
+
+/* The union of the alternatives' results, or none (any result) when one leaves it open. */
+static void union_results(sim_expect *e, const sim_expect *alts, uint32_t count)
+{
+    e->result_count = 0;
+    for (uint32_t a = 0; a < count; a++) {
+        if (alts[a].result_count == 0) {
+            e->result_count = 0;
+            return;
+        }
+        for (uint32_t i = 0; i < alts[a].result_count; i++) {
+            bool seen = false;
+            for (uint32_t j = 0; j < e->result_count; j++) seen = seen || e->results[j] == alts[a].results[i];
+            if (!seen && e->result_count < SIM_MAX_ALTERNATIVES) e->results[e->result_count++] = alts[a].results[i];
+        }
+    }
+    if (e->result_count > 0) e->result_loc = alts[0].result_loc;
+}
+
+/*
+ * expect: [{status: success, reply: "x"}, {status: receive_timeout, reply: null}]: joint
+ * alternatives, each a whole expectation (a result alone says nothing of the reply).
+ */
+static void expect_joint(ld *L, uint32_t node, const sim_step *s, const char *keyword, sim_expect *e)
+{
+    const sim_ynode *n = ld_node(L, node);
+    assert(n->type == SIM_Y_SEQ && n->count > 0);
+    if (n->count > SIM_MAX_ALTERNATIVES) {
+        ld_error(L, node, "at most %u alternatives", SIM_MAX_ALTERNATIVES);
+        return;
+    }
+    sim_expect *alts = ld_alloc(L, n->count * sizeof *alts);
+    if (alts == NULL) return;
+    uint32_t count = 0;
+    for (uint32_t item = n->first; item != SIM_NONE; item = ld_node(L, item)->next) {
+        if (ld_node(L, item)->type != SIM_Y_MAP) {
+            ld_error(L, item, "a list of alternatives is all mappings or all words, not both");
+            return;
+        }
+        sim_expect *a = &alts[count++];
+        expect_init(L, item, a);
+        expect_map(L, item, s, keyword, a);
+        if (a->has_runs) ld_error(L, item, "runs: counts the step's executions, not an alternative's: "
+                                           "give one expectation with runs: instead");
+    }
+    e->alts = alts;
+    e->alt_count = count;
+    union_results(e, alts, count);
+    assert(e->alt_count >= 1 && e->alt_count <= SIM_MAX_ALTERNATIVES);
+}
+
+static bool has_map_item(const ld *L, const sim_ynode *n)
+{
+    for (uint32_t item = n->first; item != SIM_NONE; item = ld_node(L, item)->next) {
+        if (ld_node(L, item)->type == SIM_Y_MAP) return true;
+    }
+    return false;
+}
+
 static const sim_expect *parse_expect(ld *L, uint32_t node, const sim_step *s, const char *keyword)
 {
     sim_expect *e = ld_alloc(L, sizeof *e);
     if (e == NULL) return NULL;
-    e->loc = ld_loc(L, node);
-    e->should_free_info = -1;
-    e->same_as.index = e->not_same_as.index = e->callback.index = SIM_NONE;
+    expect_init(L, node, e);
     const sim_ynode *n = ld_node(L, node);
-    if (n->type == SIM_Y_MAP) {
+    if (n->type == SIM_Y_SEQ && n->count > 0 && has_map_item(L, n)) {
+        expect_joint(L, node, s, keyword, e);
+    } else if (n->type == SIM_Y_MAP) {
         expect_map(L, node, s, keyword, e);
     } else if (n->type == SIM_Y_SCALAR && n->style == SIM_YS_PLAIN && n->len == 0) {
         ld_error(L, node, "empty expectation");
@@ -672,9 +772,9 @@ static uint32_t find_op_key(ld *L, uint32_t node)
         const sim_ynode *key = ld_node(L, k);
         uint32_t value = key->next;
         if (key->type == SIM_Y_SCALAR && strcmp(key->text, "expect") != 0 &&
-            strcmp(key->text, "label") != 0) {
+            strcmp(key->text, "label") != 0 && strcmp(key->text, "when") != 0) {
             if (spec_of(key->text) == NULL) {
-                ld_error(L, k, "unknown key '%.40s' in a step (an operation, 'expect' or 'label')",
+                ld_error(L, k, "unknown key '%.40s' in a step (an operation, 'expect', 'label' or 'when')",
                          key->text);
                 unknown = true;
             } else if (found != SIM_NONE) {
@@ -720,6 +820,46 @@ static bool step_args(ld *L, uint32_t value, step_ctx *c)
     return false;
 }
 
+/*
+ * when: {msgid: N, data: DATA, size: N}: the step runs only when the callout's request matches
+ * every key given (so one handler can route requests, and a port that sends to itself can stop).
+ * Only in handlers: nothing else has a request.
+ */
+static void parse_when(ld *L, uint32_t node, const sim_program *prog, sim_step *s)
+{
+    static const char *const keys[] = {"msgid", "data", "size", NULL};
+    s->when.loc = ld_loc(L, node);
+    if (prog->kind != SIM_PROG_HANDLER) {
+        ld_error(L, node, "when: is only for handler steps (it tests the callout's request)");
+        return;
+    }
+    if (!ld_check_map(L, node, "when", keys)) return;
+    int64_t v = 0;
+    uint32_t k = ld_get(L, node, "msgid");
+    if (k != SIM_NONE && ld_int(L, k, "when msgid", CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &v)) {
+        s->when.has_msgid = true;
+        s->when.msgid = (int32_t)v;
+    }
+    k = ld_get(L, node, "data");
+    if (k != SIM_NONE && ld_is_null(L, k)) { /* R39 */
+        ld_error(L, k, "a callout's request is never NULL (R39: a NULL request arrives as empty data): "
+                       "write 'size: 0'");
+    } else if (k != SIM_NONE) {
+        s->when.has_data = ld_data(L, k, "when data", LD_DATA_SIZE, &s->when.data);
+        if (s->when.has_data && s->when.data.kind == SIM_DATA_BYTES && s->when.data.len > SIM_WHEN_DATA_MAX_BYTES) {
+            ld_error(L, k, "when data is at most %u bytes (test a larger request with 'size:')", SIM_WHEN_DATA_MAX_BYTES);
+        }
+    }
+    k = ld_get(L, node, "size");
+    if (k != SIM_NONE && ld_int(L, k, "when size", 0, CM_LIMIT_SIZE_BYTES, &v)) {
+        s->when.has_size = true;
+        s->when.size_bytes = v;
+    }
+    s->has_when = s->when.has_msgid || s->when.has_data || s->when.has_size;
+    bool any_key = ld_get(L, node, "msgid") != SIM_NONE || ld_get(L, node, "data") != SIM_NONE || k != SIM_NONE;
+    if (!any_key) ld_error(L, node, "when needs 'msgid', 'data' or 'size'");
+}
+
 static void parse_step(ld *L, uint32_t node, sim_program *prog, sim_step *s)
 {
     step_ctx c = {.step = s, .program = prog, .args = SIM_NONE, .shorthand = SIM_NONE};
@@ -759,6 +899,8 @@ static void parse_step(ld *L, uint32_t node, sim_program *prog, sim_step *s)
     if (label != SIM_NONE) ld_ident(L, label, "label", &s->label);
     uint32_t expect = ld_get(L, map, "expect");
     if (expect != SIM_NONE) s->expect = parse_expect(L, expect, s, c.keyword);
+    uint32_t when = ld_get(L, map, "when");
+    if (when != SIM_NONE) parse_when(L, when, prog, s);
 }
 
 void ld_program_steps(ld *L, uint32_t node, uint32_t program)

@@ -4,6 +4,7 @@
  * references. Each getter reports its own errors at the node.
  */
 #include "sim_load_internal.h"
+#include "base_alloc.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -62,20 +63,16 @@ static bool strmap_grow(sim_strmap *m)
     return true;
 }
 
-uint32_t sim_strmap_intern(sim_strmap *m, sim_arena *arena, const char *key, bool *added)
+uint32_t sim_strmap_intern(sim_strmap *m, base_arena *arena, const char *key, bool *added)
 {
     *added = false;
     uint32_t found = sim_strmap_find(m, key);
     if (found != SIM_NONE) return found;
     if ((m->count + 1) * 2 > m->slot_count && !strmap_grow(m)) return SIM_NONE;
-    if (m->count == m->key_capacity) {
-        uint32_t capacity = m->key_capacity ? m->key_capacity * 2 : 16;
-        const char **keys = realloc(m->keys, capacity * sizeof *keys);
-        if (keys == NULL) return SIM_NONE;
-        m->keys = keys;
-        m->key_capacity = capacity;
-    }
-    const char *copy = sim_arena_strdup(arena, key);
+    const char **keys = base_grow_array(m->keys, &m->key_capacity, m->count + 1, 16, sizeof *keys);
+    if (keys == NULL) return SIM_NONE;
+    m->keys = keys;
+    const char *copy = base_arena_strdup(arena, key);
     if (copy == NULL) return SIM_NONE;
     uint32_t index = m->count++;
     m->keys[index] = copy;
@@ -127,7 +124,7 @@ void ld_oom(ld *L)
 
 void *ld_alloc(ld *L, size_t size)
 {
-    void *p = sim_arena_alloc(L->arena, size);
+    void *p = base_arena_alloc(L->arena, size);
     if (p == NULL) ld_oom(L);
     return p;
 }
@@ -189,14 +186,14 @@ static bool key_allowed(const char *key, const char *const *allowed)
 
 static void report_unknown_key(ld *L, uint32_t key, const char *what, const char *const *allowed)
 {
-    sim_buf list;
-    sim_buf_init(&list);
+    base_buf list;
+    base_buf_init(&list, 0);
     for (size_t i = 0; allowed[i] != NULL; i++) {
-        sim_buf_printf(&list, "%s%s", i ? ", " : "", allowed[i]);
+        base_buf_printf(&list, "%s%s", i ? ", " : "", allowed[i]);
     }
     ld_error(L, key, "unknown key '%s' in %s (expected one of: %s)", ld_node(L, key)->text,
-             what, sim_buf_str(&list));
-    sim_buf_fini(&list);
+             what, base_buf_str(&list));
+    base_buf_fini(&list);
 }
 
 /* Duplicate keys, found by sorting (maps can be large). */
@@ -342,7 +339,7 @@ bool ld_ident(ld *L, uint32_t node, const char *what, const char **out)
                  what, n->text, CM_LIMIT_NAME_BYTES);
         return false;
     }
-    *out = sim_arena_strndup(L->arena, n->text, n->len);
+    *out = base_arena_strndup(L->arena, n->text, n->len);
     if (*out == NULL) {
         ld_oom(L);
         return false;
@@ -632,7 +629,7 @@ bool ld_data(ld *L, uint32_t node, const char *what, uint32_t flags, sim_data *o
         return false;
     }
     if (!budget_take(L, node, what, n->len, false)) return false;
-    *out = (sim_data){.kind = SIM_DATA_BYTES, .bytes = (const uint8_t *)sim_arena_strndup(L->arena, n->text, n->len),
+    *out = (sim_data){.kind = SIM_DATA_BYTES, .bytes = (const uint8_t *)base_arena_strndup(L->arena, n->text, n->len),
                       .len = (uint32_t)n->len, .size = (int64_t)n->len};
     if (out->bytes != NULL) return true;
     ld_oom(L);

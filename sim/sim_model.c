@@ -13,6 +13,7 @@
 #include "sim_run.h"
 
 #include "sim_explore.h"
+#include "base_alloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ typedef struct observer {
         const uint8_t *copy;
     } copies[COPY_CACHE];
     uint32_t copy_count;
+    bool want_request;        /* some expect_events filters on a callout's request data */
     char line[1024];
 } observer;
 
@@ -63,6 +65,9 @@ static bool observer_init(observer *o, const sim_compiled *c, const sim_run_opti
     o->steps = c->sc->steps;
     o->step_count = c->sc->step_count;
     o->process_count = c->cfg.process_count;
+    for (uint32_t i = 0; i < c->sc->event_expect_count; i++) {
+        o->want_request = o->want_request || c->sc->event_expects[i].has_request;
+    }
     const cm_world_config *cfg = &c->cfg;
     o->thread_base = calloc((size_t)cfg->process_count + 1, sizeof *o->thread_base);
     o->thread_count = calloc((size_t)cfg->process_count + 1, sizeof *o->thread_count);
@@ -236,7 +241,7 @@ static void on_call(observer *o, const cm_event *ev)
 /* GetName's result: the sanitized name's bytes, or NULL. */
 static sim_data name_of(observer *o, const cm_event *ev, uint8_t *bytes, size_t cap)
 {
-    cm_blob name = cm_world_name(o->w, ev->a);
+    cm_blob name = cm_world_name(o->w, ev->ret.result);
     if (name.bytes == NULL) return (sim_data){.kind = SIM_DATA_NULL};
     size_t n = name.size_bytes < cap ? name.size_bytes : cap;
     memcpy(bytes, name.bytes, n);
@@ -254,14 +259,14 @@ static __attribute__((noinline)) void return_name(observer *o, sim_exec *e, cons
 static void fill_return(observer *o, sim_exec *e, const cm_event *ev)
 {
     uint8_t op = step_op(o, e->step);
-    e->value = ev->a;
+    e->value = ev->ret.result;
     e->port = ev->port == CM_NO_PORT ? SIM_PORT_NONE : ev->port;
     switch (op) {
     case CM_OP_SEND:
-        if (ev->b == -1) {
+        if (ev->ret.aux == -1) {
             set_data(&e->data, SIM_DATA_NULL, NULL, 0, 0);
         } else {
-            sim_compiled_data_into(o->c, ev->b, &e->data);
+            sim_compiled_data_into(o->c, ev->ret.aux, &e->data);
         }
         break;
     case CM_OP_CREATE_LOCAL:
@@ -269,22 +274,22 @@ static void fill_return(observer *o, sim_exec *e, const cm_event *ev)
     case CM_OP_CREATE_REMOTE:
     case CM_OP_CREATE_REMOTE_PER_PID:
         if (op == CM_OP_CREATE_LOCAL || op == CM_OP_CREATE_LOCAL_PER_PID) {
-            e->should_free_info = ev->b != 0;
+            e->should_free_info = ev->ret.aux != 0;
         }
-        e->value = ev->a >= 0;
-        e->port = ev->a >= 0 ? ev->a : SIM_PORT_NONE;
+        e->value = ev->ret.result >= 0;
+        e->port = ev->ret.result >= 0 ? ev->ret.result : SIM_PORT_NONE;
         break;
     case CM_OP_CREATE_SOURCE: /* the source, or -1 for NULL (R47) */
-        e->value = ev->a >= 0;
+        e->value = ev->ret.result >= 0;
         break;
     case CM_OP_GET_CONTEXT:
-        e->info = ev->b == CM_INFO_UNDEFINED ? SIM_INFO_UNDEFINED : ev->b;
+        e->info = ev->ret.aux == CM_INFO_UNDEFINED ? SIM_INFO_UNDEFINED : ev->ret.aux;
         break;
     case CM_OP_GET_INVALIDATION_CALLBACK:
-        e->callback = ev->a < 0 ? SIM_NONE : (uint32_t)ev->a;
+        e->callback = ev->ret.result < 0 ? SIM_NONE : (uint32_t)ev->ret.result;
         break;
     case CM_OP_REPLY:
-        sim_compiled_data_into(o->c, ev->a, &e->data);
+        sim_compiled_data_into(o->c, ev->ret.result, &e->data);
         break;
     default:
         break;
@@ -331,66 +336,58 @@ static void on_blocked_at_end(observer *o, const cm_event *ev)
 
 /* ---- events -------------------------------------------------------------------------- */
 
+/* The scenario-level kind of each core kind: itself for COUNTED kinds (cm_event_kinds.h). */
+static const uint8_t sim_kinds[CM_EV_KIND_COUNT] = {
+#define SIM_KIND_OF(id, name, shape, counted, ta, tb, tc) CM_EVENT_IF_COUNTED(counted, [CM_EV_##id] = SIM_EV_##id,)
+    CM_EVENT_KINDS(SIM_KIND_OF)
+#undef SIM_KIND_OF
+};
+
 static uint8_t sim_kind_of(const cm_event *ev)
 {
-    switch (ev->kind) {
-    case CM_EV_START: return SIM_EV_START;
-    case CM_EV_CALLOUT: return SIM_EV_CALLOUT;
-    case CM_EV_CALLOUT_DONE: return SIM_EV_CALLOUT_DONE;
-    case CM_EV_INVALIDATION_CB: return SIM_EV_INVALIDATION_CALLBACK;
-    case CM_EV_CTX_RETAIN: return SIM_EV_CONTEXT_RETAIN;
-    case CM_EV_CTX_RELEASE: return SIM_EV_CONTEXT_RELEASE;
-    case CM_EV_CTX_COPYDESC: return SIM_EV_CONTEXT_COPY_DESCRIPTION;
-    case CM_EV_ENQUEUE: return SIM_EV_ENQUEUE;
-    case CM_EV_SEND_BLOCKED: return SIM_EV_SEND_BLOCKED;
-    case CM_EV_REPLY_SENT: return SIM_EV_REPLY_SENT;
-    case CM_EV_REPLY_FILED: return SIM_EV_REPLY_FILED;
-    case CM_EV_REPLY_DROPPED: return SIM_EV_REPLY_DROPPED;
-    case CM_EV_CORRUPT_REPLY: return SIM_EV_CORRUPT_REPLY_DROPPED;
-    case CM_EV_MSG_DESTROYED: return SIM_EV_MESSAGE_DESTROYED;
-    case CM_EV_REQUEST_DROPPED: return SIM_EV_REQUEST_DROPPED;
-    case CM_EV_STATE: return ev->b == CM_PS_INVALID ? SIM_EV_INVALIDATED : SIM_EV_NONE;
-    case CM_EV_DEALLOC: return SIM_EV_DEALLOC;
-    case CM_EV_TIMER: return SIM_EV_TIMER;
-    case CM_EV_BLOCK: return SIM_EV_BLOCK;
-    case CM_EV_CRASH: return SIM_EV_CRASH;
-    case CM_EV_EXIT: return SIM_EV_EXIT;
-    case CM_EV_WARNING: return SIM_EV_WARNING;
-    case CM_EV_DEATH_NOTICE: return SIM_EV_DEATH_NOTICE;
-    case CM_EV_PORT_DIED: return SIM_EV_PORT_DIED;
-    case CM_EV_NAME_REGISTERED: return SIM_EV_NAME_REGISTERED;
-    case CM_EV_NAME_RELEASED: return SIM_EV_NAME_RELEASED;
-    default: return SIM_EV_NONE;
-    }
+    if (ev->kind == CM_EV_STATE) return ev->state.to == CM_PS_INVALID ? SIM_EV_INVALIDATED : SIM_EV_NONE;
+    return ev->kind < CM_EV_KIND_COUNT ? sim_kinds[ev->kind] : SIM_EV_NONE;
 }
 
+/* What each kind carries into the observation: ids, data, and its code (cm_event_kinds.h). */
 static void fill_event_fields(const observer *o, sim_event *e, const cm_event *ev)
 {
     switch (ev->kind) {
     case CM_EV_CALLOUT:
     case CM_EV_ENQUEUE:
     case CM_EV_SEND_BLOCKED:
-    case CM_EV_MSG_DESTROYED:
-        e->msgid = ev->a;
-        e->convid = ev->b;
+    case CM_EV_MESSAGE_DESTROYED:
+        e->msgid = ev->request.msgid;
+        e->convid = ev->request.convid;
+        e->size_bytes = ev->request.size_bytes;
         break;
     case CM_EV_CALLOUT_DONE:
-        sim_compiled_data_into(o->c, ev->a, &e->data);
+        sim_compiled_data_into(o->c, ev->callout_done.reply, &e->data);
         break;
     case CM_EV_REPLY_SENT:
-        e->convid = -ev->a;
-        if (ev->b) e->flags |= SIM_EVF_DELIVERED;
+        e->convid = -ev->reply.convid; /* the request's */
+        e->size_bytes = ev->reply.size_bytes;
+        if (ev->reply.delivered) e->flags |= SIM_EVF_DELIVERED;
         break;
     case CM_EV_REPLY_FILED:
     case CM_EV_REPLY_DROPPED:
-        e->convid = ev->a;
+        e->convid = ev->reply.convid;
+        e->size_bytes = ev->reply.size_bytes;
         break;
     case CM_EV_REQUEST_DROPPED:
-        e->code = ev->a;
-        e->convid = ev->b;
+        e->code = ev->drop.reason;
+        e->convid = ev->drop.convid;
+        break;
+    case CM_EV_INVALIDATION_CALLBACK:
+        e->code = ev->callback.callback;
+        if (ev->callback.at_once == 1) e->flags |= SIM_EVF_VIA_SET; /* R8 */
+        break;
+    case CM_EV_WARNING:
+        e->code = ev->warning.warning;
         break;
     default:
-        e->code = ev->a;
+        /* the first slot, whatever it names: crash reason, timer, queue, name, incarnation */
+        e->code = ev->slots.a;
         break;
     }
 }
@@ -406,7 +403,7 @@ static void track_callout(observer *o, thread_state *ts, const cm_event *ev, uin
         callout->flags |= SIM_EVF_DONE;
         callout->data = o->obs->events[index].data; /* already a copy owned by obs */
         ts->last_callout = ts->callouts[ts->callout_depth];
-    } else if (ev->kind == CM_EV_REPLY_SENT && ts->last_callout != SIM_NONE && ev->b) {
+    } else if (ev->kind == CM_EV_REPLY_SENT && ts->last_callout != SIM_NONE && ev->reply.delivered) {
         o->obs->events[ts->last_callout].flags |= SIM_EVF_DELIVERED;
     }
 }
@@ -417,8 +414,8 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
     if ((kind == SIM_EV_ENQUEUE || kind == SIM_EV_SEND_BLOCKED) && ts != NULL && ts->call_depth > 0) {
         sim_exec *top = &o->obs->execs[ts->calls[ts->call_depth - 1]];
         if (step_op(o, top->step) == CM_OP_SEND && top->convid == 0) {
-            top->convid = ev->b;
-            top->msgid = ev->a;
+            top->convid = ev->request.convid;
+            top->msgid = ev->request.msgid;
             top->request = ev->msg < 0 ? -1 : ev->msg;
         }
     }
@@ -438,11 +435,16 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
     e->code = 0;
     e->msg = ev->msg < 0 ? -1 : ev->msg;
     set_data(&e->data, SIM_DATA_NULL, NULL, 0, 0);
+    e->size_bytes = -1;
     e->step = SIM_NONE;
     e->note = NULL;
     fill_event_fields(o, e, ev);
-    if (kind == SIM_EV_INVALIDATION_CALLBACK && ev->b == 1) e->flags |= SIM_EVF_VIA_SET; /* R8 */
     own_blob_data(o, &e->data);
+    if (kind == SIM_EV_CALLOUT && o->want_request) { /* only then: a scan of the messages */
+        sim_compiled_data_into(o->c, cm_world_message_data(o->w, ev->msg), &e->request);
+        own_blob_data(o, &e->request);
+        e->flags |= SIM_EVF_REQUEST;
+    }
     track_callout(o, ts, ev, index);
     if (kind == SIM_EV_CRASH || kind == SIM_EV_EXIT) kill_process(o, ev);
 }
@@ -486,23 +488,17 @@ static void on_event(void *ctx, const cm_world *w, const cm_event *ev)
 }
 
 /*
- * Kinds observe() does nothing with (sim_kind_of gives SIM_EV_NONE): the
- * world need not call on_event for them unless the trace is printed.
+ * Kinds observe() does nothing with: not COUNTED (sim_kind_of gives
+ * SIM_EV_NONE) and not one it handles itself. The world need not call
+ * on_event for them unless the trace is printed.
  */
-#define UNOBSERVED_KINDS ((UINT64_C(1) << CM_EV_CHOICE) | (UINT64_C(1) << CM_EV_THREAD_END))
+#define UNCOUNTED_BIT(id, name, shape, counted, ta, tb, tc) CM_EVENT_IF_UNCOUNTED(counted, | UINT64_C(1) << CM_EV_##id)
+#define OBSERVED_UNCOUNTED                                                                        \
+    (UINT64_C(1) << CM_EV_CALL | UINT64_C(1) << CM_EV_RETURN | UINT64_C(1) << CM_EV_STATE |       \
+     UINT64_C(1) << CM_EV_BLOCKED_AT_END | UINT64_C(1) << CM_EV_END)
+#define UNOBSERVED_KINDS ((0 CM_EVENT_KINDS(UNCOUNTED_BIT)) & ~OBSERVED_UNCOUNTED)
 
 /* ---- a run ----------------------------------------------------------------------------------- */
-
-static void *model_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    (void)ctx;
-    (void)old_size;
-    if (new_size == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, new_size);
-}
 
 static const char *end_reason_name(cm_end_reason reason)
 {
@@ -587,8 +583,12 @@ sim_model_session *sim_model_session_new(const sim_compiled *c, const sim_run_op
     }
     s->thread_total = s->o.thread_base[c->cfg.process_count];
     s->cfg = c->cfg;
-    s->cfg.alloc = (cm_alloc){.realloc = model_realloc, .ctx = NULL};
+    s->cfg.alloc = (cm_alloc){.realloc = base_libc_realloc, .ctx = NULL};
     s->cfg.explore_latency = opt->explore_latency;
+    /* the core's bound is exclusive, 0 meaning none (a zeroed config has no bound) */
+    s->cfg.latency_below_ns = opt->max_latency_ns == CM_DURATION_FOREVER || opt->max_latency_ns < 0
+                                  ? 0
+                                  : opt->max_latency_ns + 1;
     s->cfg.track_history = opt->track_history;
     s->cfg.trace_capacity = 0;
     s->cfg.max_events = opt->max_events ? opt->max_events : SIM_MAX_EVENTS_DEFAULT;

@@ -7,13 +7,13 @@
 void sim_obs_init(sim_obs *o)
 {
     memset(o, 0, sizeof *o);
-    sim_arena_init(&o->bytes);
+    base_arena_init(&o->bytes, 0);
     o->end_reason = "none";
 }
 
 void sim_obs_clear(sim_obs *o)
 {
-    sim_arena_reset(&o->bytes);
+    base_arena_reset(&o->bytes);
     o->exec_count = 0;
     o->event_count = 0;
     o->failed = false;
@@ -27,7 +27,7 @@ void sim_obs_fini(sim_obs *o)
 {
     free(o->execs);
     free(o->events);
-    sim_arena_fini(&o->bytes);
+    base_arena_fini(&o->bytes);
     memset(o, 0, sizeof *o);
 }
 
@@ -35,7 +35,7 @@ sim_data sim_obs_copy_data(sim_obs *o, const sim_data *d)
 {
     sim_data copy = *d;
     if (d->kind != SIM_DATA_BYTES || d->len == 0) return copy;
-    uint8_t *bytes = sim_arena_alloc(&o->bytes, d->len);
+    uint8_t *bytes = base_arena_alloc(&o->bytes, d->len);
     if (bytes == NULL) {
         o->failed = true;
         copy.bytes = NULL;

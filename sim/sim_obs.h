@@ -56,6 +56,7 @@ typedef struct sim_exec {
 #define SIM_EVF_VIA_SET 0x01u   /* invalidation callback run at once by Set (R8) */
 #define SIM_EVF_DELIVERED 0x02u /* callout: its reply was sent to a live reply port */
 #define SIM_EVF_DONE 0x04u      /* callout: it returned */
+#define SIM_EVF_REQUEST 0x08u   /* callout: its request data is known (request) */
 
 typedef struct sim_event {
     uint8_t kind;  /* sim_event_kind */
@@ -70,6 +71,8 @@ typedef struct sim_event {
     int32_t code;    /* warning code, crash / drop reason */
     int64_t msg;     /* message events: the message's id (backend-chosen), -1 */
     sim_data data;   /* callout: the callout's reply */
+    sim_data request; /* callout: the request's data when SIM_EVF_REQUEST (a scenario filters on it) */
+    int64_t size_bytes; /* callout, enqueue, ...: the request's size; reply_*: the reply's; -1 */
     uint32_t step;   /* anomalies: the step involved, else SIM_NONE */
     const char *note; /* anomalies: static text */
 } sim_event;
@@ -81,7 +84,7 @@ typedef struct sim_obs {
     sim_event *events;
     uint32_t event_count;
     uint32_t event_capacity;
-    sim_arena bytes; /* copies of data */
+    base_arena bytes; /* copies of data */
     bool failed;     /* out of memory: the observation is incomplete */
     /* the run as a whole */
     int64_t end_ns;

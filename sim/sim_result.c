@@ -56,6 +56,11 @@ void sim_result_free(sim_result *r)
     free(r->process_names);
     free(r->thread_names);
     free(r->thread_counts);
+    for (uint32_t i = 0; i < r->census.step_count; i++) {
+        for (uint32_t k = 0; k < r->census.steps[i].outcome_count; k++) free(r->census.steps[i].outcomes[k].text);
+        free(r->census.steps[i].outcomes);
+    }
+    free(r->census.steps);
     memset(r, 0, sizeof *r);
 }
 
@@ -139,6 +144,15 @@ bool sim_result_validate(const sim_result *r)
         if (r->rt.host_notes[i] == NULL) return false;
     }
     if (r->explored.failing_runs > r->explored.runs) return false;
+    for (uint32_t i = 0; i < r->census.step_count; i++) {
+        const sim_census_step *cs = &r->census.steps[i];
+        if (!r->census.present || cs->step >= r->step_count || cs->op == NULL || cs->ran > r->census.schedules) {
+            return false;
+        }
+        for (uint32_t k = 0; k < cs->outcome_count; k++) {
+            if (cs->outcomes[k].text == NULL || cs->outcomes[k].schedules > cs->ran) return false;
+        }
+    }
     if (!r->has_trace_hash && r->trace_hash != 0) return false;
     return true;
 }

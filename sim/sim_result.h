@@ -111,6 +111,45 @@ typedef struct sim_explored {
     bool cut_by_schedules;
 } sim_explored;
 
+/*
+ * What `portsim explore --census` adds to a result: per step that has more
+ * than one allowed or reached outcome, every outcome with the number of
+ * explored schedules that reached it, and the allowed ones no schedule
+ * reached. The explored schedules are not the only account of what the
+ * model can do: conform allows the outcomes of its own model runs (bounded
+ * latencies, a late host, sim_allowed.h), and an allowed outcome those runs
+ * reach is justified too (in_account). present == false: no census.
+ */
+typedef struct sim_census_outcome {
+    char *text;          /* "success", "receive_timeout", "created", "blocked", ... */
+    uint64_t schedules;  /* explored schedules in which the step had this outcome */
+    bool allowed;        /* named in the step's expect: (or the step has no result expectation) */
+    bool in_account;     /* conform's model runs reach it */
+} sim_census_outcome;
+
+typedef struct sim_census_step {
+    uint32_t step;       /* index into steps[] */
+    uint32_t line;       /* of its expected result (else of the step) */
+    uint32_t col;
+    const char *op;      /* static: the scenario keyword */
+    uint64_t ran;        /* explored schedules in which the step ran */
+    sim_census_outcome *outcomes; /* the allowed ones in expect: order, then the others */
+    uint32_t outcome_count;
+} sim_census_step;
+
+typedef struct sim_census_part {
+    bool present;
+    bool strict;              /* unreached allowed outcomes are failures (else warnings) */
+    uint64_t schedules;       /* explored schedules counted */
+    const char *method;       /* static: "random", "pct", "exhaustive" */
+    bool latency;             /* the schedules chose latencies too */
+    uint32_t account_runs;    /* conform's model runs made (fifo, random with latencies, jittered) */
+    uint32_t account_jittered;
+    uint32_t unreached;       /* allowed outcomes reached neither by a schedule nor in the account */
+    sim_census_step *steps;
+    uint32_t step_count;
+} sim_census_part;
+
 typedef struct sim_result {
     /* what */
     char *file;
@@ -144,6 +183,7 @@ typedef struct sim_result {
     uint32_t note_count;
     sim_realtime rt;      /* real-time runs only (rt.runs > 0) */
     sim_explored explored; /* explored results only (explored.runs > 0) */
+    sim_census_part census; /* explore --census only (census.present) */
     /*
      * Optional (sim_run_options.keep_obs): what the run observed, for
      * reports that draw it (the HTML sequence diagrams), and the names of

@@ -13,6 +13,7 @@ sim_run_options sim_run_options_default(void)
 {
     return (sim_run_options){.seed = 1, .strategy = SIM_STRATEGY_FIFO, .profile = 0,
                              .max_events = SIM_MAX_EVENTS_DEFAULT,
+                             .max_latency_ns = SIM_MAX_LATENCY_DEFAULT_NS,
                              .pct_depth = SIM_PCT_DEPTH_DEFAULT,
                              .pct_steps = SIM_PCT_STEPS_DEFAULT};
 }
@@ -51,34 +52,34 @@ static bool shell_safe(const char *s)
     return true;
 }
 
-static void put_shell_word(sim_buf *b, const char *s)
+static void put_shell_word(base_buf *b, const char *s)
 {
     if (shell_safe(s) && s[0] != '-') {
-        sim_buf_puts(b, s);
+        base_buf_puts(b, s);
         return;
     }
-    sim_buf_puts(b, "'");
+    base_buf_puts(b, "'");
     for (; *s; s++) {
         if (*s == '\'') {
-            sim_buf_puts(b, "'\\''");
+            base_buf_puts(b, "'\\''");
         } else {
-            sim_buf_append(b, s, 1);
+            base_buf_append(b, s, 1);
         }
     }
-    sim_buf_puts(b, "'");
+    base_buf_puts(b, "'");
 }
 
 char *sim_replay_command(const char *file, const sim_run_options *opt, const char *profile)
 {
-    sim_buf b;
-    sim_buf_init(&b);
-    sim_buf_puts(&b, "portsim run ");
-    if (file[0] == '-') sim_buf_puts(&b, "./"); /* never mistaken for an option */
+    base_buf b;
+    base_buf_init(&b, 0);
+    base_buf_puts(&b, "portsim run ");
+    if (file[0] == '-') base_buf_puts(&b, "./"); /* never mistaken for an option */
     put_shell_word(&b, file);
-    sim_buf_printf(&b, " --seed %llu --strategy %s --profile %s", (unsigned long long)opt->seed,
+    base_buf_printf(&b, " --seed %llu --strategy %s --profile %s", (unsigned long long)opt->seed,
                    sim_strategy_name(opt->strategy), profile);
     if (opt->strategy == SIM_STRATEGY_PCT) {
-        sim_buf_printf(&b, " --pct-depth %u --pct-steps %llu", opt->pct_depth,
+        base_buf_printf(&b, " --pct-depth %u --pct-steps %llu", opt->pct_depth,
                        (unsigned long long)opt->pct_steps);
     }
     if (opt->strategy == SIM_STRATEGY_SCHEDULE) {
@@ -86,17 +87,22 @@ char *sim_replay_command(const char *file, const sim_run_options *opt, const cha
         char *text = malloc(need + 1);
         if (text != NULL) {
             sim_schedule_format_picks(opt->schedule, opt->schedule_count, text, need + 1);
-            sim_buf_puts(&b, " --schedule ");
+            base_buf_puts(&b, " --schedule ");
             if (text[0] == '\0') {
-                sim_buf_puts(&b, "''");
+                base_buf_puts(&b, "''");
             } else {
-                sim_buf_puts(&b, text);
+                base_buf_puts(&b, text);
             }
             free(text);
         }
     }
-    if (opt->explore_latency) sim_buf_puts(&b, " --latency");
-    return sim_buf_take(&b);
+    if (opt->explore_latency) base_buf_puts(&b, " --latency");
+    if (opt->explore_latency && opt->max_latency_ns != SIM_MAX_LATENCY_DEFAULT_NS) {
+        char bound[40];
+        sim_format_duration(opt->max_latency_ns, bound, sizeof bound);
+        base_buf_printf(&b, " --max-latency %s", bound);
+    }
+    return base_buf_take(&b);
 }
 
 /* ---- results ------------------------------------------------------------------ */
@@ -191,8 +197,8 @@ static void note_time_limit(const sim_scenario *sc, const sim_obs *obs, sim_resu
 {
     assert(sc != NULL && obs != NULL && res != NULL);
     if (strcmp(obs->end_reason, "time_limit") != 0) return;
-    sim_buf list;
-    sim_buf_init(&list);
+    base_buf list;
+    base_buf_init(&list, 0);
     uint32_t unexpected = 0, expected = 0;
     for (uint32_t i = 0; i < obs->exec_count; i++) {
         const sim_exec *e = &obs->execs[i];
@@ -205,17 +211,17 @@ static void note_time_limit(const sim_scenario *sc, const sim_obs *obs, sim_resu
         if (unexpected++ >= 4) continue;
         const sim_process *p = e->process < sc->process_count ? &sc->processes[e->process] : NULL;
         const char *thread = p != NULL && e->thread < p->thread_count ? p->threads[e->thread].name : "a queue";
-        sim_buf_printf(&list, "%s%s/%s %s (line %u)", unexpected > 1 ? ", " : "", p != NULL ? p->name : "?",
+        base_buf_printf(&list, "%s%s/%s %s (line %u)", unexpected > 1 ? ", " : "", p != NULL ? p->name : "?",
                        thread, sim_op_keyword(s->op), s->loc.line);
     }
-    if (unexpected > 4) sim_buf_printf(&list, " and %u more", unexpected - 4);
+    if (unexpected > 4) base_buf_printf(&list, " and %u more", unexpected - 4);
     char when[32];
     sim_format_duration(obs->end_ns, when, sizeof when);
     if (unexpected > 0) {
         char *text = sim_strdup_printf("the run stopped at its time limit (t=%s) with %u call%s still in progress: "
                                        "%s; write `expect: blocked` on a step meant to run to the end, or "
                                        "raise time_limit:",
-                                       when, unexpected, unexpected == 1 ? "" : "s", sim_buf_str(&list));
+                                       when, unexpected, unexpected == 1 ? "" : "s", base_buf_str(&list));
         if (text != NULL) sim_result_add_note(res, text);
         free(text);
     } else if (expected == 0) {
@@ -225,7 +231,7 @@ static void note_time_limit(const sim_scenario *sc, const sim_obs *obs, sim_resu
         if (text != NULL) sim_result_add_note(res, text);
         free(text);
     }
-    sim_buf_fini(&list);
+    base_buf_fini(&list);
     assert(res->note_count > 0 || unexpected == 0);
 }
 

@@ -36,6 +36,10 @@ typedef enum sim_strategy_id {
  * and what keeps a runaway run (a timer every ns) under 64 MiB (5,000,000 took 510 MB). */
 #define SIM_MAX_EVENTS_DEFAULT UINT64_C(250000)
 
+/* --latency: explored message latencies stay at or below this, as conform's model runs do
+ * (sim_allowed.h): a message 190 ms late is no timing one machine gives. */
+#define SIM_MAX_LATENCY_DEFAULT_NS (INT64_C(2) * CM_NS_PER_MS)
+
 typedef struct sim_run_options {
     uint64_t seed;
     uint8_t strategy;    /* sim_strategy_id */
@@ -46,6 +50,8 @@ typedef struct sim_run_options {
     const uint32_t *schedule; /* schedule: the picks (caller-owned) */
     uint32_t schedule_count;
     bool explore_latency;     /* choice points for message latencies near deadlines */
+    int64_t max_latency_ns;   /* explore_latency: no latency above this is chosen (the profile's
+                                 always may be); CM_DURATION_FOREVER: no bound */
     bool track_history;       /* state hashes cover what was observed (exhaustive search) */
     /* Explorers: a strategy to use instead of the one named by `strategy`
      * (which still names it in results and replay commands). */

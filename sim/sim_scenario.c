@@ -8,7 +8,7 @@
 void sim_scenario_free(sim_scenario *sc)
 {
     if (sc == NULL) return;
-    sim_arena_fini(&sc->arena);
+    base_arena_fini(&sc->arena);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -38,7 +38,9 @@ static bool step_ok(const sim_scenario *sc, const sim_step *s)
                    index_ok(s->thread.index, SIM_MAX_THREADS) &&
                    index_ok(s->queue.index, SIM_MAX_QUEUES + 1u);
     bool expect_ok = s->expect == NULL || (s->expect->result_count <= SIM_MAX_ALTERNATIVES &&
-                                           data_ok(&s->expect->reply) && data_ok(&s->expect->name));
+                                           data_ok(&s->expect->reply) && data_ok(&s->expect->name) &&
+                                           s->expect->alt_count <= SIM_MAX_ALTERNATIVES &&
+                                           (s->expect->alt_count == 0 || s->expect->alts != NULL));
     return port_ok && mode_ok && refs_ok && expect_ok && data_ok(&s->data) && data_ok(&s->name);
 }
 
@@ -80,32 +82,10 @@ bool sim_scenario_validate(const sim_scenario *sc)
 
 static const char *const event_names[SIM_EV_KIND_COUNT] = {
     [SIM_EV_NONE] = "none",
-    [SIM_EV_START] = "start",
-    [SIM_EV_CALLOUT] = "callout",
-    [SIM_EV_CALLOUT_DONE] = "callout_done",
-    [SIM_EV_INVALIDATION_CALLBACK] = "invalidation_callback",
-    [SIM_EV_CONTEXT_RETAIN] = "context_retain",
-    [SIM_EV_CONTEXT_RELEASE] = "context_release",
-    [SIM_EV_CONTEXT_COPY_DESCRIPTION] = "context_copy_description",
-    [SIM_EV_ENQUEUE] = "enqueue",
-    [SIM_EV_SEND_BLOCKED] = "send_blocked",
-    [SIM_EV_REPLY_SENT] = "reply_sent",
-    [SIM_EV_REPLY_FILED] = "reply_filed",
-    [SIM_EV_REPLY_DROPPED] = "reply_dropped",
-    [SIM_EV_CORRUPT_REPLY_DROPPED] = "corrupt_reply_dropped",
-    [SIM_EV_MESSAGE_DESTROYED] = "message_destroyed",
-    [SIM_EV_REQUEST_DROPPED] = "request_dropped",
+#define SIM_EV_NAME(id, name, shape, counted, ta, tb, tc) CM_EVENT_IF_COUNTED(counted, [SIM_EV_##id] = name,)
+    CM_EVENT_KINDS(SIM_EV_NAME)
+#undef SIM_EV_NAME
     [SIM_EV_INVALIDATED] = "invalidated",
-    [SIM_EV_DEALLOC] = "dealloc",
-    [SIM_EV_TIMER] = "timer",
-    [SIM_EV_BLOCK] = "block",
-    [SIM_EV_CRASH] = "crash",
-    [SIM_EV_EXIT] = "exit",
-    [SIM_EV_WARNING] = "warning",
-    [SIM_EV_DEATH_NOTICE] = "death_notice",
-    [SIM_EV_PORT_DIED] = "port_died",
-    [SIM_EV_NAME_REGISTERED] = "name_registered",
-    [SIM_EV_NAME_RELEASED] = "name_released",
     [SIM_EV_ANOMALY] = "anomaly",
 };
 
@@ -130,22 +110,23 @@ uint8_t sim_event_kind_by_name(const char *name)
  */
 uint32_t sim_event_kind_filters(uint8_t kind)
 {
-    enum { P = SIM_FILTER_PROCESS, T = SIM_FILTER_THREAD, O = SIM_FILTER_PORT, M = SIM_FILTER_MSGID };
-    static const uint8_t filters[SIM_EV_KIND_COUNT] = {
+    enum { P = SIM_FILTER_PROCESS, T = SIM_FILTER_THREAD, O = SIM_FILTER_PORT, M = SIM_FILTER_MSGID,
+           S = SIM_FILTER_SIZE, Q = SIM_FILTER_REQUEST, R = SIM_FILTER_REPLY };
+    static const uint16_t filters[SIM_EV_KIND_COUNT] = {
         [SIM_EV_START] = P,
-        [SIM_EV_CALLOUT] = P | T | O | M,
-        [SIM_EV_CALLOUT_DONE] = P | T | O,
+        [SIM_EV_CALLOUT] = P | T | O | M | S | Q | R,
+        [SIM_EV_CALLOUT_DONE] = P | T | O | R,
         [SIM_EV_INVALIDATION_CALLBACK] = P | T | O,
         [SIM_EV_CONTEXT_RETAIN] = P | T | O,
         [SIM_EV_CONTEXT_RELEASE] = P | T | O,
         [SIM_EV_CONTEXT_COPY_DESCRIPTION] = P | T | O,
-        [SIM_EV_ENQUEUE] = P | T | O | M,
+        [SIM_EV_ENQUEUE] = P | T | O | M | S,
         [SIM_EV_SEND_BLOCKED] = P | T | O | M,
-        [SIM_EV_REPLY_SENT] = P | T | O,
-        [SIM_EV_REPLY_FILED] = P | T | O,
-        [SIM_EV_REPLY_DROPPED] = P | T | O,
+        [SIM_EV_REPLY_SENT] = P | T | O | S,
+        [SIM_EV_REPLY_FILED] = P | T | O | S,
+        [SIM_EV_REPLY_DROPPED] = P | T | O | S,
         [SIM_EV_CORRUPT_REPLY_DROPPED] = P | T | O,
-        [SIM_EV_MESSAGE_DESTROYED] = P | M,
+        [SIM_EV_MESSAGE_DESTROYED] = P | M | S,
         [SIM_EV_REQUEST_DROPPED] = P | T | O | SIM_FILTER_REASON,
         [SIM_EV_INVALIDATED] = P | O,
         [SIM_EV_DEALLOC] = P | T | O,
@@ -164,7 +145,7 @@ uint32_t sim_event_kind_filters(uint8_t kind)
 
 const char *const *sim_event_kind_names(size_t *count)
 {
-    *count = SIM_EV_ANOMALY - 1; /* start .. name_released: not none, not anomaly */
+    *count = SIM_EV_ANOMALY - 1; /* start .. invalidated: not none, not anomaly */
     return &event_names[1];
 }
 
@@ -334,6 +315,7 @@ cm_profile sim_scenario_profile(const sim_scenario *sc, uint8_t profile_override
     if (m & SIM_OPT_RIGHTS_RELEASE_DELAY) p.rights_release_delay_ns = o->rights_release_delay_ns;
     if (m & SIM_OPT_DEATH_NOTICE_DELAY) p.death_notice_delay_ns = o->death_notice_delay_ns;
     if (m & SIM_OPT_HOP_LATENCY) p.hop_latency_ns = o->hop_latency_ns;
+    if (m & SIM_OPT_DISPATCH_DEQUEUE_DELAY) p.dispatch_dequeue_delay_ns = o->dispatch_dequeue_delay_ns;
     if (m & SIM_OPT_QLIMIT) p.qlimit = o->qlimit;
     if (m & SIM_OPT_NAME128) p.name128 = o->name128;
     if (m & SIM_OPT_SETNAME_REFUSED) p.setname_refused_with_queue = o->setname_refused_with_queue;
@@ -381,20 +363,20 @@ bool sim_data_equal(const sim_data *a, const sim_data *b)
     return true; /* a size-only side matches any content of that size */
 }
 
-void sim_data_format(const sim_data *d, sim_buf *out)
+void sim_data_format(const sim_data *d, base_buf *out)
 {
     switch (d->kind) {
     case SIM_DATA_NULL:
-        sim_buf_puts(out, "null");
+        base_buf_puts(out, "null");
         return;
     case SIM_DATA_BYTES:
-        sim_buf_quote_bytes(out, d->bytes, d->len, 80);
+        base_buf_quote_bytes(out, d->bytes, d->len, 80);
         return;
     default:
         if (d->size == 0) {
-            sim_buf_puts(out, "\"\"");
+            base_buf_puts(out, "\"\"");
         } else {
-            sim_buf_printf(out, "{size: %lld}", (long long)d->size);
+            base_buf_printf(out, "{size: %lld}", (long long)d->size);
         }
         return;
     }

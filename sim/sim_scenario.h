@@ -103,7 +103,25 @@ typedef struct sim_expect {
     uint32_t runs_min;
     uint32_t runs_max;
     sim_loc runs_loc;
+    /* Joint alternatives (expect: a list of mappings): each a whole expectation, and an
+     * execution passes when one of them holds in every field. Then this expectation's own
+     * results are their union (what readers of results alone need: a step that may block),
+     * its other fields are unset, and runs: may stand beside the list only as a step key. */
+    uint32_t alt_count;
+    const struct sim_expect *alts;
 } sim_expect;
+
+/* when: {msgid, data, size}: a handler's step runs only for a request that matches all given. */
+#define SIM_WHEN_DATA_MAX_BYTES 65536u /* the agent protocol's inline data: no blob for it */
+typedef struct sim_when {
+    sim_loc loc;
+    bool has_msgid;
+    int32_t msgid;
+    bool has_data;
+    sim_data data;      /* never NULL: a NULL request arrives as empty data (R39) */
+    bool has_size;
+    int64_t size_bytes; /* the request's CFData length (a NULL request has none) */
+} sim_when;
 
 typedef struct sim_step {
     sim_loc loc;
@@ -115,7 +133,7 @@ typedef struct sim_step {
     sim_ref target;    /* handler / callback / timer / block program */
     sim_ref thread;    /* stop, wake_up, add_source, remove_source */
     sim_ref queue;     /* set_dispatch_queue, async ("main": index 0) */
-    sim_ref process;   /* create_remote_per_pid */
+    sim_ref process;   /* create_remote_per_pid; wait_for: {ended: PROCESS} */
     sim_ref mode;      /* a run-loop mode; send: reply mode (name NULL: one-way) */
     bool has_name;
     sim_data name;     /* port name (kind NULL: a NULL name) */
@@ -127,6 +145,8 @@ typedef struct sim_step {
     sim_ref signal;    /* signal, wait_for: index into the scenario's signals */
     uint32_t count;    /* wait_for: the total raises it waits for (>= 1) */
     const sim_expect *expect; /* NULL: none */
+    bool has_when;
+    sim_when when;            /* handlers only */
 } sim_step;
 
 typedef enum sim_program_kind {
@@ -169,7 +189,11 @@ typedef struct sim_process {
     sim_thread *threads; /* [0] is the main thread */
     uint32_t queue_count;
     sim_queue *queues;   /* queue i is core queue i + 1; 0 is the main queue */
+    uint32_t end_signal; /* the signal wait_for: {ended: P} waits on, or SIM_NONE */
 } sim_process;
+
+/* The name of the signal a process's end raises: this prefix, then the process's name. */
+#define SIM_ENDED_SIGNAL_PREFIX "ended:"
 
 typedef struct sim_fault {
     sim_loc loc;
@@ -178,36 +202,19 @@ typedef struct sim_fault {
     sim_ref process;
 } sim_fault;
 
-/* Event kinds a scenario can count, with the trace's names. */
+/*
+ * Event kinds a scenario can count, with the trace's names: the core's
+ * COUNTED kinds (core/cm_event_kinds.h), in its order, then two of the
+ * simulator's own. sim_model.c maps a core event to its kind (SIM_EV_<ID>
+ * for CM_EV_<ID>).
+ */
 typedef enum sim_event_kind {
     SIM_EV_NONE = 0,
-    SIM_EV_START,
-    SIM_EV_CALLOUT,
-    SIM_EV_CALLOUT_DONE,
-    SIM_EV_INVALIDATION_CALLBACK,
-    SIM_EV_CONTEXT_RETAIN,
-    SIM_EV_CONTEXT_RELEASE,
-    SIM_EV_CONTEXT_COPY_DESCRIPTION,
-    SIM_EV_ENQUEUE,
-    SIM_EV_SEND_BLOCKED,
-    SIM_EV_REPLY_SENT,
-    SIM_EV_REPLY_FILED,
-    SIM_EV_REPLY_DROPPED,
-    SIM_EV_CORRUPT_REPLY_DROPPED,
-    SIM_EV_MESSAGE_DESTROYED,
-    SIM_EV_REQUEST_DROPPED,
-    SIM_EV_INVALIDATED, /* a port's state became invalid */
-    SIM_EV_DEALLOC,
-    SIM_EV_TIMER,
-    SIM_EV_BLOCK,
-    SIM_EV_CRASH,
-    SIM_EV_EXIT,
-    SIM_EV_WARNING,
-    SIM_EV_DEATH_NOTICE,
-    SIM_EV_PORT_DIED,
-    SIM_EV_NAME_REGISTERED,
-    SIM_EV_NAME_RELEASED,
-    SIM_EV_ANOMALY, /* a call/return mismatch seen while observing (invariant) */
+#define SIM_EV_ENUM(id, name, shape, counted, ta, tb, tc) CM_EVENT_IF_COUNTED(counted, SIM_EV_##id,)
+    CM_EVENT_KINDS(SIM_EV_ENUM)
+#undef SIM_EV_ENUM
+    SIM_EV_INVALIDATED, /* a port's state became invalid (a core state event) */
+    SIM_EV_ANOMALY,     /* a call/return mismatch seen while observing (invariant) */
     SIM_EV_KIND_COUNT
 } sim_event_kind;
 
@@ -218,6 +225,9 @@ typedef enum sim_event_kind {
 #define SIM_FILTER_MSGID 0x08u
 #define SIM_FILTER_WARNING 0x10u
 #define SIM_FILTER_REASON 0x20u
+#define SIM_FILTER_SIZE 0x40u    /* the request's (callout, enqueue, ...) or the reply's (reply_*) */
+#define SIM_FILTER_REQUEST 0x80u /* callout: the request's data */
+#define SIM_FILTER_REPLY 0x100u  /* callout, callout_done: the data the callout returned */
 
 typedef struct sim_event_expect {
     sim_loc loc;
@@ -229,6 +239,12 @@ typedef struct sim_event_expect {
     int32_t msgid;
     bool has_code; /* warning code / crash or drop reason */
     int32_t code;
+    bool has_size;  /* size: N (SIM_FILTER_SIZE) */
+    int64_t size_bytes;
+    bool has_request; /* request: DATA (callout) */
+    sim_data request;
+    bool has_reply;   /* reply: DATA (what a callout returned) */
+    sim_data reply;
     uint32_t count_min;
     uint32_t count_max;
     sim_loc count_loc;
@@ -253,9 +269,10 @@ typedef struct sim_condition {
 #define SIM_OPT_MAIN_QUEUE_DEATH 0x080u
 #define SIM_OPT_CROSS_THREAD_WAKES 0x100u
 #define SIM_OPT_REMOTE_SHARES 0x200u
+#define SIM_OPT_DISPATCH_DEQUEUE_DELAY 0x400u
 
 typedef struct sim_scenario {
-    sim_arena arena;
+    base_arena arena;
     const char *file;  /* as given to the loader */
     const char *name;  /* scenario: */
     sim_loc loc;       /* of the scenario: key */
@@ -327,6 +344,6 @@ const char *sim_scenario_skip_reason(const sim_scenario *sc, const char *backend
 
 /* Data equality: a size-only side matches any content of that size. */
 bool sim_data_equal(const sim_data *a, const sim_data *b);
-void sim_data_format(const sim_data *d, sim_buf *out);
+void sim_data_format(const sim_data *d, base_buf *out);
 
 #endif /* SIM_SCENARIO_H */

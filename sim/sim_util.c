@@ -5,102 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base_alloc.h"
 #include "cm_types.h"
-
-/* ---- arena ------------------------------------------------------------- */
-
-#define ARENA_CHUNK_BYTES ((size_t)64 * 1024)
-#define ARENA_ALIGN ((size_t)16)
-
-struct sim_arena_chunk {
-    sim_arena_chunk *next;
-    size_t size;
-    size_t used;
-    /* followed by the memory, aligned */
-};
-
-static size_t chunk_header(void)
-{
-    return (sizeof(sim_arena_chunk) + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
-}
-
-void sim_arena_init(sim_arena *a)
-{
-    memset(a, 0, sizeof *a);
-}
-
-void sim_arena_fini(sim_arena *a)
-{
-    sim_arena_chunk *c = a->head;
-    while (c != NULL) {
-        sim_arena_chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    memset(a, 0, sizeof *a);
-}
-
-void sim_arena_reset(sim_arena *a)
-{
-    sim_arena_chunk *keep = a->head;
-    if (keep != NULL) {
-        sim_arena_chunk *c = keep->next;
-        while (c != NULL) {
-            sim_arena_chunk *next = c->next;
-            free(c);
-            c = next;
-        }
-        keep->next = NULL;
-        keep->used = 0;
-    }
-    a->head = keep;
-    a->used_bytes = 0;
-    a->failed = false;
-}
-
-void *sim_arena_alloc(sim_arena *a, size_t size)
-{
-    size_t need = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
-    if (need < size) {
-        a->failed = true;
-        return NULL;
-    }
-    if (need == 0) need = ARENA_ALIGN;
-    sim_arena_chunk *c = a->head;
-    if (c == NULL || c->size - c->used < need) {
-        size_t body = need > ARENA_CHUNK_BYTES ? need : ARENA_CHUNK_BYTES;
-        c = malloc(chunk_header() + body);
-        if (c == NULL) {
-            a->failed = true;
-            return NULL;
-        }
-        c->size = body;
-        c->used = 0;
-        c->next = a->head;
-        a->head = c;
-    }
-    char *p = (char *)c + chunk_header() + c->used;
-    c->used += need;
-    a->used_bytes += need;
-    memset(p, 0, need);
-    assert(((uintptr_t)p & (ARENA_ALIGN - 1)) == 0);
-    return p;
-}
-
-char *sim_arena_strndup(sim_arena *a, const char *s, size_t size)
-{
-    if (size == SIZE_MAX) return NULL;
-    char *p = sim_arena_alloc(a, size + 1);
-    if (p == NULL) return NULL;
-    if (size > 0) memcpy(p, s, size);
-    p[size] = '\0';
-    return p;
-}
-
-char *sim_arena_strdup(sim_arena *a, const char *s)
-{
-    return sim_arena_strndup(a, s, strlen(s));
-}
 
 /* ---- diagnostics ------------------------------------------------------- */
 
@@ -126,14 +32,13 @@ void sim_diag_verror(sim_diag *d, uint32_t line, uint32_t col, const char *fmt, 
         return;
     }
     if (d->count == d->capacity) {
-        uint32_t capacity = d->capacity ? d->capacity * 2 : 8;
-        sim_diag_entry *entries = realloc(d->entries, capacity * sizeof *entries);
+        sim_diag_entry *entries =
+            base_grow_array(d->entries, &d->capacity, d->count + 1, 8, sizeof *entries);
         if (entries == NULL) {
             d->dropped++;
             return;
         }
         d->entries = entries;
-        d->capacity = capacity;
     }
     char text[512];
     vsnprintf(text, sizeof text, fmt, ap);
@@ -184,114 +89,6 @@ void sim_diag_print(const sim_diag *d, FILE *out)
     if (d->dropped > 0) {
         fprintf(out, "%s: error: %u more error(s) not shown\n", d->file, d->dropped);
     }
-}
-
-/* ---- text buffer ------------------------------------------------------- */
-
-void sim_buf_init(sim_buf *b)
-{
-    memset(b, 0, sizeof *b);
-}
-
-void sim_buf_fini(sim_buf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof *b);
-}
-
-void sim_buf_clear(sim_buf *b)
-{
-    b->len = 0;
-    if (b->data != NULL) b->data[0] = '\0';
-}
-
-static bool buf_reserve(sim_buf *b, size_t extra)
-{
-    if (b->failed) return false;
-    if (b->len + extra + 1 <= b->capacity) return true;
-    size_t capacity = b->capacity ? b->capacity : 64;
-    while (capacity < b->len + extra + 1) {
-        if (capacity > SIZE_MAX / 2) {
-            b->failed = true;
-            return false;
-        }
-        capacity *= 2;
-    }
-    char *data = realloc(b->data, capacity);
-    if (data == NULL) {
-        b->failed = true;
-        return false;
-    }
-    b->data = data;
-    b->capacity = capacity;
-    return true;
-}
-
-void sim_buf_append(sim_buf *b, const char *s, size_t n)
-{
-    if (!buf_reserve(b, n)) return;
-    if (n > 0) memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void sim_buf_puts(sim_buf *b, const char *s)
-{
-    sim_buf_append(b, s, strlen(s));
-}
-
-void sim_buf_printf(sim_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && buf_reserve(b, (size_t)n)) {
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
-        b->len += (size_t)n;
-    }
-    va_end(ap2);
-}
-
-void sim_buf_quote_bytes(sim_buf *b, const uint8_t *bytes, size_t size, size_t max_shown)
-{
-    static const char hex[] = "0123456789abcdef";
-    sim_buf_append(b, "\"", 1);
-    for (size_t i = 0; i < size && i < max_shown; i++) {
-        uint8_t c = bytes[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-            char ch = (char)c;
-            sim_buf_append(b, &ch, 1);
-        } else {
-            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            sim_buf_append(b, esc, 4);
-        }
-    }
-    if (size > max_shown) sim_buf_puts(b, "...");
-    sim_buf_append(b, "\"", 1);
-}
-
-char *sim_buf_take(sim_buf *b)
-{
-    if (b->failed) {
-        sim_buf_fini(b);
-        return NULL;
-    }
-    if (b->data == NULL) {
-        char *empty = malloc(1);
-        if (empty != NULL) empty[0] = '\0';
-        return empty;
-    }
-    char *data = b->data;
-    memset(b, 0, sizeof *b);
-    return data;
-}
-
-const char *sim_buf_str(const sim_buf *b)
-{
-    return b->data != NULL ? b->data : "";
 }
 
 char *sim_strdup(const char *s)

@@ -1,6 +1,8 @@
 /*
- * sim_util.h — small building blocks of the simulator (prefix sim_):
- * an arena, a list of located diagnostics and a growable text buffer.
+ * sim_util.h — small building blocks of the simulator (prefix sim_): a
+ * list of located diagnostics, string lists, "did you mean", durations as
+ * text. The arena and the text buffer are base/'s (base_arena.h,
+ * base_buf.h), included here for sim/'s files.
  *
  * Ownership: each struct owns everything it allocated; the matching
  * *_fini / *_free function releases it all. None is thread-safe; none
@@ -15,6 +17,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base_arena.h"
+#include "base_buf.h"
+
 #define SIM_NONE UINT32_MAX
 
 #if defined(__GNUC__)
@@ -22,26 +27,6 @@
 #else
 #define SIM_PRINTF(fmt, args)
 #endif
-
-/* ---- arena: many small zeroed allocations, freed all at once ----------- */
-
-typedef struct sim_arena_chunk sim_arena_chunk;
-
-typedef struct sim_arena {
-    sim_arena_chunk *head;
-    size_t used_bytes; /* total handed out, for limits */
-    bool failed;       /* an allocation failed at least once */
-} sim_arena;
-
-void sim_arena_init(sim_arena *a);
-void sim_arena_fini(sim_arena *a);
-/* Empties the arena for reuse: keeps one chunk, frees the others. */
-void sim_arena_reset(sim_arena *a);
-/* Zeroed, 16-byte aligned memory, or NULL (and a->failed) when out of memory. */
-void *sim_arena_alloc(sim_arena *a, size_t size);
-/* Copies size bytes and adds a NUL (so text can be used as a C string). */
-char *sim_arena_strndup(sim_arena *a, const char *s, size_t size);
-char *sim_arena_strdup(sim_arena *a, const char *s);
 
 /* ---- diagnostics: file:line:col: error: message ------------------------- */
 
@@ -74,27 +59,6 @@ uint32_t sim_diag_total(const sim_diag *d);
 void sim_diag_sort(sim_diag *d);
 /* Prints every entry as "file:line:col: error: message\n". */
 void sim_diag_print(const sim_diag *d, FILE *out);
-
-/* ---- text buffer -------------------------------------------------------- */
-
-typedef struct sim_buf {
-    char *data; /* NUL-terminated when len > 0 or after any append */
-    size_t len;
-    size_t capacity;
-    bool failed;
-} sim_buf;
-
-void sim_buf_init(sim_buf *b);
-void sim_buf_fini(sim_buf *b);
-void sim_buf_clear(sim_buf *b);
-void sim_buf_append(sim_buf *b, const char *s, size_t n);
-void sim_buf_puts(sim_buf *b, const char *s);
-void sim_buf_printf(sim_buf *b, const char *fmt, ...) SIM_PRINTF(2, 3);
-/* Bytes as a quoted string; unprintable and non-ASCII bytes as \xNN. */
-void sim_buf_quote_bytes(sim_buf *b, const uint8_t *bytes, size_t size, size_t max_shown);
-/* Hands the text over (malloc'd, never NULL unless out of memory); b is empty after. */
-char *sim_buf_take(sim_buf *b);
-const char *sim_buf_str(const sim_buf *b);
 
 /* malloc'd copy of a printf result, or NULL when out of memory. */
 char *sim_strdup_printf(const char *fmt, ...) SIM_PRINTF(1, 2);

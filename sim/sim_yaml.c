@@ -9,42 +9,13 @@
 
 #include <libfyaml.h>
 
+#include "base_alloc.h"
+#include "base_fy.h"
+#include "base_utf8.h"
+
 /* ---- byte checks ------------------------------------------------------- */
 
 #define BYTE_ERRORS_MAX 5u
-
-/*
- * Decodes one strict UTF-8 character at bytes[i]: no overlongs, no
- * surrogates, nothing above U+10FFFF. Returns its length, 0 if invalid.
- */
-static size_t utf8_decode(const uint8_t *bytes, size_t len, size_t i, uint32_t *cp)
-{
-    uint8_t b = bytes[i];
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
-    size_t n;
-    uint32_t min, c;
-    if ((b & 0xE0) == 0xC0) {
-        n = 2, min = 0x80, c = b & 0x1Fu;
-    } else if ((b & 0xF0) == 0xE0) {
-        n = 3, min = 0x800, c = b & 0x0Fu;
-    } else if ((b & 0xF8) == 0xF0) {
-        n = 4, min = 0x10000, c = b & 0x07u;
-    } else {
-        return 0;
-    }
-    if (len - i < n) return 0;
-    for (size_t k = 1; k < n; k++) {
-        uint8_t cont = bytes[i + k];
-        if ((cont & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (cont & 0x3Fu);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return n;
-}
 
 /* YAML's printable set, narrowed: no C1 controls (NEL included), no DEL. */
 static bool char_allowed(uint32_t cp)
@@ -68,7 +39,7 @@ bool sim_yaml_check_bytes(const uint8_t *bytes, size_t len, sim_diag *diag)
     bool line_start = true;
     for (size_t i = 0; i < len && errors < BYTE_ERRORS_MAX;) {
         uint32_t cp = 0;
-        size_t n = utf8_decode(bytes, len, i, &cp);
+        size_t n = base_utf8_decode(bytes + i, len - i, &cp);
         if (n == 0) {
             sim_diag_error(diag, line, col, "invalid UTF-8 byte 0x%02x", bytes[i]);
             errors++;
@@ -399,7 +370,7 @@ static void offset_position(const uint8_t *bytes, size_t offset, uint32_t *line,
 void sim_ydoc_fini(sim_ydoc *doc)
 {
     free(doc->nodes);
-    sim_arena_fini(&doc->text);
+    base_arena_fini(&doc->text);
     memset(doc, 0, sizeof *doc);
     doc->root = SIM_NONE;
 }
@@ -446,17 +417,14 @@ static uint32_t new_node(builder *b, uint8_t type, uint32_t line, uint32_t col)
         b->failed = true;
         return SIM_NONE;
     }
-    if (doc->count == doc->capacity) {
-        uint32_t capacity = doc->capacity ? doc->capacity * 2 : 64;
-        sim_ynode *nodes = realloc(doc->nodes, capacity * sizeof *nodes);
-        if (nodes == NULL) {
-            sim_diag_error(b->diag, line, col, "out of memory");
-            b->failed = true;
-            return SIM_NONE;
-        }
-        doc->nodes = nodes;
-        doc->capacity = capacity;
+    sim_ynode *nodes =
+        base_grow_array(doc->nodes, &doc->capacity, doc->count + 1, 64, sizeof *nodes);
+    if (nodes == NULL) {
+        sim_diag_error(b->diag, line, col, "out of memory");
+        b->failed = true;
+        return SIM_NONE;
     }
+    doc->nodes = nodes;
     uint32_t index = doc->count++;
     doc->nodes[index] = (sim_ynode){.type = type, .style = SIM_YS_PLAIN, .line = line,
                                     .col = col, .first = SIM_NONE, .next = SIM_NONE};
@@ -600,7 +568,7 @@ static char *scalar_copy(builder *b, struct fy_token *tok, size_t *len)
             to += b->bytes[to] == '\'' ? 2 : 1;
         }
         size_t n = to - from;
-        char *out = sim_arena_alloc(&b->doc->text, n + 1);
+        char *out = base_arena_alloc(&b->doc->text, n + 1);
         if (out == NULL) return NULL;
         *len = single_quoted_decode(b->bytes + from, n, out);
         out[*len] = '\0';
@@ -608,7 +576,7 @@ static char *scalar_copy(builder *b, struct fy_token *tok, size_t *len)
     }
     const char *text = fy_token_get_text(tok, len);
     if (text == NULL) *len = 0;
-    return sim_arena_strndup(&b->doc->text, text != NULL ? text : "", *len);
+    return base_arena_strndup(&b->doc->text, text != NULL ? text : "", *len);
 }
 
 static void on_scalar(builder *b, struct fy_event *ev)
@@ -697,91 +665,43 @@ static void on_event(builder *b, struct fy_event *ev)
     }
 }
 
-typedef struct raw_output {
-    char text[256];
-    size_t len;
-} raw_output;
-
-/* Messages libfyaml prints without a token (so without a position). */
-static void capture_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+/* Why: libfyaml's collected errors become located diagnostics; returns how many. */
+static uint32_t copy_parse_errors(base_fy *fy, sim_diag *diag)
 {
-    (void)diag;
-    raw_output *out = user;
-    size_t room = sizeof out->text - 1 - out->len;
-    size_t n = len < room ? len : room;
-    memcpy(out->text + out->len, buf, n);
-    out->len += n;
-    out->text[out->len] = '\0';
-}
-
-static struct fy_diag *make_diag(raw_output *raw)
-{
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = capture_output;
-    dcfg.user = raw;
-    dcfg.colorize = false;
-    struct fy_diag *diag = fy_diag_create(&dcfg);
-    if (diag != NULL) fy_diag_set_collect_errors(diag, true);
-    return diag;
-}
-
-/* Copies libfyaml's collected errors; returns how many. */
-static uint32_t copy_parse_errors(struct fy_diag *fd, sim_diag *diag)
-{
+    assert(fy != NULL && diag != NULL);
     uint32_t n = 0;
-    void *iter = NULL;
-    struct fy_diag_error *e;
-    while ((e = fy_diag_errors_iterate(fd, &iter)) != NULL && n < 16) {
-        if (e->type < FYET_ERROR) continue;
-        uint32_t line = e->line > 0 ? (uint32_t)e->line : 1; /* already 1-based */
-        uint32_t col = e->column > 0 ? (uint32_t)e->column : 1;
-        sim_diag_error(diag, line, col, "YAML: %s", e->msg != NULL ? e->msg : "syntax error");
+    base_fy_error e;
+    while (n < 16 && base_fy_next_error(fy, &e)) {
+        sim_diag_error(diag, e.line, e.col, "YAML: %s", e.message);
         n++;
     }
     return n;
 }
 
-static void trim(char *s)
+/* Why: base_fy_drive's callback: one event into the tree, stopping at the first failure. */
+static bool take_event(void *ctx, struct fy_event *ev)
 {
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r')) s[--n] = '\0';
-}
-
-/* Runs the parser over the bytes, building the tree; true when it ended cleanly. */
-static bool run_parser(struct fy_parser *parser, builder *b)
-{
-    struct fy_event *ev;
-    for (uint32_t guard = 0; guard <= 2 * SIM_YAML_MAX_NODES + 16; guard++) {
-        ev = fy_parser_parse(parser);
-        if (ev == NULL) break;
-        bool end = ev->type == FYET_STREAM_END;
-        on_event(b, ev);
-        fy_parser_event_free(parser, ev);
-        if (end) return true;
-        if (b->failed) return false;
-    }
-    return false;
+    builder *b = ctx;
+    assert(b != NULL && ev != NULL);
+    on_event(b, ev);
+    return !b->failed;
 }
 
 bool sim_yaml_parse(const uint8_t *bytes, size_t len, sim_ydoc *doc, sim_diag *diag)
 {
     memset(doc, 0, sizeof *doc);
     doc->root = SIM_NONE;
-    sim_arena_init(&doc->text);
+    base_arena_init(&doc->text, 0);
     if (!sim_yaml_check_bytes(bytes, len, diag)) return false;
     if (!sim_yaml_check_shape(bytes, len, diag)) return false;
-    raw_output raw = {.len = 0};
-    raw.text[0] = '\0';
-    struct fy_diag *fd = make_diag(&raw);
-    if (fd == NULL) {
+    base_fy fy;
+    if (!base_fy_init(&fy)) {
         sim_diag_error(diag, 1, 1, "out of memory");
         return false;
     }
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 |
                                         FYPCF_DISABLE_MMAP_OPT | FYPCF_JSON_NONE,
-                               .diag = fd};
+                               .diag = fy.diag};
     struct fy_parser *parser = fy_parser_create(&cfg);
     feeder feed = {.bytes = bytes, .len = len, .stop_at = SIZE_MAX};
     builder b = {.doc = doc, .diag = diag, .bytes = bytes, .len = len, .feed = &feed,
@@ -792,7 +712,7 @@ bool sim_yaml_parse(const uint8_t *bytes, size_t len, sim_ydoc *doc, sim_diag *d
     } else if (fy_parser_set_input_callback(parser, &feed, feeder_read) != 0) {
         sim_diag_error(diag, 1, 1, "cannot start the YAML parser");
     } else {
-        bool clean = run_parser(parser, &b);
+        bool clean = base_fy_drive(parser, 2 * SIM_YAML_MAX_NODES + 17, take_event, &b);
         bool stream_error = fy_parser_get_stream_error(parser);
         ok = clean && !stream_error && !b.failed && feed.stop_at == SIZE_MAX;
         if (feed.stop_at != SIZE_MAX && !b.failed) { /* what libfyaml said about the cut is moot */
@@ -800,13 +720,13 @@ bool sim_yaml_parse(const uint8_t *bytes, size_t len, sim_ydoc *doc, sim_diag *d
             offset_position(bytes, feed.stop_at, &line, &col);
             sim_diag_error(diag, line, col, "%s: split long flow collections over several lines",
                            feed.why);
-        } else if (!b.failed && !ok && copy_parse_errors(fd, diag) == 0) {
-            trim(raw.text);
+        } else if (!b.failed && !ok && copy_parse_errors(&fy, diag) == 0) {
+            const char *raw = base_fy_raw(&fy);
             sim_diag_error(diag, b.last_line, b.last_col, "YAML: %s",
-                           raw.text[0] ? raw.text : "syntax error");
+                           raw[0] ? raw : "syntax error");
         }
     }
     if (parser != NULL) fy_parser_destroy(parser);
-    fy_diag_destroy(fd);
+    base_fy_fini(&fy);
     return ok;
 }

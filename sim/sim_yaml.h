@@ -1,6 +1,7 @@
 /*
  * sim_yaml.h — a YAML file as a small plain tree, with the position of
- * every node. The only place libfyaml is used.
+ * every node. The only place scenarios meet libfyaml (whose diagnostics
+ * base_fy.h captures; the agent protocol's JSON reader is the other user).
  *
  * Loading is defensive (libfyaml 0.7.12 hangs on some invalid UTF-8,
  * expands alias bombs and holds every token it scans ahead): the bytes are
@@ -55,7 +56,7 @@ typedef struct sim_ydoc {
     uint32_t count;
     uint32_t capacity;
     uint32_t root; /* SIM_NONE for an empty document */
-    sim_arena text;
+    base_arena text;
 } sim_ydoc;
 
 /*

@@ -37,7 +37,7 @@ uint32_t sim_yedit_node_at(const sim_yedit *e, uint32_t line, uint32_t col)
 /* The text being written, and the position of its next byte (new bytes are scanned once). */
 typedef struct emitter {
     const sim_yedit *e;
-    sim_buf buf;
+    base_buf buf;
     size_t scanned;    /* bytes of buf counted so far */
     uint32_t line;     /* of the byte at `scanned` */
     size_t line_start; /* offset where that line starts */
@@ -74,20 +74,20 @@ static bool plain_safe(const char *s, size_t len)
     return true;
 }
 
-static void put_quoted(sim_buf *b, const char *s, size_t len)
+static void put_quoted(base_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    sim_buf_puts(b, "\"");
+    base_buf_puts(b, "\"");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[5] = {0};
         switch (c) {
-        case '"': sim_buf_puts(b, "\\\""); continue;
-        case '\\': sim_buf_puts(b, "\\\\"); continue;
-        case '\n': sim_buf_puts(b, "\\n"); continue;
-        case '\t': sim_buf_puts(b, "\\t"); continue;
-        case '\r': sim_buf_puts(b, "\\r"); continue;
-        case 0: sim_buf_puts(b, "\\0"); continue;
+        case '"': base_buf_puts(b, "\\\""); continue;
+        case '\\': base_buf_puts(b, "\\\\"); continue;
+        case '\n': base_buf_puts(b, "\\n"); continue;
+        case '\t': base_buf_puts(b, "\\t"); continue;
+        case '\r': base_buf_puts(b, "\\r"); continue;
+        case 0: base_buf_puts(b, "\\0"); continue;
         default: break;
         }
         if (c < 0x20 || c == 0x7F) {
@@ -95,33 +95,33 @@ static void put_quoted(sim_buf *b, const char *s, size_t len)
             esc[1] = 'x';
             esc[2] = hex[c >> 4];
             esc[3] = hex[c & 15];
-            sim_buf_puts(b, esc);
+            base_buf_puts(b, esc);
         } else {
             esc[0] = (char)c;
-            sim_buf_puts(b, esc);
+            base_buf_puts(b, esc);
         }
     }
-    sim_buf_puts(b, "\"");
+    base_buf_puts(b, "\"");
 }
 
 char *sim_yaml_quote(const char *s, size_t len)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     put_quoted(&b, s, len);
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static void put_scalar(emitter *m, uint32_t index)
 {
     const sim_yedit *e = m->e;
-    sim_buf *b = &m->buf;
+    base_buf *b = &m->buf;
     const sim_ynode *n = &e->doc->nodes[index];
     mark(m, index);
     if (e->replace[index] != NULL) {
-        sim_buf_puts(b, e->replace[index]);
+        base_buf_puts(b, e->replace[index]);
     } else if (n->style == SIM_YS_PLAIN && plain_safe(n->text, n->len)) {
-        sim_buf_puts(b, n->text);
+        base_buf_puts(b, n->text);
     } else if (n->style == SIM_YS_PLAIN && n->len == 0) {
         /* an empty plain scalar: write nothing (the value is null-ish) */
     } else {
@@ -129,9 +129,9 @@ static void put_scalar(emitter *m, uint32_t index)
     }
 }
 
-static void indent(sim_buf *b, uint32_t level)
+static void indent(base_buf *b, uint32_t level)
 {
-    for (uint32_t i = 0; i < level; i++) sim_buf_puts(b, "  ");
+    for (uint32_t i = 0; i < level; i++) base_buf_puts(b, "  ");
 }
 
 static uint32_t kept_children(const sim_yedit *e, const sim_ynode *n)
@@ -147,17 +147,17 @@ static void put_node(emitter *m, uint32_t index, uint32_t level, bool inline_fir
 static void put_value(emitter *m, uint32_t index, uint32_t level)
 {
     const sim_ynode *n = &m->e->doc->nodes[index];
-    sim_buf *b = &m->buf;
+    base_buf *b = &m->buf;
     if (n->type == SIM_Y_SCALAR) {
-        sim_buf_puts(b, " ");
+        base_buf_puts(b, " ");
         put_scalar(m, index);
-        sim_buf_puts(b, "\n");
+        base_buf_puts(b, "\n");
     } else if (kept_children(m->e, n) == 0) {
-        sim_buf_puts(b, " ");
+        base_buf_puts(b, " ");
         mark(m, index);
-        sim_buf_puts(b, n->type == SIM_Y_MAP ? "{}\n" : "[]\n");
+        base_buf_puts(b, n->type == SIM_Y_MAP ? "{}\n" : "[]\n");
     } else {
-        sim_buf_puts(b, "\n");
+        base_buf_puts(b, "\n");
         put_node(m, index, level + 1, false);
     }
 }
@@ -175,7 +175,7 @@ static void put_map(emitter *m, uint32_t index, uint32_t level, bool inline_firs
             if (first) mark(m, index);
             first = false;
             put_scalar(m, k);
-            sim_buf_puts(&m->buf, ":");
+            base_buf_puts(&m->buf, ":");
             put_value(m, v, level);
         }
         k = e->doc->nodes[v].next;
@@ -194,10 +194,10 @@ static void put_seq(emitter *m, uint32_t index, uint32_t level, bool inline_firs
         first = false;
         const sim_ynode *item = &e->doc->nodes[i];
         if (item->type == SIM_Y_MAP && kept_children(e, item) > 0) {
-            sim_buf_puts(&m->buf, "- ");
+            base_buf_puts(&m->buf, "- ");
             put_node(m, i, level + 1, true);
         } else {
-            sim_buf_puts(&m->buf, "-");
+            base_buf_puts(&m->buf, "-");
             put_value(m, i, level);
         }
     }
@@ -213,7 +213,7 @@ static void put_node(emitter *m, uint32_t index, uint32_t level, bool inline_fir
         put_seq(m, index, level, inline_first);
     } else {
         put_scalar(m, index);
-        sim_buf_puts(&m->buf, "\n");
+        base_buf_puts(&m->buf, "\n");
     }
 }
 
@@ -221,27 +221,27 @@ char *sim_yemit(const sim_yedit *e, const char *header_comment, size_t *len)
 {
     assert(e != NULL && e->doc != NULL);
     emitter m = {.e = e, .line = 1};
-    sim_buf *bp = &m.buf;
-    sim_buf_init(bp);
+    base_buf *bp = &m.buf;
+    base_buf_init(bp, 0);
     memset(e->out_line, 0, ((size_t)e->doc->count + 1) * sizeof *e->out_line);
     memset(e->out_col, 0, ((size_t)e->doc->count + 1) * sizeof *e->out_col);
     if (header_comment != NULL) {
         for (const char *p = header_comment; *p != '\0';) {
             const char *nl = strchr(p, '\n');
             size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            sim_buf_puts(bp, "# ");
+            base_buf_puts(bp, "# ");
             char line[512];
             if (n >= sizeof line) n = sizeof line - 1;
             memcpy(line, p, n);
             line[n] = '\0';
-            sim_buf_puts(bp, line);
-            sim_buf_puts(bp, "\n");
+            base_buf_puts(bp, line);
+            base_buf_puts(bp, "\n");
             p += n + (nl ? 1 : 0);
             if (nl == NULL) break;
         }
     }
     if (e->doc->root != SIM_NONE) put_node(&m, e->doc->root, 0, false);
-    char *text = sim_buf_take(bp);
+    char *text = base_buf_take(bp);
     if (len != NULL) *len = text ? strlen(text) : 0;
     return text;
 }

@@ -13,6 +13,7 @@
  *     bench_core [exchanges] [repeats]
  */
 #include "cm.h"
+#include "base_alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +21,6 @@
 #include <time.h>
 
 #define PAIRS 8
-
-static void *bench_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    (void)ctx;
-    (void)old_size;
-    if (new_size == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, new_size);
-}
 
 static double now_s(void)
 {
@@ -102,7 +92,7 @@ static void build(bench *b, uint32_t per_client)
                                               .sandbox_group = CM_NONE32};
     }
     cm_world_config *cfg = &b->cfg;
-    cfg->alloc = (cm_alloc){.realloc = bench_realloc};
+    cfg->alloc = (cm_alloc){.realloc = base_libc_realloc};
     cfg->strategy = &cm_strategy_fifo;
     cm_profile_init(&cfg->profile, CM_PROFILE_VENTURA);
     cfg->blobs = b->blobs;

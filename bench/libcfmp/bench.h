@@ -23,6 +23,7 @@ struct bench_transport {
 extern const struct bench_transport bench_raw_transport;
 extern const struct bench_transport bench_cfmp_transport;
 extern const struct bench_transport bench_raw_epoll_transport;
+extern const struct bench_transport bench_raw_spin_transport;
 #ifdef CFMP_BENCH_NNG
 extern const struct bench_transport bench_nng_transport;
 #endif

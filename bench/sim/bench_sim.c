@@ -9,6 +9,11 @@
  *    Target (issue 3): >= 100,000 runs per second.
  * 2. Simulated time per wall-clock time on a timeout-heavy scenario
  *    (requests that wait out 10 s timeouts). Target: >= 100,000x.
+ * 3. Exhaustive search of issue 11's fan-in scenario (fan-in-N.yaml: N
+ *    clients, two two-way sends each, 10 ms timeouts, a 1 ms handler) for
+ *    N = 2..5, with partial-order reduction (sleep sets, the default) and
+ *    without (the baseline, same run): schedules, wall time, ratios.
+ *    Target (issue 11): N=4 and N=5 complete, each in under 1 s.
  *
  *     bench_sim [runs]      (default 200000)
  */
@@ -18,9 +23,11 @@
 #include <time.h>
 
 #include "sim_check.h"
+#include "sim_explore_run.h"
 #include "sim_compile.h"
 #include "sim_load.h"
 #include "sim_run.h"
+#include "base_alloc.h"
 
 static double now_s(void)
 {
@@ -72,24 +79,13 @@ static sim_model_session *session_for(const sim_compiled *c)
     return sim_model_session_new(c, &opt);
 }
 
-static void *bench_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    (void)ctx;
-    (void)old_size;
-    if (new_size == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, new_size);
-}
-
 /* The baseline: the core alone, world reused, same seeds. */
 static double core_only(const sim_compiled *c, uint64_t runs)
 {
     cm_world_config cfg = c->cfg;
     cm_rng rng;
     cm_rng_seed(&rng, 1);
-    cfg.alloc = (cm_alloc){.realloc = bench_realloc};
+    cfg.alloc = (cm_alloc){.realloc = base_libc_realloc};
     cfg.strategy = &cm_strategy_random;
     cfg.strategy_ctx = &rng;
     cfg.trace_capacity = 0;
@@ -105,6 +101,48 @@ static double core_only(const sim_compiled *c, uint64_t runs)
     double dt = now_s() - t0;
     cm_world_destroy(w);
     return dt;
+}
+
+/* One exhaustive exploration of fan-in-n.yaml: schedules, wall seconds, complete. */
+static void fan_in_explore(const sim_scenario *sc, bool reduce, uint64_t *schedules, double *wall_s, bool *complete)
+{
+    sim_explore_plan plan = sim_explore_plan_default();
+    plan.exhaustive = true;
+    plan.no_reduction = !reduce;
+    sim_result r;
+    double t0 = now_s();
+    sim_explore_scenario(sc, &plan, &r);
+    *wall_s = now_s() - t0;
+    *schedules = r.explored.runs;
+    *complete = r.explored.complete;
+    sim_result_free(&r);
+}
+
+/* Section 3: one line per N, reduced against unreduced (the baseline, cut at 100,000 schedules). */
+static void fan_in(uint32_t n)
+{
+    char name[64];
+    snprintf(name, sizeof name, "fan-in-%u.yaml", n);
+    sim_scenario sc;
+    sim_compiled c;
+    if (!load(name, &sc, &c)) return;
+    uint64_t full_runs = 0, red_runs = 0;
+    double full_s = 0, red_s = 0;
+    bool full_done = false, red_done = false;
+    fan_in_explore(&sc, false, &full_runs, &full_s, &full_done);
+    fan_in_explore(&sc, true, &red_runs, &red_s, &red_done);
+    if (n == 2) printf("bench_sim: exhaustive search of the fan-in scenario (issue 11), reduced vs unreduced\n");
+    printf("  N=%u unreduced: %llu schedules%s in %.3f s; reduced: %llu schedules%s in %.3f s; "
+           "schedules %.2fx, time %.2fx\n",
+           n, (unsigned long long)full_runs, full_done ? "" : " (cut at the bound)", full_s,
+           (unsigned long long)red_runs, red_done ? "" : " (cut at the bound)", red_s,
+           (double)full_runs / (double)(red_runs ? red_runs : 1), full_s / (red_s > 0 ? red_s : 1e-9));
+    if (n >= 4) {
+        bool met = red_done && red_s < 1.0;
+        printf("  target N=%u complete in under 1 s: %s\n", n, met ? "met" : "NOT met");
+    }
+    sim_compiled_free(&c);
+    sim_scenario_free(&sc);
 }
 
 int main(int argc, char **argv)
@@ -151,6 +189,7 @@ int main(int argc, char **argv)
     printf("  %llu runs, %.1f s virtual in %.3f s wall -> simulated/wall = %.3gx\n",
            (unsigned long long)heavy_runs, (double)heavy_virtual * 1e-9, heavy_s, ratio);
     printf("  target >= 100000x: %s (%.3gx of target)\n", ratio >= 1e5 ? "met" : "NOT met", ratio / 1e5);
+    for (uint32_t n = 2; n <= 5; n++) fan_in(n);
     sim_compiled_free(&small_c);
     sim_compiled_free(&heavy_c);
     sim_scenario_free(&small);

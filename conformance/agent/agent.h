@@ -110,14 +110,14 @@ typedef struct agent_blob {
 
 /* A scenario signal: raised here (local) and elsewhere (remote, as the runner relays it). */
 typedef struct agent_signal {
-    char name[CONF_NAME_MAX + 1];
+    char name[CONF_SIGNAL_NAME_MAX + 1];
     uint32_t local;
     uint32_t remote;
 } agent_signal;
 
 typedef struct agent_state {
     agent_mutex *lock;
-    conf_arena arena; /* steps and names, for the process's life */
+    base_arena arena; /* steps and names, for the process's life */
     char process[CONF_NAME_MAX + 1];
     bool declared;
     bool started;
@@ -188,6 +188,8 @@ typedef struct agent_event {
     int64_t size;
     bool has_data;
     conf_data data;
+    bool has_request; /* callout: the request's data */
+    conf_data request;
     const char *callback;
     bool has_info;
     int64_t info;
@@ -233,6 +235,7 @@ uint32_t agent_callback_slot_of(CFMessagePortInvalidationCallBack fn); /* AGENT_
 /* Where a program runs: the port it serves (self) and, in a callout, the request and reply. */
 typedef struct agent_frame {
     CFMessagePortRef self;
+    int32_t msgid;     /* in a callout: the request's */
     CFDataRef request;
     CFDataRef reply; /* +1 */
     bool in_callout;

@@ -281,8 +281,10 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
     e.msgid = msgid;
     e.has_size = true;
     e.size = data != NULL ? CFDataGetLength(data) : 0;
+    e.has_request = true; /* R39: a NULL request is empty data */
+    e.request = view_of(data);
     agent_out_event(&e);
-    agent_frame f = {.self = local, .request = data, .reply = NULL, .in_callout = true};
+    agent_frame f = {.self = local, .msgid = msgid, .request = data, .reply = NULL, .in_callout = true};
     if (c != NULL) agent_exec_program(&f, c->handler);
     agent_event done = event_of("callout_done");
     done.port = e.port;
@@ -854,11 +856,37 @@ void agent_exec_step(agent_frame *frame, const conf_step *step, int64_t cmd_id)
     if (r.owned != NULL) CFRelease(r.owned);
 }
 
+/* when: does the callout's request match the step's condition? (Handlers only: the loader's rule.) */
+static bool when_holds(const agent_frame *frame, const conf_step *s)
+{
+    assert(s->when != 0 && frame != NULL);
+    if (!frame->in_callout) return false;
+    CFIndex len = frame->request != NULL ? CFDataGetLength(frame->request) : 0; /* R39: NULL is empty */
+    const UInt8 *bytes = frame->request != NULL ? CFDataGetBytePtr(frame->request) : NULL;
+    if ((s->when & CM_WHEN_MSGID) && frame->msgid != s->when_msgid) return false;
+    if ((s->when & CM_WHEN_SIZE) && (int64_t)len != s->when_size) return false;
+    if (s->when & CM_WHEN_DATA) {
+        const conf_data *d = &s->when_data;
+        if (d->kind == CONF_DATA_BYTES) {
+            if ((size_t)len != d->len || (len > 0 && memcmp(bytes, d->bytes, d->len) != 0)) return false;
+        } else {
+            if ((int64_t)len != d->size) return false;
+            for (CFIndex i = 0; i < len; i++) {
+                if (bytes[i] != 0) return false; /* {size: N}: N zero bytes */
+            }
+        }
+    }
+    return true;
+}
+
 void agent_exec_program(agent_frame *frame, uint32_t program)
 {
     if (program == AGENT_NONE || program >= agent_g.program_count) return;
     const agent_program *p = &agent_g.programs[program];
-    for (uint32_t i = 0; i < p->count; i++) agent_exec_step(frame, &p->steps[i], -1);
+    for (uint32_t i = 0; i < p->count; i++) {
+        if (p->steps[i].when != 0 && !when_holds(frame, &p->steps[i])) continue; /* not for this request */
+        agent_exec_step(frame, &p->steps[i], -1);
+    }
 }
 
 /* ---- a scenario thread ------------------------------------------------------------------------------ */

@@ -159,7 +159,7 @@ static void on_program(const conf_msg *m)
     if (!copy_name(p->name, name)) REJECT("program: bad name");
     const conf_jdoc *doc = &m->doc;
     const conf_jnode *steps = conf_json_node(doc, conf_msg_get(m, "steps"));
-    p->steps = conf_arena_alloc(&agent_g.arena, ((size_t)steps->count + 1) * sizeof *p->steps);
+    p->steps = base_arena_alloc(&agent_g.arena, ((size_t)steps->count + 1) * sizeof *p->steps);
     if (p->steps == NULL) REJECT("program: out of memory");
     char err[200];
     uint32_t i = 0;
@@ -245,14 +245,14 @@ static void on_blob(const conf_msg *m)
     size_t len = 0;
     const char *hex = conf_json_text(&m->doc, conf_msg_get(m, "hex"), &len);
     int64_t id = conf_msg_int(m, "id", -1);
-    conf_arena scratch;
-    conf_arena_init(&scratch, 0);
+    base_arena scratch;
+    base_arena_init(&scratch, 0);
     size_t n = 0;
     uint8_t *bytes = hex != NULL ? conf_unhex(&scratch, hex, len, &n) : NULL;
     if (bytes == NULL || id < 0 || id >= (int64_t)AGENT_MAX_BLOBS || !agent_blob_append((uint32_t)id, bytes, n)) {
         reject("blob: bad id or hex, or too large");
     }
-    conf_arena_fini(&scratch);
+    base_arena_fini(&scratch);
 }
 
 /* Another process raised a signal: the runner says how often, in all, elsewhere. */
@@ -261,7 +261,7 @@ static void on_signal(const conf_msg *m)
     assert(m != NULL && m->type == CONF_MSG_SIGNAL);
     const char *name = conf_msg_str(m, "name");
     int64_t count = conf_msg_int(m, "count", -1);
-    if (name == NULL || !conf_name_valid(name) || count < 0 || count > UINT32_MAX) {
+    if (name == NULL || !conf_signal_name_valid(name) || count < 0 || count > UINT32_MAX) {
         reject("signal: a name and a count are needed");
         return;
     }

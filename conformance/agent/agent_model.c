@@ -41,16 +41,15 @@ typedef struct command {
 } command;
 
 typedef struct model_agent {
-    conf_jw w;
-    char *source;
-    size_t source_len;
+    base_jw w;
+    base_buf source; /* the scenario file, as its chunks came (zeroed: empty) */
     char file[4096];
     bool source_done;
     char profile[32];
     uint64_t seed;
     command *commands;
     uint32_t command_count;
-    conf_arena arena;
+    base_arena arena;
     uint64_t line;
     bool hello;
 } model_agent;
@@ -59,7 +58,7 @@ typedef struct model_agent {
  * at most MAX_COMMANDS commands, the profile and file names terminated. O(1). */
 static bool model_validate(const model_agent *a)
 {
-    if (a == NULL || a->source_len > ((size_t)1 << 20) || (a->source_len > 0 && a->source == NULL)) return false;
+    if (a == NULL || a->source.len > ((size_t)1 << 20) || (a->source.len > 0 && a->source.data == NULL)) return false;
     if (a->command_count > MAX_COMMANDS || (a->command_count > 0 && a->commands == NULL)) return false;
     if (memchr(a->profile, '\0', sizeof a->profile) == NULL) return false;
     return memchr(a->file, '\0', sizeof a->file) != NULL;
@@ -71,9 +70,9 @@ static void begin(model_agent *a, const char *type)
 {
     assert(a != NULL && type != NULL);
     assert(!a->w.open); /* one line at a time */
-    conf_jw_begin(&a->w);
-    conf_jw_key(&a->w, "type");
-    conf_jw_cstr(&a->w, type);
+    base_jw_begin(&a->w);
+    base_jw_key(&a->w, "type");
+    base_jw_cstr(&a->w, type);
 }
 
 static void end(model_agent *a)
@@ -81,12 +80,12 @@ static void end(model_agent *a)
     assert(model_validate(a));
     assert(a->w.open); /* begun by begin() */
     size_t len = 0;
-    const char *line = conf_jw_end(&a->w, &len);
+    const char *line = base_jw_end(&a->w, &len);
     if (line == NULL) {
         begin(a, "error");
-        conf_jw_key(&a->w, "message");
-        conf_jw_cstr(&a->w, "the model agent could not encode a line");
-        line = conf_jw_end(&a->w, &len);
+        base_jw_key(&a->w, "message");
+        base_jw_cstr(&a->w, "the model agent could not encode a line");
+        line = base_jw_end(&a->w, &len);
         if (line == NULL) return;
     }
     fwrite(line, 1, len, stdout);
@@ -108,11 +107,11 @@ static void error_line(model_agent *a, const char *message, bool fatal)
     assert(n < sizeof safe);
     safe[n] = '\0';
     begin(a, "error");
-    conf_jw_key(&a->w, "message");
-    conf_jw_cstr(&a->w, safe);
+    base_jw_key(&a->w, "message");
+    base_jw_cstr(&a->w, safe);
     if (fatal) {
-        conf_jw_key(&a->w, "fatal");
-        conf_jw_bool(&a->w, true);
+        base_jw_key(&a->w, "fatal");
+        base_jw_bool(&a->w, true);
     }
     end(a);
     fflush(stdout);
@@ -123,33 +122,33 @@ static void hello_line(model_agent *a)
     assert(model_validate(a));
     assert(a->hello); /* answers the runner's hello */
     begin(a, "hello");
-    conf_jw *w = &a->w;
-    conf_jw_key(w, "protocol");
-    conf_jw_int(w, CONF_PROTO_VERSION);
-    conf_jw_key(w, "implementation");
-    conf_jw_obj_begin(w);
-    conf_jw_key(w, "name");
-    conf_jw_cstr(w, "portsim-model");
-    conf_jw_key(w, "version");
-    conf_jw_cstr(w, PORTSIM_VERSION);
-    conf_jw_obj_end(w);
-    conf_jw_key(w, "backend");
-    conf_jw_cstr(w, "model");
-    conf_jw_key(w, "clock");
-    conf_jw_cstr(w, "virtual");
-    conf_jw_key(w, "world");
-    conf_jw_bool(w, true);
+    base_jw *w = &a->w;
+    base_jw_key(w, "protocol");
+    base_jw_int(w, CONF_PROTO_VERSION);
+    base_jw_key(w, "implementation");
+    base_jw_obj_begin(w);
+    base_jw_key(w, "name");
+    base_jw_cstr(w, "portsim-model");
+    base_jw_key(w, "version");
+    base_jw_cstr(w, PORTSIM_VERSION);
+    base_jw_obj_end(w);
+    base_jw_key(w, "backend");
+    base_jw_cstr(w, "model");
+    base_jw_key(w, "clock");
+    base_jw_cstr(w, "virtual");
+    base_jw_key(w, "world");
+    base_jw_bool(w, true);
     static const char *const caps[] = {CONF_CAP_DISPATCH_QUEUES, CONF_CAP_CONCURRENT_QUEUES, CONF_CAP_TIMERS,
                                        CONF_CAP_PER_PID, CONF_CAP_MALFORMED_SEND, CONF_CAP_COPY_DESCRIPTION,
                                        CONF_CAP_MACH_SERVICES, CONF_CAP_SANDBOX};
-    conf_jw_key(w, "capabilities");
-    conf_jw_arr_begin(w);
-    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) conf_jw_cstr(w, caps[i]);
-    conf_jw_arr_end(w);
-    conf_jw_key(w, "events");
-    conf_jw_arr_begin(w);
-    for (uint8_t k = SIM_EV_NONE + 1; k < SIM_EV_KIND_COUNT; k++) conf_jw_cstr(w, sim_event_kind_name(k));
-    conf_jw_arr_end(w);
+    base_jw_key(w, "capabilities");
+    base_jw_arr_begin(w);
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) base_jw_cstr(w, caps[i]);
+    base_jw_arr_end(w);
+    base_jw_key(w, "events");
+    base_jw_arr_begin(w);
+    for (uint8_t k = SIM_EV_NONE + 1; k < SIM_EV_KIND_COUNT; k++) base_jw_cstr(w, sim_event_kind_name(k));
+    base_jw_arr_end(w);
     end(a);
     fflush(stdout);
 }
@@ -166,17 +165,17 @@ static void put_data(model_agent *a, const char *key, const sim_data *d)
     } else if (d->kind == SIM_DATA_SIZE) {
         c = (conf_data){.kind = CONF_DATA_SIZE, .size = d->size};
     }
-    conf_jw_key(&a->w, key);
+    base_jw_key(&a->w, key);
     conf_data_write(&a->w, &c, CONF_DATA_INLINE_MAX);
 }
 
 static void put_thread(model_agent *a, uint16_t thread)
 {
-    conf_jw_key(&a->w, "thread");
+    base_jw_key(&a->w, "thread");
     if (thread == UINT16_MAX) {
-        conf_jw_null(&a->w);
+        base_jw_null(&a->w);
     } else {
-        conf_jw_uint(&a->w, thread);
+        base_jw_uint(&a->w, thread);
     }
 }
 
@@ -185,15 +184,15 @@ static void call_line(model_agent *a, const sim_scenario *sc, const sim_exec *e,
     assert(model_validate(a) && sc != NULL && e != NULL);
     assert(e->step < sc->step_count && e->process < sc->process_count); /* sim_obs_validate */
     begin(a, "call");
-    conf_jw_key(&a->w, "exec");
-    conf_jw_uint(&a->w, index + 1);
-    conf_jw_key(&a->w, "ref");
-    conf_jw_uint(&a->w, e->step);
-    conf_jw_key(&a->w, "process");
-    conf_jw_cstr(&a->w, sc->processes[e->process].name);
+    base_jw_key(&a->w, "exec");
+    base_jw_uint(&a->w, index + 1);
+    base_jw_key(&a->w, "ref");
+    base_jw_uint(&a->w, e->step);
+    base_jw_key(&a->w, "process");
+    base_jw_cstr(&a->w, sc->processes[e->process].name);
     put_thread(a, e->thread);
-    conf_jw_key(&a->w, "t_ns");
-    conf_jw_int(&a->w, e->start_ns);
+    base_jw_key(&a->w, "t_ns");
+    base_jw_int(&a->w, e->start_ns);
     end(a);
 }
 
@@ -201,34 +200,34 @@ static void put_result(model_agent *a, const sim_scenario *sc, const sim_exec *e
 {
     assert(a != NULL && sc != NULL && e != NULL);
     assert(e->step < sc->step_count && e->outcome == SIM_OUTCOME_RETURNED);
-    conf_jw *w = &a->w;
+    base_jw *w = &a->w;
     switch (sim_op_result_type(sc->steps[e->step].op)) {
     case SIM_RT_STATUS:
     case SIM_RT_RUN:
     case SIM_RT_INT:
-        conf_jw_key(w, "result");
-        conf_jw_int(w, e->value);
+        base_jw_key(w, "result");
+        base_jw_int(w, e->value);
         break;
     case SIM_RT_CREATED:
     case SIM_RT_BOOL:
-        conf_jw_key(w, "result");
-        conf_jw_bool(w, e->value != 0);
+        base_jw_key(w, "result");
+        base_jw_bool(w, e->value != 0);
         break;
     case SIM_RT_NAME: put_data(a, "result", &e->data); break;
     case SIM_RT_INFO:
-        conf_jw_key(w, "result");
+        base_jw_key(w, "result");
         if (e->info == SIM_INFO_UNDEFINED) {
-            conf_jw_cstr(w, "undefined");
+            base_jw_cstr(w, "undefined");
         } else {
-            conf_jw_int(w, e->info);
+            base_jw_int(w, e->info);
         }
         break;
     case SIM_RT_CALLBACK:
-        conf_jw_key(w, "result");
+        base_jw_key(w, "result");
         if (e->callback < sc->program_count) {
-            conf_jw_cstr(w, sc->programs[e->callback].name);
+            base_jw_cstr(w, sc->programs[e->callback].name);
         } else {
-            conf_jw_null(w);
+            base_jw_null(w);
         }
         break;
     default: break;
@@ -239,31 +238,31 @@ static void return_line(model_agent *a, const sim_scenario *sc, const sim_exec *
 {
     assert(model_validate(a) && sc != NULL && e != NULL);
     assert(e->outcome == SIM_OUTCOME_RETURNED && e->end_ns >= e->start_ns);
-    conf_jw *w = &a->w;
+    base_jw *w = &a->w;
     begin(a, "return");
-    conf_jw_key(w, "exec");
-    conf_jw_uint(w, index + 1);
-    conf_jw_key(w, "t_ns");
-    conf_jw_int(w, e->end_ns);
-    conf_jw_key(w, "elapsed_ns");
-    conf_jw_int(w, e->end_ns - e->start_ns);
+    base_jw_key(w, "exec");
+    base_jw_uint(w, index + 1);
+    base_jw_key(w, "t_ns");
+    base_jw_int(w, e->end_ns);
+    base_jw_key(w, "elapsed_ns");
+    base_jw_int(w, e->end_ns - e->start_ns);
     put_result(a, sc, e);
-    conf_jw_key(w, "port");
+    base_jw_key(w, "port");
     if (e->port >= 0) {
-        conf_jw_int(w, e->port);
+        base_jw_int(w, e->port);
     } else {
-        conf_jw_null(w);
+        base_jw_null(w);
     }
-    conf_jw_key(w, "should_free_info");
-    conf_jw_bool(w, e->should_free_info);
+    base_jw_key(w, "should_free_info");
+    base_jw_bool(w, e->should_free_info);
     uint8_t type = sim_op_result_type(sc->steps[e->step].op);
     if (type != SIM_RT_NAME) put_data(a, "reply", &e->data);
-    conf_jw_key(w, "convid");
-    conf_jw_int(w, e->convid);
-    conf_jw_key(w, "msg");
-    conf_jw_int(w, e->request);
-    conf_jw_key(w, "msgid");
-    conf_jw_int(w, e->msgid);
+    base_jw_key(w, "convid");
+    base_jw_int(w, e->convid);
+    base_jw_key(w, "msg");
+    base_jw_int(w, e->request);
+    base_jw_key(w, "msgid");
+    base_jw_int(w, e->msgid);
     end(a);
 }
 
@@ -271,43 +270,48 @@ static void event_line(model_agent *a, const sim_scenario *sc, const sim_event *
 {
     assert(model_validate(a) && sc != NULL && ev != NULL);
     assert(ev->kind != SIM_EV_NONE && ev->kind < SIM_EV_KIND_COUNT); /* sim_obs_validate */
-    conf_jw *w = &a->w;
+    base_jw *w = &a->w;
     begin(a, "event");
-    conf_jw_key(w, "kind");
-    conf_jw_cstr(w, sim_event_kind_name(ev->kind));
-    conf_jw_key(w, "t_ns");
-    conf_jw_int(w, ev->time_ns);
+    base_jw_key(w, "kind");
+    base_jw_cstr(w, sim_event_kind_name(ev->kind));
+    base_jw_key(w, "t_ns");
+    base_jw_int(w, ev->time_ns);
     if (ev->process < sc->process_count) {
-        conf_jw_key(w, "process");
-        conf_jw_cstr(w, sc->processes[ev->process].name);
+        base_jw_key(w, "process");
+        base_jw_cstr(w, sc->processes[ev->process].name);
     }
     put_thread(a, ev->thread);
     if (ev->port >= 0) {
-        conf_jw_key(w, "port");
-        conf_jw_int(w, ev->port);
+        base_jw_key(w, "port");
+        base_jw_int(w, ev->port);
     }
-    conf_jw_key(w, "msgid");
-    conf_jw_int(w, ev->msgid);
-    conf_jw_key(w, "convid");
-    conf_jw_int(w, ev->convid);
-    conf_jw_key(w, "code");
-    conf_jw_int(w, ev->code);
-    conf_jw_key(w, "msg");
-    conf_jw_int(w, ev->msg);
+    base_jw_key(w, "msgid");
+    base_jw_int(w, ev->msgid);
+    base_jw_key(w, "convid");
+    base_jw_int(w, ev->convid);
+    base_jw_key(w, "code");
+    base_jw_int(w, ev->code);
+    base_jw_key(w, "msg");
+    base_jw_int(w, ev->msg);
     put_data(a, "data", &ev->data);
-    conf_jw_key(w, "via_set");
-    conf_jw_bool(w, (ev->flags & SIM_EVF_VIA_SET) != 0);
-    conf_jw_key(w, "delivered");
-    conf_jw_bool(w, (ev->flags & SIM_EVF_DELIVERED) != 0);
-    conf_jw_key(w, "done");
-    conf_jw_bool(w, (ev->flags & SIM_EVF_DONE) != 0);
+    if (ev->size_bytes >= 0) {
+        base_jw_key(w, "size");
+        base_jw_int(w, ev->size_bytes);
+    }
+    if (ev->flags & SIM_EVF_REQUEST) put_data(a, "request", &ev->request);
+    base_jw_key(w, "via_set");
+    base_jw_bool(w, (ev->flags & SIM_EVF_VIA_SET) != 0);
+    base_jw_key(w, "delivered");
+    base_jw_bool(w, (ev->flags & SIM_EVF_DELIVERED) != 0);
+    base_jw_key(w, "done");
+    base_jw_bool(w, (ev->flags & SIM_EVF_DONE) != 0);
     if (ev->step < sc->step_count) {
-        conf_jw_key(w, "step");
-        conf_jw_uint(w, ev->step);
+        base_jw_key(w, "step");
+        base_jw_uint(w, ev->step);
     }
     if (ev->note != NULL) {
-        conf_jw_key(w, "note");
-        conf_jw_cstr(w, ev->note);
+        base_jw_key(w, "note");
+        base_jw_cstr(w, ev->note);
     }
     end(a);
 }
@@ -353,16 +357,16 @@ static void emit_obs(model_agent *a, const sim_scenario *sc, const sim_obs *obs)
     }
     free(items);
     begin(a, "end");
-    conf_jw_key(&a->w, "t_ns");
-    conf_jw_int(&a->w, obs->end_ns);
-    conf_jw_key(&a->w, "reason");
-    conf_jw_cstr(&a->w, obs->end_reason);
+    base_jw_key(&a->w, "t_ns");
+    base_jw_int(&a->w, obs->end_ns);
+    base_jw_key(&a->w, "reason");
+    base_jw_cstr(&a->w, obs->end_reason);
     char hash[24];
     snprintf(hash, sizeof hash, "0x%016" PRIx64, obs->trace_hash);
-    conf_jw_key(&a->w, "trace_hash");
-    conf_jw_cstr(&a->w, hash);
-    conf_jw_key(&a->w, "events");
-    conf_jw_uint(&a->w, obs->trace_events);
+    base_jw_key(&a->w, "trace_hash");
+    base_jw_cstr(&a->w, hash);
+    base_jw_key(&a->w, "events");
+    base_jw_uint(&a->w, obs->trace_events);
     end(a);
     fflush(stdout);
 }
@@ -414,7 +418,7 @@ static void run_world(model_agent *a)
     sim_diag diag;
     sim_diag_init(&diag, a->file);
     sim_scenario sc;
-    if (!sim_load_buffer(a->file, (const uint8_t *)a->source, a->source_len, &sc, &diag)) {
+    if (!sim_load_buffer(a->file, (const uint8_t *)a->source.data, a->source.len, &sc, &diag)) {
         char text[300];
         snprintf(text, sizeof text, "the scenario does not load (%u errors; first: %s)", sim_diag_total(&diag),
                  diag.count ? diag.entries[0].message : "?");
@@ -457,16 +461,13 @@ static void on_source(model_agent *a, const conf_msg *m)
     assert(m != NULL && m->type == CONF_MSG_SOURCE);
     size_t len = 0;
     const char *text = conf_json_text(&m->doc, conf_msg_get(m, "text"), &len);
-    if (a->source_done || a->source_len + len > ((size_t)1 << 20)) {
+    if (a->source_done || a->source.len + len > ((size_t)1 << 20)) {
         error_line(a, "source: too long, or sent twice", true);
         exit(2);
     }
-    char *grown = realloc(a->source, a->source_len + len + 1);
-    if (grown == NULL) exit(3);
-    memcpy(grown + a->source_len, text, len);
-    a->source = grown;
-    a->source_len += len;
-    assert(a->source_len <= ((size_t)1 << 20));
+    base_buf_append(&a->source, text, len);
+    if (a->source.failed) exit(3);
+    assert(a->source.len <= ((size_t)1 << 20));
     snprintf(a->file, sizeof a->file, "%s", conf_msg_str(m, "file"));
     a->source_done = conf_msg_bool(m, "last", false);
 }
@@ -561,7 +562,7 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.seed = 1;
     assert(model_validate(&a));
-    conf_arena_init(&a.arena, (size_t)256 << 20);
+    base_arena_init(&a.arena, (size_t)256 << 20);
     if (!conf_jw_init(&a.w)) return 3;
     size_t cap = CONF_JSON_MAX_LINE + 65536, len = 0;
     char *buf = malloc(cap);
@@ -588,9 +589,9 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     free(buf);
-    free(a.source);
+    base_buf_fini(&a.source);
     free(a.commands);
-    conf_arena_fini(&a.arena);
-    conf_jw_fini(&a.w);
+    base_arena_fini(&a.arena);
+    base_jw_fini(&a.w);
     return 0;
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 
 static agent_mutex *out_lock;
-static conf_jw out_writer;
+static base_jw out_writer;
 
 void agent_out_init(void)
 {
@@ -31,14 +31,14 @@ static void finish_line(void)
     assert(out_lock != NULL);
     assert(out_writer.open); /* begun by begin_line, under out_lock */
     size_t len = 0;
-    const char *line = conf_jw_end(&out_writer, &len);
+    const char *line = base_jw_end(&out_writer, &len);
     if (line == NULL) {
-        conf_jw_begin(&out_writer);
-        conf_jw_key(&out_writer, "type");
-        conf_jw_cstr(&out_writer, "error");
-        conf_jw_key(&out_writer, "message");
-        conf_jw_cstr(&out_writer, "the agent could not encode a line (too long or out of memory)");
-        line = conf_jw_end(&out_writer, &len);
+        base_jw_begin(&out_writer);
+        base_jw_key(&out_writer, "type");
+        base_jw_cstr(&out_writer, "error");
+        base_jw_key(&out_writer, "message");
+        base_jw_cstr(&out_writer, "the agent could not encode a line (too long or out of memory)");
+        line = base_jw_end(&out_writer, &len);
         if (line == NULL) return;
     }
     if (!agent_write_stdout(line, len)) agent_exit(0); /* the runner is gone */
@@ -49,9 +49,9 @@ static void begin_line(const char *type)
     assert(type != NULL && out_lock != NULL);
     agent_mutex_lock(out_lock);
     assert(!out_writer.open); /* one line at a time, under out_lock */
-    conf_jw_begin(&out_writer);
-    conf_jw_key(&out_writer, "type");
-    conf_jw_cstr(&out_writer, type);
+    base_jw_begin(&out_writer);
+    base_jw_key(&out_writer, "type");
+    base_jw_cstr(&out_writer, type);
 }
 
 static void end_line(void)
@@ -66,35 +66,35 @@ void agent_out_hello(void)
     const agent_backend_info *b = agent_backend();
     assert(b != NULL && b->capabilities != NULL && b->implementation != NULL);
     begin_line("hello");
-    conf_jw *w = &out_writer;
-    conf_jw_key(w, "protocol");
-    conf_jw_int(w, CONF_PROTO_VERSION);
-    conf_jw_key(w, "implementation");
-    conf_jw_obj_begin(w);
-    conf_jw_key(w, "name");
-    conf_jw_cstr(w, b->implementation);
-    conf_jw_key(w, "version");
-    conf_jw_cstr(w, b->version);
-    conf_jw_obj_end(w);
-    conf_jw_key(w, "backend");
-    conf_jw_cstr(w, b->backend);
-    conf_jw_key(w, "clock");
-    conf_jw_cstr(w, "host_monotonic");
-    conf_jw_key(w, "world");
-    conf_jw_bool(w, false);
-    conf_jw_key(w, "capabilities");
-    conf_jw_arr_begin(w);
-    for (const char *const *c = b->capabilities; *c != NULL; c++) conf_jw_cstr(w, *c);
-    conf_jw_arr_end(w);
+    base_jw *w = &out_writer;
+    base_jw_key(w, "protocol");
+    base_jw_int(w, CONF_PROTO_VERSION);
+    base_jw_key(w, "implementation");
+    base_jw_obj_begin(w);
+    base_jw_key(w, "name");
+    base_jw_cstr(w, b->implementation);
+    base_jw_key(w, "version");
+    base_jw_cstr(w, b->version);
+    base_jw_obj_end(w);
+    base_jw_key(w, "backend");
+    base_jw_cstr(w, b->backend);
+    base_jw_key(w, "clock");
+    base_jw_cstr(w, "host_monotonic");
+    base_jw_key(w, "world");
+    base_jw_bool(w, false);
+    base_jw_key(w, "capabilities");
+    base_jw_arr_begin(w);
+    for (const char *const *c = b->capabilities; *c != NULL; c++) base_jw_cstr(w, *c);
+    base_jw_arr_end(w);
     /* Event kinds this agent reports completely (through the API alone). Not "block": CF runs
      * blocks of its own (a dispatch-queue port's deliveries) that the API cannot see. */
     static const char *const events[] = {"callout", "callout_done", "invalidation_callback",
                                          "context_retain", "context_release",
                                          "context_copy_description", "timer"};
-    conf_jw_key(w, "events");
-    conf_jw_arr_begin(w);
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) conf_jw_cstr(w, events[i]);
-    conf_jw_arr_end(w);
+    base_jw_key(w, "events");
+    base_jw_arr_begin(w);
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) base_jw_cstr(w, events[i]);
+    base_jw_arr_end(w);
     end_line();
 }
 
@@ -114,7 +114,7 @@ static void put_safe_text(const char *text)
     }
     assert(n < sizeof safe);
     safe[n] = '\0';
-    conf_jw_cstr(&out_writer, safe);
+    base_jw_cstr(&out_writer, safe);
 }
 
 void agent_out_error(const char *message, bool fatal)
@@ -122,11 +122,11 @@ void agent_out_error(const char *message, bool fatal)
     assert(message != NULL);
     assert(out_lock != NULL);
     begin_line("error");
-    conf_jw_key(&out_writer, "message");
+    base_jw_key(&out_writer, "message");
     put_safe_text(message);
     if (fatal) {
-        conf_jw_key(&out_writer, "fatal");
-        conf_jw_bool(&out_writer, true);
+        base_jw_key(&out_writer, "fatal");
+        base_jw_bool(&out_writer, true);
     }
     end_line();
 }
@@ -141,18 +141,18 @@ void agent_out_log(const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     begin_line("log");
-    conf_jw_key(&out_writer, "message");
+    base_jw_key(&out_writer, "message");
     put_safe_text(text);
     end_line();
 }
 
 static void put_thread(const char *thread)
 {
-    conf_jw_key(&out_writer, "thread");
+    base_jw_key(&out_writer, "thread");
     if (thread != NULL) {
-        conf_jw_cstr(&out_writer, thread);
+        base_jw_cstr(&out_writer, thread);
     } else {
-        conf_jw_null(&out_writer);
+        base_jw_null(&out_writer);
     }
 }
 
@@ -161,18 +161,18 @@ void agent_out_call(int64_t exec, uint32_t ref, int64_t cmd_id, const char *thre
     assert(exec >= 1); /* agent_g.next_exec starts at 1 */
     assert(cmd_id >= -1); /* -1: a program's step, not a command */
     begin_line("call");
-    conf_jw *w = &out_writer;
-    conf_jw_key(w, "exec");
-    conf_jw_int(w, exec);
-    conf_jw_key(w, "ref");
-    conf_jw_uint(w, ref);
+    base_jw *w = &out_writer;
+    base_jw_key(w, "exec");
+    base_jw_int(w, exec);
+    base_jw_key(w, "ref");
+    base_jw_uint(w, ref);
     if (cmd_id >= 0) {
-        conf_jw_key(w, "id");
-        conf_jw_int(w, cmd_id);
+        base_jw_key(w, "id");
+        base_jw_int(w, cmd_id);
     }
     put_thread(thread);
-    conf_jw_key(w, "t_ns");
-    conf_jw_int(w, t_ns);
+    base_jw_key(w, "t_ns");
+    base_jw_int(w, t_ns);
     end_line();
 }
 
@@ -180,49 +180,49 @@ static void put_result(const agent_result *r)
 {
     assert(r != NULL && r->kind <= CONF_RESULT_INT);
     assert(out_writer.open);
-    conf_jw *w = &out_writer;
+    base_jw *w = &out_writer;
     if (r->unsupported != NULL) {
-        conf_jw_key(w, "unsupported");
-        conf_jw_cstr(w, r->unsupported);
+        base_jw_key(w, "unsupported");
+        base_jw_cstr(w, r->unsupported);
         return;
     }
     if (r->unobservable) {
-        conf_jw_key(w, "unobservable");
-        conf_jw_bool(w, true);
+        base_jw_key(w, "unobservable");
+        base_jw_bool(w, true);
         return;
     }
     switch (r->kind) {
     case CONF_RESULT_STATUS:
     case CONF_RESULT_RUN:
     case CONF_RESULT_INT:
-        conf_jw_key(w, "result");
-        conf_jw_int(w, r->value);
+        base_jw_key(w, "result");
+        base_jw_int(w, r->value);
         break;
     case CONF_RESULT_CREATED:
     case CONF_RESULT_BOOL:
-        conf_jw_key(w, "result");
-        conf_jw_bool(w, r->value != 0);
+        base_jw_key(w, "result");
+        base_jw_bool(w, r->value != 0);
         break;
     case CONF_RESULT_NAME:
-        conf_jw_key(w, "result");
+        base_jw_key(w, "result");
         conf_data_write(w, &r->data, CONF_DATA_INLINE_MAX);
         break;
     case CONF_RESULT_INFO:
-        conf_jw_key(w, "result");
+        base_jw_key(w, "result");
         if (r->info_undefined) {
-            conf_jw_cstr(w, "undefined");
+            base_jw_cstr(w, "undefined");
         } else if (r->value == 0) {
-            conf_jw_null(w);
+            base_jw_null(w);
         } else {
-            conf_jw_int(w, r->value);
+            base_jw_int(w, r->value);
         }
         break;
     case CONF_RESULT_CALLBACK:
-        conf_jw_key(w, "result");
+        base_jw_key(w, "result");
         if (r->callback != NULL) {
-            conf_jw_cstr(w, r->callback);
+            base_jw_cstr(w, r->callback);
         } else {
-            conf_jw_null(w);
+            base_jw_null(w);
         }
         break;
     default:
@@ -235,28 +235,28 @@ void agent_out_return(int64_t exec, int64_t t_ns, int64_t elapsed_ns, const agen
     assert(exec >= 1 && r != NULL);
     assert(elapsed_ns >= 0); /* CLOCK_MONOTONIC */
     begin_line("return");
-    conf_jw *w = &out_writer;
-    conf_jw_key(w, "exec");
-    conf_jw_int(w, exec);
-    conf_jw_key(w, "t_ns");
-    conf_jw_int(w, t_ns);
-    conf_jw_key(w, "elapsed_ns");
-    conf_jw_int(w, elapsed_ns);
+    base_jw *w = &out_writer;
+    base_jw_key(w, "exec");
+    base_jw_int(w, exec);
+    base_jw_key(w, "t_ns");
+    base_jw_int(w, t_ns);
+    base_jw_key(w, "elapsed_ns");
+    base_jw_int(w, elapsed_ns);
     put_result(r);
     if (r->has_port) {
-        conf_jw_key(w, "port");
+        base_jw_key(w, "port");
         if (r->port >= 0) {
-            conf_jw_int(w, r->port);
+            base_jw_int(w, r->port);
         } else {
-            conf_jw_null(w);
+            base_jw_null(w);
         }
     }
     if (r->has_should_free_info) {
-        conf_jw_key(w, "should_free_info");
-        conf_jw_bool(w, r->should_free_info);
+        base_jw_key(w, "should_free_info");
+        base_jw_bool(w, r->should_free_info);
     }
     if (r->has_data && r->kind != CONF_RESULT_NAME && r->unsupported == NULL) {
-        conf_jw_key(w, "reply");
+        base_jw_key(w, "reply");
         conf_data_write(w, &r->data, CONF_DATA_INLINE_MAX);
     }
     end_line();
@@ -268,51 +268,55 @@ void agent_out_event(const agent_event *e)
     assert(e->port >= -2); /* -2: none, -1: NULL, else an object id */
     int64_t t = e->t_ns != 0 ? e->t_ns : agent_t_ns();
     begin_line("event");
-    conf_jw *w = &out_writer;
-    conf_jw_key(w, "kind");
-    conf_jw_cstr(w, e->kind);
-    conf_jw_key(w, "t_ns");
-    conf_jw_int(w, t);
+    base_jw *w = &out_writer;
+    base_jw_key(w, "kind");
+    base_jw_cstr(w, e->kind);
+    base_jw_key(w, "t_ns");
+    base_jw_int(w, t);
     put_thread(e->thread);
     if (e->port != -2) {
-        conf_jw_key(w, "port");
+        base_jw_key(w, "port");
         if (e->port >= 0) {
-            conf_jw_int(w, e->port);
+            base_jw_int(w, e->port);
         } else {
-            conf_jw_null(w);
+            base_jw_null(w);
         }
     }
     if (e->has_msgid) {
-        conf_jw_key(w, "msgid");
-        conf_jw_int(w, e->msgid);
+        base_jw_key(w, "msgid");
+        base_jw_int(w, e->msgid);
     }
     if (e->has_size) {
-        conf_jw_key(w, "size");
-        conf_jw_int(w, e->size);
+        base_jw_key(w, "size");
+        base_jw_int(w, e->size);
     }
     if (e->has_data) {
-        conf_jw_key(w, "data");
+        base_jw_key(w, "data");
         conf_data_write(w, &e->data, CONF_DATA_INLINE_MAX);
     }
+    if (e->has_request) {
+        base_jw_key(w, "request");
+        conf_data_write(w, &e->request, CONF_DATA_INLINE_MAX);
+    }
     if (e->callback != NULL) {
-        conf_jw_key(w, "callback");
-        conf_jw_cstr(w, e->callback);
+        base_jw_key(w, "callback");
+        base_jw_cstr(w, e->callback);
     }
     if (e->has_info) {
-        conf_jw_key(w, "info");
-        conf_jw_int(w, e->info);
+        base_jw_key(w, "info");
+        base_jw_int(w, e->info);
     }
     if (e->via_set) {
-        conf_jw_key(w, "via_set");
-        conf_jw_bool(w, true);
+        base_jw_key(w, "via_set");
+        base_jw_bool(w, true);
     }
     if (e->queue != NULL) {
-        conf_jw_key(w, "queue");
-        conf_jw_cstr(w, e->queue);
+        base_jw_key(w, "queue");
+        base_jw_cstr(w, e->queue);
     }
     if (e->reason != NULL) {
-        conf_jw_key(w, "reason");
-        conf_jw_cstr(w, e->reason);
+        base_jw_key(w, "reason");
+        base_jw_cstr(w, e->reason);
     }
     end_line();
 }

@@ -29,7 +29,7 @@ void agent_state_init(void)
     assert(agent_g.lock == NULL); /* once, before any thread */
     memset(&agent_g, 0, sizeof agent_g);
     agent_g.lock = agent_mutex_create();
-    conf_arena_init(&agent_g.arena, (size_t)256 << 20);
+    base_arena_init(&agent_g.arena, (size_t)256 << 20);
     agent_g.objects = calloc(AGENT_MAX_OBJECTS, sizeof *agent_g.objects);
     if (agent_g.objects == NULL) agent_exit(3);
     agent_g.next_object_id = 1;
@@ -247,7 +247,7 @@ uint32_t agent_callback_slot_of(CFMessagePortInvalidationCallBack fn)
 /* The signal called name, made on first use. Called with the lock held. */
 static agent_signal *signal_get(const char *name)
 {
-    assert(name != NULL && conf_name_valid(name));
+    assert(name != NULL && conf_signal_name_valid(name));
     for (uint32_t i = 0; i < agent_g.signal_count; i++) {
         if (strcmp(agent_g.signals[i].name, name) == 0) return &agent_g.signals[i];
     }
@@ -255,7 +255,7 @@ static agent_signal *signal_get(const char *name)
     agent_signal *sig = &agent_g.signals[agent_g.signal_count++];
     memset(sig, 0, sizeof *sig);
     size_t len = strlen(name);
-    assert(len <= CONF_NAME_MAX);
+    assert(len <= CONF_SIGNAL_NAME_MAX);
     memcpy(sig->name, name, len + 1);
     return sig;
 }

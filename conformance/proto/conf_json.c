@@ -7,68 +7,29 @@
 #include <inttypes.h>
 #include <libfyaml.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base_alloc.h"
+#include "base_fy.h"
+#include "base_utf8.h"
+
 /* ---- bytes ---------------------------------------------------------------------- */
-
-static bool set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (err != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
-
-/* Length of the UTF-8 sequence at p (strict: no overlongs, surrogates, > U+10FFFF), 0 if bad. */
-static size_t utf8_seq(const uint8_t *p, size_t left)
-{
-    uint8_t c = p[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07u;
-    } else {
-        return 0;
-    }
-    if (left < n) return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0u) != 0x80u) return 0;
-        cp = (cp << 6) | (p[i] & 0x3Fu);
-    }
-    if ((n == 3 && cp < 0x800u) || (n == 4 && cp < 0x10000u)) return 0; /* overlong */
-    if (cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) return 0;
-    return n;
-}
 
 bool conf_json_check_bytes(const char *bytes, size_t len, char *err, size_t err_cap)
 {
     if (len > CONF_JSON_MAX_LINE) {
-        return set_err(err, err_cap, "line longer than %zu bytes", CONF_JSON_MAX_LINE);
+        return base_errorf(err, err_cap, "line longer than %zu bytes", CONF_JSON_MAX_LINE);
     }
     const uint8_t *p = (const uint8_t *)bytes;
     for (size_t i = 0; i < len;) {
         if (p[i] == '\n' && i + 1 == len) break; /* the line's own terminator */
         if (p[i] < 0x20 && p[i] != '\t') {
-            return set_err(err, err_cap, "control byte 0x%02x at offset %zu", p[i], i);
+            return base_errorf(err, err_cap, "control byte 0x%02x at offset %zu", p[i], i);
         }
-        size_t n = utf8_seq(p + i, len - i);
-        if (n == 0) return set_err(err, err_cap, "invalid UTF-8 at offset %zu", i);
+        size_t n = base_utf8_len(p + i, len - i);
+        if (n == 0) return base_errorf(err, err_cap, "invalid UTF-8 at offset %zu", i);
         i += n;
     }
     return true;
@@ -104,17 +65,20 @@ static bool check_shape(const char *line, size_t len, char *err, size_t err_cap)
         }
         bool indicator = c == '[' || c == '{' || c == ']' || c == '}' || c == ',' || c == ':';
         bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-        if (c == '\'') return set_err(err, err_cap, "a single quote outside a string (not JSON)");
+        if (c == '\'')
+            return base_errorf(err, err_cap, "a single quote outside a string (not JSON)");
         if (c == '"' || (!indicator && !space && !in_bare)) tokens++;
         in_string = c == '"';
         in_bare = !indicator && !space && !in_string;
         if (indicator) tokens++;
         if (c == '[' || c == '{') {
-            if (++depth > CONF_JSON_MAX_DEPTH) return set_err(err, err_cap, "values nested too deeply");
+            if (++depth > CONF_JSON_MAX_DEPTH)
+                return base_errorf(err, err_cap, "values nested too deeply");
         } else if ((c == ']' || c == '}') && depth > 0) {
             depth--;
         }
-        if (tokens > 2 * CONF_JSON_MAX_NODES) return set_err(err, err_cap, "too many values in one line");
+        if (tokens > 2 * CONF_JSON_MAX_NODES)
+            return base_errorf(err, err_cap, "too many values in one line");
     }
     assert(depth <= CONF_JSON_MAX_DEPTH);
     return true;
@@ -135,27 +99,20 @@ typedef struct builder {
 
 static bool fail(builder *b, const char *what)
 {
-    if (!b->failed) set_err(b->err, b->err_cap, "%s", what);
+    if (!b->failed) base_errorf(b->err, b->err_cap, "%s", what);
     b->failed = true;
     return false;
 }
 
+/* Why: strings and numbers are kept NUL-terminated in one buffer; *off is where. */
 static bool text_append(conf_jdoc *doc, const char *s, size_t len, size_t *off)
 {
-    size_t need = doc->text_len + len + 1;
-    if (need > doc->text_cap) {
-        size_t cap = doc->text_cap ? doc->text_cap : 256;
-        while (cap < need) cap *= 2;
-        char *grown = realloc(doc->text, cap);
-        if (grown == NULL) return false;
-        doc->text = grown;
-        doc->text_cap = cap;
-    }
-    *off = doc->text_len;
-    if (len > 0) memcpy(doc->text + doc->text_len, s, len);
-    doc->text[doc->text_len + len] = '\0';
-    doc->text_len = need;
-    return true;
+    assert(doc != NULL && off != NULL);
+    assert(s != NULL || len == 0);
+    *off = doc->text.len;
+    base_buf_append(&doc->text, s, len);
+    base_buf_append(&doc->text, "", 1); /* the NUL after it, kept as part of the text */
+    return !doc->text.failed;
 }
 
 static uint32_t add_node(builder *b, uint8_t type)
@@ -165,16 +122,13 @@ static uint32_t add_node(builder *b, uint8_t type)
         fail(b, "too many values in one line");
         return CONF_JSON_NONE;
     }
-    if (doc->count == doc->capacity) {
-        uint32_t cap = doc->capacity ? doc->capacity * 2 : 32;
-        conf_jnode *grown = realloc(doc->nodes, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            fail(b, "out of memory");
-            return CONF_JSON_NONE;
-        }
-        doc->nodes = grown;
-        doc->capacity = cap;
+    conf_jnode *grown =
+        base_grow_array(doc->nodes, &doc->capacity, doc->count + 1, 32, sizeof *grown);
+    if (grown == NULL) {
+        fail(b, "out of memory");
+        return CONF_JSON_NONE;
     }
+    doc->nodes = grown;
     uint32_t index = doc->count++;
     doc->nodes[index] = (conf_jnode){.type = type, .first = CONF_JSON_NONE,
                                      .next = CONF_JSON_NONE};
@@ -338,22 +292,8 @@ static void on_event(builder *b, struct fy_event *ev)
     }
 }
 
-/* libfyaml's own messages, kept for the error text. */
-typedef struct raw_output {
-    char text[160];
-    size_t len;
-} raw_output;
-
-static void capture_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-    (void)diag;
-    raw_output *out = user;
-    size_t room = sizeof out->text - 1 - out->len;
-    size_t n = len < room ? len : room;
-    memcpy(out->text + out->len, buf, n);
-    out->len += n;
-    out->text[out->len] = '\0';
-}
+/* The longest reason text taken from libfyaml (the rest is cut). */
+#define FY_REASON_BYTES 160u
 
 /* libfyaml quotes the offending bytes in its messages (an escape such as '\<emoji>');
  * a reason is one line of printable ASCII, never raw bytes: control bytes become spaces,
@@ -370,35 +310,30 @@ static void printable_copy(const char *in, char *out, size_t cap)
     out[n] = '\0';
 }
 
-static void first_error(struct fy_diag *fd, const raw_output *raw, char *err, size_t cap)
+/* Why: a reason names libfyaml's first error (or its raw text), never its raw bytes. */
+static void first_error(base_fy *fy, char *err, size_t cap)
 {
-    void *iter = NULL;
-    struct fy_diag_error *e;
-    char text[sizeof raw->text];
-    while ((e = fy_diag_errors_iterate(fd, &iter)) != NULL) {
-        if (e->type < FYET_ERROR) continue;
-        printable_copy(e->msg ? e->msg : "syntax error", text, sizeof text);
-        set_err(err, cap, "not JSON (column %d: %s)", e->column, text);
+    assert(fy != NULL && fy->diag != NULL);
+    char text[FY_REASON_BYTES];
+    base_fy_error e;
+    if (base_fy_next_error(fy, &e)) {
+        printable_copy(e.message, text, sizeof text);
+        base_errorf(err, cap, "not JSON (column %u: %s)", e.col, text);
         return;
     }
-    printable_copy(raw->text, text, sizeof text);
+    printable_copy(base_fy_raw(fy), text, sizeof text);
     size_t n = strlen(text);
     while (n > 0 && text[n - 1] == ' ') text[--n] = '\0';
-    set_err(err, cap, "not JSON (%s)", text[0] ? text : "syntax error");
+    base_errorf(err, cap, "not JSON (%s)", text[0] ? text : "syntax error");
 }
 
-static bool run_parser(struct fy_parser *parser, builder *b)
+/* Why: base_fy_drive's callback: one event into the tree, stopping at the first failure. */
+static bool take_event(void *ctx, struct fy_event *ev)
 {
-    for (uint32_t guard = 0; guard <= 2 * CONF_JSON_MAX_NODES + 16; guard++) {
-        struct fy_event *ev = fy_parser_parse(parser);
-        if (ev == NULL) return false;
-        bool end = ev->type == FYET_STREAM_END;
-        on_event(b, ev);
-        fy_parser_event_free(parser, ev);
-        if (end) return true;
-        if (b->failed) return false;
-    }
-    return false;
+    builder *b = ctx;
+    assert(b != NULL && ev != NULL);
+    on_event(b, ev);
+    return !b->failed;
 }
 
 bool conf_json_parse(const char *line, size_t len, conf_jdoc *doc, char *err, size_t err_cap)
@@ -406,37 +341,29 @@ bool conf_json_parse(const char *line, size_t len, conf_jdoc *doc, char *err, si
     assert(doc != NULL && (line != NULL || len == 0));
     memset(doc, 0, sizeof *doc);
     doc->root = CONF_JSON_NONE;
+    base_buf_init(&doc->text, 0);
     if (!conf_json_check_bytes(line, len, err, err_cap)) return false;
     if (len > 0 && line[len - 1] == '\n') len--;
     if (!check_shape(line, len, err, err_cap)) return false;
-    raw_output raw = {.len = 0};
-    raw.text[0] = '\0';
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = capture_output;
-    dcfg.user = &raw;
-    dcfg.colorize = false;
-    struct fy_diag *fd = fy_diag_create(&dcfg);
-    if (fd == NULL) return set_err(err, err_cap, "out of memory");
-    fy_diag_set_collect_errors(fd, true);
+    base_fy fy;
+    if (!base_fy_init(&fy)) return base_errorf(err, err_cap, "out of memory");
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_JSON_FORCE | FYPCF_DISABLE_MMAP_OPT,
-                               .diag = fd};
+                               .diag = fy.diag};
     struct fy_parser *parser = fy_parser_create(&cfg);
     builder b = {.doc = doc, .err = err, .err_cap = err_cap};
     bool ok = false;
     if (parser == NULL) {
-        set_err(err, err_cap, "out of memory");
+        base_errorf(err, err_cap, "out of memory");
     } else if (fy_parser_set_string(parser, len ? line : "", len) != 0) {
-        set_err(err, err_cap, "cannot start the JSON parser");
+        base_errorf(err, err_cap, "cannot start the JSON parser");
     } else {
-        bool clean = run_parser(parser, &b);
+        bool clean = base_fy_drive(parser, 2 * CONF_JSON_MAX_NODES + 17, take_event, &b);
         ok = clean && !fy_parser_get_stream_error(parser) && !b.failed;
-        if (!ok && !b.failed) first_error(fd, &raw, err, err_cap);
-        if (ok && doc->root == CONF_JSON_NONE) ok = set_err(err, err_cap, "an empty line");
+        if (!ok && !b.failed) first_error(&fy, err, err_cap);
+        if (ok && doc->root == CONF_JSON_NONE) ok = base_errorf(err, err_cap, "an empty line");
     }
     if (parser != NULL) fy_parser_destroy(parser);
-    fy_diag_destroy(fd);
+    base_fy_fini(&fy);
     if (!ok) {
         conf_json_fini(doc);
         doc->root = CONF_JSON_NONE;
@@ -447,7 +374,7 @@ bool conf_json_parse(const char *line, size_t len, conf_jdoc *doc, char *err, si
 void conf_json_fini(conf_jdoc *doc)
 {
     free(doc->nodes);
-    free(doc->text);
+    base_buf_fini(&doc->text);
     memset(doc, 0, sizeof *doc);
     doc->root = CONF_JSON_NONE;
 }
@@ -464,7 +391,7 @@ const char *conf_json_text(const conf_jdoc *doc, uint32_t index, size_t *len)
     const conf_jnode *n = conf_json_node(doc, index);
     if (n == NULL || (n->type != CONF_J_STRING && n->type != CONF_J_NUMBER)) return NULL;
     if (len != NULL) *len = n->len;
-    return doc->text + n->text_off;
+    return doc->text.data + n->text_off;
 }
 
 uint32_t conf_json_get(const conf_jdoc *doc, uint32_t object, const char *key)
@@ -477,7 +404,8 @@ uint32_t conf_json_get(const conf_jdoc *doc, uint32_t object, const char *key)
         const conf_jnode *kn = &doc->nodes[k];
         uint32_t v = kn->next;
         if (v == CONF_JSON_NONE) break;
-        if (kn->len == key_len && memcmp(doc->text + kn->text_off, key, key_len) == 0) return v;
+        if (kn->len == key_len && memcmp(doc->text.data + kn->text_off, key, key_len) == 0)
+            return v;
         k = doc->nodes[v].next;
     }
     return CONF_JSON_NONE;
@@ -487,7 +415,7 @@ bool conf_json_int(const conf_jdoc *doc, uint32_t index, int64_t min, int64_t ma
 {
     const conf_jnode *n = conf_json_node(doc, index);
     if (n == NULL || n->type != CONF_J_NUMBER) return false;
-    const char *s = doc->text + n->text_off;
+    const char *s = doc->text.data + n->text_off;
     for (size_t i = 0; i < n->len; i++) { /* integers only: no fraction, no exponent */
         if (s[i] == '.' || s[i] == 'e' || s[i] == 'E') return false;
     }
@@ -503,7 +431,7 @@ bool conf_json_double(const conf_jdoc *doc, uint32_t index, double *out)
 {
     const conf_jnode *n = conf_json_node(doc, index);
     if (n == NULL || n->type != CONF_J_NUMBER) return false;
-    const char *s = doc->text + n->text_off;
+    const char *s = doc->text.data + n->text_off;
     errno = 0;
     char *end = NULL;
     double v = strtod(s, &end);
@@ -530,222 +458,24 @@ const char *conf_json_str(const conf_jdoc *doc, uint32_t index)
 {
     const conf_jnode *n = conf_json_node(doc, index);
     if (n == NULL || n->type != CONF_J_STRING) return NULL;
-    const char *s = doc->text + n->text_off;
+    const char *s = doc->text.data + n->text_off;
     return memchr(s, '\0', n->len) != NULL ? NULL : s;
 }
 
 /* ---- writer ---------------------------------------------------------------------------- */
 /*
- * Lines are written here byte by byte, not by libfyaml's emitter: libfyaml
- * 0.7.12 in JSON one-line mode drops a string's leading and trailing spaces
- * (found by fuzz_value: data " hi " reached the agent as "hi"). The output
- * keeps the emitter's shape: `{"key": value, "key": [1, 2]}` and a newline.
+ * Lines are written by base/'s writer byte by byte, not by libfyaml's
+ * emitter: libfyaml 0.7.12 in JSON one-line mode drops a string's leading
+ * and trailing spaces (found by fuzz_value: data " hi " reached the agent
+ * as "hi"). The readers take lines shorter than CONF_JSON_MAX_LINE, so the
+ * writer's bound is one byte less.
  */
 
-static void jw_put(conf_jw *w, const char *bytes, size_t n)
+/* Why: the runner and every agent write protocol lines the same way. */
+bool conf_jw_init(base_jw *w)
 {
-    if (w->failed) return;
-    size_t need = w->len + n + 2; /* the newline and the NUL */
-    if (need > CONF_JSON_MAX_LINE + 1) {
-        w->failed = true; /* the line is refused at the end */
-        return;
-    }
-    if (need > w->cap) {
-        size_t cap = w->cap ? w->cap : 1024;
-        while (cap < need) cap *= 2;
-        char *grown = realloc(w->buf, cap);
-        if (grown == NULL) {
-            w->failed = true;
-            return;
-        }
-        w->buf = grown;
-        w->cap = cap;
-    }
-    memcpy(w->buf + w->len, bytes, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
-}
-
-/* Before a value or a key: the separator its container needs. */
-static void jw_sep(conf_jw *w)
-{
-    assert(w->open && w->depth >= 1 && w->depth <= CONF_JW_DEPTH_MAX);
-    uint8_t *st = &w->state[w->depth - 1];
-    if (*st & CONF_JW_AFTER_KEY) { /* the value of a key */
-        *st &= (uint8_t)~CONF_JW_AFTER_KEY;
-        return;
-    }
-    if (*st & CONF_JW_NOT_FIRST) jw_put(w, ", ", 2);
-    *st |= CONF_JW_NOT_FIRST;
-}
-
-static void jw_open(conf_jw *w, char c)
-{
-    jw_sep(w);
-    jw_put(w, &c, 1);
-    if (w->depth >= CONF_JW_DEPTH_MAX) {
-        w->failed = true;
-        return;
-    }
-    w->state[w->depth++] = 0;
-}
-
-static void jw_close(conf_jw *w, char c)
-{
-    assert(w->open);
-    if (w->depth <= 1 || (w->state[w->depth - 1] & CONF_JW_AFTER_KEY)) {
-        w->failed = true; /* unbalanced, or a key without its value */
-        return;
-    }
-    w->depth--;
-    jw_put(w, &c, 1);
-}
-
-/* A JSON string: quotes, backslashes, controls and DEL escaped; other bytes as given (UTF-8). */
-static void jw_string(conf_jw *w, const char *s, size_t len)
-{
-    jw_put(w, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
-        jw_put(w, s + run, i - run);
-        run = i + 1;
-        char esc[8];
-        switch (c) {
-        case '"': jw_put(w, "\\\"", 2); break;
-        case '\\': jw_put(w, "\\\\", 2); break;
-        case '\n': jw_put(w, "\\n", 2); break;
-        case '\t': jw_put(w, "\\t", 2); break;
-        case '\r': jw_put(w, "\\r", 2); break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            jw_put(w, esc, 6);
-            break;
-        }
-    }
-    jw_put(w, s + run, len - run);
-    jw_put(w, "\"", 1);
-}
-
-/* A scalar value where a value may stand. */
-static void jw_value(conf_jw *w, const char *text, size_t len, bool quoted)
-{
-    jw_sep(w);
-    if (quoted) {
-        jw_string(w, text, len);
-    } else {
-        jw_put(w, text, len);
-    }
-}
-
-bool conf_jw_init(conf_jw *w)
-{
-    memset(w, 0, sizeof *w);
+    assert(w != NULL);
+    base_jw_init(w, CONF_JSON_MAX_LINE - 1, BASE_JSON_ESCAPE_CR);
+    assert(w->buf.max_bytes == CONF_JSON_MAX_LINE - 1);
     return true;
-}
-
-void conf_jw_fini(conf_jw *w)
-{
-    free(w->buf);
-    memset(w, 0, sizeof *w);
-}
-
-void conf_jw_begin(conf_jw *w)
-{
-    assert(!w->open);
-    w->len = 0;
-    w->failed = false;
-    w->open = true;
-    w->depth = 1;
-    w->state[0] = 0;
-    jw_put(w, "{", 1);
-}
-
-void conf_jw_key(conf_jw *w, const char *key)
-{
-    assert(w->open && key != NULL);
-    if ((w->state[w->depth - 1] & CONF_JW_AFTER_KEY) != 0) w->failed = true; /* two keys in a row */
-    jw_sep(w);
-    jw_string(w, key, strlen(key));
-    jw_put(w, ": ", 2);
-    w->state[w->depth - 1] |= CONF_JW_AFTER_KEY;
-}
-
-void conf_jw_str(conf_jw *w, const char *s, size_t len)
-{
-    jw_value(w, len ? s : "", len, true);
-}
-
-void conf_jw_cstr(conf_jw *w, const char *s)
-{
-    conf_jw_str(w, s, strlen(s));
-}
-
-void conf_jw_int(conf_jw *w, int64_t v)
-{
-    char text[24];
-    int n = snprintf(text, sizeof text, "%" PRId64, v);
-    jw_value(w, text, (size_t)n, false);
-}
-
-void conf_jw_uint(conf_jw *w, uint64_t v)
-{
-    char text[24];
-    int n = snprintf(text, sizeof text, "%" PRIu64, v);
-    jw_value(w, text, (size_t)n, false);
-}
-
-void conf_jw_double(conf_jw *w, double v)
-{
-    char text[40];
-    if (!isfinite(v)) v = 0;
-    int n = snprintf(text, sizeof text, "%.17g", v);
-    if (strchr(text, '.') == NULL && strchr(text, 'e') == NULL && n + 2 < (int)sizeof text) {
-        text[n++] = '.';
-        text[n++] = '0';
-        text[n] = '\0';
-    }
-    jw_value(w, text, (size_t)n, false);
-}
-
-void conf_jw_bool(conf_jw *w, bool v)
-{
-    jw_value(w, v ? "true" : "false", v ? 4 : 5, false);
-}
-
-void conf_jw_null(conf_jw *w)
-{
-    jw_value(w, "null", 4, false);
-}
-
-void conf_jw_obj_begin(conf_jw *w)
-{
-    jw_open(w, '{');
-}
-
-void conf_jw_obj_end(conf_jw *w)
-{
-    jw_close(w, '}');
-}
-
-void conf_jw_arr_begin(conf_jw *w)
-{
-    jw_open(w, '[');
-}
-
-void conf_jw_arr_end(conf_jw *w)
-{
-    jw_close(w, ']');
-}
-
-const char *conf_jw_end(conf_jw *w, size_t *len)
-{
-    assert(w->open);
-    w->open = false;
-    bool balanced = w->depth == 1 && (w->state[0] & CONF_JW_AFTER_KEY) == 0;
-    jw_put(w, "}\n", 2);
-    if (w->failed || !balanced || w->len > CONF_JSON_MAX_LINE) return NULL;
-    *len = w->len;
-    return w->buf;
 }

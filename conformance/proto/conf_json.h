@@ -1,8 +1,8 @@
 /*
- * conf_json.h — JSON values, one per line, read and written with libfyaml
- * (prefix conf_json_ / conf_jw_). The agent protocol's only codec: the
- * runner, the C agent and the model agent all use it, so there is no
- * second JSON parser in the project.
+ * conf_json.h — JSON values, one per line, read with libfyaml (prefix
+ * conf_json_) and written with base/'s writer (base_json.h). The agent
+ * protocol's only codec: the runner, the C agent and the model agent all
+ * use it, so there is no second JSON parser in the project.
  *
  * Reading is defensive, like sim_yaml.c: the line is bounded
  * (CONF_JSON_MAX_LINE), its bytes are checked first (strict UTF-8, no NUL,
@@ -13,14 +13,15 @@
  * true, false, null or a JSON number. No libfyaml pointer survives
  * conf_json_parse.
  *
- * Writing goes through one persistent libfyaml emitter in JSON one-line
- * mode with explicit scalar styles: strings are always double-quoted,
- * numbers and keywords plain. A line is built with conf_jw_begin ...
- * conf_jw_end; the writer owns the text until the next conf_jw_begin.
+ * Writing is base/'s JSON writer (base_json.h), set up by conf_jw_init
+ * for protocol lines: strings escaped as the protocol always had them (CR
+ * as \r, bytes >= 0x80 as given: the caller's text is UTF-8), a line
+ * shorter than CONF_JSON_MAX_LINE. A line is built with base_jw_begin ...
+ * base_jw_end; the writer owns the text until the next base_jw_begin.
  *
  * Ownership: a conf_jdoc owns its nodes and text (conf_json_fini). A
- * conf_jw owns its emitter and buffer (conf_jw_fini). Neither is
- * thread-safe; neither keeps pointers to caller memory.
+ * writer owns its buffer (base_jw_fini). Neither is thread-safe; neither
+ * keeps pointers to caller memory.
  */
 #ifndef CONF_JSON_H
 #define CONF_JSON_H
@@ -28,6 +29,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base_buf.h"
+#include "base_json.h"
 
 #define CONF_JSON_MAX_LINE ((size_t)1 << 20) /* bytes, newline included */
 #define CONF_JSON_MAX_DEPTH 16u
@@ -58,9 +62,7 @@ typedef struct conf_jdoc {
     uint32_t count;
     uint32_t capacity;
     uint32_t root;
-    char *text;
-    size_t text_len;
-    size_t text_cap;
+    base_buf text; /* every string and number, each NUL-terminated */
 } conf_jdoc;
 
 /*
@@ -89,38 +91,8 @@ bool conf_json_check_bytes(const char *bytes, size_t len, char *err, size_t err_
 
 /* ---- writer ------------------------------------------------------------------ */
 
-#define CONF_JW_DEPTH_MAX 32u
-#define CONF_JW_NOT_FIRST 0x01u /* the container has an item: the next needs ", " */
-#define CONF_JW_AFTER_KEY 0x02u /* an object's key was written: its value comes next */
-
-typedef struct conf_jw {
-    char *buf;
-    size_t len;
-    size_t cap;
-    bool failed;    /* out of memory, unbalanced, or the line grew past the bound */
-    bool open;      /* between conf_jw_begin and conf_jw_end */
-    uint32_t depth; /* open containers, the line's object included */
-    uint8_t state[CONF_JW_DEPTH_MAX];
-} conf_jw;
-
-bool conf_jw_init(conf_jw *w);
-void conf_jw_fini(conf_jw *w);
-/* Starts a line whose top level is an object. */
-void conf_jw_begin(conf_jw *w);
-void conf_jw_key(conf_jw *w, const char *key);
-/* A string: bytes must be UTF-8 (the writer escapes controls). */
-void conf_jw_str(conf_jw *w, const char *s, size_t len);
-void conf_jw_cstr(conf_jw *w, const char *s);
-void conf_jw_int(conf_jw *w, int64_t v);
-void conf_jw_uint(conf_jw *w, uint64_t v);
-void conf_jw_double(conf_jw *w, double v);
-void conf_jw_bool(conf_jw *w, bool v);
-void conf_jw_null(conf_jw *w);
-void conf_jw_obj_begin(conf_jw *w);
-void conf_jw_obj_end(conf_jw *w);
-void conf_jw_arr_begin(conf_jw *w);
-void conf_jw_arr_end(conf_jw *w);
-/* Ends the line; returns it (newline-terminated) or NULL when it failed. */
-const char *conf_jw_end(conf_jw *w, size_t *len);
+/* Sets w up (base_jw_init) for protocol lines: the protocol's escaping and line bound, the
+ * same in the runner and every agent. Always true (kept for the callers' chains). */
+bool conf_jw_init(base_jw *w);
 
 #endif /* CONF_JSON_H */

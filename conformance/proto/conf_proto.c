@@ -4,87 +4,19 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (err != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
-
-/* ---- arena ------------------------------------------------------------------------- */
-
-struct conf_arena_block {
-    conf_arena_block *next;
-    size_t size;
-    size_t used;
-    _Alignas(16) unsigned char data[];
-};
-
-void conf_arena_init(conf_arena *a, size_t limit_bytes)
-{
-    memset(a, 0, sizeof *a);
-    a->limit_bytes = limit_bytes;
-}
-
-void conf_arena_fini(conf_arena *a)
-{
-    conf_arena_block *b = a->head;
-    while (b != NULL) {
-        conf_arena_block *next = b->next;
-        free(b);
-        b = next;
-    }
-    memset(a, 0, sizeof *a);
-}
-
-void *conf_arena_alloc(conf_arena *a, size_t size)
-{
-    size_t rounded = (size + 15u) & ~(size_t)15u;
-    if (rounded < size || (a->limit_bytes && a->used_bytes + rounded > a->limit_bytes)) {
-        a->failed = true;
-        return NULL;
-    }
-    conf_arena_block *b = a->head;
-    if (b == NULL || b->size - b->used < rounded) {
-        size_t block = rounded > 16384u ? rounded : 16384u;
-        b = malloc(sizeof *b + block);
-        if (b == NULL) {
-            a->failed = true;
-            return NULL;
-        }
-        b->size = block;
-        b->used = 0;
-        b->next = a->head;
-        a->head = b;
-    }
-    void *p = b->data + b->used;
-    b->used += rounded;
-    a->used_bytes += rounded;
-    memset(p, 0, rounded);
-    return p;
-}
-
-char *conf_arena_strdup(conf_arena *a, const char *s, size_t len)
-{
-    char *p = conf_arena_alloc(a, len + 1);
-    if (p == NULL) return NULL;
-    if (len > 0) memcpy(p, s, len);
-    p[len] = '\0';
-    return p;
-}
-
 /* ---- names ------------------------------------------------------------------------------ */
+
+bool conf_signal_name_valid(const char *s)
+{
+    if (s == NULL) return false;
+    size_t prefix = sizeof CONF_ENDED_PREFIX - 1;
+    if (strncmp(s, CONF_ENDED_PREFIX, prefix) == 0) return conf_name_valid(s + prefix);
+    return conf_name_valid(s);
+}
 
 bool conf_name_valid(const char *s)
 {
@@ -175,7 +107,7 @@ static const field f_event[] = {
     {"type", V_STR, true}, {"kind", V_STR, true}, {"t_ns", V_INT, true},
     {"process", V_STR, false}, {"thread", V_THREAD, false}, {"port", V_INT_NULL, false},
     {"msgid", V_INT, false}, {"convid", V_INT, false}, {"code", V_INT, false},
-    {"msg", V_INT, false}, {"data", V_DATA, false}, {"size", V_INT, false},
+    {"msg", V_INT, false}, {"data", V_DATA, false}, {"request", V_DATA, false}, {"size", V_INT, false},
     {"callback", V_STR_NULL, false}, {"info", V_INT_NULL, false}, {"via_set", V_BOOL, false},
     {"delivered", V_BOOL, false}, {"done", V_BOOL, false}, {"queue", V_STR, false},
     {"reason", V_STR, false}, {"note", V_STR, false}, {"step", V_INT, false}, END};
@@ -281,23 +213,24 @@ static bool check_schema(const conf_jdoc *doc, uint32_t root, const schema *s, c
     uint32_t k = o->first;
     for (uint32_t pair = 0; pair < o->count / 2 && k != CONF_JSON_NONE; pair++) {
         const conf_jnode *kn = conf_json_node(doc, k);
-        const char *key = doc->text + kn->text_off;
+        const char *key = doc->text.data + kn->text_off;
         uint32_t v = kn->next;
         const field *f = s->fields;
         while (f->key != NULL && (strlen(f->key) != kn->len || memcmp(f->key, key, kn->len) != 0)) f++;
         if (f->key == NULL) {
             char shown[64];
             safe_key(key, kn->len, shown, sizeof shown);
-            return set_err(err, cap, "%s: unknown key \"%s\"", s->name, shown);
+            return base_errorf(err, cap, "%s: unknown key \"%s\"", s->name, shown);
         }
         if (!value_fits(doc, v, f->kind)) {
-            return set_err(err, cap, "%s: \"%s\" must be %s", s->name, f->key, kind_text(f->kind));
+            return base_errorf(err, cap, "%s: \"%s\" must be %s", s->name, f->key,
+                               kind_text(f->kind));
         }
         k = conf_json_node(doc, v)->next;
     }
     for (const field *f = s->fields; f->key != NULL; f++) {
         if (f->required && conf_json_get(doc, root, f->key) == CONF_JSON_NONE) {
-            return set_err(err, cap, "%s: missing \"%s\"", s->name, f->key);
+            return base_errorf(err, cap, "%s: missing \"%s\"", s->name, f->key);
         }
     }
     return true;
@@ -315,8 +248,8 @@ static bool no_duplicate_keys(const conf_jdoc *doc, char *err, size_t cap)
             uint32_t b = doc->nodes[ka->next].next;
             for (uint32_t q = p + 1; q < o->count / 2 && b != CONF_JSON_NONE; q++) {
                 const conf_jnode *kb = &doc->nodes[b];
-                if (ka->len == kb->len && memcmp(doc->text + ka->text_off, doc->text + kb->text_off, ka->len) == 0) {
-                    return set_err(err, cap, "a key appears twice in one object");
+                if (ka->len == kb->len && memcmp(doc->text.data + ka->text_off, doc->text.data + kb->text_off, ka->len) == 0) {
+                    return base_errorf(err, cap, "a key appears twice in one object");
                 }
                 b = doc->nodes[kb->next].next;
             }
@@ -336,17 +269,17 @@ bool conf_msg_decode(const char *line, size_t len, conf_dir dir, conf_msg *msg, 
     msg->root = msg->doc.root;
     const conf_jnode *root = conf_json_node(&msg->doc, msg->root);
     if (root == NULL || root->type != CONF_J_OBJECT) {
-        return set_err(err, err_cap, "a line must be a JSON object");
+        return base_errorf(err, err_cap, "a line must be a JSON object");
     }
     if (!no_duplicate_keys(&msg->doc, err, err_cap)) return false;
     const char *type = conf_json_str(&msg->doc, conf_json_get(&msg->doc, msg->root, "type"));
-    if (type == NULL) return set_err(err, err_cap, "missing \"type\" (a string)");
+    if (type == NULL) return base_errorf(err, err_cap, "missing \"type\" (a string)");
     const schema *s = schema_for(type, dir);
     if (s == NULL) {
         char shown[40];
         safe_key(type, strlen(type), shown, sizeof shown);
-        return set_err(err, err_cap, "unknown message type \"%s\" %s", shown,
-                       dir == CONF_TO_AGENT ? "for an agent" : "from an agent");
+        return base_errorf(err, err_cap, "unknown message type \"%s\" %s", shown,
+                           dir == CONF_TO_AGENT ? "for an agent" : "from an agent");
     }
     if (!check_schema(&msg->doc, msg->root, s, err, err_cap)) return false;
     msg->type = s->type;
@@ -394,10 +327,10 @@ uint64_t conf_fnv1a64(const uint8_t *bytes, size_t len)
     return h;
 }
 
-char *conf_hex(conf_arena *arena, const uint8_t *bytes, size_t len)
+char *conf_hex(base_arena *arena, const uint8_t *bytes, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
-    char *out = conf_arena_alloc(arena, 2 * len + 1);
+    char *out = base_arena_alloc(arena, 2 * len + 1);
     if (out == NULL) return NULL;
     for (size_t i = 0; i < len; i++) {
         out[2 * i] = digits[bytes[i] >> 4];
@@ -415,10 +348,10 @@ static int hex_digit(char c)
     return -1;
 }
 
-uint8_t *conf_unhex(conf_arena *arena, const char *hex, size_t hex_len, size_t *out_len)
+uint8_t *conf_unhex(base_arena *arena, const char *hex, size_t hex_len, size_t *out_len)
 {
     if (hex_len % 2 != 0) return NULL;
-    uint8_t *out = conf_arena_alloc(arena, hex_len / 2 + 1);
+    uint8_t *out = base_arena_alloc(arena, hex_len / 2 + 1);
     if (out == NULL) return NULL;
     for (size_t i = 0; i < hex_len / 2; i++) {
         int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
@@ -429,11 +362,11 @@ uint8_t *conf_unhex(conf_arena *arena, const char *hex, size_t hex_len, size_t *
     return out;
 }
 
-static void write_hex_string(conf_jw *w, const uint8_t *bytes, size_t len)
+static void write_hex_string(base_jw *w, const uint8_t *bytes, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
     if (len == 0) {
-        conf_jw_str(w, "", 0);
+        base_jw_str(w, "", 0);
         return;
     }
     char stack[512];
@@ -447,7 +380,7 @@ static void write_hex_string(conf_jw *w, const uint8_t *bytes, size_t len)
         text[2 * i] = digits[bytes[i] >> 4];
         text[2 * i + 1] = digits[bytes[i] & 15u];
     }
-    conf_jw_str(w, text, 2 * len);
+    base_jw_str(w, text, 2 * len);
     if (text != stack) free(text);
 }
 
@@ -460,48 +393,48 @@ static bool printable(const uint8_t *bytes, size_t len)
     return true;
 }
 
-void conf_data_write(conf_jw *w, const conf_data *d, size_t inline_max)
+void conf_data_write(base_jw *w, const conf_data *d, size_t inline_max)
 {
     switch (d->kind) {
     case CONF_DATA_BYTES:
-        conf_jw_obj_begin(w);
+        base_jw_obj_begin(w);
         if (d->len <= inline_max && printable(d->bytes, d->len)) {
-            conf_jw_key(w, "text");
-            conf_jw_str(w, (const char *)d->bytes, d->len);
+            base_jw_key(w, "text");
+            base_jw_str(w, (const char *)d->bytes, d->len);
         } else if (d->len <= inline_max) {
-            conf_jw_key(w, "hex");
+            base_jw_key(w, "hex");
             write_hex_string(w, d->bytes, d->len);
         } else {
             char digest[24];
             snprintf(digest, sizeof digest, "0x%016" PRIx64, conf_fnv1a64(d->bytes, d->len));
-            conf_jw_key(w, "size");
-            conf_jw_uint(w, d->len);
-            conf_jw_key(w, "fnv1a64");
-            conf_jw_cstr(w, digest);
+            base_jw_key(w, "size");
+            base_jw_uint(w, d->len);
+            base_jw_key(w, "fnv1a64");
+            base_jw_cstr(w, digest);
         }
-        conf_jw_obj_end(w);
+        base_jw_obj_end(w);
         return;
     case CONF_DATA_SIZE:
     case CONF_DATA_DIGEST:
-        conf_jw_obj_begin(w);
-        conf_jw_key(w, "size");
-        conf_jw_int(w, d->size);
+        base_jw_obj_begin(w);
+        base_jw_key(w, "size");
+        base_jw_int(w, d->size);
         if (d->kind == CONF_DATA_DIGEST) {
             char digest[24];
             snprintf(digest, sizeof digest, "0x%016" PRIx64, d->digest);
-            conf_jw_key(w, "fnv1a64");
-            conf_jw_cstr(w, digest);
+            base_jw_key(w, "fnv1a64");
+            base_jw_cstr(w, digest);
         }
-        conf_jw_obj_end(w);
+        base_jw_obj_end(w);
         return;
     case CONF_DATA_BLOB:
-        conf_jw_obj_begin(w);
-        conf_jw_key(w, "blob");
-        conf_jw_uint(w, d->blob);
-        conf_jw_obj_end(w);
+        base_jw_obj_begin(w);
+        base_jw_key(w, "blob");
+        base_jw_uint(w, d->blob);
+        base_jw_obj_end(w);
         return;
     default:
-        conf_jw_null(w);
+        base_jw_null(w);
         return;
     }
 }
@@ -522,31 +455,31 @@ static bool read_digest(const conf_jdoc *doc, uint32_t node, uint64_t *out)
     return true;
 }
 
-bool conf_data_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf_data *out,
+bool conf_data_read(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf_data *out,
                     char *err, size_t err_cap)
 {
     memset(out, 0, sizeof *out);
     const conf_jnode *n = conf_json_node(doc, node);
-    if (n == NULL) return set_err(err, err_cap, "missing data value");
+    if (n == NULL) return base_errorf(err, err_cap, "missing data value");
     if (n->type == CONF_J_NULL) return true;
     if (n->type != CONF_J_OBJECT || n->count != 2 * (n->count / 2)) {
-        return set_err(err, err_cap, "a data value must be null or an object");
+        return base_errorf(err, err_cap, "a data value must be null or an object");
     }
     uint32_t hex = conf_json_get(doc, node, "hex"), size = conf_json_get(doc, node, "size");
     uint32_t blob = conf_json_get(doc, node, "blob"), digest = conf_json_get(doc, node, "fnv1a64");
     uint32_t text = conf_json_get(doc, node, "text");
     uint32_t keys = (hex != CONF_JSON_NONE) + (size != CONF_JSON_NONE) + (blob != CONF_JSON_NONE) +
                     (digest != CONF_JSON_NONE) + (text != CONF_JSON_NONE);
-    if (keys != n->count / 2) return set_err(err, err_cap, "data: unknown key");
+    if (keys != n->count / 2) return base_errorf(err, err_cap, "data: unknown key");
     int64_t v = 0;
     if (text != CONF_JSON_NONE && keys == 1) { /* UTF-8 text, taken as its bytes */
         size_t len = 0;
         const char *t = conf_json_text(doc, text, &len);
         if (t == NULL || conf_json_node(doc, text)->type != CONF_J_STRING) {
-            return set_err(err, err_cap, "data: \"text\" must be a string");
+            return base_errorf(err, err_cap, "data: \"text\" must be a string");
         }
-        uint8_t *bytes = conf_arena_alloc(arena, len + 1);
-        if (bytes == NULL) return set_err(err, err_cap, "out of memory");
+        uint8_t *bytes = base_arena_alloc(arena, len + 1);
+        if (bytes == NULL) return base_errorf(err, err_cap, "out of memory");
         memcpy(bytes, t, len);
         *out = (conf_data){.kind = CONF_DATA_BYTES, .bytes = bytes, .len = len, .size = (int64_t)len};
         return true;
@@ -555,42 +488,46 @@ bool conf_data_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf
         size_t len = 0;
         const char *digits = conf_json_text(doc, hex, &len);
         if (digits == NULL || conf_json_node(doc, hex)->type != CONF_J_STRING) {
-            return set_err(err, err_cap, "data: \"hex\" must be a string");
+            return base_errorf(err, err_cap, "data: \"hex\" must be a string");
         }
         uint8_t *bytes = conf_unhex(arena, digits, len, &out->len);
-        if (bytes == NULL) return set_err(err, err_cap, "data: bad hex digits");
+        if (bytes == NULL) return base_errorf(err, err_cap, "data: bad hex digits");
         out->kind = CONF_DATA_BYTES;
         out->bytes = bytes;
         out->size = (int64_t)out->len;
         return true;
     }
     if (blob != CONF_JSON_NONE && keys == 1) {
-        if (!conf_json_int(doc, blob, 0, UINT32_MAX - 1, &v)) return set_err(err, err_cap, "data: bad blob id");
+        if (!conf_json_int(doc, blob, 0, UINT32_MAX - 1, &v))
+            return base_errorf(err, err_cap, "data: bad blob id");
         out->kind = CONF_DATA_BLOB;
         out->blob = (uint32_t)v;
         return true;
     }
     if (size != CONF_JSON_NONE && (keys == 1 || (keys == 2 && digest != CONF_JSON_NONE))) {
-        if (!conf_json_int(doc, size, 0, DATA_SIZE_MAX, &v)) return set_err(err, err_cap, "data: bad size");
+        if (!conf_json_int(doc, size, 0, DATA_SIZE_MAX, &v))
+            return base_errorf(err, err_cap, "data: bad size");
         out->kind = CONF_DATA_SIZE;
         out->size = v;
         if (digest != CONF_JSON_NONE) {
-            if (!read_digest(doc, digest, &out->digest)) return set_err(err, err_cap, "data: bad fnv1a64");
+            if (!read_digest(doc, digest, &out->digest))
+                return base_errorf(err, err_cap, "data: bad fnv1a64");
             out->kind = CONF_DATA_DIGEST;
         }
         return true;
     }
-    return set_err(err, err_cap, "data: expected {text}, {hex}, {size}, {blob} or {size, fnv1a64}");
+    return base_errorf(err, err_cap,
+                       "data: expected {text}, {hex}, {size}, {blob} or {size, fnv1a64}");
 }
 
-void conf_dur_write(conf_jw *w, int64_t ns)
+void conf_dur_write(base_jw *w, int64_t ns)
 {
     if (ns == CONF_DUR_FOREVER) {
-        conf_jw_cstr(w, "forever");
+        base_jw_cstr(w, "forever");
     } else if (ns == CONF_DUR_NAN) {
-        conf_jw_cstr(w, "nan");
+        base_jw_cstr(w, "nan");
     } else {
-        conf_jw_int(w, ns);
+        base_jw_int(w, ns);
     }
 }
 
@@ -718,56 +655,58 @@ conf_result_kind conf_op_result_kind(uint8_t op)
 
 /* ---- steps ------------------------------------------------------------------------------------- */
 
-static void key_str_or_null(conf_jw *w, const char *key, const char *value)
+static void key_str_or_null(base_jw *w, const char *key, const char *value)
 {
-    conf_jw_key(w, key);
+    base_jw_key(w, key);
     if (value != NULL) {
-        conf_jw_cstr(w, value);
+        base_jw_cstr(w, value);
     } else {
-        conf_jw_null(w);
+        base_jw_null(w);
     }
 }
 
-static void key_dur(conf_jw *w, const char *key, int64_t ns)
+static void key_dur(base_jw *w, const char *key, int64_t ns)
 {
-    conf_jw_key(w, key);
+    base_jw_key(w, key);
     conf_dur_write(w, ns);
 }
 
-static void key_bool_if(conf_jw *w, const char *key, bool value)
+static void key_bool_if(base_jw *w, const char *key, bool value)
 {
     if (!value) return;
-    conf_jw_key(w, key);
-    conf_jw_bool(w, true);
+    base_jw_key(w, key);
+    base_jw_bool(w, true);
 }
 
-static void write_context(conf_jw *w, const conf_step *s)
+static void write_context(base_jw *w, const conf_step *s)
 {
-    conf_jw_key(w, "context");
-    conf_jw_obj_begin(w);
-    conf_jw_key(w, "info");
-    conf_jw_int(w, s->info);
-    conf_jw_key(w, "retain");
-    conf_jw_bool(w, s->ctx_retain);
-    conf_jw_key(w, "release");
-    conf_jw_bool(w, s->ctx_release);
-    conf_jw_key(w, "copy_description");
-    conf_jw_bool(w, s->ctx_copy_description);
-    conf_jw_obj_end(w);
+    base_jw_key(w, "context");
+    base_jw_obj_begin(w);
+    base_jw_key(w, "info");
+    base_jw_int(w, s->info);
+    base_jw_key(w, "retain");
+    base_jw_bool(w, s->ctx_retain);
+    base_jw_key(w, "release");
+    base_jw_bool(w, s->ctx_release);
+    base_jw_key(w, "copy_description");
+    base_jw_bool(w, s->ctx_copy_description);
+    base_jw_obj_end(w);
 }
 
-void conf_step_write(conf_jw *w, const conf_step *s)
+static void write_when(base_jw *w, const conf_step *s);
+
+void conf_step_write(base_jw *w, const conf_step *s)
 {
     assert(s->op > CONF_OP_NONE && s->op < CONF_OP_COUNT);
     uint32_t keys = ops[s->op].keys;
-    conf_jw_obj_begin(w);
-    conf_jw_key(w, "ref");
-    conf_jw_uint(w, s->ref);
-    conf_jw_key(w, "op");
-    conf_jw_cstr(w, ops[s->op].keyword);
+    base_jw_obj_begin(w);
+    base_jw_key(w, "ref");
+    base_jw_uint(w, s->ref);
+    base_jw_key(w, "op");
+    base_jw_cstr(w, ops[s->op].keyword);
     if ((keys & SK_PORT) && s->port != NULL) key_str_or_null(w, "port", s->port);
     if ((keys & SK_NAME) && s->has_name) {
-        conf_jw_key(w, "name");
+        base_jw_key(w, "name");
         conf_data_write(w, &s->name, CONF_DATA_INLINE_MAX);
     }
     if (keys & SK_HANDLER) key_str_or_null(w, "handler", s->program);
@@ -780,9 +719,9 @@ void conf_step_write(conf_jw *w, const conf_step *s)
     if ((keys & SK_THREAD) && s->thread != NULL) key_str_or_null(w, "thread", s->thread);
     if (keys & SK_QUEUE) key_str_or_null(w, "queue", s->queue);
     if (s->op == CONF_OP_SEND) {
-        conf_jw_key(w, "msgid");
-        conf_jw_int(w, s->msgid);
-        conf_jw_key(w, "data");
+        base_jw_key(w, "msgid");
+        base_jw_int(w, s->msgid);
+        base_jw_key(w, "data");
         conf_data_write(w, &s->data, CONF_DATA_INLINE_MAX);
         key_dur(w, "send_timeout_ns", s->t1_ns);
         key_dur(w, "recv_timeout_ns", s->t2_ns);
@@ -797,19 +736,76 @@ void conf_step_write(conf_jw *w, const conf_step *s)
     if (keys & SK_DURATION) key_dur(w, "duration_ns", s->t1_ns);
     if (keys & SK_SIGNAL) key_str_or_null(w, "signal", s->signal);
     if (keys & SK_COUNT) {
-        conf_jw_key(w, "count");
-        conf_jw_uint(w, s->count);
+        base_jw_key(w, "count");
+        base_jw_uint(w, s->count);
     }
     if (keys & SK_TIMEOUT) key_dur(w, "timeout_ns", s->t1_ns);
     if (s->op == CONF_OP_REPLY) {
         if (s->echo) {
             key_bool_if(w, "echo", true);
         } else {
-            conf_jw_key(w, "reply");
+            base_jw_key(w, "reply");
             conf_data_write(w, &s->data, CONF_DATA_INLINE_MAX);
         }
     }
-    conf_jw_obj_end(w);
+    if (s->when != 0) write_when(w, s);
+    base_jw_obj_end(w);
+}
+
+
+/* "when": {"msgid": N, "data": DATA, "size": N}: the keys the step's condition has. */
+static void write_when(base_jw *w, const conf_step *s)
+{
+    assert(s->when != 0 && (s->when & ~(CM_WHEN_MSGID | CM_WHEN_DATA | CM_WHEN_SIZE)) == 0);
+    base_jw_key(w, "when");
+    base_jw_obj_begin(w);
+    if (s->when & CM_WHEN_MSGID) {
+        base_jw_key(w, "msgid");
+        base_jw_int(w, s->when_msgid);
+    }
+    if (s->when & CM_WHEN_DATA) {
+        base_jw_key(w, "data");
+        conf_data_write(w, &s->when_data, CONF_DATA_INLINE_MAX);
+    }
+    if (s->when & CM_WHEN_SIZE) {
+        base_jw_key(w, "size");
+        base_jw_int(w, s->when_size);
+    }
+    base_jw_obj_end(w);
+}
+
+/* The step's "when" object: at least one known key, each once, data inline and not NULL. */
+static bool read_when(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf_step *s, char *err, size_t cap)
+{
+    const conf_jnode *n = conf_json_node(doc, node);
+    if (n == NULL || n->type != CONF_J_OBJECT || n->count == 0) return base_errorf(err, cap, "when: an object with keys");
+    uint32_t known = 0;
+    int64_t i64 = 0;
+    uint32_t v = conf_json_get(doc, node, "msgid");
+    if (v != CONF_JSON_NONE) {
+        if (!conf_json_int(doc, v, CM_LIMIT_MSGID_MIN, CM_LIMIT_MSGID_MAX, &i64)) return base_errorf(err, cap, "when: bad msgid");
+        s->when |= CM_WHEN_MSGID;
+        s->when_msgid = (int32_t)i64;
+        known++;
+    }
+    v = conf_json_get(doc, node, "data");
+    if (v != CONF_JSON_NONE) {
+        if (!conf_data_read(doc, v, arena, &s->when_data, err, cap)) return false;
+        if (s->when_data.kind != CONF_DATA_BYTES && s->when_data.kind != CONF_DATA_SIZE) {
+            return base_errorf(err, cap, "when: data must be bytes or a size");
+        }
+        s->when |= CM_WHEN_DATA;
+        known++;
+    }
+    v = conf_json_get(doc, node, "size");
+    if (v != CONF_JSON_NONE) {
+        if (!conf_json_int(doc, v, 0, CM_LIMIT_SIZE_BYTES, &i64)) return base_errorf(err, cap, "when: bad size");
+        s->when |= CM_WHEN_SIZE;
+        s->when_size = i64;
+        known++;
+    }
+    if (known != n->count / 2) return base_errorf(err, cap, "when: unknown key");
+    return true;
 }
 
 typedef struct step_key {
@@ -840,14 +836,23 @@ static uint32_t step_key_bit(const char *key, size_t len)
 }
 
 /* A name-like string (identifier or "self"), copied; NULL with *ok for JSON null. */
-static bool read_name(const conf_jdoc *doc, uint32_t node, conf_arena *arena, bool null_ok,
+static bool read_name(const conf_jdoc *doc, uint32_t node, base_arena *arena, bool null_ok,
                       const char **out)
 {
     *out = NULL;
     if (conf_json_is_null(doc, node)) return null_ok;
     const char *s = conf_json_str(doc, node);
     if (s == NULL || !conf_name_valid(s)) return false;
-    *out = conf_arena_strdup(arena, s, strlen(s));
+    *out = base_arena_strndup(arena, s, strlen(s));
+    return *out != NULL;
+}
+
+static bool read_signal_name(const conf_jdoc *doc, uint32_t node, base_arena *arena, const char **out)
+{
+    *out = NULL;
+    const char *s = conf_json_str(doc, node);
+    if (s == NULL || !conf_signal_name_valid(s)) return false;
+    *out = base_arena_strndup(arena, s, strlen(s));
     return *out != NULL;
 }
 
@@ -877,7 +882,7 @@ static bool read_context(const conf_jdoc *doc, uint32_t node, conf_step *s)
     return known == n->count / 2;
 }
 
-static bool read_step_key(const conf_jdoc *doc, uint32_t v, uint32_t bit, conf_arena *arena,
+static bool read_step_key(const conf_jdoc *doc, uint32_t v, uint32_t bit, base_arena *arena,
                           conf_step *s, char *err, size_t cap)
 {
     int64_t i64 = 0;
@@ -913,7 +918,7 @@ static bool read_step_key(const conf_jdoc *doc, uint32_t v, uint32_t bit, conf_a
     case SK_MALFORMED: ok = conf_json_bool(doc, v, &s->malformed); break;
     case SK_RETURN_AFTER: ok = conf_json_bool(doc, v, &s->return_after_source); break;
     case SK_ECHO: ok = conf_json_bool(doc, v, &s->echo); break;
-    case SK_SIGNAL: ok = read_name(doc, v, arena, false, &s->signal); break;
+    case SK_SIGNAL: ok = read_signal_name(doc, v, arena, &s->signal); break;
     case SK_COUNT:
         ok = conf_json_int(doc, v, 1, UINT32_MAX, &i64);
         s->count = (uint32_t)i64;
@@ -921,50 +926,65 @@ static bool read_step_key(const conf_jdoc *doc, uint32_t v, uint32_t bit, conf_a
     case SK_TIMEOUT: ok = conf_dur_read(doc, v, &s->t1_ns); break;
     default: ok = false; break;
     }
-    if (!ok) return set_err(err, cap, "step: bad value");
+    if (!ok) return base_errorf(err, cap, "step: bad value");
     return true;
 }
 
-bool conf_step_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf_step *out,
+bool conf_step_read(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf_step *out,
                     char *err, size_t err_cap)
 {
     memset(out, 0, sizeof *out);
     const conf_jnode *o = conf_json_node(doc, node);
-    if (o == NULL || o->type != CONF_J_OBJECT) return set_err(err, err_cap, "a step must be an object");
+    if (o == NULL || o->type != CONF_J_OBJECT)
+        return base_errorf(err, err_cap, "a step must be an object");
     int64_t ref = 0;
     if (!conf_json_int(doc, conf_json_get(doc, node, "ref"), 0, UINT32_MAX - 1, &ref)) {
-        return set_err(err, err_cap, "step: \"ref\" must be a step index");
+        return base_errorf(err, err_cap, "step: \"ref\" must be a step index");
     }
     const char *keyword = conf_json_str(doc, conf_json_get(doc, node, "op"));
     out->op = conf_op_by_keyword(keyword);
     out->ref = (uint32_t)ref;
-    if (out->op == CONF_OP_NONE) return set_err(err, err_cap, "step %u: unknown \"op\"", out->ref);
+    if (out->op == CONF_OP_NONE)
+        return base_errorf(err, err_cap, "step %u: unknown \"op\"", out->ref);
     const op_info *info = &ops[out->op];
     uint32_t seen = 0;
     uint32_t k = o->first;
     for (uint32_t pair = 0; pair < o->count / 2 && k != CONF_JSON_NONE; pair++) {
         const conf_jnode *kn = conf_json_node(doc, k);
-        const char *key = doc->text + kn->text_off;
+        const char *key = doc->text.data + kn->text_off;
         uint32_t v = kn->next;
         k = conf_json_node(doc, v)->next;
         if ((kn->len == 3 && memcmp(key, "ref", 3) == 0) || (kn->len == 2 && memcmp(key, "op", 2) == 0)) continue;
+        if (kn->len == 4 && memcmp(key, "when", 4) == 0) { /* any step may have a condition */
+            char inner[96] = "bad value";
+            if (out->when != 0 || !read_when(doc, v, arena, out, inner, sizeof inner)) {
+                return base_errorf(err, err_cap, "step %u (%s), \"when\": %s", out->ref, info->keyword,
+                               out->when != 0 ? "given twice" : inner);
+            }
+            continue;
+        }
         uint32_t bit = step_key_bit(key, kn->len);
         char shown[40];
         safe_key(key, kn->len, shown, sizeof shown);
         if (bit == 0 || (info->keys & bit) == 0) {
-            return set_err(err, err_cap, "step %u (%s): unknown key \"%s\"", out->ref, info->keyword, shown);
+            return base_errorf(err, err_cap, "step %u (%s): unknown key \"%s\"", out->ref,
+                               info->keyword, shown);
         }
         char inner[96] = "bad value";
         if (!read_step_key(doc, v, bit, arena, out, inner, sizeof inner)) {
-            return set_err(err, err_cap, "step %u (%s), \"%s\": %s", out->ref, info->keyword, shown, inner);
+            return base_errorf(err, err_cap, "step %u (%s), \"%s\": %s", out->ref, info->keyword,
+                               shown, inner);
         }
         seen |= bit;
     }
     if ((seen & info->required) != info->required) {
-        return set_err(err, err_cap, "step %u (%s): a required argument is missing", out->ref, info->keyword);
+        return base_errorf(err, err_cap, "step %u (%s): a required argument is missing", out->ref,
+                           info->keyword);
     }
-    if (arena->failed) return set_err(err, err_cap, "out of memory");
-    return conf_step_validate(out) || set_err(err, err_cap, "step %u (%s): inconsistent arguments", out->ref, info->keyword);
+    if (arena->failed) return base_errorf(err, err_cap, "out of memory");
+    return conf_step_validate(out) ||
+           base_errorf(err, err_cap, "step %u (%s): inconsistent arguments", out->ref,
+                       info->keyword);
 }
 
 /* Data the loader could have produced: {size: N} and known bytes within their limits. */
@@ -983,6 +1003,12 @@ bool conf_step_validate(const conf_step *s)
     if (s->op == CONF_OP_NONE || s->op >= CONF_OP_COUNT) return false;
     if (s->port != NULL && strcmp(s->port, "self") != 0 && !conf_name_valid(s->port)) return false;
     if (!data_within_limits(&s->data) || !data_within_limits(&s->name)) return false;
+    if (s->when & ~(CM_WHEN_MSGID | CM_WHEN_DATA | CM_WHEN_SIZE)) return false;
+    if ((s->when & CM_WHEN_DATA) && (!data_within_limits(&s->when_data) ||
+                                     (s->when_data.kind != CONF_DATA_BYTES && s->when_data.kind != CONF_DATA_SIZE))) {
+        return false;
+    }
+    if ((s->when & CM_WHEN_SIZE) && (s->when_size < 0 || s->when_size > CM_LIMIT_SIZE_BYTES)) return false;
     /* each duration key with the flags the loader gives it (sim_load_step.c) */
     const uint32_t timeout = CM_DUR_NEGATIVE | CM_DUR_FOREVER | CM_DUR_NAN;
     switch (s->op) {

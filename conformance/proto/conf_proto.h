@@ -8,16 +8,17 @@
  * (unknown keys, missing keys and wrong types are errors, with a clear
  * message) and keeps the parsed tree for the caller to read. Steps and
  * data values have their own decoders, which copy what they keep into a
- * caller-owned arena.
+ * caller-owned arena (base_arena.h).
  *
- * Ownership: a conf_msg owns its tree (conf_msg_fini). A conf_arena owns
- * every block it handed out (conf_arena_fini). Nothing here is
+ * Ownership: a conf_msg owns its tree (conf_msg_fini). Nothing here is
  * thread-safe; nothing keeps pointers to caller memory.
  */
 #ifndef CONF_PROTO_H
 #define CONF_PROTO_H
 
+#include "base_arena.h"
 #include "cm_limits.h"
+#include "cm_program.h" /* CM_WHEN_*: a step's condition, one declaration */
 #include "conf_json.h"
 
 #include <stdbool.h>
@@ -35,21 +36,6 @@
 /* Durations that are not a number of nanoseconds (core/'s cm_types.h). */
 #define CONF_DUR_FOREVER CM_DURATION_FOREVER
 #define CONF_DUR_NAN CM_DURATION_NAN
-
-/* ---- arena ---------------------------------------------------------------------- */
-
-typedef struct conf_arena_block conf_arena_block;
-typedef struct conf_arena {
-    conf_arena_block *head;
-    size_t used_bytes;
-    size_t limit_bytes; /* 0: none */
-    bool failed;
-} conf_arena;
-
-void conf_arena_init(conf_arena *a, size_t limit_bytes);
-void conf_arena_fini(conf_arena *a);
-void *conf_arena_alloc(conf_arena *a, size_t size);
-char *conf_arena_strdup(conf_arena *a, const char *s, size_t len);
 
 /* ---- message types ----------------------------------------------------------------- */
 
@@ -126,17 +112,17 @@ typedef struct conf_data {
 uint64_t conf_fnv1a64(const uint8_t *bytes, size_t len);
 /* Writes a data value: null, {"text"} (printable ASCII), {"hex"}, {"size"}, {"blob"} or, for
  * bytes longer than inline_max, {"size", "fnv1a64"}. Readers accept {"text"} with any UTF-8. */
-void conf_data_write(conf_jw *w, const conf_data *d, size_t inline_max);
+void conf_data_write(base_jw *w, const conf_data *d, size_t inline_max);
 /* Reads a data value; bytes are copied into arena. False (with err) when malformed. */
-bool conf_data_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf_data *out,
+bool conf_data_read(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf_data *out,
                     char *err, size_t err_cap);
 /* Hex text of bytes into arena (2 * len + 1 bytes). */
-char *conf_hex(conf_arena *arena, const uint8_t *bytes, size_t len);
+char *conf_hex(base_arena *arena, const uint8_t *bytes, size_t len);
 /* Decodes hex (spaces not allowed); NULL on a bad digit or odd length. */
-uint8_t *conf_unhex(conf_arena *arena, const char *hex, size_t hex_len, size_t *out_len);
+uint8_t *conf_unhex(base_arena *arena, const char *hex, size_t hex_len, size_t *out_len);
 
 /* Durations: an integer of nanoseconds within +-CM_LIMIT_DURATION_NS, "forever" or "nan". */
-void conf_dur_write(conf_jw *w, int64_t ns);
+void conf_dur_write(base_jw *w, int64_t ns);
 bool conf_dur_read(const conf_jdoc *doc, uint32_t node, int64_t *out);
 
 /* ---- steps ------------------------------------------------------------------------------ */
@@ -221,12 +207,16 @@ typedef struct conf_step {
     uint32_t count;        /* wait_for: the total raises awaited (>= 1) */
     bool ctx_retain, ctx_release, ctx_copy_description;
     bool no_return_data, malformed, return_after_source, echo;
+    uint8_t when;          /* CM_WHEN_* flags: a handler's step runs only for a matching request */
+    int32_t when_msgid;
+    conf_data when_data;   /* bytes or {size: N} (zeros), inline */
+    int64_t when_size;
 } conf_step;
 
 /* Writes a step object (used by the runner). */
-void conf_step_write(conf_jw *w, const conf_step *s);
+void conf_step_write(base_jw *w, const conf_step *s);
 /* Reads a step object; strings and bytes are copied into arena. */
-bool conf_step_read(const conf_jdoc *doc, uint32_t node, conf_arena *arena, conf_step *out,
+bool conf_step_read(const conf_jdoc *doc, uint32_t node, base_arena *arena, conf_step *out,
                     char *err, size_t err_cap);
 /* True when the fields a step's operation needs are present and sane, within the loader's
  * limits (cm_limits.h: each duration with the flags the scenario format gives its key). */
@@ -246,5 +236,11 @@ bool conf_step_validate(const conf_step *s);
 
 /* Identifiers: 1..CONF_NAME_MAX of [A-Za-z0-9_.-], not starting with a digit, '.' or '-'. */
 bool conf_name_valid(const char *s);
+
+/* Signal names: an identifier, or "ended:" and a process's identifier (the signal the end of
+ * that process raises: scenario-format 4.6), so at most CONF_SIGNAL_NAME_MAX bytes. */
+#define CONF_ENDED_PREFIX "ended:"
+#define CONF_SIGNAL_NAME_MAX (sizeof CONF_ENDED_PREFIX - 1 + CONF_NAME_MAX)
+bool conf_signal_name_valid(const char *s);
 
 #endif /* CONF_PROTO_H */

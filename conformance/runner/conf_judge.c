@@ -43,7 +43,7 @@ void conf_result_note(sim_result *r, const char *fmt, ...)
     sim_result_add_note(r, text);
 }
 
-static void put_word(sim_buf *b, const char *s)
+static void put_word(base_buf *b, const char *s)
 {
     assert(b != NULL);
     assert(s != NULL);
@@ -54,39 +54,39 @@ static void put_word(sim_buf *b, const char *s)
                 c == '.' || c == '_' || c == '-' || c == '+' || c == ',' || c == ':';
     }
     if (plain) {
-        sim_buf_puts(b, s);
+        base_buf_puts(b, s);
         return;
     }
-    sim_buf_puts(b, "'");
+    base_buf_puts(b, "'");
     for (const char *p = s; *p; p++) {
         if (*p == '\'') {
-            sim_buf_puts(b, "'\\''");
+            base_buf_puts(b, "'\\''");
         } else {
-            sim_buf_append(b, p, 1);
+            base_buf_append(b, p, 1);
         }
     }
-    sim_buf_puts(b, "'");
+    base_buf_puts(b, "'");
 }
 
 static char *replay_command(const sim_scenario *sc, const conf_options *opt)
 {
     assert(sc != NULL && sc->file != NULL);
     assert(opt != NULL && opt->backend != NULL);
-    sim_buf b;
-    sim_buf_init(&b);
-    sim_buf_puts(&b, "portsim conform ");
+    base_buf b;
+    base_buf_init(&b, 0);
+    base_buf_puts(&b, "portsim conform ");
     if (opt->backend == &conf_backend_agent) {
-        sim_buf_puts(&b, "--agent ");
+        base_buf_puts(&b, "--agent ");
         put_word(&b, opt->agent_path);
     } else {
-        sim_buf_printf(&b, "--backend %s", opt->backend->name);
+        base_buf_printf(&b, "--backend %s", opt->backend->name);
     }
-    if (opt->time_scale != 1.0) sim_buf_printf(&b, " --time-scale %g", opt->time_scale);
-    if (opt->profile != 0) sim_buf_printf(&b, " --profile %s", cm_profile_name(opt->profile));
-    sim_buf_puts(&b, " ");
-    if (sc->file[0] == '-') sim_buf_puts(&b, "./");
+    if (opt->time_scale != 1.0) base_buf_printf(&b, " --time-scale %g", opt->time_scale);
+    if (opt->profile != 0) base_buf_printf(&b, " --profile %s", cm_profile_name(opt->profile));
+    base_buf_puts(&b, " ");
+    if (sc->file[0] == '-') base_buf_puts(&b, "./");
     put_word(&b, sc->file);
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 void conf_result_describe(const sim_scenario *sc, const conf_options *opt,
@@ -261,21 +261,54 @@ typedef struct view {
     sim_scenario sc;
     sim_step *steps;
     sim_expect *expects;
+    sim_expect *alts; /* copies of joint alternatives, windows widened */
     sim_event_expect *event_expects;
 } view;
 
-static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, const conf_agent_info *info,
-                      sim_result *o)
+/* The window of x as a real host may show it: widened by the tolerance at each end and by the
+ * run's longest signal relay (the runner's latency). check_elapsed does the same, and explains. */
+static void widen_window(sim_expect *x, const conf_run *run, const conf_options *opt)
+{
+    assert(x->has_elapsed && x->elapsed_min_ns <= x->elapsed_max_ns);
+    int64_t relay_ns = run->relay_max_ns > 0 ? run->relay_max_ns : 0;
+    int64_t lo_tol = conf_tolerance_ns(opt, x->elapsed_min_ns) + relay_ns;
+    int64_t hi_tol = conf_tolerance_ns(opt, x->elapsed_max_ns == CM_DURATION_FOREVER ? 0 : x->elapsed_max_ns) +
+                     relay_ns;
+    x->elapsed_min_ns = x->elapsed_min_ns > lo_tol ? x->elapsed_min_ns - lo_tol : 0;
+    if (x->elapsed_max_ns != CM_DURATION_FOREVER) x->elapsed_max_ns += hi_tol;
+}
+
+/* A joint expectation's alternatives, copied: windows widened on real clocks, results dropped
+ * where the backend cannot observe them (as for a plain expectation). */
+static void view_alternatives(view *v, uint32_t step, const conf_run *run, const conf_options *opt, bool real,
+                              bool unobservable, size_t *used)
+{
+    sim_expect *x = &v->expects[step];
+    sim_expect *copies = &v->alts[*used];
+    for (uint32_t a = 0; a < x->alt_count; a++) {
+        copies[a] = x->alts[a];
+        if (real && copies[a].has_elapsed) widen_window(&copies[a], run, opt);
+        if (unobservable) copies[a].result_count = 0;
+    }
+    *used += x->alt_count;
+    x->alts = copies;
+}
+
+static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, const conf_options *opt,
+                      const conf_agent_info *info, sim_result *o)
 {
     assert(v != NULL && sc != NULL && run != NULL && o != NULL);
     assert(conf_agent_info_validate(info));
     assert(run->step_flags == NULL || run->step_count == sc->step_count);
     memset(v, 0, sizeof *v);
     v->sc = *sc;
+    size_t alt_total = 0, alt_used = 0;
+    for (uint32_t i = 0; i < sc->step_count; i++) alt_total += sc->steps[i].expect ? sc->steps[i].expect->alt_count : 0;
     v->steps = malloc(((size_t)sc->step_count + 1) * sizeof *v->steps);
     v->expects = malloc(((size_t)sc->step_count + 1) * sizeof *v->expects);
+    v->alts = malloc((alt_total + 1) * sizeof *v->alts);
     v->event_expects = malloc(((size_t)sc->event_expect_count + 1) * sizeof *v->event_expects);
-    if (v->steps == NULL || v->expects == NULL || v->event_expects == NULL) return false;
+    if (v->steps == NULL || v->expects == NULL || v->alts == NULL || v->event_expects == NULL) return false;
     for (uint32_t i = 0; i < sc->step_count; i++) {
         v->steps[i] = sc->steps[i];
         if (sc->steps[i].expect == NULL) continue;
@@ -284,6 +317,9 @@ static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, cons
         v->steps[i].expect = x;
         uint8_t flags = run->step_flags != NULL ? run->step_flags[i] : 0;
         if (real_clock(info)) x->has_elapsed = false; /* checked with a tolerance below */
+        if (x->alt_count > 0) {
+            view_alternatives(v, i, run, opt, real_clock(info), (flags & CONF_STEPF_UNOBSERVABLE) != 0, &alt_used);
+        }
         if ((flags & CONF_STEPF_UNOBSERVABLE) && x->result_count > 0) {
             x->result_count = 0;
             conf_result_note(o, "%s:%u: the %s result is not observable on this backend (not checked)",
@@ -311,6 +347,7 @@ static void view_free(view *v)
 {
     free(v->steps);
     free(v->expects);
+    free(v->alts);
     free(v->event_expects);
 }
 
@@ -381,16 +418,16 @@ static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allo
 {
     assert(sc != NULL && a != NULL);
     assert(step < sc->step_count);
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     sim_result_type type = sim_op_result_type(sc->steps[step].op);
     char num[24];
-    if (a->count == 0) sim_buf_puts(&b, "no execution at all");
+    if (a->count == 0) base_buf_puts(&b, "no execution at all");
     for (uint32_t i = 0; i < a->count; i++) {
-        if (i > 0) sim_buf_puts(&b, i + 1 == a->count ? " or " : ", ");
-        sim_buf_puts(&b, sim_result_text(type, a->values[i], num, sizeof num));
+        if (i > 0) base_buf_puts(&b, i + 1 == a->count ? " or " : ", ");
+        base_buf_puts(&b, sim_result_text(type, a->values[i], num, sizeof num));
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }
 
 static void check_allowed(const sim_scenario *sc, const conf_model *model, const conf_run *run,
@@ -527,7 +564,7 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
         sim_result_add_host_note(res, run->notes[i]);
     }
     view v;
-    if (!view_make(&v, sc, run, info, out)) {
+    if (!view_make(&v, sc, run, opt, info, out)) {
         sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col, "out of memory", NULL, NULL);
     } else {
         sim_check(&v.sc, &run->obs, res);

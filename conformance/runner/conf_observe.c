@@ -26,13 +26,13 @@ void conf_observer_init(conf_observer *o, const sim_scenario *sc)
 {
     memset(o, 0, sizeof *o);
     o->sc = sc;
-    sim_arena_init(&o->arena);
+    base_arena_init(&o->arena, 0);
 }
 
 void conf_observer_fini(conf_observer *o)
 {
     free(o->recs);
-    sim_arena_fini(&o->arena);
+    base_arena_fini(&o->arena);
     memset(o, 0, sizeof *o);
 }
 
@@ -258,7 +258,9 @@ static void on_event(replay *r, const conf_rec *rec, uint64_t seq)
     sim_event e = {.kind = rec->ev_kind, .flags = rec->ev_flags, .process = rec->process,
                    .thread = rec->thread, .time_ns = rec->t_ns, .seq = seq, .port = rec->port,
                    .msgid = rec->msgid, .convid = rec->convid, .code = rec->code, .msg = rec->msg,
-                   .data = rec->data, .step = rec->step, .note = rec->note};
+                   .data = rec->data, .request = rec->request, .size_bytes = rec->size_bytes,
+                   .step = rec->step, .note = rec->note};
+    if (rec->has_request) e.flags |= SIM_EVF_REQUEST;
     if (rec->ev_kind == SIM_EV_CALLOUT) {
         if (!rec->has_convid) e.convid = 1;
         if (!rec->flags_given) e.flags |= SIM_EVF_DELIVERED; /* unknown: assume delivered */

@@ -245,6 +245,9 @@ typedef struct conf_rec {
     int64_t info;
     uint32_t callback; /* program, SIM_NONE */
     sim_data data;     /* bytes in the observer's arena */
+    bool has_request;  /* callout events: the request's data */
+    sim_data request;
+    int64_t size_bytes; /* the event's size (callout: the request's; reply_*: the reply's), -1 */
     bool has_convid;
     int32_t convid;
     int64_t msg;
@@ -259,7 +262,7 @@ typedef struct conf_rec {
 
 typedef struct conf_observer {
     const sim_scenario *sc;
-    sim_arena arena;   /* record bytes and notes */
+    base_arena arena;   /* record bytes and notes */
     conf_rec *recs;
     uint32_t count;
     uint32_t capacity;

@@ -26,6 +26,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "conf_runner.h"
 
+#include "base_alloc.h"
 #include "sim_load.h"
 
 #include <assert.h>
@@ -97,10 +98,8 @@ typedef struct agent_proc {
     char *in;
     size_t in_len;
     bool skipping;
-    char *out;
-    size_t out_len;
-    size_t out_off;
-    size_t out_cap;
+    base_buf out;   /* lines for the agent's stdin (zeroed: empty, no cap) */
+    size_t out_off; /* written so far */
     char err_tail[ERR_TAIL];
     size_t err_len;
     uint64_t lines;
@@ -124,7 +123,7 @@ typedef struct session {
     agent_proc *procs;
     uint32_t proc_count;
     conf_observer obs;
-    conf_jw w;
+    base_jw w;
     char run_dir[PATH_MAX];
     char env_a[PATH_MAX + 64];
     char env_b[PATH_MAX + 64];
@@ -168,7 +167,7 @@ static bool agent_validate(const session *s, const agent_proc *p)
     if (s->world ? p->process != WORLD_PROCESS : p->process >= s->sc->process_count) return false;
     if (p->state >= AG_STATE_COUNT || p->said > AG_SAID_EXIT || p->incarnation == 0) return false;
     if (p->state == AG_DONE && (p->done_from == AG_NEW || p->done_from == AG_DONE)) return false;
-    if (p->out_off > p->out_len || p->out_len > p->out_cap) return false;
+    if (p->out_off > p->out.len || p->out.len > p->out.capacity) return false;
     if (p->open_count > p->open_cap || p->err_len > ERR_TAIL) return false;
     return p->in_len <= CONF_JSON_MAX_LINE + READ_CHUNK;
 }
@@ -272,27 +271,16 @@ static void queue_bytes(session *s, agent_proc *p, const char *bytes, size_t len
 {
     assert(agent_validate(s, p));
     assert(bytes != NULL && len > 0);
-    if (p->out_len + len > p->out_cap) {
-        size_t cap = p->out_cap ? p->out_cap : 65536;
-        while (cap < p->out_len + len) cap *= 2;
-        char *grown = realloc(p->out, cap);
-        if (grown == NULL) {
-            issue(s, p, true, "the runner ran out of memory");
-            return;
-        }
-        p->out = grown;
-        p->out_cap = cap;
-    }
-    memcpy(p->out + p->out_len, bytes, len);
-    p->out_len += len;
-    assert(p->out_len <= p->out_cap);
+    base_buf_append(&p->out, bytes, len);
+    if (p->out.failed) issue(s, p, true, "the runner ran out of memory");
+    assert(p->out.failed || p->out.len <= p->out.capacity);
 }
 
 static void line_begin(session *s, const char *type)
 {
-    conf_jw_begin(&s->w);
-    conf_jw_key(&s->w, "type");
-    conf_jw_cstr(&s->w, type);
+    base_jw_begin(&s->w);
+    base_jw_key(&s->w, "type");
+    base_jw_cstr(&s->w, type);
 }
 
 static void log_line(const session *s, const agent_proc *p, const char *arrow, const char *line, size_t len)
@@ -306,7 +294,7 @@ static void line_end(session *s, agent_proc *p)
 {
     assert(agent_validate(s, p));
     size_t len = 0;
-    const char *line = conf_jw_end(&s->w, &len);
+    const char *line = base_jw_end(&s->w, &len);
     if (line == NULL) {
         issue(s, p, true, "the runner could not encode a protocol line (too long?)");
         return;
@@ -319,19 +307,23 @@ static void line_end(session *s, agent_proc *p)
 static void flush_out(session *s, agent_proc *p)
 {
     assert(agent_validate(s, p));
-    while (p->out_off < p->out_len && p->child.in_fd >= 0) {
-        ssize_t n = write(p->child.in_fd, p->out + p->out_off, p->out_len - p->out_off);
+    while (p->out_off < p->out.len && p->child.in_fd >= 0) {
+        ssize_t n = write(p->child.in_fd, p->out.data + p->out_off, p->out.len - p->out_off);
         if (n > 0) {
             p->out_off += (size_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        p->out_off = p->out_len; /* the agent is gone; its death is noticed on its stdout */
+        p->out_off = p->out.len; /* the agent is gone; its death is noticed on its stdout */
         return;
     }
-    if (p->out_off == p->out_len) p->out_off = p->out_len = 0;
-    assert(p->out_off <= p->out_len); /* exit: what is left is still queued */
+    if (p->out_off == p->out.len) {
+        p->out_off = 0;
+        base_buf_clear(&p->out);
+    }
+    (void)s;
+    assert(p->out_off <= p->out.len); /* exit: what is left is still queued */
 }
 
 /* ---- steps and data -------------------------------------------------------------------------- */
@@ -413,6 +405,13 @@ static conf_step step_of(const session *s, uint32_t index)
     c.signal = st->signal.name;
     c.count = st->count;
     assert(c.op != CONF_OP_NONE && c.op < CONF_OP_COUNT); /* every operation has a keyword */
+    if (st->has_when) { /* inline: the loader keeps when data within CONF_DATA_INLINE_MAX */
+        c.when = (uint8_t)((st->when.has_msgid ? CM_WHEN_MSGID : 0) | (st->when.has_data ? CM_WHEN_DATA : 0) |
+                           (st->when.has_size ? CM_WHEN_SIZE : 0));
+        c.when_msgid = st->when.msgid;
+        c.when_data = data_of(&st->when.data, SIM_NONE);
+        c.when_size = st->when.size_bytes;
+    }
     return c;
 }
 
@@ -444,16 +443,16 @@ static void send_blob(session *s, agent_proc *p, uint32_t id, const sim_data *d)
     assert(d != NULL && d->kind == SIM_DATA_BYTES && d->len > CONF_DATA_INLINE_MAX);
     for (size_t off = 0; off < d->len; off += CONF_CHUNK_MAX) {
         size_t n = d->len - off < CONF_CHUNK_MAX ? d->len - off : CONF_CHUNK_MAX;
-        conf_arena scratch;
-        conf_arena_init(&scratch, 0);
+        base_arena scratch;
+        base_arena_init(&scratch, 0);
         char *hex = conf_hex(&scratch, d->bytes + off, n);
         line_begin(s, "blob");
-        conf_jw_key(&s->w, "id");
-        conf_jw_uint(&s->w, id);
-        conf_jw_key(&s->w, "hex");
-        conf_jw_str(&s->w, hex != NULL ? hex : "", hex != NULL ? 2 * n : 0);
+        base_jw_key(&s->w, "id");
+        base_jw_uint(&s->w, id);
+        base_jw_key(&s->w, "hex");
+        base_jw_str(&s->w, hex != NULL ? hex : "", hex != NULL ? 2 * n : 0);
         line_end(s, p);
-        conf_arena_fini(&scratch);
+        base_arena_fini(&scratch);
     }
 }
 
@@ -474,25 +473,25 @@ static void send_hello(session *s, agent_proc *p)
     assert(agent_validate(s, p));
     assert(p->state == AG_SPAWNED);
     line_begin(s, "hello");
-    conf_jw *w = &s->w;
-    conf_jw_key(w, "protocol");
-    conf_jw_int(w, CONF_PROTO_VERSION);
-    conf_jw_key(w, "runner");
-    conf_jw_cstr(w, "portsim " PORTSIM_VERSION);
-    conf_jw_key(w, "process");
+    base_jw *w = &s->w;
+    base_jw_key(w, "protocol");
+    base_jw_int(w, CONF_PROTO_VERSION);
+    base_jw_key(w, "runner");
+    base_jw_cstr(w, "portsim " PORTSIM_VERSION);
+    base_jw_key(w, "process");
     if (p->process == WORLD_PROCESS) {
-        conf_jw_null(w);
+        base_jw_null(w);
     } else {
-        conf_jw_cstr(w, s->sc->processes[p->process].name);
+        base_jw_cstr(w, s->sc->processes[p->process].name);
     }
-    conf_jw_key(w, "incarnation");
-    conf_jw_uint(w, p->incarnation);
-    conf_jw_key(w, "time_scale");
-    conf_jw_double(w, s->scale);
-    conf_jw_key(w, "profile");
-    conf_jw_cstr(w, cm_profile_name(sim_scenario_profile_id(s->sc, s->opt->profile)));
-    conf_jw_key(w, "seed");
-    conf_jw_uint(w, s->opt->seed);
+    base_jw_key(w, "incarnation");
+    base_jw_uint(w, p->incarnation);
+    base_jw_key(w, "time_scale");
+    base_jw_double(w, s->scale);
+    base_jw_key(w, "profile");
+    base_jw_cstr(w, cm_profile_name(sim_scenario_profile_id(s->sc, s->opt->profile)));
+    base_jw_key(w, "seed");
+    base_jw_uint(w, s->opt->seed);
     line_end(s, p);
 }
 
@@ -516,12 +515,12 @@ static void send_source(session *s, agent_proc *p)
         size_t n = len - off < CONF_CHUNK_MAX ? len - off : CONF_CHUNK_MAX;
         while (off + n < len && n > 0 && (bytes[off + n] & 0xC0u) == 0x80u) n--;
         line_begin(s, "source");
-        conf_jw_key(&s->w, "file");
-        conf_jw_cstr(&s->w, s->sc->file);
-        conf_jw_key(&s->w, "text");
-        conf_jw_str(&s->w, (const char *)bytes + off, n);
-        conf_jw_key(&s->w, "last");
-        conf_jw_bool(&s->w, off + n >= len);
+        base_jw_key(&s->w, "file");
+        base_jw_cstr(&s->w, s->sc->file);
+        base_jw_key(&s->w, "text");
+        base_jw_str(&s->w, (const char *)bytes + off, n);
+        base_jw_key(&s->w, "last");
+        base_jw_bool(&s->w, off + n >= len);
         line_end(s, p);
         off += n;
     } while (off < len);
@@ -534,31 +533,31 @@ static void send_process(session *s, agent_proc *p, uint32_t process)
     assert(process < s->sc->process_count);
     assert(p->process == WORLD_PROCESS || p->process == process);
     const sim_process *proc = &s->sc->processes[process];
-    conf_jw *w = &s->w;
+    base_jw *w = &s->w;
     line_begin(s, "process");
-    conf_jw_key(w, "name");
-    conf_jw_cstr(w, proc->name);
-    conf_jw_key(w, "threads");
-    conf_jw_arr_begin(w);
-    for (uint32_t t = 0; t < proc->thread_count; t++) conf_jw_cstr(w, proc->threads[t].name);
-    conf_jw_arr_end(w);
-    conf_jw_key(w, "queues");
-    conf_jw_arr_begin(w);
+    base_jw_key(w, "name");
+    base_jw_cstr(w, proc->name);
+    base_jw_key(w, "threads");
+    base_jw_arr_begin(w);
+    for (uint32_t t = 0; t < proc->thread_count; t++) base_jw_cstr(w, proc->threads[t].name);
+    base_jw_arr_end(w);
+    base_jw_key(w, "queues");
+    base_jw_arr_begin(w);
     for (uint32_t q = 0; q < proc->queue_count; q++) {
-        conf_jw_obj_begin(w);
-        conf_jw_key(w, "name");
-        conf_jw_cstr(w, proc->queues[q].name);
-        conf_jw_key(w, "kind");
-        conf_jw_cstr(w, proc->queues[q].kind == CM_QUEUE_CONCURRENT ? "concurrent" : "serial");
-        conf_jw_key(w, "width");
-        conf_jw_uint(w, proc->queues[q].width ? proc->queues[q].width : 1);
-        conf_jw_obj_end(w);
+        base_jw_obj_begin(w);
+        base_jw_key(w, "name");
+        base_jw_cstr(w, proc->queues[q].name);
+        base_jw_key(w, "kind");
+        base_jw_cstr(w, proc->queues[q].kind == CM_QUEUE_CONCURRENT ? "concurrent" : "serial");
+        base_jw_key(w, "width");
+        base_jw_uint(w, proc->queues[q].width ? proc->queues[q].width : 1);
+        base_jw_obj_end(w);
     }
-    conf_jw_arr_end(w);
-    conf_jw_key(w, "modes");
-    conf_jw_arr_begin(w);
-    for (uint32_t m = 0; m < s->sc->mode_count; m++) conf_jw_cstr(w, s->sc->modes[m]);
-    conf_jw_arr_end(w);
+    base_jw_arr_end(w);
+    base_jw_key(w, "modes");
+    base_jw_arr_begin(w);
+    for (uint32_t m = 0; m < s->sc->mode_count; m++) base_jw_cstr(w, s->sc->modes[m]);
+    base_jw_arr_end(w);
     line_end(s, p);
 }
 
@@ -582,17 +581,17 @@ static void send_programs(session *s, agent_proc *p)
         const char *kind = program_kind_word(prog->kind);
         if (kind == NULL) continue; /* thread programs travel as commands */
         line_begin(s, "program");
-        conf_jw_key(&s->w, "name");
-        conf_jw_cstr(&s->w, prog->name);
-        conf_jw_key(&s->w, "kind");
-        conf_jw_cstr(&s->w, kind);
-        conf_jw_key(&s->w, "steps");
-        conf_jw_arr_begin(&s->w);
+        base_jw_key(&s->w, "name");
+        base_jw_cstr(&s->w, prog->name);
+        base_jw_key(&s->w, "kind");
+        base_jw_cstr(&s->w, kind);
+        base_jw_key(&s->w, "steps");
+        base_jw_arr_begin(&s->w);
         for (uint32_t k = 0; k < prog->step_count; k++) {
             conf_step c = step_of(s, prog->first_step + k);
             conf_step_write(&s->w, &c);
         }
-        conf_jw_arr_end(&s->w);
+        base_jw_arr_end(&s->w);
         line_end(s, p);
     }
 }
@@ -608,22 +607,22 @@ static void send_commands(session *s, agent_proc *p, uint32_t process)
         const sim_program *prog = &s->sc->programs[proc->threads[t].program];
         for (uint32_t k = 0; k < prog->step_count; k++) {
             line_begin(s, "command");
-            conf_jw_key(&s->w, "id");
-            conf_jw_int(&s->w, id++);
-            conf_jw_key(&s->w, "process");
-            conf_jw_cstr(&s->w, proc->name);
-            conf_jw_key(&s->w, "thread");
-            conf_jw_cstr(&s->w, proc->threads[t].name);
-            conf_jw_key(&s->w, "step");
+            base_jw_key(&s->w, "id");
+            base_jw_int(&s->w, id++);
+            base_jw_key(&s->w, "process");
+            base_jw_cstr(&s->w, proc->name);
+            base_jw_key(&s->w, "thread");
+            base_jw_cstr(&s->w, proc->threads[t].name);
+            base_jw_key(&s->w, "step");
             conf_step c = step_of(s, prog->first_step + k);
             conf_step_write(&s->w, &c);
             line_end(s, p);
         }
         line_begin(s, "close");
-        conf_jw_key(&s->w, "process");
-        conf_jw_cstr(&s->w, proc->name);
-        conf_jw_key(&s->w, "thread");
-        conf_jw_cstr(&s->w, proc->threads[t].name);
+        base_jw_key(&s->w, "process");
+        base_jw_cstr(&s->w, proc->name);
+        base_jw_key(&s->w, "thread");
+        base_jw_cstr(&s->w, proc->threads[t].name);
         line_end(s, p);
     }
 }
@@ -631,7 +630,7 @@ static void send_commands(session *s, agent_proc *p, uint32_t process)
 static void send_declarations(session *s, agent_proc *p)
 {
     assert(agent_validate(s, p));
-    assert(p->state == AG_SPAWNED && p->out_len == 0);
+    assert(p->state == AG_SPAWNED && p->out.len == 0);
     send_hello(s, p);
     if (p->process == WORLD_PROCESS) send_source(s, p);
     send_blobs(s, p);
@@ -642,7 +641,7 @@ static void send_declarations(session *s, agent_proc *p)
     for (uint32_t q = 0; q < s->sc->process_count; q++) {
         if (p->process == WORLD_PROCESS || p->process == q) send_commands(s, p, q);
     }
-    assert(p->out_len > 0 || s->aborted); /* exit: at least the hello is queued */
+    assert(p->out.len > 0 || s->aborted); /* exit: at least the hello is queued */
 }
 
 static void send_start(session *s, agent_proc *p)
@@ -650,16 +649,16 @@ static void send_start(session *s, agent_proc *p)
     assert(agent_validate(s, p));
     assert(p->state == AG_GREETED);
     line_begin(s, "start");
-    conf_jw_key(&s->w, "process");
+    base_jw_key(&s->w, "process");
     if (p->process == WORLD_PROCESS) {
-        conf_jw_null(&s->w);
+        base_jw_null(&s->w);
     } else {
-        conf_jw_cstr(&s->w, s->sc->processes[p->process].name);
+        base_jw_cstr(&s->w, s->sc->processes[p->process].name);
     }
-    conf_jw_key(&s->w, "epoch_ns");
-    conf_jw_int(&s->w, s->epoch);
-    conf_jw_key(&s->w, "at_ns");
-    conf_jw_int(&s->w, scaled(s, p->start_ns));
+    base_jw_key(&s->w, "epoch_ns");
+    base_jw_int(&s->w, s->epoch);
+    base_jw_key(&s->w, "at_ns");
+    base_jw_int(&s->w, scaled(s, p->start_ns));
     line_end(s, p);
     agent_set_state(p, AG_RUNNING);
     p->sent_start_real_ns = conf_now_ns() - s->epoch;
@@ -801,14 +800,14 @@ static bool read_data(session *s, const conf_msg *m, uint32_t node, sim_data *ou
 {
     assert(session_validate(s));
     assert(m != NULL && out != NULL);
-    conf_arena scratch;
-    conf_arena_init(&scratch, 0);
+    base_arena scratch;
+    base_arena_init(&scratch, 0);
     conf_data d;
     char err[128];
     bool ok = conf_data_read(&m->doc, node, &scratch, &d, err, sizeof err);
     *out = (sim_data){.kind = SIM_DATA_NULL};
     if (ok && d.kind == CONF_DATA_BYTES) {
-        uint8_t *copy = sim_arena_alloc(&s->obs.arena, d.len ? d.len : 1);
+        uint8_t *copy = base_arena_alloc(&s->obs.arena, d.len ? d.len : 1);
         if (copy != NULL && d.len) memcpy(copy, d.bytes, d.len);
         *out = (sim_data){.kind = SIM_DATA_BYTES, .bytes = copy, .len = (uint32_t)d.len, .size = (int64_t)d.len};
     } else if (ok && d.kind == CONF_DATA_SIZE) {
@@ -818,7 +817,7 @@ static bool read_data(session *s, const conf_msg *m, uint32_t node, sim_data *ou
     } else if (ok && d.kind == CONF_DATA_BLOB) {
         ok = false;
     }
-    conf_arena_fini(&scratch);
+    base_arena_fini(&scratch);
     return ok;
 }
 
@@ -826,13 +825,9 @@ static bool open_push(agent_proc *p, int64_t exec, uint32_t step)
 {
     assert(p != NULL && p->open_count <= p->open_cap);
     assert(step != SIM_NONE); /* on_call checked it */
-    if (p->open_count == p->open_cap) {
-        uint32_t cap = p->open_cap ? p->open_cap * 2 : 32;
-        open_exec *grown = realloc(p->open, cap * sizeof *grown);
-        if (grown == NULL) return false;
-        p->open = grown;
-        p->open_cap = cap;
-    }
+    open_exec *grown = base_grow_array(p->open, &p->open_cap, p->open_count + 1, 32, sizeof *grown);
+    if (grown == NULL) return false;
+    p->open = grown;
     p->open[p->open_count++] = (open_exec){exec, step};
     assert(p->open_count <= p->open_cap);
     return true;
@@ -962,6 +957,8 @@ static bool read_result(session *s, const conf_msg *m, uint32_t step, conf_rec *
  * The raiser counts its own raises, so threads of one process need no
  * round trip. World agents keep their signals inside the model.
  */
+static void send_signal_counts(session *s, const agent_proc *from, uint32_t sig, const char *name);
+
 static void relay_signal(session *s, agent_proc *p, uint32_t step, int64_t raised_t_ns)
 {
     assert(agent_validate(s, p));
@@ -975,17 +972,41 @@ static void relay_signal(session *s, agent_proc *p, uint32_t step, int64_t raise
     uint32_t sig = st->signal.index;
     s->signal_total[sig]++;
     p->raised[sig]++;
+    send_signal_counts(s, p, sig, st->signal.name);
+}
+
+/* Every live agent but from learns the count of raises of sig made outside it. */
+static void send_signal_counts(session *s, const agent_proc *from, uint32_t sig, const char *name)
+{
+    assert(sig < CM_SIGNAL_MAX && name != NULL);
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *q = &s->procs[i];
-        if (q == p || !agent_live(q) || q->eof) continue;
+        if (q == from || !agent_live(q) || q->eof) continue;
         line_begin(s, "signal");
-        conf_jw_key(&s->w, "name");
-        conf_jw_cstr(&s->w, st->signal.name);
-        conf_jw_key(&s->w, "count");
-        conf_jw_uint(&s->w, s->signal_total[sig] - q->raised[sig]);
+        base_jw_key(&s->w, "name");
+        base_jw_cstr(&s->w, name);
+        base_jw_key(&s->w, "count");
+        base_jw_uint(&s->w, s->signal_total[sig] - q->raised[sig]);
         line_end(s, q);
         flush_out(s, q);
     }
+}
+
+/*
+ * A process agent is gone and reaped (after its hello): wait_for: {ended: P} may return now.
+ * Only a reaped process has had every descriptor closed by the kernel, so every connection to
+ * it has seen the end: its stdout closing, or a peer seeing one of its sockets close, comes
+ * earlier, while the kernel may still be closing the others (on a busy host, for milliseconds).
+ */
+static void relay_end(session *s, agent_proc *p, int64_t ended_ns)
+{
+    assert(!s->world && p->child.exited);
+    uint32_t sig = s->sc->processes[p->process].end_signal;
+    if (sig >= CM_SIGNAL_MAX) return;
+    int64_t delay_ns = (int64_t)((double)(conf_now_ns() - ended_ns) / s->scale);
+    if (delay_ns > s->run->relay_max_ns) s->run->relay_max_ns = delay_ns;
+    s->signal_total[sig]++;
+    send_signal_counts(s, p, sig, s->sc->signals[sig]);
 }
 
 static void on_return(session *s, agent_proc *p, const conf_msg *m)
@@ -1097,6 +1118,16 @@ static bool fill_event(session *s, agent_proc *p, const conf_msg *m, conf_rec *r
     }
     uint32_t data = conf_msg_get(m, "data");
     if (data != CONF_JSON_NONE && !read_data(s, m, data, &r->data)) return false;
+    uint32_t request = conf_msg_get(m, "request");
+    if (request != CONF_JSON_NONE) {
+        if (!read_data(s, m, request, &r->request)) return false;
+        r->has_request = true;
+    }
+    r->size_bytes = -1;
+    if (conf_msg_get(m, "size") != CONF_JSON_NONE &&
+        !conf_json_int(doc, conf_msg_get(m, "size"), 0, CM_LIMIT_SIZE_BYTES, &r->size_bytes)) {
+        return false;
+    }
     const char *callback = conf_msg_str(m, "callback");
     for (uint32_t i = 0; callback != NULL && i < s->sc->program_count; i++) {
         if (strcmp(s->sc->programs[i].name, callback) == 0) r->code = (int32_t)i;
@@ -1111,7 +1142,7 @@ static bool fill_event(session *s, agent_proc *p, const conf_msg *m, conf_rec *r
     int64_t step = conf_msg_int(m, "step", -1);
     r->step = step >= 0 && step < (int64_t)s->sc->step_count ? (uint32_t)step : SIM_NONE;
     const char *note = conf_msg_str(m, "note");
-    if (note != NULL) r->note = sim_arena_strdup(&s->obs.arena, note);
+    if (note != NULL) r->note = base_arena_strdup(&s->obs.arena, note);
     if (r->ev_kind == SIM_EV_CRASH) p->said = AG_SAID_CRASH;
     if (r->ev_kind == SIM_EV_EXIT) p->said = AG_SAID_EXIT;
     return true;
@@ -1312,11 +1343,13 @@ static void kill_agent(session *s, agent_proc *p, int32_t crash_code, int64_t at
 {
     assert(agent_validate(s, p));
     if (!agent_live(p)) return;
+    int64_t killed_ns = conf_now_ns();
     conf_child_terminate(&p->child);
     drain(s, p);
     agent_set_state(p, AG_DONE);
     p->killed = true;
     assert(p->child.exited && p->eof); /* exit: reaped, drained */
+    if (crash_code >= 0 && agent_started(p) && !s->world) relay_end(s, p, killed_ns); /* a fault */
     if (crash_code >= 0 && agent_started(p) && p->said == AG_SAID_NOTHING) {
         record_death(s, p, crash_code, at_ns);
     }
@@ -1328,15 +1361,18 @@ static void on_eof(session *s, agent_proc *p)
     assert(agent_validate(s, p));
     assert(agent_live(p)); /* poll_agents skips done agents */
     p->eof = true;
-    int64_t deadline = conf_now_ns() + 2 * CM_NS_PER_S;
+    int64_t eof_ns = conf_now_ns();
+    int64_t deadline = eof_ns + 2 * CM_NS_PER_S;
     while (!conf_child_try_reap(&p->child) && conf_now_ns() < deadline) {
-        struct timespec ts = {0, 1000000};
+        struct timespec ts = {0, 100000}; /* the kernel is closing its descriptors */
         nanosleep(&ts, NULL);
     }
     if (!p->child.exited) conf_child_terminate(&p->child);
     if (p->child.err_fd >= 0) read_err(s, p);
+    bool started = agent_started(p);
     agent_set_state(p, AG_DONE);
     assert(p->child.exited); /* reaped or killed above */
+    if (started && !s->world) relay_end(s, p, eof_ns);
     int64_t now_v = (int64_t)((double)(conf_now_ns() - s->epoch) / s->scale);
     if (p->said != AG_SAID_NOTHING || (s->world && s->world_ended)) return;
     char status[80];
@@ -1429,7 +1465,7 @@ static int poll_agents(session *s, int timeout_ms)
         agent_proc *p = &s->procs[i];
         if (!agent_live(p)) continue;
         short out_events = POLLIN;
-        if (p->out_len > p->out_off) {
+        if (p->out.len > p->out_off) {
             fds[n] = (struct pollfd){.fd = p->child.in_fd, .events = POLLOUT};
             owner[n] = p;
             is_err[n++] = false;
@@ -1707,14 +1743,14 @@ static void cleanup(session *s)
         assert(p->state == AG_NEW || p->state == AG_DONE); /* never spawned, or ended */
         if (p->state != AG_NEW) conf_child_kill(&p->child);
         free(p->in);
-        free(p->out);
+        base_buf_fini(&p->out);
         free(p->open);
     }
     free(s->procs);
     free(s->fault_order);
     free(s->blob_data);
     free(s->blob_name);
-    conf_jw_fini(&s->w);
+    base_jw_fini(&s->w);
     if (s->run_dir[0] != '\0') conf_run_dir_remove(s->run_dir);
 }
 
@@ -1803,23 +1839,23 @@ bool conf_probe_agent(const conf_options *opt, conf_agent_info *info, char *err,
     }
     conf_child child;
     if (!conf_child_spawn(&child, path, NULL, err, cap)) return false;
-    conf_jw w;
+    base_jw w;
     bool ok = conf_jw_init(&w);
     size_t len = 0;
     const char *line = NULL;
     if (ok) {
-        conf_jw_begin(&w);
-        conf_jw_key(&w, "type");
-        conf_jw_cstr(&w, "hello");
-        conf_jw_key(&w, "protocol");
-        conf_jw_int(&w, CONF_PROTO_VERSION);
-        conf_jw_key(&w, "runner");
-        conf_jw_cstr(&w, "portsim " PORTSIM_VERSION);
-        conf_jw_key(&w, "process");
-        conf_jw_cstr(&w, "probe");
-        conf_jw_key(&w, "time_scale");
-        conf_jw_double(&w, 1.0);
-        line = conf_jw_end(&w, &len);
+        base_jw_begin(&w);
+        base_jw_key(&w, "type");
+        base_jw_cstr(&w, "hello");
+        base_jw_key(&w, "protocol");
+        base_jw_int(&w, CONF_PROTO_VERSION);
+        base_jw_key(&w, "runner");
+        base_jw_cstr(&w, "portsim " PORTSIM_VERSION);
+        base_jw_key(&w, "process");
+        base_jw_cstr(&w, "probe");
+        base_jw_key(&w, "time_scale");
+        base_jw_double(&w, 1.0);
+        line = base_jw_end(&w, &len);
     }
     ok = line != NULL && write(child.in_fd, line, len) == (ssize_t)len;
     char buf[8192];
@@ -1835,7 +1871,7 @@ bool conf_probe_agent(const conf_options *opt, conf_agent_info *info, char *err,
         have_line = memchr(buf, '\n', got) != NULL;
     }
     conf_child_kill(&child);
-    conf_jw_fini(&w);
+    base_jw_fini(&w);
     if (!have_line) {
         snprintf(err, cap, "%s did not answer hello", path);
         return false;

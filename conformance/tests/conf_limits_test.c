@@ -53,11 +53,11 @@ static bool protocol_accepts(const char *step_json, char *why, size_t why_cap)
     conf_jdoc doc;
     why[0] = '\0';
     if (!conf_json_parse(step_json, strlen(step_json), &doc, why, why_cap)) return false;
-    conf_arena a;
-    conf_arena_init(&a, 0);
+    base_arena a;
+    base_arena_init(&a, 0);
     conf_step s;
     bool ok = conf_step_read(&doc, doc.root, &a, &s, why, why_cap);
-    conf_arena_fini(&a);
+    base_arena_fini(&a);
     conf_json_fini(&doc);
     return ok;
 }

@@ -25,34 +25,34 @@
 static void test_json_round_trip(void **state)
 {
     (void)state;
-    conf_jw w;
+    base_jw w;
     assert_true(conf_jw_init(&w));
     for (int round = 0; round < 3; round++) { /* the emitter is reused line after line */
-        conf_jw_begin(&w);
-        conf_jw_key(&w, "type");
-        conf_jw_cstr(&w, "event");
-        conf_jw_key(&w, "text");
+        base_jw_begin(&w);
+        base_jw_key(&w, "type");
+        base_jw_cstr(&w, "event");
+        base_jw_key(&w, "text");
         static const char tricky[] = "a\"b\\c\nd\te\x01 \xc3\xa9 \xf0\x9f\x98\x80";
-        conf_jw_str(&w, tricky, sizeof tricky - 1);
-        conf_jw_key(&w, "looks_like_number");
-        conf_jw_cstr(&w, "7");
-        conf_jw_key(&w, "n");
-        conf_jw_int(&w, INT64_MIN + 1);
-        conf_jw_key(&w, "u");
-        conf_jw_uint(&w, UINT64_MAX);
-        conf_jw_key(&w, "d");
-        conf_jw_double(&w, 2.0);
-        conf_jw_key(&w, "list");
-        conf_jw_arr_begin(&w);
-        conf_jw_bool(&w, true);
-        conf_jw_null(&w);
-        conf_jw_obj_begin(&w);
-        conf_jw_key(&w, "k");
-        conf_jw_str(&w, "", 0);
-        conf_jw_obj_end(&w);
-        conf_jw_arr_end(&w);
+        base_jw_str(&w, tricky, sizeof tricky - 1);
+        base_jw_key(&w, "looks_like_number");
+        base_jw_cstr(&w, "7");
+        base_jw_key(&w, "n");
+        base_jw_int(&w, INT64_MIN + 1);
+        base_jw_key(&w, "u");
+        base_jw_uint(&w, UINT64_MAX);
+        base_jw_key(&w, "d");
+        base_jw_double(&w, 2.0);
+        base_jw_key(&w, "list");
+        base_jw_arr_begin(&w);
+        base_jw_bool(&w, true);
+        base_jw_null(&w);
+        base_jw_obj_begin(&w);
+        base_jw_key(&w, "k");
+        base_jw_str(&w, "", 0);
+        base_jw_obj_end(&w);
+        base_jw_arr_end(&w);
         size_t len = 0;
-        const char *line = conf_jw_end(&w, &len);
+        const char *line = base_jw_end(&w, &len);
         assert_non_null(line);
         assert_int_equal(line[len - 1], '\n');
         assert_null(memchr(line, '\n', len - 1)); /* one line */
@@ -79,7 +79,7 @@ static void test_json_round_trip(void **state)
         assert_null(conf_json_str(&doc, conf_json_get(&doc, doc.root, "absent")));
         conf_json_fini(&doc);
     }
-    conf_jw_fini(&w);
+    base_jw_fini(&w);
 }
 
 static void test_json_nul_in_string(void **state)
@@ -301,51 +301,51 @@ static void test_limits(void **state)
     expect_rejected(&l, CONF_TO_RUNNER);
     free(line);
     /* A writer never produces a line over the bound either. */
-    conf_jw w;
+    base_jw w;
     assert_true(conf_jw_init(&w));
     char *text = malloc(CONF_JSON_MAX_LINE);
     assert_non_null(text);
     memset(text, 'a', CONF_JSON_MAX_LINE);
-    conf_jw_begin(&w);
-    conf_jw_key(&w, "type");
-    conf_jw_str(&w, text, CONF_JSON_MAX_LINE);
+    base_jw_begin(&w);
+    base_jw_key(&w, "type");
+    base_jw_str(&w, text, CONF_JSON_MAX_LINE);
     size_t len = 0;
-    assert_null(conf_jw_end(&w, &len));
-    conf_jw_begin(&w); /* and recovers for the next line */
-    conf_jw_key(&w, "type");
-    conf_jw_cstr(&w, "log");
-    assert_non_null(conf_jw_end(&w, &len));
+    assert_null(base_jw_end(&w, &len));
+    base_jw_begin(&w); /* and recovers for the next line */
+    base_jw_key(&w, "type");
+    base_jw_cstr(&w, "log");
+    assert_non_null(base_jw_end(&w, &len));
     free(text);
-    conf_jw_fini(&w);
+    base_jw_fini(&w);
 }
 
 /* ---- data and durations ---------------------------------------------------------------- */
 
-static void data_round_trip(const conf_data *in, size_t inline_max, conf_data *out, conf_arena *a)
+static void data_round_trip(const conf_data *in, size_t inline_max, conf_data *out, base_arena *a)
 {
-    conf_jw w;
+    base_jw w;
     assert_true(conf_jw_init(&w));
-    conf_jw_begin(&w);
-    conf_jw_key(&w, "type");
-    conf_jw_cstr(&w, "x");
-    conf_jw_key(&w, "d");
+    base_jw_begin(&w);
+    base_jw_key(&w, "type");
+    base_jw_cstr(&w, "x");
+    base_jw_key(&w, "d");
     conf_data_write(&w, in, inline_max);
     size_t len = 0;
-    const char *line = conf_jw_end(&w, &len);
+    const char *line = base_jw_end(&w, &len);
     assert_non_null(line);
     conf_jdoc doc;
     char err[160];
     assert_true(conf_json_parse(line, len, &doc, err, sizeof err));
     assert_true(conf_data_read(&doc, conf_json_get(&doc, doc.root, "d"), a, out, err, sizeof err));
     conf_json_fini(&doc);
-    conf_jw_fini(&w);
+    base_jw_fini(&w);
 }
 
 static void test_data_values(void **state)
 {
     (void)state;
-    conf_arena a;
-    conf_arena_init(&a, 0);
+    base_arena a;
+    base_arena_init(&a, 0);
     uint8_t bytes[300];
     for (size_t i = 0; i < sizeof bytes; i++) bytes[i] = (uint8_t)(i * 7);
     conf_data in = {.kind = CONF_DATA_BYTES, .bytes = bytes, .len = sizeof bytes, .size = sizeof bytes};
@@ -395,7 +395,7 @@ static void test_data_values(void **state)
         assert_false(ok);
         conf_json_fini(&doc);
     }
-    conf_arena_fini(&a);
+    base_arena_fini(&a);
 }
 
 static void test_durations(void **state)
@@ -403,13 +403,13 @@ static void test_durations(void **state)
     (void)state;
     int64_t values[] = {0, 1, -1000000000, INT64_C(864000000000000), CONF_DUR_FOREVER, CONF_DUR_NAN};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-        conf_jw w;
+        base_jw w;
         assert_true(conf_jw_init(&w));
-        conf_jw_begin(&w);
-        conf_jw_key(&w, "t");
+        base_jw_begin(&w);
+        base_jw_key(&w, "t");
         conf_dur_write(&w, values[i]);
         size_t len = 0;
-        const char *line = conf_jw_end(&w, &len);
+        const char *line = base_jw_end(&w, &len);
         conf_jdoc doc;
         char err[160];
         assert_true(conf_json_parse(line, len, &doc, err, sizeof err));
@@ -417,7 +417,7 @@ static void test_durations(void **state)
         assert_true(conf_dur_read(&doc, conf_json_get(&doc, doc.root, "t"), &back));
         assert_true(back == values[i]);
         conf_json_fini(&doc);
-        conf_jw_fini(&w);
+        base_jw_fini(&w);
     }
 }
 
@@ -459,25 +459,32 @@ static conf_step step_for(uint8_t op)
 static void test_every_step_round_trips(void **state)
 {
     (void)state;
-    conf_arena a;
-    conf_arena_init(&a, 0);
+    base_arena a;
+    base_arena_init(&a, 0);
     for (uint8_t op = 1; op < CONF_OP_COUNT; op++) {
         conf_step in = step_for(op);
-        conf_jw w;
+        bool conditional = op == CONF_OP_REPLY || op == CONF_OP_SEND; /* when: on handler steps */
+        if (conditional) {
+            in.when = CM_WHEN_MSGID | CM_WHEN_DATA | CM_WHEN_SIZE;
+            in.when_msgid = -5;
+            in.when_data = (conf_data){.kind = CONF_DATA_BYTES, .bytes = (const uint8_t *)"a\0", .len = 2, .size = 2};
+            in.when_size = 2;
+        }
+        base_jw w;
         assert_true(conf_jw_init(&w));
-        conf_jw_begin(&w);
-        conf_jw_key(&w, "type");
-        conf_jw_cstr(&w, "command");
-        conf_jw_key(&w, "id");
-        conf_jw_int(&w, 1);
-        conf_jw_key(&w, "process");
-        conf_jw_cstr(&w, "server");
-        conf_jw_key(&w, "thread");
-        conf_jw_cstr(&w, "main");
-        conf_jw_key(&w, "step");
+        base_jw_begin(&w);
+        base_jw_key(&w, "type");
+        base_jw_cstr(&w, "command");
+        base_jw_key(&w, "id");
+        base_jw_int(&w, 1);
+        base_jw_key(&w, "process");
+        base_jw_cstr(&w, "server");
+        base_jw_key(&w, "thread");
+        base_jw_cstr(&w, "main");
+        base_jw_key(&w, "step");
         conf_step_write(&w, &in);
         size_t len = 0;
-        const char *line = conf_jw_end(&w, &len);
+        const char *line = base_jw_end(&w, &len);
         assert_non_null(line);
         conf_msg m;
         char err[200];
@@ -492,6 +499,14 @@ static void test_every_step_round_trips(void **state)
         }
         assert_int_equal(out.op, op);
         assert_int_equal(out.ref, in.ref);
+        assert_int_equal(out.when, in.when);
+        if (conditional) {
+            assert_int_equal(out.when_msgid, -5);
+            assert_int_equal(out.when_size, 2);
+            assert_int_equal(out.when_data.kind, CONF_DATA_BYTES);
+            assert_int_equal(out.when_data.len, 2);
+            assert_memory_equal(out.when_data.bytes, "a\0", 2);
+        }
         assert_string_equal(conf_op_keyword(out.op), conf_op_keyword(op));
         if (out.port != NULL) assert_string_equal(out.port, "svc");
         if (op == CONF_OP_SEND) {
@@ -514,9 +529,9 @@ static void test_every_step_round_trips(void **state)
             assert_string_equal(out.program, "prog");
         }
         conf_msg_fini(&m);
-        conf_jw_fini(&w);
+        base_jw_fini(&w);
     }
-    conf_arena_fini(&a);
+    base_arena_fini(&a);
 }
 
 static void test_bad_steps(void **state)
@@ -527,6 +542,10 @@ static void test_bad_steps(void **state)
         "{\"ref\": 1, \"op\": \"teleport\"}",                      /* unknown op */
         "{\"ref\": -1, \"op\": \"run\"}",                          /* bad ref */
         "{\"ref\": 1, \"op\": \"run\", \"port\": \"svc\"}",        /* a key run does not take */
+        "{\"ref\": 1, \"op\": \"reply\", \"when\": {}}",          /* a condition with no key */
+        "{\"ref\": 1, \"op\": \"reply\", \"when\": {\"data\": null}}", /* a NULL request never comes (R39) */
+        "{\"ref\": 1, \"op\": \"reply\", \"when\": {\"msgid\": 1, \"colour\": 2}}", /* unknown key */
+        "{\"ref\": 1, \"op\": \"reply\", \"when\": {\"size\": -1}}", /* a negative size */
         "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\"}",         /* send without a send timeout */
         "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": \"soon\"}",
         "{\"ref\": 1, \"op\": \"invalidate\", \"port\": \"1bad\"}", /* not an identifier */
@@ -550,8 +569,8 @@ static void test_bad_steps(void **state)
         "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": 0, \"data\": {\"size\": 2147483648}}",
         "{\"ref\": 1, \"op\": \"send\", \"port\": \"r\", \"send_timeout_ns\": -1000000000000000001}",
     };
-    conf_arena a;
-    conf_arena_init(&a, 0);
+    base_arena a;
+    base_arena_init(&a, 0);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         conf_jdoc doc;
         char err[200] = "";
@@ -563,7 +582,7 @@ static void test_bad_steps(void **state)
         assert_true(strlen(err) > 0);
         conf_json_fini(&doc);
     }
-    conf_arena_fini(&a);
+    base_arena_fini(&a);
 }
 
 /* ---- fuzz ------------------------------------------------------------------------------------ */
@@ -592,8 +611,8 @@ static void test_fuzz_mutations(void **state)
         "{\"type\": \"program\", \"name\": \"h\", \"kind\": \"handler\", \"steps\": [{\"ref\": 2, \"op\": \"reply\", \"echo\": true}, {\"ref\": 3, \"op\": \"work\", \"duration_ns\": 5}]}\n",
     };
     char buf[2048];
-    conf_arena a;
-    conf_arena_init(&a, (size_t)64 << 20);
+    base_arena a;
+    base_arena_init(&a, (size_t)64 << 20);
     for (uint32_t i = 0; i < 20000; i++) {
         const char *seed = seeds[next_random() % (sizeof seeds / sizeof seeds[0])];
         size_t len = strlen(seed);
@@ -634,11 +653,11 @@ static void test_fuzz_mutations(void **state)
             conf_msg_fini(&m);
         }
         if (a.used_bytes > ((size_t)32 << 20)) {
-            conf_arena_fini(&a);
-            conf_arena_init(&a, (size_t)64 << 20);
+            base_arena_fini(&a);
+            base_arena_init(&a, (size_t)64 << 20);
         }
     }
-    conf_arena_fini(&a);
+    base_arena_fini(&a);
 }
 
 /* What one decode gave: accepted with a type, or rejected with a reason. */
@@ -786,9 +805,34 @@ static void test_fuzz_random_bytes(void **state)
     assert_true(forbidden > 1000);
 }
 
+/* Signal names: identifiers, and "ended:" with a process's identifier (wait_for: {ended: P}),
+ * nothing else; the ':' stays out of every other name. */
+static void test_signal_names(void **state)
+{
+    (void)state;
+    assert_true(conf_signal_name_valid("ready"));
+    assert_true(conf_signal_name_valid("ended:server"));
+    assert_true(conf_signal_name_valid("ended"));
+    assert_false(conf_signal_name_valid("ended:"));
+    assert_false(conf_signal_name_valid("ended:a:b"));
+    assert_false(conf_signal_name_valid("other:server"));
+    assert_false(conf_signal_name_valid(":server"));
+    assert_false(conf_signal_name_valid(NULL));
+    assert_false(conf_name_valid("ended:server"));
+    char longest[CONF_SIGNAL_NAME_MAX + 2];
+    memset(longest, 'a', sizeof longest);
+    memcpy(longest, CONF_ENDED_PREFIX, sizeof CONF_ENDED_PREFIX - 1);
+    longest[CONF_SIGNAL_NAME_MAX] = '\0';
+    assert_true(conf_signal_name_valid(longest));
+    longest[CONF_SIGNAL_NAME_MAX] = 'a';
+    longest[CONF_SIGNAL_NAME_MAX + 1] = '\0';
+    assert_false(conf_signal_name_valid(longest));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_signal_names),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_nul_in_string),
         cmocka_unit_test(test_malformed_lines),

@@ -51,24 +51,24 @@ static uint32_t run_suite(const char *agent, double timeout_multiplier, const ch
     snprintf(opt.agent_path, sizeof opt.agent_path, "%s", agent);
     conf_suite s;
     char err[600];
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     uint32_t failed = 0;
     *suite_ok = conf_suite_open(&s, &opt, stderr, err, sizeof err);
-    if (!*suite_ok) sim_buf_printf(&b, "open: %s\n", err);
+    if (!*suite_ok) base_buf_printf(&b, "open: %s\n", err);
     for (uint32_t i = 0; *suite_ok && i < n; i++) {
         sim_result r;
         conf_suite_run_file(&s, files[i], &r);
         assert_true(sim_result_validate(&r));
         failed += r.verdict == SIM_VERDICT_FAIL;
-        sim_buf_printf(&b, "%s %s\n", sim_verdict_name(r.verdict), r.scenario ? r.scenario : r.file);
+        base_buf_printf(&b, "%s %s\n", sim_verdict_name(r.verdict), r.scenario ? r.scenario : r.file);
         for (uint32_t f = 0; f < r.failure_count; f++) {
-            sim_buf_printf(&b, "  %s: %s\n", r.failures[f].message, r.failures[f].observed ? r.failures[f].observed : "");
+            base_buf_printf(&b, "  %s: %s\n", r.failures[f].message, r.failures[f].observed ? r.failures[f].observed : "");
         }
         sim_result_free(&r);
     }
     if (*suite_ok) conf_suite_close(&s);
-    *text = sim_buf_take(&b);
+    *text = base_buf_take(&b);
     assert_non_null(*text);
     return failed;
 }
@@ -444,6 +444,25 @@ static void test_signal_then_exit_relayed(void **state)
     assert_int_equal(children_left(), 0);
 }
 
+/* wait_for: {ended: P} returns once P's agent is reaped, after a crash step, its main thread's
+ * return and a fault: a send to P then fails at once (-4) and IsValid is false. 10 runs. */
+static void test_process_ended_relayed(void **state)
+{
+    (void)state;
+    enum { RUNS = 10 };
+    const char *files[RUNS];
+    for (uint32_t i = 0; i < RUNS; i++) files[i] = CONF_TEST_SCENARIOS "/process-ended.yaml";
+    char *out = NULL;
+    bool opened = false;
+    uint32_t failed = run_suite(CONF_AGENT_POSIX, 1.0, files, RUNS, &out, &opened);
+    if (!opened || failed != 0 || count_of(out, "pass conf-test-process-ended") != RUNS) {
+        print_error("%u of %d runs failed:\n%s\n", failed, RUNS, out);
+        fail();
+    }
+    free(out);
+    assert_int_equal(children_left(), 0);
+}
+
 /* The model agent too; with a bad source it says so and stops (fatal), with a good one it runs. */
 static void test_model_agent_rejects_garbage(void **state)
 {
@@ -715,6 +734,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupted_run, make_pid_dir, remove_pid_dir),
         cmocka_unit_test(test_posix_agent_rejects_garbage),
         cmocka_unit_test(test_signal_then_exit_relayed),
+        cmocka_unit_test(test_process_ended_relayed),
         cmocka_unit_test(test_model_agent_rejects_garbage),
         cmocka_unit_test(test_model_backend_same_verdicts),
         cmocka_unit_test(test_expectation_file_errors),

@@ -23,9 +23,9 @@ static void test_R32_echo_request_reply(void **state)
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
     assert_non_null(r);
-    assert_int_equal(r->a, CM_SUCCESS);
-    assert_int_equal(r->b, (int32_t)tb_blob(&b, "hello"));
-    assert_int_equal(r->c, 3 * MS);
+    assert_int_equal(r->ret.result, CM_SUCCESS);
+    assert_int_equal(r->ret.aux, (int32_t)tb_blob(&b, "hello"));
+    assert_int_equal(r->ret.elapsed_ns, 3 * MS);
     assert_int_equal(r->time_ns, 4 * MS);
     assert_int_equal(cm_world_end_reason(b.w), CM_END_QUIESCENT);
     tb_fini(&b);

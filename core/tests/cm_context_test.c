@@ -18,8 +18,8 @@ static void test_R59_context_copied_at_creation(void **state)
     tb_process(&b, "p", p);
     tb_run(&b);
     const cm_event *r = tb_return(&b, p, get, 0);
-    assert_int_equal(r->a, 0);    /* version */
-    assert_int_equal(r->b, 1234); /* info */
+    assert_int_equal(r->ret.result, 0);    /* version */
+    assert_int_equal(r->ret.aux, 1234); /* info */
     tb_fini(&b);
 }
 
@@ -48,9 +48,9 @@ static void test_R60_context_call_counts(void **state)
     cm_port_info info = cm_world_port_info(b.w, 0);
     assert_int_equal(info.retain_calls, 1 + 3);
     assert_int_equal(info.release_calls, 3 + 1);
-    assert_int_equal(tb_count(&b, CM_EV_CTX_RETAIN, CM_NO_PORT), 4); /* none for `dup` */
-    const cm_event *last = tb_find(&b, CM_EV_CTX_RELEASE, 0, 3);
-    assert_int_equal(last->c, 0);
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_RETAIN, CM_NO_PORT), 4); /* none for `dup` */
+    const cm_event *last = tb_find(&b, CM_EV_CONTEXT_RELEASE, 0, 3);
+    assert_int_equal(last->context.info, 0);
     tb_fini(&b);
 }
 
@@ -84,7 +84,7 @@ static void test_R61_callbacks_reenter_the_api(void **state)
     tb_process(&b, "server", srv);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, cli, send, 0)->a, CM_SUCCESS);
+    assert_int_equal(tb_return(&b, cli, send, 0)->ret.result, CM_SUCCESS);
     assert_int_equal(tb_callbacks(&b, 0), 1);
     assert_non_null(tb_return(&b, cb, 1, 0)); /* the callback's IsValid returned */
     assert_int_equal(tb_count(&b, CM_EV_CALLOUT, 1), 1); /* the forwarded one-way */
@@ -117,10 +117,10 @@ static void test_R62_name_release_window(void **state)
     tb_process(&b, "server", srv);
     tb_process(&b, "other", other);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, other, early, 0)->a, -1);
-    assert_true(tb_return(&b, other, remote, 0)->a >= 0);
-    assert_int_equal(tb_return(&b, other, send, 0)->a, CM_TRANSPORT_ERROR);
-    assert_true(tb_return(&b, other, later, 0)->a >= 0);
+    assert_int_equal(tb_return(&b, other, early, 0)->ret.result, -1);
+    assert_true(tb_return(&b, other, remote, 0)->ret.result >= 0);
+    assert_int_equal(tb_return(&b, other, send, 0)->ret.result, CM_TRANSPORT_ERROR);
+    assert_true(tb_return(&b, other, later, 0)->ret.result >= 0);
     assert_int_equal(tb_find(&b, CM_EV_PORT_DIED, CM_NO_PORT, 0)->time_ns, 12 * MS);
     assert_int_equal(tb_find(&b, CM_EV_NAME_RELEASED, CM_NO_PORT, 0)->time_ns, 15 * MS);
     tb_fini(&b);
@@ -159,7 +159,7 @@ static void test_R63_which_thread_runs_what(void **state)
     assert_int_equal(tb_find(&b, CM_EV_CALLOUT, 0, 0)->thread, 1); /* the worker thread */
     assert_int_equal(tb_find(&b, CM_EV_CALLOUT, 1, 0)->thread, 2); /* the queue's worker */
     assert_int_equal(tb_find(&b, CM_EV_REPLY_SENT, 0, 0)->thread, 1);
-    assert_int_equal(tb_find(&b, CM_EV_INVALIDATION_CB, 0, 0)->thread, 1);
+    assert_int_equal(tb_find(&b, CM_EV_INVALIDATION_CALLBACK, 0, 0)->thread, 1);
     tb_fini(&b);
 }
 
@@ -185,10 +185,10 @@ static void test_R65_limits(void **state)
     tb_process(&b, "server", srv);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    for (uint32_t i = 2; i < 7; i++) assert_int_equal(tb_return(&b, cli, i, 0)->a, CM_SUCCESS);
+    for (uint32_t i = 2; i < 7; i++) assert_int_equal(tb_return(&b, cli, i, 0)->ret.result, CM_SUCCESS);
     const cm_event *r = tb_return(&b, cli, 7, 0);
-    assert_int_equal(r->a, CM_SEND_TIMEOUT);
-    assert_int_equal(r->c, 1 * MS);
+    assert_int_equal(r->ret.result, CM_SEND_TIMEOUT);
+    assert_int_equal(r->ret.elapsed_ns, 1 * MS);
     tb_fini(&b);
 }
 

@@ -183,9 +183,9 @@ static void test_latency_exploration_reaches_both_sides_of_a_deadline(void **sta
         tb_process(&b, "client", c);
         tb_run_seed(&b, seed);
         const cm_event *r = tb_return(&b, c, send, 0);
-        if (r->a == CM_SUCCESS) success = true;
-        if (r->a == CM_RECEIVE_TIMEOUT) timeout = true;
-        assert_true(r->a == CM_SUCCESS || r->a == CM_RECEIVE_TIMEOUT);
+        if (r->ret.result == CM_SUCCESS) success = true;
+        if (r->ret.result == CM_RECEIVE_TIMEOUT) timeout = true;
+        assert_true(r->ret.result == CM_SUCCESS || r->ret.result == CM_RECEIVE_TIMEOUT);
         tb_fini(&b);
     }
     assert_true(success);

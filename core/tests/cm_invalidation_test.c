@@ -36,18 +36,18 @@ static void test_R52_invalidation_sequence(void **state)
     tb_process(&b, "local", local);
     tb_run(&b);
     /* the remote table entry was gone: CreateRemote in the callback made a new object */
-    int32_t old = tb_return(&b, cli, 1, 0)->a;
+    int32_t old = tb_return(&b, cli, 1, 0)->ret.result;
     const cm_event *fresh = tb_return(&b, cb, 0, 0);
-    assert_true(fresh->a >= 0 && fresh->a != old);
+    assert_true(fresh->ret.result >= 0 && fresh->ret.result != old);
     assert_int_equal(tb_callbacks(&b, old), 1);
-    const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CB, old, 0);
+    const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, old, 0);
     assert_int_equal(c->process, 1);
-    assert_int_equal(c->c, 0); /* a remote's callback gets NULL info */
-    int32_t lport = tb_return(&b, local, lc, 0)->a;
-    int32_t cbi = tb_index(&b, CM_EV_INVALIDATION_CB, lport, 0);
-    int32_t rel = tb_index(&b, CM_EV_CTX_RELEASE, lport, 0);
+    assert_int_equal(c->callback.info, 0); /* a remote's callback gets NULL info */
+    int32_t lport = tb_return(&b, local, lc, 0)->ret.result;
+    int32_t cbi = tb_index(&b, CM_EV_INVALIDATION_CALLBACK, lport, 0);
+    int32_t rel = tb_index(&b, CM_EV_CONTEXT_RELEASE, lport, 0);
     assert_true(cbi >= 0 && cbi < rel);
-    assert_int_equal(tb_find(&b, CM_EV_INVALIDATION_CB, lport, 0)->c, 3);
+    assert_int_equal(tb_find(&b, CM_EV_INVALIDATION_CALLBACK, lport, 0)->callback.info, 3);
     tb_fini(&b);
 }
 
@@ -76,18 +76,18 @@ static void test_R53_state_after_invalidation(void **state)
     uint32_t again = tb_create_local(&b, p, 2, SVC, tb_echo_handler(&b, 0));
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, valid, 0)->a, 0);
-    assert_true(tb_return(&b, p, name, 0)->a >= 0);
-    assert_int_equal(tb_return(&b, p, remote, 0)->a, 1);
-    assert_int_equal(tb_return(&b, p, ctx, 0)->b, 0);
-    assert_int_equal(tb_return(&b, p, send, 0)->a, CM_IS_INVALID);
-    assert_int_equal(tb_return(&b, p, source, 0)->a, -1);
-    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 0)->a, CM_WARN_QUEUE_INVALID);
-    assert_int_equal(tb_return(&b, p, cb, 0)->a, 1); /* called at once */
+    assert_int_equal(tb_return(&b, p, valid, 0)->ret.result, 0);
+    assert_true(tb_return(&b, p, name, 0)->ret.result >= 0);
+    assert_int_equal(tb_return(&b, p, remote, 0)->ret.result, 1);
+    assert_int_equal(tb_return(&b, p, ctx, 0)->ret.aux, 0);
+    assert_int_equal(tb_return(&b, p, send, 0)->ret.result, CM_IS_INVALID);
+    assert_int_equal(tb_return(&b, p, source, 0)->ret.result, -1);
+    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 0)->warning.warning, CM_WARN_QUEUE_INVALID);
+    assert_int_equal(tb_return(&b, p, cb, 0)->ret.result, 1); /* called at once */
     /* the name left this process's table at once; bootstrap still has it (R62) */
     const cm_event *r = tb_return(&b, p, again, 0);
-    assert_int_equal(r->a, -1);
-    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 1)->a, CM_WARN_REGISTER_FAILED);
+    assert_int_equal(r->ret.result, -1);
+    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 1)->warning.warning, CM_WARN_REGISTER_FAILED);
     tb_fini(&b);
 }
 
@@ -103,7 +103,7 @@ static void test_R54_dealloc_invalidates(void **state)
     uint32_t rel = tb_simple(&b, p, CM_OP_RELEASE, 0);
     tb_process(&b, "p", p);
     tb_run(&b);
-    int32_t cb = tb_index(&b, CM_EV_INVALIDATION_CB, 0, 0);
+    int32_t cb = tb_index(&b, CM_EV_INVALIDATION_CALLBACK, 0, 0);
     int32_t dealloc = tb_index(&b, CM_EV_DEALLOC, 0, 0);
     int32_t ret = tb_index_of(&b, tb_return(&b, p, rel, 0));
     assert_true(cb >= 0 && cb < dealloc && dealloc < ret);
@@ -131,7 +131,7 @@ static void test_R55_cross_thread_invalidation_wakes_no_one(void **state)
         tb_thread(&b, cp, "killer", killer);
         tb_run(&b);
         const cm_event *r = tb_return(&b, cli, send, 0);
-        assert_int_equal(r->a, CM_BECAME_INVALID);
+        assert_int_equal(r->ret.result, CM_BECAME_INVALID);
         assert_int_equal(r->time_ns, wakes ? 10 * MS : 201 * MS);
         tb_fini(&b);
     }
@@ -158,13 +158,13 @@ static void test_R56_death_invalidates_on_main_queue(void **state)
         tb_process(&b, "client", cli);
         tb_fault(&b, 10 * MS, CM_FAULT_CRASH, server);
         tb_run(&b);
-        int32_t remote = tb_return(&b, cli, 1, 0)->a;
+        int32_t remote = tb_return(&b, cli, 1, 0)->ret.result;
         assert_int_equal(tb_callbacks(&b, remote), 1);
-        const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CB, remote, 0);
+        const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, remote, 0);
         assert_int_equal(c->thread, 0);
         int64_t notice = 10 * MS + b.cfg.profile.death_notice_delay_ns;
         assert_int_equal(c->time_ns, drains ? notice : 101 * MS); /* else only IsValid */
-        assert_int_equal(tb_return(&b, cli, valid, 0)->a, 0);
+        assert_int_equal(tb_return(&b, cli, valid, 0)->ret.result, 0);
         tb_fini(&b);
     }
 }
@@ -187,10 +187,10 @@ static void test_R57_local_port_survives_client_death(void **state)
     uint16_t c = tb_process(&b, "client", cli);
     tb_fault(&b, 10 * MS, CM_FAULT_CRASH, c);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, srv, valid, 0)->a, 1);
+    assert_int_equal(tb_return(&b, srv, valid, 0)->ret.result, 1);
     assert_int_equal(tb_callbacks(&b, 0), 0);
     const cm_event *sent = tb_find(&b, CM_EV_REPLY_SENT, 0, 0);
-    assert_int_equal(sent->b, 0); /* the reply went nowhere, quietly */
+    assert_int_equal(sent->reply.delivered, 0); /* the reply went nowhere, quietly */
     tb_fini(&b);
 }
 
@@ -219,7 +219,7 @@ static void test_R58_remote_invalidated_in_nested_callout(void **state)
     tb_process(&b, "poker", poke);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_BECAME_INVALID);
+    assert_int_equal(r->ret.result, CM_BECAME_INVALID);
     assert_int_equal(r->time_ns, 20 * MS);
     tb_fini(&b);
 }

@@ -33,9 +33,9 @@ static void test_R10_names_up_to_128_bytes_kept(void **state)
     tb_process(&b, "p", p);
     tb_run(&b);
     const cm_event *ra = tb_return(&b, p, a, 0), *rc = tb_return(&b, p, c, 0);
-    assert_true(ra->a >= 0);
-    assert_int_equal(rc->a, ra->a); /* R14: the same name, the same object */
-    assert_int_equal(rc->b, 1);
+    assert_true(ra->ret.result >= 0);
+    assert_int_equal(rc->ret.result, ra->ret.result); /* R14: the same name, the same object */
+    assert_int_equal(rc->ret.aux, 1);
     tb_fini(&b);
 }
 
@@ -66,13 +66,13 @@ static void test_R11_embedded_nul(void **state)
     tb_process(&b, "p", p);
     tb_run(&b);
     const cm_event *r = tb_return(&b, p, local, 0);
-    assert_true(r->a >= 0);
-    assert_int_equal(r->b, 0); /* shouldFreeInfo false: a success */
-    assert_int_equal(tb_return(&b, p, name, 0)->a, -1);
-    assert_int_equal(tb_return(&b, p, valid, 0)->a, 1);
-    assert_int_equal(tb_return(&b, p, remote, 0)->a, -1);
-    assert_int_equal(tb_return(&b, p, rename, 0)->a, 0);
-    assert_true(tb_return(&b, p, ok, 0)->a >= 0);
+    assert_true(r->ret.result >= 0);
+    assert_int_equal(r->ret.aux, 0); /* shouldFreeInfo false: a success */
+    assert_int_equal(tb_return(&b, p, name, 0)->ret.result, -1);
+    assert_int_equal(tb_return(&b, p, valid, 0)->ret.result, 1);
+    assert_int_equal(tb_return(&b, p, remote, 0)->ret.result, -1);
+    assert_int_equal(tb_return(&b, p, rename, 0)->ret.result, 0);
+    assert_true(tb_return(&b, p, ok, 0)->ret.result >= 0);
     assert_int_equal(tb_count(&b, CM_EV_NAME_REGISTERED, CM_NO_PORT), 2); /* plain, late */
     tb_fini(&b);
 }
@@ -98,8 +98,8 @@ static void test_R12_truncation_on_character_boundary(void **state)
     tb_process(&b, "one", p1);
     tb_process(&b, "two", p2);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p2, second, 0)->a, -1); /* R16: in use */
-    assert_true(tb_return(&b, p2, remote, 0)->a >= 0);     /* finds process one */
+    assert_int_equal(tb_return(&b, p2, second, 0)->ret.result, -1); /* R16: in use */
+    assert_true(tb_return(&b, p2, remote, 0)->ret.result >= 0);     /* finds process one */
     char line[600];
     cm_event_format(b.w, tb_return(&b, p2, name, 0), line, sizeof line);
     char expect[200] = "name=\"";
@@ -123,7 +123,7 @@ static void test_R12_exactly_128_bytes_profile_option(void **state)
         uint32_t a = tb_create_local(&b, p, 0, n128, tb_echo_handler(&b, 0));
         tb_process(&b, "p", p);
         tb_run(&b);
-        assert_int_equal(tb_return(&b, p, a, 0)->a >= 0, !reject);
+        assert_int_equal(tb_return(&b, p, a, 0)->ret.result >= 0, !reject);
         tb_fini(&b);
     }
 }
@@ -143,11 +143,11 @@ static void test_R13_null_names(void **state)
         tb_process(&b, "p", p);
         tb_run(&b);
         if (variant == 0) {
-            assert_true(tb_return(&b, p, op, 0)->a >= 0);
+            assert_true(tb_return(&b, p, op, 0)->ret.result >= 0);
             assert_int_equal(tb_count(&b, CM_EV_NAME_REGISTERED, CM_NO_PORT), 0);
         } else {
             assert_null(tb_return(&b, p, op, 0));
-            assert_int_equal(tb_find(&b, CM_EV_CRASH, CM_NO_PORT, 0)->a, CM_CRASH_PRECONDITION);
+            assert_int_equal(tb_find(&b, CM_EV_CRASH, CM_NO_PORT, 0)->process_end.reason, CM_CRASH_PRECONDITION);
         }
         tb_fini(&b);
     }
@@ -169,12 +169,12 @@ static void test_R14_same_process_same_name_returns_existing(void **state)
     tb_process(&b, "p", p);
     tb_run(&b);
     const cm_event *ra = tb_return(&b, p, a, 0), *rc = tb_return(&b, p, c, 0);
-    assert_int_equal(ra->b, 0);
-    assert_int_equal(rc->a, ra->a);
-    assert_int_equal(rc->b, 1);
-    assert_int_equal(tb_return(&b, p, info, 0)->b, 1); /* the first context */
-    assert_int_equal(tb_count(&b, CM_EV_CTX_RETAIN, CM_NO_PORT), 1);
-    assert_int_equal(cm_world_port_info(b.w, ra->a).refcount, 2);
+    assert_int_equal(ra->ret.aux, 0);
+    assert_int_equal(rc->ret.result, ra->ret.result);
+    assert_int_equal(rc->ret.aux, 1);
+    assert_int_equal(tb_return(&b, p, info, 0)->ret.aux, 1); /* the first context */
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_RETAIN, CM_NO_PORT), 1);
+    assert_int_equal(cm_world_port_info(b.w, ra->ret.result).refcount, 2);
     tb_fini(&b);
 }
 
@@ -196,13 +196,13 @@ static void test_R14_invalid_existing_gives_null_then_retry_succeeds(void **stat
     tb_process(&b, "p", p);
     tb_run(&b);
     const cm_event *r1 = tb_return(&b, p, first, 0);
-    assert_int_equal(r1->a, -1);
-    assert_int_equal(r1->b, 1);
+    assert_int_equal(r1->ret.result, -1);
+    assert_int_equal(r1->ret.aux, 1);
     assert_false(cm_world_port_info(b.w, 0).valid);
     /* the table entry is gone, but bootstrap keeps the name until launchd
      * notices the dead right (R62): the immediate retry fails, a later one works */
-    assert_int_equal(tb_return(&b, p, retry, 0)->a, -1);
-    assert_true(tb_return(&b, p, later, 0)->a >= 0);
+    assert_int_equal(tb_return(&b, p, retry, 0)->ret.result, -1);
+    assert_true(tb_return(&b, p, later, 0)->ret.result >= 0);
     tb_fini(&b);
 }
 
@@ -223,9 +223,9 @@ static void test_R15_check_in_delivers_queued_requests(void **state)
     b.processes[server].start_ns = 100 * MS;
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
+    assert_int_equal(r->ret.result, CM_SUCCESS);
     assert_int_equal(r->time_ns, 100 * MS);
-    assert_int_equal(r->b, (int32_t)tb_blob(&b, "early"));
+    assert_int_equal(r->ret.aux, (int32_t)tb_blob(&b, "early"));
     tb_fini(&b);
 }
 
@@ -250,9 +250,9 @@ static void test_R15_check_in_port_survives_server_restart(void **state)
     tb_fault(&b, 50 * MS, CM_FAULT_RESTART, server);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
+    assert_int_equal(r->ret.result, CM_SUCCESS);
     assert_int_equal(r->time_ns, 50 * MS);
-    assert_int_equal(tb_return(&b, cli, valid, 0)->a, 1);
+    assert_int_equal(tb_return(&b, cli, valid, 0)->ret.result, 1);
     tb_fini(&b);
 }
 
@@ -272,10 +272,10 @@ static void test_R16_name_taken_by_another_process(void **state)
     tb_process(&b, "second", p2);
     tb_run(&b);
     const cm_event *r = tb_return(&b, p2, c, 0);
-    assert_int_equal(r->a, -1);
-    assert_int_equal(r->b, 1);
-    assert_int_equal(tb_count(&b, CM_EV_CTX_RETAIN, CM_NO_PORT), 0);
-    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 0)->a, CM_WARN_REGISTER_FAILED);
+    assert_int_equal(r->ret.result, -1);
+    assert_int_equal(r->ret.aux, 1);
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_RETAIN, CM_NO_PORT), 0);
+    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 0)->warning.warning, CM_WARN_REGISTER_FAILED);
     tb_fini(&b);
 }
 
@@ -292,9 +292,9 @@ static void test_R18_context_retained_once_on_success(void **state)
     tb_context(&b, p, u, 12, CM_OPF_CTX_RETAIN);
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_count(&b, CM_EV_CTX_RETAIN, CM_NO_PORT), 2);
-    assert_int_equal(tb_find(&b, CM_EV_CTX_RETAIN, 0, 0)->c, 11);
-    assert_int_equal(tb_find(&b, CM_EV_CTX_RETAIN, 1, 0)->c, 12);
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_RETAIN, CM_NO_PORT), 2);
+    assert_int_equal(tb_find(&b, CM_EV_CONTEXT_RETAIN, 0, 0)->context.info, 11);
+    assert_int_equal(tb_find(&b, CM_EV_CONTEXT_RETAIN, 1, 0)->context.info, 12);
     tb_fini(&b);
 }
 
@@ -322,13 +322,13 @@ static void test_R19_set_name_rules(void **state)
     uint32_t reuse_later = tb_create_local(&b, p, 4, "a", tb_echo_handler(&b, 0));
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, own, 0)->a, 0);
-    assert_int_equal(tb_return(&b, p, taken, 0)->a, 0);
-    assert_int_equal(tb_return(&b, p, remote, 0)->a, 0);
-    assert_int_equal(tb_return(&b, p, ok, 0)->a, 1);
-    assert_int_equal(tb_return(&b, p, name, 0)->a, (int32_t)cm_world_port_info(b.w, 0).name_id);
-    assert_int_equal(tb_return(&b, p, reuse_now, 0)->a, -1); /* bootstrap still has "a" */
-    assert_true(tb_return(&b, p, reuse_later, 0)->a >= 0);
+    assert_int_equal(tb_return(&b, p, own, 0)->ret.result, 0);
+    assert_int_equal(tb_return(&b, p, taken, 0)->ret.result, 0);
+    assert_int_equal(tb_return(&b, p, remote, 0)->ret.result, 0);
+    assert_int_equal(tb_return(&b, p, ok, 0)->ret.result, 1);
+    assert_int_equal(tb_return(&b, p, name, 0)->ret.result, (int32_t)cm_world_port_info(b.w, 0).name_id);
+    assert_int_equal(tb_return(&b, p, reuse_now, 0)->ret.result, -1); /* bootstrap still has "a" */
+    assert_true(tb_return(&b, p, reuse_later, 0)->ret.result >= 0);
     tb_fini(&b);
 }
 
@@ -350,7 +350,7 @@ static void test_R19_set_name_with_queue_by_profile(void **state)
         uint16_t proc = tb_process(&b, "p", p);
         tb_queue(&b, proc, CM_QUEUE_SERIAL, 1);
         tb_run(&b);
-        assert_int_equal(tb_return(&b, p, rename, 0)->a, profile == CM_PROFILE_CF1153);
+        assert_int_equal(tb_return(&b, p, rename, 0)->ret.result, profile == CM_PROFILE_CF1153);
         tb_fini(&b);
     }
 }
@@ -387,13 +387,13 @@ static void test_R20_per_pid_ports(void **state)
     tb_process(&b, "two", p2);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    assert_true(tb_return(&b, p1, l1, 0)->a >= 0);
-    assert_true(tb_return(&b, p2, l2, 0)->a >= 0); /* no conflict */
-    assert_int_equal(tb_return(&b, p1, rename, 0)->a, 0);
-    assert_true(tb_return(&b, cli, r1, 0)->a >= 0);
-    assert_int_not_equal(tb_return(&b, cli, r1, 0)->a, tb_return(&b, cli, r2, 0)->a);
-    assert_int_equal(tb_return(&b, cli, plain, 0)->a, -1); /* not a global name */
-    assert_int_equal(tb_return(&b, cli, send, 0)->a, CM_SUCCESS);
+    assert_true(tb_return(&b, p1, l1, 0)->ret.result >= 0);
+    assert_true(tb_return(&b, p2, l2, 0)->ret.result >= 0); /* no conflict */
+    assert_int_equal(tb_return(&b, p1, rename, 0)->ret.result, 0);
+    assert_true(tb_return(&b, cli, r1, 0)->ret.result >= 0);
+    assert_int_not_equal(tb_return(&b, cli, r1, 0)->ret.result, tb_return(&b, cli, r2, 0)->ret.result);
+    assert_int_equal(tb_return(&b, cli, plain, 0)->ret.result, -1); /* not a global name */
+    assert_int_equal(tb_return(&b, cli, send, 0)->ret.result, CM_SUCCESS);
     tb_fini(&b);
 }
 
@@ -413,9 +413,9 @@ static void test_R21_sandbox_group_names(void **state)
     uint16_t sandboxed = tb_process(&b, "sandboxed", p);
     b.processes[sandboxed].sandbox_group = tb_blob(&b, "group.example");
     tb_run(&b);
-    assert_true(tb_return(&b, p, in, 0)->a >= 0);
-    assert_int_equal(tb_return(&b, p, out, 0)->a, -1);
-    assert_int_equal(tb_return(&b, p, look, 0)->a, -1);
+    assert_true(tb_return(&b, p, in, 0)->ret.result >= 0);
+    assert_int_equal(tb_return(&b, p, out, 0)->ret.result, -1);
+    assert_int_equal(tb_return(&b, p, look, 0)->ret.result, -1);
     tb_fini(&b);
 }
 

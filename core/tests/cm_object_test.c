@@ -22,10 +22,10 @@ static void test_R1_is_remote_fixed_for_life(void **state)
     uint32_t r2 = tb_simple(&b, p, CM_OP_IS_REMOTE, 1);
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, l1, 0)->a, 0);
-    assert_int_equal(tb_return(&b, p, r1, 0)->a, 1);
-    assert_int_equal(tb_return(&b, p, l2, 0)->a, 0);
-    assert_int_equal(tb_return(&b, p, r2, 0)->a, 1);
+    assert_int_equal(tb_return(&b, p, l1, 0)->ret.result, 0);
+    assert_int_equal(tb_return(&b, p, r1, 0)->ret.result, 1);
+    assert_int_equal(tb_return(&b, p, l2, 0)->ret.result, 0);
+    assert_int_equal(tb_return(&b, p, r2, 0)->ret.result, 1);
     tb_fini(&b);
 }
 
@@ -43,8 +43,8 @@ static void test_R2_remote_has_no_context(void **state)
     uint32_t remote = tb_simple(&b, p, CM_OP_GET_CONTEXT, 1);
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, local, 0)->b, 42);
-    assert_int_equal(tb_return(&b, p, remote, 0)->b, CM_INFO_UNDEFINED);
+    assert_int_equal(tb_return(&b, p, local, 0)->ret.aux, 42);
+    assert_int_equal(tb_return(&b, p, remote, 0)->ret.aux, CM_INFO_UNDEFINED);
     tb_fini(&b);
 }
 
@@ -62,14 +62,14 @@ static void test_R3_validity_is_a_one_way_latch(void **state)
     uint32_t v2 = tb_simple(&b, p, CM_OP_IS_VALID, 0);
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, v1, 0)->a, 1);
-    assert_int_equal(tb_return(&b, p, v2, 0)->a, 0);
+    assert_int_equal(tb_return(&b, p, v1, 0)->ret.result, 1);
+    assert_int_equal(tb_return(&b, p, v2, 0)->ret.result, 0);
     const cm_event *s0 = tb_find(&b, CM_EV_STATE, 0, 0);
     const cm_event *s1 = tb_find(&b, CM_EV_STATE, 0, 1);
-    assert_int_equal(s0->a, 0);
-    assert_int_equal(s0->b, 1); /* new -> valid */
-    assert_int_equal(s1->a, 1);
-    assert_int_equal(s1->b, 2); /* valid -> invalid */
+    assert_int_equal(s0->state.from, 0);
+    assert_int_equal(s0->state.to, 1); /* new -> valid */
+    assert_int_equal(s1->state.from, 1);
+    assert_int_equal(s1->state.to, 2); /* valid -> invalid */
     assert_null(tb_find(&b, CM_EV_STATE, 0, 2));
     tb_fini(&b);
 }
@@ -87,9 +87,9 @@ static void test_R4_one_type_id_and_identity(void **state)
     uint32_t t1 = tb_simple(&b, p, CM_OP_GET_TYPE_ID, 1);
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, t0, 0)->a, tb_return(&b, p, t1, 0)->a);
+    assert_int_equal(tb_return(&b, p, t0, 0)->ret.result, tb_return(&b, p, t1, 0)->ret.result);
     /* the same-process remote is a distinct object from the local port */
-    assert_int_not_equal(tb_return(&b, p, r, 0)->a, tb_return(&b, p, 0, 0)->a);
+    assert_int_not_equal(tb_return(&b, p, r, 0)->ret.result, tb_return(&b, p, 0, 0)->ret.result);
     tb_fini(&b);
 }
 
@@ -110,7 +110,7 @@ static void test_R5_get_name_sanitized_and_after_invalidation(void **state)
     uint32_t none = tb_simple(&b, p, CM_OP_GET_NAME, 1);
     tb_process(&b, "p", p);
     tb_run(&b);
-    int32_t id = tb_return(&b, p, name, 0)->a;
+    int32_t id = tb_return(&b, p, name, 0)->ret.result;
     assert_true(id >= 0);
     char line[512];
     cm_event_format(b.w, tb_return(&b, p, name, 0), line, sizeof line);
@@ -119,7 +119,7 @@ static void test_R5_get_name_sanitized_and_after_invalidation(void **state)
     expect[134] = '"';
     expect[135] = '\0';
     assert_non_null(strstr(line, expect)); /* 128 bytes, not 150 */
-    assert_int_equal(tb_return(&b, p, none, 0)->a, -1);
+    assert_int_equal(tb_return(&b, p, none, 0)->ret.result, -1);
     tb_fini(&b);
 }
 
@@ -137,8 +137,8 @@ static void test_R6_context_info_null_after_invalidation(void **state)
     uint32_t after = tb_simple(&b, p, CM_OP_GET_CONTEXT, 0);
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, before, 0)->b, 7);
-    assert_int_equal(tb_return(&b, p, after, 0)->b, 0);
+    assert_int_equal(tb_return(&b, p, before, 0)->ret.aux, 7);
+    assert_int_equal(tb_return(&b, p, after, 0)->ret.aux, 0);
     tb_fini(&b);
 }
 
@@ -163,13 +163,13 @@ static void test_R7_is_valid_invalidates_on_calling_thread(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, probe, 0);
-    assert_int_equal(r->a, 0);
+    assert_int_equal(r->ret.result, 0);
     int32_t port = r->port;
-    const cm_event *callback = tb_find(&b, CM_EV_INVALIDATION_CB, port, 0);
+    const cm_event *callback = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, port, 0);
     assert_non_null(callback);
     assert_int_equal(callback->thread, 0);
     assert_true(tb_index_of(&b, callback) < tb_index_of(&b, r));
-    assert_int_equal(tb_return(&b, cli, again, 0)->a, 0);
+    assert_int_equal(tb_return(&b, cli, again, 0)->ret.result, 0);
     assert_int_equal(tb_callbacks(&b, port), 1);
     tb_fini(&b);
 }
@@ -198,16 +198,16 @@ static void test_R8_set_invalidation_callback_rules(void **state)
     uint32_t get_late = tb_simple(&b, p, CM_OP_GET_INVALIDATION_CALLBACK, 1);
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, get, 0)->a, cb2);
-    const cm_event *c0 = tb_find(&b, CM_EV_INVALIDATION_CB, 0, 0);
-    assert_int_equal(c0->a, cb2);
-    assert_int_equal(c0->c, 9); /* the context info */
+    assert_int_equal(tb_return(&b, p, get, 0)->ret.result, cb2);
+    const cm_event *c0 = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, 0, 0);
+    assert_int_equal(c0->callback.callback, cb2);
+    assert_int_equal(c0->callback.info, 9); /* the context info */
     assert_int_equal(tb_callbacks(&b, 0), 1);
-    const cm_event *c1 = tb_find(&b, CM_EV_INVALIDATION_CB, 1, 0);
+    const cm_event *c1 = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, 1, 0);
     assert_non_null(c1); /* only the late, immediate one */
-    assert_int_equal(c1->c, 0); /* info is NULL after invalidation */
+    assert_int_equal(c1->callback.info, 0); /* info is NULL after invalidation */
     assert_true(tb_index_of(&b, c1) < tb_index_of(&b, tb_return(&b, p, late, 0)));
-    assert_int_equal(tb_return(&b, p, get_late, 0)->a, -1); /* not stored */
+    assert_int_equal(tb_return(&b, p, get_late, 0)->ret.result, -1); /* not stored */
     tb_fini(&b);
 }
 
@@ -225,9 +225,9 @@ static void test_R8_late_callback_on_remote_gets_undefined_info(void **state)
     tb_set_callback(&b, p, 1, cb);
     tb_process(&b, "p", p);
     tb_run(&b);
-    const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CB, CM_NO_PORT, 0);
+    const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, CM_NO_PORT, 0);
     assert_non_null(c);
-    assert_int_equal(c->c, CM_INFO_UNDEFINED);
+    assert_int_equal(c->callback.info, CM_INFO_UNDEFINED);
     tb_fini(&b);
 }
 
@@ -248,9 +248,9 @@ static void test_R9_copy_description_calls_context(void **state)
     tb_simple(&b, p, CM_OP_COPY_DESCRIPTION, 0);
     tb_process(&b, "p", p);
     tb_run(&b);
-    assert_int_equal(tb_count(&b, CM_EV_CTX_COPYDESC, 0), 2);
-    assert_int_equal(tb_count(&b, CM_EV_CTX_COPYDESC, 1), 0);
-    assert_int_equal(tb_count(&b, CM_EV_CTX_COPYDESC, 2), 0);
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_COPY_DESCRIPTION, 0), 2);
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_COPY_DESCRIPTION, 1), 0);
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_COPY_DESCRIPTION, 2), 0);
     assert_int_equal(cm_world_port_info(b.w, 0).copydesc_calls, 2);
     tb_fini(&b);
 }

@@ -35,15 +35,15 @@ static void test_R40_info_retained_through_callout(void **state)
     tb_run(&b);
     /* retain at creation, retain for the callout, release at invalidation,
      * release after the callout: all with the original info */
-    int32_t retain2 = tb_index(&b, CM_EV_CTX_RETAIN, 0, 1);
-    int32_t callback = tb_index(&b, CM_EV_INVALIDATION_CB, 0, 0);
-    int32_t release1 = tb_index(&b, CM_EV_CTX_RELEASE, 0, 0);
+    int32_t retain2 = tb_index(&b, CM_EV_CONTEXT_RETAIN, 0, 1);
+    int32_t callback = tb_index(&b, CM_EV_INVALIDATION_CALLBACK, 0, 0);
+    int32_t release1 = tb_index(&b, CM_EV_CONTEXT_RELEASE, 0, 0);
     int32_t done = tb_index(&b, CM_EV_CALLOUT_DONE, 0, 0);
-    int32_t release2 = tb_index(&b, CM_EV_CTX_RELEASE, 0, 1);
+    int32_t release2 = tb_index(&b, CM_EV_CONTEXT_RELEASE, 0, 1);
     assert_true(retain2 >= 0 && retain2 < callback);
     assert_true(callback < release1 && release1 < done && done < release2);
-    assert_int_equal(tb_find(&b, CM_EV_CTX_RELEASE, 0, 1)->c, 77);
-    assert_int_equal(tb_return(&b, cli, send, 0)->a, CM_SUCCESS); /* R46: reply still sent */
+    assert_int_equal(tb_find(&b, CM_EV_CONTEXT_RELEASE, 0, 1)->context.info, 77);
+    assert_int_equal(tb_return(&b, cli, send, 0)->ret.result, CM_SUCCESS); /* R46: reply still sent */
     tb_fini(&b);
 }
 
@@ -63,7 +63,7 @@ static void test_R40_null_callout_crashes_on_arrival(void **state)
     assert_non_null(crash);
     assert_int_equal(crash->process, 0);
     assert_int_equal(crash->time_ns, 1 * MS);
-    assert_int_equal(tb_return(&b, cli, send, 0)->a, CM_BECAME_INVALID);
+    assert_int_equal(tb_return(&b, cli, send, 0)->ret.result, CM_BECAME_INVALID);
     tb_fini(&b);
 }
 
@@ -86,8 +86,8 @@ static void test_R41_unnamed_when_scheduled_receives_nothing(void **state)
         tb_process(&b, "server", srv);
         tb_process(&b, "client", cli);
         tb_run(&b);
-        assert_int_equal(tb_return(&b, srv, rename, 0)->a, 1);
-        assert_int_equal(tb_return(&b, cli, send, 0)->a, CM_RECEIVE_TIMEOUT);
+        assert_int_equal(tb_return(&b, srv, rename, 0)->ret.result, 1);
+        assert_int_equal(tb_return(&b, cli, send, 0)->ret.result, CM_RECEIVE_TIMEOUT);
         assert_int_equal(tb_count(&b, CM_EV_CALLOUT, CM_NO_PORT), 0);
         uint32_t warnings = tb_count(&b, CM_EV_WARNING, CM_NO_PORT);
         assert_int_equal(warnings, variant == 0 ? 1 : 0);
@@ -117,11 +117,11 @@ static void test_R42_fifo_one_callout_at_a_time(void **state)
     for (uint32_t i = 0; i < 3; i++) {
         const cm_event *c = tb_find(&b, CM_EV_CALLOUT, CM_NO_PORT, i);
         const cm_event *enq = tb_find(&b, CM_EV_ENQUEUE, CM_NO_PORT, i);
-        assert_int_equal(c->a, enq->a); /* callouts in enqueue order */
+        assert_int_equal(c->request.msgid, enq->request.msgid); /* callouts in enqueue order */
         assert_int_equal(c->time_ns, 1 * MS + 10 * MS * (int64_t)i);
-        assert_true(c->time_ns > t_prev && c->a != msgid_prev);
+        assert_true(c->time_ns > t_prev && c->request.msgid != msgid_prev);
         t_prev = c->time_ns;
-        msgid_prev = c->a;
+        msgid_prev = c->request.msgid;
     }
     tb_fini(&b);
 }
@@ -142,9 +142,9 @@ static void test_R43_oversized_reply_sent_empty(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
-    assert_int_equal(r->b, -2); /* empty */
-    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 0)->a, CM_WARN_REPLY_TOO_BIG);
+    assert_int_equal(r->ret.result, CM_SUCCESS);
+    assert_int_equal(r->ret.aux, -2); /* empty */
+    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 0)->warning.warning, CM_WARN_REPLY_TOO_BIG);
     tb_fini(&b);
 }
 
@@ -174,14 +174,14 @@ static void test_R44_invalid_on_arrival_no_callout_no_reply(void **state)
     tb_process(&b, "first", first);
     tb_process(&b, "second", second);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, first, s1, 0)->a, CM_SUCCESS); /* in progress: R46 */
+    assert_int_equal(tb_return(&b, first, s1, 0)->ret.result, CM_SUCCESS); /* in progress: R46 */
     const cm_event *drop = tb_find(&b, CM_EV_REQUEST_DROPPED, CM_NO_PORT, 0);
     assert_non_null(drop);
-    assert_int_equal(drop->a, CM_DROP_INVALID_ON_ARRIVAL);
+    assert_int_equal(drop->drop.reason, CM_DROP_INVALID_ON_ARRIVAL);
     assert_int_equal(drop->time_ns, 51 * MS);
     assert_int_equal(tb_count(&b, CM_EV_CALLOUT, CM_NO_PORT), 1);
     const cm_event *r = tb_return(&b, second, s2, 0);
-    assert_int_equal(r->a, CM_BECAME_INVALID);
+    assert_int_equal(r->ret.result, CM_BECAME_INVALID);
     assert_int_equal(r->time_ns, 202 * MS); /* at its deadline, not earlier */
     tb_fini(&b);
 }
@@ -202,13 +202,13 @@ static void test_R45_malformed_request_dropped(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     assert_int_equal(tb_count(&b, CM_EV_CALLOUT, CM_NO_PORT), 0);
-    assert_int_equal(tb_find(&b, CM_EV_REQUEST_DROPPED, CM_NO_PORT, 0)->a, CM_DROP_MALFORMED);
-    assert_int_equal(tb_count(&b, CM_EV_CORRUPT_REPLY, CM_NO_PORT), 1);
+    assert_int_equal(tb_find(&b, CM_EV_REQUEST_DROPPED, CM_NO_PORT, 0)->drop.reason, CM_DROP_MALFORMED);
+    assert_int_equal(tb_count(&b, CM_EV_CORRUPT_REPLY_DROPPED, CM_NO_PORT), 1);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_RECEIVE_TIMEOUT);
-    assert_int_equal(r->c, 100 * MS);
-    assert_int_equal(tb_count(&b, CM_EV_CTX_RETAIN, 0), 2);
-    assert_int_equal(tb_count(&b, CM_EV_CTX_RELEASE, 0), 0); /* (until invalidation) */
+    assert_int_equal(r->ret.result, CM_RECEIVE_TIMEOUT);
+    assert_int_equal(r->ret.elapsed_ns, 100 * MS);
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_RETAIN, 0), 2);
+    assert_int_equal(tb_count(&b, CM_EV_CONTEXT_RELEASE, 0), 0); /* (until invalidation) */
     tb_fini(&b);
 }
 
@@ -234,12 +234,12 @@ static void test_R46_invalidate_in_callout_reply_still_sent(void **state)
     tb_process(&b, "second", second);
     tb_run(&b);
     const cm_event *r1 = tb_return(&b, first, s1, 0);
-    assert_int_equal(r1->a, CM_SUCCESS);
-    assert_int_equal(r1->b, (int32_t)tb_blob(&b, "done"));
+    assert_int_equal(r1->ret.result, CM_SUCCESS);
+    assert_int_equal(r1->ret.aux, (int32_t)tb_blob(&b, "done"));
     const cm_event *r2 = tb_return(&b, second, s2, 0);
-    assert_int_equal(r2->a, CM_BECAME_INVALID);
+    assert_int_equal(r2->ret.result, CM_BECAME_INVALID);
     assert_int_equal(r2->time_ns, 11 * MS);
-    assert_int_equal(tb_count(&b, CM_EV_MSG_DESTROYED, CM_NO_PORT), 1);
+    assert_int_equal(tb_count(&b, CM_EV_MESSAGE_DESTROYED, CM_NO_PORT), 1);
     tb_fini(&b);
 }
 

@@ -14,7 +14,7 @@ static void test_R22_unknown_name_gives_null_at_once(void **state)
     tb_process(&b, "p", p);
     tb_run(&b);
     const cm_event *e = tb_return(&b, p, r, 0);
-    assert_int_equal(e->a, -1);
+    assert_int_equal(e->ret.result, -1);
     assert_int_equal(e->time_ns, 0);
     tb_fini(&b);
 }
@@ -33,9 +33,9 @@ static void test_R23_cached_remote_returned(void **state)
     tb_process(&b, "server", srv);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    int32_t port = tb_return(&b, cli, r1, 0)->a;
+    int32_t port = tb_return(&b, cli, r1, 0)->ret.result;
     assert_true(port >= 0);
-    assert_int_equal(tb_return(&b, cli, r2, 0)->a, port);
+    assert_int_equal(tb_return(&b, cli, r2, 0)->ret.result, port);
     assert_int_equal(cm_world_port_info(b.w, port).refcount, 2);
     tb_fini(&b);
 }
@@ -63,13 +63,13 @@ static void test_R23_restart_first_reconnect_null_then_retry(void **state)
     tb_fault(&b, 20 * MS, CM_FAULT_CRASH, server);
     tb_fault(&b, 50 * MS, CM_FAULT_RESTART, server);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, cli, first, 0)->a, -1);
-    int32_t old = tb_return(&b, cli, 1, 0)->a;
+    assert_int_equal(tb_return(&b, cli, first, 0)->ret.result, -1);
+    int32_t old = tb_return(&b, cli, 1, 0)->ret.result;
     assert_int_equal(tb_callbacks(&b, old), 1); /* invalidated inside CreateRemote */
-    int32_t fresh = tb_return(&b, cli, retry, 0)->a;
+    int32_t fresh = tb_return(&b, cli, retry, 0)->ret.result;
     assert_true(fresh >= 0);
     assert_int_not_equal(fresh, old);
-    assert_int_equal(tb_return(&b, cli, send, 0)->a, CM_SUCCESS);
+    assert_int_equal(tb_return(&b, cli, send, 0)->ret.result, CM_SUCCESS);
     tb_fini(&b);
 }
 
@@ -90,8 +90,8 @@ static void test_R24_dead_on_arrival_gives_null(void **state)
     tb_process(&b, "client", cli);
     tb_fault(&b, 1 * MS, CM_FAULT_CRASH, server);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, cli, dead, 0)->a, -1);
-    assert_int_equal(tb_return(&b, cli, gone, 0)->a, -1);
+    assert_int_equal(tb_return(&b, cli, dead, 0)->ret.result, -1);
+    assert_int_equal(tb_return(&b, cli, gone, 0)->ret.result, -1);
     /* the name was still registered at 5 ms and released at 11 ms */
     const cm_event *rel = tb_find(&b, CM_EV_NAME_RELEASED, CM_NO_PORT, 0);
     assert_int_equal(rel->time_ns, 11 * MS);
@@ -121,9 +121,9 @@ static void test_R25_remote_that_sent_outlives_release(void **state)
     tb_process(&b, "client", cli);
     tb_process(&b, "holder", holder);
     tb_run(&b);
-    int32_t port = tb_return(&b, cli, a, 0)->a;
-    assert_int_equal(tb_return(&b, cli, again, 0)->a, port);
-    int32_t unused = tb_return(&b, cli, c, 0)->a;
+    int32_t port = tb_return(&b, cli, a, 0)->ret.result;
+    assert_int_equal(tb_return(&b, cli, again, 0)->ret.result, port);
+    int32_t unused = tb_return(&b, cli, c, 0)->ret.result;
     assert_true(cm_world_port_info(b.w, unused).deallocated);
     assert_false(cm_world_port_info(b.w, port).deallocated);
     tb_fini(&b);
@@ -146,13 +146,13 @@ static void test_R26_same_process_remote_reentrant_or_timeout(void **state)
     tb_process(&b, "p", p);
     tb_run(&b);
     const cm_event *r = tb_return(&b, p, inside, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
-    assert_int_equal(r->b, (int32_t)tb_blob(&b, "me"));
+    assert_int_equal(r->ret.result, CM_SUCCESS);
+    assert_int_equal(r->ret.aux, (int32_t)tb_blob(&b, "me"));
     const cm_event *callout = tb_find(&b, CM_EV_CALLOUT, 0, 0);
     assert_int_equal(callout->thread, 0); /* nested in its own wait */
     r = tb_return(&b, p, outside, 0);
-    assert_int_equal(r->a, CM_RECEIVE_TIMEOUT);
-    assert_int_equal(r->c, 50 * MS);
+    assert_int_equal(r->ret.result, CM_RECEIVE_TIMEOUT);
+    assert_int_equal(r->ret.elapsed_ns, 50 * MS);
     tb_fini(&b);
 }
 
@@ -180,11 +180,11 @@ static void test_R26_same_process_remote_poisons_local(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_SUCCESS); /* still delivered, not told */
+    assert_int_equal(r->ret.result, CM_SUCCESS); /* still delivered, not told */
     const cm_event *probe = tb_return(&b, p, valid, 0);
-    assert_int_equal(probe->a, 0);
+    assert_int_equal(probe->ret.result, 0);
     assert_int_equal(tb_callbacks(&b, 0), 1);
-    const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CB, 0, 0);
+    const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, 0, 0);
     assert_true(tb_index_of(&b, c) > tb_index_of(&b, r));     /* not before... */
     assert_true(tb_index_of(&b, c) < tb_index_of(&b, probe)); /* ...but inside IsValid */
     tb_fini(&b);
@@ -206,8 +206,8 @@ static void test_R26_local_dealloc_invalidates_same_process_remote(void **state)
     uint32_t rel = tb_simple(&b, p, CM_OP_RELEASE, 0);
     tb_process(&b, "p", p);
     tb_run(&b);
-    int32_t remote = tb_return(&b, p, 1, 0)->a;
-    const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CB, remote, 0);
+    int32_t remote = tb_return(&b, p, 1, 0)->ret.result;
+    const cm_event *c = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, remote, 0);
     assert_non_null(c);
     assert_true(tb_index_of(&b, c) < tb_index_of(&b, tb_return(&b, p, rel, 0)));
     assert_true(cm_world_port_info(b.w, 0).deallocated);

@@ -45,7 +45,7 @@ static void test_R36_wait_services_own_sources_in_reply_mode(void **state)
         tb_process(&b, "poker", poker(&b, 10 * MS));
         tb_run(&b);
         const cm_event *r = tb_return(&b, cli, send, 0);
-        assert_int_equal(r->a, CM_SUCCESS);
+        assert_int_equal(r->ret.result, CM_SUCCESS);
         assert_int_equal(r->time_ns, 51 * MS);
         const cm_event *nested = tb_find(&b, CM_EV_CALLOUT, 1, 0);
         assert_non_null(nested);
@@ -70,8 +70,8 @@ static void test_R36_common_modes_reply_mode_is_a_trap(void **state)
     tb_run(&b);
     assert_int_equal(tb_count(&b, CM_EV_REPLY_SENT, CM_NO_PORT), 1);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_RECEIVE_TIMEOUT);
-    assert_int_equal(r->c, 100 * MS);
+    assert_int_equal(r->ret.result, CM_RECEIVE_TIMEOUT);
+    assert_int_equal(r->ret.elapsed_ns, 100 * MS);
     assert_int_equal(tb_count(&b, CM_EV_REPLY_FILED, CM_NO_PORT), 0);
     tb_fini(&b);
 }
@@ -97,7 +97,7 @@ static void test_R36_timers_fire_during_wait_without_returning(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
+    assert_int_equal(r->ret.result, CM_SUCCESS);
     assert_int_equal(r->time_ns, 51 * MS);
     assert_int_equal(tb_count(&b, CM_EV_TIMER, CM_NO_PORT), 5); /* 10, 20, 30, 40, 50 ms */
     tb_fini(&b);
@@ -131,11 +131,11 @@ static void test_R36_mode_emptied_during_run_finishes(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, run, 0);
-    assert_int_equal(r->a, CM_RUN_FINISHED);
-    assert_int_equal(r->c, 10 * MS);
+    assert_int_equal(r->ret.result, CM_RUN_FINISHED);
+    assert_int_equal(r->ret.elapsed_ns, 10 * MS);
     r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_BECAME_INVALID);
-    assert_int_equal(r->c, 10 * MS);
+    assert_int_equal(r->ret.result, CM_BECAME_INVALID);
+    assert_int_equal(r->ret.elapsed_ns, 10 * MS);
     tb_fini(&b);
 }
 
@@ -184,10 +184,10 @@ static void test_R37_reply_filed_by_other_thread(void **state)
         tb_run_seed(&b, seed);
         const cm_event *ra = tb_return(&b, a, sa, 0);
         const cm_event *rb = tb_return(&b, t2, sb, 0);
-        assert_int_equal(ra->a, CM_SUCCESS);
-        assert_int_equal(rb->a, CM_SUCCESS);
-        assert_int_equal(ra->b, (int32_t)tb_blob(&b, "a")); /* never the other's reply */
-        assert_int_equal(rb->b, (int32_t)tb_blob(&b, "b"));
+        assert_int_equal(ra->ret.result, CM_SUCCESS);
+        assert_int_equal(rb->ret.result, CM_SUCCESS);
+        assert_int_equal(ra->ret.aux, (int32_t)tb_blob(&b, "a")); /* never the other's reply */
+        assert_int_equal(rb->ret.aux, (int32_t)tb_blob(&b, "b"));
         /* prompt: A filed its own reply at 11 ms; late: B filed it, and A
          * only woke for another reason (B's reply at 21 ms, or its deadline) */
         if (ra->time_ns > 11 * MS) late_seen = true;
@@ -220,11 +220,11 @@ static void test_R47_one_cached_source_and_null_cases(void **state)
     uint32_t valid = tb_simple(&b, p, CM_OP_RETAIN, 0); /* slot cleared: a crash */
     tb_process(&b, "p", p);
     tb_run(&b);
-    int32_t source = tb_return(&b, p, s1, 0)->a;
+    int32_t source = tb_return(&b, p, s1, 0)->ret.result;
     assert_true(source >= 0);
-    assert_int_equal(tb_return(&b, p, s2, 0)->a, source);
-    assert_int_equal(tb_return(&b, p, remote, 0)->a, -1);
-    assert_int_equal(tb_return(&b, p, queued, 0)->a, -1);
+    assert_int_equal(tb_return(&b, p, s2, 0)->ret.result, source);
+    assert_int_equal(tb_return(&b, p, remote, 0)->ret.result, -1);
+    assert_int_equal(tb_return(&b, p, queued, 0)->ret.result, -1);
     assert_non_null(tb_return(&b, p, release, 0));
     cm_port_info info = cm_world_port_info(b.w, 0);
     assert_false(info.deallocated); /* R48: held by its source */
@@ -292,10 +292,10 @@ static void test_R49_set_dispatch_queue_rules(void **state)
     uint16_t proc = 0;
     tb_queue(&b, proc, CM_QUEUE_SERIAL, 1);
     tb_run(&b);
-    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 0)->a, CM_WARN_QUEUE_REMOTE);
-    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 1)->a, CM_WARN_QUEUE_HAS_SOURCE);
-    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 2)->a, CM_WARN_QUEUE_UNNAMED);
-    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 3)->a, CM_WARN_QUEUE_INVALID);
+    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 0)->warning.warning, CM_WARN_QUEUE_REMOTE);
+    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 1)->warning.warning, CM_WARN_QUEUE_HAS_SOURCE);
+    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 2)->warning.warning, CM_WARN_QUEUE_UNNAMED);
+    assert_int_equal(tb_find(&b, CM_EV_WARNING, CM_NO_PORT, 3)->warning.warning, CM_WARN_QUEUE_INVALID);
     tb_fini(&b);
 }
 
@@ -324,15 +324,15 @@ static void test_R50_no_back_pressure_and_unschedule(void **state)
     tb_queue(&b, server, CM_QUEUE_SERIAL, 1);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    for (uint32_t i = 2; i < 12; i++) assert_int_equal(tb_return(&b, cli, i, 0)->a, CM_SUCCESS);
+    for (uint32_t i = 2; i < 12; i++) assert_int_equal(tb_return(&b, cli, i, 0)->ret.result, CM_SUCCESS);
     assert_int_equal(tb_count(&b, CM_EV_SEND_BLOCKED, CM_NO_PORT), 0);
     /* serial: FIFO, one at a time, 10 ms apart */
     for (uint32_t i = 0; i < 10; i++) {
         const cm_event *c = tb_find(&b, CM_EV_CALLOUT, CM_NO_PORT, i);
-        assert_int_equal(c->a, (int32_t)i);
+        assert_int_equal(c->request.msgid, (int32_t)i);
         assert_int_equal(c->time_ns, 1 * MS + 10 * MS * (int64_t)i);
     }
-    assert_int_equal(tb_return(&b, cli, after, 0)->a, CM_RECEIVE_TIMEOUT); /* unscheduled */
+    assert_int_equal(tb_return(&b, cli, after, 0)->ret.result, CM_RECEIVE_TIMEOUT); /* unscheduled */
     tb_fini(&b);
 }
 
@@ -384,13 +384,13 @@ static void test_R51_unscheduled_port_backlog(void **state)
     tb_process(&b, "server", srv);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, cli, two_way, 0)->a, CM_RECEIVE_TIMEOUT);
+    assert_int_equal(tb_return(&b, cli, two_way, 0)->ret.result, CM_RECEIVE_TIMEOUT);
     const cm_event *r = tb_return(&b, cli, full, 0);
-    assert_int_equal(r->a, CM_SEND_TIMEOUT);
-    assert_int_equal(r->c, 10 * MS);
+    assert_int_equal(r->ret.result, CM_SEND_TIMEOUT);
+    assert_int_equal(r->ret.elapsed_ns, 10 * MS);
     for (uint32_t i = 0; i < 5; i++) {
         const cm_event *c = tb_find(&b, CM_EV_CALLOUT, CM_NO_PORT, i);
-        assert_int_equal(c->a, (int32_t)i);
+        assert_int_equal(c->request.msgid, (int32_t)i);
         assert_int_equal(c->time_ns, 100 * MS);
     }
     /* the timed-out client's reply was sent, to a reply port nobody reads */

@@ -40,10 +40,10 @@ static void test_R27_oversized_data_gives_transport_error_even_when_invalid(void
     tb_process(&b, "server", srv);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, cli, big, 0)->a, CM_TRANSPORT_ERROR);
-    assert_int_equal(tb_return(&b, cli, ok, 0)->a, CM_SUCCESS); /* the limit itself is fine */
-    assert_int_equal(tb_return(&b, cli, big_invalid, 0)->a, CM_TRANSPORT_ERROR);
-    assert_int_equal(tb_return(&b, cli, small_invalid, 0)->a, CM_IS_INVALID);
+    assert_int_equal(tb_return(&b, cli, big, 0)->ret.result, CM_TRANSPORT_ERROR);
+    assert_int_equal(tb_return(&b, cli, ok, 0)->ret.result, CM_SUCCESS); /* the limit itself is fine */
+    assert_int_equal(tb_return(&b, cli, big_invalid, 0)->ret.result, CM_TRANSPORT_ERROR);
+    assert_int_equal(tb_return(&b, cli, small_invalid, 0)->ret.result, CM_IS_INVALID);
     assert_int_equal(tb_count(&b, CM_EV_WARNING, CM_NO_PORT), 2);
     tb_fini(&b);
 }
@@ -66,8 +66,8 @@ static void test_R27_conversation_ids_count_one_way_sends(void **state)
     for (uint32_t i = 0; i < 4; i++) {
         const cm_event *e = tb_find(&b, CM_EV_ENQUEUE, CM_NO_PORT, i);
         assert_non_null(e);
-        assert_int_equal(e->a, (int32_t)i + 1); /* msgid */
-        assert_int_equal(e->b, (int32_t)i + 1); /* convid */
+        assert_int_equal(e->request.msgid, (int32_t)i + 1); /* msgid */
+        assert_int_equal(e->request.convid, (int32_t)i + 1); /* convid */
     }
     tb_fini(&b);
 }
@@ -89,17 +89,17 @@ static void test_R28_send_timeout_floors_to_milliseconds(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     for (uint32_t i = 2; i < 2 + CM_QLIMIT_DEFAULT; i++) {
-        assert_int_equal(tb_return(&b, cli, i, 0)->a, CM_SUCCESS);
+        assert_int_equal(tb_return(&b, cli, i, 0)->ret.result, CM_SUCCESS);
     }
     const cm_event *r = tb_return(&b, cli, floor_ms, 0);
-    assert_int_equal(r->a, CM_SEND_TIMEOUT);
-    assert_int_equal(r->c, 1 * MS); /* 1.9 ms -> 1 ms */
-    assert_int_equal(tb_return(&b, cli, sub_ms, 0)->a, CM_SEND_TIMEOUT);
-    assert_int_equal(tb_return(&b, cli, sub_ms, 0)->c, 0); /* < 1 ms -> fail at once */
-    assert_int_equal(tb_return(&b, cli, negative, 0)->c, 0);
+    assert_int_equal(r->ret.result, CM_SEND_TIMEOUT);
+    assert_int_equal(r->ret.elapsed_ns, 1 * MS); /* 1.9 ms -> 1 ms */
+    assert_int_equal(tb_return(&b, cli, sub_ms, 0)->ret.result, CM_SEND_TIMEOUT);
+    assert_int_equal(tb_return(&b, cli, sub_ms, 0)->ret.elapsed_ns, 0); /* < 1 ms -> fail at once */
+    assert_int_equal(tb_return(&b, cli, negative, 0)->ret.elapsed_ns, 0);
     r = tb_return(&b, cli, two_way, 0);
-    assert_int_equal(r->a, CM_SEND_TIMEOUT);
-    assert_int_equal(r->c, 2 * MS);
+    assert_int_equal(r->ret.result, CM_SEND_TIMEOUT);
+    assert_int_equal(r->ret.elapsed_ns, 2 * MS);
     tb_fini(&b);
 }
 
@@ -122,7 +122,7 @@ static void test_R28_nan_and_ten_days_block_forever(void **state)
         /* blocked until the server exits at 20 s: then its right dies (R30: -4) */
         const cm_event *r = tb_return(&b, cli, blocked, 0);
         assert_non_null(r);
-        assert_int_equal(r->a, CM_TRANSPORT_ERROR);
+        assert_int_equal(r->ret.result, CM_TRANSPORT_ERROR);
         assert_int_equal(r->time_ns, 20 * SEC);
         assert_int_equal(tb_count(&b, CM_EV_SEND_BLOCKED, CM_NO_PORT), 1);
         tb_fini(&b);
@@ -147,9 +147,9 @@ static void test_R29_queue_limit_five_then_room_after_dequeue(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, sixth, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
+    assert_int_equal(r->ret.result, CM_SUCCESS);
     assert_int_equal(r->time_ns, 10 * MS); /* the first dequeue made room */
-    assert_int_equal(r->c, 9 * MS);
+    assert_int_equal(r->ret.elapsed_ns, 9 * MS);
     assert_int_equal(tb_count(&b, CM_EV_CALLOUT, CM_NO_PORT), 6);
     tb_fini(&b);
 }
@@ -168,13 +168,13 @@ static void test_R29_replies_exempt_from_queue_limit(void **state)
     tb_process(&b, "server", srv);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    for (uint32_t i = 2; i < 9; i++) assert_int_equal(tb_return(&b, cli, i, 0)->a, CM_RECEIVE_TIMEOUT);
+    for (uint32_t i = 2; i < 9; i++) assert_int_equal(tb_return(&b, cli, i, 0)->ret.result, CM_RECEIVE_TIMEOUT);
     assert_int_equal(tb_count(&b, CM_EV_REPLY_SENT, CM_NO_PORT), 8);
-    for (uint32_t i = 0; i < 8; i++) assert_int_equal(tb_find(&b, CM_EV_REPLY_SENT, CM_NO_PORT, i)->b, 1);
+    for (uint32_t i = 0; i < 8; i++) assert_int_equal(tb_find(&b, CM_EV_REPLY_SENT, CM_NO_PORT, i)->reply.delivered, 1);
     assert_int_equal(tb_count(&b, CM_EV_REPLY_DROPPED, CM_NO_PORT), 7);
     const cm_event *r = tb_return(&b, cli, last, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
-    assert_int_equal(r->b, (int32_t)tb_blob(&b, "last")); /* never a stale reply */
+    assert_int_equal(r->ret.result, CM_SUCCESS);
+    assert_int_equal(r->ret.aux, (int32_t)tb_blob(&b, "last")); /* never a stale reply */
     tb_fini(&b);
 }
 
@@ -200,10 +200,10 @@ static void test_R33_dead_server_gives_transport_error_then_is_invalid(void **st
     uint16_t client_process = tb_process(&b, "client", cli);
     tb_thread(&b, client_process, "worker", worker);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, worker, first, 0)->a, CM_TRANSPORT_ERROR);
-    assert_int_equal(tb_return(&b, worker, second, 0)->a, CM_TRANSPORT_ERROR);
-    assert_int_equal(tb_return(&b, worker, probe, 0)->a, 0);
-    assert_int_equal(tb_return(&b, worker, third, 0)->a, CM_IS_INVALID);
+    assert_int_equal(tb_return(&b, worker, first, 0)->ret.result, CM_TRANSPORT_ERROR);
+    assert_int_equal(tb_return(&b, worker, second, 0)->ret.result, CM_TRANSPORT_ERROR);
+    assert_int_equal(tb_return(&b, worker, probe, 0)->ret.result, 0);
+    assert_int_equal(tb_return(&b, worker, third, 0)->ret.result, CM_IS_INVALID);
     /* R30: the counter is not rolled back: the third send is conversation 3 */
     cm_port_info info = cm_world_port_info(b.w, tb_return(&b, worker, third, 0)->port);
     assert_int_equal(info.conv_counter, 2);
@@ -230,11 +230,11 @@ static void test_R30_failed_send_cleans_up_but_keeps_counter(void **state)
     tb_process(&b, "client", cli);
     b.cfg.profile.main_queue_death_callbacks = false;
     tb_run(&b);
-    assert_int_equal(tb_return(&b, cli, full, 0)->a, CM_SEND_TIMEOUT);
-    assert_int_equal(tb_return(&b, cli, run1, 0)->a, CM_RUN_FINISHED);
-    assert_int_equal(tb_return(&b, cli, run1, 0)->c, 0);
-    assert_int_equal(tb_return(&b, cli, dead, 0)->a, CM_TRANSPORT_ERROR);
-    assert_int_equal(tb_return(&b, cli, run2, 0)->a, CM_RUN_FINISHED);
+    assert_int_equal(tb_return(&b, cli, full, 0)->ret.result, CM_SEND_TIMEOUT);
+    assert_int_equal(tb_return(&b, cli, run1, 0)->ret.result, CM_RUN_FINISHED);
+    assert_int_equal(tb_return(&b, cli, run1, 0)->ret.elapsed_ns, 0);
+    assert_int_equal(tb_return(&b, cli, dead, 0)->ret.result, CM_TRANSPORT_ERROR);
+    assert_int_equal(tb_return(&b, cli, run2, 0)->ret.result, CM_RUN_FINISHED);
     cm_port_info info = cm_world_port_info(b.w, tb_return(&b, cli, dead, 0)->port);
     assert_int_equal(info.conv_counter, CM_QLIMIT_DEFAULT + 2);
     tb_fini(&b);
@@ -255,13 +255,13 @@ static void test_R31_one_way_returns_on_enqueue(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, one, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
-    assert_int_equal(r->c, 0);
-    assert_int_equal(r->b, -1); /* returnData not written */
+    assert_int_equal(r->ret.result, CM_SUCCESS);
+    assert_int_equal(r->ret.elapsed_ns, 0);
+    assert_int_equal(r->ret.aux, -1); /* returnData not written */
     r = tb_return(&b, cli, discard, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
-    assert_int_equal(r->c, 100 * MS); /* waited for both callouts, then discarded */
-    assert_int_equal(r->b, -1);
+    assert_int_equal(r->ret.result, CM_SUCCESS);
+    assert_int_equal(r->ret.elapsed_ns, 100 * MS); /* waited for both callouts, then discarded */
+    assert_int_equal(r->ret.aux, -1);
     tb_fini(&b);
 }
 
@@ -288,8 +288,8 @@ static void test_R32_deadline_counts_from_after_the_send(void **state)
     const cm_event *r = tb_return(&b, cli, send, 0);
     /* blocked 29 ms (1 ms -> 30 ms), then waited its full 10 ms: the server
      * needs 10 ms per message and five came first */
-    assert_int_equal(r->a, CM_RECEIVE_TIMEOUT);
-    assert_int_equal(r->c, 29 * MS + 10 * MS);
+    assert_int_equal(r->ret.result, CM_RECEIVE_TIMEOUT);
+    assert_int_equal(r->ret.elapsed_ns, 29 * MS + 10 * MS);
     assert_int_equal(tb_count(&b, CM_EV_REPLY_DROPPED, CM_NO_PORT), 0);
     tb_fini(&b);
 }
@@ -307,10 +307,10 @@ static void test_R32_zero_receive_timeout_polls_once(void **state)
     tb_process(&b, "server", srv);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, cli, zero, 0)->a, CM_RECEIVE_TIMEOUT);
-    assert_int_equal(tb_return(&b, cli, zero, 0)->c, 0);
-    assert_int_equal(tb_return(&b, cli, negative, 0)->a, CM_RECEIVE_TIMEOUT);
-    assert_int_equal(tb_return(&b, cli, negative, 0)->c, 0);
+    assert_int_equal(tb_return(&b, cli, zero, 0)->ret.result, CM_RECEIVE_TIMEOUT);
+    assert_int_equal(tb_return(&b, cli, zero, 0)->ret.elapsed_ns, 0);
+    assert_int_equal(tb_return(&b, cli, negative, 0)->ret.result, CM_RECEIVE_TIMEOUT);
+    assert_int_equal(tb_return(&b, cli, negative, 0)->ret.elapsed_ns, 0);
     tb_fini(&b);
 }
 
@@ -328,10 +328,10 @@ static void test_R33_server_crash_during_request_gives_became_invalid(void **sta
     tb_fault(&b, 50 * MS, CM_FAULT_CRASH, server);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_BECAME_INVALID);
+    assert_int_equal(r->ret.result, CM_BECAME_INVALID);
     assert_int_equal(r->time_ns, 50 * MS);
-    assert_int_equal(tb_count(&b, CM_EV_CORRUPT_REPLY, CM_NO_PORT), 1);
-    const cm_event *cb = tb_find(&b, CM_EV_INVALIDATION_CB, CM_NO_PORT, 0);
+    assert_int_equal(tb_count(&b, CM_EV_CORRUPT_REPLY_DROPPED, CM_NO_PORT), 1);
+    const cm_event *cb = tb_find(&b, CM_EV_INVALIDATION_CALLBACK, CM_NO_PORT, 0);
     assert_null(cb); /* no callback was set */
     tb_fini(&b);
 }
@@ -350,9 +350,9 @@ static void test_R33_queued_request_destroyed_gives_became_invalid(void **state)
     tb_fault(&b, 20 * MS, CM_FAULT_CRASH, server);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_BECAME_INVALID);
+    assert_int_equal(r->ret.result, CM_BECAME_INVALID);
     assert_int_equal(r->time_ns, 20 * MS);
-    assert_int_equal(tb_count(&b, CM_EV_MSG_DESTROYED, CM_NO_PORT), 1);
+    assert_int_equal(tb_count(&b, CM_EV_MESSAGE_DESTROYED, CM_NO_PORT), 1);
     tb_fini(&b);
 }
 
@@ -374,13 +374,13 @@ static void test_R34_late_reply_dropped_by_next_send(void **state)
     tb_process(&b, "server", srv);
     tb_process(&b, "client", cli);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, cli, first, 0)->a, CM_RECEIVE_TIMEOUT);
+    assert_int_equal(tb_return(&b, cli, first, 0)->ret.result, CM_RECEIVE_TIMEOUT);
     const cm_event *drop = tb_find(&b, CM_EV_REPLY_DROPPED, CM_NO_PORT, 0);
     assert_non_null(drop);
-    assert_int_equal(drop->a, 1); /* conversation 1's reply */
+    assert_int_equal(drop->reply.convid, 1); /* conversation 1's reply */
     assert_int_equal(drop->time_ns, 511 * MS); /* when the second send ran the source */
     const cm_event *r = tb_return(&b, cli, second, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
+    assert_int_equal(r->ret.result, CM_SUCCESS);
     assert_int_equal(r->time_ns, 611 * MS); /* its own reply, 100 ms later */
     tb_fini(&b);
 }
@@ -398,8 +398,8 @@ static void test_R35_null_reply_arrives_as_empty_data(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
-    assert_int_equal(r->b, -2); /* a zero-length CFData */
+    assert_int_equal(r->ret.result, CM_SUCCESS);
+    assert_int_equal(r->ret.aux, -2); /* a zero-length CFData */
     tb_fini(&b);
 }
 
@@ -420,14 +420,14 @@ static void test_R38_send_to_local_port(void **state)
     uint32_t two = tb_send(&b, p, 0, 6, "self", SEC, SEC, CM_MODE_DEFAULT);
     tb_process(&b, "self", p);
     tb_run(&b);
-    assert_int_equal(tb_return(&b, p, one, 0)->a, CM_SUCCESS);
+    assert_int_equal(tb_return(&b, p, one, 0)->ret.result, CM_SUCCESS);
     const cm_event *callout = tb_find(&b, CM_EV_CALLOUT, CM_NO_PORT, 0);
     assert_non_null(callout);
-    assert_int_equal(callout->a, 5);
+    assert_int_equal(callout->request.msgid, 5);
     assert_null(tb_return(&b, p, two, 0));
     const cm_event *crash = tb_find(&b, CM_EV_CRASH, CM_NO_PORT, 0);
     assert_non_null(crash);
-    assert_int_equal(crash->a, CM_CRASH_PRECONDITION);
+    assert_int_equal(crash->process_end.reason, CM_CRASH_PRECONDITION);
     tb_fini(&b);
 }
 
@@ -444,11 +444,11 @@ static void test_R39_null_data_and_negative_msgid(void **state)
     tb_process(&b, "client", cli);
     tb_run(&b);
     const cm_event *callout = tb_find(&b, CM_EV_CALLOUT, CM_NO_PORT, 0);
-    assert_int_equal(callout->a, -1);
-    assert_int_equal(callout->c, 0); /* zero-length, non-NULL */
+    assert_int_equal(callout->request.msgid, -1);
+    assert_int_equal(callout->request.size_bytes, 0); /* zero-length, non-NULL */
     const cm_event *r = tb_return(&b, cli, send, 0);
-    assert_int_equal(r->a, CM_SUCCESS);
-    assert_int_equal(r->b, -2); /* the echo of an empty data is empty */
+    assert_int_equal(r->ret.result, CM_SUCCESS);
+    assert_int_equal(r->ret.aux, -2); /* the echo of an empty data is empty */
     tb_fini(&b);
 }
 

@@ -332,7 +332,7 @@ void tb_context(tb *b, uint16_t prog, uint32_t op, int64_t info, uint8_t flags)
 
 uint32_t tb_callbacks(tb *b, int32_t port)
 {
-    return tb_count(b, CM_EV_INVALIDATION_CB, port);
+    return tb_count(b, CM_EV_INVALIDATION_CALLBACK, port);
 }
 
 /* ---- queries ----------------------------------------------------------- */

@@ -179,7 +179,7 @@ static void test_killed_blocked_sender_frees_its_request(void **state)
     assert_int_equal(tb_count(&b, CM_EV_SEND_BLOCKED, CM_NO_PORT), 1);
     assert_int_equal(tb_count(&b, CM_EV_CRASH, CM_NO_PORT), 1);
     /* the five queued requests die with the server (R29: queue limit 5), not the sixth */
-    assert_int_equal(tb_count(&b, CM_EV_MSG_DESTROYED, CM_NO_PORT), 5);
+    assert_int_equal(tb_count(&b, CM_EV_MESSAGE_DESTROYED, CM_NO_PORT), 5);
     assert_valid(b.w);
     tb_fini(&b);
 }

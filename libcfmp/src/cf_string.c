@@ -7,6 +7,7 @@
  * UTF-32 in both byte orders; formatting (CFStringCreateWithFormat, with CF's %@).
  */
 #include "cfmp_internal.h"
+#include "base_utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -66,6 +67,8 @@ static void *cfmp_xmalloc(size_t size) {
 }
 
 /* ---- UTF-8 ------------------------------------------------------------------------------ */
+/* Strict decoding and encoding are base/'s (base_utf8.h, header-only: nothing of base/ is
+ * linked into libcfmp or exported from it). */
 
 /* Length in bytes of the UTF-8 sequence starting with lead, 0 if lead is not a lead byte. */
 static size_t cfmp_utf8_sequence_length(uint8_t lead) {
@@ -76,57 +79,12 @@ static size_t cfmp_utf8_sequence_length(uint8_t lead) {
     return 0;
 }
 
-/* Decodes one well-formed sequence; returns its length or 0 when malformed. */
-static size_t cfmp_utf8_decode(const uint8_t *bytes, size_t available, uint32_t *code_point) {
-    size_t length = cfmp_utf8_sequence_length(bytes[0]);
-    if (length == 0 || length > available) return 0;
-    if (length == 1) {
-        *code_point = bytes[0];
-        return 1;
-    }
-    uint32_t value = bytes[0] & (0x7fu >> length);
-    for (size_t i = 1; i < length; i++) {
-        if ((bytes[i] & 0xc0) != 0x80) return 0;
-        value = (value << 6) | (bytes[i] & 0x3fu);
-    }
-    static const uint32_t minimum[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (value < minimum[length] || value > 0x10ffff) return 0;
-    if (value >= 0xd800 && value <= 0xdfff) return 0;
-    *code_point = value;
-    return length;
-}
-
-/* Writes code_point (a Unicode scalar value) as UTF-8; returns the byte count (1..4). */
-static size_t cfmp_utf8_encode(uint32_t code_point, char out[4]) {
-    assert(code_point <= 0x10ffff && (code_point < 0xd800 || code_point > 0xdfff));
-    if (code_point < 0x80) {
-        out[0] = (char)code_point;
-        return 1;
-    }
-    if (code_point < 0x800) {
-        out[0] = (char)(0xc0 | (code_point >> 6));
-        out[1] = (char)(0x80 | (code_point & 0x3f));
-        return 2;
-    }
-    if (code_point < 0x10000) {
-        out[0] = (char)(0xe0 | (code_point >> 12));
-        out[1] = (char)(0x80 | ((code_point >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (code_point & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (code_point >> 18));
-    out[1] = (char)(0x80 | ((code_point >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((code_point >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (code_point & 0x3f));
-    return 4;
-}
-
 bool cfmp_utf8_valid(const uint8_t *bytes, size_t length, size_t *utf16_length) {
     size_t units = 0;
     size_t offset = 0;
     while (offset < length) {
         uint32_t code_point = 0;
-        size_t step = cfmp_utf8_decode(bytes + offset, length - offset, &code_point);
+        size_t step = base_utf8_decode(bytes + offset, length - offset, &code_point);
         if (step == 0) return false;
         units += code_point > 0xffff ? 2 : 1;
         offset += step;
@@ -161,8 +119,8 @@ void cfmp_strbuf_append(struct cfmp_strbuf *buffer, const void *bytes, size_t le
 }
 
 void cfmp_strbuf_append_code_point(struct cfmp_strbuf *buffer, uint32_t code_point) {
-    char encoded[4];
-    size_t length = cfmp_utf8_encode(code_point, encoded);
+    uint8_t encoded[4];
+    size_t length = base_utf8_encode(code_point, encoded);
     cfmp_strbuf_append(buffer, encoded, length);
 }
 
@@ -488,7 +446,7 @@ static size_t cfmp_string_each(CFStringRef string, size_t start, size_t end, cfm
     size_t units = 0;
     for (size_t offset = start; offset < end;) {
         uint32_t code_point = 0;
-        size_t step = cfmp_utf8_decode(bytes + offset, end - offset, &code_point);
+        size_t step = base_utf8_decode(bytes + offset, end - offset, &code_point);
         assert(step > 0);
         if (!visit(code_point, context)) break;
         units += code_point > 0xffff ? 2 : 1;
@@ -532,7 +490,7 @@ UniChar CFStringGetCharacterAtIndex(CFStringRef theString, CFIndex idx) {
     if (theString->length == theString->utf16_length) return (UniChar)theString->bytes[idx];
     size_t offset = cfmp_string_offset_of(theString, idx, "CFStringGetCharacterAtIndex");
     uint32_t code_point = 0;
-    size_t step = cfmp_utf8_decode((const uint8_t *)theString->bytes + offset,
+    size_t step = base_utf8_decode((const uint8_t *)theString->bytes + offset,
                                    theString->length - offset, &code_point);
     assert(step > 0);
     (void)step;
@@ -574,7 +532,7 @@ static bool cfmp_visit_encode(uint32_t code_point, void *context) {
     bool host_big = cfmp_host_is_big_endian();
     switch (encoder->kind) {
     case CFMP_ENC_UTF8:
-        out_length = cfmp_utf8_encode(code_point, (char *)out);
+        out_length = base_utf8_encode(code_point, out);
         break;
     case CFMP_ENC_UTF16:
     case CFMP_ENC_UTF16BE:
@@ -807,8 +765,8 @@ static CFComparisonResult cfmp_compare_bytes(const uint8_t *a, size_t a_length, 
         }
         uint32_t left = 0;
         uint32_t right = 0;
-        i += cfmp_utf8_decode(a + i, a_length - i, &left);
-        j += cfmp_utf8_decode(b + j, b_length - j, &right);
+        i += base_utf8_decode(a + i, a_length - i, &left);
+        j += base_utf8_decode(b + j, b_length - j, &right);
         left = cfmp_fold(left, flags);
         right = cfmp_fold(right, flags);
         if (left != right) return left < right ? kCFCompareLessThan : kCFCompareGreaterThan;
@@ -1112,7 +1070,7 @@ void CFStringTrimWhitespace(CFMutableStringRef theString) {
     size_t last_end = 0;
     for (size_t offset = 0; offset < theString->length;) {
         uint32_t code_point = 0;
-        size_t step = cfmp_utf8_decode(bytes + offset, theString->length - offset, &code_point);
+        size_t step = base_utf8_decode(bytes + offset, theString->length - offset, &code_point);
         assert(step > 0);
         if (!cfmp_is_whitespace(code_point)) {
             if (first_kept == theString->length) first_kept = offset;
@@ -1664,7 +1622,7 @@ void CFShow(CFTypeRef obj) {
     const uint8_t *bytes = (const uint8_t *)text->bytes;
     for (size_t offset = 0; offset < text->length;) {
         uint32_t code_point = 0;
-        size_t step = cfmp_utf8_decode(bytes + offset, text->length - offset, &code_point);
+        size_t step = base_utf8_decode(bytes + offset, text->length - offset, &code_point);
         assert(step > 0);
         if (code_point < 0x80) {
             char c = (char)code_point;

@@ -370,14 +370,14 @@ int rt_run_tool(const char *const *argv, char **output)
         _exit(127);
     }
     close(fds[1]);
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     char chunk[4096];
-    for (ssize_t got; (got = read(fds[0], chunk, sizeof chunk)) > 0;) sim_buf_append(&b, chunk, (size_t)got);
+    for (ssize_t got; (got = read(fds[0], chunk, sizeof chunk)) > 0;) base_buf_append(&b, chunk, (size_t)got);
     close(fds[0]);
     int status = 0;
     if (waitpid(pid, &status, 0) != pid) status = -1;
-    *output = sim_buf_take(&b);
+    *output = base_buf_take(&b);
     return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -456,8 +456,8 @@ const char *rt_axis_problem(const rt_time_label *labels, uint32_t count)
 
 char *rt_group_texts(const char *svg, const char *class_prefix)
 {
-    sim_buf b;
-    sim_buf_init(&b);
+    base_buf b;
+    base_buf_init(&b, 0);
     char open[96];
     snprintf(open, sizeof open, "<g class=\"%s", class_prefix);
     for (const char *p = svg; (p = strstr(p, open)) != NULL; p++) {
@@ -466,9 +466,9 @@ char *rt_group_texts(const char *svg, const char *class_prefix)
         for (const char *t = p; (t = strstr(t, "<text")) != NULL && t < end; t++) {
             const char *gt = strchr(t, '>'), *close = gt != NULL ? strstr(gt, "</text>") : NULL;
             if (close == NULL || close > end) break;
-            sim_buf_append(&b, gt + 1, (size_t)(close - gt - 1));
-            sim_buf_append(&b, "\n", 1);
+            base_buf_append(&b, gt + 1, (size_t)(close - gt - 1));
+            base_buf_append(&b, "\n", 1);
         }
     }
-    return sim_buf_take(&b);
+    return base_buf_take(&b);
 }

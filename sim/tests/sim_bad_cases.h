@@ -109,7 +109,22 @@ static const sim_bad_case sim_bad_cases[] = {
     {"bad-signals.yaml", "7:40", "count must be"},
     {"bad-signals.yaml", "8:29", "unknown key 'count' in signal"},
     {"bad-signals.yaml", "9:31", "signal 's x' is not a valid name"},
-    {"bad-signals.yaml", "12:7", "invalidation callback 'cb' may not wait_for"},
+    {"bad-signals.yaml", "10:29", "unknown process 'nosuch'"},
+    {"bad-signals.yaml", "11:11", "wait_for takes 'signal' or 'ended', not both"},
+    {"bad-signals.yaml", "12:11", "wait_for needs 'signal' (or 'ended: PROCESS')"},
+    {"bad-signals.yaml", "13:30", "process 'p:x' is not a valid name"},
+    {"bad-signals.yaml", "16:7", "invalidation callback 'cb' may not wait_for"},
+    /* issue 13: joint alternatives (expect: a list of mappings) */
+    {"bad-joint.yaml", "7:39", "a list of alternatives is all mappings or all words, not both"},
+    {"bad-joint.yaml", "9:20", "runs: counts the step's executions, not an alternative's"},
+    {"bad-joint.yaml", "11:29", "unknown result 'maybe' for is_valid"},
+    {"bad-joint.yaml", "13:19", "at most 8 alternatives"},
+    /* issue 13: conditional handler steps */
+    {"bad-when.yaml", "8:17", "when: is only for handler steps"},
+    {"bad-when.yaml", "11:20", "a callout's request is never NULL (R39"},
+    {"bad-when.yaml", "13:13", "when needs 'msgid', 'data' or 'size'"},
+    {"bad-when.yaml", "15:24", "unknown key 'colour' in when"},
+    {"bad-when.yaml", "17:20", "when size must be an integer in [0, 2147483647], not -1"},
     /* issue 10: a mapping as a key crashed the loader (NULL key text in strcmp) */
     {"non-scalar-key.yaml", "2:4", "a mapping key must be a scalar, not a mapping"},
     {"non-scalar-key-2.yaml", "6:12", "a mapping key must be a scalar, not a list"},
@@ -126,6 +141,11 @@ static const sim_bad_case sim_bad_cases[] = {
     {"event-filters.yaml", "13:22", "name_released takes no filter, only a count"},
     {"event-filters.yaml", "14:16", "'warning' does not filter callout events (only warning events have one)"},
     {"event-filters.yaml", "15:6", "unknown event kind 'calout': did you mean 'callout'?"},
+    /* issue 13: what a callout received, and replies */
+    {"event-filters.yaml", "17:26", "'size' does not filter start events (they carry no size); start takes process"},
+    {"event-filters.yaml", "18:25", "a callout's request is never NULL (R39"},
+    {"event-filters.yaml", "19:16", "'reply' does not filter enqueue events (only callout and callout_done events have a callout's reply); enqueue takes process, thread, port, msgid, size"},
+    {"event-filters.yaml", "20:22", "size must be an integer in [0, 2147483647], not -1"},
     /* issue 10: 7,600 sends of 1 MiB repeats took 7.5 GiB; the data budgets */
     {"data-budget.yaml", "23:51", "data to 16777217 bytes, over the budget of 16 MiB per scenario"},
     {"data-budget.yaml", "32:51", "{size: N} data to 19327352823 bytes, over the budget of 16 GiB"},

@@ -160,6 +160,94 @@ static void test_signal_and_wait_for(void **state)
     sim_result_free(&r);
 }
 
+/* A server whose handler works 20 ms; the client's receive timeout is %s (joint outcomes, issue 13). */
+static const char joint_scenario[] =
+    "scenario: joint\n"
+    "processes:\n"
+    "  server:\n"
+    "    threads:\n"
+    "      main:\n"
+    "        - create_local: {port: svc, name: com.portsim.joint, handler: slow}\n"
+    "        - schedule: svc\n"
+    "        - signal: ready\n"
+    "        - run_loop: {mode: default, for: 100ms}\n"
+    "  client:\n"
+    "    threads:\n"
+    "      main:\n"
+    "        - wait_for: ready\n"
+    "        - create_remote: {port: r, name: com.portsim.joint}\n"
+    "        - send: {port: r, msgid: 1, data: \"a\", send_timeout: 1s, recv_timeout: %s, reply_mode: default}\n"
+    "          expect: [{status: success, reply: \"a\"}, {status: receive_timeout, reply: null, elapsed: 10ms}]\n"
+    "handlers:\n"
+    "  slow: [{work: 20ms}, {reply: echo}]\n";
+
+/* expect: as a list of mappings: an execution passes when one alternative holds in every field,
+ * and one that matches none fails once, at the expectation, naming every alternative. */
+static void test_joint_alternatives(void **state)
+{
+    (void)state;
+    char text[sizeof joint_scenario + 32];
+    const char *passing[] = {"1s", "10ms"}; /* success with the reply; a timeout without it */
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(text, sizeof text, joint_scenario, passing[i]);
+        sim_result r = run_text(text, SIM_STRATEGY_FIFO, 1);
+        assert_int_equal(r.failure_count, 0);
+        assert_int_equal(r.verdict, SIM_VERDICT_PASS);
+        sim_result_free(&r);
+    }
+    snprintf(text, sizeof text, joint_scenario, "5ms"); /* a timeout, but at 5 ms: neither holds */
+    sim_result r = run_text(text, SIM_STRATEGY_FIFO, 1);
+    assert_int_equal(r.verdict, SIM_VERDICT_FAIL);
+    assert_int_equal(r.failure_count, 1);
+    const sim_failure *f = failure_at(&r, 16, 19);
+    assert_int_equal(f->kind, SIM_FAIL_EXPECT);
+    assert_string_equal(f->message, "send outcome (no alternative holds)");
+    assert_string_equal(f->expected,
+                        "one of {success, reply \"a\"} | {receive_timeout, reply null, elapsed exactly 10ms}");
+    assert_string_equal(f->observed, "receive_timeout, reply null, elapsed 5ms");
+    sim_result_free(&r);
+}
+
+/* wait_for: {ended: P} returns at the instant P dies (no virtual time), after which a send to it
+ * fails at once; a wait for a second end that never comes is a clear invariant failure. */
+static void test_wait_for_ended(void **state)
+{
+    (void)state;
+    static const char scenario[] =
+        "scenario: ended\n"
+        "processes:\n"
+        "  server:\n"
+        "    threads:\n"
+        "      main:\n"
+        "        - create_local: {port: svc, name: com.portsim.ended, handler: h}\n"
+        "        - signal: ready\n"
+        "        - wait_for: connected\n"
+        "        - sleep: 3ms\n"
+        "        - crash: {}\n"
+        "          expect: killed\n"
+        "  client:\n"
+        "    threads:\n"
+        "      main:\n"
+        "        - wait_for: ready\n"
+        "        - create_remote: {port: r, name: com.portsim.ended}\n"
+        "        - signal: connected\n"
+        "        - wait_for: {ended: server}\n"
+        "          expect: {result: true, elapsed: 3ms}\n"
+        "        - send: {port: r, msgid: 1, send_timeout: 1s}\n"
+        "          expect: {status: transport_error, elapsed: 0s}\n"
+        "        - wait_for: {ended: server, count: 2, timeout: 5ms}\n"
+        "handlers:\n"
+        "  h: [{reply: echo}]\n";
+    sim_result r = run_text(scenario, SIM_STRATEGY_FIFO, 1);
+    assert_int_equal(r.verdict, SIM_VERDICT_FAIL);
+    assert_int_equal(r.failure_count, 1);
+    const sim_failure *f = failure_at(&r, 22, 11);
+    assert_int_equal(f->kind, SIM_FAIL_INVARIANT);
+    assert_string_equal(f->expected, "process 'server' ended 2 times");
+    assert_string_equal(f->observed, "timed out after 5ms (client/main was waiting)");
+    sim_result_free(&r);
+}
+
 /*
  * Found by portsim fuzz: a restart fault before a process's (jittered) start
  * started it, and the start then started it again (cm_process_start asserted).
@@ -412,6 +500,8 @@ int main(void)
         cmocka_unit_test(test_wrong_expectations_point_at_their_keys),
         cmocka_unit_test(test_same_seed_gives_same_trace_hash),
         cmocka_unit_test(test_signal_and_wait_for),
+        cmocka_unit_test(test_joint_alternatives),
+        cmocka_unit_test(test_wait_for_ended),
         cmocka_unit_test(test_restart_before_a_late_start),
         cmocka_unit_test(test_null_create_clears_the_variable),
         cmocka_unit_test(test_invariant_invalidation_callback_at_most_once),

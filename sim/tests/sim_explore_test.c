@@ -61,7 +61,7 @@ static bool run_once(void *user, const cm_strategy *strategy, void *sctx)
     c->runs++;
     /* fails when the first client's send (program 2, op 2) gets the status */
     const cm_event *r = tb_return(&b, 2, 2, 0);
-    bool ok = r == NULL || r->a != c->fail_on_status;
+    bool ok = r == NULL || r->ret.result != c->fail_on_status;
     tb_fini(&b);
     return ok;
 }

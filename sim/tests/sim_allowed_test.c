@@ -1,0 +1,112 @@
+/*
+ * sim_allowed_test.c — the model's allowed outcome sets (sim_allowed.h), as the
+ * conformance judge uses them: what a late host may legitimately produce is in
+ * them, and nothing that only a wider model would give.
+ */
+#include "sim_test_util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sim_allowed.h"
+
+/* Six one-way sends, 1 ms send timeouts, to a port with a serial dispatch queue (qlimit 5). */
+static const char queue_scenario[] =
+    "scenario: r50a\n"
+    "%s"
+    "processes:\n"
+    "  server:\n"
+    "    queues: {q: serial}\n"
+    "    threads:\n"
+    "      main:\n"
+    "        - create_local: {port: svc, name: com.portsim.r50a, handler: h}\n"
+    "        - set_dispatch_queue: {port: svc, queue: q}\n"
+    "        - signal: ready\n"
+    "        - sleep: 50ms\n"
+    "  client:\n"
+    "    threads:\n"
+    "      main:\n"
+    "        - wait_for: ready\n"
+    "        - create_remote: {port: r, name: com.portsim.r50a}\n"
+    "        - send: {port: r, msgid: 1, send_timeout: 1ms}\n"
+    "        - send: {port: r, msgid: 2, send_timeout: 1ms}\n"
+    "        - send: {port: r, msgid: 3, send_timeout: 1ms}\n"
+    "        - send: {port: r, msgid: 4, send_timeout: 1ms}\n"
+    "        - send: {port: r, msgid: 5, send_timeout: 1ms}\n"
+    "        - send: {port: r, msgid: 6, send_timeout: 1ms}\n"
+    "handlers:\n"
+    "  h: []\n";
+
+/* The step index of the send with msgid. */
+static uint32_t send_step(const sim_scenario *sc, int32_t msgid)
+{
+    for (uint32_t i = 0; i < sc->step_count; i++) {
+        if (sc->steps[i].op == CM_OP_SEND && sc->steps[i].msgid == msgid) return i;
+    }
+    fail_msg("no send with msgid %d", msgid);
+    return 0;
+}
+
+static void load(const char *options, sim_scenario *sc)
+{
+    char text[sizeof queue_scenario + 64];
+    snprintf(text, sizeof text, queue_scenario, options);
+    st_load_text("r50a.yaml", text, sc);
+}
+
+/* R50a as an option: with the dequeue delayed 5 ms the sixth send meets a full queue (-1). */
+static void test_dequeue_delay_option(void **state)
+{
+    (void)state;
+    const char *options[] = {"", "options: {dispatch_dequeue_delay: 5ms}\n"};
+    for (int with = 0; with <= 1; with++) {
+        sim_scenario sc;
+        load(options[with], &sc);
+        sim_run_options opt = sim_run_options_default();
+        sim_obs obs;
+        sim_compiled c;
+        char err[200];
+        assert_true(sim_compile(&sc, 0, &c, err, sizeof err));
+        assert_true(sim_model_observe(&c, &opt, &obs));
+        int32_t sixth = 99;
+        for (uint32_t i = 0; i < obs.exec_count; i++) {
+            if (obs.execs[i].step == send_step(&sc, 6)) sixth = obs.execs[i].value;
+        }
+        assert_int_equal(sixth, with ? CM_SEND_TIMEOUT : CM_SUCCESS);
+        sim_obs_fini(&obs);
+        sim_compiled_free(&c);
+        sim_scenario_free(&sc);
+    }
+}
+
+/* The judge's sets: without jitter the model allows only success; with a late host's jitter the
+ * dequeue may be late as well, so -1 is allowed (issue 13 item 8), and only at the sixth send. */
+static void test_late_dequeue_is_allowed_with_jitter(void **state)
+{
+    (void)state;
+    sim_scenario sc;
+    load("", &sc);
+    for (int jitter = 0; jitter <= 1; jitter++) {
+        sim_allowed_plan plan = sim_allowed_plan_default();
+        plan.explore = 8;
+        plan.jitter_ns = jitter ? 5 * CM_NS_PER_MS : 0;
+        plan.jitter_pct = jitter ? 15 : 0;
+        sim_allowed_set set;
+        assert_true(sim_allowed_explore(&sc, &plan, &set));
+        assert_true(sim_allowed_has(&set.allowed[send_step(&sc, 6)], CM_SUCCESS));
+        assert_int_equal(sim_allowed_has(&set.allowed[send_step(&sc, 6)], CM_SEND_TIMEOUT), jitter);
+        assert_false(sim_allowed_has(&set.allowed[send_step(&sc, 1)], CM_SEND_TIMEOUT));
+        if (jitter) assert_true(set.jittered > 0 && set.jittered < set.runs);
+        sim_allowed_set_free(&set);
+    }
+    sim_scenario_free(&sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dequeue_delay_option),
+        cmocka_unit_test(test_late_dequeue_is_allowed_with_jitter),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
