@@ -44,6 +44,8 @@ static bool blob_is_name(const cm_world_config *cfg, uint32_t blob)
 
 static uint32_t intern(cm_world *w, uint32_t blob, uint32_t size)
 {
+    assert(w != NULL && blob < w->cfg.blob_count);
+    assert(size <= CM_NAME_MAX_BYTES && size <= w->cfg.blobs[blob].size_bytes); /* sanitized_size */
     const cm_blob *b = &w->cfg.blobs[blob];
     for (uint32_t n = 0; n < w->name_count; n++) {
         const cm_blob *other = &w->cfg.blobs[w->name_blob[n]];
@@ -57,6 +59,8 @@ static uint32_t intern(cm_world *w, uint32_t blob, uint32_t size)
 
 cm_result cm_names_init(cm_world *w)
 {
+    assert(w != NULL);
+    assert(w->name_blob == NULL && w->bootstrap == NULL); /* once per world */
     const cm_world_config *cfg = &w->cfg;
     uint32_t blobs = cfg->blob_count ? cfg->blob_count : 1;
     w->name_blob = cm_mem_realloc(w, NULL, 0, CM_NAME_CAP * sizeof(uint32_t));
@@ -88,6 +92,8 @@ static size_t table_size(const cm_world *w)
 
 void cm_names_fini(cm_world *w)
 {
+    assert(w != NULL);
+    assert(w->name_count <= CM_NAME_CAP);
     uint32_t blobs = w->cfg.blob_count ? w->cfg.blob_count : 1;
     size_t names = w->name_count ? w->name_count : 1;
     if (w->name_blob) cm_mem_realloc(w, w->name_blob, CM_NAME_CAP * sizeof(uint32_t), 0);
@@ -104,6 +110,8 @@ void cm_names_fini(cm_world *w)
 /* R15: launchd owns the receive rights of its pre-declared services. */
 static void register_mach_services(cm_world *w)
 {
+    assert(w != NULL && w->bootstrap != NULL);
+    assert(w->cfg.mach_service_count == 0 || w->cfg.mach_services != NULL);
     for (uint16_t i = 0; i < w->cfg.mach_service_count; i++) {
         uint32_t name = cm_name_of_blob(w, w->cfg.mach_services[i]);
         if (name == CM_NONE32 || w->bootstrap[name].state != CM_BS_FREE) continue;
@@ -121,6 +129,8 @@ static void register_mach_services(cm_world *w)
 
 void cm_names_reset(cm_world *w)
 {
+    assert(w != NULL && w->bootstrap != NULL);
+    assert(w->local_table != NULL && w->remote_table != NULL && w->name_count <= CM_NAME_CAP);
     size_t names = w->name_count ? w->name_count : 1;
     for (size_t n = 0; n < names; n++) {
         w->bootstrap[n] = (cm_bootstrap_entry){.kport = -1, .state = CM_BS_FREE,
@@ -155,6 +165,8 @@ int32_t *cm_remote_table(cm_world *w, uint16_t process, uint32_t name)
 /* R21: a sandboxed process may only use "<group>.<name>" names. */
 bool cm_sandbox_allows(const cm_world *w, uint16_t process, uint32_t name)
 {
+    assert(w != NULL && process < w->cfg.process_count);
+    assert(name < w->name_count);
     uint32_t group = w->cfg.processes[process].sandbox_group;
     if (group == CM_NONE32) return true;
     const cm_blob *g = &w->cfg.blobs[group];
@@ -167,6 +179,7 @@ bool cm_sandbox_allows(const cm_world *w, uint16_t process, uint32_t name)
 /* R12 UNCERTAIN: a 128-byte name may not fit launchd's name_t. */
 static bool bootstrap_fits(const cm_world *w, uint32_t name)
 {
+    assert(w != NULL && name < w->name_count);
     if (w->cfg.profile.name128 != CM_NAME128_REJECT) return true;
     return w->name_size[name] < CM_NAME_MAX_BYTES;
 }
@@ -175,6 +188,7 @@ static bool bootstrap_fits(const cm_world *w, uint32_t name)
 bool cm_bootstrap_register(cm_world *w, uint16_t process, uint32_t name, int32_t kport)
 {
     assert(name < w->name_count && kport >= 0);
+    assert(process < w->cfg.process_count);
     cm_bootstrap_entry *e = &w->bootstrap[name];
     if (e->state != CM_BS_FREE) return false;
     if (!cm_sandbox_allows(w, process, name) || !bootstrap_fits(w, name)) return false;
@@ -188,6 +202,7 @@ bool cm_bootstrap_register(cm_world *w, uint16_t process, uint32_t name, int32_t
 int32_t cm_bootstrap_look_up(cm_world *w, uint16_t process, uint32_t name)
 {
     assert(name < w->name_count);
+    assert(process < w->cfg.process_count);
     const cm_bootstrap_entry *e = &w->bootstrap[name];
     if (e->state == CM_BS_FREE) return -1;
     if (!cm_sandbox_allows(w, process, name) || !bootstrap_fits(w, name)) return -1;
@@ -198,6 +213,7 @@ int32_t cm_bootstrap_look_up(cm_world *w, uint16_t process, uint32_t name)
 int32_t cm_bootstrap_check_in(cm_world *w, uint16_t process, uint32_t name)
 {
     assert(name < w->name_count);
+    assert(process < w->cfg.process_count);
     const cm_bootstrap_entry *e = &w->bootstrap[name];
     if (e->state != CM_BS_REGISTERED) return -1;
     cm_kport *k = CM_KPORT(w, e->kport);
@@ -212,6 +228,8 @@ int32_t cm_bootstrap_check_in(cm_world *w, uint16_t process, uint32_t name)
 bool cm_bootstrap_register_per_pid(cm_world *w, uint16_t process, uint32_t name,
                                    int32_t kport)
 {
+    assert(w != NULL && process < w->cfg.process_count);
+    assert(name < w->name_count && kport >= 0);
     uint32_t pid = cm_process_at(w, process)->pid;
     for (uint32_t i = 0; i < w->perpid.count; i++) {
         const cm_bootstrap_entry *e = cm_pool_at(&w->perpid, (int32_t)i);
@@ -248,6 +266,8 @@ static void entry_port_died(cm_world *w, cm_bootstrap_entry *e, int32_t entry)
 
 void cm_bootstrap_port_died(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && kport >= 0);
+    assert(w->bootstrap != NULL || w->name_count == 0);
     for (uint32_t n = 0; n < w->name_count; n++) {
         cm_bootstrap_entry *e = &w->bootstrap[n];
         if (e->kport == kport) entry_port_died(w, e, (int32_t)n);
@@ -261,6 +281,7 @@ void cm_bootstrap_port_died(cm_world *w, int32_t kport)
 void cm_name_free(cm_world *w, int32_t entry)
 {
     assert(entry >= 0);
+    assert((uint32_t)entry < w->name_count + w->perpid.count); /* entry_port_died's numbering */
     cm_bootstrap_entry *e = (uint32_t)entry < w->name_count
                                 ? &w->bootstrap[entry]
                                 : cm_pool_at(&w->perpid, entry - (int32_t)w->name_count);

@@ -4,6 +4,7 @@
 #include "cm_rng.h"
 
 #include <assert.h>
+#include <stddef.h>
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -26,6 +27,8 @@ void cm_rng_seed(cm_rng *rng, uint64_t seed)
 
 uint64_t cm_rng_next(cm_rng *rng)
 {
+    assert(rng != NULL);
+    assert((rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) != 0); /* xoshiro's one dead state */
     uint64_t *s = rng->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -40,6 +43,7 @@ uint64_t cm_rng_next(cm_rng *rng)
 
 uint64_t cm_rng_below(cm_rng *rng, uint64_t bound)
 {
+    assert(rng != NULL);
     assert(bound > 0);
     uint64_t threshold = (0 - bound) % bound; /* reject the biased low values */
     for (;;) {

@@ -204,6 +204,9 @@ void agent_out_event(const agent_event *e);
 /* ---- agent_state.c: variables, objects, contexts, programs ------------------------ */
 
 void agent_state_init(void);
+/* The tables within their bounds (AGENT_MAX_*, CM_LIMIT_SCENARIO_BYTES), started only once
+ * declared. O(1); call with agent_g.lock held once threads run. */
+bool agent_state_validate(void);
 agent_var *agent_var_get(const char *name); /* created on first use; NULL when full */
 int64_t agent_object_id(const void *pointer, bool *is_new);
 /* The object is about to be deallocated: a later object at the same address gets a new id. */

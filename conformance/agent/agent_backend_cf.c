@@ -25,14 +25,18 @@ typedef struct timer_ctx {
 
 static void timer_fired(CFRunLoopTimerRef timer, void *info)
 {
+    assert(info != NULL);
     (void)timer;
     timer_ctx *t = info;
+    assert(t->fire != NULL); /* agent_backend_add_timer's */
     t->fire(t->ctx);
 }
 
 bool agent_backend_add_timer(CFStringRef mode, double after_s, double every_s,
                              void (*fire)(void *ctx), void *ctx)
 {
+    assert(mode != NULL && fire != NULL);
+    assert(after_s >= 0 && every_s >= 0); /* add_timer's durations are not negative (conf_step_validate) */
     timer_ctx *t = malloc(sizeof *t); /* lives as long as the process */
     if (t == NULL) return false;
     t->fire = fire;

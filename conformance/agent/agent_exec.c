@@ -50,6 +50,8 @@ static agent_event event_of(const char *kind)
 
 void agent_exec_crash(const char *reason)
 {
+    assert(reason != NULL);
+    assert(strcmp(reason, "op") == 0 || strcmp(reason, "precondition") == 0 || strcmp(reason, "stack") == 0);
     agent_event e = event_of("crash");
     e.reason = reason;
     agent_out_event(&e);
@@ -67,6 +69,8 @@ static double seconds_of(int64_t ns)
 
 static bool bytes_of(const conf_data *d, const uint8_t **bytes, size_t *len)
 {
+    assert(d != NULL && bytes != NULL && len != NULL);
+    assert(d->kind != CONF_DATA_BYTES || d->len <= CM_LIMIT_VALUE_BYTES); /* conf_step_validate */
     if (d->kind == CONF_DATA_BYTES) {
         *bytes = d->bytes;
         *len = d->len;
@@ -79,6 +83,8 @@ static bool bytes_of(const conf_data *d, const uint8_t **bytes, size_t *len)
 /* A CFString from a name value; *bad when the bytes are not a string CF can hold. */
 static CFStringRef string_of(const conf_data *d, bool *bad)
 {
+    assert(d != NULL);
+    assert(bad != NULL);
     *bad = false;
     if (d->kind == CONF_DATA_NULL) return NULL;
     const uint8_t *bytes = NULL;
@@ -102,6 +108,8 @@ typedef struct made_data {
 
 static made_data data_make(const conf_data *d, bool for_reply)
 {
+    assert(d != NULL);
+    assert(d->kind != CONF_DATA_SIZE || (d->size >= 0 && d->size <= CM_LIMIT_SIZE_BYTES)); /* conf_step_validate */
     made_data m = {0};
     const uint8_t *bytes = NULL;
     size_t len = 0;
@@ -147,6 +155,7 @@ static conf_data view_of(CFDataRef d)
 {
     if (d == NULL) return (conf_data){.kind = CONF_DATA_NULL};
     CFIndex len = CFDataGetLength(d);
+    assert(len >= 0);
     if ((size_t)len > DATA_MAP_THRESHOLD) { /* reported by size: no digest over huge data */
         return (conf_data){.kind = CONF_DATA_SIZE, .size = len};
     }
@@ -158,6 +167,8 @@ static conf_data view_of(CFDataRef d)
 
 static CFMessagePortRef port_of(agent_frame *f, const conf_step *s)
 {
+    assert(s != NULL);
+    assert(s->port == NULL || s->port[0] != '\0'); /* "self" or a name (conf_step_validate) */
     if (s->port != NULL && strcmp(s->port, "self") == 0) return f != NULL ? f->self : NULL;
     if (s->port == NULL) return NULL;
     agent_var *v = agent_var_get(s->port);
@@ -177,6 +188,8 @@ static CFMessagePortRef need_port(agent_frame *f, const conf_step *s)
 
 static void store_port(const conf_step *s, CFMessagePortRef port)
 {
+    assert(s != NULL);
+    assert(s->op == CONF_OP_CREATE_LOCAL || s->op == CONF_OP_CREATE_REMOTE || s->op == CONF_OP_RELEASE);
     if (s->port == NULL || strcmp(s->port, "self") == 0) return;
     agent_var *v = agent_var_get(s->port);
     if (v == NULL) return;
@@ -202,6 +215,8 @@ static void set_port_result(agent_result *r, CFMessagePortRef port)
 
 static void context_event(const char *kind, const void *info)
 {
+    assert(kind != NULL);
+    assert(strncmp(kind, "context_", 8) == 0);
     const agent_ctx *c = info;
     agent_event e = event_of(kind);
     e.port = c != NULL ? c->port_id : -1;
@@ -212,6 +227,8 @@ static void context_event(const char *kind, const void *info)
 
 static const void *context_retain(const void *info)
 {
+    assert(tls_creating == NULL || tls_creating->port_id < 0); /* set only inside CreateLocal */
+    assert(tls_depth <= AGENT_MAX_NEST);
     agent_ctx *c = (agent_ctx *)(uintptr_t)info;
     if (c != NULL && c == tls_creating && c->port_id < 0) { /* inside CreateLocal: port unknown */
         c->pending_retains++;
@@ -235,6 +252,8 @@ static CFStringRef context_copy_description(const void *info)
 
 static void flush_pending_retains(agent_ctx *c, int64_t port_id)
 {
+    assert(c != NULL && tls_creating == NULL); /* after CreateLocal returned */
+    assert(c->port_id == port_id); /* the new port's id, or -1 for none */
     for (uint32_t i = 0; i < c->pending_retains; i++) {
         agent_event e = event_of("context_retain");
         e.port = port_id;
@@ -250,6 +269,7 @@ static void flush_pending_retains(agent_ctx *c, int64_t port_id)
 
 static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info)
 {
+    assert(tls_depth <= AGENT_MAX_NEST);
     agent_ctx *c = info;
     const char *saved = tls_label;
     if (tls_label == NULL) tls_label = agent_object_queue(local);
@@ -271,6 +291,7 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
     done.has_data = true;
     done.data = view_of(f.reply);
     agent_out_event(&done);
+    assert(tls_depth >= 1 && tls_depth <= AGENT_MAX_NEST); /* balanced by the nested programs */
     tls_depth--;
     tls_label = saved;
     return f.reply; /* consumed by CF */
@@ -280,6 +301,8 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
 
 void agent_exec_invalidation(uint32_t slot, CFMessagePortRef port, void *info)
 {
+    assert(slot < AGENT_MAX_CALLBACKS); /* one trampoline per slot */
+    assert(tls_depth <= AGENT_MAX_NEST);
     (void)info; /* garbage for remote ports (R8): never read */
     uint32_t program = slot < agent_g.callback_count ? agent_g.callback_programs[slot] : AGENT_NONE;
     bool via_set = tls_set_port == port && port != NULL;
@@ -294,6 +317,7 @@ void agent_exec_invalidation(uint32_t slot, CFMessagePortRef port, void *info)
     tls_depth++;
     agent_frame f = {.self = port};
     agent_exec_program(&f, program);
+    assert(tls_depth >= 1 && tls_depth <= AGENT_MAX_NEST);
     tls_depth--;
 }
 
@@ -307,7 +331,9 @@ typedef struct block_ctx {
 
 static void run_block(void *p)
 {
+    assert(p != NULL);
     block_ctx *b = p;
+    assert(b->program < agent_g.program_count); /* op_thread_ctl checked it */
     const char *saved = tls_label;
     if (tls_label == NULL) tls_label = b->queue_label;
     agent_event e = event_of("block");
@@ -321,7 +347,9 @@ static void run_block(void *p)
 
 static void fire_timer(void *p)
 {
+    assert((uintptr_t)p < agent_g.program_count); /* op_thread_ctl checked the program */
     uint32_t program = (uint32_t)(uintptr_t)p;
+    assert(tls_depth <= AGENT_MAX_NEST);
     agent_event e = event_of("timer");
     agent_out_event(&e);
     agent_frame f = {0};
@@ -332,6 +360,8 @@ static void fire_timer(void *p)
 
 static void op_create_local(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && s->op == CONF_OP_CREATE_LOCAL);
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     (void)f;
     r->kind = CONF_RESULT_CREATED;
     bool bad = false;
@@ -365,6 +395,8 @@ static void op_create_local(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_create_remote(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && s->op == CONF_OP_CREATE_REMOTE);
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     (void)f;
     r->kind = CONF_RESULT_CREATED;
     if (!s->has_name || s->name.kind == CONF_DATA_NULL) agent_exec_crash("precondition"); /* R13 */
@@ -383,6 +415,8 @@ static void op_create_remote(agent_frame *f, const conf_step *s, agent_result *r
 
 static void op_set_name(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && s->op == CONF_OP_SET_NAME);
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     r->kind = CONF_RESULT_BOOL;
     CFMessagePortRef port = need_port(f, s);
     if (!s->has_name || s->name.kind == CONF_DATA_NULL) agent_exec_crash("precondition"); /* R13 */
@@ -399,6 +433,9 @@ static void op_set_name(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_get_name(agent_frame *f, const conf_step *s, agent_result *r, uint8_t *buf, size_t cap)
 {
+    assert(s != NULL && s->op == CONF_OP_GET_NAME);
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
+    assert(buf != NULL && cap > 0);
     r->kind = CONF_RESULT_NAME;
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
@@ -410,11 +447,16 @@ static void op_get_name(agent_frame *f, const conf_step *s, agent_result *r, uin
     CFIndex length = CFStringGetLength(name);
     CFStringGetBytes(name, CFRangeMake(0, length), kCFStringEncodingUTF8, 0, false, buf,
                      (CFIndex)cap, &used);
+    assert(used >= 0 && (size_t)used <= cap);
     r->data = (conf_data){.kind = CONF_DATA_BYTES, .bytes = buf, .len = (size_t)used, .size = used};
 }
 
 static void op_query(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && (s->op == CONF_OP_IS_VALID || s->op == CONF_OP_IS_REMOTE || s->op == CONF_OP_GET_TYPE_ID ||
+                         s->op == CONF_OP_GET_CONTEXT || s->op == CONF_OP_GET_INVALIDATION_CALLBACK ||
+                         s->op == CONF_OP_COPY_DESCRIPTION));
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
     switch (s->op) {
@@ -461,6 +503,8 @@ static void op_query(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_set_callback(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && s->op == CONF_OP_SET_INVALIDATION_CALLBACK);
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     r->kind = CONF_RESULT_BOOL;
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
@@ -486,6 +530,8 @@ static void op_set_callback(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_lifecycle(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && (s->op == CONF_OP_INVALIDATE || s->op == CONF_OP_RETAIN || s->op == CONF_OP_RELEASE));
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
     if (s->op == CONF_OP_INVALIDATE) {
@@ -507,6 +553,8 @@ static void op_lifecycle(agent_frame *f, const conf_step *s, agent_result *r)
 
 static CFRunLoopRef run_loop_of(const char *thread)
 {
+    assert(thread == NULL || thread[0] != '\0');
+    assert(agent_g.thread_count <= AGENT_MAX_THREADS);
     if (thread == NULL) return CFRunLoopGetCurrent();
     agent_thread *t = agent_thread_find(thread);
     if (t == NULL) return NULL;
@@ -520,6 +568,9 @@ static CFRunLoopRef run_loop_of(const char *thread)
 
 static void op_source(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && (s->op == CONF_OP_CREATE_SOURCE || s->op == CONF_OP_SCHEDULE || s->op == CONF_OP_ADD_SOURCE ||
+                         s->op == CONF_OP_REMOVE_SOURCE));
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
     CFStringRef mode = agent_mode_string(s->mode != NULL ? s->mode : "default");
@@ -564,6 +615,8 @@ static void op_source(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_set_queue(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && s->op == CONF_OP_SET_DISPATCH_QUEUE);
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     r->kind = CONF_RESULT_BOOL;
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
@@ -584,6 +637,8 @@ static void op_set_queue(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_send(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && s->op == CONF_OP_SEND);
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     r->kind = CONF_RESULT_STATUS;
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
@@ -615,6 +670,8 @@ static void op_send(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_run_loop(const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && (s->op == CONF_OP_RUN || s->op == CONF_OP_RUN_LOOP));
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     r->kind = CONF_RESULT_RUN;
     if (s->op == CONF_OP_RUN) { /* CFRunLoopRun is this loop in CF */
         CFRunLoopRunResult result;
@@ -632,6 +689,9 @@ static void op_run_loop(const conf_step *s, agent_result *r)
 
 static void op_thread_ctl(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && (s->op == CONF_OP_STOP || s->op == CONF_OP_WAKE_UP || s->op == CONF_OP_ADD_COMMON_MODE ||
+                         s->op == CONF_OP_ADD_TIMER || s->op == CONF_OP_ASYNC));
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     (void)f;
     switch (s->op) {
     case CONF_OP_STOP:
@@ -688,6 +748,8 @@ static void op_thread_ctl(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_reply(agent_frame *f, const conf_step *s, agent_result *r)
 {
+    assert(s != NULL && s->op == CONF_OP_REPLY);
+    assert(r != NULL && r->kind == CONF_RESULT_NONE);
     if (f == NULL || !f->in_callout) agent_exec_crash("precondition");
     CFDataRef reply = NULL;
     if (s->echo) {
@@ -709,6 +771,8 @@ static void op_reply(agent_frame *f, const conf_step *s, agent_result *r)
 
 static void op_die(const conf_step *s)
 {
+    assert(s != NULL);
+    assert(s->op == CONF_OP_CRASH || s->op == CONF_OP_EXIT);
     if (s->op == CONF_OP_CRASH) agent_exec_crash("op");
     agent_event e = event_of("exit");
     agent_out_event(&e);
@@ -720,6 +784,8 @@ static void op_die(const conf_step *s)
 static void dispatch_op(agent_frame *f, const conf_step *s, agent_result *r, uint8_t *name_buf,
                         size_t name_cap)
 {
+    assert(s != NULL && r != NULL && r->kind == CONF_RESULT_NONE);
+    assert(name_buf != NULL && name_cap > 0);
     switch (s->op) {
     case CONF_OP_CREATE_LOCAL: op_create_local(f, s, r); break;
     case CONF_OP_CREATE_REMOTE: op_create_remote(f, s, r); break;
@@ -769,7 +835,8 @@ static void dispatch_op(agent_frame *f, const conf_step *s, agent_result *r, uin
 
 void agent_exec_step(agent_frame *frame, const conf_step *step, int64_t cmd_id)
 {
-    assert(step != NULL && conf_step_validate(step));
+    assert(step != NULL);
+    assert(conf_step_validate(step)); /* decoded (conf_step_read) or declared: complete */
     agent_mutex_lock(agent_g.lock);
     int64_t exec = agent_g.next_exec++;
     agent_mutex_unlock(agent_g.lock);
@@ -780,6 +847,7 @@ void agent_exec_step(agent_frame *frame, const conf_step *step, int64_t cmd_id)
     int64_t start = agent_now_ns();
     dispatch_op(frame, step, &r, name_buf, sizeof name_buf);
     int64_t end = agent_now_ns();
+    assert(end >= start); /* CLOCK_MONOTONIC */
     agent_out_return(exec, end - agent_g.epoch_ns, end - start, &r);
     /* A signal counts here only once its return line is out: a thread of this process that
      * waits for it and then ends the process must not cut the line off (the runner relays the
@@ -825,6 +893,8 @@ void agent_exec_program(agent_frame *frame, uint32_t program)
 
 static agent_cmd *next_command(agent_thread *t)
 {
+    assert(t != NULL);
+    assert(t >= agent_g.threads && t < agent_g.threads + AGENT_MAX_THREADS);
     agent_cmd *c = NULL;
     agent_mutex_lock(agent_g.lock);
     while (t->head == NULL && !t->closed) agent_mutex_wait(agent_g.lock, 0);
@@ -833,12 +903,15 @@ static agent_cmd *next_command(agent_thread *t)
         t->head = c->next;
         if (t->head == NULL) t->tail = NULL;
     }
+    assert(c != NULL || t->closed); /* exit: a command, or none left ever */
     agent_mutex_unlock(agent_g.lock);
     return c;
 }
 
 void agent_exec_thread(agent_thread *t)
 {
+    assert(t != NULL && t->index < AGENT_MAX_THREADS);
+    assert(&agent_g.threads[t->index] == t);
     agent_exec_set_thread_label(t->name);
     /* retained for the process's life: another thread's stop / wake_up / add_source may name
      * this thread's run loop after the thread has ended (a use after free in libcfmp, seen as

@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "agent.h"
 
+#include <assert.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ static uint64_t line_number;
 
 static void reject(const char *why)
 {
+    assert(why != NULL);
+    assert(line_number >= 1); /* about a line read */
     char text[320];
     snprintf(text, sizeof text, "line %llu rejected: %s", (unsigned long long)line_number, why);
     agent_out_error(text, false);
@@ -37,7 +40,9 @@ static void reject(const char *why)
 
 static bool copy_name(char *dst, const char *src)
 {
+    assert(dst != NULL && src != NULL);
     if (!conf_name_valid(src)) return false;
+    assert(strlen(src) <= CONF_NAME_MAX); /* fits every name[CONF_NAME_MAX + 1] */
     strcpy(dst, src);
     return true;
 }
@@ -49,6 +54,8 @@ static void thread_body(void *arg)
 
 static bool declare_queues(const conf_msg *m, uint32_t queues)
 {
+    assert(m != NULL && m->type == CONF_MSG_PROCESS);
+    assert(!agent_g.declared); /* from on_process, before the process is declared */
     const conf_jdoc *doc = &m->doc;
     const conf_jnode *arr = conf_json_node(doc, queues);
     uint32_t q = arr != NULL ? arr->first : CONF_JSON_NONE;
@@ -72,11 +79,14 @@ static bool declare_queues(const conf_msg *m, uint32_t queues)
         }
         agent_g.queue_count++;
     }
+    assert(agent_g.queue_count <= AGENT_MAX_QUEUES);
     return true;
 }
 
 static bool declare_modes(const conf_msg *m, uint32_t modes)
 {
+    assert(m != NULL && m->type == CONF_MSG_PROCESS);
+    assert(!agent_g.declared);
     const conf_jdoc *doc = &m->doc;
     const conf_jnode *arr = conf_json_node(doc, modes);
     uint32_t v = arr != NULL ? arr->first : CONF_JSON_NONE;
@@ -88,11 +98,14 @@ static bool declare_modes(const conf_msg *m, uint32_t modes)
         mode->string = CFStringCreateWithCString(NULL, name, kCFStringEncodingUTF8);
         agent_g.mode_count++;
     }
+    assert(agent_g.mode_count <= AGENT_MAX_MODES);
     return true;
 }
 
 static void on_process(const conf_msg *m)
 {
+    assert(m != NULL && m->type == CONF_MSG_PROCESS);
+    assert(agent_g.process[0] != '\0'); /* handle_line: hello first */
     const char *name = conf_msg_str(m, "name");
     if (agent_g.declared) REJECT("process: this agent already has its process");
     if (strcmp(name, agent_g.process) != 0) REJECT("process: not the process named in hello");
@@ -124,6 +137,7 @@ static void on_process(const conf_msg *m)
 
 static uint8_t program_kind(const char *kind)
 {
+    assert(kind != NULL); /* a required field (f_program) */
     if (strcmp(kind, "handler") == 0) return AGENT_PROG_HANDLER;
     if (strcmp(kind, "callback") == 0) return AGENT_PROG_CALLBACK;
     if (strcmp(kind, "timer") == 0) return AGENT_PROG_TIMER;
@@ -133,6 +147,8 @@ static uint8_t program_kind(const char *kind)
 
 static void on_program(const conf_msg *m)
 {
+    assert(m != NULL && m->type == CONF_MSG_PROGRAM);
+    assert(agent_g.program_count <= AGENT_MAX_PROGRAMS);
     const char *name = conf_msg_str(m, "name");
     uint8_t kind = program_kind(conf_msg_str(m, "kind"));
     if (kind == 0) REJECT("program: unknown kind");
@@ -158,11 +174,14 @@ static void on_program(const conf_msg *m)
         p->callback_slot = agent_g.callback_count;
         agent_g.callback_programs[agent_g.callback_count++] = agent_g.program_count;
     }
+    assert(p->count == steps->count && (p->callback_slot == AGENT_NONE) == (kind != AGENT_PROG_CALLBACK));
     agent_g.program_count++; /* published last: readers see whole programs */
 }
 
 static void on_command(const conf_msg *m)
 {
+    assert(m != NULL && m->type == CONF_MSG_COMMAND);
+    assert(conf_msg_str(m, "process") != NULL); /* a required field (f_command) */
     agent_thread *t = agent_thread_find(conf_msg_str(m, "thread"));
     if (strcmp(conf_msg_str(m, "process"), agent_g.process) != 0 || t == NULL) {
         REJECT("command: unknown process or thread");
@@ -195,6 +214,8 @@ static void on_command(const conf_msg *m)
 
 static void on_close(const conf_msg *m)
 {
+    assert(m != NULL && m->type == CONF_MSG_CLOSE);
+    assert(agent_g.thread_count <= AGENT_MAX_THREADS);
     agent_thread *t = agent_thread_find(conf_msg_str(m, "thread"));
     if (t == NULL) REJECT("close: unknown thread");
     agent_mutex_lock(agent_g.lock);
@@ -205,17 +226,22 @@ static void on_close(const conf_msg *m)
 
 static void on_start(const conf_msg *m)
 {
+    assert(m != NULL && m->type == CONF_MSG_START);
+    assert(agent_g.process[0] != '\0');
     if (!agent_g.declared) REJECT("start: no process was declared");
     agent_mutex_lock(agent_g.lock);
     agent_g.epoch_ns = conf_msg_int(m, "epoch_ns", 0);
     agent_g.start_at_ns = conf_msg_int(m, "at_ns", 0);
     agent_g.started = true;
+    assert(agent_state_validate()); /* exit: declared, tables within bounds */
     agent_mutex_broadcast(agent_g.lock);
     agent_mutex_unlock(agent_g.lock);
 }
 
 static void on_blob(const conf_msg *m)
 {
+    assert(m != NULL && m->type == CONF_MSG_BLOB);
+    assert(conf_msg_get(m, "hex") != CONF_JSON_NONE); /* a required field (f_blob) */
     size_t len = 0;
     const char *hex = conf_json_text(&m->doc, conf_msg_get(m, "hex"), &len);
     int64_t id = conf_msg_int(m, "id", -1);
@@ -232,17 +258,20 @@ static void on_blob(const conf_msg *m)
 /* Another process raised a signal: the runner says how often, in all, elsewhere. */
 static void on_signal(const conf_msg *m)
 {
+    assert(m != NULL && m->type == CONF_MSG_SIGNAL);
     const char *name = conf_msg_str(m, "name");
     int64_t count = conf_msg_int(m, "count", -1);
     if (name == NULL || !conf_signal_name_valid(name) || count < 0 || count > UINT32_MAX) {
         reject("signal: a name and a count are needed");
         return;
     }
+    assert(count >= 0 && count <= UINT32_MAX);
     if (!agent_signal_set_remote(name, (uint32_t)count)) reject("signal: too many signals");
 }
 
 static void on_hello(const conf_msg *m)
 {
+    assert(m != NULL && m->type == CONF_MSG_HELLO);
     if (conf_msg_int(m, "protocol", 0) != CONF_PROTO_VERSION) {
         agent_out_error("unsupported protocol version (this agent speaks 1)", true);
         agent_exit(2);
@@ -252,12 +281,15 @@ static void on_hello(const conf_msg *m)
         agent_out_error("hello: this agent runs one named process (it is not a world agent)", true);
         agent_exit(2);
     }
+    assert(strlen(process) <= CONF_NAME_MAX); /* conf_name_valid */
     strcpy(agent_g.process, process);
     agent_out_hello();
 }
 
 static void handle_line(const char *line, size_t len)
 {
+    assert(line != NULL);
+    assert(len > 0 && line[len - 1] == '\n'); /* reader cuts at newlines (a long one is the decoder's to refuse) */
     line_number++;
     conf_msg m;
     char err[200];
@@ -288,6 +320,7 @@ static void handle_line(const char *line, size_t len)
 /* Splits stdin into lines of at most CONF_JSON_MAX_LINE bytes; longer ones are rejected. */
 static void reader(void *arg)
 {
+    assert(arg == NULL);
     (void)arg;
     size_t cap = CONF_JSON_MAX_LINE + READ_CHUNK;
     char *buf = malloc(cap);
@@ -305,6 +338,7 @@ static void reader(void *arg)
             skipping = false;
             start = i + 1;
         }
+        assert(start <= len);
         memmove(buf, buf + start, len - start);
         len -= start;
         if (len >= CONF_JSON_MAX_LINE) {
@@ -326,12 +360,14 @@ int main(int argc, char **argv)
                         "see docs/agent-protocol.md)\n", argv[0]);
         return 2;
     }
+    assert(argc >= 1 && argv != NULL);
     signal(SIGPIPE, SIG_IGN);
     agent_state_init();
     agent_out_init();
     if (!agent_thread_start(reader, NULL)) return 3;
     agent_mutex_lock(agent_g.lock);
     while (!agent_g.declared) agent_mutex_wait(agent_g.lock, 0);
+    assert(agent_g.thread_count >= 1); /* on_process refuses a process without threads */
     agent_mutex_unlock(agent_g.lock);
     agent_exec_thread(&agent_g.threads[0]);
     return 0;

@@ -24,6 +24,7 @@
 #include "sim_load.h"
 #include "sim_run.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,10 +54,22 @@ typedef struct model_agent {
     bool hello;
 } model_agent;
 
+/* The agent's state within its bounds: the source at most 1 MiB (what sim_read_file takes),
+ * at most MAX_COMMANDS commands, the profile and file names terminated. O(1). */
+static bool model_validate(const model_agent *a)
+{
+    if (a == NULL || a->source.len > ((size_t)1 << 20) || (a->source.len > 0 && a->source.data == NULL)) return false;
+    if (a->command_count > MAX_COMMANDS || (a->command_count > 0 && a->commands == NULL)) return false;
+    if (memchr(a->profile, '\0', sizeof a->profile) == NULL) return false;
+    return memchr(a->file, '\0', sizeof a->file) != NULL;
+}
+
 /* ---- output ------------------------------------------------------------------------- */
 
 static void begin(model_agent *a, const char *type)
 {
+    assert(a != NULL && type != NULL);
+    assert(!a->w.open); /* one line at a time */
     base_jw_begin(&a->w);
     base_jw_key(&a->w, "type");
     base_jw_cstr(&a->w, type);
@@ -64,6 +77,8 @@ static void begin(model_agent *a, const char *type)
 
 static void end(model_agent *a)
 {
+    assert(model_validate(a));
+    assert(a->w.open); /* begun by begin() */
     size_t len = 0;
     const char *line = base_jw_end(&a->w, &len);
     if (line == NULL) {
@@ -78,6 +93,8 @@ static void end(model_agent *a)
 
 static void error_line(model_agent *a, const char *message, bool fatal)
 {
+    assert(model_validate(a));
+    assert(message != NULL);
     char safe[400];
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)message; *p && n + 5 < sizeof safe; p++) {
@@ -87,6 +104,7 @@ static void error_line(model_agent *a, const char *message, bool fatal)
             n += (size_t)snprintf(safe + n, sizeof safe - n, "\\x%02x", *p);
         }
     }
+    assert(n < sizeof safe);
     safe[n] = '\0';
     begin(a, "error");
     base_jw_key(&a->w, "message");
@@ -101,6 +119,8 @@ static void error_line(model_agent *a, const char *message, bool fatal)
 
 static void hello_line(model_agent *a)
 {
+    assert(model_validate(a));
+    assert(a->hello); /* answers the runner's hello */
     begin(a, "hello");
     base_jw *w = &a->w;
     base_jw_key(w, "protocol");
@@ -137,6 +157,8 @@ static void hello_line(model_agent *a)
 
 static void put_data(model_agent *a, const char *key, const sim_data *d)
 {
+    assert(a != NULL && key != NULL && d != NULL);
+    assert(d->kind != SIM_DATA_BYTES || d->len <= CM_LIMIT_VALUE_BYTES);
     conf_data c = {.kind = CONF_DATA_NULL};
     if (d->kind == SIM_DATA_BYTES) {
         c = (conf_data){.kind = CONF_DATA_BYTES, .bytes = d->bytes, .len = d->len, .size = d->len};
@@ -159,6 +181,8 @@ static void put_thread(model_agent *a, uint16_t thread)
 
 static void call_line(model_agent *a, const sim_scenario *sc, const sim_exec *e, uint32_t index)
 {
+    assert(model_validate(a) && sc != NULL && e != NULL);
+    assert(e->step < sc->step_count && e->process < sc->process_count); /* sim_obs_validate */
     begin(a, "call");
     base_jw_key(&a->w, "exec");
     base_jw_uint(&a->w, index + 1);
@@ -174,6 +198,8 @@ static void call_line(model_agent *a, const sim_scenario *sc, const sim_exec *e,
 
 static void put_result(model_agent *a, const sim_scenario *sc, const sim_exec *e)
 {
+    assert(a != NULL && sc != NULL && e != NULL);
+    assert(e->step < sc->step_count && e->outcome == SIM_OUTCOME_RETURNED);
     base_jw *w = &a->w;
     switch (sim_op_result_type(sc->steps[e->step].op)) {
     case SIM_RT_STATUS:
@@ -210,6 +236,8 @@ static void put_result(model_agent *a, const sim_scenario *sc, const sim_exec *e
 
 static void return_line(model_agent *a, const sim_scenario *sc, const sim_exec *e, uint32_t index)
 {
+    assert(model_validate(a) && sc != NULL && e != NULL);
+    assert(e->outcome == SIM_OUTCOME_RETURNED && e->end_ns >= e->start_ns);
     base_jw *w = &a->w;
     begin(a, "return");
     base_jw_key(w, "exec");
@@ -240,6 +268,8 @@ static void return_line(model_agent *a, const sim_scenario *sc, const sim_exec *
 
 static void event_line(model_agent *a, const sim_scenario *sc, const sim_event *ev)
 {
+    assert(model_validate(a) && sc != NULL && ev != NULL);
+    assert(ev->kind != SIM_EV_NONE && ev->kind < SIM_EV_KIND_COUNT); /* sim_obs_validate */
     base_jw *w = &a->w;
     begin(a, "event");
     base_jw_key(w, "kind");
@@ -294,14 +324,18 @@ typedef struct item {
 
 static int item_cmp(const void *x, const void *y)
 {
+    assert(x != NULL && y != NULL);
     const item *p = x, *q = y;
     if (p->seq != q->seq) return p->seq < q->seq ? -1 : 1;
     if (p->what != q->what) return p->what < q->what ? -1 : 1;
+    assert(p->what <= 2 && q->what <= 2);
     return p->index < q->index ? -1 : (p->index > q->index);
 }
 
 static void emit_obs(model_agent *a, const sim_scenario *sc, const sim_obs *obs)
 {
+    assert(model_validate(a) && sc != NULL && obs != NULL);
+    assert(sim_obs_validate(obs, sc)); /* the model's own observation */
     size_t n = (size_t)2 * obs->exec_count + obs->event_count;
     item *items = malloc((n + 1) * sizeof *items);
     if (items == NULL) {
@@ -314,6 +348,7 @@ static void emit_obs(model_agent *a, const sim_scenario *sc, const sim_obs *obs)
         if (obs->execs[i].outcome == SIM_OUTCOME_RETURNED) items[k++] = (item){obs->execs[i].end_seq, 2, i};
     }
     for (uint32_t i = 0; i < obs->event_count; i++) items[k++] = (item){obs->events[i].seq, 1, i};
+    assert(k <= n);
     qsort(items, k, sizeof *items, item_cmp);
     for (size_t i = 0; i < k; i++) {
         if (items[i].what == 0) call_line(a, sc, &obs->execs[items[i].index], items[i].index);
@@ -346,6 +381,8 @@ static const char *keyword_of(const sim_step *s)
 /* Every thread got exactly its steps, in order, with the right operations. */
 static bool commands_match(model_agent *a, const sim_scenario *sc, char *err, size_t cap)
 {
+    assert(model_validate(a) && sc != NULL);
+    assert(err != NULL && cap > 0);
     uint32_t next = 0;
     for (uint32_t p = 0; p < sc->process_count; p++) {
         const sim_process *proc = &sc->processes[p];
@@ -372,6 +409,8 @@ static bool commands_match(model_agent *a, const sim_scenario *sc, char *err, si
 
 static void run_world(model_agent *a)
 {
+    assert(model_validate(a));
+    assert(a->hello); /* handle: hello first */
     if (!a->source_done) {
         error_line(a, "start before the whole source", true);
         return;
@@ -418,6 +457,8 @@ static void run_world(model_agent *a)
 
 static void on_source(model_agent *a, const conf_msg *m)
 {
+    assert(model_validate(a));
+    assert(m != NULL && m->type == CONF_MSG_SOURCE);
     size_t len = 0;
     const char *text = conf_json_text(&m->doc, conf_msg_get(m, "text"), &len);
     if (a->source_done || a->source.len + len > ((size_t)1 << 20)) {
@@ -426,12 +467,15 @@ static void on_source(model_agent *a, const conf_msg *m)
     }
     base_buf_append(&a->source, text, len);
     if (a->source.failed) exit(3);
+    assert(a->source.len <= ((size_t)1 << 20));
     snprintf(a->file, sizeof a->file, "%s", conf_msg_str(m, "file"));
     a->source_done = conf_msg_bool(m, "last", false);
 }
 
 static void on_command(model_agent *a, const conf_msg *m)
 {
+    assert(model_validate(a));
+    assert(m != NULL && m->type == CONF_MSG_COMMAND);
     conf_step s;
     char err[200];
     if (!conf_step_read(&m->doc, conf_msg_get(m, "step"), &a->arena, &s, err, sizeof err)) {
@@ -449,10 +493,13 @@ static void on_command(model_agent *a, const conf_msg *m)
     snprintf(c->thread, sizeof c->thread, "%s", conf_msg_str(m, "thread"));
     c->ref = s.ref;
     c->op = s.op;
+    assert(a->command_count <= MAX_COMMANDS && c->op != CONF_OP_NONE); /* conf_step_read's */
 }
 
 static void on_program(model_agent *a, const conf_msg *m)
 {
+    assert(model_validate(a));
+    assert(m != NULL && m->type == CONF_MSG_PROGRAM);
     const conf_jnode *steps = conf_json_node(&m->doc, conf_msg_get(m, "steps"));
     char err[200];
     for (uint32_t v = steps->first; v != CONF_JSON_NONE; v = conf_json_node(&m->doc, v)->next) {
@@ -466,6 +513,8 @@ static void on_program(model_agent *a, const conf_msg *m)
 
 static bool handle(model_agent *a, const char *line, size_t len)
 {
+    assert(model_validate(a));
+    assert(line != NULL && len > 0 && line[len - 1] == '\n'); /* main cuts at newlines */
     a->line++;
     conf_msg m;
     char err[200];
@@ -508,9 +557,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s  (a world agent: speaks docs/agent-protocol.md on stdin/stdout)\n", argv[0]);
         return 2;
     }
+    assert(argc >= 1 && argv != NULL);
     model_agent a;
     memset(&a, 0, sizeof a);
     a.seed = 1;
+    assert(model_validate(&a));
     base_arena_init(&a.arena, (size_t)256 << 20);
     if (!conf_jw_init(&a.w)) return 3;
     size_t cap = CONF_JSON_MAX_LINE + 65536, len = 0;
@@ -527,6 +578,7 @@ int main(int argc, char **argv)
             skipping = false;
             start = i + 1;
         }
+        assert(start <= len);
         memmove(buf, buf + start, len - start);
         len -= start;
         if (len >= CONF_JSON_MAX_LINE) {

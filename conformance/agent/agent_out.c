@@ -6,6 +6,7 @@
  */
 #include "agent.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,8 @@ int64_t agent_t_ns(void)
 /* Ends the line begun by the caller (lock held) and writes it. */
 static void finish_line(void)
 {
+    assert(out_lock != NULL);
+    assert(out_writer.open); /* begun by begin_line, under out_lock */
     size_t len = 0;
     const char *line = base_jw_end(&out_writer, &len);
     if (line == NULL) {
@@ -43,7 +46,9 @@ static void finish_line(void)
 
 static void begin_line(const char *type)
 {
+    assert(type != NULL && out_lock != NULL);
     agent_mutex_lock(out_lock);
+    assert(!out_writer.open); /* one line at a time, under out_lock */
     base_jw_begin(&out_writer);
     base_jw_key(&out_writer, "type");
     base_jw_cstr(&out_writer, type);
@@ -57,7 +62,9 @@ static void end_line(void)
 
 void agent_out_hello(void)
 {
+    assert(out_lock != NULL); /* agent_out_init */
     const agent_backend_info *b = agent_backend();
+    assert(b != NULL && b->capabilities != NULL && b->implementation != NULL);
     begin_line("hello");
     base_jw *w = &out_writer;
     base_jw_key(w, "protocol");
@@ -94,6 +101,8 @@ void agent_out_hello(void)
 /* Message text for a JSON string: printable ASCII only. */
 static void put_safe_text(const char *text)
 {
+    assert(text != NULL);
+    assert(out_writer.open);
     char safe[512];
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p != '\0' && n + 5 < sizeof safe; p++) {
@@ -103,12 +112,15 @@ static void put_safe_text(const char *text)
             n += (size_t)snprintf(safe + n, sizeof safe - n, "\\x%02x", *p);
         }
     }
+    assert(n < sizeof safe);
     safe[n] = '\0';
     base_jw_cstr(&out_writer, safe);
 }
 
 void agent_out_error(const char *message, bool fatal)
 {
+    assert(message != NULL);
+    assert(out_lock != NULL);
     begin_line("error");
     base_jw_key(&out_writer, "message");
     put_safe_text(message);
@@ -121,6 +133,8 @@ void agent_out_error(const char *message, bool fatal)
 
 void agent_out_log(const char *fmt, ...)
 {
+    assert(fmt != NULL);
+    assert(out_lock != NULL);
     char text[400];
     va_list ap;
     va_start(ap, fmt);
@@ -144,6 +158,8 @@ static void put_thread(const char *thread)
 
 void agent_out_call(int64_t exec, uint32_t ref, int64_t cmd_id, const char *thread, int64_t t_ns)
 {
+    assert(exec >= 1); /* agent_g.next_exec starts at 1 */
+    assert(cmd_id >= -1); /* -1: a program's step, not a command */
     begin_line("call");
     base_jw *w = &out_writer;
     base_jw_key(w, "exec");
@@ -162,6 +178,8 @@ void agent_out_call(int64_t exec, uint32_t ref, int64_t cmd_id, const char *thre
 
 static void put_result(const agent_result *r)
 {
+    assert(r != NULL && r->kind <= CONF_RESULT_INT);
+    assert(out_writer.open);
     base_jw *w = &out_writer;
     if (r->unsupported != NULL) {
         base_jw_key(w, "unsupported");
@@ -214,6 +232,8 @@ static void put_result(const agent_result *r)
 
 void agent_out_return(int64_t exec, int64_t t_ns, int64_t elapsed_ns, const agent_result *r)
 {
+    assert(exec >= 1 && r != NULL);
+    assert(elapsed_ns >= 0); /* CLOCK_MONOTONIC */
     begin_line("return");
     base_jw *w = &out_writer;
     base_jw_key(w, "exec");
@@ -244,6 +264,8 @@ void agent_out_return(int64_t exec, int64_t t_ns, int64_t elapsed_ns, const agen
 
 void agent_out_event(const agent_event *e)
 {
+    assert(e != NULL && e->kind != NULL);
+    assert(e->port >= -2); /* -2: none, -1: NULL, else an object id */
     int64_t t = e->t_ns != 0 ? e->t_ns : agent_t_ns();
     begin_line("event");
     base_jw *w = &out_writer;

@@ -6,6 +6,7 @@
 #endif
 #include "agent_platform.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -47,6 +48,8 @@ void agent_mutex_unlock(agent_mutex *m)
 
 void agent_mutex_wait(agent_mutex *m, int64_t timeout_ns)
 {
+    assert(m != NULL);
+    assert(timeout_ns >= 0); /* 0: forever */
     if (timeout_ns <= 0) {
         pthread_cond_wait(&m->cond, &m->mutex);
         return;
@@ -56,6 +59,7 @@ void agent_mutex_wait(agent_mutex *m, int64_t timeout_ns)
     int64_t ns = (int64_t)ts.tv_nsec + timeout_ns % 1000000000;
     ts.tv_sec += (time_t)(timeout_ns / 1000000000 + ns / 1000000000);
     ts.tv_nsec = (long)(ns % 1000000000);
+    assert(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000); /* else EINVAL: no wait at all */
     pthread_cond_timedwait(&m->cond, &m->mutex, &ts);
 }
 
@@ -71,7 +75,9 @@ typedef struct start_arg {
 
 static void *thread_main(void *p)
 {
+    assert(p != NULL);
     start_arg a = *(start_arg *)p;
+    assert(a.fn != NULL);
     free(p);
     a.fn(a.arg);
     return NULL;
@@ -79,6 +85,7 @@ static void *thread_main(void *p)
 
 bool agent_thread_start(void (*fn)(void *), void *arg)
 {
+    assert(fn != NULL);
     start_arg *a = malloc(sizeof *a);
     if (a == NULL) return false;
     a->fn = fn;
@@ -107,6 +114,7 @@ void agent_sleep_until_ns(int64_t deadline_ns)
         int64_t left = deadline_ns - agent_now_ns();
         if (left <= 0) return;
         struct timespec ts = {.tv_sec = (time_t)(left / 1000000000), .tv_nsec = (long)(left % 1000000000)};
+        assert(ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
         nanosleep(&ts, NULL);
     }
 }
@@ -158,10 +166,12 @@ long agent_read_stdin(char *buf, size_t cap)
 
 bool agent_write_stdout(const char *buf, size_t len)
 {
+    assert(buf != NULL || len == 0);
     while (len > 0) {
         ssize_t n = write(STDOUT_FILENO, buf, len);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
+        assert((size_t)n <= len);
         buf += n;
         len -= (size_t)n;
     }

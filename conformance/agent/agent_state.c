@@ -12,8 +12,21 @@
 
 agent_state agent_g;
 
+bool agent_state_validate(void)
+{
+    const agent_state *g = &agent_g;
+    if (g->lock == NULL || g->objects == NULL || g->next_object_id < 1 || g->next_exec < 1) return false;
+    if (g->thread_count > AGENT_MAX_THREADS || g->queue_count > AGENT_MAX_QUEUES) return false;
+    if (g->mode_count > AGENT_MAX_MODES || g->program_count > AGENT_MAX_PROGRAMS) return false;
+    if (g->callback_count > AGENT_MAX_CALLBACKS || g->var_count > AGENT_MAX_VARS) return false;
+    if (g->object_count > AGENT_MAX_OBJECTS || g->blob_count > AGENT_MAX_BLOBS) return false;
+    if (g->signal_count > AGENT_MAX_SIGNALS || g->blob_bytes > CM_LIMIT_SCENARIO_BYTES) return false;
+    return g->started ? g->declared : true;
+}
+
 void agent_state_init(void)
 {
+    assert(agent_g.lock == NULL); /* once, before any thread */
     memset(&agent_g, 0, sizeof agent_g);
     agent_g.lock = agent_mutex_create();
     base_arena_init(&agent_g.arena, (size_t)256 << 20);
@@ -21,10 +34,13 @@ void agent_state_init(void)
     if (agent_g.objects == NULL) agent_exit(3);
     agent_g.next_object_id = 1;
     agent_g.next_exec = 1;
+    assert(agent_state_validate()); /* exit: empty tables */
 }
 
 agent_var *agent_var_get(const char *name)
 {
+    assert(name != NULL);
+    assert(conf_name_valid(name)); /* conf_step_validate checked every port name */
     agent_var *found = NULL;
     agent_mutex_lock(agent_g.lock);
     for (uint32_t i = 0; i < agent_g.var_count && found == NULL; i++) {
@@ -34,6 +50,7 @@ agent_var *agent_var_get(const char *name)
         found = &agent_g.vars[agent_g.var_count++];
         strcpy(found->name, name);
     }
+    assert(agent_g.var_count <= AGENT_MAX_VARS);
     agent_mutex_unlock(agent_g.lock);
     return found;
 }
@@ -49,6 +66,7 @@ static agent_object *object_find(const void *pointer)
 
 int64_t agent_object_id(const void *pointer, bool *is_new)
 {
+    assert(agent_g.objects != NULL); /* agent_state_init */
     if (is_new != NULL) *is_new = false;
     if (pointer == NULL) return -1;
     agent_mutex_lock(agent_g.lock);
@@ -60,20 +78,25 @@ int64_t agent_object_id(const void *pointer, bool *is_new)
         if (is_new != NULL) *is_new = true;
     }
     int64_t id = o != NULL ? o->id : -1;
+    assert(id == -1 || (id >= 1 && id < agent_g.next_object_id)); /* exit: ids are never reused */
     agent_mutex_unlock(agent_g.lock);
     return id;
 }
 
 void agent_object_forget(const void *pointer)
 {
+    assert(pointer != NULL);
     agent_mutex_lock(agent_g.lock);
     agent_object *o = object_find(pointer);
+    assert(agent_g.object_count <= AGENT_MAX_OBJECTS);
     if (o != NULL) o->pointer = NULL; /* the id stays taken; the address is free */
     agent_mutex_unlock(agent_g.lock);
 }
 
 void agent_object_set_queue(const void *pointer, const char *queue_label)
 {
+    assert(pointer != NULL);
+    assert(queue_label == NULL || strncmp(queue_label, "queue:", 6) == 0); /* agent_queue.label */
     (void)agent_object_id(pointer, NULL);
     agent_mutex_lock(agent_g.lock);
     agent_object *o = object_find(pointer);
@@ -83,8 +106,10 @@ void agent_object_set_queue(const void *pointer, const char *queue_label)
 
 const char *agent_object_queue(const void *pointer)
 {
+    assert(agent_g.objects != NULL);
     agent_mutex_lock(agent_g.lock);
     agent_object *o = object_find(pointer);
+    assert(o == NULL || o->id >= 1);
     const char *label = o != NULL ? o->queue_label : NULL;
     agent_mutex_unlock(agent_g.lock);
     return label;
@@ -92,12 +117,14 @@ const char *agent_object_queue(const void *pointer)
 
 agent_ctx *agent_ctx_new(int64_t value, uint32_t handler)
 {
+    assert(value >= CM_LIMIT_INFO_MIN && value <= CM_LIMIT_INFO_MAX);
     agent_ctx *c = calloc(1, sizeof *c);
     if (c == NULL) agent_exit(3);
     c->value = value;
     c->port_id = -1;
     c->handler = handler;
     agent_mutex_lock(agent_g.lock);
+    assert(handler == AGENT_NONE || handler < agent_g.program_count);
     c->next = agent_g.contexts;
     agent_g.contexts = c;
     agent_mutex_unlock(agent_g.lock);
@@ -131,10 +158,12 @@ agent_queue *agent_queue_find(const char *name)
 
 CFStringRef agent_mode_string(const char *name)
 {
+    assert(agent_g.mode_count <= AGENT_MAX_MODES);
     if (name == NULL) return NULL;
     if (strcmp(name, "default") == 0) return kCFRunLoopDefaultMode;
     if (strcmp(name, "common") == 0) return kCFRunLoopCommonModes;
     for (uint32_t i = 0; i < agent_g.mode_count; i++) {
+        assert(agent_g.modes[i].string != NULL); /* declare_modes made each */
         if (strcmp(agent_g.modes[i].name, name) == 0) return agent_g.modes[i].string;
     }
     return NULL;
@@ -148,6 +177,7 @@ CFStringRef agent_mode_string(const char *name)
  */
 bool agent_blob_append(uint32_t id, const uint8_t *bytes, size_t len)
 {
+    assert(bytes != NULL || len == 0);
     if (id >= AGENT_MAX_BLOBS) return false;
     agent_mutex_lock(agent_g.lock);
     agent_blob *b = &agent_g.blobs[id];
@@ -162,13 +192,16 @@ bool agent_blob_append(uint32_t id, const uint8_t *bytes, size_t len)
         if (id >= agent_g.blob_count) agent_g.blob_count = id + 1;
     }
     assert(agent_g.blob_bytes <= CM_LIMIT_SCENARIO_BYTES);
+    assert(b->len <= CM_LIMIT_VALUE_BYTES && agent_g.blob_count <= AGENT_MAX_BLOBS);
     agent_mutex_unlock(agent_g.lock);
     return grown != NULL;
 }
 
 bool agent_blob_get(uint32_t id, const uint8_t **bytes, size_t *len)
 {
+    assert(bytes != NULL && len != NULL);
     agent_mutex_lock(agent_g.lock);
+    assert(agent_g.blob_count <= AGENT_MAX_BLOBS);
     bool ok = id < agent_g.blob_count && agent_g.blobs[id].bytes != NULL;
     if (ok) {
         *bytes = agent_g.blobs[id].bytes;
@@ -230,8 +263,10 @@ static agent_signal *signal_get(const char *name)
 /* A signal step is about to raise name: its slot exists (false when the table is full). */
 bool agent_signal_reserve(const char *name)
 {
+    assert(name != NULL);
     agent_mutex_lock(agent_g.lock);
     agent_signal *sig = signal_get(name);
+    assert(agent_g.signal_count <= AGENT_MAX_SIGNALS);
     agent_mutex_unlock(agent_g.lock);
     return sig != NULL;
 }
@@ -240,8 +275,10 @@ bool agent_signal_reserve(const char *name)
  * when a waiter of this process ends the process at once): its waiters here see it now. */
 bool agent_signal_raise(const char *name)
 {
+    assert(name != NULL);
     agent_mutex_lock(agent_g.lock);
     agent_signal *sig = signal_get(name);
+    assert(agent_g.signal_count <= AGENT_MAX_SIGNALS);
     if (sig != NULL && sig->local < UINT32_MAX) sig->local++;
     agent_mutex_broadcast(agent_g.lock);
     agent_mutex_unlock(agent_g.lock);
@@ -251,8 +288,10 @@ bool agent_signal_raise(const char *name)
 /* The runner says how often other processes raised it (a total: lines may repeat). */
 bool agent_signal_set_remote(const char *name, uint32_t count)
 {
+    assert(name != NULL);
     agent_mutex_lock(agent_g.lock);
     agent_signal *sig = signal_get(name);
+    assert(agent_g.signal_count <= AGENT_MAX_SIGNALS);
     if (sig != NULL && count > sig->remote) sig->remote = count;
     agent_mutex_broadcast(agent_g.lock);
     agent_mutex_unlock(agent_g.lock);
@@ -262,6 +301,7 @@ bool agent_signal_set_remote(const char *name, uint32_t count)
 /* Blocks the calling scenario thread until the signal's total reaches count, or timeout. */
 bool agent_signal_wait(const char *name, uint32_t count, int64_t timeout_ns)
 {
+    assert(name != NULL);
     assert(count >= 1 && timeout_ns >= 0);
     int64_t deadline_ns = timeout_ns >= INT64_MAX - agent_now_ns() ? INT64_MAX : agent_now_ns() + timeout_ns;
     bool reached = false;

@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "conf_runner.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 
 bool conf_installed_path(const char *rel, const char *file, char *path, size_t cap)
 {
+    assert(rel != NULL && file != NULL);
+    assert(path != NULL && cap > 0);
     char dir[4096];
     if (!conf_self_dir(dir, sizeof dir)) return false;
     int n = snprintf(path, cap, "%s/%s%s%s", dir, rel, file[0] ? "/" : "", file);
@@ -32,6 +35,9 @@ bool conf_installed_path(const char *rel, const char *file, char *path, size_t c
 static bool find_agent(const char *file, const char *built, char *path, size_t cap, char *why,
                        size_t why_cap)
 {
+    assert(file != NULL && file[0] != '\0');
+    assert(path != NULL && cap > 0);
+    assert(why != NULL && why_cap > 0);
     const char *dir = getenv("PORTSIM_AGENT_DIR");
     if (dir != NULL && dir[0] != '\0') {
         snprintf(path, cap, "%s/%s", dir, file);
@@ -150,6 +156,8 @@ static void copy_text(char *dst, size_t cap, const char *src)
 
 bool conf_agent_info_read(const conf_msg *hello, conf_agent_info *info, char *err, size_t cap)
 {
+    assert(hello != NULL && info != NULL);
+    assert(err != NULL && cap > 0);
     memset(info, 0, sizeof *info);
     if (hello->type != CONF_MSG_HELLO) return snprintf(err, cap, "the first line was not hello"), false;
     int64_t version = conf_msg_int(hello, "protocol", 0);
@@ -189,11 +197,15 @@ bool conf_agent_info_read(const conf_msg *hello, conf_agent_info *info, char *er
     }
     /* The runner itself sees processes start, crash and exit. */
     info->events |= UINT64_C(1) << SIM_EV_START | UINT64_C(1) << SIM_EV_CRASH | UINT64_C(1) << SIM_EV_EXIT;
+    assert(conf_agent_info_validate(info)); /* exit: the clock and world checks above */
     return true;
 }
 
 uint32_t conf_scenario_needs(const sim_scenario *sc)
 {
+    assert(sc != NULL);
+    assert(sc->step_count == 0 || sc->steps != NULL);
+    assert(sc->process_count == 0 || sc->processes != NULL);
     uint32_t needs = 0;
     for (uint32_t i = 0; i < sc->step_count; i++) {
         const sim_step *s = &sc->steps[i];
@@ -219,6 +231,7 @@ uint32_t conf_scenario_needs(const sim_scenario *sc)
         }
     }
     if (sc->service_count > 0) needs |= CONF_CAPF_MACH_SERVICES;
+    assert((needs & ~(uint32_t)0xffu) == 0); /* exit: only CONF_CAPF_* bits */
     return needs;
 }
 
@@ -226,6 +239,7 @@ uint32_t conf_scenario_needs(const sim_scenario *sc)
 
 void conf_options_default(conf_options *o)
 {
+    assert(o != NULL);
     memset(o, 0, sizeof *o);
     o->time_scale = 1.0;
     o->tol_abs_ns = 15 * CM_NS_PER_MS;
@@ -237,10 +251,14 @@ void conf_options_default(conf_options *o)
     o->max_duration_ns = 60 * CM_NS_PER_S;
     o->handshake_ns = 10 * CM_NS_PER_S;
     o->timeout_multiplier = 1.0;
+    /* exit: valid once the caller picks a backend */
+    assert(o->time_scale > 0 && o->repeat > 0 && o->timeout_multiplier > 0);
 }
 
 int64_t conf_tolerance_ns(const conf_options *o, int64_t duration_ns)
 {
+    assert(o != NULL);
+    assert(o->tol_rel >= 0 && o->tol_abs_ns >= 0);
     if (duration_ns == CM_DURATION_FOREVER || duration_ns < 0) duration_ns = 0;
     double rel = o->tol_rel * (double)duration_ns;
     double abs = (double)o->tol_abs_ns / (o->time_scale > 0 ? o->time_scale : 1.0);

@@ -24,6 +24,7 @@
 #include "sim_load.h"
 #include "sim_yaml.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,8 @@ static const sim_ynode *ynode(const sim_ydoc *d, uint32_t i)
 /* The value of a key in a map node, or SIM_NONE. */
 static uint32_t ymap_get(const sim_ydoc *d, uint32_t map, const char *key)
 {
+    assert(d != NULL);
+    assert(key != NULL && key[0] != '\0');
     const sim_ynode *m = ynode(d, map);
     if (m->type != SIM_Y_MAP) return SIM_NONE;
     for (uint32_t k = m->first; k != SIM_NONE;) {
@@ -57,6 +60,8 @@ static const char *yscalar(const sim_ydoc *d, uint32_t i)
 
 static bool check_keys(const sim_ydoc *d, uint32_t map, const char *const *allowed, sim_diag *diag)
 {
+    assert(d != NULL && diag != NULL);
+    assert(allowed != NULL && allowed[0] != NULL);
     const sim_ynode *m = ynode(d, map);
     bool ok = true;
     for (uint32_t k = m->first; k != SIM_NONE;) {
@@ -75,6 +80,8 @@ static bool check_keys(const sim_ydoc *d, uint32_t map, const char *const *allow
 
 static bool read_rules(const sim_ydoc *d, uint32_t node, conf_expect_entry *e, sim_diag *diag)
 {
+    assert(d != NULL && diag != NULL);
+    assert(e != NULL && e->rules == NULL && e->rule_count == 0);
     const sim_ynode *seq = ynode(d, node);
     if (seq->type != SIM_Y_SEQ) {
         sim_diag_error(diag, seq->line, seq->col, "rules: a list such as [R9, R62]");
@@ -95,6 +102,8 @@ static bool read_rules(const sim_ydoc *d, uint32_t node, conf_expect_entry *e, s
 
 static bool read_entry(const sim_ydoc *d, uint32_t node, conf_expect_entry *e, sim_diag *diag)
 {
+    assert(d != NULL && diag != NULL);
+    assert(e != NULL);
     static const char *const keys[] = {"scenario", "line", "message", "status", "rules", "reason", NULL};
     const sim_ynode *n = ynode(d, node);
     memset(e, 0, sizeof *e);
@@ -155,8 +164,27 @@ static bool read_entry(const sim_ydoc *d, uint32_t node, conf_expect_entry *e, s
     return ok;
 }
 
+/* A loaded file's entries are complete: the loader refuses a file otherwise (each entry has
+ * a scenario, a status and a reason; only line entries have a message). O(entries): it runs
+ * once per scenario, not per step. */
+static bool expect_validate(const conf_expectations *e)
+{
+    if (e == NULL || (e->count > 0 && e->entries == NULL)) return false;
+    for (uint32_t i = 0; i < e->count; i++) {
+        const conf_expect_entry *x = &e->entries[i];
+        if (x->scenario == NULL || x->reason == NULL) return false;
+        if (x->status < CONF_EXPECT_FAIL || x->status > CONF_EXPECT_SKIP) return false;
+        if (x->rule_count > 0 && x->rules == NULL) return false;
+        if (x->message != NULL && x->line == 0) return false;
+        if (x->hits > x->runs) return false;
+    }
+    return true;
+}
+
 bool conf_expect_load(const char *path, conf_expectations *out, sim_diag *diag)
 {
+    assert(path != NULL);
+    assert(out != NULL && diag != NULL);
     memset(out, 0, sizeof *out);
     out->path = sim_strdup(path);
     uint8_t *bytes = NULL;
@@ -190,11 +218,14 @@ bool conf_expect_load(const char *path, conf_expectations *out, sim_diag *diag)
         }
     }
     sim_ydoc_fini(&doc);
+    assert(!ok || expect_validate(out)); /* exit: a loaded file is complete */
     return ok;
 }
 
 void conf_expect_free(conf_expectations *e)
 {
+    assert(e != NULL);
+    assert(e->count == 0 || e->entries != NULL);
     for (uint32_t i = 0; i < e->count; i++) {
         conf_expect_entry *x = &e->entries[i];
         free(x->scenario);
@@ -224,6 +255,8 @@ const conf_expect_entry *conf_expect_skip(const conf_expectations *e, const sim_
 
 static void rules_text(const conf_expect_entry *x, char *buf, size_t cap)
 {
+    assert(x != NULL && (x->rule_count == 0 || x->rules != NULL));
+    assert(buf != NULL && cap > 0);
     size_t n = 0;
     buf[0] = '\0';
     for (uint32_t r = 0; r < x->rule_count && n + 8 < cap; r++) {
@@ -234,6 +267,8 @@ static void rules_text(const conf_expect_entry *x, char *buf, size_t cap)
 
 static void drop_failure(sim_result *r, uint32_t index)
 {
+    assert(r != NULL);
+    assert(index < r->failure_count);
     sim_failure *f = &r->failures[index];
     free(f->message);
     free(f->expected);
@@ -253,6 +288,8 @@ static void refresh_step_flags(sim_result *r)
 /* Line entries: failures at their line become notes. */
 static void apply_lines(conf_expectations *e, const sim_scenario *sc, sim_result *o)
 {
+    assert(expect_validate(e));
+    assert(sc != NULL && o != NULL);
     sim_result *r = o;
     for (uint32_t i = 0; i < e->count; i++) {
         conf_expect_entry *x = &e->entries[i];
@@ -287,6 +324,9 @@ static void apply_lines(conf_expectations *e, const sim_scenario *sc, sim_result
 
 void conf_expect_apply(conf_expectations *e, const sim_scenario *sc, sim_result *o)
 {
+    assert(sc != NULL && o != NULL);
+    assert(sim_result_validate(o));
+    assert(e == NULL || expect_validate(e));
     sim_result *r = o;
     if (e == NULL || r->verdict == SIM_VERDICT_SKIP || r->verdict == SIM_VERDICT_ERROR) return;
     for (uint32_t i = 0; i < e->count; i++) e->entries[i].runs += for_scenario(&e->entries[i], sc);
@@ -297,6 +337,7 @@ void conf_expect_apply(conf_expectations *e, const sim_scenario *sc, sim_result 
         if (x->line == 0 && x->status != CONF_EXPECT_SKIP && for_scenario(x, sc)) whole = x;
     }
     r->verdict = r->failure_count > 0 ? SIM_VERDICT_FAIL : SIM_VERDICT_PASS;
+    assert(sim_result_validate(r)); /* the line entries kept the result consistent */
     if (whole == NULL) return;
     char rules[96];
     rules_text(whole, rules, sizeof rules);

@@ -33,6 +33,8 @@
 /* A formatted note on a result (notes are remarks, never failures). */
 void conf_result_note(sim_result *r, const char *fmt, ...)
 {
+    assert(r != NULL);
+    assert(fmt != NULL);
     char text[600];
     va_list ap;
     va_start(ap, fmt);
@@ -43,6 +45,8 @@ void conf_result_note(sim_result *r, const char *fmt, ...)
 
 static void put_word(base_buf *b, const char *s)
 {
+    assert(b != NULL);
+    assert(s != NULL);
     bool plain = s[0] != '\0' && s[0] != '-';
     for (const char *p = s; *p && plain; p++) {
         char c = *p;
@@ -66,6 +70,8 @@ static void put_word(base_buf *b, const char *s)
 
 static char *replay_command(const sim_scenario *sc, const conf_options *opt)
 {
+    assert(sc != NULL && sc->file != NULL);
+    assert(opt != NULL && opt->backend != NULL);
     base_buf b;
     base_buf_init(&b, 0);
     base_buf_puts(&b, "portsim conform ");
@@ -86,6 +92,10 @@ static char *replay_command(const sim_scenario *sc, const conf_options *opt)
 void conf_result_describe(const sim_scenario *sc, const conf_options *opt,
                           const conf_agent_info *info, sim_result *res)
 {
+    assert(sc != NULL && sc->file != NULL);
+    assert(opt != NULL && opt->backend != NULL);
+    assert(res != NULL && res->file == NULL); /* sim_result_init'ed, not yet described */
+    assert(info == NULL || conf_agent_info_validate(info));
     res->file = sim_strdup(sc->file);
     res->scenario = sc->name ? sim_strdup(sc->name) : NULL;
     res->line = sc->loc.line ? sc->loc.line : 1;
@@ -101,6 +111,7 @@ void conf_result_describe(const sim_scenario *sc, const conf_options *opt,
     res->strategy = info != NULL && info->world ? "fifo" : "real-time";
     res->profile = cm_profile_name(sim_scenario_profile_id(sc, opt->profile));
     res->replay = replay_command(sc, opt);
+    assert(res->line > 0 && res->col > 0); /* exit: a location a report can print */
 }
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -108,12 +119,15 @@ void conf_result_describe(const sim_scenario *sc, const conf_options *opt,
 static sim_failure *fail_at(sim_result *o, const sim_scenario *sc, uint8_t kind, uint32_t step,
                             sim_loc loc, const char *message, const char *expected, const char *observed)
 {
+    assert(o != NULL && sc != NULL);
+    assert(message != NULL);
     if (loc.line == 0) loc = step < sc->step_count ? sc->steps[step].loc : sc->loc;
     if (loc.line == 0) loc = (sim_loc){1, 1};
     sim_failure *f = sim_result_add_failure(o, kind, loc.line, loc.col ? loc.col : 1, message,
                                             expected, observed);
     if (f != NULL) f->step = step;
     if (step < o->step_count) o->steps[step].failed = true;
+    assert(f == NULL || (f->line > 0 && f->col > 0)); /* exit: sim_result_validate's failure */
     return f;
 }
 
@@ -125,6 +139,8 @@ static bool real_clock(const conf_agent_info *info)
 /* Executions of a step, in order. */
 static uint32_t exec_of_step(const conf_run *run, uint32_t step, uint32_t nth)
 {
+    assert(run != NULL);
+    assert(run->obs.exec_count == 0 || run->obs.execs != NULL);
     uint32_t n = 0;
     for (uint32_t i = 0; i < run->obs.exec_count; i++) {
         if (run->obs.execs[i].step != step) continue;
@@ -143,6 +159,8 @@ typedef struct deadline_set {
 
 static void add_deadline(deadline_set *d, int64_t ns, const char *what)
 {
+    assert(d != NULL && d->count <= 3);
+    assert(what != NULL);
     if (ns <= 0 || ns == CM_DURATION_FOREVER || ns == CM_DURATION_NAN || d->count >= 3) return;
     d->at[d->count] = ns;
     d->what[d->count++] = what;
@@ -153,6 +171,7 @@ static void add_deadline(deadline_set *d, int64_t ns, const char *what)
  * and -3/-4, have none (a run loop or a sleep ends at its deadline by design). */
 static deadline_set deadlines_of(const sim_step *s, int32_t status)
 {
+    assert(s != NULL);
     deadline_set d = {.count = 0};
     if (s->op != CM_OP_SEND) return d;
     bool two_way = s->mode.name != NULL;
@@ -164,6 +183,7 @@ static deadline_set deadlines_of(const sim_step *s, int32_t status)
     } else if (two_way && (status == CM_SUCCESS || status == CM_RECEIVE_TIMEOUT || status == CM_BECAME_INVALID)) {
         add_deadline(&d, s->t2_ns, "receive timeout");
     }
+    assert(d.count <= 1); /* exit: one deadline decides a status */
     return d;
 }
 
@@ -176,6 +196,9 @@ typedef struct margin {
 
 static margin margin_of(const sim_scenario *sc, const sim_exec *e)
 {
+    assert(sc != NULL && e != NULL);
+    assert(e->step < sc->step_count);         /* sim_obs_validate */
+    assert(e->end_ns >= e->start_ns);
     margin m = {.has = false};
     if (e->outcome != SIM_OUTCOME_RETURNED) return m;
     deadline_set d = deadlines_of(&sc->steps[e->step], e->value);
@@ -202,6 +225,8 @@ static bool margin_sensitive(const conf_options *opt, const margin *m)
 
 static void record_margins(const sim_scenario *sc, const conf_run *run, sim_result *o)
 {
+    assert(sc != NULL && run != NULL && o != NULL);
+    assert(o->step_count <= sc->step_count);
     for (uint32_t i = 0; i < run->obs.exec_count; i++) {
         const sim_exec *e = &run->obs.execs[i];
         margin m = margin_of(sc, e);
@@ -273,6 +298,9 @@ static void view_alternatives(view *v, uint32_t step, const conf_run *run, const
 static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, const conf_options *opt,
                       const conf_agent_info *info, sim_result *o)
 {
+    assert(v != NULL && sc != NULL && run != NULL && o != NULL);
+    assert(conf_agent_info_validate(info));
+    assert(run->step_flags == NULL || run->step_count == sc->step_count);
     memset(v, 0, sizeof *v);
     v->sc = *sc;
     size_t alt_total = 0, alt_used = 0;
@@ -350,6 +378,9 @@ static void view_free(view *v)
 static void check_elapsed(const sim_scenario *sc, const conf_run *run, const conf_options *opt,
                           sim_result *o, uint32_t step)
 {
+    assert(sc != NULL && run != NULL && opt != NULL && o != NULL);
+    assert(step < sc->step_count);
+    assert(sc->steps[step].expect != NULL && sc->steps[step].expect->has_elapsed);
     const sim_expect *x = sc->steps[step].expect;
     /* a signal's relay is the runner's latency, not the implementation's: kept out by widening
      * each window by the longest relay of this run (0 without signals between processes) */
@@ -407,6 +438,8 @@ static void check_elapsed(const sim_scenario *sc, const conf_run *run, const con
 
 static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allowed *a)
 {
+    assert(sc != NULL && a != NULL);
+    assert(step < sc->step_count);
     base_buf b;
     base_buf_init(&b, 0);
     sim_result_type type = sim_op_result_type(sc->steps[step].op);
@@ -422,6 +455,8 @@ static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allo
 static void check_allowed(const sim_scenario *sc, const conf_model *model, const conf_run *run,
                           const conf_options *opt, sim_result *o)
 {
+    assert(sc != NULL && run != NULL && opt != NULL && o != NULL);
+    assert(conf_model_validate(model, sc));
     for (uint32_t step = 0; step < sc->step_count; step++) {
         uint8_t flags = run->step_flags != NULL ? run->step_flags[step] : 0;
         if (flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED)) continue;
@@ -480,6 +515,8 @@ static void check_allowed(const sim_scenario *sc, const conf_model *model, const
 static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_options *opt, sim_result *o,
                         uint32_t count)
 {
+    assert(sc != NULL && run != NULL && opt != NULL && o != NULL);
+    assert(count <= o->failure_count);
     for (uint32_t i = 0; i < count && i < o->failure_count; i++) {
         sim_failure *f = &o->failures[i];
         if (f->step == SIM_RESULT_NONE || f->execution == SIM_RESULT_NONE || f->step >= sc->step_count) continue;
@@ -505,6 +542,8 @@ static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_
 
 static void run_failures(const sim_scenario *sc, const conf_run *run, sim_result *o)
 {
+    assert(sc != NULL && run != NULL && o != NULL);
+    assert(run->issue_count == 0 || run->issues != NULL);
     for (uint32_t i = 0; i < run->issue_count; i++) {
         const conf_issue *is = &run->issues[i];
         sim_failure *f = fail_at(o, sc, is->kind, is->step, is->step < sc->step_count ? sc->steps[is->step].loc : sc->loc,
@@ -529,8 +568,11 @@ static void run_failures(const sim_scenario *sc, const conf_run *run, sim_result
 void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run *run,
                 const conf_options *opt, const conf_agent_info *info, sim_result *out)
 {
-    assert(sc != NULL && run != NULL && out != NULL && conf_model_validate(model, sc));
-    assert(conf_options_validate(opt) && conf_agent_info_validate(info));
+    assert(sc != NULL && run != NULL && out != NULL);
+    assert(conf_model_validate(model, sc));
+    assert(conf_options_validate(opt));
+    assert(conf_agent_info_validate(info));
+    assert(sim_obs_validate(&run->obs, sc)); /* conf_observer_finish's output */
     sim_result_init(out);
     sim_result *res = out;
     conf_result_describe(sc, opt, info, res);

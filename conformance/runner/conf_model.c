@@ -14,7 +14,8 @@
 
 bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_model *out)
 {
-    assert(sc != NULL && opt != NULL && out != NULL);
+    assert(sc != NULL && out != NULL);
+    assert(conf_options_validate(opt));
     sim_allowed_plan plan = sim_allowed_plan_default();
     plan.profile = opt->profile;
     plan.seed = opt->seed;

@@ -18,6 +18,7 @@
  */
 #include "conf_runner.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,8 @@ void conf_observer_fini(conf_observer *o)
 
 conf_rec *conf_observer_add(conf_observer *o)
 {
+    assert(o != NULL && o->sc != NULL);
+    assert(o->count <= o->capacity && o->capacity <= MAX_RECORDS);
     if (o->count == o->capacity) {
         uint32_t cap = o->capacity ? o->capacity * 2 : 256;
         conf_rec *grown = cap <= MAX_RECORDS ? realloc(o->recs, cap * sizeof *grown) : NULL;
@@ -68,6 +71,8 @@ static bool digest_matches(const sim_data *d, int64_t size, uint64_t digest)
 
 sim_data conf_resolve_digest(const sim_scenario *sc, int64_t size, uint64_t digest)
 {
+    assert(sc != NULL);
+    assert(size >= 0 && size <= CM_LIMIT_SIZE_BYTES);
     for (uint32_t i = 0; i < sc->step_count; i++) {
         const sim_step *s = &sc->steps[i];
         if (digest_matches(&s->data, size, digest)) return s->data;
@@ -118,8 +123,20 @@ static uint64_t exec_key(uint16_t agent, int64_t exec)
     return k == 0 ? 1 : k;
 }
 
+/* A record the session made: a known kind, a step of the scenario or none (calls and returns
+ * always name one, checked when the agent's line was read). */
+static bool rec_validate(const conf_observer *o, const conf_rec *r)
+{
+    if (o == NULL || r == NULL || r->kind < CONF_REC_CALL || r->kind > CONF_REC_DEATH) return false;
+    if (r->step != SIM_NONE && r->step >= o->sc->step_count) return false;
+    if ((r->kind == CONF_REC_CALL || r->kind == CONF_REC_RETURN) && r->step == SIM_NONE) return false;
+    return r->order < o->next_order;
+}
+
 static exec_slot *slot_find(replay *r, uint64_t key, bool insert)
 {
+    assert(r != NULL && key != 0); /* 0 marks an empty slot */
+    assert(r->slot_cap > 0 && (r->slot_cap & (r->slot_cap - 1)) == 0);
     uint64_t h = key * UINT64_C(0xff51afd7ed558ccd);
     for (uint32_t i = 0; i < r->slot_cap; i++) {
         exec_slot *s = &r->slots[(h + i) & (r->slot_cap - 1)];
@@ -139,6 +156,8 @@ static void anomaly(replay *r, const conf_rec *rec, uint64_t seq, const char *no
 
 static void on_call(replay *r, const conf_rec *rec, uint64_t seq)
 {
+    assert(rec_validate(r->o, rec) && rec->kind == CONF_REC_CALL);
+    assert(rec->step < r->o->sc->step_count); /* the session checked the ref */
     uint64_t key = exec_key(rec->agent, rec->exec);
     exec_slot *slot = slot_find(r, key, true);
     if (slot == NULL || slot->key != 0) {
@@ -155,6 +174,8 @@ static void on_call(replay *r, const conf_rec *rec, uint64_t seq)
 
 static void on_return(replay *r, const conf_rec *rec, uint64_t seq)
 {
+    assert(rec_validate(r->o, rec) && rec->kind == CONF_REC_RETURN);
+    assert(rec->step < r->o->sc->step_count); /* the step of an open call */
     exec_slot *slot = slot_find(r, exec_key(rec->agent, rec->exec), false);
     if (slot == NULL || r->obs->execs[slot->exec].outcome != SIM_OUTCOME_OPEN) {
         anomaly(r, rec, seq, "a return without an open call");
@@ -182,6 +203,8 @@ static void on_return(replay *r, const conf_rec *rec, uint64_t seq)
 /* Open calls of a dead process (world: by process; else by the agent that died) end killed. */
 static void close_killed(replay *r, const conf_rec *rec, uint64_t seq)
 {
+    assert(rec_validate(r->o, rec));
+    assert(r->callout_count <= r->callout_cap);
     for (uint32_t i = 0; i < r->slot_cap; i++) {
         exec_slot *s = &r->slots[i];
         if (s->key == 0) continue;
@@ -202,6 +225,9 @@ static void close_killed(replay *r, const conf_rec *rec, uint64_t seq)
 
 static void track_callout(replay *r, const conf_rec *rec, uint32_t index)
 {
+    assert(rec->ev_kind == SIM_EV_CALLOUT || rec->ev_kind == SIM_EV_CALLOUT_DONE);
+    assert(index < r->obs->event_count);
+    assert(r->callout_count <= r->callout_cap);
     if (rec->ev_kind == SIM_EV_CALLOUT) {
         if (r->callout_count == r->callout_cap) {
             uint32_t cap = r->callout_cap ? r->callout_cap * 2 : 32;
@@ -227,6 +253,8 @@ static void track_callout(replay *r, const conf_rec *rec, uint32_t index)
 
 static void on_event(replay *r, const conf_rec *rec, uint64_t seq)
 {
+    assert(rec_validate(r->o, rec));
+    assert(rec->kind != CONF_REC_CALL && rec->kind != CONF_REC_RETURN);
     sim_event e = {.kind = rec->ev_kind, .flags = rec->ev_flags, .process = rec->process,
                    .thread = rec->thread, .time_ns = rec->t_ns, .seq = seq, .port = rec->port,
                    .msgid = rec->msgid, .convid = rec->convid, .code = rec->code, .msg = rec->msg,
@@ -245,6 +273,8 @@ static void on_event(replay *r, const conf_rec *rec, uint64_t seq)
 
 void conf_observer_finish(conf_observer *o, bool world, int64_t end_ns, sim_obs *obs)
 {
+    assert(o != NULL && o->sc != NULL && obs != NULL);
+    assert(o->count <= o->capacity);
     sim_obs_init(obs);
     if (o->count > 1) qsort(o->recs, o->count, sizeof *o->recs, rec_cmp);
     replay r = {.o = o, .obs = obs, .world = world};
@@ -280,4 +310,5 @@ void conf_observer_finish(conf_observer *o, bool world, int64_t end_ns, sim_obs 
     obs->end_ns = end_ns;
     free(r.slots);
     free(r.callouts);
+    assert(obs->failed || sim_obs_validate(obs, o->sc)); /* exit: what sim_check asserts */
 }

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "conf_runner.h"
 
+#include <assert.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,7 @@ void conf_platform_child_setup(void)
 /* The folder of the running executable, from /proc/self/exe. */
 bool conf_self_dir(char *dir, size_t cap)
 {
+    assert(dir != NULL);
     if (cap < 2) return false;
     ssize_t n = readlink("/proc/self/exe", dir, cap - 1);
     if (n <= 0 || (size_t)n >= cap - 1) return false;
@@ -45,5 +47,6 @@ bool conf_self_dir(char *dir, size_t cap)
     char *slash = strrchr(dir, '/');
     if (slash == NULL) return false;
     *slash = '\0';
+    assert(dir[0] == '/' || dir[0] == '\0'); /* exit: the kernel gives an absolute path */
     return true;
 }

@@ -145,6 +145,34 @@ typedef struct session {
     uint32_t signal_total[CM_SIGNAL_MAX]; /* raises of each signal, all agents */
 } session;
 
+/* ---- invariants ------------------------------------------------------------------------ */
+
+/* A session past its set-up (run_init): its inputs, a positive time scale, at most
+ * MAX_AGENTS agents (one for a world), the faults not yet run. O(1). */
+static bool session_validate(const session *s)
+{
+    if (s == NULL || s->sc == NULL || s->model == NULL || s->opt == NULL || s->info == NULL) return false;
+    if (s->run == NULL || s->run->step_count != s->sc->step_count) return false;
+    if (!(s->scale > 0) || s->world != s->info->world) return false;
+    if (s->proc_count > MAX_AGENTS || (s->proc_count > 0 && s->procs == NULL)) return false;
+    if (s->world && s->proc_count > 1) return false;
+    return s->fault_order == NULL || (s->fault_due != NULL && s->fault_fired != NULL); /* planned together */
+}
+
+/* An agent as the session keeps it: its own slot, a scenario process (the world in a world
+ * session), a known state (done from a spawned one), buffers within their capacities. O(1):
+ * asserted on every line an agent sends. */
+static bool agent_validate(const session *s, const agent_proc *p)
+{
+    if (s == NULL || p == NULL || p->index >= s->proc_count || &s->procs[p->index] != p) return false;
+    if (s->world ? p->process != WORLD_PROCESS : p->process >= s->sc->process_count) return false;
+    if (p->state >= AG_STATE_COUNT || p->said > AG_SAID_EXIT || p->incarnation == 0) return false;
+    if (p->state == AG_DONE && (p->done_from == AG_NEW || p->done_from == AG_DONE)) return false;
+    if (p->out_off > p->out.len || p->out.len > p->out.capacity) return false;
+    if (p->open_count > p->open_cap || p->err_len > ERR_TAIL) return false;
+    return p->in_len <= CONF_JSON_MAX_LINE + READ_CHUNK;
+}
+
 /* ---- agent life cycle ----------------------------------------------------------------- */
 
 static void agent_set_state(agent_proc *p, agent_state to)
@@ -180,6 +208,9 @@ static bool agent_started(const agent_proc *p)
 void conf_run_issue(conf_run *r, uint8_t kind, uint32_t step, int64_t t_ns, const char *message,
                     const char *observed)
 {
+    assert(r != NULL && message != NULL);
+    assert(r->issue_count == 0 || r->issues != NULL);
+    assert(step == SIM_NONE || step < r->step_count);
     conf_issue *grown = realloc(r->issues, ((size_t)r->issue_count + 1) * sizeof *grown);
     if (grown == NULL) return;
     r->issues = grown;
@@ -201,11 +232,14 @@ static void issue(session *s, const agent_proc *p, bool fatal, const char *fmt, 
 
 static void issue(session *s, const agent_proc *p, bool fatal, const char *fmt, ...)
 {
+    assert(s != NULL && fmt != NULL);
+    assert(p == NULL || agent_validate(s, p));
     char text[768];
     int n = 0;
     if (p != NULL) {
         n = snprintf(text, sizeof text, "agent for %s%s (incarnation %u): ", p->process == WORLD_PROCESS ? "" : "process ",
                      proc_name(s, p), p->incarnation);
+        assert(n > 0 && (size_t)n < sizeof text); /* names are within CM_LIMIT_NAME_BYTES */
     }
     va_list ap;
     va_start(ap, fmt);
@@ -236,8 +270,11 @@ static void issue(session *s, const agent_proc *p, bool fatal, const char *fmt, 
 
 static void queue_bytes(session *s, agent_proc *p, const char *bytes, size_t len)
 {
+    assert(agent_validate(s, p));
+    assert(bytes != NULL && len > 0);
     base_buf_append(&p->out, bytes, len);
     if (p->out.failed) issue(s, p, true, "the runner ran out of memory");
+    assert(p->out.failed || p->out.len <= p->out.capacity);
 }
 
 static void line_begin(session *s, const char *type)
@@ -256,18 +293,21 @@ static void log_line(const session *s, const agent_proc *p, const char *arrow, c
 
 static void line_end(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
     size_t len = 0;
     const char *line = base_jw_end(&s->w, &len);
     if (line == NULL) {
         issue(s, p, true, "the runner could not encode a protocol line (too long?)");
         return;
     }
+    assert(len > 0 && len <= CONF_JSON_MAX_LINE && line[len - 1] == '\n'); /* conf_jw_end's */
     log_line(s, p, "<-", line, len);
     queue_bytes(s, p, line, len);
 }
 
 static void flush_out(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
     while (p->out_off < p->out.len && p->child.in_fd >= 0) {
         ssize_t n = write(p->child.in_fd, p->out.data + p->out_off, p->out.len - p->out_off);
         if (n > 0) {
@@ -284,12 +324,15 @@ static void flush_out(session *s, agent_proc *p)
         base_buf_clear(&p->out);
     }
     (void)s;
+    assert(p->out_off <= p->out.len); /* exit: what is left is still queued */
 }
 
 /* ---- steps and data -------------------------------------------------------------------------- */
 
 static const char *mode_name(const sim_scenario *sc, uint32_t index)
 {
+    assert(sc != NULL);
+    assert(sc->mode_count == 0 || sc->modes != NULL);
     if (index == SIM_NONE) return NULL;
     if (index == CM_MODE_DEFAULT) return "default";
     if (index == CM_MODE_COMMON) return "common";
@@ -298,6 +341,8 @@ static const char *mode_name(const sim_scenario *sc, uint32_t index)
 
 static conf_data data_of(const sim_data *d, uint32_t blob)
 {
+    assert(d != NULL);
+    assert(blob == SIM_NONE || (d->kind == SIM_DATA_BYTES && d->len > CONF_DATA_INLINE_MAX)); /* blob_for */
     if (blob != SIM_NONE) return (conf_data){.kind = CONF_DATA_BLOB, .blob = blob};
     switch (d->kind) {
     case SIM_DATA_BYTES:
@@ -309,15 +354,20 @@ static conf_data data_of(const sim_data *d, uint32_t blob)
 
 static int64_t scaled(const session *s, int64_t ns)
 {
+    assert(s != NULL && s->scale > 0);
     if (ns == CM_DURATION_FOREVER || ns == CM_DURATION_NAN) return ns;
     double v = (double)ns * s->scale;
     if (v >= 9.0e18) return CM_DURATION_FOREVER - 1;
     if (v <= -9.0e18) return CM_DURATION_NAN + 1;
+    assert((v >= 0) == (ns >= 0)); /* exit: scaling keeps the sign (positive scale) */
     return (int64_t)v;
 }
 
 static conf_step step_of(const session *s, uint32_t index)
 {
+    assert(session_validate(s));
+    assert(index < s->sc->step_count);
+    assert(s->blob_data != NULL && s->blob_name != NULL); /* plan_blobs */
     const sim_scenario *sc = s->sc;
     const sim_step *st = &sc->steps[index];
     conf_step c;
@@ -355,6 +405,7 @@ static conf_step step_of(const session *s, uint32_t index)
     c.echo = st->op == CM_OP_REPLY && (st->flags & CM_OPF_REPLY_ECHO);
     c.signal = st->signal.name;
     c.count = st->count;
+    assert(c.op != CONF_OP_NONE && c.op < CONF_OP_COUNT); /* every operation has a keyword */
     if (st->has_when) { /* inline: the loader keeps when data within CONF_DATA_INLINE_MAX */
         c.when = (uint8_t)((st->when.has_msgid ? CM_WHEN_MSGID : 0) | (st->when.has_data ? CM_WHEN_DATA : 0) |
                            (st->when.has_size ? CM_WHEN_SIZE : 0));
@@ -372,6 +423,8 @@ static uint32_t blob_for(session *s, const sim_data *d)
 
 static bool plan_blobs(session *s)
 {
+    assert(s != NULL && s->sc != NULL);
+    assert(s->blob_data == NULL && s->blob_count == 0); /* planned once */
     const sim_scenario *sc = s->sc;
     s->blob_data = malloc(((size_t)sc->step_count + 1) * sizeof *s->blob_data);
     s->blob_name = malloc(((size_t)sc->step_count + 1) * sizeof *s->blob_name);
@@ -380,11 +433,15 @@ static bool plan_blobs(session *s)
         s->blob_data[i] = blob_for(s, &sc->steps[i].data);
         s->blob_name[i] = blob_for(s, &sc->steps[i].name);
     }
+    assert(s->blob_count <= 2 * sc->step_count);
     return true;
 }
 
 static void send_blob(session *s, agent_proc *p, uint32_t id, const sim_data *d)
 {
+    assert(agent_validate(s, p));
+    assert(id < s->blob_count);
+    assert(d != NULL && d->kind == SIM_DATA_BYTES && d->len > CONF_DATA_INLINE_MAX);
     for (size_t off = 0; off < d->len; off += CONF_CHUNK_MAX) {
         size_t n = d->len - off < CONF_CHUNK_MAX ? d->len - off : CONF_CHUNK_MAX;
         base_arena scratch;
@@ -402,6 +459,8 @@ static void send_blob(session *s, agent_proc *p, uint32_t id, const sim_data *d)
 
 static void send_blobs(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p) && p->state == AG_SPAWNED);
+    assert(s->blob_data != NULL && s->blob_name != NULL);
     for (uint32_t i = 0; i < s->sc->step_count; i++) {
         if (s->blob_data[i] != SIM_NONE) send_blob(s, p, s->blob_data[i], &s->sc->steps[i].data);
         if (s->blob_name[i] != SIM_NONE) send_blob(s, p, s->blob_name[i], &s->sc->steps[i].name);
@@ -412,6 +471,8 @@ static void send_blobs(session *s, agent_proc *p)
 
 static void send_hello(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
+    assert(p->state == AG_SPAWNED);
     line_begin(s, "hello");
     base_jw *w = &s->w;
     base_jw_key(w, "protocol");
@@ -438,6 +499,8 @@ static void send_hello(session *s, agent_proc *p)
 /* World agents get the scenario file itself, in chunks cut at UTF-8 character boundaries. */
 static void send_source(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p) && p->state == AG_SPAWNED);
+    assert(p->process == WORLD_PROCESS && s->world);
     uint8_t *bytes = NULL;
     size_t len = 0;
     sim_diag diag;
@@ -467,6 +530,9 @@ static void send_source(session *s, agent_proc *p)
 
 static void send_process(session *s, agent_proc *p, uint32_t process)
 {
+    assert(agent_validate(s, p) && p->state == AG_SPAWNED);
+    assert(process < s->sc->process_count);
+    assert(p->process == WORLD_PROCESS || p->process == process);
     const sim_process *proc = &s->sc->processes[process];
     base_jw *w = &s->w;
     line_begin(s, "process");
@@ -503,12 +569,14 @@ static const char *program_kind_word(uint8_t kind)
     case SIM_PROG_CALLBACK: return "callback";
     case SIM_PROG_TIMER: return "timer";
     case SIM_PROG_BLOCK: return "block";
-    default: return NULL;
+    default: assert(kind == SIM_PROG_THREAD); return NULL; /* sim_program_kind */
     }
 }
 
 static void send_programs(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
+    assert(p->state == AG_SPAWNED);
     for (uint32_t i = 0; i < s->sc->program_count; i++) {
         const sim_program *prog = &s->sc->programs[i];
         const char *kind = program_kind_word(prog->kind);
@@ -531,6 +599,9 @@ static void send_programs(session *s, agent_proc *p)
 
 static void send_commands(session *s, agent_proc *p, uint32_t process)
 {
+    assert(agent_validate(s, p) && p->state == AG_SPAWNED);
+    assert(process < s->sc->process_count);
+    assert(p->process == WORLD_PROCESS || p->process == process);
     const sim_process *proc = &s->sc->processes[process];
     int64_t id = 1;
     for (uint32_t t = 0; t < proc->thread_count; t++) {
@@ -559,6 +630,8 @@ static void send_commands(session *s, agent_proc *p, uint32_t process)
 
 static void send_declarations(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
+    assert(p->state == AG_SPAWNED && p->out.len == 0);
     send_hello(s, p);
     if (p->process == WORLD_PROCESS) send_source(s, p);
     send_blobs(s, p);
@@ -569,10 +642,12 @@ static void send_declarations(session *s, agent_proc *p)
     for (uint32_t q = 0; q < s->sc->process_count; q++) {
         if (p->process == WORLD_PROCESS || p->process == q) send_commands(s, p, q);
     }
+    assert(p->out.len > 0 || s->aborted); /* exit: at least the hello is queued */
 }
 
 static void send_start(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
     assert(p->state == AG_GREETED);
     line_begin(s, "start");
     base_jw_key(&s->w, "process");
@@ -606,6 +681,8 @@ static void send_start(session *s, agent_proc *p)
 
 static bool plan_agents(session *s)
 {
+    assert(session_validate(s));
+    assert(s->procs == NULL && s->proc_count == 0); /* planned once */
     const sim_scenario *sc = s->sc;
     uint32_t n = s->world ? 1 : sc->process_count;
     for (uint32_t f = 0; !s->world && f < sc->fault_count; f++) n += sc->faults[f].kind == CM_FAULT_RESTART;
@@ -621,6 +698,7 @@ static bool plan_agents(session *s)
     if (s->world) {
         s->procs[0] = (agent_proc){.index = 0, .process = WORLD_PROCESS, .incarnation = 1};
         s->proc_count = 1;
+        assert(agent_validate(s, &s->procs[0]));
         return true;
     }
     for (uint32_t p = 0; p < sc->process_count; p++) {
@@ -650,11 +728,15 @@ static bool plan_agents(session *s)
                                                .incarnation = next_incarnation[p]++, .start_ns = f->at_ns};
         s->proc_count++;
     }
+    assert(s->proc_count == n); /* exit: one agent per incarnation, each valid */
+    for (uint32_t i = 0; i < s->proc_count; i++) assert(agent_validate(s, &s->procs[i]));
     return true;
 }
 
 static void plan_end(session *s)
 {
+    assert(session_validate(s));
+    assert(s->model->end_ns >= 0);
     const conf_model *m = s->model;
     int64_t end = m->end_ns;
     if (!m->time_limited) {
@@ -662,12 +744,15 @@ static void plan_end(session *s)
         end += slack;
     }
     s->planned_end_ns = end;
+    assert(s->planned_end_ns >= m->end_ns);
 }
 
 /* ---- reading agents -------------------------------------------------------------------------- */
 
 static int64_t virtual_of(const session *s, const agent_proc *p, int64_t t)
 {
+    assert(agent_validate(s, p));
+    assert(s->scale > 0);
     switch (p->info.clock) {
     case CONF_CLOCK_VIRTUAL: return t;
     case CONF_CLOCK_LOCAL: t += p->sent_start_real_ns; break;
@@ -678,6 +763,8 @@ static int64_t virtual_of(const session *s, const agent_proc *p, int64_t t)
 
 static uint16_t process_of(const session *s, const agent_proc *p, const conf_msg *m, bool *ok)
 {
+    assert(agent_validate(s, p));
+    assert(m != NULL && ok != NULL);
     *ok = true;
     if (p->process != WORLD_PROCESS) return p->process;
     if (conf_msg_get(m, "process") == CONF_JSON_NONE) return UINT16_MAX; /* a world event */
@@ -692,6 +779,8 @@ static uint16_t process_of(const session *s, const agent_proc *p, const conf_msg
 /* Threads: a scenario thread's name, "queue:NAME" (that queue's worker), an index, or null. */
 static uint16_t thread_of(const session *s, uint16_t process, const conf_msg *m, bool *ok)
 {
+    assert(session_validate(s));
+    assert(m != NULL && ok != NULL);
     *ok = true;
     if (process >= s->sc->process_count) return UINT16_MAX;
     const sim_process *proc = &s->sc->processes[process];
@@ -715,6 +804,8 @@ static uint16_t thread_of(const session *s, uint16_t process, const conf_msg *m,
 
 static bool read_data(session *s, const conf_msg *m, uint32_t node, sim_data *out)
 {
+    assert(session_validate(s));
+    assert(m != NULL && out != NULL);
     base_arena scratch;
     base_arena_init(&scratch, 0);
     conf_data d;
@@ -738,15 +829,20 @@ static bool read_data(session *s, const conf_msg *m, uint32_t node, sim_data *ou
 
 static bool open_push(agent_proc *p, int64_t exec, uint32_t step)
 {
+    assert(p != NULL && p->open_count <= p->open_cap);
+    assert(step != SIM_NONE); /* on_call checked it */
     open_exec *grown = base_grow_array(p->open, &p->open_cap, p->open_count + 1, 32, sizeof *grown);
     if (grown == NULL) return false;
     p->open = grown;
     p->open[p->open_count++] = (open_exec){exec, step};
+    assert(p->open_count <= p->open_cap);
     return true;
 }
 
 static uint32_t open_take(agent_proc *p, int64_t exec)
 {
+    assert(p != NULL && p->open_count <= p->open_cap);
+    assert(p->open_count == 0 || p->open != NULL);
     for (uint32_t i = p->open_count; i > 0; i--) {
         if (p->open[i - 1].exec != exec) continue;
         uint32_t step = p->open[i - 1].step;
@@ -767,6 +863,8 @@ static int64_t port_id(const session *s, const agent_proc *p, int64_t id)
 
 static conf_rec *new_rec(session *s, agent_proc *p, uint8_t kind, int64_t t)
 {
+    assert(agent_validate(s, p));
+    assert(kind >= CONF_REC_CALL && kind <= CONF_REC_DEATH);
     conf_rec *r = conf_observer_add(&s->obs);
     if (r == NULL) {
         issue(s, p, true, "too many records");
@@ -776,11 +874,14 @@ static conf_rec *new_rec(session *s, agent_proc *p, uint8_t kind, int64_t t)
     r->agent = p->index;
     r->t_ns = virtual_of(s, p, t);
     if (r->t_ns > p->last_t_ns) p->last_t_ns = r->t_ns;
+    assert(r->step == SIM_NONE && r->order + 1 == s->obs.next_order); /* exit: the newest record */
     return r;
 }
 
 static void on_call(session *s, agent_proc *p, const conf_msg *m)
 {
+    assert(agent_validate(s, p) && agent_greeted(p));
+    assert(m != NULL && m->type == CONF_MSG_CALL);
     int64_t ref = conf_msg_int(m, "ref", -1);
     bool ok_p = true, ok_t = true;
     uint16_t process = process_of(s, p, m, &ok_p);
@@ -807,6 +908,9 @@ static void on_call(session *s, agent_proc *p, const conf_msg *m)
 /* The "result" of a return, as sim_exec's value/info/callback/data by the step's result type. */
 static bool read_result(session *s, const conf_msg *m, uint32_t step, conf_rec *r)
 {
+    assert(session_validate(s));
+    assert(step < s->sc->step_count);
+    assert(m != NULL && r != NULL && r->kind == CONF_REC_RETURN);
     const conf_jdoc *doc = &m->doc;
     uint32_t v = conf_msg_get(m, "result");
     uint8_t op = s->sc->steps[step].op;
@@ -864,6 +968,8 @@ static void arm_faults(session *s, uint32_t sig);
 
 static void relay_signal(session *s, agent_proc *p, uint32_t step, int64_t raised_t_ns)
 {
+    assert(agent_validate(s, p));
+    assert(step < s->sc->step_count);
     const sim_step *st = &s->sc->steps[step];
     assert(st->op == CM_OP_SIGNAL && st->signal.index < CM_SIGNAL_MAX);
     assert(!s->world);
@@ -914,6 +1020,8 @@ static void relay_end(session *s, agent_proc *p, int64_t ended_ns)
 
 static void on_return(session *s, agent_proc *p, const conf_msg *m)
 {
+    assert(agent_validate(s, p) && agent_greeted(p));
+    assert(m != NULL && m->type == CONF_MSG_RETURN);
     int64_t exec = conf_msg_int(m, "exec", -1);
     uint32_t step = open_take(p, exec);
     if (step == SIM_NONE) {
@@ -958,6 +1066,8 @@ static void on_return(session *s, agent_proc *p, const conf_msg *m)
 
 static int32_t reason_code(uint8_t kind, const char *reason, bool *ok)
 {
+    assert(ok != NULL);
+    assert(kind != SIM_EV_NONE && kind < SIM_EV_KIND_COUNT); /* on_event refused others */
     *ok = true;
     if (reason == NULL) return 0;
     if (kind == SIM_EV_CRASH) {
@@ -978,7 +1088,10 @@ static int32_t reason_code(uint8_t kind, const char *reason, bool *ok)
 
 static int32_t queue_code(const session *s, uint16_t process, const char *queue)
 {
+    assert(session_validate(s));
+    assert(s->sc->process_count >= 1);
     if (queue == NULL || strcmp(queue, "main") == 0) return 0;
+    if (process >= s->sc->process_count) return -1; /* a world event names no process */
     const sim_process *proc = &s->sc->processes[process];
     for (uint32_t q = 0; q < proc->queue_count; q++) {
         if (strcmp(proc->queues[q].name, queue) == 0) return (int32_t)q + 1;
@@ -988,6 +1101,9 @@ static int32_t queue_code(const session *s, uint16_t process, const char *queue)
 
 static bool fill_event(session *s, agent_proc *p, const conf_msg *m, conf_rec *r)
 {
+    assert(agent_validate(s, p));
+    assert(m != NULL && m->type == CONF_MSG_EVENT);
+    assert(r != NULL && r->kind == CONF_REC_EVENT && r->ev_kind != SIM_EV_NONE);
     const conf_jdoc *doc = &m->doc;
     int64_t v = 0;
     if (conf_json_int(doc, conf_msg_get(m, "port"), 0, INT64_MAX, &v)) r->port = port_id(s, p, v);
@@ -1043,6 +1159,8 @@ static bool fill_event(session *s, agent_proc *p, const conf_msg *m, conf_rec *r
 
 static void on_event(session *s, agent_proc *p, const conf_msg *m)
 {
+    assert(agent_validate(s, p) && agent_greeted(p));
+    assert(m != NULL && m->type == CONF_MSG_EVENT);
     const char *kind = conf_msg_str(m, "kind");
     uint8_t ev_kind = sim_event_kind_by_name(kind);
     bool ok_p = true, ok_t = true;
@@ -1064,6 +1182,8 @@ static void on_event(session *s, agent_proc *p, const conf_msg *m)
 
 static void on_hello(session *s, agent_proc *p, const conf_msg *m)
 {
+    assert(agent_validate(s, p));
+    assert(m != NULL && m->type == CONF_MSG_HELLO);
     char err[200];
     if (agent_greeted(p)) {
         issue(s, p, true, "a second hello");
@@ -1078,10 +1198,13 @@ static void on_hello(session *s, agent_proc *p, const conf_msg *m)
         return;
     }
     agent_set_state(p, AG_GREETED);
+    assert(conf_agent_info_validate(&p->info)); /* exit: conf_agent_info_read's */
 }
 
 static void on_end(session *s, agent_proc *p, const conf_msg *m)
 {
+    assert(agent_validate(s, p) && agent_greeted(p));
+    assert(m != NULL && m->type == CONF_MSG_END);
     if (p->process != WORLD_PROCESS) {
         issue(s, p, true, "sent end, which only world agents send");
         return;
@@ -1104,6 +1227,8 @@ static void on_end(session *s, agent_proc *p, const conf_msg *m)
 
 static void handle_line(session *s, agent_proc *p, const char *line, size_t len)
 {
+    assert(agent_validate(s, p));
+    assert(line != NULL && len > 0 && line[len - 1] == '\n'); /* read_out cuts at newlines */
     p->lines++;
     log_line(s, p, "->", line, len > 4096 ? 4096 : len);
     conf_msg m;
@@ -1137,6 +1262,8 @@ static void handle_line(session *s, agent_proc *p, const char *line, size_t len)
 /* Reads what the agent's stdout has; false at end of file. */
 static bool read_out(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
+    assert(agent_live(p) && p->child.out_fd >= 0);
     size_t cap = CONF_JSON_MAX_LINE + READ_CHUNK;
     if (p->in == NULL && (p->in = malloc(cap)) == NULL) {
         issue(s, p, true, "out of memory");
@@ -1164,11 +1291,14 @@ static bool read_out(session *s, agent_proc *p)
             p->skipping = true;
         }
     }
+    assert(p->in_len < CONF_JSON_MAX_LINE); /* exit: at most a partial line is kept */
     return true;
 }
 
 static void read_err(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
+    assert(p->child.err_fd >= 0);
     char buf[4096];
     for (int rounds = 0; rounds < 64; rounds++) {
         ssize_t n = read(p->child.err_fd, buf, sizeof buf);
@@ -1183,12 +1313,15 @@ static void read_err(session *s, agent_proc *p)
             p->err_tail[p->err_len++] = buf[i];
         }
     }
+    assert(p->err_len <= ERR_TAIL);
 }
 
 /* ---- agent deaths ------------------------------------------------------------------------------ */
 
 static void record_death(session *s, agent_proc *p, int32_t code, int64_t at_ns)
 {
+    assert(agent_validate(s, p));
+    assert(agent_started(p)); /* a process the runner saw start */
     conf_rec *r = conf_observer_add(&s->obs);
     if (r == NULL) return;
     r->kind = CONF_REC_DEATH;
@@ -1203,6 +1336,8 @@ static void record_death(session *s, agent_proc *p, int32_t code, int64_t at_ns)
 /* Drains what a dead agent wrote before it died. */
 static void drain(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
+    assert(agent_live(p));
     if (p->child.out_fd >= 0 && !p->eof) {
         while (!s->aborted && read_out(s, p)) {
             struct pollfd pfd = {.fd = p->child.out_fd, .events = POLLIN};
@@ -1215,12 +1350,14 @@ static void drain(session *s, agent_proc *p)
 
 static void kill_agent(session *s, agent_proc *p, int32_t crash_code, int64_t at_ns)
 {
+    assert(agent_validate(s, p));
     if (!agent_live(p)) return;
     int64_t killed_ns = conf_now_ns();
     conf_child_terminate(&p->child);
     drain(s, p);
     agent_set_state(p, AG_DONE);
     p->killed = true;
+    assert(p->child.exited && p->eof); /* exit: reaped, drained */
     if (crash_code >= 0 && agent_started(p) && !s->world) relay_end(s, p, killed_ns); /* a fault */
     if (crash_code >= 0 && agent_started(p) && p->said == AG_SAID_NOTHING) {
         record_death(s, p, crash_code, at_ns);
@@ -1230,6 +1367,8 @@ static void kill_agent(session *s, agent_proc *p, int32_t crash_code, int64_t at
 /* The agent's stdout closed: it exited or died by itself. */
 static void on_eof(session *s, agent_proc *p)
 {
+    assert(agent_validate(s, p));
+    assert(agent_live(p)); /* poll_agents skips done agents */
     p->eof = true;
     int64_t eof_ns = conf_now_ns();
     int64_t deadline = eof_ns + 2 * CM_NS_PER_S;
@@ -1241,6 +1380,7 @@ static void on_eof(session *s, agent_proc *p)
     if (p->child.err_fd >= 0) read_err(s, p);
     bool started = agent_started(p);
     agent_set_state(p, AG_DONE);
+    assert(p->child.exited); /* reaped or killed above */
     if (started && !s->world) relay_end(s, p, eof_ns);
     int64_t now_v = (int64_t)((double)(conf_now_ns() - s->epoch) / s->scale);
     if (p->said != AG_SAID_NOTHING || (s->world && s->world_ended)) return;
@@ -1258,6 +1398,8 @@ static void on_eof(session *s, agent_proc *p)
 
 static agent_proc *live_incarnation(session *s, uint32_t process)
 {
+    assert(session_validate(s) && !s->world);
+    assert(process < s->sc->process_count);
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *p = &s->procs[i];
         if (p->process == process && p->state == AG_RUNNING) return p;
@@ -1267,6 +1409,8 @@ static agent_proc *live_incarnation(session *s, uint32_t process)
 
 static agent_proc *next_incarnation(session *s, uint32_t process)
 {
+    assert(session_validate(s) && !s->world);
+    assert(process < s->sc->process_count);
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *p = &s->procs[i];
         if (p->process == process && !agent_started(p) && p->incarnation > 1) return p;
@@ -1289,6 +1433,8 @@ static int64_t fault_due(const session *s, uint32_t f)
 /* Faults due by now, in time order; returns the next pending fault's host time, or INT64_MAX. */
 static int64_t run_faults(session *s, int64_t now)
 {
+    assert(session_validate(s));
+    assert(s->fault_order != NULL);
     const sim_scenario *sc = s->sc;
     int64_t next_ns = INT64_MAX;
     for (uint32_t i = 0; !s->world && i < sc->fault_count; i++) {
@@ -1339,6 +1485,8 @@ static bool faults_pending(const session *s)
 
 static bool all_done(const session *s)
 {
+    assert(session_validate(s));
+    assert(s->proc_count >= 1);
     if (s->world) return s->procs[0].state == AG_DONE || s->world_ended;
     if (faults_pending(s)) return false;
     for (uint32_t i = 0; i < s->proc_count; i++) {
@@ -1354,6 +1502,8 @@ static bool all_done(const session *s)
 /* Returns how many descriptors were ready (0: the timeout passed). */
 static int poll_agents(session *s, int timeout_ms)
 {
+    assert(session_validate(s));
+    assert(timeout_ms >= 0);
     struct pollfd fds[POLL_SLOTS];
     agent_proc *owner[POLL_SLOTS];
     bool is_err[POLL_SLOTS];
@@ -1380,6 +1530,7 @@ static int poll_agents(session *s, int timeout_ms)
         owner[n] = NULL;
         is_err[n++] = false;
     }
+    assert(n <= POLL_SLOTS);
     int ready = poll(fds, n, timeout_ms);
     if (ready <= 0) return ready < 0 ? 1 : 0;
     for (nfds_t i = 0; i < n && !s->aborted; i++) {
@@ -1398,9 +1549,11 @@ static int poll_agents(session *s, int timeout_ms)
 
 static void interrupted(session *s)
 {
+    assert(s != NULL && s->run != NULL);
     int sig = conf_interrupted();
     if (sig == 0) return;
     s->run->interrupted = sig;
+    assert(sig > 0);
     char text[64];
     snprintf(text, sizeof text, "interrupted by signal %d", sig);
     conf_run_issue(s->run, SIM_FAIL_RUN, SIM_NONE, SIM_RESULT_NO_TIME, text, NULL);
@@ -1410,6 +1563,8 @@ static void interrupted(session *s)
 /* Spawns every agent and waits for every hello. */
 static bool start_agents(session *s)
 {
+    assert(session_validate(s));
+    assert(s->proc_count >= 1 && s->run->agents == 0);
     char path[4096], why[512];
     if (s->opt->backend->agent_path != NULL) {
         if (!s->opt->backend->agent_path(path, sizeof path, why, sizeof why)) {
@@ -1448,12 +1603,15 @@ static bool start_agents(session *s)
         poll_agents(s, POLL_MAX_MS);
         interrupted(s);
     }
+    assert(s->run->agents <= s->proc_count);
     return !s->aborted;
 }
 
 /* Agents that were started but never began a command look hung, not merely blocked. */
 static void report_hung(session *s)
 {
+    assert(session_validate(s));
+    assert(s->proc_count >= 1);
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *p = &s->procs[i];
         if (p->state == AG_RUNNING && p->calls == 0) {
@@ -1464,6 +1622,8 @@ static void report_hung(session *s)
 
 static void run_timeline(session *s)
 {
+    assert(session_validate(s));
+    assert(s->epoch == 0); /* once, after start_agents */
     s->epoch = conf_now_ns() + (int64_t)(START_LEAD_NS * s->opt->timeout_multiplier);
     for (uint32_t i = 0; i < s->proc_count; i++) {
         /* one that died after its hello was reported by on_eof: it cannot be started */
@@ -1516,8 +1676,10 @@ static void run_note(conf_run *r, const char *text)
  * the run's timing (and order across processes) says more about the load than the backend. */
 static void report_late_starts(session *s)
 {
+    assert(session_validate(s));
     for (uint32_t i = 0; !s->world && i < s->proc_count; i++) {
         const agent_proc *p = &s->procs[i];
+        assert(agent_validate(s, p));
         if (!agent_started(p) || p->calls == 0) continue;
         int64_t late = p->first_call_ns - p->start_ns;
         if ((double)late * s->scale <= (double)LATE_START_NS * s->opt->timeout_multiplier) continue;
@@ -1535,6 +1697,8 @@ static void report_late_starts(session *s)
  * duration means a thread was not scheduled in time, so every timing of this run is suspect. */
 static void report_jitter(session *s, conf_run *out)
 {
+    assert(session_validate(s));
+    assert(out == s->run);
     double threshold = (double)LATE_START_NS * s->opt->timeout_multiplier;
     if (!s->world && (double)s->worst_wake_late_ns > threshold) {
         char text[200], d[40];
@@ -1569,6 +1733,7 @@ static void report_jitter(session *s, conf_run *out)
  * windows by the longest one; a note says by how much when it is more than a trifle. */
 static void report_relays(const session *s, conf_run *out)
 {
+    assert(s != NULL);
     assert(out != NULL && out->relay_max_ns >= 0);
     if (s->world || out->relay_max_ns <= CM_NS_PER_MS) return;
     char text[200], d[40];
@@ -1582,16 +1747,21 @@ static void report_relays(const session *s, conf_run *out)
 
 static bool run_init(session *s, conf_run *run)
 {
+    assert(s != NULL && s->sc != NULL);
+    assert(run != NULL && run == s->run);
     memset(run, 0, sizeof *run);
     run->step_count = s->sc->step_count;
     run->step_flags = calloc((size_t)run->step_count + 1, 1);
     run->unsupported = calloc((size_t)run->step_count + 1, sizeof *run->unsupported);
     run->end_reason = "none";
+    assert(run->step_count == s->sc->step_count && run->issue_count == 0);
     return run->step_flags != NULL && run->unsupported != NULL;
 }
 
 static void session_env(session *s)
 {
+    assert(session_validate(s));
+    assert(s->run_dir[0] != '\0'); /* conf_run_dir_make */
     uint32_t n = 0;
     const char *name = s->opt->backend->runtime_env;
     if (name != NULL) {
@@ -1602,11 +1772,14 @@ static void session_env(session *s)
         snprintf(s->env_b, sizeof s->env_b, "PORTSIM_RUN_DIR=%s", s->run_dir);
         s->env[n++] = s->env_b;
     }
+    assert(n >= 1 && n < sizeof s->env / sizeof s->env[0]); /* exit: NULL-terminated */
     s->env[n] = NULL;
 }
 
 static void cleanup(session *s)
 {
+    assert(s != NULL);
+    assert(s->proc_count == 0 || s->procs != NULL);
     for (uint32_t i = 0; i < s->proc_count; i++) {
         agent_proc *p = &s->procs[i];
         if (agent_live(p)) {
@@ -1614,6 +1787,7 @@ static void cleanup(session *s)
             drain(s, p);
             agent_set_state(p, AG_DONE);
         }
+        assert(p->state == AG_NEW || p->state == AG_DONE); /* never spawned, or ended */
         if (p->state != AG_NEW) conf_child_kill(&p->child);
         free(p->in);
         base_buf_fini(&p->out);
@@ -1632,8 +1806,11 @@ static void cleanup(session *s)
 bool conf_run_scenario(const sim_scenario *sc, const conf_model *model, const conf_options *opt,
                        const conf_agent_info *info, conf_run *out)
 {
-    assert(sc != NULL && out != NULL && sim_scenario_validate(sc));
-    assert(conf_model_validate(model, sc) && conf_options_validate(opt) && conf_agent_info_validate(info));
+    assert(sc != NULL && out != NULL);
+    assert(sim_scenario_validate(sc));
+    assert(conf_model_validate(model, sc));
+    assert(conf_options_validate(opt));
+    assert(conf_agent_info_validate(info));
     session s;
     memset(&s, 0, sizeof s);
     s.sc = sc;
@@ -1672,11 +1849,14 @@ bool conf_run_scenario(const sim_scenario *sc, const conf_model *model, const co
     if (out->events == 0) out->events = s.obs.count;
     out->wall_ns = (uint64_t)(conf_now_ns() - wall0);
     conf_observer_fini(&s.obs);
+    assert(out->end_reason != NULL && out->step_count == sc->step_count); /* exit: what conf_judge reads */
     return !s.aborted;
 }
 
 void conf_run_free(conf_run *r)
 {
+    assert(r != NULL);
+    assert(r->issue_count == 0 || r->issues != NULL);
     sim_obs_fini(&r->obs);
     for (uint32_t i = 0; i < r->issue_count; i++) {
         free(r->issues[i].message);
@@ -1694,6 +1874,8 @@ void conf_run_free(conf_run *r)
 
 bool conf_probe_agent(const conf_options *opt, conf_agent_info *info, char *err, size_t cap)
 {
+    assert(opt != NULL && opt->backend != NULL);
+    assert(info != NULL && err != NULL && cap > 0);
     char path[4096], why[512];
     memset(info, 0, sizeof *info);
     if (opt->backend->agent_path != NULL) {
@@ -1747,5 +1929,6 @@ bool conf_probe_agent(const conf_options *opt, conf_agent_info *info, char *err,
     conf_msg m;
     ok = conf_msg_decode(buf, line_len, CONF_TO_RUNNER, &m, err, cap) && conf_agent_info_read(&m, info, err, cap);
     conf_msg_fini(&m);
+    assert(!ok || conf_agent_info_validate(info)); /* exit */
     return ok;
 }

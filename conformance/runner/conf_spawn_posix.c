@@ -15,6 +15,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "conf_runner.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -54,6 +55,7 @@ static bool make_pipe(int fds[2])
 static char **make_env(char *const *env_extra)
 {
     extern char **environ;
+    assert(environ != NULL);
     size_t n = 0, extra = 0;
     while (environ[n] != NULL && n < ENV_MAX) n++;
     while (env_extra != NULL && env_extra[extra] != NULL) extra++;
@@ -70,6 +72,7 @@ static char **make_env(char *const *env_extra)
         if (!replaced) env[k++] = environ[i];
     }
     for (size_t j = 0; j < extra; j++) env[k++] = env_extra[j];
+    assert(k <= n + extra); /* exit: within the array, NULL-terminated */
     env[k] = NULL;
     return env;
 }
@@ -103,6 +106,8 @@ static void child_exec(const char *path, char *const *env, int in[2], int out[2]
 bool conf_child_spawn(conf_child *c, const char *path, char *const *env_extra, char *err,
                       size_t err_cap)
 {
+    assert(c != NULL && path != NULL);
+    assert(err != NULL && err_cap > 0);
     memset(c, 0, sizeof *c);
     c->in_fd = c->out_fd = c->err_fd = -1;
     c->pid = -1;
@@ -137,11 +142,14 @@ bool conf_child_spawn(conf_child *c, const char *path, char *const *env_extra, c
     set_nonblocking(c->in_fd);
     set_nonblocking(c->out_fd);
     set_nonblocking(c->err_fd);
+    assert(c->pid > 0 && !c->exited); /* exit: a running child, its ends of the three pipes */
+    assert(c->in_fd >= 0 && c->out_fd >= 0 && c->err_fd >= 0);
     return true;
 }
 
 bool conf_child_try_reap(conf_child *c)
 {
+    assert(c != NULL);
     if (c->pid <= 0 || c->exited) return c->exited;
     int status = 0;
     pid_t r = waitpid(c->pid, &status, WNOHANG);
@@ -151,6 +159,7 @@ bool conf_child_try_reap(conf_child *c)
     } else if (r < 0 && errno == ECHILD) {
         c->exited = true;
     }
+    assert(r == 0 || r == c->pid || r < 0); /* waitpid(pid) reaps only that child */
     return c->exited;
 }
 
@@ -164,6 +173,7 @@ static void reap_group(pid_t pgid)
 
 void conf_child_terminate(conf_child *c)
 {
+    assert(c != NULL);
     if (c->pid <= 0) return;
     kill(-c->pid, SIGKILL);
     if (!c->exited) {
@@ -176,10 +186,12 @@ void conf_child_terminate(conf_child *c)
         if (r == c->pid) c->status = status;
         c->exited = true;
     }
+    assert(c->exited); /* exit: reaped, its pipes still open */
 }
 
 void conf_child_kill(conf_child *c)
 {
+    assert(c != NULL);
     if (c->pid <= 0) return;
     kill(-c->pid, SIGKILL);
     if (!c->exited) {
@@ -204,6 +216,7 @@ void conf_child_kill(conf_child *c)
     close_fd(&c->out_fd);
     close_fd(&c->err_fd);
     c->pid = -c->pid; /* remembered, but never signalled again */
+    assert(c->exited && c->pid < 0); /* exit: conf_child_kill is idempotent from here */
 }
 
 void conf_child_status_text(int status, char *buf, size_t cap)
@@ -221,15 +234,20 @@ void conf_child_status_text(int status, char *buf, size_t cap)
 
 bool conf_run_dir_make(char *out, size_t cap)
 {
+    assert(out != NULL && cap > 0);
     const char *tmp = getenv("TMPDIR");
     if (tmp == NULL || tmp[0] == '\0') tmp = "/tmp";
     int n = snprintf(out, cap, "%s/portsim-conform-XXXXXX", tmp);
     if (n < 0 || (size_t)n >= cap) return false;
-    return mkdtemp(out) != NULL;
+    if (mkdtemp(out) == NULL) return false;
+    assert(strstr(out, "portsim-conform-") != NULL); /* exit: conf_run_dir_remove accepts it */
+    return true;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
+    assert(path != NULL);
+    assert(strstr(path, "portsim-conform-") != NULL); /* only inside a run directory */
     (void)st;
     (void)ftw;
     if (type == FTW_DP) {
@@ -265,10 +283,12 @@ static void on_signal(int sig)
 void conf_signals_install(void)
 {
     if (installed) return;
+    assert(signal_pipe[0] < 0 && signal_pipe[1] < 0); /* conf_signals_restore closed them */
     if (make_pipe(signal_pipe)) {
         set_nonblocking(signal_pipe[0]);
         set_nonblocking(signal_pipe[1]);
     }
+    assert((signal_pipe[0] >= 0) == (signal_pipe[1] >= 0)); /* both ends or none */
     signal_seen = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -287,6 +307,7 @@ void conf_signals_install(void)
 void conf_signals_restore(void)
 {
     if (!installed) return;
+    assert((signal_pipe[0] >= 0) == (signal_pipe[1] >= 0));
     sigaction(SIGINT, &saved_int, NULL);
     sigaction(SIGTERM, &saved_term, NULL);
     sigaction(SIGPIPE, &saved_pipe, NULL);

@@ -32,10 +32,20 @@ static const char *installed_or(const char *rel, char *buf, size_t cap, const ch
     return conf_installed_path(rel, "", buf, cap) ? buf : built;
 }
 
+/* An open suite: valid options, the agent's hello, somewhere to print load errors. */
+static bool suite_validate(const conf_suite *s)
+{
+    if (s == NULL || s->diag == NULL) return false;
+    if (!conf_options_validate(&s->opt) || !conf_agent_info_validate(&s->info)) return false;
+    return !s->have_expect || s->expect.path != NULL;
+}
+
 /* The backend's expectation file: --expect, else $PORTSIM_EXPECT_DIR, the installed ones or
  * this source tree's. */
 static bool load_expectations(conf_suite *s, char *err, size_t cap)
 {
+    assert(s != NULL && !s->have_expect);
+    assert(err != NULL && cap > 0);
     const conf_options *opt = &s->opt;
     if (opt->no_expect) return true;
     char path[4096];
@@ -81,12 +91,14 @@ bool conf_suite_open(conf_suite *s, const conf_options *opt, FILE *diag, char *e
         pthread_mutex_destroy(&s->lock);
         return false;
     }
+    assert(suite_validate(s)); /* exit: probed, expectations loaded */
     return true;
 }
 
 bool conf_suite_use_agent(conf_suite *s, const char *path, char *err, size_t cap)
 {
     assert(s != NULL && path != NULL);
+    assert(suite_validate(s));
     s->opt.backend = &conf_backend_agent;
     snprintf(s->opt.agent_path, sizeof s->opt.agent_path, "%s", path);
     return conf_probe_agent(&s->opt, &s->info, err, cap);
@@ -95,6 +107,7 @@ bool conf_suite_use_agent(conf_suite *s, const char *path, char *err, size_t cap
 void conf_suite_close(conf_suite *s)
 {
     assert(s != NULL);
+    assert(s->diag != NULL); /* opened */
     if (s->have_expect) conf_expect_free(&s->expect);
     conf_signals_restore();
     conf_platform_fini();
@@ -104,13 +117,18 @@ void conf_suite_close(conf_suite *s)
 
 static void skip_result(const conf_suite *s, const sim_scenario *sc, sim_result *r, const char *reason)
 {
+    assert(suite_validate(s));
+    assert(sc != NULL && r != NULL && reason != NULL);
     conf_result_describe(sc, &s->opt, &s->info, r);
     r->verdict = SIM_VERDICT_SKIP;
     r->skip_reason = sim_strdup(reason);
+    assert(r->failure_count == 0); /* a skip has a reason, no failures */
 }
 
 static void error_result(const conf_suite *s, const sim_scenario *sc, sim_result *r, const char *message)
 {
+    assert(suite_validate(s));
+    assert(sc != NULL && r != NULL && message != NULL);
     conf_result_describe(sc, &s->opt, &s->info, r);
     sim_result_add_failure(r, SIM_FAIL_RUN, sc->loc.line ? sc->loc.line : 1, 1, message, NULL, NULL);
     r->verdict = SIM_VERDICT_ERROR;
@@ -119,6 +137,8 @@ static void error_result(const conf_suite *s, const sim_scenario *sc, sim_result
 /* Why a scenario does not run here, or NULL. */
 static const char *skip_reason(const conf_suite *s, const sim_scenario *sc, char *buf, size_t cap)
 {
+    assert(suite_validate(s));
+    assert(sc != NULL && buf != NULL && cap > 0);
     const conf_options *opt = &s->opt;
     const char *backend = opt->backend->name;
     const char *reason = sim_scenario_skip_reason(sc, backend, sim_scenario_profile_id(sc, opt->profile));
@@ -141,6 +161,8 @@ static const char *skip_reason(const conf_suite *s, const sim_scenario *sc, char
 /* Some but not all of the runs failed: a failure of its own, whatever the kept run says. */
 static void aggregate_flaky(const sim_scenario *sc, sim_result *r)
 {
+    assert(sc != NULL && r != NULL);
+    assert(r->rt.failed_runs <= r->rt.runs);
     const sim_realtime *rt = &r->rt;
     if (rt->failed_runs == 0 || rt->failed_runs == rt->runs) return;
     char text[160];
@@ -153,6 +175,8 @@ static void aggregate_flaky(const sim_scenario *sc, sim_result *r)
 /* For the HTML report's sequence diagrams: the run's observation and the actors' names. */
 static void keep_obs(const sim_scenario *sc, conf_run *run, sim_result *res)
 {
+    assert(sc != NULL && run != NULL);
+    assert(res != NULL && res->obs == NULL); /* kept once, from the kept run */
     res->obs = malloc(sizeof *res->obs);
     res->process_names = calloc((size_t)sc->process_count + 1, sizeof *res->process_names);
     res->thread_names = calloc((size_t)sc->process_count + 1, sizeof *res->thread_names);
@@ -183,6 +207,9 @@ static bool bad(const sim_result *r)
 /* --repeat runs of a scenario the model explored: the first failing run is kept, else the last. */
 static void repeat_runs(conf_suite *s, const sim_scenario *sc, const conf_model *model, sim_result *out)
 {
+    assert(suite_validate(s));
+    assert(sc != NULL && out != NULL);
+    assert(conf_model_validate(model, sc));
     bool have = false;
     uint32_t retries = 0, runs = 0, failed_runs = 0;
     for (uint32_t r = 0; r < s->opt.repeat; r++) {
@@ -225,6 +252,7 @@ static void repeat_runs(conf_suite *s, const sim_scenario *sc, const conf_model 
         if (interrupted) break;
     }
     assert(have);
+    assert(runs >= 1 && failed_runs <= runs);
     out->rt.runs = runs;
     out->rt.failed_runs = failed_runs;
     aggregate_flaky(sc, out);
@@ -232,6 +260,8 @@ static void repeat_runs(conf_suite *s, const sim_scenario *sc, const conf_model 
 
 static void run_scenario(conf_suite *s, const sim_scenario *sc, sim_result *out)
 {
+    assert(suite_validate(s));
+    assert(sc != NULL && out != NULL);
     char buf[512];
     const char *why = skip_reason(s, sc, buf, sizeof buf);
     if (why != NULL) {
@@ -258,7 +288,7 @@ static void run_scenario(conf_suite *s, const sim_scenario *sc, sim_result *out)
 void conf_suite_run_file(conf_suite *s, const char *path, sim_result *out)
 {
     assert(s != NULL && path != NULL && out != NULL);
-    assert(conf_options_validate(&s->opt));
+    assert(suite_validate(s));
     sim_result_init(out);
     sim_diag diag;
     sim_diag_init(&diag, path);
@@ -285,7 +315,7 @@ void conf_suite_run_file(conf_suite *s, const char *path, sim_result *out)
 void conf_suite_run_scenario(conf_suite *s, const sim_scenario *sc, sim_result *out)
 {
     assert(s != NULL && sc != NULL && out != NULL);
-    assert(conf_options_validate(&s->opt));
+    assert(suite_validate(s));
     sim_result_init(out);
     run_scenario(s, sc, out);
     assert(sim_result_validate(out));

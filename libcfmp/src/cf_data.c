@@ -16,6 +16,15 @@ struct __CFData {
     void *free_context;
 };
 
+/* A CFData's bytes and length agree: bytes for a non-empty one, a mutable one within its
+ * capacity. O(1). Not asserted on the public getters: CFDataCreateWithBytesNoCopy takes what
+ * the caller gives. */
+static bool cfmp_data_validate(const struct __CFData *data) {
+    if (!cfmp_object_is(data, CFMP_TYPE_DATA)) return false;
+    if (data->bytes == NULL && data->length != 0) return false;
+    return !data->is_mutable || (data->bytes != NULL && data->length <= data->capacity);
+}
+
 static void cfmp_data_free_malloc(void *context, void *bytes, size_t length) {
     (void)context;
     (void)length;
@@ -23,6 +32,7 @@ static void cfmp_data_free_malloc(void *context, void *bytes, size_t length) {
 }
 
 static void cfmp_data_finalize(void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_DATA);
     struct __CFData *data = object;
     if (data->free_fn != NULL) data->free_fn(data->free_context, data->bytes, data->length);
     data->bytes = NULL;
@@ -38,6 +48,7 @@ static bool cfmp_data_equal(const void *a, const void *b) {
 /* CF's format: <CFData %p [%p]>{length = n, capacity = n, bytes = 0x…}, the bytes in hex, or
  * for more than 24 the first 16 and the last 8 around " ... ". */
 static CFStringRef cfmp_data_copy_description(const void *object) {
+    assert(cfmp_data_validate(object));
     const struct __CFData *data = object;
     CFMutableStringRef result = CFStringCreateMutable(NULL, 0);
     CFStringAppendFormat(result, NULL,
@@ -82,6 +93,7 @@ CFDataRef cfmp_data_create_inline(const void *bytes, size_t length) {
     if (length > 0) memcpy(data->bytes, bytes, length);
     data->length = length;
     data->capacity = length;
+    assert(cfmp_data_validate(data));
     return data; /* free_fn NULL: the bytes go with the object */
 }
 
@@ -105,11 +117,14 @@ CFDataRef CFDataCreateWithBytesNoCopy(CFAllocatorRef allocator, const UInt8 *byt
 
 CFDataRef cfmp_data_create_external(const void *bytes, size_t length, cfmp_data_free_fn free_fn,
                                     void *context) {
+    assert(bytes != NULL || length == 0);
+    assert((CFIndex)length >= 0); /* fits CFDataGetLength */
     struct __CFData *data = cfmp_object_create(sizeof *data, CFMP_TYPE_DATA);
     data->bytes = (uint8_t *)bytes;
     data->length = length;
     data->free_fn = free_fn;
     data->free_context = context;
+    assert(cfmp_data_validate(data) && !data->is_mutable);
     return data;
 }
 
@@ -126,6 +141,7 @@ CFMutableDataRef CFDataCreateMutable(CFAllocatorRef allocator, CFIndex capacity)
     data->bytes = cfmp_malloc_or_abort(data->capacity);
     data->is_mutable = true;
     data->free_fn = cfmp_data_free_malloc;
+    assert(cfmp_data_validate(data));
     return data;
 }
 
@@ -154,6 +170,7 @@ void CFDataGetBytes(CFDataRef theData, CFRange range, UInt8 *buffer) {
 }
 
 static void cfmp_data_reserve(struct __CFData *data, size_t length) {
+    assert(cfmp_data_validate(data));
     assert(data->is_mutable);
     if (length <= data->capacity) return;
     size_t capacity = data->capacity * 2 > length ? data->capacity * 2 : length;
@@ -161,6 +178,7 @@ static void cfmp_data_reserve(struct __CFData *data, size_t length) {
     if (bytes == NULL) abort();
     data->bytes = bytes;
     data->capacity = capacity;
+    assert(length <= data->capacity); /* exit: room for length bytes */
 }
 
 void CFDataSetLength(CFMutableDataRef theData, CFIndex length) {

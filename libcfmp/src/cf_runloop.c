@@ -109,8 +109,33 @@ struct __CFRunLoopTimer {
 
 #define CFMP_TIMER_INTERVAL_LIMIT 504911232.0 /* CF's cap on intervals and delays (16 years) */
 
+/* A mode as its run loop keeps it (rl->lock held): a name, its epoll, sources and timers
+ * within their arrays. O(1). */
+static bool cfmp_mode_validate(const struct cfmp_rl_mode *mode) {
+    if (mode == NULL || mode->name == NULL || mode->epoll_fd < 0) return false;
+    return mode->count <= mode->capacity && mode->timer_count <= mode->timer_capacity;
+}
+
+/* A run loop (rl->lock held): its wake eventfd, every array within its capacity, entry ids
+ * from 1. O(1). */
+static bool cfmp_runloop_validate(const struct __CFRunLoop *rl) {
+    if (!cfmp_object_is(rl, CFMP_TYPE_RUN_LOOP) || rl->wake_fd < 0 || rl->next_entry_id == 0) return false;
+    if (rl->mode_count > rl->mode_capacity || rl->common_count > rl->common_capacity) return false;
+    return rl->item_count <= rl->item_capacity && rl->common_timer_count <= rl->common_timer_capacity;
+}
+
+/* A source (source->lock held): an fd source has its ops and info, its loops within their
+ * array. O(1). */
+static bool cfmp_source_validate(const struct __CFRunLoopSource *source) {
+    if (!cfmp_object_is(source, CFMP_TYPE_RUN_LOOP_SOURCE)) return false;
+    if (source->loop_count > source->loop_capacity) return false;
+    return source->ops == NULL || (source->fd_info != NULL && source->ops->perform != NULL);
+}
+
 /* A timer's entry in one of rl's modes goes away: forget rl with the last one. */
 static void cfmp_timer_leave_mode(CFRunLoopTimerRef timer, CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     pthread_mutex_lock(&timer->lock);
     assert(timer->rl == rl && timer->mode_count > 0);
     if (--timer->mode_count == 0) timer->rl = NULL;
@@ -121,12 +146,15 @@ static void cfmp_runloop_add_timer_to_mode(CFRunLoopRef rl, CFRunLoopTimerRef ti
                                            CFStringRef mode_name);
 
 static void *cfmp_grow(void *array, size_t *capacity, size_t needed, size_t element_size) {
+    assert(capacity != NULL && element_size > 0);
+    assert(array != NULL || *capacity == 0);
     if (needed <= *capacity) return array;
     size_t next = *capacity == 0 ? 4 : *capacity * 2;
     while (next < needed) next *= 2;
     void *grown = realloc(array, next * element_size);
     if (grown == NULL) abort();
     *capacity = next;
+    assert(needed <= *capacity); /* exit */
     return grown;
 }
 
@@ -137,6 +165,7 @@ static bool cfmp_mode_name_equal(CFStringRef a, CFStringRef b) {
 /* ---- sources ----------------------------------------------------------------------------- */
 
 static void cfmp_source_finalize(void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_RUN_LOOP_SOURCE);
     struct __CFRunLoopSource *source = object;
     assert(source->loop_count == 0);
     if (source->ops != NULL) {
@@ -151,6 +180,7 @@ static void cfmp_source_finalize(void *object) {
 /* CF's format, shortened: <CFRunLoopSource %p [%p]>{signalled = …, valid = …, order = …,
  * context = …}; a version 0 source's context is described by its copyDescription. */
 static CFStringRef cfmp_source_copy_description(const void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_RUN_LOOP_SOURCE);
     const struct __CFRunLoopSource *source = object;
     CFStringRef context = NULL;
     if (source->ops == NULL && source->context.copyDescription != NULL) {
@@ -183,6 +213,7 @@ static struct __CFRunLoopSource *cfmp_source_alloc(CFIndex order) {
     atomic_init(&source->valid, true);
     atomic_init(&source->signaled, false);
     source->order = order;
+    assert(cfmp_source_validate(source)); /* exit: no loops yet */
     return source;
 }
 
@@ -196,6 +227,7 @@ CFRunLoopSourceRef CFRunLoopSourceCreate(CFAllocatorRef allocator, CFIndex order
     if (context->retain != NULL) {
         source->context.info = (void *)context->retain(context->info);
     }
+    assert(source->ops == NULL && cfmp_source_validate(source)); /* exit: a version 0 source */
     return source;
 }
 
@@ -231,15 +263,21 @@ void CFRunLoopSourceSignal(CFRunLoopSourceRef source) {
 }
 
 static void cfmp_source_add_loop(CFRunLoopSourceRef source, CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     pthread_mutex_lock(&source->lock);
     source->loops = cfmp_grow(source->loops, &source->loop_capacity, source->loop_count + 1,
                               sizeof *source->loops);
     source->loops[source->loop_count++] = rl;
+    assert(cfmp_source_validate(source));
     pthread_mutex_unlock(&source->lock);
 }
 
 static void cfmp_source_remove_loop(CFRunLoopSourceRef source, CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     pthread_mutex_lock(&source->lock);
+    assert(cfmp_source_validate(source));
     for (size_t i = 0; i < source->loop_count; i++) {
         if (source->loops[i] == rl) {
             source->loops[i] = source->loops[--source->loop_count];
@@ -252,6 +290,8 @@ static void cfmp_source_remove_loop(CFRunLoopSourceRef source, CFRunLoopRef rl) 
 /* ---- run loop objects --------------------------------------------------------------------- */
 
 static void cfmp_mode_destroy(struct cfmp_rl_mode *mode, CFRunLoopRef rl) {
+    assert(cfmp_mode_validate(mode));
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     for (size_t i = 0; i < mode->count; i++) {
         cfmp_source_remove_loop(mode->entries[i].source, rl);
         cfmp_fdref_release(mode->entries[i].fdref);
@@ -269,6 +309,7 @@ static void cfmp_mode_destroy(struct cfmp_rl_mode *mode, CFRunLoopRef rl) {
 }
 
 static void cfmp_runloop_finalize(void *object) {
+    assert(cfmp_runloop_validate(object)); /* the last reference: no lock needed */
     struct __CFRunLoop *rl = object;
     for (size_t i = 0; i < rl->mode_count; i++) cfmp_mode_destroy(rl->modes[i], rl);
     for (size_t i = 0; i < rl->common_count; i++) CFRelease(rl->common_modes[i]);
@@ -284,8 +325,10 @@ static void cfmp_runloop_finalize(void *object) {
 
 /* CF's format, shortened: <CFRunLoop %p [%p]>{current mode = …, common modes = n, modes = n}. */
 static CFStringRef cfmp_runloop_copy_description(const void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_RUN_LOOP);
     struct __CFRunLoop *rl = (struct __CFRunLoop *)(uintptr_t)object; /* only its lock changes */
     pthread_mutex_lock(&rl->lock);
+    assert(cfmp_runloop_validate(rl));
     CFStringRef current = rl->current_mode != NULL ? CFRetain(rl->current_mode) : NULL;
     size_t common = rl->common_count;
     size_t modes = rl->mode_count;
@@ -304,6 +347,8 @@ CFTypeID CFRunLoopGetTypeID(void) { return CFMP_TYPE_RUN_LOOP; }
 
 /* Finds a mode by name, creating it when create is set. Called with rl->lock held. */
 static struct cfmp_rl_mode *cfmp_runloop_mode(CFRunLoopRef rl, CFStringRef name, bool create) {
+    assert(cfmp_runloop_validate(rl)); /* rl->lock held */
+    assert(name != NULL && (create || rl->mode_count >= 1)); /* the default mode exists */
     for (size_t i = 0; i < rl->mode_count; i++) {
         if (cfmp_mode_name_equal(rl->modes[i]->name, name)) return rl->modes[i];
     }
@@ -320,6 +365,7 @@ static struct cfmp_rl_mode *cfmp_runloop_mode(CFRunLoopRef rl, CFStringRef name,
     if (epoll_ctl(mode->epoll_fd, EPOLL_CTL_ADD, rl->wake_fd, &event) != 0) abort();
     rl->modes = cfmp_grow(rl->modes, &rl->mode_capacity, rl->mode_count + 1, sizeof *rl->modes);
     rl->modes[rl->mode_count++] = mode;
+    assert(cfmp_mode_validate(mode) && cfmp_runloop_validate(rl)); /* exit: the new mode */
     return mode;
 }
 
@@ -336,6 +382,7 @@ static CFRunLoopRef cfmp_runloop_create(bool is_main) {
     rl->common_modes[rl->common_count++] = CFRetain(kCFRunLoopDefaultMode);
     pthread_mutex_lock(&rl->lock);
     (void)cfmp_runloop_mode(rl, kCFRunLoopDefaultMode, true);
+    assert(rl->mode_count == 1 && rl->common_count == 1); /* the default mode, common */
     pthread_mutex_unlock(&rl->lock);
     if (is_main) {
         atomic_store(&rl->base.refs, CFMP_REFS_IMMORTAL);
@@ -350,6 +397,7 @@ static pthread_mutex_t cfmp_main_lock = PTHREAD_MUTEX_INITIALIZER;
 static CFRunLoopRef cfmp_main_runloop;
 
 static void cfmp_runloop_thread_exit(void *value) {
+    assert(value == NULL || cfmp_object_is(value, CFMP_TYPE_RUN_LOOP));
     CFRunLoopRef rl = value;
     if (rl != NULL && rl != cfmp_main_runloop) CFRelease(rl);
 }
@@ -362,6 +410,7 @@ CFRunLoopRef CFRunLoopGetMain(void) {
     pthread_mutex_lock(&cfmp_main_lock);
     if (cfmp_main_runloop == NULL) cfmp_main_runloop = cfmp_runloop_create(true);
     CFRunLoopRef rl = cfmp_main_runloop;
+    assert(atomic_load(&rl->base.refs) == CFMP_REFS_IMMORTAL); /* the main run loop never goes */
     pthread_mutex_unlock(&cfmp_main_lock);
     return rl;
 }
@@ -372,12 +421,14 @@ CFRunLoopRef CFRunLoopGetCurrent(void) {
     if (rl != NULL) return rl;
     rl = cfmp_is_main_thread() ? CFRunLoopGetMain() : cfmp_runloop_create(false);
     if (pthread_setspecific(cfmp_runloop_key, rl) != 0) abort();
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP); /* exit: this thread's, for its life */
     return rl;
 }
 
 CFRunLoopMode CFRunLoopCopyCurrentMode(CFRunLoopRef rl) {
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     pthread_mutex_lock(&rl->lock);
+    assert(cfmp_runloop_validate(rl));
     CFStringRef mode = rl->current_mode != NULL ? CFRetain(rl->current_mode) : NULL;
     pthread_mutex_unlock(&rl->lock);
     return mode;
@@ -392,7 +443,9 @@ void CFRunLoopWakeUp(CFRunLoopRef rl) {
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     uint64_t one = 1;
     ssize_t written = write(rl->wake_fd, &one, sizeof one);
-    (void)written; /* EAGAIN means the counter is already non-zero: the loop will wake */
+    /* EAGAIN means the counter is already non-zero: the loop will wake */
+    assert(written == (ssize_t)sizeof one || (written < 0 && (errno == EAGAIN || errno == EINTR)));
+    (void)written;
 }
 
 void CFRunLoopStop(CFRunLoopRef rl) {
@@ -410,6 +463,8 @@ void cfmp_runloop_poke(CFRunLoopRef rl) {
 /* ---- adding and removing sources ------------------------------------------------------- */
 
 static ssize_t cfmp_mode_find_source(const struct cfmp_rl_mode *mode, CFRunLoopSourceRef source) {
+    assert(cfmp_mode_validate(mode));
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
     for (size_t i = 0; i < mode->count; i++) {
         if (mode->entries[i].source == source) return (ssize_t)i;
     }
@@ -418,11 +473,15 @@ static ssize_t cfmp_mode_find_source(const struct cfmp_rl_mode *mode, CFRunLoopS
 
 static void cfmp_runloop_add_to_mode(CFRunLoopRef rl, CFRunLoopSourceRef source,
                                      CFStringRef mode_name) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    assert(mode_name != NULL && !cfmp_mode_name_equal(mode_name, kCFRunLoopCommonModes));
     if (!atomic_load(&source->valid)) return;
     struct cfmp_fdref *fdref = source->ops != NULL ? source->ops->copy_fdref(source->fd_info)
                                                    : NULL;
     pthread_mutex_lock(&rl->lock);
     struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, true);
+    assert(cfmp_mode_validate(mode));
     if (cfmp_mode_find_source(mode, source) >= 0) {
         pthread_mutex_unlock(&rl->lock);
         cfmp_fdref_release(fdref);
@@ -438,6 +497,7 @@ static void cfmp_runloop_add_to_mode(CFRunLoopRef rl, CFRunLoopSourceRef source,
     mode->entries = cfmp_grow(mode->entries, &mode->capacity, mode->count + 1,
                               sizeof *mode->entries);
     mode->entries[mode->count++] = (struct cfmp_rl_entry){CFMP_RETAIN(source), fdref, id};
+    assert(id != CFMP_WAKE_ID && cfmp_mode_validate(mode)); /* ids never collide with the wake fd */
     pthread_mutex_unlock(&rl->lock);
     cfmp_source_add_loop(source, rl);
     if (source->ops == NULL && source->context.schedule != NULL) {
@@ -449,12 +509,15 @@ static void cfmp_runloop_add_to_mode(CFRunLoopRef rl, CFRunLoopSourceRef source,
 /* Detaches the entry of source from mode; the caller releases it outside the lock. */
 static bool cfmp_mode_detach(struct cfmp_rl_mode *mode, CFRunLoopSourceRef source,
                              struct cfmp_rl_entry *detached) {
+    assert(cfmp_mode_validate(mode) && detached != NULL);
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
     ssize_t index = cfmp_mode_find_source(mode, source);
     if (index < 0) return false;
     *detached = mode->entries[index];
     memmove(&mode->entries[index], &mode->entries[index + 1],
             (mode->count - (size_t)index - 1) * sizeof *mode->entries);
     mode->count--;
+    assert(detached->source == source); /* exit: its entry, removed */
     if (detached->fdref != NULL) {
         (void)epoll_ctl(mode->epoll_fd, EPOLL_CTL_DEL, detached->fdref->fd, NULL);
     }
@@ -462,6 +525,8 @@ static bool cfmp_mode_detach(struct cfmp_rl_mode *mode, CFRunLoopSourceRef sourc
 }
 
 static void cfmp_entry_dispose(CFRunLoopRef rl, struct cfmp_rl_entry *entry, CFStringRef mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(entry != NULL && cfmp_object_is(entry->source, CFMP_TYPE_RUN_LOOP_SOURCE));
     CFRunLoopSourceRef source = entry->source;
     cfmp_source_remove_loop(source, rl);
     if (source->ops == NULL && source->context.cancel != NULL) {
@@ -473,6 +538,8 @@ static void cfmp_entry_dispose(CFRunLoopRef rl, struct cfmp_rl_entry *entry, CFS
 
 static void cfmp_runloop_remove_from_mode(CFRunLoopRef rl, CFRunLoopSourceRef source,
                                           CFStringRef mode_name) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(mode_name != NULL && !cfmp_mode_name_equal(mode_name, kCFRunLoopCommonModes));
     struct cfmp_rl_entry detached;
     pthread_mutex_lock(&rl->lock);
     struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, false);
@@ -483,14 +550,18 @@ static void cfmp_runloop_remove_from_mode(CFRunLoopRef rl, CFRunLoopSourceRef so
 
 /* Copies the common mode names (retained) under the lock. */
 static CFStringRef *cfmp_runloop_copy_common_modes(CFRunLoopRef rl, size_t *count) {
+    assert(cfmp_runloop_validate(rl) && count != NULL); /* rl->lock held */
+    assert(rl->common_count >= 1); /* the default mode is always common */
     CFStringRef *names = malloc((rl->common_count + 1) * sizeof *names);
     if (names == NULL) abort();
     for (size_t i = 0; i < rl->common_count; i++) names[i] = CFRetain(rl->common_modes[i]);
     *count = rl->common_count;
+    assert(*count >= 1);
     return names;
 }
 
 static void cfmp_release_names(CFStringRef *names, size_t count) {
+    assert(names != NULL || count == 0);
     for (size_t i = 0; i < count; i++) CFRelease(names[i]);
     free(names);
 }
@@ -511,6 +582,7 @@ void CFRunLoopAddSource(CFRunLoopRef rl, CFRunLoopSourceRef source, CFRunLoopMod
                                      sizeof *rl->common_items);
         rl->common_items[rl->item_count++] = CFMP_RETAIN(source);
     }
+    assert(cfmp_runloop_validate(rl));
     size_t count = 0;
     CFStringRef *names = cfmp_runloop_copy_common_modes(rl, &count);
     pthread_mutex_unlock(&rl->lock);
@@ -519,6 +591,8 @@ void CFRunLoopAddSource(CFRunLoopRef rl, CFRunLoopSourceRef source, CFRunLoopMod
 }
 
 void cfmp_runloop_add_source_once(CFRunLoopRef rl, CFRunLoopSourceRef source, CFStringRef mode) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
+    assert(mode != NULL);
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     if (!cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
         pthread_mutex_lock(&rl->lock);
@@ -531,6 +605,8 @@ void cfmp_runloop_add_source_once(CFRunLoopRef rl, CFRunLoopSourceRef source, CF
 }
 
 static bool cfmp_runloop_drop_common_item(CFRunLoopRef rl, CFRunLoopSourceRef source) {
+    assert(cfmp_runloop_validate(rl)); /* rl->lock held */
+    assert(source != NULL);
     for (size_t i = 0; i < rl->item_count; i++) {
         if (rl->common_items[i] == source) {
             rl->common_items[i] = rl->common_items[--rl->item_count];
@@ -558,8 +634,10 @@ void CFRunLoopRemoveSource(CFRunLoopRef rl, CFRunLoopSourceRef source, CFRunLoop
 }
 
 void cfmp_runloop_remove_source_everywhere(CFRunLoopRef rl, CFRunLoopSourceRef source) {
+    CFMP_ASSERT_TYPE(source, CFMP_TYPE_RUN_LOOP_SOURCE);
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     pthread_mutex_lock(&rl->lock);
+    assert(cfmp_runloop_validate(rl));
     bool was_item = cfmp_runloop_drop_common_item(rl, source);
     size_t count = 0;
     struct cfmp_rl_entry *detached = malloc((rl->mode_count + 1) * sizeof *detached);
@@ -570,6 +648,7 @@ void cfmp_runloop_remove_source_everywhere(CFRunLoopRef rl, CFRunLoopSourceRef s
             names[count++] = CFRetain(rl->modes[i]->name);
         }
     }
+    assert(count <= rl->mode_count); /* at most one entry per mode */
     pthread_mutex_unlock(&rl->lock);
     for (size_t i = 0; i < count; i++) cfmp_entry_dispose(rl, &detached[i], names[i]);
     cfmp_release_names(names, count);
@@ -580,6 +659,7 @@ void cfmp_runloop_remove_source_everywhere(CFRunLoopRef rl, CFRunLoopSourceRef s
 void CFRunLoopAddCommonMode(CFRunLoopRef rl, CFRunLoopMode mode) {
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     pthread_mutex_lock(&rl->lock);
+    assert(cfmp_runloop_validate(rl));
     for (size_t i = 0; i < rl->common_count; i++) {
         if (cfmp_mode_name_equal(rl->common_modes[i], mode)) {
             pthread_mutex_unlock(&rl->lock);
@@ -613,6 +693,7 @@ void CFRunLoopAddCommonMode(CFRunLoopRef rl, CFRunLoopMode mode) {
 Boolean CFRunLoopContainsSource(CFRunLoopRef rl, CFRunLoopSourceRef source, CFRunLoopMode mode) {
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     pthread_mutex_lock(&rl->lock);
+    assert(cfmp_runloop_validate(rl));
     bool found = false;
     if (cfmp_mode_name_equal(mode, kCFRunLoopCommonModes)) {
         for (size_t i = 0; i < rl->item_count; i++) found = found || rl->common_items[i] == source;
@@ -629,6 +710,7 @@ void CFRunLoopSourceInvalidate(CFRunLoopSourceRef source) {
     if (!atomic_exchange(&source->valid, false)) return;
     CFMP_RETAIN(source);
     pthread_mutex_lock(&source->lock);
+    assert(cfmp_source_validate(source));
     size_t count = 0;
     CFRunLoopRef *loops = malloc((source->loop_count + 1) * sizeof *loops);
     if (loops == NULL) abort();
@@ -647,6 +729,7 @@ void CFRunLoopSourceInvalidate(CFRunLoopSourceRef source) {
 /* ---- timers ------------------------------------------------------------------------------- */
 
 static void cfmp_timer_finalize(void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_RUN_LOOP_TIMER);
     struct __CFRunLoopTimer *timer = object;
     assert(timer->rl == NULL); /* a run loop holding it would keep it alive */
     if (atomic_exchange(&timer->valid, false) && timer->context.release != NULL) {
@@ -668,6 +751,7 @@ static const char *cfmp_symbol_name(const void *address) {
 /* CF's format: <CFRunLoopTimer %p [%p]>{valid = …, firing = …, interval = …, tolerance = …,
  * next fire date = … (… @ …), callout = name (%p), context = …}. */
 static CFStringRef cfmp_timer_copy_description(const void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_RUN_LOOP_TIMER);
     struct __CFRunLoopTimer *timer = (struct __CFRunLoopTimer *)(uintptr_t)object; /* lock only */
     pthread_mutex_lock(&timer->lock);
     bool firing = timer->firing;
@@ -703,6 +787,7 @@ static uint64_t cfmp_timer_deadline_of(CFAbsoluteTime fire_date) {
     double delay_s = fire_date - CFAbsoluteTimeGetCurrent();
     if (!(delay_s > 0)) return cfmp_now_ns(); /* also NaN */
     if (delay_s > CFMP_TIMER_INTERVAL_LIMIT) delay_s = CFMP_TIMER_INTERVAL_LIMIT;
+    assert(delay_s > 0 && delay_s <= CFMP_TIMER_INTERVAL_LIMIT); /* 16 years of ns fit 64 bits */
     return cfmp_now_ns() + (uint64_t)(delay_s * 1e9);
 }
 
@@ -728,6 +813,7 @@ CFRunLoopTimerRef CFRunLoopTimerCreate(CFAllocatorRef allocator, CFAbsoluteTime 
         timer->context = *context;
         if (context->retain != NULL) timer->context.info = (void *)context->retain(context->info);
     }
+    assert(timer->rl == NULL && timer->interval >= 0); /* exit: in no run loop yet */
     return timer;
 }
 
@@ -793,6 +879,8 @@ void CFRunLoopTimerSetTolerance(CFRunLoopTimerRef timer, CFTimeInterval toleranc
 }
 
 static ssize_t cfmp_mode_find_timer(const struct cfmp_rl_mode *mode, CFRunLoopTimerRef timer) {
+    assert(cfmp_mode_validate(mode));
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
     for (size_t i = 0; i < mode->timer_count; i++) {
         if (mode->timers[i] == timer) return (ssize_t)i;
     }
@@ -801,9 +889,13 @@ static ssize_t cfmp_mode_find_timer(const struct cfmp_rl_mode *mode, CFRunLoopTi
 
 static void cfmp_runloop_add_timer_to_mode(CFRunLoopRef rl, CFRunLoopTimerRef timer,
                                            CFStringRef mode_name) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
+    assert(mode_name != NULL && !cfmp_mode_name_equal(mode_name, kCFRunLoopCommonModes));
     if (!atomic_load(&timer->valid)) return;
     pthread_mutex_lock(&rl->lock);
     struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, true);
+    assert(cfmp_mode_validate(mode));
     if (cfmp_mode_find_timer(mode, timer) >= 0) {
         pthread_mutex_unlock(&rl->lock);
         return;
@@ -824,6 +916,7 @@ static void cfmp_runloop_add_timer_to_mode(CFRunLoopRef rl, CFRunLoopTimerRef ti
                              sizeof *mode->timers);
     mode->timers[mode->timer_count++] = CFMP_RETAIN(timer);
     atomic_fetch_add(&rl->timer_entries, 1);
+    assert(cfmp_mode_validate(mode));
     pthread_mutex_unlock(&rl->lock);
     CFRunLoopWakeUp(rl); /* a sleeping loop recomputes how long to wait */
 }
@@ -831,17 +924,22 @@ static void cfmp_runloop_add_timer_to_mode(CFRunLoopRef rl, CFRunLoopTimerRef ti
 /* Detaches timer from mode (rl->lock held); the caller releases the returned reference. */
 static CFRunLoopTimerRef cfmp_mode_detach_timer(CFRunLoopRef rl, struct cfmp_rl_mode *mode,
                                                 CFRunLoopTimerRef timer) {
+    assert(cfmp_runloop_validate(rl) && cfmp_mode_validate(mode)); /* rl->lock held */
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
     ssize_t index = cfmp_mode_find_timer(mode, timer);
     if (index < 0) return NULL;
     memmove(&mode->timers[index], &mode->timers[index + 1],
             (mode->timer_count - (size_t)index - 1) * sizeof *mode->timers);
     mode->timer_count--;
+    assert(atomic_load(&rl->timer_entries) > 0);
     atomic_fetch_sub(&rl->timer_entries, 1);
     cfmp_timer_leave_mode(timer, rl);
     return timer;
 }
 
 static bool cfmp_runloop_drop_common_timer(CFRunLoopRef rl, CFRunLoopTimerRef timer) {
+    assert(cfmp_runloop_validate(rl)); /* rl->lock held */
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
     for (size_t i = 0; i < rl->common_timer_count; i++) {
         if (rl->common_timers[i] == timer) {
             rl->common_timers[i] = rl->common_timers[--rl->common_timer_count];
@@ -853,6 +951,8 @@ static bool cfmp_runloop_drop_common_timer(CFRunLoopRef rl, CFRunLoopTimerRef ti
 
 static void cfmp_runloop_remove_timer_from_mode(CFRunLoopRef rl, CFRunLoopTimerRef timer,
                                                 CFStringRef mode_name) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(mode_name != NULL && !cfmp_mode_name_equal(mode_name, kCFRunLoopCommonModes));
     pthread_mutex_lock(&rl->lock);
     struct cfmp_rl_mode *mode = cfmp_runloop_mode(rl, mode_name, false);
     CFRunLoopTimerRef detached = mode != NULL ? cfmp_mode_detach_timer(rl, mode, timer) : NULL;
@@ -970,6 +1070,7 @@ void CFRunLoopTimerInvalidate(CFRunLoopTimerRef timer) {
 
 /* Earliest deadline of a valid, not-firing timer of mode (rl->lock held); NEVER if none. */
 static uint64_t cfmp_mode_next_timer_ns(const struct cfmp_rl_mode *mode) {
+    assert(cfmp_mode_validate(mode)); /* rl->lock held */
     uint64_t earliest = CFMP_DEADLINE_NEVER;
     for (size_t i = 0; i < mode->timer_count; i++) {
         CFRunLoopTimerRef timer = mode->timers[i];
@@ -981,6 +1082,8 @@ static uint64_t cfmp_mode_next_timer_ns(const struct cfmp_rl_mode *mode) {
 }
 
 static uint64_t cfmp_runloop_next_timer_ns(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(mode != NULL);
     if (atomic_load_explicit(&rl->timer_entries, memory_order_relaxed) == 0) {
         return CFMP_DEADLINE_NEVER;
     }
@@ -994,6 +1097,8 @@ static uint64_t cfmp_runloop_next_timer_ns(CFRunLoopRef rl, struct cfmp_rl_mode 
  * the interval after now, counted from the fire that was due (missed fires are skipped, as
  * CF does), unless the callout set a later date itself. */
 static void cfmp_timer_fire(CFRunLoopRef rl, CFRunLoopTimerRef timer) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    CFMP_ASSERT_TYPE(timer, CFMP_TYPE_RUN_LOOP_TIMER);
     pthread_mutex_lock(&timer->lock);
     uint64_t due_ns = atomic_load(&timer->fire_ns);
     if (!atomic_load(&timer->valid) || timer->firing || timer->rl != rl || due_ns > cfmp_now_ns()) {
@@ -1024,6 +1129,7 @@ static void cfmp_timer_fire(CFRunLoopRef rl, CFRunLoopTimerRef timer) {
         if (next_ns <= now_ns) next_ns = due_ns + ((now_ns - due_ns) / interval_ns + 1) * interval_ns;
         atomic_store(&timer->fire_ns, next_ns);
         timer->next_fire_date = CFAbsoluteTimeGetCurrent() + (double)(next_ns - now_ns) * 1e-9;
+        assert(next_ns > now_ns && next_ns > due_ns); /* exit: the next fire is in the future */
     }
     pthread_mutex_unlock(&timer->lock);
 }
@@ -1031,6 +1137,7 @@ static void cfmp_timer_fire(CFRunLoopRef rl, CFRunLoopTimerRef timer) {
 #define CFMP_TIMERS_PER_PASS 16
 
 static int cfmp_timer_compare(const void *a, const void *b) {
+    assert(a != NULL && b != NULL);
     CFRunLoopTimerRef left = *(CFRunLoopTimerRef const *)a;
     CFRunLoopTimerRef right = *(CFRunLoopTimerRef const *)b;
     uint64_t left_ns = atomic_load(&left->fire_ns);
@@ -1042,11 +1149,14 @@ static int cfmp_timer_compare(const void *a, const void *b) {
 /* Fires the timers of mode that are due, earliest first (up to CFMP_TIMERS_PER_PASS; the rest
  * stay due, so the next pass does not wait). */
 static void cfmp_runloop_do_timers(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(mode != NULL);
     if (atomic_load_explicit(&rl->timer_entries, memory_order_relaxed) == 0) return;
     CFRunLoopTimerRef due[CFMP_TIMERS_PER_PASS];
     size_t count = 0;
     uint64_t now_ns = cfmp_now_ns();
     pthread_mutex_lock(&rl->lock);
+    assert(cfmp_mode_validate(mode));
     for (size_t i = 0; i < mode->timer_count && count < CFMP_TIMERS_PER_PASS; i++) {
         CFRunLoopTimerRef timer = mode->timers[i];
         if (atomic_load(&timer->valid) && atomic_load(&timer->fire_ns) <= now_ns) {
@@ -1065,9 +1175,12 @@ static void cfmp_runloop_do_timers(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
 
 /* Performs every signalled version 0 source of mode; returns whether any ran. */
 static bool cfmp_runloop_do_v0(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(mode != NULL);
     CFRunLoopSourceRef ready[16];
     size_t count = 0;
     pthread_mutex_lock(&rl->lock);
+    assert(cfmp_mode_validate(mode));
     for (size_t i = 0; i < mode->count && count < 16; i++) {
         CFRunLoopSourceRef source = mode->entries[i].source;
         if (source->ops == NULL && atomic_load(&source->signaled)) ready[count++] = CFMP_RETAIN(source);
@@ -1087,6 +1200,8 @@ static bool cfmp_runloop_do_v0(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
 
 /* Performs the fd source of entry id (if it is still in mode); returns whether it ran. */
 static bool cfmp_runloop_do_fd(CFRunLoopRef rl, struct cfmp_rl_mode *mode, uint64_t id) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(mode != NULL && id != CFMP_WAKE_ID);
     CFRunLoopSourceRef source = NULL;
     struct cfmp_fdref *fdref = NULL;
     pthread_mutex_lock(&rl->lock);
@@ -1099,6 +1214,7 @@ static bool cfmp_runloop_do_fd(CFRunLoopRef rl, struct cfmp_rl_mode *mode, uint6
     }
     pthread_mutex_unlock(&rl->lock);
     if (source == NULL) return false;
+    assert(source->ops != NULL && fdref != NULL); /* only fd entries are in the epoll */
     bool handled = false;
     if (atomic_load(&source->valid)) {
         source->ops->perform(source->fd_info, fdref);
@@ -1118,6 +1234,8 @@ static void cfmp_runloop_drain_wake(CFRunLoopRef rl) {
 /* One wait on the mode's epoll and the fd sources it reports; returns whether one ran. */
 static bool cfmp_runloop_wait_once(CFRunLoopRef rl, struct cfmp_rl_mode *mode, int timeout_ms,
                                    bool stop_after_handle) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(mode != NULL && mode->epoll_fd >= 0 && timeout_ms >= -1);
     struct epoll_event events[CFMP_EVENTS_PER_WAIT];
     atomic_store(&rl->waiting, timeout_ms != 0);
     int count = epoll_wait(mode->epoll_fd, events, CFMP_EVENTS_PER_WAIT, timeout_ms);
@@ -1141,6 +1259,8 @@ static bool cfmp_runloop_wait_once(CFRunLoopRef rl, struct cfmp_rl_mode *mode, i
 static CFRunLoopRunResult cfmp_runloop_run_mode(CFRunLoopRef rl, struct cfmp_rl_mode *mode,
                                                 uint64_t deadline_ns, bool stop_after_handle,
                                                 uint64_t spin_until_ns) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(mode != NULL && rl->current_mode != NULL); /* cfmp_runloop_run_in_mode set it */
     for (;;) { /* ends by stop, deadline, a handled source or an empty mode */
         if (atomic_exchange(&rl->stop_requested, false)) return kCFRunLoopRunStopped;
         bool handled = cfmp_runloop_do_v0(rl, mode);
@@ -1189,6 +1309,7 @@ static CFRunLoopRunResult cfmp_runloop_run_in_mode(CFRunLoopMode mode_name, CFTi
         pthread_mutex_unlock(&rl->lock);
         return kCFRunLoopRunFinished;
     }
+    assert(cfmp_mode_validate(mode));
     CFStringRef previous = rl->current_mode;
     rl->current_mode = CFMP_RETAIN(mode->name);
     pthread_mutex_unlock(&rl->lock);
@@ -1200,6 +1321,7 @@ static CFRunLoopRunResult cfmp_runloop_run_in_mode(CFRunLoopMode mode_name, CFTi
     rl->current_mode = previous;
     pthread_mutex_unlock(&rl->lock);
     CFRelease(running);
+    assert(result >= kCFRunLoopRunFinished && result <= kCFRunLoopRunHandledSource); /* exit */
     return result;
 }
 

@@ -65,6 +65,7 @@ static const struct cfmp_object *cfmp_object_checked(CFTypeRef cf) {
         fprintf(stderr, "libcfmp: %p is not a CF object (precondition violation)\n", cf);
         abort();
     }
+    assert(cfmp_class_for(object->type_id) != NULL); /* every live object has its class */
     return object;
 }
 
@@ -111,6 +112,7 @@ CFTypeRef CFRetain(CFTypeRef cf) {
     }
     int32_t before = atomic_fetch_add(&object->refs, 1);
     assert(before > 0);
+    assert(before < CFMP_REFS_IMMORTAL - 1); /* a count never reaches the immortal mark */
     (void)before;
     return cf;
 }
@@ -145,6 +147,7 @@ Boolean CFEqual(CFTypeRef cf1, CFTypeRef cf2) {
     if (a == b) return true;
     if (a->type_id != b->type_id) return false;
     const struct cfmp_class *klass = cfmp_class_for(a->type_id);
+    assert(klass != NULL);
     if (klass == NULL || klass->equal == NULL) return false;
     return klass->equal(a, b);
 }
@@ -152,6 +155,7 @@ Boolean CFEqual(CFTypeRef cf1, CFTypeRef cf2) {
 CFHashCode CFHash(CFTypeRef cf) {
     const struct cfmp_object *object = cfmp_object_checked(cf);
     const struct cfmp_class *klass = cfmp_class_for(object->type_id);
+    assert(klass != NULL);
     if (klass == NULL || klass->hash == NULL) return (CFHashCode)(uintptr_t)cf;
     return klass->hash(object);
 }
@@ -300,6 +304,7 @@ Boolean CFPreferencesAppSynchronize(CFStringRef applicationID) {
 /* ---- logging and time ---------------------------------------------------------------- */
 
 void cfmp_log(const char *format, ...) {
+    assert(format != NULL);
     static int enabled = -1;
     if (enabled < 0) enabled = getenv("CFMP_LOG") != NULL;
     if (!enabled) return;
@@ -325,6 +330,7 @@ uint64_t cfmp_deadline_after_s(double seconds) {
     if (seconds <= 0) return now_ns;
     if (seconds >= 1e9) return CFMP_DEADLINE_NEVER;
     uint64_t delta_ns = (uint64_t)(seconds * 1e9);
+    assert(delta_ns < UINT64_MAX - now_ns); /* under 1e9 s: no wrap, never CFMP_DEADLINE_NEVER */
     return now_ns + delta_ns;
 }
 
@@ -334,6 +340,7 @@ int cfmp_timeout_ms_until(uint64_t deadline_ns) {
     if (deadline_ns <= now_ns) return 0;
     uint64_t remaining_ms = (deadline_ns - now_ns + 999999u) / 1000000u; /* round up */
     if (remaining_ms > 24u * 3600u * 1000u) remaining_ms = 24u * 3600u * 1000u;
+    assert(remaining_ms >= 1 && remaining_ms <= (uint64_t)INT32_MAX); /* exit: a poll timeout */
     return (int)remaining_ms;
 }
 
@@ -364,6 +371,7 @@ void cfmp_fdref_release(struct cfmp_fdref *fdref) {
     int32_t before = atomic_fetch_sub(&fdref->refs, 1);
     assert(before > 0);
     if (before != 1) return;
+    assert(fdref->fd >= 0); /* cfmp_fdref_create */
     cfmp_close(fdref->fd);
     free(fdref);
 }

@@ -45,7 +45,20 @@ static struct {
 } cfmp_manager = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER, .epoll_fd = -1,
                   .quit_fd = -1, .next_id = 1};
 
+/* A watch of one kind holds exactly what that kind needs: an fd, and a listener (ACCEPT,
+ * QUEUE), a client (PEER), a weak port (PEER, QUEUE). O(1). */
+static bool cfmp_watch_validate(const struct cfmp_watch *watch) {
+    if (watch == NULL || watch->fdref == NULL) return false;
+    switch (watch->kind) {
+    case CFMP_WATCH_ACCEPT: return watch->listener != NULL && watch->client == NULL && watch->port == NULL;
+    case CFMP_WATCH_PEER: return watch->client != NULL && watch->listener == NULL && watch->port != NULL;
+    case CFMP_WATCH_QUEUE: return watch->listener != NULL && watch->client == NULL && watch->port != NULL;
+    default: return false;
+    }
+}
+
 static void cfmp_watch_release(struct cfmp_watch *watch) {
+    assert(cfmp_watch_validate(watch));
     cfmp_fdref_release(watch->fdref);
     cfmp_listener_release(watch->listener);
     cfmp_client_release(watch->client);
@@ -53,8 +66,10 @@ static void cfmp_watch_release(struct cfmp_watch *watch) {
 
 /* Copies the watch with id (retaining what it points to); false if gone or port dying. */
 static bool cfmp_manager_copy_watch(uint64_t id, struct cfmp_watch *copy) {
+    assert(id != CFMP_MANAGER_QUIT_ID && copy != NULL);
     bool found = false;
     pthread_mutex_lock(&cfmp_manager.lock);
+    assert(cfmp_manager.count <= cfmp_manager.capacity);
     for (size_t i = 0; i < cfmp_manager.count; i++) {
         struct cfmp_watch *watch = &cfmp_manager.watches[i];
         if (watch->id != id) continue;
@@ -67,10 +82,12 @@ static bool cfmp_manager_copy_watch(uint64_t id, struct cfmp_watch *copy) {
         break;
     }
     pthread_mutex_unlock(&cfmp_manager.lock);
+    assert(!found || (copy->id == id && cfmp_watch_validate(copy))); /* exit */
     return found;
 }
 
 static void cfmp_manager_handle(uint64_t id) {
+    assert(id != CFMP_MANAGER_QUIT_ID); /* cfmp_manager_main returns on it */
     struct cfmp_watch watch;
     if (!cfmp_manager_copy_watch(id, &watch)) return;
     switch (watch.kind) {
@@ -93,6 +110,8 @@ static void cfmp_manager_handle(uint64_t id) {
 }
 
 static void *cfmp_manager_main(void *argument) {
+    assert(argument == NULL);
+    assert(cfmp_manager.epoll_fd >= 0); /* cfmp_manager_start */
     (void)argument;
     struct epoll_event events[CFMP_MANAGER_EVENTS];
     for (;;) { /* the manager lives until the process exits */
@@ -101,6 +120,7 @@ static void *cfmp_manager_main(void *argument) {
             perror("libcfmp: manager epoll_wait");
             abort();
         }
+        assert(count <= CFMP_MANAGER_EVENTS);
         for (int i = 0; i < count; i++) {
             if (events[i].data.u64 == CFMP_MANAGER_QUIT_ID) return NULL;
             cfmp_manager_handle(events[i].data.u64);
@@ -113,12 +133,14 @@ static void *cfmp_manager_main(void *argument) {
  * which has no manager thread. */
 static void cfmp_manager_shutdown(void) {
     if (getpid() != cfmp_manager.pid) return;
+    assert(cfmp_manager.quit_fd >= 0); /* registered by cfmp_manager_start */
     uint64_t one = 1;
     if (write(cfmp_manager.quit_fd, &one, sizeof one) != (ssize_t)sizeof one) return;
     pthread_join(cfmp_manager.thread, NULL);
 }
 
 static void cfmp_manager_start(void) {
+    assert(cfmp_manager.epoll_fd == -1 && cfmp_manager.quit_fd == -1); /* once (pthread_once) */
     cfmp_manager.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (cfmp_manager.epoll_fd < 0) {
         perror("libcfmp: epoll_create1");
@@ -137,10 +159,13 @@ static void cfmp_manager_start(void) {
         abort();
     }
     cfmp_manager.pid = getpid();
+    assert(cfmp_manager.epoll_fd >= 0 && cfmp_manager.quit_fd >= 0); /* exit: running */
     atexit(cfmp_manager_shutdown);
 }
 
 static uint64_t cfmp_manager_add(struct cfmp_watch watch, uint32_t events) {
+    assert(watch.id == 0 && cfmp_watch_validate(&watch));
+    assert(events != 0);
     pthread_once(&cfmp_manager.once, cfmp_manager_start);
     pthread_mutex_lock(&cfmp_manager.lock);
     watch.id = cfmp_manager.next_id++;
@@ -159,25 +184,32 @@ static uint64_t cfmp_manager_add(struct cfmp_watch watch, uint32_t events) {
         cfmp_manager.capacity = capacity;
     }
     cfmp_manager.watches[cfmp_manager.count++] = watch;
+    assert(cfmp_manager.count <= cfmp_manager.capacity && watch.id != CFMP_MANAGER_QUIT_ID);
     pthread_mutex_unlock(&cfmp_manager.lock);
     return watch.id;
 }
 
 uint64_t cfmp_manager_watch_accept(struct cfmp_listener *listener) {
+    assert(listener != NULL);
     struct cfmp_fdref *fdref = cfmp_listener_copy_listen_fd(listener);
-    if (fdref == NULL) return 0;
+    if (fdref == NULL) return 0; /* closed meanwhile */
+    assert(fdref->fd >= 0);
     struct cfmp_watch watch = {0, CFMP_WATCH_ACCEPT, fdref, cfmp_listener_retain(listener), NULL,
                                NULL};
     return cfmp_manager_add(watch, EPOLLIN);
 }
 
 uint64_t cfmp_manager_watch_peer(CFMessagePortRef port, struct cfmp_client *client) {
+    CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    assert(port->remote && client != NULL && client->fdref != NULL);
     struct cfmp_watch watch = {0, CFMP_WATCH_PEER, cfmp_fdref_retain(client->fdref), NULL,
                                cfmp_client_retain(client), port};
     return cfmp_manager_add(watch, EPOLLRDHUP | EPOLLONESHOT); /* HUP/ERR are implied */
 }
 
 uint64_t cfmp_manager_watch_queue(CFMessagePortRef port, struct cfmp_listener *listener) {
+    CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    assert(!port->remote && listener != NULL && listener->pollset != NULL);
     struct cfmp_watch watch = {0, CFMP_WATCH_QUEUE, cfmp_fdref_retain(listener->pollset),
                                cfmp_listener_retain(listener), NULL, port};
     return cfmp_manager_add(watch, EPOLLIN);
@@ -188,6 +220,7 @@ void cfmp_manager_unwatch(uint64_t id) {
     struct cfmp_watch removed;
     bool found = false;
     pthread_mutex_lock(&cfmp_manager.lock);
+    assert(cfmp_manager.count <= cfmp_manager.capacity);
     for (size_t i = 0; i < cfmp_manager.count; i++) {
         if (cfmp_manager.watches[i].id != id) continue;
         removed = cfmp_manager.watches[i];
@@ -197,5 +230,6 @@ void cfmp_manager_unwatch(uint64_t id) {
         break;
     }
     pthread_mutex_unlock(&cfmp_manager.lock);
+    assert(!found || removed.id == id);
     if (found) cfmp_watch_release(&removed);
 }

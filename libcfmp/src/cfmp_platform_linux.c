@@ -26,9 +26,11 @@ void cfmp_close(int fd) {
 }
 
 int cfmp_futex_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t timeout_ns) {
+    assert(word != NULL);
     struct timespec timeout = {(time_t)(timeout_ns / CFMP_NS_PER_S),
                                (long)(timeout_ns % CFMP_NS_PER_S)};
     /* Not FUTEX_PRIVATE: the word lives in memory shared between processes. */
+    assert(timeout.tv_nsec >= 0 && timeout.tv_nsec < (long)CFMP_NS_PER_S);
     long rc = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, &timeout, NULL, 0);
     return rc == 0 ? 0 : errno;
 }
@@ -50,17 +52,20 @@ bool cfmp_is_main_thread(void) {
 }
 
 bool cfmp_peer_uid(int fd, uid_t *uid, pid_t *pid) {
+    assert(fd >= 0 && uid != NULL);
     struct ucred credentials;
     socklen_t length = sizeof credentials;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return false;
     if (length != sizeof credentials) return false;
     *uid = credentials.uid;
+    assert(credentials.pid >= 0); /* SO_PEERCRED: 0 when the peer is in another pid namespace */
     if (pid != NULL) *pid = credentials.pid;
     return true;
 }
 
 /* A directory we made (or found) is usable only if it is ours, a real directory and private. */
 static bool cfmp_private_dir_ok(const char *dir) {
+    assert(dir != NULL && dir[0] != '\0');
     struct stat status;
     if (lstat(dir, &status) != 0) return false;
     if (!S_ISDIR(status.st_mode)) {
@@ -84,6 +89,7 @@ static bool cfmp_make_dir(const char *dir) {
 /* CFMP_RUNTIME_DIR (used as given; the caller owns its permissions), else
  * $XDG_RUNTIME_DIR/cfmp, else /tmp/cfmp-<uid>; the last two must be private (0700, ours). */
 bool cfmp_runtime_dir(char *dir, size_t dir_size) {
+    assert(dir != NULL && dir_size > 0);
     const char *explicit_dir = getenv("CFMP_RUNTIME_DIR");
     if (explicit_dir != NULL && explicit_dir[0] != '\0') {
         if ((size_t)snprintf(dir, dir_size, "%s", explicit_dir) >= dir_size) return false;
@@ -95,5 +101,6 @@ bool cfmp_runtime_dir(char *dir, size_t dir_size) {
                       : snprintf(dir, dir_size, "/tmp/cfmp-%ld", (long)geteuid());
     if (written < 0 || (size_t)written >= dir_size) return false;
     if (!cfmp_make_dir(dir)) return false;
+    assert(dir[0] == '/'); /* both defaults are absolute */
     return cfmp_private_dir_ok(dir);
 }

@@ -26,6 +26,8 @@ static struct cfmp_table cfmp_remote_table;
 
 /* Called with cfmp_tables_lock held. */
 static CFMessagePortRef cfmp_table_find(struct cfmp_table *table, CFStringRef name) {
+    assert(table == &cfmp_local_table || table == &cfmp_remote_table);
+    assert(name != NULL && table->count <= table->capacity);
     for (size_t i = 0; i < table->count; i++) {
         if (CFEqual(table->ports[i]->name, name)) return table->ports[i];
     }
@@ -33,6 +35,8 @@ static CFMessagePortRef cfmp_table_find(struct cfmp_table *table, CFStringRef na
 }
 
 static void cfmp_table_insert(struct cfmp_table *table, CFMessagePortRef port) {
+    assert(table == &cfmp_local_table || table == &cfmp_remote_table);
+    assert(port != NULL && port->name != NULL); /* only named ports are cached */
     if (table->count == table->capacity) {
         size_t capacity = table->capacity ? table->capacity * 2 : 16;
         CFMessagePortRef *grown = realloc(table->ports, capacity * sizeof *grown);
@@ -41,9 +45,12 @@ static void cfmp_table_insert(struct cfmp_table *table, CFMessagePortRef port) {
         table->capacity = capacity;
     }
     table->ports[table->count++] = port;
+    assert(table->count <= table->capacity);
 }
 
 static void cfmp_table_remove(struct cfmp_table *table, CFMessagePortRef port) {
+    assert(table == &cfmp_local_table || table == &cfmp_remote_table);
+    assert(port != NULL && table->count <= table->capacity);
     for (size_t i = 0; i < table->count; i++) {
         if (table->ports[i] == port) {
             table->ports[i] = table->ports[--table->count];
@@ -54,9 +61,12 @@ static void cfmp_table_remove(struct cfmp_table *table, CFMessagePortRef port) {
 
 /* The cached port for name, retained, or NULL (also when it is being deallocated). */
 static CFMessagePortRef cfmp_table_copy(struct cfmp_table *table, CFStringRef name) {
+    assert(table == &cfmp_local_table || table == &cfmp_remote_table);
+    assert(name != NULL);
     pthread_mutex_lock(&cfmp_tables_lock);
     CFMessagePortRef port = cfmp_table_find(table, name);
     if (port != NULL && !cfmp_object_try_retain(port)) port = NULL;
+    assert(port == NULL || (port->remote == (table == &cfmp_remote_table))); /* one table per kind */
     pthread_mutex_unlock(&cfmp_tables_lock);
     return port;
 }
@@ -73,9 +83,11 @@ bool cfmp_port_validate(CFMessagePortRef port) {
 }
 
 static void cfmp_port_finalize(void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_MESSAGE_PORT);
     struct __CFMessagePort *port = object;
     atomic_store(&port->deallocating, true);
     CFMessagePortInvalidate(port); /* R54: callbacks run during deallocation */
+    assert(!port->valid && port->listener == NULL && port->client == NULL); /* torn down */
     for (size_t i = 0; i < port->pending_count; i++) {
         if (port->pending[i].data != NULL) CFRelease(port->pending[i].data);
         if (port->pending[i].waiter != NULL) CFRelease(port->pending[i].waiter);
@@ -89,8 +101,10 @@ static void cfmp_port_finalize(void *object) {
  * has none) and the context's description: copyDescription(info) when both are non-NULL (no
  * library lock is held during that call), else "<CFMessagePort context %p>". */
 static CFStringRef cfmp_port_copy_description(const void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_MESSAGE_PORT);
     struct __CFMessagePort *port = (struct __CFMessagePort *)(uintptr_t)object; /* lock only */
     pthread_mutex_lock(&port->lock);
+    assert(cfmp_port_validate(port));
     bool valid = port->valid;
     CFStringRef name = port->name != NULL ? CFRetain(port->name) : NULL;
     const void *source = port->source;
@@ -135,10 +149,13 @@ const struct cfmp_class cfmp_port_class = {"CFMessagePort", cfmp_port_finalize, 
 CFTypeID CFMessagePortGetTypeID(void) { return CFMP_TYPE_MESSAGE_PORT; }
 
 static struct __CFMessagePort *cfmp_port_alloc(bool remote, CFStringRef name) {
+    assert(name == NULL || cfmp_object_is(name, CFMP_TYPE_STRING));
+    assert(!remote || name != NULL); /* a remote always has its name (R13) */
     struct __CFMessagePort *port = cfmp_object_create(sizeof *port, CFMP_TYPE_MESSAGE_PORT);
     pthread_mutex_init(&port->lock, NULL);
     port->remote = remote;
     port->name = name;
+    assert(!port->valid && cfmp_port_validate(port)); /* exit: made valid by its creator */
     return port;
 }
 
@@ -146,6 +163,7 @@ static struct __CFMessagePort *cfmp_port_alloc(bool remote, CFStringRef name) {
  * re-created as a fresh string; NULL when they contain a NUL (R11). A name of exactly 128
  * bytes is kept (UNCERTAIN in R12; launchd might reject it). */
 static CFStringRef cfmp_sanitize_name(CFStringRef name) {
+    CFMP_ASSERT_TYPE(name, CFMP_TYPE_STRING);
     size_t length = 0;
     const char *bytes = cfmp_string_utf8(name, &length);
     size_t cut = length;
@@ -153,6 +171,7 @@ static CFStringRef cfmp_sanitize_name(CFStringRef name) {
         cut = CFMP_NAME_BYTES_MAX;
         while (cut > 0 && ((uint8_t)bytes[cut] & 0xc0) == 0x80) cut--;
     }
+    assert(bytes != NULL && cut <= length);
     if (memchr(bytes, '\0', cut) != NULL) return NULL;
     return cfmp_string_create_utf8(bytes, cut);
 }
@@ -161,6 +180,8 @@ static CFStringRef cfmp_sanitize_name(CFStringRef name) {
 
 /* R14: a live cached local port of that name is returned (+1); a dead one gives NULL once. */
 static bool cfmp_local_cache_hit(CFStringRef name, CFMessagePortRef *result) {
+    CFMP_ASSERT_TYPE(name, CFMP_TYPE_STRING);
+    assert(result != NULL);
     CFMessagePortRef existing = cfmp_table_copy(&cfmp_local_table, name);
     if (existing == NULL) return false;
     *result = existing;
@@ -195,6 +216,7 @@ CFMessagePortRef CFMessagePortCreateLocal(CFAllocatorRef allocator, CFStringRef 
             return NULL;
         }
     }
+    assert((sanitized == NULL) == (listener == NULL)); /* a named port has its listener */
     struct __CFMessagePort *port = cfmp_port_alloc(false, sanitized);
     port->listener = listener;
     port->callout = callout;
@@ -225,6 +247,8 @@ CFMessagePortRef CFMessagePortCreateLocal(CFAllocatorRef allocator, CFStringRef 
 
 /* R23: a live cached remote is returned (+1); a dead one is invalidated and gives NULL once. */
 static bool cfmp_remote_cache_hit(CFStringRef name, CFMessagePortRef *result) {
+    CFMP_ASSERT_TYPE(name, CFMP_TYPE_STRING);
+    assert(result != NULL);
     CFMessagePortRef existing = cfmp_table_copy(&cfmp_remote_table, name);
     if (existing == NULL) return false;
     *result = existing;
@@ -252,6 +276,7 @@ CFMessagePortRef CFMessagePortCreateRemote(CFAllocatorRef allocator, CFStringRef
         CFRelease(sanitized);
         return NULL;
     }
+    assert(client != NULL && sanitized != NULL);
     struct __CFMessagePort *port = cfmp_port_alloc(true, sanitized);
     port->client = client;
     port->valid = true;
@@ -309,6 +334,7 @@ void CFMessagePortSetInvalidationCallBack(CFMessagePortRef ms,
                                           CFMessagePortInvalidationCallBack callout) {
     CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
     pthread_mutex_lock(&ms->lock);
+    assert(cfmp_port_validate(ms));
     bool valid = ms->valid;
     void *info = ms->context.info;
     if (valid) ms->icallout = callout;
@@ -320,6 +346,7 @@ void CFMessagePortSetInvalidationCallBack(CFMessagePortRef ms,
 Boolean CFMessagePortIsValid(CFMessagePortRef ms) {
     CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
     pthread_mutex_lock(&ms->lock);
+    assert(cfmp_port_validate(ms));
     bool valid = ms->valid;
     struct cfmp_client *client = valid && ms->client ? cfmp_client_retain(ms->client) : NULL;
     pthread_mutex_unlock(&ms->lock);
@@ -349,6 +376,8 @@ struct cfmp_teardown {
 
 /* R52 steps 3–4, under the port lock: snapshot and clear. */
 static void cfmp_port_detach(struct __CFMessagePort *port, struct cfmp_teardown *teardown) {
+    assert(port->valid); /* under the lock: invalidation runs once (R52 step 2) */
+    assert(teardown != NULL && cfmp_port_validate(port));
     teardown->icallout = port->icallout;
     teardown->info = port->context.info;
     teardown->release = port->remote ? NULL : port->context.release;
@@ -368,9 +397,12 @@ static void cfmp_port_detach(struct __CFMessagePort *port, struct cfmp_teardown 
     port->client = port->self_client = NULL;
     port->queue = NULL;
     port->accept_watch = port->queue_watch = port->peer_watch = 0;
+    assert(cfmp_port_validate(port)); /* exit: an invalid port holds no transport */
 }
 
 static void cfmp_port_teardown(CFMessagePortRef port, struct cfmp_teardown *teardown) {
+    CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    assert(teardown != NULL && (teardown->client == NULL || port->remote));
     for (size_t i = 0; i < 3; i++) cfmp_manager_unwatch(teardown->watches[i]);
     if (teardown->queue != NULL) dispatch_release(teardown->queue);
     if (port->name != NULL) { /* step 5 */
@@ -398,6 +430,7 @@ static void cfmp_port_teardown(CFMessagePortRef port, struct cfmp_teardown *tear
     if (teardown->client != NULL) atomic_store(&teardown->client->dead, true);
     cfmp_client_release(teardown->client);
     cfmp_client_release(teardown->self_client);
+    assert(!port->valid); /* exit: the latch stays (R3) */
 }
 
 void CFMessagePortInvalidate(CFMessagePortRef ms) {
@@ -407,6 +440,7 @@ void CFMessagePortInvalidate(CFMessagePortRef ms) {
     if (!deallocating) CFRetain(ms);
     if (ms->remote && !deallocating) cfmp_port_drain_replies(ms); /* replies win (R32) */
     pthread_mutex_lock(&ms->lock);
+    assert(cfmp_port_validate(ms));
     if (!ms->valid) { /* step 2: idempotent */
         pthread_mutex_unlock(&ms->lock);
         if (!deallocating) CFRelease(ms);
@@ -420,6 +454,7 @@ void CFMessagePortInvalidate(CFMessagePortRef ms) {
 }
 
 static void cfmp_port_invalidate_on_main(void *context) {
+    CFMP_ASSERT_TYPE(context, CFMP_TYPE_MESSAGE_PORT);
     CFMessagePortRef port = context;
     CFMessagePortInvalidate(port); /* a no-op if a thread got there first (R56) */
     CFRelease(port);
@@ -427,6 +462,7 @@ static void cfmp_port_invalidate_on_main(void *context) {
 
 void cfmp_port_peer_died(CFMessagePortRef port) {
     CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    assert(port->remote); /* only remotes have a peer to watch */
     if (CFMP_MUTATE(NO_PEER_DEATH)) return;
     dispatch_async_f(dispatch_get_main_queue(), (void *)(uintptr_t)CFRetain(port),
                      cfmp_port_invalidate_on_main);
@@ -448,6 +484,7 @@ Boolean CFMessagePortSetName(CFMessagePortRef ms, CFStringRef newName) {
     bool taken = cfmp_table_find(&cfmp_local_table, sanitized) != NULL;
     pthread_mutex_unlock(&cfmp_tables_lock);
     pthread_mutex_lock(&ms->lock);
+    assert(cfmp_port_validate(ms) && !ms->remote);
     bool valid = ms->valid;
     bool has_queue = ms->queue != NULL;
     bool same = ms->name != NULL && CFEqual(ms->name, sanitized);
@@ -471,6 +508,7 @@ Boolean CFMessagePortSetName(CFMessagePortRef ms, CFStringRef newName) {
     ms->listener = listener;
     ms->name = sanitized;
     ms->accept_watch = watch;
+    assert(cfmp_port_validate(ms));
     pthread_mutex_unlock(&ms->lock);
     pthread_mutex_lock(&cfmp_tables_lock);
     if (old_name != NULL) cfmp_table_remove(&cfmp_local_table, ms);
@@ -506,6 +544,7 @@ CFRunLoopSourceRef CFMessagePortCreateRunLoopSource(CFAllocatorRef allocator,
     if (local->source == NULL) {
         local->source = cfmp_source_create_fd(order, &cfmp_local_source_ops, local);
     }
+    assert(local->source != NULL && cfmp_port_validate(local)); /* the cached source (R47) */
     CFRunLoopSourceRef source = CFMP_RETAIN(local->source);
     pthread_mutex_unlock(&local->lock);
     if (stale != NULL) CFRelease(stale);
@@ -513,6 +552,8 @@ CFRunLoopSourceRef CFMessagePortCreateRunLoopSource(CFAllocatorRef allocator,
 }
 
 static bool cfmp_queue_refused(CFMessagePortRef ms) {
+    CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
+    assert(cfmp_port_validate(ms)); /* called with the port lock held */
     if (!ms->valid) {
         cfmp_log("SetDispatchQueue: port is invalid");
         return true;
@@ -536,6 +577,7 @@ void CFMessagePortSetDispatchQueue(CFMessagePortRef ms, dispatch_queue_t queue) 
         pthread_mutex_unlock(&ms->lock);
         return;
     }
+    assert(!ms->remote && ms->source == NULL); /* cfmp_queue_refused */
     dispatch_queue_t old_queue = ms->queue;
     uint64_t old_watch = ms->queue_watch;
     ms->queue = NULL;
@@ -548,6 +590,7 @@ void CFMessagePortSetDispatchQueue(CFMessagePortRef ms, dispatch_queue_t queue) 
         ms->queue = queue;
         listener = cfmp_listener_retain(ms->listener);
     }
+    assert(ms->queue == NULL || ms->listener != NULL); /* only a named port takes a queue */
     pthread_mutex_unlock(&ms->lock);
     cfmp_manager_unwatch(old_watch);
     if (old_queue != NULL) dispatch_release(old_queue);

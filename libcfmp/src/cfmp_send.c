@@ -21,6 +21,8 @@
  * others, R45 per connection). Counts the request off the queue (R29). */
 static bool cfmp_serve_receive(struct cfmp_listener *listener, struct cfmp_conn *conn,
                                struct cfmp_message *message) {
+    assert(listener != NULL && listener->queue != NULL);
+    assert(conn != NULL && conn->fdref != NULL && message != NULL);
     pthread_mutex_lock(&conn->lock);
     enum cfmp_wire_result result = cfmp_wire_receive(conn->fdref->fd, message, &conn->region);
     pthread_mutex_unlock(&conn->lock);
@@ -39,12 +41,15 @@ static bool cfmp_serve_receive(struct cfmp_listener *listener, struct cfmp_conn 
 }
 
 static void cfmp_send_reply(struct cfmp_conn *conn, int32_t convid, CFDataRef reply) {
+    assert(conn != NULL && conn->fdref != NULL);
+    assert(reply == NULL || cfmp_object_is(reply, CFMP_TYPE_DATA));
     const UInt8 *bytes = NULL;
     size_t length = 0;
     if (reply != NULL && CFDataGetLength(reply) <= CFMP_MAX_DATA_BYTES) { /* R43 */
         bytes = CFDataGetBytePtr(reply);
         length = (size_t)CFDataGetLength(reply);
     }
+    assert(length <= (size_t)CFMP_MAX_DATA_BYTES && (length == 0 || bytes != NULL)); /* R43 */
     struct cfmp_frame_header header = cfmp_frame_header_make(CFMP_FRAME_REPLY, 0, convid);
     enum cfmp_wire_result result = cfmp_wire_send(conn->fdref->fd, header, bytes, length, -1,
                                                   cfmp_now_ns() + CFMP_REPLY_SEND_NS);
@@ -57,6 +62,9 @@ static void cfmp_send_reply(struct cfmp_conn *conn, int32_t convid, CFDataRef re
  * calls through NULL (R40): the sender's pending request then gets -5 (R33). */
 static void cfmp_perform_request(CFMessagePortRef port, struct cfmp_conn *conn,
                                  struct cfmp_message *message) {
+    CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    assert(!port->remote && conn != NULL);
+    assert(message != NULL && message->header.kind == CFMP_FRAME_REQUEST); /* cfmp_serve_receive */
     pthread_mutex_lock(&port->lock);
     bool valid = port->valid;
     CFMessagePortContext context = port->context;
@@ -86,8 +94,10 @@ static void cfmp_perform_request(CFMessagePortRef port, struct cfmp_conn *conn,
 }
 
 static struct cfmp_fdref *cfmp_local_copy_fdref(void *info) {
+    CFMP_ASSERT_TYPE(info, CFMP_TYPE_MESSAGE_PORT);
     CFMessagePortRef port = info;
     pthread_mutex_lock(&port->lock);
+    assert(cfmp_port_validate(port) && !port->remote);
     struct cfmp_fdref *fdref = port->listener != NULL && port->valid
                                    ? cfmp_fdref_retain(port->listener->pollset)
                                    : NULL; /* R41: an unnamed port's source watches nothing */
@@ -98,8 +108,11 @@ static struct cfmp_fdref *cfmp_local_copy_fdref(void *info) {
 /* One request per wake-up (R42). A source added before a rename watches the old listener,
  * which is closed, so it receives nothing more (R41). */
 static void cfmp_local_perform(void *info, struct cfmp_fdref *fdref) {
+    CFMP_ASSERT_TYPE(info, CFMP_TYPE_MESSAGE_PORT);
+    assert(fdref != NULL); /* what cfmp_local_copy_fdref gave the run loop */
     CFMessagePortRef port = info;
     pthread_mutex_lock(&port->lock);
+    assert(cfmp_port_validate(port) && !port->remote);
     struct cfmp_listener *listener = port->listener != NULL && port->listener->pollset == fdref
                                          ? cfmp_listener_retain(port->listener)
                                          : NULL;
@@ -130,7 +143,10 @@ struct cfmp_queue_job {
 };
 
 static void cfmp_queue_job_run(void *context) {
+    assert(context != NULL);
     struct cfmp_queue_job *job = context;
+    CFMP_ASSERT_TYPE(job->port, CFMP_TYPE_MESSAGE_PORT);
+    assert(job->conn != NULL);
     cfmp_perform_request(job->port, job->conn, &job->message); /* R50c: invalid → dropped */
     cfmp_conn_release(job->conn);
     CFRelease(job->port);
@@ -139,6 +155,8 @@ static void cfmp_queue_job_run(void *context) {
 
 /* Manager thread: every request is taken off the socket at once and queued (R50a). */
 void cfmp_port_queue_readable(CFMessagePortRef port, struct cfmp_listener *listener) {
+    CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    assert(!port->remote && listener != NULL);
     for (int i = 0; i < CFMP_QUEUE_BATCH; i++) {
         pthread_mutex_lock(&port->lock);
         dispatch_queue_t queue = port->valid ? port->queue : NULL;
@@ -165,8 +183,10 @@ void cfmp_port_queue_readable(CFMessagePortRef port, struct cfmp_listener *liste
 /* ---- replies (client side) ------------------------------------------------------------------ */
 
 static struct cfmp_fdref *cfmp_reply_copy_fdref(void *info) {
+    CFMP_ASSERT_TYPE(info, CFMP_TYPE_MESSAGE_PORT);
     CFMessagePortRef port = info;
     pthread_mutex_lock(&port->lock);
+    assert(cfmp_port_validate(port) && port->remote);
     struct cfmp_fdref *fdref = port->client ? cfmp_fdref_retain(port->client->fdref) : NULL;
     pthread_mutex_unlock(&port->lock);
     return fdref;
@@ -174,8 +194,12 @@ static struct cfmp_fdref *cfmp_reply_copy_fdref(void *info) {
 
 /* Files a reply for its waiter, or drops it when nobody waits any more (R34). */
 static void cfmp_file_reply(CFMessagePortRef port, struct cfmp_message *message) {
+    CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    assert(port->remote);
+    assert(message != NULL && message->header.kind == CFMP_FRAME_REPLY);
     CFRunLoopRef waiter = NULL;
     pthread_mutex_lock(&port->lock);
+    assert(cfmp_port_validate(port));
     for (size_t i = 0; i < port->pending_count; i++) {
         struct cfmp_pending *pending = &port->pending[i];
         if (pending->convid != message->header.convid || pending->arrived) continue;
@@ -203,6 +227,8 @@ static void cfmp_file_reply(CFMessagePortRef port, struct cfmp_message *message)
  * run loop (it would stay readable forever). The waiting SendRequest then sees the port
  * invalid (R33: −5); otherwise the main queue invalidates it (R56). */
 static void cfmp_reply_connection_lost(CFMessagePortRef port, struct cfmp_fdref *fdref) {
+    CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
+    assert(port->remote && fdref != NULL);
     pthread_mutex_lock(&port->lock);
     struct cfmp_client *client = port->client;
     if (client != NULL && client->fdref == fdref) atomic_store(&client->dead, true);
@@ -215,6 +241,8 @@ static void cfmp_reply_connection_lost(CFMessagePortRef port, struct cfmp_fdref 
 }
 
 static void cfmp_reply_perform(void *info, struct cfmp_fdref *fdref) {
+    CFMP_ASSERT_TYPE(info, CFMP_TYPE_MESSAGE_PORT);
+    assert(fdref != NULL); /* what cfmp_reply_copy_fdref gave the run loop */
     CFMessagePortRef port = info;
     struct cfmp_message message;
     enum cfmp_wire_result result = cfmp_wire_receive(fdref->fd, &message, NULL);
@@ -232,6 +260,8 @@ const struct cfmp_source_ops cfmp_reply_source_ops = {cfmp_reply_copy_fdref, cfm
 /* Files replies already delivered to the socket before the remote is torn down, so a reply
  * that arrived before the server's death wins over the death (R32, R46). */
 void cfmp_port_drain_replies(CFMessagePortRef remote) {
+    CFMP_ASSERT_TYPE(remote, CFMP_TYPE_MESSAGE_PORT);
+    assert(remote->remote);
     pthread_mutex_lock(&remote->lock);
     struct cfmp_client *client = remote->valid && remote->client && remote->pending_count > 0
                                      ? cfmp_client_retain(remote->client)
@@ -260,12 +290,15 @@ static uint64_t cfmp_send_deadline(double send_timeout_s) {
     double ms = CFMP_MUTATE(SEND_TIMEOUT_SECONDS) ? floor(send_timeout_s) * 1000.0
                                                   : floor(send_timeout_s * 1000.0);
     uint64_t now_ns = cfmp_now_ns();
+    assert(ms < CFMP_SEND_FOREVER_S * 1000.0); /* R28's forever returned above: no overflow */
     return ms < 1.0 ? now_ns : now_ns + (uint64_t)ms * 1000000ull;
 }
 
 /* Sends one request frame, waiting for queue room first (R29, R30). Returns a CF status. */
 static SInt32 cfmp_send_frame(struct cfmp_client *client, int32_t msgid, int32_t convid,
                               CFDataRef data, bool one_way, uint64_t deadline_ns) {
+    assert(client != NULL && client->fdref != NULL);
+    assert(data == NULL || CFDataGetLength(data) <= CFMP_MAX_DATA_BYTES); /* R27 step 1 */
     enum cfmp_slot_result slot = cfmp_client_acquire_slot(client, deadline_ns);
     if (slot == CFMP_SLOT_TIMEOUT) return kCFMessagePortSendTimeout;
     if (slot == CFMP_SLOT_PEER_DEAD) return kCFMessagePortTransportError;
@@ -295,6 +328,8 @@ static SInt32 cfmp_send_frame(struct cfmp_client *client, int32_t msgid, int32_t
  * violation on macOS (a crash) and gives −4 here. */
 static SInt32 cfmp_send_to_local(CFMessagePortRef local, SInt32 msgid, CFDataRef data,
                                  double send_timeout_s, CFStringRef reply_mode) {
+    CFMP_ASSERT_TYPE(local, CFMP_TYPE_MESSAGE_PORT);
+    assert(!local->remote);
     if (reply_mode != NULL || local->name == NULL) {
         cfmp_log("SendRequest on a local port (two-way or unnamed): precondition violation");
         return kCFMessagePortTransportError;
@@ -320,6 +355,8 @@ static SInt32 cfmp_send_to_local(CFMessagePortRef local, SInt32 msgid, CFDataRef
 }
 
 static void cfmp_pending_add(CFMessagePortRef remote, int32_t convid, CFRunLoopRef waiter) {
+    assert(remote->remote && remote->pending_count <= remote->pending_capacity); /* lock held */
+    assert(convid >= 1 && waiter != NULL);
     if (remote->pending_count == remote->pending_capacity) {
         size_t capacity = remote->pending_capacity ? remote->pending_capacity * 2 : 4;
         struct cfmp_pending *grown = realloc(remote->pending, capacity * sizeof *grown);
@@ -329,13 +366,17 @@ static void cfmp_pending_add(CFMessagePortRef remote, int32_t convid, CFRunLoopR
     }
     remote->pending[remote->pending_count++] =
         (struct cfmp_pending){convid, false, NULL, CFMP_RETAIN(waiter)};
+    assert(remote->pending_count <= remote->pending_capacity);
 }
 
 /* Removes the entry for convid; returns whether the reply had arrived (and hands it over). */
 static bool cfmp_pending_take(CFMessagePortRef remote, int32_t convid, CFDataRef *data) {
+    CFMP_ASSERT_TYPE(remote, CFMP_TYPE_MESSAGE_PORT);
+    assert(remote->remote && data != NULL);
     bool arrived = false;
     CFRunLoopRef waiter = NULL;
     pthread_mutex_lock(&remote->lock);
+    assert(cfmp_port_validate(remote));
     for (size_t i = 0; i < remote->pending_count; i++) {
         if (remote->pending[i].convid != convid) continue;
         arrived = remote->pending[i].arrived;
@@ -350,6 +391,8 @@ static bool cfmp_pending_take(CFMessagePortRef remote, int32_t convid, CFDataRef
 }
 
 static bool cfmp_pending_arrived(CFMessagePortRef remote, int32_t convid) {
+    CFMP_ASSERT_TYPE(remote, CFMP_TYPE_MESSAGE_PORT);
+    assert(remote->remote && convid >= 1);
     bool arrived = false;
     pthread_mutex_lock(&remote->lock);
     for (size_t i = 0; i < remote->pending_count; i++) {
@@ -372,6 +415,7 @@ static _Thread_local struct {
 } cfmp_spin;
 
 static uint64_t cfmp_reply_spin_ns(void) {
+    assert(cfmp_spin.calls_since_probe < CFMP_SPIN_PROBE_EVERY);
     uint64_t window_ns = cfmp_runloop_spin_ns();
     if (window_ns == 0 || cfmp_spin.last_wait_ns <= window_ns) return window_ns;
     if (++cfmp_spin.calls_since_probe < CFMP_SPIN_PROBE_EVERY) return 0;
@@ -382,6 +426,9 @@ static uint64_t cfmp_reply_spin_ns(void) {
 /* R32: run the current run loop in reply_mode until the reply, the deadline or invalidity. */
 static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rcv_timeout_s,
                               CFStringRef reply_mode, CFDataRef *returnData, uint64_t call_start_ns) {
+    CFMP_ASSERT_TYPE(remote, CFMP_TYPE_MESSAGE_PORT);
+    assert(remote->remote && convid >= 1);
+    assert(reply_mode != NULL); /* only a two-way send waits (R31) */
     uint64_t deadline_ns = cfmp_deadline_after_s(rcv_timeout_s > 0 ? rcv_timeout_s : 0);
     if (CFMP_MUTATE(RCV_FROM_BEFORE_SEND) && deadline_ns != CFMP_DEADLINE_NEVER) {
         deadline_ns -= cfmp_now_ns() - call_start_ns;
@@ -422,6 +469,9 @@ static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rc
 static bool cfmp_send_prepare(CFMessagePortRef remote, bool two_way, CFRunLoopRef rl,
                               int32_t *convid, struct cfmp_client **client,
                               CFRunLoopSourceRef *reply_source) {
+    CFMP_ASSERT_TYPE(remote, CFMP_TYPE_MESSAGE_PORT);
+    assert(remote->remote && rl != NULL);
+    assert(convid != NULL && client != NULL && reply_source != NULL);
     pthread_mutex_lock(&remote->lock);
     if (!remote->valid) {
         pthread_mutex_unlock(&remote->lock);
@@ -435,6 +485,8 @@ static bool cfmp_send_prepare(CFMessagePortRef remote, bool two_way, CFRunLoopRe
     if (two_way) cfmp_pending_add(remote, *convid, rl);
     *client = cfmp_client_retain(remote->client);
     *reply_source = CFMP_RETAIN(remote->reply_source);
+    assert(*convid >= 1 && *client != NULL); /* exit: a valid remote has its client */
+    assert(cfmp_port_validate(remote));
     pthread_mutex_unlock(&remote->lock);
     return true;
 }
@@ -446,6 +498,7 @@ SInt32 CFMessagePortSendRequest(CFMessagePortRef remote, SInt32 msgid, CFDataRef
     if (data != NULL && CFDataGetLength(data) > CFMP_MAX_DATA_BYTES) {
         return kCFMessagePortTransportError; /* R27 step 1, before the validity check */
     }
+    assert(data == NULL || CFDataGetLength(data) <= CFMP_MAX_DATA_BYTES);
     if (!remote->remote) {
         pthread_mutex_lock(&remote->lock);
         bool valid = remote->valid;
@@ -481,5 +534,6 @@ SInt32 CFMessagePortSendRequest(CFMessagePortRef remote, SInt32 msgid, CFDataRef
     CFRelease(reply_source);
     cfmp_client_release(client);
     CFRelease(remote);
+    assert(status <= kCFMessagePortSuccess && status >= kCFMessagePortBecameInvalidError); /* exit */
     return status;
 }

@@ -28,6 +28,7 @@
 /* ---- names to paths ------------------------------------------------------------------------ */
 
 static uint64_t cfmp_fnv1a(const char *bytes, size_t length, uint64_t seed) {
+    assert(bytes != NULL || length == 0);
     uint64_t hash = seed;
     for (size_t i = 0; i < length; i++) hash = (hash ^ (uint8_t)bytes[i]) * 1099511628211ull;
     hash ^= hash >> 33;
@@ -40,6 +41,8 @@ static uint64_t cfmp_fnv1a(const char *bytes, size_t length, uint64_t seed) {
  * when the socket path would not fit. */
 static bool cfmp_name_base(const char *dir, const char *name, size_t length, char *base,
                            size_t base_size, size_t sun_path_size) {
+    assert(dir != NULL && name != NULL && base != NULL);
+    assert(base_size >= 36 && sun_path_size > 0); /* room for "h-" and 32 hex digits */
     static const char hex[] = "0123456789abcdef";
     size_t out = 0;
     base[out++] = 'p';
@@ -68,6 +71,8 @@ static bool cfmp_name_base(const char *dir, const char *name, size_t length, cha
 
 static bool cfmp_name_paths(const char *name, size_t length, char *sock_path,
                             size_t sock_path_size, char *lock_path, size_t lock_path_size) {
+    assert(name != NULL && sock_path != NULL && lock_path != NULL);
+    assert(sock_path_size > 0 && lock_path_size > 0);
     char dir[PATH_MAX];
     char base[3 * 256 + 8];
     if (!cfmp_runtime_dir(dir, sizeof dir)) return false;
@@ -83,6 +88,7 @@ static bool cfmp_name_paths(const char *name, size_t length, char *sock_path,
 /* ---- connections ----------------------------------------------------------------------------- */
 
 struct cfmp_conn *cfmp_conn_retain(struct cfmp_conn *conn) {
+    assert(conn != NULL);
     int32_t before = atomic_fetch_add(&conn->refs, 1);
     assert(before > 0);
     (void)before;
@@ -113,6 +119,7 @@ bool cfmp_listener_validate(const struct cfmp_listener *listener) {
 
 /* Takes the flock of lock_path; retries when the file was replaced under us. */
 static int cfmp_lock_name(const char *lock_path) {
+    assert(lock_path != NULL && lock_path[0] != '\0'); /* cfmp_name_paths */
     for (int attempt = 0; attempt < CFMP_LOCK_ATTEMPTS; attempt++) {
         int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
@@ -127,6 +134,7 @@ static int cfmp_lock_name(const char *lock_path) {
         struct stat named;
         if (fstat(fd, &held) == 0 && stat(lock_path, &named) == 0 &&
             held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+            assert(fd >= 0); /* exit: held, and still the file of that name */
             return fd;
         }
         cfmp_close(fd); /* the previous owner unlinked it after we opened it: try again */
@@ -135,6 +143,8 @@ static int cfmp_lock_name(const char *lock_path) {
 }
 
 static int cfmp_listen_socket(const char *sock_path) {
+    assert(sock_path != NULL);
+    assert(strlen(sock_path) < sizeof(((struct sockaddr_un *)0)->sun_path)); /* cfmp_name_paths */
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return -1;
     struct sockaddr_un address = {.sun_family = AF_UNIX};
@@ -150,6 +160,7 @@ static int cfmp_listen_socket(const char *sock_path) {
 
 /* The queue counter lives in a sealed memfd (size fixed, so a mapping can never SIGBUS). */
 static struct cfmp_shared_queue *cfmp_queue_create(int *queue_fd) {
+    assert(queue_fd != NULL && *queue_fd == -1); /* cfmp_listener_alloc */
     int fd = cfmp_memfd_create("cfmp-queue");
     if (fd < 0 || ftruncate(fd, CFMP_SHARED_QUEUE_SIZE) != 0 ||
         fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
@@ -165,10 +176,12 @@ static struct cfmp_shared_queue *cfmp_queue_create(int *queue_fd) {
     queue->magic = CFMP_SHARED_QUEUE_MAGIC;
     queue->limit = CFMP_QUEUE_LIMIT;
     *queue_fd = fd;
+    assert(*queue_fd >= 0);
     return queue;
 }
 
 static struct cfmp_listener *cfmp_listener_alloc(const char *name, size_t length) {
+    assert(name != NULL || length == 0);
     struct cfmp_listener *listener = calloc(1, sizeof *listener);
     if (listener == NULL) abort();
     atomic_init(&listener->refs, 1);
@@ -181,6 +194,7 @@ static struct cfmp_listener *cfmp_listener_alloc(const char *name, size_t length
     listener->lock_fd = -1;
     listener->queue_fd = -1;
     listener->next_conn_id = 1;
+    assert(!listener->closed && listener->name_length == length); /* exit: not yet open */
     return listener;
 }
 
@@ -212,6 +226,7 @@ fail:
 }
 
 struct cfmp_listener *cfmp_listener_retain(struct cfmp_listener *listener) {
+    assert(listener != NULL);
     int32_t before = atomic_fetch_add(&listener->refs, 1);
     assert(before > 0);
     (void)before;
@@ -237,6 +252,7 @@ void cfmp_listener_release(struct cfmp_listener *listener) {
 
 void cfmp_listener_close(struct cfmp_listener *listener) {
     assert(listener != NULL);
+    assert(atomic_load(&listener->refs) > 0); /* the caller's reference */
     pthread_mutex_lock(&listener->lock);
     if (listener->closed && listener->lock_fd < 0) {
         pthread_mutex_unlock(&listener->lock);
@@ -269,7 +285,9 @@ void cfmp_listener_close(struct cfmp_listener *listener) {
 }
 
 struct cfmp_fdref *cfmp_listener_copy_listen_fd(struct cfmp_listener *listener) {
+    assert(listener != NULL);
     pthread_mutex_lock(&listener->lock);
+    assert(cfmp_listener_validate(listener));
     struct cfmp_fdref *fdref = listener->listen_fdref != NULL
                                    ? cfmp_fdref_retain(listener->listen_fdref)
                                    : NULL;
@@ -278,6 +296,8 @@ struct cfmp_fdref *cfmp_listener_copy_listen_fd(struct cfmp_listener *listener) 
 }
 
 static bool cfmp_send_hello(struct cfmp_listener *listener, int fd) {
+    assert(listener != NULL && listener->queue_fd >= 0); /* passed with the HELLO */
+    assert(fd >= 0);
     uint8_t payload[8 + 256];
     int32_t pid = (int32_t)getpid();
     uint32_t name_length = (uint32_t)listener->name_length;
@@ -292,6 +312,8 @@ static bool cfmp_send_hello(struct cfmp_listener *listener, int fd) {
 }
 
 static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t peer_pid) {
+    assert(listener != NULL && listener->pollset != NULL);
+    assert(fd >= 0);
     struct cfmp_conn *conn = calloc(1, sizeof *conn);
     if (conn == NULL) abort();
     atomic_init(&conn->refs, 1);
@@ -299,6 +321,7 @@ static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t
     conn->fdref = cfmp_fdref_create(fd);
     conn->peer_pid = peer_pid;
     pthread_mutex_lock(&listener->lock);
+    assert(cfmp_listener_validate(listener));
     bool full = listener->closed || listener->conn_count >= CFMP_CONNECTIONS_MAX;
     if (!full) {
         conn->id = listener->next_conn_id++;
@@ -313,6 +336,7 @@ static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t
         struct epoll_event event = {.events = EPOLLIN, .data.u64 = conn->id};
         if (epoll_ctl(listener->pollset->fd, EPOLL_CTL_ADD, fd, &event) != 0) abort();
     }
+    assert(listener->conn_count <= CFMP_CONNECTIONS_MAX && cfmp_listener_validate(listener));
     pthread_mutex_unlock(&listener->lock);
     if (full) {
         cfmp_log("port %s: refusing connection (closed or %u connections)", listener->name,
@@ -322,6 +346,7 @@ static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t
 }
 
 void cfmp_listener_accept(struct cfmp_listener *listener) {
+    assert(listener != NULL);
     struct cfmp_fdref *listen_fdref = cfmp_listener_copy_listen_fd(listener);
     if (listen_fdref == NULL) return;
     for (int i = 0; i < CFMP_ACCEPT_BATCH; i++) {
@@ -349,18 +374,24 @@ void cfmp_listener_accept(struct cfmp_listener *listener) {
 #define CFMP_RECENT_STREAK_MAX 8u
 
 struct cfmp_conn *cfmp_listener_recent(struct cfmp_listener *listener) {
+    assert(listener != NULL);
     pthread_mutex_lock(&listener->lock);
+    assert(cfmp_listener_validate(listener));
     struct cfmp_conn *recent = NULL;
     if (listener->recent != NULL && listener->recent_streak < CFMP_RECENT_STREAK_MAX) {
         recent = cfmp_conn_retain(listener->recent);
         listener->recent_streak++;
     }
+    assert(listener->recent_streak <= CFMP_RECENT_STREAK_MAX);
     pthread_mutex_unlock(&listener->lock);
     return recent;
 }
 
 void cfmp_listener_note_recent(struct cfmp_listener *listener, struct cfmp_conn *conn) {
+    assert(listener != NULL);
+    assert(conn != NULL && atomic_load(&conn->refs) > 0);
     pthread_mutex_lock(&listener->lock);
+    assert(cfmp_listener_validate(listener));
     struct cfmp_conn *previous = listener->recent;
     if (previous != conn) {
         listener->recent = listener->closed ? NULL : cfmp_conn_retain(conn);
@@ -373,7 +404,9 @@ void cfmp_listener_note_recent(struct cfmp_listener *listener, struct cfmp_conn 
 }
 
 static void cfmp_listener_forget_recent(struct cfmp_listener *listener, struct cfmp_conn *conn) {
+    assert(listener != NULL);
     pthread_mutex_lock(&listener->lock);
+    assert(listener->recent == NULL || atomic_load(&listener->recent->refs) > 0);
     struct cfmp_conn *recent = listener->recent;
     bool drop = recent != NULL && (conn == NULL || recent == conn);
     if (drop) listener->recent = NULL;
@@ -382,10 +415,12 @@ static void cfmp_listener_forget_recent(struct cfmp_listener *listener, struct c
 }
 
 struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener) {
+    assert(listener != NULL && listener->pollset != NULL);
     struct epoll_event event;
     if (epoll_wait(listener->pollset->fd, &event, 1, 0) != 1) return NULL;
     struct cfmp_conn *found = NULL;
     pthread_mutex_lock(&listener->lock);
+    assert(cfmp_listener_validate(listener));
     listener->recent_streak = 0;
     for (size_t i = 0; i < listener->conn_count; i++) {
         if (listener->conns[i]->id == event.data.u64) {
@@ -398,6 +433,8 @@ struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener) {
 }
 
 void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *conn) {
+    assert(listener != NULL);
+    assert(conn != NULL && atomic_load(&conn->refs) > 0); /* the caller's reference */
     bool found = false;
     pthread_mutex_lock(&listener->lock);
     for (size_t i = 0; i < listener->conn_count; i++) {
@@ -408,12 +445,14 @@ void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *c
         }
     }
     if (found) (void)epoll_ctl(listener->pollset->fd, EPOLL_CTL_DEL, conn->fdref->fd, NULL);
+    assert(listener->conn_count <= listener->conn_capacity);
     pthread_mutex_unlock(&listener->lock);
     cfmp_listener_forget_recent(listener, conn);
     if (found) cfmp_conn_release(conn);
 }
 
 void cfmp_queue_dequeued(struct cfmp_shared_queue *queue) {
+    assert(queue != NULL); /* its contents are shared with the peer: not asserted */
     uint32_t count = atomic_load(&queue->count);
     while (count > 0 && !atomic_compare_exchange_weak(&queue->count, &count, count - 1)) {
     }
@@ -422,7 +461,25 @@ void cfmp_queue_dequeued(struct cfmp_shared_queue *queue) {
 
 /* ---- clients ---------------------------------------------------------------------------------- */
 
+/* A connected client: referenced, its socket open and the server's queue counter mapped (the
+ * counter's contents are the server's to write: never asserted). O(1). */
+static bool cfmp_client_validate(const struct cfmp_client *client) {
+    if (client == NULL || atomic_load(&client->refs) <= 0) return false;
+    return client->fdref != NULL && client->fdref->fd >= 0 && client->queue != NULL;
+}
+
+/* The bulk ring's bookkeeping (bulk_lock held): at most CFMP_BULK_OUTSTANDING_MAX chunks, the
+ * head inside the region, nothing outstanding before the region exists. O(1). */
+static bool cfmp_bulk_validate(const struct cfmp_client *client) {
+    if (client->bulk_count > CFMP_BULK_OUTSTANDING_MAX) return false;
+    if (client->bulk_first >= CFMP_BULK_OUTSTANDING_MAX) return false;
+    if (client->bulk == NULL) return client->bulk_count == 0 && !client->bulk_sent;
+    return client->bulk_head <= client->bulk->size;
+}
+
 static int cfmp_connect_socket(const char *sock_path) {
+    assert(sock_path != NULL);
+    assert(strlen(sock_path) < sizeof(((struct sockaddr_un *)0)->sun_path)); /* cfmp_name_paths */
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     struct sockaddr_un address = {.sun_family = AF_UNIX};
@@ -459,6 +516,8 @@ static struct cfmp_shared_queue *cfmp_queue_map(int fd) {
 
 /* Waits for the server's HELLO and checks it names the port we asked for. */
 static bool cfmp_receive_hello(struct cfmp_client *client, const char *name, size_t length) {
+    assert(client != NULL && client->fdref != NULL && client->queue == NULL);
+    assert(name != NULL);
     int fd = client->fdref->fd;
     struct pollfd poll_fd = {fd, POLLIN, 0};
     int timeout_ms = CFMP_HELLO_TIMEOUT_MS_DEFAULT;
@@ -484,6 +543,7 @@ static bool cfmp_receive_hello(struct cfmp_client *client, const char *name, siz
 }
 
 struct cfmp_client *cfmp_client_connect(const char *name, size_t length) {
+    assert(name != NULL);
     char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     char lock_path[PATH_MAX];
     if (!cfmp_name_paths(name, length, sock_path, sizeof sock_path, lock_path, sizeof lock_path)) {
@@ -501,10 +561,12 @@ struct cfmp_client *cfmp_client_connect(const char *name, size_t length) {
         cfmp_client_release(client);
         return NULL;
     }
+    assert(cfmp_client_validate(client)); /* exit: the HELLO mapped the server's queue */
     return client;
 }
 
 struct cfmp_client *cfmp_client_retain(struct cfmp_client *client) {
+    assert(client != NULL);
     int32_t before = atomic_fetch_add(&client->refs, 1);
     assert(before > 0);
     (void)before;
@@ -524,6 +586,7 @@ void cfmp_client_release(struct cfmp_client *client) {
 }
 
 bool cfmp_client_probe_dead(struct cfmp_client *client) {
+    assert(cfmp_client_validate(client));
     if (atomic_load(&client->dead)) return true;
     struct pollfd poll_fd = {client->fdref->fd, POLLRDHUP, 0};
     if (poll(&poll_fd, 1, 0) == 1 && (poll_fd.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
@@ -533,6 +596,7 @@ bool cfmp_client_probe_dead(struct cfmp_client *client) {
 }
 
 enum cfmp_slot_result cfmp_client_acquire_slot(struct cfmp_client *client, uint64_t deadline_ns) {
+    assert(cfmp_client_validate(client));
     struct cfmp_shared_queue *queue = client->queue;
     for (;;) { /* bounded by deadline_ns */
         uint32_t count = atomic_load(&queue->count);
@@ -547,6 +611,7 @@ enum cfmp_slot_result cfmp_client_acquire_slot(struct cfmp_client *client, uint6
         if (now_ns >= deadline_ns) return CFMP_SLOT_TIMEOUT;
         uint64_t wait_ns = deadline_ns - now_ns;
         if (wait_ns > CFMP_SLOT_WAIT_SLICE_NS) wait_ns = CFMP_SLOT_WAIT_SLICE_NS;
+        assert(wait_ns > 0 && wait_ns <= CFMP_SLOT_WAIT_SLICE_NS); /* a slice: death is probed */
         atomic_fetch_add(&queue->waiters, 1);
         (void)cfmp_futex_wait(&queue->count, count, wait_ns);
         atomic_fetch_sub(&queue->waiters, 1);
@@ -563,12 +628,15 @@ void cfmp_client_return_slot(struct cfmp_client *client) {
 /* A chunk's busy word: its header's first 4 bytes (chunks start CFMP_BULK_CHUNK_HEADER-aligned). */
 static _Atomic uint32_t *cfmp_chunk_busy(struct cfmp_region *region, size_t offset) {
     assert(offset % CFMP_BULK_CHUNK_HEADER == 0);
+    assert(region != NULL && offset + CFMP_BULK_CHUNK_HEADER <= region->size);
     void *header = region->base + offset;
     return header;
 }
 
 /* Drops chunks the server has finished with, oldest first. Called with bulk_lock held. */
 static void cfmp_bulk_reclaim(struct cfmp_client *client) {
+    assert(cfmp_bulk_validate(client)); /* bulk_lock held */
+    assert(client->bulk != NULL || client->bulk_count == 0);
     while (client->bulk_count > 0) {
         struct cfmp_bulk_chunk *oldest = &client->bulk_chunks[client->bulk_first];
         if (atomic_load_explicit(cfmp_chunk_busy(client->bulk, oldest->offset),
@@ -579,10 +647,13 @@ static void cfmp_bulk_reclaim(struct cfmp_client *client) {
         client->bulk_count--;
     }
     if (client->bulk_count == 0) client->bulk_head = 0;
+    assert(cfmp_bulk_validate(client));
 }
 
 /* Finds room for size bytes in the ring; returns the offset or SIZE_MAX. bulk_lock held. */
 static size_t cfmp_bulk_place(struct cfmp_client *client, size_t size) {
+    assert(client->bulk != NULL && cfmp_bulk_validate(client));
+    assert(size >= CFMP_BULK_CHUNK_HEADER && size % 64u == 0);
     size_t capacity = client->bulk->size;
     if (client->bulk_count == CFMP_BULK_OUTSTANDING_MAX || size > capacity / 2) return SIZE_MAX;
     if (client->bulk_count == 0) return 0;
@@ -596,6 +667,8 @@ static size_t cfmp_bulk_place(struct cfmp_client *client, size_t size) {
 }
 
 static bool cfmp_bulk_ready(struct cfmp_client *client, uint64_t deadline_ns) {
+    assert(cfmp_client_validate(client));
+    assert(cfmp_bulk_validate(client));
     if (client->bulk == NULL) client->bulk = cfmp_region_create(CFMP_BULK_SIZE);
     if (client->bulk == NULL) return false;
     if (!client->bulk_sent) {
@@ -607,6 +680,8 @@ static bool cfmp_bulk_ready(struct cfmp_client *client, uint64_t deadline_ns) {
 
 bool cfmp_client_bulk_put(struct cfmp_client *client, const void *bytes, size_t length,
                           uint64_t deadline_ns, uint64_t *offset) {
+    assert(cfmp_client_validate(client));
+    assert(bytes != NULL && length > 0 && offset != NULL);
     size_t size = CFMP_BULK_CHUNK_HEADER + ((length + 63u) & ~(size_t)63u);
     pthread_mutex_lock(&client->bulk_lock);
     bool ready = cfmp_bulk_ready(client, deadline_ns);
@@ -622,6 +697,7 @@ bool cfmp_client_bulk_put(struct cfmp_client *client, const void *bytes, size_t 
         client->bulk_head = place + size;
         atomic_store_explicit(cfmp_chunk_busy(client->bulk, place), 1, memory_order_relaxed);
     }
+    assert(cfmp_bulk_validate(client)); /* exit: the new chunk lies inside the region */
     pthread_mutex_unlock(&client->bulk_lock);
     if (place == SIZE_MAX) return false;
     /* Copy outside the lock: the chunk is ours until the server clears its busy word. */

@@ -28,6 +28,7 @@ size_t cfmp_wire_inline_max(void) {
         long parsed = strtol(override, NULL, 10);
         if (parsed > 0 && parsed <= (long)CFMP_WIRE_INLINE_CAP) value = (size_t)parsed;
     }
+    assert(value > 0 && value <= CFMP_WIRE_INLINE_CAP); /* exit: the cap a receiver accepts */
     atomic_store(&cached, value);
     return value;
 }
@@ -61,11 +62,14 @@ static uint8_t *cfmp_scratch(void) {
 }
 
 static void cfmp_close_fds(const int *fds, size_t count) {
+    assert(fds != NULL || count == 0);
+    assert(count <= CFMP_WIRE_FDS_MAX);
     for (size_t i = 0; i < count; i++) cfmp_close(fds[i]);
 }
 
 /* Collects the fds of every SCM_RIGHTS message (so that none leaks, even from a hostile peer). */
 static size_t cfmp_collect_fds(struct msghdr *header, int *fds, bool *too_many) {
+    assert(header != NULL && fds != NULL && too_many != NULL);
     size_t count = 0;
     *too_many = false;
     for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(header); cmsg; cmsg = CMSG_NXTHDR(header, cmsg)) {
@@ -82,10 +86,12 @@ static size_t cfmp_collect_fds(struct msghdr *header, int *fds, bool *too_many) 
             }
         }
     }
+    assert(count <= CFMP_WIRE_FDS_MAX);
     return count;
 }
 
 static bool cfmp_header_valid(const struct cfmp_frame_header *header) {
+    assert(header != NULL); /* its fields are the peer's: checked, never asserted */
     if (header->magic != CFMP_WIRE_MAGIC || header->version != CFMP_WIRE_VERSION) return false;
     if (header->kind < CFMP_FRAME_HELLO || header->kind > CFMP_FRAME_REGION) return false;
     if ((header->flags & ~CFMP_FLAGS_KNOWN) != 0) return false;
@@ -102,9 +108,25 @@ static bool cfmp_header_valid(const struct cfmp_frame_header *header) {
     return true;
 }
 
+/* A message cfmp_wire_accept filled: a valid header, its payload in exactly one place (an
+ * inline CFData, a memfd mapping or a region chunk; none for NO_DATA), an fd only with a
+ * HELLO. O(1): asserted on every frame received. */
+static bool cfmp_message_validate(const struct cfmp_message *message) {
+    const struct cfmp_frame_header *header = &message->header;
+    if (!cfmp_header_valid(header) || message->length != (size_t)header->length) return false;
+    int places = (message->data != NULL) + (message->mapped ? 1 : 0) + (message->region != NULL);
+    if (header->flags & CFMP_FLAG_NO_DATA) {
+        if (places != 0 || message->bytes != NULL) return false;
+    } else if (places != 1) {
+        return false;
+    }
+    return message->passed_fd < 0 || header->kind == CFMP_FRAME_HELLO;
+}
+
 /* ---- bulk regions ------------------------------------------------------------------------- */
 
 struct cfmp_region *cfmp_region_create(size_t size) {
+    assert(size >= CFMP_BULK_CHUNK_HEADER && size % CFMP_BULK_CHUNK_HEADER == 0);
     int fd = cfmp_memfd_create("cfmp-bulk");
     if (fd < 0 || ftruncate(fd, (off_t)size) != 0 ||
         fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
@@ -122,11 +144,13 @@ struct cfmp_region *cfmp_region_create(size_t size) {
     region->base = base;
     region->size = size;
     region->fd = fd;
+    assert(region->fd >= 0); /* exit: ours, to pass to the server */
     return region;
 }
 
 /* Maps a peer's region: sealed against shrinking, so a mapping can never fault. */
 static struct cfmp_region *cfmp_region_map(int fd) {
+    assert(fd >= 0); /* collected from SCM_RIGHTS */
     struct stat status;
     int seals = fcntl(fd, F_GET_SEALS);
     if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode) || seals < 0 ||
@@ -142,10 +166,12 @@ static struct cfmp_region *cfmp_region_map(int fd) {
     region->base = base;
     region->size = (size_t)status.st_size;
     region->fd = -1;
+    assert(region->size >= CFMP_BULK_CHUNK_HEADER); /* exit: checked above */
     return region;
 }
 
 struct cfmp_region *cfmp_region_retain(struct cfmp_region *region) {
+    assert(region != NULL);
     int32_t before = atomic_fetch_add(&region->refs, 1);
     assert(before > 0);
     (void)before;
@@ -164,6 +190,8 @@ void cfmp_region_release(struct cfmp_region *region) {
 
 /* Maps a sealed memfd payload read-only. */
 static bool cfmp_map_payload(int fd, size_t length, struct cfmp_message *message) {
+    assert(fd >= 0 && message != NULL);
+    assert(length > 0 && length <= (size_t)CFMP_MAX_DATA_BYTES); /* cfmp_header_valid */
     struct stat status;
     if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) return false;
     if (status.st_size < 0 || (uint64_t)status.st_size < length) return false;
@@ -174,6 +202,7 @@ static bool cfmp_map_payload(int fd, size_t length, struct cfmp_message *message
     message->bytes = mapping;
     message->length = length;
     message->mapped = true;
+    assert(message->data == NULL && message->region == NULL);
     return true;
 }
 
@@ -181,6 +210,8 @@ static bool cfmp_map_payload(int fd, size_t length, struct cfmp_message *message
 static enum cfmp_wire_result cfmp_wire_accept_shared(const uint8_t *inline_bytes,
                                                      struct cfmp_region *region,
                                                      struct cfmp_message *message) {
+    assert(inline_bytes != NULL && message != NULL);
+    assert(message->header.flags & CFMP_FLAG_SHARED);
     uint64_t offset;
     memcpy(&offset, inline_bytes, sizeof offset);
     size_t length = (size_t)message->header.length;
@@ -192,6 +223,7 @@ static enum cfmp_wire_result cfmp_wire_accept_shared(const uint8_t *inline_bytes
     message->bytes = region->base + offset + CFMP_BULK_CHUNK_HEADER;
     message->length = length;
     message->region = cfmp_region_retain(region);
+    assert(message->bytes + length <= region->base + region->size); /* exit: inside the region */
     return CFMP_WIRE_OK;
 }
 
@@ -199,6 +231,8 @@ static enum cfmp_wire_result cfmp_wire_accept_shared(const uint8_t *inline_bytes
 static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t size, int *fds,
                                               size_t fd_count, struct cfmp_message *message,
                                               struct cfmp_region **region) {
+    assert(scratch != NULL && message != NULL && message->passed_fd == -1);
+    assert(fd_count <= CFMP_WIRE_FDS_MAX && (fds != NULL || fd_count == 0));
     const size_t header_size = sizeof(struct cfmp_frame_header);
     struct cfmp_frame_header *header = &message->header;
     if (size < header_size) goto bad;
@@ -273,7 +307,9 @@ enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message,
         cfmp_close_fds(fds, fd_count);
         return CFMP_WIRE_BAD;
     }
-    return cfmp_wire_accept(scratch, (size_t)size, fds, fd_count, message, region);
+    enum cfmp_wire_result result = cfmp_wire_accept(scratch, (size_t)size, fds, fd_count, message, region);
+    assert(result != CFMP_WIRE_OK || cfmp_message_validate(message)); /* exit */
+    return result;
 }
 
 static void cfmp_unmap(void *context, void *bytes, size_t length) {
@@ -284,6 +320,9 @@ static void cfmp_unmap(void *context, void *bytes, size_t length) {
 /* The data of a SHARED request is done with: free its chunk for the sender. */
 static void cfmp_release_chunk(void *context, void *bytes, size_t length) {
     struct cfmp_region *region = context;
+    assert(region != NULL && bytes != NULL);
+    assert((uint8_t *)bytes >= region->base + CFMP_BULK_CHUNK_HEADER &&
+           (uint8_t *)bytes + length <= region->base + region->size); /* inside its region */
     (void)length;
     /* chunk headers are CFMP_BULK_CHUNK_HEADER-aligned in the region */
     void *header = (uint8_t *)bytes - CFMP_BULK_CHUNK_HEADER;
@@ -311,11 +350,13 @@ CFDataRef cfmp_message_take_data(struct cfmp_message *message) {
     }
     message->bytes = NULL;
     message->length = 0;
+    assert(data != NULL && message->data == NULL && message->region == NULL); /* exit: moved */
     return data;
 }
 
 void cfmp_message_dispose(struct cfmp_message *message) {
     if (message == NULL) return;
+    assert(message->region == NULL || message->bytes != NULL); /* a chunk's bytes */
     if (message->region != NULL) {
         cfmp_release_chunk(message->region, message->bytes, message->length);
         message->region = NULL;
@@ -337,6 +378,8 @@ void cfmp_message_dispose(struct cfmp_message *message) {
 
 /* Copies payload into a new memfd and seals it (immutable, fixed size). Returns fd or -1. */
 static int cfmp_payload_memfd(const void *payload, size_t length) {
+    assert(payload != NULL);
+    assert(length > 0 && length <= (size_t)CFMP_MAX_DATA_BYTES);
     int fd = cfmp_memfd_create("cfmp-payload");
     if (fd < 0) return -1;
     size_t done = 0;
@@ -358,14 +401,18 @@ static int cfmp_payload_memfd(const void *payload, size_t length) {
 }
 
 static enum cfmp_wire_result cfmp_wait_writable(int fd, uint64_t deadline_ns) {
+    assert(fd >= 0);
     struct pollfd poll_fd = {fd, POLLOUT, 0};
     int rc = poll(&poll_fd, 1, cfmp_timeout_ms_until(deadline_ns));
+    assert(rc >= -1 && rc <= 1); /* one fd */
     if (rc == 0) return CFMP_WIRE_TIMEOUT;
     if (rc < 0 && errno != EINTR) return CFMP_WIRE_BROKEN;
     return CFMP_WIRE_OK;
 }
 
 static enum cfmp_wire_result cfmp_sendmsg(int fd, struct msghdr *header, uint64_t deadline_ns) {
+    assert(fd >= 0);
+    assert(header != NULL && header->msg_iovlen >= 1);
     for (;;) { /* bounded by the deadline */
         ssize_t sent = sendmsg(fd, header, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (sent >= 0) return CFMP_WIRE_OK;
@@ -381,6 +428,8 @@ enum cfmp_wire_result cfmp_wire_send_shared(int fd, struct cfmp_frame_header hea
                                             uint64_t offset, size_t length,
                                             uint64_t deadline_ns) {
     assert(header.flags & CFMP_FLAG_SHARED);
+    assert(fd >= 0 && length > 0 && length <= (size_t)CFMP_MAX_DATA_BYTES);
+    assert(offset % CFMP_BULK_CHUNK_HEADER == 0); /* cfmp_client_bulk_put's chunk */
     header.length = (int64_t)length;
     struct iovec iov[2] = {{&header, sizeof header}, {&offset, sizeof offset}};
     struct msghdr message = {.msg_iov = iov, .msg_iovlen = 2};
@@ -389,6 +438,8 @@ enum cfmp_wire_result cfmp_wire_send_shared(int fd, struct cfmp_frame_header hea
 
 enum cfmp_wire_result cfmp_wire_send_region(int fd, const struct cfmp_region *region,
                                             uint64_t deadline_ns) {
+    assert(fd >= 0);
+    assert(region != NULL && region->fd >= 0); /* our own region, not a mapped peer's */
     struct cfmp_frame_header header = cfmp_frame_header_make(CFMP_FRAME_REGION, 0, 1);
     union {
         char buffer[CMSG_SPACE(sizeof(int))];
@@ -413,6 +464,8 @@ enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
     assert(fd >= 0);
     assert(length <= (size_t)CFMP_MAX_DATA_BYTES);
     assert(pass_fd < 0 || length <= CFMP_WIRE_INLINE_CAP); /* HELLO: always inline */
+    assert(payload != NULL || length == 0);
+    assert(header.magic == CFMP_WIRE_MAGIC && header.kind >= CFMP_FRAME_HELLO && header.kind <= CFMP_FRAME_REGION);
     int memfd = -1;
     header.length = (int64_t)length;
     if (pass_fd < 0 && length > cfmp_wire_inline_max()) {

@@ -97,12 +97,26 @@ static struct dispatch_queue_s cfmp_main_queue = {
     .label = "com.apple.main-thread",
 };
 
+/* A queue (queue->lock held, or not yet shared): serial or CFMP_QUEUE_WIDTH wide, no more
+ * items running and workers live than its width, idle workers among the live ones, a barrier
+ * item running alone, head and tail set together. O(1). */
+static bool cfmp_queue_validate(const struct dispatch_queue_s *queue) {
+    if (queue == NULL || queue->header.kind != CFMP_DISPATCH_QUEUE) return false;
+    if (queue->width != 1 && queue->width != CFMP_QUEUE_WIDTH) return false;
+    if (queue->running > queue->width || queue->workers > queue->width) return false;
+    if (queue->idle > queue->workers || (queue->barrier_running && queue->running != 1)) return false;
+    if (queue->is_main && queue->workers != 0) return false;
+    return (queue->head == NULL) == (queue->tail == NULL);
+}
+
 static void cfmp_dispatch_violation(const char *function, const char *what) {
     fprintf(stderr, "libcfmp: %s: %s (precondition violation)\n", function, what);
     abort();
 }
 
 static void *cfmp_dispatch_alloc(size_t size, enum cfmp_dispatch_kind kind) {
+    assert(size >= sizeof(struct dispatch_object_s));
+    assert(kind == CFMP_DISPATCH_QUEUE || kind == CFMP_DISPATCH_SEMAPHORE || kind == CFMP_DISPATCH_GROUP);
     struct dispatch_object_s *object = calloc(1, size);
     if (object == NULL) {
         fprintf(stderr, "libcfmp: out of memory\n");
@@ -110,6 +124,7 @@ static void *cfmp_dispatch_alloc(size_t size, enum cfmp_dispatch_kind kind) {
     }
     atomic_init(&object->refs, 1);
     object->kind = kind;
+    assert(object->context == NULL && object->finalizer == NULL); /* exit: zeroed */
     return object;
 }
 
@@ -126,6 +141,7 @@ static struct timespec cfmp_timespec_of(uint64_t deadline_ns) {
     struct timespec until;
     until.tv_sec = (time_t)(deadline_ns / CFMP_NS_PER_S);
     until.tv_nsec = (long)(deadline_ns % CFMP_NS_PER_S);
+    assert(until.tv_nsec >= 0 && until.tv_nsec < (long)CFMP_NS_PER_S); /* else EINVAL */
     return until;
 }
 
@@ -219,10 +235,12 @@ static void cfmp_queue_init(struct dispatch_queue_s *queue, const char *label, u
     pthread_mutex_init(&queue->lock, NULL);
     cfmp_cond_init_monotonic(&queue->cond);
     if (label != NULL) snprintf(queue->label, sizeof queue->label, "%s", label);
+    assert(cfmp_queue_validate(queue)); /* exit: empty, no workers */
 }
 
 static void cfmp_queue_dispose(struct dispatch_queue_s *queue) {
     assert(queue->head == NULL && queue->workers == 0);
+    assert(queue->running == 0 && queue->idle == 0 && !queue->is_main);
     pthread_mutex_destroy(&queue->lock);
     pthread_cond_destroy(&queue->cond);
 }
@@ -278,6 +296,8 @@ dispatch_queue_global_t dispatch_get_global_queue(intptr_t identifier, uintptr_t
     default: return NULL;
     }
     pthread_once(&cfmp_global_once, cfmp_global_queues_init);
+    assert(index >= 0 && index < CFMP_GLOBAL_QUEUES);
+    assert(cfmp_global_queues[index].width == CFMP_QUEUE_WIDTH); /* initialized once */
     return &cfmp_global_queues[index];
 }
 
@@ -311,6 +331,7 @@ void dispatch_set_target_queue(dispatch_object_t object, dispatch_queue_t queue)
 
 /* Whether the head item may start now (queue->lock held). */
 static bool cfmp_queue_runnable(const struct dispatch_queue_s *queue) {
+    assert(cfmp_queue_validate(queue)); /* queue->lock held */
     const struct cfmp_work *head = queue->head;
     if (head == NULL || queue->suspend_count > 0 || queue->barrier_running) return false;
     if (queue->running >= queue->width) return false;
@@ -318,17 +339,20 @@ static bool cfmp_queue_runnable(const struct dispatch_queue_s *queue) {
 }
 
 static struct cfmp_work *cfmp_queue_pop(struct dispatch_queue_s *queue) {
+    assert(cfmp_queue_validate(queue) && queue->head != NULL); /* runnable, lock held */
     struct cfmp_work *work = queue->head;
     if (work != NULL) {
         queue->head = work->next;
         if (queue->head == NULL) queue->tail = NULL;
     }
+    assert(cfmp_queue_validate(queue));
     return work;
 }
 
 /* Starts one more worker when work is runnable and nobody idle can take it (lock held);
  * returns whether the caller must start the thread (after unlocking). */
 static bool cfmp_queue_needs_worker(struct dispatch_queue_s *queue) {
+    assert(cfmp_queue_validate(queue)); /* queue->lock held */
     if (queue->is_main || !cfmp_queue_runnable(queue)) return false;
     if (queue->idle > 0) {
         pthread_cond_signal(&queue->cond);
@@ -336,12 +360,15 @@ static bool cfmp_queue_needs_worker(struct dispatch_queue_s *queue) {
     }
     if (queue->workers >= queue->width) return false;
     queue->workers++;
+    assert(queue->workers <= queue->width);
     return true;
 }
 
 static void cfmp_queue_start_worker(struct dispatch_queue_s *queue);
 
 static void *cfmp_queue_worker(void *argument) {
+    assert(argument != NULL);
+    assert(!((struct dispatch_queue_s *)argument)->is_main); /* the main queue has no worker */
     struct dispatch_queue_s *queue = argument;
     cfmp_on_worker = true;
     cfmp_current_queue = queue;
@@ -350,6 +377,7 @@ static void *cfmp_queue_worker(void *argument) {
         if (atomic_load(&cfmp_exiting)) break;
         if (cfmp_queue_runnable(queue)) {
             struct cfmp_work *work = cfmp_queue_pop(queue);
+            assert(work != NULL && work->function != NULL); /* runnable: a head item */
             queue->running++;
             if (work->barrier) queue->barrier_running = true;
             bool another = cfmp_queue_needs_worker(queue); /* parallelism on concurrent queues */
@@ -363,6 +391,7 @@ static void *cfmp_queue_worker(void *argument) {
                 pthread_cond_broadcast(&queue->cond); /* items behind it may start */
             }
             free(work);
+            assert(cfmp_queue_validate(queue));
             continue;
         }
         struct timespec until = cfmp_timespec_of(cfmp_now_ns() + CFMP_QUEUE_IDLE_NS);
@@ -422,6 +451,7 @@ static void cfmp_workers_init(void) {
 
 /* Starts a detached library thread counted in cfmp_workers_live. */
 static void cfmp_start_thread(void *(*body)(void *), void *argument) {
+    assert(body != NULL);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -429,6 +459,7 @@ static void cfmp_start_thread(void *(*body)(void *), void *argument) {
     pthread_once(&cfmp_workers_once, cfmp_workers_init);
     pthread_mutex_lock(&cfmp_workers_lock);
     cfmp_workers_live++;
+    assert(cfmp_workers_live > 0);
     pthread_mutex_unlock(&cfmp_workers_lock);
     int rc = pthread_create(&thread, &attr, body, argument);
     pthread_attr_destroy(&attr);
@@ -457,6 +488,7 @@ static void cfmp_queue_submit(dispatch_queue_t queue, void *context, dispatch_fu
         queue->head = item;
     }
     queue->tail = item;
+    assert(cfmp_queue_validate(queue));
     bool start = cfmp_queue_needs_worker(queue);
     if (queue->is_main) pthread_cond_signal(&queue->cond); /* dispatch_main */
     pthread_mutex_unlock(&queue->lock);
@@ -481,6 +513,7 @@ void dispatch_suspend(dispatch_object_t object) {
     struct dispatch_queue_s *queue = (struct dispatch_queue_s *)header;
     if (queue->is_main || cfmp_is_global_queue(queue)) return; /* as libdispatch: no effect */
     pthread_mutex_lock(&queue->lock);
+    assert(cfmp_queue_validate(queue));
     queue->suspend_count++;
     pthread_mutex_unlock(&queue->lock);
 }
@@ -496,6 +529,7 @@ void dispatch_resume(dispatch_object_t object) {
         cfmp_dispatch_violation("dispatch_resume", "over-resume of a queue");
     }
     queue->suspend_count--;
+    assert(cfmp_queue_validate(queue));
     bool start = cfmp_queue_needs_worker(queue);
     pthread_mutex_unlock(&queue->lock);
     if (start) cfmp_queue_start_worker(queue);
@@ -510,9 +544,12 @@ struct cfmp_sync_call {
 };
 
 static void cfmp_sync_trampoline(void *argument) {
+    assert(argument != NULL);
     struct cfmp_sync_call *call = argument;
+    assert(call->function != NULL);
     call->function(call->context);
     pthread_mutex_lock(&call->lock);
+    assert(!call->done); /* run once */
     call->done = true;
     pthread_cond_signal(&call->cond);
     pthread_mutex_unlock(&call->lock);
@@ -878,7 +915,9 @@ struct cfmp_group_item {
 };
 
 static void cfmp_group_item_run(void *argument) {
+    assert(argument != NULL);
     struct cfmp_group_item *item = argument;
+    assert(item->work != NULL && item->group != NULL);
     item->work(item->context);
     dispatch_group_leave(item->group);
     dispatch_release(item->group);
@@ -903,6 +942,7 @@ void dispatch_group_async_f(dispatch_group_t group, dispatch_queue_t queue, void
 void cfmp_main_queue_drain(void) {
     struct dispatch_queue_s *queue = &cfmp_main_queue;
     pthread_mutex_lock(&queue->lock);
+    assert(cfmp_queue_validate(queue) && queue->is_main);
     struct cfmp_work *batch = queue->head;
     queue->head = queue->tail = NULL;
     pthread_mutex_unlock(&queue->lock);
@@ -919,6 +959,7 @@ void cfmp_main_queue_drain(void) {
 
 bool cfmp_main_queue_pending(void) {
     pthread_mutex_lock(&cfmp_main_queue.lock);
+    assert(cfmp_queue_validate(&cfmp_main_queue));
     bool pending = cfmp_main_queue.head != NULL;
     pthread_mutex_unlock(&cfmp_main_queue.lock);
     return pending;
@@ -952,6 +993,7 @@ static void cfmp_main_source_create(void) {
     memset(&context, 0, sizeof context);
     context.perform = cfmp_main_queue_perform;
     cfmp_main_source = CFRunLoopSourceCreate(NULL, 0, &context);
+    assert(cfmp_main_source != NULL); /* a version 0 context */
     atomic_store(&((struct cfmp_object *)cfmp_main_source)->refs, CFMP_REFS_IMMORTAL);
 }
 
