@@ -53,7 +53,7 @@ static const sim_bad_case sim_bad_cases[] = {
     {"missing-keys.yaml", "8:11", "create_remote needs 'name'"},
     {"missing-keys.yaml", "9:11", "run_loop needs 'for'"},
     {"missing-keys.yaml", "10:11", "add_timer needs 'after'"},
-    {"missing-keys.yaml", "12:5", "a fault needs 'at'"},
+    {"missing-keys.yaml", "12:5", "a fault has exactly one of 'at: <time>' or 'on: <signal>'"},
     {"missing-keys.yaml", "13:5", "a fault has exactly one of"},
     {"missing-keys.yaml", "15:5", "an expected event needs 'count'"},
     {"bad-durations.yaml", "2:13", "time_limit must be positive"},
@@ -114,6 +114,9 @@ static const sim_bad_case sim_bad_cases[] = {
     {"bad-signals.yaml", "12:11", "wait_for needs 'signal' (or 'ended: PROCESS')"},
     {"bad-signals.yaml", "13:30", "process 'p:x' is not a valid name"},
     {"bad-signals.yaml", "16:7", "invalidation callback 'cb' may not wait_for"},
+    /* issue 8: faults on a signal */
+    {"bad-signals.yaml", "19:10", "the fault on 'nobody-raises-this' can never come: no step that runs raises it"},
+    {"bad-signals.yaml", "20:22", "'after' goes with 'on: <signal>' (write the time in 'at')"},
     /* issue 13: joint alternatives (expect: a list of mappings) */
     {"bad-joint.yaml", "7:39", "a list of alternatives is all mappings or all words, not both"},
     {"bad-joint.yaml", "9:20", "runs: counts the step's executions, not an alternative's"},
