@@ -16,7 +16,7 @@
 # PORTSIM_FUZZ_BUILD=0 (use the binaries as built), PORTSIM_FUZZ_KEEP_GOING=1 (libFuzzer's fork
 # mode, one child at a time: the campaign goes on after crashes, leaks, timeouts and OOMs, and
 # each finding is replayed afterwards to tell known ones from new ones).
-# Exit: 0 no finding; 1 a finding (or libFuzzer stopped on an error); 2 usage or build error;
+# Exit: 0 no finding (also when stopped by SIGINT or SIGTERM: "interrupted"); 1 a finding (or libFuzzer stopped on an error); 2 usage or build error;
 # 3 it stopped on a crash already listed in fuzz/known-crashes.txt (by its signature).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -120,6 +120,11 @@ if [ "${PORTSIM_FUZZ_KEEP_GOING:-0}" = 1 ] && [ -n "$found" ]; then
   fi
   echo "$summary; ${#new[@]} FINDING(s), $known_count known: ${new[*]} (reports: $work/artifacts/*.report)"
   exit 1
+fi
+if [ -z "$found" ] && grep -q 'libFuzzer: run interrupted' "$log"; then
+  # stopped by a signal (SIGINT, SIGTERM: libFuzzer exits 72): not a finding
+  echo "$summary; interrupted, no finding"
+  exit 0
 fi
 if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
   grep -E 'ERROR|SUMMARY|fuzz property failed|Test unit written' "$log" | head -8
