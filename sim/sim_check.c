@@ -507,34 +507,23 @@ static void tallies_free(step_tallies *t)
 }
 
 /* One alternative of a joint expectation, as the failure shows it: "{receive_timeout, reply null}". */
+/* Appends ", LABEL TEXT" (no comma first), and frees text (made for it). */
+static void put_field(base_buf *b, const char **sep, const char *label, char *text)
+{
+    assert(b != NULL && label != NULL);
+    base_buf_printf(b, "%s%s%s%s", *sep, label, *label ? " " : "", text != NULL ? text : "?");
+    free(text);
+    *sep = ", ";
+}
+
 static void alt_text(base_buf *b, const sim_expect *a, sim_result_type type)
 {
     base_buf_puts(b, "{");
     const char *sep = "";
-    if (a->result_count > 0) {
-        char *r = results_text(a, type);
-        base_buf_puts(b, r);
-        free(r);
-        sep = ", ";
-    }
-    if (a->has_reply) {
-        char *d = data_text(&a->reply);
-        base_buf_printf(b, "%sreply %s", sep, d);
-        free(d);
-        sep = ", ";
-    }
-    if (a->has_elapsed) {
-        char *w = window_text(a);
-        base_buf_printf(b, "%selapsed %s", sep, w);
-        free(w);
-        sep = ", ";
-    }
-    if (a->has_name) {
-        char *d = data_text(&a->name);
-        base_buf_printf(b, "%sname %s", sep, d);
-        free(d);
-        sep = ", ";
-    }
+    if (a->result_count > 0) put_field(b, &sep, "", results_text(a, type));
+    if (a->has_reply) put_field(b, &sep, "reply", data_text(&a->reply));
+    if (a->has_elapsed) put_field(b, &sep, "elapsed", window_text(a));
+    if (a->has_name) put_field(b, &sep, "name", data_text(&a->name));
     if (a->has_info || a->has_callback || a->should_free_info >= 0 || a->same_as.name || a->not_same_as.name) {
         base_buf_printf(b, "%s...", sep);
     }
@@ -554,22 +543,13 @@ static char *observed_text(const sim_exec *e, const sim_expect *x, sim_result_ty
     base_buf_init(&b, 0);
     char num[24];
     base_buf_puts(&b, sim_result_text(type, exec_value(e), num, sizeof num));
+    const char *sep = ", ";
     if (e->outcome == SIM_OUTCOME_RETURNED) {
-        if (reply) {
-            char *d = data_text(&e->data);
-            base_buf_printf(&b, ", reply %s", d);
-            free(d);
-        }
-        if (elapsed) {
-            char buf[40];
-            sim_format_duration(e->end_ns - e->start_ns, buf, sizeof buf);
-            base_buf_printf(&b, ", elapsed %s", buf);
-        }
-        if (name) {
-            char *d = data_text(&e->data);
-            base_buf_printf(&b, ", name %s", d);
-            free(d);
-        }
+        char buf[40];
+        sim_format_duration(e->end_ns - e->start_ns, buf, sizeof buf);
+        if (reply) put_field(&b, &sep, "reply", data_text(&e->data));
+        if (elapsed) put_field(&b, &sep, "elapsed", sim_strdup(buf));
+        if (name) put_field(&b, &sep, "name", data_text(&e->data));
     }
     return base_buf_take(&b);
 }

@@ -272,46 +272,32 @@ static void event_line(model_agent *a, const sim_scenario *sc, const sim_event *
     assert(ev->kind != SIM_EV_NONE && ev->kind < SIM_EV_KIND_COUNT); /* sim_obs_validate */
     base_jw *w = &a->w;
     begin(a, "event");
-    base_jw_key(w, "kind");
-    base_jw_cstr(w, sim_event_kind_name(ev->kind));
-    base_jw_key(w, "t_ns");
-    base_jw_int(w, ev->time_ns);
+    base_jw_key_cstr(w, "kind", sim_event_kind_name(ev->kind));
+    base_jw_key_int(w, "t_ns", ev->time_ns);
     if (ev->process < sc->process_count) {
-        base_jw_key(w, "process");
-        base_jw_cstr(w, sc->processes[ev->process].name);
+        base_jw_key_cstr(w, "process", sc->processes[ev->process].name);
     }
     put_thread(a, ev->thread);
     if (ev->port >= 0) {
-        base_jw_key(w, "port");
-        base_jw_int(w, ev->port);
+        base_jw_key_int(w, "port", ev->port);
     }
-    base_jw_key(w, "msgid");
-    base_jw_int(w, ev->msgid);
-    base_jw_key(w, "convid");
-    base_jw_int(w, ev->convid);
-    base_jw_key(w, "code");
-    base_jw_int(w, ev->code);
-    base_jw_key(w, "msg");
-    base_jw_int(w, ev->msg);
+    base_jw_key_int(w, "msgid", ev->msgid);
+    base_jw_key_int(w, "convid", ev->convid);
+    base_jw_key_int(w, "code", ev->code);
+    base_jw_key_int(w, "msg", ev->msg);
     put_data(a, "data", &ev->data);
     if (ev->size_bytes >= 0) {
-        base_jw_key(w, "size");
-        base_jw_int(w, ev->size_bytes);
+        base_jw_key_int(w, "size", ev->size_bytes);
     }
     if (ev->flags & SIM_EVF_REQUEST) put_data(a, "request", &ev->request);
-    base_jw_key(w, "via_set");
-    base_jw_bool(w, (ev->flags & SIM_EVF_VIA_SET) != 0);
-    base_jw_key(w, "delivered");
-    base_jw_bool(w, (ev->flags & SIM_EVF_DELIVERED) != 0);
-    base_jw_key(w, "done");
-    base_jw_bool(w, (ev->flags & SIM_EVF_DONE) != 0);
+    base_jw_key_bool(w, "via_set", (ev->flags & SIM_EVF_VIA_SET) != 0);
+    base_jw_key_bool(w, "delivered", (ev->flags & SIM_EVF_DELIVERED) != 0);
+    base_jw_key_bool(w, "done", (ev->flags & SIM_EVF_DONE) != 0);
     if (ev->step < sc->step_count) {
-        base_jw_key(w, "step");
-        base_jw_uint(w, ev->step);
+        base_jw_key_uint(w, "step", ev->step);
     }
     if (ev->note != NULL) {
-        base_jw_key(w, "note");
-        base_jw_cstr(w, ev->note);
+        base_jw_key_cstr(w, "note", ev->note);
     }
     end(a);
 }

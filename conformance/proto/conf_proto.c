@@ -682,14 +682,10 @@ static void write_context(base_jw *w, const conf_step *s)
 {
     base_jw_key(w, "context");
     base_jw_obj_begin(w);
-    base_jw_key(w, "info");
-    base_jw_int(w, s->info);
-    base_jw_key(w, "retain");
-    base_jw_bool(w, s->ctx_retain);
-    base_jw_key(w, "release");
-    base_jw_bool(w, s->ctx_release);
-    base_jw_key(w, "copy_description");
-    base_jw_bool(w, s->ctx_copy_description);
+    base_jw_key_int(w, "info", s->info);
+    base_jw_key_bool(w, "retain", s->ctx_retain);
+    base_jw_key_bool(w, "release", s->ctx_release);
+    base_jw_key_bool(w, "copy_description", s->ctx_copy_description);
     base_jw_obj_end(w);
 }
 
@@ -760,16 +756,14 @@ static void write_when(base_jw *w, const conf_step *s)
     base_jw_key(w, "when");
     base_jw_obj_begin(w);
     if (s->when & CM_WHEN_MSGID) {
-        base_jw_key(w, "msgid");
-        base_jw_int(w, s->when_msgid);
+        base_jw_key_int(w, "msgid", s->when_msgid);
     }
     if (s->when & CM_WHEN_DATA) {
         base_jw_key(w, "data");
         conf_data_write(w, &s->when_data, CONF_DATA_INLINE_MAX);
     }
     if (s->when & CM_WHEN_SIZE) {
-        base_jw_key(w, "size");
-        base_jw_int(w, s->when_size);
+        base_jw_key_int(w, "size", s->when_size);
     }
     base_jw_obj_end(w);
 }
