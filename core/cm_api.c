@@ -452,7 +452,7 @@ static cm_opr op_set_queue(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *
 
 static cm_opr op_send(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(op->kind == CM_OP_SEND);
     int32_t port = op_port(w, t, f, op->slot);
     if (port < 0) return cm_precondition(w, t);
@@ -464,7 +464,7 @@ static cm_opr op_send(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, c
 
 static cm_opr op_run(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(op->kind == CM_OP_RUN_IN_MODE || op->kind == CM_OP_RUN);
     assert(op->kind == CM_OP_RUN || op->mode < 2u + w->cfg.mode_count);
     bool forever = op->kind == CM_OP_RUN;
@@ -519,7 +519,7 @@ static cm_opr op_thread_ctl(cm_world *w, cm_thread *t, cm_frame *f, const cm_op 
 
 static cm_opr op_sleep(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(op->kind == CM_OP_SLEEP && w->now_ns >= 0);
     (void)ret;
     cm_time_ns deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
@@ -532,7 +532,7 @@ static cm_opr op_sleep(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, 
  */
 static cm_opr op_signal(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
-    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->depth <= CM_STACK_MAX);
     (void)f;
     assert(op->target < w->cfg.signal_count && t->alive);
     cm_signal_raise(w, op->target);
@@ -542,7 +542,7 @@ static cm_opr op_signal(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
 /* Waits until the signal has been raised value times in all, or its timeout passes. */
 static cm_opr op_wait_for(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     (void)ret;
     assert(op->target < w->cfg.signal_count && op->value >= 1);
     cm_time_ns deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
@@ -556,7 +556,7 @@ static cm_opr op_wait_for(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *o
 /* The callout's return value (R35, R40): data, the request's data, or NULL. */
 static cm_opr op_reply(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(op->kind == CM_OP_REPLY && f != NULL);
     assert(f->msg < 0 || cm_msg_in(w, f->msg));
     if (f->kind != CM_FR_CALLOUT || f->msg < 0) return cm_precondition(w, t);
@@ -621,7 +621,7 @@ static const cm_op_fn op_table[CM_OP_KIND_COUNT] = {
 
 cm_opr cm_exec_op(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
-    assert(w != NULL && cm_thread_in(w, t) && f != NULL && ret != NULL);
+    assert(t->depth <= CM_STACK_MAX && f != NULL && ret != NULL);
     assert(t->alive && op->kind > CM_OP_NONE && op->kind < CM_OP_KIND_COUNT);
     cm_op_fn fn = op_table[op->kind];
     assert(fn != NULL);

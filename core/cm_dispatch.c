@@ -90,7 +90,7 @@ void cm_dispatch_deliver(cm_world *w, int32_t kport)
 
 bool cm_executor_runnable(cm_world *w, cm_thread *t)
 {
-    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->depth <= CM_STACK_MAX);
     assert(t->executor && t->depth == 0);
     const cm_queue *q = cm_queue_at(w, t->process, t->queue);
     return q->count > 0 && q->running < q->width;
@@ -99,7 +99,7 @@ bool cm_executor_runnable(cm_world *w, cm_thread *t)
 /* The block is done: a worker may take the next one. */
 static void block_done(cm_world *w, cm_thread *t, uint16_t queue)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     if (queue == CM_NONE16) return;
     cm_queue *q = cm_queue_at(w, t->process, queue);
     assert(q->running > 0);
@@ -113,7 +113,7 @@ static void block_done(cm_world *w, cm_thread *t, uint16_t queue)
  */
 void cm_block_run(cm_world *w, cm_thread *t, uint16_t queue, int32_t block)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(cm_block_in(w, block));
     cm_block b = *CM_BLOCK(w, block);
     cm_pool_free(&w->blocks, block);
@@ -141,7 +141,7 @@ void cm_block_run(cm_world *w, cm_thread *t, uint16_t queue, int32_t block)
 
 void cm_executor_step(cm_world *w, cm_thread *t)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     cm_queue *q = cm_queue_at(w, t->process, t->queue);
     assert(cm_executor_runnable(w, t));
     int32_t block = queue_pop(w, q);
@@ -151,7 +151,7 @@ void cm_executor_step(cm_world *w, cm_thread *t)
 
 bool cm_main_queue_ready(cm_world *w, const cm_thread *t, uint16_t mode)
 {
-    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->alive);
     assert(cm_process_in(w, t->process));
     if (t->index != 0 || t->executor || mode >= CM_MODE_MAX || mode == CM_MODE_COMMON) {
         return false;
@@ -162,7 +162,7 @@ bool cm_main_queue_ready(cm_world *w, const cm_thread *t, uint16_t mode)
 
 void cm_main_queue_service(cm_world *w, cm_thread *t)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(t->index == 0 && !t->executor); /* only the main thread drains the main queue */
     cm_queue *q = cm_queue_at(w, t->process, CM_QUEUE_MAIN);
     cm_block_run(w, t, CM_NONE16, queue_pop(w, q));

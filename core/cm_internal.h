@@ -427,7 +427,6 @@ static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport);
     static inline type *fn(const cm_pool *pool, int32_t index)        \
     {                                                                 \
         assert(index >= 0 && (uint32_t)index < pool->count);          \
-        assert(pool->item_size == sizeof(type));                      \
         return (type *)pool->items + index;                           \
     }
 CM_POOL_ITEM_AT(cm_port_at_, cm_port)
@@ -500,8 +499,10 @@ static inline bool cm_frame_of(const cm_thread *t, const cm_frame *f)
 static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport)
 {
     const cm_kport *k = CM_KPORT(w, kport);
+    assert((k->q_head < 0) == (k->q_count == 0)); /* the queue's list and count agree */
     if (k->q_head < 0) return false;
     const cm_msg *m = CM_MSG(w, k->q_head);
+    assert(m->visible_ns >= 0);
     return m->visible_ns <= w->now_ns;
 }
 
@@ -749,7 +750,7 @@ const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f);
 /* Whether the thread can make progress now (inline: the scheduler asks ~once per step). */
 static inline bool cm_thread_runnable(cm_world *w, cm_thread *t)
 {
-    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->depth <= CM_STACK_MAX);
     if (!t->alive) return false;
     if (t->depth == 0) return t->executor && cm_executor_runnable(w, t);
     cm_frame *f = cm_top(t);

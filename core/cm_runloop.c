@@ -26,7 +26,7 @@ bool cm_mode_matches(const cm_thread *rl, uint32_t reg_modes, uint16_t mode)
 /* R47: NULL if invalid (via IsValid), remote or queued; else the one cached source. */
 int32_t cm_source_for_port(cm_world *w, cm_thread *t, int32_t port)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(cm_port_in(w, port));
     if (!cm_port_is_valid(w, t, port)) return -1;
     cm_port *p = CM_PORT(w, port);
@@ -186,7 +186,7 @@ void cm_rl_add_timer(cm_world *w, cm_thread *t, const cm_op *op)
 
 static int32_t due_timer(cm_world *w, const cm_thread *t, uint16_t mode)
 {
-    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->alive);
     assert(t->timers < 0 || (uint32_t)t->timers < w->rltimers.count);
     for (int32_t i = t->timers; i >= 0; i = CM_RLTIMER(w, i)->next) {
         const cm_rltimer *tm = CM_RLTIMER(w, i);
@@ -199,7 +199,7 @@ static int32_t due_timer(cm_world *w, const cm_thread *t, uint16_t mode)
 /* Timers fire without making RunInMode return (R36). */
 static void fire_timer(cm_world *w, cm_thread *t, int32_t timer)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(timer >= 0 && (uint32_t)timer < w->rltimers.count && CM_RLTIMER(w, timer)->valid);
     assert(t->depth > 0 && cm_top(t)->kind == CM_FR_RUNLOOP);
     cm_rltimer *tm = CM_RLTIMER(w, timer);
@@ -225,7 +225,6 @@ static void fire_timer(cm_world *w, cm_thread *t, int32_t timer)
 
 static bool reg_ready(cm_world *w, const cm_thread *t, const cm_reg *r, uint16_t mode)
 {
-    assert(w != NULL && t != NULL && r != NULL);
     if (r->kport < 0 || !cm_mode_matches(t, r->modes, mode)) return false;
     const cm_kport *k = CM_KPORT(w, r->kport);
     return k->alive && k->dq_queue == CM_NONE16 && cm_kport_head_visible(w, r->kport);
@@ -249,8 +248,8 @@ static bool send_remote_invalid(cm_world *w, const cm_thread *t)
 
 bool cm_rl_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
-    assert(f == cm_top(t) && f->kind == CM_FR_RUNLOOP);
+    assert(f->kind == CM_FR_RUNLOOP && t->alive); /* cheap: asked ~once per candidate per step */
+    assert(f->mode != CM_MODE_NONE);          /* a run loop runs in a mode */
     if ((f->flags & (CM_FRF_HANDLED | CM_FRF_ITERATED)) || t->stop_requested) return true;
     if (w->now_ns >= f->deadline_ns) return true;
     if (spinning(f)) return send_remote_invalid(w, t);
@@ -264,7 +263,7 @@ bool cm_rl_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 /* Pops the frame: a SendRequest's wait loop reads no result (R32). */
 static void rl_return(cm_world *w, cm_thread *t, int32_t result)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(t->depth >= 2 && cm_top(t)->kind == CM_FR_RUNLOOP);
     cm_frame *f = cm_top(t);
     t->stop_requested = result == CM_RUN_STOPPED ? 0 : t->stop_requested;
@@ -278,7 +277,7 @@ static void rl_return(cm_world *w, cm_thread *t, int32_t result)
 /* Services one message of a watched port. */
 static void handle_port(cm_world *w, cm_thread *t, cm_frame *f, const cm_reg *r)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_RUNLOOP);
     assert(r != NULL && cm_kport_in(w, r->kport) && cm_source_in(w, r->source));
     int32_t kport = r->kport;
@@ -300,7 +299,7 @@ static void handle_port(cm_world *w, cm_thread *t, cm_frame *f, const cm_reg *r)
 static uint32_t gather_ready(cm_world *w, cm_thread *t, const cm_frame *f, int32_t *regs,
                              uint32_t cap)
 {
-    assert(w != NULL && cm_thread_in(w, t) && f->kind == CM_FR_RUNLOOP);
+    assert(t->alive && f->kind == CM_FR_RUNLOOP);
     assert(regs != NULL && cap > 0);
     uint32_t n = 0;
     for (int32_t i = t->regs; i >= 0 && n < cap; i = CM_REG(w, i)->next) {
@@ -317,7 +316,7 @@ static uint32_t gather_ready(cm_world *w, cm_thread *t, const cm_frame *f, int32
 /* ready[0 .. n): what gather_ready found, n > 0. */
 static void service_one(cm_world *w, cm_thread *t, cm_frame *f, const int32_t *ready, uint32_t n)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_RUNLOOP && ready != NULL);
     assert(n > 0);
     uint32_t pick = 0;
@@ -347,7 +346,7 @@ static void service_one(cm_world *w, cm_thread *t, cm_frame *f, const int32_t *r
  */
 void cm_rl_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_RUNLOOP);
     if (f->flags & (CM_FRF_HANDLED | CM_FRF_ITERATED)) {
         bool handled = f->flags & CM_FRF_HANDLED;
@@ -392,6 +391,7 @@ void cm_rl_step(cm_world *w, cm_thread *t, cm_frame *f)
 void cm_rl_wake_watchers(cm_world *w, int32_t kport)
 {
     assert(w != NULL && cm_kport_in(w, kport));
+    assert(CM_KPORT(w, kport)->alive); /* a message just became visible on it */
     const cm_kport *k = CM_KPORT(w, kport);
     if (k->owner == CM_NONE16 || k->launchd_held) return;
     const cm_process *proc = &w->processes[k->owner];

@@ -55,7 +55,7 @@ static void remove_entry(cm_world *w, int32_t remote, int32_t convid)
 /* R35: the reply callback files a reply under its convid, or drops it (R34). */
 void cm_reply_port_receive(cm_world *w, cm_thread *t, int32_t remote, int32_t msg)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(cm_port_in(w, remote) && cm_msg_in(w, msg));
     assert(CM_MSG(w, msg)->kind == CM_MSG_REPLY || CM_MSG(w, msg)->kind == CM_MSG_NOTIFY);
     cm_msg *m = CM_MSG(w, msg);
@@ -110,13 +110,14 @@ static cm_time_ns send_deadline(const cm_world *w, cm_duration_ns timeout_ns)
         return CM_DURATION_FOREVER;
     }
     cm_duration_ns ms = timeout_ns < CM_NS_PER_MS ? 0 : timeout_ns / CM_NS_PER_MS;
+    assert(ms >= 0 && ms < CM_SEND_TIMEOUT_FOREVER_NS / CM_NS_PER_MS); /* no overflow below */
     return w->now_ns + ms * CM_NS_PER_MS;
 }
 
 static void enqueue_request(cm_world *w, cm_thread *t, int32_t remote, int32_t kport,
                             int32_t msg)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(cm_port_in(w, remote) && cm_kport_in(w, kport) && cm_msg_in(w, msg));
     assert(CM_MSG(w, msg)->kind == CM_MSG_REQUEST);
     cm_msg *m = CM_MSG(w, msg);
@@ -131,7 +132,7 @@ static void enqueue_request(cm_world *w, cm_thread *t, int32_t remote, int32_t k
 /* The wait loop's next RunInMode (R32). */
 static bool push_wait(cm_world *w, cm_thread *t, const cm_frame *send)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(send == cm_top(t) && send->kind == CM_FR_SEND && send->phase == CM_SEND_WAITING);
     uint16_t mode = send->mode; /* read before the push: send is a frame of t */
     cm_frame *rl = cm_push_until(w, t, CM_FR_RUNLOOP, send, send->deadline_ns);
@@ -145,7 +146,7 @@ static bool push_wait(cm_world *w, cm_thread *t, const cm_frame *send)
 /* R32: the receive deadline starts after the send went through. */
 static void start_waiting(cm_world *w, cm_thread *t, cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_SEND && f->msg < 0);
     cm_duration_ns rcv = cm_frame_op(w, f)->t2_ns;
     f->phase = CM_SEND_WAITING;
@@ -157,7 +158,7 @@ static void start_waiting(cm_world *w, cm_thread *t, cm_frame *f)
 static int32_t send_failed(cm_world *w, cm_thread *t, int32_t remote, int32_t msg,
                            uint16_t mode, bool did_register, int32_t status)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(cm_port_in(w, remote) && cm_msg_in(w, msg));
     assert(status == CM_SEND_TIMEOUT || status == CM_TRANSPORT_ERROR);
     cm_msg *m = CM_MSG(w, msg);
@@ -172,7 +173,7 @@ static int32_t send_failed(cm_world *w, cm_thread *t, int32_t remote, int32_t ms
 static int32_t new_request(cm_world *w, cm_thread *t, const cm_op *op, int32_t remote,
                            bool two_way)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(op->kind == CM_OP_SEND && cm_port_in(w, remote));
     cm_port *p = CM_PORT(w, remote);
     p->conv_counter = (int32_t)((uint32_t)p->conv_counter + 1u); /* R27 step 4 */
@@ -191,7 +192,7 @@ static int32_t new_request(cm_world *w, cm_thread *t, const cm_op *op, int32_t r
 cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm_op *op,
                      int32_t remote, int32_t *status)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(op->kind == CM_OP_SEND && cm_port_in(w, remote));
     assert(caller != NULL && status != NULL);
     cm_port *p = CM_PORT(w, remote);
@@ -263,7 +264,7 @@ cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm
 
 bool cm_send_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_SEND);
     assert(f->phase == CM_SEND_WAITING || cm_kport_in(w, f->kport));
     (void)t;
@@ -275,7 +276,7 @@ bool cm_send_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 /* Ends the call: the frame reports, the call's retain goes. */
 static void send_return(cm_world *w, cm_thread *t, int32_t status, int32_t data_code)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(t->depth >= 2); /* the send frame above its caller */
     cm_frame *f = cm_top(t);
     assert(f->kind == CM_FR_SEND);
@@ -286,7 +287,7 @@ static void send_return(cm_world *w, cm_thread *t, int32_t status, int32_t data_
 
 static void blocked_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_SEND && f->phase == CM_SEND_BLOCKED);
     assert(cm_kport_in(w, f->kport) && cm_msg_in(w, f->msg));
     bool two_way = f->mode != CM_MODE_NONE;
@@ -313,7 +314,7 @@ static void blocked_step(cm_world *w, cm_thread *t, cm_frame *f)
 /* After the loop (R32): the reply wins; else -2 while valid, -5 once invalid. */
 static void wait_finish(cm_world *w, cm_thread *t, cm_frame *f, bool replied)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_SEND && f->phase == CM_SEND_WAITING);
     int32_t remote = f->port;
     int32_t convid = f->convid;
@@ -337,7 +338,7 @@ static void wait_finish(cm_world *w, cm_thread *t, cm_frame *f, bool replied)
 
 static void waiting_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_SEND && f->phase == CM_SEND_WAITING);
     assert(f->msg < 0 && cm_port_in(w, f->port)); /* the request went out */
     const cm_reply_entry *e = find_entry(w, f->port, f->convid, NULL);
@@ -360,7 +361,7 @@ static void waiting_step(cm_world *w, cm_thread *t, cm_frame *f)
 
 void cm_send_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_SEND);
     if (f->phase == CM_SEND_BLOCKED) {
         blocked_step(w, t, f);

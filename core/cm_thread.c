@@ -15,7 +15,7 @@
 
 cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(kind >= CM_FR_PROGRAM && kind <= CM_FR_WAIT);
     if (t->depth >= CM_STACK_MAX) {
         cm_process_kill(w, t->process, CM_CRASH_STACK, true);
@@ -45,7 +45,7 @@ cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind)
 cm_frame *cm_push_until(cm_world *w, cm_thread *t, uint8_t kind, const cm_frame *caller,
                         cm_time_ns deadline_ns)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(deadline_ns >= 0);
     assert(caller != NULL && kind != CM_FR_PROGRAM);
     uint16_t program = caller->program; /* read before the push: caller is a frame of t */
@@ -77,7 +77,7 @@ const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f)
 /* An operation frame finished: report, pop, advance the caller. */
 void cm_frame_return(cm_world *w, cm_thread *t, int32_t result, int32_t aux, int64_t elapsed_ns)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(t->depth >= 2); /* an operation frame above a program-like one */
     cm_frame *f = cm_top(t);
     assert(!is_program_frame(f->kind));
@@ -95,7 +95,7 @@ void cm_frame_return(cm_world *w, cm_thread *t, int32_t result, int32_t aux, int
 /* R44: no callout, no reply; the reply right leaks until the process dies. */
 static void leak_request(cm_world *w, cm_thread *t, int32_t port, int32_t msg)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(cm_port_in(w, port) && cm_msg_in(w, msg));
     cm_process *proc = cm_process_at(w, t->process);
     cm_msg *m = CM_MSG(w, msg);
@@ -108,7 +108,7 @@ static void leak_request(cm_world *w, cm_thread *t, int32_t port, int32_t msg)
 
 bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t queue)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(cm_port_in(w, port) && cm_msg_in(w, msg));
     assert(CM_MSG(w, msg)->kind == CM_MSG_REQUEST && !CM_PORT(w, port)->remote);
     cm_port *p = CM_PORT(w, port);
@@ -157,7 +157,7 @@ bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t q
 /* The reply goes out right after the callout (R42), always when asked (R43). */
 static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && f->kind == CM_FR_CALLOUT);
     assert(cm_port_in(w, f->port) && cm_msg_in(w, f->msg));
     cm_port *p = CM_PORT(w, f->port);
@@ -207,7 +207,7 @@ static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
 /* A program-like frame ran past its last operation. */
 static void program_end(cm_world *w, cm_thread *t)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(t->depth > 0 && is_program_frame(cm_top(t)->kind));
     cm_frame *f = cm_top(t);
     uint8_t kind = f->kind;
@@ -270,7 +270,7 @@ static bool when_holds(const cm_world *w, const cm_frame *f, const cm_when *when
 
 static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
-    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(t->alive);
     assert(f == cm_top(t) && is_program_frame(f->kind));
     assert(f->program < w->cfg.program_count);
     const cm_program *prog = &w->cfg.programs[f->program];
@@ -296,7 +296,7 @@ static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
 
 void cm_thread_step(cm_world *w, cm_thread *t)
 {
-    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->depth <= CM_STACK_MAX);
     assert(t->alive);
     if (t->depth == 0) {
         cm_executor_step(w, t);

@@ -57,6 +57,7 @@ bool cm_pool_grow(cm_world *w, cm_pool *pool)
 void cm_pool_free(cm_pool *pool, int32_t index)
 {
     assert(pool != NULL && pool->item_size >= sizeof(int32_t));
+    assert(index != pool->free_head); /* not freed twice in a row */
     void *item = cm_pool_at(pool, index);
     memcpy(item, &pool->free_head, sizeof(int32_t));
     pool->free_head = index;
@@ -146,7 +147,7 @@ uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
  */
 void cm_emit_words(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5)
 {
-    assert(w != NULL && w->events_kept <= w->cfg.trace_capacity);
+    static_assert(CM_EV_KIND_COUNT <= 64, "event_skip >> kind below is defined"); /* free */
     uint16_t kind = (uint16_t)(w1 >> 32);
     assert(kind > CM_EV_NONE && kind < CM_EV_KIND_COUNT);
     uint64_t w0 = (uint64_t)w->now_ns;
@@ -304,6 +305,7 @@ cm_choice_option *cm_options(cm_world *w, uint32_t count)
         w->option_ref = refs;
         w->refs_capacity = capacity;
     }
+    assert(count <= w->options_capacity && count <= w->refs_capacity);
     return w->options;
 }
 
