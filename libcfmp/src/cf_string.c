@@ -164,6 +164,7 @@ CFStringRef cfmp_string_create_from_buffer(struct cfmp_strbuf *buffer) {
     assert(buffer != NULL);
     cfmp_strbuf_reserve(buffer, 0);
     assert(buffer->bytes != NULL && buffer->length < buffer->capacity);
+    buffer->bytes[buffer->length] = '\0'; /* one nothing was appended to has none yet */
     size_t utf16_length = 0;
     if (!cfmp_utf8_valid((const uint8_t *)buffer->bytes, buffer->length, &utf16_length)) {
         free(buffer->bytes);
