@@ -10,20 +10,28 @@
 
 cm_time_ns cm_time_add(cm_time_ns t, cm_duration_ns d)
 {
-    if (d == CM_DURATION_FOREVER || d == CM_DURATION_NAN) return CM_DURATION_FOREVER;
-    if (d <= 0) return t;
-    if (t > CM_DURATION_FOREVER - d) return CM_DURATION_FOREVER;
-    return t + d;
+    assert(t >= 0); /* times are virtual nanoseconds since the run began */
+    cm_time_ns sum;
+    if (d == CM_DURATION_FOREVER || d == CM_DURATION_NAN) sum = CM_DURATION_FOREVER;
+    else if (d <= 0) sum = t;
+    else if (t > CM_DURATION_FOREVER - d) sum = CM_DURATION_FOREVER;
+    else sum = t + d;
+    assert(sum >= t); /* saturates: never earlier than t */
+    return sum;
 }
 
 cm_opr cm_precondition(cm_world *w, cm_thread *t)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(cm_process_in(w, t->process));
     cm_process_kill(w, t->process, CM_CRASH_PRECONDITION, true);
     return CM_OPR_DEAD;
 }
 
 static int32_t *slot_ref(cm_world *w, const cm_thread *t, uint16_t slot)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(cm_process_in(w, t->process));
     const cm_process *proc = &w->processes[t->process];
     if (slot >= w->cfg.processes[t->process].slot_count) return NULL;
     return &w->slots[proc->slot_base + slot];
@@ -31,6 +39,8 @@ static int32_t *slot_ref(cm_world *w, const cm_thread *t, uint16_t slot)
 
 static int32_t *source_ref(cm_world *w, const cm_thread *t, uint16_t slot)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(cm_process_in(w, t->process));
     const cm_process *proc = &w->processes[t->process];
     if (slot >= w->cfg.processes[t->process].slot_count) return NULL;
     return &w->slot_sources[proc->slot_base + slot];
@@ -39,6 +49,8 @@ static int32_t *source_ref(cm_world *w, const cm_thread *t, uint16_t slot)
 /* The port an operation names, or CM_NO_PORT when it names nothing usable. */
 static int32_t op_port(cm_world *w, const cm_thread *t, const cm_frame *f, uint16_t slot)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(f != NULL && (slot != CM_SLOT_SELF || f->port == CM_NO_PORT || cm_port_in(w, f->port)));
     int32_t port = CM_NO_PORT;
     if (slot == CM_SLOT_SELF) {
         port = f->port;
@@ -58,6 +70,8 @@ static void store_port(cm_world *w, const cm_thread *t, uint16_t slot, int32_t p
 
 static cm_opr done(cm_ret *ret, int32_t port, int32_t result, int32_t aux)
 {
+    assert(ret != NULL);
+    assert(port == CM_NO_PORT || port >= 0);
     ret->port = port;
     ret->result = result;
     ret->aux = aux;
@@ -72,6 +86,7 @@ static cm_opr done(cm_ret *ret, int32_t port, int32_t result, int32_t aux)
  */
 static cm_opr created_null(cm_world *w, cm_thread *t, const cm_op *op, cm_ret *ret, int32_t b)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
     assert(op->kind >= CM_OP_CREATE_LOCAL && op->kind <= CM_OP_CREATE_REMOTE_PER_PID);
     store_port(w, t, op->slot, CM_NO_PORT);
     return done(ret, CM_NO_PORT, CM_NO_PORT, b);
@@ -88,6 +103,10 @@ static bool valid_flag(cm_world *w, int32_t port)
 static int32_t make_local(cm_world *w, cm_thread *t, const cm_op *op, uint32_t name,
                           int32_t kport)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_CREATE_LOCAL || op->kind == CM_OP_CREATE_LOCAL_PER_PID);
+    assert(kport < 0 || cm_kport_in(w, kport));
+    assert(name == CM_NONE32 || name < w->name_count);
     int32_t port = cm_port_new(w, t, false);
     if (port < 0) return CM_NO_PORT;
     cm_port *p = CM_PORT(w, port);
@@ -113,6 +132,9 @@ static int32_t make_local(cm_world *w, cm_thread *t, const cm_op *op, uint32_t n
 static int32_t register_name(cm_world *w, cm_thread *t, const cm_op *op, uint32_t name,
                              bool *extra_refs)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_CREATE_LOCAL || op->kind == CM_OP_CREATE_LOCAL_PER_PID);
+    assert(name < w->name_count && extra_refs != NULL);
     bool per_pid = op->kind == CM_OP_CREATE_LOCAL_PER_PID;
     *extra_refs = false;
     if (!per_pid) {
@@ -136,6 +158,9 @@ static int32_t register_name(cm_world *w, cm_thread *t, const cm_op *op, uint32_
 static cm_opr op_create_local(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
                               cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_CREATE_LOCAL || op->kind == CM_OP_CREATE_LOCAL_PER_PID);
+    assert(op->target == CM_NONE16 || op->target < w->cfg.program_count);
     (void)f;
     uint32_t name = op->name == CM_NONE32 ? CM_NONE32 : cm_name_of_blob(w, op->name);
     bool per_pid = op->kind == CM_OP_CREATE_LOCAL_PER_PID;
@@ -167,6 +192,9 @@ static cm_opr op_create_local(cm_world *w, cm_thread *t, cm_frame *f, const cm_o
 
 static int32_t look_up(cm_world *w, const cm_thread *t, const cm_op *op, uint32_t name)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(op->kind == CM_OP_CREATE_REMOTE || op->kind == CM_OP_CREATE_REMOTE_PER_PID);
+    assert(name < w->name_count);
     if (op->kind == CM_OP_CREATE_REMOTE) return cm_bootstrap_look_up(w, t->process, name);
     if (op->target >= w->cfg.process_count) return -1;
     const cm_process *other = &w->processes[op->target];
@@ -178,6 +206,8 @@ static int32_t look_up(cm_world *w, const cm_thread *t, const cm_op *op, uint32_
 static cm_opr op_create_remote(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
                                cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_CREATE_REMOTE || op->kind == CM_OP_CREATE_REMOTE_PER_PID);
     (void)f;
     if (op->name == CM_NONE32) return cm_precondition(w, t); /* R13 */
     uint32_t name = cm_name_of_blob(w, op->name);
@@ -213,6 +243,8 @@ static cm_opr op_create_remote(cm_world *w, cm_thread *t, cm_frame *f, const cm_
 static cm_opr op_set_name(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
                           cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_SET_NAME && ret != NULL);
     int32_t port = op_port(w, t, f, op->slot);
     if (port < 0 || op->name == CM_NONE32) return cm_precondition(w, t);
     cm_port *p = CM_PORT(w, port);
@@ -254,6 +286,9 @@ static cm_opr op_set_name(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *o
 
 static cm_opr op_query(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind >= CM_OP_GET_NAME && op->kind <= CM_OP_GET_TYPE_ID &&
+           op->kind != CM_OP_SET_INVALIDATION_CALLBACK);
     int32_t port = op_port(w, t, f, op->slot);
     if (port < 0) return cm_precondition(w, t);
     cm_port *p = CM_PORT(w, port);
@@ -289,6 +324,9 @@ static cm_opr op_query(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, 
 static cm_opr op_set_callback(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
                               cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_SET_INVALIDATION_CALLBACK);
+    assert(op->target == CM_NONE16 || op->target < w->cfg.program_count);
     int32_t port = op_port(w, t, f, op->slot);
     if (port < 0) return cm_precondition(w, t);
     cm_port *p = CM_PORT(w, port);
@@ -310,6 +348,8 @@ static cm_opr op_set_callback(cm_world *w, cm_thread *t, cm_frame *f, const cm_o
 static cm_opr op_lifecycle(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
                            cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind >= CM_OP_INVALIDATE && op->kind <= CM_OP_RELEASE);
     int32_t port = op_port(w, t, f, op->slot);
     if (port < 0) return cm_precondition(w, t);
     switch (op->kind) {
@@ -334,6 +374,8 @@ static cm_opr op_lifecycle(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *
 
 static cm_thread *target_thread(cm_world *w, cm_thread *t, uint16_t target)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(cm_process_in(w, t->process));
     if (target == CM_NONE16) return t;
     const cm_process *proc = &w->processes[t->process];
     if (target >= proc->user_threads) return NULL;
@@ -342,6 +384,8 @@ static cm_thread *target_thread(cm_world *w, cm_thread *t, uint16_t target)
 
 static cm_opr op_source(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind >= CM_OP_CREATE_SOURCE && op->kind <= CM_OP_SCHEDULE);
     int32_t port = op_port(w, t, f, op->slot);
     if (port < 0) return cm_precondition(w, t);
     int32_t *src = op->slot == CM_SLOT_SELF ? NULL : source_ref(w, t, op->slot);
@@ -364,6 +408,8 @@ static cm_opr op_source(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
 
 static void detach_queue(cm_world *w, cm_port *p)
 {
+    assert(w != NULL && p != NULL);
+    assert(p->wrapper < 0 || cm_wrapper_in(w, p->wrapper));
     if (p->queue == CM_NONE16) return;
     if (p->wrapper >= 0) CM_KPORT(w, CM_WRAPPER(w, p->wrapper)->kport)->dq_queue = CM_NONE16;
     p->queue = CM_NONE16;
@@ -372,6 +418,8 @@ static void detach_queue(cm_world *w, cm_port *p)
 static cm_opr op_set_queue(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
                            cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_SET_DISPATCH_QUEUE);
     int32_t port = op_port(w, t, f, op->slot);
     if (port < 0) return cm_precondition(w, t);
     if (op->target != CM_NONE16 && op->target >= w->processes[t->process].queue_count) {
@@ -404,6 +452,8 @@ static cm_opr op_set_queue(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *
 
 static cm_opr op_send(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(t->alive);
+    assert(op->kind == CM_OP_SEND);
     int32_t port = op_port(w, t, f, op->slot);
     if (port < 0) return cm_precondition(w, t);
     int32_t status = 0;
@@ -414,6 +464,9 @@ static cm_opr op_send(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, c
 
 static cm_opr op_run(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(t->alive);
+    assert(op->kind == CM_OP_RUN_IN_MODE || op->kind == CM_OP_RUN);
+    assert(op->kind == CM_OP_RUN || op->mode < 2u + w->cfg.mode_count);
     bool forever = op->kind == CM_OP_RUN;
     uint16_t mode = forever ? CM_MODE_DEFAULT : op->mode;
     if (cm_rl_mode_empty(w, t, mode)) return done(ret, CM_NO_PORT, CM_RUN_FINISHED, 0);
@@ -434,6 +487,8 @@ static cm_opr op_run(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm
 static cm_opr op_thread_ctl(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
                             cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind >= CM_OP_STOP && op->kind <= CM_OP_ASYNC);
     (void)f;
     cm_thread *target = target_thread(w, t, op->target);
     switch (op->kind) {
@@ -464,6 +519,8 @@ static cm_opr op_thread_ctl(cm_world *w, cm_thread *t, cm_frame *f, const cm_op 
 
 static cm_opr op_sleep(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(t->alive);
+    assert(op->kind == CM_OP_SLEEP && w->now_ns >= 0);
     (void)ret;
     cm_time_ns deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
     return cm_push_until(w, t, CM_FR_SLEEP, f, deadline_ns) != NULL ? CM_OPR_PUSHED : CM_OPR_DEAD;
@@ -475,6 +532,7 @@ static cm_opr op_sleep(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, 
  */
 static cm_opr op_signal(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(t->depth <= CM_STACK_MAX);
     (void)f;
     assert(op->target < w->cfg.signal_count && t->alive);
     cm_signal_raise(w, op->target);
@@ -484,6 +542,7 @@ static cm_opr op_signal(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op,
 /* Waits until the signal has been raised value times in all, or its timeout passes. */
 static cm_opr op_wait_for(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(t->alive);
     (void)ret;
     assert(op->target < w->cfg.signal_count && op->value >= 1);
     cm_time_ns deadline_ns = cm_time_add(w->now_ns, op->t1_ns < 0 ? 0 : op->t1_ns);
@@ -497,6 +556,9 @@ static cm_opr op_wait_for(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *o
 /* The callout's return value (R35, R40): data, the request's data, or NULL. */
 static cm_opr op_reply(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(t->alive);
+    assert(op->kind == CM_OP_REPLY && f != NULL);
+    assert(f->msg < 0 || cm_msg_in(w, f->msg));
     if (f->kind != CM_FR_CALLOUT || f->msg < 0) return cm_precondition(w, t);
     f->reply = (op->flags & CM_OPF_REPLY_ECHO) ? CM_MSG(w, f->msg)->data : op->data;
     f->flags |= CM_FRF_REPLY_SET;
@@ -505,6 +567,8 @@ static cm_opr op_reply(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, 
 
 static cm_opr op_die(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_CRASH || op->kind == CM_OP_EXIT);
     (void)f;
     (void)ret;
     bool crash = op->kind == CM_OP_CRASH;
@@ -557,6 +621,7 @@ static const cm_op_fn op_table[CM_OP_KIND_COUNT] = {
 
 cm_opr cm_exec_op(cm_world *w, cm_thread *t, cm_frame *f, const cm_op *op, cm_ret *ret)
 {
+    assert(t->depth <= CM_STACK_MAX && f != NULL && ret != NULL);
     assert(t->alive && op->kind > CM_OP_NONE && op->kind < CM_OP_KIND_COUNT);
     cm_op_fn fn = op_table[op->kind];
     assert(fn != NULL);

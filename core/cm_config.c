@@ -7,6 +7,8 @@
 static bool fail(cm_config_error *err, uint16_t program, uint32_t op, uint16_t process,
                  const char *message)
 {
+    assert(err != NULL && message != NULL);
+    assert(process == CM_NONE16 || program == CM_NONE16);
     err->program = program;
     err->op_index = op;
     err->process = process;
@@ -40,6 +42,8 @@ static bool program_ok(const cm_world_config *cfg, uint16_t program, bool none_o
 /* The references an operation makes, by kind. */
 static const char *op_problem(const cm_world_config *cfg, const cm_op *op)
 {
+    assert(cfg != NULL && op != NULL);
+    assert(cfg->blob_count == 0 || cfg->blobs != NULL);
     if (op->kind == CM_OP_NONE || op->kind >= CM_OP_KIND_COUNT) return "unknown operation";
     if (!blob_ok(cfg, op->name)) return "name blob out of range";
     if (!data_ok(cfg, op->data)) return "data blob out of range or size mismatch";
@@ -77,6 +81,8 @@ static const char *op_problem(const cm_world_config *cfg, const cm_op *op)
 /* Invalidation callbacks run inline: they must never block or reply. */
 static bool callbacks_ok(const cm_world_config *cfg, cm_config_error *err)
 {
+    assert(cfg != NULL && err != NULL);
+    assert(cfg->program_count == 0 || cfg->programs != NULL);
     for (uint16_t p = 0; p < cfg->program_count; p++) {
         const cm_program *prog = &cfg->programs[p];
         for (uint32_t i = 0; i < prog->count; i++) {
@@ -97,6 +103,8 @@ static bool callbacks_ok(const cm_world_config *cfg, cm_config_error *err)
 
 static bool processes_ok(const cm_world_config *cfg, cm_config_error *err)
 {
+    assert(cfg != NULL && err != NULL);
+    assert(cfg->process_count > 0 && cfg->processes != NULL);
     for (uint16_t p = 0; p < cfg->process_count; p++) {
         const cm_process_config *pc = &cfg->processes[p];
         if (pc->thread_count == 0) return fail(err, CM_NONE16, 0, p, "a process needs a thread");
@@ -123,6 +131,7 @@ static bool processes_ok(const cm_world_config *cfg, cm_config_error *err)
 
 bool cm_world_config_validate(const cm_world_config *cfg, cm_config_error *err)
 {
+    assert(cfg != NULL && err != NULL);
     if (cfg->alloc.realloc == NULL || cfg->strategy == NULL || cfg->strategy->choose == NULL) {
         return fail(err, CM_NONE16, 0, CM_NONE16, "missing allocator or strategy");
     }
@@ -179,6 +188,8 @@ static uint64_t mix(uint64_t h, uint64_t v)
 
 static uint64_t hash_threads(const cm_world *w, uint64_t h)
 {
+    assert(w != NULL && w->now_ns >= 0);
+    assert(w->thread_total == 0 || w->threads != NULL);
     for (uint32_t i = 0; i < w->thread_total; i++) {
         const cm_thread *t = &w->threads[i];
         h = mix(h, (uint64_t)t->alive | (uint64_t)t->depth << 8 | (uint64_t)t->stop_requested << 16);
@@ -198,6 +209,8 @@ static uint64_t hash_threads(const cm_world *w, uint64_t h)
 
 static uint64_t hash_objects(const cm_world *w, uint64_t h)
 {
+    assert(w != NULL);
+    assert(w->queue_total == 0 || w->queues != NULL);
     for (uint32_t i = 0; i < w->ports.count; i++) {
         const cm_port *p = cm_pool_at(&w->ports, (int32_t)i);
         h = mix(h, (uint64_t)p->state | (uint64_t)(uint32_t)p->refcount << 8 |
@@ -225,6 +238,8 @@ static uint64_t hash_objects(const cm_world *w, uint64_t h)
  */
 uint64_t cm_world_state_hash(const cm_world *w)
 {
+    assert(w != NULL && w->now_ns >= 0);
+    assert(w->heap_count <= w->heap_capacity);
     uint64_t h = mix(w->history, (uint64_t)w->now_ns);
     for (uint16_t s = 0; s < w->cfg.signal_count; s++) h = mix(h, w->signals[s]);
     for (uint16_t p = 0; p < w->cfg.process_count; p++) {

@@ -13,6 +13,10 @@
 void cm_queue_push(cm_world *w, uint16_t process, uint16_t queue, uint8_t kind, int32_t port,
                    int32_t msg, uint16_t program)
 {
+    assert(w != NULL && cm_process_in(w, process));
+    assert(kind == CM_BLK_PERFORM || kind == CM_BLK_DEATH || kind == CM_BLK_PROGRAM);
+    assert((kind == CM_BLK_PERFORM) == (msg >= 0) && (msg < 0 || cm_msg_in(w, msg)));
+    assert(kind == CM_BLK_PROGRAM ? program < w->cfg.program_count : cm_port_in(w, port));
     int32_t index = cm_pool_alloc(w, &w->blocks);
     if (index < 0) return;
     cm_block *b = CM_BLOCK(w, index);
@@ -40,6 +44,8 @@ void cm_queue_push(cm_world *w, uint16_t process, uint16_t queue, uint8_t kind, 
 
 static int32_t queue_pop(cm_world *w, cm_queue *q)
 {
+    assert(w != NULL && q != NULL);
+    assert(q->head < 0 || cm_block_in(w, q->head));
     int32_t index = q->head;
     assert(index >= 0 && q->count > 0);
     if (q->width > 1) w->epoch++; /* another worker may have counted on it */
@@ -56,6 +62,7 @@ static int32_t queue_pop(cm_world *w, cm_queue *q)
  */
 void cm_dispatch_deliver(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
     cm_duration_ns delay_ns = w->cfg.profile.dispatch_dequeue_delay_ns;
     assert(delay_ns >= 0);
     for (uint32_t guard = 0; guard <= w->msgs.count; guard++) {
@@ -83,6 +90,7 @@ void cm_dispatch_deliver(cm_world *w, int32_t kport)
 
 bool cm_executor_runnable(cm_world *w, cm_thread *t)
 {
+    assert(t->depth <= CM_STACK_MAX);
     assert(t->executor && t->depth == 0);
     const cm_queue *q = cm_queue_at(w, t->process, t->queue);
     return q->count > 0 && q->running < q->width;
@@ -91,6 +99,7 @@ bool cm_executor_runnable(cm_world *w, cm_thread *t)
 /* The block is done: a worker may take the next one. */
 static void block_done(cm_world *w, cm_thread *t, uint16_t queue)
 {
+    assert(t->alive);
     if (queue == CM_NONE16) return;
     cm_queue *q = cm_queue_at(w, t->process, queue);
     assert(q->running > 0);
@@ -104,6 +113,8 @@ static void block_done(cm_world *w, cm_thread *t, uint16_t queue)
  */
 void cm_block_run(cm_world *w, cm_thread *t, uint16_t queue, int32_t block)
 {
+    assert(t->alive);
+    assert(cm_block_in(w, block));
     cm_block b = *CM_BLOCK(w, block);
     cm_pool_free(&w->blocks, block);
     cm_emit(w, CM_EV_BLOCK, t, b.port,
@@ -130,6 +141,7 @@ void cm_block_run(cm_world *w, cm_thread *t, uint16_t queue, int32_t block)
 
 void cm_executor_step(cm_world *w, cm_thread *t)
 {
+    assert(t->alive);
     cm_queue *q = cm_queue_at(w, t->process, t->queue);
     assert(cm_executor_runnable(w, t));
     int32_t block = queue_pop(w, q);
@@ -139,6 +151,8 @@ void cm_executor_step(cm_world *w, cm_thread *t)
 
 bool cm_main_queue_ready(cm_world *w, const cm_thread *t, uint16_t mode)
 {
+    assert(t->alive);
+    assert(cm_process_in(w, t->process));
     if (t->index != 0 || t->executor || mode >= CM_MODE_MAX || mode == CM_MODE_COMMON) {
         return false;
     }
@@ -148,6 +162,8 @@ bool cm_main_queue_ready(cm_world *w, const cm_thread *t, uint16_t mode)
 
 void cm_main_queue_service(cm_world *w, cm_thread *t)
 {
+    assert(t->alive);
+    assert(t->index == 0 && !t->executor); /* only the main thread drains the main queue */
     cm_queue *q = cm_queue_at(w, t->process, CM_QUEUE_MAIN);
     cm_block_run(w, t, CM_NONE16, queue_pop(w, q));
 }

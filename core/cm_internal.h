@@ -403,6 +403,8 @@ static inline void *cm_pool_at(const cm_pool *pool, int32_t index)
  */
 static inline int32_t cm_pool_alloc(cm_world *w, cm_pool *pool)
 {
+    assert(w != NULL && pool != NULL && pool->count <= pool->capacity);
+    assert(pool->free_head < 0 || (uint32_t)pool->free_head < pool->count);
     int32_t index;
     if (pool->free_head >= 0) {
         index = pool->free_head;
@@ -450,12 +452,57 @@ CM_POOL_ITEM_AT(cm_waiter_at_, cm_waiter)
 #define CM_REPLY(w, i) cm_reply_at_(&(w)->replies, (i))
 #define CM_WAITER(w, i) cm_waiter_at_(&(w)->waiters, (i))
 
+/*
+ * Predicates for assertions: an index names an item of its pool (or a
+ * process of the configuration), a thread pointer points into the world's
+ * threads, a frame is one of a thread's live frames. O(1), so the hot paths
+ * (cm_world_step, the emitters, send and receive) may assert them freely.
+ */
+static inline bool cm_port_in(const cm_world *w, int32_t port)
+{
+    return port >= 0 && (uint32_t)port < w->ports.count;
+}
+static inline bool cm_kport_in(const cm_world *w, int32_t kport)
+{
+    return kport >= 0 && (uint32_t)kport < w->kports.count;
+}
+static inline bool cm_msg_in(const cm_world *w, int32_t msg)
+{
+    return msg >= 0 && (uint32_t)msg < w->msgs.count;
+}
+static inline bool cm_wrapper_in(const cm_world *w, int32_t wrapper)
+{
+    return wrapper >= 0 && (uint32_t)wrapper < w->wrappers.count;
+}
+static inline bool cm_source_in(const cm_world *w, int32_t source)
+{
+    return source >= 0 && (uint32_t)source < w->sources.count;
+}
+static inline bool cm_block_in(const cm_world *w, int32_t block)
+{
+    return block >= 0 && (uint32_t)block < w->blocks.count;
+}
+static inline bool cm_process_in(const cm_world *w, uint16_t process)
+{
+    return process < w->cfg.process_count;
+}
+static inline bool cm_thread_in(const cm_world *w, const cm_thread *t)
+{
+    return t != NULL && t >= w->threads && t < w->threads + w->thread_total;
+}
+static inline bool cm_frame_of(const cm_thread *t, const cm_frame *f)
+{
+    return f != NULL && f >= t->frames && f < t->frames + t->depth;
+}
+
 /* True when the first queued message of kport may be received now. */
 static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport)
 {
     const cm_kport *k = CM_KPORT(w, kport);
+    assert((k->q_head < 0) == (k->q_count == 0)); /* the queue's list and count agree */
     if (k->q_head < 0) return false;
     const cm_msg *m = CM_MSG(w, k->q_head);
+    assert(m->visible_ns >= 0);
     return m->visible_ns <= w->now_ns;
 }
 
@@ -535,6 +582,7 @@ static inline cm_thread *cm_thread_at(cm_world *w, uint32_t global)
 /* The thread may be able to run: it is a candidate again and its runnability is rechecked. */
 static inline void cm_wake(cm_world *w, uint32_t thread)
 {
+    assert(w != NULL && thread < w->thread_total);
     cm_thread *t = cm_thread_at(w, thread);
     t->dirty = 1;
     if (!t->alive || t->candidate) return;
@@ -702,6 +750,7 @@ const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f);
 /* Whether the thread can make progress now (inline: the scheduler asks ~once per step). */
 static inline bool cm_thread_runnable(cm_world *w, cm_thread *t)
 {
+    assert(t->depth <= CM_STACK_MAX);
     if (!t->alive) return false;
     if (t->depth == 0) return t->executor && cm_executor_runnable(w, t);
     cm_frame *f = cm_top(t);

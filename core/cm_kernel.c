@@ -9,6 +9,8 @@
 
 int32_t cm_kport_create(cm_world *w, uint16_t owner, bool is_reply)
 {
+    assert(w != NULL);
+    assert(owner == CM_NONE16 || cm_process_in(w, owner));
     int32_t index = cm_pool_alloc(w, &w->kports);
     if (index < 0) return -1;
     cm_kport *k = CM_KPORT(w, index);
@@ -27,6 +29,8 @@ int32_t cm_kport_create(cm_world *w, uint16_t owner, bool is_reply)
 
 int32_t cm_msg_new(cm_world *w, uint8_t kind)
 {
+    assert(w != NULL && w->msg_serial >= 0);
+    assert(kind == CM_MSG_REQUEST || kind == CM_MSG_REPLY || kind == CM_MSG_NOTIFY);
     int32_t index = cm_pool_alloc(w, &w->msgs);
     if (index < 0) return -1;
     cm_msg *m = CM_MSG(w, index);
@@ -41,18 +45,22 @@ int32_t cm_msg_new(cm_world *w, uint8_t kind)
 
 void cm_msg_free(cm_world *w, int32_t msg)
 {
+    assert(w != NULL && cm_msg_in(w, msg));
     cm_pool_free(&w->msgs, msg);
 }
 
 /* R29: requests block at the queue limit; replies and notifications never do. */
 bool cm_kport_has_space(const cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
     const cm_kport *k = CM_KPORT(w, kport);
     return k->q_count < k->qlimit;
 }
 
 static void became_visible(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
+    assert(CM_KPORT(w, kport)->q_head >= 0);
     cm_kport *k = CM_KPORT(w, kport);
     if (k->dq_queue != CM_NONE16) {
         cm_dispatch_deliver(w, kport);
@@ -63,6 +71,7 @@ static void became_visible(cm_world *w, int32_t kport)
 
 void cm_kport_enqueue(cm_world *w, int32_t kport, int32_t msg)
 {
+    assert(w != NULL && cm_kport_in(w, kport) && cm_msg_in(w, msg));
     cm_kport *k = CM_KPORT(w, kport);
     cm_msg *m = CM_MSG(w, msg);
     assert(k->alive);
@@ -84,6 +93,7 @@ void cm_kport_enqueue(cm_world *w, int32_t kport, int32_t msg)
 
 int32_t cm_kport_dequeue(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
     cm_kport *k = CM_KPORT(w, kport);
     assert(cm_kport_head_visible(w, kport));
     int32_t msg = k->q_head;
@@ -104,6 +114,8 @@ int32_t cm_kport_dequeue(cm_world *w, int32_t kport)
 /* The kernel's MACH_NOTIFY_SEND_ONCE when a reply right dies unused. */
 void cm_send_once_notify(cm_world *w, int32_t reply_kport, int32_t serial)
 {
+    assert(w != NULL && (reply_kport < 0 || cm_kport_in(w, reply_kport)));
+    assert(serial >= -1);
     if (reply_kport < 0 || !CM_KPORT(w, reply_kport)->alive) return;
     int32_t msg = cm_msg_new(w, CM_MSG_NOTIFY);
     if (msg < 0) return;
@@ -114,6 +126,8 @@ void cm_send_once_notify(cm_world *w, int32_t reply_kport, int32_t serial)
 
 void cm_msg_destroy(cm_world *w, int32_t msg)
 {
+    assert(w != NULL && cm_msg_in(w, msg));
+    assert(CM_MSG(w, msg)->kind >= CM_MSG_REQUEST && CM_MSG(w, msg)->kind <= CM_MSG_NOTIFY);
     cm_msg *m = CM_MSG(w, msg);
     int32_t reply = m->reply_kport;
     int32_t serial = m->serial;
@@ -130,6 +144,8 @@ void cm_msg_destroy(cm_world *w, int32_t msg)
 /* Every process holding a send right to the port notices its death (R56). */
 static void notify_dead_name(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
+    assert(!CM_KPORT(w, kport)->alive); /* only a dead right is noticed */
     for (uint16_t p = 0; p < w->cfg.process_count; p++) {
         cm_process *proc = cm_process_at(w, p);
         if (proc->state != CM_PROC_RUNNING) continue;
@@ -144,6 +160,7 @@ static void notify_dead_name(cm_world *w, int32_t kport)
 
 void cm_kport_destroy(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
     cm_kport *k = CM_KPORT(w, kport);
     if (!k->alive) return;
     k->alive = 0;
@@ -167,6 +184,7 @@ void cm_kport_destroy(cm_world *w, int32_t kport)
 /* R62: the receive right of an invalidated port goes away a little later. */
 void cm_rights_gone(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
     cm_kport_destroy(w, kport);
 }
 
@@ -174,6 +192,8 @@ void cm_rights_gone(cm_world *w, int32_t kport)
 
 void cm_waiter_add(cm_world *w, int32_t kport, uint32_t thread)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
+    assert(thread < w->thread_total);
     int32_t index = cm_pool_alloc(w, &w->waiters);
     if (index < 0) return;
     cm_waiter *wt = CM_WAITER(w, index);
@@ -195,6 +215,8 @@ void cm_waiter_add(cm_world *w, int32_t kport, uint32_t thread)
 
 void cm_waiter_remove(cm_world *w, int32_t kport, uint32_t thread)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
+    assert(thread < w->thread_total);
     cm_kport *k = CM_KPORT(w, kport);
     int32_t *link = &k->waiters;
     for (uint32_t guard = 0; *link >= 0; guard++) {
@@ -212,6 +234,7 @@ void cm_waiter_remove(cm_world *w, int32_t kport, uint32_t thread)
 
 void cm_waiters_wake(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
     const cm_kport *k = CM_KPORT(w, kport);
     for (int32_t i = k->waiters; i >= 0; i = CM_WAITER(w, i)->next) {
         cm_wake(w, CM_WAITER(w, i)->thread);
@@ -221,6 +244,8 @@ void cm_waiters_wake(cm_world *w, int32_t kport)
 /* Does the timer wake a thread of process p or q? */
 static bool wakes_one_of(const cm_world *w, const cm_timer *tm, uint16_t p, uint16_t q)
 {
+    assert(w != NULL && tm != NULL);
+    assert(tm->kind != CM_TM_WAKE || (tm->a >= 0 && (uint32_t)tm->a < w->thread_total));
     if (tm->kind != CM_TM_WAKE) return false;
     const cm_thread *t = &w->threads[tm->a];
     return t->process == p || t->process == q;
@@ -236,6 +261,9 @@ static bool wakes_one_of(const cm_world *w, const cm_timer *tm, uint16_t p, uint
  */
 cm_duration_ns cm_message_latency(cm_world *w, uint16_t from, int32_t to)
 {
+    assert(w != NULL && cm_process_in(w, from));
+    assert(to < 0 || cm_kport_in(w, to));
+    assert(w->cfg.profile.hop_latency_ns >= 0);
     cm_duration_ns base = w->cfg.profile.hop_latency_ns;
     if (!w->cfg.explore_latency) return base;
     uint16_t receiver = to >= 0 ? CM_KPORT(w, to)->owner : CM_NONE16;
@@ -265,6 +293,7 @@ cm_duration_ns cm_message_latency(cm_world *w, uint16_t from, int32_t to)
             }
         }
     }
+    assert(n <= 10); /* the base and three deadlines, each -1, 0, +1 */
     if (n < 2) return base;
     return opt[cm_choose(w, CM_CHOICE_LATENCY, n)].value;
 }

@@ -10,6 +10,7 @@
 #ifndef CM_LIMITS_H
 #define CM_LIMITS_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,9 @@
 /* Whether ns is a duration a field with these CM_DUR_* flags takes. */
 static inline bool cm_limit_duration_ok(int64_t ns, uint32_t flags)
 {
+    assert((flags & ~(CM_DUR_NEGATIVE | CM_DUR_FOREVER | CM_DUR_NAN)) == 0);
+    static_assert(CM_LIMIT_DURATION_NS > 0 && CM_LIMIT_DURATION_NS < CM_DURATION_FOREVER,
+                  "-CM_LIMIT_DURATION_NS does not overflow and is not CM_DURATION_NAN");
     if (ns == CM_DURATION_FOREVER) return (flags & CM_DUR_FOREVER) != 0;
     if (ns == CM_DURATION_NAN) return (flags & CM_DUR_NAN) != 0;
     if (ns < 0 && !(flags & CM_DUR_NEGATIVE)) return false;

@@ -14,11 +14,13 @@
 /* Length of the UTF-8 sequence starting with byte b (1 for stray bytes). */
 static uint32_t utf8_length(uint8_t b)
 {
-    if (b < 0x80) return 1;
-    if ((b & 0xE0) == 0xC0) return 2;
-    if ((b & 0xF0) == 0xE0) return 3;
-    if ((b & 0xF8) == 0xF0) return 4;
-    return 1;
+    uint32_t n = 1; /* ASCII, and stray continuation or invalid bytes */
+    if ((b & 0xE0) == 0xC0) n = 2;
+    else if ((b & 0xF0) == 0xE0) n = 3;
+    else if ((b & 0xF8) == 0xF0) n = 4;
+    assert(n >= 1 && n <= 4);
+    assert(b >= 0x80 || n == 1);
+    return n;
 }
 
 /*
@@ -27,6 +29,7 @@ static uint32_t utf8_length(uint8_t b)
  */
 static uint32_t sanitized_size(const cm_blob *b)
 {
+    assert(b != NULL && (b->size_bytes == 0 || b->bytes != NULL));
     uint32_t size = 0;
     for (uint32_t guard = 0; guard <= CM_NAME_MAX_BYTES && size < b->size_bytes; guard++) {
         uint32_t n = utf8_length(b->bytes[size]);

@@ -20,6 +20,7 @@ static const bool port_transition_legal[CM_PS_COUNT][CM_PS_COUNT] = {
 
 void cm_port_set_state(cm_world *w, int32_t port, uint8_t to)
 {
+    assert(w != NULL && cm_port_in(w, port));
     cm_port *p = CM_PORT(w, port);
     uint8_t from = p->state;
     assert(from < CM_PS_COUNT && to < CM_PS_COUNT);
@@ -44,6 +45,8 @@ bool cm_port_validate(const cm_world *w, int32_t port)
 
 int32_t cm_port_new(cm_world *w, const cm_thread *t, bool remote)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(cm_process_in(w, t->process));
     int32_t index = cm_pool_alloc(w, &w->ports);
     if (index < 0) return CM_NO_PORT;
     cm_port *p = CM_PORT(w, index);
@@ -65,6 +68,7 @@ int32_t cm_port_new(cm_world *w, const cm_thread *t, bool remote)
 
 void cm_port_retain(cm_world *w, int32_t port)
 {
+    assert(w != NULL && cm_port_in(w, port));
     cm_port *p = CM_PORT(w, port);
     assert(p->state != CM_PS_DEALLOCATED && p->refcount > 0);
     p->refcount++;
@@ -73,6 +77,8 @@ void cm_port_retain(cm_world *w, int32_t port)
 /* R26c: a dying local probes the process's cached remotes. */
 static void probe_cached_remotes(cm_world *w, cm_thread *t, uint16_t process)
 {
+    assert(w != NULL && (t == NULL || cm_thread_in(w, t)));
+    assert(cm_process_in(w, process));
     for (uint32_t n = 0; n < w->name_count; n++) {
         int32_t remote = *cm_remote_table(w, process, n);
         if (remote >= 0) cm_port_is_valid(w, t, remote);
@@ -82,6 +88,8 @@ static void probe_cached_remotes(cm_world *w, cm_thread *t, uint16_t process)
 /* R54: the last release invalidates (callbacks run now), then frees. */
 void cm_port_release(cm_world *w, cm_thread *t, int32_t port)
 {
+    assert(w != NULL && cm_port_in(w, port));
+    assert(t == NULL || cm_thread_in(w, t));
     cm_port *p = CM_PORT(w, port);
     assert(p->refcount > 0 && p->state != CM_PS_DEALLOCATED);
     if (--p->refcount > 0) return;
@@ -106,6 +114,8 @@ void cm_port_release(cm_world *w, cm_thread *t, int32_t port)
 
 bool cm_wrapper_is_valid(const cm_world *w, int32_t wrapper)
 {
+    assert(w != NULL && cm_wrapper_in(w, wrapper));
+    assert(cm_kport_in(w, CM_WRAPPER(w, wrapper)->kport));
     const cm_wrapper *wr = CM_WRAPPER(w, wrapper);
     if (!wr->valid) return false;
     const cm_kport *k = CM_KPORT(w, wr->kport);
@@ -118,6 +128,8 @@ bool cm_wrapper_is_valid(const cm_world *w, int32_t wrapper)
  */
 int32_t cm_wrapper_get(cm_world *w, uint16_t process, int32_t kport, bool receive)
 {
+    assert(w != NULL && cm_process_in(w, process));
+    assert(cm_kport_in(w, kport));
     cm_process *proc = cm_process_at(w, process);
     bool share = w->cfg.profile.same_process_remote_shares_wrapper || receive;
     for (int32_t i = proc->wrappers; share && i >= 0; i = CM_WRAPPER(w, i)->next) {
@@ -139,6 +151,8 @@ int32_t cm_wrapper_get(cm_world *w, uint16_t process, int32_t kport, bool receiv
 
 bool cm_port_is_valid(cm_world *w, cm_thread *t, int32_t port)
 {
+    assert(w != NULL && cm_port_in(w, port));
+    assert(t == NULL || cm_thread_in(w, t));
     cm_port *p = CM_PORT(w, port);
     if (p->state != CM_PS_VALID) return false;
     bool ok = true;
@@ -153,6 +167,8 @@ bool cm_port_is_valid(cm_world *w, cm_thread *t, int32_t port)
 
 static void remove_from_tables(cm_world *w, const cm_port *p, int32_t port)
 {
+    assert(w != NULL && p != NULL && cm_port_in(w, port));
+    assert(p->name == CM_NONE32 || p->name < w->name_count);
     if (p->per_pid || p->name == CM_NONE32) return;
     int32_t *slot = p->remote ? cm_remote_table(w, p->process, p->name)
                               : cm_local_table(w, p->process, p->name);
@@ -162,6 +178,8 @@ static void remove_from_tables(cm_world *w, const cm_port *p, int32_t port)
 /* Step 10: a local port's receive right goes away (later, R62). */
 static void drop_receive_right(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
+    assert(CM_KPORT(w, kport)->alive && !CM_KPORT(w, kport)->launchd_held);
     cm_kport *k = CM_KPORT(w, kport);
     k->port = CM_NO_PORT;
     k->dq_queue = CM_NONE16;
@@ -181,6 +199,8 @@ static void drop_receive_right(cm_world *w, int32_t kport)
 static void run_invalidation_callback(cm_world *w, cm_thread *t, int32_t port,
                                       uint16_t callback, int64_t info)
 {
+    assert(w != NULL && cm_port_in(w, port));
+    assert(callback < w->cfg.program_count);
     cm_port *p = CM_PORT(w, port);
     p->icallback_calls++;
     cm_emit(w, CM_EV_INVALIDATION_CALLBACK, t, port, CM_EVENT_VALUES(callback, .callback = callback, .info = info));
@@ -190,6 +210,8 @@ static void run_invalidation_callback(cm_world *w, cm_thread *t, int32_t port,
 /* R55 UNCERTAIN: whether waiters on other threads are woken (an option). */
 static void wake_other_waiters(cm_world *w, const cm_thread *t, int32_t port)
 {
+    assert(w != NULL && cm_port_in(w, port));
+    assert(t == NULL || cm_thread_in(w, t));
     if (!w->cfg.profile.cross_thread_invalidate_wakes) return;
     const cm_process *proc = &w->processes[CM_PORT(w, port)->process];
     for (uint16_t i = 0; i < proc->thread_count; i++) {
@@ -207,6 +229,8 @@ static void wake_other_waiters(cm_world *w, const cm_thread *t, int32_t port)
 
 void cm_port_invalidate(cm_world *w, cm_thread *t, int32_t port)
 {
+    assert(w != NULL && cm_port_in(w, port));
+    assert(t == NULL || cm_thread_in(w, t));
     cm_port *p = CM_PORT(w, port);
     if (p->state != CM_PS_VALID) return; /* step 2: idempotent */
     bool keep = !p->deallocating;
@@ -255,6 +279,8 @@ void cm_port_invalidate(cm_world *w, cm_thread *t, int32_t port)
 
 void cm_process_notice_death(cm_world *w, uint16_t process, int32_t wrapper)
 {
+    assert(w != NULL && cm_process_in(w, process));
+    assert(cm_wrapper_in(w, wrapper));
     cm_process *proc = cm_process_at(w, process);
     if (proc->state != CM_PROC_RUNNING) return;
     cm_wrapper *wr = CM_WRAPPER(w, wrapper);

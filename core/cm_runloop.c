@@ -26,6 +26,8 @@ bool cm_mode_matches(const cm_thread *rl, uint32_t reg_modes, uint16_t mode)
 /* R47: NULL if invalid (via IsValid), remote or queued; else the one cached source. */
 int32_t cm_source_for_port(cm_world *w, cm_thread *t, int32_t port)
 {
+    assert(t->alive);
+    assert(cm_port_in(w, port));
     if (!cm_port_is_valid(w, t, port)) return -1;
     cm_port *p = CM_PORT(w, port);
     if (p->remote || p->queue != CM_NONE16) return -1;
@@ -40,6 +42,8 @@ int32_t cm_source_for_port(cm_world *w, cm_thread *t, int32_t port)
 
 static void unlink_regs(cm_world *w, cm_thread *rl, int32_t source, uint32_t clear_modes)
 {
+    assert(w != NULL && cm_thread_in(w, rl));
+    assert(cm_source_in(w, source) && clear_modes != 0);
     int32_t *link = &rl->regs;
     w->epoch++; /* the run loop may lose a ready source without being woken */
     for (uint32_t guard = 0; *link >= 0; guard++) {
@@ -59,6 +63,8 @@ static void unlink_regs(cm_world *w, cm_thread *rl, int32_t source, uint32_t cle
 /* R52 step 8: removed from every run loop and mode; nobody is woken. */
 void cm_source_invalidate(cm_world *w, int32_t source)
 {
+    assert(w != NULL && cm_source_in(w, source));
+    assert(cm_port_in(w, CM_SOURCE(w, source)->port));
     cm_source *s = CM_SOURCE(w, source);
     if (!s->valid) return;
     s->valid = 0;
@@ -70,6 +76,9 @@ void cm_source_invalidate(cm_world *w, int32_t source)
 
 static int32_t source_kport(cm_world *w, cm_thread *rl, int32_t source)
 {
+    assert(w != NULL && cm_thread_in(w, rl));
+    assert(cm_source_in(w, source));
+    assert(CM_SOURCE(w, source)->kind == CM_SRC_LOCAL || CM_SOURCE(w, source)->kind == CM_SRC_REPLY);
     const cm_source *s = CM_SOURCE(w, source);
     const cm_port *p = CM_PORT(w, s->port);
     if (s->kind == CM_SRC_REPLY) return p->reply_kport;
@@ -82,6 +91,8 @@ static int32_t source_kport(cm_world *w, cm_thread *rl, int32_t source)
 
 bool cm_rl_add_source(cm_world *w, cm_thread *rl, int32_t source, uint16_t mode)
 {
+    assert(w != NULL && cm_thread_in(w, rl));
+    assert(cm_source_in(w, source));
     if (!CM_SOURCE(w, source)->valid || mode >= CM_MODE_MAX) return false;
     int32_t kport = source_kport(w, rl, source); /* read now, once (R41) */
     int32_t *link = &rl->regs;
@@ -107,6 +118,8 @@ bool cm_rl_add_source(cm_world *w, cm_thread *rl, int32_t source, uint16_t mode)
 
 bool cm_rl_remove_source(cm_world *w, cm_thread *rl, int32_t source, uint16_t mode)
 {
+    assert(w != NULL && cm_thread_in(w, rl));
+    assert(cm_source_in(w, source));
     if (mode >= CM_MODE_MAX || !cm_rl_contains_source(w, rl, source, mode)) return false;
     unlink_regs(w, rl, source, MODE_BIT(mode));
     return true;
@@ -114,6 +127,8 @@ bool cm_rl_remove_source(cm_world *w, cm_thread *rl, int32_t source, uint16_t mo
 
 bool cm_rl_contains_source(cm_world *w, const cm_thread *rl, int32_t source, uint16_t mode)
 {
+    assert(w != NULL && cm_thread_in(w, rl));
+    assert(cm_source_in(w, source));
     if (mode >= CM_MODE_MAX) return false;
     for (int32_t i = rl->regs; i >= 0; i = CM_REG(w, i)->next) {
         const cm_reg *r = CM_REG(w, i);
@@ -130,6 +145,8 @@ static bool is_main_thread(const cm_thread *t)
 /* CF: a mode with no sources and no timers; the main thread's common modes never are. */
 bool cm_rl_mode_empty(cm_world *w, const cm_thread *rl, uint16_t mode)
 {
+    assert(w != NULL && cm_thread_in(w, rl));
+    assert(rl->regs < 0 || (uint32_t)rl->regs < w->regs.count);
     if (mode == CM_MODE_COMMON || mode >= CM_MODE_MAX) return true;
     if (is_main_thread(rl) && (rl->common_modes & MODE_BIT(mode))) return false;
     for (int32_t i = rl->regs; i >= 0; i = CM_REG(w, i)->next) {
@@ -146,6 +163,9 @@ bool cm_rl_mode_empty(cm_world *w, const cm_thread *rl, uint16_t mode)
 
 void cm_rl_add_timer(cm_world *w, cm_thread *t, const cm_op *op)
 {
+    assert(w != NULL && cm_thread_in(w, t) && t->alive);
+    assert(op->kind == CM_OP_ADD_TIMER && op->mode < 2u + w->cfg.mode_count);
+    assert(op->target == CM_NONE16 || op->target < w->cfg.program_count);
     int32_t index = cm_pool_alloc(w, &w->rltimers);
     if (index < 0) return;
     cm_rltimer *tm = CM_RLTIMER(w, index);
@@ -166,6 +186,8 @@ void cm_rl_add_timer(cm_world *w, cm_thread *t, const cm_op *op)
 
 static int32_t due_timer(cm_world *w, const cm_thread *t, uint16_t mode)
 {
+    assert(t->alive);
+    assert(t->timers < 0 || (uint32_t)t->timers < w->rltimers.count);
     for (int32_t i = t->timers; i >= 0; i = CM_RLTIMER(w, i)->next) {
         const cm_rltimer *tm = CM_RLTIMER(w, i);
         if (!tm->valid || tm->fire_ns > w->now_ns) continue;
@@ -177,6 +199,9 @@ static int32_t due_timer(cm_world *w, const cm_thread *t, uint16_t mode)
 /* Timers fire without making RunInMode return (R36). */
 static void fire_timer(cm_world *w, cm_thread *t, int32_t timer)
 {
+    assert(t->alive);
+    assert(timer >= 0 && (uint32_t)timer < w->rltimers.count && CM_RLTIMER(w, timer)->valid);
+    assert(t->depth > 0 && cm_top(t)->kind == CM_FR_RUNLOOP);
     cm_rltimer *tm = CM_RLTIMER(w, timer);
     uint16_t program = tm->program;
     cm_emit(w, CM_EV_TIMER, t, CM_NO_PORT, CM_EVENT_VALUES(timer, .timer = timer));
@@ -213,6 +238,7 @@ static bool spinning(const cm_frame *f)
 
 static bool send_remote_invalid(cm_world *w, const cm_thread *t)
 {
+    assert(w != NULL && cm_thread_in(w, t));
     assert(t->depth >= 2);
     const cm_frame *send = &t->frames[t->depth - 2];
     if (send->kind != CM_FR_SEND) return false;
@@ -222,6 +248,8 @@ static bool send_remote_invalid(cm_world *w, const cm_thread *t)
 
 bool cm_rl_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 {
+    assert(f->kind == CM_FR_RUNLOOP && t->alive); /* cheap: asked ~once per candidate per step */
+    assert(f->mode != CM_MODE_NONE);          /* a run loop runs in a mode */
     if ((f->flags & (CM_FRF_HANDLED | CM_FRF_ITERATED)) || t->stop_requested) return true;
     if (w->now_ns >= f->deadline_ns) return true;
     if (spinning(f)) return send_remote_invalid(w, t);
@@ -235,6 +263,8 @@ bool cm_rl_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 /* Pops the frame: a SendRequest's wait loop reads no result (R32). */
 static void rl_return(cm_world *w, cm_thread *t, int32_t result)
 {
+    assert(t->alive);
+    assert(t->depth >= 2 && cm_top(t)->kind == CM_FR_RUNLOOP);
     cm_frame *f = cm_top(t);
     t->stop_requested = result == CM_RUN_STOPPED ? 0 : t->stop_requested;
     if (t->depth >= 2 && t->frames[t->depth - 2].kind == CM_FR_SEND) {
@@ -247,6 +277,9 @@ static void rl_return(cm_world *w, cm_thread *t, int32_t result)
 /* Services one message of a watched port. */
 static void handle_port(cm_world *w, cm_thread *t, cm_frame *f, const cm_reg *r)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_RUNLOOP);
+    assert(r != NULL && cm_kport_in(w, r->kport) && cm_source_in(w, r->source));
     int32_t kport = r->kport;
     const cm_source *s = CM_SOURCE(w, r->source);
     int32_t port = s->port;
@@ -266,6 +299,8 @@ static void handle_port(cm_world *w, cm_thread *t, cm_frame *f, const cm_reg *r)
 static uint32_t gather_ready(cm_world *w, cm_thread *t, const cm_frame *f, int32_t *regs,
                              uint32_t cap)
 {
+    assert(t->alive && f->kind == CM_FR_RUNLOOP);
+    assert(regs != NULL && cap > 0);
     uint32_t n = 0;
     for (int32_t i = t->regs; i >= 0 && n < cap; i = CM_REG(w, i)->next) {
         const cm_reg *r = CM_REG(w, i);
@@ -281,6 +316,8 @@ static uint32_t gather_ready(cm_world *w, cm_thread *t, const cm_frame *f, int32
 /* ready[0 .. n): what gather_ready found, n > 0. */
 static void service_one(cm_world *w, cm_thread *t, cm_frame *f, const int32_t *ready, uint32_t n)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_RUNLOOP && ready != NULL);
     assert(n > 0);
     uint32_t pick = 0;
     if (n > 1) {
@@ -309,6 +346,8 @@ static void service_one(cm_world *w, cm_thread *t, cm_frame *f, const int32_t *r
  */
 void cm_rl_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_RUNLOOP);
     if (f->flags & (CM_FRF_HANDLED | CM_FRF_ITERATED)) {
         bool handled = f->flags & CM_FRF_HANDLED;
         f->flags &= (uint8_t)~(CM_FRF_HANDLED | CM_FRF_ITERATED);
@@ -351,6 +390,8 @@ void cm_rl_step(cm_world *w, cm_thread *t, cm_frame *f)
 /* A message is visible on kport: wake the threads whose run loops watch it. */
 void cm_rl_wake_watchers(cm_world *w, int32_t kport)
 {
+    assert(w != NULL && cm_kport_in(w, kport));
+    assert(CM_KPORT(w, kport)->alive); /* a message just became visible on it */
     const cm_kport *k = CM_KPORT(w, kport);
     if (k->owner == CM_NONE16 || k->launchd_held) return;
     const cm_process *proc = &w->processes[k->owner];

@@ -13,6 +13,7 @@
 
 static cm_reply_entry *find_entry(cm_world *w, int32_t remote, int32_t convid, int32_t **link)
 {
+    assert(w != NULL && cm_port_in(w, remote));
     int32_t *l = &CM_PORT(w, remote)->replies;
     for (uint32_t guard = 0; *l >= 0; guard++) {
         assert(guard <= w->replies.count);
@@ -28,6 +29,8 @@ static cm_reply_entry *find_entry(cm_world *w, int32_t remote, int32_t convid, i
 
 static void add_entry(cm_world *w, int32_t remote, int32_t convid)
 {
+    assert(w != NULL && cm_port_in(w, remote));
+    assert(CM_PORT(w, remote)->remote); /* only a remote has _replies */
     int32_t index = cm_pool_alloc(w, &w->replies);
     if (index < 0) return;
     cm_reply_entry *e = CM_REPLY(w, index);
@@ -40,6 +43,8 @@ static void add_entry(cm_world *w, int32_t remote, int32_t convid)
 
 static void remove_entry(cm_world *w, int32_t remote, int32_t convid)
 {
+    assert(w != NULL && cm_port_in(w, remote));
+    assert(CM_PORT(w, remote)->remote);
     int32_t *link = NULL;
     if (find_entry(w, remote, convid, &link) == NULL) return;
     int32_t index = *link;
@@ -50,6 +55,9 @@ static void remove_entry(cm_world *w, int32_t remote, int32_t convid)
 /* R35: the reply callback files a reply under its convid, or drops it (R34). */
 void cm_reply_port_receive(cm_world *w, cm_thread *t, int32_t remote, int32_t msg)
 {
+    assert(t->alive);
+    assert(cm_port_in(w, remote) && cm_msg_in(w, msg));
+    assert(CM_MSG(w, msg)->kind == CM_MSG_REPLY || CM_MSG(w, msg)->kind == CM_MSG_NOTIFY);
     cm_msg *m = CM_MSG(w, msg);
     uint8_t kind = m->kind;
     int32_t convid = -m->convid;
@@ -78,6 +86,8 @@ void cm_reply_port_receive(cm_world *w, cm_thread *t, int32_t remote, int32_t ms
 /* R25, R27 step 3: the reply port, made on the first send; it retains the remote. */
 static bool ensure_reply_port(cm_world *w, int32_t remote)
 {
+    assert(w != NULL && cm_port_in(w, remote));
+    assert(CM_PORT(w, remote)->remote && CM_PORT(w, remote)->state == CM_PS_VALID);
     cm_port *p = CM_PORT(w, remote);
     if (p->reply_kport >= 0) return true;
     int32_t kport = cm_kport_create(w, p->process, true);
@@ -95,16 +105,21 @@ static bool ensure_reply_port(cm_world *w, int32_t remote)
 /* R28: the send timeout in whole milliseconds; NaN or >= 10 days: forever. */
 static cm_time_ns send_deadline(const cm_world *w, cm_duration_ns timeout_ns)
 {
+    assert(w != NULL && w->now_ns >= 0);
     if (timeout_ns == CM_DURATION_NAN || timeout_ns >= CM_SEND_TIMEOUT_FOREVER_NS) {
         return CM_DURATION_FOREVER;
     }
     cm_duration_ns ms = timeout_ns < CM_NS_PER_MS ? 0 : timeout_ns / CM_NS_PER_MS;
+    assert(ms >= 0 && ms < CM_SEND_TIMEOUT_FOREVER_NS / CM_NS_PER_MS); /* no overflow below */
     return w->now_ns + ms * CM_NS_PER_MS;
 }
 
 static void enqueue_request(cm_world *w, cm_thread *t, int32_t remote, int32_t kport,
                             int32_t msg)
 {
+    assert(t->alive);
+    assert(cm_port_in(w, remote) && cm_kport_in(w, kport) && cm_msg_in(w, msg));
+    assert(CM_MSG(w, msg)->kind == CM_MSG_REQUEST);
     cm_msg *m = CM_MSG(w, msg);
     m->visible_ns = cm_time_add(w->now_ns, cm_message_latency(w, t->process, kport));
     cm_emit_msg(w, CM_EV_ENQUEUE, t, 0, remote,
@@ -117,6 +132,8 @@ static void enqueue_request(cm_world *w, cm_thread *t, int32_t remote, int32_t k
 /* The wait loop's next RunInMode (R32). */
 static bool push_wait(cm_world *w, cm_thread *t, const cm_frame *send)
 {
+    assert(t->alive);
+    assert(send == cm_top(t) && send->kind == CM_FR_SEND && send->phase == CM_SEND_WAITING);
     uint16_t mode = send->mode; /* read before the push: send is a frame of t */
     cm_frame *rl = cm_push_until(w, t, CM_FR_RUNLOOP, send, send->deadline_ns);
     if (rl == NULL) return false;
@@ -129,6 +146,8 @@ static bool push_wait(cm_world *w, cm_thread *t, const cm_frame *send)
 /* R32: the receive deadline starts after the send went through. */
 static void start_waiting(cm_world *w, cm_thread *t, cm_frame *f)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_SEND && f->msg < 0);
     cm_duration_ns rcv = cm_frame_op(w, f)->t2_ns;
     f->phase = CM_SEND_WAITING;
     f->deadline_ns = cm_time_add(w->now_ns, rcv < 0 || rcv == CM_DURATION_NAN ? 0 : rcv);
@@ -139,6 +158,9 @@ static void start_waiting(cm_world *w, cm_thread *t, cm_frame *f)
 static int32_t send_failed(cm_world *w, cm_thread *t, int32_t remote, int32_t msg,
                            uint16_t mode, bool did_register, int32_t status)
 {
+    assert(t->alive);
+    assert(cm_port_in(w, remote) && cm_msg_in(w, msg));
+    assert(status == CM_SEND_TIMEOUT || status == CM_TRANSPORT_ERROR);
     cm_msg *m = CM_MSG(w, msg);
     int32_t reply_kport = m->reply_kport;
     cm_msg_free(w, msg);
@@ -151,6 +173,8 @@ static int32_t send_failed(cm_world *w, cm_thread *t, int32_t remote, int32_t ms
 static int32_t new_request(cm_world *w, cm_thread *t, const cm_op *op, int32_t remote,
                            bool two_way)
 {
+    assert(t->alive);
+    assert(op->kind == CM_OP_SEND && cm_port_in(w, remote));
     cm_port *p = CM_PORT(w, remote);
     p->conv_counter = (int32_t)((uint32_t)p->conv_counter + 1u); /* R27 step 4 */
     int32_t msg = cm_msg_new(w, CM_MSG_REQUEST);
@@ -168,6 +192,9 @@ static int32_t new_request(cm_world *w, cm_thread *t, const cm_op *op, int32_t r
 cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm_op *op,
                      int32_t remote, int32_t *status)
 {
+    assert(t->alive);
+    assert(op->kind == CM_OP_SEND && cm_port_in(w, remote));
+    assert(caller != NULL && status != NULL);
     cm_port *p = CM_PORT(w, remote);
     bool two_way = op->mode != CM_MODE_NONE;
     if (op->data.size_bytes > CM_MAX_DATA_BYTES) { /* R27 step 1: before validity */
@@ -237,6 +264,9 @@ cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm
 
 bool cm_send_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_SEND);
+    assert(f->phase == CM_SEND_WAITING || cm_kport_in(w, f->kport));
     (void)t;
     if (f->phase == CM_SEND_WAITING) return true; /* its RunInMode just returned */
     const cm_kport *k = CM_KPORT(w, f->kport);
@@ -246,6 +276,8 @@ bool cm_send_frame_runnable(cm_world *w, cm_thread *t, const cm_frame *f)
 /* Ends the call: the frame reports, the call's retain goes. */
 static void send_return(cm_world *w, cm_thread *t, int32_t status, int32_t data_code)
 {
+    assert(t->alive);
+    assert(t->depth >= 2); /* the send frame above its caller */
     cm_frame *f = cm_top(t);
     assert(f->kind == CM_FR_SEND);
     cm_port_release(w, t, f->port);
@@ -255,6 +287,9 @@ static void send_return(cm_world *w, cm_thread *t, int32_t status, int32_t data_
 
 static void blocked_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_SEND && f->phase == CM_SEND_BLOCKED);
+    assert(cm_kport_in(w, f->kport) && cm_msg_in(w, f->msg));
     bool two_way = f->mode != CM_MODE_NONE;
     bool did_register = f->flags & CM_FRF_DID_REGISTER;
     cm_waiter_remove(w, f->kport, cm_thread_global(w, t));
@@ -279,6 +314,8 @@ static void blocked_step(cm_world *w, cm_thread *t, cm_frame *f)
 /* After the loop (R32): the reply wins; else -2 while valid, -5 once invalid. */
 static void wait_finish(cm_world *w, cm_thread *t, cm_frame *f, bool replied)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_SEND && f->phase == CM_SEND_WAITING);
     int32_t remote = f->port;
     int32_t convid = f->convid;
     if (f->flags & CM_FRF_DID_REGISTER) {
@@ -301,6 +338,9 @@ static void wait_finish(cm_world *w, cm_thread *t, cm_frame *f, bool replied)
 
 static void waiting_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_SEND && f->phase == CM_SEND_WAITING);
+    assert(f->msg < 0 && cm_port_in(w, f->port)); /* the request went out */
     const cm_reply_entry *e = find_entry(w, f->port, f->convid, NULL);
     if (e != NULL && e->arrived) {
         wait_finish(w, t, f, true);
@@ -321,6 +361,8 @@ static void waiting_step(cm_world *w, cm_thread *t, cm_frame *f)
 
 void cm_send_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_SEND);
     if (f->phase == CM_SEND_BLOCKED) {
         blocked_step(w, t, f);
     } else {

@@ -15,6 +15,8 @@
 
 cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind)
 {
+    assert(t->alive);
+    assert(kind >= CM_FR_PROGRAM && kind <= CM_FR_WAIT);
     if (t->depth >= CM_STACK_MAX) {
         cm_process_kill(w, t->process, CM_CRASH_STACK, true);
         return NULL;
@@ -43,6 +45,8 @@ cm_frame *cm_push(cm_world *w, cm_thread *t, uint8_t kind)
 cm_frame *cm_push_until(cm_world *w, cm_thread *t, uint8_t kind, const cm_frame *caller,
                         cm_time_ns deadline_ns)
 {
+    assert(t->alive);
+    assert(deadline_ns >= 0);
     assert(caller != NULL && kind != CM_FR_PROGRAM);
     uint16_t program = caller->program; /* read before the push: caller is a frame of t */
     uint32_t pc = caller->pc;
@@ -63,6 +67,8 @@ static bool is_program_frame(uint8_t kind)
 
 const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f)
 {
+    assert(w != NULL && f != NULL);
+    assert(f->program < w->cfg.program_count);
     const cm_program *prog = &w->cfg.programs[f->program];
     assert(f->pc < prog->count);
     return &prog->ops[f->pc];
@@ -71,6 +77,8 @@ const cm_op *cm_frame_op(const cm_world *w, const cm_frame *f)
 /* An operation frame finished: report, pop, advance the caller. */
 void cm_frame_return(cm_world *w, cm_thread *t, int32_t result, int32_t aux, int64_t elapsed_ns)
 {
+    assert(t->alive);
+    assert(t->depth >= 2); /* an operation frame above a program-like one */
     cm_frame *f = cm_top(t);
     assert(!is_program_frame(f->kind));
     cm_emit_op(w, CM_EV_RETURN, t, f->program, f->pc, f->port,
@@ -87,6 +95,8 @@ void cm_frame_return(cm_world *w, cm_thread *t, int32_t result, int32_t aux, int
 /* R44: no callout, no reply; the reply right leaks until the process dies. */
 static void leak_request(cm_world *w, cm_thread *t, int32_t port, int32_t msg)
 {
+    assert(t->alive);
+    assert(cm_port_in(w, port) && cm_msg_in(w, msg));
     cm_process *proc = cm_process_at(w, t->process);
     cm_msg *m = CM_MSG(w, msg);
     cm_emit_msg(w, CM_EV_REQUEST_DROPPED, t, 0, port,
@@ -98,6 +108,9 @@ static void leak_request(cm_world *w, cm_thread *t, int32_t port, int32_t msg)
 
 bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t queue)
 {
+    assert(t->alive);
+    assert(cm_port_in(w, port) && cm_msg_in(w, msg));
+    assert(CM_MSG(w, msg)->kind == CM_MSG_REQUEST && !CM_PORT(w, port)->remote);
     cm_port *p = CM_PORT(w, port);
     const cm_msg *m = CM_MSG(w, msg);
     if (p->state != CM_PS_VALID) {
@@ -144,6 +157,9 @@ bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t q
 /* The reply goes out right after the callout (R42), always when asked (R43). */
 static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && f->kind == CM_FR_CALLOUT);
+    assert(cm_port_in(w, f->port) && cm_msg_in(w, f->msg));
     cm_port *p = CM_PORT(w, f->port);
     cm_msg *m = CM_MSG(w, f->msg);
     cm_data reply = f->reply;
@@ -191,6 +207,8 @@ static void callout_finish(cm_world *w, cm_thread *t, cm_frame *f)
 /* A program-like frame ran past its last operation. */
 static void program_end(cm_world *w, cm_thread *t)
 {
+    assert(t->alive);
+    assert(t->depth > 0 && is_program_frame(cm_top(t)->kind));
     cm_frame *f = cm_top(t);
     uint8_t kind = f->kind;
     uint16_t queue = f->queue;
@@ -221,6 +239,9 @@ static void program_end(cm_world *w, cm_thread *t)
 /* Two data values are the same bytes (content the model does not keep is zeros). */
 static bool data_same(const cm_world *w, cm_data a, cm_data b)
 {
+    assert(w != NULL);
+    assert(a.blob == CM_NONE32 || a.blob < w->cfg.blob_count);
+    assert(b.blob == CM_NONE32 || b.blob < w->cfg.blob_count);
     if (a.size_bytes != b.size_bytes) return false;
     if (a.size_bytes <= 0 || a.blob == b.blob) return true;
     const cm_blob *x = a.blob != CM_NONE32 ? &w->cfg.blobs[a.blob] : NULL;
@@ -237,6 +258,7 @@ static bool data_same(const cm_world *w, cm_data a, cm_data b)
 /* when: does the callout's request match? (Only handlers have conditions: the loader's rule.) */
 static bool when_holds(const cm_world *w, const cm_frame *f, const cm_when *when)
 {
+    assert(w != NULL && f != NULL && when != NULL);
     assert(when->flags != 0);
     if (f->kind != CM_FR_CALLOUT || f->msg < 0) return false;
     const cm_msg *m = CM_MSG(w, f->msg);
@@ -248,6 +270,9 @@ static bool when_holds(const cm_world *w, const cm_frame *f, const cm_when *when
 
 static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
 {
+    assert(t->alive);
+    assert(f == cm_top(t) && is_program_frame(f->kind));
+    assert(f->program < w->cfg.program_count);
     const cm_program *prog = &w->cfg.programs[f->program];
     if (f->pc >= prog->count) {
         program_end(w, t);
@@ -271,6 +296,7 @@ static void program_step(cm_world *w, cm_thread *t, cm_frame *f)
 
 void cm_thread_step(cm_world *w, cm_thread *t)
 {
+    assert(t->depth <= CM_STACK_MAX);
     assert(t->alive);
     if (t->depth == 0) {
         cm_executor_step(w, t);
@@ -314,6 +340,8 @@ void cm_thread_step(cm_world *w, cm_thread *t)
  */
 void cm_run_callback(cm_world *w, cm_thread *t, uint16_t program, int32_t self_port)
 {
+    assert(w != NULL && (t == NULL || cm_thread_in(w, t)));
+    assert(program == CM_NONE16 || program < w->cfg.program_count);
     if (program == CM_NONE16 || t == NULL || !t->alive) return;
     if (t->inline_depth >= CM_INLINE_DEPTH_MAX) {
         cm_process_kill(w, t->process, CM_CRASH_STACK, true);
@@ -340,6 +368,8 @@ void cm_run_callback(cm_world *w, cm_thread *t, uint16_t program, int32_t self_p
 
 static void reset_process_state(cm_world *w, uint16_t process)
 {
+    assert(w != NULL && cm_process_in(w, process));
+    assert(w->name_count == 0 || (w->local_table != NULL && w->remote_table != NULL));
     cm_process *proc = cm_process_at(w, process);
     const cm_process_config *pc = &w->cfg.processes[process];
     for (uint16_t s = 0; s < pc->slot_count; s++) {
@@ -367,6 +397,7 @@ static void reset_process_state(cm_world *w, uint16_t process)
 
 void cm_process_start(cm_world *w, uint16_t process)
 {
+    assert(w != NULL && cm_process_in(w, process));
     cm_process *proc = cm_process_at(w, process);
     const cm_process_config *pc = &w->cfg.processes[process];
     assert(proc->state != CM_PROC_RUNNING);
@@ -408,6 +439,8 @@ void cm_process_start(cm_world *w, uint16_t process)
 /* Whatever the dead process held in memory dies with it. */
 static void drop_thread_messages(cm_world *w, cm_thread *t)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->depth <= CM_STACK_MAX);
     for (uint32_t d = 0; d < t->depth; d++) {
         cm_frame *f = &t->frames[d];
         if (f->kind == CM_FR_CALLOUT && f->msg >= 0) cm_msg_destroy(w, f->msg);
@@ -425,6 +458,8 @@ static void drop_thread_messages(cm_world *w, cm_thread *t)
 
 static void drop_queues(cm_world *w, cm_process *proc)
 {
+    assert(w != NULL && proc != NULL);
+    assert(proc->state == CM_PROC_DEAD && proc >= w->processes && proc < w->processes + w->cfg.process_count);
     for (uint16_t q = 0; q < proc->queue_count; q++) {
         cm_queue *queue = &w->queues[proc->queue_base + q];
         for (int32_t b = queue->head; b >= 0;) {
@@ -449,6 +484,8 @@ static void drop_queues(cm_world *w, cm_process *proc)
 /* The kernel tears down every receive right the process held. */
 static void drop_receive_rights(cm_world *w, uint16_t process, uint8_t incarnation)
 {
+    assert(w != NULL && cm_process_in(w, process));
+    assert(w->processes[process].state == CM_PROC_DEAD);
     for (uint32_t i = 0; i < w->kports.count; i++) {
         cm_kport *k = CM_KPORT(w, (int32_t)i);
         if (!k->alive || k->launchd_held) continue;
@@ -470,6 +507,7 @@ static void drop_receive_rights(cm_world *w, uint16_t process, uint8_t incarnati
  */
 void cm_signal_raise(cm_world *w, uint16_t signal)
 {
+    assert(w != NULL);
     assert(signal < w->cfg.signal_count && signal < CM_SIGNAL_MAX);
     if (w->signals[signal] < UINT32_MAX) w->signals[signal]++;
     for (uint16_t f = 0; w->signals[signal] == 1 && f < w->cfg.fault_count; f++) { /* faults on it */
@@ -489,6 +527,8 @@ void cm_signal_raise(cm_world *w, uint16_t signal)
 
 void cm_process_kill(cm_world *w, uint16_t process, uint8_t reason, bool crash)
 {
+    assert(w != NULL && cm_process_in(w, process));
+    assert(reason == 0 || crash); /* an exit has no crash reason */
     cm_process *proc = cm_process_at(w, process);
     if (proc->state != CM_PROC_RUNNING) return;
     proc->state = CM_PROC_DEAD;

@@ -86,6 +86,10 @@ bool cm_op_kind_blocks(uint8_t kind)
 
 const char *cm_status_name(int32_t status)
 {
+    static_assert(CM_SUCCESS == 0 && CM_SEND_TIMEOUT == -1 && CM_RECEIVE_TIMEOUT == -2,
+                  "CFMessagePort's status codes (CFMessagePort.h)");
+    static_assert(CM_IS_INVALID == -3 && CM_TRANSPORT_ERROR == -4 && CM_BECAME_INVALID == -5,
+                  "CFMessagePort's status codes (CFMessagePort.h)");
     switch (status) {
     case CM_SUCCESS: return "success";
     case CM_SEND_TIMEOUT: return "send_timeout";
@@ -99,20 +103,26 @@ const char *cm_status_name(int32_t status)
 
 int32_t cm_data_encode(cm_data d)
 {
-    if (d.size_bytes < 0) return -1;
-    if (d.blob != CM_NONE32) return (int32_t)d.blob;
-    if (d.size_bytes > INT32_MAX - 2) return INT32_MIN;
-    return (int32_t)(-(d.size_bytes + 2));
+    int32_t code;
+    if (d.size_bytes < 0) code = -1;
+    else if (d.blob != CM_NONE32) code = (int32_t)d.blob;
+    else if (d.size_bytes > INT32_MAX - 2) code = INT32_MIN;
+    else code = (int32_t)(-(d.size_bytes + 2));
+    assert((code == -1) == (d.size_bytes < 0)); /* NULL, and only NULL, is -1 */
+    assert(code >= -1 || d.blob == CM_NONE32);  /* negative codes carry a size, no blob */
+    return code;
 }
 
 cm_data cm_data_decode(int32_t code, const cm_blob *blobs, uint32_t blob_count)
 {
+    assert(blobs != NULL || blob_count == 0);
     if (code == -1) return CM_DATA_NULL;
     if (code >= 0) {
         uint32_t size = (uint32_t)code < blob_count ? blobs[code].size_bytes : 0;
         return (cm_data){.size_bytes = size, .blob = (uint32_t)code};
     }
     if (code == INT32_MIN) return (cm_data){.size_bytes = INT64_MAX, .blob = CM_NONE32};
+    assert(code <= -2); /* a size: -(size + 2) */
     return (cm_data){.size_bytes = -(int64_t)code - 2, .blob = CM_NONE32};
 }
 
@@ -123,6 +133,12 @@ typedef struct text {
     size_t cap;
     size_t len; /* as needed, may exceed cap */
 } text;
+
+/* A writer: a buffer of cap bytes (none when cap is 0). */
+static bool text_ok(const text *t)
+{
+    return t != NULL && (t->buf != NULL || t->cap == 0);
+}
 
 static void put_char(text *t, char c)
 {
@@ -137,19 +153,23 @@ static void put_str(text *t, const char *s)
 
 static void put_u64(text *t, uint64_t v)
 {
+    assert(text_ok(t));
     char digits[24];
     int n = 0;
     do {
         digits[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v > 0);
+    assert(n >= 1 && n <= 20); /* UINT64_MAX has 20 digits */
     while (n > 0) put_char(t, digits[--n]);
 }
 
 static void put_i64(text *t, int64_t v)
 {
+    assert(text_ok(t));
     if (v < 0) {
         put_char(t, '-');
+        assert((uint64_t)0 - (uint64_t)v <= (uint64_t)INT64_MAX + 1u); /* INT64_MIN too */
         put_u64(t, (uint64_t)0 - (uint64_t)v);
         return;
     }
@@ -158,6 +178,7 @@ static void put_i64(text *t, int64_t v)
 
 static void put_time(text *t, cm_time_ns ns)
 {
+    assert(text_ok(t));
     if (ns == CM_DURATION_FOREVER) {
         put_str(t, "forever");
         return;
@@ -165,6 +186,7 @@ static void put_time(text *t, cm_time_ns ns)
     put_i64(t, ns / CM_NS_PER_S);
     put_char(t, '.');
     int64_t frac = ns % CM_NS_PER_S;
+    assert(frac > -CM_NS_PER_S && frac < CM_NS_PER_S);
     for (int64_t div = CM_NS_PER_S / 10; div > 0; div /= 10) {
         put_char(t, (char)('0' + (frac / div) % 10));
     }
@@ -173,6 +195,8 @@ static void put_time(text *t, cm_time_ns ns)
 /* Bytes as a quoted string; anything unprintable as \xNN. */
 static void put_bytes(text *t, const uint8_t *bytes, uint32_t size)
 {
+    assert(text_ok(t));
+    assert(bytes != NULL || size == 0);
     static const char hex[] = "0123456789abcdef";
     put_char(t, '"');
     for (uint32_t i = 0; i < size && i < 160; i++) {
@@ -192,16 +216,20 @@ static void put_bytes(text *t, const uint8_t *bytes, uint32_t size)
 
 static void put_blob(text *t, const cm_world *w, uint32_t blob)
 {
+    assert(text_ok(t) && w != NULL);
     if (blob >= w->cfg.blob_count) {
         put_char(t, '?');
         return;
     }
     const cm_blob *b = &w->cfg.blobs[blob];
+    assert(b->bytes != NULL || b->size_bytes == 0);
     put_bytes(t, b->bytes, b->size_bytes);
 }
 
 static void put_name_id(text *t, const cm_world *w, int32_t name)
 {
+    assert(text_ok(t) && w != NULL);
+    assert(w->name_count == 0 || (w->name_blob != NULL && w->name_size != NULL));
     if (name < 0 || (uint32_t)name >= w->name_count) {
         put_str(t, "NULL");
         return;
@@ -212,6 +240,8 @@ static void put_name_id(text *t, const cm_world *w, int32_t name)
 
 static void put_kv(text *t, const char *key, int64_t value)
 {
+    assert(text_ok(t));
+    assert(key != NULL && key[0] != '\0');
     put_char(t, ' ');
     put_str(t, key);
     put_char(t, '=');
@@ -220,6 +250,8 @@ static void put_kv(text *t, const char *key, int64_t value)
 
 static void put_data(text *t, const cm_world *w, const char *key, int32_t code)
 {
+    assert(text_ok(t) && w != NULL);
+    assert(key != NULL && key[0] != '\0');
     put_char(t, ' ');
     put_str(t, key);
     put_char(t, '=');
@@ -236,6 +268,8 @@ static void put_data(text *t, const cm_world *w, const char *key, int32_t code)
 static void put_plain_blob(text *t, const cm_world *w, uint32_t blob, const char *fallback,
                            uint32_t index)
 {
+    assert(text_ok(t) && w != NULL);
+    assert(fallback != NULL);
     if (blob < w->cfg.blob_count) {
         const cm_blob *b = &w->cfg.blobs[blob];
         for (uint32_t i = 0; i < b->size_bytes && i < 64; i++) {
@@ -250,6 +284,8 @@ static void put_plain_blob(text *t, const cm_world *w, uint32_t blob, const char
 
 static void put_who(text *t, const cm_world *w, const cm_event *ev)
 {
+    assert(text_ok(t) && w != NULL);
+    assert(ev != NULL);
     if (ev->process == CM_NONE16 || ev->process >= w->cfg.process_count) {
         put_str(t, "-");
         return;
@@ -268,6 +304,8 @@ static void put_who(text *t, const cm_world *w, const cm_event *ev)
 
 static uint8_t event_op_kind(const cm_world *w, const cm_event *ev)
 {
+    assert(w != NULL && ev != NULL);
+    assert(w->cfg.program_count == 0 || w->cfg.programs != NULL);
     if (ev->program >= w->cfg.program_count) return CM_OP_NONE;
     const cm_program *prog = &w->cfg.programs[ev->program];
     if (ev->op_index >= prog->count) return CM_OP_NONE;
@@ -276,6 +314,8 @@ static uint8_t event_op_kind(const cm_world *w, const cm_event *ev)
 
 static void put_return(text *t, const cm_world *w, const cm_event *ev)
 {
+    assert(text_ok(t) && w != NULL);
+    assert(ev != NULL);
     uint8_t kind = event_op_kind(w, ev);
     put_char(t, ' ');
     put_str(t, cm_op_kind_name(kind));
@@ -362,6 +402,9 @@ static const char *state_name(int64_t state)
 /* One slot's text, as its kind's row says. */
 static void put_slot(text *t, const cm_world *w, const cm_event *ev, slot_text f, int64_t value)
 {
+    assert(text_ok(t) && w != NULL && ev != NULL);
+    assert(f.format <= TF_RETURN);
+    assert((f.format == TF_KV || f.format == TF_NZ || f.format == TF_DATA) == (f.key != NULL));
     switch ((text_format)f.format) {
     case TF_NO: return;
     case TF_KV: put_kv(t, f.key, value); return;
@@ -392,6 +435,8 @@ static void put_slot(text *t, const cm_world *w, const cm_event *ev, slot_text f
 
 static void put_fields(text *t, const cm_world *w, const cm_event *ev)
 {
+    assert(text_ok(t) && w != NULL);
+    assert(ev != NULL);
     const slot_text *row = event_text[ev->kind < CM_EV_KIND_COUNT ? ev->kind : CM_EV_NONE];
     put_slot(t, w, ev, row[0], ev->slots.a);
     put_slot(t, w, ev, row[1], ev->slots.b);
@@ -400,6 +445,8 @@ static void put_fields(text *t, const cm_world *w, const cm_event *ev)
 
 size_t cm_event_format(const cm_world *w, const cm_event *ev, char *buf, size_t cap)
 {
+    assert(w != NULL && ev != NULL);
+    assert(buf != NULL || cap == 0);
     text t = {.buf = buf, .cap = cap, .len = 0};
     put_time(&t, ev->time_ns);
     put_char(&t, ' ');

@@ -31,6 +31,8 @@ static bool ref_ok(const cm_pool *pool, int32_t index)
 static bool check_pool(const cm_pool *pool, size_t item_size, bool may_free, uint32_t *live,
                        const char **why)
 {
+    assert(pool != NULL && live != NULL && why != NULL);
+    assert(item_size >= sizeof(int32_t)); /* the free list's link */
     CHECK(pool->item_size == item_size, "pool: item size");
     CHECK(pool->count <= pool->capacity, "pool: count above capacity");
     CHECK(pool->capacity == 0 || pool->items != NULL, "pool: room without memory");
@@ -52,6 +54,8 @@ typedef struct live_counts {
 
 static bool check_pools(const cm_world *w, live_counts *live, const char **why)
 {
+    assert(w != NULL && live != NULL);
+    assert(why != NULL);
     uint32_t unused = 0;
     if (!check_pool(&w->ports, sizeof(cm_port), false, &unused, why)) return false;
     if (!check_pool(&w->kports, sizeof(cm_kport), false, &unused, why)) return false;
@@ -74,6 +78,8 @@ typedef struct held_counts {
 /* Kernel ports: a FIFO of messages whose length and tail match, and a waiter list. */
 static bool check_kports(const cm_world *w, held_counts *held, const char **why)
 {
+    assert(w != NULL && held != NULL);
+    assert(why != NULL);
     for (uint32_t i = 0; i < w->kports.count; i++) {
         const cm_kport *k = CM_KPORT(w, (int32_t)i);
         CHECK(k->owner == CM_NONE16 || k->owner < w->cfg.process_count, "kport: owner");
@@ -110,6 +116,8 @@ static bool check_kports(const cm_world *w, held_counts *held, const char **why)
 /* Ports: cm_port_validate, references in range, the reply list of a remote. */
 static bool check_ports(const cm_world *w, held_counts *held, const char **why)
 {
+    assert(w != NULL && held != NULL);
+    assert(why != NULL);
     for (uint32_t i = 0; i < w->ports.count; i++) {
         const cm_port *p = CM_PORT(w, (int32_t)i);
         CHECK(cm_port_validate(w, (int32_t)i), "port: cm_port_validate");
@@ -145,6 +153,8 @@ static bool check_ports(const cm_world *w, held_counts *held, const char **why)
 static bool check_thread(const cm_world *w, const cm_thread *t, held_counts *held,
                          uint32_t *flagged, const char **why)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(held != NULL && flagged != NULL && why != NULL);
     CHECK(t->process < w->cfg.process_count, "thread: process");
     CHECK(t->depth <= CM_STACK_MAX, "thread: frame stack overflow");
     CHECK(t->inline_depth <= CM_INLINE_DEPTH_MAX, "thread: inline callbacks too deep");
@@ -207,6 +217,8 @@ static bool check_thread(const cm_world *w, const cm_thread *t, held_counts *hel
 /* Processes, their threads and queues, and the scheduler's candidate list. */
 static bool check_processes(const cm_world *w, held_counts *held, const char **why)
 {
+    assert(w != NULL && held != NULL);
+    assert(why != NULL);
     uint32_t flagged = 0;
     for (uint16_t p = 0; p < w->cfg.process_count; p++) {
         const cm_process *proc = &w->processes[p];
@@ -268,6 +280,8 @@ static bool check_processes(const cm_world *w, held_counts *held, const char **w
 /* The timer heap: ordered on (at_ns, seq), nothing in the past, references in range. */
 static bool check_timers(const cm_world *w, const char **why)
 {
+    assert(w != NULL);
+    assert(why != NULL);
     CHECK(w->heap_count <= w->heap_capacity, "timers: count above capacity");
     CHECK(w->heap_count == 0 || w->heap[0].at_ns >= w->now_ns, "timers: one in the past");
     for (uint32_t i = 0; i < w->heap_count; i++) {

@@ -18,6 +18,8 @@
 
 void *cm_mem_realloc(cm_world *w, void *ptr, size_t old_size, size_t new_size)
 {
+    assert(w != NULL && w->cfg.alloc.realloc != NULL);
+    assert(ptr != NULL || old_size == 0);
     void *p = w->cfg.alloc.realloc(w->cfg.alloc.ctx, ptr, old_size, new_size);
     if (new_size > 0 && p == NULL) cm_fail_nomem(w);
     return p;
@@ -30,6 +32,7 @@ void cm_fail_nomem(cm_world *w)
 
 void cm_pool_init(cm_pool *pool, uint32_t item_size)
 {
+    assert(pool != NULL);
     assert(item_size >= sizeof(int32_t));
     memset(pool, 0, sizeof *pool);
     pool->item_size = item_size;
@@ -39,6 +42,7 @@ void cm_pool_init(cm_pool *pool, uint32_t item_size)
 /* Doubles the pool's room (cm_pool_alloc, cm_internal.h, when it is full). */
 bool cm_pool_grow(cm_world *w, cm_pool *pool)
 {
+    assert(w != NULL && pool != NULL && pool->item_size >= sizeof(int32_t));
     assert(pool->count == pool->capacity);
     uint32_t capacity = pool->capacity ? pool->capacity * 2 : 16;
     if (capacity > (uint32_t)INT32_MAX / 2) return false;
@@ -52,6 +56,8 @@ bool cm_pool_grow(cm_world *w, cm_pool *pool)
 
 void cm_pool_free(cm_pool *pool, int32_t index)
 {
+    assert(pool != NULL && pool->item_size >= sizeof(int32_t));
+    assert(index != pool->free_head); /* not freed twice in a row */
     void *item = cm_pool_at(pool, index);
     memcpy(item, &pool->free_head, sizeof(int32_t));
     pool->free_head = index;
@@ -65,6 +71,8 @@ void cm_pool_clear(cm_pool *pool)
 
 void cm_pool_fini(cm_world *w, cm_pool *pool)
 {
+    assert(w != NULL && pool != NULL);
+    assert(pool->count <= pool->capacity && (pool->items != NULL || pool->capacity == 0));
     if (pool->items != NULL) {
         cm_mem_realloc(w, pool->items, (size_t)pool->capacity * pool->item_size, 0);
     }
@@ -75,6 +83,8 @@ void cm_pool_fini(cm_world *w, cm_pool *pool)
 
 static void *alloc_array(cm_world *w, size_t count, size_t size)
 {
+    assert(w != NULL && size > 0);
+    assert(count <= SIZE_MAX / size); /* count * size does not wrap */
     if (count == 0) count = 1;
     void *p = cm_mem_realloc(w, NULL, 0, count * size);
     if (p != NULL) memset(p, 0, count * size);
@@ -137,6 +147,7 @@ uint64_t cm_trace_hash_event(uint64_t hash, const cm_event *ev)
  */
 void cm_emit_words(cm_world *w, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5)
 {
+    static_assert(CM_EV_KIND_COUNT <= 64, "event_skip >> kind below is defined"); /* free */
     uint16_t kind = (uint16_t)(w1 >> 32);
     assert(kind > CM_EV_NONE && kind < CM_EV_KIND_COUNT);
     uint64_t w0 = (uint64_t)w->now_ns;
@@ -175,6 +186,8 @@ static bool timer_before(const cm_timer *x, const cm_timer *y)
 
 void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_t b)
 {
+    assert(w != NULL && w->heap_count <= w->heap_capacity);
+    assert(kind >= CM_TM_WAKE && kind <= CM_TM_NAME_FREE && a >= 0);
     assert(at_ns >= w->now_ns);
     if (w->heap_count == w->heap_capacity) {
         uint32_t capacity = w->heap_capacity ? w->heap_capacity * 2 : 64;
@@ -202,6 +215,7 @@ void cm_timer_add(cm_world *w, cm_time_ns at_ns, uint8_t kind, int32_t a, int32_
  */
 static void timer_pop(cm_world *w, cm_timer *out)
 {
+    assert(w != NULL && w->heap_count <= w->heap_capacity);
     assert(w->heap_count > 0);
     if (out != NULL) *out = w->heap[0];
     cm_timer last = w->heap[--w->heap_count];
@@ -227,6 +241,8 @@ static void timer_pop(cm_world *w, cm_timer *out)
  */
 void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns)
 {
+    assert(w != NULL && thread < w->thread_total);
+    assert(at_ns >= 0);
     if (at_ns == CM_DURATION_FOREVER) return;
     if (at_ns <= w->now_ns) {
         cm_wake(w, thread);
@@ -241,6 +257,8 @@ void cm_wake_at(cm_world *w, uint32_t thread, cm_time_ns at_ns)
 /* The earliest deadline of the thread's frames and run-loop timers after now. */
 static cm_time_ns next_deadline(const cm_world *w, const cm_thread *t)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->depth <= CM_STACK_MAX);
     cm_time_ns next = CM_DURATION_FOREVER;
     for (uint32_t d = 0; d < t->depth; d++) {
         cm_time_ns at = t->frames[d].deadline_ns;
@@ -257,6 +275,8 @@ static cm_time_ns next_deadline(const cm_world *w, const cm_thread *t)
 /* A CM_TM_WAKE timer for thread `thread` set for at_ns fired. */
 static void wake_fired(cm_world *w, uint32_t thread, cm_time_ns at_ns)
 {
+    assert(w != NULL && thread < w->thread_total);
+    assert(at_ns <= w->now_ns); /* it fired */
     cm_thread *t = cm_thread_at(w, thread);
     if (at_ns != t->wake_ns || !t->alive) return; /* superseded */
     t->wake_ns = CM_DURATION_FOREVER;
@@ -267,6 +287,7 @@ static void wake_fired(cm_world *w, uint32_t thread, cm_time_ns at_ns)
 /* Room for count options (and their refs); NULL when out of memory. */
 cm_choice_option *cm_options(cm_world *w, uint32_t count)
 {
+    assert(w != NULL && count > 0);
     if (count <= w->options_capacity && count <= w->refs_capacity) return w->options;
     uint32_t capacity = count < 64 ? 64 : count * 2;
     if (count > w->options_capacity) {
@@ -284,6 +305,7 @@ cm_choice_option *cm_options(cm_world *w, uint32_t count)
         w->option_ref = refs;
         w->refs_capacity = capacity;
     }
+    assert(count <= w->options_capacity && count <= w->refs_capacity);
     return w->options;
 }
 
@@ -314,6 +336,8 @@ uint32_t cm_choose(cm_world *w, uint8_t kind, uint32_t count)
  */
 static void drop_stale_wakes(cm_world *w)
 {
+    assert(w != NULL);
+    assert(w->due_count == 0 && w->candidate_count == 0); /* nothing can happen now */
     for (uint32_t guard = 0; w->heap_count > 0 && guard <= w->thread_total; guard++) {
         const cm_timer *top = &w->heap[0];
         if (top->kind != CM_TM_WAKE) return;
@@ -331,6 +355,8 @@ static void drop_stale_wakes(cm_world *w)
 /* Moves the first timer of the heap to the due events (dropped when out of memory). */
 static void due_push_top(cm_world *w)
 {
+    assert(w != NULL && w->heap_count > 0);
+    assert(w->heap[0].kind != CM_TM_WAKE && w->heap[0].at_ns <= w->now_ns);
     if (w->due_count == w->due_capacity) {
         uint32_t capacity = w->due_capacity ? w->due_capacity * 2 : 16;
         cm_timer *due = cm_mem_realloc(w, w->due, (size_t)w->due_capacity * sizeof *due,
@@ -348,6 +374,8 @@ static void due_push_top(cm_world *w)
 /* Moves every timer due now out of the heap: wake-ups mark threads. */
 static void collect_due(cm_world *w)
 {
+    assert(w != NULL && w->now_ns >= 0);
+    assert(w->due_count <= w->due_capacity);
     while (w->heap_count > 0 && w->heap[0].at_ns <= w->now_ns) {
         const cm_timer *top = &w->heap[0];
         if (top->kind == CM_TM_WAKE) {
@@ -363,6 +391,9 @@ static void collect_due(cm_world *w)
 
 static void run_world_event(cm_world *w, cm_timer tm)
 {
+    assert(w != NULL && tm.kind != CM_TM_WAKE && tm.a >= 0);
+    assert(tm.at_ns <= w->now_ns);
+    assert(tm.kind != CM_TM_FAULT || tm.a < w->cfg.fault_count);
     switch (tm.kind) {
     case CM_TM_START: /* a restart fault may have started it already: then the start is spent */
         if (cm_process_at(w, (uint16_t)tm.a)->incarnation == 0) cm_process_start(w, (uint16_t)tm.a);
@@ -400,6 +431,7 @@ static void run_world_event(cm_world *w, cm_timer tm)
 
 static void end_run(cm_world *w, uint8_t reason)
 {
+    assert(w != NULL && reason != CM_END_NONE);
     assert(w->end_reason == CM_END_NONE);
     for (uint32_t i = 0; i < w->thread_total; i++) {
         cm_thread *t = &w->threads[i];
@@ -424,6 +456,8 @@ static void end_run(cm_world *w, uint8_t reason)
  */
 static uint32_t gather_options(cm_world *w)
 {
+    assert(w != NULL && w->candidate_count <= w->thread_total);
+    assert(w->due_count <= w->due_capacity);
     uint32_t kept = 0;
     for (uint32_t i = 0; i < w->candidate_count; i++) {
         uint32_t g = w->candidates[i];
@@ -446,6 +480,7 @@ static uint32_t gather_options(cm_world *w)
 /* The n options gather_options counted, in canonical order; false when out of memory. */
 static bool fill_options(cm_world *w, uint32_t n)
 {
+    assert(w != NULL && n >= 2 && n == w->due_count + w->candidate_count);
     cm_choice_option *opt = n <= w->options_capacity && n <= w->refs_capacity
                                 ? w->options
                                 : cm_options(w, n);
@@ -473,6 +508,8 @@ static bool fill_options(cm_world *w, uint32_t n)
 
 bool cm_world_step(cm_world *w)
 {
+    assert(w != NULL && w->strategy != NULL);
+    assert(w->candidate_count <= w->thread_total);
     for (uint32_t guard = 0; guard < 4; guard++) {
         if (w->end_reason != CM_END_NONE) return false;
         if (w->nomem) {
@@ -542,6 +579,8 @@ cm_end_reason cm_world_run(cm_world *w)
 
 static cm_result allocate_processes(cm_world *w)
 {
+    assert(w != NULL && w->cfg.process_count > 0);
+    assert(w->processes == NULL && w->threads == NULL); /* once, in cm_world_create */
     const cm_world_config *cfg = &w->cfg;
     uint32_t threads = 0, queues = 0, slots = 0;
     for (uint16_t p = 0; p < cfg->process_count; p++) {
@@ -567,6 +606,7 @@ static cm_result allocate_processes(cm_world *w)
 
 static void layout_processes(cm_world *w)
 {
+    assert(w != NULL && w->processes != NULL && w->threads != NULL && w->queues != NULL);
     const cm_world_config *cfg = &w->cfg;
     uint32_t thread = 0, queue = 0, slot = 0;
     for (uint16_t p = 0; p < cfg->process_count; p++) {
@@ -603,10 +643,14 @@ static void layout_processes(cm_world *w)
         proc->thread_count = (uint16_t)(thread - proc->thread_base);
         slot += pc->slot_count;
     }
+    assert(thread == w->thread_total && queue == w->queue_total); /* allocate_processes' counts */
+    assert(slot == w->slot_total);
 }
 
 static void init_pools(cm_world *w)
 {
+    assert(w != NULL);
+    assert(w->ports.items == NULL && w->kports.items == NULL); /* once, in cm_world_create */
     cm_pool_init(&w->ports, sizeof(cm_port));
     cm_pool_init(&w->kports, sizeof(cm_kport));
     cm_pool_init(&w->msgs, sizeof(cm_msg));
@@ -634,6 +678,7 @@ static void pool_list(cm_world *w, cm_pool **pools)
 /* Puts every piece of run state back to time 0 and schedules the starts. */
 static void start_run(cm_world *w)
 {
+    assert(w != NULL && w->processes != NULL && w->threads != NULL);
     const cm_world_config *cfg = &w->cfg;
     cm_pool *pools[POOL_COUNT];
     pool_list(w, pools);
@@ -668,6 +713,7 @@ static void start_run(cm_world *w)
     for (uint16_t f = 0; f < cfg->fault_count; f++) {
         if (!cfg->faults[f].on_signal) cm_timer_add(w, cfg->faults[f].at_ns, CM_TM_FAULT, f, 0);
     }
+    assert(w->heap_count >= cfg->process_count || w->nomem); /* every process has its start */
 }
 
 cm_result cm_world_create(const cm_world_config *cfg, cm_world **out)
@@ -695,6 +741,7 @@ cm_result cm_world_create(const cm_world_config *cfg, cm_world **out)
         cm_world_destroy(w);
         return CM_ERR_NOMEM;
     }
+    assert(w->end_reason == CM_END_NONE && w->now_ns == 0);
     *out = w;
     return CM_OK;
 }
@@ -702,6 +749,7 @@ cm_result cm_world_create(const cm_world_config *cfg, cm_world **out)
 cm_result cm_world_reset(cm_world *w, const cm_strategy *strategy, void *strategy_ctx)
 {
     assert(w != NULL && strategy != NULL);
+    assert(w->processes != NULL && w->threads != NULL); /* made by cm_world_create */
     w->strategy = strategy;
     w->strategy_ctx = strategy_ctx;
     w->nomem = 0;
@@ -712,6 +760,8 @@ cm_result cm_world_reset(cm_world *w, const cm_strategy *strategy, void *strateg
 void cm_world_destroy(cm_world *w)
 {
     if (w == NULL) return;
+    assert(w->cfg.alloc.realloc != NULL);
+    assert(w->heap_count <= w->heap_capacity && w->due_count <= w->due_capacity);
     const cm_world_config *cfg = &w->cfg;
     cm_pool *pools[POOL_COUNT];
     pool_list(w, pools);
@@ -755,6 +805,8 @@ uint64_t cm_world_step_count(const cm_world *w) { return w->step_count; }
 /* A thread's next step is local (cm_world.h): the short list, checked against the state. */
 static bool thread_step_local(const cm_world *w, const cm_thread *t)
 {
+    assert(w != NULL && cm_thread_in(w, t));
+    assert(t->depth <= CM_STACK_MAX);
     if (!t->alive || t->depth == 0) return false; /* executors take blocks from shared queues */
     const cm_frame *f = &t->frames[t->depth - 1];
     if (f->kind == CM_FR_SLEEP) { /* the end of a sleep: pops, the caller's pc moves on */
@@ -781,6 +833,7 @@ static bool thread_step_local(const cm_world *w, const cm_thread *t)
 
 cm_option_footprint cm_world_option_footprint(const cm_world *w, uint32_t option)
 {
+    assert(w != NULL);
     cm_option_footprint fp = {.key = 0, .process = CM_NONE16, .local = false};
     assert(option < w->due_count + w->candidate_count);
     uint32_t ref = w->option_ref[option];
@@ -814,6 +867,7 @@ uint32_t cm_world_port_count(const cm_world *w) { return w->ports.count; }
 
 cm_port_info cm_world_port_info(const cm_world *w, int32_t port)
 {
+    assert(w != NULL && w->ports.count <= w->ports.capacity);
     cm_port_info info = {.exists = false, .name_id = CM_NONE32};
     if (port < 0 || (uint32_t)port >= w->ports.count) return info;
     const cm_port *p = CM_PORT(w, port);
@@ -829,12 +883,14 @@ cm_port_info cm_world_port_info(const cm_world *w, int32_t port)
     info.copydesc_calls = p->copydesc_calls;
     info.invalidation_callbacks = p->icallback_calls;
     info.conv_counter = p->conv_counter;
+    assert(info.refcount >= 0 && (info.valid ? info.refcount > 0 : true));
     return info;
 }
 
 int32_t cm_world_message_data(const cm_world *w, int32_t serial)
 {
     assert(w != NULL && w->msgs.count <= w->msgs.capacity);
+    assert(w->msg_serial >= 0);
     for (uint32_t i = 0; serial >= 0 && i < w->msgs.count; i++) {
         const cm_msg *m = CM_MSG(w, (int32_t)i);
         if (m->serial == serial) return cm_data_encode(m->data); /* serials are never reused */
@@ -851,6 +907,8 @@ cm_blob cm_world_name(const cm_world *w, int32_t name_id)
 
 cm_blob cm_world_mode_name(const cm_world *w, uint16_t mode)
 {
+    assert(w != NULL);
+    assert(w->cfg.mode_count == 0 || w->cfg.mode_names != NULL);
     static const uint8_t def[] = "kCFRunLoopDefaultMode";
     static const uint8_t common[] = "kCFRunLoopCommonModes";
     static const uint8_t none[] = "NULL";

@@ -32,6 +32,8 @@ static bool cfmp_string_equal(const void *a, const void *b) {
 }
 
 static CFHashCode cfmp_string_hash(const void *object) {
+    CFMP_ASSERT_TYPE(object, CFMP_TYPE_STRING);
+    assert(((const struct __CFString *)object)->bytes != NULL);
     const struct __CFString *string = object;
     uint64_t hash = 1469598103934665603ull;
     for (size_t i = 0; i < string->length; i++) {
@@ -72,14 +74,18 @@ static void *cfmp_xmalloc(size_t size) {
 
 /* Length in bytes of the UTF-8 sequence starting with lead, 0 if lead is not a lead byte. */
 static size_t cfmp_utf8_sequence_length(uint8_t lead) {
-    if (lead < 0x80) return 1;
-    if (lead >= 0xc2 && lead <= 0xdf) return 2;
-    if (lead >= 0xe0 && lead <= 0xef) return 3;
-    if (lead >= 0xf0 && lead <= 0xf4) return 4;
-    return 0;
+    size_t n = 0; /* continuation bytes, overlong leads 0xc0/0xc1, 0xf5.. */
+    if (lead < 0x80) n = 1;
+    else if (lead >= 0xc2 && lead <= 0xdf) n = 2;
+    else if (lead >= 0xe0 && lead <= 0xef) n = 3;
+    else if (lead >= 0xf0 && lead <= 0xf4) n = 4;
+    assert(n <= 4);
+    assert((n == 1) == (lead < 0x80));
+    return n;
 }
 
 bool cfmp_utf8_valid(const uint8_t *bytes, size_t length, size_t *utf16_length) {
+    assert(bytes != NULL || length == 0);
     size_t units = 0;
     size_t offset = 0;
     while (offset < length) {
@@ -89,6 +95,7 @@ bool cfmp_utf8_valid(const uint8_t *bytes, size_t length, size_t *utf16_length) 
         units += code_point > 0xffff ? 2 : 1;
         offset += step;
     }
+    assert(offset == length && units <= length); /* a UTF-16 unit takes at least a byte */
     if (utf16_length != NULL) *utf16_length = units;
     return true;
 }
@@ -112,9 +119,12 @@ void cfmp_strbuf_reserve(struct cfmp_strbuf *buffer, size_t extra) {
 }
 
 void cfmp_strbuf_append(struct cfmp_strbuf *buffer, const void *bytes, size_t length) {
+    assert(buffer != NULL);
+    assert(bytes != NULL || length == 0);
     cfmp_strbuf_reserve(buffer, length);
     if (length > 0) memcpy(buffer->bytes + buffer->length, bytes, length);
     buffer->length += length;
+    assert(buffer->length < buffer->capacity); /* reserve kept room for the terminator */
     buffer->bytes[buffer->length] = '\0';
 }
 
@@ -140,6 +150,8 @@ static struct __CFString *cfmp_string_adopt(char *bytes, size_t length, size_t u
 }
 
 CFStringRef cfmp_string_create_utf8(const char *bytes, size_t length) {
+    assert(bytes != NULL || length == 0);
+    assert(length < SIZE_MAX); /* length + 1 below does not wrap */
     size_t utf16_length = 0;
     if (!cfmp_utf8_valid((const uint8_t *)bytes, length, &utf16_length)) return NULL;
     char *copy = cfmp_xmalloc(length + 1);
@@ -149,7 +161,10 @@ CFStringRef cfmp_string_create_utf8(const char *bytes, size_t length) {
 }
 
 CFStringRef cfmp_string_create_from_buffer(struct cfmp_strbuf *buffer) {
+    assert(buffer != NULL);
     cfmp_strbuf_reserve(buffer, 0);
+    assert(buffer->bytes != NULL && buffer->length < buffer->capacity);
+    buffer->bytes[buffer->length] = '\0'; /* one nothing was appended to has none yet */
     size_t utf16_length = 0;
     if (!cfmp_utf8_valid((const uint8_t *)buffer->bytes, buffer->length, &utf16_length)) {
         free(buffer->bytes);
@@ -219,6 +234,8 @@ static bool cfmp_host_is_big_endian(void) {
 }
 
 static uint32_t cfmp_read_unit(const uint8_t *bytes, size_t width, bool big_endian) {
+    assert(bytes != NULL);
+    assert(width == 2 || width == 4);
     uint32_t value = 0;
     for (size_t i = 0; i < width; i++) {
         size_t index = big_endian ? i : width - 1 - i;
@@ -228,6 +245,8 @@ static uint32_t cfmp_read_unit(const uint8_t *bytes, size_t width, bool big_endi
 }
 
 static void cfmp_write_unit(uint8_t *out, uint32_t value, size_t width, bool big_endian) {
+    assert(out != NULL);
+    assert(width == 2 || width == 4);
     for (size_t i = 0; i < width; i++) {
         size_t index = big_endian ? width - 1 - i : i;
         out[index] = (uint8_t)(value >> (8 * i));
@@ -237,6 +256,8 @@ static void cfmp_write_unit(uint8_t *out, uint32_t value, size_t width, bool big
 /* UTF-16 or UTF-32 bytes to UTF-8; false for unpaired surrogates or values past U+10FFFF. */
 static bool cfmp_decode_wide(const uint8_t *bytes, size_t length, size_t width, bool big_endian,
                              struct cfmp_strbuf *out) {
+    assert(bytes != NULL || length == 0);
+    assert((width == 2 || width == 4) && out != NULL);
     size_t count = length / width; /* a trailing odd byte is ignored, as CF does */
     for (size_t i = 0; i < count; i++) {
         uint32_t unit = cfmp_read_unit(bytes + i * width, width, big_endian);
@@ -256,6 +277,8 @@ static bool cfmp_decode_wide(const uint8_t *bytes, size_t length, size_t width, 
 /* Decodes bytes in encoding into out (UTF-8); false when they are not valid in it. */
 static bool cfmp_decode(const uint8_t *bytes, size_t length, CFStringEncoding encoding,
                         bool external, struct cfmp_strbuf *out) {
+    assert(bytes != NULL || length == 0);
+    assert(out != NULL);
     enum cfmp_encoding_kind kind = cfmp_encoding_kind(encoding);
     bool host_big = cfmp_host_is_big_endian();
     switch (kind) {

@@ -126,6 +126,30 @@ static void test_issue12_format_printf_conversions_and_object_argument(void **st
     CFRelease(data);
 }
 
+/* Zero bytes in every encoding are the empty string (a decode that appends nothing once left
+ * the new string's terminator unwritten: valgrind saw cfmp_string_adopt read it). */
+static void test_empty_bytes_in_every_encoding_are_the_empty_string(void **state) {
+    (void)state;
+    static const CFStringEncoding encodings[] = {
+        kCFStringEncodingUTF8,    kCFStringEncodingASCII,   kCFStringEncodingMacRoman,
+        kCFStringEncodingISOLatin1, kCFStringEncodingUTF16, kCFStringEncodingUTF16BE,
+        kCFStringEncodingUTF16LE, kCFStringEncodingUTF32,   kCFStringEncodingUTF32BE,
+        kCFStringEncodingUTF32LE,
+    };
+    const UInt8 none[1] = {0x41};
+    for (size_t i = 0; i < sizeof encodings / sizeof encodings[0]; i++) {
+        for (int external = 0; external <= 1; external++) {
+            CFStringRef s = CFStringCreateWithBytes(NULL, none, 0, encodings[i], (Boolean)external);
+            assert_non_null(s);
+            assert_int_equal(CFStringGetLength(s), 0);
+            char out[4] = "xyz";
+            assert_true(CFStringGetCString(s, out, sizeof out, kCFStringEncodingUTF8));
+            assert_string_equal(out, "");
+            CFRelease(s);
+        }
+    }
+}
+
 static void test_issue12_external_representation_round_trips(void **state) {
     (void)state;
     CFStringRef s = CFStringCreateWithCString(NULL, "h\xc3\xa9llo \xf0\x9f\x98\x80", kCFStringEncodingUTF8);
@@ -350,6 +374,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_issue12_mutable_string_edits_track_utf16_length),
         cmocka_unit_test(test_issue12_format_printf_conversions_and_object_argument),
+        cmocka_unit_test(test_empty_bytes_in_every_encoding_are_the_empty_string),
         cmocka_unit_test(test_issue12_external_representation_round_trips),
         cmocka_unit_test(test_issue12_get_cstring_ptr_for_plain_ascii_as_macos),
         cmocka_unit_test(test_issue12_compare_find_and_values),
