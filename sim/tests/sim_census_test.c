@@ -73,7 +73,7 @@ static void test_census_counts_outcomes_per_step(void **state)
     explore(&sc, 2, false, &r2);
     assert_int_equal(r1.verdict, SIM_VERDICT_PASS);
     assert_true(r1.census.present);
-    assert_int_equal(r1.census.schedules, 400);
+    assert_int_equal(r1.census.schedules, CENSUS_SEEDS);
     const sim_census_step *send = line_at(&r1, 17), *send2 = line_at(&r2, 17);
     assert_non_null(send);
     assert_non_null(send2);
@@ -82,7 +82,7 @@ static void test_census_counts_outcomes_per_step(void **state)
     assert_string_equal(send->outcomes[0].text, "success");
     assert_string_equal(send->outcomes[1].text, "receive_timeout");
     assert_true(send->outcomes[0].schedules > 0 && send->outcomes[1].schedules > 0);
-    assert_int_equal(send->outcomes[0].schedules + send->outcomes[1].schedules, 400);
+    assert_int_equal(send->outcomes[0].schedules + send->outcomes[1].schedules, CENSUS_SEEDS);
     for (uint32_t k = 0; k < 2; k++) assert_int_equal(send->outcomes[k].schedules, send2->outcomes[k].schedules);
     /* the server's create_local: created always, null never, in schedules or conform's runs */
     const sim_census_step *create = line_at(&r1, 7);
@@ -110,7 +110,9 @@ static void test_strict_census_fails_the_result(void **state)
     assert_int_equal(r.verdict, SIM_VERDICT_FAIL);
     assert_int_equal(r.failure_count, 1);
     assert_int_equal(r.failures[0].line, 7);
-    assert_non_null(strstr(r.failures[0].message, "allowed outcome null never reached in 400 schedules (random)"));
+    char want[96];
+    snprintf(want, sizeof want, "allowed outcome null never reached in %u schedules (random)", CENSUS_SEEDS);
+    assert_non_null(strstr(r.failures[0].message, want));
     assert_null(r.replay);
     assert_true(sim_result_validate(&r));
     sim_result_free(&r);
