@@ -30,19 +30,23 @@ static char *features_line(const char *out)
     return ct_line_starting(out, "features (scenarios using each):");
 }
 
+#ifndef FUZZ_TEST_RUNS
+#define FUZZ_TEST_RUNS "60"
+#endif
+
 static void test_model_only_campaign(void **state)
 {
     (void)state;
     char dir[] = "/tmp/portsim-fuzz-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    const char *a1[] = {"portsim", "fuzz", "--runs", "60", "--seed", "5", "-j", "1", "-o", dir, NULL};
+    const char *a1[] = {"portsim", "fuzz", "--runs", FUZZ_TEST_RUNS, "--seed", "5", "-j", "1", "-o", dir, NULL};
     ct_result r1 = ct_run(a1);
     if (r1.code != 0) fprintf(stderr, "%s%s", r1.out, r1.err);
     assert_int_equal(r1.code, 0);
-    assert_non_null(strstr(r1.out, "fuzz: 60 scenarios in"));
+    assert_non_null(strstr(r1.out, "fuzz: " FUZZ_TEST_RUNS " scenarios in"));
     assert_non_null(strstr(r1.out, "on the model alone: 0 findings (0 new)"));
     assert_int_equal(files_in(dir), 0);
-    const char *a2[] = {"portsim", "fuzz", "--runs", "60", "--seed", "5", "-j", "2", "-o", dir, NULL};
+    const char *a2[] = {"portsim", "fuzz", "--runs", FUZZ_TEST_RUNS, "--seed", "5", "-j", "2", "-o", dir, NULL};
     ct_result r2 = ct_run(a2);
     assert_int_equal(r2.code, 0);
     char *f1 = features_line(r1.out), *f2 = features_line(r2.out);
