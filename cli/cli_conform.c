@@ -148,6 +148,37 @@ static int by_cost_desc(const void *a, const void *b)
  * run can end with one long scenario alone on one thread; longest first ends it with short ones
  * on every thread. Results are still printed in file order. NULL (file order) with -j 1.
  */
+typedef struct cost_run {
+    const cli_files *files;
+    file_cost *costs;
+} cost_run;
+
+/* One file's cost (a worker thread: touches only its own slot). */
+static void cost_task(void *ctx, uint32_t i)
+{
+    cost_run *x = ctx;
+    x->costs[i] = (file_cost){.cost_ns = 0, .index = i};
+    sim_scenario sc;
+    sim_diag diag;
+    sim_diag_init(&diag, x->files->items[i]);
+    if (sim_load_file(x->files->items[i], &sc, &diag)) {
+        sim_run_options opt = sim_run_options_default();
+        sim_result res;
+        sim_result_init(&res);
+        sim_run_model(&sc, &opt, &res);
+        x->costs[i].cost_ns = res.virtual_time_ns + (int64_t)sc.process_count * CONF_AGENT_START_COST_NS;
+        sim_result_free(&res);
+        sim_scenario_free(&sc);
+    }
+    sim_diag_fini(&diag);
+}
+
+static void cost_done(void *ctx, uint32_t i)
+{
+    (void)ctx;
+    (void)i;
+}
+
 static uint32_t *longest_first(cli_ctx *c, const cli_files *files)
 {
     uint32_t n = files->count;
@@ -159,22 +190,8 @@ static uint32_t *longest_first(cli_ctx *c, const cli_files *files)
         free(order);
         return NULL;
     }
-    sim_run_options opt = sim_run_options_default();
-    for (uint32_t i = 0; i < n; i++) {
-        costs[i] = (file_cost){.cost_ns = 0, .index = i};
-        sim_scenario sc;
-        sim_diag diag;
-        sim_diag_init(&diag, files->items[i]);
-        if (sim_load_file(files->items[i], &sc, &diag)) {
-            sim_result res;
-            sim_result_init(&res);
-            sim_run_model(&sc, &opt, &res);
-            costs[i].cost_ns = res.virtual_time_ns + (int64_t)sc.process_count * CONF_AGENT_START_COST_NS;
-            sim_result_free(&res);
-            sim_scenario_free(&sc);
-        }
-        sim_diag_fini(&diag);
-    }
+    cost_run x = {.files = files, .costs = costs};
+    cli_parallel(n, c->a.jobs, NULL, cost_task, cost_done, &x); /* on -j threads too: not serial */
     qsort(costs, n, sizeof *costs, by_cost_desc);
     for (uint32_t k = 0; k < n; k++) order[k] = costs[k].index;
     free(costs);
