@@ -425,23 +425,33 @@ static void test_posix_agent_rejects_garbage(void **state)
     free(big);
 }
 
+/* One scenario of conformance/tests/scenarios run `runs` times with the posix agent: every run
+ * passes (its "pass NAME" line each time) and no child is left behind. */
+static void run_posix_repeatedly(const char *file, const char *name, uint32_t runs)
+{
+    enum { RUNS_MAX = 20 };
+    assert_true(runs >= 1 && runs <= RUNS_MAX);
+    const char *files[RUNS_MAX];
+    for (uint32_t i = 0; i < runs; i++) files[i] = file;
+    char *out = NULL;
+    bool opened = false;
+    uint32_t failed = run_suite(CONF_AGENT_POSIX, 1.0, files, runs, &out, &opened);
+    char want[128];
+    snprintf(want, sizeof want, "pass %s", name);
+    if (!opened || failed != 0 || count_of(out, want) != runs) {
+        print_error("%u of %u runs failed:\n%s\n", failed, runs, out);
+        fail();
+    }
+    free(out);
+    assert_int_equal(children_left(), 0);
+}
+
 /* A signal raised by a thread whose process ends at once (its main thread was waiting for
  * it) still returns and still reaches the other process: 20 runs with the posix agent. */
 static void test_signal_then_exit_relayed(void **state)
 {
     (void)state;
-    enum { RUNS = 20 };
-    const char *files[RUNS];
-    for (uint32_t i = 0; i < RUNS; i++) files[i] = CONF_TEST_SCENARIOS "/signal-then-exit.yaml";
-    char *out = NULL;
-    bool opened = false;
-    uint32_t failed = run_suite(CONF_AGENT_POSIX, 1.0, files, RUNS, &out, &opened);
-    if (!opened || failed != 0 || count_of(out, "pass conf-test-signal-then-exit") != RUNS) {
-        print_error("%u of %d runs failed:\n%s\n", failed, RUNS, out);
-        fail();
-    }
-    free(out);
-    assert_int_equal(children_left(), 0);
+    run_posix_repeatedly(CONF_TEST_SCENARIOS "/signal-then-exit.yaml", "conf-test-signal-then-exit", 20);
 }
 
 /* wait_for: {ended: P} returns once P's agent is reaped, after a crash step, its main thread's
@@ -449,18 +459,7 @@ static void test_signal_then_exit_relayed(void **state)
 static void test_process_ended_relayed(void **state)
 {
     (void)state;
-    enum { RUNS = 10 };
-    const char *files[RUNS];
-    for (uint32_t i = 0; i < RUNS; i++) files[i] = CONF_TEST_SCENARIOS "/process-ended.yaml";
-    char *out = NULL;
-    bool opened = false;
-    uint32_t failed = run_suite(CONF_AGENT_POSIX, 1.0, files, RUNS, &out, &opened);
-    if (!opened || failed != 0 || count_of(out, "pass conf-test-process-ended") != RUNS) {
-        print_error("%u of %d runs failed:\n%s\n", failed, RUNS, out);
-        fail();
-    }
-    free(out);
-    assert_int_equal(children_left(), 0);
+    run_posix_repeatedly(CONF_TEST_SCENARIOS "/process-ended.yaml", "conf-test-process-ended", 10);
 }
 
 /* The model agent too; with a bad source it says so and stops (fatal), with a good one it runs. */
