@@ -66,6 +66,13 @@ bool sim_scenario_validate(const sim_scenario *sc)
     }
     for (uint32_t f = 0; f < sc->fault_count; f++) {
         if (sc->faults[f].process.index >= sc->process_count) return false;
+        if (sc->faults[f].on.name != NULL && sc->faults[f].on.index >= sc->signal_count) return false;
+    }
+    for (uint32_t o = 0; o < sc->order_count; o++) { /* expect_order: ranges of the patterns */
+        const sim_order_expect *x = &sc->orders[o];
+        if (x->count < 2 || x->first > sc->order_pattern_count || x->count > sc->order_pattern_count - x->first) {
+            return false;
+        }
     }
     for (uint32_t i = 0; i < sc->event_expect_count; i++) {
         const sim_event_expect *e = &sc->event_expects[i];
