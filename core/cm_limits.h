@@ -44,6 +44,13 @@ static inline bool cm_limit_duration_ok(int64_t ns, uint32_t flags)
     return ns >= -CM_LIMIT_DURATION_NS && ns <= CM_LIMIT_DURATION_NS;
 }
 
+/* Data the agent protocol carries inline in a line (more goes as blobs); the loader keeps what
+ * has no blob, a handler step's when: data, within it. */
+#define CM_LIMIT_INLINE_DATA_BYTES ((size_t)64 * 1024)
+/* The signal the end of process P raises (wait_for: {ended: P}): this prefix, then P's name.
+ * ':' is in no scenario name, so no scenario can raise it by hand. */
+#define CM_ENDED_SIGNAL_PREFIX "ended:"
+
 /* One data value whose bytes are known (a send's data, a reply, a name). */
 #define CM_LIMIT_VALUE_BYTES ((uint32_t)1 << 20)
 /* {size: N}: N bytes whose content is not tracked (R27 needs 0x60000001). */

@@ -112,7 +112,7 @@ typedef struct sim_expect {
 } sim_expect;
 
 /* when: {msgid, data, size}: a handler's step runs only for a request that matches all given. */
-#define SIM_WHEN_DATA_MAX_BYTES 65536u /* the agent protocol's inline data: no blob for it */
+#define SIM_WHEN_DATA_MAX_BYTES ((uint32_t)CM_LIMIT_INLINE_DATA_BYTES) /* inline in the protocol: no blob */
 typedef struct sim_when {
     sim_loc loc;
     bool has_msgid;
@@ -193,7 +193,7 @@ typedef struct sim_process {
 } sim_process;
 
 /* The name of the signal a process's end raises: this prefix, then the process's name. */
-#define SIM_ENDED_SIGNAL_PREFIX "ended:"
+#define SIM_ENDED_SIGNAL_PREFIX CM_ENDED_SIGNAL_PREFIX
 
 typedef struct sim_fault {
     sim_loc loc;

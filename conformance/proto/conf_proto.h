@@ -28,7 +28,7 @@
 #define CONF_PROTO_VERSION 1
 /* Data of at most this many bytes travels inline as hex; larger data goes as a blob
  * (runner to agent) or as {"size", "fnv1a64"} (agent to runner). */
-#define CONF_DATA_INLINE_MAX ((size_t)64 * 1024)
+#define CONF_DATA_INLINE_MAX CM_LIMIT_INLINE_DATA_BYTES
 /* Raw bytes per "blob" or "source" message. */
 #define CONF_CHUNK_MAX ((size_t)256 * 1024)
 /* Names of processes, threads, programs, modes, queues, variables (the loader's limit). */
@@ -239,7 +239,7 @@ bool conf_name_valid(const char *s);
 
 /* Signal names: an identifier, or "ended:" and a process's identifier (the signal the end of
  * that process raises: scenario-format 4.6), so at most CONF_SIGNAL_NAME_MAX bytes. */
-#define CONF_ENDED_PREFIX "ended:"
+#define CONF_ENDED_PREFIX CM_ENDED_SIGNAL_PREFIX
 #define CONF_SIGNAL_NAME_MAX (sizeof CONF_ENDED_PREFIX - 1 + CONF_NAME_MAX)
 bool conf_signal_name_valid(const char *s);
 

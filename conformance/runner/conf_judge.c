@@ -266,15 +266,26 @@ typedef struct view {
     sim_order_expect *orders; /* the expect_order entries whose kinds the backend observes */
 } view;
 
-/* The window of x as a real host may show it: widened by the tolerance at each end and by the
- * run's longest signal relay (the runner's latency). check_elapsed does the same, and explains. */
+/*
+ * How far below and above x's window a real run may land: the tolerance at each end, plus the
+ * run's longest signal relay (the runner's latency, not the implementation's: 0 without
+ * signals between processes). One computation for check_elapsed and widen_window.
+ */
+static void window_tolerances(const sim_expect *x, const conf_run *run, const conf_options *opt, int64_t *lo_tol,
+                              int64_t *hi_tol)
+{
+    assert(x->has_elapsed && run != NULL && opt != NULL);
+    int64_t relay_ns = run->relay_max_ns > 0 ? run->relay_max_ns : 0;
+    *lo_tol = conf_tolerance_ns(opt, x->elapsed_min_ns) + relay_ns;
+    *hi_tol = conf_tolerance_ns(opt, x->elapsed_max_ns == CM_DURATION_FOREVER ? 0 : x->elapsed_max_ns) + relay_ns;
+}
+
+/* The window of x as a real host may show it (window_tolerances); check_elapsed explains. */
 static void widen_window(sim_expect *x, const conf_run *run, const conf_options *opt)
 {
     assert(x->has_elapsed && x->elapsed_min_ns <= x->elapsed_max_ns);
-    int64_t relay_ns = run->relay_max_ns > 0 ? run->relay_max_ns : 0;
-    int64_t lo_tol = conf_tolerance_ns(opt, x->elapsed_min_ns) + relay_ns;
-    int64_t hi_tol = conf_tolerance_ns(opt, x->elapsed_max_ns == CM_DURATION_FOREVER ? 0 : x->elapsed_max_ns) +
-                     relay_ns;
+    int64_t lo_tol = 0, hi_tol = 0;
+    window_tolerances(x, run, opt, &lo_tol, &hi_tol);
     x->elapsed_min_ns = x->elapsed_min_ns > lo_tol ? x->elapsed_min_ns - lo_tol : 0;
     if (x->elapsed_max_ns != CM_DURATION_FOREVER) x->elapsed_max_ns += hi_tol;
 }
@@ -382,12 +393,8 @@ static void check_elapsed(const sim_scenario *sc, const conf_run *run, const con
     assert(step < sc->step_count);
     assert(sc->steps[step].expect != NULL && sc->steps[step].expect->has_elapsed);
     const sim_expect *x = sc->steps[step].expect;
-    /* a signal's relay is the runner's latency, not the implementation's: kept out by widening
-     * each window by the longest relay of this run (0 without signals between processes) */
-    int64_t relay_ns = run->relay_max_ns > 0 ? run->relay_max_ns : 0;
-    int64_t lo_tol = conf_tolerance_ns(opt, x->elapsed_min_ns) + relay_ns;
-    int64_t hi_tol = conf_tolerance_ns(opt, x->elapsed_max_ns == CM_DURATION_FOREVER ? 0 : x->elapsed_max_ns) +
-                     relay_ns;
+    int64_t lo_tol = 0, hi_tol = 0;
+    window_tolerances(x, run, opt, &lo_tol, &hi_tol);
     int64_t lo = x->elapsed_min_ns - lo_tol;
     int64_t hi = x->elapsed_max_ns == CM_DURATION_FOREVER ? CM_DURATION_FOREVER : x->elapsed_max_ns + hi_tol;
     uint32_t failed = 0, first = SIM_NONE, nth = 0;
