@@ -423,10 +423,16 @@ static inline bool cm_kport_head_visible(const cm_world *w, int32_t kport);
  * Typed, checked access to a pool's items: the item size is the type's,
  * known when compiling (cm_pool_at multiplies by the pool's).
  */
+/* index names an item of the pool (allocated at some point: free items included). */
+static inline bool cm_pool_has(const cm_pool *pool, int32_t index)
+{
+    return index >= 0 && (uint32_t)index < pool->count;
+}
+
 #define CM_POOL_ITEM_AT(fn, type)                                     \
     static inline type *fn(const cm_pool *pool, int32_t index)        \
     {                                                                 \
-        assert(index >= 0 && (uint32_t)index < pool->count);          \
+        assert(cm_pool_has(pool, index));                             \
         return (type *)pool->items + index;                           \
     }
 CM_POOL_ITEM_AT(cm_port_at_, cm_port)
@@ -460,27 +466,27 @@ CM_POOL_ITEM_AT(cm_waiter_at_, cm_waiter)
  */
 static inline bool cm_port_in(const cm_world *w, int32_t port)
 {
-    return port >= 0 && (uint32_t)port < w->ports.count;
+    return cm_pool_has(&w->ports, port);
 }
 static inline bool cm_kport_in(const cm_world *w, int32_t kport)
 {
-    return kport >= 0 && (uint32_t)kport < w->kports.count;
+    return cm_pool_has(&w->kports, kport);
 }
 static inline bool cm_msg_in(const cm_world *w, int32_t msg)
 {
-    return msg >= 0 && (uint32_t)msg < w->msgs.count;
+    return cm_pool_has(&w->msgs, msg);
 }
 static inline bool cm_wrapper_in(const cm_world *w, int32_t wrapper)
 {
-    return wrapper >= 0 && (uint32_t)wrapper < w->wrappers.count;
+    return cm_pool_has(&w->wrappers, wrapper);
 }
 static inline bool cm_source_in(const cm_world *w, int32_t source)
 {
-    return source >= 0 && (uint32_t)source < w->sources.count;
+    return cm_pool_has(&w->sources, source);
 }
 static inline bool cm_block_in(const cm_world *w, int32_t block)
 {
-    return block >= 0 && (uint32_t)block < w->blocks.count;
+    return cm_pool_has(&w->blocks, block);
 }
 static inline bool cm_process_in(const cm_world *w, uint16_t process)
 {
