@@ -85,8 +85,11 @@ client() { # client BINARY ARGS...: sets out and status
 run_case() {
   local work=$1 case=$2
   export LD_LIBRARY_PATH; LD_LIBRARY_PATH=$(cat "$work/libdir")
-  export CFMP_RUNTIME_DIR=$work/run-$case
-  rm -rf "$CFMP_RUNTIME_DIR" && mkdir -m 700 "$CFMP_RUNTIME_DIR"
+  # Short, outside the build tree: socket paths under a deep checkout (a mktemp clone's
+  # build/default/libcfmp/tests/compat/...) passed sun_path's 108 bytes and no port was made.
+  export CFMP_RUNTIME_DIR; CFMP_RUNTIME_DIR=$(mktemp -d /tmp/cfmp-compat.XXXXXX) || return 1
+  chmod 700 "$CFMP_RUNTIME_DIR"
+  trap 'rm -rf "$CFMP_RUNTIME_DIR"' EXIT
   local bin=$work/bin name="com.example.cfmp.$case.$$"
   case $case in
   runloop)
