@@ -83,6 +83,7 @@ static void global_help(FILE *out)
           out);
     for (size_t i = 0; i < COMMAND_COUNT; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\nPATH: a scenario file, or a folder searched recursively for *.yaml / *.yml.\n"
+          "Options take their value as --name VALUE or --name=VALUE; short ones also as -j 2 or -j2.\n"
           "Scenarios: docs/scenario-format.md; the agent protocol: docs/agent-protocol.md.\n"
           "exit status: 0 all passed, 1 a check failed, 2 a usage or input error.\n",
           out);

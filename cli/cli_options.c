@@ -316,7 +316,7 @@ static int store(cli_ctx *c, const cli_option *o, const char *value)
     }
 }
 
-/* The option of this command called `arg` ("--name" or "--name=value"), or NULL. */
+/* The option of this command called `arg` ("--name", "--name=value", "-x", "-xVALUE"), or NULL. */
 static const cli_option *find(const cli_ctx *c, const char *arg, const char **inline_value)
 {
     for (uint32_t g = 0; g < CLI_GROUPS_MAX && c->cmd->groups[g] != NULL; g++) {
@@ -329,6 +329,10 @@ static const cli_option *find(const cli_ctx *c, const char *arg, const char **in
                 if (arg[n] == '\0') return o;
                 if (arg[n] == '=' && o->value != CLI_V_FLAG) {
                     *inline_value = arg + n + 1;
+                    return o;
+                }
+                if (k == 1 && n == 2 && names[k][1] != '-' && o->value != CLI_V_FLAG) {
+                    *inline_value = arg + n; /* a short option's value may be attached: -j2 */
                     return o;
                 }
             }

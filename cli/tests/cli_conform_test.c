@@ -102,13 +102,13 @@ static void test_conform_tap_on_stdout(void **state)
 }
 
 /* -j 3 prints what -j 1 prints, in the same order (the model backend: the same verdicts), though
- * it starts the files longest first. */
+ * it starts the files longest first. Written -j3: a short option's value may be attached. */
 static void test_conform_jobs_keep_the_order(void **state)
 {
     (void)state;
     const char *one[] = {"portsim", "conform", "--backend", "model", "--no-color", PORTSIM_SOURCE_DIR "/scenarios/send",
                          NULL};
-    const char *three[] = {"portsim", "conform", "--backend", "model", "--no-color", "-j", "3",
+    const char *three[] = {"portsim", "conform", "--backend", "model", "--no-color", "-j3",
                            PORTSIM_SOURCE_DIR "/scenarios/send", NULL};
     ct_result a = ct_run(one), b = ct_run(three);
     assert_int_equal(a.code, b.code);

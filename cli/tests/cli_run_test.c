@@ -81,6 +81,9 @@ static void test_cli_usage_and_exit_codes(void **state)
         {{"portsim", "run", "--strategy", "bogus", "y", NULL}, 2, "", "unknown strategy"},
         {{"portsim", "run", "--profile", "sonoma", "y", NULL}, 2, "", "unknown profile"},
         {{"portsim", "run", "--seed", NULL}, 2, "", "needs a value"},
+        {{"portsim", "explore", "-jx", "y", NULL}, 2, "", "not a decimal number: 'x'"},
+        {{"portsim", "explore", "-j0", "y", NULL}, 2, "", "out of range"},
+        {{"portsim", "run", "-j2", "y", NULL}, 2, "", "unknown option '-j2'"},
         {{"portsim", "run", "/no/such/path.yaml", NULL}, 2, "", "/no/such/path.yaml: No such file"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
