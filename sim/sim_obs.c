@@ -87,6 +87,7 @@ uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e)
     if (x == NULL) return SIM_NONE;
     *x = *e;
     x->data = sim_obs_copy_data(o, &e->data);
+    x->request = sim_obs_copy_data(o, &e->request); /* a real run's bytes live in its session */
     return o->event_count - 1;
 }
 

@@ -446,6 +446,31 @@ static sim_event ev(uint8_t kind, int64_t port, uint64_t seq)
     return (sim_event){.kind = kind, .port = port, .seq = seq, .msg = -1, .step = SIM_NONE};
 }
 
+/* An observation owns the bytes of its events: a real run's event data (the reply and the request a
+ * callout received) are copied in, since the session that read them frees them before the judge
+ * runs. (A request filter once read freed memory: expect_events {callout: {request: ...}} on posix
+ * with --repeat.) */
+static void test_added_event_owns_its_bytes(void **state)
+{
+    (void)state;
+    sim_obs obs;
+    sim_obs_init(&obs);
+    char reply[] = "outer done", request[] = "outer";
+    sim_event e = ev(SIM_EV_CALLOUT, 5, 1);
+    e.data = (sim_data){.kind = SIM_DATA_BYTES, .bytes = (uint8_t *)reply, .len = 10, .size = 10};
+    e.request = (sim_data){.kind = SIM_DATA_BYTES, .bytes = (uint8_t *)request, .len = 5, .size = 5};
+    e.flags = SIM_EVF_REQUEST;
+    uint32_t i = sim_obs_add_event(&obs, &e);
+    assert_int_equal(i, 0);
+    memset(reply, 'x', sizeof reply - 1);
+    memset(request, 'x', sizeof request - 1);
+    const sim_event *x = &obs.events[i];
+    assert_true(x->data.bytes != (uint8_t *)reply && x->request.bytes != (uint8_t *)request);
+    assert_memory_equal(x->data.bytes, "outer done", 10);
+    assert_memory_equal(x->request.bytes, "outer", 5);
+    sim_obs_fini(&obs);
+}
+
 static void test_invariant_invalidation_callback_at_most_once(void **state)
 {
     (void)state;
@@ -551,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_expect_order),
         cmocka_unit_test(test_restart_before_a_late_start),
         cmocka_unit_test(test_null_create_clears_the_variable),
+        cmocka_unit_test(test_added_event_owns_its_bytes),
         cmocka_unit_test(test_invariant_invalidation_callback_at_most_once),
         cmocka_unit_test(test_invariant_no_callout_after_invalid),
         cmocka_unit_test(test_invariant_every_send_returns_once),
