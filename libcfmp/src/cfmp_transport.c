@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,21 @@ static bool cfmp_name_base(const char *dir, const char *name, size_t length, cha
     return written > 0 && strlen(dir) + 1 + (size_t)written + strlen(".sock") < sun_path_size;
 }
 
+/* In a directory this long the names that do not fit (hashed ones included) fail alike, so a
+ * program that only checks for NULL ports would learn nothing: say it once on stderr, whatever
+ * CFMP_LOG says, with the fix. */
+static void cfmp_runtime_dir_too_long(const char *dir, size_t sock_path_size) {
+    assert(dir != NULL && sock_path_size > 0);
+    static atomic_bool said;
+    if (atomic_exchange(&said, true)) return;
+    size_t room = sock_path_size - 1 - strlen("/h-") - 32 - strlen(".sock"); /* the hashed base */
+    fprintf(stderr,
+            "libcfmp: the runtime directory %s is too long for socket paths (%zu bytes; at most %zu fit "
+            "every name): ports of longer names cannot be created or looked up; set CFMP_RUNTIME_DIR "
+            "(or XDG_RUNTIME_DIR) to a shorter directory\n",
+            dir, strlen(dir), room);
+}
+
 static bool cfmp_name_paths(const char *name, size_t length, char *sock_path,
                             size_t sock_path_size, char *lock_path, size_t lock_path_size) {
     assert(name != NULL && sock_path != NULL && lock_path != NULL);
@@ -77,7 +93,7 @@ static bool cfmp_name_paths(const char *name, size_t length, char *sock_path,
     char base[3 * 256 + 8];
     if (!cfmp_runtime_dir(dir, sizeof dir)) return false;
     if (!cfmp_name_base(dir, name, length, base, sizeof base, sock_path_size)) {
-        cfmp_log("runtime dir %s is too long for socket paths", dir);
+        cfmp_runtime_dir_too_long(dir, sock_path_size);
         return false;
     }
     int a = snprintf(sock_path, sock_path_size, "%s/%s.sock", dir, base);
