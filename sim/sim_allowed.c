@@ -5,8 +5,6 @@
  */
 #include "sim_allowed.h"
 
-#include "sim_lint.h"
-
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,13 +74,16 @@ static void collect(sim_allowed_set *m, const sim_scenario *sc, const sim_obs *o
     }
 }
 
-/* The fifo run and the random runs, on one session (one world, reset between runs). */
-static bool explore_schedules(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+/* The fifo run and the random runs, on one session (one world, reset between runs). False: the
+ * model cannot run it (err), or the visitor stopped (*stopped). */
+static bool each_schedule(const sim_scenario *sc, const sim_allowed_plan *plan, bool dequeue_delayed,
+                          sim_allowed_visit_fn visit, void *ctx, bool *stopped, char *err, size_t err_size)
 {
+    assert(sc != NULL && plan != NULL && visit != NULL && stopped != NULL);
     sim_compiled c;
-    char err[200];
-    if (!sim_compile(sc, plan->profile, &c, err, sizeof err)) {
-        snprintf(out->error, sizeof out->error, "the model cannot run it: %s", err);
+    char why[200];
+    if (!sim_compile(sc, plan->profile, &c, why, sizeof why)) {
+        snprintf(err, err_size, "the model cannot run it: %s", why);
         return false;
     }
     /* Latency choice points are on for all runs, bounded as explore --latency bounds them (the
@@ -95,52 +96,51 @@ static bool explore_schedules(const sim_scenario *sc, const sim_allowed_plan *pl
     ro.strategy = SIM_STRATEGY_FIFO;
     sim_model_session *session = sim_model_session_new(&c, &ro);
     bool ok = session != NULL && sim_model_session_run(session, &ro);
-    if (ok) {
-        const sim_obs *obs = sim_model_session_obs(session);
-        out->end_ns = obs->end_ns;
-        out->time_limited = strcmp(obs->end_reason, "time_limit") == 0;
-        collect(out, sc, obs);
-        out->runs = 1;
-    }
-    for (uint32_t i = 0; ok && i < plan->explore; i++) {
+    sim_allowed_run run = {.strategy = SIM_STRATEGY_FIFO, .seed = 0, .dequeue_delayed = dequeue_delayed};
+    if (ok) *stopped = !visit(ctx, sim_model_session_obs(session), &run);
+    for (uint32_t i = 0; ok && !*stopped && i < plan->explore; i++) {
         ro.strategy = SIM_STRATEGY_RANDOM;
         ro.seed = plan->seed * UINT64_C(1000003) + i;
         ok = sim_model_session_run(session, &ro);
-        if (ok) collect(out, sc, sim_model_session_obs(session));
-        out->runs += ok;
+        run = (sim_allowed_run){.strategy = SIM_STRATEGY_RANDOM, .seed = ro.seed, .dequeue_delayed = dequeue_delayed};
+        if (ok) *stopped = !visit(ctx, sim_model_session_obs(session), &run);
     }
     if (session != NULL) sim_model_session_free(session);
     sim_compiled_free(&c);
-    if (!ok) snprintf(out->error, sizeof out->error, "the model could not run it (out of memory)");
+    if (!ok) snprintf(err, err_size, "the model could not run it (out of memory)");
     return ok;
 }
 
-/* The lint plan's jittered runs (fifo), their outcomes allowed too. False: out of memory. */
-static bool explore_jitter(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+/* The lint plan's jittered runs (fifo). False: out of memory (err), or the visitor stopped. */
+static bool each_jitter(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit, void *ctx,
+                        bool *stopped, char *err, size_t err_size)
 {
+    assert(sc != NULL && plan != NULL && visit != NULL && stopped != NULL);
     sim_lint_options lo = sim_lint_options_default();
     lo.tolerance_ns = plan->jitter_ns;
     lo.tolerance_pct = plan->jitter_pct;
     lo.profile = plan->profile;
     if (!sim_lint_options_validate(&lo)) return true; /* a tolerance lint cannot express: no jitter */
     sim_jitter *jitters = calloc(lo.max_jitters, sizeof *jitters);
-    if (jitters == NULL) return false;
+    if (jitters == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return false;
+    }
     uint32_t n = sim_lint_plan(sc, &lo, jitters, lo.max_jitters);
     sim_run_options ro = sim_run_options_default();
     ro.profile = plan->profile;
     ro.max_events = plan->max_events;
     ro.strategy = SIM_STRATEGY_FIFO;
     bool ok = true;
-    for (uint32_t i = 0; ok && i < n; i++) {
+    for (uint32_t i = 0; ok && !*stopped && i < n; i++) {
         sim_obs obs;
         ok = sim_jitter_observe(sc, &jitters[i], &ro, &obs);
-        if (ok) collect(out, sc, &obs);
-        out->runs += ok;
-        out->jittered += ok;
+        sim_allowed_run run = {.strategy = SIM_STRATEGY_FIFO, .jitter = &jitters[i]};
+        if (ok) *stopped = !visit(ctx, &obs, &run);
         sim_obs_fini(&obs);
     }
     free(jitters);
-    if (!ok) snprintf(out->error, sizeof out->error, "the model could not run a jittered run (out of memory)");
+    if (!ok) snprintf(err, err_size, "the model could not run a jittered run (out of memory)");
     return ok;
 }
 
@@ -158,7 +158,8 @@ static bool uses_dispatch_queues(const sim_scenario *sc)
  * full queue: -1, which senders seldom see. Those outcomes are allowed too, from runs with the
  * dequeue delayed by the jitter (unless the scenario sets that delay itself).
  */
-static bool explore_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+static bool each_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
+                               void *ctx, bool *stopped, char *err, size_t err_size)
 {
     assert(plan->jitter_ns > 0);
     if (!uses_dispatch_queues(sc) || (sc->option_mask & SIM_OPT_DISPATCH_DEQUEUE_DELAY)) return true;
@@ -167,16 +168,42 @@ static bool explore_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan
     late.options.dispatch_dequeue_delay_ns = plan->jitter_ns;
     sim_allowed_plan p = *plan;
     p.explore = plan->explore / 4;
-    uint32_t runs = out->runs;
-    int64_t end_ns = out->end_ns;
-    bool time_limited = out->time_limited;
-    bool ok = explore_schedules(&late, &p, out);
-    uint32_t made = out->runs; /* explore_schedules counts its own runs from 1 */
-    out->jittered += made;     /* late-host runs, like the jittered ones */
-    out->runs = runs + made;
-    out->end_ns = end_ns;              /* the plain fifo run's end stays the reference */
-    out->time_limited = time_limited;
+    return each_schedule(&late, &p, true, visit, ctx, stopped, err, err_size);
+}
+
+bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
+                          void *ctx, char *err, size_t err_size)
+{
+    assert(sc != NULL && plan != NULL && visit != NULL);
+    assert(err != NULL && err_size > 0);
+    err[0] = '\0';
+    bool stopped = false;
+    bool ok = each_schedule(sc, plan, false, visit, ctx, &stopped, err, err_size);
+    if (ok && !stopped && plan->jitter_ns > 0) ok = each_jitter(sc, plan, visit, ctx, &stopped, err, err_size);
+    if (ok && !stopped && plan->jitter_ns > 0) ok = each_dequeue_delay(sc, plan, visit, ctx, &stopped, err, err_size);
     return ok;
+}
+
+typedef struct allowed_ctx {
+    const sim_scenario *sc;
+    sim_allowed_set *out;
+} allowed_ctx;
+
+/* A run's values into the sets; the plain fifo run's end plans a real run. */
+static bool allowed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *run)
+{
+    allowed_ctx *x = ctx;
+    assert(x != NULL && obs != NULL && run != NULL);
+    bool late = run->jitter != NULL || run->dequeue_delayed;
+    if (x->out->runs == 0) { /* the plain fifo run comes first */
+        assert(run->strategy == SIM_STRATEGY_FIFO && !late);
+        x->out->end_ns = obs->end_ns;
+        x->out->time_limited = strcmp(obs->end_reason, "time_limit") == 0;
+    }
+    collect(x->out, x->sc, obs);
+    x->out->runs++;
+    x->out->jittered += late;
+    return true;
 }
 
 bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
@@ -191,12 +218,11 @@ bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, s
         snprintf(out->error, sizeof out->error, "out of memory");
         return false;
     }
-    bool ok = explore_schedules(sc, plan, out);
-    if (ok && plan->jitter_ns > 0) ok = explore_jitter(sc, plan, out);
-    if (ok && plan->jitter_ns > 0) ok = explore_dequeue_delay(sc, plan, out);
-    out->ok = ok;
-    assert(!ok || sim_allowed_set_validate(out, sc));
-    return ok;
+    allowed_ctx x = {.sc = sc, .out = out};
+    bool ok = sim_allowed_each_run(sc, plan, allowed_visit, &x, out->error, sizeof out->error);
+    out->ok = ok && out->runs > 0;
+    assert(!out->ok || sim_allowed_set_validate(out, sc));
+    return out->ok;
 }
 
 void sim_allowed_set_free(sim_allowed_set *s)

@@ -17,6 +17,7 @@
 #ifndef SIM_ALLOWED_H
 #define SIM_ALLOWED_H
 
+#include "sim_lint.h"
 #include "sim_run.h"
 
 #define SIM_ALLOWED_MAX 16u
@@ -52,7 +53,26 @@ typedef struct sim_allowed_set {
     uint32_t *per_run;     /* scratch: executions per step in the run being collected */
 } sim_allowed_set;
 
+/* One of the plan's model runs, as sim_allowed_each_run hands it over. */
+typedef struct sim_allowed_run {
+    uint8_t strategy;        /* SIM_STRATEGY_FIFO or SIM_STRATEGY_RANDOM */
+    uint64_t seed;           /* random: the seed, with latency choice points (replayable) */
+    const sim_jitter *jitter; /* a late-host run (fifo, not a replay), or NULL */
+    bool dequeue_delayed;    /* R50a: dispatch-queue dequeues late by the jitter (not a replay) */
+} sim_allowed_run;
+
+/* Called once per model run with its observation; return false to stop the runs. */
+typedef bool (*sim_allowed_visit_fn)(void *ctx, const sim_obs *obs, const sim_allowed_run *run);
+
 sim_allowed_plan sim_allowed_plan_default(void);
+/*
+ * Every model run of the plan, in order (fifo, random seeds, the lint plan's jitters, the
+ * late dequeues), each handed to visit: the one list of runs both the allowed sets and a joint
+ * explanation (sim_explain.h) are made of. False with err when the model cannot run sc (or out
+ * of memory); a visitor that stops the runs is not an error.
+ */
+bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
+                          void *ctx, char *err, size_t err_size);
 /* Fills *out (sim_allowed_set_free); false with out->error when the model cannot run it. */
 bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out);
 void sim_allowed_set_free(sim_allowed_set *s);
