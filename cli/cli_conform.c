@@ -41,7 +41,7 @@ int cli_conform_options(cli_ctx *c, bool mutants, conf_options *o)
     o->max_duration_ns = (int64_t)(a->max_duration_s * 1e9);
     o->timeout_multiplier = a->timeout_multiplier;
     o->verbose = a->verbose;
-    o->keep_obs = a->html != NULL;
+    o->keep_obs = a->html != NULL || a->json != NULL; /* the HTML diagrams; the JSON observation (explain) */
     if (a->protocol_log != NULL && (o->protocol_log = fopen(a->protocol_log, "w")) == NULL) {
         fprintf(c->err, "portsim: %s: cannot write\n", a->protocol_log);
         return CLI_EXIT_USAGE;

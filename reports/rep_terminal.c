@@ -165,6 +165,10 @@ static void details(const rep_terminal *t, const sim_result *r)
     for (uint32_t i = 0; i < r->note_count; i++) fprintf(out, "    note: %s\n", r->notes[i]);
     bool host = t->verbose || failed || r->rt.expected_failure;
     for (uint32_t i = 0; host && i < r->rt.host_note_count; i++) fprintf(out, "    host: %s\n", r->rt.host_notes[i]);
+    if (r->rt.explain != 0 && host) { /* the joint check: which model run this real run was */
+        fprintf(out, "    explain: %s\n", r->rt.explain_text);
+        if (r->rt.explain_replay != NULL) fprintf(out, "    model replay: %s\n", r->rt.explain_replay);
+    }
     if (!(failed || r->rt.expected_failure) || r->replay == NULL || r->scenario == NULL) return;
     if (r->explored.has_failing_seed) {
         fprintf(out, "    first failing seed: %llu\n", (unsigned long long)r->explored.failing_seed);

@@ -1,5 +1,6 @@
 /* sim_json.c — see sim_json.h. */
 #include "sim_json.h"
+#include "sim_obs.h"
 
 #include <assert.h>
 #include <string.h>
@@ -58,6 +59,7 @@ static void step(base_jw *w, uint32_t index, const sim_step_result *s)
     base_jw_key_uint(w, "executions", s->executions);
     base_jw_key_bool(w, "has_expect", s->has_expect);
     base_jw_key_bool(w, "failed", s->failed);
+    base_jw_key_bool(w, "observable", !s->unobserved);
     base_jw_key_cstr(w, "observed", s->observed);
     base_jw_obj_end(w);
 }
@@ -97,6 +99,71 @@ static void realtime(base_jw *w, const sim_result *r)
     base_jw_key_bool(w, "expected_failure", rt->expected_failure);
     base_jw_key(w, "host_notes");
     strings(w, rt->host_notes, rt->host_note_count);
+    base_jw_key(w, "explain");
+    if (rt->explain == 0) {
+        base_jw_null(w);
+    } else {
+        static const char *const verdicts[] = {"", "explained", "not_found", "diverged"};
+        base_jw_obj_begin(w);
+        base_jw_key_cstr(w, "verdict", verdicts[rt->explain]);
+        base_jw_key_cstr(w, "text", rt->explain_text);
+        base_jw_key_cstr(w, "replay", rt->explain_replay);
+        base_jw_obj_end(w);
+    }
+    base_jw_obj_end(w);
+}
+
+static const char *outcome_name(uint8_t outcome)
+{
+    switch (outcome) {
+    case SIM_OUTCOME_RETURNED: return "returned";
+    case SIM_OUTCOME_BLOCKED: return "blocked";
+    case SIM_OUTCOME_KILLED: return "killed";
+    default: return "open";
+    }
+}
+
+/*
+ * null, or what a real run observed, for `portsim explain` (conform keeps it for --json and
+ * --html): each execution as [step, process, thread, outcome, value, end_seq], each event as
+ * [kind, process, thread, msgid, code, seq] (thread 65535: none). Values are sim_exec_value's.
+ */
+static void observation(base_jw *w, const sim_result *r, const sim_obs *o)
+{
+    assert(w != NULL && r != NULL);
+    if (o == NULL || r->rt.runs == 0) {
+        base_jw_null(w);
+        return;
+    }
+    base_jw_obj_begin(w);
+    base_jw_key(w, "executions");
+    base_jw_arr_begin(w);
+    for (uint32_t i = 0; i < o->exec_count; i++) {
+        const sim_exec *e = &o->execs[i];
+        base_jw_arr_begin(w);
+        base_jw_uint(w, e->step);
+        base_jw_uint(w, e->process);
+        base_jw_uint(w, e->thread);
+        base_jw_cstr(w, outcome_name(e->outcome));
+        base_jw_int(w, e->value);
+        base_jw_uint(w, e->end_seq);
+        base_jw_arr_end(w);
+    }
+    base_jw_arr_end(w);
+    base_jw_key(w, "events");
+    base_jw_arr_begin(w);
+    for (uint32_t i = 0; i < o->event_count; i++) {
+        const sim_event *ev = &o->events[i];
+        base_jw_arr_begin(w);
+        base_jw_cstr(w, sim_event_kind_name(ev->kind));
+        base_jw_uint(w, ev->process);
+        base_jw_uint(w, ev->thread);
+        base_jw_int(w, ev->msgid);
+        base_jw_int(w, ev->code);
+        base_jw_uint(w, ev->seq);
+        base_jw_arr_end(w);
+    }
+    base_jw_arr_end(w);
     base_jw_obj_end(w);
 }
 
@@ -248,6 +315,9 @@ static void scenario(base_jw *w, const sim_result *r)
         step(w, i, &r->steps[i]);
     }
     base_jw_arr_end(w);
+    base_jw_break(w, SCENARIO_INDENT);
+    base_jw_key(w, "observation");
+    observation(w, r, r->obs);
     base_jw_obj_end(w);
 }
 

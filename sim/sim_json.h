@@ -2,8 +2,9 @@
  * sim_json.h — the versioned JSON form of a run's results: the single
  * source of truth other report formats can be derived from.
  *
- * Shape (schema_version 3; 3 added "census"):
- *   {"schema_version": 3,
+ * Shape (schema_version 4; 3 added "census"; 4 added realtime "explain", steps' "observable"
+ * and "observation"):
+ *   {"schema_version": 4,
  *    "tool": {"name": "portsim", "version": "0.1.0"},
  *    "command": "run",
  *    "options": {"seed": 1, "strategy": "fifo", "profile": null | "ventura", "backend": "model"},
@@ -19,9 +20,12 @@
  *       "notes": ["..."]   (remarks that are not failures),
  *       "realtime": null (simulated, nothing to say) | {"runs": N, "failed_runs": N, "flaky": bool,
  *                    "timing_failures": N, "margin_ns": N | null, "margin_line": N | null,
- *                    "expected_failure": bool, "host_notes": ["..."]}   (portsim conform:
+ *                    "expected_failure": bool, "host_notes": ["..."],
+ *                    "explain": null | {"verdict": "explained" | "not_found" | "diverged",
+ *                    "text": "...", "replay": "portsim replay ..." | null}}   (portsim conform:
  *                    margin_ns is the signed distance of the closest call to one of its
- *                    deadlines; host_notes say how busy the host was),
+ *                    deadlines; host_notes say how busy the host was; explain is the joint
+ *                    check, sim_explain.h),
  *       "explore": null (not explored) | {"method": "random" | "pct" | "exhaustive",
  *                    "latency": bool, "runs": N, "failing_runs": N, "distinct_traces": N,
  *                    then for random and pct: "first_seed": N, "failing_seed": N | null;
@@ -41,7 +45,12 @@
  *                     "message": "...", "expected": ... | null, "observed": ... | null}],
  *       "steps": [{"index": N, "op": "send", "where": "client/main", "label": ... | null,
  *                  "line": N, "column": N, "executions": N, "has_expect": bool,
- *                  "failed": bool, "observed": "..." | null}]}]}
+ *                  "failed": bool, "observable": bool (false: a real backend cannot see its
+ *                  outcome), "observed": "..." | null}],
+ *       "observation": null | {"executions": [[step, process, thread, "returned" | "blocked" |
+ *                  "killed", value, end_seq]], "events": [["callout", process, thread, msgid,
+ *                  code, seq]]}   (a real run's, when conform keeps it: --json or --html;
+ *                  what `portsim explain` reads)}]}
  * Object keys always appear in this order; the trace hash is a string (64
  * bits do not fit a JSON number safely). Non-UTF-8 bytes are written as
  * \u00XX escapes so the output is always valid JSON. Written with base/'s
@@ -54,7 +63,7 @@
 
 #include "sim_result.h"
 
-#define SIM_JSON_SCHEMA_VERSION 3
+#define SIM_JSON_SCHEMA_VERSION 4
 
 typedef struct sim_run_info {
     const char *command;  /* "run" */

@@ -31,6 +31,8 @@ void sim_result_free(sim_result *r)
     free(r->failures);
     sim_strv_free(r->notes, r->note_count);
     sim_strv_free(r->rt.host_notes, r->rt.host_note_count);
+    free(r->rt.explain_text);
+    free(r->rt.explain_replay);
     for (uint32_t i = 0; i < r->step_count; i++) {
         free(r->steps[i].where);
         free(r->steps[i].label);
@@ -137,6 +139,8 @@ bool sim_result_validate(const sim_result *r)
         if (r->steps[i].op == NULL || r->steps[i].where == NULL) return false;
     }
     if (r->rt.failed_runs > r->rt.runs) return false;
+    if (r->rt.explain > 3 || (r->rt.explain != 0) != (r->rt.explain_text != NULL)) return false;
+    if (r->rt.explain_replay != NULL && r->rt.explain != 1) return false; /* only an explained run replays */
     for (uint32_t i = 0; i < r->note_count; i++) {
         if (r->notes[i] == NULL) return false;
     }

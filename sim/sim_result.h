@@ -63,6 +63,7 @@ typedef struct sim_step_result {
     uint32_t executions;  /* how many times it ran */
     bool has_expect;
     bool failed;          /* some failure points at this step */
+    bool unobserved;      /* real backends: its outcome is not observable there (not checked) */
     char *observed;       /* the first execution, e.g. "success reply=\"hi\" elapsed=3ms", or NULL */
     /* The step's time arguments, for reports that draw deadlines (scenario time, as written;
      * CM_DURATION_FOREVER / CM_DURATION_NAN kept): send_timeout / recv_timeout, run_loop for:,
@@ -89,6 +90,10 @@ typedef struct sim_realtime {
     bool expected_failure;    /* an expectation file said it fails, and it did (XFAIL) */
     char **host_notes;
     uint32_t host_note_count;
+    /* The joint check (sim_explain.h): a model run consistent with the whole run, or where none is. */
+    uint8_t explain;          /* sim_explain_verdict, 0: not made */
+    char *explain_text;       /* explained: which model run; else the divergence */
+    char *explain_replay;     /* explained by a replayable run: its replay command, else NULL */
 } sim_realtime;
 
 /*

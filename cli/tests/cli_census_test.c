@@ -51,7 +51,7 @@ static void test_census_json_member(void **state)
     const char *argv[] = {"portsim", "explore", "--no-color", "--census", "--seeds", "200", "--json", "-", TIE, NULL};
     ct_result r = ct_run(argv);
     assert_int_equal(r.code, 0);
-    assert_non_null(strstr(r.out, "\"schema_version\": 3,"));
+    assert_non_null(strstr(r.out, "\"schema_version\": 4,"));
     assert_non_null(strstr(r.out, "\"census\": {\"method\": \"random\", \"latency\": false, \"strict\": false, "
                                   "\"schedules\": 200, \"account_runs\": "));
     assert_non_null(strstr(r.out, "\"unreached\": 0, \"steps\": ["));

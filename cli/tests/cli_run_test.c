@@ -165,7 +165,7 @@ static void test_cli_json_and_trace(void **state)
     assert_non_null(strstr(r.out, " client/main call @1:1 send\n"));
     char *doc = st_read_file(json, NULL);
     assert_non_null(doc);
-    assert_true(strncmp(doc, "{\"schema_version\": 3,", 21) == 0);
+    assert_true(strncmp(doc, "{\"schema_version\": 4,", 21) == 0);
     static const char *const keys[] = {
         "\"tool\": {\"name\": \"portsim\"", "\"command\": \"run\"", "\"options\": {\"seed\": 1",
         "\"summary\": {\"passed\": 0, \"failed\": 1, \"skipped\": 0, \"errors\": 0}",

@@ -21,6 +21,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "conf_runner.h"
+#include "sim_explain.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -326,6 +327,8 @@ static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, cons
     }
     for (uint32_t i = 0; i < sc->step_count; i++) {
         v->steps[i] = sc->steps[i];
+        uint8_t step_flags = run->step_flags != NULL ? run->step_flags[i] : 0;
+        if (i < o->step_count) o->steps[i].unobserved = (step_flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED)) != 0;
         if (sc->steps[i].expect == NULL) continue;
         sim_expect *x = &v->expects[i];
         *x = *sc->steps[i].expect;
@@ -545,6 +548,63 @@ static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_
     }
 }
 
+/* ---- the joint check ---------------------------------------------------------------------------------- */
+
+/*
+ * Outcomes each allowed (check_allowed) can still be impossible together. Searches the model's runs
+ * for one consistent with the whole run (sim_explain.h): found, the result says which (and how to
+ * replay it); none and the exhaustive search complete, that is a proven divergence, a failure at
+ * the first observation no model run reaches (unless check_allowed already failed an outcome: the
+ * same cause, said once); none within the bounds, a note (not a proof, not a failure).
+ */
+static void check_joint(const sim_scenario *sc, const conf_run *run, const conf_options *opt,
+                        const conf_agent_info *info, bool outcome_failed, sim_result *o)
+{
+    assert(sc != NULL && run != NULL && opt != NULL && o != NULL);
+    assert(info != NULL);
+    bool *compare = calloc((size_t)sc->step_count + 1, sizeof *compare);
+    if (compare == NULL) return;
+    for (uint32_t s = 0; s < sc->step_count; s++) {
+        uint8_t flags = run->step_flags != NULL ? run->step_flags[s] : 0;
+        compare[s] = !(flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED));
+    }
+    sim_explain_plan plan = sim_explain_plan_default();
+    plan.allowed = conf_model_plan(opt);
+    plan.compare = compare;
+    plan.event_kinds = 0;
+    static const uint8_t kinds[] = {SIM_EV_CALLOUT, SIM_EV_INVALIDATION_CALLBACK};
+    for (size_t k = 0; k < sizeof kinds; k++) {
+        if (info->world || (info->events & (UINT64_C(1) << kinds[k]))) plan.event_kinds |= 1u << kinds[k];
+    }
+    sim_explain *x = calloc(1, sizeof *x);
+    char err[256];
+    if (x != NULL && sim_explain_run(sc, &run->obs, &plan, x, err, sizeof err)) {
+        o->rt.explain = x->verdict;
+        if (x->verdict == SIM_EXPLAINED) {
+            const char *profile = cm_profile_name(sim_scenario_profile_id(sc, opt->profile));
+            o->rt.explain_replay = sim_explain_replay(x, sc->file, profile);
+            o->rt.explain_text = sim_strdup_printf("consistent with the model's %s", x->how);
+        } else {
+            o->rt.explain_text = sim_strdup_printf(
+                "%s among %" PRIu64 " model runs (%" PRIu64 " exhaustive schedules%s) is consistent with the whole run; "
+                "the closest matches %u of %u observations, then %s",
+                x->verdict == SIM_EXPLAIN_DIVERGED ? "none" : "no run found", x->runs, x->schedules,
+                x->complete ? ", every schedule" : ", cut short by a bound", x->matched, x->observations, x->where);
+        }
+        if (o->rt.explain_text == NULL) o->rt.explain = 0;
+        if (x->verdict == SIM_EXPLAIN_DIVERGED && !outcome_failed) {
+            sim_failure *f = fail_at(o, sc, SIM_FAIL_INVARIANT, x->step, (sim_loc){0, 0},
+                                     "outcomes the model cannot produce together (no schedule gives this whole run)",
+                                     "a model run consistent with every outcome and callout order at once", x->where);
+            if (f != NULL && x->step != SIM_NONE) f->execution = x->execution;
+        } else if (x->verdict == SIM_EXPLAIN_NOT_FOUND) {
+            conf_result_note(o, "joint check: %s (not a proof: a bound cut the search short)", o->rt.explain_text);
+        }
+    }
+    free(x);
+    free(compare);
+}
+
 /* ---- the whole judgement ------------------------------------------------------------------------------- */
 
 static void run_failures(const sim_scenario *sc, const conf_run *run, sim_result *o)
@@ -605,7 +665,11 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
                 if (x != NULL && x->has_elapsed && v.steps[s].expect != NULL) check_elapsed(sc, run, opt, out, s);
             }
         }
-        if (run->issue_count == 0) check_allowed(sc, model, run, opt, out);
+        if (run->issue_count == 0) {
+            uint32_t before = out->failure_count;
+            check_allowed(sc, model, run, opt, out);
+            check_joint(sc, run, opt, info, out->failure_count > before, out);
+        }
         record_margins(sc, run, out);
     }
     view_free(&v);

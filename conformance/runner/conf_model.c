@@ -12,9 +12,8 @@
 #include <assert.h>
 #include <string.h>
 
-bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_model *out)
+sim_allowed_plan conf_model_plan(const conf_options *opt)
 {
-    assert(sc != NULL && out != NULL);
     assert(conf_options_validate(opt));
     sim_allowed_plan plan = sim_allowed_plan_default();
     plan.profile = opt->profile;
@@ -23,6 +22,15 @@ bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_mo
     plan.max_latency_ns = opt->max_latency_ns;
     plan.jitter_ns = conf_tolerance_ns(opt, 0) > 0 ? conf_tolerance_ns(opt, 0) : 1;
     plan.jitter_pct = opt->tol_rel * 100.0;
+    assert(plan.jitter_ns > 0);
+    return plan;
+}
+
+bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_model *out)
+{
+    assert(sc != NULL && out != NULL);
+    assert(conf_options_validate(opt));
+    sim_allowed_plan plan = conf_model_plan(opt);
     return sim_allowed_explore(sc, &plan, out);
 }
 

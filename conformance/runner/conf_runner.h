@@ -170,6 +170,9 @@ typedef sim_allowed conf_allowed;
 typedef sim_allowed_set conf_model;
 
 bool conf_model_explore(const sim_scenario *sc, const conf_options *opt, conf_model *out);
+/* The model runs conform makes for a scenario (its seed, --explore, latency bound, tolerance):
+ * the allowed sets above and the joint check of a whole run (conf_judge) use the same. */
+sim_allowed_plan conf_model_plan(const conf_options *opt);
 /* An explored model: allowed sets for its steps, each within its bound. */
 bool conf_model_validate(const conf_model *m, const sim_scenario *sc);
 void conf_model_free(conf_model *m);
