@@ -3,13 +3,16 @@
  *
  * Both runs become lists of keyed observations: an execution of a compared
  * step is keyed by (step, process, thread), a compared event by (process,
- * thread), and numbered within its key in the order they began. Keying by
- * thread is what makes the comparison sound under the exhaustive search's
- * partial-order reduction: executions on different threads may commute
- * (the search then runs one of the orders only), executions on one thread
- * never do. A model run is consistent when every real observation finds
- * its key and number with the same value and the counts are equal; the
- * closest run is the one matching the longest prefix of the real
+ * thread). On a declared thread the observations of a key are compared in
+ * the order they began: one thread never reorders its own calls. On a
+ * dispatch queue's workers (or off any thread) they are compared as a
+ * multiset: workers are interchangeable (a real backend may label the
+ * worker that ran a callout differently from the model) and their
+ * callouts may commute. That is also what makes the comparison sound under
+ * the exhaustive search's partial-order reduction: observations that may
+ * commute are never compared by their order. A model run is consistent
+ * when every real observation finds its match and the counts are equal;
+ * the closest run is the one matching the longest prefix of the real
  * observations in the real run's order.
  */
 #include "sim_explain.h"
@@ -22,10 +25,13 @@
 #include <string.h>
 
 #define EXPLAIN_EVENT_KEY UINT64_C(0x8000000000000000) /* events' keys; executions' have the top bit clear */
+#define EXPLAIN_UNORDERED UINT64_C(0x4000000000000000) /* compared as a multiset (queue workers) */
+#define EXPLAIN_ANY_WORKER 0xffffu                     /* the thread field of an unordered key */
 
 typedef struct ex_entry {
     uint64_t key;   /* (step << 32 | process << 16 | thread), or EXPLAIN_EVENT_KEY | process << 16 | thread */
-    uint32_t nth;   /* its number within the key, in the order they began */
+    uint32_t nth;   /* its number within the key (unordered keys: within the key and value), in the order
+                       they began */
     uint32_t order; /* its index in the run's own order (ties in sorting) */
     int64_t value;  /* an execution's sim_exec_value; an event's kind << 32 | msgid or program */
     uint64_t seq;   /* real observations: when it became known, for the prefix order */
@@ -73,7 +79,15 @@ static int by_key(const void *a, const void *b)
 {
     const ex_entry *x = a, *y = b;
     if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if ((x->key & EXPLAIN_UNORDERED) && x->value != y->value) return x->value < y->value ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The key's thread part: a declared thread of the process keeps its order, others are one pool. */
+static uint64_t thread_part(const explainer *x, uint16_t process, uint16_t thread)
+{
+    bool declared = process < x->sc->process_count && thread < x->sc->processes[process].thread_count;
+    return declared ? thread : (EXPLAIN_UNORDERED | EXPLAIN_ANY_WORKER);
 }
 
 static int by_seq(const void *a, const void *b)
@@ -111,36 +125,49 @@ static bool list_of_run(const explainer *x, const sim_obs *obs, ex_list *l)
     for (uint32_t i = 0; i < obs->exec_count; i++) {
         const sim_exec *e = &obs->execs[i];
         if (!compared_step(x, e->step)) continue;
-        ex_entry it = {.key = (uint64_t)e->step << 32 | (uint64_t)e->process << 16 | e->thread, .order = order++,
+        ex_entry it = {.key = (uint64_t)e->step << 32 | (uint64_t)e->process << 16 | thread_part(x, e->process, e->thread),
+                       .order = order++,
                        .value = sim_exec_value(x->sc, e), .seq = e->end_seq};
         if (!list_push(l, it)) return false;
     }
     for (uint32_t i = 0; i < obs->event_count; i++) {
         const sim_event *ev = &obs->events[i];
         if (!compared_event(x, ev)) continue;
-        ex_entry it = {.key = EXPLAIN_EVENT_KEY | (uint64_t)ev->process << 16 | ev->thread, .order = order++,
+        ex_entry it = {.key = EXPLAIN_EVENT_KEY | (uint64_t)ev->process << 16 | thread_part(x, ev->process, ev->thread),
+                       .order = order++,
                        .value = event_value(ev), .seq = ev->seq};
         if (!list_push(l, it)) return false;
     }
     if (l->count > 1) qsort(l->items, l->count, sizeof *l->items, by_key);
     for (uint32_t i = 0; i < l->count; i++) {
-        l->items[i].nth = i > 0 && l->items[i - 1].key == l->items[i].key ? l->items[i - 1].nth + 1 : 0;
+        const ex_entry *prev = i > 0 ? &l->items[i - 1] : NULL, *it = &l->items[i];
+        bool same = prev != NULL && prev->key == it->key && (!(it->key & EXPLAIN_UNORDERED) || prev->value == it->value);
+        l->items[i].nth = same ? prev->nth + 1 : 0;
     }
     return true;
 }
 
-/* The entry of `key` numbered `nth` in a list sorted by key, or NULL. */
-static const ex_entry *lookup(const ex_list *l, uint64_t key, uint32_t nth)
+/* In a list sorted by by_key: is a before (key, value)? (The value counts for unordered keys only.) */
+static bool before(const ex_entry *a, uint64_t key, int64_t value)
+{
+    if (a->key != key) return a->key < key;
+    return (key & EXPLAIN_UNORDERED) && a->value < value;
+}
+
+/* The entry matching r's key (and, unordered, its value) numbered r->nth, or NULL; an ordered key's
+ * entry may hold another value (a mismatch the caller sees). */
+static const ex_entry *lookup(const ex_list *l, const ex_entry *r)
 {
     uint32_t lo = 0, hi = l->count;
-    while (lo < hi) { /* the first entry with this key or a greater one */
+    while (lo < hi) { /* the first entry not before r's group */
         uint32_t mid = lo + (hi - lo) / 2;
-        if (l->items[mid].key < key) lo = mid + 1;
+        if (before(&l->items[mid], r->key, r->value)) lo = mid + 1;
         else hi = mid;
     }
-    if ((uint64_t)lo + nth >= l->count) return NULL;
-    const ex_entry *e = &l->items[lo + nth];
-    return e->key == key ? e : NULL;
+    if ((uint64_t)lo + r->nth >= l->count) return NULL;
+    const ex_entry *e = &l->items[lo + r->nth];
+    if (e->key != r->key || ((r->key & EXPLAIN_UNORDERED) && e->value != r->value)) return NULL;
+    return e;
 }
 
 /* The longest prefix of the real observations (in their order) the model run matches. */
@@ -148,7 +175,7 @@ static uint32_t matched_prefix(const explainer *x)
 {
     for (uint32_t k = 0; k < x->real_order.count; k++) {
         const ex_entry *r = &x->real_order.items[k];
-        const ex_entry *m = lookup(&x->model, r->key, r->nth);
+        const ex_entry *m = lookup(&x->model, r);
         if (m == NULL || m->value != r->value) return k;
     }
     return x->real_order.count;
@@ -169,7 +196,7 @@ static void value_text(const explainer *x, uint64_t key, int64_t value, char *bu
         }
         return;
     }
-    uint32_t step = (uint32_t)(key >> 32);
+    uint32_t step = (uint32_t)(key >> 32) & 0x3fffffffu;
     char num[24];
     snprintf(buf, cap, "%s", sim_result_text(sim_op_result_type(x->sc->steps[step].op), (int32_t)value, num, sizeof num));
 }
@@ -178,12 +205,16 @@ static void value_text(const explainer *x, uint64_t key, int64_t value, char *bu
 static void key_text(const explainer *x, uint64_t key, char *buf, size_t cap)
 {
     uint32_t process = (uint32_t)(key >> 16) & 0xffffu, thread = (uint32_t)key & 0xffffu;
-    const char *pname = process < x->sc->process_count ? x->sc->processes[process].name : "?";
+    const sim_process *p = process < x->sc->process_count ? &x->sc->processes[process] : NULL;
     if (key & EXPLAIN_EVENT_KEY) {
-        snprintf(buf, cap, "the callouts and callbacks of process %s (thread %u)", pname, thread);
+        if (p != NULL && thread < p->thread_count) {
+            snprintf(buf, cap, "the callouts and callbacks of %s/%s", p->name, p->threads[thread].name);
+        } else {
+            snprintf(buf, cap, "the callouts and callbacks of %s's queues", p != NULL ? p->name : "?");
+        }
         return;
     }
-    uint32_t step = (uint32_t)(key >> 32) & 0x7fffffffu;
+    uint32_t step = (uint32_t)(key >> 32) & 0x3fffffffu;
     const sim_step *s = &x->sc->steps[step];
     char *where = sim_step_where(x->sc, s);
     snprintf(buf, cap, "the %s at %u:%u (%s)", sim_op_keyword(s->op), s->loc.line, s->loc.col, where ? where : "?");
@@ -200,13 +231,13 @@ static void describe(explainer *x, uint32_t prefix, const char *how)
     char place[240], real[96], model[96];
     if (prefix < x->real_order.count) {
         const ex_entry *r = &x->real_order.items[prefix];
-        const ex_entry *m = lookup(&x->model, r->key, r->nth);
+        const ex_entry *m = lookup(&x->model, r);
         key_text(x, r->key, place, sizeof place);
         value_text(x, r->key, r->value, real, sizeof real);
         if (m != NULL) value_text(x, r->key, m->value, model, sizeof model);
         else snprintf(model, sizeof model, "nothing (no such execution)");
         if (!(r->key & EXPLAIN_EVENT_KEY)) {
-            o->step = (uint32_t)(r->key >> 32);
+            o->step = (uint32_t)(r->key >> 32) & 0x3fffffffu;
             o->execution = r->nth;
         }
         snprintf(o->where, sizeof o->where, "%s, %s %u: the real run gave %s, the closest model run (%s) %s",
@@ -216,11 +247,11 @@ static void describe(explainer *x, uint32_t prefix, const char *how)
     /* every real observation matched: the model run has more of some key */
     for (uint32_t i = 0; i < x->model.count; i++) {
         const ex_entry *m = &x->model.items[i];
-        if (lookup(&x->real, m->key, m->nth) != NULL) continue;
+        if (lookup(&x->real, m) != NULL) continue;
         key_text(x, m->key, place, sizeof place);
         value_text(x, m->key, m->value, model, sizeof model);
         if (!(m->key & EXPLAIN_EVENT_KEY)) {
-            o->step = (uint32_t)(m->key >> 32);
+            o->step = (uint32_t)(m->key >> 32) & 0x3fffffffu;
             o->execution = m->nth;
         }
         snprintf(o->where, sizeof o->where, "%s, %s %u: the real run has none, the closest model run (%s) %s", place,
