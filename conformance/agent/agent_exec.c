@@ -524,11 +524,12 @@ static void op_query(agent_frame *f, const conf_step *s, agent_result *r)
         r->callback = program != AGENT_NONE ? agent_g.programs[program].name : NULL;
         return;
     }
-    case CONF_OP_COPY_DESCRIPTION:
+    case CONF_OP_COPY_DESCRIPTION: {
         bool described = false;
         CF_CALL(described = agent_backend_copy_description(port));
         if (!described) r->unsupported = "CFCopyDescription is not available";
         return;
+    }
     default:
         return;
     }
