@@ -48,7 +48,8 @@ static void test_conform_model_reports(void **state)
     assert_non_null(strstr(r.out, "PASS  conf-test-two-processes"));
     assert_non_null(strstr(r.out, "PASS  conf-test-signal-then-exit"));
     assert_non_null(strstr(r.out, "PASS  conf-test-process-ended"));
-    assert_non_null(strstr(r.out, "5 passed, 1 failed, 0 skipped"));
+    assert_non_null(strstr(r.out, "PASS  conf-test-crash-in-call"));
+    assert_non_null(strstr(r.out, "6 passed, 1 failed, 0 skipped"));
     ct_free(&r);
     check_contains(json, "\"command\": \"conform\"");
     check_contains(json, "\"realtime\": {\"runs\": 1, \"failed_runs\": 1, \"flaky\": false");

@@ -8,7 +8,11 @@
  * Faithfulness notes (see docs/agent-protocol.md §7):
  *   - a step on a NULL port variable is a precondition violation: the
  *     agent reports crash (reason precondition) and dies, without calling
- *     CF (CF would crash; libcfmp would assert);
+ *     CF (CF would crash on the NULL object);
+ *   - every other call is made, NULL names included (R13): a CF call that
+ *     crashes is reported by the crash line of agent_crash_mark, made
+ *     around each call with CF_CALL; callbacks from CF clear the mark while
+ *     the agent's own code runs, so a crash there stays the agent's own;
  *   - get_context on a remote port reports "undefined" without calling
  *     CF (R6: the call reads past the object on macOS);
  *   - set_dispatch_queue's effect cannot be seen through the API: its
@@ -32,6 +36,16 @@ static _Thread_local CFMessagePortRef tls_set_port;
 static _Thread_local bool tls_via_set_ran;
 static _Thread_local agent_ctx *tls_creating;
 static _Thread_local uint32_t tls_depth;
+static _Thread_local int64_t tls_exec; /* the execution this thread runs (0: none) */
+
+/* One CF call of the current step: a crash inside it is reported as this execution's crash
+ * (agent_platform.h), one outside any stays the agent's own failure. */
+#define CF_CALL(...)                        \
+    do {                                    \
+        (void)agent_crash_mark(tls_exec);   \
+        __VA_ARGS__;                        \
+        (void)agent_crash_mark(0);          \
+    } while (0)
 
 void agent_exec_set_thread_label(const char *label)
 {
@@ -218,11 +232,13 @@ static void context_event(const char *kind, const void *info)
     assert(kind != NULL);
     assert(strncmp(kind, "context_", 8) == 0);
     const agent_ctx *c = info;
+    int64_t in_cf = agent_crash_mark(0); /* the agent's own code, inside CF's call */
     agent_event e = event_of(kind);
     e.port = c != NULL ? c->port_id : -1;
     e.has_info = c != NULL;
     e.info = c != NULL ? c->value : 0;
     agent_out_event(&e);
+    (void)agent_crash_mark(in_cf);
 }
 
 static const void *context_retain(const void *info)
@@ -271,6 +287,7 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
 {
     assert(tls_depth <= AGENT_MAX_NEST);
     agent_ctx *c = info;
+    int64_t in_cf = agent_crash_mark(0); /* the agent's own code, inside CF's call */
     const char *saved = tls_label;
     if (tls_label == NULL) tls_label = agent_object_queue(local);
     if (tls_depth >= AGENT_MAX_NEST) agent_exec_crash("stack");
@@ -294,6 +311,7 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
     assert(tls_depth >= 1 && tls_depth <= AGENT_MAX_NEST); /* balanced by the nested programs */
     tls_depth--;
     tls_label = saved;
+    (void)agent_crash_mark(in_cf);
     return f.reply; /* consumed by CF */
 }
 
@@ -304,6 +322,7 @@ void agent_exec_invalidation(uint32_t slot, CFMessagePortRef port, void *info)
     assert(slot < AGENT_MAX_CALLBACKS); /* one trampoline per slot */
     assert(tls_depth <= AGENT_MAX_NEST);
     (void)info; /* garbage for remote ports (R8): never read */
+    int64_t in_cf = agent_crash_mark(0); /* the agent's own code, inside CF's call */
     uint32_t program = slot < agent_g.callback_count ? agent_g.callback_programs[slot] : AGENT_NONE;
     bool via_set = tls_set_port == port && port != NULL;
     if (via_set) tls_via_set_ran = true;
@@ -319,6 +338,7 @@ void agent_exec_invalidation(uint32_t slot, CFMessagePortRef port, void *info)
     agent_exec_program(&f, program);
     assert(tls_depth >= 1 && tls_depth <= AGENT_MAX_NEST);
     tls_depth--;
+    (void)agent_crash_mark(in_cf);
 }
 
 /* ---- blocks and timers --------------------------------------------------------------------------- */
@@ -334,6 +354,7 @@ static void run_block(void *p)
     assert(p != NULL);
     block_ctx *b = p;
     assert(b->program < agent_g.program_count); /* op_thread_ctl checked it */
+    int64_t in_cf = agent_crash_mark(0); /* the agent's own code, run by CF */
     const char *saved = tls_label;
     if (tls_label == NULL) tls_label = b->queue_label;
     agent_event e = event_of("block");
@@ -343,6 +364,7 @@ static void run_block(void *p)
     agent_exec_program(&f, b->program);
     tls_label = saved;
     free(b);
+    (void)agent_crash_mark(in_cf);
 }
 
 static void fire_timer(void *p)
@@ -350,10 +372,12 @@ static void fire_timer(void *p)
     assert((uintptr_t)p < agent_g.program_count); /* op_thread_ctl checked the program */
     uint32_t program = (uint32_t)(uintptr_t)p;
     assert(tls_depth <= AGENT_MAX_NEST);
+    int64_t in_cf = agent_crash_mark(0); /* the agent's own code, run by CF */
     agent_event e = event_of("timer");
     agent_out_event(&e);
     agent_frame f = {0};
     agent_exec_program(&f, program);
+    (void)agent_crash_mark(in_cf);
 }
 
 /* ---- operations ------------------------------------------------------------------------------------ */
@@ -377,8 +401,9 @@ static void op_create_local(agent_frame *f, const conf_step *s, agent_result *r)
                                     s->ctx_copy_description ? context_copy_description : NULL};
     Boolean should_free = false;
     tls_creating = c;
-    CFMessagePortRef port = CFMessagePortCreateLocal(NULL, name, s->program != NULL ? callout : NULL,
-                                                     &context, &should_free);
+    CFMessagePortRef port = NULL;
+    CF_CALL(port = CFMessagePortCreateLocal(NULL, name, s->program != NULL ? callout : NULL, &context,
+                                            &should_free));
     tls_creating = NULL;
     if (name != NULL) CFRelease(name);
     bool is_new = false;
@@ -399,15 +424,15 @@ static void op_create_remote(agent_frame *f, const conf_step *s, agent_result *r
     assert(r != NULL && r->kind == CONF_RESULT_NONE);
     (void)f;
     r->kind = CONF_RESULT_CREATED;
-    if (!s->has_name || s->name.kind == CONF_DATA_NULL) agent_exec_crash("precondition"); /* R13 */
     bool bad = false;
-    CFStringRef name = string_of(&s->name, &bad);
+    CFStringRef name = s->has_name ? string_of(&s->name, &bad) : NULL; /* NULL: CF crashes (R13) */
     if (bad) {
         r->unsupported = "a name that is not a UTF-8 string";
         return;
     }
-    CFMessagePortRef port = CFMessagePortCreateRemote(NULL, name);
-    CFRelease(name);
+    CFMessagePortRef port = NULL;
+    CF_CALL(port = CFMessagePortCreateRemote(NULL, name));
+    if (name != NULL) CFRelease(name);
     store_port(s, port);
     r->value = port != NULL;
     set_port_result(r, port);
@@ -419,15 +444,14 @@ static void op_set_name(agent_frame *f, const conf_step *s, agent_result *r)
     assert(r != NULL && r->kind == CONF_RESULT_NONE);
     r->kind = CONF_RESULT_BOOL;
     CFMessagePortRef port = need_port(f, s);
-    if (!s->has_name || s->name.kind == CONF_DATA_NULL) agent_exec_crash("precondition"); /* R13 */
     bool bad = false;
-    CFStringRef name = string_of(&s->name, &bad);
+    CFStringRef name = s->has_name ? string_of(&s->name, &bad) : NULL; /* NULL: CF crashes (R13) */
     if (bad) {
         r->unsupported = "a name that is not a UTF-8 string";
         return;
     }
-    r->value = CFMessagePortSetName(port, name);
-    CFRelease(name);
+    CF_CALL(r->value = CFMessagePortSetName(port, name));
+    if (name != NULL) CFRelease(name);
     set_port_result(r, port);
 }
 
@@ -439,7 +463,8 @@ static void op_get_name(agent_frame *f, const conf_step *s, agent_result *r, uin
     r->kind = CONF_RESULT_NAME;
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
-    CFStringRef name = CFMessagePortGetName(port);
+    CFStringRef name = NULL;
+    CF_CALL(name = CFMessagePortGetName(port));
     r->has_data = true;
     r->data = (conf_data){.kind = CONF_DATA_NULL};
     if (name == NULL) return;
@@ -462,40 +487,49 @@ static void op_query(agent_frame *f, const conf_step *s, agent_result *r)
     switch (s->op) {
     case CONF_OP_IS_VALID:
         r->kind = CONF_RESULT_BOOL;
-        r->value = CFMessagePortIsValid(port); /* R7: may invalidate, here */
+        CF_CALL(r->value = CFMessagePortIsValid(port)); /* R7: may invalidate, here */
         if (!r->value) note_invalidated(port);
         return;
     case CONF_OP_IS_REMOTE:
         r->kind = CONF_RESULT_BOOL;
-        r->value = CFMessagePortIsRemote(port);
+        CF_CALL(r->value = CFMessagePortIsRemote(port));
         return;
     case CONF_OP_GET_TYPE_ID: /* R4: 35 stands for "the CFMessagePort type" */
         r->kind = CONF_RESULT_INT;
-        r->value = CFGetTypeID(port) == CFMessagePortGetTypeID() ? 35 : (int64_t)CFGetTypeID(port);
+        CFTypeID type_id = 0;
+        CF_CALL(type_id = CFGetTypeID(port));
+        r->value = type_id == CFMessagePortGetTypeID() ? 35 : (int64_t)type_id;
         return;
     case CONF_OP_GET_CONTEXT: {
         r->kind = CONF_RESULT_INFO;
-        if (CFMessagePortIsRemote(port)) { /* R6: undefined; not called */
+        Boolean remote = false;
+        CF_CALL(remote = CFMessagePortIsRemote(port));
+        if (remote) { /* R6: undefined; not called */
             r->info_undefined = true;
             return;
         }
         CFMessagePortContext context;
         memset(&context, 0, sizeof context);
-        CFMessagePortGetContext(port, &context);
+        CF_CALL(CFMessagePortGetContext(port, &context));
         const agent_ctx *c = context.info;
         r->value = c != NULL ? c->value : 0;
         return;
     }
     case CONF_OP_GET_INVALIDATION_CALLBACK: {
         r->kind = CONF_RESULT_CALLBACK;
-        uint32_t slot = agent_callback_slot_of(CFMessagePortGetInvalidationCallBack(port));
+        CFMessagePortInvalidationCallBack fn = NULL;
+        CF_CALL(fn = CFMessagePortGetInvalidationCallBack(port));
+        uint32_t slot = agent_callback_slot_of(fn);
         uint32_t program = slot < agent_g.callback_count ? agent_g.callback_programs[slot] : AGENT_NONE;
         r->callback = program != AGENT_NONE ? agent_g.programs[program].name : NULL;
         return;
     }
-    case CONF_OP_COPY_DESCRIPTION:
-        if (!agent_backend_copy_description(port)) r->unsupported = "CFCopyDescription is not available";
+    case CONF_OP_COPY_DESCRIPTION: {
+        bool described = false;
+        CF_CALL(described = agent_backend_copy_description(port));
+        if (!described) r->unsupported = "CFCopyDescription is not available";
         return;
+    }
     default:
         return;
     }
@@ -522,7 +556,7 @@ static void op_set_callback(agent_frame *f, const conf_step *s, agent_result *r)
     bool saved_ran = tls_via_set_ran;
     tls_set_port = port;
     tls_via_set_ran = false;
-    CFMessagePortSetInvalidationCallBack(port, fn); /* R8: may call back at once */
+    CF_CALL(CFMessagePortSetInvalidationCallBack(port, fn)); /* R8: may call back at once */
     r->value = tls_via_set_ran;
     tls_set_port = saved_port;
     tls_via_set_ran = saved_ran;
@@ -535,10 +569,10 @@ static void op_lifecycle(agent_frame *f, const conf_step *s, agent_result *r)
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
     if (s->op == CONF_OP_INVALIDATE) {
-        CFMessagePortInvalidate(port);
+        CF_CALL(CFMessagePortInvalidate(port));
         note_invalidated(port);
     } else if (s->op == CONF_OP_RETAIN) {
-        CFRetain(port);
+        CF_CALL(CFRetain(port));
     } else {
         store_port(s, NULL);
         /* The last reference: the object goes, and malloc may hand its address to the next
@@ -546,7 +580,7 @@ static void op_lifecycle(agent_frame *f, const conf_step *s, agent_result *r)
          * cache, a source, R25's reply port) keep the count above 1 while it lives on. The
          * pointer is only compared after the release, never dereferenced. */
         bool last = CFGetRetainCount(port) <= 1;
-        CFRelease(port); /* R54: the invalidation callbacks of a deallocation run in here */
+        CF_CALL(CFRelease(port)); /* R54: the invalidation callbacks of a deallocation run in here */
         if (last) agent_object_forget(port);
     }
 }
@@ -575,12 +609,13 @@ static void op_source(agent_frame *f, const conf_step *s, agent_result *r)
     set_port_result(r, port);
     CFStringRef mode = agent_mode_string(s->mode != NULL ? s->mode : "default");
     if (s->op == CONF_OP_CREATE_SOURCE || s->op == CONF_OP_SCHEDULE) {
-        CFRunLoopSourceRef source = CFMessagePortCreateRunLoopSource(NULL, port, 0); /* R47 */
+        CFRunLoopSourceRef source = NULL;
+        CF_CALL(source = CFMessagePortCreateRunLoopSource(NULL, port, 0)); /* R47 */
         r->kind = s->op == CONF_OP_SCHEDULE ? CONF_RESULT_BOOL : CONF_RESULT_CREATED;
         r->value = source != NULL;
         if (s->op == CONF_OP_SCHEDULE) {
             if (source != NULL) {
-                CFRunLoopAddSource(CFRunLoopGetCurrent(), source, mode);
+                CF_CALL(CFRunLoopAddSource(CFRunLoopGetCurrent(), source, mode));
                 CFRelease(source);
             }
             return;
@@ -603,12 +638,13 @@ static void op_source(agent_frame *f, const conf_step *s, agent_result *r)
     }
     CFRunLoopRef rl = run_loop_of(s->thread);
     if (source == NULL || rl == NULL || mode == NULL) agent_exec_crash("precondition");
-    bool had = CFRunLoopContainsSource(rl, source, mode);
+    bool had = false;
+    CF_CALL(had = CFRunLoopContainsSource(rl, source, mode));
     if (s->op == CONF_OP_ADD_SOURCE) {
-        if (!had) CFRunLoopAddSource(rl, source, mode);
+        if (!had) CF_CALL(CFRunLoopAddSource(rl, source, mode));
         r->value = !had;
     } else {
-        if (had) CFRunLoopRemoveSource(rl, source, mode);
+        if (had) CF_CALL(CFRunLoopRemoveSource(rl, source, mode));
         r->value = had;
     }
 }
@@ -630,7 +666,7 @@ static void op_set_queue(agent_frame *f, const conf_step *s, agent_result *r)
         q = aq->queue;
         label = aq->label;
     }
-    CFMessagePortSetDispatchQueue(port, q); /* R49: whether it took effect is not visible */
+    CF_CALL(CFMessagePortSetDispatchQueue(port, q)); /* R49: whether it took effect is not visible */
     agent_object_set_queue(port, label);
     r->unobservable = true;
 }
@@ -655,9 +691,9 @@ static void op_send(agent_frame *f, const conf_step *s, agent_result *r)
     static const UInt8 sentinel_bytes[1] = {0};
     CFDataRef sentinel = (CFDataRef)(uintptr_t)sentinel_bytes; /* never dereferenced */
     CFDataRef reply = sentinel;
-    SInt32 status = CFMessagePortSendRequest(port, s->msgid, m.data, seconds_of(s->t1_ns),
-                                             seconds_of(s->t2_ns), mode,
-                                             s->no_return_data ? NULL : &reply);
+    SInt32 status = 0;
+    CF_CALL(status = CFMessagePortSendRequest(port, s->msgid, m.data, seconds_of(s->t1_ns), seconds_of(s->t2_ns),
+                                              mode, s->no_return_data ? NULL : &reply));
     data_free(&m);
     r->value = status;
     r->has_data = true;
@@ -677,14 +713,14 @@ static void op_run_loop(const conf_step *s, agent_result *r)
         CFRunLoopRunResult result;
         int guard = 0;
         do {
-            result = CFRunLoopRunInMode(kCFRunLoopDefaultMode, SECONDS_FOREVER, false);
+            CF_CALL(result = CFRunLoopRunInMode(kCFRunLoopDefaultMode, SECONDS_FOREVER, false));
         } while (result != kCFRunLoopRunStopped && result != kCFRunLoopRunFinished && ++guard < 1000000);
         r->value = result;
         return;
     }
     CFStringRef mode = agent_mode_string(s->mode);
     if (mode == NULL) agent_exec_crash("precondition");
-    r->value = CFRunLoopRunInMode(mode, seconds_of(s->t1_ns), s->return_after_source);
+    CF_CALL(r->value = CFRunLoopRunInMode(mode, seconds_of(s->t1_ns), s->return_after_source));
 }
 
 static void op_thread_ctl(agent_frame *f, const conf_step *s, agent_result *r)
@@ -699,16 +735,16 @@ static void op_thread_ctl(agent_frame *f, const conf_step *s, agent_result *r)
         CFRunLoopRef rl = run_loop_of(s->thread);
         if (rl == NULL) agent_exec_crash("precondition");
         if (s->op == CONF_OP_STOP) {
-            CFRunLoopStop(rl);
+            CF_CALL(CFRunLoopStop(rl));
         } else {
-            CFRunLoopWakeUp(rl);
+            CF_CALL(CFRunLoopWakeUp(rl));
         }
         return;
     }
     case CONF_OP_ADD_COMMON_MODE: {
         CFStringRef mode = agent_mode_string(s->mode);
         if (mode == NULL) agent_exec_crash("precondition");
-        CFRunLoopAddCommonMode(CFRunLoopGetCurrent(), mode);
+        CF_CALL(CFRunLoopAddCommonMode(CFRunLoopGetCurrent(), mode));
         return;
     }
     case CONF_OP_ADD_TIMER: {
@@ -716,10 +752,10 @@ static void op_thread_ctl(agent_frame *f, const conf_step *s, agent_result *r)
         uint32_t program = agent_program_find(s->program);
         if (mode == NULL || program == AGENT_NONE) agent_exec_crash("precondition");
         double every = s->t2_ns > 0 ? seconds_of(s->t2_ns) : 0;
-        if (!agent_backend_add_timer(mode, seconds_of(s->t1_ns), every, fire_timer,
-                                     (void *)(uintptr_t)program)) {
-            r->unsupported = "run-loop timers are not available";
-        }
+        bool added = false;
+        CF_CALL(added = agent_backend_add_timer(mode, seconds_of(s->t1_ns), every, fire_timer,
+                                                (void *)(uintptr_t)program));
+        if (!added) r->unsupported = "run-loop timers are not available";
         return;
     }
     case CONF_OP_ASYNC: {
@@ -738,7 +774,7 @@ static void op_thread_ctl(agent_frame *f, const conf_step *s, agent_result *r)
             b->queue = aq->name;
             b->queue_label = aq->label;
         }
-        dispatch_async_f(q, b, run_block);
+        CF_CALL(dispatch_async_f(q, b, run_block));
         return;
     }
     default:
@@ -845,7 +881,10 @@ void agent_exec_step(agent_frame *frame, const conf_step *step, int64_t cmd_id)
     agent_result r = {.kind = CONF_RESULT_NONE, .port = -1};
     uint8_t name_buf[4 * 256];
     int64_t start = agent_now_ns();
+    int64_t outer_exec = tls_exec; /* a step of a callout runs inside its caller's step */
+    tls_exec = exec;
     dispatch_op(frame, step, &r, name_buf, sizeof name_buf);
+    tls_exec = outer_exec;
     int64_t end = agent_now_ns();
     assert(end >= start); /* CLOCK_MONOTONIC */
     agent_out_return(exec, end - agent_g.epoch_ns, end - start, &r);

@@ -231,6 +231,7 @@ static void on_start(const conf_msg *m)
     if (!agent_g.declared) REJECT("start: no process was declared");
     agent_mutex_lock(agent_g.lock);
     agent_g.epoch_ns = conf_msg_int(m, "epoch_ns", 0);
+    agent_crash_set_epoch(agent_g.epoch_ns);
     agent_g.start_at_ns = conf_msg_int(m, "at_ns", 0);
     agent_g.started = true;
     assert(agent_state_validate()); /* exit: declared, tables within bounds */
@@ -362,6 +363,7 @@ int main(int argc, char **argv)
     }
     assert(argc >= 1 && argv != NULL);
     signal(SIGPIPE, SIG_IGN);
+    agent_crash_init();
     agent_state_init();
     agent_out_init();
     if (!agent_thread_start(reader, NULL)) return 3;

@@ -42,6 +42,24 @@ void agent_die(void) __attribute__((noreturn));
 /* Ends the process now with status (no atexit handlers: as the model's exit). */
 void agent_exit(int status) __attribute__((noreturn));
 
+/*
+ * Crashes inside CF calls. A real CF crashes on a broken precondition (R13, R38, R40) by a
+ * signal, which must reach the runner as that step's crash, while a crash in the agent's own
+ * code stays the agent's failure. Each thread carries a mark: the execution whose CF call it
+ * is inside, or 0 (the agent's own code; callbacks from CF clear it while they run). On
+ * SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP or SIGFPE a marked thread writes one line,
+ * {"type": "crashed", "exec": N, "signal": "SIGABRT", "t_ns": T}, with write(2) alone (after
+ * any line another thread is writing), and the process then dies of the signal; an unmarked
+ * thread writes nothing. Handlers run on an alternate stack (a stack overflow still reports)
+ * given to the main thread by agent_crash_init and to every agent_thread_start thread.
+ */
+/* Installs the handlers; once, on the main thread, before any CF call. */
+void agent_crash_init(void);
+/* The runner's epoch (host CLOCK_MONOTONIC of t_ns 0), for the crash line's t_ns. */
+void agent_crash_set_epoch(int64_t epoch_ns);
+/* Sets the calling thread's mark (an execution id >= 1, or 0) and returns the previous one. */
+int64_t agent_crash_mark(int64_t exec);
+
 /* Reads up to cap bytes from stdin; 0 at end of file, -1 on error. */
 long agent_read_stdin(char *buf, size_t cap);
 /* Writes all bytes to stdout; false when the runner is gone. */

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,9 +75,12 @@ typedef struct start_arg {
     void *arg;
 } start_arg;
 
+static void crash_thread_init(void);
+
 static void *thread_main(void *p)
 {
     assert(p != NULL);
+    crash_thread_init();
     start_arg a = *(start_arg *)p;
     assert(a.fn != NULL);
     free(p);
@@ -164,16 +169,153 @@ long agent_read_stdin(char *buf, size_t cap)
     }
 }
 
-bool agent_write_stdout(const char *buf, size_t len)
+/* Who writes stdout: nobody, a line (agent_write_stdout, one at a time: its callers hold the
+ * output lock), or a crash line, which then owns it until the process dies. */
+enum { STDOUT_IDLE = 0, STDOUT_LINE = 1, STDOUT_CRASH = 2 };
+static atomic_int stdout_owner;
+
+static bool write_all(const char *buf, size_t len)
 {
-    assert(buf != NULL || len == 0);
     while (len > 0) {
         ssize_t n = write(STDOUT_FILENO, buf, len);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
-        assert((size_t)n <= len);
         buf += n;
         len -= (size_t)n;
     }
     return true;
+}
+
+bool agent_write_stdout(const char *buf, size_t len)
+{
+    assert(buf != NULL || len == 0);
+    int idle = STDOUT_IDLE;
+    while (!atomic_compare_exchange_weak(&stdout_owner, &idle, STDOUT_LINE)) {
+        if (idle == STDOUT_CRASH) for (;;) pause(); /* the process is dying of a crash */
+        idle = STDOUT_IDLE;
+    }
+    bool ok = write_all(buf, len);
+    atomic_store(&stdout_owner, STDOUT_IDLE);
+    return ok;
+}
+
+/* ---- crashes inside CF calls ---------------------------------------------------------------------- */
+
+#define CRASH_ALT_STACK_BYTES ((size_t)64 << 10)
+#define CRASH_WAIT_FOR_LINE_MS 1000 /* a line another thread is writing: its pipe may be full */
+
+/* Written by the thread itself, read by its own signal handler: volatile suffices. A thread
+ * made by CF (a dispatch worker) starts unmarked. */
+static _Thread_local volatile int64_t crash_exec;
+static volatile int64_t crash_epoch_ns;
+static const int crash_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE};
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGABRT: return "SIGABRT";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGFPE: return "SIGFPE";
+    default: return "?";
+    }
+}
+
+/* Appends text at *at (async-signal-safe: no library calls); stops at cap. */
+static void put_text(char *buf, size_t cap, size_t *at, const char *text)
+{
+    while (*text != '\0' && *at < cap) buf[(*at)++] = *text++;
+}
+
+static void put_int(char *buf, size_t cap, size_t *at, int64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0 && n < sizeof digits);
+    if (v < 0 && *at < cap) buf[(*at)++] = '-';
+    while (n > 0 && *at < cap) buf[(*at)++] = digits[--n];
+}
+
+/* Only async-signal-safe calls: clock_gettime, nanosleep, write, raise; lock-free atomics. */
+static void crash_handler(int sig)
+{
+    int saved_errno = errno;
+    int64_t exec = crash_exec;
+    if (exec > 0) {
+        int idle = STDOUT_IDLE;
+        bool owner = false;
+        for (int ms = 0; ms < CRASH_WAIT_FOR_LINE_MS && !owner; ms++) {
+            idle = STDOUT_IDLE;
+            owner = atomic_compare_exchange_strong(&stdout_owner, &idle, STDOUT_CRASH);
+            if (owner || idle == STDOUT_CRASH) break; /* another thread's crash reports */
+            struct timespec pause_ts = {0, 1000000};
+            nanosleep(&pause_ts, NULL);
+        }
+        if (owner) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            int64_t t_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - crash_epoch_ns;
+            char line[160];
+            size_t at = 0;
+            put_text(line, sizeof line, &at, "{\"type\": \"crashed\", \"exec\": ");
+            put_int(line, sizeof line, &at, exec);
+            put_text(line, sizeof line, &at, ", \"signal\": \"");
+            put_text(line, sizeof line, &at, signal_name(sig));
+            put_text(line, sizeof line, &at, "\", \"t_ns\": ");
+            put_int(line, sizeof line, &at, t_ns);
+            put_text(line, sizeof line, &at, "}\n");
+            (void)write_all(line, at);
+        }
+    }
+    errno = saved_errno;
+    /* The default action (SA_RESETHAND set it, except where a system keeps SIGILL and SIGTRAP
+     * caught): the signal, pending until the handler returns, ends the process. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    raise(sig);
+}
+
+static void crash_thread_init(void)
+{
+    stack_t ss = {.ss_sp = malloc(CRASH_ALT_STACK_BYTES), .ss_size = CRASH_ALT_STACK_BYTES, .ss_flags = 0};
+    if (ss.ss_sp != NULL && sigaltstack(&ss, NULL) != 0) free(ss.ss_sp); /* else kept for the thread's life */
+}
+
+void agent_crash_init(void)
+{
+    assert(atomic_is_lock_free(&stdout_owner)); /* the handler's atomics must be lock-free */
+    crash_thread_init();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = crash_handler;
+    sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+        sigaddset(&sa.sa_mask, crash_signals[i]); /* one crash report at a time per thread */
+    }
+    for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+        sigaction(crash_signals[i], &sa, NULL);
+    }
+}
+
+void agent_crash_set_epoch(int64_t epoch_ns)
+{
+    crash_epoch_ns = epoch_ns;
+}
+
+int64_t agent_crash_mark(int64_t exec)
+{
+    assert(exec >= 0);
+    int64_t previous = crash_exec;
+    crash_exec = exec;
+    return previous;
 }

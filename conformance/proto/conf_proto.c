@@ -117,6 +117,8 @@ static const field f_log[] = {{"type", V_STR, true}, {"message", V_STR, true}, E
 static const field f_end[] = {
     {"type", V_STR, true}, {"t_ns", V_INT, true}, {"reason", V_STR, true},
     {"trace_hash", V_STR, false}, {"events", V_INT, false}, END};
+static const field f_crashed[] = {
+    {"type", V_STR, true}, {"exec", V_INT, true}, {"signal", V_STR, true}, {"t_ns", V_INT, true}, END};
 
 static const schema schemas[] = {
     {CONF_MSG_HELLO, CONF_TO_AGENT, "hello", f_hello_to_agent},
@@ -135,6 +137,7 @@ static const schema schemas[] = {
     {CONF_MSG_ERROR, CONF_TO_RUNNER, "error", f_error},
     {CONF_MSG_LOG, CONF_TO_RUNNER, "log", f_log},
     {CONF_MSG_END, CONF_TO_RUNNER, "end", f_end},
+    {CONF_MSG_CRASHED, CONF_TO_RUNNER, "crashed", f_crashed},
 };
 
 const char *conf_msg_type_name(uint8_t type)

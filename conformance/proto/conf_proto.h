@@ -64,6 +64,7 @@ typedef enum conf_msg_type {
     CONF_MSG_ERROR,  /* a line was rejected, or the agent gives up */
     CONF_MSG_LOG,    /* free text for humans */
     CONF_MSG_END,    /* world agents: the run ended */
+    CONF_MSG_CRASHED, /* process agents: the process crashed inside a CF call (a signal) */
     CONF_MSG_TYPE_COUNT
 } conf_msg_type;
 

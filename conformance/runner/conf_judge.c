@@ -506,7 +506,10 @@ static void check_allowed(const sim_scenario *sc, const conf_model *model, const
             snprintf(detail, sizeof detail, ", margin %s to the %s %s%s", mg, dl, m.what,
                      sensitive ? " [timing-sensitive]" : "");
         }
-        char *observed = sim_strdup_printf("%s%s", got, detail);
+        const char *how = e != SIM_NONE && run->obs.execs[e].outcome == SIM_OUTCOME_KILLED && run->crashes != NULL
+                              ? run->crashes[step] /* conf_session's on_crashed */
+                              : NULL;
+        char *observed = sim_strdup_printf("%s%s%s%s%s", got, how ? " (" : "", how ? how : "", how ? ")" : "", detail);
         char message[160];
         snprintf(message, sizeof message, "%s outcome the model does not allow%s", sim_op_keyword(sc->steps[step].op),
                  bad > 1 ? " (several executions)" : "");

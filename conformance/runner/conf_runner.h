@@ -202,6 +202,7 @@ typedef struct conf_run {
     uint32_t step_count;
     uint8_t *step_flags;    /* [step] CONF_STEPF_* */
     char **unsupported;     /* [step] the agent's reason, or NULL */
+    char **crashes;         /* [step] how its process crashed inside its CF call ("SIGABRT"), or NULL */
     uint32_t agents;        /* processes started */
     bool disturbed;         /* a process began late: the host was busy (a failing run is retried) */
     char **notes;           /* remarks that are not failures (late starts) */

@@ -53,6 +53,7 @@
 typedef struct open_exec {
     int64_t exec;
     uint32_t step;
+    uint16_t thread; /* where it was called */
 } open_exec;
 
 /*
@@ -827,14 +828,14 @@ static bool read_data(session *s, const conf_msg *m, uint32_t node, sim_data *ou
     return ok;
 }
 
-static bool open_push(agent_proc *p, int64_t exec, uint32_t step)
+static bool open_push(agent_proc *p, int64_t exec, uint32_t step, uint16_t thread)
 {
     assert(p != NULL && p->open_count <= p->open_cap);
     assert(step != SIM_NONE); /* on_call checked it */
     open_exec *grown = base_grow_array(p->open, &p->open_cap, p->open_count + 1, 32, sizeof *grown);
     if (grown == NULL) return false;
     p->open = grown;
-    p->open[p->open_count++] = (open_exec){exec, step};
+    p->open[p->open_count++] = (open_exec){exec, step, thread};
     assert(p->open_count <= p->open_cap);
     return true;
 }
@@ -851,6 +852,15 @@ static uint32_t open_take(agent_proc *p, int64_t exec)
         return step;
     }
     return SIM_NONE;
+}
+
+static const open_exec *open_find(const agent_proc *p, int64_t exec)
+{
+    assert(p != NULL && p->open_count <= p->open_cap);
+    for (uint32_t i = p->open_count; i > 0; i--) {
+        if (p->open[i - 1].exec == exec) return &p->open[i - 1];
+    }
+    return NULL;
 }
 
 /* Object ids are per agent: a process-wide unique id for the checker (world agents: as is). */
@@ -902,7 +912,7 @@ static void on_call(session *s, agent_proc *p, const conf_msg *m)
     r->exec = exec;
     r->step = (uint32_t)ref;
     if (p->calls++ == 0) p->first_call_ns = r->t_ns;
-    if (!open_push(p, exec, (uint32_t)ref)) issue(s, p, true, "out of memory");
+    if (!open_push(p, exec, (uint32_t)ref, thread)) issue(s, p, true, "out of memory");
 }
 
 /* The "result" of a return, as sim_exec's value/info/callback/data by the step's result type. */
@@ -1225,6 +1235,43 @@ static void on_end(session *s, agent_proc *p, const conf_msg *m)
     s->run->events = (uint64_t)conf_msg_int(m, "events", 0);
 }
 
+/*
+ * The agent's process crashed by a signal inside the CF call of an open execution (the line its
+ * signal handler wrote before dying of it): a real CF crashes on a broken precondition (R13,
+ * R38, R40), so this is that step's crash with reason precondition, closing the process's open
+ * calls as killed, and judged like any outcome: it passes where the model crashes too, and
+ * fails as an outcome the model does not allow where it does not. A crash line naming no open
+ * execution is the agent's own failure; a death with no line stays "died unexpectedly".
+ */
+static void on_crashed(session *s, agent_proc *p, const conf_msg *m)
+{
+    assert(agent_validate(s, p) && agent_greeted(p));
+    assert(m != NULL && m->type == CONF_MSG_CRASHED);
+    int64_t exec = conf_msg_int(m, "exec", -1);
+    const char *signal_name = conf_msg_str(m, "signal");
+    const open_exec *o = s->world ? NULL : open_find(p, exec);
+    if (o == NULL) {
+        issue(s, p, true, "reported a crash (%.16s) in execution %lld, which is not open (line %llu)",
+              signal_name != NULL ? signal_name : "?", (long long)exec, (unsigned long long)p->lines);
+        return;
+    }
+    uint32_t step = o->step;
+    assert(step < s->sc->step_count); /* on_call checked the ref */
+    conf_rec *r = new_rec(s, p, CONF_REC_EVENT, conf_msg_int(m, "t_ns", 0));
+    if (r == NULL) return;
+    r->process = p->process;
+    r->thread = o->thread;
+    r->ev_kind = SIM_EV_CRASH;
+    r->code = CM_CRASH_PRECONDITION;
+    r->step = step;
+    r->size_bytes = -1;
+    char how[64];
+    snprintf(how, sizeof how, "crashed with %.16s inside its CF call", signal_name != NULL ? signal_name : "?");
+    r->note = base_arena_strdup(&s->obs.arena, how);
+    if (s->run->crashes[step] == NULL) s->run->crashes[step] = sim_strdup(how);
+    p->said = AG_SAID_CRASH;
+}
+
 static void handle_line(session *s, agent_proc *p, const char *line, size_t len)
 {
     assert(agent_validate(s, p));
@@ -1247,6 +1294,7 @@ static void handle_line(session *s, agent_proc *p, const char *line, size_t len)
         case CONF_MSG_RETURN: on_return(s, p, &m); break;
         case CONF_MSG_EVENT: on_event(s, p, &m); break;
         case CONF_MSG_END: on_end(s, p, &m); break;
+        case CONF_MSG_CRASHED: on_crashed(s, p, &m); break;
         case CONF_MSG_ERROR:
             issue(s, p, conf_msg_bool(&m, "fatal", false), "reported an error: %s", conf_msg_str(&m, "message"));
             break;
@@ -1753,9 +1801,10 @@ static bool run_init(session *s, conf_run *run)
     run->step_count = s->sc->step_count;
     run->step_flags = calloc((size_t)run->step_count + 1, 1);
     run->unsupported = calloc((size_t)run->step_count + 1, sizeof *run->unsupported);
+    run->crashes = calloc((size_t)run->step_count + 1, sizeof *run->crashes);
     run->end_reason = "none";
     assert(run->step_count == s->sc->step_count && run->issue_count == 0);
-    return run->step_flags != NULL && run->unsupported != NULL;
+    return run->step_flags != NULL && run->unsupported != NULL && run->crashes != NULL;
 }
 
 static void session_env(session *s)
@@ -1866,6 +1915,8 @@ void conf_run_free(conf_run *r)
     sim_strv_free(r->notes, r->note_count);
     for (uint32_t i = 0; r->unsupported != NULL && i < r->step_count; i++) free(r->unsupported[i]);
     free(r->unsupported);
+    for (uint32_t i = 0; r->crashes != NULL && i < r->step_count; i++) free(r->crashes[i]);
+    free(r->crashes);
     free(r->step_flags);
     memset(r, 0, sizeof *r);
 }

@@ -10,6 +10,10 @@
  *   longline answers hello, then writes a valid-looking line longer than 1 MiB
  *   silent   never answers hello
  *   exits    answers hello, then exits with status 3 when told to start
+ *   cfcrash  answers hello; when told to start, calls its first command and dies by SIGABRT
+ *            inside it, after the "crashed" line naming that execution (a CF call crashing)
+ *   badcrash answers hello, then writes a "crashed" line for an execution it never called
+ *            and dies by SIGABRT
  *
  * Protocol lines are fixed strings (a test double, not a codec). With
  * PORTSIM_TEST_PID_DIR set, each process it makes drops an empty file named
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef BAD_AGENT_MODE
@@ -48,14 +53,32 @@ static void put(const char *s)
     fflush(stdout);
 }
 
-/* Reads lines until one contains text; false at end of input. */
+static long long first_id = -1, first_ref = -1, epoch_ns; /* the first command's; start's */
+
+/* Reads lines until one contains text; false at end of input. Notes the first command's id
+ * and step ref, and the start line's epoch. */
 static bool wait_for(const char *text)
 {
     static char line[1 << 16];
     while (fgets(line, sizeof line, stdin) != NULL) {
+        const char *id = strstr(line, "\"type\": \"command\", \"id\": ");
+        const char *ref = strstr(line, "\"ref\": ");
+        if (id != NULL && ref != NULL && first_id < 0) {
+            first_id = strtoll(id + strlen("\"type\": \"command\", \"id\": "), NULL, 10);
+            first_ref = strtoll(ref + strlen("\"ref\": "), NULL, 10);
+        }
+        const char *epoch = strstr(line, "\"epoch_ns\": ");
+        if (epoch != NULL) epoch_ns = strtoll(epoch + strlen("\"epoch_ns\": "), NULL, 10);
         if (strstr(line, text) != NULL) return true;
     }
     return false;
+}
+
+static long long t_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000000000 + now.tv_nsec - epoch_ns;
 }
 
 static void sleep_forever(void)
@@ -85,6 +108,20 @@ int main(void)
         return 1;
     }
     if (strcmp(mode, "exits") == 0) return 3;
+    if (strcmp(mode, "cfcrash") == 0 || strcmp(mode, "badcrash") == 0) {
+        char line[300];
+        long long now = t_ns();
+        if (strcmp(mode, "cfcrash") == 0) {
+            snprintf(line, sizeof line, "{\"type\": \"call\", \"exec\": 1, \"ref\": %lld, \"id\": %lld, "
+                     "\"thread\": \"main\", \"t_ns\": %lld}\n", first_ref, first_id, now);
+            put(line);
+        }
+        snprintf(line, sizeof line, "{\"type\": \"crashed\", \"exec\": %d, \"signal\": \"SIGABRT\", "
+                 "\"t_ns\": %lld}\n", strcmp(mode, "cfcrash") == 0 ? 1 : 99, now + 1000);
+        put(line);
+        signal(SIGABRT, SIG_DFL);
+        abort();
+    }
     if (strcmp(mode, "longline") == 0) {
         put("{\"type\": \"log\", \"message\": \"");
         for (int i = 0; i < 1100; i++) {

@@ -163,6 +163,34 @@ static void test_malformed_lines(void **state)
     expect_rejected(&wrong_way2, CONF_TO_AGENT);
 }
 
+/* The crash line an agent's signal handler writes (agent_platform_posix.c's exact bytes):
+ * accepted from an agent with its three fields, refused without one of them or to an agent. */
+static void test_crashed_line(void **state)
+{
+    (void)state;
+    static const char line[] = "{\"type\": \"crashed\", \"exec\": 12, \"signal\": \"SIGABRT\", \"t_ns\": -5}\n";
+    conf_msg m;
+    char err[200] = "";
+    bool ok = conf_msg_decode(line, sizeof line - 1, CONF_TO_RUNNER, &m, err, sizeof err);
+    if (!ok) print_error("rejected: %s\n", err);
+    assert_true(ok);
+    assert_int_equal(m.type, CONF_MSG_CRASHED);
+    assert_string_equal(conf_msg_type_name(m.type), "crashed");
+    assert_int_equal(conf_msg_int(&m, "exec", -1), 12);
+    assert_string_equal(conf_msg_str(&m, "signal"), "SIGABRT");
+    assert_int_equal(conf_msg_int(&m, "t_ns", 0), -5);
+    conf_msg_fini(&m);
+    static const bad_line bad[] = {
+        {"{\"type\": \"crashed\", \"signal\": \"SIGABRT\", \"t_ns\": 0}\n", 0, "missing \"exec\""},
+        {"{\"type\": \"crashed\", \"exec\": 1, \"t_ns\": 0}\n", 0, "missing \"signal\""},
+        {"{\"type\": \"crashed\", \"exec\": 1, \"signal\": \"SIGSEGV\"}\n", 0, "missing \"t_ns\""},
+        {"{\"type\": \"crashed\", \"exec\": \"1\", \"signal\": \"SIGSEGV\", \"t_ns\": 0}\n", 0, "\"exec\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_rejected(&bad[i], CONF_TO_RUNNER);
+    bad_line wrong_way = {line, 0, "for an agent"};
+    expect_rejected(&wrong_way, CONF_TO_AGENT);
+}
+
 #ifdef CONF_TEST_NO_MEMORY_BOUNDS
 #define MEMORY_BOUNDS 0 /* under memcheck or a sanitizer: its memory is in the peak too */
 #else
@@ -836,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_nul_in_string),
         cmocka_unit_test(test_malformed_lines),
+        cmocka_unit_test(test_crashed_line),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_line_shape_bounds_libfyaml),
         cmocka_unit_test(test_data_values),

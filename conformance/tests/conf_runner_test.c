@@ -9,6 +9,9 @@
  *     on every scenario of the corpus and of the tests' own scenarios;
  *   - expectation files: loading, errors, and how entries change verdicts;
  *   - a signal raised just before its process ends still returns and is relayed;
+ *   - a crash inside a CF call (the agent's "crashed" line) is judged as that step's crash,
+ *     with the posix agent on the corpus's precondition scenarios too; a crash line for no
+ *     open call is the agent's failure;
  *   (`portsim conform` itself, its output and its reports, is tested in cli/tests.)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -226,6 +229,39 @@ static void test_agent_sends_overlong_line(void **state)
 {
     (void)state;
     bad_case c = {"longline", "sent a line longer than 1048576 bytes"};
+    check_bad_agent(&c);
+}
+
+/* A crash line for an open execution is that step's crash (reason precondition), judged like
+ * the model's: it passes where the model crashes too (crash-in-call: R13), and where the model
+ * does not it fails as an outcome the model does not allow, saying how it crashed; neither is
+ * an unexpected death. The agent is a test double that "calls" its first command and dies. */
+static void test_agent_crashes_in_cf_call(void **state)
+{
+    (void)state;
+    char agent[512];
+    snprintf(agent, sizeof agent, "%s/conf_bad_agent_cfcrash", CONF_BAD_AGENT_DIR);
+    const char *files[] = {CONF_TEST_SCENARIOS "/crash-in-call.yaml", CONF_TEST_SCENARIOS "/one-process.yaml"};
+    char *out = NULL;
+    bool opened = false;
+    uint32_t failed = run_suite(agent, 1.0, files, 2, &out, &opened);
+    if (!opened || failed != 1 || strstr(out, "pass conf-test-crash-in-call") == NULL ||
+        strstr(out, "fail conf-test-one-process") == NULL ||
+        strstr(out, "create_local outcome the model does not allow: killed (crashed with SIGABRT inside its CF call)") ==
+            NULL ||
+        strstr(out, "died unexpectedly") != NULL) {
+        print_error("%u failed:\n%s\n", failed, out);
+        fail();
+    }
+    free(out);
+    assert_int_equal(children_left(), 0);
+}
+
+/* A crash line naming no open execution is the agent's own failure (a harness bug). */
+static void test_agent_crash_line_for_no_call(void **state)
+{
+    (void)state;
+    bad_case c = {"badcrash", "reported a crash (SIGABRT) in execution 99, which is not open"};
     check_bad_agent(&c);
 }
 
@@ -460,6 +496,20 @@ static void test_process_ended_relayed(void **state)
 {
     (void)state;
     run_posix_repeatedly(CONF_TEST_SCENARIOS "/process-ended.yaml", "conf-test-process-ended", 10);
+}
+
+/* Real crashes inside CF calls with the posix agent: libcfmp aborts on R13's NULL names, R38's
+ * sends on local ports and R40's NULL callout, the agent reports each as its step's crash, and
+ * every scenario passes, twice. (A crash in the agent's own code writes no crash line:
+ * agent_crash_test; the runner calls that "died unexpectedly": test_agent_crashes.) */
+static void test_posix_crashes_in_cf_calls(void **state)
+{
+    (void)state;
+    run_posix_repeatedly(CONF_TEST_SCENARIOS "/crash-in-call.yaml", "conf-test-crash-in-call", 2);
+    run_posix_repeatedly(CONF_CORPUS "/naming/null-name-precondition.yaml", "naming-null-name-precondition", 2);
+    run_posix_repeatedly(CONF_CORPUS "/send/two-way-on-local-port-crashes.yaml", "send-two-way-on-local-port-crashes",
+                         2);
+    run_posix_repeatedly(CONF_CORPUS "/receive/null-callout-crashes.yaml", "receive-null-callout-crashes", 2);
 }
 
 /* The model agent too; with a bad source it says so and stops (fatal), with a good one it runs. */
@@ -729,11 +779,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_hangs, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_agent_prints_garbage, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_agent_sends_overlong_line, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test_setup_teardown(test_agent_crash_line_for_no_call, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test(test_agent_crashes_in_cf_call),
         cmocka_unit_test_setup_teardown(test_agent_silent, make_pid_dir, remove_pid_dir),
         cmocka_unit_test_setup_teardown(test_interrupted_run, make_pid_dir, remove_pid_dir),
         cmocka_unit_test(test_posix_agent_rejects_garbage),
         cmocka_unit_test(test_signal_then_exit_relayed),
         cmocka_unit_test(test_process_ended_relayed),
+        cmocka_unit_test(test_posix_crashes_in_cf_calls),
         cmocka_unit_test(test_model_agent_rejects_garbage),
         cmocka_unit_test(test_model_backend_same_verdicts),
         cmocka_unit_test(test_expectation_file_errors),

@@ -316,6 +316,12 @@ void cfmp_log(const char *format, ...) {
     fprintf(stderr, "libcfmp[%ld]: %s\n", (long)getpid(), line);
 }
 
+void cfmp_precondition_violation(const char *function, const char *what) {
+    assert(function != NULL && what != NULL);
+    fprintf(stderr, "libcfmp: %s: %s (precondition violation)\n", function, what);
+    abort();
+}
+
 uint64_t cfmp_now_ns(void) {
     struct timespec now;
     int rc = clock_gettime(CLOCK_MONOTONIC, &now);

@@ -90,6 +90,10 @@ extern CFMP_HIDDEN const struct cfmp_class cfmp_port_class;
 /* Messages go to stderr only when CFMP_LOG is set in the environment (CF logs at debug level
  * for most of these). */
 CFMP_HIDDEN void cfmp_log(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* A precondition violation: what CF would crash on. One line on stderr naming the function and
+ * the precondition, then abort(), with or without NDEBUG (CF crashes in release builds too). */
+CFMP_HIDDEN void cfmp_precondition_violation(const char *function, const char *what)
+    __attribute__((noreturn));
 
 #define CFMP_NS_PER_S 1000000000ull
 #define CFMP_DEADLINE_NEVER UINT64_MAX

@@ -261,7 +261,7 @@ static bool cfmp_remote_cache_hit(CFStringRef name, CFMessagePortRef *result) {
 
 CFMessagePortRef CFMessagePortCreateRemote(CFAllocatorRef allocator, CFStringRef name) {
     (void)allocator;
-    assert(name != NULL); /* R13: a precondition violation */
+    if (name == NULL) cfmp_precondition_violation("CFMessagePortCreateRemote", "a NULL name (R13)");
     CFStringRef sanitized = cfmp_sanitize_name(name);
     if (sanitized == NULL) return NULL; /* R11 */
     CFMessagePortRef result = NULL;
@@ -476,7 +476,7 @@ void cfmp_port_peer_died(CFMessagePortRef port) {
  * that case undefined; libcfmp refuses it). */
 Boolean CFMessagePortSetName(CFMessagePortRef ms, CFStringRef newName) {
     CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
-    assert(newName != NULL); /* R13 */
+    if (newName == NULL) cfmp_precondition_violation("CFMessagePortSetName", "a NULL name (R13)");
     if (ms->remote) return false;
     CFStringRef sanitized = cfmp_sanitize_name(newName);
     if (sanitized == NULL) return false;

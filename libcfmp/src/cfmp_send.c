@@ -324,15 +324,19 @@ static SInt32 cfmp_send_frame(struct cfmp_client *client, int32_t msgid, int32_t
     return result == CFMP_WIRE_TIMEOUT ? kCFMessagePortSendTimeout : kCFMessagePortTransportError;
 }
 
-/* R38: a one-way send to a named local port goes to itself; anything else is a precondition
- * violation on macOS (a crash) and gives −4 here. */
+/* R38: a one-way send to a named local port goes to itself; anything else crashes on macOS (a
+ * two-way send dereferences the local port's NULL _replies; an unnamed port has no Mach port)
+ * and is a precondition violation here too. */
 static SInt32 cfmp_send_to_local(CFMessagePortRef local, SInt32 msgid, CFDataRef data,
                                  double send_timeout_s, CFStringRef reply_mode) {
     CFMP_ASSERT_TYPE(local, CFMP_TYPE_MESSAGE_PORT);
     assert(!local->remote);
-    if (reply_mode != NULL || local->name == NULL) {
-        cfmp_log("SendRequest on a local port (two-way or unnamed): precondition violation");
-        return kCFMessagePortTransportError;
+    if (reply_mode != NULL) {
+        cfmp_precondition_violation("CFMessagePortSendRequest",
+                                    "a two-way send on a local port (R38: its _replies is NULL)");
+    }
+    if (local->name == NULL) {
+        cfmp_precondition_violation("CFMessagePortSendRequest", "a send on an unnamed local port (R38)");
     }
     pthread_mutex_lock(&local->lock);
     struct cfmp_client *client = local->self_client ? cfmp_client_retain(local->self_client)

@@ -109,11 +109,6 @@ static bool cfmp_queue_validate(const struct dispatch_queue_s *queue) {
     return (queue->head == NULL) == (queue->tail == NULL);
 }
 
-static void cfmp_dispatch_violation(const char *function, const char *what) {
-    fprintf(stderr, "libcfmp: %s: %s (precondition violation)\n", function, what);
-    abort();
-}
-
 static void *cfmp_dispatch_alloc(size_t size, enum cfmp_dispatch_kind kind) {
     assert(size >= sizeof(struct dispatch_object_s));
     assert(kind == CFMP_DISPATCH_QUEUE || kind == CFMP_DISPATCH_SEMAPHORE || kind == CFMP_DISPATCH_GROUP);
@@ -175,10 +170,10 @@ dispatch_time_t dispatch_walltime(const struct timespec *when, int64_t delta) {
 static struct dispatch_object_s *cfmp_dispatch_checked(dispatch_object_t object,
                                                        const char *function) {
     struct dispatch_object_s *header = CFMP_DISPATCH_PTR(object);
-    if (header == NULL) cfmp_dispatch_violation(function, "NULL object");
+    if (header == NULL) cfmp_precondition_violation(function, "NULL object");
     if (header->kind != CFMP_DISPATCH_QUEUE && header->kind != CFMP_DISPATCH_SEMAPHORE &&
         header->kind != CFMP_DISPATCH_GROUP && header->kind != CFMP_DISPATCH_ATTR) {
-        cfmp_dispatch_violation(function, "not a dispatch object");
+        cfmp_precondition_violation(function, "not a dispatch object");
     }
     return header;
 }
@@ -187,7 +182,7 @@ void dispatch_retain(dispatch_object_t object) {
     struct dispatch_object_s *header = cfmp_dispatch_checked(object, "dispatch_retain");
     if (atomic_load_explicit(&header->refs, memory_order_relaxed) == CFMP_REFS_IMMORTAL) return;
     int32_t before = atomic_fetch_add(&header->refs, 1);
-    if (before <= 0) cfmp_dispatch_violation("dispatch_retain", "object already released");
+    if (before <= 0) cfmp_precondition_violation("dispatch_retain", "object already released");
 }
 
 static void cfmp_queue_dispose(struct dispatch_queue_s *queue);
@@ -198,7 +193,7 @@ void dispatch_release(dispatch_object_t object) {
     struct dispatch_object_s *header = cfmp_dispatch_checked(object, "dispatch_release");
     if (atomic_load_explicit(&header->refs, memory_order_relaxed) == CFMP_REFS_IMMORTAL) return;
     int32_t before = atomic_fetch_sub(&header->refs, 1);
-    if (before <= 0) cfmp_dispatch_violation("dispatch_release", "over-release");
+    if (before <= 0) cfmp_precondition_violation("dispatch_release", "over-release");
     if (before != 1) return;
     if (header->finalizer != NULL) header->finalizer(header->context);
     switch (header->kind) {
@@ -247,7 +242,7 @@ static void cfmp_queue_dispose(struct dispatch_queue_s *queue) {
 
 dispatch_queue_t dispatch_queue_create(const char *label, dispatch_queue_attr_t attr) {
     if (attr != NULL && attr != &_dispatch_queue_attr_concurrent) {
-        cfmp_dispatch_violation("dispatch_queue_create", "unknown queue attribute");
+        cfmp_precondition_violation("dispatch_queue_create", "unknown queue attribute");
     }
     struct dispatch_queue_s *queue = cfmp_dispatch_alloc(sizeof *queue, CFMP_DISPATCH_QUEUE);
     cfmp_queue_init(queue, label, attr == NULL ? 1 : CFMP_QUEUE_WIDTH);
@@ -476,8 +471,8 @@ static void cfmp_queue_start_worker(struct dispatch_queue_s *queue) {
 
 static void cfmp_queue_submit(dispatch_queue_t queue, void *context, dispatch_function_t work,
                               bool barrier, const char *function) {
-    if (queue == NULL || work == NULL) cfmp_dispatch_violation(function, "NULL queue or work");
-    if (queue->header.kind != CFMP_DISPATCH_QUEUE) cfmp_dispatch_violation(function, "not a queue");
+    if (queue == NULL || work == NULL) cfmp_precondition_violation(function, "NULL queue or work");
+    if (queue->header.kind != CFMP_DISPATCH_QUEUE) cfmp_precondition_violation(function, "not a queue");
     struct cfmp_work *item = malloc(sizeof *item);
     if (item == NULL) abort();
     *item = (struct cfmp_work){NULL, work, context, barrier && queue->width > 1};
@@ -526,7 +521,7 @@ void dispatch_resume(dispatch_object_t object) {
     pthread_mutex_lock(&queue->lock);
     if (queue->suspend_count == 0) {
         pthread_mutex_unlock(&queue->lock);
-        cfmp_dispatch_violation("dispatch_resume", "over-resume of a queue");
+        cfmp_precondition_violation("dispatch_resume", "over-resume of a queue");
     }
     queue->suspend_count--;
     assert(cfmp_queue_validate(queue));
@@ -557,7 +552,7 @@ static void cfmp_sync_trampoline(void *argument) {
 
 static void cfmp_queue_sync(dispatch_queue_t queue, void *context, dispatch_function_t work,
                             bool barrier, const char *function) {
-    if (queue == NULL || work == NULL) cfmp_dispatch_violation(function, "NULL queue or work");
+    if (queue == NULL || work == NULL) cfmp_precondition_violation(function, "NULL queue or work");
     if (queue->is_main && cfmp_is_main_thread()) {
         work(context); /* the main thread is the main queue's only executor */
         return;
@@ -614,7 +609,7 @@ static void cfmp_apply_serial(void *argument) { cfmp_apply_take(argument); }
 
 void dispatch_apply_f(size_t iterations, dispatch_queue_t queue, void *context,
                       void (*work)(void *context, size_t iteration)) {
-    if (work == NULL) cfmp_dispatch_violation("dispatch_apply_f", "NULL work");
+    if (work == NULL) cfmp_precondition_violation("dispatch_apply_f", "NULL work");
     if (iterations == 0) return;
     if (queue == NULL) queue = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
     struct cfmp_apply apply = {iterations, 0, context, work, PTHREAD_MUTEX_INITIALIZER,
@@ -687,7 +682,7 @@ static void *cfmp_after_thread(void *argument) {
 
 void dispatch_after_f(dispatch_time_t when, dispatch_queue_t queue, void *context,
                       void (*work)(void *context)) {
-    if (queue == NULL || work == NULL) cfmp_dispatch_violation("dispatch_after_f", "NULL queue or work");
+    if (queue == NULL || work == NULL) cfmp_precondition_violation("dispatch_after_f", "NULL queue or work");
     if (when == DISPATCH_TIME_FOREVER) return; /* never */
     if (when == DISPATCH_TIME_NOW) {
         dispatch_async_f(queue, context, work);
@@ -718,7 +713,7 @@ static pthread_cond_t cfmp_once_cond = PTHREAD_COND_INITIALIZER;
 #define CFMP_ONCE_RUNNING ((intptr_t)1)
 
 void dispatch_once_f(dispatch_once_t *predicate, void *context, dispatch_function_t function) {
-    if (predicate == NULL || function == NULL) cfmp_dispatch_violation("dispatch_once_f", "NULL");
+    if (predicate == NULL || function == NULL) cfmp_precondition_violation("dispatch_once_f", "NULL");
     if (__atomic_load_n(predicate, __ATOMIC_ACQUIRE) == CFMP_ONCE_DONE) return;
     pthread_mutex_lock(&cfmp_once_lock);
     while (__atomic_load_n(predicate, __ATOMIC_ACQUIRE) == CFMP_ONCE_RUNNING) {
@@ -782,7 +777,7 @@ static bool cfmp_semaphore_ready(void *argument) {
 
 long dispatch_semaphore_wait(dispatch_semaphore_t dsema, dispatch_time_t timeout) {
     if (dsema == NULL || dsema->header.kind != CFMP_DISPATCH_SEMAPHORE) {
-        cfmp_dispatch_violation("dispatch_semaphore_wait", "not a semaphore");
+        cfmp_precondition_violation("dispatch_semaphore_wait", "not a semaphore");
     }
     pthread_mutex_lock(&dsema->lock);
     dsema->waiters++;
@@ -795,7 +790,7 @@ long dispatch_semaphore_wait(dispatch_semaphore_t dsema, dispatch_time_t timeout
 
 long dispatch_semaphore_signal(dispatch_semaphore_t dsema) {
     if (dsema == NULL || dsema->header.kind != CFMP_DISPATCH_SEMAPHORE) {
-        cfmp_dispatch_violation("dispatch_semaphore_signal", "not a semaphore");
+        cfmp_precondition_violation("dispatch_semaphore_signal", "not a semaphore");
     }
     pthread_mutex_lock(&dsema->lock);
     dsema->value++;
@@ -825,7 +820,7 @@ struct dispatch_group_s {
 
 static struct dispatch_group_s *cfmp_group_checked(dispatch_group_t group, const char *function) {
     if (group == NULL || group->header.kind != CFMP_DISPATCH_GROUP) {
-        cfmp_dispatch_violation(function, "not a group");
+        cfmp_precondition_violation(function, "not a group");
     }
     return group;
 }
@@ -855,7 +850,7 @@ void dispatch_group_leave(dispatch_group_t group) {
     pthread_mutex_lock(&group->lock);
     if (group->count == 0) {
         pthread_mutex_unlock(&group->lock);
-        cfmp_dispatch_violation("dispatch_group_leave", "unbalanced call");
+        cfmp_precondition_violation("dispatch_group_leave", "unbalanced call");
     }
     struct cfmp_notify *notify = NULL;
     if (--group->count == 0) {
@@ -888,7 +883,7 @@ long dispatch_group_wait(dispatch_group_t group, dispatch_time_t timeout) {
 void dispatch_group_notify_f(dispatch_group_t group, dispatch_queue_t queue, void *context,
                              dispatch_function_t work) {
     cfmp_group_checked(group, "dispatch_group_notify_f");
-    if (queue == NULL || work == NULL) cfmp_dispatch_violation("dispatch_group_notify_f", "NULL");
+    if (queue == NULL || work == NULL) cfmp_precondition_violation("dispatch_group_notify_f", "NULL");
     pthread_mutex_lock(&group->lock);
     if (group->count == 0) {
         pthread_mutex_unlock(&group->lock);
@@ -927,7 +922,7 @@ static void cfmp_group_item_run(void *argument) {
 void dispatch_group_async_f(dispatch_group_t group, dispatch_queue_t queue, void *context,
                             dispatch_function_t work) {
     cfmp_group_checked(group, "dispatch_group_async_f");
-    if (work == NULL) cfmp_dispatch_violation("dispatch_group_async_f", "NULL work");
+    if (work == NULL) cfmp_precondition_violation("dispatch_group_async_f", "NULL work");
     struct cfmp_group_item *item = malloc(sizeof *item);
     if (item == NULL) abort();
     dispatch_retain(group);
@@ -967,7 +962,7 @@ bool cfmp_main_queue_pending(void) {
 
 void dispatch_main(void) {
     if (!cfmp_is_main_thread()) {
-        cfmp_dispatch_violation("dispatch_main", "must be called on the main thread");
+        cfmp_precondition_violation("dispatch_main", "must be called on the main thread");
     }
     for (;;) { /* never returns: the program ends with exit() from some item */
         pthread_mutex_lock(&cfmp_main_queue.lock);

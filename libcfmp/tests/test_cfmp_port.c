@@ -12,9 +12,12 @@
 
 #include <dispatch/dispatch.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static CFDataRef cfmp_echo(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info) {
     (void)local;
@@ -446,6 +449,96 @@ static void test_R38_one_way_send_to_own_named_local_port(void **state) {
     CFRelease(name);
 }
 
+/* A precondition violation (R13, R38) aborts as CF crashes: fn(port) runs in a forked child
+ * (the paths it takes touch only the port's own lock, free at the fork), which must die by
+ * SIGABRT after a line on stderr containing want. */
+static void cfmp_expect_precondition(void (*fn)(CFMessagePortRef), CFMessagePortRef port,
+                                     const char *want) {
+    int err_pipe[2];
+    assert_int_equal(pipe(err_pipe), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(err_pipe[1], STDERR_FILENO);
+        close(err_pipe[0]);
+        fn(port);
+        _exit(0); /* returned: no crash */
+    }
+    close(err_pipe[1]);
+    char text[8192];
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < sizeof text && (n = read(err_pipe[0], text + len, sizeof text - 1 - len)) > 0) {
+        len += (size_t)n;
+    }
+    text[len] = '\0';
+    close(err_pipe[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT || strstr(text, want) == NULL) {
+        print_error("wanted SIGABRT after \"%s\"; status 0x%x, stderr:\n%s\n", want, status, text);
+        fail();
+    }
+}
+
+static void cfmp_send_two_way(CFMessagePortRef port) {
+    CFDataRef reply = NULL;
+    (void)CFMessagePortSendRequest(port, 6, NULL, 1, 1, kCFRunLoopDefaultMode, &reply);
+}
+
+static void cfmp_send_one_way(CFMessagePortRef port) {
+    (void)CFMessagePortSendRequest(port, 7, NULL, 1, 1, NULL, NULL);
+}
+
+static void cfmp_create_remote_null(CFMessagePortRef port) {
+    (void)port;
+    (void)CFMessagePortCreateRemote(NULL, NULL);
+}
+
+static void cfmp_set_name_null(CFMessagePortRef port) {
+    (void)CFMessagePortSetName(port, NULL);
+}
+
+/* R38: a two-way send on a local port (named or not), and a one-way send on an unnamed one,
+ * crash on macOS; libcfmp aborts with the precondition named. A one-way send on an invalid
+ * local port is still -3 (the validity check comes first, as in CF). */
+static void test_R38_two_way_or_unnamed_local_send_aborts(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("r38");
+    CFMessagePortRef named = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFMessagePortRef unnamed = CFMessagePortCreateLocal(NULL, NULL, cfmp_echo, NULL, NULL);
+    assert_non_null(named);
+    assert_non_null(unnamed);
+    cfmp_expect_precondition(cfmp_send_two_way, named,
+                             "CFMessagePortSendRequest: a two-way send on a local port");
+    cfmp_expect_precondition(cfmp_send_two_way, unnamed,
+                             "CFMessagePortSendRequest: a two-way send on a local port");
+    cfmp_expect_precondition(cfmp_send_one_way, unnamed,
+                             "CFMessagePortSendRequest: a send on an unnamed local port (R38)");
+    CFMessagePortInvalidate(unnamed);
+    assert_int_equal(CFMessagePortSendRequest(unnamed, 7, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortIsInvalid);
+    CFMessagePortInvalidate(named);
+    CFRelease(unnamed);
+    CFRelease(named);
+    CFRelease(name);
+}
+
+/* R13: CreateRemote(NULL) and SetName(port, NULL) crash on macOS (CFStringGetLength(NULL));
+ * libcfmp aborts with the precondition named, in release builds too. */
+static void test_R13_null_name_for_remote_or_set_name_aborts(void **state) {
+    (void)state;
+    CFMessagePortRef unnamed = CFMessagePortCreateLocal(NULL, NULL, cfmp_echo, NULL, NULL);
+    assert_non_null(unnamed);
+    cfmp_expect_precondition(cfmp_create_remote_null, NULL,
+                             "CFMessagePortCreateRemote: a NULL name (R13)");
+    cfmp_expect_precondition(cfmp_set_name_null, unnamed, "CFMessagePortSetName: a NULL name (R13)");
+    assert_null(CFMessagePortGetName(unnamed)); /* the parent's port is untouched */
+    CFMessagePortInvalidate(unnamed);
+    CFRelease(unnamed);
+}
+
 /* An unscheduled server never dequeues: 5 requests fill its queue, the 6th waits out its
  * send timeout and gets -1 (R28, R29, R51). A two-way request gets -2 at its deadline (R32). */
 static void test_R29_R51_queue_full_gives_send_timeout(void **state) {
@@ -730,6 +823,8 @@ int main(void) {
         cmocka_unit_test(test_R32_R35_R39_two_way_roundtrip_with_thread_server),
         cmocka_unit_test(test_R31_one_way_returns_success_and_leaves_returnData),
         cmocka_unit_test(test_R38_one_way_send_to_own_named_local_port),
+        cmocka_unit_test(test_R38_two_way_or_unnamed_local_send_aborts),
+        cmocka_unit_test(test_R13_null_name_for_remote_or_set_name_aborts),
         cmocka_unit_test(test_R29_R51_queue_full_gives_send_timeout),
         cmocka_unit_test(test_R32_R34_timeout_then_late_reply_is_dropped),
         cmocka_unit_test(test_R26_R36_reentrant_wait_serves_own_port_in_reply_mode),
