@@ -14,7 +14,10 @@
  *   - set_dispatch_queue's effect cannot be seen through the API: its
  *     result is reported unobservable;
  *   - context.info is a pointer to an agent_ctx record, so the context
- *     callbacks can say which port they belong to.
+ *     callbacks can say which port they belong to; for the scenario's
+ *     info 0 it is NULL, as the scenario says (R9: CF skips
+ *     copyDescription for NULL info), and callbacks given NULL name no
+ *     port. Callouts find their record through the port (agent_object_ctx).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "agent.h"
@@ -225,11 +228,14 @@ static void context_event(const char *kind, const void *info)
     agent_out_event(&e);
 }
 
+/* Retains inside CreateLocal are held back until the port is known (flush_pending_retains); a
+ * NULL info there is the creating record's (info 0), since nothing else retains meanwhile. */
 static const void *context_retain(const void *info)
 {
     assert(tls_creating == NULL || tls_creating->port_id < 0); /* set only inside CreateLocal */
     assert(tls_depth <= AGENT_MAX_NEST);
     agent_ctx *c = (agent_ctx *)(uintptr_t)info;
+    if (c == NULL) c = tls_creating;
     if (c != NULL && c == tls_creating && c->port_id < 0) { /* inside CreateLocal: port unknown */
         c->pending_retains++;
         c->pending_t_ns = agent_t_ns();
@@ -270,7 +276,8 @@ static void flush_pending_retains(agent_ctx *c, int64_t port_id)
 static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info)
 {
     assert(tls_depth <= AGENT_MAX_NEST);
-    agent_ctx *c = info;
+    agent_ctx *c = agent_object_ctx(local); /* info is NULL for the scenario's info 0 */
+    assert(info == NULL || info == c); /* CF passes the info the create gave (retain returns it) */
     const char *saved = tls_label;
     if (tls_label == NULL) tls_label = agent_object_queue(local);
     if (tls_depth >= AGENT_MAX_NEST) agent_exec_crash("stack");
@@ -372,7 +379,7 @@ static void op_create_local(agent_frame *f, const conf_step *s, agent_result *r)
     }
     uint32_t handler = agent_program_find(s->program);
     agent_ctx *c = agent_ctx_new(s->info, handler);
-    CFMessagePortContext context = {0, c, s->ctx_retain ? context_retain : NULL,
+    CFMessagePortContext context = {0, s->info != 0 ? c : NULL, s->ctx_retain ? context_retain : NULL,
                                     s->ctx_release ? context_release : NULL,
                                     s->ctx_copy_description ? context_copy_description : NULL};
     Boolean should_free = false;
@@ -383,7 +390,10 @@ static void op_create_local(agent_frame *f, const conf_step *s, agent_result *r)
     if (name != NULL) CFRelease(name);
     bool is_new = false;
     int64_t id = agent_object_id(port, &is_new);
-    if (is_new) c->port_id = id;
+    if (is_new) {
+        c->port_id = id;
+        agent_object_set_ctx(port, c);
+    }
     flush_pending_retains(c, is_new ? id : -1);
     store_port(s, port);
     r->value = port != NULL;

@@ -115,6 +115,29 @@ const char *agent_object_queue(const void *pointer)
     return label;
 }
 
+void agent_object_set_ctx(const void *pointer, agent_ctx *ctx)
+{
+    assert(pointer != NULL && ctx != NULL);
+    assert(ctx->port_id >= 1); /* set once the create returned a new port */
+    agent_mutex_lock(agent_g.lock);
+    agent_object *o = object_find(pointer);
+    assert(o == NULL || o->id == ctx->port_id); /* the port's own object */
+    if (o != NULL) o->ctx = ctx;
+    agent_mutex_unlock(agent_g.lock);
+}
+
+agent_ctx *agent_object_ctx(const void *pointer)
+{
+    assert(agent_g.objects != NULL);
+    if (pointer == NULL) return NULL;
+    agent_mutex_lock(agent_g.lock);
+    agent_object *o = object_find(pointer);
+    agent_ctx *c = o != NULL ? o->ctx : NULL;
+    assert(c == NULL || c->port_id == o->id); /* exit: the port's own record */
+    agent_mutex_unlock(agent_g.lock);
+    return c;
+}
+
 agent_ctx *agent_ctx_new(int64_t value, uint32_t handler)
 {
     assert(value >= CM_LIMIT_INFO_MIN && value <= CM_LIMIT_INFO_MAX);
