@@ -147,6 +147,7 @@ typedef struct agent_state {
     uint64_t blob_bytes; /* all blobs together: at most CM_LIMIT_SCENARIO_BYTES */
     agent_blob blobs[AGENT_MAX_BLOBS];
     int64_t next_exec;
+    int64_t next_callout; /* callout ids: pair a callout with its callout_done */
     uint32_t signal_count;
     agent_signal signals[AGENT_MAX_SIGNALS];
 } agent_state;
@@ -200,6 +201,7 @@ typedef struct agent_event {
     bool via_set;
     const char *queue;
     const char *reason;
+    int64_t callout_id; /* callout, callout_done: the pair's id (0: none) */
     int64_t t_ns; /* 0: now */
 } agent_event;
 

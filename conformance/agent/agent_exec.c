@@ -17,7 +17,10 @@
  *     callbacks can say which port they belong to; for the scenario's
  *     info 0 it is NULL, as the scenario says (R9: CF skips
  *     copyDescription for NULL info), and callbacks given NULL name no
- *     port. Callouts find their record through the port (agent_object_ctx).
+ *     port. Callouts find their record through the port (agent_object_ctx);
+ *   - each callout has an id that its callout and callout_done events
+ *     carry, so the runner pairs them even when parallel workers of one
+ *     concurrent queue share a thread label (R50b).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "agent.h"
@@ -282,7 +285,11 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
     if (tls_label == NULL) tls_label = agent_object_queue(local);
     if (tls_depth >= AGENT_MAX_NEST) agent_exec_crash("stack");
     tls_depth++;
+    agent_mutex_lock(agent_g.lock);
+    int64_t callout_id = agent_g.next_callout++;
+    agent_mutex_unlock(agent_g.lock);
     agent_event e = event_of("callout");
+    e.callout_id = callout_id;
     e.port = agent_object_id(local, NULL);
     e.has_msgid = true;
     e.msgid = msgid;
@@ -294,6 +301,7 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
     agent_frame f = {.self = local, .msgid = msgid, .request = data, .reply = NULL, .in_callout = true};
     if (c != NULL) agent_exec_program(&f, c->handler);
     agent_event done = event_of("callout_done");
+    done.callout_id = callout_id;
     done.port = e.port;
     done.has_data = true;
     done.data = view_of(f.reply);

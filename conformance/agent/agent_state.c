@@ -16,6 +16,7 @@ bool agent_state_validate(void)
 {
     const agent_state *g = &agent_g;
     if (g->lock == NULL || g->objects == NULL || g->next_object_id < 1 || g->next_exec < 1) return false;
+    if (g->next_callout < 1) return false;
     if (g->thread_count > AGENT_MAX_THREADS || g->queue_count > AGENT_MAX_QUEUES) return false;
     if (g->mode_count > AGENT_MAX_MODES || g->program_count > AGENT_MAX_PROGRAMS) return false;
     if (g->callback_count > AGENT_MAX_CALLBACKS || g->var_count > AGENT_MAX_VARS) return false;
@@ -34,6 +35,7 @@ void agent_state_init(void)
     if (agent_g.objects == NULL) agent_exit(3);
     agent_g.next_object_id = 1;
     agent_g.next_exec = 1;
+    agent_g.next_callout = 1;
     assert(agent_state_validate()); /* exit: empty tables */
 }
 
