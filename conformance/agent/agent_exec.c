@@ -660,13 +660,14 @@ static void op_send(agent_frame *f, const conf_step *s, agent_result *r)
     r->kind = CONF_RESULT_STATUS;
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
-    if (s->malformed) {
-        r->unsupported = "a malformed request cannot be sent through the API";
-        return;
-    }
     made_data m = data_make(&s->data, false);
     if (m.unsupported != NULL) {
         r->unsupported = m.unsupported;
+        return;
+    }
+    if (s->malformed && !agent_backend_corrupt_next_request(true)) { /* R45 */
+        data_free(&m);
+        r->unsupported = "a malformed request cannot be sent through the API";
         return;
     }
     CFStringRef mode = s->mode != NULL ? agent_mode_string(s->mode) : NULL;
@@ -676,6 +677,7 @@ static void op_send(agent_frame *f, const conf_step *s, agent_result *r)
     SInt32 status = CFMessagePortSendRequest(port, s->msgid, m.data, seconds_of(s->t1_ns),
                                              seconds_of(s->t2_ns), mode,
                                              s->no_return_data ? NULL : &reply);
+    if (s->malformed) (void)agent_backend_corrupt_next_request(false); /* unused if it sent nothing */
     data_free(&m);
     r->value = status;
     r->has_data = true;
