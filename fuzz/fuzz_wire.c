@@ -21,8 +21,10 @@
  * connection.
  *
  * Properties: a known result; an accepted frame is what its header says
- * (length, payload, fd only with HELLO, inline only up to the cap); after
- * a bad frame nothing is kept; the record was read whole (the next receive
+ * (length, payload, fd only with HELLO, inline only up to the cap); a
+ * corrupt request kept for dropping (R45) was received by a server, is
+ * one whole inline request record and holds no payload; after a bad
+ * frame nothing is kept; the record was read whole (the next receive
  * finds nothing); and no descriptor outlives the input (every fd below
  * FUZZ_WIRE_FD_WINDOW open afterwards was open before).
  */
@@ -191,8 +193,17 @@ static void one_record(int sv[2], uint8_t ctl, const uint8_t *specs, const uint8
     struct cfmp_message m;
     enum cfmp_wire_result r = cfmp_wire_receive(sv[1], &m, server ? region : NULL);
     FUZZ_CHECK(r == CFMP_WIRE_OK || r == CFMP_WIRE_CLOSED || r == CFMP_WIRE_BAD ||
-                   r == CFMP_WIRE_CONTROL,
+                   r == CFMP_WIRE_CONTROL || r == CFMP_WIRE_CORRUPT,
                "a known result for a record that is there");
+    FUZZ_CHECK(m.corrupt == (r == CFMP_WIRE_CORRUPT), "corrupt exactly when reported so");
+    if (r == CFMP_WIRE_CORRUPT) {
+        const struct cfmp_frame_header *h = &m.header;
+        FUZZ_CHECK(server, "only a server keeps a corrupt request to drop");
+        FUZZ_CHECK(len >= sizeof *h && h->kind == CFMP_FRAME_REQUEST, "a corrupt request is a request");
+        FUZZ_CHECK(!(h->flags & (CFMP_FLAG_MEMFD | CFMP_FLAG_SHARED)), "a corrupt request is inline");
+        FUZZ_CHECK(h->length >= 0 && len == sizeof *h + (size_t)h->length, "its record is header + length");
+        FUZZ_CHECK(m.data == NULL && m.bytes == NULL && m.length == 0, "a corrupt request holds no payload");
+    }
     if (r == CFMP_WIRE_OK) {
         check_accepted(&m, len);
         if (ctl & 0x10u) {

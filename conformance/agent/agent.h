@@ -81,7 +81,10 @@ typedef struct agent_program {
     uint32_t callback_slot; /* invalidation callbacks: their trampoline, else AGENT_NONE */
 } agent_program;
 
-/* The info of one create_local: CF's context.info points here. Lives until exit. */
+/* The record of one create_local: CF's context.info points here, or is NULL when the
+ * scenario's info is 0 (R9, R60: CF treats a NULL info differently); the port's object
+ * keeps it too (agent_object_ctx), so a callout finds its handler either way. Lives until
+ * exit. */
 typedef struct agent_ctx {
     int64_t value;     /* the scenario's info integer */
     int64_t port_id;   /* -1 until the create returned a new port */
@@ -101,6 +104,7 @@ typedef struct agent_object {
     const void *pointer;
     int64_t id;
     const char *queue_label; /* set_dispatch_queue: where its callouts run */
+    agent_ctx *ctx;          /* a local port: its create_local's record, else NULL */
 } agent_object;
 
 typedef struct agent_blob {
@@ -143,6 +147,7 @@ typedef struct agent_state {
     uint64_t blob_bytes; /* all blobs together: at most CM_LIMIT_SCENARIO_BYTES */
     agent_blob blobs[AGENT_MAX_BLOBS];
     int64_t next_exec;
+    int64_t next_callout; /* callout ids: pair a callout with its callout_done */
     uint32_t signal_count;
     agent_signal signals[AGENT_MAX_SIGNALS];
 } agent_state;
@@ -196,6 +201,7 @@ typedef struct agent_event {
     bool via_set;
     const char *queue;
     const char *reason;
+    int64_t callout_id; /* callout, callout_done: the pair's id (0: none) */
     int64_t t_ns; /* 0: now */
 } agent_event;
 
@@ -213,6 +219,10 @@ int64_t agent_object_id(const void *pointer, bool *is_new);
 void agent_object_forget(const void *pointer);
 void agent_object_set_queue(const void *pointer, const char *queue_label);
 const char *agent_object_queue(const void *pointer);
+/* A local port's create_local record (the side table behind a NULL context.info); NULL if
+ * none. */
+void agent_object_set_ctx(const void *pointer, agent_ctx *ctx);
+agent_ctx *agent_object_ctx(const void *pointer);
 agent_ctx *agent_ctx_new(int64_t value, uint32_t handler);
 /* Signals (signal / wait_for): false when the table is full or the name unknown. */
 bool agent_signal_reserve(const char *name);

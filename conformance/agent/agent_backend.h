@@ -35,4 +35,9 @@ bool agent_backend_add_timer(CFStringRef mode, double after_s, double every_s,
 /* CFCopyDescription(port), released at once; false when unsupported. */
 bool agent_backend_copy_description(CFTypeRef object);
 
+/* on: the next request this thread sends is corrupt, its framing intact (a `malformed: true`
+ * send, R45); off: cancelled if not used. False when the implementation has no way to do it
+ * (the public API cannot: libcfmp has a private test hook, CoreFoundation none). */
+bool agent_backend_corrupt_next_request(bool on);
+
 #endif /* AGENT_BACKEND_H */

@@ -22,3 +22,10 @@ const agent_backend_info *agent_backend(void)
 {
     return &info;
 }
+
+/* CoreFoundation sends only well-formed requests: `malformed: true` is unsupported here. */
+bool agent_backend_corrupt_next_request(bool on)
+{
+    (void)on;
+    return false;
+}

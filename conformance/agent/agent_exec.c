@@ -18,7 +18,13 @@
  *   - set_dispatch_queue's effect cannot be seen through the API: its
  *     result is reported unobservable;
  *   - context.info is a pointer to an agent_ctx record, so the context
- *     callbacks can say which port they belong to.
+ *     callbacks can say which port they belong to; for the scenario's
+ *     info 0 it is NULL, as the scenario says (R9: CF skips
+ *     copyDescription for NULL info), and callbacks given NULL name no
+ *     port. Callouts find their record through the port (agent_object_ctx);
+ *   - each callout has an id that its callout and callout_done events
+ *     carry, so the runner pairs them even when parallel workers of one
+ *     concurrent queue share a thread label (R50b).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "agent.h"
@@ -241,11 +247,14 @@ static void context_event(const char *kind, const void *info)
     (void)agent_crash_mark(in_cf);
 }
 
+/* Retains inside CreateLocal are held back until the port is known (flush_pending_retains); a
+ * NULL info there is the creating record's (info 0), since nothing else retains meanwhile. */
 static const void *context_retain(const void *info)
 {
     assert(tls_creating == NULL || tls_creating->port_id < 0); /* set only inside CreateLocal */
     assert(tls_depth <= AGENT_MAX_NEST);
     agent_ctx *c = (agent_ctx *)(uintptr_t)info;
+    if (c == NULL) c = tls_creating;
     if (c != NULL && c == tls_creating && c->port_id < 0) { /* inside CreateLocal: port unknown */
         c->pending_retains++;
         c->pending_t_ns = agent_t_ns();
@@ -286,13 +295,18 @@ static void flush_pending_retains(agent_ctx *c, int64_t port_id)
 static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info)
 {
     assert(tls_depth <= AGENT_MAX_NEST);
-    agent_ctx *c = info;
+    agent_ctx *c = agent_object_ctx(local); /* info is NULL for the scenario's info 0 */
+    assert(info == NULL || info == c); /* CF passes the info the create gave (retain returns it) */
     int64_t in_cf = agent_crash_mark(0); /* the agent's own code, inside CF's call */
     const char *saved = tls_label;
     if (tls_label == NULL) tls_label = agent_object_queue(local);
     if (tls_depth >= AGENT_MAX_NEST) agent_exec_crash("stack");
     tls_depth++;
+    agent_mutex_lock(agent_g.lock);
+    int64_t callout_id = agent_g.next_callout++;
+    agent_mutex_unlock(agent_g.lock);
     agent_event e = event_of("callout");
+    e.callout_id = callout_id;
     e.port = agent_object_id(local, NULL);
     e.has_msgid = true;
     e.msgid = msgid;
@@ -304,6 +318,7 @@ static CFDataRef callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, v
     agent_frame f = {.self = local, .msgid = msgid, .request = data, .reply = NULL, .in_callout = true};
     if (c != NULL) agent_exec_program(&f, c->handler);
     agent_event done = event_of("callout_done");
+    done.callout_id = callout_id;
     done.port = e.port;
     done.has_data = true;
     done.data = view_of(f.reply);
@@ -396,7 +411,7 @@ static void op_create_local(agent_frame *f, const conf_step *s, agent_result *r)
     }
     uint32_t handler = agent_program_find(s->program);
     agent_ctx *c = agent_ctx_new(s->info, handler);
-    CFMessagePortContext context = {0, c, s->ctx_retain ? context_retain : NULL,
+    CFMessagePortContext context = {0, s->info != 0 ? c : NULL, s->ctx_retain ? context_retain : NULL,
                                     s->ctx_release ? context_release : NULL,
                                     s->ctx_copy_description ? context_copy_description : NULL};
     Boolean should_free = false;
@@ -408,7 +423,10 @@ static void op_create_local(agent_frame *f, const conf_step *s, agent_result *r)
     if (name != NULL) CFRelease(name);
     bool is_new = false;
     int64_t id = agent_object_id(port, &is_new);
-    if (is_new) c->port_id = id;
+    if (is_new) {
+        c->port_id = id;
+        agent_object_set_ctx(port, c);
+    }
     flush_pending_retains(c, is_new ? id : -1);
     store_port(s, port);
     r->value = port != NULL;
@@ -678,13 +696,14 @@ static void op_send(agent_frame *f, const conf_step *s, agent_result *r)
     r->kind = CONF_RESULT_STATUS;
     CFMessagePortRef port = need_port(f, s);
     set_port_result(r, port);
-    if (s->malformed) {
-        r->unsupported = "a malformed request cannot be sent through the API";
-        return;
-    }
     made_data m = data_make(&s->data, false);
     if (m.unsupported != NULL) {
         r->unsupported = m.unsupported;
+        return;
+    }
+    if (s->malformed && !agent_backend_corrupt_next_request(true)) { /* R45 */
+        data_free(&m);
+        r->unsupported = "a malformed request cannot be sent through the API";
         return;
     }
     CFStringRef mode = s->mode != NULL ? agent_mode_string(s->mode) : NULL;
@@ -694,6 +713,7 @@ static void op_send(agent_frame *f, const conf_step *s, agent_result *r)
     SInt32 status = 0;
     CF_CALL(status = CFMessagePortSendRequest(port, s->msgid, m.data, seconds_of(s->t1_ns), seconds_of(s->t2_ns),
                                               mode, s->no_return_data ? NULL : &reply));
+    if (s->malformed) (void)agent_backend_corrupt_next_request(false); /* unused if it sent nothing */
     data_free(&m);
     r->value = status;
     r->has_data = true;

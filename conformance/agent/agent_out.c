@@ -266,6 +266,7 @@ void agent_out_event(const agent_event *e)
 {
     assert(e != NULL && e->kind != NULL);
     assert(e->port >= -2); /* -2: none, -1: NULL, else an object id */
+    assert(e->callout_id >= 0); /* 0: none */
     int64_t t = e->t_ns != 0 ? e->t_ns : agent_t_ns();
     begin_line("event");
     base_jw *w = &out_writer;
@@ -317,6 +318,10 @@ void agent_out_event(const agent_event *e)
     if (e->reason != NULL) {
         base_jw_key(w, "reason");
         base_jw_cstr(w, e->reason);
+    }
+    if (e->callout_id != 0) {
+        base_jw_key(w, "callout_id");
+        base_jw_int(w, e->callout_id);
     }
     end_line();
 }

@@ -16,6 +16,7 @@ bool agent_state_validate(void)
 {
     const agent_state *g = &agent_g;
     if (g->lock == NULL || g->objects == NULL || g->next_object_id < 1 || g->next_exec < 1) return false;
+    if (g->next_callout < 1) return false;
     if (g->thread_count > AGENT_MAX_THREADS || g->queue_count > AGENT_MAX_QUEUES) return false;
     if (g->mode_count > AGENT_MAX_MODES || g->program_count > AGENT_MAX_PROGRAMS) return false;
     if (g->callback_count > AGENT_MAX_CALLBACKS || g->var_count > AGENT_MAX_VARS) return false;
@@ -34,6 +35,7 @@ void agent_state_init(void)
     if (agent_g.objects == NULL) agent_exit(3);
     agent_g.next_object_id = 1;
     agent_g.next_exec = 1;
+    agent_g.next_callout = 1;
     assert(agent_state_validate()); /* exit: empty tables */
 }
 
@@ -113,6 +115,29 @@ const char *agent_object_queue(const void *pointer)
     const char *label = o != NULL ? o->queue_label : NULL;
     agent_mutex_unlock(agent_g.lock);
     return label;
+}
+
+void agent_object_set_ctx(const void *pointer, agent_ctx *ctx)
+{
+    assert(pointer != NULL && ctx != NULL);
+    assert(ctx->port_id >= 1); /* set once the create returned a new port */
+    agent_mutex_lock(agent_g.lock);
+    agent_object *o = object_find(pointer);
+    assert(o == NULL || o->id == ctx->port_id); /* the port's own object */
+    if (o != NULL) o->ctx = ctx;
+    agent_mutex_unlock(agent_g.lock);
+}
+
+agent_ctx *agent_object_ctx(const void *pointer)
+{
+    assert(agent_g.objects != NULL);
+    if (pointer == NULL) return NULL;
+    agent_mutex_lock(agent_g.lock);
+    agent_object *o = object_find(pointer);
+    agent_ctx *c = o != NULL ? o->ctx : NULL;
+    assert(c == NULL || c->port_id == o->id); /* exit: the port's own record */
+    agent_mutex_unlock(agent_g.lock);
+    return c;
 }
 
 agent_ctx *agent_ctx_new(int64_t value, uint32_t handler)

@@ -110,7 +110,8 @@ static const field f_event[] = {
     {"msg", V_INT, false}, {"data", V_DATA, false}, {"request", V_DATA, false}, {"size", V_INT, false},
     {"callback", V_STR_NULL, false}, {"info", V_INT_NULL, false}, {"via_set", V_BOOL, false},
     {"delivered", V_BOOL, false}, {"done", V_BOOL, false}, {"queue", V_STR, false},
-    {"reason", V_STR, false}, {"note", V_STR, false}, {"step", V_INT, false}, END};
+    {"reason", V_STR, false}, {"note", V_STR, false}, {"step", V_INT, false},
+    {"callout_id", V_INT, false}, END};
 static const field f_error[] = {
     {"type", V_STR, true}, {"message", V_STR, true}, {"fatal", V_BOOL, false}, END};
 static const field f_log[] = {{"type", V_STR, true}, {"message", V_STR, true}, END};

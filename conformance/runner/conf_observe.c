@@ -9,7 +9,10 @@
  * conf_observer_finish replays it, as sim_model.c replays the core's
  * trace: calls open executions, returns close them, a process's death
  * closes its open calls as killed, calls still open at the end are
- * blocked, and callouts learn their reply from callout_done.
+ * blocked, and callouts learn their reply from callout_done: the one with
+ * the same callout_id when the agent gives ids (parallel workers of one
+ * concurrent queue share a thread label, R50b), else the innermost open
+ * callout on the done's thread (nested callouts, R26).
  *
  * Agents that cannot know conversation ids (every real one) get a
  * stand-in: two-way sends and callouts carry convid 1, so the checker's
@@ -104,6 +107,7 @@ typedef struct callout_open {
     uint16_t agent;
     uint16_t thread;
     uint32_t event;
+    int64_t id; /* the agent's callout_id, 0 none */
 } callout_open;
 
 typedef struct replay {
@@ -236,12 +240,13 @@ static void track_callout(replay *r, const conf_rec *rec, uint32_t index)
             r->callouts = grown;
             r->callout_cap = cap;
         }
-        r->callouts[r->callout_count++] = (callout_open){rec->agent, rec->thread, index};
+        r->callouts[r->callout_count++] = (callout_open){rec->agent, rec->thread, index, rec->callout_id};
         return;
     }
-    for (uint32_t i = r->callout_count; i > 0; i--) { /* callout_done: the innermost on its thread */
+    for (uint32_t i = r->callout_count; i > 0; i--) { /* callout_done: its id, else the innermost on its thread */
         callout_open *c = &r->callouts[i - 1];
-        if (c->agent != rec->agent || c->thread != rec->thread) continue;
+        if (c->agent != rec->agent) continue;
+        if (rec->callout_id != 0 ? c->id != rec->callout_id : c->thread != rec->thread) continue;
         sim_event *callout = &r->obs->events[c->event];
         callout->flags |= SIM_EVF_DONE;
         callout->data = r->obs->events[index].data;

@@ -257,6 +257,7 @@ typedef struct conf_rec {
     int64_t msg;
     bool has_msgid;
     int32_t msgid;
+    int64_t callout_id; /* callout, callout_done: the agent's id pairing them, 0 none */
     uint8_t ev_kind;   /* sim_event_kind */
     uint8_t ev_flags;  /* SIM_EVF_* given explicitly */
     bool flags_given;

@@ -1127,6 +1127,11 @@ static bool fill_event(session *s, agent_proc *p, const conf_msg *m, conf_rec *r
     }
     r->msg = conf_msg_int(m, "msg", -1);
     r->code = (int32_t)conf_msg_int(m, "code", 0);
+    uint32_t callout_id = conf_msg_get(m, "callout_id");
+    if (callout_id != CONF_JSON_NONE) {
+        bool pairs = r->ev_kind == SIM_EV_CALLOUT || r->ev_kind == SIM_EV_CALLOUT_DONE;
+        if (!pairs || !conf_json_int(doc, callout_id, 1, INT64_MAX, &r->callout_id)) return false;
+    }
     bool ok = true;
     const char *reason = conf_msg_str(m, "reason");
     if (reason != NULL) r->code = reason_code(r->ev_kind, reason, &ok);

@@ -18,7 +18,8 @@
 /* ---- delivering requests (server side) ------------------------------------------------------ */
 
 /* Reads one frame from conn; a bad or closed connection is dropped (the port keeps serving
- * others, R45 per connection). Counts the request off the queue (R29). */
+ * others). Counts the request off the queue (R29). A corrupt request whose framing is intact
+ * is a request too: cfmp_perform_request drops it where CF does (R45). */
 static bool cfmp_serve_receive(struct cfmp_listener *listener, struct cfmp_conn *conn,
                                struct cfmp_message *message) {
     assert(listener != NULL && listener->queue != NULL);
@@ -27,7 +28,7 @@ static bool cfmp_serve_receive(struct cfmp_listener *listener, struct cfmp_conn 
     enum cfmp_wire_result result = cfmp_wire_receive(conn->fdref->fd, message, &conn->region);
     pthread_mutex_unlock(&conn->lock);
     if (result == CFMP_WIRE_AGAIN || result == CFMP_WIRE_CONTROL) return false;
-    if (result == CFMP_WIRE_OK && message->header.kind == CFMP_FRAME_REQUEST) {
+    if ((result == CFMP_WIRE_OK && message->header.kind == CFMP_FRAME_REQUEST) || result == CFMP_WIRE_CORRUPT) {
         cfmp_queue_dequeued(listener->queue);
         return true;
     }
@@ -59,7 +60,8 @@ static void cfmp_send_reply(struct cfmp_conn *conn, int32_t convid, CFDataRef re
 /* R40–R46: the callout runs with info retained; its result is sent as the reply even if the
  * port was invalidated meanwhile (R46). An invalid port drops the request unanswered (R44). A
  * valid port created with a NULL callout crashes the process when a message arrives, as CF
- * calls through NULL (R40): the sender's pending request then gets -5 (R33). */
+ * calls through NULL (R40): the sender's pending request then gets -5 (R33). A corrupt request
+ * is dropped after the retain, unanswered (R45). */
 static void cfmp_perform_request(CFMessagePortRef port, struct cfmp_conn *conn,
                                  struct cfmp_message *message) {
     CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
@@ -82,6 +84,13 @@ static void cfmp_perform_request(CFMessagePortRef port, struct cfmp_conn *conn,
     void *info = context.info;
     bool retain = context.retain != NULL && !CFMP_MUTATE(NO_CALLOUT_RETAIN);
     if (retain) info = (void *)context.retain(context.info);
+    if (message->corrupt) { /* R45: after the retain, which CF never releases; no callout */
+        cfmp_log("port %p: dropping corrupt request from pid %ld (magic 0x%08x, msgid %d, convid %d)",
+                 (void *)port, (long)conn->peer_pid, (unsigned)message->header.magic,
+                 (int)message->header.msgid, (int)message->header.convid);
+        cfmp_message_dispose(message);
+        return;
+    }
     CFDataRef data = cfmp_message_take_data(message);
     CFDataRef reply = port->callout(port, message->header.msgid, data, info);
     if (context.release != NULL && !CFMP_MUTATE(NO_CALLOUT_RETAIN)) context.release(info);

@@ -2,6 +2,7 @@
  * cfmp_wire.c — frame encoding, validation, and memfd payloads. See cfmp_wire.h.
  */
 #include "cfmp_wire.h"
+#include "cfmp_testing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,6 +228,20 @@ static enum cfmp_wire_result cfmp_wire_accept_shared(const uint8_t *inline_bytes
     return CFMP_WIRE_OK;
 }
 
+/* A record whose header fails cfmp_header_valid but that is still exactly one inline request:
+ * its kind says REQUEST, no fd or out-of-band payload, and the record is the header plus the
+ * length it claims. Dropping it leaves the stream in sync (SEQPACKET keeps records whole), so
+ * the connection can stay (R45). */
+static bool cfmp_request_framing_intact(const struct cfmp_frame_header *header, size_t size,
+                                        size_t fd_count) {
+    assert(header != NULL); /* the peer's bytes: checked, never asserted */
+    assert(size >= sizeof *header);
+    if (fd_count != 0 || header->kind != CFMP_FRAME_REQUEST) return false;
+    if (header->flags & (CFMP_FLAG_MEMFD | CFMP_FLAG_SHARED)) return false;
+    if (header->length < 0 || header->length > (int64_t)CFMP_WIRE_INLINE_CAP) return false;
+    return size == sizeof *header + (size_t)header->length;
+}
+
 /* Checks the frame in scratch (size bytes, fds) and fills message; consumes the fds. */
 static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t size, int *fds,
                                               size_t fd_count, struct cfmp_message *message,
@@ -237,6 +252,10 @@ static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t siz
     struct cfmp_frame_header *header = &message->header;
     if (size < header_size) goto bad;
     memcpy(header, scratch, header_size);
+    if (!cfmp_header_valid(header) && region != NULL && cfmp_request_framing_intact(header, size, fd_count)) {
+        message->corrupt = true; /* the header only: the payload is never looked at */
+        return CFMP_WIRE_CORRUPT;
+    }
     if (!cfmp_header_valid(header)) goto bad;
     size_t length = (size_t)header->length;
     if (header->kind == CFMP_FRAME_REGION) {
@@ -309,6 +328,8 @@ enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message,
     }
     enum cfmp_wire_result result = cfmp_wire_accept(scratch, (size_t)size, fds, fd_count, message, region);
     assert(result != CFMP_WIRE_OK || cfmp_message_validate(message)); /* exit */
+    assert(message->corrupt == (result == CFMP_WIRE_CORRUPT)); /* exit: a corrupt one holds nothing */
+    assert(!message->corrupt || (message->data == NULL && message->bytes == NULL && message->passed_fd < 0));
     return result;
 }
 
@@ -375,6 +396,12 @@ void cfmp_message_dispose(struct cfmp_message *message) {
 }
 
 /* ---- send --------------------------------------------------------------------------------- */
+
+static _Thread_local bool cfmp_corrupt_next_request; /* cfmp_testing.h */
+
+void cfmp_testing_corrupt_next_request(bool on) {
+    cfmp_corrupt_next_request = on;
+}
 
 /* Copies payload into a new memfd and seals it (immutable, fixed size). Returns fd or -1. */
 static int cfmp_payload_memfd(const void *payload, size_t length) {
@@ -468,6 +495,10 @@ enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
     assert(header.magic == CFMP_WIRE_MAGIC && header.kind >= CFMP_FRAME_HELLO && header.kind <= CFMP_FRAME_REGION);
     int memfd = -1;
     header.length = (int64_t)length;
+    if (header.kind == CFMP_FRAME_REQUEST && cfmp_corrupt_next_request) { /* test hook, one-shot */
+        cfmp_corrupt_next_request = false;
+        header.magic = ~CFMP_WIRE_MAGIC;
+    }
     if (pass_fd < 0 && length > cfmp_wire_inline_max()) {
         memfd = cfmp_payload_memfd(payload, length);
         if (memfd < 0) return CFMP_WIRE_BROKEN;

@@ -4,8 +4,11 @@
  * Every frame is one SEQPACKET record: a 24-byte little-endian header, then the payload
  * inline, or no payload and one memfd passed with SCM_RIGHTS (large payloads), sealed against
  * writes and shrinking so the receiver can map it safely. This file is the only code that
- * parses bytes from a peer; anything malformed is reported as CFMP_WIRE_BAD and the caller
- * closes that connection (R45's "dropping corrupt message", but per connection).
+ * parses bytes from a peer. A request whose fields are invalid (magic, version, convid, flags)
+ * but whose framing is intact (one whole record, no fds, inline, record size = header +
+ * length) is reported as CFMP_WIRE_CORRUPT: the server drops it and keeps the connection, as
+ * CF drops a corrupt request (R45). Anything else malformed cannot be trusted to leave the
+ * stream in sync: it is CFMP_WIRE_BAD and the caller closes that connection.
  *
  *   HELLO    server → client once after accept: pid, the port's name, the queue memfd (fd)
  *   REQUEST  client → server: msgid, convid > 0, ONEWAY flag when no reply is wanted
@@ -56,6 +59,7 @@ enum cfmp_wire_result {
     CFMP_WIRE_TIMEOUT = 4, /* the send deadline passed with the socket still full */
     CFMP_WIRE_BROKEN = 5,  /* the send failed: the peer is gone */
     CFMP_WIRE_CONTROL = 6, /* a REGION frame was taken in; nothing to deliver */
+    CFMP_WIRE_CORRUPT = 7, /* servers: a corrupt request, framing intact: drop it (R45), keep the connection */
 };
 
 /* A bulk region: a sealed memfd mapped shared by a client and the server. Large requests are
@@ -83,14 +87,16 @@ struct cfmp_message {
     bool mapped;
     int passed_fd; /* HELLO only, else -1 */
     struct cfmp_region *region; /* SHARED payloads: the region holding the bytes (retained) */
+    bool corrupt; /* CFMP_WIRE_CORRUPT: only the (invalid) header, no payload */
 };
 
 /* Bytes above which a payload goes through a memfd (CFMP_INLINE_MAX overrides; bench only). */
 CFMP_HIDDEN size_t cfmp_wire_inline_max(void);
 
 /* Nonblocking: reads one frame from fd and validates it. A server passes its connection's
- * region slot: REGION frames update it (CFMP_WIRE_CONTROL), SHARED frames are read from it.
- * Clients pass NULL: neither may then appear. */
+ * region slot: REGION frames update it (CFMP_WIRE_CONTROL), SHARED frames are read from it,
+ * and a corrupt request with intact framing is CFMP_WIRE_CORRUPT. Clients pass NULL: none of
+ * these may then appear. */
 CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message,
                                                     struct cfmp_region **region);
 /* Sends one frame, waiting for socket space until deadline_ns (CFMP_DEADLINE_NEVER: forever).

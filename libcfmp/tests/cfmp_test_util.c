@@ -189,6 +189,7 @@ bool cfmp_test_data_equals(CFDataRef data, const char *text) {
 static void *cfmp_thread_server_main(void *argument) {
     struct cfmp_thread_server *server = argument;
     CFMessagePortContext context = {0, server->info, NULL, NULL, NULL};
+    if (server->context != NULL) context = *server->context;
     Boolean should_free = false;
     server->port = CFMessagePortCreateLocal(NULL, server->name, server->callout, &context,
                                             &should_free);

@@ -52,6 +52,7 @@ struct cfmp_thread_server {
     CFStringRef name;
     CFMessagePortCallBack callout;
     void *info;
+    const CFMessagePortContext *context; /* NULL: {0, info, NULL, NULL, NULL} */
     CFRunLoopMode mode;
     CFMessagePortRef port;
     CFRunLoopRef run_loop;

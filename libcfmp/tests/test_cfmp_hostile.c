@@ -2,8 +2,10 @@
  * test_cfmp_hostile.c — hostile peers on both sides. A server port (on a thread of this
  * process, so its fds can be counted) gets garbage, truncated, oversized and lying frames,
  * bad fds, silence and peers dying mid-request: each bad connection is closed, the port keeps
- * serving others, and no fd leaks (R45, per connection). Fake servers send a bad HELLO, no
- * HELLO, or garbage replies: the client refuses them or invalidates the remote.
+ * serving others, and no fd leaks. A corrupt request whose framing is intact (bad magic,
+ * version, convid or flags) is dropped without a callout and its connection kept (R45), also
+ * when libcfmp's test hook (cfmp_testing.h) makes one through the API. Fake servers send a bad
+ * HELLO, no HELLO, or garbage replies: the client refuses them or invalidates the remote.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,10 +14,12 @@
 #include <cmocka.h>
 
 #include "cfmp_test_util.h"
+#include "cfmp_testing.h" /* cfmp_testing_corrupt_next_request */
 #include "cfmp_wire.h" /* frame layout only: the test speaks the wire format by hand */
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,15 +142,17 @@ static void test_R45_bad_frames_close_only_that_connection_and_leak_nothing(void
     struct cfmp_frame_header header = cfmp_request_header(1000); /* claims 1000, has 16 */
     memcpy(frame, &header, sizeof header);
     cfmp_bad_frame(server.name, remote, frame, sizeof frame, NULL, 0);
-    struct cfmp_frame_header variants[6];
-    for (int i = 0; i < 6; i++) variants[i] = cfmp_request_header(0);
-    variants[0].magic ^= 1;
-    variants[1].version = 9;
-    variants[2].kind = CFMP_FRAME_REPLY;
+    /* Headers that do not frame one inline request (corrupt fields with intact framing are
+     * dropped instead: test_R45_corrupt_request_with_intact_framing_keeps_the_connection). */
+    struct cfmp_frame_header variants[4];
+    for (int i = 0; i < 4; i++) variants[i] = cfmp_request_header(0);
+    variants[0].kind = CFMP_FRAME_REPLY;
+    variants[1].length = -5;
+    variants[2].magic ^= 1;
+    variants[2].kind = 0; /* a bad magic and no request kind */
     variants[3].convid = 0;
-    variants[4].flags = 0x80;
-    variants[5].length = -5;
-    for (int i = 0; i < 6; i++) {
+    variants[3].length = 4; /* claims 4 bytes, has none */
+    for (int i = 0; i < 4; i++) {
         cfmp_bad_frame(server.name, remote, &variants[i], sizeof variants[i], NULL, 0);
     }
     /* Oversized inline record. */
@@ -208,6 +214,131 @@ static void test_R45_bad_frames_close_only_that_connection_and_leak_nothing(void
     CFMessagePortInvalidate(remote);
     CFRelease(remote);
     cfmp_thread_server_stop(&server);
+    CFRelease(server.name);
+}
+
+static _Atomic int cfmp_hostile_callouts;
+
+static CFDataRef cfmp_counting_echo(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info) {
+    atomic_fetch_add(&cfmp_hostile_callouts, 1);
+    return cfmp_test_echo(local, msgid, data, info);
+}
+
+/* Reads one frame of fd (waiting up to 10 s), its inline payload into payload. */
+static struct cfmp_frame_header cfmp_read_frame(int fd, uint8_t *payload, size_t capacity, size_t *length) {
+    struct pollfd poll_fd = {fd, POLLIN, 0};
+    assert_int_equal(poll(&poll_fd, 1, (int)(10000 * cfmp_test_scale())), 1);
+    struct cfmp_frame_header header;
+    struct iovec iov[2] = {{&header, sizeof header}, {payload, capacity}};
+    struct msghdr message = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t got = recvmsg(fd, &message, MSG_DONTWAIT);
+    assert_true(got >= (ssize_t)sizeof header);
+    *length = (size_t)got - sizeof header;
+    return header;
+}
+
+/* R45: a request with wrong fields but intact framing (one whole inline record) is dropped
+ * without a callout or a reply; the same connection then gets the reply to a good request. */
+static void test_R45_corrupt_request_with_intact_framing_keeps_the_connection(void **state) {
+    (void)state;
+    struct cfmp_thread_server server = {.name = cfmp_test_name("corrupt"), .callout = cfmp_counting_echo};
+    cfmp_thread_server_start(&server);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, server.name);
+    cfmp_assert_still_serves(remote);
+    int baseline = cfmp_test_count_fds();
+    struct cfmp_frame_header variants[5];
+    for (int i = 0; i < 5; i++) variants[i] = cfmp_request_header(5);
+    variants[0].magic ^= 1;
+    variants[1].version = 9;
+    variants[2].convid = 0;
+    variants[3].flags = 0x80;
+    variants[4].flags = CFMP_FLAG_NO_DATA; /* with a length */
+    int fd = cfmp_raw_connect(server.name);
+    for (int i = 0; i < 5; i++) {
+        int before = atomic_load(&cfmp_hostile_callouts);
+        uint8_t frame[sizeof(struct cfmp_frame_header) + 5];
+        memcpy(frame, &variants[i], sizeof variants[i]);
+        memcpy(frame + sizeof variants[i], "wrong", 5);
+        cfmp_send_with_fds(fd, frame, sizeof frame, NULL, 0);
+        struct cfmp_frame_header good = cfmp_request_header(5);
+        good.convid = 100 + i;
+        memcpy(frame, &good, sizeof good);
+        memcpy(frame + sizeof good, "right", 5);
+        cfmp_send_with_fds(fd, frame, sizeof frame, NULL, 0);
+        uint8_t payload[64];
+        size_t length = 0;
+        struct cfmp_frame_header back = cfmp_read_frame(fd, payload, sizeof payload, &length);
+        assert_int_equal(back.kind, CFMP_FRAME_REPLY);
+        assert_int_equal(back.convid, 100 + i); /* the first reply is the good request's */
+        assert_int_equal(length, 5);
+        assert_memory_equal(payload, "right", 5);
+        assert_int_equal(atomic_load(&cfmp_hostile_callouts), before + 1);
+    }
+    close(fd);
+    cfmp_assert_still_serves(remote);
+    cfmp_wait_fds(baseline);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    cfmp_thread_server_stop(&server);
+    CFRelease(server.name);
+}
+
+static _Atomic int cfmp_hostile_retains;
+static _Atomic int cfmp_hostile_releases;
+
+static const void *cfmp_hostile_retain(const void *info) {
+    atomic_fetch_add(&cfmp_hostile_retains, 1);
+    return info;
+}
+
+static void cfmp_hostile_release(const void *info) {
+    (void)info;
+    atomic_fetch_add(&cfmp_hostile_releases, 1);
+}
+
+/* R45, R60 through the API with the private test hook: the corrupt two-way request gets −2 at
+ * its deadline, no callout, and a retain that is never released (as CF); the remote stays
+ * valid and the next request is served. The hook is one-shot, and off cancels it. */
+static void test_R45_test_hook_sends_a_corrupt_request(void **state) {
+    (void)state;
+    static int marker;
+    CFMessagePortContext context = {0, &marker, cfmp_hostile_retain, cfmp_hostile_release, NULL};
+    struct cfmp_thread_server server = {.name = cfmp_test_name("hook"), .callout = cfmp_counting_echo,
+                                        .context = &context};
+    atomic_store(&cfmp_hostile_retains, 0);
+    atomic_store(&cfmp_hostile_releases, 0);
+    cfmp_thread_server_start(&server);
+    assert_int_equal(atomic_load(&cfmp_hostile_retains), 1); /* at creation (R60) */
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, server.name);
+    assert_non_null(remote);
+    int callouts = atomic_load(&cfmp_hostile_callouts);
+    CFDataRef data = cfmp_test_data("garbage");
+    CFDataRef reply = NULL;
+    cfmp_testing_corrupt_next_request(true);
+    double start = cfmp_test_now_s();
+    SInt32 status = CFMessagePortSendRequest(remote, 1, data, 1, 0.2, kCFRunLoopDefaultMode, &reply);
+    double elapsed = cfmp_test_now_s() - start;
+    cfmp_testing_corrupt_next_request(false);
+    assert_int_equal(status, kCFMessagePortReceiveTimeout);
+    assert_null(reply);
+    assert_true(elapsed >= 0.19);
+    assert_true(CFMessagePortIsValid(remote));
+    assert_int_equal(atomic_load(&cfmp_hostile_callouts), callouts);
+    assert_int_equal(atomic_load(&cfmp_hostile_retains), 2); /* retained for the drop ... */
+    assert_int_equal(atomic_load(&cfmp_hostile_releases), 0); /* ... and never released */
+    cfmp_assert_still_serves(remote); /* one-shot: this one is well-formed */
+    assert_int_equal(atomic_load(&cfmp_hostile_callouts), callouts + 1);
+    cfmp_testing_corrupt_next_request(true);
+    cfmp_testing_corrupt_next_request(false); /* cancelled before any send */
+    cfmp_assert_still_serves(remote);
+    assert_int_equal(atomic_load(&cfmp_hostile_callouts), callouts + 2);
+    assert_int_equal(atomic_load(&cfmp_hostile_retains), 4);
+    assert_int_equal(atomic_load(&cfmp_hostile_releases), 2);
+    CFRelease(data);
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    cfmp_thread_server_stop(&server);
+    assert_int_equal(atomic_load(&cfmp_hostile_releases), 3); /* at invalidation */
     CFRelease(server.name);
 }
 
@@ -405,6 +536,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R45_bad_frames_close_only_that_connection_and_leak_nothing),
         cmocka_unit_test(test_R45_inline_payload_of_cap_plus_one_bytes_is_refused),
+        cmocka_unit_test(test_R45_corrupt_request_with_intact_framing_keeps_the_connection),
+        cmocka_unit_test(test_R45_test_hook_sends_a_corrupt_request),
         cmocka_unit_test(test_R45_silent_peer_and_peer_dying_mid_request_do_not_block_others),
         cmocka_unit_test(test_R22_fake_servers_without_a_valid_hello_are_refused),
         cmocka_unit_test(test_R33_garbage_reply_invalidates_the_remote),

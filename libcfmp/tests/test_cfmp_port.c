@@ -171,6 +171,38 @@ static void test_R9_copy_description_of_local_and_remote_ports(void **state) {
     CFRelease(name);
 }
 
+/* R9: copyDescription is not called for a NULL info, nor is anything without the callback;
+ * the description then shows the context's address (what the conformance scenario
+ * context/copy-description checks through the agent). */
+static void test_R9_copy_description_skips_null_info_and_no_callback(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("describe-null");
+    CFMessagePortContext context = {0, NULL, NULL, NULL, cfmp_info_describe};
+    CFMessagePortRef no_info = CFMessagePortCreateLocal(NULL, name, cfmp_echo, &context, NULL);
+    assert_non_null(no_info);
+    char info[] = "B";
+    CFMessagePortContext plain = {0, info, NULL, NULL, NULL};
+    CFMessagePortRef no_callback = CFMessagePortCreateLocal(NULL, NULL, cfmp_echo, &plain, NULL);
+    assert_non_null(no_callback);
+    cfmp_descriptions = 0;
+    char text[512];
+    CFStringRef description = CFCopyDescription(no_info);
+    assert_true(CFStringGetCString(description, text, sizeof text, kCFStringEncodingUTF8));
+    assert_non_null(strstr(text, "context = <CFMessagePort context 0x0>}"));
+    CFRelease(description);
+    description = CFCopyDescription(no_callback);
+    assert_true(CFStringGetCString(description, text, sizeof text, kCFStringEncodingUTF8));
+    char expected[64];
+    snprintf(expected, sizeof expected, "context = <CFMessagePort context %p>}", (void *)info);
+    assert_non_null(strstr(text, expected));
+    CFRelease(description);
+    assert_int_equal(cfmp_descriptions, 0);
+    CFMessagePortInvalidate(no_callback);
+    CFRelease(no_callback);
+    CFMessagePortInvalidate(no_info);
+    CFRelease(no_info);
+    CFRelease(name);
+}
 
 static const void *cfmp_info_retain(const void *info) {
     cfmp_retains++;
@@ -813,6 +845,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R1_R4_kind_and_type),
         cmocka_unit_test(test_R9_copy_description_of_local_and_remote_ports),
+        cmocka_unit_test(test_R9_copy_description_skips_null_info_and_no_callback),
         cmocka_unit_test(test_R5_R10_R12_name_is_a_sanitized_copy_cut_at_128_bytes),
         cmocka_unit_test(test_R11_R13_embedded_nul_gives_unnamed_local_and_null_remote),
         cmocka_unit_test(test_R14_R18_R60_same_name_returns_existing_and_ignores_context),
