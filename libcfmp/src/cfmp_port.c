@@ -87,9 +87,9 @@ static struct {
 } cfmp_wrappers;
 
 /* The valid wrapper for endpoint (+1), or a new registered one, as CFMachPortCreateWithPort
- * does for a port name. receive: the caller is a local port with a new listener. */
-static struct cfmp_wrapper *cfmp_wrapper_copy(struct cfmp_endpoint endpoint, bool receive) {
-    pthread_mutex_lock(&cfmp_tables_lock);
+ * does for a port name. receive: the caller is a local port with a new listener. Called with
+ * cfmp_tables_lock held. */
+static struct cfmp_wrapper *cfmp_wrapper_copy_locked(struct cfmp_endpoint endpoint, bool receive) {
     assert(cfmp_wrappers.count <= cfmp_wrappers.capacity);
     for (size_t i = 0; i < cfmp_wrappers.count; i++) {
         struct cfmp_wrapper *wrapper = cfmp_wrappers.items[i];
@@ -98,7 +98,6 @@ static struct cfmp_wrapper *cfmp_wrapper_copy(struct cfmp_endpoint endpoint, boo
         /* A new listener's memfd is a new inode, which no wrapper can name already. */
         assert(!receive);
         atomic_fetch_add(&wrapper->refs, 1);
-        pthread_mutex_unlock(&cfmp_tables_lock);
         return wrapper;
     }
     if (cfmp_wrappers.count == cfmp_wrappers.capacity) {
@@ -116,7 +115,15 @@ static struct cfmp_wrapper *cfmp_wrapper_copy(struct cfmp_endpoint endpoint, boo
     wrapper->endpoint = endpoint;
     cfmp_wrappers.items[cfmp_wrappers.count++] = wrapper;
     assert(cfmp_wrappers.count <= cfmp_wrappers.capacity);
+    return wrapper;
+}
+
+/* The same, taking cfmp_tables_lock. */
+static struct cfmp_wrapper *cfmp_wrapper_copy(struct cfmp_endpoint endpoint, bool receive) {
+    pthread_mutex_lock(&cfmp_tables_lock);
+    struct cfmp_wrapper *wrapper = cfmp_wrapper_copy_locked(endpoint, receive);
     pthread_mutex_unlock(&cfmp_tables_lock);
+    assert(wrapper != NULL && atomic_load(&wrapper->valid)); /* exit: registered */
     return wrapper;
 }
 
@@ -408,22 +415,22 @@ CFMessagePortRef CFMessagePortCreateRemote(CFAllocatorRef allocator, CFStringRef
         CFRelease(port); /* another thread won the race: use its object */
         return existing;
     }
-    cfmp_table_insert(&cfmp_remote_table, port);
-    pthread_mutex_unlock(&cfmp_tables_lock);
     /* R26: the wrapper of the endpoint we reached: our own local port's when this process
      * serves the name, an older remote's while that one is still being invalidated (R52),
-     * else a new one. Taken only by the winner of the race above: in CF the loser's release
-     * would invalidate the wrapper it shares with the winner. */
-    struct cfmp_wrapper *wrapper = cfmp_wrapper_copy(client->endpoint, false);
-    pthread_mutex_lock(&port->lock);
-    port->wrapper = wrapper;
-    pthread_mutex_unlock(&port->lock);
+     * else a new one. Set before the port is published (as CF sets _port), and only by the
+     * winner of the race above: in CF the loser's release would invalidate the wrapper it
+     * shares with the winner. */
+    port->wrapper = cfmp_wrapper_copy_locked(client->endpoint, false);
+    cfmp_table_insert(&cfmp_remote_table, port);
+    pthread_mutex_unlock(&cfmp_tables_lock);
     uint64_t watch = cfmp_manager_watch_peer(port, client);
     pthread_mutex_lock(&port->lock);
     port->peer_watch = watch;
+    /* Read under the lock: a thread that found the port in the table may have torn it down. */
+    bool poisoned = port->wrapper != NULL && !atomic_load(&port->wrapper->valid);
     pthread_mutex_unlock(&port->lock);
     /* R24: the server died, or the shared wrapper was invalidated, while we were setting up. */
-    if (cfmp_client_probe_dead(client) || !atomic_load(&wrapper->valid)) {
+    if (cfmp_client_probe_dead(client) || poisoned) {
         CFRelease(port);
         return NULL;
     }
