@@ -1,6 +1,7 @@
 /*
- * cfmp_port.c — CFMessagePort objects: creation, the per-process name caches (R14, R23),
- * names (R10–R13, R19), contexts (R59–R60), validity (R7) and invalidation (R52–R56).
+ * cfmp_port.c — CFMessagePort objects: creation, the per-process name caches (R14, R23), the
+ * wrappers shared within a process (R26), names (R10–R13, R19), contexts (R59–R60), validity
+ * (R7) and invalidation (R52–R56).
  */
 #include "cfmp_port.h"
 #include "cfmp_mutants.h" /* CFMP_MUTATE(...): compile-time mutants, off in real builds */
@@ -71,6 +72,90 @@ static CFMessagePortRef cfmp_table_copy(struct cfmp_table *table, CFStringRef na
     return port;
 }
 
+/* ---- wrappers (R26): the process's valid wrappers by endpoint -------------------------------
+ *
+ * CF's look-up of a name served by this same process yields the local port's own Mach port
+ * name, and CFMachPortCreateWithPort returns the wrapper already made for it; libcfmp's
+ * connection to its own listener reaches the same endpoint (cfmp_transport.h), and this
+ * registry returns that wrapper. Entries are weak and under cfmp_tables_lock; a wrapper is
+ * registered exactly while it is valid, so an invalid one is never handed out again. */
+
+static struct {
+    struct cfmp_wrapper **items;
+    size_t count;
+    size_t capacity;
+} cfmp_wrappers;
+
+/* The valid wrapper for endpoint (+1), or a new registered one, as CFMachPortCreateWithPort
+ * does for a port name. receive: the caller is a local port with a new listener. Called with
+ * cfmp_tables_lock held. */
+static struct cfmp_wrapper *cfmp_wrapper_copy_locked(struct cfmp_endpoint endpoint, bool receive) {
+    assert(cfmp_wrappers.count <= cfmp_wrappers.capacity);
+    for (size_t i = 0; i < cfmp_wrappers.count; i++) {
+        struct cfmp_wrapper *wrapper = cfmp_wrappers.items[i];
+        assert(atomic_load(&wrapper->valid) && atomic_load(&wrapper->refs) > 0); /* registered */
+        if (!cfmp_endpoint_equal(wrapper->endpoint, endpoint)) continue;
+        /* A new listener's memfd is a new inode, which no wrapper can name already. */
+        assert(!receive);
+        atomic_fetch_add(&wrapper->refs, 1);
+        return wrapper;
+    }
+    if (cfmp_wrappers.count == cfmp_wrappers.capacity) {
+        size_t capacity = cfmp_wrappers.capacity ? cfmp_wrappers.capacity * 2 : 16;
+        struct cfmp_wrapper **grown = realloc(cfmp_wrappers.items, capacity * sizeof *grown);
+        if (grown == NULL) abort();
+        cfmp_wrappers.items = grown;
+        cfmp_wrappers.capacity = capacity;
+    }
+    struct cfmp_wrapper *wrapper = calloc(1, sizeof *wrapper);
+    if (wrapper == NULL) abort();
+    atomic_init(&wrapper->refs, 1);
+    atomic_init(&wrapper->valid, true);
+    wrapper->receive = receive;
+    wrapper->endpoint = endpoint;
+    cfmp_wrappers.items[cfmp_wrappers.count++] = wrapper;
+    assert(cfmp_wrappers.count <= cfmp_wrappers.capacity);
+    return wrapper;
+}
+
+/* The same, taking cfmp_tables_lock. */
+static struct cfmp_wrapper *cfmp_wrapper_copy(struct cfmp_endpoint endpoint, bool receive) {
+    pthread_mutex_lock(&cfmp_tables_lock);
+    struct cfmp_wrapper *wrapper = cfmp_wrapper_copy_locked(endpoint, receive);
+    pthread_mutex_unlock(&cfmp_tables_lock);
+    assert(wrapper != NULL && atomic_load(&wrapper->valid)); /* exit: registered */
+    return wrapper;
+}
+
+/* R52 step 10: the wrapper is invalid for every port holding it, and none of them is told (CF
+ * clears the wrapper's hook first): each finds out at its next IsValid (R26b). Idempotent. */
+static void cfmp_wrapper_invalidate(struct cfmp_wrapper *wrapper) {
+    assert(wrapper != NULL && atomic_load(&wrapper->refs) > 0); /* the caller's reference */
+    pthread_mutex_lock(&cfmp_tables_lock);
+    if (atomic_exchange(&wrapper->valid, false)) {
+        bool found = false;
+        for (size_t i = 0; i < cfmp_wrappers.count && !found; i++) {
+            if (cfmp_wrappers.items[i] != wrapper) continue;
+            cfmp_wrappers.items[i] = cfmp_wrappers.items[--cfmp_wrappers.count];
+            found = true;
+        }
+        assert(found); /* a valid wrapper is registered */
+        (void)found;
+    }
+    pthread_mutex_unlock(&cfmp_tables_lock);
+}
+
+/* Every holder invalidates its wrapper before letting go of it (R52 step 10), so the last
+ * reference always belongs to an invalid, unregistered wrapper. */
+static void cfmp_wrapper_release(struct cfmp_wrapper *wrapper) {
+    if (wrapper == NULL) return;
+    int32_t before = atomic_fetch_sub(&wrapper->refs, 1);
+    assert(before > 0);
+    if (before != 1) return;
+    assert(!atomic_load(&wrapper->valid)); /* out of the registry */
+    free(wrapper);
+}
+
 /* ---- object ------------------------------------------------------------------------------- */
 
 bool cfmp_port_validate(CFMessagePortRef port) {
@@ -79,7 +164,45 @@ bool cfmp_port_validate(CFMessagePortRef port) {
     if (!port->remote && (port->client != NULL || port->reply_source != NULL)) return false;
     if (port->pending_count > port->pending_capacity) return false;
     if (port->valid && port->remote && port->client == NULL) return false;
+    if (!port->valid && port->wrapper != NULL) return false; /* dropped at R52 step 4 */
+    if (!port->remote) { /* a named local's wrapper is its own listener's (R26) */
+        if ((port->listener == NULL) != (port->wrapper == NULL)) return false;
+        if (port->wrapper != NULL &&
+            (!port->wrapper->receive ||
+             !cfmp_endpoint_equal(port->wrapper->endpoint, port->listener->endpoint))) {
+            return false;
+        }
+    } else if (port->wrapper != NULL && port->client != NULL &&
+               !cfmp_endpoint_equal(port->wrapper->endpoint, port->client->endpoint)) {
+        return false; /* a remote's wrapper is for the endpoint it is connected to */
+    }
     return true;
+}
+
+/* R26c, R54: CF probes every cached remote with IsValid after a port's deallocation, because a
+ * same-process remote would otherwise outlive its local port unnoticed (it gets no death notice:
+ * the wrapper is shared). Such a remote finds the wrapper the local just invalidated and is
+ * invalidated here, its callback running inside the local's last CFRelease; a remote whose
+ * server died unnoticed is invalidated too (R7). As in docs/semantics.md and the model, only a
+ * local port's deallocation probes (CF's code runs the probe for remotes too). */
+static void cfmp_probe_cached_remotes(void) {
+    pthread_mutex_lock(&cfmp_tables_lock);
+    size_t count = cfmp_remote_table.count;
+    assert(count <= cfmp_remote_table.capacity);
+    CFMessagePortRef *remotes = count > 0 ? malloc(count * sizeof *remotes) : NULL;
+    if (count > 0 && remotes == NULL) abort();
+    size_t taken = 0;
+    for (size_t i = 0; i < count; i++) { /* the table is weak: skip ports being deallocated */
+        CFMessagePortRef remote = cfmp_remote_table.ports[i];
+        if (cfmp_object_try_retain(remote)) remotes[taken++] = remote;
+    }
+    pthread_mutex_unlock(&cfmp_tables_lock);
+    assert(taken <= count);
+    for (size_t i = 0; i < taken; i++) { /* no library lock held: callbacks may run */
+        (void)CFMessagePortIsValid(remotes[i]);
+        CFRelease(remotes[i]);
+    }
+    free(remotes);
 }
 
 static void cfmp_port_finalize(void *object) {
@@ -88,6 +211,8 @@ static void cfmp_port_finalize(void *object) {
     atomic_store(&port->deallocating, true);
     CFMessagePortInvalidate(port); /* R54: callbacks run during deallocation */
     assert(!port->valid && port->listener == NULL && port->client == NULL); /* torn down */
+    assert(port->wrapper == NULL);
+    if (!port->remote) cfmp_probe_cached_remotes(); /* R26c */
     for (size_t i = 0; i < port->pending_count; i++) {
         if (port->pending[i].data != NULL) CFRelease(port->pending[i].data);
         if (port->pending[i].waiter != NULL) CFRelease(port->pending[i].waiter);
@@ -219,6 +344,8 @@ CFMessagePortRef CFMessagePortCreateLocal(CFAllocatorRef allocator, CFStringRef 
     assert((sanitized == NULL) == (listener == NULL)); /* a named port has its listener */
     struct __CFMessagePort *port = cfmp_port_alloc(false, sanitized);
     port->listener = listener;
+    /* R26: the wrapper a same-process remote to this name will share (not yet visible). */
+    if (listener != NULL) port->wrapper = cfmp_wrapper_copy(listener->endpoint, true);
     port->callout = callout;
     if (context != NULL) {
         port->context = *context; /* R18, R59: copied; retained once on success */
@@ -288,13 +415,22 @@ CFMessagePortRef CFMessagePortCreateRemote(CFAllocatorRef allocator, CFStringRef
         CFRelease(port); /* another thread won the race: use its object */
         return existing;
     }
+    /* R26: the wrapper of the endpoint we reached: our own local port's when this process
+     * serves the name, an older remote's while that one is still being invalidated (R52),
+     * else a new one. Set before the port is published (as CF sets _port), and only by the
+     * winner of the race above: in CF the loser's release would invalidate the wrapper it
+     * shares with the winner. */
+    port->wrapper = cfmp_wrapper_copy_locked(client->endpoint, false);
     cfmp_table_insert(&cfmp_remote_table, port);
     pthread_mutex_unlock(&cfmp_tables_lock);
     uint64_t watch = cfmp_manager_watch_peer(port, client);
     pthread_mutex_lock(&port->lock);
     port->peer_watch = watch;
+    /* Read under the lock: a thread that found the port in the table may have torn it down. */
+    bool poisoned = port->wrapper != NULL && !atomic_load(&port->wrapper->valid);
     pthread_mutex_unlock(&port->lock);
-    if (cfmp_client_probe_dead(client)) { /* R24: died while we were setting up */
+    /* R24: the server died, or the shared wrapper was invalidated, while we were setting up. */
+    if (cfmp_client_probe_dead(client) || poisoned) {
         CFRelease(port);
         return NULL;
     }
@@ -342,17 +478,21 @@ void CFMessagePortSetInvalidationCallBack(CFMessagePortRef ms,
     if (!valid && callout != NULL) callout(ms, info);
 }
 
-/* R7: a live check of the transport; a dead server invalidates the port right here. */
+/* R7: a live check of the wrapper and the transport; a wrapper invalidated by a port sharing
+ * it (R26b) or a dead server invalidates the port right here, on the calling thread. */
 Boolean CFMessagePortIsValid(CFMessagePortRef ms) {
     CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
     pthread_mutex_lock(&ms->lock);
     assert(cfmp_port_validate(ms));
     bool valid = ms->valid;
+    bool poisoned = valid && ms->wrapper != NULL && !atomic_load(&ms->wrapper->valid);
     struct cfmp_client *client = valid && ms->client ? cfmp_client_retain(ms->client) : NULL;
     pthread_mutex_unlock(&ms->lock);
     if (!valid) return false;
-    if (client == NULL) return true;
-    bool dead = !CFMP_MUTATE(NO_PEER_DEATH) && cfmp_client_probe_dead(client);
+    bool dead = poisoned;
+    if (!dead && client != NULL) {
+        dead = !CFMP_MUTATE(NO_PEER_DEATH) && cfmp_client_probe_dead(client);
+    }
     cfmp_client_release(client);
     if (!dead) return true;
     if (!CFMP_MUTATE(ISVALID_NO_SIDE_EFFECT)) CFMessagePortInvalidate(ms);
@@ -370,6 +510,7 @@ struct cfmp_teardown {
     struct cfmp_listener *listener;
     struct cfmp_client *client;
     struct cfmp_client *self_client;
+    struct cfmp_wrapper *wrapper;
     dispatch_queue_t queue;
     uint64_t watches[3];
 };
@@ -386,6 +527,7 @@ static void cfmp_port_detach(struct __CFMessagePort *port, struct cfmp_teardown 
     teardown->listener = port->listener;
     teardown->client = port->client;
     teardown->self_client = port->self_client;
+    teardown->wrapper = port->wrapper;
     teardown->queue = port->queue;
     teardown->watches[0] = port->accept_watch;
     teardown->watches[1] = port->queue_watch;
@@ -395,6 +537,7 @@ static void cfmp_port_detach(struct __CFMessagePort *port, struct cfmp_teardown 
     port->source = port->reply_source = NULL;
     port->listener = NULL;
     port->client = port->self_client = NULL;
+    port->wrapper = NULL;
     port->queue = NULL;
     port->accept_watch = port->queue_watch = port->peer_watch = 0;
     assert(cfmp_port_validate(port)); /* exit: an invalid port holds no transport */
@@ -422,6 +565,10 @@ static void cfmp_port_teardown(CFMessagePortRef port, struct cfmp_teardown *tear
     if (teardown->reply_source != NULL) { /* step 9: no run loop is woken (R55) */
         CFRunLoopSourceInvalidate(teardown->reply_source);
         CFRelease(teardown->reply_source);
+    }
+    if (teardown->wrapper != NULL) { /* step 10: a port sharing it is not told (R26b) */
+        cfmp_wrapper_invalidate(teardown->wrapper);
+        cfmp_wrapper_release(teardown->wrapper);
     }
     if (teardown->listener != NULL && !CFMP_MUTATE(NAME_KEPT)) { /* step 10: the name is free again */
         cfmp_listener_close(teardown->listener);
@@ -460,10 +607,17 @@ static void cfmp_port_invalidate_on_main(void *context) {
     CFRelease(port);
 }
 
+/* R56. A remote sharing its wrapper with a local port of this process gets no death notice
+ * (CF's wrapper holds the receive right and watches no dead name; R26c): its connection closes
+ * when the local is invalidated, and it learns that at its next IsValid, from the wrapper. */
 void cfmp_port_peer_died(CFMessagePortRef port) {
     CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
     assert(port->remote); /* only remotes have a peer to watch */
     if (CFMP_MUTATE(NO_PEER_DEATH)) return;
+    pthread_mutex_lock(&port->lock);
+    bool same_process = port->wrapper != NULL && port->wrapper->receive;
+    pthread_mutex_unlock(&port->lock);
+    if (same_process) return;
     dispatch_async_f(dispatch_get_main_queue(), (void *)(uintptr_t)CFRetain(port),
                      cfmp_port_invalidate_on_main);
 }
@@ -501,11 +655,24 @@ Boolean CFMessagePortSetName(CFMessagePortRef ms, CFStringRef newName) {
         return false; /* the old name and port stay */
     }
     uint64_t watch = cfmp_manager_watch_accept(listener);
+    struct cfmp_wrapper *wrapper = cfmp_wrapper_copy(listener->endpoint, true); /* R26 */
     pthread_mutex_lock(&ms->lock);
+    if (!ms->valid) { /* invalidated meanwhile: an invalid port takes no listener or wrapper */
+        pthread_mutex_unlock(&ms->lock);
+        cfmp_manager_unwatch(watch);
+        cfmp_wrapper_invalidate(wrapper);
+        cfmp_wrapper_release(wrapper);
+        cfmp_listener_close(listener);
+        cfmp_listener_release(listener);
+        CFRelease(sanitized);
+        return false;
+    }
     struct cfmp_listener *old_listener = ms->listener;
+    struct cfmp_wrapper *old_wrapper = ms->wrapper;
     CFStringRef old_name = ms->name;
     uint64_t old_watch = ms->accept_watch;
     ms->listener = listener;
+    ms->wrapper = wrapper;
     ms->name = sanitized;
     ms->accept_watch = watch;
     assert(cfmp_port_validate(ms));
@@ -515,6 +682,10 @@ Boolean CFMessagePortSetName(CFMessagePortRef ms, CFStringRef newName) {
     cfmp_table_insert(&cfmp_local_table, ms);
     pthread_mutex_unlock(&cfmp_tables_lock);
     cfmp_manager_unwatch(old_watch);
+    if (old_wrapper != NULL) { /* CF invalidates the old wrapper: same-process remotes (R26b) */
+        cfmp_wrapper_invalidate(old_wrapper);
+        cfmp_wrapper_release(old_wrapper);
+    }
     if (old_listener != NULL) { /* its connections die: their remotes become invalid */
         cfmp_listener_close(old_listener);
         cfmp_listener_release(old_listener);

@@ -18,6 +18,21 @@ struct cfmp_pending {
     CFRunLoopRef waiter; /* retained: the run loop of the waiting thread */
 };
 
+/* The stand-in for the CFMachPort object CF keeps per Mach port name in a process (R26). CF's
+ * CFMachPortCreateWithPort hands out the existing valid wrapper for a port name, so a remote
+ * to a local port of the same process, and a remote made while an older remote to the same
+ * server is still being invalidated, hold the same wrapper as that other port. Whichever
+ * holder is invalidated first invalidates the wrapper without telling the others (its hook is
+ * cleared first, R52 step 10); each other holder finds out at its next IsValid (R26b, R7).
+ * Kept in cfmp_port.c's registry, keyed by endpoint, only while valid (weakly: a wrapper lives
+ * as long as a port holds it). refs counts the holding ports; valid is a one-way latch. */
+struct cfmp_wrapper {
+    _Atomic int32_t refs;
+    _Atomic bool valid;
+    bool receive; /* made by a local port for its listener: the receive side of the port */
+    struct cfmp_endpoint endpoint;
+};
+
 struct __CFMessagePort {
     struct cfmp_object base;
     pthread_mutex_t lock; /* guards everything below except the immutable kind and callout */
@@ -28,6 +43,9 @@ struct __CFMessagePort {
     CFMessagePortCallBack callout;
     CFMessagePortInvalidationCallBack icallout; /* unlocked, benign race as in CF (R61) */
     CFMessagePortContext context;               /* local only; info NULL after invalidation */
+    /* CF's _port: a named local's own wrapper, or the one a remote found or made (R26). NULL
+     * for an unnamed local and once invalidation has begun (R52 step 4). */
+    struct cfmp_wrapper *wrapper;
     /* local */
     struct cfmp_listener *listener;
     CFRunLoopSourceRef source; /* cached run-loop source (R47) */

@@ -196,6 +196,16 @@ static struct cfmp_shared_queue *cfmp_queue_create(int *queue_fd) {
     return queue;
 }
 
+/* The endpoint of a queue memfd (R26); false if fstat fails. */
+static bool cfmp_endpoint_of(int fd, struct cfmp_endpoint *endpoint) {
+    assert(fd >= 0 && endpoint != NULL);
+    struct stat status;
+    if (fstat(fd, &status) != 0) return false;
+    endpoint->dev = (uint64_t)status.st_dev;
+    endpoint->ino = (uint64_t)status.st_ino;
+    return true;
+}
+
 static struct cfmp_listener *cfmp_listener_alloc(const char *name, size_t length) {
     assert(name != NULL || length == 0);
     struct cfmp_listener *listener = calloc(1, sizeof *listener);
@@ -228,7 +238,9 @@ struct cfmp_listener *cfmp_listener_open(const char *name, size_t length) {
     listener->queue = cfmp_queue_create(&listener->queue_fd);
     if (listen_fd >= 0) listener->listen_fdref = cfmp_fdref_create(listen_fd);
     if (pollset_fd >= 0) listener->pollset = cfmp_fdref_create(pollset_fd);
-    if (listen_fd < 0 || pollset_fd < 0 || listener->queue == NULL) {
+    bool identified = listener->queue != NULL &&
+                      cfmp_endpoint_of(listener->queue_fd, &listener->endpoint);
+    if (listen_fd < 0 || pollset_fd < 0 || !identified) {
         cfmp_listener_close(listener);
         cfmp_listener_release(listener);
         return NULL;
@@ -513,7 +525,8 @@ static int cfmp_connect_socket(const char *sock_path) {
     return fd;
 }
 
-static struct cfmp_shared_queue *cfmp_queue_map(int fd) {
+static struct cfmp_shared_queue *cfmp_queue_map(int fd, struct cfmp_endpoint *endpoint) {
+    assert(endpoint != NULL);
     struct stat status;
     int seals = fcntl(fd, F_GET_SEALS);
     if (fstat(fd, &status) != 0 || status.st_size < (off_t)CFMP_SHARED_QUEUE_SIZE || seals < 0 ||
@@ -527,6 +540,8 @@ static struct cfmp_shared_queue *cfmp_queue_map(int fd) {
         munmap(mapping, CFMP_SHARED_QUEUE_SIZE);
         return NULL;
     }
+    endpoint->dev = (uint64_t)status.st_dev; /* the mapping keeps this inode alive */
+    endpoint->ino = (uint64_t)status.st_ino;
     return queue;
 }
 
@@ -552,7 +567,7 @@ static bool cfmp_receive_hello(struct cfmp_client *client, const char *name, siz
              memcmp(message.bytes + 8, name, length) == 0;
         client->server_pid = pid;
     }
-    if (ok) client->queue = cfmp_queue_map(message.passed_fd);
+    if (ok) client->queue = cfmp_queue_map(message.passed_fd, &client->endpoint);
     ok = ok && client->queue != NULL;
     cfmp_message_dispose(&message);
     return ok;

@@ -21,6 +21,20 @@
 
 #define CFMP_CONNECTIONS_MAX 1024u
 
+/* Which listener a connection reaches, as both ends can tell: the device and inode of the
+ * listener's queue memfd, which the listener keeps open and every client maps, so the inode
+ * cannot be reused while either side holds it. It plays the part of a Mach port name within a
+ * task: a remote and a local port of one process with equal endpoints are the two sides of
+ * one port, and share a wrapper (R26, cfmp_port.c). */
+struct cfmp_endpoint {
+    uint64_t dev;
+    uint64_t ino;
+};
+
+static inline bool cfmp_endpoint_equal(struct cfmp_endpoint a, struct cfmp_endpoint b) {
+    return a.dev == b.dev && a.ino == b.ino;
+}
+
 struct cfmp_conn {
     _Atomic int32_t refs;
     uint64_t id;
@@ -42,6 +56,7 @@ struct cfmp_listener {
     struct cfmp_fdref *pollset;      /* epoll over the accepted connections */
     int queue_fd;
     struct cfmp_shared_queue *queue;
+    struct cfmp_endpoint endpoint; /* of queue_fd, fixed once open */
     struct cfmp_conn **conns;
     size_t conn_count;
     size_t conn_capacity;
@@ -62,6 +77,7 @@ struct cfmp_client {
     _Atomic int32_t refs;
     struct cfmp_fdref *fdref;
     struct cfmp_shared_queue *queue; /* the server's counter, mapped shared */
+    struct cfmp_endpoint endpoint;   /* of the server's queue memfd, from the HELLO */
     pid_t server_pid;
     _Atomic bool dead;
     /* Bulk region for large requests: a ring of chunks, reclaimed in order once the server

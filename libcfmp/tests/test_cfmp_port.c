@@ -825,8 +825,8 @@ static void test_R7_R33_dead_server_gives_transport_error_then_invalid(void **st
     CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
     cfmp_reset_invalidations();
     CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    /* Invalidated, not released: its deallocation would probe the remote at once (R26c). */
     CFMessagePortInvalidate(local);
-    CFRelease(local);
     CFDataRef data = cfmp_test_data("x");
     cfmp_test_sleep_s(0.05);
     assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 1, NULL, NULL),
@@ -837,6 +837,123 @@ static void test_R7_R33_dead_server_gives_transport_error_then_invalid(void **st
     assert_int_equal(CFMessagePortSendRequest(remote, 1, data, 1, 1, NULL, NULL),
                      kCFMessagePortIsInvalid);
     CFRelease(data);
+    CFRelease(remote);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+/* R26b, R57, R7, R14: invalidating a remote to a local port of this process invalidates the
+ * wrapper they share, and the local port is not told: it goes on delivering requests (here from
+ * a later remote, which gets a wrapper of its own), until an IsValid finds the wrapper invalid
+ * and invalidates it, callback included; CreateLocal by name makes that check and gives NULL. */
+static void test_R26b_R57_invalidating_a_same_process_remote_poisons_its_local(void **state) {
+    (void)state;
+    struct cfmp_thread_server server = {.name = cfmp_test_name("poison"), .callout = cfmp_echo};
+    cfmp_thread_server_start(&server);
+    cfmp_reset_invalidations();
+    CFMessagePortSetInvalidationCallBack(server.port, cfmp_on_invalidate);
+    CFMessagePortRef me = CFMessagePortCreateRemote(NULL, server.name);
+    assert_non_null(me);
+    assert_ptr_not_equal(me, server.port);
+    CFMessagePortInvalidate(me);
+    assert_int_equal(cfmp_invalidations, 0); /* the local port is not told */
+    CFMessagePortRef other = CFMessagePortCreateRemote(NULL, server.name);
+    assert_non_null(other);
+    assert_ptr_not_equal(other, me);
+    CFDataRef data = cfmp_test_data("still there?");
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(other, 1, data, 1, 5 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    assert_true(cfmp_test_data_equals(reply, "still there?")); /* its source still delivers */
+    CFRelease(reply);
+    assert_int_equal(cfmp_invalidations, 0);
+    Boolean should_free = false;
+    assert_null(CFMessagePortCreateLocal(NULL, server.name, cfmp_echo, NULL, &should_free));
+    assert_true(should_free);
+    assert_int_equal(cfmp_invalidations, 1); /* invalidated by that call's IsValid */
+    assert_ptr_equal(cfmp_invalidated_port, server.port);
+    assert_false(CFMessagePortIsValid(server.port));
+    assert_int_equal(cfmp_invalidations, 1);
+    CFRelease(data);
+    CFMessagePortInvalidate(other);
+    CFRelease(other);
+    CFRelease(me);
+    cfmp_thread_server_stop(&server);
+    CFRelease(server.name);
+}
+
+/* R26b, R25: deallocating a same-process remote that never sent poisons the local port too
+ * (CreateRunLoopSource's IsValid then invalidates it); one that has sent is kept alive by its
+ * reply source, so releasing it poisons nothing until it is invalidated. */
+static void test_R26b_R25_releasing_a_same_process_remote_poisons_only_if_it_never_sent(
+    void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("poison-dealloc");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    assert_non_null(local);
+    cfmp_reset_invalidations();
+    CFMessagePortSetInvalidationCallBack(local, cfmp_on_invalidate);
+    CFMessagePortRef quiet = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(quiet);
+    CFRelease(quiet); /* deallocated: never sent */
+    assert_int_equal(cfmp_invalidations, 0);
+    assert_null(CFMessagePortCreateRunLoopSource(NULL, local, 0));
+    assert_int_equal(cfmp_invalidations, 1);
+    CFRelease(local);
+    CFRelease(name);
+
+    name = cfmp_test_name("poison-sent");
+    local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    assert_non_null(local);
+    CFMessagePortRef sent = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(sent);
+    assert_int_equal(CFMessagePortSendRequest(sent, 1, NULL, 1, 0, NULL, NULL),
+                     kCFMessagePortSuccess); /* one-way: queued, never served */
+    CFRelease(sent);
+    CFMessagePortRef again = CFMessagePortCreateRemote(NULL, name);
+    assert_ptr_equal(again, sent); /* alive and cached (R25, R23) */
+    assert_true(CFMessagePortIsValid(local));
+    CFMessagePortInvalidate(again);
+    assert_false(CFMessagePortIsValid(local));
+    CFRelease(again);
+    CFRelease(local);
+    CFRelease(name);
+}
+
+/* R26c, R54, R56: a same-process remote gets no death notice when its local port is
+ * invalidated (the main queue may run: nothing comes), only its own IsValid invalidates it; and
+ * a local port's deallocation probes the cached remotes, so there the remote's callback runs
+ * inside the local's last CFRelease. */
+static void test_R26c_R54_local_dealloc_invalidates_its_same_process_remotes(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("probe-local");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(remote);
+    cfmp_reset_invalidations();
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    CFMessagePortInvalidate(local);
+    for (int i = 0; i < 5; i++) CFRunLoopRunInMode(kCFRunLoopDefaultMode, 0.02, false);
+    assert_int_equal(cfmp_invalidations, 0); /* no death notice on the main queue */
+    assert_false(CFMessagePortIsValid(remote));
+    assert_int_equal(cfmp_invalidations, 1);
+    CFRelease(remote);
+    CFRelease(local);
+    CFRelease(name);
+
+    name = cfmp_test_name("probe-dealloc");
+    local = CFMessagePortCreateLocal(NULL, name, cfmp_echo, NULL, NULL);
+    remote = CFMessagePortCreateRemote(NULL, name);
+    assert_non_null(remote);
+    cfmp_reset_invalidations();
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    CFRelease(local);
+    assert_int_equal(cfmp_invalidations, 1); /* inside the CFRelease */
+    assert_ptr_equal(cfmp_invalidated_port, remote);
+    assert_false(CFMessagePortIsValid(remote));
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortIsInvalid);
     CFRelease(remote);
     CFRelease(name);
 }
@@ -865,6 +982,9 @@ int main(void) {
         cmocka_unit_test(test_R55_R58_remote_invalidated_during_wait_gives_became_invalid),
         cmocka_unit_test(test_R49_R50_dispatch_queue_delivery),
         cmocka_unit_test(test_R7_R33_dead_server_gives_transport_error_then_invalid),
+        cmocka_unit_test(test_R26b_R57_invalidating_a_same_process_remote_poisons_its_local),
+        cmocka_unit_test(test_R26b_R25_releasing_a_same_process_remote_poisons_only_if_it_never_sent),
+        cmocka_unit_test(test_R26c_R54_local_dealloc_invalidates_its_same_process_remotes),
     };
     return cmocka_run_group_tests_name("libcfmp_port", tests, cfmp_test_runtime_dir_setup, cfmp_test_runtime_dir_teardown);
 }

@@ -193,6 +193,81 @@ static void test_R33_R56_server_crash_after_request_gives_transport_then_invalid
     CFRelease(name);
 }
 
+/* R54, R26c, R7: a local port's deallocation probes every cached remote with IsValid, so a
+ * remote whose server died unnoticed (the main queue never ran) is invalidated inside that
+ * CFRelease, on the releasing thread. */
+static void test_R54_R26c_local_dealloc_probes_a_remote_with_a_dead_server(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("probe");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    cfmp_invalidations = 0;
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    CFStringRef mine_name = cfmp_test_name("probe-mine");
+    CFMessagePortRef mine = CFMessagePortCreateLocal(NULL, mine_name, cfmp_test_echo, NULL, NULL);
+    assert_non_null(mine);
+    cfmp_peer_kill(&server);
+    cfmp_test_sleep_s(0.1); /* the death is seen by the manager; the main queue is not run */
+    assert_int_equal(cfmp_invalidations, 0);
+    CFRelease(mine);
+    assert_int_equal(cfmp_invalidations, 1); /* inside the CFRelease */
+    assert_true(pthread_equal(cfmp_invalidated_on, pthread_self()));
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortIsInvalid);
+    CFRelease(remote);
+    CFRelease(mine_name);
+    CFRelease(name);
+}
+
+static CFStringRef cfmp_recreate_name;
+static CFMessagePortRef cfmp_recreated;
+static bool cfmp_recreated_valid_in_callback;
+
+static void cfmp_recreate_on_invalidate(CFMessagePortRef ms, void *info) {
+    (void)ms;
+    (void)info;
+    cfmp_recreated = CFMessagePortCreateRemote(NULL, cfmp_recreate_name);
+    cfmp_recreated_valid_in_callback = cfmp_recreated != NULL && CFMessagePortIsValid(cfmp_recreated);
+}
+
+/* R52, R26, R7: a remote made inside the invalidation callback (step 6, the name already out of
+ * the table) reaches the same server port as the one being invalidated and shares its still
+ * valid wrapper; step 10 invalidates that wrapper without telling the new remote, whose next
+ * IsValid invalidates it, so a send gets -3. A look-up after that is independent and works. */
+static void test_R52_R26_remote_made_in_the_callback_shares_the_dying_wrapper(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("recreate");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    cfmp_recreate_name = name;
+    cfmp_recreated = NULL;
+    cfmp_recreated_valid_in_callback = false;
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_recreate_on_invalidate);
+    CFMessagePortInvalidate(remote);
+    assert_non_null(cfmp_recreated);
+    assert_ptr_not_equal(cfmp_recreated, remote);
+    assert_true(cfmp_recreated_valid_in_callback);
+    assert_false(CFMessagePortIsValid(cfmp_recreated)); /* the shared wrapper is gone */
+    assert_int_equal(CFMessagePortSendRequest(cfmp_recreated, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortIsInvalid);
+    CFMessagePortRef fresh = cfmp_connect(name);
+    assert_ptr_not_equal(fresh, cfmp_recreated);
+    assert_true(CFMessagePortIsValid(fresh));
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(fresh, 1, NULL, 5, 10 * cfmp_test_scale(),
+                                              kCFRunLoopDefaultMode, &reply),
+                     kCFMessagePortSuccess);
+    if (reply != NULL) CFRelease(reply);
+    cfmp_stop_peer(fresh, &server);
+    CFMessagePortInvalidate(fresh);
+    CFRelease(fresh);
+    CFRelease(cfmp_recreated);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
 /* R23: after a server restart a cached remote gives NULL once, then a fresh look-up works. */
 static void test_R23_server_restart_first_reconnect_fails_then_works(void **state) {
     (void)state;
@@ -355,6 +430,8 @@ int main(void) {
         cmocka_unit_test(test_R33_server_crash_during_request_gives_became_invalid),
         cmocka_unit_test(test_R33_R56_server_crash_after_request_gives_transport_then_invalid),
         cmocka_unit_test(test_R23_server_restart_first_reconnect_fails_then_works),
+        cmocka_unit_test(test_R54_R26c_local_dealloc_probes_a_remote_with_a_dead_server),
+        cmocka_unit_test(test_R52_R26_remote_made_in_the_callback_shares_the_dying_wrapper),
         cmocka_unit_test(test_R29_queue_full_across_processes),
         cmocka_unit_test(test_R49_dispatch_queue_server_process),
         cmocka_unit_test(test_R37_concurrent_threads_on_one_remote_get_their_own_replies),
