@@ -66,6 +66,14 @@ static const cli_command commands[] = {
      "outcomes the model allows. Exit status 130: interrupted (every agent reaped first).",
      {cli_opts_backend, cli_opts_conform, cli_opts_profile, cli_opts_timing, cli_opts_reports, cli_opts_color},
      cli_cmd_conform},
+    {"explain", "[--schedules N] RESULT.json...", "find the model run a real run was, as a whole",
+     "Reads the JSON of `portsim conform --json` and searches, for each real run in it, the\n"
+     "model's runs for one consistent with the whole run at once: every call's outcome and the\n"
+     "order of callouts and callbacks (conform's own model runs with the same options, then the\n"
+     "exhaustive search with latency choices). Found: the `portsim replay` line that reproduces\n"
+     "it in the simulator. None: the first observation no model run reaches, proven when every\n"
+     "schedule was tried. Exit 0 when every run was explained, 1 when some was not.",
+     {cli_opts_explain, cli_opts_color}, cli_cmd_explain},
     {"mutants", "[options] PATH...", "the corpus against libcfmp's mutants",
      "Runs the corpus on the unmutated posix agent, then on each of libcfmp's mutants\n"
      "(libcfmp/src/cfmp_mutants.h); a mutant is killed when a scenario fails on it twice.\n"

@@ -257,7 +257,8 @@ int cli_cmd_conform(cli_ctx *c)
         run_all(&x);
         unmatched_notes(c, &s);
         code = cli_finish(c, results, files.count);
-        sim_run_info info = {.command = "conform", .version = PORTSIM_VERSION, .seed = o.seed,
+        sim_allowed_plan model = conf_model_plan(&o);
+        sim_run_info info = {.command = "conform", .version = PORTSIM_VERSION, .seed = o.seed, .model = &model,
                              .strategy = "real-time", .profile = o.profile ? cm_profile_name(o.profile) : NULL,
                              .backend = o.backend->name};
         int written = cli_write_reports(c, &info, results, files.count);

@@ -133,6 +133,7 @@ extern const cli_option cli_opts_mutants[];
 extern const cli_option cli_opts_fuzz[];
 extern const cli_option cli_opts_rules[];
 extern const cli_option cli_opts_coverage[];
+extern const cli_option cli_opts_explain[];
 
 #define CLI_GROUPS_MAX 8
 
@@ -218,6 +219,7 @@ int cli_cmd_run(cli_ctx *c);
 int cli_cmd_replay(cli_ctx *c);
 int cli_cmd_explore(cli_ctx *c);
 int cli_cmd_lint(cli_ctx *c);
+int cli_cmd_explain(cli_ctx *c);
 int cli_cmd_fuzz(cli_ctx *c);
 /* cli_conform.c, shared with fuzz: conf_options from the command line (-1 to go on, or an
  * exit code), the suite opened (-1, or exit 2 with the reason printed), the agent's hello. */

@@ -166,6 +166,11 @@ const cli_option cli_opts_fuzz[] = {
      0, 0, 0, set_against_profile, 0},
     END};
 
+const cli_option cli_opts_explain[] = {
+    {"--schedules", NULL, CLI_V_U64, "N", "the exhaustive search: at most N runs per real run (default 100000)",
+     F(schedules), 1, 1.8e19, NULL, 0},
+    END};
+
 const cli_option cli_opts_mutants[] = {
     {"--agents-dir", NULL, CLI_V_TEXT, "DIR", "where portsim_agent_posix_mN live (default: this build's)",
      F(agents_dir), 0, 0, NULL, 0},
@@ -347,7 +352,7 @@ static bool known_elsewhere(const char *arg)
     static const cli_option *const all[] = {cli_opts_color, cli_opts_model, cli_opts_profile, cli_opts_trace,
                                             cli_opts_reports, cli_opts_explore, cli_opts_shrink, cli_opts_backend,
                                             cli_opts_conform, cli_opts_timing, cli_opts_mutants, cli_opts_fuzz,
-                                            cli_opts_rules, cli_opts_coverage};
+                                            cli_opts_rules, cli_opts_coverage, cli_opts_explain};
     for (size_t g = 0; g < sizeof all / sizeof all[0]; g++) {
         for (const cli_option *o = all[g]; o->name != NULL; o++) {
             size_t n = strlen(o->name);

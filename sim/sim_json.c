@@ -113,6 +113,10 @@ static void realtime(base_jw *w, const sim_result *r)
     base_jw_obj_end(w);
 }
 
+/* Members of a scenario object start a new line here (indented under its "{"). */
+#define SCENARIO_INDENT 5u
+#define ITEM_INDENT 7u /* failures and steps, one a line */
+
 static const char *outcome_name(uint8_t outcome)
 {
     switch (outcome) {
@@ -136,10 +140,17 @@ static void observation(base_jw *w, const sim_result *r, const sim_obs *o)
         return;
     }
     base_jw_obj_begin(w);
+    base_jw_key(w, "event_kinds");
+    base_jw_arr_begin(w);
+    for (uint8_t k = 1; k < SIM_EV_KIND_COUNT && k < 32; k++) {
+        if (r->rt.explain_kinds & (1u << k)) base_jw_cstr(w, sim_event_kind_name(k));
+    }
+    base_jw_arr_end(w);
     base_jw_key(w, "executions");
     base_jw_arr_begin(w);
     for (uint32_t i = 0; i < o->exec_count; i++) {
         const sim_exec *e = &o->execs[i];
+        if (i % 8 == 0) base_jw_break(w, ITEM_INDENT); /* short lines: readers bound a line's width */
         base_jw_arr_begin(w);
         base_jw_uint(w, e->step);
         base_jw_uint(w, e->process);
@@ -154,6 +165,7 @@ static void observation(base_jw *w, const sim_result *r, const sim_obs *o)
     base_jw_arr_begin(w);
     for (uint32_t i = 0; i < o->event_count; i++) {
         const sim_event *ev = &o->events[i];
+        if (i % 8 == 0) base_jw_break(w, ITEM_INDENT);
         base_jw_arr_begin(w);
         base_jw_cstr(w, sim_event_kind_name(ev->kind));
         base_jw_uint(w, ev->process);
@@ -246,10 +258,6 @@ static void census(base_jw *w, const sim_result *r)
     base_jw_arr_end(w);
     base_jw_obj_end(w);
 }
-
-/* Members of a scenario object start a new line here (indented under its "{"). */
-#define SCENARIO_INDENT 5u
-#define ITEM_INDENT 7u /* failures and steps, one a line */
 
 /* Why: one scenario's result, as the schema says, laid out a few members a line. */
 static void scenario(base_jw *w, const sim_result *r)
@@ -347,6 +355,19 @@ bool sim_json_write(FILE *out, const sim_run_info *info, const sim_result *resul
     base_jw_key_cstr(&w, "strategy", info->strategy);
     base_jw_key_cstr(&w, "profile", info->profile);
     base_jw_key_cstr(&w, "backend", info->backend);
+    base_jw_key(&w, "model");
+    if (info->model == NULL) {
+        base_jw_null(&w);
+    } else {
+        base_jw_obj_begin(&w);
+        base_jw_key_uint(&w, "seed", info->model->seed);
+        base_jw_key_uint(&w, "explore", info->model->explore);
+        base_jw_key_int(&w, "max_latency_ns", info->model->max_latency_ns);
+        base_jw_key_int(&w, "jitter_ns", info->model->jitter_ns);
+        base_jw_key(&w, "jitter_pct");
+        base_jw_double(&w, info->model->jitter_pct);
+        base_jw_obj_end(&w);
+    }
     base_jw_obj_end(&w);
     base_jw_break(&w, 1);
     base_jw_key(&w, "summary");

@@ -7,7 +7,9 @@
  *   {"schema_version": 4,
  *    "tool": {"name": "portsim", "version": "0.1.0"},
  *    "command": "run",
- *    "options": {"seed": 1, "strategy": "fifo", "profile": null | "ventura", "backend": "model"},
+ *    "options": {"seed": 1, "strategy": "fifo", "profile": null | "ventura", "backend": "model",
+ *                "model": null | {"seed": N, "explore": N, "max_latency_ns": N, "jitter_ns": N,
+ *                "jitter_pct": X}}   (model: conform's model runs, sim_allowed.h),
  *    "summary": {"passed": N, "failed": N, "skipped": N, "errors": N},
  *    "scenarios": [
  *      {"id": "name" | null, "file": "...", "line": N, "column": N,
@@ -47,9 +49,9 @@
  *                  "line": N, "column": N, "executions": N, "has_expect": bool,
  *                  "failed": bool, "observable": bool (false: a real backend cannot see its
  *                  outcome), "observed": "..." | null}],
- *       "observation": null | {"executions": [[step, process, thread, "returned" | "blocked" |
- *                  "killed", value, end_seq]], "events": [["callout", process, thread, msgid,
- *                  code, seq]]}   (a real run's, when conform keeps it: --json or --html;
+ *       "observation": null | {"event_kinds": ["callout", ...] (those the backend observes),
+ *                  "executions": [[step, process, thread, "returned" | "blocked" | "killed",
+ *                  value, end_seq]], "events": [["callout", process, thread, msgid, code, seq]]}   (a real run's, when conform keeps it: --json or --html;
  *                  what `portsim explain` reads)}]}
  * Object keys always appear in this order; the trace hash is a string (64
  * bits do not fit a JSON number safely). Non-UTF-8 bytes are written as
@@ -61,6 +63,7 @@
 
 #include <stdio.h>
 
+#include "sim_allowed.h"
 #include "sim_result.h"
 
 #define SIM_JSON_SCHEMA_VERSION 4
@@ -72,6 +75,7 @@ typedef struct sim_run_info {
     const char *strategy;
     const char *profile;  /* NULL: each scenario's own */
     const char *backend;
+    const sim_allowed_plan *model; /* conform: the model runs it judged by (what explain repeats), or NULL */
 } sim_run_info;
 
 /* Writes the document; returns false on a write error. */

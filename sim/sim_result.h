@@ -92,6 +92,7 @@ typedef struct sim_realtime {
     uint32_t host_note_count;
     /* The joint check (sim_explain.h): a model run consistent with the whole run, or where none is. */
     uint8_t explain;          /* sim_explain_verdict, 0: not made */
+    uint32_t explain_kinds;   /* the event kinds (1u << sim_event_kind) the backend observes and the check compared */
     char *explain_text;       /* explained: which model run; else the divergence */
     char *explain_replay;     /* explained by a replayable run: its replay command, else NULL */
 } sim_realtime;

@@ -327,8 +327,6 @@ static bool view_make(view *v, const sim_scenario *sc, const conf_run *run, cons
     }
     for (uint32_t i = 0; i < sc->step_count; i++) {
         v->steps[i] = sc->steps[i];
-        uint8_t step_flags = run->step_flags != NULL ? run->step_flags[i] : 0;
-        if (i < o->step_count) o->steps[i].unobserved = (step_flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED)) != 0;
         if (sc->steps[i].expect == NULL) continue;
         sim_expect *x = &v->expects[i];
         *x = *sc->steps[i].expect;
@@ -583,6 +581,7 @@ static void check_joint(const sim_scenario *sc, const conf_run *run, const conf_
     char err[256];
     if (x != NULL && sim_explain_run(sc, &run->obs, &plan, x, err, sizeof err)) {
         o->rt.explain = x->verdict;
+        o->rt.explain_kinds = plan.event_kinds;
         if (x->verdict == SIM_EXPLAINED) {
             const char *profile = cm_profile_name(sim_scenario_profile_id(sc, opt->profile));
             o->rt.explain_replay = sim_explain_replay(x, sc->file, profile);
@@ -660,6 +659,9 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
         sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col, "out of memory", NULL, NULL);
     } else {
         sim_check(&v.sc, &run->obs, res);
+        for (uint32_t i = 0; i < res->step_count && run->step_flags != NULL; i++) { /* the JSON says so: explain reads it */
+            res->steps[i].unobserved = (run->step_flags[i] & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED)) != 0;
+        }
         if (real_clock(info)) mark_timing(sc, run, opt, out, res->failure_count);
         run_failures(sc, run, out);
         if (real_clock(info)) {
