@@ -13,7 +13,8 @@
 # Ends with one line: executions, rate, coverage (cov, ft), corpus size and findings.
 #
 # Environment: PORTSIM_FUZZ_WORK (scratch), PORTSIM_FUZZ_TIMEOUT (seconds per input, default 5),
-# PORTSIM_FUZZ_BUILD=0 (use the binaries as built), PORTSIM_FUZZ_KEEP_GOING=1 (libFuzzer's fork
+# PORTSIM_FUZZ_BUILD=0 (use the binaries as built), PORTSIM_FUZZ_BUILD_DIR (where they are: default
+# build/fuzz; another tree lets a campaign run on new code while one on the old code goes on), PORTSIM_FUZZ_KEEP_GOING=1 (libFuzzer's fork
 # mode, one child at a time: the campaign goes on after crashes, leaks, timeouts and OOMs, and
 # each finding is replayed afterwards to tell known ones from new ones).
 # Exit: 0 no finding (also when stopped by SIGINT or SIGTERM: "interrupted"); 1 a finding (or libFuzzer stopped on an error); 2 usage or build error;
@@ -45,7 +46,7 @@ if [ "${PORTSIM_FUZZ_BUILD:-1}" != 0 ]; then
   { cmake --preset fuzz && cmake --build --preset fuzz -j 2; } >build/fuzz.build.log 2>&1 || {
     tail -30 build/fuzz.build.log; echo "fuzz/run.sh: the fuzz preset did not build (build/fuzz.build.log)" >&2; exit 2; }
 fi
-binary=$root/build/fuzz/fuzz/fuzz_$target
+binary=${PORTSIM_FUZZ_BUILD_DIR:-$root/build/fuzz}/fuzz/fuzz_$target
 [ -x "$binary" ] || { echo "fuzz/run.sh: no $binary" >&2; exit 2; }
 
 work=${PORTSIM_FUZZ_WORK:-$root/build/fuzz-work}/$target
