@@ -12,35 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Two clients, one server whose handler invalidates its port (R46): one send succeeds, the
- * other gets -5; two successes together are impossible. Line 16 and 23: the two sends. */
-static const char joint_text[] =
-    "scenario: joint\n"
-    "rules: [R46]\n"
-    "processes:\n"
-    "  server:\n"
-    "    threads:\n"
-    "      main:\n"
-    "        - create_local: {port: svc, name: com.example.cli-joint, handler: last}\n"
-    "        - schedule: svc\n"
-    "        - signal: ready\n"
-    "        - run_loop: {mode: default, for: 50ms}\n"
-    "  c1:\n"
-    "    threads:\n"
-    "      main:\n"
-    "        - wait_for: ready\n"
-    "        - create_remote: {port: r, name: com.example.cli-joint}\n"
-    "        - send: {port: r, msgid: 1, send_timeout: 1s, recv_timeout: 30ms, reply_mode: default}\n"
-    "          expect: [success, became_invalid]\n"
-    "  c2:\n"
-    "    threads:\n"
-    "      main:\n"
-    "        - wait_for: ready\n"
-    "        - create_remote: {port: r, name: com.example.cli-joint}\n"
-    "        - send: {port: r, msgid: 2, send_timeout: 1s, recv_timeout: 30ms, reply_mode: default}\n"
-    "          expect: [success, became_invalid]\n"
-    "handlers:\n"
-    "  last: [{invalidate: self}, {reply: \"bye\"}]\n";
+/* The joint check's example (sim/tests/explain-joint.yaml): one of its two sends can succeed,
+ * not both. Lines 20 and 27: the two sends. */
+#define JOINT_FILE PORTSIM_SOURCE_DIR "/sim/tests/explain-joint.yaml"
 
 static void write_file(const char *path, const char *text)
 {
@@ -96,10 +70,9 @@ static void test_explain_proves_a_hand_made_impossible_run(void **state)
     (void)state;
     char dir[] = "/tmp/cli-explain-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    char yaml[160], json[160];
-    snprintf(yaml, sizeof yaml, "%s/joint.yaml", dir);
+    char json[160];
     snprintf(json, sizeof json, "%s/r.json", dir);
-    write_file(yaml, joint_text);
+    const char *yaml = JOINT_FILE;
     char *text = conform_json(dir, yaml);
     ct_result r = explain(json);
     assert_int_equal(r.code, 0); /* as the model ran it */
@@ -118,16 +91,15 @@ static void test_explain_proves_a_hand_made_impossible_run(void **state)
     write_file(json, text);
     free(text);
     r = explain(json);
-    char at[320];
+    char at[400];
     snprintf(at, sizeof at, "DIVERGED   joint  %s:%s: outcomes the model cannot produce together", yaml,
-             step == 6 ? "16:11" : "23:11");
+             step == 6 ? "20:11" : "27:11");
     if (r.code != 1 || strstr(r.out, at) == NULL || strstr(r.out, "every schedule") == NULL ||
         strstr(r.out, "the real run gave success") == NULL || strstr(r.out, "0 explained, 1 diverged") == NULL) {
         fail_msg("code %d\nwanted: %s\nout: %s\nerr: %s", r.code, at, r.out, r.err);
     }
     ct_free(&r);
     unlink(json);
-    unlink(yaml);
     rmdir(dir);
 }
 

@@ -2,11 +2,11 @@
  * sim_explain_test.c — the joint check (sim_explain.h): a model run consistent with a whole
  * observation, or the observation where none is, proven when the exhaustive search completes.
  *
- * The scenario: two clients send at once to a server whose handler invalidates its port
- * (R46): the first request is answered (success), the second finds the port gone (-5). Each
- * outcome is allowed for each send (the per-call sets), but only one send can succeed: an
- * observation of two successes is a hand-made impossible run, a proven divergence at the
- * second send to end.
+ * The scenario (explain-joint.yaml): two clients send at once to a server whose handler
+ * invalidates its port (R46): the first request is answered (success), the second finds the
+ * port gone (-5). Each outcome is allowed for each send (the per-call sets), but only one send
+ * can succeed: an observation of two successes is a hand-made impossible run, a proven
+ * divergence at the second send to end.
  */
 #include "sim_test_util.h"
 
@@ -15,33 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char joint_text[] =
-    "scenario: joint\n"
-    "rules: [R46]\n"
-    "processes:\n"
-    "  server:\n"
-    "    threads:\n"
-    "      main:\n"
-    "        - create_local: {port: svc, name: com.example.joint, handler: last}\n"
-    "        - schedule: svc\n"
-    "        - signal: ready\n"
-    "        - run_loop: {mode: default, for: 50ms}\n"
-    "  c1:\n"
-    "    threads:\n"
-    "      main:\n"
-    "        - wait_for: ready\n"
-    "        - create_remote: {port: r, name: com.example.joint}\n"
-    "        - send: {port: r, msgid: 1, send_timeout: 1s, recv_timeout: 30ms, reply_mode: default}\n"
-    "          expect: [success, became_invalid]\n"
-    "  c2:\n"
-    "    threads:\n"
-    "      main:\n"
-    "        - wait_for: ready\n"
-    "        - create_remote: {port: r, name: com.example.joint}\n"
-    "        - send: {port: r, msgid: 2, send_timeout: 1s, recv_timeout: 30ms, reply_mode: default}\n"
-    "          expect: [success, became_invalid]\n"
-    "handlers:\n"
-    "  last: [{invalidate: self}, {reply: \"bye\"}]\n";
+#define JOINT_FILE PORTSIM_SOURCE_DIR "/sim/tests/explain-joint.yaml"
+
+/* The scenario and a model run's observation with the given options (joint_free). */
+static void joint_setup(const sim_run_options *opt, sim_scenario *sc, sim_obs *obs);
 
 /* A model run's observation (sim_obs_fini), with the given options. */
 static void observe(const sim_scenario *sc, const sim_run_options *opt, sim_obs *obs)
@@ -51,6 +28,22 @@ static void observe(const sim_scenario *sc, const sim_run_options *opt, sim_obs 
     assert_true(sim_compile(sc, opt->profile, &c, err, sizeof err));
     assert_true(sim_model_observe(&c, opt, obs));
     sim_compiled_free(&c);
+}
+
+static void joint_setup(const sim_run_options *opt, sim_scenario *sc, sim_obs *obs)
+{
+    size_t len = 0;
+    char *text = st_read_file(JOINT_FILE, &len);
+    assert_non_null(text);
+    st_load_text("joint.yaml", text, sc);
+    free(text);
+    observe(sc, opt, obs);
+}
+
+static void joint_free(sim_scenario *sc, sim_obs *obs)
+{
+    sim_obs_fini(obs);
+    sim_scenario_free(sc);
 }
 
 static sim_explain_plan plan_for(void)
@@ -66,10 +59,9 @@ static void test_a_model_run_is_explained_by_itself(void **state)
 {
     (void)state;
     sim_scenario sc;
-    st_load_text("joint.yaml", joint_text, &sc);
     sim_run_options opt = sim_run_options_default();
     sim_obs obs;
-    observe(&sc, &opt, &obs);
+    joint_setup(&opt, &sc, &obs);
     sim_explain_plan plan = plan_for();
     sim_explain *x = calloc(1, sizeof *x);
     char err[256];
@@ -83,8 +75,7 @@ static void test_a_model_run_is_explained_by_itself(void **state)
     assert_string_equal(replay, "portsim replay joint.yaml --seed 1 --strategy fifo --profile ventura --latency");
     free(replay);
     free(x);
-    sim_obs_fini(&obs);
-    sim_scenario_free(&sc);
+    joint_free(&sc, &obs);
 }
 
 /* The index of the send that failed with -5 (R46: the port was gone), or SIM_NONE. */
@@ -101,10 +92,9 @@ static void test_two_successes_are_a_proven_divergence_at_the_second_send(void *
 {
     (void)state;
     sim_scenario sc;
-    st_load_text("joint.yaml", joint_text, &sc);
     sim_run_options opt = sim_run_options_default();
     sim_obs obs;
-    observe(&sc, &opt, &obs);
+    joint_setup(&opt, &sc, &obs);
     uint32_t e = second_send(&sc, &obs);
     assert_int_not_equal(e, SIM_NONE);
     obs.execs[e].value = 0; /* success: the hand-made impossible observation */
@@ -132,8 +122,7 @@ static void test_two_successes_are_a_proven_divergence_at_the_second_send(void *
     assert_int_equal(x->verdict, SIM_EXPLAIN_NOT_FOUND);
     assert_false(x->complete);
     free(x);
-    sim_obs_fini(&obs);
-    sim_scenario_free(&sc);
+    joint_free(&sc, &obs);
 }
 
 /* A run the fifo order does not give (c2 served first) is found, and its replay reproduces it. */
@@ -141,10 +130,9 @@ static void test_another_order_is_found_and_its_replay_reproduces_it(void **stat
 {
     (void)state;
     sim_scenario sc;
-    st_load_text("joint.yaml", joint_text, &sc);
     sim_run_options fifo = sim_run_options_default();
     sim_obs base;
-    observe(&sc, &fifo, &base);
+    joint_setup(&fifo, &sc, &base);
     sim_obs obs;
     bool swapped = false;
     for (uint64_t seed = 1; seed < 200 && !swapped; seed++) { /* a seed where c2 wins */
@@ -175,8 +163,7 @@ static void test_another_order_is_found_and_its_replay_reproduces_it(void **stat
     sim_obs_fini(&replayed);
     free(x);
     sim_obs_fini(&obs);
-    sim_obs_fini(&base);
-    sim_scenario_free(&sc);
+    joint_free(&sc, &base);
 }
 
 int main(void)
