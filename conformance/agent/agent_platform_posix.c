@@ -284,8 +284,15 @@ static void crash_handler(int sig)
     raise(sig);
 }
 
+/*
+ * The thread's alternate signal stack, for a crash on a stack overflow. A thread that has one
+ * already keeps it: AddressSanitizer gives each thread its own and unmaps it when the thread
+ * ends, so replacing it made ASan unmap our buffer and abort at every thread's exit.
+ */
 static void crash_thread_init(void)
 {
+    stack_t old;
+    if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE) && old.ss_sp != NULL) return;
     stack_t ss = {.ss_sp = malloc(CRASH_ALT_STACK_BYTES), .ss_size = CRASH_ALT_STACK_BYTES, .ss_flags = 0};
     if (ss.ss_sp != NULL && sigaltstack(&ss, NULL) != 0) free(ss.ss_sp); /* else kept for the thread's life */
 }
