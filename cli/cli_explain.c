@@ -32,6 +32,8 @@
 #define EXPLAIN_MAX_EVENTS (UINT32_C(1) << 26)     /* parser events a file */
 #define EXPLAIN_ROW 6u                             /* members of an observation row */
 #define EXPLAIN_KEY_BYTES 32u
+#define EXPLAIN_EXPLORE_MAX 100000                  /* conform --explore's bound */
+#define EXPLAIN_JITTER_MAX_NS (INT64_C(3600) * CM_NS_PER_S) /* a tolerance of an hour at most */
 
 typedef struct xr_frame {
     bool map;
@@ -222,10 +224,18 @@ static void on_value(xr *x, struct fy_event *ev, const char *text, size_t len, b
                 if (ok) x->model.jitter_pct = d;
             }
         } else if ((ok = parse_int(text, len, 0, INT64_MAX, &v))) {
-            if (strcmp(k, "seed") == 0) x->model.seed = (uint64_t)v;
-            else if (strcmp(k, "explore") == 0) ok = v <= UINT32_MAX, x->model.explore = (uint32_t)v;
-            else if (strcmp(k, "max_latency_ns") == 0) x->model.max_latency_ns = v;
-            else if (strcmp(k, "jitter_ns") == 0) x->model.jitter_ns = v;
+            /* bounded as conform's options are: a file cannot ask for unbounded work */
+            if (strcmp(k, "seed") == 0) {
+                x->model.seed = (uint64_t)v;
+            } else if (strcmp(k, "explore") == 0) {
+                ok = v <= EXPLAIN_EXPLORE_MAX;
+                x->model.explore = (uint32_t)v;
+            } else if (strcmp(k, "max_latency_ns") == 0) {
+                x->model.max_latency_ns = v;
+            } else if (strcmp(k, "jitter_ns") == 0) {
+                ok = v <= EXPLAIN_JITTER_MAX_NS;
+                x->model.jitter_ns = v;
+            }
         }
         if (!ok) xr_fail(x, ev, "a bad model option '%s'", k);
     } else if (x->depth == 4 && in_scenario(x) && key_is(x, 2, "notes")) {
