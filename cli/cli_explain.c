@@ -339,7 +339,7 @@ static void finish_scenario(xr *x, struct fy_event *ev)
         x->explained++;
         const char *profile = cm_profile_name(sim_scenario_profile_id(&sc, plan.allowed.profile));
         char *replay = sim_explain_replay(r, s->file, profile);
-        fprintf(c->out, "EXPLAINED  %s  %s:%u  the model's %s\n", name, s->file, sc.loc.line, r->how);
+        fprintf(c->out, "EXPLAINED  %s  %s:%u  by the model: %s\n", name, s->file, sc.loc.line, r->how);
         if (replay != NULL) fprintf(c->out, "    replay: %s\n", replay);
         else fprintf(c->out, "    (a late host: no replay line reproduces that timing)\n");
         free(replay);

@@ -238,6 +238,8 @@ static void realtime_facts(FILE *out, const sim_realtime *rt)
     snprintf(t, sizeof t, "%u of %u failed%s", rt->failed_runs, rt->runs,
              rt->failed_runs > 0 && rt->failed_runs < rt->runs ? " (flaky)" : "");
     fact(out, "runs", t);
+    if (rt->explain != 0) fact(out, "joint check", rt->explain_text); /* sim_explain: the model run it was */
+    if (rt->explain_replay != NULL) fact(out, "model replay", rt->explain_replay);
     if (!rt->has_margin) return;
     sim_format_margin(rt->margin_ns, d, sizeof d);
     snprintf(t, sizeof t, "%s at line %u", d, rt->margin_line);

@@ -585,7 +585,7 @@ static void check_joint(const sim_scenario *sc, const conf_run *run, const conf_
         if (x->verdict == SIM_EXPLAINED) {
             const char *profile = cm_profile_name(sim_scenario_profile_id(sc, opt->profile));
             o->rt.explain_replay = sim_explain_replay(x, sc->file, profile);
-            o->rt.explain_text = sim_strdup_printf("consistent with the model's %s", x->how);
+            o->rt.explain_text = sim_strdup_printf("consistent with the model: %s", x->how);
         } else {
             o->rt.explain_text = sim_strdup_printf(
                 "%s among %" PRIu64 " model runs (%" PRIu64 " exhaustive schedules%s) is consistent with the whole run; "
