@@ -393,6 +393,10 @@ static bool on_event(void *ctx, struct fy_event *ev)
                         x->schema);
                 return false;
             }
+            if (x->cur.has_obs) {
+                xr_fail(x, ev, "a scenario with two observations");
+                return false;
+            }
             sim_obs_init(&x->cur.obs);
             x->cur.has_obs = true;
         } else if (x->depth == 3 && key_is(x, 0, "options") && key_is(x, 1, "model") && x->stack[2].map) {

@@ -117,6 +117,7 @@ static void test_explain_refuses_bad_files(void **state)
     } cases[] = {
         {"{", "bad.json:"},
         {"[1, 2]", "not a results file"},
+        {"{\"schema_version\": 4, \"scenarios\": [{\"observation\": {}, \"observation\": {}}]}", "two observations"},
         {"{\"schema_version\": 4, \"options\": {\"model\": {\"explore\": 1000000}}}", "a bad model option 'explore'"},
         {"{\"schema_version\": 3, \"scenarios\": [{\"file\": \"x.yaml\", \"observation\": {}}]}", "has no observations"},
         {"{\"schema_version\": 4, \"scenarios\": [{\"file\": \"x.yaml\", \"observation\": {\"executions\": [[1, 2]]}}]}",
