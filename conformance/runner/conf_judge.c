@@ -460,9 +460,12 @@ static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allo
     return base_buf_take(&b);
 }
 
-static void check_allowed(const sim_scenario *sc, const conf_model *model, const conf_run *run,
-                          const conf_options *opt, sim_result *o)
+/* Fails each step with an outcome outside its allowed set; returns how many of those failures it
+ * counted as timing-sensitive (o->rt.timing_failures). */
+static uint32_t check_allowed(const sim_scenario *sc, const conf_model *model, const conf_run *run,
+                              const conf_options *opt, sim_result *o)
 {
+    uint32_t sensitive_added = 0;
     assert(sc != NULL && run != NULL && opt != NULL && o != NULL);
     assert(conf_model_validate(model, sc));
     for (uint32_t step = 0; step < sc->step_count; step++) {
@@ -517,9 +520,11 @@ static void check_allowed(const sim_scenario *sc, const conf_model *model, const
             if (e != SIM_NONE) f->time_ns = run->obs.execs[e].end_ns;
         }
         o->rt.timing_failures += sensitive;
+        sensitive_added += sensitive;
         free(expected);
         free(observed);
     }
+    return sensitive_added;
 }
 
 /* Marks sim_check's failures about calls that ended close to a deadline. */
@@ -549,6 +554,33 @@ static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_
     }
 }
 
+/*
+ * The joint check found a model run consistent with the whole real run, so every outcome of it is
+ * one the model produces: the per-call failures "outcome the model does not allow" (those
+ * check_allowed added, from failures[first] on) only said that conform's sampled runs missed it.
+ * They are taken back, with a note naming the schedule that gives them (a replay line).
+ */
+static void refuted_by_joint(sim_result *o, uint32_t first, uint32_t sensitive, const sim_explain *x)
+{
+    assert(o != NULL && x != NULL && x->verdict == SIM_EXPLAINED);
+    assert(first <= o->failure_count && sensitive <= o->rt.timing_failures);
+    uint32_t taken = o->failure_count - first;
+    for (uint32_t i = first; i < o->failure_count; i++) {
+        free(o->failures[i].message);
+        free(o->failures[i].expected);
+        free(o->failures[i].observed);
+    }
+    o->failure_count = first;
+    o->rt.timing_failures -= sensitive;
+    for (uint32_t s = 0; s < o->step_count; s++) o->steps[s].failed = false;
+    for (uint32_t i = 0; i < o->failure_count; i++) {
+        if (o->failures[i].step < o->step_count) o->steps[o->failures[i].step].failed = true;
+    }
+    conf_result_note(o, "%u outcome(s) outside conform's sampled model runs are the model's all the same: %s gives "
+                        "this whole run",
+                     taken, x->how);
+}
+
 /* ---- the joint check ---------------------------------------------------------------------------------- */
 
 /*
@@ -559,8 +591,10 @@ static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_
  * same cause, said once); none within the bounds, a note (not a proof, not a failure).
  */
 static void check_joint(const sim_scenario *sc, const conf_run *run, const conf_options *opt,
-                        const conf_agent_info *info, bool outcome_failed, sim_result *o)
+                        const conf_agent_info *info, uint32_t allowed_first, uint32_t allowed_sensitive,
+                        sim_result *o)
 {
+    bool outcome_failed = o->failure_count > allowed_first;
     assert(sc != NULL && run != NULL && opt != NULL && o != NULL);
     assert(info != NULL);
     bool *compare = calloc((size_t)sc->step_count + 1, sizeof *compare);
@@ -594,6 +628,7 @@ static void check_joint(const sim_scenario *sc, const conf_run *run, const conf_
                 x->complete ? ", every schedule" : ", cut short by a bound", x->matched, x->observations, x->where);
         }
         if (o->rt.explain_text == NULL) o->rt.explain = 0;
+        if (x->verdict == SIM_EXPLAINED && outcome_failed) refuted_by_joint(o, allowed_first, allowed_sensitive, x);
         if (x->verdict == SIM_EXPLAIN_DIVERGED && !outcome_failed) {
             sim_failure *f = fail_at(o, sc, SIM_FAIL_INVARIANT, x->step, (sim_loc){0, 0},
                                      "outcomes the model cannot produce together (no schedule gives this whole run)",
@@ -672,8 +707,8 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
         }
         if (run->issue_count == 0) {
             uint32_t before = out->failure_count;
-            check_allowed(sc, model, run, opt, out);
-            check_joint(sc, run, opt, info, out->failure_count > before, out);
+            uint32_t sensitive = check_allowed(sc, model, run, opt, out);
+            check_joint(sc, run, opt, info, before, sensitive, out);
         }
         record_margins(sc, run, out);
     }

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "conf_suite.h"
+#include "sim_explain.h"
 #include "sim_load.h"
 
 #include <dirent.h>
@@ -312,6 +313,65 @@ static void test_agent_silent(void **state)
     assert_int_equal(children_left(), 0);
     uint32_t seen = 0;
     assert_int_equal(pids_alive(pid_dir, &seen), 0);
+}
+
+/*
+ * The joint check takes back a per-call "outcome the model does not allow" when it finds a model
+ * schedule giving the whole run: the deadline tie (R32) judged with --explore 0 (conform's sampled
+ * runs: fifo and late hosts only), against a run with the other outcome of the tie, which only a
+ * latency choice gives. The run passes, with a note naming the schedule.
+ */
+static void test_joint_check_refutes_a_sampled_set(void **state)
+{
+    (void)state;
+    sim_diag diag;
+    sim_diag_init(&diag, "reply-at-deadline-tie.yaml");
+    sim_scenario sc;
+    assert_true(sim_load_file(CONF_CORPUS "/timeouts/reply-at-deadline-tie.yaml", &sc, &diag));
+    sim_diag_fini(&diag);
+    conf_options opt;
+    conf_options_default(&opt);
+    opt.backend = conf_backend_find("model");
+    assert_non_null(opt.backend);
+    opt.explore = 0;
+    conf_model model;
+    assert_true(conf_model_explore(&sc, &opt, &model));
+    sim_compiled c;
+    char err[200];
+    assert_true(sim_compile(&sc, 0, &c, err, sizeof err));
+    conf_run run;
+    bool outside = false;
+    for (uint64_t seed = 1; seed < 500 && !outside; seed++) { /* a run the sampled sets do not have */
+        memset(&run, 0, sizeof run);
+        sim_run_options ro = sim_run_options_default();
+        ro.strategy = SIM_STRATEGY_RANDOM;
+        ro.seed = seed;
+        ro.explore_latency = true;
+        assert_true(sim_model_observe(&c, &ro, &run.obs));
+        for (uint32_t i = 0; i < run.obs.exec_count && !outside; i++) {
+            const sim_exec *e = &run.obs.execs[i];
+            outside = !sim_allowed_has(&model.allowed[e->step], sim_exec_value(&sc, e));
+        }
+        if (!outside) sim_obs_fini(&run.obs);
+    }
+    sim_compiled_free(&c);
+    assert_true(outside);
+    run.observed = true;
+    run.end_reason = "quiescent";
+    conf_agent_info info = {.clock = CONF_CLOCK_VIRTUAL, .world = true};
+    snprintf(info.implementation, sizeof info.implementation, "model");
+    sim_result o;
+    conf_judge(&sc, &model, &run, &opt, &info, &o);
+    bool noted = false;
+    for (uint32_t i = 0; i < o.note_count; i++) noted = noted || strstr(o.notes[i], "outside conform's sampled model runs");
+    if (o.verdict != SIM_VERDICT_PASS || !noted || o.rt.explain != SIM_EXPLAINED) {
+        fail_msg("verdict %d, explain %u, %u failure(s), first: %s", o.verdict, o.rt.explain, o.failure_count,
+                 o.failure_count ? o.failures[0].message : "-");
+    }
+    sim_result_free(&o);
+    sim_obs_fini(&run.obs);
+    conf_model_free(&model);
+    sim_scenario_free(&sc);
 }
 
 /* SIGTERM while agents run (one hangs with a grandchild): everything is killed and reaped. */
@@ -790,6 +850,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_crash_line_for_no_call, make_pid_dir, remove_pid_dir),
         cmocka_unit_test(test_agent_crashes_in_cf_call),
         cmocka_unit_test_setup_teardown(test_agent_silent, make_pid_dir, remove_pid_dir),
+        cmocka_unit_test(test_joint_check_refutes_a_sampled_set),
         cmocka_unit_test_setup_teardown(test_interrupted_run, make_pid_dir, remove_pid_dir),
         cmocka_unit_test(test_posix_agent_rejects_garbage),
         cmocka_unit_test(test_signal_then_exit_relayed),
