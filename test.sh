@@ -3,7 +3,7 @@
 #   ./test.sh                 all presets: default, valgrind, asan, then the fuzz smoke
 #   ./test.sh default asan    only these presets (`fuzz`: only the smoke)
 # The fuzz smoke (fuzz/smoke.sh, the `fuzz` preset) runs every fuzz target for
-# PORTSIM_FUZZ_SECONDS seconds each (default 30; 0 skips it), each target one test.
+# PORTSIM_FUZZ_SECONDS seconds each (default 20; 0 skips it), each target one test.
 # Ends with the line "N passed, N failed, N skipped" (CTest tests and fuzz
 # targets, summed over presets). Exit 0 when all passed, 1 when a test failed,
 # 2 on a set-up or build error.

@@ -3,7 +3,7 @@
 # step; docs/fuzzing.md). Each target starts from the committed corpus in a fresh scratch
 # folder (build/fuzz-smoke), one after the other, on one core.
 #
-#   PORTSIM_FUZZ_SECONDS   seconds per target (default 30; 0 skips the smoke)
+#   PORTSIM_FUZZ_SECONDS   seconds per target (default 20; 0 skips the smoke)
 #
 # A target passes when fuzz/run.sh finds nothing, or stops on a crash listed in
 # fuzz/known-crashes.txt (its fix is due; said so in the output). Ends with the line
@@ -13,7 +13,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 targets=(load proto value wire)
-seconds=${PORTSIM_FUZZ_SECONDS:-30}
+seconds=${PORTSIM_FUZZ_SECONDS:-20}
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "fuzz/smoke.sh: PORTSIM_FUZZ_SECONDS must be a number" >&2; exit 2; }
 if [ "$seconds" -eq 0 ]; then
   echo "fuzz smoke skipped (PORTSIM_FUZZ_SECONDS=0)"

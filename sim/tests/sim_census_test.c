@@ -128,15 +128,23 @@ static void test_latency_bound(void **state)
     sim_explore_plan plan = sim_explore_plan_default();
     plan.exhaustive = true;
     plan.run.explore_latency = true;
-    plan.run.max_latency_ns = CM_DURATION_FOREVER;
-    sim_result wide, narrow;
-    sim_explore_scenario(&sc, &plan, &wide);
     plan.run.max_latency_ns = CM_NS_PER_MS;
+    sim_result wide, narrow;
     sim_explore_scenario(&sc, &plan, &narrow);
+    plan.run.max_latency_ns = CM_DURATION_FOREVER;
+#ifdef CENSUS_WIDE_CAPPED /* memcheck: the unbounded search takes 40 s there; past the bounded one's count is enough */
+    plan.schedules = narrow.explored.runs + 1;
+#endif
+    sim_explore_scenario(&sc, &plan, &wide);
+    plan.schedules = sim_explore_plan_default().schedules;
+    plan.run.max_latency_ns = CM_NS_PER_MS;
     plan.run.explore_latency = false;
     sim_result none;
     sim_explore_scenario(&sc, &plan, &none);
-    assert_true(wide.explored.complete && narrow.explored.complete && none.explored.complete);
+#ifndef CENSUS_WIDE_CAPPED
+    assert_true(wide.explored.complete);
+#endif
+    assert_true(narrow.explored.complete && none.explored.complete);
     assert_true(wide.explored.runs > narrow.explored.runs);
     assert_int_equal(narrow.explored.runs, none.explored.runs); /* every tie here is ms away */
     assert_non_null(strstr(wide.replay, "--max-latency forever"));
