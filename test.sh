@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0 skipped=0
 for p in "${presets[@]}"; do
   if [ "$p" = fuzz ]; then
-    echo "=== preset fuzz: build, then each target for ${PORTSIM_FUZZ_SECONDS:-30} s"
+    echo "=== preset fuzz: build, then each target for ${PORTSIM_FUZZ_SECONDS:-20} s"
     mkdir -p build
     fuzz/smoke.sh | tee build/fuzz-smoke.log
     [ "${PIPESTATUS[0]}" -eq 2 ] && { echo "build failed: fuzz"; echo "0 passed, 1 failed"; exit 2; }
