@@ -7,9 +7,9 @@
  *
  * The file is read as a stream of libfyaml events (base_fy_drive): each scenario is explained
  * when its object ends, then forgotten, so memory stays bounded by one scenario whatever the
- * file's length. The bytes are checked first as scenario files are (sim_yaml_check_shape:
- * nesting and flow width, before libfyaml holds anything), the size is capped, and every
- * number is range-checked before it reaches an observation.
+ * file's length. The bytes are checked first as scenario files are (nesting and flow width,
+ * before libfyaml holds anything: shape_ok), the size is capped, and every number is
+ * range-checked before it reaches an observation.
  */
 #define _GNU_SOURCE /* memmem */
 #include "cli_internal.h"
@@ -25,13 +25,14 @@
 #include "base_fy.h"
 #include "sim_explain.h"
 #include "sim_load.h"
-#include "sim_yaml.h"
+#include "sim_yaml.h" /* SIM_YAML_MAX_NODES */
 
 #define EXPLAIN_FILE_MAX_BYTES ((size_t)64 << 20) /* a results file of thousands of scenarios */
 #define EXPLAIN_MAX_DEPTH 12u                      /* the schema nests 7 deep */
 #define EXPLAIN_MAX_EVENTS (UINT32_C(1) << 26)     /* parser events a file */
 #define EXPLAIN_ROW 6u                             /* members of an observation row */
 #define EXPLAIN_KEY_BYTES 32u
+#define EXPLAIN_MAX_ROWS 1000000u /* observations a scenario: four times the model's default event budget */
 #define EXPLAIN_EXPLORE_MAX 100000                  /* conform --explore's bound */
 #define EXPLAIN_JITTER_MAX_NS (INT64_C(3600) * CM_NS_PER_S) /* a tolerance of an hour at most */
 
@@ -138,6 +139,10 @@ static uint8_t outcome_by_name(const char *text)
 static void finish_row(xr *x, struct fy_event *ev, bool exec)
 {
     xr_scenario *s = &x->cur;
+    if (s->obs.exec_count + s->obs.event_count >= EXPLAIN_MAX_ROWS) {
+        xr_fail(x, ev, "more than %u observations in one run", EXPLAIN_MAX_ROWS);
+        return;
+    }
     if (s->row_bad || s->row_len != EXPLAIN_ROW) {
         xr_fail(x, ev, "an observation row has %u members of the %u it needs, or a bad one", s->row_len, EXPLAIN_ROW);
         return;
@@ -448,6 +453,51 @@ static bool on_event(void *ctx, struct fy_event *ev)
     }
 }
 
+#define EXPLAIN_LINE_ITEMS 4096u /* `[ ] { } ,` a line outside strings (portsim writes under 100) */
+
+/*
+ * The bytes' shape before libfyaml sees them, as scenario files are checked (sim_yaml.h; its
+ * check is for files of at most 1 MiB): nesting at most EXPLAIN_MAX_DEPTH deep and at most
+ * EXPLAIN_LINE_ITEMS flow indicators a line outside strings, so the parser never holds more
+ * than a line's tokens. False with the position and the reason.
+ */
+static bool shape_ok(const char *b, size_t len, uint32_t *line, uint32_t *col, const char **why)
+{
+    assert(b != NULL || len == 0);
+    uint32_t depth = 0, items = 0, ln = 1, cl = 1;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < len; i++, cl++) {
+        char ch = b[i];
+        if (ch == '\n') {
+            ln++;
+            cl = 0;
+            items = 0;
+            continue;
+        }
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (ch == '\\') escaped = true;
+            else if (ch == '"') in_string = false;
+            continue;
+        }
+        if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{' || ch == ']' || ch == '}' || ch == ',') {
+            if (ch == '[' || ch == '{') depth++;
+            else if (ch != ',' && depth > 0) depth--;
+            *why = depth > EXPLAIN_MAX_DEPTH ? "nested deeper than a results file" : ++items > EXPLAIN_LINE_ITEMS
+                                                                                           ? "a line wider than a results file's"
+                                                                                           : NULL;
+            if (*why != NULL) {
+                *line = ln;
+                *col = cl;
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 /* One results file: 0 every real run explained, 1 some not, 2 an input error. */
 static int explain_file(cli_ctx *c, const char *path)
 {
@@ -466,17 +516,14 @@ static int explain_file(cli_ctx *c, const char *path)
         free(bytes);
         return CLI_EXIT_USAGE;
     }
-    sim_diag diag;
-    sim_diag_init(&diag, path);
-    bool shaped = sim_yaml_check_shape((const uint8_t *)bytes, len, &diag);
-    if (!shaped) {
+    uint32_t bad_line = 0, bad_col = 0;
+    const char *why = NULL;
+    if (!shape_ok(bytes, len, &bad_line, &bad_col, &why)) {
         fflush(c->out);
-        sim_diag_print(&diag, c->err);
-        sim_diag_fini(&diag);
+        fprintf(c->err, "%s:%u:%u: error: %s\n", path, bad_line, bad_col, why);
         free(bytes);
         return CLI_EXIT_USAGE;
     }
-    sim_diag_fini(&diag);
     xr *x = calloc(1, sizeof *x);
     base_fy fy;
     if (x == NULL || !base_fy_init(&fy)) {

@@ -137,6 +137,29 @@ static void test_explain_refuses_bad_files(void **state)
     ct_result r = explain("/no/such/results.json");
     assert_int_equal(r.code, 2);
     ct_free(&r);
+    /* deep, wide and large (1.3 MB, past a scenario file's 1 MiB: the check that once asserted on it) */
+    static const struct {
+        const char *head, *item, *tail;
+        uint32_t count;
+        const char *err;
+    } gen[] = {
+        {"", "[", "", 100000, "nested deeper than a results file"},
+        {"{\"a\": [", "1,", "1]}", 10000, "a line wider than a results file's"},
+        {"{\"schema_version\": 4, \"options\": {\"model\": {\"seed\": 1}}, \"scenarios\": [{\"file\": "
+         "\"/no/such.yaml\", \"observation\": {\"executions\": [\n",
+         "[0, 0, 0, \"returned\", 1, 1],\n", "[0, 0, 0, \"returned\", 1, 1]]}}]}", 40000, "does not load"},
+    };
+    for (size_t i = 0; i < sizeof gen / sizeof gen[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(gen[i].head, f);
+        for (uint32_t k = 0; k < gen[i].count; k++) fputs(gen[i].item, f);
+        fputs(gen[i].tail, f);
+        assert_int_equal(fclose(f), 0);
+        r = explain(path);
+        if (r.code != 2 || strstr(r.err, gen[i].err) == NULL) fail_msg("generated %zu: code %d\nerr: %s", i, r.code, r.err);
+        ct_free(&r);
+    }
     unlink(path);
     rmdir(dir);
 }
