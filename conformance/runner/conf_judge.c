@@ -442,6 +442,14 @@ static void check_elapsed(const sim_scenario *sc, const conf_run *run, const con
     free(observed);
 }
 
+/* Whether the backend saw this step's outcome: the per-call sets, the joint check and the JSON's
+ * "observable" all compare exactly these steps. */
+static bool outcome_observed(const conf_run *run, uint32_t step)
+{
+    uint8_t flags = run->step_flags != NULL && step < run->step_count ? run->step_flags[step] : 0;
+    return !(flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED));
+}
+
 /* ---- model-allowed outcomes -------------------------------------------------------------------------- */
 
 static char *allowed_text(const sim_scenario *sc, uint32_t step, const conf_allowed *a)
@@ -469,8 +477,7 @@ static uint32_t check_allowed(const sim_scenario *sc, const conf_model *model, c
     assert(sc != NULL && run != NULL && opt != NULL && o != NULL);
     assert(conf_model_validate(model, sc));
     for (uint32_t step = 0; step < sc->step_count; step++) {
-        uint8_t flags = run->step_flags != NULL ? run->step_flags[step] : 0;
-        if (flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED)) continue;
+        if (!outcome_observed(run, step)) continue;
         const conf_allowed *a = &model->allowed[step];
         uint32_t bad = 0, first = SIM_NONE, nth = 0;
         int32_t first_value = 0;
@@ -599,10 +606,7 @@ static void check_joint(const sim_scenario *sc, const conf_run *run, const conf_
     assert(info != NULL);
     bool *compare = calloc((size_t)sc->step_count + 1, sizeof *compare);
     if (compare == NULL) return;
-    for (uint32_t s = 0; s < sc->step_count; s++) {
-        uint8_t flags = run->step_flags != NULL ? run->step_flags[s] : 0;
-        compare[s] = !(flags & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED));
-    }
+    for (uint32_t s = 0; s < sc->step_count; s++) compare[s] = outcome_observed(run, s);
     sim_explain_plan plan = sim_explain_plan_default();
     plan.allowed = conf_model_plan(opt);
     plan.compare = compare;
@@ -694,9 +698,7 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
         sim_result_add_failure(res, SIM_FAIL_RUN, sc->loc.line, sc->loc.col, "out of memory", NULL, NULL);
     } else {
         sim_check(&v.sc, &run->obs, res);
-        for (uint32_t i = 0; i < res->step_count && run->step_flags != NULL; i++) { /* the JSON says so: explain reads it */
-            res->steps[i].unobserved = (run->step_flags[i] & (CONF_STEPF_UNOBSERVABLE | CONF_STEPF_UNSUPPORTED)) != 0;
-        }
+        for (uint32_t i = 0; i < res->step_count; i++) res->steps[i].unobserved = !outcome_observed(run, i); /* explain reads it */
         if (real_clock(info)) mark_timing(sc, run, opt, out, res->failure_count);
         run_failures(sc, run, out);
         if (real_clock(info)) {
