@@ -435,6 +435,7 @@ static void on_sim_event(observer *o, const cm_event *ev, uint8_t kind)
     e->code = 0;
     e->msg = ev->msg < 0 ? -1 : ev->msg;
     set_data(&e->data, SIM_DATA_NULL, NULL, 0, 0);
+    set_data(&e->request, SIM_DATA_NULL, NULL, 0, 0); /* known only with SIM_EVF_REQUEST, below */
     e->size_bytes = -1;
     e->step = SIM_NONE;
     e->note = NULL;

@@ -1,6 +1,7 @@
 /* sim_obs.c — see sim_obs.h. */
 #include "sim_obs.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,8 +88,27 @@ uint32_t sim_obs_add_event(sim_obs *o, const sim_event *e)
     if (x == NULL) return SIM_NONE;
     *x = *e;
     x->data = sim_obs_copy_data(o, &e->data);
-    x->request = sim_obs_copy_data(o, &e->request); /* a real run's bytes live in its session */
+    /* a real run's bytes live in its session; without SIM_EVF_REQUEST the field is not set */
+    if (e->flags & SIM_EVF_REQUEST) x->request = sim_obs_copy_data(o, &e->request);
+    else x->request = (sim_data){.kind = SIM_DATA_NULL};
     return o->event_count - 1;
+}
+
+/* A whole observation copied record by record, so its data bytes move into dst's own arena (a
+ * report keeps a model run's observation after the session that made it is reused). */
+bool sim_obs_copy(sim_obs *dst, const sim_obs *src)
+{
+    assert(dst != NULL && src != NULL && dst != src);
+    sim_obs_clear(dst);
+    for (uint32_t i = 0; i < src->exec_count && !dst->failed; i++) sim_obs_add_exec(dst, &src->execs[i]);
+    for (uint32_t i = 0; i < src->event_count && !dst->failed; i++) sim_obs_add_event(dst, &src->events[i]);
+    dst->failed |= src->failed;
+    dst->end_ns = src->end_ns;
+    dst->end_reason = src->end_reason;
+    dst->trace_hash = src->trace_hash;
+    dst->trace_events = src->trace_events;
+    assert(dst->failed || (dst->exec_count == src->exec_count && dst->event_count == src->event_count));
+    return !dst->failed;
 }
 
 bool sim_obs_validate(const sim_obs *o, const sim_scenario *sc)

@@ -114,6 +114,9 @@ bool sim_obs_grow_events(sim_obs *o);
 bool sim_obs_validate(const sim_obs *o, const sim_scenario *sc);
 /* A copy of d whose bytes live in o. */
 sim_data sim_obs_copy_data(sim_obs *o, const sim_data *d);
+/* dst (initialised; its records are replaced) becomes a copy of src, bytes and all; false when
+ * out of memory (dst->failed). */
+bool sim_obs_copy(sim_obs *dst, const sim_obs *src);
 
 static inline sim_exec *sim_obs_push_exec(sim_obs *o)
 {
