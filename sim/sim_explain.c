@@ -35,6 +35,7 @@ typedef struct ex_entry {
     uint32_t order; /* its index in the run's own order (ties in sorting) */
     int64_t value;  /* an execution's sim_exec_value; an event's kind << 32 | msgid or program */
     uint64_t seq;   /* real observations: when it became known, for the prefix order */
+    uint32_t index; /* the execution's (or event's) index in its observation */
 } ex_entry;
 
 typedef struct ex_list {
@@ -127,7 +128,7 @@ static bool list_of_run(const explainer *x, const sim_obs *obs, ex_list *l)
         if (!compared_step(x, e->step)) continue;
         ex_entry it = {.key = (uint64_t)e->step << 32 | (uint64_t)e->process << 16 | thread_part(x, e->process, e->thread),
                        .order = order++,
-                       .value = sim_exec_value(x->sc, e), .seq = e->end_seq};
+                       .value = sim_exec_value(x->sc, e), .seq = e->end_seq, .index = i};
         if (!list_push(l, it)) return false;
     }
     for (uint32_t i = 0; i < obs->event_count; i++) {
@@ -135,7 +136,7 @@ static bool list_of_run(const explainer *x, const sim_obs *obs, ex_list *l)
         if (!compared_event(x, ev)) continue;
         ex_entry it = {.key = EXPLAIN_EVENT_KEY | (uint64_t)ev->process << 16 | thread_part(x, ev->process, ev->thread),
                        .order = order++,
-                       .value = event_value(ev), .seq = ev->seq};
+                       .value = event_value(ev), .seq = ev->seq, .index = i};
         if (!list_push(l, it)) return false;
     }
     if (l->count > 1) qsort(l->items, l->count, sizeof *l->items, by_key);
@@ -225,6 +226,7 @@ static void key_text(const explainer *x, uint64_t key, char *buf, size_t cap)
 static void describe(explainer *x, uint32_t prefix, const char *how)
 {
     sim_explain *o = x->out;
+    snprintf(o->how, sizeof o->how, "%s", how);
     o->matched = prefix;
     o->step = SIM_NONE;
     o->execution = 0;
@@ -261,6 +263,18 @@ static void describe(explainer *x, uint32_t prefix, const char *how)
     snprintf(o->where, sizeof o->where, "?");
 }
 
+/* plan->keep_obs: the run that explains (or is the closest so far) kept for the report to draw. */
+static void keep(explainer *x, const sim_obs *obs)
+{
+    if (!x->plan->keep_obs) return;
+    if (x->out->obs == NULL) {
+        x->out->obs = malloc(sizeof *x->out->obs);
+        if (x->out->obs == NULL) return;
+        sim_obs_init(x->out->obs);
+    }
+    if (!sim_obs_copy(x->out->obs, obs)) sim_explain_fini(x->out); /* out of memory: nothing drawn beside */
+}
+
 /* Compares one model run; true when it is consistent with the whole real run. */
 static bool consider(explainer *x, const sim_obs *obs, const char *how)
 {
@@ -276,11 +290,13 @@ static bool consider(explainer *x, const sim_obs *obs, const char *how)
         x->out->step = SIM_NONE;
         x->out->where[0] = '\0';
         x->found = true;
+        keep(x, obs);
         return true;
     }
     if (!x->have_best || prefix > x->out->matched) {
         x->have_best = true;
         describe(x, prefix, how);
+        keep(x, obs);
     }
     return false;
 }
@@ -406,6 +422,46 @@ bool sim_explain_run(const sim_scenario *sc, const sim_obs *real, const sim_expl
     free(x.real_order.items);
     free(x.model.items);
     assert(!ok || sim_explain_validate(out));
+    return ok;
+}
+
+void sim_explain_fini(sim_explain *x)
+{
+    if (x == NULL || x->obs == NULL) return;
+    sim_obs_fini(x->obs);
+    free(x->obs);
+    x->obs = NULL;
+}
+
+/* Marks the entries of `of` with no equal in `in` (lookups as matched_prefix makes them). */
+static void mark_unmatched(const ex_list *of, const ex_list *in, uint8_t *of_differs, uint8_t *in_differs)
+{
+    for (uint32_t i = 0; i < of->count; i++) {
+        const ex_entry *e = &of->items[i];
+        if (e->key & EXPLAIN_EVENT_KEY) continue; /* calls only */
+        const ex_entry *m = lookup(in, e);
+        if (m != NULL && m->value == e->value) continue;
+        of_differs[e->index] = 1;
+        if (m != NULL && in_differs != NULL) in_differs[m->index] = 1;
+    }
+}
+
+bool sim_explain_differences(const sim_scenario *sc, const sim_explain_plan *plan, const sim_obs *a, const sim_obs *b,
+                             uint8_t *a_differs, uint8_t *b_differs)
+{
+    assert(sc != NULL && plan != NULL && a != NULL && b != NULL);
+    assert((a_differs != NULL || a->exec_count == 0) && (b_differs != NULL || b->exec_count == 0));
+    if (a->exec_count > 0) memset(a_differs, 0, a->exec_count);
+    if (b->exec_count > 0) memset(b_differs, 0, b->exec_count);
+    explainer x = {.sc = sc, .plan = plan};
+    ex_list la = {0}, lb = {0};
+    bool ok = list_of_run(&x, a, &la) && list_of_run(&x, b, &lb);
+    if (ok) {
+        mark_unmatched(&la, &lb, a_differs, b_differs);
+        mark_unmatched(&lb, &la, b_differs, NULL);
+    }
+    free(la.items);
+    free(lb.items);
     return ok;
 }
 

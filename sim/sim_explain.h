@@ -51,6 +51,7 @@ typedef struct sim_explain_plan {
     uint32_t depth;           /* exhaustive: choice points branched (at most 1024) */
     const bool *compare;      /* [step]: its outcome is compared (the backend observes it); NULL: all */
     uint32_t event_kinds;     /* bits (1u << sim_event_kind): whose per-process order is compared */
+    bool keep_obs;            /* keep the explained (else the closest) run's observation in out->obs */
 } sim_explain_plan;
 
 typedef struct sim_explain {
@@ -64,18 +65,32 @@ typedef struct sim_explain {
     bool replayable;            /* false for a late-host run */
     uint32_t picks[1024];       /* exhaustive: the schedule */
     uint32_t pick_count;
-    char how[200];              /* "the fifo run", "random seed 7 ...", "a late host: ..." */
+    char how[200];              /* the explained (else the closest) run: "the fifo run", "random seed 7 ...",
+                                   "a late host: ..." */
     /* not found / diverged: the closest run */
     uint32_t matched;           /* observations, in the real run's order, the closest run matched */
     uint32_t step;              /* the step of the first one it did not, or SIM_NONE */
     uint32_t execution;         /* which execution of that step */
     char where[800];            /* what the real run observed there and the closest run gave */
+    /* plan->keep_obs: the explained run's observation, else the closest run's (owned: sim_explain_fini) */
+    struct sim_obs *obs;
 } sim_explain;
 
 sim_explain_plan sim_explain_plan_default(void);
-/* Searches; false with err when the model cannot run sc or memory ran out. */
+/* Searches; false with err when the model cannot run sc or memory ran out. out is overwritten
+ * (sim_explain_fini it first if it holds an observation). */
 bool sim_explain_run(const sim_scenario *sc, const sim_obs *real, const sim_explain_plan *plan, sim_explain *out,
                      char *err, size_t err_size);
+/* Frees out->obs (what plan->keep_obs kept). */
+void sim_explain_fini(sim_explain *x);
+/*
+ * Which calls of two runs of sc have no equal in the other, compared as the search compares them
+ * (the plan's compared steps, keyed by step, process and thread, in each key's order; a queue's
+ * workers as a multiset): a_differs[k] / b_differs[k] set to 1 for such an execution k of a / b
+ * (arrays of a->exec_count / b->exec_count, zeroed here). False when out of memory.
+ */
+bool sim_explain_differences(const sim_scenario *sc, const sim_explain_plan *plan, const sim_obs *a, const sim_obs *b,
+                             uint8_t *a_differs, uint8_t *b_differs);
 /* "portsim replay FILE ..." reproducing an explained, replayable run (malloc'd), else NULL. */
 char *sim_explain_replay(const sim_explain *x, const char *file, const char *profile);
 /* A finished explanation: a verdict, counts within their bounds, a divergence only without one. */

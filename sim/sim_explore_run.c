@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "sim_census.h"
+#include "sim_explain.h"
 #include "sim_util.h"
 
 #define NO_SEED UINT64_MAX
@@ -19,6 +20,7 @@ typedef struct explore_stats {
     uint64_t runs;
     uint64_t failures;
     uint64_t first_fail_index; /* seed index, NO_SEED */
+    uint64_t first_pass_index; /* seed index, NO_SEED */
     bool error;                /* the model could not run */
     sim_hashset hashes;        /* distinct traces */
     sim_census census;         /* plan->census: outcomes per step (else empty) */
@@ -91,6 +93,8 @@ static void *seeds_worker(void *arg)
             job->stats.failures++;
             if (i < job->stats.first_fail_index) job->stats.first_fail_index = i;
             if (plan->stop_at_failure) break;
+        } else if (i < job->stats.first_pass_index) {
+            job->stats.first_pass_index = i;
         }
         atomic_fetch_add(job->progress, 1);
     }
@@ -105,6 +109,7 @@ static void merge(explore_stats *into, explore_stats *from)
     into->failures += from->failures;
     into->error = into->error || from->error;
     if (from->first_fail_index < into->first_fail_index) into->first_fail_index = from->first_fail_index;
+    if (from->first_pass_index < into->first_pass_index) into->first_pass_index = from->first_pass_index;
     for (uint64_t i = 0; i < from->hashes.capacity; i++) {
         if (from->hashes.slots[i] != 0) sim_hashset_insert(&into->hashes, from->hashes.slots[i]);
     }
@@ -118,6 +123,7 @@ static bool stats_init(explore_stats *st, const sim_explore_plan *plan, const si
 {
     memset(st, 0, sizeof *st);
     st->first_fail_index = NO_SEED;
+    st->first_pass_index = NO_SEED;
     return !plan->census || sim_census_init(&st->census, sc->step_count);
 }
 
@@ -217,6 +223,54 @@ static void representative(const sim_explore_plan *plan, const sim_scenario *sc,
     }
 }
 
+/*
+ * For the HTML report (plan->run.keep_obs): a passing run drawn beside the failing one, with the
+ * calls whose outcomes differ. `passed` is the first schedule's result when it passed (its
+ * observation is taken); else the first passing seed is run again. The exhaustive search keeps
+ * no passing schedule but its first (fifo), so a search whose fifo run fails has none to show.
+ */
+static void keep_passing(const sim_explore_plan *plan, const sim_scenario *sc, const explore_stats *st,
+                         sim_result *passed, sim_result *out)
+{
+    assert(plan != NULL && sc != NULL && st != NULL && out != NULL);
+    assert(out->beside.obs == NULL);
+    sim_result again;
+    sim_result_init(&again);
+    char how[120] = "";
+    if (passed != NULL && passed->verdict == SIM_VERDICT_PASS && passed->obs != NULL) {
+        snprintf(how, sizeof how, plan->exhaustive ? "the first schedule (fifo), which passes"
+                                                   : "seed %llu, the first this shard explored, which passes",
+                 (unsigned long long)(plan->run.seed + plan->shard_index));
+    } else if (!plan->exhaustive && st->first_pass_index != NO_SEED) {
+        sim_run_options opt = plan->run;
+        opt.trace_line = NULL;
+        opt.seed = plan->run.seed + st->first_pass_index;
+        sim_run_model(sc, &opt, &again);
+        passed = &again;
+        snprintf(how, sizeof how, "seed %llu, the first passing one", (unsigned long long)opt.seed);
+    }
+    sim_beside *b = &out->beside;
+    if (how[0] != '\0' && passed->verdict == SIM_VERDICT_PASS && passed->obs != NULL && out->obs != NULL) {
+        b->own_count = out->obs->exec_count;
+        b->other_count = passed->obs->exec_count;
+        b->own_differs = calloc((size_t)b->own_count + 1, 1);
+        b->other_differs = calloc((size_t)b->other_count + 1, 1);
+        b->how = sim_strdup(how);
+        sim_explain_plan compare = sim_explain_plan_default();
+        if (b->own_differs != NULL && b->other_differs != NULL && b->how != NULL &&
+            sim_explain_differences(sc, &compare, out->obs, passed->obs, b->own_differs, b->other_differs)) {
+            b->obs = passed->obs; /* moved */
+            passed->obs = NULL;
+            b->own_label = "failing";
+            b->other_label = "passing";
+        } else {
+            sim_beside_free(b);
+        }
+    }
+    sim_result_free(&again);
+    assert(sim_beside_validate(b, out->obs));
+}
+
 /* What the exploration covered, in the result. */
 static void describe(const sim_explore_plan *plan, const explore_stats *st, const sim_exhaustive_result *ex,
                      sim_result *out)
@@ -282,8 +336,11 @@ void sim_explore_scenario(const sim_scenario *sc, const sim_explore_plan *plan, 
         explore_seeds(plan, sc, &compiled, &st);
     }
     if (st.failures > 0) {
-        sim_result_free(out);
+        sim_result first_run = *out; /* kept for the report: a passing run to draw beside the failing one */
+        sim_result_init(out);
         representative(plan, sc, &st, ex, out);
+        if (plan->run.keep_obs) keep_passing(plan, sc, &st, &first_run, out);
+        sim_result_free(&first_run);
     } else if (out->verdict == SIM_VERDICT_FAIL && !st.error) { /* the same run passed in the search */
         sim_result_add_failure(out, SIM_FAIL_RUN, sc->loc.line, sc->loc.col,
                                "the first schedule failed alone but passed in the search (nondeterminism)", NULL,

@@ -58,6 +58,7 @@ void sim_result_free(sim_result *r)
     free(r->process_names);
     free(r->thread_names);
     free(r->thread_counts);
+    sim_beside_free(&r->beside);
     for (uint32_t i = 0; i < r->census.step_count; i++) {
         for (uint32_t k = 0; k < r->census.steps[i].outcome_count; k++) free(r->census.steps[i].outcomes[k].text);
         free(r->census.steps[i].outcomes);
@@ -122,6 +123,29 @@ char *sim_result_actor_name(const sim_result *r, uint32_t process, uint32_t thre
     return sim_strdup_printf("%s/worker%u", p, thread);
 }
 
+/* The other run is owned with its flags: one free for all of it. */
+void sim_beside_free(sim_beside *b)
+{
+    if (b == NULL) return;
+    if (b->obs != NULL) sim_obs_fini(b->obs);
+    free(b->obs);
+    free(b->how);
+    free(b->own_differs);
+    free(b->other_differs);
+    memset(b, 0, sizeof *b);
+}
+
+/* The drawing reads own_differs[k] for every call of own and other_differs[k] for every call of the
+ * other run: the counts must be theirs (own NULL: the result's observation is not attached yet). */
+bool sim_beside_validate(const sim_beside *b, const sim_obs *own)
+{
+    if (b == NULL) return false;
+    if (b->obs == NULL) return b->how == NULL && b->own_differs == NULL && b->other_differs == NULL;
+    if (b->how == NULL || b->own_label == NULL || b->other_label == NULL) return false;
+    if ((own != NULL && b->own_count != own->exec_count) || b->other_count != b->obs->exec_count) return false;
+    return (b->own_count == 0 || b->own_differs != NULL) && (b->other_count == 0 || b->other_differs != NULL);
+}
+
 bool sim_result_validate(const sim_result *r)
 {
     if (r == NULL || r->file == NULL || r->verdict > SIM_VERDICT_ERROR) return false;
@@ -148,6 +172,7 @@ bool sim_result_validate(const sim_result *r)
         if (r->rt.host_notes[i] == NULL) return false;
     }
     if (r->explored.failing_runs > r->explored.runs) return false;
+    if (!sim_beside_validate(&r->beside, r->obs)) return false;
     for (uint32_t i = 0; i < r->census.step_count; i++) {
         const sim_census_step *cs = &r->census.steps[i];
         if (!r->census.present || cs->step >= r->step_count || cs->op == NULL || cs->ran > r->census.schedules) {

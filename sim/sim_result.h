@@ -156,6 +156,27 @@ typedef struct sim_census_part {
     uint32_t step_count;
 } sim_census_part;
 
+/*
+ * A second run of the same scenario to draw beside the result's own (obs): for `portsim conform`,
+ * the model's run closest to the real one (the joint check's explained run, or the one matching
+ * the longest prefix of the real observations); for `portsim explore`, a passing schedule beside
+ * the failing one. Both observations use the scenario's process and thread indices, so the
+ * result's actor names serve both. differs[k] marks the calls (executions, by index) whose
+ * outcome has no equal in the other run (sim_explain_differences). obs == NULL: none.
+ */
+typedef struct sim_beside {
+    struct sim_obs *obs;    /* the other run (owned) */
+    char *how;              /* which run it is: "the fifo run", "random seed 7 ...", "seed 12" */
+    const char *own_label;  /* static: the result's run, "real" / "failing" */
+    const char *other_label; /* static: this one, "model" / "passing" */
+    bool consistent;        /* the other run gives every compared outcome of the result's own */
+    bool closest;           /* none does: the other run matches the longest prefix of them */
+    uint8_t *own_differs;   /* [result obs exec] 1: no equal outcome in the other run */
+    uint32_t own_count;
+    uint8_t *other_differs; /* [obs exec] 1: no equal outcome in the result's run */
+    uint32_t other_count;
+} sim_beside;
+
 typedef struct sim_result {
     /* what */
     char *file;
@@ -202,6 +223,7 @@ typedef struct sim_result {
     uint32_t process_count;
     char ***thread_names;   /* [process][thread] */
     uint32_t *thread_counts;
+    sim_beside beside;      /* optional: another run to draw beside obs (beside.obs == NULL: none) */
 } sim_result;
 
 /* "server/main", "server/worker2" or "p3/t1": the name of an actor (malloc'd). */
@@ -209,6 +231,10 @@ char *sim_result_actor_name(const sim_result *r, uint32_t process, uint32_t thre
 
 void sim_result_init(sim_result *r);
 void sim_result_free(sim_result *r);
+/* Frees what b holds and empties it. */
+void sim_beside_free(sim_beside *b);
+/* Either empty, or an observation with its labels and one flag per call of each run (own may be NULL). */
+bool sim_beside_validate(const sim_beside *b, const struct sim_obs *own);
 /* Appends a failure (strings copied; expected/observed may be NULL). */
 sim_failure *sim_result_add_failure(sim_result *r, uint8_t kind, uint32_t line, uint32_t col,
                                     const char *message, const char *expected,

@@ -591,6 +591,37 @@ static void refuted_by_joint(sim_result *o, uint32_t first, uint32_t sensitive, 
 /* ---- the joint check ---------------------------------------------------------------------------------- */
 
 /*
+ * The model run the joint check settled on (the explained one, else the closest), moved into the
+ * result to be drawn beside the real run, with the calls of each that have no equal in the other
+ * (the joint check's own comparison, so the picture and the verdict agree).
+ */
+static void keep_beside(const sim_scenario *sc, const conf_run *run, const sim_explain_plan *plan, sim_explain *x,
+                        sim_result *o)
+{
+    assert(sc != NULL && run != NULL && plan != NULL && x != NULL && o != NULL);
+    assert(o->beside.obs == NULL);
+    if (x->obs == NULL) return;
+    sim_beside *b = &o->beside;
+    b->own_count = run->obs.exec_count;
+    b->other_count = x->obs->exec_count;
+    b->own_differs = calloc((size_t)b->own_count + 1, 1);
+    b->other_differs = calloc((size_t)b->other_count + 1, 1);
+    b->how = sim_strdup(x->how);
+    if (b->own_differs == NULL || b->other_differs == NULL || b->how == NULL ||
+        !sim_explain_differences(sc, plan, &run->obs, x->obs, b->own_differs, b->other_differs)) {
+        sim_beside_free(b);
+        return;
+    }
+    b->obs = x->obs; /* moved */
+    x->obs = NULL;
+    b->own_label = "real";
+    b->other_label = "model";
+    b->consistent = x->verdict == SIM_EXPLAINED;
+    b->closest = !b->consistent;
+    assert(sim_beside_validate(b, NULL));
+}
+
+/*
  * Outcomes each allowed (check_allowed) can still be impossible together. Searches the model's runs
  * for one consistent with the whole run (sim_explain.h): found, the result says which (and how to
  * replay it); none and the exhaustive search complete, that is a proven divergence, a failure at
@@ -615,9 +646,11 @@ static void check_joint(const sim_scenario *sc, const conf_run *run, const conf_
     for (size_t k = 0; k < sizeof kinds; k++) {
         if (info->world || (info->events & (UINT64_C(1) << kinds[k]))) plan.event_kinds |= 1u << kinds[k];
     }
+    plan.keep_obs = opt->keep_obs; /* the HTML report draws the model's run beside the real one */
     sim_explain *x = calloc(1, sizeof *x);
     char err[256];
     if (x != NULL && sim_explain_run(sc, &run->obs, &plan, x, err, sizeof err)) {
+        keep_beside(sc, run, &plan, x, o);
         o->rt.explain = x->verdict;
         o->rt.explain_kinds = plan.event_kinds;
         if (x->verdict == SIM_EXPLAINED) {
@@ -642,6 +675,7 @@ static void check_joint(const sim_scenario *sc, const conf_run *run, const conf_
             conf_result_note(o, "joint check: %s (not a proof: a bound cut the search short)", o->rt.explain_text);
         }
     }
+    if (x != NULL) sim_explain_fini(x);
     free(x);
     free(compare);
 }

@@ -319,7 +319,8 @@ static void test_agent_silent(void **state)
  * The joint check takes back a per-call "outcome the model does not allow" when it finds a model
  * schedule giving the whole run: the deadline tie (R32) judged with --explore 0 (conform's sampled
  * runs: fifo and late hosts only), against a run with the other outcome of the tie, which only a
- * latency choice gives. The run passes, with a note naming the schedule.
+ * latency choice gives. The run passes, with a note naming the schedule, and (keep_obs) that
+ * schedule's run is kept to be drawn beside the real one.
  */
 static void test_joint_check_refutes_a_sampled_set(void **state)
 {
@@ -334,6 +335,7 @@ static void test_joint_check_refutes_a_sampled_set(void **state)
     opt.backend = conf_backend_find("model");
     assert_non_null(opt.backend);
     opt.explore = 0;
+    opt.keep_obs = true; /* as --html does: the model's run is kept beside the real one (issue 14 item 3) */
     conf_model model;
     assert_true(conf_model_explore(&sc, &opt, &model));
     sim_compiled c;
@@ -368,6 +370,16 @@ static void test_joint_check_refutes_a_sampled_set(void **state)
         fail_msg("verdict %d, explain %u, %u failure(s), first: %s", o.verdict, o.rt.explain, o.failure_count,
                  o.failure_count ? o.failures[0].message : "-");
     }
+    /* the explaining schedule is the run drawn beside, with every outcome equal */
+    const sim_beside *b = &o.beside;
+    assert_non_null(b->obs);
+    assert_true(b->consistent && !b->closest);
+    assert_string_equal(b->own_label, "real");
+    assert_string_equal(b->other_label, "model");
+    assert_non_null(strstr(o.rt.explain_text, b->how));
+    assert_int_equal(b->own_count, run.obs.exec_count);
+    for (uint32_t i = 0; i < b->own_count; i++) assert_int_equal(b->own_differs[i], 0);
+    for (uint32_t i = 0; i < b->other_count; i++) assert_int_equal(b->other_differs[i], 0);
     sim_result_free(&o);
     sim_obs_fini(&run.obs);
     conf_model_free(&model);

@@ -11,6 +11,7 @@
 #include "sim_test_util.h"
 
 #include "sim_explain.h"
+#include "sim_explore_run.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -166,12 +167,122 @@ static void test_another_order_is_found_and_its_replay_reproduces_it(void **stat
     joint_free(&sc, &base);
 }
 
+/*
+ * Issue 14 item 3: the run the joint check settles on is kept for the report (keep_obs), and the
+ * calls of the two runs with no equal in the other are exactly the diverging ones: with the
+ * impossible two-successes observation, the second send (success here, -5 in every model run that
+ * matches the longest prefix) differs on both sides and nothing else does.
+ */
+static void test_the_closest_run_is_kept_and_its_differing_calls_marked(void **state)
+{
+    (void)state;
+    sim_scenario sc;
+    sim_run_options opt = sim_run_options_default();
+    sim_obs obs;
+    joint_setup(&opt, &sc, &obs);
+    uint32_t e = second_send(&sc, &obs);
+    assert_int_not_equal(e, SIM_NONE);
+    obs.execs[e].value = 0;
+    sim_explain_plan plan = plan_for();
+    plan.keep_obs = true;
+    sim_explain *x = calloc(1, sizeof *x);
+    char err[256];
+    assert_true(sim_explain_run(&sc, &obs, &plan, x, err, sizeof err));
+    assert_int_equal(x->verdict, SIM_EXPLAIN_DIVERGED);
+    assert_non_null(x->obs);
+    assert_true(x->how[0] != '\0'); /* which run it is, for the caption */
+    uint8_t *mine = calloc(obs.exec_count + 1, 1), *theirs = calloc(x->obs->exec_count + 1, 1);
+    assert_true(sim_explain_differences(&sc, &plan, &obs, x->obs, mine, theirs));
+    uint32_t differing = 0, theirs_differing = 0;
+    for (uint32_t i = 0; i < obs.exec_count; i++) differing += mine[i];
+    for (uint32_t i = 0; i < x->obs->exec_count; i++) theirs_differing += theirs[i];
+    assert_int_equal(mine[e], 1);
+    assert_int_equal(differing, 1);
+    assert_true(theirs_differing >= 1);
+    /* the same step's execution in the kept run is the one marked */
+    for (uint32_t i = 0; i < x->obs->exec_count; i++) {
+        if (theirs[i]) assert_int_equal(x->obs->execs[i].step, obs.execs[e].step);
+    }
+    /* a run compared with itself differs nowhere */
+    assert_true(sim_explain_differences(&sc, &plan, x->obs, x->obs, theirs, theirs));
+    for (uint32_t i = 0; i < x->obs->exec_count; i++) assert_int_equal(theirs[i], 0);
+    free(mine);
+    free(theirs);
+    sim_explain_fini(x);
+    assert_null(x->obs);
+    /* explained: the run kept is the explaining one, and nothing differs */
+    obs.execs[e].value = -5;
+    assert_true(sim_explain_run(&sc, &obs, &plan, x, err, sizeof err));
+    assert_int_equal(x->verdict, SIM_EXPLAINED);
+    assert_non_null(x->obs);
+    mine = calloc(obs.exec_count + 1, 1);
+    theirs = calloc(x->obs->exec_count + 1, 1);
+    assert_true(sim_explain_differences(&sc, &plan, &obs, x->obs, mine, theirs));
+    for (uint32_t i = 0; i < obs.exec_count; i++) assert_int_equal(mine[i], 0);
+    free(mine);
+    free(theirs);
+    sim_explain_fini(x);
+    free(x);
+    joint_free(&sc, &obs);
+}
+
+#define TIE_FAIL_FILE PORTSIM_SOURCE_DIR "/sim/tests/explain-tie-fail.yaml"
+
+/* `portsim explore --html` (issue 14, item 3): the failing schedule's result carries a passing run
+ * beside it, for both search methods, and the send that fails is the call marked on both sides. */
+static void test_explore_keeps_a_passing_run_beside_the_failing_one(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *text = st_read_file(TIE_FAIL_FILE, &len);
+    assert_non_null(text);
+    sim_scenario sc;
+    st_load_text("tie-fail.yaml", text, &sc);
+    free(text);
+    for (int exhaustive = 0; exhaustive < 2; exhaustive++) {
+        sim_explore_plan plan = sim_explore_plan_default();
+        plan.exhaustive = exhaustive;
+        plan.seeds = 30;
+        plan.run.keep_obs = true;
+        sim_result r;
+        sim_explore_scenario(&sc, &plan, &r);
+        assert_int_equal(r.verdict, SIM_VERDICT_FAIL);
+        const sim_beside *b = &r.beside;
+        assert_non_null(r.obs);
+        assert_non_null(b->obs);
+        assert_string_equal(b->own_label, "failing");
+        assert_string_equal(b->other_label, "passing");
+        assert_true(sim_beside_validate(b, r.obs));
+        print_message("%s: beside it, %s\n", exhaustive ? "exhaustive" : "seeds", b->how);
+        uint32_t marked = 0;
+        for (uint32_t i = 0; i < b->own_count; i++) {
+            if (!b->own_differs[i]) continue;
+            marked++;
+            assert_int_equal(sc.steps[r.obs->execs[i].step].op, CM_OP_SEND);
+            assert_int_equal(r.obs->execs[i].value, 0);  /* success: what the expectation forbids */
+        }
+        assert_int_equal(marked, 1);
+        for (uint32_t i = 0; i < b->other_count; i++) {
+            if (b->other_differs[i]) assert_int_equal(b->obs->execs[i].value, -2); /* receive_timeout */
+        }
+        sim_result_free(&r);
+        /* without keep_obs nothing is kept */
+        plan.run.keep_obs = false;
+        sim_explore_scenario(&sc, &plan, &r);
+        assert_null(r.beside.obs);
+        sim_result_free(&r);
+    }
+    sim_scenario_free(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_model_run_is_explained_by_itself),
         cmocka_unit_test(test_two_successes_are_a_proven_divergence_at_the_second_send),
         cmocka_unit_test(test_another_order_is_found_and_its_replay_reproduces_it),
+        cmocka_unit_test(test_the_closest_run_is_kept_and_its_differing_calls_marked),
+        cmocka_unit_test(test_explore_keeps_a_passing_run_beside_the_failing_one),
     };
     return cmocka_run_group_tests_name("sim_explain", tests, NULL, NULL);
 }
