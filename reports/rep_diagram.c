@@ -30,6 +30,7 @@ typedef struct svg {
     uint32_t note_x[REP_DIAGRAM_MAX_LANES];                /* where a lane's gutter notes end */
     uint32_t note_y[REP_DIAGRAM_MAX_LANES][NOTES_KEPT]; /* the last notes' baselines */
     uint32_t note_count[REP_DIAGRAM_MAX_LANES];
+    const char *run_labels[2]; /* a pair: the two runs' names ("real", "model") */
 } svg;
 
 /* ---- small writers ---------------------------------------------------------------- */
@@ -378,15 +379,20 @@ static void span(svg *s, const dg_span *sp)
         cls = dg_exec_class(l->r, &l->o->execs[sp->ref]);
         dg_exec_title(l->r, &l->o->execs[sp->ref], sp->failure, &s->text);
     }
-    fprintf(s->out, "<g class=\"call %s%s%s\">", cls, sp->failure != NULL ? " failed" : "",
-            sp->row1 == DG_NONE ? " open" : "");
+    if (sp->differs) {
+        uint32_t other = 1u - dg_run_of(l, l->o->execs[sp->ref].process);
+        base_buf_printf(&s->text, "\n\u2260 no call of the %s run has this outcome here", s->run_labels[other]);
+    }
+    fprintf(s->out, "<g class=\"call %s%s%s%s\">", cls, sp->failure != NULL ? " failed" : "",
+            sp->differs ? " differs" : "", sp->row1 == DG_NONE ? " open" : "");
     title(s);
     fprintf(s->out, "<rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\"/>", x, y0, DG_SPAN_W, y1 - y0);
     if (!sp->callout) {
         base_buf_clear(&s->text);
         if (sp->failure != NULL) base_buf_puts(&s->text, "\u2717 ");
+        if (sp->differs) base_buf_puts(&s->text, "\u2260 ");
         dg_exec_label(l->r, &l->o->execs[sp->ref], &s->text);
-        label(s, sp->failure != NULL ? "label bad" : "label", x + DG_SPAN_PITCH + 4,
+        label(s, sp->failure != NULL ? "label bad" : sp->differs ? "label differs" : "label", x + DG_SPAN_PITCH + 4,
               l->rows[sp->row0].y + 4, LABEL_MAX, false);
     }
     fputs("</g>\n", s->out);
@@ -528,11 +534,30 @@ static void truncation_note(svg *s)
     fputc('\n', s->out);
 }
 
+/* A pair: a rule between the two runs' lanes, and each run's name above its first lane. */
+static void pair_split(svg *s)
+{
+    const dg_layout *l = s->l;
+    if (l->pair.split == 0) return;
+    uint32_t first = 0;
+    while (first < l->lane_count && (l->lanes[first].overflow || dg_run_of(l, l->lanes[first].process) == 0)) first++;
+    if (first == 0 || first == l->lane_count) return; /* one of the runs has no lane */
+    uint32_t x = dg_lane_x(l, first) - l->gutter_w[first] - 26;
+    fprintf(s->out, "<g class=\"split\"><line x1=\"%u\" y1=\"0\" x2=\"%u\" y2=\"%u\"/>", x, x, l->bottom_y + 4);
+    for (uint32_t run = 0; run < 2; run++) {
+        base_buf_clear(&s->text);
+        base_buf_printf(&s->text, "%s run \u2192", s->run_labels[run]);
+        label(s, "run-name", run == 0 ? l->axis_w + 4 : x + 6, 32, 40, false);
+    }
+    fputs("</g>\n", s->out);
+}
+
 static void draw(svg *s)
 {
     const dg_layout *l = s->l;
     open_svg(s);
     bands(s);
+    pair_split(s);
     time_axis(s);
     lifelines(s);
     breaks(s);
@@ -546,17 +571,23 @@ static void draw(svg *s)
     fputs("</svg>\n", s->out);
 }
 
-bool rep_diagram_write(FILE *out, const sim_result *r, uint32_t max_rows, const char *id_prefix)
+/* Lays out r->obs (one run, or a pair merged by rep_diagram_write_beside) and draws it. */
+static bool write_layout(FILE *out, const sim_result *r, uint32_t max_rows, const char *id_prefix, const dg_pair *pair,
+                         const char *const labels[2])
 {
-    assert(out != NULL && r != NULL);
-    if (r->obs == NULL) return false;
+    assert(out != NULL && r != NULL && r->obs != NULL);
+    assert(pair == NULL || (labels[0] != NULL && labels[1] != NULL));
     dg_layout *l = malloc(sizeof *l);
     if (l == NULL) return false;
-    if (!dg_layout_build(l, r, max_rows ? max_rows : REP_DIAGRAM_MAX_ROWS_DEFAULT)) {
+    if (!dg_layout_build(l, r, max_rows ? max_rows : REP_DIAGRAM_MAX_ROWS_DEFAULT, pair)) {
         free(l);
         return false;
     }
     svg s = {.out = out, .l = l, .prefix = id_prefix != NULL ? id_prefix : ""};
+    if (pair != NULL) {
+        s.run_labels[0] = labels[0];
+        s.run_labels[1] = labels[1];
+    }
     base_buf_init(&s.text, 0);
     s.width = l->width;
     s.height = l->bottom_y + DG_FOOT_H;
@@ -565,6 +596,121 @@ bool rep_diagram_write(FILE *out, const sim_result *r, uint32_t max_rows, const 
     dg_layout_free(l);
     free(l);
     return true;
+}
+
+bool rep_diagram_write(FILE *out, const sim_result *r, uint32_t max_rows, const char *id_prefix)
+{
+    assert(out != NULL && r != NULL);
+    if (r->obs == NULL) return false;
+    return write_layout(out, r, max_rows, id_prefix, NULL, NULL);
+}
+
+/* ---- two runs on one time axis ------------------------------------------------------------------ */
+
+/*
+ * r's own run and r->beside's as one result: process p of run k becomes k * (P + 1) + p, each
+ * run's "(system)" records go to k * (P + 1) + P, and sequence numbers become 2 seq + k, so each
+ * run keeps its own order and no record of one can be taken for one of the other's. Data, names
+ * and thread tables are borrowed from r.
+ */
+typedef struct beside_view {
+    sim_result v;
+    sim_obs obs;
+    char **names;    /* owned strings: "real \u00b7 server" */
+    char ***threads; /* borrowed rows */
+    uint32_t *counts;
+    uint8_t *differs;
+} beside_view;
+
+static uint16_t beside_process(uint32_t count, uint32_t run, uint16_t process)
+{
+    uint32_t p = process < count ? process : count; /* (system), or an actor the result does not name */
+    return (uint16_t)(run * (count + 1) + p);
+}
+
+static void beside_free(beside_view *b)
+{
+    for (uint32_t i = 0; b->names != NULL && i < b->v.process_count; i++) free(b->names[i]);
+    free(b->names);
+    free(b->threads);
+    free(b->counts);
+    free(b->differs);
+    sim_obs_fini(&b->obs);
+}
+
+static bool beside_make(beside_view *b, const sim_result *r)
+{
+    const sim_beside *bs = &r->beside;
+    assert(sim_beside_validate(bs, r->obs) && bs->obs != NULL && r->obs != NULL);
+    uint32_t count = r->process_count, total = 2 * (count + 1);
+    assert(total < DG_NO_ACTOR);
+    memset(b, 0, sizeof *b);
+    sim_obs_init(&b->obs);
+    const sim_obs *runs[2] = {r->obs, bs->obs};
+    const uint8_t *differs[2] = {bs->own_differs, bs->other_differs};
+    uint32_t execs = runs[0]->exec_count + runs[1]->exec_count, events = runs[0]->event_count + runs[1]->event_count;
+    b->names = calloc(total, sizeof *b->names);
+    b->threads = calloc(total, sizeof *b->threads);
+    b->counts = calloc(total, sizeof *b->counts);
+    b->differs = calloc((size_t)execs + 1, 1);
+    b->obs.execs = malloc(((size_t)execs + 1) * sizeof *b->obs.execs);
+    b->obs.events = malloc(((size_t)events + 1) * sizeof *b->obs.events);
+    b->v = *r;
+    b->v.process_count = total;
+    if (b->names == NULL || b->threads == NULL || b->counts == NULL || b->differs == NULL || b->obs.execs == NULL ||
+        b->obs.events == NULL) {
+        return false;
+    }
+    const char *labels[2] = {bs->own_label, bs->other_label};
+    for (uint32_t run = 0; run < 2; run++) {
+        for (uint32_t p = 0; p <= count; p++) {
+            uint32_t at = run * (count + 1) + p;
+            b->names[at] = sim_strdup_printf("%s \u00b7 %s", labels[run], p < count ? r->process_names[p] : "(system)");
+            if (b->names[at] == NULL) return false;
+            b->threads[at] = p < count && r->thread_names != NULL ? r->thread_names[p] : NULL;
+            b->counts[at] = p < count && r->thread_counts != NULL && b->threads[at] != NULL ? r->thread_counts[p] : 0;
+        }
+        for (uint32_t i = 0; i < runs[run]->exec_count; i++) {
+            sim_exec *e = &b->obs.execs[b->obs.exec_count];
+            *e = runs[run]->execs[i];
+            e->process = beside_process(count, run, e->process);
+            e->start_seq = 2 * e->start_seq + run;
+            e->end_seq = 2 * e->end_seq + run;
+            b->differs[b->obs.exec_count++] = differs[run][i];
+        }
+        for (uint32_t i = 0; i < runs[run]->event_count; i++) {
+            sim_event *e = &b->obs.events[b->obs.event_count++];
+            *e = runs[run]->events[i];
+            e->process = beside_process(count, run, e->process);
+            e->seq = 2 * e->seq + run;
+        }
+    }
+    b->obs.exec_capacity = b->obs.exec_count;
+    b->obs.event_capacity = b->obs.event_count;
+    b->obs.end_ns = runs[0]->end_ns > runs[1]->end_ns ? runs[0]->end_ns : runs[1]->end_ns;
+    b->v.obs = &b->obs;
+    b->v.process_names = b->names;
+    b->v.thread_names = b->threads;
+    b->v.thread_counts = b->counts;
+    assert(b->obs.exec_count == execs && b->obs.event_count == events);
+    return true;
+}
+
+bool rep_diagram_write_beside(FILE *out, const sim_result *r, uint32_t max_rows, const char *id_prefix)
+{
+    assert(out != NULL && r != NULL);
+    if (r->obs == NULL || r->beside.obs == NULL || r->process_names == NULL) return false;
+    beside_view *b = malloc(sizeof *b);
+    if (b == NULL) return false;
+    bool ok = beside_make(b, r);
+    if (ok) {
+        dg_pair pair = {.split = beside_process(r->process_count, 1, 0), .differs = b->differs};
+        const char *const labels[2] = {r->beside.own_label, r->beside.other_label};
+        ok = write_layout(out, &b->v, max_rows, id_prefix, &pair, labels);
+    }
+    beside_free(b);
+    free(b);
+    return ok;
 }
 
 const char *rep_diagram_css(void)
@@ -586,6 +732,9 @@ const char *rep_diagram_css(void)
         ".seq .c-callout rect{fill:#fff0a8;stroke:#c9a800}\n"
         ".seq .open rect{stroke-dasharray:3 2}\n"
         ".seq .failed rect{stroke:#d50000;stroke-width:2.5}\n"
+        ".seq .differs rect{stroke:#aa00ff;stroke-width:3}.seq .label.differs{fill:#7b00c4;font-weight:bold}\n"
+        ".seq .split line{stroke:#37474f;stroke-width:2;stroke-dasharray:8 4}\n"
+        ".seq .run-name{fill:#37474f;font-weight:bold;font-size:12px;text-transform:uppercase}\n"
         ".seq .arrow path{fill:none;stroke-width:1.4}\n"
         ".seq .a-req path{stroke:#333}.seq .a-reply path{stroke:#1565c0;stroke-dasharray:5 3}\n"
         ".seq .a-late path{stroke:#ef6c00;stroke-dasharray:5 3}.seq .a-lost path{stroke:#ff1e90}\n"

@@ -66,6 +66,15 @@
  */
 bool rep_diagram_write(FILE *out, const sim_result *r, uint32_t max_rows, const char *id_prefix);
 
+/*
+ * Writes one <svg> of r's own run (r->obs) and r->beside's run side by side on one time axis: the
+ * own run's lanes on the left ("real · server/main"), the other's on the right, a dashed rule
+ * between them, each run's arrows, deadlines and decisions its own, failures on the own run, and
+ * the calls with no equal outcome in the other run (r->beside's flags) outlined in violet with ≠.
+ * False (writing nothing) when either observation is missing or memory ran out.
+ */
+bool rep_diagram_write_beside(FILE *out, const sim_result *r, uint32_t max_rows, const char *id_prefix);
+
 /* The style sheet the diagrams' classes need (static text, no '<' or '&'). */
 const char *rep_diagram_css(void);
 

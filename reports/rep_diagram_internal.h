@@ -81,6 +81,7 @@ typedef struct dg_span {
     uint32_t row1; /* DG_NONE: open to the bottom (blocked, or past the cap) */
     uint32_t ref;  /* exec index; for a callout, its event index */
     bool callout;
+    bool differs;  /* a pair: the call has no equal outcome in the other run */
     const sim_failure *failure; /* the first failure pointing at this call, or NULL */
 } dg_span;
 
@@ -133,9 +134,21 @@ typedef struct dg_decision {
     uint32_t limit; /* or DG_NONE */
 } dg_decision;
 
+/*
+ * Two runs of one scenario in one diagram (rep_diagram_write_beside): one observation whose
+ * processes below split are the first run's and the rest the second's, so both share one time
+ * axis. Records of different runs never pair up (arrows, deadlines, ties, decisions), failures
+ * belong to the first run, and differs[exec] (may be NULL) marks calls with no equal in the other.
+ */
+typedef struct dg_pair {
+    uint16_t split;         /* the first process of the second run (> 0) */
+    const uint8_t *differs; /* [exec] of the merged observation, or NULL */
+} dg_pair;
+
 typedef struct dg_layout {
     const sim_result *r;
     const sim_obs *o;
+    dg_pair pair;         /* pair.split == 0: one run */
     dg_lane lanes[REP_DIAGRAM_MAX_LANES];
     uint32_t lane_count;
     uint32_t *event_lane; /* [event] */
@@ -173,8 +186,13 @@ typedef struct dg_layout {
     uint32_t width;
 } dg_layout;
 
-/* Builds the layout of r->obs (which must be set); false when out of memory. */
-bool dg_layout_build(dg_layout *l, const sim_result *r, uint32_t max_rows);
+/* Builds the layout of r->obs (which must be set), pair NULL for one run; false when out of memory. */
+bool dg_layout_build(dg_layout *l, const sim_result *r, uint32_t max_rows, const dg_pair *pair);
+/* Which run (0, 1) a process's records belong to: always 0 for one run. */
+static inline uint32_t dg_run_of(const dg_layout *l, uint16_t process)
+{
+    return l->pair.split != 0 && process >= l->pair.split;
+}
 void dg_layout_free(dg_layout *l);
 /* x of a lane's lifeline (lane == lane_count: where a next lane would be). */
 uint32_t dg_lane_x(const dg_layout *l, uint32_t lane);

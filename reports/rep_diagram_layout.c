@@ -236,7 +236,8 @@ static uint32_t push_span(dg_layout *l, uint32_t lane, uint32_t row, uint32_t re
     uint32_t depth = l->stack_depth[lane];
     dg_span *s = &l->spans[l->span_count];
     *s = (dg_span){.lane = lane, .depth = depth < DG_MAX_DRAWN_DEPTH ? depth : DG_MAX_DRAWN_DEPTH,
-                   .row0 = row, .row1 = DG_NONE, .ref = ref, .callout = callout};
+                   .row0 = row, .row1 = DG_NONE, .ref = ref, .callout = callout,
+                   .differs = !callout && l->pair.differs != NULL && l->pair.differs[ref] != 0};
     if (depth < DG_MAX_STACK) l->stack[lane][l->stack_depth[lane]++] = l->span_count;
     return l->span_count++;
 }
@@ -363,7 +364,7 @@ static void mark_failures(dg_layout *l)
     if (seen == NULL) return;
     for (uint32_t i = 0; i < l->o->exec_count; i++) {
         uint32_t step = l->o->execs[i].step;
-        if (step >= steps) continue;
+        if (step >= steps || dg_run_of(l, l->o->execs[i].process) != 0) continue; /* the result's own run */
         uint32_t execution = seen[step]++;
         if (l->exec_span[i] == DG_NONE) continue;
         for (uint32_t k = 0; k < r->failure_count; k++) {
@@ -381,6 +382,7 @@ static void mark_failures(dg_layout *l)
 
 typedef struct msg_ref {
     uint8_t cls; /* 1 request, 2 reply */
+    uint8_t run; /* a pair: message ids are each run's own */
     int64_t msg;
     uint64_t seq;
     uint32_t event;
@@ -408,6 +410,7 @@ static int msg_cmp(const void *x, const void *y)
 {
     const msg_ref *a = x, *b = y;
     if (a->cls != b->cls) return a->cls < b->cls ? -1 : 1;
+    if (a->run != b->run) return a->run < b->run ? -1 : 1;
     if (a->msg != b->msg) return a->msg < b->msg ? -1 : 1;
     if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
     return a->event < b->event ? -1 : a->event > b->event;
@@ -459,12 +462,17 @@ static bool match_messages(dg_layout *l)
     for (uint32_t i = 0; i < o->event_count; i++) {
         const sim_event *e = &o->events[i];
         uint8_t cls = msg_class(e->kind);
-        if (cls != 0 && e->msg >= 0) refs[n++] = (msg_ref){.cls = cls, .msg = e->msg, .seq = e->seq, .event = i};
+        if (cls != 0 && e->msg >= 0) {
+            refs[n++] = (msg_ref){.cls = cls, .run = (uint8_t)dg_run_of(l, e->process), .msg = e->msg, .seq = e->seq,
+                                  .event = i};
+        }
     }
     qsort(refs, n, sizeof *refs, msg_cmp);
     for (uint32_t i = 0; i < n;) {
         uint32_t end = i + 1;
-        while (end < n && refs[end].cls == refs[i].cls && refs[end].msg == refs[i].msg) end++;
+        while (end < n && refs[end].cls == refs[i].cls && refs[end].run == refs[i].run && refs[end].msg == refs[i].msg) {
+            end++;
+        }
         arrow_for_group(l, &refs[i], end - i);
         i = end;
     }
@@ -568,13 +576,15 @@ static void measure_gutters(dg_layout *l)
     assert(l->lane_count == 0 || l->lane_x[0] >= l->axis_w + DG_LANE_PAD);
 }
 
-bool dg_layout_build(dg_layout *l, const sim_result *r, uint32_t max_rows)
+bool dg_layout_build(dg_layout *l, const sim_result *r, uint32_t max_rows, const dg_pair *pair)
 {
     assert(l != NULL && r != NULL && r->obs != NULL && max_rows > 0);
+    assert(pair == NULL || pair->split > 0);
     memset(l, 0, sizeof *l);
     l->r = r;
     l->o = r->obs;
     l->max_rows = max_rows;
+    if (pair != NULL) l->pair = *pair;
     bool ok = collect_lanes(l) && assign_lanes(l) && allocate(l) && dg_limits_collect(l) && collect_items(l);
     if (ok) {
         assign_rows(l);

@@ -118,6 +118,7 @@ static uint32_t find_enqueue(const dg_layout *l, const ev_index *ix, const sim_e
         const sim_event *ev = &l->o->events[ix->order[k]];
         if (ev->time_ns > e->end_ns) break;
         if (ev->kind != SIM_EV_ENQUEUE || ev->seq < e->start_seq || (ended && ev->seq > e->end_seq)) continue;
+        if (dg_run_of(l, ev->process) != dg_run_of(l, e->process)) continue;
         if (e->request >= 0 && ev->msg == e->request) return ix->order[k];
         if (fallback == DG_NONE && ev->process == e->process && ev->thread == e->thread && ev->msgid == e->msgid) {
             fallback = ix->order[k];
@@ -185,7 +186,7 @@ static uint32_t find_tie(const dg_layout *l, const ev_index *ix, const dg_limit 
     for (uint32_t k = index_lower(ix, m->at_ns); k < ix->n && scanned < DG_SCAN_MAX; k++, scanned++) {
         const sim_event *ev = &l->o->events[ix->order[k]];
         if (ev->time_ns != m->at_ns) break;
-        if (!could_decide(l, m, e, ev)) continue;
+        if (dg_run_of(l, ev->process) != dg_run_of(l, e->process) || !could_decide(l, m, e, ev)) continue;
         if (best == DG_NONE || tie_rank(ev->kind) < tie_rank(l->o->events[best].kind)) best = ix->order[k];
     }
     return best;

@@ -165,7 +165,16 @@ static const char legend_html[] =
     "(the outcome depends on which goes first); "
     "<svg width=\"22\" height=\"22\"><circle cx=\"11\" cy=\"11\" r=\"9\" fill=\"none\" "
     "stroke=\"#2e7d32\" stroke-width=\"2\"/></svg> <b style=\"color:#2e7d32\">decided</b>: what decided "
-    "the call's status (the reply, the port invalid, or the deadline)</li>\n"
+    "the call's status (the reply, the port invalid, or the deadline)</li>\n";
+
+/* The legend's last item (a string of its own: C99 compilers need only take 4095 bytes). */
+static const char legend_pair_html[] =
+    "<li>Two runs of a scenario side by side on one time axis (conform: the real run, and the model's run "
+    "its joint check settled on; explore: the failing schedule, and a passing one): each run's lanes "
+    "named after it, a dashed rule between them; "
+    "<svg width=\"14\" height=\"14\"><rect x=\"4\" y=\"1\" width=\"6\" height=\"12\" fill=\"#6db6fe\" "
+    "stroke=\"#aa00ff\" stroke-width=\"3\"/></svg> <b style=\"color:#7b00c4\">\u2260</b>: a call with no equal "
+    "outcome in the other run</li>\n"
     "</ul>\n</details>\n";
 
 static void summary_row(page *p, uint32_t i)
@@ -376,8 +385,30 @@ static void diagram(page *p, const sim_result *r, uint32_t index)
     }
     char prefix[32];
     snprintf(prefix, sizeof prefix, "r%u-", index + 1);
+    const sim_beside *b = &r->beside;
+    if (b->obs != NULL) {
+        uint32_t differ = 0, other = 0;
+        for (uint32_t k = 0; k < b->own_count; k++) differ += b->own_differs[k] != 0;
+        for (uint32_t k = 0; k < b->other_count; k++) other += b->other_differs[k] != 0;
+        fprintf(out, "<p class=\"beside\">Left, the %s run; right, the %s run beside it on the same time axis: ",
+                b->own_label, b->other_label);
+        text(out, b->how);
+        fputs(b->consistent ? " (it gives every compared outcome of this run). "
+              : b->closest  ? " (no run found gives this whole run: this one matches the longest prefix of it). "
+                            : ". ",
+              out);
+        if (differ + other > 0) {
+            fprintf(out, "<b>Calls with no equal outcome in the other run</b> (outlined in violet, \u2260): %u of the "
+                         "%s run, %u of the %s run.", differ, b->own_label, other, b->other_label);
+        } else {
+            fprintf(out, "Every compared call has its equal in the %s run; only times differ.", b->other_label);
+        }
+        fputs("</p>\n", out);
+    }
     fputs("<div class=\"diagram\">\n", out);
-    if (!rep_diagram_write(out, r, p->opt.max_rows, prefix)) {
+    bool drawn = b->obs != NULL ? rep_diagram_write_beside(out, r, p->opt.max_rows, prefix)
+                                : rep_diagram_write(out, r, p->opt.max_rows, prefix);
+    if (!drawn) {
         fputs("<p class=\"note\">No diagram: out of memory while laying it out.</p>\n", out);
     }
     fputs("</div>\n", out);
@@ -411,6 +442,7 @@ bool rep_html_write(FILE *out, const sim_run_info *info, const sim_result *resul
               .opt = opt != NULL ? *opt : rep_html_options_default()};
     head(&p);
     fputs(legend_html, out);
+    fputs(legend_pair_html, out);
     summary(&p);
     for (uint32_t i = 0; i < count; i++) section(&p, i);
     fputs("</main>\n<footer><p class=\"note\">Written by portsim ", out);

@@ -7,7 +7,7 @@
  * renders two reports made the way a user makes them — `portsim run
  * --html` of the deadline-tie scenario (R32) and `portsim conform --backend
  * posix --html` of a server crash during a request (R33, host-clock
- * times) — and checks, for each:
+ * times; drawn beside the model's run, item 3) — and checks, for each:
  *   - the SVG as drawn: the time labels read down in time order (y grows
  *     with time), none cut at the left edge, the deadline brackets are there
  *     with the right words (the tie called out in text);
@@ -248,6 +248,13 @@ static void a_posix_crash_run_renders_readably(void **state)
     char *svg = first_svg(html);
     check_axis(svg, 10);
     assert_non_null(strstr(svg, "ms</text>"));
+    /* item 3: the real run and the model's run the joint check settled on, on this one axis */
+    assert_non_null(strstr(html, "Left, the real run; right, the model run beside it on the same time axis: "));
+    assert_non_null(strstr(svg, ">real \u00b7 client/main</text>"));
+    assert_non_null(strstr(svg, ">model \u00b7 client/main</text>"));
+    assert_int_equal(rt_count(svg, "<g class=\"split\">"), 1);
+    assert_true(rt_count(svg, "<g class=\"dl dl-recv") >= 2); /* each run's own receive deadline */
+    if (passed) assert_int_equal(rt_count(svg, " differs"), 0); /* explained: every outcome has its equal */
     assert_true(rt_count(svg, "<g class=\"brk\">") >= 1); /* ~38ms of nothing before the crash at 50ms */
     char *recv = rt_group_texts(svg, "dl dl-recv");
     assert_non_null(strstr(recv, "recv deadline "));

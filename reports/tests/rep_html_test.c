@@ -593,6 +593,111 @@ static void model_and_real_runs_share_the_layout(void **state)
     free(model);
 }
 
+/* ---- two runs beside each other (issue 14, item 3) ------------------------------------------------ */
+
+/* r (a model run of late-reply.yaml) with a copy of its own run beside it, the call at `differ`
+ * given another value in the copy and marked on both sides; SIM_NONE: an identical copy. */
+static void beside_copy(sim_result *r, uint32_t differ)
+{
+    sim_beside *b = &r->beside;
+    b->obs = calloc(1, sizeof *b->obs);
+    assert_non_null(b->obs);
+    sim_obs_init(b->obs);
+    assert_true(sim_obs_copy(b->obs, r->obs));
+    b->how = strdup("the fifo run");
+    b->own_label = "real";
+    b->other_label = "model";
+    b->own_count = r->obs->exec_count;
+    b->other_count = b->obs->exec_count;
+    b->own_differs = calloc(b->own_count + 1, 1);
+    b->other_differs = calloc(b->other_count + 1, 1);
+    assert_non_null(b->own_differs);
+    assert_non_null(b->other_differs);
+    b->consistent = differ == SIM_NONE;
+    b->closest = !b->consistent;
+    if (differ != SIM_NONE) {
+        b->obs->execs[differ].value = -2; /* receive timeout, in the other run */
+        b->own_differs[differ] = b->other_differs[differ] = 1;
+    }
+    assert_true(sim_beside_validate(b, r->obs));
+}
+
+static char *diagram_beside(const sim_result *r)
+{
+    FILE *f = tmpfile();
+    assert_true(rep_diagram_write_beside(f, r, 0, "b-"));
+    return rt_slurp(f, NULL);
+}
+
+/* Both runs on one time axis: each run's lanes named after it, a rule between, each run's arrows
+ * and decisions its own (twice the single run's, none across), the axis reading down. */
+static void two_runs_share_one_time_axis(void **state)
+{
+    (void)state;
+    sim_result r;
+    rt_run_data("late-reply.yaml", &r);
+    char *one = diagram(&r, 0);
+    beside_copy(&r, SIM_NONE);
+    char *two = diagram_beside(&r);
+    assert_non_null(strstr(two, ">real \u00b7 server/main</text>"));
+    assert_non_null(strstr(two, ">model \u00b7 server/main</text>"));
+    assert_non_null(strstr(two, ">real \u00b7 client/main</text>"));
+    assert_non_null(strstr(two, ">model \u00b7 client/main</text>"));
+    assert_int_equal(rt_count(two, "<g class=\"split\">"), 1);
+    assert_non_null(strstr(two, ">real run \u2192</text>"));
+    assert_non_null(strstr(two, ">model run \u2192</text>"));
+    static const char *const each[] = {"<g class=\"arrow a-req\">", "<g class=\"arrow a-reply\">",
+                                       "<g class=\"arrow a-late\">", "<g class=\"decide\">", "<g class=\"dl "};
+    for (size_t k = 0; k < sizeof each / sizeof each[0]; k++) {
+        if (rt_count(two, each[k]) != 2 * rt_count(one, each[k])) {
+            fail_msg("%s: %u beside, %u alone", each[k], rt_count(two, each[k]), rt_count(one, each[k]));
+        }
+    }
+    assert_true(rt_count(one, "<g class=\"arrow a-req\">") >= 1);
+    assert_int_equal(rt_count(two, " differs"), 0);
+    rt_time_label labels[500];
+    uint32_t n = 0;
+    assert_true(rt_time_labels(two, labels, 500, &n));
+    const char *why = rt_axis_problem(labels, n);
+    if (why != NULL) fail_msg("time axis: %s", why);
+    assert_true(n >= 3);
+    /* the page says what is beside what, and draws only the pair */
+    char *h = html(&r, 1, NULL);
+    assert_non_null(strstr(h, "Left, the real run; right, the model run beside it on the same time axis: the fifo run "
+                              "(it gives every compared outcome of this run). Every compared call"));
+    assert_int_equal(rt_count(h, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"seq\""), 1);
+    assert_non_null(strstr(h, "<g class=\"split\">"));
+    free(h);
+    free(one);
+    free(two);
+    sim_result_free(&r);
+}
+
+/* A call whose outcome differs is outlined with \u2260 on both sides, and said so in its tooltip. */
+static void differing_calls_are_marked_on_both_sides(void **state)
+{
+    (void)state;
+    sim_result r;
+    rt_run_data("late-reply.yaml", &r);
+    uint32_t send = SIM_NONE;
+    for (uint32_t i = 0; i < r.obs->exec_count && send == SIM_NONE; i++) {
+        if (strcmp(r.steps[r.obs->execs[i].step].op, "send") == 0) send = i;
+    }
+    assert_int_not_equal(send, SIM_NONE);
+    beside_copy(&r, send);
+    char *two = diagram_beside(&r);
+    assert_int_equal(rt_count(two, " differs\">"), 2); /* the bar, once per run */
+    assert_int_equal(rt_count(two, "<text class=\"label differs\""), 2);
+    assert_non_null(strstr(two, "no call of the model run has this outcome here"));
+    assert_non_null(strstr(two, "no call of the real run has this outcome here"));
+    char *h = html(&r, 1, NULL);
+    assert_non_null(strstr(h, "(no run found gives this whole run: this one matches the longest prefix of it)"));
+    assert_non_null(strstr(h, "1 of the real run, 1 of the model run."));
+    free(h);
+    free(two);
+    sim_result_free(&r);
+}
+
 /* ---- golden file --------------------------------------------------------------------------- */
 
 static void golden_file_of_a_small_scenario(void **state)
@@ -641,6 +746,8 @@ int main(void)
         cmocka_unit_test(timers_show_their_due_times),
         cmocka_unit_test(realtime_diagrams_read_down_in_time),
         cmocka_unit_test(model_and_real_runs_share_the_layout),
+        cmocka_unit_test(two_runs_share_one_time_axis),
+        cmocka_unit_test(differing_calls_are_marked_on_both_sides),
         cmocka_unit_test(golden_file_of_a_small_scenario),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
