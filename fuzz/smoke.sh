@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/smoke.sh — every fuzz target for a short, bounded time (./test.sh runs it as its `fuzz`
 # step; docs/fuzzing.md). Each target starts from the committed corpus in a fresh scratch
-# folder (build/fuzz-smoke), one after the other, on one core.
+# folder (build/fuzz-smoke), on one core each, as many at once as there are cores (at most 4):
+# the same time per target, the wall time divided.
 #
 #   PORTSIM_FUZZ_SECONDS   seconds per target (default 20; 0 skips the smoke)
 #
@@ -25,14 +26,30 @@ mkdir -p build
   tail -30 build/fuzz.build.log; echo "fuzz/smoke.sh: the fuzz preset did not build" >&2
   echo "0 passed, 1 failed, 0 skipped"; exit 2; }
 rm -rf build/fuzz-smoke
+mkdir -p build/fuzz-smoke
+cores=$(nproc 2>/dev/null || echo 1)
+[ "$cores" -ge 1 ] 2>/dev/null || cores=1
+[ "$cores" -le 4 ] || cores=4
 passed=0 failed=0
-for t in "${targets[@]}"; do
-  PORTSIM_FUZZ_WORK=$root/build/fuzz-smoke PORTSIM_FUZZ_BUILD=0 fuzz/run.sh "$t" "$seconds"
-  rc=$?
-  case $rc in
-    0 | 3) passed=$((passed + 1)) ;;
-    *) failed=$((failed + 1)); echo "FAIL fuzz smoke $t (exit $rc): build/fuzz-smoke/$t/last.log" ;;
-  esac
+# One batch of at most $cores targets at once; each one's output is printed whole, in target order.
+for ((first = 0; first < ${#targets[@]}; first += cores)); do
+  batch=("${targets[@]:first:cores}")
+  pids=()
+  for t in "${batch[@]}"; do
+    PORTSIM_FUZZ_WORK=$root/build/fuzz-smoke PORTSIM_FUZZ_BUILD=0 fuzz/run.sh "$t" "$seconds" \
+      >"build/fuzz-smoke/$t.out" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!batch[@]}"; do
+    t=${batch[$i]}
+    wait "${pids[$i]}"
+    rc=$?
+    cat "build/fuzz-smoke/$t.out"
+    case $rc in
+      0 | 3) passed=$((passed + 1)) ;;
+      *) failed=$((failed + 1)); echo "FAIL fuzz smoke $t (exit $rc): build/fuzz-smoke/$t/last.log" ;;
+    esac
+  done
 done
 echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]

@@ -465,6 +465,29 @@ bool sim_explain_differences(const sim_scenario *sc, const sim_explain_plan *pla
     return ok;
 }
 
+bool sim_explain_beside(sim_beside *b, const sim_scenario *sc, const sim_explain_plan *plan, const sim_obs *own,
+                        sim_obs **other, const char *how, const char *own_label, const char *other_label)
+{
+    assert(b != NULL && b->obs == NULL && own != NULL && other != NULL && *other != NULL);
+    assert(how != NULL && own_label != NULL && other_label != NULL);
+    b->own_count = own->exec_count;
+    b->other_count = (*other)->exec_count;
+    b->own_differs = calloc((size_t)b->own_count + 1, 1);
+    b->other_differs = calloc((size_t)b->other_count + 1, 1);
+    b->how = sim_strdup(how);
+    if (b->own_differs == NULL || b->other_differs == NULL || b->how == NULL ||
+        !sim_explain_differences(sc, plan, own, *other, b->own_differs, b->other_differs)) {
+        sim_beside_free(b);
+        return false;
+    }
+    b->obs = *other; /* moved */
+    *other = NULL;
+    b->own_label = own_label;
+    b->other_label = other_label;
+    assert(sim_beside_validate(b, own));
+    return true;
+}
+
 char *sim_explain_replay(const sim_explain *x, const char *file, const char *profile)
 {
     assert(x != NULL && file != NULL && profile != NULL);

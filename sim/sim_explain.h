@@ -91,6 +91,13 @@ void sim_explain_fini(sim_explain *x);
  */
 bool sim_explain_differences(const sim_scenario *sc, const sim_explain_plan *plan, const sim_obs *a, const sim_obs *b,
                              uint8_t *a_differs, uint8_t *b_differs);
+/*
+ * b (empty) takes *other (a malloc'd observation; *other becomes NULL) as the run to draw beside
+ * own, with how and the two runs' labels (static), and the calls of each with no equal in the other
+ * marked (sim_explain_differences). False when out of memory: b stays empty, *other untouched.
+ */
+bool sim_explain_beside(sim_beside *b, const sim_scenario *sc, const sim_explain_plan *plan, const sim_obs *own,
+                        struct sim_obs **other, const char *how, const char *own_label, const char *other_label);
 /* "portsim replay FILE ..." reproducing an explained, replayable run (malloc'd), else NULL. */
 char *sim_explain_replay(const sim_explain *x, const char *file, const char *profile);
 /* A finished explanation: a verdict, counts within their bounds, a divergence only without one. */

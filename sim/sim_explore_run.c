@@ -249,26 +249,12 @@ static void keep_passing(const sim_explore_plan *plan, const sim_scenario *sc, c
         passed = &again;
         snprintf(how, sizeof how, "seed %llu, the first passing one", (unsigned long long)opt.seed);
     }
-    sim_beside *b = &out->beside;
     if (how[0] != '\0' && passed->verdict == SIM_VERDICT_PASS && passed->obs != NULL && out->obs != NULL) {
-        b->own_count = out->obs->exec_count;
-        b->other_count = passed->obs->exec_count;
-        b->own_differs = calloc((size_t)b->own_count + 1, 1);
-        b->other_differs = calloc((size_t)b->other_count + 1, 1);
-        b->how = sim_strdup(how);
         sim_explain_plan compare = sim_explain_plan_default();
-        if (b->own_differs != NULL && b->other_differs != NULL && b->how != NULL &&
-            sim_explain_differences(sc, &compare, out->obs, passed->obs, b->own_differs, b->other_differs)) {
-            b->obs = passed->obs; /* moved */
-            passed->obs = NULL;
-            b->own_label = "failing";
-            b->other_label = "passing";
-        } else {
-            sim_beside_free(b);
-        }
+        sim_explain_beside(&out->beside, sc, &compare, out->obs, &passed->obs, how, "failing", "passing");
     }
     sim_result_free(&again);
-    assert(sim_beside_validate(b, out->obs));
+    assert(sim_beside_validate(&out->beside, out->obs));
 }
 
 /* What the exploration covered, in the result. */

@@ -601,24 +601,9 @@ static void keep_beside(const sim_scenario *sc, const conf_run *run, const sim_e
     assert(sc != NULL && run != NULL && plan != NULL && x != NULL && o != NULL);
     assert(o->beside.obs == NULL);
     if (x->obs == NULL) return;
-    sim_beside *b = &o->beside;
-    b->own_count = run->obs.exec_count;
-    b->other_count = x->obs->exec_count;
-    b->own_differs = calloc((size_t)b->own_count + 1, 1);
-    b->other_differs = calloc((size_t)b->other_count + 1, 1);
-    b->how = sim_strdup(x->how);
-    if (b->own_differs == NULL || b->other_differs == NULL || b->how == NULL ||
-        !sim_explain_differences(sc, plan, &run->obs, x->obs, b->own_differs, b->other_differs)) {
-        sim_beside_free(b);
-        return;
-    }
-    b->obs = x->obs; /* moved */
-    x->obs = NULL;
-    b->own_label = "real";
-    b->other_label = "model";
-    b->consistent = x->verdict == SIM_EXPLAINED;
-    b->closest = !b->consistent;
-    assert(sim_beside_validate(b, NULL));
+    if (!sim_explain_beside(&o->beside, sc, plan, &run->obs, &x->obs, x->how, "real", "model")) return;
+    o->beside.consistent = x->verdict == SIM_EXPLAINED;
+    o->beside.closest = !o->beside.consistent;
 }
 
 /*
