@@ -12,7 +12,9 @@
  *   exhaustive  bounded depth-first search over every choice point, one
  *               run per schedule (stateless model checking), pruning
  *               states already seen (cm_world_state_hash), with a depth and
- *               a schedule bound, and saying when a bound cut it short.
+ *               a schedule bound, and saying when a bound cut it short;
+ *               optionally with sleep sets, and for callers that need only
+ *               per-step outcome sets, symmetry reduction (sim_explore.c).
  *
  * Everything here is deterministic: the same seed and scenario give the
  * same schedules, on any machine.
