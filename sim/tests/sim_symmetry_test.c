@@ -151,6 +151,10 @@ static char *fan_in(uint32_t n, bool distinct)
     return t;
 }
 
+#ifndef SYM_HEAVY
+#define SYM_HEAVY 1 /* the valgrind preset: 0 (50,000 and 150,000 unreduced schedules take too long there) */
+#endif
+
 #ifndef SYM_FAN_IN_MAX
 #define SYM_FAN_IN_MAX 3u /* the valgrind preset: 2 (N=3's 11,580 unreduced schedules take minutes there) */
 #endif
@@ -203,6 +207,7 @@ static void test_registration_race(void **state)
 static void test_threads_crash_one_way_mixed(void **state)
 {
     (void)state;
+    if (!SYM_HEAVY) skip();
     static const char text[] =
         "scenario: threads-crash-one-way\n"
         "processes:\n"
@@ -282,6 +287,7 @@ static void test_shared_name(void **state)
 static void test_corpus_signals(void **state)
 {
     (void)state;
+    if (!SYM_HEAVY) skip();
     char path[1024];
     snprintf(path, sizeof path, "%s/scenarios/clients/seed-cli-daemon-budget.yaml", PORTSIM_SOURCE_DIR);
     sim_diag diag;
