@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#define CM_SYM_LOST UINT64_MAX   /* sym_trail: the process took a non-local step */
 #define CM_STACK_MAX 24        /* frames per thread */
 #define CM_INLINE_DEPTH_MAX 8  /* nested inline callbacks */
 #define CM_NAME_CAP 1024       /* distinct port names per world */
@@ -311,6 +312,11 @@ struct cm_world {
     uint64_t timer_seq;
     uint64_t choice_ordinal;
     uint64_t step_count;  /* scheduling steps taken this run (cm_world_step_count) */
+    /* track_symmetry (cm_world_options_symmetric): [process] its class, and a digest of its
+     * steps (thread, time, segment) or CM_SYM_LOST; segment: non-local steps so far */
+    uint16_t *sym_class;
+    uint64_t *sym_trail;
+    uint64_t sym_segment;
     uint32_t pid_next;
     /*
      * Bumped whenever something can make a runnable thread unrunnable

@@ -506,6 +506,72 @@ static bool fill_options(cm_world *w, uint32_t n)
     return true;
 }
 
+static bool thread_step_local(const cm_world *w, const cm_thread *t);
+
+static uint64_t sym_mix(uint64_t h, uint64_t v)
+{
+    h ^= v + UINT64_C(0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
+    return h * UINT64_C(0xFF51AFD7ED558CCD);
+}
+
+/* The process a world event concerns (its own, or the owner of the kport it names), or CM_NONE16. */
+static uint16_t sym_timer_process(const cm_world *w, const cm_timer *tm)
+{
+    assert(w != NULL && tm != NULL);
+    switch (tm->kind) {
+    case CM_TM_START:
+    case CM_TM_DEATH_NOTICE: return tm->a >= 0 && tm->a < w->cfg.process_count ? (uint16_t)tm->a : CM_NONE16;
+    case CM_TM_FAULT: return tm->a >= 0 && tm->a < w->cfg.fault_count ? w->cfg.faults[tm->a].process : CM_NONE16;
+    case CM_TM_VISIBLE:
+    case CM_TM_RIGHTS_GONE: return cm_pool_has(&w->kports, tm->a) ? CM_KPORT(w, tm->a)->owner : CM_NONE16;
+    default: return CM_NONE16;
+    }
+}
+
+/* A first start: the one local world event (cm_world_option_footprint). */
+static bool sym_first_start(const cm_world *w, const cm_timer *tm)
+{
+    if (tm->kind != CM_TM_START || tm->a < 0 || tm->a >= w->cfg.process_count) return false;
+    const cm_process *proc = &w->processes[tm->a];
+    return proc->incarnation == 0 && proc->state == CM_PROC_NOT_STARTED;
+}
+
+/*
+ * track_symmetry, before the step `ref` runs (cm_world_options_symmetric
+ * says what the trails are for): a local step of a process in a class
+ * extends its trail with (thread, time, segment); a non-local step starts
+ * a new segment, and loses its process's symmetry for the rest of the run.
+ * Every step passes here, those with a single option too.
+ */
+static void sym_note(cm_world *w, uint32_t ref)
+{
+    assert(w->sym_trail != NULL && w->sym_class != NULL);
+    uint16_t p;
+    bool local;
+    uint64_t label;
+    if (ref & UINT32_C(0x80000000)) {
+        const cm_thread *t = &w->threads[ref & UINT32_C(0x7FFFFFFF)];
+        p = t->process;
+        local = thread_step_local(w, t);
+        label = t->index;
+    } else {
+        const cm_timer *tm = &w->due[ref];
+        p = sym_timer_process(w, tm);
+        local = sym_first_start(w, tm);
+        label = CM_NONE16;
+    }
+    bool tracked = p < w->cfg.process_count && w->sym_class[p] != CM_NONE16;
+    if (!local) {
+        w->sym_segment++;
+        if (tracked) w->sym_trail[p] = CM_SYM_LOST;
+        return;
+    }
+    if (!tracked || w->sym_trail[p] == CM_SYM_LOST) return;
+    uint64_t h = sym_mix(sym_mix(sym_mix(w->sym_trail[p], label), (uint64_t)w->now_ns), w->sym_segment);
+    w->sym_trail[p] = h == CM_SYM_LOST ? h - 1 : h;
+    assert(w->sym_trail[p] != CM_SYM_LOST);
+}
+
 bool cm_world_step(cm_world *w)
 {
     assert(w != NULL && w->strategy != NULL);
@@ -544,6 +610,7 @@ bool cm_world_step(cm_world *w)
             if (!fill_options(w, n)) continue; /* out of memory: the run ends */
             ref = w->option_ref[cm_choose(w, CM_CHOICE_NEXT, n)];
         }
+        if (w->sym_trail != NULL) sym_note(w, ref);
         if (ref & UINT32_C(0x80000000)) {
             cm_thread *t = cm_thread_at(w, ref & UINT32_C(0x7FFFFFFF));
             t->dirty = 1;
@@ -688,6 +755,8 @@ static void start_run(cm_world *w)
     w->timer_seq = 0;
     w->choice_ordinal = 0;
     w->step_count = 0;
+    w->sym_segment = 0;
+    if (w->sym_trail != NULL) memset(w->sym_trail, 0, (size_t)cfg->process_count * sizeof *w->sym_trail);
     w->pid_next = 100;
     w->epoch = 0;
     w->msg_serial = 0;
@@ -732,6 +801,11 @@ cm_result cm_world_create(const cm_world_config *cfg, cm_world **out)
     if (cfg->trace_capacity > 0) {
         w->events = alloc_array(w, cfg->trace_capacity, sizeof *w->events);
     }
+    if (cfg->track_symmetry) {
+        w->sym_class = alloc_array(w, cfg->process_count, sizeof *w->sym_class);
+        w->sym_trail = alloc_array(w, cfg->process_count, sizeof *w->sym_trail);
+        if (w->sym_class != NULL) cm_world_config_symmetry(cfg, w->sym_class);
+    }
     if (allocate_processes(w) != CM_OK || cm_names_init(w) != CM_OK || w->nomem) {
         cm_world_destroy(w);
         return CM_ERR_NOMEM;
@@ -774,6 +848,8 @@ void cm_world_destroy(cm_world *w)
     free_array(w, w->slots, w->slot_total, sizeof *w->slots);
     free_array(w, w->slot_sources, w->slot_total, sizeof *w->slot_sources);
     free_array(w, w->candidates, w->thread_total, sizeof *w->candidates);
+    free_array(w, w->sym_class, cfg->process_count, sizeof *w->sym_class);
+    free_array(w, w->sym_trail, cfg->process_count, sizeof *w->sym_trail);
     if (w->heap) cm_mem_realloc(w, w->heap, (size_t)w->heap_capacity * sizeof *w->heap, 0);
     if (w->due) cm_mem_realloc(w, w->due, (size_t)w->due_capacity * sizeof *w->due, 0);
     if (w->options) {
@@ -855,6 +931,36 @@ cm_option_footprint cm_world_option_footprint(const cm_world *w, uint32_t option
     fp.process = fp.local ? t->process : CM_NONE16;
     return fp;
 }
+/* Option i's process and step label for the symmetry predicate; false: not a step it compares. */
+static bool sym_option(const cm_world *w, uint32_t option, uint16_t *process, uint32_t *label)
+{
+    assert(option < w->due_count + w->candidate_count);
+    uint32_t ref = w->option_ref[option];
+    if (!(ref & UINT32_C(0x80000000))) {
+        const cm_timer *tm = &w->due[ref];
+        if (!sym_first_start(w, tm)) return false;
+        *process = (uint16_t)tm->a;
+        *label = CM_NONE16;
+        return true;
+    }
+    const cm_thread *t = &w->threads[ref & UINT32_C(0x7FFFFFFF)];
+    *process = t->process;
+    *label = t->index;
+    return true;
+}
+
+bool cm_world_options_symmetric(const cm_world *w, uint32_t a, uint32_t b)
+{
+    assert(w != NULL);
+    if (w->sym_trail == NULL || w->sym_class == NULL || a == b) return false;
+    uint16_t p = CM_NONE16, q = CM_NONE16;
+    uint32_t la = 0, lb = 0;
+    if (!sym_option(w, a, &p, &la) || !sym_option(w, b, &q, &lb)) return false;
+    assert(p < w->cfg.process_count && q < w->cfg.process_count);
+    if (p == q || la != lb || w->sym_class[p] == CM_NONE16 || w->sym_class[p] != w->sym_class[q]) return false;
+    return w->sym_trail[p] != CM_SYM_LOST && w->sym_trail[p] == w->sym_trail[q];
+}
+
 const cm_world_config *cm_world_config_of(const cm_world *w) { return &w->cfg; }
 
 const cm_event *cm_world_events(const cm_world *w, uint32_t *count)

@@ -109,6 +109,7 @@ typedef struct cm_world_config {
      * D ns inclusive is D + 1 here, so that 0 can mean none in a zeroed config.) */
     cm_duration_ns latency_below_ns;
     bool track_history;            /* fold what was observed into cm_world_state_hash */
+    bool track_symmetry;           /* keep what cm_world_options_symmetric needs (below) */
     /* Called for every event, the world included (also during cm_world_create). */
     void (*on_event)(void *ctx, const struct cm_world *w, const cm_event *ev);
     void *on_event_ctx;
@@ -185,6 +186,33 @@ typedef struct cm_option_footprint {
 
 uint64_t cm_world_step_count(const cm_world *w);
 cm_option_footprint cm_world_option_footprint(const cm_world *w, uint32_t option);
+
+/*
+ * Symmetry reduction support (sim_explore.c).
+ *
+ * cm_world_config_symmetry: the configuration's classes of interchangeable
+ * processes (cm_symmetry.c says when two are): cls[p] is the first process
+ * of p's class, or CM_NONE16 when p is in none. Pure; cls has
+ * process_count entries.
+ *
+ * cm_world_options_symmetric: called from a strategy's choose() during a
+ * CM_CHOICE_NEXT choice of a world made with track_symmetry, true when
+ * options a and b are the same step (a first start, or the thread of the
+ * same index) of two processes p != q of one class, *and* the current
+ * state is invariant under swapping p and q. The second half is kept per
+ * run from what p and q did, not by comparing states: every step of either
+ * so far was a local one (cm_option_footprint), p's j-th and q's j-th step
+ * were by the same thread (or both a first start), at the same virtual time
+ * and with no non-local step of anyone between them. Then the run so far,
+ * with p and q swapped, is the same run up to reordering adjacent local
+ * steps of different processes (which commute, see above), so it reaches
+ * the same state: swapping p and q maps the state onto itself, and the
+ * subtree below option b is the image of the subtree below option a. A
+ * non-local step of p or q, or any step concerning them that is not theirs
+ * (a timer naming them), ends it for the run: false from then on.
+ */
+void cm_world_config_symmetry(const cm_world_config *cfg, uint16_t *cls);
+bool cm_world_options_symmetric(const cm_world *w, uint32_t a, uint32_t b);
 
 /*
  * The world's invariants, between steps (cm_validate.c): pools and free lists,

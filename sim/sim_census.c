@@ -69,20 +69,36 @@ void sim_census_add(sim_census *c, const sim_scenario *sc, const sim_obs *obs)
     c->schedules++;
 }
 
+/* b's counts added into a's (values a has not are appended, as merge does). */
+static void counts_add(sim_census_counts *a, const sim_census_counts *b)
+{
+    assert(a != NULL && b != NULL && b->count <= SIM_CENSUS_VALUES_MAX);
+    a->ran += b->ran;
+    a->overflow = a->overflow || b->overflow;
+    for (uint32_t i = 0; i < b->count; i++) {
+        uint32_t k = slot_of(a, b->values[i]);
+        if (k < SIM_CENSUS_VALUES_MAX) a->schedules[k] += b->schedules[i];
+    }
+}
+
 void sim_census_merge(sim_census *into, const sim_census *from)
 {
     if (into->steps == NULL || from->steps == NULL) return;
     assert(into->step_count == from->step_count);
     into->schedules += from->schedules;
-    for (uint32_t s = 0; s < into->step_count; s++) {
-        sim_census_counts *a = &into->steps[s];
-        const sim_census_counts *b = &from->steps[s];
-        a->ran += b->ran;
-        a->overflow = a->overflow || b->overflow;
-        for (uint32_t i = 0; i < b->count; i++) {
-            uint32_t k = slot_of(a, b->values[i]);
-            if (k < SIM_CENSUS_VALUES_MAX) a->schedules[k] += b->schedules[i];
-        }
+    for (uint32_t s = 0; s < into->step_count; s++) counts_add(&into->steps[s], &from->steps[s]);
+}
+
+void sim_census_fold(sim_census *c, const uint32_t *rep)
+{
+    assert(c != NULL && rep != NULL);
+    if (c->steps == NULL) return;
+    for (uint32_t s = 0; s < c->step_count; s++) { /* members into their rep */
+        assert(rep[s] < c->step_count && rep[rep[s]] == rep[s]);
+        if (rep[s] != s) counts_add(&c->steps[rep[s]], &c->steps[s]);
+    }
+    for (uint32_t s = 0; s < c->step_count; s++) { /* the rep's sums back to every member */
+        if (rep[s] != s) c->steps[s] = c->steps[rep[s]];
     }
 }
 

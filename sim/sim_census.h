@@ -54,6 +54,14 @@ void sim_census_add(sim_census *c, const sim_scenario *sc, const sim_obs *obs);
 /* into += from (same scenario); values from has that into has not are appended. */
 void sim_census_merge(sim_census *into, const sim_census *from);
 
+/*
+ * Symmetry folding (sim_explore.h, sim_symmetry_reps): each step's counts
+ * become the sums over the steps of its rep, so every step of a class has
+ * the outcomes any of them reached. What a search with symmetry covers
+ * exactly is these folded sets.
+ */
+void sim_census_fold(sim_census *c, const uint32_t *rep);
+
 /* The outcomes a step's expect: allows (its result list), into values; false when it allows any. */
 bool sim_census_allowed(const sim_scenario *sc, uint32_t step, int32_t *values, uint32_t *count);
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_scenario.h"
+
 /* ---- pct --------------------------------------------------------------- */
 
 void sim_pct_init(sim_pct *p, uint64_t seed, uint32_t depth, uint64_t steps_estimate)
@@ -242,6 +244,41 @@ static uint32_t lowest_bit(uint64_t m)
     return (uint32_t)__builtin_ctzll(m);
 }
 
+/*
+ * Symmetry reduction. At a NEXT choice, option j is a twin of a lower
+ * option i when cm_world_options_symmetric says so: the same step of two
+ * processes p, q of one class, in a state that swapping p and q maps onto
+ * itself. Swapping them then maps every run below i onto a run below j and
+ * back, step for step, each step's outcome onto the same outcome of the
+ * corresponding step; so j is not branched. The runs below j that are not
+ * made are the images of runs below i that are (or that sleep sets and
+ * state pruning account for, and those arguments commute with the swap: a
+ * swap maps equivalent runs to equivalent runs and a state seen to a state
+ * seen). What the search then covers, exactly, is each step's outcomes
+ * *folded over its class*: the union over the corresponding steps of the
+ * symmetric processes, which is also each of those steps' own set, since
+ * the runs of the scenario are closed under the swap (sim_symmetry_reps).
+ * Twins are not carried into sleep sets (only explored and asleep options
+ * are), which can only explore more. Callers that need whole runs (event
+ * counts and orders, joint checks of one run) must not ask for it: the
+ * swapped runs are not made.
+ */
+static uint64_t twins_of(const cm_choice *choice)
+{
+    assert(choice->kind == CM_CHOICE_NEXT && choice->count <= SIM_POR_OPTIONS_MAX);
+    uint64_t twins = 0;
+    for (uint32_t j = 1; j < choice->count; j++) {
+        for (uint32_t i = 0; i < j; i++) { /* twins are an equivalence: the first of each is enough */
+            if ((twins >> i & 1u) == 0 && cm_world_options_symmetric(choice->world, i, j)) {
+                twins |= UINT64_C(1) << j;
+                break;
+            }
+        }
+    }
+    assert((twins & 1u) == 0);
+    return twins;
+}
+
 static uint32_t schedule_choose(void *ctx, const cm_choice *choice)
 {
     sim_schedule *s = ctx;
@@ -253,6 +290,8 @@ static uint32_t schedule_choose(void *ctx, const cm_choice *choice)
     check_state(s, choice);
     uint32_t pick = 0;
     uint64_t o = choice->ordinal;
+    bool fresh = o + 1 >= s->follow_count && o < s->branch_depth; /* the branch point or a new one */
+    uint64_t twins = reduced && p->symmetry && fresh ? twins_of(choice) : 0;
     if (o < s->follow_count) {
         pick = s->follow[o];
         if (pick >= choice->count) {
@@ -261,8 +300,8 @@ static uint32_t schedule_choose(void *ctx, const cm_choice *choice)
         }
     } else if (reduced && o < s->branch_depth) { /* past it every pick is 0, as without reduction */
         uint64_t all = choice->count == 64 ? ~UINT64_C(0) : (UINT64_C(1) << choice->count) - 1;
-        if ((all & ~asleep) != 0) {
-            pick = lowest_bit(all & ~asleep);
+        if ((all & ~asleep & ~twins) != 0) {
+            pick = lowest_bit(all & ~asleep & ~twins);
         } else if (p->blocked_at == NOT_PRUNED) {
             p->blocked_at = (uint32_t)o; /* every option asleep: explored elsewhere */
         }
@@ -272,7 +311,9 @@ static uint32_t schedule_choose(void *ctx, const cm_choice *choice)
             uint64_t prior = o + 1 == s->follow_count && p->reduced[o] ? p->done[o] : 0;
             p->done[o] = prior | UINT64_C(1) << (pick & 63u);
             p->asleep[o] = asleep;
+            p->twin[o] = twins;
             p->reduced[o] = reduced;
+            if (o >= s->follow_count) p->twins += (uint64_t)__builtin_popcountll(twins);
         }
         if (reduced) por_leave(p, choice, fp, asleep, p->done[o], pick);
     } else if (p != NULL) {
@@ -377,7 +418,7 @@ static bool next_prefix(const sim_schedule *s, uint32_t limit, uint32_t *prefix,
         uint32_t next = r->pick + 1;
         if (p != NULL && i - 1 < p->capacity && p->reduced[i - 1]) {
             uint64_t all = r->count >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << r->count) - 1;
-            uint64_t left = all & ~p->done[i - 1] & ~p->asleep[i - 1];
+            uint64_t left = all & ~p->done[i - 1] & ~p->asleep[i - 1] & ~p->twin[i - 1];
             if (left == 0) continue;
             next = lowest_bit(left);
         } else if (next >= r->count) {
@@ -411,14 +452,18 @@ bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_lim
     if (limits->reduce) {
         por.done = calloc(por.capacity, sizeof *por.done);
         por.asleep = calloc(por.capacity, sizeof *por.asleep);
+        por.twin = calloc(por.capacity, sizeof *por.twin);
         por.reduced = calloc(por.capacity, sizeof *por.reduced);
+        por.symmetry = limits->symmetry;
     }
-    bool por_ok = !limits->reduce || (por.done != NULL && por.asleep != NULL && por.reduced != NULL);
+    bool por_ok = !limits->reduce ||
+                  (por.done != NULL && por.asleep != NULL && por.twin != NULL && por.reduced != NULL);
     if (seen == NULL || prefix == NULL || !por_ok) {
         free(seen);
         free(prefix);
         free(por.done);
         free(por.asleep);
+        free(por.twin);
         free(por.reduced);
         return false;
     }
@@ -457,11 +502,42 @@ bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_lim
         }
     }
     out->states = visited.count;
+    out->twins = por.twins;
     sim_hashset_fini(&visited);
     free(seen);
     free(prefix);
     free(por.done);
     free(por.asleep);
+    free(por.twin);
     free(por.reduced);
+    return true;
+}
+
+/* ---- symmetry folding ---------------------------------------------------- */
+
+bool sim_symmetry_reps(const sim_scenario *sc, const cm_world_config *cfg, uint32_t *rep, uint32_t *moved_out)
+{
+    assert(sc != NULL && cfg != NULL && rep != NULL);
+    assert(cfg->program_count == sc->program_count);
+    for (uint32_t i = 0; i < sc->step_count; i++) rep[i] = i;
+    uint16_t *cls = malloc(((size_t)cfg->process_count + 1) * sizeof *cls);
+    if (cls == NULL) return false;
+    cm_world_config_symmetry(cfg, cls);
+    uint32_t moved = 0;
+    for (uint16_t q = 0; q < cfg->process_count; q++) {
+        uint16_t p = cls[q];
+        if (p == CM_NONE16 || p == q) continue;
+        for (uint16_t t = 0; t < cfg->processes[q].thread_count; t++) {
+            uint16_t from = cfg->processes[q].threads[t].program, to = cfg->processes[p].threads[t].program;
+            if (from == to) continue;
+            const sim_program *a = &sc->programs[from], *b = &sc->programs[to];
+            assert(a->step_count == b->step_count); /* cm_world_config_symmetry: equal programs */
+            for (uint32_t k = 0; k < a->step_count; k++) rep[a->first_step + k] = b->first_step + k;
+            moved += a->step_count;
+        }
+    }
+    free(cls);
+    assert(moved <= sc->step_count);
+    if (moved_out != NULL) *moved_out = moved;
     return true;
 }

@@ -12,7 +12,9 @@
  *   exhaustive  bounded depth-first search over every choice point, one
  *               run per schedule (stateless model checking), pruning
  *               states already seen (cm_world_state_hash), with a depth and
- *               a schedule bound, and saying when a bound cut it short.
+ *               a schedule bound, and saying when a bound cut it short;
+ *               optionally with sleep sets, and for callers that need only
+ *               per-step outcome sets, symmetry reduction (sim_explore.c).
  *
  * Everything here is deterministic: the same seed and scenario give the
  * same schedules, on any machine.
@@ -69,6 +71,7 @@ void sim_hashset_fini(sim_hashset *s);
 typedef struct sim_por {
     uint64_t *done;      /* [ordinal] options explored there (a bit each) */
     uint64_t *asleep;    /* [ordinal] options asleep there */
+    uint64_t *twin;      /* [ordinal] symmetry: options whose subtree is a twin's image there */
     uint8_t *reduced;    /* [ordinal] the masks above hold (a NEXT choice, <= 64 options) */
     uint32_t capacity;   /* ordinals */
     uint64_t sleep[SIM_POR_SLEEP_MAX]; /* keys (cm_option_footprint) asleep now */
@@ -76,6 +79,8 @@ typedef struct sim_por {
     uint64_t mark;       /* cm_world_step_count at the last NEXT choice */
     bool have_mark;
     uint32_t blocked_at; /* first ordinal where every option was asleep */
+    bool symmetry;       /* skip options symmetric to a lower one (cm_world_options_symmetric) */
+    uint64_t twins;      /* options skipped so (at choice points met first) */
 } sim_por;
 
 /* ---- schedules --------------------------------------------------------- */
@@ -127,6 +132,15 @@ typedef struct sim_exhaustive_limits {
     bool prune_states;      /* skip subtrees below a state already seen */
     bool stop_at_failure;
     bool reduce;            /* partial-order reduction: sleep sets over CM_CHOICE_NEXT */
+    /*
+     * With reduce: symmetry reduction too (sim_explore.c), for callers that
+     * need only each step's set of outcomes, folded over the symmetric
+     * processes' corresponding steps (sim_symmetry_fold). The run callback
+     * must run worlds with track_symmetry. Runs are real runs, so a failure
+     * found is real; but whole-run properties (event counts, orders, which
+     * process did what) of the runs not made are not covered.
+     */
+    bool symmetry;
 } sim_exhaustive_limits;
 
 typedef struct sim_exhaustive_result {
@@ -135,6 +149,7 @@ typedef struct sim_exhaustive_result {
     uint64_t states;           /* distinct states seen at choice points */
     uint64_t pruned;           /* runs whose subtree was cut by a seen state */
     uint64_t sleep_blocked;    /* reduce: runs that met a choice with every option asleep */
+    uint64_t twins;            /* symmetry: options not branched as a twin's image */
     bool cut_by_depth;         /* some choice past depth_max had options */
     bool cut_by_schedules;     /* schedules_max was reached */
     bool complete;             /* every schedule within the bounds was run */
@@ -142,6 +157,18 @@ typedef struct sim_exhaustive_result {
     uint32_t failing[1024];
     uint32_t failing_count;
 } sim_exhaustive_result;
+
+/*
+ * Symmetry folding: rep[step] for the steps of a compiled configuration
+ * (sim step i is op i - first_step of program `program`, sim_compile.c):
+ * the step of the first process of its class (cm_world_config_symmetry) at
+ * the same thread and operation, or the step itself. An explorer with
+ * symmetry unions each step's outcomes over the steps of the same rep.
+ * *moved (or NULL): how many steps have a rep other than themselves. False:
+ * out of memory (then the search must not use symmetry).
+ */
+struct sim_scenario;
+bool sim_symmetry_reps(const struct sim_scenario *sc, const cm_world_config *cfg, uint32_t *rep, uint32_t *moved);
 
 /* Explores; allocation through malloc (sim/ may use libc). */
 bool sim_explore_exhaustive(sim_run_fn run, void *user, const sim_exhaustive_limits *limits,

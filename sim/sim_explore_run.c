@@ -187,17 +187,32 @@ static bool exhaustive_run(void *user, const cm_strategy *strategy, void *ctx)
     return run_checked(x->sc, x->session, &opt, &x->stats);
 }
 
+/* Symmetry: the census's steps over their class (sim_census_fold); out of memory is an error. */
+static void fold(const sim_scenario *sc, const sim_compiled *compiled, explore_stats *st)
+{
+    assert(sc != NULL && compiled != NULL && st != NULL);
+    uint32_t *rep = malloc(((size_t)sc->step_count + 1) * sizeof *rep);
+    if (rep != NULL && sim_symmetry_reps(sc, &compiled->cfg, rep, NULL)) {
+        sim_census_fold(&st->census, rep);
+    } else {
+        st->error = true;
+    }
+    free(rep);
+}
+
 static void explore_exhaustive(const sim_explore_plan *plan, const sim_scenario *sc, const sim_compiled *compiled,
                                explore_stats *stats, sim_exhaustive_result *ex)
 {
     sim_run_options opt = plan->run;
     opt.track_history = true; /* prune only states with the same past */
+    opt.track_symmetry = plan->symmetry && !plan->no_reduction;
     exhaustive_ctx x = {.plan = plan, .sc = sc, .session = sim_model_session_new(compiled, &opt),
                         .stats = *stats}; /* moved in and out */
     sim_exhaustive_limits lim = {.depth_max = plan->depth, .schedules_max = plan->schedules,
                                  .prune_states = true, .stop_at_failure = plan->stop_at_failure,
-                                 .reduce = !plan->no_reduction};
+                                 .reduce = !plan->no_reduction, .symmetry = opt.track_symmetry};
     if (x.session == NULL || !sim_explore_exhaustive(exhaustive_run, &x, &lim, ex)) x.stats.error = true;
+    if (lim.symmetry && plan->census && !x.stats.error) fold(sc, compiled, &x.stats);
     *stats = x.stats;
     stats->failures = ex->failures;
     sim_model_session_free(x.session);

@@ -18,6 +18,9 @@
  * the explored schedules, then conform's model runs with latencies up to
  * run.max_latency_ns and a late host).
  *
+ * With plan.symmetry the census is folded over symmetric processes
+ * (sim_census_fold): the exact per-step outcome sets, from fewer schedules.
+ *
  * Threads: sim_explore_scenario may start `jobs` threads and joins them
  * before it returns; `progress` is called from the calling thread only.
  */
@@ -34,6 +37,11 @@ typedef struct sim_explore_plan {
     uint32_t depth;        /* exhaustive: choice points branched (at most 1024) */
     uint64_t schedules;    /* exhaustive: at most this many runs */
     bool no_reduction;     /* exhaustive: every interleaving, no sleep sets */
+    /* exhaustive, with reduction: symmetry reduction too (sim_explore.h), for callers that need
+     * only each step's outcome set (the census, folded over symmetric processes; a failure found
+     * is real, but whole-run expectations of the runs not made are not checked). `portsim
+     * explore` does not set it. */
+    bool symmetry;
     uint32_t jobs;         /* random, pct: threads (1..256) */
     uint32_t shard_index;  /* random, pct: this shard's seeds, i % shard_count == shard_index */
     uint32_t shard_count;

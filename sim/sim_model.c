@@ -591,6 +591,7 @@ sim_model_session *sim_model_session_new(const sim_compiled *c, const sim_run_op
                                   ? 0
                                   : opt->max_latency_ns + 1;
     s->cfg.track_history = opt->track_history;
+    s->cfg.track_symmetry = opt->track_symmetry;
     s->cfg.trace_capacity = 0;
     s->cfg.max_events = opt->max_events ? opt->max_events : SIM_MAX_EVENTS_DEFAULT;
     s->cfg.on_event = on_event;

@@ -53,6 +53,7 @@ typedef struct sim_run_options {
     int64_t max_latency_ns;   /* explore_latency: no latency above this is chosen (the profile's
                                  always may be); CM_DURATION_FOREVER: no bound */
     bool track_history;       /* state hashes cover what was observed (exhaustive search) */
+    bool track_symmetry;      /* the world answers cm_world_options_symmetric (exhaustive search) */
     /* Explorers: a strategy to use instead of the one named by `strategy`
      * (which still names it in results and replay commands). */
     const cm_strategy *custom;
