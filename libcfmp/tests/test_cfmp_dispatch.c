@@ -178,8 +178,10 @@ static void test_issue12_dispatch_after_and_dispatch_time(void **state) {
     dispatch_queue_t queue = dispatch_queue_create("cfmp.after", NULL);
     double start = cfmp_test_now_s();
     /* both deadlines first: the first call starts the timer thread, which under valgrind can
-     * take longer than the 50 ms between them */
-    dispatch_time_t later = cfmp_after_s(0.10), sooner = cfmp_after_s(0.05);
+     * take longer than the time between them; and they are far enough from now that the second
+     * call comes before the first deadline even on a loaded host under valgrind (with 100 ms, the
+     * later one once fired before the sooner one was registered) */
+    dispatch_time_t later = cfmp_after_s(0.60), sooner = cfmp_after_s(0.30);
     dispatch_after_f(later, queue, (void *)(intptr_t)2, cfmp_after_fire);
     dispatch_after_f(sooner, queue, (void *)(intptr_t)1, cfmp_after_fire);
     dispatch_after_f(DISPATCH_TIME_FOREVER, queue, (void *)(intptr_t)9, cfmp_after_fire); /* never */
@@ -188,8 +190,8 @@ static void test_issue12_dispatch_after_and_dispatch_time(void **state) {
     }
     assert_int_equal(cfmp_after.order[0], 1); /* the earlier deadline first */
     assert_int_equal(cfmp_after.order[1], 2);
-    assert_true(cfmp_after.at_s[0] - start >= 0.045);
-    assert_true(cfmp_after.at_s[1] - start >= 0.095);
+    assert_true(cfmp_after.at_s[0] - start >= 0.295);
+    assert_true(cfmp_after.at_s[1] - start >= 0.595);
     assert_int_not_equal(dispatch_semaphore_wait(cfmp_after.fired, cfmp_after_s(0.05)), 0);
     assert_int_equal(atomic_load(&cfmp_after.count), 2);
     dispatch_release(queue);
