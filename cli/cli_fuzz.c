@@ -288,18 +288,14 @@ static void fuzz_one(fuzz_run *x, fuzz_case *k)
         free(text);
         return;
     }
-    sim_allowed_plan plan = sim_allowed_plan_default();
-    plan.seed = k->seed;
-    plan.explore = x->expect_runs;
-    plan.profile = x->c->a.profile;
-    plan.jitter_ns = (int64_t)(x->c->a.tolerance_ms * 1e6);
-    plan.jitter_pct = x->c->a.tolerance_pct;
+    sim_allowed_plan plan = sim_gen_allowed_plan(k->seed, x->expect_runs, x->c->a.profile, x->c->a.tolerance_ms,
+                                                 x->c->a.tolerance_pct);
     sim_allowed_set allowed;
     if (!sim_allowed_explore(&sc, &plan, &allowed)) {
         found(k, "model-run", allowed.error, NULL);
     } else {
         census(k, &sc, &allowed);
-        k->yaml = sim_gen_expect(text, &sc, &allowed);
+        k->yaml = sim_gen_expect(text, &sc, &allowed, &plan);
     }
     sim_allowed_set_free(&allowed);
     sim_scenario_free(&sc);
@@ -386,6 +382,7 @@ static void fuzz_done(void *ctx, uint32_t i)
         fprintf(x->c->out, "FINDING  %s  seed %llu%s\n    %s\n", k->signature, (unsigned long long)k->seed,
                 fresh ? "" : "  (known)", k->what);
         if (fresh) fprintf(x->c->out, "    saved: %s/%s.yaml\n", x->c->a.output, k->signature);
+        fflush(x->c->out); /* a campaign piped to a log (or bench/fuzz/mutants.sh) sees each finding at once */
     }
     uint64_t now = now_ns();
     if (x->progress && now - x->last_progress_ns > UINT64_C(200000000)) {

@@ -45,7 +45,9 @@
     X(FAULTS, "crash and restart faults")                                                         \
     X(SETNAME, "SetName on live ports")                                                           \
     X(CONTEXT, "contexts with info, retain and release")                                          \
-    X(DATA, "data of many sizes")
+    X(DATA, "data of many sizes")                                                                 \
+    X(DUPLICATE, "create_local again with a name the process has (the existing port, R14)")      \
+    X(BURST, "clients that fill a port's queue with one-way sends first (the limit of 5, R29)")
 
 typedef enum sim_gen_feature {
 #define SIM_GEN_ENUM(name, text) SIM_GEN_##name,
@@ -73,11 +75,26 @@ uint32_t sim_gen_features_of(uint64_t seed, const sim_gen_options *o);
 char *sim_gen_scenario(uint64_t seed, const sim_gen_options *o);
 
 /*
+ * The model-run plan that decides a generated scenario's expectations, as
+ * `portsim fuzz` makes it: the seed's random runs (explore of them) and,
+ * with a tolerance, the late-host jitters at max(tolerance_ms, tolerance_pct %).
+ * One copy, so benchmarks measure what the fuzzer does.
+ */
+sim_allowed_plan sim_gen_allowed_plan(uint64_t seed, uint32_t explore, uint8_t profile, double tolerance_ms,
+                                      double tolerance_pct);
+
+/*
  * The same text with the allowed outcomes of `allowed` (explored on the
  * loaded text, sc) written as `expect:` lines under each step that has a
  * result and ran: the values, and `runs:` when a step did not run the same
- * number of times in every run. malloc'd; NULL only without memory.
+ * number of times in every run. With the plan that made `allowed`, its runs
+ * are made once more for what returned calls gave besides their result:
+ * a send's reply, a create_local's should_free_info, get_name's name, each
+ * written in (`reply:`, `should_free_info:`, `name:`) when every returned
+ * execution of the step in every run gave the same one (NULL: results
+ * only). malloc'd; NULL only without memory.
  */
-char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed);
+char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed,
+                     const sim_allowed_plan *plan);
 
 #endif /* SIM_GEN_H */

@@ -93,7 +93,7 @@ static void test_expectations_pass(void **state)
 {
     (void)state;
     sim_gen_options o = sim_gen_options_default();
-    uint32_t with_expect = 0;
+    uint32_t with_expect = 0, with_reply = 0, with_free_info = 0, with_name = 0;
     for (uint64_t seed = 1; seed <= 150; seed++) {
         char *text = sim_gen_scenario(seed, &o);
         sim_scenario sc;
@@ -103,9 +103,12 @@ static void test_expectations_pass(void **state)
         plan.explore = 8;
         sim_allowed_set allowed;
         assert_true(sim_allowed_explore(&sc, &plan, &allowed));
-        char *annotated = sim_gen_expect(text, &sc, &allowed);
+        char *annotated = sim_gen_expect(text, &sc, &allowed, &plan);
         assert_non_null(annotated);
         with_expect += strstr(annotated, "expect: {result: [") != NULL;
+        with_reply += strstr(annotated, ", reply: ") != NULL; /* what every run replied (R35) */
+        with_free_info += strstr(annotated, "should_free_info: true") != NULL; /* a duplicate create (R14) */
+        with_name += strstr(annotated, "expect: {name: ") != NULL; /* get_name (R12) */
         sim_scenario sc2;
         if (!loads(annotated, &sc2, why, sizeof why)) fail_msg("seed %llu annotated: %s", (unsigned long long)seed, why);
         sim_run_options ro = sim_run_options_default();
@@ -122,6 +125,8 @@ static void test_expectations_pass(void **state)
         free(text);
     }
     assert_true(with_expect == 150);
+    /* besides results, the fields every model run agreed on are checked too (and passed above) */
+    assert_true(with_reply > 0 && with_free_info > 0 && with_name > 0);
 }
 
 int main(void)
