@@ -8,6 +8,7 @@
 #include "cm_rng.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,10 +395,29 @@ typedef struct fixed_step {
     uint8_t bytes[FIXED_DATA_MAX];
 } fixed_step;
 
+#define FIXED_PROCESSES 16u /* generated worlds have at most 10 */
+
+/* context.retain / release calls of one process, per run (R60: one each around every callout). */
+typedef struct fixed_count {
+    uint8_t state;
+    uint32_t count;
+} fixed_count;
+
 typedef struct fixed_ctx {
     const sim_scenario *sc;
     fixed_step *steps; /* [step] */
+    fixed_count retains[FIXED_PROCESSES], releases[FIXED_PROCESSES];
 } fixed_ctx;
+
+static void count_see(fixed_count *f, uint32_t n)
+{
+    if (f->state == FIXED_UNSEEN) {
+        f->state = FIXED_ONE;
+        f->count = n;
+    } else if (f->count != n) {
+        f->state = FIXED_VARIES;
+    }
+}
 
 /* Data the expectation can say exactly: NULL, or short ASCII bytes (YAML \xNN above 0x7f is a
  * code point, not a byte). */
@@ -449,7 +469,34 @@ static bool fixed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *ru
         const sim_step *s = &x->sc->steps[e->step];
         if (fixed_field_op(s->op)) fixed_see(&x->steps[e->step], s, e);
     }
+    uint32_t retains[FIXED_PROCESSES] = {0}, releases[FIXED_PROCESSES] = {0};
+    for (uint32_t i = 0; i < obs->event_count; i++) {
+        const sim_event *ev = &obs->events[i];
+        if (ev->process >= FIXED_PROCESSES) continue;
+        retains[ev->process] += ev->kind == SIM_EV_CONTEXT_RETAIN;
+        releases[ev->process] += ev->kind == SIM_EV_CONTEXT_RELEASE;
+    }
+    for (uint32_t p = 0; p < x->sc->process_count && p < FIXED_PROCESSES; p++) {
+        count_see(&x->retains[p], retains[p]);
+        count_see(&x->releases[p], releases[p]);
+    }
     return true;
+}
+
+/* expect_events: for each process whose context calls were the same number in every run. */
+static void put_counts(base_buf *b, const sim_scenario *sc, const fixed_ctx *x)
+{
+    bool any = false;
+    for (uint32_t p = 0; p < sc->process_count && p < FIXED_PROCESSES; p++) {
+        for (int k = 0; k < 2; k++) {
+            const fixed_count *f = k == 0 ? &x->retains[p] : &x->releases[p];
+            if (f->state != FIXED_ONE || f->count == 0) continue;
+            if (!any) base_buf_puts(b, "expect_events:\n");
+            any = true;
+            base_buf_printf(b, "  - {%s: {process: %s}, count: %u}\n", k == 0 ? "context_retain" : "context_release",
+                            sc->processes[p].name, f->count);
+        }
+    }
 }
 
 /* The expectation line of a step, or false when it gets none (no result type, never ran). */
@@ -492,29 +539,17 @@ static bool expect_line(base_buf *b, const sim_step *s, const sim_allowed *a, co
     return true;
 }
 
-char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed,
-                     const sim_allowed_plan *plan)
+/* The text with each step's expectation under it (fixed: the other fields, or NULL). */
+static char *write_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed,
+                          const fixed_ctx *fx)
 {
+    const fixed_step *fixed = fx != NULL ? fx->steps : NULL;
     assert(yaml != NULL && sc != NULL && sim_allowed_set_validate(allowed, sc));
-    fixed_step *fixed = NULL;
-    if (plan != NULL) { /* the plan's runs once more, for the fields besides the results */
-        fixed = calloc((size_t)sc->step_count + 1, sizeof *fixed);
-        if (fixed == NULL) return NULL;
-        fixed_ctx fx = {.sc = sc, .steps = fixed};
-        char err[256];
-        if (!sim_allowed_each_run(sc, plan, fixed_visit, &fx, err, sizeof err)) {
-            free(fixed);
-            fixed = NULL; /* the results alone, as without a plan */
-        }
-    }
     /* the step on each line (every generated step is one line; the loader gives its line) */
     uint32_t lines = 1;
     for (const char *p = yaml; *p != '\0'; p++) lines += *p == '\n';
     uint32_t *step_at = malloc(((size_t)lines + 2) * sizeof *step_at);
-    if (step_at == NULL) {
-        free(fixed);
-        return NULL;
-    }
+    if (step_at == NULL) return NULL;
     for (uint32_t i = 0; i <= lines + 1; i++) step_at[i] = SIM_NONE;
     for (uint32_t i = 0; i < sc->step_count; i++) {
         uint32_t line = sc->steps[i].loc.line;
@@ -536,10 +571,35 @@ char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed
         line++;
     }
     free(step_at);
-    free(fixed);
+    if (fx != NULL && sc->event_expect_count == 0) put_counts(&b, sc, fx);
     if (b.failed) {
         base_buf_fini(&b);
         return NULL;
     }
     return base_buf_take(&b);
+}
+
+char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed)
+{
+    return write_expect(yaml, sc, allowed, NULL);
+}
+
+char *sim_gen_annotate(const char *yaml, const sim_scenario *sc, const sim_allowed_plan *plan,
+                       sim_allowed_set *allowed)
+{
+    assert(yaml != NULL && sc != NULL && plan != NULL && allowed != NULL);
+    fixed_step *fixed = calloc((size_t)sc->step_count + 1, sizeof *fixed);
+    fixed_ctx fx;
+    memset(&fx, 0, sizeof fx);
+    fx.sc = sc;
+    fx.steps = fixed;
+    bool ok = fixed != NULL && sim_allowed_explore_also(sc, plan, fixed_visit, &fx, allowed);
+    if (fixed == NULL) {
+        memset(allowed, 0, sizeof *allowed);
+        snprintf(allowed->error, sizeof allowed->error, "out of memory");
+    }
+    char *text = ok ? write_expect(yaml, sc, allowed, &fx) : NULL;
+    free(fixed);
+    assert(!ok || text == NULL || strlen(text) >= strlen(yaml));
+    return text;
 }

@@ -11,8 +11,9 @@
  * (equal to a handler's work, 1 ns either side, 0, negative, forever, nan),
  * handlers that reply, echo, return NULL, work, invalidate themselves,
  * send on or crash, invalidation from clients and servers, IsValid probes,
- * contexts, names of 128 bytes and with NUL, SetName, crash and restart
- * faults.
+ * contexts, names of 128 bytes and with NUL (read back with get_name),
+ * SetName, crash and restart faults, a second create_local of a name the
+ * process has (R14), bursts of one-way sends that fill a port's queue (R29).
  *
  *     char *yaml = sim_gen_scenario(seed, &opt);   // malloc'd YAML text
  *
@@ -87,14 +88,20 @@ sim_allowed_plan sim_gen_allowed_plan(uint64_t seed, uint32_t explore, uint8_t p
  * The same text with the allowed outcomes of `allowed` (explored on the
  * loaded text, sc) written as `expect:` lines under each step that has a
  * result and ran: the values, and `runs:` when a step did not run the same
- * number of times in every run. With the plan that made `allowed`, its runs
- * are made once more for what returned calls gave besides their result:
- * a send's reply, a create_local's should_free_info, get_name's name, each
- * written in (`reply:`, `should_free_info:`, `name:`) when every returned
- * execution of the step in every run gave the same one (NULL: results
- * only). malloc'd; NULL only without memory.
+ * number of times in every run. malloc'd; NULL only without memory.
  */
-char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed,
-                     const sim_allowed_plan *plan);
+char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed);
+
+/*
+ * What `portsim fuzz` writes: explores sc with plan into *allowed
+ * (sim_allowed_set_free, also on failure) and returns the text with the
+ * allowed results written in as sim_gen_expect does and, from the same
+ * runs, what returned calls gave besides their result when every returned
+ * execution of the step in every run gave the same one: a send's `reply:`,
+ * a create_local's `should_free_info:`, get_name's `name:`. NULL when the
+ * model cannot run it (allowed->error says why) or without memory.
+ */
+char *sim_gen_annotate(const char *yaml, const sim_scenario *sc, const sim_allowed_plan *plan,
+                       sim_allowed_set *allowed);
 
 #endif /* SIM_GEN_H */
