@@ -106,7 +106,7 @@ PORTSIM_AGENT_DIR="$(dirname "$base_agent")" "$portsim" fuzz --backend posix --t
 grep '^FINDING' "$work/baseline.log" | awk '{print $2}' | sort -u >>"$baseline_fails"
 echo "  $(grep -c '^FINDING' "$work/baseline.log") findings, $(wc -l <"$baseline_fails") signatures (not counted for any mutant); $(grep '^fuzz:' "$work/baseline.log")"
 echo "portsim fuzz --backend posix against each libcfmp mutant, no corpus: seeds from $seed, -j $jobs, cap ${cap}s"
-echo "(a finding counts when the unmutated libcfmp, gives it neither in its campaign nor on the same seed 3 times)"
+echo "(a finding counts when the unmutated libcfmp gives it neither in its campaign nor on the same seed 3 times)"
 found=0
 tested=0
 times=()
