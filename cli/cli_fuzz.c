@@ -288,18 +288,14 @@ static void fuzz_one(fuzz_run *x, fuzz_case *k)
         free(text);
         return;
     }
-    sim_allowed_plan plan = sim_allowed_plan_default();
-    plan.seed = k->seed;
-    plan.explore = x->expect_runs;
-    plan.profile = x->c->a.profile;
-    plan.jitter_ns = (int64_t)(x->c->a.tolerance_ms * 1e6);
-    plan.jitter_pct = x->c->a.tolerance_pct;
+    sim_allowed_plan plan = sim_gen_allowed_plan(k->seed, x->expect_runs, x->c->a.profile, x->c->a.tolerance_ms,
+                                                 x->c->a.tolerance_pct);
     sim_allowed_set allowed;
-    if (!sim_allowed_explore(&sc, &plan, &allowed)) {
+    k->yaml = sim_gen_annotate(text, &sc, &plan, &allowed); /* results, and replies / names all runs agree on */
+    if (!allowed.ok) {
         found(k, "model-run", allowed.error, NULL);
     } else {
         census(k, &sc, &allowed);
-        k->yaml = sim_gen_expect(text, &sc, &allowed);
     }
     sim_allowed_set_free(&allowed);
     sim_scenario_free(&sc);
@@ -386,6 +382,7 @@ static void fuzz_done(void *ctx, uint32_t i)
         fprintf(x->c->out, "FINDING  %s  seed %llu%s\n    %s\n", k->signature, (unsigned long long)k->seed,
                 fresh ? "" : "  (known)", k->what);
         if (fresh) fprintf(x->c->out, "    saved: %s/%s.yaml\n", x->c->a.output, k->signature);
+        fflush(x->c->out); /* a campaign piped to a log (or bench/fuzz/mutants.sh) sees each finding at once */
     }
     uint64_t now = now_ns();
     if (x->progress && now - x->last_progress_ns > UINT64_C(200000000)) {
@@ -462,8 +459,11 @@ int cli_cmd_fuzz(cli_ctx *c)
     x.progress = isatty(fileno(c->err)) != 0;
     uint64_t deadline = a->time_s > 0 ? x.started_ns + (uint64_t)(a->time_s * 1e9) : UINT64_MAX;
     uint64_t runs = a->time_s > 0 && !a->runs_given ? UINT64_MAX : a->runs; /* --time alone: until then */
+    /* Against a backend a scenario takes real time (a second or so): batches of -j, so --time
+     * ends within one scenario of the deadline, not FUZZ_BATCH of them (a minute late). */
+    uint32_t batch = backend ? (a->jobs < FUZZ_BATCH ? (a->jobs > 0 ? a->jobs : 1) : FUZZ_BATCH) : FUZZ_BATCH;
     for (uint64_t i = 0; i < runs && now_ns() < deadline && !(backend && conf_interrupted());) {
-        uint32_t n = runs - i < FUZZ_BATCH ? (uint32_t)(runs - i) : FUZZ_BATCH;
+        uint32_t n = runs - i < batch ? (uint32_t)(runs - i) : batch;
         for (uint32_t j = 0; j < n; j++) x.cases[j].seed = seed_at(a, i + j);
         cli_parallel(n, a->jobs, NULL, fuzz_task, fuzz_done, &x);
         i += n;

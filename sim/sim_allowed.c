@@ -187,6 +187,8 @@ bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, 
 typedef struct allowed_ctx {
     const sim_scenario *sc;
     sim_allowed_set *out;
+    sim_allowed_visit_fn also; /* or NULL */
+    void *also_ctx;
 } allowed_ctx;
 
 /* A run's values into the sets; the plain fifo run's end plans a real run. */
@@ -203,10 +205,16 @@ static bool allowed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *
     collect(x->out, x->sc, obs);
     x->out->runs++;
     x->out->jittered += late;
-    return true;
+    return x->also == NULL || x->also(x->also_ctx, obs, run);
 }
 
 bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out)
+{
+    return sim_allowed_explore_also(sc, plan, NULL, NULL, out);
+}
+
+bool sim_allowed_explore_also(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn also,
+                              void *also_ctx, sim_allowed_set *out)
 {
     assert(sc != NULL && plan != NULL && out != NULL);
     memset(out, 0, sizeof *out);
@@ -218,7 +226,7 @@ bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, s
         snprintf(out->error, sizeof out->error, "out of memory");
         return false;
     }
-    allowed_ctx x = {.sc = sc, .out = out};
+    allowed_ctx x = {.sc = sc, .out = out, .also = also, .also_ctx = also_ctx};
     bool ok = sim_allowed_each_run(sc, plan, allowed_visit, &x, out->error, sizeof out->error);
     out->ok = ok && out->runs > 0;
     assert(!out->ok || sim_allowed_set_validate(out, sc));

@@ -75,6 +75,10 @@ bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, 
                           void *ctx, char *err, size_t err_size);
 /* Fills *out (sim_allowed_set_free); false with out->error when the model cannot run it. */
 bool sim_allowed_explore(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_set *out);
+/* The same, handing each run to also (when not NULL) after its values are taken: what else a
+ * caller gathers from the runs (sim_gen.h: replies, names) costs no second set of runs. */
+bool sim_allowed_explore_also(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn also,
+                              void *also_ctx, sim_allowed_set *out);
 void sim_allowed_set_free(sim_allowed_set *s);
 /* An explored set: one entry per step, each within its bound, at least one run. */
 bool sim_allowed_set_validate(const sim_allowed_set *s, const sim_scenario *sc);

@@ -8,6 +8,7 @@
 #include "cm_rng.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,10 +164,9 @@ static void put_data(gen *g)
 }
 
 /* A send from the current program to variable `var`, aimed at the port (server, port). */
-static void put_send(gen *g, const char *indent, const char *var, uint32_t server, uint32_t port)
+static void put_send(gen *g, const char *indent, const char *var, uint32_t server, uint32_t port, bool one_way)
 {
     int64_t work_ns = g->work_ns[server][port];
-    bool one_way = has(g, SIM_GEN_ONE_WAY) && one_in(g, 3);
     int32_t msgid = (int32_t)(++g->msgid) * (one_in(g, 8) ? -1 : 1);
     base_buf_printf(&g->b, "%s- send: {port: %s, msgid: %d, data: ", indent, var, msgid);
     put_data(g);
@@ -205,6 +205,15 @@ static void put_server(gen *g, uint32_t s)
         } else {
             base_buf_printf(&g->b, "        - schedule: s%up%u\n", s, p);
         }
+        if (has(g, SIM_GEN_DUPLICATE) && one_in(g, 2)) { /* the existing port, shouldFreeInfo true (R14) */
+            base_buf_printf(&g->b, "        - create_local: {port: s%up%uagain, name: ", s, p);
+            put_name(g, s, p);
+            base_buf_printf(&g->b, ", handler: h%u_%u}\n", s, p);
+        }
+        /* a name at or over 128 bytes, or with a NUL, read back: truncation (R12) shows only there */
+        if (has(g, SIM_GEN_PROBES) && g->name_kind[s][p] != NAME_PLAIN && one_in(g, 2)) {
+            base_buf_printf(&g->b, "        - get_name: s%up%u\n", s, p);
+        }
         if (has(g, SIM_GEN_CALLBACKS) && one_in(g, 2)) {
             base_buf_printf(&g->b, "        - set_invalidation_callback: {port: s%up%u, callback: cb}\n", s, p);
         }
@@ -238,13 +247,21 @@ static void put_client_thread(gen *g, uint32_t c, uint32_t t)
     base_buf_printf(&g->b, "        - create_remote: {port: %s, name: ", var);
     put_name(g, s, p);
     base_buf_puts(&g->b, "}\n");
+    /* a full queue (R29): what makes a send wait for space, so its send timeout and the
+     * receive timeout after it (R28, R32) matter; the handler works, so the queue stays full */
+    if (has(g, SIM_GEN_BURST) && one_in(g, 2)) {
+        uint32_t burst = 5 + below(g, 3);
+        for (uint32_t i = 0; i < burst; i++) put_send(g, "        ", var, s, p, true);
+    }
     uint32_t sends = 1 + below(g, 3);
     for (uint32_t i = 0; i < sends; i++) {
         if (one_in(g, 3)) base_buf_printf(&g->b, "        - sleep: %ums\n", 1 + below(g, 20));
-        put_send(g, "        ", var, s, p);
+        put_send(g, "        ", var, s, p, has(g, SIM_GEN_ONE_WAY) && one_in(g, 3));
         if (has(g, SIM_GEN_PROBES) && one_in(g, 2)) base_buf_printf(&g->b, "        - is_valid: %s\n", var);
     }
-    if (has(g, SIM_GEN_PROBES) && one_in(g, 3)) base_buf_printf(&g->b, "        - get_name: %s\n", var);
+    if (has(g, SIM_GEN_PROBES) && (g->name_kind[s][p] != NAME_PLAIN || one_in(g, 3))) {
+        base_buf_printf(&g->b, "        - get_name: %s\n", var);
+    }
     if (has(g, SIM_GEN_CLIENT_INVALIDATE) && one_in(g, 2)) base_buf_printf(&g->b, "        - invalidate: %s\n", var);
     (void)c;
 }
@@ -273,7 +290,7 @@ static void put_handler(gen *g, uint32_t s, uint32_t p)
         base_buf_puts(&g->b, "    - create_remote: {port: n, name: ");
         put_name(g, to, tp);
         base_buf_puts(&g->b, "}\n");
-        put_send(g, "    ", "n", to, tp);
+        put_send(g, "    ", "n", to, tp, has(g, SIM_GEN_ONE_WAY) && one_in(g, 3));
     }
     if (has(g, SIM_GEN_HANDLER_CRASH) && one_in(g, 6)) {
         base_buf_puts(&g->b, "    - crash\n");
@@ -296,7 +313,8 @@ static void draw_shape(gen *g, const sim_gen_options *o)
         for (uint32_t p = 0; p < g->ports[s]; p++) {
             g->queued[s][p] = has(g, SIM_GEN_QUEUE) && one_in(g, 2);
             g->name_kind[s][p] = has(g, SIM_GEN_NAMES) && one_in(g, 3) ? (uint8_t)(1 + below(g, 3)) : NAME_PLAIN;
-            g->work_ns[s][p] = has(g, SIM_GEN_WORK) && !one_in(g, 3) ? (int64_t)(1 + below(g, 30)) * CM_NS_PER_MS : 0;
+            bool works = (has(g, SIM_GEN_WORK) && !one_in(g, 3)) || has(g, SIM_GEN_BURST); /* a burst needs a slow handler */
+            g->work_ns[s][p] = works ? (int64_t)(1 + below(g, 30)) * CM_NS_PER_MS : 0;
         }
     }
 }
@@ -344,30 +362,188 @@ char *sim_gen_scenario(uint64_t seed, const sim_gen_options *o)
 
 /* ---- expectations from the model ------------------------------------------------------------ */
 
+sim_allowed_plan sim_gen_allowed_plan(uint64_t seed, uint32_t explore, uint8_t profile, double tolerance_ms,
+                                      double tolerance_pct)
+{
+    assert(explore >= 1 && tolerance_ms >= 0 && tolerance_pct >= 0);
+    sim_allowed_plan plan = sim_allowed_plan_default();
+    plan.seed = seed;
+    plan.explore = explore;
+    plan.profile = profile;
+    plan.jitter_ns = (int64_t)(tolerance_ms * 1e6);
+    plan.jitter_pct = tolerance_pct;
+    assert(plan.jitter_ns >= 0);
+    return plan;
+}
+
+/*
+ * What every returned execution of a step gave besides its result, when it was the same in
+ * every model run of the plan: a send's reply, a create's should_free_info, get_name's name
+ * (the fields sim_check compares on returned calls). Written in as `reply:`,
+ * `should_free_info:`, `name:`, they let a scenario tell a reply delivered as NULL data from
+ * one not written (R35), a truncated name from an untruncated one (R12), a port returned again
+ * from a new one (R14): results alone cannot.
+ */
+enum { FIXED_UNSEEN = 0, FIXED_ONE = 1, FIXED_VARIES = 2 };
+#define FIXED_DATA_MAX 200u /* longer data is not written in */
+
+typedef struct fixed_step {
+    uint8_t state;
+    bool sfi;
+    uint8_t kind; /* sim_data_kind */
+    uint32_t len;
+    uint8_t bytes[FIXED_DATA_MAX];
+} fixed_step;
+
+#define FIXED_PROCESSES 16u /* generated worlds have at most 10 */
+
+/* context.retain / release calls of one process, per run (R60: one each around every callout). */
+typedef struct fixed_count {
+    uint8_t state;
+    uint32_t count;
+} fixed_count;
+
+typedef struct fixed_ctx {
+    const sim_scenario *sc;
+    fixed_step *steps; /* [step] */
+    fixed_count retains[FIXED_PROCESSES], releases[FIXED_PROCESSES];
+} fixed_ctx;
+
+static void count_see(fixed_count *f, uint32_t n)
+{
+    if (f->state == FIXED_UNSEEN) {
+        f->state = FIXED_ONE;
+        f->count = n;
+    } else if (f->count != n) {
+        f->state = FIXED_VARIES;
+    }
+}
+
+/* Data the expectation can say exactly: NULL, or short ASCII bytes (YAML \xNN above 0x7f is a
+ * code point, not a byte). */
+static bool data_writable(const sim_data *d)
+{
+    if (d->kind == SIM_DATA_NULL) return true;
+    if (d->kind != SIM_DATA_BYTES || d->len > FIXED_DATA_MAX) return false;
+    for (uint32_t i = 0; i < d->len; i++) {
+        if (d->bytes[i] >= 0x80) return false;
+    }
+    return true;
+}
+
+static bool fixed_field_op(uint8_t op)
+{
+    return op == CM_OP_SEND || op == CM_OP_CREATE_LOCAL || op == CM_OP_GET_NAME;
+}
+
+static void fixed_see(fixed_step *f, const sim_step *s, const sim_exec *e)
+{
+    if (f->state == FIXED_VARIES) return;
+    const sim_data *d = &e->data;
+    bool data = s->op != CM_OP_CREATE_LOCAL;
+    if (data && !data_writable(d)) {
+        f->state = FIXED_VARIES;
+        return;
+    }
+    if (f->state == FIXED_UNSEEN) {
+        f->state = FIXED_ONE;
+        f->sfi = e->should_free_info;
+        f->kind = d->kind;
+        f->len = data && d->kind == SIM_DATA_BYTES ? d->len : 0;
+        if (f->len > 0) memcpy(f->bytes, d->bytes, f->len);
+        return;
+    }
+    bool same = data ? f->kind == d->kind && (d->kind != SIM_DATA_BYTES ||
+                                              (f->len == d->len && (d->len == 0 || memcmp(f->bytes, d->bytes, d->len) == 0)))
+                     : f->sfi == e->should_free_info;
+    if (!same) f->state = FIXED_VARIES;
+}
+
+static bool fixed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *run)
+{
+    fixed_ctx *x = ctx;
+    assert(x != NULL && obs != NULL && run != NULL);
+    for (uint32_t i = 0; i < obs->exec_count; i++) {
+        const sim_exec *e = &obs->execs[i];
+        if (e->step >= x->sc->step_count || e->outcome != SIM_OUTCOME_RETURNED) continue;
+        const sim_step *s = &x->sc->steps[e->step];
+        if (fixed_field_op(s->op)) fixed_see(&x->steps[e->step], s, e);
+    }
+    uint32_t retains[FIXED_PROCESSES] = {0}, releases[FIXED_PROCESSES] = {0};
+    for (uint32_t i = 0; i < obs->event_count; i++) {
+        const sim_event *ev = &obs->events[i];
+        if (ev->process >= FIXED_PROCESSES) continue;
+        retains[ev->process] += ev->kind == SIM_EV_CONTEXT_RETAIN;
+        releases[ev->process] += ev->kind == SIM_EV_CONTEXT_RELEASE;
+    }
+    for (uint32_t p = 0; p < x->sc->process_count && p < FIXED_PROCESSES; p++) {
+        count_see(&x->retains[p], retains[p]);
+        count_see(&x->releases[p], releases[p]);
+    }
+    return true;
+}
+
+/* expect_events: for each process whose context calls were the same number in every run. */
+static void put_counts(base_buf *b, const sim_scenario *sc, const fixed_ctx *x)
+{
+    bool any = false;
+    for (uint32_t p = 0; p < sc->process_count && p < FIXED_PROCESSES; p++) {
+        for (int k = 0; k < 2; k++) {
+            const fixed_count *f = k == 0 ? &x->retains[p] : &x->releases[p];
+            if (f->state != FIXED_ONE || f->count == 0) continue;
+            if (!any) base_buf_puts(b, "expect_events:\n");
+            any = true;
+            base_buf_printf(b, "  - {%s: {process: %s}, count: %u}\n", k == 0 ? "context_retain" : "context_release",
+                            sc->processes[p].name, f->count);
+        }
+    }
+}
+
 /* The expectation line of a step, or false when it gets none (no result type, never ran). */
-static bool expect_line(base_buf *b, const sim_step *s, const sim_allowed *a)
+static bool expect_line(base_buf *b, const sim_step *s, const sim_allowed *a, const fixed_step *f)
 {
     sim_result_type type = sim_op_result_type(s->op);
     bool typed = type == SIM_RT_STATUS || type == SIM_RT_CREATED || type == SIM_RT_BOOL || type == SIM_RT_RUN ||
                  type == SIM_RT_INT;
-    if (!typed || a->executions == 0 || a->overflow || a->count == 0) return false;
+    bool fixed = f != NULL && f->state == FIXED_ONE && fixed_field_op(s->op);
+    if ((!typed && !fixed) || a->executions == 0 || a->overflow || (typed && a->count == 0)) return false;
     uint32_t indent = s->loc.col > 1 ? s->loc.col - 1 : 0;
     for (uint32_t i = 0; i < indent; i++) base_buf_puts(b, " ");
-    base_buf_puts(b, "expect: {result: [");
-    char num[24];
-    for (uint32_t i = 0; i < a->count; i++) {
-        base_buf_printf(b, "%s%s", i > 0 ? ", " : "", sim_result_text(type, a->values[i], num, sizeof num));
+    base_buf_puts(b, "expect: {");
+    const char *sep = "";
+    if (typed) {
+        base_buf_puts(b, "result: [");
+        char num[24];
+        for (uint32_t i = 0; i < a->count; i++) {
+            base_buf_printf(b, "%s%s", i > 0 ? ", " : "", sim_result_text(type, a->values[i], num, sizeof num));
+        }
+        base_buf_puts(b, "]");
+        sep = ", ";
     }
-    base_buf_puts(b, "]");
+    if (fixed && s->op == CM_OP_CREATE_LOCAL) {
+        base_buf_printf(b, "%sshould_free_info: %s", sep, f->sfi ? "true" : "false");
+        sep = ", ";
+    } else if (fixed) {
+        base_buf_printf(b, "%s%s: ", sep, s->op == CM_OP_SEND ? "reply" : "name");
+        if (f->kind == SIM_DATA_NULL) {
+            base_buf_puts(b, "null");
+        } else {
+            base_buf_quote_bytes(b, f->bytes, f->len, f->len);
+        }
+        sep = ", ";
+    }
     if (a->runs_min != a->runs_max || a->runs_min == 0) {
-        base_buf_printf(b, ", runs: {min: %u, max: %u}", a->runs_min, a->runs_max);
+        base_buf_printf(b, "%sruns: {min: %u, max: %u}", sep, a->runs_min, a->runs_max);
     }
     base_buf_puts(b, "}\n");
     return true;
 }
 
-char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed)
+/* The text with each step's expectation under it (fixed: the other fields, or NULL). */
+static char *write_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed,
+                          const fixed_ctx *fx)
 {
+    const fixed_step *fixed = fx != NULL ? fx->steps : NULL;
     assert(yaml != NULL && sc != NULL && sim_allowed_set_validate(allowed, sc));
     /* the step on each line (every generated step is one line; the loader gives its line) */
     uint32_t lines = 1;
@@ -388,14 +564,42 @@ char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed
         base_buf_append(&b, p, len);
         if (end == NULL) base_buf_puts(&b, "\n");
         uint32_t step = step_at[line];
-        if (step != SIM_NONE) expect_line(&b, &sc->steps[step], &allowed->allowed[step]);
+        if (step != SIM_NONE) {
+            expect_line(&b, &sc->steps[step], &allowed->allowed[step], fixed != NULL ? &fixed[step] : NULL);
+        }
         p += len;
         line++;
     }
     free(step_at);
+    if (fx != NULL && sc->event_expect_count == 0) put_counts(&b, sc, fx);
     if (b.failed) {
         base_buf_fini(&b);
         return NULL;
     }
     return base_buf_take(&b);
+}
+
+char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed)
+{
+    return write_expect(yaml, sc, allowed, NULL);
+}
+
+char *sim_gen_annotate(const char *yaml, const sim_scenario *sc, const sim_allowed_plan *plan,
+                       sim_allowed_set *allowed)
+{
+    assert(yaml != NULL && sc != NULL && plan != NULL && allowed != NULL);
+    fixed_step *fixed = calloc((size_t)sc->step_count + 1, sizeof *fixed);
+    fixed_ctx fx;
+    memset(&fx, 0, sizeof fx);
+    fx.sc = sc;
+    fx.steps = fixed;
+    bool ok = fixed != NULL && sim_allowed_explore_also(sc, plan, fixed_visit, &fx, allowed);
+    if (fixed == NULL) {
+        memset(allowed, 0, sizeof *allowed);
+        snprintf(allowed->error, sizeof allowed->error, "out of memory");
+    }
+    char *text = ok ? write_expect(yaml, sc, allowed, &fx) : NULL;
+    free(fixed);
+    assert(!ok || text == NULL || strlen(text) >= strlen(yaml));
+    return text;
 }

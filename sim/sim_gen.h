@@ -11,8 +11,9 @@
  * (equal to a handler's work, 1 ns either side, 0, negative, forever, nan),
  * handlers that reply, echo, return NULL, work, invalidate themselves,
  * send on or crash, invalidation from clients and servers, IsValid probes,
- * contexts, names of 128 bytes and with NUL, SetName, crash and restart
- * faults.
+ * contexts, names of 128 bytes and with NUL (read back with get_name),
+ * SetName, crash and restart faults, a second create_local of a name the
+ * process has (R14), bursts of one-way sends that fill a port's queue (R29).
  *
  *     char *yaml = sim_gen_scenario(seed, &opt);   // malloc'd YAML text
  *
@@ -45,7 +46,9 @@
     X(FAULTS, "crash and restart faults")                                                         \
     X(SETNAME, "SetName on live ports")                                                           \
     X(CONTEXT, "contexts with info, retain and release")                                          \
-    X(DATA, "data of many sizes")
+    X(DATA, "data of many sizes")                                                                 \
+    X(DUPLICATE, "create_local again with a name the process has (the existing port, R14)")      \
+    X(BURST, "clients that fill a port's queue with one-way sends first (the limit of 5, R29)")
 
 typedef enum sim_gen_feature {
 #define SIM_GEN_ENUM(name, text) SIM_GEN_##name,
@@ -73,11 +76,32 @@ uint32_t sim_gen_features_of(uint64_t seed, const sim_gen_options *o);
 char *sim_gen_scenario(uint64_t seed, const sim_gen_options *o);
 
 /*
+ * The model-run plan that decides a generated scenario's expectations, as
+ * `portsim fuzz` makes it: the seed's random runs (explore of them) and,
+ * with a tolerance, the late-host jitters at max(tolerance_ms, tolerance_pct %).
+ * One copy, so benchmarks measure what the fuzzer does.
+ */
+sim_allowed_plan sim_gen_allowed_plan(uint64_t seed, uint32_t explore, uint8_t profile, double tolerance_ms,
+                                      double tolerance_pct);
+
+/*
  * The same text with the allowed outcomes of `allowed` (explored on the
  * loaded text, sc) written as `expect:` lines under each step that has a
  * result and ran: the values, and `runs:` when a step did not run the same
  * number of times in every run. malloc'd; NULL only without memory.
  */
 char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed);
+
+/*
+ * What `portsim fuzz` writes: explores sc with plan into *allowed
+ * (sim_allowed_set_free, also on failure) and returns the text with the
+ * allowed results written in as sim_gen_expect does and, from the same
+ * runs, what returned calls gave besides their result when every returned
+ * execution of the step in every run gave the same one: a send's `reply:`,
+ * a create_local's `should_free_info:`, get_name's `name:`. NULL when the
+ * model cannot run it (allowed->error says why) or without memory.
+ */
+char *sim_gen_annotate(const char *yaml, const sim_scenario *sc, const sim_allowed_plan *plan,
+                       sim_allowed_set *allowed);
 
 #endif /* SIM_GEN_H */

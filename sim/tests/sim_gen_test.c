@@ -93,7 +93,7 @@ static void test_expectations_pass(void **state)
 {
     (void)state;
     sim_gen_options o = sim_gen_options_default();
-    uint32_t with_expect = 0;
+    uint32_t with_expect = 0, with_reply = 0, with_free_info = 0, with_name = 0, with_counts = 0;
     for (uint64_t seed = 1; seed <= 150; seed++) {
         char *text = sim_gen_scenario(seed, &o);
         sim_scenario sc;
@@ -102,10 +102,14 @@ static void test_expectations_pass(void **state)
         sim_allowed_plan plan = sim_allowed_plan_default();
         plan.explore = 8;
         sim_allowed_set allowed;
-        assert_true(sim_allowed_explore(&sc, &plan, &allowed));
-        char *annotated = sim_gen_expect(text, &sc, &allowed);
+        char *annotated = sim_gen_annotate(text, &sc, &plan, &allowed);
+        assert_true(allowed.ok);
         assert_non_null(annotated);
         with_expect += strstr(annotated, "expect: {result: [") != NULL;
+        with_reply += strstr(annotated, ", reply: ") != NULL; /* what every run replied (R35) */
+        with_free_info += strstr(annotated, "should_free_info: true") != NULL; /* a duplicate create (R14) */
+        with_name += strstr(annotated, "expect: {name: ") != NULL; /* get_name (R12) */
+        with_counts += strstr(annotated, "- {context_retain: {process: ") != NULL; /* R60 */
         sim_scenario sc2;
         if (!loads(annotated, &sc2, why, sizeof why)) fail_msg("seed %llu annotated: %s", (unsigned long long)seed, why);
         sim_run_options ro = sim_run_options_default();
@@ -122,6 +126,8 @@ static void test_expectations_pass(void **state)
         free(text);
     }
     assert_true(with_expect == 150);
+    /* besides results, the fields every model run agreed on are checked too (and passed above) */
+    assert_true(with_reply > 0 && with_free_info > 0 && with_name > 0 && with_counts > 0);
 }
 
 int main(void)
