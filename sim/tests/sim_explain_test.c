@@ -88,17 +88,25 @@ static uint32_t second_send(const sim_scenario *sc, const sim_obs *obs)
     return SIM_NONE;
 }
 
+/* The hand-made impossible observation: the fifo run with its second send made a success (each
+ * send's outcome allowed alone, not both together). Returns that send's execution. */
+static uint32_t two_successes(sim_scenario *sc, sim_obs *obs)
+{
+    sim_run_options opt = sim_run_options_default();
+    joint_setup(&opt, sc, obs);
+    uint32_t e = second_send(sc, obs);
+    assert_int_not_equal(e, SIM_NONE);
+    obs->execs[e].value = 0; /* success */
+    return e;
+}
+
 /* Two successes: each allowed alone, impossible together; every schedule was tried (a proof). */
 static void test_two_successes_are_a_proven_divergence_at_the_second_send(void **state)
 {
     (void)state;
     sim_scenario sc;
-    sim_run_options opt = sim_run_options_default();
     sim_obs obs;
-    joint_setup(&opt, &sc, &obs);
-    uint32_t e = second_send(&sc, &obs);
-    assert_int_not_equal(e, SIM_NONE);
-    obs.execs[e].value = 0; /* success: the hand-made impossible observation */
+    uint32_t e = two_successes(&sc, &obs);
     uint32_t step = obs.execs[e].step;
     sim_explain_plan plan = plan_for();
     sim_explain *x = calloc(1, sizeof *x);
@@ -177,12 +185,8 @@ static void test_the_closest_run_is_kept_and_its_differing_calls_marked(void **s
 {
     (void)state;
     sim_scenario sc;
-    sim_run_options opt = sim_run_options_default();
     sim_obs obs;
-    joint_setup(&opt, &sc, &obs);
-    uint32_t e = second_send(&sc, &obs);
-    assert_int_not_equal(e, SIM_NONE);
-    obs.execs[e].value = 0;
+    uint32_t e = two_successes(&sc, &obs);
     sim_explain_plan plan = plan_for();
     plan.keep_obs = true;
     sim_explain *x = calloc(1, sizeof *x);
