@@ -112,7 +112,7 @@ const struct bench_transport bench_raw_epoll_transport = {
 /* The spinning floor: the same ping-pong, but each side first polls with non-blocking reads for
  * up to the window libcfmp spins (CFMP_SPIN_US, default 50 us, as cfmp_internal.h), then blocks.
  * libcfmp's reply wait and run loop spin so; against the blocking floor alone an idle host
- * credits libcfmp with the spin, a busy one debits it. The lead reports the faster floor. */
+ * credits libcfmp with the spin, a busy one debits it; libcfmp is judged against the faster. */
 static uint64_t raw_spin_window_ns(void) {
     const char *us = getenv("CFMP_SPIN_US");
     if (us == NULL || *us == '\0') return 50000;

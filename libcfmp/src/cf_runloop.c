@@ -28,6 +28,9 @@
 
 #define CFMP_WAKE_ID 0u
 #define CFMP_EVENTS_PER_WAIT 8
+#define CFMP_SPIN_PROBE_EVERY 64u /* cfmp_runloop_spin_begin */
+#define CFMP_SPIN_CREDIT_MAX 16u
+#define CFMP_SPIN_MISS_COST 4u
 
 CFMP_STATIC_STRING(cfmp_default_mode_string, "kCFRunLoopDefaultMode");
 CFMP_STATIC_STRING(cfmp_common_modes_string, "kCFRunLoopCommonModes");
@@ -43,6 +46,7 @@ struct cfmp_rl_entry {
 struct cfmp_rl_mode {
     CFStringRef name; /* retained */
     int epoll_fd;
+    uint64_t hot_id; /* the entry of the fd source performed last: probed first while spinning */
     struct cfmp_rl_entry *entries;
     size_t count;
     size_t capacity;
@@ -73,6 +77,9 @@ struct __CFRunLoop {
     _Atomic bool stop_requested;
     _Atomic bool poked;
     _Atomic bool waiting;
+    /* Adaptive spinning (cfmp_runloop_spin_begin), touched only by the run loop's thread. */
+    uint32_t spin_credit; /* 0..CFMP_SPIN_CREDIT_MAX: spin while > 0 */
+    uint32_t spin_skips;  /* idle periods without spinning since the last probe */
 };
 
 struct __CFRunLoopSource {
@@ -378,6 +385,7 @@ static CFRunLoopRef cfmp_runloop_create(bool is_main) {
         abort();
     }
     rl->next_entry_id = 1;
+    rl->spin_credit = CFMP_SPIN_CREDIT_MAX; /* spin from the first wait */
     rl->common_modes = cfmp_grow(NULL, &rl->common_capacity, 1, sizeof *rl->common_modes);
     rl->common_modes[rl->common_count++] = CFRetain(kCFRunLoopDefaultMode);
     pthread_mutex_lock(&rl->lock);
@@ -1199,14 +1207,17 @@ static bool cfmp_runloop_do_v0(CFRunLoopRef rl, struct cfmp_rl_mode *mode) {
     return handled;
 }
 
-/* Performs the fd source of entry id (if it is still in mode); returns whether it ran. */
-static bool cfmp_runloop_do_fd(CFRunLoopRef rl, struct cfmp_rl_mode *mode, uint64_t id) {
+/* Performs the fd source of entry id (if it is still in mode); returns whether it ran. With
+ * probe (id 0: the mode's hot entry), the fd was not reported readable: the source only tries
+ * a non-blocking read, and it counts as handled only if it took a message. */
+static bool cfmp_runloop_do_fd(CFRunLoopRef rl, struct cfmp_rl_mode *mode, uint64_t id, bool probe) {
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
-    assert(mode != NULL && id != CFMP_WAKE_ID);
+    assert(mode != NULL && (probe || id != CFMP_WAKE_ID));
     CFRunLoopSourceRef source = NULL;
     struct cfmp_fdref *fdref = NULL;
     pthread_mutex_lock(&rl->lock);
-    for (size_t i = 0; i < mode->count; i++) {
+    if (probe) id = mode->hot_id;
+    for (size_t i = 0; id != CFMP_WAKE_ID && i < mode->count; i++) {
         if (mode->entries[i].id == id) {
             source = CFMP_RETAIN(mode->entries[i].source);
             fdref = cfmp_fdref_retain(mode->entries[i].fdref);
@@ -1218,8 +1229,12 @@ static bool cfmp_runloop_do_fd(CFRunLoopRef rl, struct cfmp_rl_mode *mode, uint6
     assert(source->ops != NULL && fdref != NULL); /* only fd entries are in the epoll */
     bool handled = false;
     if (atomic_load(&source->valid)) {
-        source->ops->perform(source->fd_info, fdref);
-        handled = true;
+        handled = source->ops->perform(source->fd_info, fdref, probe) || !probe;
+        if (handled && !probe) {
+            pthread_mutex_lock(&rl->lock);
+            mode->hot_id = id;
+            pthread_mutex_unlock(&rl->lock);
+        }
     }
     cfmp_fdref_release(fdref);
     CFRelease(source);
@@ -1252,35 +1267,85 @@ static bool cfmp_runloop_wait_once(CFRunLoopRef rl, struct cfmp_rl_mode *mode, i
             continue;
         }
         if (handled && stop_after_handle) continue; /* level-triggered: it stays ready */
-        handled = cfmp_runloop_do_fd(rl, mode, events[i].data.u64) || handled;
+        handled = cfmp_runloop_do_fd(rl, mode, events[i].data.u64, false) || handled;
     }
     return handled;
 }
 
+/* Adaptive spinning, per run loop (so per thread): each idle period (the start of a run, and
+ * every time a run that goes on has handled a source) first polls instead of sleeping, for up
+ * to the spin window, while the run loop has credit; an event within the window earns one
+ * credit (up to CFMP_SPIN_CREDIT_MAX), a window that runs out costs CFMP_SPIN_MISS_COST. With
+ * no credit left it sleeps at once, and probes with one window every CFMP_SPIN_PROBE_EVERY
+ * idle periods. The wake-up of a sleeping thread costs more than a short round trip on an idle
+ * CPU, so a server answering a client in a request loop, and that client's reply wait, both
+ * stay on the fast path, and an occasional slow period (the thread preempted on a busy host)
+ * does not throw them off it; a run loop whose events come slower than the window (32 clients
+ * queued behind one server on 2 CPUs, an idle server, a timer-only loop) stops burning the CPU
+ * after a few windows. Returns the deadline of the window, or 0 for no spinning. */
+static uint64_t cfmp_runloop_spin_begin(CFRunLoopRef rl) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(rl->spin_skips < CFMP_SPIN_PROBE_EVERY && rl->spin_credit <= CFMP_SPIN_CREDIT_MAX);
+    uint64_t window_ns = cfmp_runloop_spin_ns();
+    if (window_ns == 0) return 0;
+    if (rl->spin_credit == 0 && ++rl->spin_skips < CFMP_SPIN_PROBE_EVERY) return 0;
+    rl->spin_skips = 0;
+    return cfmp_now_ns() + window_ns;
+}
+
+/* The spin window of this idle period saw an event (hit) or ran out. */
+static void cfmp_runloop_spin_end(CFRunLoopRef rl, bool hit) {
+    CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
+    assert(rl->spin_credit <= CFMP_SPIN_CREDIT_MAX);
+    if (hit) {
+        if (rl->spin_credit < CFMP_SPIN_CREDIT_MAX) rl->spin_credit++;
+    } else {
+        rl->spin_credit = rl->spin_credit > CFMP_SPIN_MISS_COST ? rl->spin_credit - CFMP_SPIN_MISS_COST : 0;
+    }
+    assert(rl->spin_credit <= CFMP_SPIN_CREDIT_MAX);
+}
+
 static CFRunLoopRunResult cfmp_runloop_run_mode(CFRunLoopRef rl, struct cfmp_rl_mode *mode,
-                                                uint64_t deadline_ns, bool stop_after_handle,
-                                                uint64_t spin_until_ns) {
+                                                uint64_t deadline_ns, bool stop_after_handle) {
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     assert(mode != NULL && rl->current_mode != NULL); /* cfmp_runloop_run_in_mode set it */
+    uint64_t spin_until_ns = cfmp_runloop_spin_begin(rl);
     for (;;) { /* ends by stop, deadline, a handled source or an empty mode */
         if (atomic_exchange(&rl->stop_requested, false)) return kCFRunLoopRunStopped;
         bool handled = cfmp_runloop_do_v0(rl, mode);
         handled = atomic_exchange(&rl->poked, false) || handled;
+        if (handled && spin_until_ns != 0) {
+            cfmp_runloop_spin_end(rl, true);
+            spin_until_ns = 0;
+        }
         if (handled && stop_after_handle) return kCFRunLoopRunHandledSource;
-        /* While spinning, poll instead of sleeping: the wake-up of a sleeping thread costs more
-         * than a short round trip on an idle CPU (see cfmp_runloop_spin_ns). */
+        /* While spinning, poll instead of sleeping (cfmp_runloop_spin_begin). */
         bool spinning = spin_until_ns != 0 && cfmp_now_ns() < spin_until_ns;
+        if (spin_until_ns != 0 && !spinning) { /* the window ran out: sleep */
+            cfmp_runloop_spin_end(rl, false);
+            spin_until_ns = 0;
+        }
         uint64_t timer_ns = cfmp_runloop_next_timer_ns(rl, mode);
         uint64_t wake_ns = timer_ns < deadline_ns ? timer_ns : deadline_ns;
         int timeout_ms = handled || spinning ? 0 : cfmp_timeout_ms_until(wake_ns);
-        handled = cfmp_runloop_wait_once(rl, mode, timeout_ms, stop_after_handle) || handled;
+        /* Spinning, the source that had the last event is tried first with a plain read, which
+         * saves the epoll_wait on the way to its next message (a reply, a client's next
+         * request); the wait below still sees every other source and wake-up. */
+        if (spinning && !handled) handled = cfmp_runloop_do_fd(rl, mode, CFMP_WAKE_ID, true);
+        if (!handled || !stop_after_handle) {
+            handled = cfmp_runloop_wait_once(rl, mode, timeout_ms, stop_after_handle) || handled;
+        }
         cfmp_runloop_do_timers(rl, mode); /* not a handled source, as in CF */
         handled = atomic_exchange(&rl->poked, false) || handled;
-        if (handled && stop_after_handle) return kCFRunLoopRunHandledSource;
+        if (handled) {
+            if (spin_until_ns != 0) cfmp_runloop_spin_end(rl, true);
+            spin_until_ns = 0;
+            if (stop_after_handle) return kCFRunLoopRunHandledSource;
+            spin_until_ns = cfmp_runloop_spin_begin(rl); /* the next idle period */
+        }
         if (atomic_load(&rl->stop_requested)) continue;
         if (cfmp_now_ns() >= deadline_ns) return kCFRunLoopRunTimedOut;
-        if (spinning) continue;
-        pthread_mutex_lock(&rl->lock);
+        pthread_mutex_lock(&rl->lock); /* spinning too: a mode emptied meanwhile is finished */
         bool empty = mode->count == 0 && mode->timer_count == 0;
         pthread_mutex_unlock(&rl->lock);
         if (empty) return kCFRunLoopRunFinished;
@@ -1300,7 +1365,7 @@ uint64_t cfmp_runloop_spin_ns(void) {
 }
 
 static CFRunLoopRunResult cfmp_runloop_run_in_mode(CFRunLoopMode mode_name, CFTimeInterval seconds,
-                                                   bool stop_after_handle, uint64_t spin_ns) {
+                                                   bool stop_after_handle) {
     assert(mode_name != NULL);
     CFRunLoopRef rl = CFRunLoopGetCurrent();
     uint64_t deadline_ns = seconds > 0 ? cfmp_deadline_after_s(seconds) : cfmp_now_ns();
@@ -1314,9 +1379,7 @@ static CFRunLoopRunResult cfmp_runloop_run_in_mode(CFRunLoopMode mode_name, CFTi
     CFStringRef previous = rl->current_mode;
     rl->current_mode = CFMP_RETAIN(mode->name);
     pthread_mutex_unlock(&rl->lock);
-    uint64_t spin_until_ns = spin_ns != 0 ? cfmp_now_ns() + spin_ns : 0;
-    CFRunLoopRunResult result =
-        cfmp_runloop_run_mode(rl, mode, deadline_ns, stop_after_handle, spin_until_ns);
+    CFRunLoopRunResult result = cfmp_runloop_run_mode(rl, mode, deadline_ns, stop_after_handle);
     pthread_mutex_lock(&rl->lock);
     CFStringRef running = rl->current_mode;
     rl->current_mode = previous;
@@ -1326,14 +1389,9 @@ static CFRunLoopRunResult cfmp_runloop_run_in_mode(CFRunLoopMode mode_name, CFTi
     return result;
 }
 
-CFRunLoopRunResult cfmp_runloop_run_spinning(CFRunLoopMode mode, CFTimeInterval seconds,
-                                             uint64_t spin_ns) {
-    return cfmp_runloop_run_in_mode(mode, seconds, true, spin_ns);
-}
-
 CFRunLoopRunResult CFRunLoopRunInMode(CFRunLoopMode mode_name, CFTimeInterval seconds,
                                       Boolean returnAfterSourceHandled) {
-    return cfmp_runloop_run_in_mode(mode_name, seconds, returnAfterSourceHandled, 0);
+    return cfmp_runloop_run_in_mode(mode_name, seconds, returnAfterSourceHandled);
 }
 
 void CFRunLoopRun(void) {

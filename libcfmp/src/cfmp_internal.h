@@ -173,10 +173,12 @@ CFMP_HIDDEN CFDataRef cfmp_data_create_inline(const void *bytes, size_t length);
 
 /* Internal fd-based sources (the Linux stand-in for CF's version 1, Mach-port sources).
  * copy_fdref is called once when the source is added to a run-loop mode (R41: the port is read
- * at that moment); perform runs when that fd is readable, on the run loop's thread. */
+ * at that moment); perform runs when that fd is readable, on the run loop's thread, or, with
+ * probe, when a spinning run loop tries it without asking epoll: then it does only a cheap
+ * non-blocking read. It returns whether it took a message. */
 struct cfmp_source_ops {
     struct cfmp_fdref *(*copy_fdref)(void *info);
-    void (*perform)(void *info, struct cfmp_fdref *fdref);
+    bool (*perform)(void *info, struct cfmp_fdref *fdref, bool probe);
 };
 /* info is a CF object, retained by the source and released at its finalization. */
 CFMP_HIDDEN CFRunLoopSourceRef cfmp_source_create_fd(CFIndex order,
@@ -191,15 +193,13 @@ CFMP_HIDDEN void cfmp_runloop_remove_source_everywhere(CFRunLoopRef rl,
 /* Wakes rl and makes its current RunInMode count a handled source (a filed reply). */
 CFMP_HIDDEN void cfmp_runloop_poke(CFRunLoopRef rl);
 CFMP_HIDDEN CFRunLoopSourceRef cfmp_main_queue_source(void);
-/* CFRunLoopRunInMode(mode, seconds, true) that polls instead of sleeping for its first spin_ns
- * (SendRequest's reply wait, adaptive: cfmp_send.c). cfmp_runloop_spin_ns: the window,
- * CFMP_SPIN_US or the default (0 turns spinning off). Measured on 2 CPUs: spinning always
- * took the 64-byte round trip from ~1.16x to ~0.96x of a blocking socketpair, and halved the
- * throughput of 32 clients; adaptive spinning keeps the first and not the second. */
+/* The spin window of every run loop's adaptive busy-poll (cf_runloop.c,
+ * cfmp_runloop_spin_begin): CFMP_SPIN_US or the default; 0 turns spinning off. Measured on 2
+ * CPUs: spinning always took the 64-byte round trip from ~1.16x to ~0.96x of a blocking
+ * socketpair, and halved the throughput of 32 clients; adaptive spinning keeps the first and
+ * not the second. */
 #define CFMP_SPIN_NS_DEFAULT 50000
 CFMP_HIDDEN uint64_t cfmp_runloop_spin_ns(void);
-CFMP_HIDDEN CFRunLoopRunResult cfmp_runloop_run_spinning(CFRunLoopMode mode, CFTimeInterval seconds,
-                                                         uint64_t spin_ns);
 
 /* ---- Dispatch internals -------------------------------------------------------------- */
 

@@ -115,8 +115,9 @@ static struct cfmp_fdref *cfmp_local_copy_fdref(void *info) {
 }
 
 /* One request per wake-up (R42). A source added before a rename watches the old listener,
- * which is closed, so it receives nothing more (R41). */
-static void cfmp_local_perform(void *info, struct cfmp_fdref *fdref) {
+ * which is closed, so it receives nothing more (R41). A probe tries only the connection of the
+ * last request (a client in a request loop sends the next one there). */
+static bool cfmp_local_perform(void *info, struct cfmp_fdref *fdref, bool probe) {
     CFMP_ASSERT_TYPE(info, CFMP_TYPE_MESSAGE_PORT);
     assert(fdref != NULL); /* what cfmp_local_copy_fdref gave the run loop */
     CFMessagePortRef port = info;
@@ -126,11 +127,11 @@ static void cfmp_local_perform(void *info, struct cfmp_fdref *fdref) {
                                          ? cfmp_listener_retain(port->listener)
                                          : NULL;
     pthread_mutex_unlock(&port->lock);
-    if (listener == NULL) return;
+    if (listener == NULL) return false;
     struct cfmp_message message;
     struct cfmp_conn *conn = cfmp_listener_recent(listener);
     bool received = conn != NULL && cfmp_serve_receive(listener, conn, &message);
-    if (!received) {
+    if (!received && !probe) {
         cfmp_conn_release(conn);
         conn = cfmp_listener_next_ready(listener);
         received = conn != NULL && cfmp_serve_receive(listener, conn, &message);
@@ -141,6 +142,7 @@ static void cfmp_local_perform(void *info, struct cfmp_fdref *fdref) {
     }
     cfmp_conn_release(conn);
     cfmp_listener_release(listener);
+    return received;
 }
 
 const struct cfmp_source_ops cfmp_local_source_ops = {cfmp_local_copy_fdref, cfmp_local_perform};
@@ -249,19 +251,22 @@ static void cfmp_reply_connection_lost(CFMessagePortRef port, struct cfmp_fdref 
     }
 }
 
-static void cfmp_reply_perform(void *info, struct cfmp_fdref *fdref) {
+/* A probe is the same non-blocking read. */
+static bool cfmp_reply_perform(void *info, struct cfmp_fdref *fdref, bool probe) {
     CFMP_ASSERT_TYPE(info, CFMP_TYPE_MESSAGE_PORT);
     assert(fdref != NULL); /* what cfmp_reply_copy_fdref gave the run loop */
+    (void)probe;
     CFMessagePortRef port = info;
     struct cfmp_message message;
     enum cfmp_wire_result result = cfmp_wire_receive(fdref->fd, &message, NULL);
-    if (result == CFMP_WIRE_AGAIN) return;
+    if (result == CFMP_WIRE_AGAIN) return false;
     if (result == CFMP_WIRE_OK && message.header.kind == CFMP_FRAME_REPLY) {
         cfmp_file_reply(port, &message);
-        return;
+        return true;
     }
     if (result == CFMP_WIRE_OK) cfmp_message_dispose(&message);
     cfmp_reply_connection_lost(port, fdref);
+    return true;
 }
 
 const struct cfmp_source_ops cfmp_reply_source_ops = {cfmp_reply_copy_fdref, cfmp_reply_perform};
@@ -415,27 +420,6 @@ static bool cfmp_pending_arrived(CFMessagePortRef remote, int32_t convid) {
     return arrived;
 }
 
-/* Adaptive spinning in the reply wait, per thread: while replies come back within the spin
- * window, the wait polls for that long before it sleeps (a sleeping thread's wake-up costs
- * about a fifth of a short round trip); after a slower reply it sleeps at once, and probes
- * again every CFMP_SPIN_PROBE_EVERY calls. So a lone client gets the fast path, and 32 clients
- * queued behind one server on 2 CPUs do not burn the CPU the server needs. */
-#define CFMP_SPIN_PROBE_EVERY 64u
-
-static _Thread_local struct {
-    uint64_t last_wait_ns; /* the last reply wait, 0 before the first */
-    uint32_t calls_since_probe;
-} cfmp_spin;
-
-static uint64_t cfmp_reply_spin_ns(void) {
-    assert(cfmp_spin.calls_since_probe < CFMP_SPIN_PROBE_EVERY);
-    uint64_t window_ns = cfmp_runloop_spin_ns();
-    if (window_ns == 0 || cfmp_spin.last_wait_ns <= window_ns) return window_ns;
-    if (++cfmp_spin.calls_since_probe < CFMP_SPIN_PROBE_EVERY) return 0;
-    cfmp_spin.calls_since_probe = 0;
-    return window_ns;
-}
-
 /* R32: run the current run loop in reply_mode until the reply, the deadline or invalidity. */
 static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rcv_timeout_s,
                               CFStringRef reply_mode, CFDataRef *returnData, uint64_t call_start_ns) {
@@ -446,19 +430,14 @@ static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rc
     if (CFMP_MUTATE(RCV_FROM_BEFORE_SEND) && deadline_ns != CFMP_DEADLINE_NEVER) {
         deadline_ns -= cfmp_now_ns() - call_start_ns;
     }
-    uint64_t spin_ns = cfmp_reply_spin_ns(); /* only on the first pass */
-    uint64_t wait_start_ns = cfmp_now_ns();
-    bool arrived = false;
     for (;;) { /* bounded by deadline_ns */
         uint64_t now_ns = cfmp_now_ns();
         double left_s = deadline_ns > now_ns ? (double)(deadline_ns - now_ns) / 1e9 : 0;
-        (void)cfmp_runloop_run_spinning(reply_mode, left_s, spin_ns);
-        spin_ns = 0;
-        arrived = cfmp_pending_arrived(remote, convid);
-        if (arrived || cfmp_now_ns() > deadline_ns) break;
+        /* The run loop spins before it sleeps while events come fast (cf_runloop.c). */
+        (void)CFRunLoopRunInMode(reply_mode, left_s, true);
+        if (cfmp_pending_arrived(remote, convid) || cfmp_now_ns() > deadline_ns) break;
         if (!CFMessagePortIsValid(remote)) break;
     }
-    cfmp_spin.last_wait_ns = arrived ? cfmp_now_ns() - wait_start_ns + 1 : UINT64_MAX;
     CFDataRef data = NULL;
     if (cfmp_pending_take(remote, convid, &data)) { /* a reply wins even if invalid now */
         if (CFMP_MUTATE(NULL_REPLY_NULL) && data != NULL && CFDataGetLength(data) == 0) {

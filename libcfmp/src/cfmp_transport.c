@@ -407,8 +407,7 @@ struct cfmp_conn *cfmp_listener_recent(struct cfmp_listener *listener) {
     assert(cfmp_listener_validate(listener));
     struct cfmp_conn *recent = NULL;
     if (listener->recent != NULL && listener->recent_streak < CFMP_RECENT_STREAK_MAX) {
-        recent = cfmp_conn_retain(listener->recent);
-        listener->recent_streak++;
+        recent = cfmp_conn_retain(listener->recent); /* a failed try does not count */
     }
     assert(listener->recent_streak <= CFMP_RECENT_STREAK_MAX);
     pthread_mutex_unlock(&listener->lock);
@@ -423,9 +422,10 @@ void cfmp_listener_note_recent(struct cfmp_listener *listener, struct cfmp_conn 
     struct cfmp_conn *previous = listener->recent;
     if (previous != conn) {
         listener->recent = listener->closed ? NULL : cfmp_conn_retain(conn);
-        listener->recent_streak = 0;
+        listener->recent_streak = 1;
     } else {
         previous = NULL;
+        if (listener->recent_streak < CFMP_RECENT_STREAK_MAX) listener->recent_streak++;
     }
     pthread_mutex_unlock(&listener->lock);
     cfmp_conn_release(previous);

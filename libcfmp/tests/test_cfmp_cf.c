@@ -305,6 +305,27 @@ static void test_issue12_timer_one_shot_fires_once_then_invalidates(void **state
     assert_int_equal(probe.releases, probe.retains);
 }
 
+/* The run loop's adaptive busy-poll (cf_runloop.c) must not change what a run returns: a timer
+ * due at once fires inside the spin window, and the mode it leaves empty finishes the run then
+ * (Finished at once, not a sleep until the 5 s deadline); the same after the window ran out. */
+static void test_runloop_spinning_run_finishes_when_its_mode_empties(void **state) {
+    (void)state;
+    for (int round = 0; round < 3; round++) { /* the first spins, later ones may not */
+        struct cfmp_timer_probe probe = {0};
+        CFRunLoopTimerContext context = {0, &probe, cfmp_timer_retain, cfmp_timer_release, NULL};
+        CFRunLoopTimerRef timer = CFRunLoopTimerCreate(NULL, 0.0, 0, 0, 0, cfmp_timer_count, &context);
+        CFStringRef mode = CFSTR("cfmp.spin.empties");
+        CFRunLoopAddTimer(CFRunLoopGetCurrent(), timer, mode);
+        double start = cfmp_test_now_s();
+        CFRunLoopRunResult result = CFRunLoopRunInMode(mode, 5.0 * cfmp_test_scale(), false);
+        double elapsed_s = cfmp_test_now_s() - start;
+        assert_int_equal(result, kCFRunLoopRunFinished);
+        assert_int_equal(probe.fired, 1);
+        assert_true(elapsed_s < 1.0 * cfmp_test_scale());
+        CFRelease(timer);
+    }
+}
+
 static void test_issue12_timer_repeats_at_its_interval_and_not_as_handled_source(void **state) {
     (void)state;
     struct cfmp_timer_probe probe = {0, 4, 0, 0, 0, 0};
@@ -444,6 +465,7 @@ int main(void) {
         cmocka_unit_test(test_dispatch_serial_queue_runs_fifo),
         cmocka_unit_test(test_main_queue_drained_by_main_run_loop_in_common_modes),
         cmocka_unit_test(test_issue12_timer_one_shot_fires_once_then_invalidates),
+        cmocka_unit_test(test_runloop_spinning_run_finishes_when_its_mode_empties),
         cmocka_unit_test(test_issue12_timer_repeats_at_its_interval_and_not_as_handled_source),
         cmocka_unit_test(test_issue12_timer_modes_common_modes_and_removal),
         cmocka_unit_test(test_issue12_timer_set_next_fire_date_from_another_thread_wakes_the_loop),
