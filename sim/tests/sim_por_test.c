@@ -13,7 +13,6 @@
 
 #include "sim_census.h"
 #include "sim_check.h"
-#include "sim_compile.h"
 #include "sim_explore.h"
 
 /* The fan-in scenario of issue 11 with n clients (the text is malloc'd). */
@@ -51,102 +50,58 @@ static char *fan_in(uint32_t n)
 
 #define FAILS_MAX 256
 
-typedef struct por_run {
-    const sim_scenario *sc;
-    sim_model_session *session;
-    sim_run_options opt;
-    sim_census census;
-    uint64_t fails[FAILS_MAX]; /* distinct (step, kind, outcome) of every failure seen */
-    uint32_t fail_count;
-} por_run;
+/* The distinct failures (step, kind, outcome) of every schedule of one search. */
+typedef struct por_fails {
+    uint64_t keys[FAILS_MAX];
+    uint32_t count;
+} por_fails;
 
-static bool one_schedule(void *user, const cm_strategy *strategy, void *ctx)
+/* Each schedule checked (its steps' outcomes, not the expectations of one run): failures kept. */
+static bool check_schedule(void *user, const sim_scenario *sc, const sim_obs *obs)
 {
-    por_run *x = user;
-    sim_run_options opt = x->opt;
-    opt.custom = strategy;
-    opt.custom_ctx = ctx;
-    assert_true(sim_model_session_run(x->session, &opt));
-    const sim_obs *obs = sim_model_session_obs(x->session);
-    sim_census_add(&x->census, x->sc, obs);
+    por_fails *x = user;
+    assert_true(x->count <= FAILS_MAX);
     sim_result r;
     sim_result_init(&r);
-    sim_check_ex(x->sc, obs, &r, SIM_CHECK_NO_STEPS);
+    sim_check_ex(sc, obs, &r, SIM_CHECK_NO_STEPS);
     for (uint32_t i = 0; i < r.failure_count; i++) {
         const sim_failure *f = &r.failures[i];
         uint64_t key = (uint64_t)f->step << 40 ^ (uint64_t)f->kind << 32 ^ (uint32_t)f->outcome;
         bool known = false;
-        for (uint32_t k = 0; k < x->fail_count; k++) known = known || x->fails[k] == key;
-        if (!known && x->fail_count < FAILS_MAX) x->fails[x->fail_count++] = key;
+        for (uint32_t k = 0; k < x->count; k++) known = known || x->keys[k] == key;
+        if (!known && x->count < FAILS_MAX) x->keys[x->count++] = key;
     }
     bool passed = r.verdict == SIM_VERDICT_PASS;
     sim_result_free(&r);
     return passed;
 }
 
-static void explore(const sim_scenario *sc, bool reduce, por_run *x, sim_exhaustive_result *res)
-{
-    memset(x, 0, sizeof *x);
-    x->sc = sc;
-    x->opt = sim_run_options_default();
-    x->opt.track_history = true;
-    sim_compiled compiled;
-    char err[256];
-    assert_true(sim_compile(sc, x->opt.profile, &compiled, err, sizeof err));
-    x->session = sim_model_session_new(&compiled, &x->opt);
-    assert_non_null(x->session);
-    assert_true(sim_census_init(&x->census, sc->step_count));
-    sim_exhaustive_limits lim = {.depth_max = 200, .schedules_max = 200000, .prune_states = true,
-                                 .reduce = reduce};
-    assert_true(sim_explore_exhaustive(one_schedule, x, &lim, res));
-    sim_model_session_free(x->session);
-    sim_compiled_free(&compiled);
-}
-
-static bool has_value(const sim_census_counts *c, int32_t v)
-{
-    for (uint32_t i = 0; i < c->count; i++) {
-        if (c->values[i] == v && c->schedules[i] > 0) return true;
-    }
-    return false;
-}
-
 /* Both complete, the same outcome set per step, the same failures; returns the two schedule counts. */
 static void compare(const sim_scenario *sc, uint64_t *full_runs, uint64_t *reduced_runs)
 {
     static sim_exhaustive_result full, reduced;
-    por_run a, b;
-    explore(sc, false, &a, &full);
-    explore(sc, true, &b, &reduced);
+    static por_fails fa, fb;
+    memset(&fa, 0, sizeof fa);
+    memset(&fb, 0, sizeof fb);
+    sim_census a, b;
+    sim_exhaustive_limits lim = {.depth_max = 200, .schedules_max = 200000, .prune_states = true};
+    st_explore_census(sc, &lim, check_schedule, &fa, &a, &full);
+    lim.reduce = true;
+    st_explore_census(sc, &lim, check_schedule, &fb, &b, &reduced);
     assert_true(full.complete);
     assert_true(reduced.complete);
     assert_int_equal(full.failures > 0, reduced.failures > 0);
-    for (uint32_t s = 0; s < sc->step_count; s++) {
-        const sim_census_counts *x = &a.census.steps[s], *y = &b.census.steps[s];
-        assert_int_equal(x->ran > 0, y->ran > 0);
-        assert_false(x->overflow || y->overflow);
-        for (uint32_t i = 0; i < x->count; i++) assert_true(has_value(y, x->values[i]));
-        for (uint32_t i = 0; i < y->count; i++) assert_true(has_value(x, y->values[i]));
-    }
-    assert_int_equal(a.fail_count, b.fail_count);
-    for (uint32_t i = 0; i < a.fail_count; i++) {
+    st_census_assert_same(&a, &b, sc->step_count);
+    assert_int_equal(fa.count, fb.count);
+    for (uint32_t i = 0; i < fa.count; i++) {
         bool found = false;
-        for (uint32_t k = 0; k < b.fail_count; k++) found = found || a.fails[i] == b.fails[k];
+        for (uint32_t k = 0; k < fb.count; k++) found = found || fa.keys[i] == fb.keys[k];
         assert_true(found);
     }
-    sim_census_fini(&a.census);
-    sim_census_fini(&b.census);
+    sim_census_fini(&a);
+    sim_census_fini(&b);
     *full_runs = full.schedules;
     *reduced_runs = reduced.schedules;
-}
-
-static void load_text(const char *text, sim_scenario *sc)
-{
-    sim_diag diag;
-    sim_diag_init(&diag, NULL);
-    bool ok = sim_load_buffer("fan-in.yaml", (const uint8_t *)text, strlen(text), sc, &diag);
-    sim_diag_fini(&diag);
-    assert_true(ok);
 }
 
 #ifndef POR_FAN_IN_MAX
@@ -160,7 +115,7 @@ static void test_fan_in_same_outcomes_fewer_schedules(void **state)
     for (uint32_t n = 2; n <= POR_FAN_IN_MAX; n++) {
         char *text = fan_in(n);
         sim_scenario sc;
-        load_text(text, &sc);
+        st_load_text("fan-in.yaml", text, &sc);
         uint64_t full = 0, reduced = 0;
         compare(&sc, &full, &reduced);
         assert_int_equal(full, unreduced[n - 2]);

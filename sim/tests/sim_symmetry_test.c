@@ -20,99 +20,31 @@
 #include "sim_compile.h"
 #include "sim_explore.h"
 
-typedef struct sym_run {
-    const sim_scenario *sc;
-    sim_model_session *session;
-    sim_run_options opt;
-    sim_census census;
-} sym_run;
-
-static bool one_schedule(void *user, const cm_strategy *strategy, void *ctx)
-{
-    sym_run *x = user;
-    sim_run_options opt = x->opt;
-    opt.custom = strategy;
-    opt.custom_ctx = ctx;
-    assert_true(sim_model_session_run(x->session, &opt));
-    sim_census_add(&x->census, x->sc, sim_model_session_obs(x->session));
-    return true;
-}
-
-/* One exhaustive search: unreduced (symmetry false, no sleep sets) or with sleep sets and symmetry. */
-static void explore(const sim_scenario *sc, bool symmetry, sym_run *x, sim_exhaustive_result *res)
-{
-    memset(x, 0, sizeof *x);
-    x->sc = sc;
-    x->opt = sim_run_options_default();
-    x->opt.track_history = true;
-    x->opt.track_symmetry = symmetry;
-    sim_compiled compiled;
-    char err[256];
-    assert_true(sim_compile(sc, x->opt.profile, &compiled, err, sizeof err));
-    x->session = sim_model_session_new(&compiled, &x->opt);
-    assert_non_null(x->session);
-    assert_true(sim_census_init(&x->census, sc->step_count));
-    sim_exhaustive_limits lim = {.depth_max = 200, .schedules_max = 400000, .prune_states = true,
-                                 .reduce = symmetry, .symmetry = symmetry};
-    assert_true(sim_explore_exhaustive(one_schedule, x, &lim, res));
-    if (symmetry) {
-        uint32_t *rep = malloc(((size_t)sc->step_count + 1) * sizeof *rep);
-        assert_non_null(rep);
-        assert_true(sim_symmetry_reps(sc, &compiled.cfg, rep, NULL));
-        sim_census_fold(&x->census, rep);
-        free(rep);
-    }
-    sim_model_session_free(x->session);
-    sim_compiled_free(&compiled);
-}
-
-static bool has_value(const sim_census_counts *c, int32_t v)
-{
-    for (uint32_t i = 0; i < c->count; i++) {
-        if (c->values[i] == v && c->schedules[i] > 0) return true;
-    }
-    return false;
-}
-
 /* Both complete; every step's outcome set the same; symmetry skipped options and ran fewer schedules. */
 static void compare(const sim_scenario *sc, const char *what)
 {
     static sim_exhaustive_result full, reduced;
-    sym_run a, b;
-    explore(sc, false, &a, &full);
-    explore(sc, true, &b, &reduced);
+    sim_census a, b;
+    sim_exhaustive_limits lim = {.depth_max = 200, .schedules_max = 400000, .prune_states = true};
+    st_explore_census(sc, &lim, NULL, NULL, &a, &full); /* unreduced: no sleep sets, no symmetry */
+    lim.reduce = lim.symmetry = true;
+    st_explore_census(sc, &lim, NULL, NULL, &b, &reduced);
     assert_true(full.complete);
     assert_true(reduced.complete);
-    for (uint32_t s = 0; s < sc->step_count; s++) {
-        const sim_census_counts *x = &a.census.steps[s], *y = &b.census.steps[s];
-        assert_int_equal(x->ran > 0, y->ran > 0);
-        assert_false(x->overflow || y->overflow);
-        for (uint32_t i = 0; i < x->count; i++) assert_true(has_value(y, x->values[i]));
-        for (uint32_t i = 0; i < y->count; i++) assert_true(has_value(x, y->values[i]));
-    }
+    st_census_assert_same(&a, &b, sc->step_count);
     assert_true(reduced.twins > 0);
     assert_true(reduced.schedules < full.schedules);
     print_message("%s: %llu schedules unreduced, %llu with sleep sets and symmetry (%llu twins)\n", what,
                   (unsigned long long)full.schedules, (unsigned long long)reduced.schedules,
                   (unsigned long long)reduced.twins);
-    sim_census_fini(&a.census);
-    sim_census_fini(&b.census);
-}
-
-static void load_text(const char *text, sim_scenario *sc)
-{
-    sim_diag diag;
-    sim_diag_init(&diag, NULL);
-    bool ok = sim_load_buffer("symmetry.yaml", (const uint8_t *)text, strlen(text), sc, &diag);
-    if (!ok) sim_diag_print(&diag, stderr);
-    sim_diag_fini(&diag);
-    assert_true(ok);
+    sim_census_fini(&a);
+    sim_census_fini(&b);
 }
 
 static void compare_text(const char *text, const char *what)
 {
     sim_scenario sc;
-    load_text(text, &sc);
+    st_load_text("symmetry.yaml", text, &sc);
     compare(&sc, what);
     sim_scenario_free(&sc);
 }
@@ -304,7 +236,7 @@ static void test_corpus_signals(void **state)
 static uint32_t moved_steps(const char *text)
 {
     sim_scenario sc;
-    load_text(text, &sc);
+    st_load_text("symmetry.yaml", text, &sc);
     sim_compiled c;
     char err[256];
     assert_true(sim_compile(&sc, 0, &c, err, sizeof err));
@@ -391,7 +323,7 @@ static void test_predicate_along_a_run(void **state)
     (void)state;
     char *text = fan_in(3, true);
     sim_scenario sc;
-    load_text(text, &sc);
+    st_load_text("symmetry.yaml", text, &sc);
     sim_compiled c;
     char err[256];
     assert_true(sim_compile(&sc, 0, &c, err, sizeof err));

@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE /* mkstemps */
 #define _POSIX_C_SOURCE 200809L
 #include "sim_test_util.h"
+#include "sim_compile.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -203,4 +204,78 @@ char **st_scenario_files(const char *dir, uint32_t *count)
     free(todo);
     qsort(files, *count, sizeof *files, cmp_paths);
     return files;
+}
+
+typedef struct st_search {
+    const sim_scenario *sc;
+    sim_model_session *session;
+    sim_run_options opt;
+    sim_census *census;
+    st_schedule_fn on_schedule;
+    void *user;
+} st_search;
+
+/* One schedule of st_explore_census: run it, count its outcomes, ask the caller. */
+static bool st_one_schedule(void *user, const cm_strategy *strategy, void *ctx)
+{
+    st_search *x = user;
+    assert_non_null(strategy);
+    sim_run_options opt = x->opt;
+    opt.custom = strategy;
+    opt.custom_ctx = ctx;
+    assert_true(sim_model_session_run(x->session, &opt));
+    const sim_obs *obs = sim_model_session_obs(x->session);
+    sim_census_add(x->census, x->sc, obs);
+    return x->on_schedule == NULL || x->on_schedule(x->user, x->sc, obs);
+}
+
+void st_explore_census(const sim_scenario *sc, const sim_exhaustive_limits *lim, st_schedule_fn on_schedule,
+                       void *user, sim_census *census, sim_exhaustive_result *res)
+{
+    assert_true(sc != NULL && lim != NULL && census != NULL && res != NULL);
+    st_search x = {.sc = sc, .census = census, .on_schedule = on_schedule, .user = user};
+    x.opt = sim_run_options_default();
+    x.opt.track_history = true;
+    x.opt.track_symmetry = lim->symmetry;
+    sim_compiled compiled;
+    char err[256];
+    if (!sim_compile(sc, x.opt.profile, &compiled, err, sizeof err)) fail_msg("compile: %s", err);
+    x.session = sim_model_session_new(&compiled, &x.opt);
+    assert_non_null(x.session);
+    assert_true(sim_census_init(census, sc->step_count));
+    assert_true(sim_explore_exhaustive(st_one_schedule, &x, lim, res));
+    if (lim->symmetry) {
+        uint32_t *rep = malloc(((size_t)sc->step_count + 1) * sizeof *rep);
+        assert_non_null(rep);
+        assert_true(sim_symmetry_reps(sc, &compiled.cfg, rep, NULL));
+        sim_census_fold(census, rep);
+        free(rep);
+    }
+    sim_model_session_free(x.session);
+    sim_compiled_free(&compiled);
+}
+
+/* Whether outcome v was seen in some schedule. */
+static bool st_census_has(const sim_census_counts *c, int32_t v)
+{
+    for (uint32_t i = 0; i < c->count; i++) {
+        if (c->values[i] == v && c->schedules[i] > 0) return true;
+    }
+    return false;
+}
+
+void st_census_assert_same(const sim_census *a, const sim_census *b, uint32_t step_count)
+{
+    assert_true(a != NULL && b != NULL);
+    for (uint32_t s = 0; s < step_count; s++) {
+        const sim_census_counts *x = &a->steps[s], *y = &b->steps[s];
+        assert_int_equal(x->ran > 0, y->ran > 0);
+        assert_false(x->overflow || y->overflow);
+        for (uint32_t i = 0; i < x->count; i++) {
+            if (!st_census_has(y, x->values[i])) fail_msg("step %u: outcome %d only in the first", s, x->values[i]);
+        }
+        for (uint32_t i = 0; i < y->count; i++) {
+            if (!st_census_has(x, y->values[i])) fail_msg("step %u: outcome %d only in the second", s, y->values[i]);
+        }
+    }
 }

@@ -16,6 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "sim_census.h"
+#include "sim_explore.h"
 #include "sim_load.h"
 #include "sim_run.h"
 
@@ -53,5 +55,19 @@ char *st_load_errors(const char *name, const uint8_t *bytes, size_t len);
 
 /* Scenario files under a folder, recursively, sorted (*count paths). */
 char **st_scenario_files(const char *dir, uint32_t *count);
+
+/* What st_explore_census does with each schedule's observation: returns whether it passed. */
+typedef bool (*st_schedule_fn)(void *user, const sim_scenario *sc, const sim_obs *obs);
+
+/*
+ * One exhaustive search of sc on the model (histories tracked; symmetry tracked when
+ * lim->symmetry), every schedule's outcomes counted into *census (initialised here, the caller
+ * finis it) and, with symmetry, folded over each class of interchangeable steps. on_schedule
+ * (may be NULL: every schedule passes) sees each run. The reduction tests compare two of them.
+ */
+void st_explore_census(const sim_scenario *sc, const sim_exhaustive_limits *lim, st_schedule_fn on_schedule,
+                       void *user, sim_census *census, sim_exhaustive_result *res);
+/* Two searches of one scenario ran the same steps, each with the same set of outcomes. */
+void st_census_assert_same(const sim_census *a, const sim_census *b, uint32_t step_count);
 
 #endif /* SIM_TEST_UTIL_H */
