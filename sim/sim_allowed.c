@@ -202,6 +202,11 @@ static bool allowed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *
         x->out->end_ns = obs->end_ns;
         x->out->time_limited = strcmp(obs->end_reason, "time_limit") == 0;
     }
+    /* an allowed outcome may need the longest of the runs to happen (a restarted server whose
+     * run loop runs, where the fifo run's NULL create killed it at once) */
+    if (obs->end_ns > x->out->latest_end_ns && strcmp(obs->end_reason, "time_limit") != 0) {
+        x->out->latest_end_ns = obs->end_ns;
+    }
     collect(x->out, x->sc, obs);
     x->out->runs++;
     x->out->jittered += late;

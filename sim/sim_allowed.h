@@ -47,6 +47,7 @@ typedef struct sim_allowed_set {
     uint32_t runs;         /* runs made (fifo + random + jittered) */
     uint32_t jittered;     /* of which with a late-host jitter */
     int64_t end_ns;        /* the fifo run's end (virtual) */
+    int64_t latest_end_ns; /* the latest end of a run not cut at the time limit (virtual; >= 0) */
     bool time_limited;     /* the fifo run ended at the time limit */
     uint32_t step_count;
     sim_allowed *allowed;  /* [step] */
