@@ -60,6 +60,7 @@ typedef struct sim_allowed_run {
     uint64_t seed;           /* random: the seed, with latency choice points (replayable) */
     const sim_jitter *jitter; /* a late-host run (fifo, not a replay), or NULL */
     bool dequeue_delayed;    /* R50a: dispatch-queue dequeues late by the jitter (not a replay) */
+    bool prompt_release;     /* R62: names and rights freed at once, no release window (not a replay) */
 } sim_allowed_run;
 
 /* Called once per model run with its observation; return false to stop the runs. */
