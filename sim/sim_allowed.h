@@ -47,6 +47,7 @@ typedef struct sim_allowed_set {
     uint32_t runs;         /* runs made (fifo + random + jittered) */
     uint32_t jittered;     /* of which with a late-host jitter */
     int64_t end_ns;        /* the fifo run's end (virtual) */
+    int64_t latest_end_ns; /* the latest end of a run not cut at the time limit (virtual; >= 0) */
     bool time_limited;     /* the fifo run ended at the time limit */
     uint32_t step_count;
     sim_allowed *allowed;  /* [step] */
@@ -59,6 +60,7 @@ typedef struct sim_allowed_run {
     uint64_t seed;           /* random: the seed, with latency choice points (replayable) */
     const sim_jitter *jitter; /* a late-host run (fifo, not a replay), or NULL */
     bool dequeue_delayed;    /* R50a: dispatch-queue dequeues late by the jitter (not a replay) */
+    bool prompt_release;     /* R62: names and rights freed at once, no release window (not a replay) */
 } sim_allowed_run;
 
 /* Called once per model run with its observation; return false to stop the runs. */

@@ -301,6 +301,15 @@ static bool consider(explainer *x, const sim_obs *obs, const char *how)
     return false;
 }
 
+/* What a run of the allowed plan changed besides the schedule (for "the closest model run"). */
+static const char *late_note(const sim_allowed_run *run)
+{
+    assert(run != NULL);
+    assert(!(run->dequeue_delayed && run->prompt_release)); /* one kind of run each */
+    if (run->dequeue_delayed) return ", dispatch dequeues late (R50a)";
+    return run->prompt_release ? ", names and rights freed at once (R62)" : "";
+}
+
 /* conform's model runs, in their order. */
 static bool visit_allowed_run(void *ctx, const sim_obs *obs, const sim_allowed_run *run)
 {
@@ -312,14 +321,14 @@ static bool visit_allowed_run(void *ctx, const sim_obs *obs, const sim_allowed_r
     if (jitter != NULL) {
         snprintf(how, sizeof how, "a late host: %s", jitter);
     } else if (run->strategy == SIM_STRATEGY_FIFO) {
-        snprintf(how, sizeof how, "the fifo run%s", run->dequeue_delayed ? ", dispatch dequeues late (R50a)" : "");
+        snprintf(how, sizeof how, "the fifo run%s", late_note(run));
     } else {
         snprintf(how, sizeof how, "random seed %llu with latency choices%s", (unsigned long long)run->seed,
-                 run->dequeue_delayed ? ", dispatch dequeues late (R50a)" : "");
+                 late_note(run));
     }
     free(jitter);
     if (!consider(x, obs, how)) return !x->oom;
-    x->out->replayable = run->jitter == NULL && !run->dequeue_delayed;
+    x->out->replayable = run->jitter == NULL && !run->dequeue_delayed && !run->prompt_release;
     x->out->run.strategy = run->strategy;
     x->out->run.seed = run->strategy == SIM_STRATEGY_RANDOM ? run->seed : 1;
     return false; /* found: stop */

@@ -58,6 +58,7 @@ typedef struct gen {
     int64_t work_ns[GEN_MAX_SERVERS][GEN_MAX_PORTS]; /* each port's handler work */
     uint8_t name_kind[GEN_MAX_SERVERS][GEN_MAX_PORTS];
     bool queued[GEN_MAX_SERVERS][GEN_MAX_PORTS];
+    bool renamed[GEN_MAX_SERVERS][GEN_MAX_PORTS]; /* SetName asked for its new name (put_new_name) */
     uint32_t msgid;
 } gen;
 
@@ -116,6 +117,33 @@ static void put_name(gen *g, uint32_t server, uint32_t port)
     default: break;
     }
     base_buf_puts(&g->b, "\"");
+}
+
+/* The new name SetName gives port (server, port): its own, so no two ports (nor two servers) race
+ * for one. */
+static void put_new_name(gen *g, uint32_t server, uint32_t port)
+{
+    assert(server < GEN_MAX_SERVERS && port < GEN_MAX_PORTS);
+    base_buf_printf(&g->b, "\"com.portsim.gen.%08llx.s%up%u.renamed\"", (unsigned long long)(g->seed & 0xffffffffu),
+                    server, port);
+}
+
+/*
+ * The name a client (or a nested send) looks port (server, port) up by, once its server is
+ * ready: the new name when it was renamed. Never the old one: SetName frees it asynchronously
+ * (R19, R62: a release window of a few ms on Mach, none on libcfmp), so a lookup of it right
+ * after the rename races that window and no ordering of the scenario can settle it. A rename
+ * that is refused (a queued port under ventura, R19) leaves the new name unregistered: the
+ * lookup gives NULL, as surely.
+ */
+static void put_lookup_name(gen *g, uint32_t server, uint32_t port)
+{
+    assert(server < g->servers && port < g->ports[server]);
+    if (g->renamed[server][port]) {
+        put_new_name(g, server, port);
+    } else {
+        put_name(g, server, port);
+    }
 }
 
 static void put_duration(gen *g, int64_t ns)
@@ -218,8 +246,16 @@ static void put_server(gen *g, uint32_t s)
             base_buf_printf(&g->b, "        - set_invalidation_callback: {port: s%up%u, callback: cb}\n", s, p);
         }
         if (has(g, SIM_GEN_SETNAME) && one_in(g, 4)) {
-            base_buf_printf(&g->b, "        - set_name: {port: s%up%u, name: \"com.portsim.gen.renamed%u\"}\n", s, p,
-                           below(g, 2));
+            /* a new name, or its own current one: refused (R19; NULL with a NUL, R11), the name stays */
+            bool fresh = one_in(g, 2);
+            base_buf_printf(&g->b, "        - set_name: {port: s%up%u, name: ", s, p);
+            if (fresh) {
+                put_new_name(g, s, p);
+            } else {
+                put_name(g, s, p);
+            }
+            base_buf_puts(&g->b, "}\n");
+            g->renamed[s][p] = fresh;
         }
     }
     base_buf_printf(&g->b, "        - signal: ready-s%u\n", s);
@@ -245,7 +281,7 @@ static void put_client_thread(gen *g, uint32_t c, uint32_t t)
     base_buf_printf(&g->b, "      %s:\n", t == 0 ? "main" : "t1");
     base_buf_printf(&g->b, "        - wait_for: ready-s%u\n", s);
     base_buf_printf(&g->b, "        - create_remote: {port: %s, name: ", var);
-    put_name(g, s, p);
+    put_lookup_name(g, s, p);
     base_buf_puts(&g->b, "}\n");
     /* a full queue (R29): what makes a send wait for space, so its send timeout and the
      * receive timeout after it (R28, R32) matter; the handler works, so the queue stays full */
@@ -288,7 +324,7 @@ static void put_handler(gen *g, uint32_t s, uint32_t p)
         uint32_t to = s + 1 + below(g, g->servers - 1 - s);
         uint32_t tp = below(g, g->ports[to]);
         base_buf_puts(&g->b, "    - create_remote: {port: n, name: ");
-        put_name(g, to, tp);
+        put_lookup_name(g, to, tp);
         base_buf_puts(&g->b, "}\n");
         put_send(g, "    ", "n", to, tp, has(g, SIM_GEN_ONE_WAY) && one_in(g, 3));
     }

@@ -12,7 +12,9 @@
  * handlers that reply, echo, return NULL, work, invalidate themselves,
  * send on or crash, invalidation from clients and servers, IsValid probes,
  * contexts, names of 128 bytes and with NUL (read back with get_name),
- * SetName, crash and restart faults, a second create_local of a name the
+ * SetName (to a port's own new name, or its current one: refused; clients
+ * then look it up by the name it has, never by one SetName just freed, whose
+ * release window, R62, no ordering can settle), crash and restart faults, a second create_local of a name the
  * process has (R14), bursts of one-way sends that fill a port's queue (R29).
  *
  *     char *yaml = sim_gen_scenario(seed, &opt);   // malloc'd YAML text

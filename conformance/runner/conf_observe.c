@@ -12,7 +12,8 @@
  * blocked, and callouts learn their reply from callout_done: the one with
  * the same callout_id when the agent gives ids (parallel workers of one
  * concurrent queue share a thread label, R50b), else the innermost open
- * callout on the done's thread (nested callouts, R26).
+ * callout on the done's thread of the done's process (nested callouts, R26;
+ * a world agent's thread 0 of one process is not thread 0 of another).
  *
  * Agents that cannot know conversation ids (every real one) get a
  * stand-in: two-way sends and callouts carry convid 1, so the checker's
@@ -105,6 +106,7 @@ typedef struct exec_slot {
 
 typedef struct callout_open {
     uint16_t agent;
+    uint16_t process; /* a world agent speaks for every process, and thread labels repeat across them */
     uint16_t thread;
     uint32_t event;
     int64_t id; /* the agent's callout_id, 0 none */
@@ -221,7 +223,7 @@ static void close_killed(replay *r, const conf_rec *rec, uint64_t seq)
     }
     uint32_t kept = 0;
     for (uint32_t i = 0; i < r->callout_count; i++) {
-        bool dead = r->world ? false : r->callouts[i].agent == rec->agent;
+        bool dead = r->world ? r->callouts[i].process == rec->process : r->callouts[i].agent == rec->agent;
         if (!dead) r->callouts[kept++] = r->callouts[i];
     }
     r->callout_count = kept;
@@ -240,12 +242,13 @@ static void track_callout(replay *r, const conf_rec *rec, uint32_t index)
             r->callouts = grown;
             r->callout_cap = cap;
         }
-        r->callouts[r->callout_count++] = (callout_open){rec->agent, rec->thread, index, rec->callout_id};
+        r->callouts[r->callout_count++] =
+            (callout_open){rec->agent, rec->process, rec->thread, index, rec->callout_id};
         return;
     }
     for (uint32_t i = r->callout_count; i > 0; i--) { /* callout_done: its id, else the innermost on its thread */
         callout_open *c = &r->callouts[i - 1];
-        if (c->agent != rec->agent) continue;
+        if (c->agent != rec->agent || c->process != rec->process) continue;
         if (rec->callout_id != 0 ? c->id != rec->callout_id : c->thread != rec->thread) continue;
         sim_event *callout = &r->obs->events[c->event];
         callout->flags |= SIM_EVF_DONE;

@@ -741,6 +741,9 @@ static void plan_end(session *s)
     const conf_model *m = s->model;
     int64_t end = m->end_ns;
     if (!m->time_limited) {
+        /* the latest of the model's runs, not only the fifo one: every outcome they allow must
+         * have the time to happen (else a run loop still running is cut off as blocked) */
+        if (m->latest_end_ns > end) end = m->latest_end_ns;
         int64_t slack = end / 4 > 250 * CM_NS_PER_MS ? end / 4 : 250 * CM_NS_PER_MS;
         end += slack;
     }

@@ -5,7 +5,8 @@
  *     callouts running at once on one queue label (parallel workers of a concurrent
  *     queue, R50b) each get their own reply, whichever finishes first;
  *   - without ids, a callout_done closes the innermost open callout of its thread
- *     (nested callouts on one run loop).
+ *     (nested callouts on one run loop), of its own process: a world agent (the
+ *     model backend) speaks for every process, whose thread labels repeat.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -43,16 +44,16 @@ static sim_data text(const char *s)
                       .size = (int64_t)strlen(s)};
 }
 
-/* One callout or callout_done of the server's agent (process 0), on thread. */
-static void add_callout_rec(conf_observer *o, uint8_t ev_kind, int64_t t_ns, uint16_t thread, int64_t id,
-                            int32_t msgid, const char *reply)
+/* One callout or callout_done of agent 0 for process, on thread. */
+static void add_process_callout_rec(conf_observer *o, uint16_t process, uint8_t ev_kind, int64_t t_ns,
+                                    uint16_t thread, int64_t id, int32_t msgid, const char *reply)
 {
     conf_rec *r = conf_observer_add(o);
     assert_non_null(r);
     r->kind = CONF_REC_EVENT;
     r->t_ns = t_ns;
     r->agent = 0;
-    r->process = 0;
+    r->process = process;
     r->thread = thread;
     r->ev_kind = ev_kind;
     r->callout_id = id;
@@ -60,6 +61,13 @@ static void add_callout_rec(conf_observer *o, uint8_t ev_kind, int64_t t_ns, uin
     r->msgid = msgid;
     r->port = 1;
     if (reply != NULL) r->data = text(reply);
+}
+
+/* One callout or callout_done of the server's agent (process 0), on thread. */
+static void add_callout_rec(conf_observer *o, uint8_t ev_kind, int64_t t_ns, uint16_t thread, int64_t id,
+                            int32_t msgid, const char *reply)
+{
+    add_process_callout_rec(o, 0, ev_kind, t_ns, thread, id, msgid, reply);
 }
 
 /* The callout events of obs, in order, into out (at most cap); returns how many. */
@@ -126,6 +134,35 @@ static void test_callout_done_without_id_closes_innermost(void **state)
     conf_observer_fini(&o);
 }
 
+/* A world agent (one agent for every process, no ids): process 1's callout_done on its thread 0
+ * closes process 1's callout, not process 0's callout nested later on process 0's thread 0. Seeds
+ * 12, 15, 21 and 29 of `portsim fuzz --backend model` failed "no reply is matched to the wrong
+ * request" (R34, R35) when a nested send's reply was paired with another process's callout. */
+static void test_world_callout_done_closes_its_own_process(void **state)
+{
+    (void)state;
+    conf_observer o;
+    conf_observer_init(&o, &scenario);
+    add_process_callout_rec(&o, 0, SIM_EV_CALLOUT, 100, 0, 0, 1, NULL);      /* outer, process 0 */
+    add_process_callout_rec(&o, 1, SIM_EV_CALLOUT, 200, 0, 0, 5, NULL);      /* process 1 */
+    add_process_callout_rec(&o, 0, SIM_EV_CALLOUT, 300, 0, 0, 2, NULL);      /* nested, process 0 */
+    add_process_callout_rec(&o, 1, SIM_EV_CALLOUT_DONE, 400, 0, 0, 0, "p1"); /* process 1's */
+    add_process_callout_rec(&o, 0, SIM_EV_CALLOUT_DONE, 500, 0, 0, 0, "inner");
+    add_process_callout_rec(&o, 0, SIM_EV_CALLOUT_DONE, 600, 0, 0, 0, "outer");
+    sim_obs obs;
+    conf_observer_finish(&o, true, 1000, &obs);
+    assert_false(obs.failed);
+    const sim_event *c[4];
+    assert_int_equal(callouts_of(&obs, c, 4), 3);
+    assert_int_equal(c[1]->process, 1);
+    assert_true(data_is(&c[0]->data, "outer"));
+    assert_true(data_is(&c[1]->data, "p1"));
+    assert_true(data_is(&c[2]->data, "inner"));
+    for (uint32_t i = 0; i < 3; i++) assert_true(c[i]->flags & SIM_EVF_DONE);
+    sim_obs_fini(&obs);
+    conf_observer_fini(&o);
+}
+
 /* An id that matches no open callout pairs with nothing (not with the thread's innermost). */
 static void test_callout_done_with_unknown_id_pairs_nothing(void **state)
 {
@@ -150,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_R50b_callout_done_paired_by_id),
         cmocka_unit_test(test_callout_done_without_id_closes_innermost),
         cmocka_unit_test(test_callout_done_with_unknown_id_pairs_nothing),
+        cmocka_unit_test(test_world_callout_done_closes_its_own_process),
     };
     return cmocka_run_group_tests(tests, load_scenario, free_scenario);
 }

@@ -3,7 +3,8 @@
  * every generated text loads (10^5 seeds; fewer under valgrind and asan), the same
  * seed gives the same bytes (and a pinned digest over seeds 1..200, so two
  * compilers or machines that differ fail here), swarm draws differ between
- * seeds, and the model's expectations written into a scenario make it pass.
+ * seeds, the model's expectations written into a scenario make it pass, and no
+ * lookup uses a name SetName has just freed (a race with its release window, R62).
  */
 #include "sim_test_util.h"
 
@@ -130,6 +131,61 @@ static void test_expectations_pass(void **state)
     assert_true(with_reply > 0 && with_free_info > 0 && with_name > 0 && with_counts > 0);
 }
 
+/* The port a create_remote line names: "sXpY" of `com.portsim.gen.SEED.sXpY...`, into out. */
+static bool looked_up_port(const char *line, char *out, size_t cap)
+{
+    const char *n = strstr(line, "name: \"com.portsim.gen.");
+    if (n == NULL) return false;
+    n += strlen("name: \"com.portsim.gen.") + 9; /* the seed's 8 hex digits and a dot */
+    size_t len = 0;
+    while (n[len] == 's' || n[len] == 'p' || (n[len] >= '0' && n[len] <= '9')) len++;
+    if (len == 0 || len >= cap) return false;
+    memcpy(out, n, len);
+    out[len] = '\0';
+    return strncmp(n + len, ".renamed", 8) != 0; /* true: by the name it was created with */
+}
+
+/* A port SetName gave a new name is looked up by that name only: its old one is freed
+ * asynchronously (R19, R62), so a lookup of it right after the rename would race the release
+ * window (seed 37 of the first posix campaign: NULL on libcfmp, created on the model). */
+static void test_R62_no_lookup_of_a_name_set_name_freed(void **state)
+{
+    (void)state;
+    sim_gen_options o = sim_gen_options_default();
+    uint32_t renamed = 0, looked_up = 0;
+    for (uint64_t seed = 1; seed <= 3000; seed++) {
+        char *text = sim_gen_scenario(seed, &o);
+        assert_non_null(text);
+        char moved[8][8];
+        uint32_t moved_count = 0;
+        for (const char *at = strstr(text, "set_name: {port: "); at != NULL; at = strstr(at + 1, "set_name: {port: ")) {
+            const char *nl = strchr(at, '\n');
+            const char *fresh = strstr(at, ".renamed\"");
+            if (fresh == NULL || (nl != NULL && fresh > nl) || moved_count == 8) continue;
+            int len = (int)strcspn(at + 17, ",");
+            assert_true(len > 0 && len < 8);
+            snprintf(moved[moved_count++], 8, "%.*s", len, at + 17);
+            renamed++;
+        }
+        for (const char *at = strstr(text, "create_remote:"); at != NULL; at = strstr(at + 1, "create_remote:")) {
+            char port[8];
+            const char *nl = strchr(at, '\n');
+            size_t cap = nl != NULL ? (size_t)(nl - at) : strlen(at);
+            char line[512];
+            snprintf(line, sizeof line, "%.*s", (int)(cap < sizeof line ? cap : sizeof line - 1), at);
+            if (!looked_up_port(line, port, sizeof port)) continue;
+            for (uint32_t k = 0; k < moved_count; k++) {
+                if (strcmp(moved[k], port) == 0) print_error("seed %llu: %s\n", (unsigned long long)seed, line);
+                assert_string_not_equal(moved[k], port);
+            }
+            looked_up++;
+        }
+        free(text);
+    }
+    assert_true(renamed > 100); /* the check saw renames, and lookups by the names ports kept */
+    assert_true(looked_up > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_bytes),
         cmocka_unit_test(test_swarm_draws_subsets),
         cmocka_unit_test(test_expectations_pass),
+        cmocka_unit_test(test_R62_no_lookup_of_a_name_set_name_freed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
