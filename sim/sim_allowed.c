@@ -74,18 +74,12 @@ static void collect(sim_allowed_set *m, const sim_scenario *sc, const sim_obs *o
     }
 }
 
-/* The fifo run and the random runs, on one session (one world, reset between runs). False: the
- * model cannot run it (err), or the visitor stopped (*stopped). */
-static bool each_schedule(const sim_scenario *sc, const sim_allowed_plan *plan, bool dequeue_delayed,
+/* The fifo run and the random runs of the compiled c, on one session (one world, reset between
+ * runs). False: the model could not run it (err), or the visitor stopped (*stopped). */
+static bool each_schedule(const sim_compiled *c, const sim_allowed_plan *plan, bool dequeue_delayed,
                           sim_allowed_visit_fn visit, void *ctx, bool *stopped, char *err, size_t err_size)
 {
-    assert(sc != NULL && plan != NULL && visit != NULL && stopped != NULL);
-    sim_compiled c;
-    char why[200];
-    if (!sim_compile(sc, plan->profile, &c, why, sizeof why)) {
-        snprintf(err, err_size, "the model cannot run it: %s", why);
-        return false;
-    }
+    assert(c != NULL && plan != NULL && visit != NULL && stopped != NULL);
     /* Latency choice points are on for all runs, bounded as explore --latency bounds them (the
      * core offers none above the bound); the fifo run always takes option 0. */
     sim_run_options ro = sim_run_options_default();
@@ -94,7 +88,7 @@ static bool each_schedule(const sim_scenario *sc, const sim_allowed_plan *plan, 
     ro.explore_latency = true;
     ro.max_latency_ns = plan->max_latency_ns;
     ro.strategy = SIM_STRATEGY_FIFO;
-    sim_model_session *session = sim_model_session_new(&c, &ro);
+    sim_model_session *session = sim_model_session_new(c, &ro);
     bool ok = session != NULL && sim_model_session_run(session, &ro);
     sim_allowed_run run = {.strategy = SIM_STRATEGY_FIFO, .seed = 0, .dequeue_delayed = dequeue_delayed};
     if (ok) *stopped = !visit(ctx, sim_model_session_obs(session), &run);
@@ -106,39 +100,53 @@ static bool each_schedule(const sim_scenario *sc, const sim_allowed_plan *plan, 
         if (ok) *stopped = !visit(ctx, sim_model_session_obs(session), &run);
     }
     if (session != NULL) sim_model_session_free(session);
-    sim_compiled_free(&c);
     if (!ok) snprintf(err, err_size, "the model could not run it (out of memory)");
     return ok;
 }
 
-/* The lint plan's jittered runs (fifo). False: out of memory (err), or the visitor stopped. */
-static bool each_jitter(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit, void *ctx,
+/* sc compiled for the plan's profile, and its schedules; false with err when it does not compile. */
+static bool compile_for(const sim_scenario *sc, const sim_allowed_plan *plan, sim_compiled *c, char *err,
+                        size_t err_size)
+{
+    char why[200];
+    if (sim_compile(sc, plan->profile, c, why, sizeof why)) return true;
+    snprintf(err, err_size, "the model cannot run it: %s", why);
+    return false;
+}
+
+/* The lint plan's jittered runs (fifo) on the compiled c, one world for them all (each jitter
+ * applied, run, undone; c is as compiled after). False: out of memory (err), or the visitor
+ * stopped. */
+static bool each_jitter(sim_compiled *c, const sim_allowed_plan *plan, sim_allowed_visit_fn visit, void *ctx,
                         bool *stopped, char *err, size_t err_size)
 {
-    assert(sc != NULL && plan != NULL && visit != NULL && stopped != NULL);
+    assert(c != NULL && plan != NULL && visit != NULL && stopped != NULL);
+    const sim_scenario *sc = c->sc;
     sim_lint_options lo = sim_lint_options_default();
     lo.tolerance_ns = plan->jitter_ns;
     lo.tolerance_pct = plan->jitter_pct;
     lo.profile = plan->profile;
     if (!sim_lint_options_validate(&lo)) return true; /* a tolerance lint cannot express: no jitter */
-    sim_jitter *jitters = calloc(lo.max_jitters, sizeof *jitters);
+    uint32_t room = sim_lint_plan_size(sc, &lo);
+    sim_jitter *jitters = calloc(room, sizeof *jitters);
     if (jitters == NULL) {
         snprintf(err, err_size, "out of memory");
         return false;
     }
-    uint32_t n = sim_lint_plan(sc, &lo, jitters, lo.max_jitters);
+    uint32_t n = sim_lint_plan(sc, &lo, jitters, room);
     sim_run_options ro = sim_run_options_default();
     ro.profile = plan->profile;
     ro.max_events = plan->max_events;
     ro.strategy = SIM_STRATEGY_FIFO;
-    bool ok = true;
+    sim_jitter_session *session = n > 0 ? sim_jitter_session_new(c, &ro) : NULL;
+    bool ok = n == 0 || session != NULL;
     for (uint32_t i = 0; ok && !*stopped && i < n; i++) {
-        sim_obs obs;
-        ok = sim_jitter_observe(sc, &jitters[i], &ro, &obs);
+        const sim_obs *obs = sim_jitter_session_run(session, &jitters[i]);
+        ok = obs != NULL;
         sim_allowed_run run = {.strategy = SIM_STRATEGY_FIFO, .jitter = &jitters[i]};
-        if (ok) *stopped = !visit(ctx, &obs, &run);
-        sim_obs_fini(&obs);
+        if (ok) *stopped = !visit(ctx, obs, &run);
     }
+    sim_jitter_session_free(session);
     free(jitters);
     if (!ok) snprintf(err, err_size, "the model could not run a jittered run (out of memory)");
     return ok;
@@ -168,7 +176,11 @@ static bool each_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan *p
     late.options.dispatch_dequeue_delay_ns = plan->jitter_ns;
     sim_allowed_plan p = *plan;
     p.explore = plan->explore / 4;
-    return each_schedule(&late, &p, true, visit, ctx, stopped, err, err_size);
+    sim_compiled c;
+    if (!compile_for(&late, &p, &c, err, err_size)) return false;
+    bool ok = each_schedule(&c, &p, true, visit, ctx, stopped, err, err_size);
+    sim_compiled_free(&c);
+    return ok;
 }
 
 bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
@@ -178,8 +190,11 @@ bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, 
     assert(err != NULL && err_size > 0);
     err[0] = '\0';
     bool stopped = false;
-    bool ok = each_schedule(sc, plan, false, visit, ctx, &stopped, err, err_size);
-    if (ok && !stopped && plan->jitter_ns > 0) ok = each_jitter(sc, plan, visit, ctx, &stopped, err, err_size);
+    sim_compiled c; /* one compilation for the schedules and the jitters */
+    if (!compile_for(sc, plan, &c, err, err_size)) return false;
+    bool ok = each_schedule(&c, plan, false, visit, ctx, &stopped, err, err_size);
+    if (ok && !stopped && plan->jitter_ns > 0) ok = each_jitter(&c, plan, visit, ctx, &stopped, err, err_size);
+    sim_compiled_free(&c);
     if (ok && !stopped && plan->jitter_ns > 0) ok = each_dequeue_delay(sc, plan, visit, ctx, &stopped, err, err_size);
     return ok;
 }
