@@ -104,7 +104,7 @@ static bool each_schedule(const sim_compiled *c, const sim_allowed_plan *plan, b
     return ok;
 }
 
-/* sc compiled for the plan's profile, and its schedules; false with err when it does not compile. */
+/* sc compiled for the plan's profile; false with err when it does not compile. */
 static bool compile_for(const sim_scenario *sc, const sim_allowed_plan *plan, sim_compiled *c, char *err,
                         size_t err_size)
 {
@@ -166,20 +166,23 @@ static bool uses_dispatch_queues(const sim_scenario *sc)
  * full queue: -1, which senders seldom see. Those outcomes are allowed too, from runs with the
  * dequeue delayed by the jitter (unless the scenario sets that delay itself).
  */
-static bool each_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
+static bool each_dequeue_delay(sim_compiled *c, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
                                void *ctx, bool *stopped, char *err, size_t err_size)
 {
-    assert(plan->jitter_ns > 0);
+    assert(c != NULL && plan->jitter_ns > 0);
+    const sim_scenario *sc = c->sc;
     if (!uses_dispatch_queues(sc) || (sc->option_mask & SIM_OPT_DISPATCH_DEQUEUE_DELAY)) return true;
     sim_scenario late = *sc; /* shallow: only the options differ, nothing is freed through it */
     late.option_mask |= SIM_OPT_DISPATCH_DEQUEUE_DELAY;
     late.options.dispatch_dequeue_delay_ns = plan->jitter_ns;
     sim_allowed_plan p = *plan;
     p.explore = plan->explore / 4;
-    sim_compiled c;
-    if (!compile_for(&late, &p, &c, err, err_size)) return false;
-    bool ok = each_schedule(&c, &p, true, visit, ctx, stopped, err, err_size);
-    sim_compiled_free(&c);
+    /* the options reach the world only through its profile: c with late's profile is late
+     * compiled, without compiling it again (a session copies the configuration it is made with) */
+    cm_profile was = c->cfg.profile;
+    c->cfg.profile = sim_scenario_profile(&late, plan->profile);
+    bool ok = each_schedule(c, &p, true, visit, ctx, stopped, err, err_size);
+    c->cfg.profile = was;
     return ok;
 }
 
@@ -190,12 +193,12 @@ bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, 
     assert(err != NULL && err_size > 0);
     err[0] = '\0';
     bool stopped = false;
-    sim_compiled c; /* one compilation for the schedules and the jitters */
+    sim_compiled c; /* one compilation for the schedules, the jitters and the late dequeues */
     if (!compile_for(sc, plan, &c, err, err_size)) return false;
     bool ok = each_schedule(&c, plan, false, visit, ctx, &stopped, err, err_size);
     if (ok && !stopped && plan->jitter_ns > 0) ok = each_jitter(&c, plan, visit, ctx, &stopped, err, err_size);
+    if (ok && !stopped && plan->jitter_ns > 0) ok = each_dequeue_delay(&c, plan, visit, ctx, &stopped, err, err_size);
     sim_compiled_free(&c);
-    if (ok && !stopped && plan->jitter_ns > 0) ok = each_dequeue_delay(sc, plan, visit, ctx, &stopped, err, err_size);
     return ok;
 }
 
