@@ -157,7 +157,7 @@ static void breakdown(uint64_t seeds, const sim_gen_options *go)
     printf("    fifo + random schedules (one compiled world, reset): %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
            (double)k.schedule_runs / (double)seeds, k.schedule_runs ? 1e6 * k.schedule_s / (double)k.schedule_runs : 0,
            100 * k.schedule_s / all);
-    printf("    late-host jitters (each compiled anew):               %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
+    printf("    late-host jitters (one world, reset, jitter undone):  %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
            (double)k.jitter_runs / (double)seeds, k.jitter_runs ? 1e6 * k.jitter_s / (double)k.jitter_runs : 0,
            100 * k.jitter_s / all);
     printf("    late dispatch-queue dequeues (R50a):                  %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
