@@ -74,19 +74,13 @@ static void collect(sim_allowed_set *m, const sim_scenario *sc, const sim_obs *o
     }
 }
 
-/* The fifo run and the random runs, on one session (one world, reset between runs). False: the
- * model cannot run it (err), or the visitor stopped (*stopped). */
-static bool each_schedule(const sim_scenario *sc, const sim_allowed_plan *plan, bool dequeue_delayed,
+/* The fifo run and the random runs of the compiled c, on one session (one world, reset between
+ * runs). False: the model could not run it (err), or the visitor stopped (*stopped). */
+static bool each_schedule(const sim_compiled *c, const sim_allowed_plan *plan, bool dequeue_delayed,
                           bool prompt_release, sim_allowed_visit_fn visit, void *ctx, bool *stopped, char *err,
                           size_t err_size)
 {
-    assert(sc != NULL && plan != NULL && visit != NULL && stopped != NULL);
-    sim_compiled c;
-    char why[200];
-    if (!sim_compile(sc, plan->profile, &c, why, sizeof why)) {
-        snprintf(err, err_size, "the model cannot run it: %s", why);
-        return false;
-    }
+    assert(c != NULL && plan != NULL && visit != NULL && stopped != NULL);
     /* Latency choice points are on for all runs, bounded as explore --latency bounds them (the
      * core offers none above the bound); the fifo run always takes option 0. */
     sim_run_options ro = sim_run_options_default();
@@ -95,7 +89,7 @@ static bool each_schedule(const sim_scenario *sc, const sim_allowed_plan *plan, 
     ro.explore_latency = true;
     ro.max_latency_ns = plan->max_latency_ns;
     ro.strategy = SIM_STRATEGY_FIFO;
-    sim_model_session *session = sim_model_session_new(&c, &ro);
+    sim_model_session *session = sim_model_session_new(c, &ro);
     bool ok = session != NULL && sim_model_session_run(session, &ro);
     sim_allowed_run run = {.strategy = SIM_STRATEGY_FIFO, .seed = 0, .dequeue_delayed = dequeue_delayed,
                            .prompt_release = prompt_release};
@@ -109,39 +103,53 @@ static bool each_schedule(const sim_scenario *sc, const sim_allowed_plan *plan, 
         if (ok) *stopped = !visit(ctx, sim_model_session_obs(session), &run);
     }
     if (session != NULL) sim_model_session_free(session);
-    sim_compiled_free(&c);
     if (!ok) snprintf(err, err_size, "the model could not run it (out of memory)");
     return ok;
 }
 
-/* The lint plan's jittered runs (fifo). False: out of memory (err), or the visitor stopped. */
-static bool each_jitter(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit, void *ctx,
+/* sc compiled for the plan's profile; false with err when it does not compile. */
+static bool compile_for(const sim_scenario *sc, const sim_allowed_plan *plan, sim_compiled *c, char *err,
+                        size_t err_size)
+{
+    char why[200];
+    if (sim_compile(sc, plan->profile, c, why, sizeof why)) return true;
+    snprintf(err, err_size, "the model cannot run it: %s", why);
+    return false;
+}
+
+/* The lint plan's jittered runs (fifo) on the compiled c, one world for them all (each jitter
+ * applied, run, undone; c is as compiled after). False: out of memory (err), or the visitor
+ * stopped. */
+static bool each_jitter(sim_compiled *c, const sim_allowed_plan *plan, sim_allowed_visit_fn visit, void *ctx,
                         bool *stopped, char *err, size_t err_size)
 {
-    assert(sc != NULL && plan != NULL && visit != NULL && stopped != NULL);
+    assert(c != NULL && plan != NULL && visit != NULL && stopped != NULL);
+    const sim_scenario *sc = c->sc;
     sim_lint_options lo = sim_lint_options_default();
     lo.tolerance_ns = plan->jitter_ns;
     lo.tolerance_pct = plan->jitter_pct;
     lo.profile = plan->profile;
     if (!sim_lint_options_validate(&lo)) return true; /* a tolerance lint cannot express: no jitter */
-    sim_jitter *jitters = calloc(lo.max_jitters, sizeof *jitters);
+    uint32_t room = sim_lint_plan_size(sc, &lo);
+    sim_jitter *jitters = calloc(room, sizeof *jitters);
     if (jitters == NULL) {
         snprintf(err, err_size, "out of memory");
         return false;
     }
-    uint32_t n = sim_lint_plan(sc, &lo, jitters, lo.max_jitters);
+    uint32_t n = sim_lint_plan(sc, &lo, jitters, room);
     sim_run_options ro = sim_run_options_default();
     ro.profile = plan->profile;
     ro.max_events = plan->max_events;
     ro.strategy = SIM_STRATEGY_FIFO;
-    bool ok = true;
+    sim_jitter_session *session = n > 0 ? sim_jitter_session_new(c, &ro) : NULL;
+    bool ok = n == 0 || session != NULL;
     for (uint32_t i = 0; ok && !*stopped && i < n; i++) {
-        sim_obs obs;
-        ok = sim_jitter_observe(sc, &jitters[i], &ro, &obs);
+        const sim_obs *obs = sim_jitter_session_run(session, &jitters[i]);
+        ok = obs != NULL;
         sim_allowed_run run = {.strategy = SIM_STRATEGY_FIFO, .jitter = &jitters[i]};
-        if (ok) *stopped = !visit(ctx, &obs, &run);
-        sim_obs_fini(&obs);
+        if (ok) *stopped = !visit(ctx, obs, &run);
     }
+    sim_jitter_session_free(session);
     free(jitters);
     if (!ok) snprintf(err, err_size, "the model could not run a jittered run (out of memory)");
     return ok;
@@ -161,17 +169,24 @@ static bool uses_dispatch_queues(const sim_scenario *sc)
  * full queue: -1, which senders seldom see. Those outcomes are allowed too, from runs with the
  * dequeue delayed by the jitter (unless the scenario sets that delay itself).
  */
-static bool each_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
+static bool each_dequeue_delay(sim_compiled *c, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
                                void *ctx, bool *stopped, char *err, size_t err_size)
 {
-    assert(plan->jitter_ns > 0);
+    assert(c != NULL && plan->jitter_ns > 0);
+    const sim_scenario *sc = c->sc;
     if (!uses_dispatch_queues(sc) || (sc->option_mask & SIM_OPT_DISPATCH_DEQUEUE_DELAY)) return true;
     sim_scenario late = *sc; /* shallow: only the options differ, nothing is freed through it */
     late.option_mask |= SIM_OPT_DISPATCH_DEQUEUE_DELAY;
     late.options.dispatch_dequeue_delay_ns = plan->jitter_ns;
     sim_allowed_plan p = *plan;
     p.explore = plan->explore / 4;
-    return each_schedule(&late, &p, true, false, visit, ctx, stopped, err, err_size);
+    /* the options reach the world only through its profile: c with late's profile is late
+     * compiled, without compiling it again (a session copies the configuration it is made with) */
+    cm_profile was = c->cfg.profile;
+    c->cfg.profile = sim_scenario_profile(&late, plan->profile);
+    bool ok = each_schedule(c, &p, true, false, visit, ctx, stopped, err, err_size);
+    c->cfg.profile = was;
+    return ok;
 }
 
 /*
@@ -180,12 +195,14 @@ static bool each_dequeue_delay(const sim_scenario *sc, const sim_allowed_plan *p
  * so does Mach whenever the teardown wins the race). A lookup, send or IsValid probe right
  * after an invalidation or a crash may then see the port gone sooner than the default window
  * lets the model show: these runs, with both delays 0, allow it. A scenario that sets either
- * delay in its options chose its window and is left as it is.
+ * delay in its options chose its window and is left as it is. Like the late dequeues, they run
+ * on the one compilation with the profile swapped.
  */
-static bool each_prompt_release(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
+static bool each_prompt_release(sim_compiled *c, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
                                 void *ctx, bool *stopped, char *err, size_t err_size)
 {
-    assert(plan->jitter_ns > 0);
+    assert(c != NULL && plan->jitter_ns > 0);
+    const sim_scenario *sc = c->sc;
     if (sc->option_mask & (SIM_OPT_NAME_RELEASE_DELAY | SIM_OPT_RIGHTS_RELEASE_DELAY)) return true;
     sim_scenario prompt = *sc; /* shallow: only the options differ, nothing is freed through it */
     prompt.option_mask |= SIM_OPT_NAME_RELEASE_DELAY | SIM_OPT_RIGHTS_RELEASE_DELAY;
@@ -193,7 +210,11 @@ static bool each_prompt_release(const sim_scenario *sc, const sim_allowed_plan *
     prompt.options.rights_release_delay_ns = 0;
     sim_allowed_plan p = *plan;
     p.explore = plan->explore / 4;
-    return each_schedule(&prompt, &p, false, true, visit, ctx, stopped, err, err_size);
+    cm_profile was = c->cfg.profile;
+    c->cfg.profile = sim_scenario_profile(&prompt, plan->profile);
+    bool ok = each_schedule(c, &p, false, true, visit, ctx, stopped, err, err_size);
+    c->cfg.profile = was;
+    return ok;
 }
 
 bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
@@ -203,10 +224,13 @@ bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, 
     assert(err != NULL && err_size > 0);
     err[0] = '\0';
     bool stopped = false;
-    bool ok = each_schedule(sc, plan, false, false, visit, ctx, &stopped, err, err_size);
-    if (ok && !stopped && plan->jitter_ns > 0) ok = each_jitter(sc, plan, visit, ctx, &stopped, err, err_size);
-    if (ok && !stopped && plan->jitter_ns > 0) ok = each_dequeue_delay(sc, plan, visit, ctx, &stopped, err, err_size);
-    if (ok && !stopped && plan->jitter_ns > 0) ok = each_prompt_release(sc, plan, visit, ctx, &stopped, err, err_size);
+    sim_compiled c; /* one compilation for the schedules, the jitters, the late dequeues and prompt releases */
+    if (!compile_for(sc, plan, &c, err, err_size)) return false;
+    bool ok = each_schedule(&c, plan, false, false, visit, ctx, &stopped, err, err_size);
+    if (ok && !stopped && plan->jitter_ns > 0) ok = each_jitter(&c, plan, visit, ctx, &stopped, err, err_size);
+    if (ok && !stopped && plan->jitter_ns > 0) ok = each_dequeue_delay(&c, plan, visit, ctx, &stopped, err, err_size);
+    if (ok && !stopped && plan->jitter_ns > 0) ok = each_prompt_release(&c, plan, visit, ctx, &stopped, err, err_size);
+    sim_compiled_free(&c);
     return ok;
 }
 
@@ -223,15 +247,15 @@ static bool allowed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *
     allowed_ctx *x = ctx;
     assert(x != NULL && obs != NULL && run != NULL);
     bool late = run->jitter != NULL || run->dequeue_delayed || run->prompt_release;
-    if (x->out->runs == 0) { /* the plain fifo run comes first */
-        assert(run->strategy == SIM_STRATEGY_FIFO && !late);
-        x->out->end_ns = obs->end_ns;
-        x->out->time_limited = strcmp(obs->end_reason, "time_limit") == 0;
-    }
     /* an allowed outcome may need the longest of the runs to happen (a restarted server whose
      * run loop runs, where the fifo run's NULL create killed it at once) */
     if (obs->end_ns > x->out->latest_end_ns && strcmp(obs->end_reason, "time_limit") != 0) {
         x->out->latest_end_ns = obs->end_ns;
+    }
+    if (x->out->runs == 0) { /* the plain fifo run comes first */
+        assert(run->strategy == SIM_STRATEGY_FIFO && !late);
+        x->out->end_ns = obs->end_ns;
+        x->out->time_limited = strcmp(obs->end_reason, "time_limit") == 0;
     }
     collect(x->out, x->sc, obs);
     x->out->runs++;

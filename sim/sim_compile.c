@@ -335,3 +335,37 @@ bool sim_compiled_jitter(sim_compiled *c, const sim_jitter *j)
         return false;
     }
 }
+
+/* The scenario's own values back (compile_op, compile_process: t1_ns, start_ns, no delay). */
+void sim_compiled_unjitter(sim_compiled *c, const sim_jitter *j)
+{
+    assert(c != NULL && j != NULL);
+    const sim_scenario *sc = c->sc;
+    switch (j->kind) {
+    case SIM_JITTER_SLEEP:
+        if (j->step < sc->step_count && sc->steps[j->step].op == CM_OP_SLEEP) {
+            op_of_step(c, j->step)->t1_ns = sc->steps[j->step].t1_ns;
+        }
+        break;
+    case SIM_JITTER_ALL_SLEEPS:
+        for (uint32_t i = 0; i < sc->step_count; i++) {
+            if (sc->steps[i].op == CM_OP_SLEEP) op_of_step(c, i)->t1_ns = sc->steps[i].t1_ns;
+        }
+        break;
+    case SIM_JITTER_THREAD_START:
+        if (j->process < sc->process_count && j->thread < sc->processes[j->process].thread_count) {
+            cm_process_config *pc = (cm_process_config *)&c->cfg.processes[j->process];
+            ((cm_thread_config *)&pc->threads[j->thread])->start_delay_ns = 0;
+        }
+        break;
+    case SIM_JITTER_PROCESS_START:
+        if (j->process < sc->process_count) {
+            ((cm_process_config *)&c->cfg.processes[j->process])->start_ns = sc->processes[j->process].start_ns;
+        }
+        break;
+    default:
+        break;
+    }
+    assert(j->kind != SIM_JITTER_PROCESS_START || j->process >= sc->process_count ||
+           c->cfg.processes[j->process].start_ns == sc->processes[j->process].start_ns);
+}

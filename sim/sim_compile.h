@@ -57,6 +57,9 @@ typedef struct sim_jitter {
 
 /* Applies a jitter to a compiled scenario (its own arrays); false if it does not fit it. */
 bool sim_compiled_jitter(sim_compiled *c, const sim_jitter *j);
+/* Undoes sim_compiled_jitter(c, j): what it changed is as compiled from the scenario again,
+ * so one compiled world serves every jitter of a plan (sim_lint.h's jitter session). */
+void sim_compiled_unjitter(sim_compiled *c, const sim_jitter *j);
 
 /* The step an event's (program, op_index) refers to, or SIM_NONE (inline: the observer's hot path). */
 static inline uint32_t sim_compiled_step(const sim_compiled *c, uint16_t program, uint32_t op_index)

@@ -6,6 +6,7 @@
 #include "sim_lint.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,17 @@ uint32_t sim_lint_plan(const sim_scenario *sc, const sim_lint_options *o, sim_ji
     return n;
 }
 
+uint32_t sim_lint_plan_size(const sim_scenario *sc, const sim_lint_options *o)
+{
+    assert(sc != NULL && sim_lint_options_validate(o));
+    uint64_t n = 2; /* every sleep at once */
+    for (uint32_t p = 0; p < sc->process_count; p++) n += 2 + 2 * (uint64_t)sc->processes[p].thread_count;
+    for (uint32_t i = 0; i < sc->step_count; i++) n += sc->steps[i].op == CM_OP_SLEEP ? 2 : 0;
+    uint32_t size = n < o->max_jitters ? (uint32_t)n : o->max_jitters;
+    assert(size >= 1);
+    return size;
+}
+
 char *sim_jitter_describe(const sim_scenario *sc, const sim_jitter *j)
 {
     assert(sc != NULL && j != NULL);
@@ -127,6 +139,46 @@ bool sim_jitter_observe(const sim_scenario *sc, const sim_jitter *j, const sim_r
     bool ok = sim_model_observe(&c, opt, obs);
     sim_compiled_free(&c);
     return ok;
+}
+
+struct sim_jitter_session {
+    sim_compiled *c;
+    sim_run_options ro;
+    sim_model_session *run;
+};
+
+sim_jitter_session *sim_jitter_session_new(sim_compiled *c, const sim_run_options *opt)
+{
+    assert(c != NULL && opt != NULL);
+    sim_jitter_session *s = calloc(1, sizeof *s);
+    if (s == NULL) return NULL;
+    s->c = c;
+    s->ro = *opt;
+    s->run = sim_model_session_new(c, &s->ro);
+    if (s->run == NULL) {
+        free(s);
+        return NULL;
+    }
+    assert(s->c == c && s->run != NULL);
+    return s;
+}
+
+const sim_obs *sim_jitter_session_run(sim_jitter_session *s, const sim_jitter *j)
+{
+    assert(s != NULL && s->run != NULL && j != NULL);
+    bool applied = sim_compiled_jitter(s->c, j);
+    assert(applied || j->kind == SIM_JITTER_NONE);
+    (void)applied;
+    bool ok = sim_model_session_run(s->run, &s->ro);
+    sim_compiled_unjitter(s->c, j);
+    return ok ? sim_model_session_obs(s->run) : NULL;
+}
+
+void sim_jitter_session_free(sim_jitter_session *s)
+{
+    if (s == NULL) return;
+    sim_model_session_free(s->run);
+    free(s);
 }
 
 /* The fifo options lint runs with (no latency exploration: time is what varies). */
@@ -237,7 +289,8 @@ void sim_lint_scenario(const sim_scenario *sc, const sim_lint_options *o, sim_re
         sim_result_add_note(out, "lint: the scenario fails without any jitter; fix that first");
         return;
     }
-    sim_jitter *plan = calloc(o->max_jitters, sizeof *plan);
+    uint32_t room = sim_lint_plan_size(sc, o);
+    sim_jitter *plan = calloc(room, sizeof *plan);
     lint_view view;
     bool viewed = view_make(&view, sc, o);
     if (plan == NULL || !viewed) {
@@ -246,19 +299,22 @@ void sim_lint_scenario(const sim_scenario *sc, const sim_lint_options *o, sim_re
         sim_result_add_failure(out, SIM_FAIL_RUN, sc->loc.line, sc->loc.col, "lint: out of memory", NULL, NULL);
         return;
     }
-    uint32_t n = sim_lint_plan(sc, o, plan, o->max_jitters);
+    uint32_t n = sim_lint_plan(sc, o, plan, room);
     uint32_t flipped = 0, more = 0;
+    char err[200];
+    sim_compiled c;
+    bool compiled = n > 0 && sim_compile(sc, ro.profile, &c, err, sizeof err);
+    sim_jitter_session *session = compiled ? sim_jitter_session_new(&c, &ro) : NULL;
     for (uint32_t i = 0; i < n; i++) {
-        sim_obs obs;
-        if (!sim_jitter_observe(sc, &plan[i], &ro, &obs)) {
-            sim_obs_fini(&obs);
+        const sim_obs *obs = session != NULL ? sim_jitter_session_run(session, &plan[i]) : NULL;
+        if (obs == NULL) {
             sim_result_add_failure(out, SIM_FAIL_RUN, sc->loc.line, sc->loc.col,
                                    "lint: the model could not run a jittered run", NULL, NULL);
             break;
         }
         sim_result tmp;
         sim_result_init(&tmp);
-        sim_check(&view.sc, &obs, &tmp);
+        sim_check(&view.sc, obs, &tmp);
         if (tmp.failure_count > 0) {
             flipped++;
             const sim_failure *f = &tmp.failures[0];
@@ -269,8 +325,9 @@ void sim_lint_scenario(const sim_scenario *sc, const sim_lint_options *o, sim_re
             }
         }
         sim_result_free(&tmp);
-        sim_obs_fini(&obs);
     }
+    sim_jitter_session_free(session);
+    if (compiled) sim_compiled_free(&c);
     free(plan);
     view_free(&view);
     char tol[40];

@@ -44,6 +44,8 @@ int64_t sim_lint_delay_ns(const sim_lint_options *o, int64_t duration_ns);
 
 /* The jitters to try, at most cap of them, in a fixed order; returns how many. */
 uint32_t sim_lint_plan(const sim_scenario *sc, const sim_lint_options *o, sim_jitter *out, uint32_t cap);
+/* How many sim_lint_plan gives sc at most (<= o->max_jitters): the room to allocate for it. */
+uint32_t sim_lint_plan_size(const sim_scenario *sc, const sim_lint_options *o);
 
 /* "thread server/loop begins 15ms late", "sleep at 12:11 (client/main) lasts 17ms, not 2ms" (malloc'd). */
 char *sim_jitter_describe(const sim_scenario *sc, const sim_jitter *j);
@@ -51,6 +53,20 @@ char *sim_jitter_describe(const sim_scenario *sc, const sim_jitter *j);
 /* One fifo run of sc with the jitter applied, recorded in *obs (sim_obs_fini). False: no world. */
 bool sim_jitter_observe(const sim_scenario *sc, const sim_jitter *j, const sim_run_options *opt,
                         sim_obs *obs);
+
+/*
+ * Many jittered runs of one compiled scenario on one world (reset between runs), each jitter
+ * applied to the compiled arrays before its run and undone after it, so the compiled scenario
+ * is as it was between runs (and may serve other sessions). A run gives the observation
+ * sim_jitter_observe would (a reset world starts as a new one does); it stays valid until the
+ * next run. What lint and the allowed sets (sim_allowed.h) run the plan on.
+ */
+typedef struct sim_jitter_session sim_jitter_session;
+/* On c (borrowed: it outlives the session); NULL when memory is out. */
+sim_jitter_session *sim_jitter_session_new(sim_compiled *c, const sim_run_options *opt);
+/* One fifo run with j (SIM_JITTER_NONE: none); NULL when the world could not run. */
+const sim_obs *sim_jitter_session_run(sim_jitter_session *s, const sim_jitter *j);
+void sim_jitter_session_free(sim_jitter_session *s);
 
 /* Lints sc; fills *out (initialised here; sim_result_free). */
 void sim_lint_scenario(const sim_scenario *sc, const sim_lint_options *o, sim_result *out);

@@ -22,7 +22,8 @@
  * The wall time `portsim fuzz --backend posix` needs to find each of
  * libcfmp's 16 mutants is bench/fuzz/mutants.sh.
  *
- *     bench_fuzz [seeds] [exhaustive_seeds]     (default 4000 100)
+ *     bench_fuzz [seeds] [exhaustive_seeds]     (default 4000 100; 0 exhaustive
+ *                                               seeds skips part 2, for profiling part 1)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -156,7 +157,7 @@ static void breakdown(uint64_t seeds, const sim_gen_options *go)
     printf("    fifo + random schedules (one compiled world, reset): %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
            (double)k.schedule_runs / (double)seeds, k.schedule_runs ? 1e6 * k.schedule_s / (double)k.schedule_runs : 0,
            100 * k.schedule_s / all);
-    printf("    late-host jitters (each compiled anew):               %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
+    printf("    late-host jitters (one world, reset, jitter undone):  %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
            (double)k.jitter_runs / (double)seeds, k.jitter_runs ? 1e6 * k.jitter_s / (double)k.jitter_runs : 0,
            100 * k.jitter_s / all);
     printf("    late dispatch-queue dequeues (R50a):                  %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
@@ -243,13 +244,15 @@ static void exhaustive(uint64_t n, bool latency)
            wall > 0 ? (double)schedules / wall : 0, slowest, wall);
 }
 
-static uint64_t arg(int argc, char **argv, int i, uint64_t dflt)
+/* Argument i as a count in min..BENCH_SEEDS_MAX, or dflt when absent; exits 2 on anything else. */
+static uint64_t arg(int argc, char **argv, int i, uint64_t dflt, uint64_t min)
 {
     if (argc <= i) return dflt;
     char *end = NULL;
     unsigned long long v = strtoull(argv[i], &end, 10);
-    if (end == argv[i] || *end != '\0' || v < 1 || v > BENCH_SEEDS_MAX) {
-        fprintf(stderr, "usage: bench_fuzz [seeds] [exhaustive_seeds]   (each 1..%llu)\n", BENCH_SEEDS_MAX);
+    if (end == argv[i] || *end != '\0' || v < min || v > BENCH_SEEDS_MAX) {
+        fprintf(stderr, "usage: bench_fuzz [seeds] [exhaustive_seeds]   (1..%llu, 0..%llu)\n", BENCH_SEEDS_MAX,
+                BENCH_SEEDS_MAX);
         exit(2);
     }
     return v;
@@ -261,8 +264,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_fuzz [seeds] [exhaustive_seeds]\n");
         return 2;
     }
-    uint64_t seeds = arg(argc, argv, 1, 4000), ex = arg(argc, argv, 2, 100);
+    uint64_t seeds = arg(argc, argv, 1, 4000, 1), ex = arg(argc, argv, 2, 100, 0);
     rate(seeds);
+    if (ex == 0) return 0;
     printf("\n2. generated scenarios whose exhaustive exploration completes (seeds 1..%llu; depth 200, "
            "100,000 schedules, partial-order reduction: portsim explore --strategy exhaustive's bounds)\n",
            (unsigned long long)ex);

@@ -3,8 +3,12 @@
  * every generated text loads (10^5 seeds; fewer under valgrind and asan), the same
  * seed gives the same bytes (and a pinned digest over seeds 1..200, so two
  * compilers or machines that differ fail here), swarm draws differ between
- * seeds, the model's expectations written into a scenario make it pass, and no
- * lookup uses a name SetName has just freed (a race with its release window, R62).
+ * seeds, the model's expectations written into a scenario make it pass, no
+ * lookup uses a name SetName has just freed (a race with its release window, R62),
+ * and the expectations portsim fuzz writes (its allowed-set plan: 32 random runs,
+ * the late-host jitters, late dequeues, prompt releases) are pinned by a digest over
+ * seeds, so a faster way of computing them (one world reset instead of one per run)
+ * cannot change a single allowed outcome.
  */
 #include "sim_test_util.h"
 
@@ -18,6 +22,8 @@
 #ifndef GEN_SEEDS /* the build lowers it under valgrind and the sanitizers */
 #define GEN_SEEDS 100000u
 #endif
+#define ANNOTATE_SEEDS 300u /* seeds of the pinned expectations digests; the first ANNOTATE_SHORT have */
+#define ANNOTATE_SHORT 60u  /* digests of their own, all valgrind runs (300 seeds take it ~3 minutes) */
 
 static bool loads(const char *text, sim_scenario *sc, char *why, size_t cap)
 {
@@ -186,6 +192,76 @@ static void test_R62_no_lookup_of_a_name_set_name_freed(void **state)
     assert_true(looked_up > 1000);
 }
 
+static uint64_t fnv(uint64_t h, const void *bytes, size_t len)
+{
+    const unsigned char *p = bytes;
+    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+/* Every field of an allowed set the fuzzer's judgement depends on, folded into h. */
+static uint64_t fold_allowed(uint64_t h, const sim_allowed_set *a)
+{
+    uint32_t head[3] = {a->runs, a->jittered, a->step_count};
+    h = fnv(h, head, sizeof head);
+    h = fnv(h, &a->end_ns, sizeof a->end_ns);
+    for (uint32_t s = 0; s < a->step_count; s++) {
+        const sim_allowed *x = &a->allowed[s];
+        uint32_t w[5] = {x->executions, x->runs_min, x->runs_max, x->count, x->overflow};
+        h = fnv(h, w, sizeof w);
+        h = fnv(h, x->values, x->count * sizeof x->values[0]);
+    }
+    return h;
+}
+
+/*
+ * The expectations portsim fuzz writes (sim_gen_allowed_plan with its defaults: 32 runs,
+ * 15 ms / 15 % jitter tolerance) over seeds 1..ANNOTATE_SEEDS (1..ANNOTATE_SHORT under
+ * valgrind, which has digests of its own), as text and as the raw allowed
+ * sets (execution counts too), pinned: the allowed outcomes are those the model gives, and a
+ * change in how the runs are made (a reset world instead of a new one) must not move them.
+ */
+static void test_fuzz_expectations_pinned(void **state)
+{
+    (void)state;
+    sim_gen_options o = sim_gen_options_default();
+    uint64_t text_h = UINT64_C(0xcbf29ce484222325), set_h = text_h;
+#ifdef GEN_UNDER_VALGRIND
+    const uint64_t last = ANNOTATE_SHORT;
+#else
+    const uint64_t last = ANNOTATE_SEEDS;
+#endif
+    for (uint64_t seed = 1; seed <= last; seed++) {
+        char *text = sim_gen_scenario(seed, &o);
+        sim_scenario sc;
+        char why[256] = "";
+        assert_true(loads(text, &sc, why, sizeof why));
+        sim_allowed_plan plan = sim_gen_allowed_plan(seed, 32, 0, 15.0, 15.0);
+        sim_allowed_set allowed;
+        char *annotated = sim_gen_annotate(text, &sc, &plan, &allowed);
+        assert_true(allowed.ok);
+        assert_non_null(annotated);
+        assert_true(allowed.jittered > 0); /* the late-host runs are part of what is pinned */
+        text_h = fnv(text_h, annotated, strlen(annotated));
+        set_h = fold_allowed(set_h, &allowed);
+        free(annotated);
+        sim_allowed_set_free(&allowed);
+        sim_scenario_free(&sc);
+        free(text);
+        if (seed == ANNOTATE_SHORT) {
+            print_message("fuzz expectations over seeds 1..%u: text 0x%016llx, sets 0x%016llx\n", ANNOTATE_SHORT,
+                          (unsigned long long)text_h, (unsigned long long)set_h);
+            assert_true(text_h == (uint64_t)ANNOTATE_SHORT_TEXT_DIGEST);
+            assert_true(set_h == (uint64_t)ANNOTATE_SHORT_SET_DIGEST);
+        }
+    }
+    if (last == ANNOTATE_SHORT) return;
+    print_message("fuzz expectations over seeds 1..%u: text 0x%016llx, sets 0x%016llx\n", ANNOTATE_SEEDS,
+                  (unsigned long long)text_h, (unsigned long long)set_h);
+    assert_true(text_h == (uint64_t)ANNOTATE_TEXT_DIGEST);
+    assert_true(set_h == (uint64_t)ANNOTATE_SET_DIGEST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_swarm_draws_subsets),
         cmocka_unit_test(test_expectations_pass),
         cmocka_unit_test(test_R62_no_lookup_of_a_name_set_name_freed),
+        cmocka_unit_test(test_fuzz_expectations_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
