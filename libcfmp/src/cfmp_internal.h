@@ -195,9 +195,9 @@ CFMP_HIDDEN void cfmp_runloop_poke(CFRunLoopRef rl);
 CFMP_HIDDEN CFRunLoopSourceRef cfmp_main_queue_source(void);
 /* The spin window of every run loop's adaptive busy-poll (cf_runloop.c,
  * cfmp_runloop_spin_begin): CFMP_SPIN_US or the default; 0 turns spinning off. Measured on 2
- * CPUs: spinning always took the 64-byte round trip from ~1.16x to ~0.96x of a blocking
- * socketpair, and halved the throughput of 32 clients; adaptive spinning keeps the first and
- * not the second. */
+ * CPUs (libcfmp/README.md, Benchmark): spinning without backing off halved the throughput of
+ * 32 clients; the adaptive spinning of every run loop took the 64-byte round trip from ~3.2x
+ * to ~1.7x of a spinning socketpair and kept the 32-client throughput. */
 #define CFMP_SPIN_NS_DEFAULT 50000
 CFMP_HIDDEN uint64_t cfmp_runloop_spin_ns(void);
 
