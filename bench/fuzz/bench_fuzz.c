@@ -11,7 +11,7 @@
  *    Baseline, measured in the same run: generation alone over the same
  *    seeds, and the model's run rate inside the allowed-set phase. Target
  *    (issue 11): >= 2,000 scenarios/s. Then where the time goes, by phase
- *    and by kind of model run (schedules, jitters, late dequeues).
+ *    and by kind of model run (schedules, jitters, late dequeues, prompt releases).
  * 2. The fraction of generated scenarios whose exhaustive exploration
  *    completes within `portsim explore --strategy exhaustive`'s bounds
  *    (depth 200, 100,000 schedules, partial-order reduction), without and
@@ -111,8 +111,8 @@ static double gen_only(uint64_t seeds, const sim_gen_options *go, size_t *bytes)
 /* The allowed-set phase split by kind of model run: time from one visit to the next. */
 typedef struct kind_times {
     double last;
-    double schedule_s, jitter_s, dequeue_s;
-    uint64_t schedule_runs, jitter_runs, dequeue_runs;
+    double schedule_s, jitter_s, dequeue_s, prompt_s;
+    uint64_t schedule_runs, jitter_runs, dequeue_runs, prompt_runs;
 } kind_times;
 
 static bool kind_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *run)
@@ -127,6 +127,9 @@ static bool kind_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *run
     } else if (run->dequeue_delayed) {
         k->dequeue_s += dt;
         k->dequeue_runs++;
+    } else if (run->prompt_release) {
+        k->prompt_s += dt;
+        k->prompt_runs++;
     } else {
         k->schedule_s += dt;
         k->schedule_runs++;
@@ -151,7 +154,7 @@ static void breakdown(uint64_t seeds, const sim_gen_options *go)
         }
         free(text);
     }
-    double all = k.schedule_s + k.jitter_s + k.dequeue_s;
+    double all = k.schedule_s + k.jitter_s + k.dequeue_s + k.prompt_s;
     if (all <= 0) return;
     printf("  allowed sets by kind of model run (%llu seeds):\n", (unsigned long long)seeds);
     printf("    fifo + random schedules (one compiled world, reset): %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
@@ -163,6 +166,9 @@ static void breakdown(uint64_t seeds, const sim_gen_options *go)
     printf("    late dispatch-queue dequeues (R50a):                  %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
            (double)k.dequeue_runs / (double)seeds, k.dequeue_runs ? 1e6 * k.dequeue_s / (double)k.dequeue_runs : 0,
            100 * k.dequeue_s / all);
+    printf("    names and rights freed at once (R62):                 %6.2f runs/scenario, %5.1f us/run, %4.1f%%\n",
+           (double)k.prompt_runs / (double)seeds, k.prompt_runs ? 1e6 * k.prompt_s / (double)k.prompt_runs : 0,
+           100 * k.prompt_s / all);
 }
 
 static void rate(uint64_t seeds)
