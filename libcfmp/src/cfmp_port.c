@@ -22,6 +22,13 @@ struct cfmp_table {
 };
 
 static pthread_mutex_t cfmp_tables_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Serializes name registration within a process (CreateLocal, SetName): taken before a port's
+ * lock and cfmp_tables_lock, never after. CF checks its table and registers with bootstrap as
+ * two steps (R15), so two threads racing for one name can both miss the table and the loser
+ * get NULL; libcfmp closes that window and always gives the R14 outcome (the existing port),
+ * one of CF's outcomes and the only one the model's atomic calls produce. Recursive: a
+ * context's retain or release callback may create a port. */
+static pthread_mutex_t cfmp_names_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static struct cfmp_table cfmp_local_table;
 static struct cfmp_table cfmp_remote_table;
 
@@ -325,7 +332,9 @@ CFMessagePortRef CFMessagePortCreateLocal(CFAllocatorRef allocator, CFStringRef 
     if (shouldFreeInfo != NULL) *shouldFreeInfo = true;
     CFStringRef sanitized = name != NULL ? cfmp_sanitize_name(name) : NULL; /* R11: unnamed */
     CFMessagePortRef result = NULL;
+    pthread_mutex_lock(&cfmp_names_lock); /* the table check and the registration: one step */
     if (sanitized != NULL && cfmp_local_cache_hit(sanitized, &result)) {
+        pthread_mutex_unlock(&cfmp_names_lock);
         CFRelease(sanitized); /* callout and context ignored, shouldFreeInfo stays true */
         if (CFMP_MUTATE(SHOULD_FREE_INFO_FALSE) && shouldFreeInfo != NULL) *shouldFreeInfo = false;
         return result;
@@ -336,6 +345,7 @@ CFMessagePortRef CFMessagePortCreateLocal(CFAllocatorRef allocator, CFStringRef 
         const char *bytes = cfmp_string_utf8(sanitized, &length);
         listener = cfmp_listener_open(bytes, length);
         if (listener == NULL) { /* R15/R16: the name is taken (or the system failed) */
+            pthread_mutex_unlock(&cfmp_names_lock);
             cfmp_log("CreateLocal: cannot register '%s'", bytes);
             CFRelease(sanitized);
             return NULL;
@@ -356,11 +366,13 @@ CFMessagePortRef CFMessagePortCreateLocal(CFAllocatorRef allocator, CFStringRef 
     CFMessagePortRef existing = sanitized ? cfmp_table_find(&cfmp_local_table, sanitized) : NULL;
     if (existing != NULL && cfmp_object_try_retain(existing)) {
         pthread_mutex_unlock(&cfmp_tables_lock);
-        CFRelease(port); /* R17: invalidated, so context.release has already run */
+        pthread_mutex_unlock(&cfmp_names_lock);
+        CFRelease(port); /* R17 (unreachable while cfmp_names_lock serializes): context.release runs */
         return existing;
     }
     if (sanitized != NULL) cfmp_table_insert(&cfmp_local_table, port);
     pthread_mutex_unlock(&cfmp_tables_lock);
+    pthread_mutex_unlock(&cfmp_names_lock);
     if (listener != NULL) {
         uint64_t watch = cfmp_manager_watch_accept(listener);
         pthread_mutex_lock(&port->lock);
@@ -628,12 +640,24 @@ void cfmp_port_peer_died(CFMessagePortRef port) {
  * the port's own); a dispatch queue attached ([S]); registration failure. An invalid port
  * renamed to its own name returns true and does nothing; to another name, false (R19 calls
  * that case undefined; libcfmp refuses it). */
+static Boolean cfmp_port_set_name_locked(CFMessagePortRef ms, CFStringRef sanitized);
+
 Boolean CFMessagePortSetName(CFMessagePortRef ms, CFStringRef newName) {
     CFMP_ASSERT_TYPE(ms, CFMP_TYPE_MESSAGE_PORT);
     if (newName == NULL) cfmp_precondition_violation("CFMessagePortSetName", "a NULL name (R13)");
     if (ms->remote) return false;
     CFStringRef sanitized = cfmp_sanitize_name(newName);
     if (sanitized == NULL) return false;
+    pthread_mutex_lock(&cfmp_names_lock);
+    Boolean renamed = cfmp_port_set_name_locked(ms, sanitized);
+    pthread_mutex_unlock(&cfmp_names_lock);
+    return renamed;
+}
+
+/* SetName's check and registration, with cfmp_names_lock held; takes sanitized. */
+static Boolean cfmp_port_set_name_locked(CFMessagePortRef ms, CFStringRef sanitized) {
+    CFMP_ASSERT_TYPE(sanitized, CFMP_TYPE_STRING);
+    assert(!ms->remote);
     pthread_mutex_lock(&cfmp_tables_lock);
     bool taken = cfmp_table_find(&cfmp_local_table, sanitized) != NULL;
     pthread_mutex_unlock(&cfmp_tables_lock);

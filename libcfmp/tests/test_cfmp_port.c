@@ -260,6 +260,63 @@ static void test_R14_R18_R60_same_name_returns_existing_and_ignores_context(void
     CFRelease(name);
 }
 
+/* Two threads creating one name, released together by a barrier. */
+struct cfmp_race {
+    pthread_barrier_t *start;
+    CFStringRef name;
+    CFMessagePortContext *context;
+    CFMessagePortRef port;
+    Boolean should_free;
+};
+
+static _Atomic int cfmp_race_retains;
+
+static const void *cfmp_race_retain(const void *info) {
+    cfmp_race_retains++;
+    return info;
+}
+
+static void *cfmp_race_create(void *arg) {
+    struct cfmp_race *race = arg;
+    pthread_barrier_wait(race->start);
+    race->port = CFMessagePortCreateLocal(NULL, race->name, cfmp_echo, race->context,
+                                          &race->should_free);
+    return NULL;
+}
+
+/* R14, R15: libcfmp serializes CreateLocal within a process, so of two threads racing for
+ * one name the second always gets the first's port (shouldFreeInfo true), never NULL (CF's
+ * two-step check and registration can give the loser NULL), and the context is retained
+ * once. Before the serialization about a third of the rounds of the conformance scenario
+ * threads/same-name-two-threads gave NULL. */
+static void test_R14_R15_two_threads_racing_for_one_name_share_one_port(void **state) {
+    (void)state;
+    int marker = 0;
+    CFMessagePortContext context = {0, &marker, cfmp_race_retain, NULL, NULL};
+    for (int round = 0; round < 200; round++) {
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, 2);
+        CFStringRef name = cfmp_test_name("race");
+        cfmp_race_retains = 0;
+        struct cfmp_race races[2] = {{&start, name, &context, NULL, false},
+                                     {&start, name, &context, NULL, false}};
+        pthread_t threads[2];
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(pthread_create(&threads[i], NULL, cfmp_race_create, &races[i]), 0);
+        }
+        for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(threads[i], NULL), 0);
+        pthread_barrier_destroy(&start);
+        assert_non_null(races[0].port);
+        assert_ptr_equal(races[0].port, races[1].port);
+        assert_int_equal(races[0].should_free + races[1].should_free, 1); /* one creator */
+        assert_int_equal(cfmp_race_retains, 1);
+        CFMessagePortInvalidate(races[0].port);
+        CFRelease(races[0].port);
+        CFRelease(races[1].port);
+        CFRelease(name);
+    }
+}
+
 static void test_R19_set_name_rules(void **state) {
     (void)state;
     CFStringRef a = cfmp_test_name("seta");
@@ -966,6 +1023,7 @@ int main(void) {
         cmocka_unit_test(test_R5_R10_R12_name_is_a_sanitized_copy_cut_at_128_bytes),
         cmocka_unit_test(test_R11_R13_embedded_nul_gives_unnamed_local_and_null_remote),
         cmocka_unit_test(test_R14_R18_R60_same_name_returns_existing_and_ignores_context),
+        cmocka_unit_test(test_R14_R15_two_threads_racing_for_one_name_share_one_port),
         cmocka_unit_test(test_R19_set_name_rules),
         cmocka_unit_test(test_R22_R23_remote_lookup_and_cache),
         cmocka_unit_test(test_R47_R48_run_loop_source_is_cached_and_refused_when_invalid),
