@@ -15,6 +15,7 @@
 #define GEN_MAX_SERVERS 4u
 #define GEN_MAX_CLIENTS 6u
 #define GEN_MAX_PORTS 2u /* per server */
+#define GEN_TIMED_GAP_MS 200u /* a timed burst's server sleeps so long before serving */
 
 static const struct {
     const char *name;
@@ -59,6 +60,8 @@ typedef struct gen {
     uint8_t name_kind[GEN_MAX_SERVERS][GEN_MAX_PORTS];
     bool queued[GEN_MAX_SERVERS][GEN_MAX_PORTS];
     bool renamed[GEN_MAX_SERVERS][GEN_MAX_PORTS]; /* SetName asked for its new name (put_new_name) */
+    bool timed[GEN_MAX_SERVERS][GEN_MAX_PORTS];   /* a timed burst's port (put_send_after_burst) */
+    bool timed_sent[GEN_MAX_SERVERS][GEN_MAX_PORTS]; /* its timed burst is written (one per port) */
     uint32_t msgid;
 } gen;
 
@@ -208,6 +211,41 @@ static void put_send(gen *g, const char *indent, const char *var, uint32_t serve
     base_buf_puts(&g->b, "}\n");
 }
 
+/* A one-way send of a timed burst: a long send timeout, so it is queued, not refused. */
+static void put_burst_send(gen *g, const char *var)
+{
+    assert(var != NULL && var[0] != '\0');
+    int32_t msgid = (int32_t)(++g->msgid);
+    base_buf_printf(&g->b, "        - send: {port: %s, msgid: %d, data: ", var, msgid);
+    put_data(g);
+    base_buf_puts(&g->b, ", send_timeout: 1000ms}\n");
+    assert(msgid > 0);
+}
+
+/*
+ * A timed burst (R28, R29, R32): the port's server signals ready, then sleeps GEN_TIMED_GAP_MS
+ * before it runs its run loop (put_server), so five one-way sends fill its queue and the
+ * two-way send after them waits about that gap for room; then six short works (at most 3 ms
+ * each: draw_shape) answer it. Its receive timeout is that reply time plus half the gap: a
+ * receive deadline counted from before the send instead of after it (libcfmp mutant M5)
+ * times out where the model replies, each side with half the gap to spare, far beyond the
+ * timing tolerance. The model decides what is allowed: other clients of the port may make
+ * this one more timeout value.
+ */
+static void put_send_after_burst(gen *g, const char *var, uint32_t server, uint32_t port)
+{
+    int64_t work_ns = g->work_ns[server][port];
+    assert(g->timed[server][port] && work_ns > 0);
+    int64_t recv_ns = 6 * work_ns + GEN_TIMED_GAP_MS * CM_NS_PER_MS / 2;
+    int32_t msgid = (int32_t)(++g->msgid);
+    base_buf_printf(&g->b, "        - send: {port: %s, msgid: %d, data: ", var, msgid);
+    put_data(g);
+    base_buf_puts(&g->b, ", send_timeout: 1000ms, recv_timeout: ");
+    put_duration(g, recv_ns);
+    base_buf_puts(&g->b, ", reply_mode: default}\n");
+    assert(recv_ns > 6 * work_ns);
+}
+
 /* ---- processes --------------------------------------------------------------------- */
 
 static void put_server(gen *g, uint32_t s)
@@ -259,6 +297,9 @@ static void put_server(gen *g, uint32_t s)
         }
     }
     base_buf_printf(&g->b, "        - signal: ready-s%u\n", s);
+    bool timed = false; /* a timed burst's server sleeps first (put_send_after_burst) */
+    for (uint32_t p = 0; p < g->ports[s]; p++) timed = timed || g->timed[s][p];
+    if (timed) base_buf_printf(&g->b, "        - sleep: %ums\n", GEN_TIMED_GAP_MS);
     int64_t for_ms = 150 + 50 * below(g, 4);
     if (any_scheduled) {
         base_buf_printf(&g->b, "        - run_loop: {mode: default, for: %lldms}\n", (long long)for_ms);
@@ -285,9 +326,18 @@ static void put_client_thread(gen *g, uint32_t c, uint32_t t)
     base_buf_puts(&g->b, "}\n");
     /* a full queue (R29): what makes a send wait for space, so its send timeout and the
      * receive timeout after it (R28, R32) matter; the handler works, so the queue stays full */
-    if (has(g, SIM_GEN_BURST) && one_in(g, 2)) {
-        uint32_t burst = 5 + below(g, 3);
-        for (uint32_t i = 0; i < burst; i++) put_send(g, "        ", var, s, p, true);
+    if (has(g, SIM_GEN_BURST) && ((g->timed[s][p] && !g->timed_sent[s][p]) || one_in(g, 2))) {
+        bool timed = g->timed[s][p] && !g->timed_sent[s][p];
+        uint32_t burst = timed ? 5 : 5 + below(g, 3);
+        for (uint32_t i = 0; i < burst; i++) {
+            if (timed) {
+                put_burst_send(g, var);
+            } else {
+                put_send(g, "        ", var, s, p, true);
+            }
+        }
+        if (timed) put_send_after_burst(g, var, s, p);
+        g->timed_sent[s][p] = g->timed_sent[s][p] || timed;
     }
     uint32_t sends = 1 + below(g, 3);
     for (uint32_t i = 0; i < sends; i++) {
@@ -317,6 +367,10 @@ static void put_handler(gen *g, uint32_t s, uint32_t p)
         base_buf_puts(&g->b, "    - work: ");
         put_duration(g, g->work_ns[s][p]);
         base_buf_puts(&g->b, "\n");
+    }
+    if (g->timed[s][p]) { /* what the timed send measures is the queue, nothing else */
+        base_buf_puts(&g->b, "    - reply: echo\n");
+        return;
     }
     if (has(g, SIM_GEN_INVALIDATE_SELF) && one_in(g, 4)) base_buf_puts(&g->b, "    - invalidate: self\n");
     /* on to a later server only: handlers sending in a cycle would ping-pong forever at no cost */
@@ -351,6 +405,9 @@ static void draw_shape(gen *g, const sim_gen_options *o)
             g->name_kind[s][p] = has(g, SIM_GEN_NAMES) && one_in(g, 3) ? (uint8_t)(1 + below(g, 3)) : NAME_PLAIN;
             bool works = (has(g, SIM_GEN_WORK) && !one_in(g, 3)) || has(g, SIM_GEN_BURST); /* a burst needs a slow handler */
             g->work_ns[s][p] = works ? (int64_t)(1 + below(g, 30)) * CM_NS_PER_MS : 0;
+            /* a timed burst's port: a run loop's (a dispatch queue has no limit), short works */
+            g->timed[s][p] = has(g, SIM_GEN_BURST) && !g->queued[s][p] && one_in(g, 3);
+            if (g->timed[s][p]) g->work_ns[s][p] = (int64_t)(1 + below(g, 3)) * CM_NS_PER_MS;
         }
     }
 }
@@ -387,7 +444,9 @@ char *sim_gen_scenario(uint64_t seed, const sim_gen_options *o)
         uint32_t s = below(&g, g.servers);
         uint32_t at_ms = 5 + below(&g, 100);
         const char *kind = one_in(&g, 2) ? "crash" : "restart";
-        base_buf_printf(&g.b, "faults:\n  - {at: %ums, %s: s%u}\n", at_ms, kind, s);
+        bool timed = false; /* a server with a timed burst's port is left alone */
+        for (uint32_t p = 0; p < g.ports[s]; p++) timed = timed || g.timed[s][p];
+        if (!timed) base_buf_printf(&g.b, "faults:\n  - {at: %ums, %s: s%u}\n", at_ms, kind, s);
     }
     if (g.b.failed) {
         base_buf_fini(&g.b);

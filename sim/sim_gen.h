@@ -50,7 +50,7 @@
     X(CONTEXT, "contexts with info, retain and release")                                          \
     X(DATA, "data of many sizes")                                                                 \
     X(DUPLICATE, "create_local again with a name the process has (the existing port, R14)")      \
-    X(BURST, "clients that fill a port's queue with one-way sends first (the limit of 5, R29)")
+    X(BURST, "clients that fill a port's queue first (R29), then maybe a send timed to it (R32)")
 
 typedef enum sim_gen_feature {
 #define SIM_GEN_ENUM(name, text) SIM_GEN_##name,

@@ -96,7 +96,7 @@ static void test_model_against_model(void **state)
                               "--runs", "1", "--seed", "20", "-o", dir, NULL};
         ct_result r = ct_run(argv);
         assert_int_equal(r.code, 1);
-        assert_non_null(strstr(r.out, "profile cf-1153 differs from ventura: 16:28: set_name result: expected false, "
+        assert_non_null(strstr(r.out, "profile cf-1153 differs from ventura: 18:28: set_name result: expected false, "
                                       "observed true"));
         assert_int_equal(files_in(dir), 1);
         char path[256];
