@@ -74,6 +74,56 @@ static void collect(sim_allowed_set *m, const sim_scenario *sc, const sim_obs *o
     }
 }
 
+/* A value allowed for a step without counting an execution (killed_near_death). */
+static void allow_also(sim_allowed_set *m, uint32_t step, int32_t value)
+{
+    assert(m != NULL && step < m->step_count);
+    uint32_t executions = m->allowed[step].executions;
+    allow(m, step, value);
+    m->allowed[step].executions = executions;
+}
+
+/*
+ * A model call takes no virtual time, a real one does (a create_remote's connect, a send's
+ * write): a call that returned within window_ns before its process died (a crash, or main's
+ * end killing the other threads) could still be inside the call on a late host, and be
+ * killed there. For each such call of this run: killed is allowed for its step, and the later
+ * steps of its thread, which then never run, may run that many times fewer (runs_min).
+ */
+static void killed_near_death(sim_allowed_set *m, const sim_obs *obs, int64_t window_ns)
+{
+    assert(m != NULL && obs != NULL && window_ns >= 0);
+    for (uint32_t k = 0; k < obs->exec_count; k++) {
+        const sim_exec *death = &obs->execs[k];
+        if (death->outcome != SIM_OUTCOME_KILLED) continue;
+        bool first = true; /* one death per process: its first killed call stands for it */
+        for (uint32_t j = 0; j < k && first; j++) {
+            first = !(obs->execs[j].outcome == SIM_OUTCOME_KILLED && obs->execs[j].process == death->process &&
+                      obs->execs[j].end_ns == death->end_ns);
+        }
+        for (uint32_t i = 0; first && i < obs->exec_count; i++) {
+            const sim_exec *e = &obs->execs[i];
+            if (e->process != death->process || e->outcome != SIM_OUTCOME_RETURNED || e->step >= m->step_count) continue;
+            if (e->end_ns > death->end_ns || death->end_ns - e->end_ns > window_ns) continue;
+            allow_also(m, e->step, SIM_VALUE_KILLED);
+            for (uint32_t s = 0; s < m->step_count; s++) m->per_run[s] = 0; /* the later steps, per step */
+            for (uint32_t l = 0; l < obs->exec_count; l++) {
+                const sim_exec *later = &obs->execs[l];
+                bool after = later->thread == e->thread && later->process == e->process && later->start_seq > e->end_seq;
+                if (after && later->step < m->step_count) m->per_run[later->step]++;
+            }
+            for (uint32_t s = 0; s < m->step_count; s++) {
+                if (m->per_run[s] == 0) continue;
+                uint32_t ran = 0; /* this run's count of step s, less the later ones */
+                for (uint32_t l = 0; l < obs->exec_count; l++) ran += obs->execs[l].step == s;
+                uint32_t fewer = ran - m->per_run[s];
+                if (fewer < m->allowed[s].runs_min) m->allowed[s].runs_min = fewer;
+            }
+        }
+    }
+    assert(m->per_run != NULL);
+}
+
 /* The fifo run and the random runs of the compiled c, on one session (one world, reset between
  * runs). False: the model could not run it (err), or the visitor stopped (*stopped). */
 static bool each_schedule(const sim_compiled *c, const sim_allowed_plan *plan, bool dequeue_delayed,
@@ -237,6 +287,7 @@ bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, 
 typedef struct allowed_ctx {
     const sim_scenario *sc;
     sim_allowed_set *out;
+    int64_t kill_window_ns; /* killed_near_death: the plan's jitter (0: none) */
     sim_allowed_visit_fn also; /* or NULL */
     void *also_ctx;
 } allowed_ctx;
@@ -258,6 +309,7 @@ static bool allowed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *
         x->out->time_limited = strcmp(obs->end_reason, "time_limit") == 0;
     }
     collect(x->out, x->sc, obs);
+    if (x->kill_window_ns > 0) killed_near_death(x->out, obs, x->kill_window_ns);
     x->out->runs++;
     x->out->jittered += late;
     return x->also == NULL || x->also(x->also_ctx, obs, run);
@@ -281,7 +333,7 @@ bool sim_allowed_explore_also(const sim_scenario *sc, const sim_allowed_plan *pl
         snprintf(out->error, sizeof out->error, "out of memory");
         return false;
     }
-    allowed_ctx x = {.sc = sc, .out = out, .also = also, .also_ctx = also_ctx};
+    allowed_ctx x = {.sc = sc, .out = out, .kill_window_ns = plan->jitter_ns, .also = also, .also_ctx = also_ctx};
     bool ok = sim_allowed_each_run(sc, plan, allowed_visit, &x, out->error, sizeof out->error);
     out->ok = ok && out->runs > 0;
     assert(!out->ok || sim_allowed_set_validate(out, sc));

@@ -136,6 +136,48 @@ static void test_R62_latest_end_covers_the_longer_outcome(void **state)
     sim_scenario_free(&sc);
 }
 
+/* A call that returned just before its process died (main's end kills the other threads) may
+ * be killed on a real host, where calls take time (fuzz posix seed 5035: a create_remote in
+ * flight when main ended, observed killed). Allowed only with a late host's jitter, and only
+ * for a death within that jitter after the call: here 1 ms after it, not 91 ms. */
+static void test_killed_near_death_is_allowed_with_jitter(void **state)
+{
+    (void)state;
+    static const char text[] = "scenario: killed-near-death\n"
+                               "processes:\n"
+                               "  app:\n"
+                               "    threads:\n"
+                               "      main:\n"
+                               "        - sleep: %ums\n"
+                               "      t1:\n"
+                               "        - sleep: 9ms\n"
+                               "        - create_local: {port: b, name: com.portsim.kd, handler: h}\n"
+                               "        - sleep: 500ms\n"
+                               "handlers:\n"
+                               "  h: []\n";
+    const uint32_t main_ms[] = {10, 100};
+    for (int far = 0; far <= 1; far++) {
+        char buf[sizeof text + 16];
+        snprintf(buf, sizeof buf, text, main_ms[far]);
+        sim_scenario sc;
+        st_load_text("kd.yaml", buf, &sc);
+        uint32_t create = 2; /* t1's create_local */
+        assert_int_equal(sc.steps[create].op, CM_OP_CREATE_LOCAL);
+        for (int jitter = 0; jitter <= 1; jitter++) {
+            sim_allowed_plan plan = sim_allowed_plan_default();
+            plan.explore = 4;
+            plan.jitter_ns = jitter ? 15 * CM_NS_PER_MS : 0;
+            plan.jitter_pct = jitter ? 15 : 0;
+            sim_allowed_set set;
+            assert_true(sim_allowed_explore(&sc, &plan, &set));
+            assert_true(sim_allowed_has(&set.allowed[create], 1)); /* created, in every plan */
+            assert_int_equal(sim_allowed_has(&set.allowed[create], SIM_VALUE_KILLED), jitter && !far);
+            sim_allowed_set_free(&set);
+        }
+        sim_scenario_free(&sc);
+    }
+}
+
 /* R62: the release window's length is UNCERTAIN, and a host may free a name at once (libcfmp
  * does). Re-creating a name right after Invalidate gives NULL in every default-window run; the
  * judge's plan (with a late host's jitter) also allows the port, from its no-window runs, and a
@@ -185,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_late_dequeue_is_allowed_with_jitter),
         cmocka_unit_test(test_R62_latest_end_covers_the_longer_outcome),
         cmocka_unit_test(test_R62_prompt_release_is_allowed),
+        cmocka_unit_test(test_killed_near_death_is_allowed_with_jitter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
