@@ -539,6 +539,53 @@ static void test_annotated_scenario_built_as_loaded(void **state)
     assert_true(with_events > 0 && with_fields > 0);
 }
 
+/* A text the direct way does not handle (steps with expectations of their own, expect_events)
+ * is loaded instead, and gives what loading sim_gen_annotate's text gives. */
+static void test_annotated_scenario_loaded_when_not_buildable(void **state)
+{
+    (void)state;
+    static const char text[] = "scenario: own-expectations\n"
+                               "processes:\n"
+                               "  app:\n"
+                               "    threads:\n"
+                               "      main:\n"
+                               "        - create_local: {port: svc, name: com.portsim.gen-test, handler: h}\n"
+                               "          expect: created\n"
+                               "        - schedule: svc\n"
+                               "        - send: {port: svc, msgid: 5, data: \"x\", send_timeout: 20ms}\n"
+                               "        - run_loop: {mode: default, for: 20ms, return_after_source: true}\n"
+                               "handlers:\n"
+                               "  h: [{reply: \"r\"}]\n"
+                               "expect_events:\n"
+                               "  - {callout: {process: app, port: svc, msgid: 5}, count: 1}\n";
+    sim_scenario sc, sc2, got, want;
+    char why[256] = "";
+    assert_true(loads(text, &sc, why, sizeof why));
+    assert_true(loads(text, &sc2, why, sizeof why));
+    sim_allowed_plan plan = sim_gen_allowed_plan(1, 8, 0, 15.0, 15.0);
+    sim_allowed_set a1, a2;
+    char *t1 = sim_gen_annotate(text, &sc, &plan, &a1);
+    sim_diag d;
+    sim_diag_init(&d, "gen.yaml");
+    sim_gen_load_how how = SIM_GEN_NOT_LOADED;
+    char *t2 = sim_gen_annotate_load(text, &sc2, &plan, &a2, "gen.yaml", &got, &d, &how);
+    sim_diag_fini(&d);
+    assert_int_equal(how, SIM_GEN_LOADED);
+    assert_int_equal(sc2.step_count, sc.step_count); /* left as it was */
+    assert_string_equal(t1, t2);
+    assert_true(loads(t1, &want, why, sizeof why));
+    assert_true(fold_scenario(&got) == fold_scenario(&want));
+    assert_non_null(strstr(t1, "expect: {result: [success"));
+    sim_scenario_free(&want);
+    sim_scenario_free(&got);
+    sim_scenario_free(&sc2);
+    sim_scenario_free(&sc);
+    sim_allowed_set_free(&a1);
+    sim_allowed_set_free(&a2);
+    free(t1);
+    free(t2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_R62_no_lookup_of_a_name_set_name_freed),
         cmocka_unit_test(test_fuzz_expectations_pinned),
         cmocka_unit_test(test_annotated_scenario_built_as_loaded),
+        cmocka_unit_test(test_annotated_scenario_loaded_when_not_buildable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
