@@ -140,15 +140,20 @@ static bool write_text(const char *path, const char *text)
     return fclose(f) == 0 && ok;
 }
 
+/* Why a text did not load, as one line: the loader's first error (malloc'd). */
+static char *load_error(const sim_diag *d)
+{
+    assert(d != NULL);
+    return d->count > 0 ? sim_strdup_printf("%u:%u: %s", d->entries[0].line, d->entries[0].col, d->entries[0].message)
+                        : sim_strdup("does not load");
+}
+
 static bool load_text(const char *name, const char *text, sim_scenario *sc, char **why)
 {
     sim_diag d;
     sim_diag_init(&d, name);
     bool ok = sim_load_buffer(name, (const uint8_t *)text, strlen(text), sc, &d);
-    if (!ok) {
-        *why = d.count > 0 ? sim_strdup_printf("%u:%u: %s", d.entries[0].line, d.entries[0].col, d.entries[0].message)
-                           : sim_strdup("does not load");
-    }
+    if (!ok) *why = load_error(&d);
     sim_diag_fini(&d);
     return ok;
 }
@@ -291,31 +296,39 @@ static void fuzz_one(fuzz_run *x, fuzz_case *k)
     sim_allowed_plan plan = sim_gen_allowed_plan(k->seed, x->expect_runs, x->c->a.profile, x->c->a.tolerance_ms,
                                                  x->c->a.tolerance_pct);
     sim_allowed_set allowed;
-    k->yaml = sim_gen_annotate(text, &sc, &plan, &allowed); /* results, and replies / names all runs agree on */
+    /* against a backend the scenario is a file, as every conform run's is (a world agent is
+     * sent the file itself): DIR/.work-PID/gen-SEED.yaml, removed after the case; the annotated
+     * scenario is the one that file loads as (built from sc without parsing it again) */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", x->work_dir, name);
+    sim_scenario annotated;
+    sim_diag d;
+    sim_diag_init(&d, x->suite != NULL ? path : name);
+    sim_gen_load_how how = SIM_GEN_NOT_LOADED;
+    /* results, and replies / names all runs agree on */
+    k->yaml = sim_gen_annotate_load(text, &sc, &plan, &allowed, x->suite != NULL ? path : name, &annotated, &d, &how);
     if (!allowed.ok) {
         found(k, "model-run", allowed.error, NULL);
     } else {
-        census(k, &sc, &allowed);
+        census(k, how == SIM_GEN_BUILT ? &annotated : &sc, &allowed); /* the same steps */
     }
     sim_allowed_set_free(&allowed);
     sim_scenario_free(&sc);
     free(text);
-    if (k->verdict != FUZZ_OK || k->yaml == NULL) return;
-    /* against a backend the scenario is a file, as every conform run's is (a world agent is
-     * sent the file itself): DIR/.work-PID/gen-SEED.yaml, removed after the case */
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", x->work_dir, name);
-    bool on_disk = x->suite != NULL && write_text(path, k->yaml);
-    if (x->suite != NULL && !on_disk) {
+    bool on_disk = k->verdict == FUZZ_OK && k->yaml != NULL && x->suite != NULL && write_text(path, k->yaml);
+    if (k->verdict == FUZZ_OK && k->yaml != NULL && x->suite != NULL && !on_disk) {
         found(k, "fuzz-io", "cannot write the scenario for the backend run", NULL);
-        return;
-    }
-    sim_scenario annotated;
-    if (!load_text(on_disk ? path : name, k->yaml, &annotated, &why)) {
+    } else if (k->verdict == FUZZ_OK && k->yaml != NULL && how == SIM_GEN_NOT_LOADED) {
+        why = load_error(&d);
         char *what = sim_strdup_printf("the scenario with the model's expectations does not load: %s", why);
         found(k, "gen-expect-invalid", what, why);
         free(what);
         free(why);
+    }
+    sim_diag_fini(&d);
+    if (k->verdict != FUZZ_OK || k->yaml == NULL) {
+        if (how != SIM_GEN_NOT_LOADED) sim_scenario_free(&annotated);
+        if (on_disk) unlink(path);
         return;
     }
     check_model(k, &annotated, x->c->a.profile);

@@ -41,12 +41,13 @@ static void allow(sim_allowed_set *m, uint32_t step, int32_t value)
     a->values[a->count++] = value;
 }
 
-int32_t sim_exec_value(const sim_scenario *sc, const sim_exec *e)
+/* The value compared for an execution of a step whose operation returns a type's values. */
+static int32_t exec_value_typed(sim_result_type type, const sim_exec *e)
 {
-    assert(sc != NULL && e != NULL && e->step < sc->step_count);
+    assert(e != NULL);
     if (e->outcome == SIM_OUTCOME_BLOCKED) return SIM_VALUE_BLOCKED;
     if (e->outcome == SIM_OUTCOME_KILLED) return SIM_VALUE_KILLED;
-    switch (sim_op_result_type(sc->steps[e->step].op)) {
+    switch (type) {
     case SIM_RT_CREATED:
     case SIM_RT_STATUS:
     case SIM_RT_BOOL:
@@ -56,15 +57,26 @@ int32_t sim_exec_value(const sim_scenario *sc, const sim_exec *e)
     }
 }
 
-/* One run's values, and its execution count per step folded into runs_min / runs_max. */
+int32_t sim_exec_value(const sim_scenario *sc, const sim_exec *e)
+{
+    assert(sc != NULL && e != NULL && e->step < sc->step_count);
+    return exec_value_typed(sim_op_result_type(sc->steps[e->step].op), e);
+}
+
+/* One run's values, and its execution count per step folded into runs_min / runs_max. Each
+ * operation's result type is looked up once a run (sim_op_result_type searches a table). */
 static void collect(sim_allowed_set *m, const sim_scenario *sc, const sim_obs *obs)
 {
     assert(m->step_count == sc->step_count && m->per_run != NULL);
     memset(m->per_run, 0, ((size_t)m->step_count + 1) * sizeof *m->per_run);
+    uint8_t types[256];
+    memset(types, 0xff, sizeof types); /* 0xff: not looked up yet */
     for (uint32_t i = 0; i < obs->exec_count; i++) {
         uint32_t step = obs->execs[i].step;
         if (step >= sc->step_count) continue;
-        allow(m, step, sim_exec_value(sc, &obs->execs[i]));
+        uint8_t op = sc->steps[step].op;
+        if (types[op] == 0xff) types[op] = (uint8_t)sim_op_result_type(op);
+        allow(m, step, exec_value_typed((sim_result_type)types[op], &obs->execs[i]));
         m->per_run[step]++;
     }
     for (uint32_t s = 0; s < m->step_count; s++) {

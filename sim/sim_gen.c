@@ -4,6 +4,9 @@
  * expectation under it by the line the loader gives the step.
  */
 #include "sim_gen.h"
+#include "sim_gen_internal.h"
+#include "sim_load.h"
+#include "sim_yaml.h"
 
 #include "cm_rng.h"
 
@@ -578,8 +581,16 @@ static bool fixed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *ru
     return true;
 }
 
-/* expect_events: for each process whose context calls were the same number in every run. */
-static void put_counts(base_buf *b, const sim_scenario *sc, const fixed_ctx *x)
+/* The column the next byte of b goes to, on the line that starts at offset start (ASCII lines). */
+static uint32_t col_at(const base_buf *b, size_t start)
+{
+    assert(b->len >= start);
+    return (uint32_t)(b->len - start) + 1;
+}
+
+/* expect_events: for each process whose context calls were the same number in every run (each
+ * entry logged when log is not NULL; line: the last line written so far). */
+static void put_counts(base_buf *b, const sim_scenario *sc, const fixed_ctx *x, gen_expect_log *log, uint32_t line)
 {
     bool any = false;
     for (uint32_t p = 0; p < sc->process_count && p < FIXED_PROCESSES; p++) {
@@ -587,27 +598,48 @@ static void put_counts(base_buf *b, const sim_scenario *sc, const fixed_ctx *x)
             const fixed_count *f = k == 0 ? &x->retains[p] : &x->releases[p];
             if (f->state != FIXED_ONE || f->count == 0) continue;
             if (!any) base_buf_puts(b, "expect_events:\n");
+            line += !any;
             any = true;
-            base_buf_printf(b, "  - {%s: {process: %s}, count: %u}\n", k == 0 ? "context_retain" : "context_release",
-                            sc->processes[p].name, f->count);
+            const char *kind = k == 0 ? "context_retain" : "context_release";
+            size_t start = b->len;
+            base_buf_puts(b, "  - {");
+            uint32_t kind_col = col_at(b, start);
+            base_buf_printf(b, "%s: {process: ", kind);
+            uint32_t process_col = col_at(b, start);
+            base_buf_printf(b, "%s}, count: ", sc->processes[p].name);
+            uint32_t count_col = col_at(b, start);
+            base_buf_printf(b, "%u}\n", f->count);
+            line++;
+            if (log == NULL) continue;
+            assert(log->event_count < GEN_EVENTS_MAX);
+            log->events[log->event_count++] = (gen_event_at){
+                .kind = k == 0 ? SIM_EV_CONTEXT_RETAIN : SIM_EV_CONTEXT_RELEASE, .process = p, .count = f->count,
+                .line = line, .kind_col = kind_col, .process_col = process_col, .count_col = count_col};
         }
     }
 }
 
-/* The expectation line of a step, or false when it gets none (no result type, never ran). */
-static bool expect_line(base_buf *b, const sim_step *s, const sim_allowed *a, const fixed_step *f)
+/* The expectation line of a step, or false when it gets none (no result type, never ran);
+ * where each value went into *at when at is not NULL. */
+static bool expect_line(base_buf *b, const sim_step *s, const sim_allowed *a, const fixed_step *f, gen_expect_at *at)
 {
     sim_result_type type = sim_op_result_type(s->op);
     bool typed = type == SIM_RT_STATUS || type == SIM_RT_CREATED || type == SIM_RT_BOOL || type == SIM_RT_RUN ||
                  type == SIM_RT_INT;
     bool fixed = f != NULL && f->state == FIXED_ONE && fixed_field_op(s->op);
     if ((!typed && !fixed) || a->executions == 0 || a->overflow || (typed && a->count == 0)) return false;
+    gen_expect_at here = {.field = GEN_FIELD_NONE};
+    size_t start = b->len;
     uint32_t indent = s->loc.col > 1 ? s->loc.col - 1 : 0;
     for (uint32_t i = 0; i < indent; i++) base_buf_puts(b, " ");
-    base_buf_puts(b, "expect: {");
+    base_buf_puts(b, "expect: ");
+    here.map_col = col_at(b, start);
+    base_buf_puts(b, "{");
     const char *sep = "";
     if (typed) {
-        base_buf_puts(b, "result: [");
+        base_buf_puts(b, "result: ");
+        here.result_col = col_at(b, start);
+        base_buf_puts(b, "[");
         char num[24];
         for (uint32_t i = 0; i < a->count; i++) {
             base_buf_printf(b, "%s%s", i > 0 ? ", " : "", sim_result_text(type, a->values[i], num, sizeof num));
@@ -616,27 +648,51 @@ static bool expect_line(base_buf *b, const sim_step *s, const sim_allowed *a, co
         sep = ", ";
     }
     if (fixed && s->op == CM_OP_CREATE_LOCAL) {
-        base_buf_printf(b, "%sshould_free_info: %s", sep, f->sfi ? "true" : "false");
+        base_buf_printf(b, "%sshould_free_info: ", sep);
+        here.field_col = col_at(b, start);
+        base_buf_puts(b, f->sfi ? "true" : "false");
+        here.field = GEN_FIELD_SFI;
+        here.sfi = f->sfi;
         sep = ", ";
     } else if (fixed) {
         base_buf_printf(b, "%s%s: ", sep, s->op == CM_OP_SEND ? "reply" : "name");
+        here.field_col = col_at(b, start);
+        here.field = s->op == CM_OP_SEND ? GEN_FIELD_REPLY : GEN_FIELD_NAME;
+        here.data_kind = f->kind == SIM_DATA_NULL ? SIM_DATA_NULL : SIM_DATA_BYTES;
         if (f->kind == SIM_DATA_NULL) {
             base_buf_puts(b, "null");
         } else {
             base_buf_quote_bytes(b, f->bytes, f->len, f->len);
+            here.data_len = f->len;
+            here.data = f->bytes;
         }
         sep = ", ";
     }
     if (a->runs_min != a->runs_max || a->runs_min == 0) {
-        base_buf_printf(b, "%sruns: {min: %u, max: %u}", sep, a->runs_min, a->runs_max);
+        base_buf_printf(b, "%sruns: ", sep);
+        here.runs_col = col_at(b, start);
+        base_buf_printf(b, "{min: %u, max: %u}", a->runs_min, a->runs_max);
     }
     base_buf_puts(b, "}\n");
+    if (at != NULL) *at = here;
     return true;
 }
 
-/* The text with each step's expectation under it (fixed: the other fields, or NULL). */
+/* Whether the step whose operation starts at column col of the line (len bytes) is a mapping
+ * (`- op: ...`): then the expect: line under it is one more key of it. */
+static bool map_step_at(const char *line, size_t len, uint32_t col)
+{
+    assert(line != NULL && col >= 1);
+    size_t i = col - 1;
+    if (i >= len) return false;
+    while (i < len && (line[i] == '_' || (line[i] >= 'a' && line[i] <= 'z') || (line[i] >= '0' && line[i] <= '9'))) i++;
+    return i > col - 1 && i < len && line[i] == ':';
+}
+
+/* The text with each step's expectation under it (fixed: the other fields, or NULL), each
+ * written one logged into log when it is not NULL (log->expects: room for every step). */
 static char *write_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed,
-                          const fixed_ctx *fx)
+                          const fixed_ctx *fx, gen_expect_log *log)
 {
     const fixed_step *fixed = fx != NULL ? fx->steps : NULL;
     assert(yaml != NULL && sc != NULL && sim_allowed_set_validate(allowed, sc));
@@ -650,23 +706,38 @@ static char *write_expect(const char *yaml, const sim_scenario *sc, const sim_al
         uint32_t line = sc->steps[i].loc.line;
         if (line >= 1 && line <= lines && sc->steps[i].expect == NULL) step_at[line] = i;
     }
+    if (log != NULL) {
+        log->old_lines = lines;
+        log->new_line = calloc((size_t)lines + 2, sizeof *log->new_line);
+        log->failed = log->new_line == NULL;
+    }
     base_buf b;
     base_buf_init(&b, 0);
-    uint32_t line = 1;
+    uint32_t line = 1, out_line = 0;
     for (const char *p = yaml; *p != '\0';) {
         const char *end = strchr(p, '\n');
         size_t len = end != NULL ? (size_t)(end - p) + 1 : strlen(p);
         base_buf_append(&b, p, len);
         if (end == NULL) base_buf_puts(&b, "\n");
+        out_line++;
+        if (log != NULL && !log->failed) log->new_line[line] = out_line;
         uint32_t step = step_at[line];
-        if (step != SIM_NONE) {
-            expect_line(&b, &sc->steps[step], &allowed->allowed[step], fixed != NULL ? &fixed[step] : NULL);
+        gen_expect_at *at = log != NULL && !log->failed ? &log->expects[log->expect_count] : NULL;
+        if (step != SIM_NONE &&
+            expect_line(&b, &sc->steps[step], &allowed->allowed[step], fixed != NULL ? &fixed[step] : NULL, at)) {
+            out_line++;
+            if (at != NULL) {
+                at->step = step;
+                at->line = out_line;
+                at->map_step = map_step_at(p, len, sc->steps[step].loc.col);
+                log->expect_count++;
+            }
         }
         p += len;
         line++;
     }
     free(step_at);
-    if (fx != NULL && sc->event_expect_count == 0) put_counts(&b, sc, fx);
+    if (fx != NULL && sc->event_expect_count == 0) put_counts(&b, sc, fx, log, out_line);
     if (b.failed) {
         base_buf_fini(&b);
         return NULL;
@@ -676,11 +747,12 @@ static char *write_expect(const char *yaml, const sim_scenario *sc, const sim_al
 
 char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed_set *allowed)
 {
-    return write_expect(yaml, sc, allowed, NULL);
+    return write_expect(yaml, sc, allowed, NULL, NULL);
 }
 
-char *sim_gen_annotate(const char *yaml, const sim_scenario *sc, const sim_allowed_plan *plan,
-                       sim_allowed_set *allowed)
+/* sim_gen_annotate, each expectation written logged into log when it is not NULL. */
+static char *annotate(const char *yaml, const sim_scenario *sc, const sim_allowed_plan *plan,
+                      sim_allowed_set *allowed, gen_expect_log *log)
 {
     assert(yaml != NULL && sc != NULL && plan != NULL && allowed != NULL);
     fixed_step *fixed = calloc((size_t)sc->step_count + 1, sizeof *fixed);
@@ -693,8 +765,52 @@ char *sim_gen_annotate(const char *yaml, const sim_scenario *sc, const sim_allow
         memset(allowed, 0, sizeof *allowed);
         snprintf(allowed->error, sizeof allowed->error, "out of memory");
     }
-    char *text = ok ? write_expect(yaml, sc, allowed, &fx) : NULL;
-    free(fixed);
+    char *text = ok ? write_expect(yaml, sc, allowed, &fx, log) : NULL;
+    /* the logged data points into fixed: it lives as long as the log */
+    if (log == NULL || text == NULL) {
+        free(fixed);
+    } else {
+        log->owned = fixed; /* freed with the log */
+    }
     assert(!ok || text == NULL || strlen(text) >= strlen(yaml));
+    return text;
+}
+
+char *sim_gen_annotate(const char *yaml, const sim_scenario *sc, const sim_allowed_plan *plan,
+                       sim_allowed_set *allowed)
+{
+    return annotate(yaml, sc, plan, allowed, NULL);
+}
+
+/* The loader on text, as portsim fuzz loads a scenario (its errors into diag). */
+static bool load_text(const char *file, const char *text, sim_scenario *out, sim_diag *diag)
+{
+    return sim_load_buffer(file, (const uint8_t *)text, strlen(text), out, diag);
+}
+
+char *sim_gen_annotate_load(const char *yaml, sim_scenario *sc, const sim_allowed_plan *plan,
+                            sim_allowed_set *allowed, const char *file, sim_scenario *annotated,
+                            sim_diag *diag, sim_gen_load_how *how)
+{
+    assert(yaml != NULL && sc != NULL && file != NULL && annotated != NULL && diag != NULL);
+    memset(annotated, 0, sizeof *annotated);
+    *how = SIM_GEN_NOT_LOADED;
+    gen_expect_log log;
+    memset(&log, 0, sizeof log);
+    log.expects = calloc((size_t)sc->step_count + 1, sizeof *log.expects);
+    log.failed = log.expects == NULL;
+    char *text = annotate(yaml, sc, plan, allowed, log.failed ? NULL : &log);
+    /* a text this short has fewer YAML nodes than the parser allows (each takes a byte or more) */
+    bool small = text != NULL && strlen(text) < SIM_YAML_MAX_NODES;
+    if (small && !log.failed && sim_gen_build_annotated(sc, file, &log, allowed)) {
+        *annotated = *sc; /* moved: sc is the annotated scenario now */
+        memset(sc, 0, sizeof *sc);
+        *how = SIM_GEN_BUILT;
+    } else if (text != NULL && load_text(file, text, annotated, diag)) {
+        *how = SIM_GEN_LOADED;
+    }
+    free(log.owned);
+    free(log.new_line);
+    free(log.expects);
     return text;
 }

@@ -106,4 +106,24 @@ char *sim_gen_expect(const char *yaml, const sim_scenario *sc, const sim_allowed
 char *sim_gen_annotate(const char *yaml, const sim_scenario *sc, const sim_allowed_plan *plan,
                        sim_allowed_set *allowed);
 
+/* How sim_gen_annotate_load made the annotated scenario. */
+typedef enum sim_gen_load_how {
+    SIM_GEN_NOT_LOADED = 0, /* the text does not load (diag says why), or there is no text */
+    SIM_GEN_BUILT = 1,      /* from the loaded original and the expectations, no second parse */
+    SIM_GEN_LOADED = 2,     /* the text loaded (a case the direct way does not handle) */
+} sim_gen_load_how;
+
+/*
+ * sim_gen_annotate, and the annotated text loaded as file into *annotated, as
+ * sim_load_buffer(file, text) loads it: the same scenario, field by field (sim_gen_test
+ * compares them over 2,000 seeds), made without parsing the text again where it can be
+ * (*how SIM_GEN_BUILT: the original *sc, which the allowed sets are explored on, becomes
+ * it: *sc is left empty), else loaded (SIM_GEN_LOADED; *sc unchanged). When the text does
+ * not load, *how is SIM_GEN_NOT_LOADED, diag has the loader's errors and *annotated is
+ * empty. Returns the text as sim_gen_annotate does (NULL: allowed->error says why).
+ */
+char *sim_gen_annotate_load(const char *yaml, sim_scenario *sc, const sim_allowed_plan *plan,
+                            sim_allowed_set *allowed, const char *file, sim_scenario *annotated,
+                            sim_diag *diag, sim_gen_load_how *how);
+
 #endif /* SIM_GEN_H */
