@@ -217,6 +217,25 @@ static bool each_jitter(sim_compiled *c, const sim_allowed_plan *plan, sim_allow
     return ok;
 }
 
+/* A quarter of the plan's schedules on the compiled c with the options of variant (a shallow
+ * copy of c's scenario that differs only in them): they reach the world only through its
+ * profile, so c with variant's profile is variant compiled, without compiling it again (a
+ * session copies the configuration it is made with). */
+static bool each_schedule_of_variant(sim_compiled *c, const sim_scenario *variant, const sim_allowed_plan *plan,
+                                     bool dequeue_delayed, bool prompt_release, sim_allowed_visit_fn visit,
+                                     void *ctx, bool *stopped, char *err, size_t err_size)
+{
+    assert(c != NULL && variant != NULL && variant->step_count == c->sc->step_count);
+    sim_allowed_plan p = *plan;
+    p.explore = plan->explore / 4;
+    cm_profile was = c->cfg.profile;
+    c->cfg.profile = sim_scenario_profile(variant, plan->profile);
+    bool ok = each_schedule(c, &p, dequeue_delayed, prompt_release, visit, ctx, stopped, err, err_size);
+    c->cfg.profile = was;
+    assert(p.explore <= plan->explore && c->sc->step_count == variant->step_count);
+    return ok;
+}
+
 static bool uses_dispatch_queues(const sim_scenario *sc)
 {
     for (uint32_t i = 0; i < sc->step_count; i++) {
@@ -240,15 +259,7 @@ static bool each_dequeue_delay(sim_compiled *c, const sim_allowed_plan *plan, si
     sim_scenario late = *sc; /* shallow: only the options differ, nothing is freed through it */
     late.option_mask |= SIM_OPT_DISPATCH_DEQUEUE_DELAY;
     late.options.dispatch_dequeue_delay_ns = plan->jitter_ns;
-    sim_allowed_plan p = *plan;
-    p.explore = plan->explore / 4;
-    /* the options reach the world only through its profile: c with late's profile is late
-     * compiled, without compiling it again (a session copies the configuration it is made with) */
-    cm_profile was = c->cfg.profile;
-    c->cfg.profile = sim_scenario_profile(&late, plan->profile);
-    bool ok = each_schedule(c, &p, true, false, visit, ctx, stopped, err, err_size);
-    c->cfg.profile = was;
-    return ok;
+    return each_schedule_of_variant(c, &late, plan, true, false, visit, ctx, stopped, err, err_size);
 }
 
 /*
@@ -257,8 +268,7 @@ static bool each_dequeue_delay(sim_compiled *c, const sim_allowed_plan *plan, si
  * so does Mach whenever the teardown wins the race). A lookup, send or IsValid probe right
  * after an invalidation or a crash may then see the port gone sooner than the default window
  * lets the model show: these runs, with both delays 0, allow it. A scenario that sets either
- * delay in its options chose its window and is left as it is. Like the late dequeues, they run
- * on the one compilation with the profile swapped.
+ * delay in its options chose its window and is left as it is.
  */
 static bool each_prompt_release(sim_compiled *c, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
                                 void *ctx, bool *stopped, char *err, size_t err_size)
@@ -270,13 +280,7 @@ static bool each_prompt_release(sim_compiled *c, const sim_allowed_plan *plan, s
     prompt.option_mask |= SIM_OPT_NAME_RELEASE_DELAY | SIM_OPT_RIGHTS_RELEASE_DELAY;
     prompt.options.name_release_delay_ns = 0;
     prompt.options.rights_release_delay_ns = 0;
-    sim_allowed_plan p = *plan;
-    p.explore = plan->explore / 4;
-    cm_profile was = c->cfg.profile;
-    c->cfg.profile = sim_scenario_profile(&prompt, plan->profile);
-    bool ok = each_schedule(c, &p, false, true, visit, ctx, stopped, err, err_size);
-    c->cfg.profile = was;
-    return ok;
+    return each_schedule_of_variant(c, &prompt, plan, false, true, visit, ctx, stopped, err, err_size);
 }
 
 bool sim_allowed_each_run(const sim_scenario *sc, const sim_allowed_plan *plan, sim_allowed_visit_fn visit,
