@@ -150,15 +150,12 @@ static bool data_of(base_arena *arena, const gen_expect_at *at, sim_data *out)
     return copy != NULL;
 }
 
-/* The expectation the loader makes of one written line (expect_init + expect_map). */
+/* The expectation the loader makes of one written line (sim_expect_init + expect_map). */
 static bool expect_of(base_arena *arena, const sim_scenario *sc, const gen_expect_at *at,
                       const sim_allowed_set *allowed, sim_expect *e)
 {
     const sim_allowed *a = &allowed->allowed[at->step];
-    memset(e, 0, sizeof *e);
-    e->loc = (sim_loc){at->line, at->map_col};
-    e->should_free_info = -1;
-    e->same_as.index = e->not_same_as.index = e->callback.index = SIM_NONE;
+    sim_expect_init(e, (sim_loc){at->line, at->map_col});
     if (at->result_col != 0) {
         e->result_loc = (sim_loc){at->line, at->result_col};
         for (uint32_t i = 0; i < a->count; i++) e->results[e->result_count++] = a->values[i];
@@ -194,12 +191,10 @@ static sim_event_expect event_of(const sim_scenario *sc, const gen_event_at *at)
 {
     assert(at->process < sc->process_count);
     sim_event_expect e;
-    memset(&e, 0, sizeof e);
+    sim_event_expect_init(&e, (sim_loc){at->line, at->kind_col});
     e.kind = at->kind;
-    e.loc = (sim_loc){at->line, at->kind_col};
     e.process = (sim_ref){.name = sc->processes[at->process].name, .loc = {at->line, at->process_col},
                           .index = at->process};
-    e.thread.index = e.port.index = SIM_NONE;
     e.count_loc = (sim_loc){at->line, at->count_col};
     e.count_min = e.count_max = at->count;
     return e;

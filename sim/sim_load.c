@@ -594,8 +594,7 @@ static void event_filters(ld *L, uint32_t node, sim_event_expect *e)
 /* {KIND: FILTER, count: N} (expect_events), or {KIND: FILTER} alone (a pattern of expect_order). */
 static void load_event_pattern(ld *L, uint32_t node, sim_event_expect *e, bool counted)
 {
-    e->loc = ld_loc(L, node);
-    e->process.index = e->thread.index = e->port.index = SIM_NONE;
+    sim_event_expect_init(e, ld_loc(L, node));
     if (!ld_check_map(L, node, counted ? "an expected event" : "an event pattern", NULL)) return;
     uint32_t kind_key = SIM_NONE;
     bool unknown = false;

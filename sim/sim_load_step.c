@@ -659,13 +659,6 @@ static void expect_map(ld *L, uint32_t node, const sim_step *s, const char *keyw
     }
 }
 
-static void expect_init(ld *L, uint32_t node, sim_expect *e)
-{
-    e->loc = ld_loc(L, node);
-    e->should_free_info = -1;
-    e->same_as.index = e->not_same_as.index = e->callback.index = SIM_NONE;
-}
-
 /* The union of the alternatives' results, or none (any result) when one leaves it open. */
 static void union_results(sim_expect *e, const sim_expect *alts, uint32_t count)
 {
@@ -705,7 +698,7 @@ static void expect_joint(ld *L, uint32_t node, const sim_step *s, const char *ke
             return;
         }
         sim_expect *a = &alts[count++];
-        expect_init(L, item, a);
+        sim_expect_init(a, ld_loc(L, item));
         expect_map(L, item, s, keyword, a);
         if (a->has_runs) ld_error(L, item, "runs: counts the step's executions, not an alternative's: "
                                            "give one expectation with runs: instead");
@@ -728,7 +721,7 @@ static const sim_expect *parse_expect(ld *L, uint32_t node, const sim_step *s, c
 {
     sim_expect *e = ld_alloc(L, sizeof *e);
     if (e == NULL) return NULL;
-    expect_init(L, node, e);
+    sim_expect_init(e, ld_loc(L, node));
     const sim_ynode *n = ld_node(L, node);
     if (n->type == SIM_Y_SEQ && n->count > 0 && has_map_item(L, n)) {
         expect_joint(L, node, s, keyword, e);

@@ -14,6 +14,25 @@ void sim_scenario_free(sim_scenario *sc)
 
 /* ---- validation ---------------------------------------------------------- */
 
+void sim_expect_init(sim_expect *e, sim_loc loc)
+{
+    assert(e != NULL);
+    memset(e, 0, sizeof *e);
+    e->loc = loc;
+    e->should_free_info = -1;
+    e->same_as.index = e->not_same_as.index = e->callback.index = SIM_NONE;
+    assert(e->result_count == 0 && e->alt_count == 0);
+}
+
+void sim_event_expect_init(sim_event_expect *e, sim_loc loc)
+{
+    assert(e != NULL);
+    memset(e, 0, sizeof *e);
+    e->loc = loc;
+    e->process.index = e->thread.index = e->port.index = SIM_NONE;
+    assert(e->process.name == NULL);
+}
+
 static bool index_ok(uint32_t index, uint32_t count)
 {
     return index == SIM_NONE || index < count;

@@ -111,6 +111,10 @@ typedef struct sim_expect {
     const struct sim_expect *alts;
 } sim_expect;
 
+/* An expectation at loc with nothing expected yet (no result, should_free_info unset, no
+ * reference): what the loader and sim_gen_build start each one from. */
+void sim_expect_init(sim_expect *e, sim_loc loc);
+
 /* when: {msgid, data, size}: a handler's step runs only for a request that matches all given. */
 #define SIM_WHEN_DATA_MAX_BYTES ((uint32_t)CM_LIMIT_INLINE_DATA_BYTES) /* inline in the protocol: no blob */
 typedef struct sim_when {
@@ -252,6 +256,9 @@ typedef struct sim_event_expect {
     uint32_t count_max;
     sim_loc count_loc;
 } sim_event_expect;
+
+/* An expected event at loc with no filter yet (no process, thread or port). */
+void sim_event_expect_init(sim_event_expect *e, sim_loc loc);
 
 /* expect_order: the first event matching each pattern comes after the first matching the one
  * before it (patterns first .. first+count-1 of the scenario's order_patterns, count >= 2). */
