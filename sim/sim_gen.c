@@ -197,13 +197,20 @@ static void put_data(gen *g)
     }
 }
 
+/* The start of a send step, up to its data: what every send the generator writes begins with. */
+static void put_send_start(gen *g, const char *indent, const char *var, int32_t msgid)
+{
+    assert(indent != NULL && var != NULL && msgid != 0);
+    base_buf_printf(&g->b, "%s- send: {port: %s, msgid: %d, data: ", indent, var, msgid);
+    put_data(g);
+}
+
 /* A send from the current program to variable `var`, aimed at the port (server, port). */
 static void put_send(gen *g, const char *indent, const char *var, uint32_t server, uint32_t port, bool one_way)
 {
     int64_t work_ns = g->work_ns[server][port];
     int32_t msgid = (int32_t)(++g->msgid) * (one_in(g, 8) ? -1 : 1);
-    base_buf_printf(&g->b, "%s- send: {port: %s, msgid: %d, data: ", indent, var, msgid);
-    put_data(g);
+    put_send_start(g, indent, var, msgid);
     base_buf_puts(&g->b, ", send_timeout: ");
     put_timeout(g, work_ns, false);
     if (!one_way) {
@@ -219,8 +226,7 @@ static void put_burst_send(gen *g, const char *var)
 {
     assert(var != NULL && var[0] != '\0');
     int32_t msgid = (int32_t)(++g->msgid);
-    base_buf_printf(&g->b, "        - send: {port: %s, msgid: %d, data: ", var, msgid);
-    put_data(g);
+    put_send_start(g, "        ", var, msgid);
     base_buf_puts(&g->b, ", send_timeout: 1000ms}\n");
     assert(msgid > 0);
 }
@@ -240,9 +246,7 @@ static void put_send_after_burst(gen *g, const char *var, uint32_t server, uint3
     int64_t work_ns = g->work_ns[server][port];
     assert(g->timed[server][port] && work_ns > 0);
     int64_t recv_ns = 6 * work_ns + GEN_TIMED_GAP_MS * CM_NS_PER_MS / 2;
-    int32_t msgid = (int32_t)(++g->msgid);
-    base_buf_printf(&g->b, "        - send: {port: %s, msgid: %d, data: ", var, msgid);
-    put_data(g);
+    put_send_start(g, "        ", var, (int32_t)(++g->msgid));
     base_buf_puts(&g->b, ", send_timeout: 1000ms, recv_timeout: ");
     put_duration(g, recv_ns);
     base_buf_puts(&g->b, ", reply_mode: default}\n");
@@ -250,6 +254,15 @@ static void put_send_after_burst(gen *g, const char *var, uint32_t server, uint3
 }
 
 /* ---- processes --------------------------------------------------------------------- */
+
+/* Whether server s has a timed burst's port (draw_shape): it sleeps first and gets no fault. */
+static bool server_timed(const gen *g, uint32_t s)
+{
+    assert(s < g->servers && g->ports[s] <= GEN_MAX_PORTS);
+    bool timed = false;
+    for (uint32_t p = 0; p < g->ports[s]; p++) timed = timed || g->timed[s][p];
+    return timed;
+}
 
 static void put_server(gen *g, uint32_t s)
 {
@@ -300,9 +313,7 @@ static void put_server(gen *g, uint32_t s)
         }
     }
     base_buf_printf(&g->b, "        - signal: ready-s%u\n", s);
-    bool timed = false; /* a timed burst's server sleeps first (put_send_after_burst) */
-    for (uint32_t p = 0; p < g->ports[s]; p++) timed = timed || g->timed[s][p];
-    if (timed) base_buf_printf(&g->b, "        - sleep: %ums\n", GEN_TIMED_GAP_MS);
+    if (server_timed(g, s)) base_buf_printf(&g->b, "        - sleep: %ums\n", GEN_TIMED_GAP_MS);
     int64_t for_ms = 150 + 50 * below(g, 4);
     if (any_scheduled) {
         base_buf_printf(&g->b, "        - run_loop: {mode: default, for: %lldms}\n", (long long)for_ms);
@@ -329,8 +340,8 @@ static void put_client_thread(gen *g, uint32_t c, uint32_t t)
     base_buf_puts(&g->b, "}\n");
     /* a full queue (R29): what makes a send wait for space, so its send timeout and the
      * receive timeout after it (R28, R32) matter; the handler works, so the queue stays full */
-    if (has(g, SIM_GEN_BURST) && ((g->timed[s][p] && !g->timed_sent[s][p]) || one_in(g, 2))) {
-        bool timed = g->timed[s][p] && !g->timed_sent[s][p];
+    bool timed = g->timed[s][p] && !g->timed_sent[s][p]; /* the port's one timed burst, not yet written */
+    if (has(g, SIM_GEN_BURST) && (timed || one_in(g, 2))) {
         uint32_t burst = timed ? 5 : 5 + below(g, 3);
         for (uint32_t i = 0; i < burst; i++) {
             if (timed) {
@@ -339,8 +350,10 @@ static void put_client_thread(gen *g, uint32_t c, uint32_t t)
                 put_send(g, "        ", var, s, p, true);
             }
         }
-        if (timed) put_send_after_burst(g, var, s, p);
-        g->timed_sent[s][p] = g->timed_sent[s][p] || timed;
+        if (timed) {
+            put_send_after_burst(g, var, s, p);
+            g->timed_sent[s][p] = true;
+        }
     }
     uint32_t sends = 1 + below(g, 3);
     for (uint32_t i = 0; i < sends; i++) {
@@ -447,9 +460,7 @@ char *sim_gen_scenario(uint64_t seed, const sim_gen_options *o)
         uint32_t s = below(&g, g.servers);
         uint32_t at_ms = 5 + below(&g, 100);
         const char *kind = one_in(&g, 2) ? "crash" : "restart";
-        bool timed = false; /* a server with a timed burst's port is left alone */
-        for (uint32_t p = 0; p < g.ports[s]; p++) timed = timed || g.timed[s][p];
-        if (!timed) base_buf_printf(&g.b, "faults:\n  - {at: %ums, %s: s%u}\n", at_ms, kind, s);
+        if (!server_timed(&g, s)) base_buf_printf(&g.b, "faults:\n  - {at: %ums, %s: s%u}\n", at_ms, kind, s);
     }
     if (g.b.failed) {
         base_buf_fini(&g.b);

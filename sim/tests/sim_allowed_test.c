@@ -55,6 +55,18 @@ static void load(const char *options, sim_scenario *sc)
 }
 
 /* R50a as an option: with the dequeue delayed 5 ms the sixth send meets a full queue (-1). */
+/* The default plan with `explore` random runs and a late host's jitter of jitter_ns (and 15 %),
+ * or none (0). */
+static sim_allowed_plan plan_of(uint32_t explore, int64_t jitter_ns)
+{
+    assert(jitter_ns >= 0);
+    sim_allowed_plan plan = sim_allowed_plan_default();
+    plan.explore = explore;
+    plan.jitter_ns = jitter_ns;
+    plan.jitter_pct = jitter_ns > 0 ? 15 : 0;
+    return plan;
+}
+
 static void test_dequeue_delay_option(void **state)
 {
     (void)state;
@@ -87,10 +99,7 @@ static void test_late_dequeue_is_allowed_with_jitter(void **state)
     sim_scenario sc;
     load("", &sc);
     for (int jitter = 0; jitter <= 1; jitter++) {
-        sim_allowed_plan plan = sim_allowed_plan_default();
-        plan.explore = 8;
-        plan.jitter_ns = jitter ? 5 * CM_NS_PER_MS : 0;
-        plan.jitter_pct = jitter ? 15 : 0;
+        sim_allowed_plan plan = plan_of(8, jitter ? 5 * CM_NS_PER_MS : 0);
         sim_allowed_set set;
         assert_true(sim_allowed_explore(&sc, &plan, &set));
         assert_true(sim_allowed_has(&set.allowed[send_step(&sc, 6)], CM_SUCCESS));
@@ -123,10 +132,7 @@ static void test_R62_latest_end_covers_the_longer_outcome(void **state)
                                "  - {at: 24ms, restart: server}\n";
     sim_scenario sc;
     st_load_text("r62.yaml", text, &sc);
-    sim_allowed_plan plan = sim_allowed_plan_default();
-    plan.explore = 4;
-    plan.jitter_ns = 15 * CM_NS_PER_MS;
-    plan.jitter_pct = 15;
+    sim_allowed_plan plan = plan_of(4, 15 * CM_NS_PER_MS);
     sim_allowed_set set;
     assert_true(sim_allowed_explore(&sc, &plan, &set));
     assert_true(set.end_ns < 30 * CM_NS_PER_MS);         /* the fifo run: the crash at once */
@@ -164,10 +170,7 @@ static void test_killed_near_death_is_allowed_with_jitter(void **state)
         uint32_t create = 2; /* t1's create_local */
         assert_int_equal(sc.steps[create].op, CM_OP_CREATE_LOCAL);
         for (int jitter = 0; jitter <= 1; jitter++) {
-            sim_allowed_plan plan = sim_allowed_plan_default();
-            plan.explore = 4;
-            plan.jitter_ns = jitter ? 15 * CM_NS_PER_MS : 0;
-            plan.jitter_pct = jitter ? 15 : 0;
+            sim_allowed_plan plan = plan_of(4, jitter ? 15 * CM_NS_PER_MS : 0);
             sim_allowed_set set;
             assert_true(sim_allowed_explore(&sc, &plan, &set));
             assert_true(sim_allowed_has(&set.allowed[create], 1)); /* created, in every plan */
@@ -206,10 +209,7 @@ static void test_R62_prompt_release_is_allowed(void **state)
         uint32_t again = 2; /* the second create_local */
         assert_int_equal(sc.steps[again].op, CM_OP_CREATE_LOCAL);
         for (int jitter = 0; jitter <= 1; jitter++) {
-            sim_allowed_plan plan = sim_allowed_plan_default();
-            plan.explore = 8;
-            plan.jitter_ns = jitter ? 15 * CM_NS_PER_MS : 0;
-            plan.jitter_pct = jitter ? 15 : 0;
+            sim_allowed_plan plan = plan_of(8, jitter ? 15 * CM_NS_PER_MS : 0);
             sim_allowed_set set;
             assert_true(sim_allowed_explore(&sc, &plan, &set));
             assert_true(sim_allowed_has(&set.allowed[again], 0)); /* null */
