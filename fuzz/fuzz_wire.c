@@ -161,6 +161,7 @@ static void check_accepted(const struct cfmp_message *m, size_t sent_len)
     FUZZ_CHECK(h->magic == CFMP_WIRE_MAGIC && h->version == CFMP_WIRE_VERSION, "magic and version");
     FUZZ_CHECK(h->length >= 0 && h->length <= CFMP_MAX_DATA_BYTES, "length in range");
     FUZZ_CHECK((m->passed_fd >= 0) == (h->kind == CFMP_FRAME_HELLO), "an fd only with HELLO");
+    FUZZ_CHECK(m->death_fd < 0 || h->kind == CFMP_FRAME_HELLO, "a death notice only with HELLO");
     if (h->flags & CFMP_FLAG_NO_DATA) {
         FUZZ_CHECK(m->bytes == NULL && m->length == 0 && h->length == 0, "NO_DATA has no payload");
         return;
@@ -213,7 +214,8 @@ static void one_record(int sv[2], uint8_t ctl, const uint8_t *specs, const uint8
         }
         cfmp_message_dispose(&m);
     } else {
-        FUZZ_CHECK(m.passed_fd == -1 && m.region == NULL, "nothing kept from a frame not delivered");
+        FUZZ_CHECK(m.passed_fd == -1 && m.death_fd == -1 && m.region == NULL,
+                   "nothing kept from a frame not delivered");
         FUZZ_CHECK(r != CFMP_WIRE_CONTROL || (server && *region != NULL), "REGION fills the slot");
         if (m.data != NULL || m.bytes != NULL) cfmp_message_dispose(&m);
     }

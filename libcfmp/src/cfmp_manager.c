@@ -2,7 +2,8 @@
  * cfmp_manager.c — one background thread per process, started on first use. It does what the
  * kernel and launchd do for Mach ports: accepts connections to named local ports (so a sender
  * can connect while the server is busy or unscheduled, R51), notices the death of a remote's
- * server (R56: marks it dead at once, then invalidates it on the main queue) and, for ports
+ * server port (its socket closing, or the death notice of the HELLO hanging up when the port
+ * is invalidated; R56: marks it dead at once, then invalidates it on the main queue) and, for ports
  * with a dispatch queue, takes requests off the socket as they arrive (R49, R50a).
  * Watches are found by id under the manager lock; handlers run without it.
  */
@@ -199,10 +200,12 @@ uint64_t cfmp_manager_watch_accept(struct cfmp_listener *listener) {
     return cfmp_manager_add(watch, EPOLLIN);
 }
 
-uint64_t cfmp_manager_watch_peer(CFMessagePortRef port, struct cfmp_client *client) {
+uint64_t cfmp_manager_watch_peer(CFMessagePortRef port, struct cfmp_client *client,
+                                 struct cfmp_fdref *fdref) {
     CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
     assert(port->remote && client != NULL && client->fdref != NULL);
-    struct cfmp_watch watch = {0, CFMP_WATCH_PEER, cfmp_fdref_retain(client->fdref), NULL,
+    assert(fdref == client->fdref || fdref == client->death_fdref);
+    struct cfmp_watch watch = {0, CFMP_WATCH_PEER, cfmp_fdref_retain(fdref), NULL,
                                cfmp_client_retain(client), port};
     return cfmp_manager_add(watch, EPOLLRDHUP | EPOLLONESHOT); /* HUP/ERR are implied */
 }

@@ -435,9 +435,13 @@ CFMessagePortRef CFMessagePortCreateRemote(CFAllocatorRef allocator, CFStringRef
     port->wrapper = cfmp_wrapper_copy_locked(client->endpoint, false);
     cfmp_table_insert(&cfmp_remote_table, port);
     pthread_mutex_unlock(&cfmp_tables_lock);
-    uint64_t watch = cfmp_manager_watch_peer(port, client);
+    uint64_t watch = cfmp_manager_watch_peer(port, client, client->fdref);
+    uint64_t death_watch = client->death_fdref == NULL
+                               ? 0
+                               : cfmp_manager_watch_peer(port, client, client->death_fdref);
     pthread_mutex_lock(&port->lock);
     port->peer_watch = watch;
+    port->death_watch = death_watch;
     /* Read under the lock: a thread that found the port in the table may have torn it down. */
     bool poisoned = port->wrapper != NULL && !atomic_load(&port->wrapper->valid);
     pthread_mutex_unlock(&port->lock);
@@ -524,7 +528,7 @@ struct cfmp_teardown {
     struct cfmp_client *self_client;
     struct cfmp_wrapper *wrapper;
     dispatch_queue_t queue;
-    uint64_t watches[3];
+    uint64_t watches[4]; /* accept, queue, peer, death */
 };
 
 /* R52 steps 3–4, under the port lock: snapshot and clear. */
@@ -544,6 +548,7 @@ static void cfmp_port_detach(struct __CFMessagePort *port, struct cfmp_teardown 
     teardown->watches[0] = port->accept_watch;
     teardown->watches[1] = port->queue_watch;
     teardown->watches[2] = port->peer_watch;
+    teardown->watches[3] = port->death_watch;
     port->valid = false;
     port->context.info = NULL;
     port->source = port->reply_source = NULL;
@@ -551,14 +556,16 @@ static void cfmp_port_detach(struct __CFMessagePort *port, struct cfmp_teardown 
     port->client = port->self_client = NULL;
     port->wrapper = NULL;
     port->queue = NULL;
-    port->accept_watch = port->queue_watch = port->peer_watch = 0;
+    port->accept_watch = port->queue_watch = port->peer_watch = port->death_watch = 0;
     assert(cfmp_port_validate(port)); /* exit: an invalid port holds no transport */
 }
 
 static void cfmp_port_teardown(CFMessagePortRef port, struct cfmp_teardown *teardown) {
     CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
     assert(teardown != NULL && (teardown->client == NULL || port->remote));
-    for (size_t i = 0; i < 3; i++) cfmp_manager_unwatch(teardown->watches[i]);
+    for (size_t i = 0; i < sizeof teardown->watches / sizeof teardown->watches[0]; i++) {
+        cfmp_manager_unwatch(teardown->watches[i]);
+    }
     if (teardown->queue != NULL) dispatch_release(teardown->queue);
     if (port->name != NULL) { /* step 5 */
         pthread_mutex_lock(&cfmp_tables_lock);

@@ -57,6 +57,7 @@ struct __CFMessagePort {
     struct cfmp_client *client;
     CFRunLoopSourceRef reply_source; /* made by the first send; retains the port (R25) */
     uint64_t peer_watch;
+    uint64_t death_watch; /* remote: its client's death notice, if the server sent one */
     struct cfmp_pending *pending;
     size_t pending_count;
     size_t pending_capacity;
@@ -80,7 +81,10 @@ CFMP_HIDDEN void cfmp_port_peer_died(CFMessagePortRef port);
  * the watch could not be installed. The manager holds its own references to listener and
  * client, and a weak one to the port (retained only while an event is handled). */
 CFMP_HIDDEN uint64_t cfmp_manager_watch_accept(struct cfmp_listener *listener);
-CFMP_HIDDEN uint64_t cfmp_manager_watch_peer(CFMessagePortRef port, struct cfmp_client *client);
+/* A remote's peer watch is on one of its client's two signs of death: the socket (the server
+ * process gone) or the death notice (the server port invalidated). */
+CFMP_HIDDEN uint64_t cfmp_manager_watch_peer(CFMessagePortRef port, struct cfmp_client *client,
+                                             struct cfmp_fdref *fdref);
 CFMP_HIDDEN uint64_t cfmp_manager_watch_queue(CFMessagePortRef port,
                                               struct cfmp_listener *listener);
 CFMP_HIDDEN void cfmp_manager_unwatch(uint64_t id);

@@ -26,6 +26,7 @@ static bool cfmp_serve_receive(struct cfmp_listener *listener, struct cfmp_conn 
     assert(conn != NULL && conn->fdref != NULL && message != NULL);
     pthread_mutex_lock(&conn->lock);
     enum cfmp_wire_result result = cfmp_wire_receive(conn->fdref->fd, message, &conn->region);
+    cfmp_conn_forget_head(conn);
     pthread_mutex_unlock(&conn->lock);
     if (result == CFMP_WIRE_AGAIN || result == CFMP_WIRE_CONTROL) return false;
     if ((result == CFMP_WIRE_OK && message->header.kind == CFMP_FRAME_REQUEST) || result == CFMP_WIRE_CORRUPT) {
@@ -52,7 +53,7 @@ static void cfmp_send_reply(struct cfmp_conn *conn, int32_t convid, CFDataRef re
     }
     assert(length <= (size_t)CFMP_MAX_DATA_BYTES && (length == 0 || bytes != NULL)); /* R43 */
     struct cfmp_frame_header header = cfmp_frame_header_make(CFMP_FRAME_REPLY, 0, convid);
-    enum cfmp_wire_result result = cfmp_wire_send(conn->fdref->fd, header, bytes, length, -1,
+    enum cfmp_wire_result result = cfmp_wire_send(conn->fdref->fd, header, bytes, length, NULL, 0,
                                                   cfmp_now_ns() + CFMP_REPLY_SEND_NS);
     if (result != CFMP_WIRE_OK) cfmp_log("reply for convid %d not delivered", (int)convid);
 }
@@ -329,7 +330,7 @@ static SInt32 cfmp_send_frame(struct cfmp_client *client, int32_t msgid, int32_t
         result = cfmp_wire_send_shared(client->fdref->fd, header, offset, length, deadline_ns);
         if (result != CFMP_WIRE_OK) cfmp_client_bulk_abandon(client, offset);
     } else {
-        result = cfmp_wire_send(client->fdref->fd, header, bytes, length, -1, deadline_ns);
+        result = cfmp_wire_send(client->fdref->fd, header, bytes, length, NULL, 0, deadline_ns);
     }
     if (result == CFMP_WIRE_OK) return kCFMessagePortSuccess;
     cfmp_client_return_slot(client);

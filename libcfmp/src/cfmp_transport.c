@@ -130,6 +130,9 @@ bool cfmp_listener_validate(const struct cfmp_listener *listener) {
     if (listener == NULL || atomic_load(&listener->refs) <= 0) return false;
     if (listener->pollset == NULL || listener->queue == NULL) return false;
     if (listener->conn_count > listener->conn_capacity) return false;
+    if (!listener->closed && (listener->death_read_fd < 0 || listener->death_write_fd < 0)) {
+        return false; /* an open port is alive */
+    }
     return listener->closed || listener->listen_fdref != NULL;
 }
 
@@ -219,6 +222,7 @@ static struct cfmp_listener *cfmp_listener_alloc(const char *name, size_t length
     listener->name_length = length;
     listener->lock_fd = -1;
     listener->queue_fd = -1;
+    listener->death_read_fd = listener->death_write_fd = -1;
     listener->next_conn_id = 1;
     assert(!listener->closed && listener->name_length == length); /* exit: not yet open */
     return listener;
@@ -236,11 +240,15 @@ struct cfmp_listener *cfmp_listener_open(const char *name, size_t length) {
     int listen_fd = cfmp_listen_socket(listener->sock_path);
     int pollset_fd = epoll_create1(EPOLL_CLOEXEC);
     listener->queue = cfmp_queue_create(&listener->queue_fd);
+    int death[2] = {-1, -1};
+    bool alive = pipe2(death, O_CLOEXEC | O_NONBLOCK) == 0;
+    listener->death_read_fd = death[0];
+    listener->death_write_fd = death[1];
     if (listen_fd >= 0) listener->listen_fdref = cfmp_fdref_create(listen_fd);
     if (pollset_fd >= 0) listener->pollset = cfmp_fdref_create(pollset_fd);
     bool identified = listener->queue != NULL &&
                       cfmp_endpoint_of(listener->queue_fd, &listener->endpoint);
-    if (listen_fd < 0 || pollset_fd < 0 || !identified) {
+    if (listen_fd < 0 || pollset_fd < 0 || !identified || !alive) {
         cfmp_listener_close(listener);
         cfmp_listener_release(listener);
         return NULL;
@@ -271,6 +279,8 @@ void cfmp_listener_release(struct cfmp_listener *listener) {
     cfmp_fdref_release(listener->pollset);
     if (listener->queue != NULL) munmap(listener->queue, CFMP_SHARED_QUEUE_SIZE);
     cfmp_close(listener->queue_fd);
+    cfmp_close(listener->death_read_fd);
+    assert(listener->death_write_fd < 0); /* closed with the listener */
     cfmp_close(listener->lock_fd);
     free(listener->conns);
     free(listener->name);
@@ -298,6 +308,8 @@ void cfmp_listener_close(struct cfmp_listener *listener) {
     (void)unlink(listener->lock_path);
     cfmp_close(listener->lock_fd);
     listener->lock_fd = -1;
+    cfmp_close(listener->death_write_fd); /* every client's death notice fires now */
+    listener->death_write_fd = -1;
     pthread_mutex_unlock(&listener->lock);
     cfmp_fdref_release(listen_fdref);
     cfmp_listener_forget_recent(listener, NULL);
@@ -324,7 +336,7 @@ struct cfmp_fdref *cfmp_listener_copy_listen_fd(struct cfmp_listener *listener) 
 }
 
 static bool cfmp_send_hello(struct cfmp_listener *listener, int fd) {
-    assert(listener != NULL && listener->queue_fd >= 0); /* passed with the HELLO */
+    assert(listener != NULL && listener->queue_fd >= 0 && listener->death_read_fd >= 0);
     assert(fd >= 0);
     uint8_t payload[8 + 256];
     int32_t pid = (int32_t)getpid();
@@ -335,11 +347,15 @@ static bool cfmp_send_hello(struct cfmp_listener *listener, int fd) {
     memcpy(payload + 8, listener->name, name_length);
     struct cfmp_frame_header header = cfmp_frame_header_make(CFMP_FRAME_HELLO, 0, 0);
     uint64_t deadline_ns = cfmp_now_ns() + CFMP_HELLO_SEND_NS;
-    return cfmp_wire_send(fd, header, payload, 8 + name_length, listener->queue_fd,
-                          deadline_ns) == CFMP_WIRE_OK;
+    int fds[2] = {listener->queue_fd, listener->death_read_fd}; /* cfmp_receive_hello */
+    return cfmp_wire_send(fd, header, payload, 8 + name_length, fds, 2, deadline_ns) ==
+           CFMP_WIRE_OK;
 }
 
-static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t peer_pid) {
+/* Adds an accepted connection to the listener and its pollset; returns it retained, or NULL
+ * (fd closed) when the listener is closed or full. */
+static struct cfmp_conn *cfmp_listener_add_conn(struct cfmp_listener *listener, int fd,
+                                                pid_t peer_pid) {
     assert(listener != NULL && listener->pollset != NULL);
     assert(fd >= 0);
     struct cfmp_conn *conn = calloc(1, sizeof *conn);
@@ -360,7 +376,7 @@ static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t
             listener->conns = grown;
             listener->conn_capacity = capacity;
         }
-        listener->conns[listener->conn_count++] = conn;
+        listener->conns[listener->conn_count++] = cfmp_conn_retain(conn);
         struct epoll_event event = {.events = EPOLLIN, .data.u64 = conn->id};
         if (epoll_ctl(listener->pollset->fd, EPOLL_CTL_ADD, fd, &event) != 0) abort();
     }
@@ -370,9 +386,14 @@ static void cfmp_listener_add_conn(struct cfmp_listener *listener, int fd, pid_t
         cfmp_log("port %s: refusing connection (closed or %u connections)", listener->name,
                  CFMP_CONNECTIONS_MAX);
         cfmp_conn_release(conn);
+        return NULL;
     }
+    return conn;
 }
 
+/* The connection is in the pollset, with send times on (SO_TIMESTAMPNS), before HELLO: the
+ * client sends nothing before HELLO, so every request that a send has returned for is stamped
+ * and seen by cfmp_listener_next_ready, which takes them in send order (R42). */
 void cfmp_listener_accept(struct cfmp_listener *listener) {
     assert(listener != NULL);
     struct cfmp_fdref *listen_fdref = cfmp_listener_copy_listen_fd(listener);
@@ -387,26 +408,35 @@ void cfmp_listener_accept(struct cfmp_listener *listener) {
             cfmp_close(fd);
             continue;
         }
-        if (!cfmp_send_hello(listener, fd)) {
-            cfmp_close(fd);
-            continue;
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
+            cfmp_log("port %s: no send times on a connection (%s): requests of several "
+                     "clients may be taken out of order", listener->name, strerror(errno));
         }
-        cfmp_listener_add_conn(listener, fd, pid);
+        struct cfmp_conn *conn = cfmp_listener_add_conn(listener, fd, pid);
+        if (conn == NULL) continue;
+        if (!cfmp_send_hello(listener, conn->fdref->fd)) cfmp_listener_drop_conn(listener, conn);
+        cfmp_conn_release(conn);
     }
     cfmp_fdref_release(listen_fdref);
 }
 
 /* The connection that delivered the last request usually delivers the next one (a client in
- * a request loop); trying it first saves an epoll_wait per request. After a streak of
- * CFMP_RECENT_STREAK_MAX the pollset decides, so other connections are not starved. */
+ * a request loop); trying it first saves an epoll_wait per request. Only while it is the
+ * listener's one connection: with two, a request of the other may have been sent first, and
+ * the Mach queue is FIFO over all senders (R42). After a streak of CFMP_RECENT_STREAK_MAX the
+ * pollset decides anyway (it also sees connections closing). */
 #define CFMP_RECENT_STREAK_MAX 8u
+/* Ready connections compared per choice: the ones a run of epoll_wait reports. */
+#define CFMP_READY_EVENTS_MAX 64
 
 struct cfmp_conn *cfmp_listener_recent(struct cfmp_listener *listener) {
     assert(listener != NULL);
     pthread_mutex_lock(&listener->lock);
     assert(cfmp_listener_validate(listener));
     struct cfmp_conn *recent = NULL;
-    if (listener->recent != NULL && listener->recent_streak < CFMP_RECENT_STREAK_MAX) {
+    if (listener->recent != NULL && listener->recent_streak < CFMP_RECENT_STREAK_MAX &&
+        listener->conn_count == 1) {
         recent = cfmp_conn_retain(listener->recent); /* a failed try does not count */
     }
     assert(listener->recent_streak <= CFMP_RECENT_STREAK_MAX);
@@ -442,22 +472,67 @@ static void cfmp_listener_forget_recent(struct cfmp_listener *listener, struct c
     if (drop) cfmp_conn_release(recent);
 }
 
-struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener) {
-    assert(listener != NULL && listener->pollset != NULL);
-    struct epoll_event event;
-    if (epoll_wait(listener->pollset->fd, &event, 1, 0) != 1) return NULL;
-    struct cfmp_conn *found = NULL;
+/* The send time of conn's next record: peeked once, then kept until it is read. */
+static uint64_t cfmp_conn_head_sent_ns(struct cfmp_conn *conn) {
+    assert(conn != NULL && conn->fdref != NULL);
+    pthread_mutex_lock(&conn->lock);
+    if (!conn->head_known) {
+        conn->head_sent_ns = cfmp_wire_peek_sent_ns(conn->fdref->fd);
+        conn->head_known = conn->head_sent_ns != 0; /* 0: closing or empty, look again */
+    }
+    uint64_t sent_ns = conn->head_sent_ns;
+    assert(!conn->head_known || sent_ns != 0);
+    pthread_mutex_unlock(&conn->lock);
+    return sent_ns;
+}
+
+void cfmp_conn_forget_head(struct cfmp_conn *conn) {
+    assert(conn != NULL);
+    conn->head_known = false;
+    conn->head_sent_ns = 0;
+}
+
+/* The listener's connection of id (retained), or NULL once it was dropped. */
+static struct cfmp_conn *cfmp_listener_find_conn(struct cfmp_listener *listener, uint64_t id) {
     pthread_mutex_lock(&listener->lock);
     assert(cfmp_listener_validate(listener));
-    listener->recent_streak = 0;
-    for (size_t i = 0; i < listener->conn_count; i++) {
-        if (listener->conns[i]->id == event.data.u64) {
-            found = cfmp_conn_retain(listener->conns[i]);
-            break;
-        }
+    struct cfmp_conn *found = NULL;
+    for (size_t i = 0; i < listener->conn_count && found == NULL; i++) {
+        if (listener->conns[i]->id == id) found = cfmp_conn_retain(listener->conns[i]);
     }
     pthread_mutex_unlock(&listener->lock);
     return found;
+}
+
+/* Of the ready connections, the one whose next record was sent first (the kernel's send time
+ * stamps, as one Mach queue keeps arrival order over all senders, R42); a connection without
+ * a stamp (closing: its end must be seen) goes first. One ready connection needs no peek. */
+struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener) {
+    assert(listener != NULL && listener->pollset != NULL);
+    struct epoll_event events[CFMP_READY_EVENTS_MAX];
+    int count = epoll_wait(listener->pollset->fd, events, CFMP_READY_EVENTS_MAX, 0);
+    if (count <= 0) return NULL;
+    assert(count <= CFMP_READY_EVENTS_MAX);
+    pthread_mutex_lock(&listener->lock);
+    listener->recent_streak = 0;
+    pthread_mutex_unlock(&listener->lock);
+    struct cfmp_conn *best = NULL;
+    uint64_t best_sent_ns = 0;
+    for (int i = 0; i < count; i++) {
+        struct cfmp_conn *conn = cfmp_listener_find_conn(listener, events[i].data.u64);
+        if (conn == NULL) continue;
+        uint64_t sent_ns = count == 1 ? 0 : cfmp_conn_head_sent_ns(conn);
+        if (best == NULL || sent_ns < best_sent_ns) {
+            cfmp_conn_release(best);
+            best = conn;
+            best_sent_ns = sent_ns;
+        } else {
+            cfmp_conn_release(conn);
+        }
+        if (best_sent_ns == 0) break; /* nothing can come before it */
+    }
+    assert(best == NULL || atomic_load(&best->refs) > 1); /* the listener's and ours */
+    return best;
 }
 
 void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *conn) {
@@ -569,6 +644,14 @@ static bool cfmp_receive_hello(struct cfmp_client *client, const char *name, siz
     }
     if (ok) client->queue = cfmp_queue_map(message.passed_fd, &client->endpoint);
     ok = ok && client->queue != NULL;
+    /* The death notice: a pipe's read end, which hangs up when the port dies. A server that
+     * sends none (or something else) is still served; its death shows when its socket closes. */
+    struct stat status;
+    if (ok && message.death_fd >= 0 && fstat(message.death_fd, &status) == 0 &&
+        S_ISFIFO(status.st_mode)) {
+        client->death_fdref = cfmp_fdref_create(message.death_fd);
+        message.death_fd = -1;
+    }
     cfmp_message_dispose(&message);
     return ok;
 }
@@ -611,6 +694,7 @@ void cfmp_client_release(struct cfmp_client *client) {
     if (before != 1) return;
     if (client->queue != NULL) munmap(client->queue, CFMP_SHARED_QUEUE_SIZE);
     cfmp_fdref_release(client->fdref);
+    cfmp_fdref_release(client->death_fdref);
     cfmp_region_release(client->bulk);
     pthread_mutex_destroy(&client->bulk_lock);
     free(client);
@@ -619,8 +703,10 @@ void cfmp_client_release(struct cfmp_client *client) {
 bool cfmp_client_probe_dead(struct cfmp_client *client) {
     assert(cfmp_client_validate(client));
     if (atomic_load(&client->dead)) return true;
-    struct pollfd poll_fd = {client->fdref->fd, POLLRDHUP, 0};
-    if (poll(&poll_fd, 1, 0) == 1 && (poll_fd.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
+    struct pollfd poll_fds[2] = {{client->fdref->fd, POLLRDHUP, 0}, {-1, 0, 0}};
+    if (client->death_fdref != NULL) poll_fds[1] = (struct pollfd){client->death_fdref->fd, 0, 0};
+    if (poll(poll_fds, 2, 0) > 0 &&
+        ((poll_fds[0].revents | poll_fds[1].revents) & (POLLHUP | POLLRDHUP | POLLERR))) {
         atomic_store(&client->dead, true);
     }
     return atomic_load(&client->dead);

@@ -42,6 +42,8 @@ struct cfmp_conn {
     pid_t peer_pid;
     pthread_mutex_t lock;       /* serializes reads, so a REGION frame is in place before use */
     struct cfmp_region *region; /* the client's bulk region, once sent */
+    uint64_t head_sent_ns;      /* under lock: the send time of the next record, if known */
+    bool head_known;            /* under lock: false once that record is read */
 };
 
 struct cfmp_listener {
@@ -55,6 +57,12 @@ struct cfmp_listener {
     struct cfmp_fdref *listen_fdref; /* NULL once closed */
     struct cfmp_fdref *pollset;      /* epoll over the accepted connections */
     int queue_fd;
+    /* The port's life, as its Mach receive right: a pipe whose write end closes when the port
+     * is invalidated (or its process dies), at once, even while a callout's reply is still to
+     * go out on a connection kept open for it (R46, R56). Each client gets the read end with
+     * its HELLO and watches it. */
+    int death_read_fd;
+    int death_write_fd; /* -1 once closed */
     struct cfmp_shared_queue *queue;
     struct cfmp_endpoint endpoint; /* of queue_fd, fixed once open */
     struct cfmp_conn **conns;
@@ -76,6 +84,7 @@ struct cfmp_bulk_chunk {
 struct cfmp_client {
     _Atomic int32_t refs;
     struct cfmp_fdref *fdref;
+    struct cfmp_fdref *death_fdref;  /* the server port's death notice (HELLO), or NULL */
     struct cfmp_shared_queue *queue; /* the server's counter, mapped shared */
     struct cfmp_endpoint endpoint;   /* of the server's queue memfd, from the HELLO */
     pid_t server_pid;
@@ -102,12 +111,15 @@ CFMP_HIDDEN void cfmp_listener_release(struct cfmp_listener *listener);
 /* Manager thread: accepts pending connections, checks uid, sends HELLO. */
 CFMP_HIDDEN void cfmp_listener_accept(struct cfmp_listener *listener);
 CFMP_HIDDEN struct cfmp_fdref *cfmp_listener_copy_listen_fd(struct cfmp_listener *listener);
-/* A connection with something to read (retained), or NULL. Nonblocking. */
+/* The connection with something to read (retained) whose next record was sent first, or
+ * NULL. Nonblocking. */
 CFMP_HIDDEN struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener);
-/* The connection that had the last request (retained), if it may be tried first; and the
- * note of which one that was. */
+/* The connection that had the last request (retained), if it may be tried first (it is the
+ * only one); and the note of which one that was. */
 CFMP_HIDDEN struct cfmp_conn *cfmp_listener_recent(struct cfmp_listener *listener);
 CFMP_HIDDEN void cfmp_listener_note_recent(struct cfmp_listener *listener, struct cfmp_conn *conn);
+/* The caller read a record from conn (holding conn->lock): its next one is not known yet. */
+CFMP_HIDDEN void cfmp_conn_forget_head(struct cfmp_conn *conn);
 CFMP_HIDDEN void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *conn);
 /* The receiver took one request off its queue (R29): frees a slot, wakes blocked senders. */
 CFMP_HIDDEN void cfmp_queue_dequeued(struct cfmp_shared_queue *queue);

@@ -121,6 +121,7 @@ static bool cfmp_message_validate(const struct cfmp_message *message) {
     } else if (places != 1) {
         return false;
     }
+    if (message->death_fd >= 0 && message->passed_fd < 0) return false;
     return message->passed_fd < 0 || header->kind == CFMP_FRAME_HELLO;
 }
 
@@ -275,9 +276,10 @@ static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t siz
      * record too long), so a record of exactly cap + 1 bytes fits it and must fail here. */
     bool inline_payload = header->kind == CFMP_FRAME_HELLO || !(header->flags & CFMP_FLAG_MEMFD);
     if (inline_payload && length > CFMP_WIRE_INLINE_CAP) goto bad;
-    if (header->kind == CFMP_FRAME_HELLO) {
-        if (fd_count != 1 || header->flags != 0 || size != header_size + length) goto bad;
+    if (header->kind == CFMP_FRAME_HELLO) { /* the queue memfd, and the death notice if sent */
+        if (fd_count < 1 || fd_count > 2 || header->flags != 0 || size != header_size + length) goto bad;
         message->passed_fd = fds[0];
+        message->death_fd = fd_count == 2 ? fds[1] : -1;
         fd_count = 0;
     } else if (header->flags & CFMP_FLAG_MEMFD) {
         if (fd_count != 1 || size != header_size || length == 0) goto bad;
@@ -296,7 +298,8 @@ static enum cfmp_wire_result cfmp_wire_accept(const uint8_t *scratch, size_t siz
 bad:
     cfmp_close_fds(fds, fd_count);
     if (message->passed_fd >= 0) cfmp_close(message->passed_fd);
-    message->passed_fd = -1;
+    if (message->death_fd >= 0) cfmp_close(message->death_fd);
+    message->passed_fd = message->death_fd = -1;
     return CFMP_WIRE_BAD;
 }
 
@@ -304,11 +307,11 @@ enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message,
                                         struct cfmp_region **region) {
     assert(fd >= 0 && message != NULL);
     memset(message, 0, sizeof *message);
-    message->passed_fd = -1;
+    message->passed_fd = message->death_fd = -1;
     uint8_t *scratch = cfmp_scratch();
     struct iovec iov = {scratch, sizeof(struct cfmp_frame_header) + CFMP_WIRE_INLINE_CAP + 1};
-    union {
-        char buffer[CMSG_SPACE(sizeof(int) * CFMP_WIRE_FDS_MAX)];
+    union { /* a server's connection also carries each record's send time (SO_TIMESTAMPNS) */
+        char buffer[CMSG_SPACE(sizeof(int) * CFMP_WIRE_FDS_MAX) + CMSG_SPACE(sizeof(struct timespec))];
         struct cmsghdr align;
     } control;
     struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1,
@@ -329,8 +332,35 @@ enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message,
     enum cfmp_wire_result result = cfmp_wire_accept(scratch, (size_t)size, fds, fd_count, message, region);
     assert(result != CFMP_WIRE_OK || cfmp_message_validate(message)); /* exit */
     assert(message->corrupt == (result == CFMP_WIRE_CORRUPT)); /* exit: a corrupt one holds nothing */
-    assert(!message->corrupt || (message->data == NULL && message->bytes == NULL && message->passed_fd < 0));
+    assert(!message->corrupt || (message->data == NULL && message->bytes == NULL && message->passed_fd < 0 &&
+                                   message->death_fd < 0));
     return result;
+}
+
+/* The kernel's time stamp of the next record on fd (SO_TIMESTAMPNS: taken when the sender
+ * queued it), read without taking the record, so a server can take its connections' records
+ * in the order they were sent, as one Mach queue does (R42). The control buffer holds only
+ * the time stamp, so a peeked record's descriptors are not installed (MSG_CTRUNC). A socket
+ * with nothing to read, closed or without time stamps gives 0: nothing waits behind it. */
+uint64_t cfmp_wire_peek_sent_ns(int fd) {
+    assert(fd >= 0);
+    uint8_t byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        char buffer[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr header = {.msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = control.buffer, .msg_controllen = sizeof control};
+    if (recvmsg(fd, &header, MSG_PEEK | MSG_DONTWAIT) < 0) return 0;
+    for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&header); cmsg; cmsg = CMSG_NXTHDR(&header, cmsg)) {
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_TIMESTAMPNS) continue;
+        struct timespec sent;
+        memcpy(&sent, CMSG_DATA(cmsg), sizeof sent);
+        assert(sent.tv_nsec >= 0 && sent.tv_nsec < 1000000000L);
+        return (uint64_t)sent.tv_sec * 1000000000u + (uint64_t)sent.tv_nsec;
+    }
+    return 0;
 }
 
 static void cfmp_unmap(void *context, void *bytes, size_t length) {
@@ -392,7 +422,8 @@ void cfmp_message_dispose(struct cfmp_message *message) {
     }
     message->bytes = NULL;
     if (message->passed_fd >= 0) cfmp_close(message->passed_fd);
-    message->passed_fd = -1;
+    if (message->death_fd >= 0) cfmp_close(message->death_fd);
+    message->passed_fd = message->death_fd = -1;
 }
 
 /* ---- send --------------------------------------------------------------------------------- */
@@ -486,11 +517,12 @@ enum cfmp_wire_result cfmp_wire_send_region(int fd, const struct cfmp_region *re
 }
 
 enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
-                                     const void *payload, size_t length, int pass_fd,
-                                     uint64_t deadline_ns) {
+                                     const void *payload, size_t length, const int *pass_fds,
+                                     size_t pass_count, uint64_t deadline_ns) {
     assert(fd >= 0);
     assert(length <= (size_t)CFMP_MAX_DATA_BYTES);
-    assert(pass_fd < 0 || length <= CFMP_WIRE_INLINE_CAP); /* HELLO: always inline */
+    assert(pass_count <= 2 && (pass_count == 0 || pass_fds != NULL));
+    assert(pass_count == 0 || (header.kind == CFMP_FRAME_HELLO && length <= CFMP_WIRE_INLINE_CAP));
     assert(payload != NULL || length == 0);
     assert(header.magic == CFMP_WIRE_MAGIC && header.kind >= CFMP_FRAME_HELLO && header.kind <= CFMP_FRAME_REGION);
     int memfd = -1;
@@ -499,27 +531,28 @@ enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
         cfmp_corrupt_next_request = false;
         header.magic = ~CFMP_WIRE_MAGIC;
     }
-    if (pass_fd < 0 && length > cfmp_wire_inline_max()) {
+    if (pass_count == 0 && length > cfmp_wire_inline_max()) {
         memfd = cfmp_payload_memfd(payload, length);
         if (memfd < 0) return CFMP_WIRE_BROKEN;
         header.flags |= CFMP_FLAG_MEMFD;
-        pass_fd = memfd;
+        pass_fds = &memfd;
+        pass_count = 1;
     }
     struct iovec iov[2] = {{&header, sizeof header}, {(void *)payload, length}};
     struct msghdr message = {.msg_iov = iov, .msg_iovlen = (memfd < 0 && length > 0) ? 2 : 1};
     union {
-        char buffer[CMSG_SPACE(sizeof(int))];
+        char buffer[CMSG_SPACE(sizeof(int) * 2)];
         struct cmsghdr align;
     } control;
-    if (pass_fd >= 0) {
+    if (pass_count > 0) {
         memset(&control, 0, sizeof control);
         message.msg_control = control.buffer;
-        message.msg_controllen = sizeof control.buffer;
+        message.msg_controllen = CMSG_SPACE(sizeof(int) * pass_count);
         struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof pass_fd);
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * pass_count);
+        memcpy(CMSG_DATA(cmsg), pass_fds, sizeof(int) * pass_count);
     }
     enum cfmp_wire_result result = cfmp_sendmsg(fd, &message, deadline_ns);
     cfmp_close(memfd);

@@ -77,15 +77,16 @@ CFMP_HIDDEN struct cfmp_region *cfmp_region_create(size_t size);
 CFMP_HIDDEN struct cfmp_region *cfmp_region_retain(struct cfmp_region *region);
 CFMP_HIDDEN void cfmp_region_release(struct cfmp_region *region);
 
-/* A received frame. Owns its payload storage (malloc'd copy or a read-only mapping) and an fd
- * received with a HELLO, until cfmp_message_take_data / cfmp_message_dispose. */
+/* A received frame. Owns its payload storage (malloc'd copy or a read-only mapping) and the
+ * fds received with a HELLO, until cfmp_message_take_data / cfmp_message_dispose. */
 struct cfmp_message {
     struct cfmp_frame_header header;
     uint8_t *bytes; /* NULL for NO_DATA; inside data for inline payloads */
     CFDataRef data; /* inline payloads: the CFData holding the bytes (+1) */
     size_t length;
     bool mapped;
-    int passed_fd; /* HELLO only, else -1 */
+    int passed_fd; /* HELLO only, else -1: the server's queue memfd */
+    int death_fd;  /* HELLO only, else -1: the port's death notice (a pipe's read end), if sent */
     struct cfmp_region *region; /* SHARED payloads: the region holding the bytes (retained) */
     bool corrupt; /* CFMP_WIRE_CORRUPT: only the (invalid) header, no payload */
 };
@@ -99,11 +100,16 @@ CFMP_HIDDEN size_t cfmp_wire_inline_max(void);
  * these may then appear. */
 CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_receive(int fd, struct cfmp_message *message,
                                                     struct cfmp_region **region);
+/* The send time of fd's next record (CLOCK_REALTIME ns, from SO_TIMESTAMPNS), without taking
+ * it; 0 when there is none or the socket has no time stamps. */
+CFMP_HIDDEN uint64_t cfmp_wire_peek_sent_ns(int fd);
 /* Sends one frame, waiting for socket space until deadline_ns (CFMP_DEADLINE_NEVER: forever).
- * header->flags gets CFMP_FLAG_MEMFD added when the payload is large. */
+ * header->flags gets CFMP_FLAG_MEMFD added when the payload is large. pass_fds (pass_count of
+ * them, at most 2) go with a HELLO only: the queue memfd, then the death notice's read end. */
 CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_send(int fd, struct cfmp_frame_header header,
                                                  const void *payload, size_t length,
-                                                 int pass_fd, uint64_t deadline_ns);
+                                                 const int *pass_fds, size_t pass_count,
+                                                 uint64_t deadline_ns);
 /* Sends the bytes of a SHARED request: header.flags must have CFMP_FLAG_SHARED. */
 CFMP_HIDDEN enum cfmp_wire_result cfmp_wire_send_shared(int fd, struct cfmp_frame_header header,
                                                         uint64_t offset, size_t length,

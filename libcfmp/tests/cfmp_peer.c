@@ -12,10 +12,13 @@
  *   dispatch-main NAME  dispatch_main(); 50 ms later an item on the main queue exits 42 if it
  *                      runs on the main thread with the main queue's label (3 otherwise)
  *   exit-from-worker NAME  dispatch_main(); an item on a global queue calls exit(43)
+ *   oneway NAME MSGIDS  one remote, a one-way send (empty data, 1 s send timeout) of each msgid
+ *                      of the comma list in order; READY only once all were sent, then exit 0
  *
  * Server callout by msgid: 1 echo; 2 sleep ARG ms (data, decimal) then echo; 3 reply NULL;
  * 4 SIGKILL itself before replying (a crash during a request); 5 invalidate the port, then
- * echo (R46); 6 count and reply the count; 99 stop the run loop (one-way), then exit 0.
+ * echo (R46); 6 count and reply the count; 7 invalidate the port, sleep ARG ms (data), then
+ * echo and exit 0 (R46 with the death notice out first); 99 stop the run loop (one-way), then exit 0.
  */
 #include <CoreFoundation/CoreFoundation.h>
 #include <dispatch/dispatch.h>
@@ -44,6 +47,10 @@ static CFDataRef cfmp_peer_callout(CFMessagePortRef local, SInt32 msgid, CFDataR
                                    void *info) {
     (void)info;
     switch (msgid) {
+    case 7:
+        CFMessagePortInvalidate(local);
+        CFRunLoopStop(CFRunLoopGetMain()); /* once the reply is out: nothing more to serve */
+        __attribute__((fallthrough));     /* the reply goes out after the sleep */
     case 2: {
         char text[32] = "";
         CFIndex length = CFDataGetLength(data) < 31 ? CFDataGetLength(data) : 31;
@@ -199,6 +206,27 @@ static int cfmp_peer_dispatch_main(bool exit_from_worker) {
     dispatch_main();
 }
 
+/* Exit 0: every one-way send returned success; 2: no remote; 3: a send failed. */
+static int cfmp_peer_oneway(CFStringRef name, const char *msgids) {
+    CFMessagePortRef remote = CFMessagePortCreateRemote(NULL, name);
+    if (remote == NULL) return 2;
+    int status = 0;
+    for (const char *at = msgids; *at != '\0' && status == 0;) {
+        char *end = NULL;
+        long msgid = strtol(at, &end, 10);
+        if (end == at) status = 64;
+        if (status == 0 &&
+            CFMessagePortSendRequest(remote, (SInt32)msgid, NULL, 1.0, 0, NULL, NULL) != 0) {
+            status = 3;
+        }
+        at = *end == ',' ? end + 1 : end;
+    }
+    if (status == 0) cfmp_peer_ready();
+    CFMessagePortInvalidate(remote);
+    CFRelease(remote);
+    return status;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: cfmp_peer ROLE NAME [ARG]\n");
@@ -213,6 +241,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "register-and-die") == 0) status = cfmp_peer_register_and_die(name);
     if (strcmp(argv[1], "dispatch-main") == 0) status = cfmp_peer_dispatch_main(false);
     if (strcmp(argv[1], "exit-from-worker") == 0) status = cfmp_peer_dispatch_main(true);
+    if (strcmp(argv[1], "oneway") == 0 && argc > 3) status = cfmp_peer_oneway(name, argv[3]);
     if (strcmp(argv[1], "refused-client") == 0 && argc > 3) {
         status = cfmp_peer_refused_client(name, argv[3]);
     }

@@ -42,17 +42,23 @@ static int cfmp_raw_connect(CFStringRef name) {
     assert_int_equal(poll(&poll_fd, 1, (int)(10000 * cfmp_test_scale())), 1);
     struct msghdr message = {0};
     struct iovec iov = {hello, sizeof hello};
-    char control[CMSG_SPACE(sizeof(int))];
+    char control[CMSG_SPACE(sizeof(int) * 2)];
     message.msg_iov = &iov;
     message.msg_iovlen = 1;
     message.msg_control = control;
     message.msg_controllen = sizeof control;
-    assert_true(recvmsg(fd, &message, MSG_CMSG_CLOEXEC) > 0); /* HELLO with the queue fd */
+    /* HELLO with the queue fd and the death notice's read end */
+    assert_true(recvmsg(fd, &message, MSG_CMSG_CLOEXEC) > 0);
+    assert_false(message.msg_flags & MSG_CTRUNC);
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
     if (cmsg == NULL) fail_msg("HELLO without the queue fd");
-    int queue_fd = -1;
-    if (cmsg != NULL) memcpy(&queue_fd, CMSG_DATA(cmsg), sizeof queue_fd);
-    close(queue_fd);
+    int fds[2] = {-1, -1};
+    if (cmsg != NULL) {
+        assert_int_equal(cmsg->cmsg_len, CMSG_LEN(sizeof(int) * 2));
+        memcpy(fds, CMSG_DATA(cmsg), sizeof fds);
+    }
+    close(fds[0]);
+    close(fds[1]);
     return fd;
 }
 

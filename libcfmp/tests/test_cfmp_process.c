@@ -159,6 +159,63 @@ static void test_R33_server_crash_during_request_gives_became_invalid(void **sta
     CFRelease(name);
 }
 
+/* R46 + R56: the server invalidates its port inside the callout, then works 1 s (x scale)
+ * before it replies. The port's death is noticed at once: a waiter whose run loop drains the
+ * main queue (the main thread in the default mode, a common mode) runs the invalidation there
+ * and gets -5 without waiting for the reply; a waiter in a private mode does not run the main
+ * queue and gets the reply (0), as CF's loop checks for a reply before validity; its remote is
+ * dead but valid until the main queue runs (a send gives -4, R33). Either way the remote ends
+ * invalid (-3). */
+static void cfmp_invalidating_server_request(CFStringRef reply_mode, SInt32 expected) {
+    CFStringRef name = cfmp_test_name("invalidating");
+    struct cfmp_peer server;
+    assert_true(cfmp_peer_start(&server, "server", name, NULL));
+    CFMessagePortRef remote = cfmp_connect(name);
+    cfmp_invalidations = 0;
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    char work_ms[32];
+    snprintf(work_ms, sizeof work_ms, "%ld", (long)(1000 * cfmp_test_scale()));
+    CFDataRef data = cfmp_test_data(work_ms);
+    CFDataRef reply = NULL;
+    assert_int_equal(CFMessagePortSendRequest(remote, 7, data, 5, 30 * cfmp_test_scale(),
+                                              reply_mode, &reply),
+                     expected);
+    if (expected == kCFMessagePortSuccess) {
+        assert_true(cfmp_test_data_equals(reply, work_ms)); /* R46: the reply still went out */
+        CFRelease(reply);
+        /* R33: dead, but not invalidated until the main queue runs (R56): a one-way send -4. */
+        assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
+                         kCFMessagePortTransportError);
+        assert_int_equal(cfmp_invalidations, 0);
+        double deadline = cfmp_test_now_s() + 10 * cfmp_test_scale();
+        while (cfmp_invalidations == 0 && cfmp_test_now_s() < deadline) {
+            CFRunLoopRunInMode(kCFRunLoopDefaultMode, 0.05, true);
+        }
+        assert_int_equal(cfmp_invalidations, 1);
+    } else {
+        assert_null(reply);
+        assert_int_equal(cfmp_invalidations, 1); /* on the main queue, on this thread */
+        assert_true(pthread_equal(cfmp_invalidated_on, pthread_self()));
+    }
+    assert_int_equal(cfmp_peer_wait(&server, 30 * cfmp_test_scale()), 0);
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortIsInvalid);
+    assert_int_equal(cfmp_invalidations, 1);
+    CFRelease(data);
+    CFRelease(remote);
+    CFRelease(name);
+}
+
+static void test_R46_R56_server_invalidating_in_callout_main_thread_default_mode(void **state) {
+    (void)state;
+    cfmp_invalidating_server_request(kCFRunLoopDefaultMode, kCFMessagePortBecameInvalidError);
+}
+
+static void test_R46_R56_server_invalidating_in_callout_private_mode_gets_reply(void **state) {
+    (void)state;
+    cfmp_invalidating_server_request(CFSTR("cfmp.private"), kCFMessagePortSuccess);
+}
+
 /* R33, R56: the server dies between requests. A send before the death is processed gives -4;
  * the main queue (drained by this main thread's run loop) then invalidates the remote, the
  * callback runs on the main thread, and sends give -3. */
@@ -421,6 +478,64 @@ static void test_R37_concurrent_threads_on_one_remote_get_their_own_replies(void
     CFRelease(name);
 }
 
+enum { cfmp_fifo_count = 5 }; /* the queue limit (R29): one more would block its sender */
+static SInt32 cfmp_fifo_msgids[cfmp_fifo_count];
+static int cfmp_fifo_seen;
+
+static CFDataRef cfmp_fifo_record(CFMessagePortRef local, SInt32 msgid, CFDataRef data,
+                                  void *info) {
+    (void)local;
+    (void)data;
+    (void)info;
+    assert_true(cfmp_fifo_seen < cfmp_fifo_count);
+    cfmp_fifo_msgids[cfmp_fifo_seen++] = msgid;
+    if (cfmp_fifo_seen == cfmp_fifo_count) CFRunLoopStop(CFRunLoopGetCurrent());
+    return NULL;
+}
+
+/* Sends one-way msgid to this process's own named port: through its socket, as another
+ * sender's would go (R38). */
+static void cfmp_fifo_send_self(CFMessagePortRef local, SInt32 msgid) {
+    assert_int_equal(CFMessagePortSendRequest(local, msgid, NULL, 1.0, 0, NULL, NULL),
+                     kCFMessagePortSuccess);
+}
+
+/* Runs the peer that sends the one-way msgids of the list, until it has exited. */
+static void cfmp_fifo_send_peer(CFStringRef name, const char *msgids) {
+    struct cfmp_peer sender;
+    assert_true(cfmp_peer_start(&sender, "oneway", name, msgids));
+    assert_int_equal(cfmp_peer_wait(&sender, 30 * cfmp_test_scale()), 0);
+}
+
+/* R42 + R29: one Mach queue keeps the order in which requests were sent over all senders. Two
+ * senders, ordered by facts (each send has returned before the next one starts): this process
+ * (1), another process (2, 3), this one (4), a third process (5). The port is scheduled only
+ * once the queue holds all five, so the server chooses among its connections: taking them in
+ * turns (1 2 4 3 5) or first draining the one used last (1 4 2 3 5) breaks the order; 1..5 is
+ * the only right answer. The other processes have exited by then: what they sent is still
+ * delivered. */
+static void test_R42_requests_of_several_processes_are_served_in_send_order(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("fifo");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_fifo_record, NULL, NULL);
+    assert_non_null(local);
+    cfmp_fifo_seen = 0;
+    cfmp_fifo_send_self(local, 1);
+    cfmp_fifo_send_peer(name, "2,3");
+    cfmp_fifo_send_self(local, 4);
+    cfmp_fifo_send_peer(name, "5");
+    CFRunLoopSourceRef source = CFMessagePortCreateRunLoopSource(NULL, local, 0);
+    CFRunLoopAddSource(CFRunLoopGetCurrent(), source, kCFRunLoopDefaultMode);
+    CFRunLoopRunInMode(kCFRunLoopDefaultMode, 10 * cfmp_test_scale(), false);
+    assert_int_equal(cfmp_fifo_seen, cfmp_fifo_count);
+    for (int i = 0; i < cfmp_fifo_count; i++) assert_int_equal(cfmp_fifo_msgids[i], i + 1);
+    CFRunLoopRemoveSource(CFRunLoopGetCurrent(), source, kCFRunLoopDefaultMode);
+    CFRelease(source);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFRelease(name);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R16_name_conflict_across_processes),
@@ -429,12 +544,15 @@ int main(void) {
         cmocka_unit_test(test_R40_R33_null_callout_crashes_the_server),
         cmocka_unit_test(test_R33_server_crash_during_request_gives_became_invalid),
         cmocka_unit_test(test_R33_R56_server_crash_after_request_gives_transport_then_invalid),
+        cmocka_unit_test(test_R46_R56_server_invalidating_in_callout_main_thread_default_mode),
+        cmocka_unit_test(test_R46_R56_server_invalidating_in_callout_private_mode_gets_reply),
         cmocka_unit_test(test_R23_server_restart_first_reconnect_fails_then_works),
         cmocka_unit_test(test_R54_R26c_local_dealloc_probes_a_remote_with_a_dead_server),
         cmocka_unit_test(test_R52_R26_remote_made_in_the_callback_shares_the_dying_wrapper),
         cmocka_unit_test(test_R29_queue_full_across_processes),
         cmocka_unit_test(test_R49_dispatch_queue_server_process),
         cmocka_unit_test(test_R37_concurrent_threads_on_one_remote_get_their_own_replies),
+        cmocka_unit_test(test_R42_requests_of_several_processes_are_served_in_send_order),
     };
     return cmocka_run_group_tests_name("libcfmp_process", tests, cfmp_test_runtime_dir_setup, cfmp_test_runtime_dir_teardown);
 }
