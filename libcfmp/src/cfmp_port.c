@@ -593,7 +593,9 @@ static void cfmp_port_teardown(CFMessagePortRef port, struct cfmp_teardown *tear
         cfmp_listener_close(teardown->listener);
         cfmp_listener_release(teardown->listener);
     }
-    if (teardown->client != NULL) atomic_store(&teardown->client->dead, true);
+    /* The connection is not marked dead: a send of another thread already past the validity
+     * check holds it, as a Mach send holds the right it copied in, and goes on (a blocked one
+     * waits for room until its own timeout, then its reply wait sees the port invalid: -5). */
     cfmp_client_release(teardown->client);
     cfmp_client_release(teardown->self_client);
     assert(!port->valid); /* exit: the latch stays (R3) */
