@@ -134,16 +134,25 @@ static void cfmp_on_invalidate(CFMessagePortRef ms, void *info) {
     cfmp_invalidated_on = pthread_self();
 }
 
+/* Starts a "server" peer for a fresh name (tag) and connects a remote to it whose
+ * invalidation callback counts into cfmp_invalidations (reset to 0). */
+static CFMessagePortRef cfmp_watched_remote(const char *tag, struct cfmp_peer *server,
+                                            CFStringRef *name) {
+    *name = cfmp_test_name(tag);
+    assert_true(cfmp_peer_start(server, "server", *name, NULL));
+    CFMessagePortRef remote = cfmp_connect(*name);
+    cfmp_invalidations = 0;
+    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    return remote;
+}
+
 /* R33: the server dies during the callout; the waiting client gets -5 long before its
  * receive timeout, and its invalidation callback runs on the waiting thread. */
 static void test_R33_server_crash_during_request_gives_became_invalid(void **state) {
     (void)state;
-    CFStringRef name = cfmp_test_name("crash1");
+    CFStringRef name = NULL;
     struct cfmp_peer server;
-    assert_true(cfmp_peer_start(&server, "server", name, NULL));
-    CFMessagePortRef remote = cfmp_connect(name);
-    cfmp_invalidations = 0;
-    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    CFMessagePortRef remote = cfmp_watched_remote("crash1", &server, &name);
     double rcv_timeout = 30 * cfmp_test_scale();
     double start = cfmp_test_now_s();
     assert_int_equal(CFMessagePortSendRequest(remote, 4, NULL, 5, rcv_timeout, CFSTR("cfmp.wait"),
@@ -159,6 +168,21 @@ static void test_R33_server_crash_during_request_gives_became_invalid(void **sta
     CFRelease(name);
 }
 
+/* R33 then R56: the remote's server is dead but the remote not yet invalidated, so a one-way
+ * send gives -4 and runs no callback; the main queue, drained by this (main) thread's run loop
+ * in the default mode, then invalidates it, and the callback runs here once. */
+static void cfmp_expect_minus4_then_main_queue_invalidates(CFMessagePortRef remote) {
+    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
+                     kCFMessagePortTransportError);
+    assert_int_equal(cfmp_invalidations, 0);
+    double deadline = cfmp_test_now_s() + 10 * cfmp_test_scale();
+    while (cfmp_invalidations == 0 && cfmp_test_now_s() < deadline) {
+        CFRunLoopRunInMode(kCFRunLoopDefaultMode, 0.05, true);
+    }
+    assert_int_equal(cfmp_invalidations, 1);
+    assert_true(pthread_equal(cfmp_invalidated_on, pthread_self()));
+}
+
 /* R46 + R56: the server invalidates its port inside the callout, then works 1 s (x scale)
  * before it replies. The port's death is noticed at once: a waiter whose run loop drains the
  * main queue (the main thread in the default mode, a common mode) runs the invalidation there
@@ -167,12 +191,9 @@ static void test_R33_server_crash_during_request_gives_became_invalid(void **sta
  * dead but valid until the main queue runs (a send gives -4, R33). Either way the remote ends
  * invalid (-3). */
 static void cfmp_invalidating_server_request(CFStringRef reply_mode, SInt32 expected) {
-    CFStringRef name = cfmp_test_name("invalidating");
+    CFStringRef name = NULL;
     struct cfmp_peer server;
-    assert_true(cfmp_peer_start(&server, "server", name, NULL));
-    CFMessagePortRef remote = cfmp_connect(name);
-    cfmp_invalidations = 0;
-    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    CFMessagePortRef remote = cfmp_watched_remote("invalidating", &server, &name);
     char work_ms[32];
     snprintf(work_ms, sizeof work_ms, "%ld", (long)(1000 * cfmp_test_scale()));
     CFDataRef data = cfmp_test_data(work_ms);
@@ -184,16 +205,8 @@ static void cfmp_invalidating_server_request(CFStringRef reply_mode, SInt32 expe
     if (expected == kCFMessagePortSuccess) {
         assert_true(cfmp_test_data_equals(reply, work_ms)); /* R46: the reply still went out */
         CFRelease(reply);
-        /* R33: dead (the server has exited: a fact, not a wait for the death notice), but not
-         * invalidated until the main queue runs (R56): a one-way send gives -4. */
-        assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
-                         kCFMessagePortTransportError);
-        assert_int_equal(cfmp_invalidations, 0);
-        double deadline = cfmp_test_now_s() + 10 * cfmp_test_scale();
-        while (cfmp_invalidations == 0 && cfmp_test_now_s() < deadline) {
-            CFRunLoopRunInMode(kCFRunLoopDefaultMode, 0.05, true);
-        }
-        assert_int_equal(cfmp_invalidations, 1);
+        /* Dead (the server has exited: a fact, not a wait for the death notice). */
+        cfmp_expect_minus4_then_main_queue_invalidates(remote);
     } else {
         assert_null(reply);
         assert_int_equal(cfmp_invalidations, 1); /* on the main queue, on this thread */
@@ -222,12 +235,9 @@ static void test_R46_R56_server_invalidating_in_callout_private_mode_gets_reply(
  * callback runs on the main thread, and sends give -3. */
 static void test_R33_R56_server_crash_after_request_gives_transport_then_invalid(void **state) {
     (void)state;
-    CFStringRef name = cfmp_test_name("crash2");
+    CFStringRef name = NULL;
     struct cfmp_peer server;
-    assert_true(cfmp_peer_start(&server, "server", name, NULL));
-    CFMessagePortRef remote = cfmp_connect(name);
-    cfmp_invalidations = 0;
-    CFMessagePortSetInvalidationCallBack(remote, cfmp_on_invalidate);
+    CFMessagePortRef remote = cfmp_watched_remote("crash2", &server, &name);
     CFDataRef reply = NULL;
     assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 5, 10 * cfmp_test_scale(),
                                               kCFRunLoopDefaultMode, &reply),
@@ -235,16 +245,7 @@ static void test_R33_R56_server_crash_after_request_gives_transport_then_invalid
     CFRelease(reply);
     cfmp_peer_kill(&server);
     cfmp_test_sleep_s(0.1);
-    assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
-                     kCFMessagePortTransportError);
-    assert_int_equal(cfmp_invalidations, 0);
-    /* Let the main queue run: the death is processed there (R56). */
-    double deadline = cfmp_test_now_s() + 10 * cfmp_test_scale();
-    while (cfmp_invalidations == 0 && cfmp_test_now_s() < deadline) {
-        CFRunLoopRunInMode(kCFRunLoopDefaultMode, 0.05, true);
-    }
-    assert_int_equal(cfmp_invalidations, 1);
-    assert_true(pthread_equal(cfmp_invalidated_on, pthread_self()));
+    cfmp_expect_minus4_then_main_queue_invalidates(remote);
     assert_int_equal(CFMessagePortSendRequest(remote, 1, NULL, 1, 1, NULL, NULL),
                      kCFMessagePortIsInvalid);
     CFRelease(remote);
