@@ -59,10 +59,10 @@ static void cfmp_send_reply(struct cfmp_conn *conn, int32_t convid, CFDataRef re
 }
 
 /* R40–R46: the callout runs with info retained; its result is sent as the reply even if the
- * port was invalidated meanwhile (R46). An invalid port drops the request unanswered (R44). A
- * valid port created with a NULL callout crashes the process when a message arrives, as CF
- * calls through NULL (R40): the sender's pending request then gets -5 (R33). A corrupt request
- * is dropped after the retain, unanswered (R45). */
+ * port was invalidated meanwhile (R46). An invalid port drops the request unanswered, its reply
+ * right (the connection) kept open (R44). A valid port created with a NULL callout crashes the
+ * process when a message arrives, as CF calls through NULL (R40): the sender's pending request
+ * then gets -5 (R33). A corrupt request is dropped after the retain, unanswered (R45). */
 static void cfmp_perform_request(CFMessagePortRef port, struct cfmp_conn *conn,
                                  struct cfmp_message *message) {
     CFMP_ASSERT_TYPE(port, CFMP_TYPE_MESSAGE_PORT);
@@ -73,6 +73,7 @@ static void cfmp_perform_request(CFMessagePortRef port, struct cfmp_conn *conn,
     CFMessagePortContext context = port->context;
     pthread_mutex_unlock(&port->lock);
     if (!valid && !CFMP_MUTATE(CALLOUT_AFTER_INVALID)) {
+        if (!(message->header.flags & CFMP_FLAG_ONEWAY)) cfmp_conn_keep_reply_right(conn);
         cfmp_message_dispose(message);
         return;
     }
@@ -452,10 +453,10 @@ static SInt32 cfmp_wait_reply(CFMessagePortRef remote, int32_t convid, double rc
         }
         return kCFMessagePortSuccess;
     }
-    pthread_mutex_lock(&remote->lock);
-    bool valid = remote->valid;
-    pthread_mutex_unlock(&remote->lock);
-    return valid ? kCFMessagePortReceiveTimeout : kCFMessagePortBecameInvalidError;
+    /* A live probe, as CF's final CFMessagePortIsValid (R32, R7): a remote whose server died
+     * unnoticed is invalidated here, and the wait ends -5, not -2 (R44). */
+    return CFMessagePortIsValid(remote) ? kCFMessagePortReceiveTimeout
+                                        : kCFMessagePortBecameInvalidError;
 }
 
 /* R27 steps 3, 4 and 6 under the port lock: the reply source, the convid, the pending entry. */

@@ -122,6 +122,37 @@ void cfmp_conn_release(struct cfmp_conn *conn) {
     free(conn);
 }
 
+/* R44: a request dropped unanswered because its port is invalid keeps its reply right alive
+ * until the server process exits, so its client gets no send-once notification and learns of
+ * the death only from the death notice (the main queue) or at its deadline. Here the reply
+ * right is the connection's socket: kept open, in this table, for the process's life. Bounded:
+ * past CFMP_KEPT_SOCKETS_MAX a connection closes as usual (its client then gets -5 early). */
+#define CFMP_KEPT_SOCKETS_MAX 1024u
+static struct {
+    pthread_mutex_t lock;
+    struct cfmp_fdref *fdrefs[CFMP_KEPT_SOCKETS_MAX];
+    size_t count;
+} cfmp_kept_sockets = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void cfmp_conn_keep_reply_right(struct cfmp_conn *conn) {
+    assert(conn != NULL && conn->fdref != NULL);
+    pthread_mutex_lock(&cfmp_kept_sockets.lock);
+    assert(cfmp_kept_sockets.count <= CFMP_KEPT_SOCKETS_MAX);
+    bool kept = false;
+    for (size_t i = 0; i < cfmp_kept_sockets.count && !kept; i++) {
+        kept = cfmp_kept_sockets.fdrefs[i] == conn->fdref;
+    }
+    bool room = cfmp_kept_sockets.count < CFMP_KEPT_SOCKETS_MAX;
+    if (!kept && room) {
+        cfmp_kept_sockets.fdrefs[cfmp_kept_sockets.count++] = cfmp_fdref_retain(conn->fdref);
+    }
+    pthread_mutex_unlock(&cfmp_kept_sockets.lock);
+    if (!kept && !room) {
+        cfmp_log("more than %u connections with dropped requests: closing one (R44)",
+                 CFMP_KEPT_SOCKETS_MAX);
+    }
+}
+
 /* ---- listeners ------------------------------------------------------------------------------- */
 
 static void cfmp_listener_forget_recent(struct cfmp_listener *listener, struct cfmp_conn *conn);
@@ -317,8 +348,11 @@ void cfmp_listener_close(struct cfmp_listener *listener) {
         if (listener->pollset != NULL) {
             (void)epoll_ctl(listener->pollset->fd, EPOLL_CTL_DEL, conns[i]->fdref->fd, NULL);
         }
-        /* A connection in use (a callout running) closes when released, after its reply (R46);
-         * no shutdown here: a half-closed socket makes the client see the death too early. */
+        /* A connection in use (a callout running) closes when released, after its reply (R46).
+         * Its read side shuts now: a new send of the client fails at once (EPIPE: Mach's
+         * INVALID_DEST, -4, R33), while the reply can still be written and the client's reply
+         * wait is not woken (SHUT_WR would wake it with an EOF before the reply). */
+        (void)shutdown(conns[i]->fdref->fd, SHUT_RD);
         cfmp_conn_release(conns[i]);
     }
     free(conns);

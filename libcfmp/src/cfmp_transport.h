@@ -118,6 +118,9 @@ CFMP_HIDDEN struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *lis
  * only one); and the note of which one that was. */
 CFMP_HIDDEN struct cfmp_conn *cfmp_listener_recent(struct cfmp_listener *listener);
 CFMP_HIDDEN void cfmp_listener_note_recent(struct cfmp_listener *listener, struct cfmp_conn *conn);
+/* A request from conn was dropped unanswered (R44): its socket stays open for the process's
+ * life, as the Mach reply right in the undelivered message does. */
+CFMP_HIDDEN void cfmp_conn_keep_reply_right(struct cfmp_conn *conn);
 /* The caller read a record from conn (holding conn->lock): its next one is not known yet. */
 CFMP_HIDDEN void cfmp_conn_forget_head(struct cfmp_conn *conn);
 CFMP_HIDDEN void cfmp_listener_drop_conn(struct cfmp_listener *listener, struct cfmp_conn *conn);
