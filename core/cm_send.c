@@ -235,9 +235,12 @@ cm_opr cm_send_start(cm_world *w, cm_thread *t, const cm_frame *caller, const cm
     }
     uint16_t program = caller->program;
     uint32_t pc = caller->pc;
-    cm_port_retain(w, remote); /* held for the duration of the call */
     cm_frame *f = cm_push(w, t, CM_FR_SEND);
-    if (f == NULL) return CM_OPR_DEAD;
+    if (f == NULL) { /* past the nesting bound: the process is gone; the request never left */
+        cm_msg_free(w, msg);
+        return CM_OPR_DEAD;
+    }
+    cm_port_retain(w, remote); /* held for the duration of the call */
     f->program = program;
     f->pc = pc;
     f->port = remote;

@@ -144,7 +144,10 @@ bool cm_perform(cm_world *w, cm_thread *t, int32_t port, int32_t msg, uint16_t q
                                 .size_bytes = m->data.size_bytes),
                 m->serial);
     cm_frame *f = cm_push(w, t, CM_FR_CALLOUT);
-    if (f == NULL) return false;
+    if (f == NULL) { /* past the nesting bound: the process is gone, and with it this request */
+        cm_msg_destroy(w, msg);
+        return false;
+    }
     f->program = handler;
     f->pc = 0;
     f->port = port;

@@ -326,6 +326,11 @@ static bool allowed_visit(void *ctx, const sim_obs *obs, const sim_allowed_run *
     }
     collect(x->out, x->sc, obs);
     if (x->kill_window_ns > 0) killed_near_death(x->out, obs, x->kill_window_ns);
+    bool bounded = false;
+    for (uint32_t i = 0; i < obs->event_count && !bounded; i++) {
+        bounded = obs->events[i].kind == SIM_EV_CRASH && obs->events[i].code == CM_CRASH_STACK;
+    }
+    x->out->nesting_bound_runs += bounded;
     x->out->runs++;
     x->out->jittered += late;
     return x->also == NULL || x->also(x->also_ctx, obs, run);

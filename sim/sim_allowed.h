@@ -49,6 +49,10 @@ typedef struct sim_allowed_set {
     int64_t end_ns;        /* the fifo run's end (virtual) */
     int64_t latest_end_ns; /* the latest end of a run not cut at the time limit (virtual; >= 0) */
     bool time_limited;     /* the fifo run ended at the time limit */
+    /* Runs in which a thread nested callouts and waits past the model's bound (CM_STACK_MAX
+     * frames) and its process was killed for it (a "stack" crash): CF's real stack goes on,
+     * so what such a run allows is the bound's outcome, not CF's. */
+    uint32_t nesting_bound_runs;
     uint32_t step_count;
     sim_allowed *allowed;  /* [step] */
     uint32_t *per_run;     /* scratch: executions per step in the run being collected */

@@ -220,6 +220,66 @@ static void test_R62_prompt_release_is_allowed(void **state)
     }
 }
 
+/* A handler that waits in the default mode for a slow peer runs the next queued request of its
+ * own port inside that wait (R36), and so on: seven one-way requests nest seven callouts on
+ * the server's main thread, past the model's frame bound, which kills the process (a "stack"
+ * crash). The set counts such runs (portsim fuzz skips them against a backend: CF's stack
+ * goes on); the queue scenario, with no nesting, has none (fuzz posix seeds 6224, 6802). */
+static void test_runs_past_the_nesting_bound_are_counted(void **state)
+{
+    (void)state;
+    static const char text[] = "scenario: nesting\n"
+                               "processes:\n"
+                               "  server:\n"
+                               "    threads:\n"
+                               "      main:\n"
+                               "        - create_local: {port: svc, name: com.portsim.nest, handler: h}\n"
+                               "        - create_local: {port: far, name: com.portsim.nest.far, handler: h2}\n"
+                               "        - schedule: svc\n"
+                               "        - signal: ready\n"
+                               "        - run_loop: {mode: default, for: 500ms}\n"
+                               "  slow:\n"
+                               "    threads:\n"
+                               "      main:\n"
+                               "        - create_local: {port: peer, name: com.portsim.nest.peer, handler: h2}\n"
+                               "        - signal: peer-ready\n"
+                               "        - sleep: 300ms\n"
+                               "        - schedule: peer\n"
+                               "        - run_loop: {mode: default, for: 100ms}\n"
+                               "  client:\n"
+                               "    threads:\n"
+                               "      main:\n"
+                               "        - wait_for: ready\n"
+                               "        - wait_for: peer-ready\n"
+                               "        - create_remote: {port: r, name: com.portsim.nest}\n"
+                               "        - send: {port: r, msgid: 1, send_timeout: 1s}\n"
+                               "        - send: {port: r, msgid: 2, send_timeout: 1s}\n"
+                               "        - send: {port: r, msgid: 3, send_timeout: 1s}\n"
+                               "        - send: {port: r, msgid: 4, send_timeout: 1s}\n"
+                               "        - send: {port: r, msgid: 5, send_timeout: 1s}\n"
+                               "        - send: {port: r, msgid: 6, send_timeout: 1s}\n"
+                               "        - send: {port: r, msgid: 7, send_timeout: 1s}\n"
+                               "        - send: {port: r, msgid: 8, send_timeout: 1s}\n"
+                               "handlers:\n"
+                               "  h:\n"
+                               "    - create_remote: {port: n, name: com.portsim.nest.peer}\n"
+                               "    - send: {port: n, msgid: 9, send_timeout: 1s, recv_timeout: 1s, reply_mode: default}\n"
+                               "  h2: []\n";
+    sim_scenario sc;
+    st_load_text("nesting.yaml", text, &sc);
+    sim_allowed_plan plan = plan_of(4, 0);
+    sim_allowed_set set;
+    assert_true(sim_allowed_explore(&sc, &plan, &set));
+    assert_true(set.nesting_bound_runs > 0 && set.nesting_bound_runs <= set.runs);
+    sim_allowed_set_free(&set);
+    sim_scenario_free(&sc);
+    load("", &sc);
+    assert_true(sim_allowed_explore(&sc, &plan, &set));
+    assert_int_equal(set.nesting_bound_runs, 0);
+    sim_allowed_set_free(&set);
+    sim_scenario_free(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_R62_latest_end_covers_the_longer_outcome),
         cmocka_unit_test(test_R62_prompt_release_is_allowed),
         cmocka_unit_test(test_killed_near_death_is_allowed_with_jitter),
+        cmocka_unit_test(test_runs_past_the_nesting_bound_are_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
