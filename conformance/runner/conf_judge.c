@@ -195,9 +195,9 @@ typedef struct margin {
     const char *what;
 } margin;
 
-static margin margin_of(const sim_scenario *sc, const sim_exec *e)
+static margin margin_of(const sim_scenario *sc, const conf_options *opt, const sim_exec *e)
 {
-    assert(sc != NULL && e != NULL);
+    assert(sc != NULL && opt != NULL && e != NULL);
     assert(e->step < sc->step_count);         /* sim_obs_validate */
     assert(e->end_ns >= e->start_ns);
     margin m = {.has = false};
@@ -206,8 +206,13 @@ static margin margin_of(const sim_scenario *sc, const sim_exec *e)
     int64_t elapsed = e->end_ns - e->start_ns;
     /* The receive deadline starts when the send returns, which the API does not show: a reply
      * later than the receive timeout after the call means the send blocked, and its margin is
-     * unknown. (Margins to receive deadlines assume an unblocked send.) */
-    if (e->value == CM_SUCCESS && d.count == 1 && d.what[0][0] == 'r' && elapsed > d.at[0]) return m;
+     * unknown (margins to receive deadlines assume an unblocked send), unless it is within the
+     * deadline's tolerance past it: an unblocked send whose reply came as its deadline passed
+     * (fuzz posix seed 5998: a 9.999999 ms receive timeout, a 10 ms handler, a success). */
+    if (e->value == CM_SUCCESS && d.count == 1 && d.what[0][0] == 'r' &&
+        elapsed > d.at[0] + conf_tolerance_ns(opt, d.at[0])) {
+        return m;
+    }
     for (uint32_t i = 0; i < d.count; i++) {
         int64_t diff = elapsed - d.at[i];
         int64_t mag = diff < 0 ? -diff : diff;
@@ -224,13 +229,13 @@ static bool margin_sensitive(const conf_options *opt, const margin *m)
     return m->has && mag <= conf_tolerance_ns(opt, m->deadline);
 }
 
-static void record_margins(const sim_scenario *sc, const conf_run *run, sim_result *o)
+static void record_margins(const sim_scenario *sc, const conf_run *run, const conf_options *opt, sim_result *o)
 {
-    assert(sc != NULL && run != NULL && o != NULL);
+    assert(sc != NULL && run != NULL && opt != NULL && o != NULL);
     assert(o->step_count <= sc->step_count);
     for (uint32_t i = 0; i < run->obs.exec_count; i++) {
         const sim_exec *e = &run->obs.execs[i];
-        margin m = margin_of(sc, e);
+        margin m = margin_of(sc, opt, e);
         if (!m.has) continue;
         int64_t mag = m.ns < 0 ? -m.ns : m.ns;
         sim_realtime *rt = &o->rt;
@@ -243,7 +248,7 @@ static void record_margins(const sim_scenario *sc, const conf_run *run, sim_resu
     for (uint32_t s = 0; s < o->step_count; s++) { /* the first execution's margin, per step */
         uint32_t first = exec_of_step(run, s, 0);
         if (first == SIM_NONE || o->steps[s].observed == NULL) continue;
-        margin m = margin_of(sc, &run->obs.execs[first]);
+        margin m = margin_of(sc, opt, &run->obs.execs[first]);
         if (!m.has) continue;
         char mg[48], dl[48];
         sim_format_margin(m.ns, mg, sizeof mg);
@@ -504,7 +509,7 @@ static uint32_t check_allowed(const sim_scenario *sc, const conf_model *model, c
                               ? "an execution"
                               : sim_result_text(sim_op_result_type(sc->steps[step].op), first_value, num, sizeof num);
         uint32_t e = exec_of_step(run, step, first);
-        margin m = e != SIM_NONE ? margin_of(sc, &run->obs.execs[e]) : (margin){.has = false};
+        margin m = e != SIM_NONE ? margin_of(sc, opt, &run->obs.execs[e]) : (margin){.has = false};
         bool sensitive = margin_sensitive(opt, &m);
         char detail[160] = "";
         if (m.has) {
@@ -545,7 +550,7 @@ static void mark_timing(const sim_scenario *sc, const conf_run *run, const conf_
         if (f->step == SIM_RESULT_NONE || f->execution == SIM_RESULT_NONE || f->step >= sc->step_count) continue;
         uint32_t e = exec_of_step(run, f->step, f->execution);
         if (e == SIM_NONE) continue;
-        margin m = margin_of(sc, &run->obs.execs[e]);
+        margin m = margin_of(sc, opt, &run->obs.execs[e]);
         if (!m.has) continue;
         char mg[48], dl[48];
         sim_format_margin(m.ns, mg, sizeof mg);
@@ -731,7 +736,7 @@ void conf_judge(const sim_scenario *sc, const conf_model *model, const conf_run 
             uint32_t sensitive = check_allowed(sc, model, run, opt, out);
             check_joint(sc, run, opt, info, before, sensitive, out);
         }
-        record_margins(sc, run, out);
+        record_margins(sc, run, opt, out);
     }
     view_free(&v);
     res->verdict = res->failure_count > 0 ? SIM_VERDICT_FAIL : SIM_VERDICT_PASS;

@@ -399,6 +399,88 @@ static void test_joint_check_refutes_a_sampled_set(void **state)
 }
 
 /* SIGTERM while agents run (one hangs with a grandchild): everything is killed and reaped. */
+/* A real run's success that ends just past its receive timeout is a deadline tie (the reply
+ * came as the deadline passed, the send having taken a few µs): the judge calls it
+ * timing-sensitive, so that portsim fuzz does not count it as evidence (posix seed 5998). Far
+ * past the timeout, the send blocked and no margin is claimed. */
+static void test_success_just_past_the_receive_timeout_is_a_tie(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "scenario: tie\n"
+        "processes:\n"
+        "  server:\n"
+        "    threads:\n"
+        "      main:\n"
+        "        - create_local: {port: svc, name: com.portsim.conf-tie, handler: h}\n"
+        "        - schedule: svc\n"
+        "        - signal: ready\n"
+        "        - run_loop: {mode: default, for: 50ms}\n"
+        "  client:\n"
+        "    threads:\n"
+        "      main:\n"
+        "        - wait_for: ready\n"
+        "        - create_remote: {port: r, name: com.portsim.conf-tie}\n"
+        "        - send: {port: r, msgid: 1, send_timeout: 1s, recv_timeout: 9999999ns, reply_mode: default}\n"
+        "          expect: receive_timeout\n"
+        "handlers:\n"
+        "  h: [{work: 10ms}, {reply: echo}]\n";
+    sim_diag diag;
+    sim_diag_init(&diag, "tie.yaml");
+    sim_scenario sc;
+    assert_true(sim_load_buffer("tie.yaml", (const uint8_t *)text, sizeof text - 1, &sc, &diag));
+    sim_diag_fini(&diag);
+    conf_options opt;
+    conf_options_default(&opt);
+    opt.backend = conf_backend_find("model");
+    assert_non_null(opt.backend);
+    opt.explore = 0;
+    conf_model model;
+    assert_true(conf_model_explore(&sc, &opt, &model));
+    sim_compiled c;
+    char err[200];
+    assert_true(sim_compile(&sc, 0, &c, err, sizeof err));
+    int64_t past_ns[2] = {CM_NS_PER_MS / 5, 30 * CM_NS_PER_MS}; /* within the tolerance; far past */
+    for (int k = 0; k < 2; k++) {
+        conf_run run;
+        memset(&run, 0, sizeof run);
+        sim_run_options ro = sim_run_options_default();
+        assert_true(sim_model_observe(&c, &ro, &run.obs));
+        uint32_t at = run.obs.exec_count;
+        for (uint32_t i = 0; i < run.obs.exec_count; i++) {
+            if (sc.steps[run.obs.execs[i].step].op == CM_OP_SEND) at = i;
+        }
+        if (at == run.obs.exec_count) fail_msg("no send in the model's run");
+        sim_exec *send = &run.obs.execs[at < run.obs.exec_count ? at : 0];
+        assert_int_equal(send->value, CM_RECEIVE_TIMEOUT); /* the model's answer */
+        send->value = CM_SUCCESS; /* what the host gave */
+        send->end_ns = send->start_ns + 9999999 + past_ns[k];
+        run.observed = true;
+        run.end_reason = "quiescent";
+        conf_agent_info info = {.clock = CONF_CLOCK_VIRTUAL, .world = true};
+        snprintf(info.implementation, sizeof info.implementation, "model");
+        sim_result o;
+        conf_judge(&sc, &model, &run, &opt, &info, &o);
+        assert_int_equal(o.verdict, SIM_VERDICT_FAIL);
+        bool tie = false;
+        for (uint32_t i = 0; i < o.failure_count; i++) {
+            const char *seen = o.failures[i].observed ? o.failures[i].observed : "";
+            tie = tie || strstr(seen, "; timing-sensitive)") || strstr(seen, "[timing-sensitive]");
+        }
+        for (uint32_t i = 0; tie != (k == 0) && i < o.failure_count; i++) {
+            print_message("failure %u: %s: %s\n", i, o.failures[i].message,
+                          o.failures[i].observed ? o.failures[i].observed : "-");
+        }
+        assert_int_equal(tie, k == 0);
+        assert_int_equal(o.rt.timing_failures > 0, k == 0);
+        sim_result_free(&o);
+        sim_obs_fini(&run.obs);
+    }
+    sim_compiled_free(&c);
+    conf_model_free(&model);
+    sim_scenario_free(&sc);
+}
+
 static void test_interrupted_run(void **state)
 {
     (void)state;
@@ -880,6 +962,7 @@ int main(void)
         cmocka_unit_test(test_agent_crashes_in_cf_call),
         cmocka_unit_test_setup_teardown(test_agent_silent, make_pid_dir, remove_pid_dir),
         cmocka_unit_test(test_joint_check_refutes_a_sampled_set),
+        cmocka_unit_test(test_success_just_past_the_receive_timeout_is_a_tie),
         cmocka_unit_test_setup_teardown(test_interrupted_run, make_pid_dir, remove_pid_dir),
         cmocka_unit_test(test_posix_agent_rejects_garbage),
         cmocka_unit_test(test_signal_then_exit_relayed),
