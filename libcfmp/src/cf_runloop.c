@@ -1247,9 +1247,9 @@ static void cfmp_runloop_drain_wake(CFRunLoopRef rl) {
     (void)got;
 }
 
-/* One wait on the mode's epoll and the fd sources it reports; returns whether one ran. */
-static bool cfmp_runloop_wait_once(CFRunLoopRef rl, struct cfmp_rl_mode *mode, int timeout_ms,
-                                   bool stop_after_handle) {
+/* One wait on the mode's epoll, and the first fd source it reports that runs; returns whether
+ * one ran. */
+static bool cfmp_runloop_wait_once(CFRunLoopRef rl, struct cfmp_rl_mode *mode, int timeout_ms) {
     CFMP_ASSERT_TYPE(rl, CFMP_TYPE_RUN_LOOP);
     assert(mode != NULL && mode->epoll_fd >= 0 && timeout_ms >= -1);
     struct epoll_event events[CFMP_EVENTS_PER_WAIT];
@@ -1266,7 +1266,9 @@ static bool cfmp_runloop_wait_once(CFRunLoopRef rl, struct cfmp_rl_mode *mode, i
             cfmp_runloop_drain_wake(rl);
             continue;
         }
-        if (handled && stop_after_handle) continue; /* level-triggered: it stays ready */
+        /* One source per pass, as CF takes one port message and then checks its deadline and
+         * stop flag; level-triggered, the others stay ready for the next pass. */
+        if (handled) continue;
         handled = cfmp_runloop_do_fd(rl, mode, events[i].data.u64, false) || handled;
     }
     return handled;
@@ -1332,8 +1334,12 @@ static CFRunLoopRunResult cfmp_runloop_run_mode(CFRunLoopRef rl, struct cfmp_rl_
          * saves the epoll_wait on the way to its next message (a reply, a client's next
          * request); the wait below still sees every other source and wake-up. */
         if (spinning && !handled) handled = cfmp_runloop_do_fd(rl, mode, CFMP_WAKE_ID, true);
-        if (!handled || !stop_after_handle) {
-            handled = cfmp_runloop_wait_once(rl, mode, timeout_ms, stop_after_handle) || handled;
+        /* CF takes one port message per pass, then checks its deadline and stop flag: a message
+         * the probe took may have run a callout past the deadline or stopped the run loop, and
+         * then no other is taken (fuzz posix seed 7550: a 9th callout 19 ms past the deadline). */
+        bool over = handled && (cfmp_now_ns() >= deadline_ns || atomic_load(&rl->stop_requested));
+        if ((!handled || !stop_after_handle) && !over) {
+            handled = cfmp_runloop_wait_once(rl, mode, timeout_ms) || handled;
         }
         cfmp_runloop_do_timers(rl, mode); /* not a handled source, as in CF */
         handled = atomic_exchange(&rl->poked, false) || handled;

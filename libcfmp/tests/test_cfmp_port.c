@@ -1015,6 +1015,45 @@ static void test_R26c_R54_local_dealloc_invalidates_its_same_process_remotes(voi
     CFRelease(name);
 }
 
+static int cfmp_slow_callouts;
+
+static CFDataRef cfmp_slow_callout(CFMessagePortRef local, SInt32 msgid, CFDataRef data, void *info) {
+    (void)local;
+    (void)msgid;
+    (void)data;
+    (void)info;
+    cfmp_slow_callouts++;
+    cfmp_test_sleep_s(0.2 * cfmp_test_scale());
+    return NULL;
+}
+
+/* CFRunLoopRunInMode takes one port message per pass and then checks its deadline: with
+ * three one-way requests queued and a callout of 200 ms, a 300 ms run makes two callouts (the
+ * second starts at 200 ms, before the deadline, and ends past it), not three. libcfmp's busy
+ * poll took the port's next message and then its wait took another in the same pass (fuzz
+ * posix seed 7550: a callout 19 ms past the run loop's deadline). */
+static void test_R42_run_loop_takes_one_message_per_pass(void **state) {
+    (void)state;
+    CFStringRef name = cfmp_test_name("perpass");
+    CFMessagePortRef local = CFMessagePortCreateLocal(NULL, name, cfmp_slow_callout, NULL, NULL);
+    assert_non_null(local);
+    for (SInt32 msgid = 1; msgid <= 3; msgid++) {
+        assert_int_equal(CFMessagePortSendRequest(local, msgid, NULL, 1, 0, NULL, NULL),
+                         kCFMessagePortSuccess);
+    }
+    cfmp_slow_callouts = 0;
+    CFRunLoopSourceRef source = CFMessagePortCreateRunLoopSource(NULL, local, 0);
+    CFRunLoopAddSource(CFRunLoopGetCurrent(), source, kCFRunLoopDefaultMode);
+    assert_int_equal(CFRunLoopRunInMode(kCFRunLoopDefaultMode, 0.3 * cfmp_test_scale(), false),
+                     kCFRunLoopRunTimedOut);
+    assert_int_equal(cfmp_slow_callouts, 2);
+    CFRunLoopRemoveSource(CFRunLoopGetCurrent(), source, kCFRunLoopDefaultMode);
+    CFRelease(source);
+    CFMessagePortInvalidate(local);
+    CFRelease(local);
+    CFRelease(name);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_R1_R4_kind_and_type),
@@ -1036,6 +1075,7 @@ int main(void) {
         cmocka_unit_test(test_R29_R51_queue_full_gives_send_timeout),
         cmocka_unit_test(test_R32_R34_timeout_then_late_reply_is_dropped),
         cmocka_unit_test(test_R26_R36_reentrant_wait_serves_own_port_in_reply_mode),
+        cmocka_unit_test(test_R42_run_loop_takes_one_message_per_pass),
         cmocka_unit_test(test_R46_invalidate_inside_callout_still_replies),
         cmocka_unit_test(test_R55_R58_remote_invalidated_during_wait_gives_became_invalid),
         cmocka_unit_test(test_R49_R50_dispatch_queue_delivery),
