@@ -334,6 +334,28 @@ static void test_agent_silent(void **state)
  * latency choice gives. The run passes, with a note naming the schedule, and (keep_obs) that
  * schedule's run is kept to be drawn beside the real one.
  */
+/* The options of a judge test: the model backend, no random runs beyond the plan's own. */
+static conf_options model_judge_options(void)
+{
+    conf_options opt;
+    conf_options_default(&opt);
+    opt.backend = conf_backend_find("model");
+    assert_non_null(opt.backend);
+    opt.explore = 0;
+    return opt;
+}
+
+/* Judges run (its observation made by the test) as a finished run of the model agent. */
+static void judge_as_model_run(const sim_scenario *sc, const conf_model *model, conf_run *run,
+                               const conf_options *opt, sim_result *o)
+{
+    run->observed = true;
+    run->end_reason = "quiescent";
+    conf_agent_info info = {.clock = CONF_CLOCK_VIRTUAL, .world = true};
+    snprintf(info.implementation, sizeof info.implementation, "model");
+    conf_judge(sc, model, run, opt, &info, o);
+}
+
 static void test_joint_check_refutes_a_sampled_set(void **state)
 {
     (void)state;
@@ -342,11 +364,7 @@ static void test_joint_check_refutes_a_sampled_set(void **state)
     sim_scenario sc;
     assert_true(sim_load_file(CONF_CORPUS "/timeouts/reply-at-deadline-tie.yaml", &sc, &diag));
     sim_diag_fini(&diag);
-    conf_options opt;
-    conf_options_default(&opt);
-    opt.backend = conf_backend_find("model");
-    assert_non_null(opt.backend);
-    opt.explore = 0;
+    conf_options opt = model_judge_options();
     opt.keep_obs = true; /* as --html does: the model's run is kept beside the real one (issue 14 item 3) */
     conf_model model;
     assert_true(conf_model_explore(&sc, &opt, &model));
@@ -370,12 +388,8 @@ static void test_joint_check_refutes_a_sampled_set(void **state)
     }
     sim_compiled_free(&c);
     assert_true(outside);
-    run.observed = true;
-    run.end_reason = "quiescent";
-    conf_agent_info info = {.clock = CONF_CLOCK_VIRTUAL, .world = true};
-    snprintf(info.implementation, sizeof info.implementation, "model");
     sim_result o;
-    conf_judge(&sc, &model, &run, &opt, &info, &o);
+    judge_as_model_run(&sc, &model, &run, &opt, &o);
     bool noted = false;
     for (uint32_t i = 0; i < o.note_count; i++) noted = noted || strstr(o.notes[i], "outside conform's sampled model runs");
     if (o.verdict != SIM_VERDICT_PASS || !noted || o.rt.explain != SIM_EXPLAINED) {
@@ -430,11 +444,7 @@ static void test_success_just_past_the_receive_timeout_is_a_tie(void **state)
     sim_scenario sc;
     assert_true(sim_load_buffer("tie.yaml", (const uint8_t *)text, sizeof text - 1, &sc, &diag));
     sim_diag_fini(&diag);
-    conf_options opt;
-    conf_options_default(&opt);
-    opt.backend = conf_backend_find("model");
-    assert_non_null(opt.backend);
-    opt.explore = 0;
+    conf_options opt = model_judge_options();
     conf_model model;
     assert_true(conf_model_explore(&sc, &opt, &model));
     sim_compiled c;
@@ -455,12 +465,8 @@ static void test_success_just_past_the_receive_timeout_is_a_tie(void **state)
         assert_int_equal(send->value, CM_RECEIVE_TIMEOUT); /* the model's answer */
         send->value = CM_SUCCESS; /* what the host gave */
         send->end_ns = send->start_ns + 9999999 + past_ns[k];
-        run.observed = true;
-        run.end_reason = "quiescent";
-        conf_agent_info info = {.clock = CONF_CLOCK_VIRTUAL, .world = true};
-        snprintf(info.implementation, sizeof info.implementation, "model");
         sim_result o;
-        conf_judge(&sc, &model, &run, &opt, &info, &o);
+        judge_as_model_run(&sc, &model, &run, &opt, &o);
         assert_int_equal(o.verdict, SIM_VERDICT_FAIL);
         bool tie = false;
         for (uint32_t i = 0; i < o.failure_count; i++) {
