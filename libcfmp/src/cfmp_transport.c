@@ -506,64 +506,60 @@ static void cfmp_listener_forget_recent(struct cfmp_listener *listener, struct c
     if (drop) cfmp_conn_release(recent);
 }
 
-/* The send time of conn's next record: peeked once, then kept until it is read. */
+/* The send time of conn's next record: peeked once, then kept until it is read (0: closing
+ * or empty, looked at again next time). */
 static uint64_t cfmp_conn_head_sent_ns(struct cfmp_conn *conn) {
     assert(conn != NULL && conn->fdref != NULL);
     pthread_mutex_lock(&conn->lock);
-    if (!conn->head_known) {
-        conn->head_sent_ns = cfmp_wire_peek_sent_ns(conn->fdref->fd);
-        conn->head_known = conn->head_sent_ns != 0; /* 0: closing or empty, look again */
-    }
+    if (conn->head_sent_ns == 0) conn->head_sent_ns = cfmp_wire_peek_sent_ns(conn->fdref->fd);
     uint64_t sent_ns = conn->head_sent_ns;
-    assert(!conn->head_known || sent_ns != 0);
     pthread_mutex_unlock(&conn->lock);
     return sent_ns;
 }
 
 void cfmp_conn_forget_head(struct cfmp_conn *conn) {
     assert(conn != NULL);
-    conn->head_known = false;
     conn->head_sent_ns = 0;
-}
-
-/* The listener's connection of id (retained), or NULL once it was dropped. */
-static struct cfmp_conn *cfmp_listener_find_conn(struct cfmp_listener *listener, uint64_t id) {
-    pthread_mutex_lock(&listener->lock);
-    assert(cfmp_listener_validate(listener));
-    struct cfmp_conn *found = NULL;
-    for (size_t i = 0; i < listener->conn_count && found == NULL; i++) {
-        if (listener->conns[i]->id == id) found = cfmp_conn_retain(listener->conns[i]);
-    }
-    pthread_mutex_unlock(&listener->lock);
-    return found;
 }
 
 /* Of the ready connections, the one whose next record was sent first (the kernel's send time
  * stamps, as one Mach queue keeps arrival order over all senders, R42); a connection without
- * a stamp (closing: its end must be seen) goes first. One ready connection needs no peek. */
+ * a stamp (closing: its end must be seen) goes first. One ready connection needs no peek. The
+ * reported ids are found under one hold of the listener lock (a dropped one is skipped); the
+ * peeks, which take each connection's lock, come after it. */
 struct cfmp_conn *cfmp_listener_next_ready(struct cfmp_listener *listener) {
     assert(listener != NULL && listener->pollset != NULL);
     struct epoll_event events[CFMP_READY_EVENTS_MAX];
     int count = epoll_wait(listener->pollset->fd, events, CFMP_READY_EVENTS_MAX, 0);
     if (count <= 0) return NULL;
     assert(count <= CFMP_READY_EVENTS_MAX);
+    struct cfmp_conn *ready[CFMP_READY_EVENTS_MAX];
+    size_t found = 0;
     pthread_mutex_lock(&listener->lock);
+    assert(cfmp_listener_validate(listener));
     listener->recent_streak = 0;
+    for (int e = 0; e < count; e++) {
+        for (size_t i = 0; i < listener->conn_count; i++) {
+            if (listener->conns[i]->id != events[e].data.u64) continue;
+            ready[found++] = cfmp_conn_retain(listener->conns[i]);
+            break;
+        }
+    }
     pthread_mutex_unlock(&listener->lock);
+    assert(found <= (size_t)count);
     struct cfmp_conn *best = NULL;
     uint64_t best_sent_ns = 0;
-    for (int i = 0; i < count; i++) {
-        struct cfmp_conn *conn = cfmp_listener_find_conn(listener, events[i].data.u64);
-        if (conn == NULL) continue;
-        uint64_t sent_ns = count == 1 ? 0 : cfmp_conn_head_sent_ns(conn);
-        if (best == NULL || sent_ns < best_sent_ns) {
+    for (size_t i = 0; i < found; i++) {
+        uint64_t sent_ns = found == 1 || (best != NULL && best_sent_ns == 0)
+                               ? 0
+                               : cfmp_conn_head_sent_ns(ready[i]);
+        if (best == NULL || (best_sent_ns != 0 && sent_ns < best_sent_ns)) {
             cfmp_conn_release(best);
-            best = conn;
+            best = ready[i];
             best_sent_ns = sent_ns;
         } else {
-            cfmp_conn_release(conn);
+            cfmp_conn_release(ready[i]);
         }
-        if (best_sent_ns == 0) break; /* nothing can come before it */
     }
     assert(best == NULL || atomic_load(&best->refs) > 1); /* the listener's and ours */
     return best;

@@ -42,8 +42,7 @@ struct cfmp_conn {
     pid_t peer_pid;
     pthread_mutex_t lock;       /* serializes reads, so a REGION frame is in place before use */
     struct cfmp_region *region; /* the client's bulk region, once sent */
-    uint64_t head_sent_ns;      /* under lock: the send time of the next record, if known */
-    bool head_known;            /* under lock: false once that record is read */
+    uint64_t head_sent_ns;      /* under lock: the send time of the next record; 0 not known */
 };
 
 struct cfmp_listener {
